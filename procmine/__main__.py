@@ -1,0 +1,3 @@
+from procmine.cli import main
+
+main()

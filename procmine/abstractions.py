@@ -1,0 +1,213 @@
+"""The three small tables that carry almost every analysis (see docs/design.md).
+
+- :func:`variants`: each distinct activity sequence, its case count, and which
+  variant each case follows.
+- :func:`follows`: each directly-follows pair (a -> b) with its count and the
+  distribution of the time between the two events.
+- :func:`cases`: one row per case: start, end, duration, events, variant and
+  the case attributes.
+
+All three are computed with vectorised numpy/pandas over the event table (no
+Python loop per case), so they stay fast on logs of millions of events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from procmine.log import ACTIVITY, CASE, CATEGORY, DEADLINE, SOURCE, TIMESTAMP, EventLog
+
+if TYPE_CHECKING:
+    pass
+
+START_NODE = "▶"
+END_NODE = "■"
+
+
+@dataclass(frozen=True)
+class Variants:
+    """The distinct traces of a log.
+
+    ``table`` has one row per variant, most frequent first: ``variant`` (its id,
+    0 = most frequent), ``activities`` (a tuple), ``cases`` (count), ``share``,
+    ``length``. ``of_case`` maps each case id to its variant id.
+    """
+
+    table: pd.DataFrame
+    of_case: pd.Series
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def counts(self) -> dict[tuple[str, ...], int]:
+        """``{activity tuple: number of cases}``, as pm4py's ``get_variants`` counts them."""
+        return dict(zip(self.table["activities"], self.table["cases"].astype(int), strict=True))
+
+
+@dataclass(frozen=True)
+class Follows:
+    """Directly-follows pairs with counts and waiting-time statistics (seconds).
+
+    ``table`` columns: ``source``, ``target``, ``count``, ``cases`` (distinct cases
+    with the pair), ``mean``, ``median``, ``p90``, ``total``, ``min``, ``max``.
+    ``starts`` and ``ends`` count the first and last activities of the cases.
+    """
+
+    table: pd.DataFrame
+    starts: dict[str, int]
+    ends: dict[str, int]
+
+    def counts(self) -> dict[tuple[str, str], int]:
+        """``{(a, b): count}`` as pm4py's ``discover_dfg`` returns it."""
+        return {(s, t): int(c) for s, t, c in self.table[["source", "target", "count"]].itertuples(index=False)}
+
+
+def _case_bounds(log: EventLog) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Case codes per event, start offsets and lengths of each case (events are grouped)."""
+    codes, _ = pd.factorize(log.events[CASE], sort=False)
+    codes = codes.astype(np.int64)
+    if len(codes) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return codes, empty, empty
+    change = np.flatnonzero(np.diff(codes) != 0) + 1
+    starts = np.concatenate(([0], change))
+    lengths = np.diff(np.concatenate((starts, [len(codes)])))
+    return codes, starts, lengths
+
+
+def variants(log: EventLog) -> Variants:
+    """Group the cases of ``log`` by their activity sequence.
+
+    Sequences are hashed per case with two independent polynomial hashes
+    computed by ``np.add.reduceat``, then decoded from one representative case.
+
+    >>> from procmine.io import read_log
+    >>> v = variants(read_log("logs/sample.csv"))      # doctest: +SKIP
+    >>> v.table.iloc[0]["cases"]                        # doctest: +SKIP
+    1523
+    """
+    events = log.events
+    if events.empty:
+        table = pd.DataFrame({"variant": [], "activities": [], "cases": [], "share": [], "length": []})
+        return Variants(table, pd.Series(dtype="int64"))
+    act_codes, act_names = pd.factorize(events[ACTIVITY], sort=True)
+    act = act_codes.astype(np.uint64) + np.uint64(1)
+    _, starts, lengths = _case_bounds(log)
+    position = np.arange(len(act)) - np.repeat(starts, lengths)
+    max_len = int(lengths.max())
+    with np.errstate(over="ignore"):
+        p1 = np.cumprod(np.full(max_len, 1_000_003, dtype=np.uint64), dtype=np.uint64)
+        p2 = np.cumprod(np.full(max_len, 998_244_353, dtype=np.uint64), dtype=np.uint64)
+        h1 = np.add.reduceat(act * p1[position], starts)
+        h2 = np.add.reduceat((act ^ np.uint64(0x9E3779B97F4A7C15)) * p2[position], starts)
+    keys = pd.DataFrame({"h1": h1, "h2": h2, "n": lengths})
+    variant_of_case, uniques = pd.factorize(pd.MultiIndex.from_frame(keys), sort=False)
+    counts = np.bincount(variant_of_case)
+    first_case = np.full(len(counts), -1, dtype=np.int64)
+    # first case index of each variant (reverse assignment keeps the first)
+    first_case[variant_of_case[::-1]] = np.arange(len(variant_of_case))[::-1]
+    names = np.asarray(act_names, dtype=object)
+    sequences = [
+        tuple(names[act_codes[starts[c]: starts[c] + lengths[c]]]) for c in first_case
+    ]
+    order = np.lexsort((np.array([" ".join(map(str, s)) for s in sequences]), -counts))
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    total = counts.sum()
+    table = pd.DataFrame({
+        "variant": np.arange(len(order)),
+        "activities": [sequences[i] for i in order],
+        "cases": counts[order],
+        "share": counts[order] / total,
+        "length": lengths[first_case[order]],
+    })
+    case_ids = events[CASE].to_numpy()[starts]
+    of_case = pd.Series(rank[variant_of_case], index=pd.Index(case_ids, name=CASE), name="variant")
+    return Variants(table, of_case)
+
+
+def follows(log: EventLog, *, durations: np.ndarray | None = None) -> Follows:
+    """The directly-follows table of ``log``, with time statistics per pair.
+
+    ``durations`` (seconds, one per event, the time from the previous event of the
+    same case) replaces clock time, e.g. with working time from ``procmine.calendar``.
+
+    >>> from procmine.io import read_log
+    >>> f = follows(read_log("logs/sample.csv"))       # doctest: +SKIP
+    >>> f.table.columns.tolist()[:3]                    # doctest: +SKIP
+    ['source', 'target', 'count']
+    """
+    events = log.events
+    codes, starts, lengths = _case_bounds(log)
+    acts = events[ACTIVITY].to_numpy(dtype=object)
+    if len(events) < 2:
+        same = np.zeros(0, dtype=bool)
+    else:
+        same = codes[1:] == codes[:-1]
+    wait = durations[1:] if durations is not None else gaps(log)[1:]
+    src = acts[:-1][same]
+    dst = acts[1:][same]
+    frame = pd.DataFrame({"source": src, "target": dst, "wait": np.asarray(wait)[same],
+                          "case": codes[1:][same]})
+    grouped = frame.groupby(["source", "target"], sort=True, observed=True)["wait"]
+    table = pd.DataFrame({
+        "count": grouped.size(),
+        "cases": frame.groupby(["source", "target"], sort=True, observed=True)["case"].nunique(),
+        "mean": grouped.mean(),
+        "median": grouped.median(),
+        "p90": grouped.quantile(0.9),
+        "total": grouped.sum(),
+        "min": grouped.min(),
+        "max": grouped.max(),
+    }).reset_index()
+    table = table.sort_values(["count", "source", "target"], ascending=[False, True, True],
+                              kind="stable").reset_index(drop=True)
+    first = pd.Series(acts[starts]).value_counts() if len(starts) else pd.Series(dtype="int64")
+    last = pd.Series(acts[starts + lengths - 1]).value_counts() if len(starts) else pd.Series(dtype="int64")
+    return Follows(table, {str(k): int(v) for k, v in first.items()},
+                   {str(k): int(v) for k, v in last.items()})
+
+
+def gaps(log: EventLog) -> np.ndarray:
+    """Seconds from the previous event of the same case, per event (NaN for a case's first)."""
+    ts = log.events[TIMESTAMP].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    codes, _, _ = _case_bounds(log)
+    out = np.full(len(ts), np.nan)
+    if len(ts) > 1:
+        diff = (ts[1:] - ts[:-1]) / 1e9
+        same = codes[1:] == codes[:-1]
+        out[1:][same] = diff[same]
+    return out
+
+
+def cases(log: EventLog) -> pd.DataFrame:
+    """One row per case: ``case``, ``events``, ``start``, ``end``, ``duration`` (s),
+    ``variant``, and ``category``, ``source``, ``deadline`` where the log has them.
+
+    >>> from procmine.io import read_log
+    >>> cases(read_log("logs/sample.csv")).columns[:3].tolist()   # doctest: +SKIP
+    ['case', 'events', 'start']
+    """
+    events = log.events
+    _, starts, lengths = _case_bounds(log)
+    ts = events[TIMESTAMP]
+    ends = starts + lengths - 1
+    start = ts.iloc[starts].reset_index(drop=True) if len(starts) else ts.iloc[:0]
+    end = ts.iloc[ends].reset_index(drop=True) if len(starts) else ts.iloc[:0]
+    table = pd.DataFrame({
+        "case": events[CASE].to_numpy()[starts],
+        "events": lengths,
+        "start": start,
+        "end": end,
+    })
+    table["duration"] = (table["end"] - table["start"]).dt.total_seconds()
+    v = variants(log)
+    table["variant"] = v.of_case.to_numpy() if len(v.of_case) == len(table) else np.nan
+    for column, name in ((CATEGORY, "category"), (SOURCE, "source"), (DEADLINE, "deadline")):
+        if column in events.columns:
+            table[name] = events[column].iloc[starts].to_numpy() if len(starts) else []
+    return table

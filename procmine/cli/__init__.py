@@ -1,0 +1,108 @@
+"""The ``procmine`` command: a thin click layer over the library.
+
+Each command lives in ``procmine/cli/cmd_<name>.py`` and exposes ``command``.
+Commands are imported on demand and import pandas and pm4py only inside their
+bodies, so ``procmine --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import signal
+import sys
+from pathlib import Path
+
+import click
+
+from procmine import __version__
+from procmine.errors import ProcmineError
+
+_HERE = Path(__file__).parent
+
+
+class _Interrupted(click.ClickException):
+    exit_code = 130
+
+    def __init__(self) -> None:
+        super().__init__("interrupted")
+
+
+class _Failed(click.ClickException):
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class ProcmineGroup(click.Group):
+    """Finds commands in ``cmd_*.py`` modules and turns errors into one line."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = [p.stem[4:] for p in _HERE.glob("cmd_*.py")]
+        return sorted(n.replace("_", "-") for n in names)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        module = f"procmine.cli.cmd_{name.replace('-', '_')}"
+        if not (_HERE / f"cmd_{name.replace('-', '_')}.py").exists():
+            return None
+        return importlib.import_module(module).command
+
+    def invoke(self, ctx: click.Context):
+        traceback = bool((ctx.obj or {}).get("traceback")) or ctx.params.get("traceback")
+        try:
+            return super().invoke(ctx)
+        except ProcmineError as e:
+            if traceback:
+                raise
+            raise _Failed(str(e), e.exit_code) from None
+        except KeyboardInterrupt:
+            if traceback:
+                raise
+            raise _Interrupted() from None
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except MemoryError:
+            if traceback:
+                raise
+            raise _Failed("out of memory (try --engine duckdb with --memory-limit)", 1) from None
+        except Exception as e:  # a bug: one line, and how to report it
+            if traceback:
+                raise
+            raise _Failed(
+                f"internal error: {type(e).__name__}: {e} (rerun with --traceback and report it)", 70
+            ) from None
+
+
+@click.group(cls=ProcmineGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="procmine")
+@click.option("--traceback", is_flag=True, help="Show the full traceback of an error.")
+@click.pass_context
+def cli(ctx: click.Context, traceback: bool) -> None:
+    """Process mining for the dispatch logs of city governance.
+
+    Point procmine at an event log (CSV, Excel, XES or Parquet) of work orders:
+    one row per step (上报, 派遣, 签收, 处置, 核查, 结案 ...).
+
+    \b
+    Examples:
+      procmine info logs/sample.csv
+      procmine info logs/sample.csv --json | jq .cases
+
+    Data goes to stdout, messages and progress to stderr. Add --traceback to any
+    command to see the full traceback of an error.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["traceback"] = ctx.obj.get("traceback") or traceback
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``procmine`` console script."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    traceback = "--traceback" in args
+    args = [a for a in args if a != "--traceback"]
+    if hasattr(signal, "SIGPIPE"):
+        # `procmine ... | head` closes the pipe early: end quietly like other Unix tools.
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    if traceback:
+        os.environ["PROCMINE_TRACEBACK"] = "1"
+    cli.main(args=args, prog_name="procmine", obj={"traceback": traceback})

@@ -1,0 +1,68 @@
+"""procmine info: what is in a log."""
+
+from __future__ import annotations
+
+import click
+
+from procmine.cli.options import load, log_options, output_options, pop_log_options
+
+
+@click.command("info")
+@log_options
+@click.option("--top", default=10, show_default=True, type=click.IntRange(1),
+              help="How many activities, categories and sources to list.")
+@output_options(table=False)
+def command(log: str, top: int, as_json: bool, **kwargs) -> None:
+    """Cases, events, activities, variants, time span, units and levels of LOG.
+
+    Also shows the column mapping used and what was repaired or dropped while
+    reading (the load report).
+
+    \b
+    Examples:
+      procmine info logs/sample.csv
+      procmine info export.xlsx --case-id 案卷号 --activity 环节名称 --timestamp 办理时间
+      procmine info logs/sample.csv --json
+    """
+    from procmine.output import dumps
+    from procmine.summary import summarize_log
+
+    event_log = load(log, pop_log_options(kwargs), quiet=as_json)
+    summary = summarize_log(event_log, top=top)
+    if as_json:
+        click.echo(dumps(summary))
+        return
+    click.echo(_text(summary))
+
+
+def _text(s) -> str:
+    from procmine.output import format_pairs, format_table
+
+    pairs = [
+        ("cases", s.cases),
+        ("events", s.events),
+        ("activities", s.activities),
+        ("variants", s.variants),
+        ("first event", s.first),
+        ("last event", s.last),
+        ("events per case", f"min {s.events_per_case['min']}, median "
+                            f"{s.events_per_case['median']:g}, max {s.events_per_case['max']}"),
+    ]
+    if s.units is not None:
+        pairs.append(("units", s.units))
+    if s.levels:
+        pairs.append(("levels", " < ".join(s.levels)))
+    parts = [format_pairs(pairs), "", format_table(s.top_activities, title="Top activities")]
+    if s.categories:
+        parts += ["", format_table(s.categories, title="Categories (cases)")]
+    if s.sources:
+        parts += ["", format_table(s.sources, title="Sources (cases)")]
+    parts += ["", format_pairs([(k, v) for k, v in s.mapping.items()]).join(["Column mapping\n", ""])]
+    if s.attributes:
+        parts += ["", "Other attributes: " + ", ".join(s.attributes)]
+    load = s.load
+    parts += ["", format_pairs([("rows read", load["rows_read"]), ("rows kept", load["rows_kept"]),
+                                ("rows dropped", load["rows_dropped"])]
+                               + [(f"  {k}", v) for k, v in load["dropped"].items()]
+                               + [("duplicate events", load["duplicates"])])]
+    return "\n".join(parts)

@@ -1,0 +1,88 @@
+"""Options shared by the commands: reading a log, and writing results."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+_LOG_OPTIONS: list[tuple[str, dict[str, Any]]] = [
+    ("--case-id", {"help": "Column of the work-order id (工单编号)."}),
+    ("--activity", {"help": "Column of the step (环节)."}),
+    ("--timestamp", {"help": "Column of the time the step completed (时间)."}),
+    ("--start-timestamp", {"help": "Column of the time the step started, if any."}),
+    ("--resource", {"help": "Column of the acting unit (承办单位)."}),
+    ("--level", {"help": "Column of the unit's administrative level (层级)."}),
+    ("--kind", {"help": "Column of the unit's kind: line (条) or block (块)."}),
+    ("--category", {"help": "Column of the case category (类别)."}),
+    ("--source", {"help": "Column of the case source (来源)."}),
+    ("--deadline", {"help": "Column of the case deadline (时限): a due time."}),
+    ("--encoding", {"help": "Text encoding of a CSV (default: detected among UTF-8, GB18030, Latin-1)."}),
+    ("--sheet", {"help": "Excel sheet name or 0-based index (default: the first)."}),
+    ("--timezone", {"default": "Asia/Shanghai", "show_default": True,
+                    "help": "Zone of timestamps written without an offset."}),
+    ("--levels", {"help": "Administrative levels bottom up, comma-separated "
+                          "(default: 网格,居村,街镇,区,市)."}),
+    ("--strict", {"is_flag": True, "help": "Fail on the first bad row instead of dropping it."}),
+]
+
+LOG_KEYS = [name[2:].replace("-", "_") for name, _ in _LOG_OPTIONS]
+
+
+def log_options(func: Callable) -> Callable:
+    """Add the LOG argument and every column-mapping and reading option."""
+    for name, kwargs in reversed(_LOG_OPTIONS):
+        func = click.option(name, **kwargs)(func)
+    return click.argument("log", type=click.Path(dir_okay=False))(func)
+
+
+def pop_log_options(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Take the reading options out of a command's keyword arguments."""
+    return {key: kwargs.pop(key) for key in LOG_KEYS if key in kwargs}
+
+
+def load(path: str, options: dict[str, Any], *, quiet: bool = False):
+    """Read a log with the command-line options and tell stderr what was done."""
+    from procmine.io import read_log
+
+    levels = options.get("levels")
+    columns = {k: options.get(k) for k in ("case_id", "activity", "timestamp", "start_timestamp",
+                                           "resource", "level", "kind", "category", "source",
+                                           "deadline")}
+    log = read_log(
+        path,
+        columns={k: v for k, v in columns.items() if v},
+        encoding=options.get("encoding"),
+        sheet=options.get("sheet"),
+        timezone=options.get("timezone") or "Asia/Shanghai",
+        levels=tuple(x.strip() for x in levels.split(",")) if levels else None,
+        strict=bool(options.get("strict")),
+    )
+    if not quiet:
+        from procmine.output import describe_load
+
+        click.echo(describe_load(log.report), err=True)
+    return log
+
+
+def output_options(table: bool = True) -> Callable:
+    """Add --json (and --csv for tabular results) to a command."""
+
+    def decorate(func: Callable) -> Callable:
+        if table:
+            func = click.option("--csv", "as_csv", is_flag=True,
+                                help="Write the result as CSV to stdout.")(func)
+        func = click.option("--json", "as_json", is_flag=True,
+                            help="Write the result as JSON to stdout.")(func)
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if kwargs.get("as_json") and kwargs.get("as_csv"):
+                raise click.UsageError("choose one of --json and --csv")
+            return func(*args, **kwargs)
+
+        return wrapper
+
+    return decorate

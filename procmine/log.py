@@ -1,0 +1,149 @@
+"""The event log: canonical column names, the ``EventLog`` and its ``LoadReport``.
+
+Inside procmine every log uses pm4py's XES names, so each pm4py function takes
+``log.events`` as it is. User column names are mapped once, at the edge (``io``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+CASE = "case:concept:name"
+ACTIVITY = "concept:name"
+TIMESTAMP = "time:timestamp"
+START = "start_timestamp"
+RESOURCE = "org:resource"
+LEVEL = "org:level"
+KIND = "org:kind"
+CATEGORY = "case:category"
+SOURCE = "case:source"
+DEADLINE = "case:deadline"
+
+REQUIRED = (CASE, ACTIVITY, TIMESTAMP)
+OPTIONAL = (START, RESOURCE, LEVEL, KIND, CATEGORY, SOURCE, DEADLINE)
+
+#: Administrative levels, bottom up. Chinese names and their English aliases.
+DEFAULT_LEVELS = ("网格", "居村", "街镇", "区", "市")
+LEVEL_ALIASES = {
+    "grid": "网格", "网格": "网格",
+    "community": "居村", "village": "居村", "居村": "居村", "居委": "居村", "村委": "居村",
+    "社区": "居村", "居委/村委": "居村",
+    "street": "街镇", "town": "街镇", "街镇": "街镇", "街道": "街镇", "镇": "街镇",
+    "district": "区", "区": "区", "县": "区",
+    "city": "市", "市": "市",
+}
+#: 条 (line: functional department) and 块 (block: territorial government).
+KIND_ALIASES = {
+    "line": "line", "条": "line", "department": "line", "部门": "line",
+    "block": "block", "块": "block", "territorial": "block", "属地": "block",
+}
+
+
+@dataclass
+class LoadReport:
+    """What reading a file did: mapping chosen, rows read, kept and dropped per reason.
+
+    ``examples`` holds the first few dropped rows per reason as
+    ``(file_row, column, value)``; ``file_row`` counts from 1 at the first data row
+    of a table file (the header is row 1, so the first data row is row 2).
+    """
+
+    path: str | None = None
+    format: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    timezone: str | None = None
+    timezone_assumed: bool = False
+    mapping: dict[str, str] = field(default_factory=dict)
+    mapping_detected: dict[str, bool] = field(default_factory=dict)
+    rows_read: int = 0
+    rows_kept: int = 0
+    dropped: dict[str, int] = field(default_factory=dict)
+    examples: dict[str, list[tuple[int, str, str]]] = field(default_factory=dict)
+    duplicates: int = 0
+    repaired: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rows_dropped(self) -> int:
+        return sum(self.dropped.values())
+
+    def drop(self, reason: str, count: int, examples: list[tuple[int, str, str]]) -> None:
+        if count:
+            self.dropped[reason] = self.dropped.get(reason, 0) + int(count)
+            self.examples.setdefault(reason, []).extend(examples[: 5 - len(self.examples.get(reason, []))])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "format": self.format,
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+            "timezone": self.timezone,
+            "timezone_assumed": self.timezone_assumed,
+            "mapping": self.mapping,
+            "rows_read": self.rows_read,
+            "rows_kept": self.rows_kept,
+            "rows_dropped": self.rows_dropped,
+            "dropped": self.dropped,
+            "examples": {k: [list(e) for e in v] for k, v in self.examples.items()},
+            "duplicates": self.duplicates,
+            "repaired": self.repaired,
+            "notes": self.notes,
+        }
+
+
+@dataclass
+class EventLog:
+    """An event log in canonical columns, one row per event.
+
+    ``events`` is sorted by case (in order of first appearance), then timestamp;
+    events of a case with equal timestamps keep file order. ``time:timestamp`` is
+    timezone-aware in ``timezone``. ``org:level`` (when present) holds level names
+    from ``levels``, ordered bottom up.
+
+    >>> from procmine.io import read_log
+    >>> log = read_log("logs/sample.csv")          # doctest: +SKIP
+    >>> log.n_cases, log.n_events                  # doctest: +SKIP
+    (3000, 41234)
+    """
+
+    events: pd.DataFrame
+    report: LoadReport = field(default_factory=LoadReport)
+    levels: tuple[str, ...] = DEFAULT_LEVELS
+    timezone: str = "Asia/Shanghai"
+
+    @property
+    def n_events(self) -> int:
+        return len(self.events)
+
+    @property
+    def n_cases(self) -> int:
+        return int(self.events[CASE].nunique())
+
+    @property
+    def n_activities(self) -> int:
+        return int(self.events[ACTIVITY].nunique())
+
+    def has(self, column: str) -> bool:
+        """True when the log has the column with at least one value."""
+        return column in self.events.columns and bool(self.events[column].notna().any())
+
+    @property
+    def attributes(self) -> list[str]:
+        """Columns beyond the canonical ones, kept as they were read."""
+        canonical = set(REQUIRED) | set(OPTIONAL)
+        return [c for c in self.events.columns if c not in canonical]
+
+    def level_rank(self) -> pd.Series:
+        """The level of each event as its rank (0 = lowest), -1 where unknown."""
+        import pandas as pd
+
+        if LEVEL not in self.events.columns:
+            return pd.Series(-1, index=self.events.index, dtype="int64")
+        ranks = {name: i for i, name in enumerate(self.levels)}
+        return self.events[LEVEL].map(ranks).fillna(-1).astype("int64")

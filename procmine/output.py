@@ -1,0 +1,287 @@
+"""One writer of results: readable tables, JSON and CSV; atomic files; human durations.
+
+Data goes to stdout; messages go to stderr (the CLI decides). Files are written
+atomically: to a temporary file in the same folder, renamed over the target only
+when the whole content is written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from procmine.errors import OutputError
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike, mode: str = "w", *, inputs: Iterable[str] = (),
+                 encoding: str | None = "utf-8") -> Iterator[IO]:
+    """Open ``path`` for writing so that it appears only when complete.
+
+    Refuses to overwrite any of ``inputs``. On any exception (or Ctrl-C) the
+    temporary file is removed and an existing ``path`` is left as it was.
+
+    >>> with atomic_write("/tmp/procmine-doctest.txt") as f:
+    ...     _ = f.write("ok")
+    >>> open("/tmp/procmine-doctest.txt").read()
+    'ok'
+    """
+    target = Path(path)
+    for source in inputs:
+        if source and target.exists() and Path(source).exists() and os.path.samefile(source, target):
+            raise OutputError(f"{target}: output would overwrite the input log",
+                              hint="choose another -o path")
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(f"{target}: folder {folder} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+    try:
+        if "b" in mode:
+            handle: IO = os.fdopen(fd, mode)
+        else:
+            handle = os.fdopen(fd, mode, encoding=encoding, newline="")
+        with handle:
+            yield handle
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_path(path: str | os.PathLike, *, inputs: Iterable[str] = ()):
+    """Like :func:`atomic_write` but yields a temporary *path* for writers that need one."""
+
+    @contextlib.contextmanager
+    def _ctx() -> Iterator[str]:
+        target = Path(path)
+        for source in inputs:
+            if source and target.exists() and Path(source).exists() and os.path.samefile(source, target):
+                raise OutputError(f"{target}: output would overwrite the input log",
+                                  hint="choose another -o path")
+        folder = target.parent if str(target.parent) else Path(".")
+        if not folder.is_dir():
+            raise OutputError(f"{target}: folder {folder} does not exist")
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=folder)
+        os.close(fd)
+        try:
+            yield tmp
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+
+    return _ctx()
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """Make a CSV cell safe for spreadsheets: text starting with = + - @ gets a quote.
+
+    Numbers are left alone (``-3`` stays a number).
+
+    >>> neutralise("=HYPERLINK(1)"), neutralise(-3), neutralise("ok")
+    ("'=HYPERLINK(1)", -3, 'ok')
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        try:
+            float(value)
+            return value
+        except ValueError:
+            return "'" + value
+    return value
+
+
+def _plain(value: Any) -> Any:
+    """Turn numpy/pandas scalars and timestamps into JSON-able values."""
+    if value is None:
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        try:
+            value = value.item()
+        except (ValueError, AttributeError):
+            pass
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "total_seconds"):
+        return value.total_seconds()
+    try:
+        import pandas as pd
+
+        if value is pd.NaT or (not isinstance(value, (list, dict, tuple)) and pd.isna(value)):
+            return None
+    except (ImportError, TypeError, ValueError):
+        pass
+    return value
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Recursively convert dataclasses, DataFrames and numpy values for ``json.dumps``."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        if hasattr(obj, "to_dict"):
+            return to_jsonable(obj.to_dict())
+        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, Mapping):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set)):
+        return [to_jsonable(v) for v in obj]
+    if type(obj).__name__ == "DataFrame":
+        return [to_jsonable(r) for r in obj.to_dict(orient="records")]
+    if type(obj).__name__ == "Series":
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    return _plain(obj)
+
+
+def dumps(obj: Any) -> str:
+    """JSON text of a result, UTF-8 characters kept readable."""
+    return json.dumps(to_jsonable(obj), ensure_ascii=False, indent=2)
+
+
+def rows_of(table: Any) -> tuple[list[str], list[list[Any]]]:
+    """Column names and rows of a DataFrame or a list of dicts."""
+    if type(table).__name__ == "DataFrame":
+        columns = [str(c) for c in table.columns]
+        return columns, [[_plain(v) for v in row] for row in table.itertuples(index=False)]
+    records = list(table)
+    columns: list[str] = []
+    for rec in records:
+        for key in rec:
+            if key not in columns:
+                columns.append(key)
+    return columns, [[_plain(rec.get(c)) for c in columns] for rec in records]
+
+
+def csv_text(table: Any) -> str:
+    """CSV of a table, with spreadsheet formulas neutralised."""
+    columns, rows = rows_of(table)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([neutralise(v) for v in row])
+    return buf.getvalue()
+
+
+def write_csv(table: Any, path: str | os.PathLike, *, inputs: Iterable[str] = ()) -> None:
+    """Write a table as a UTF-8 CSV file (with BOM so Excel shows Chinese), atomically."""
+    with atomic_write(path, inputs=inputs, encoding="utf-8-sig") as f:
+        f.write(csv_text(table))
+
+
+def _width(text: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return f"{int(value):,}"
+        return f"{value:,.3f}" if abs(value) < 1000 else f"{value:,.0f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
+def format_table(table: Any, *, title: str | None = None, max_rows: int | None = None) -> str:
+    """A plain-text table for people, aligned for CJK (wide) characters too.
+
+    >>> print(format_table([{"step": "派遣", "cases": 1200}]))
+    step  cases
+    ----  -----
+    派遣  1,200
+    """
+    columns, rows = rows_of(table)
+    if max_rows is not None and len(rows) > max_rows:
+        rows = rows[:max_rows]
+    cells = [[_cell(v) for v in row] for row in rows]
+    widths = [max([_width(c)] + [_width(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    numeric = [all(isinstance(r[i], (int, float)) or r[i] is None for r in rows) and rows
+               for i in range(len(columns))]
+
+    def line(values: Sequence[str]) -> str:
+        parts = []
+        for i, v in enumerate(values):
+            pad = " " * (widths[i] - _width(v))
+            parts.append(pad + v if numeric[i] else v + pad)
+        return "  ".join(parts).rstrip()
+
+    out = []
+    if title:
+        out.append(title)
+    out.append(line(columns))
+    out.append("  ".join("-" * w for w in widths))
+    out.extend(line(r) for r in cells)
+    return "\n".join(out)
+
+
+def format_pairs(pairs: Iterable[tuple[str, Any]]) -> str:
+    """Aligned ``key  value`` lines."""
+    pairs = list(pairs)
+    width = max((_width(k) for k, _ in pairs), default=0)
+    return "\n".join(f"{k}{' ' * (width - _width(k))}  {_cell(_plain(v))}" for k, v in pairs)
+
+
+def human_duration(seconds: float | None) -> str:
+    """A duration in human units.
+
+    >>> human_duration(45 * 60), human_duration(3.2 * 3600), human_duration(2.1 * 86400)
+    ('45 min', '3.2 h', '2.1 d')
+    >>> human_duration(12)
+    '12 s'
+    """
+    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
+        return "–"
+    s = float(seconds)
+    sign = "-" if s < 0 else ""
+    s = abs(s)
+    if s < 60:
+        return f"{sign}{s:.0f} s"
+    if s < 3600:
+        return f"{sign}{s / 60:.0f} min"
+    if s < 86400:
+        return f"{sign}{s / 3600:.1f} h"
+    return f"{sign}{s / 86400:.1f} d"
+
+
+def describe_load(report: Any) -> str:
+    """One or a few lines for stderr: what was read, mapped, repaired and dropped."""
+    mapped = ", ".join(f"{canon}←{col}" for canon, col in report.mapping.items())
+    lines = [
+        f"Read {report.rows_read:,} rows from {report.path} ({report.format}"
+        + (f", {report.encoding}" if report.encoding else "")
+        + f"): kept {report.rows_kept:,}, dropped {report.rows_dropped:,}.",
+        f"Columns: {mapped}.",
+    ]
+    if report.timezone_assumed:
+        lines.append(f"Times without an offset were read in {report.timezone} (--timezone).")
+    for reason, count in report.dropped.items():
+        examples = "; ".join(f"row {r} {c}={v!r}" for r, c, v in report.examples.get(reason, [])[:3])
+        lines.append(f"Dropped {count:,} rows: {reason}" + (f" (e.g. {examples})" if examples else ""))
+    for what, count in report.repaired.items():
+        lines.append(f"Repaired {count:,}: {what}")
+    if report.duplicates:
+        lines.append(f"Note: {report.duplicates:,} exact duplicate events (kept).")
+    lines.extend(f"Note: {n}" for n in report.notes)
+    return "\n".join(lines)

@@ -1,0 +1,115 @@
+"""The steps of the dispatch loop: roles, their Chinese and English labels, and aliases.
+
+Analyses reason about *roles* (escalate, return, handle ...), never about the
+spelling of an activity in one export. ``role_of`` maps an activity name to its
+role through a default dictionary that a workflow spec can extend.
+
+>>> role_of("派单")
+'dispatch'
+>>> role_of("Check failed")
+'check_failed'
+>>> role_of("T02 Check confirmation of receipt") is None
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+#: role -> (Chinese label, English label). Order is the closed loop, then exceptions.
+STEPS: dict[str, tuple[str, str]] = {
+    "report": ("上报", "report"),
+    "accept": ("受理", "accept"),
+    "verify": ("核实", "verify"),
+    "register": ("立案", "register"),
+    "dispatch": ("派遣", "dispatch"),
+    "sign": ("签收", "sign"),
+    "handle": ("处置", "handle"),
+    "feedback": ("反馈", "feedback"),
+    "check": ("核查", "check"),
+    "close": ("结案", "close"),
+    "callback": ("回访", "callback"),
+    "return": ("退单", "return"),
+    "redispatch": ("改派", "redispatch"),
+    "escalate": ("提级", "escalate"),
+    "assign_down": ("下派", "assign down"),
+    "extension_request": ("延期申请", "extension request"),
+    "extension_grant": ("延期批准", "extension granted"),
+    "urge": ("催办", "urge"),
+    "supervise": ("督办", "supervise"),
+    "check_failed": ("核查不通过", "check failed"),
+    "dissatisfied": ("不满意", "dissatisfied"),
+    "reopen": ("重办", "reopen"),
+    "park": ("挂账", "park"),
+}
+
+LOOP = ("report", "accept", "verify", "register", "dispatch", "sign", "handle",
+        "feedback", "check", "close", "callback")
+
+#: Further spellings seen in exports (lower-cased for English).
+_ALIASES: dict[str, str] = {
+    "信息采集": "report", "问题上报": "report", "案件上报": "report", "reported": "report",
+    "登记": "accept", "受理登记": "accept", "intake": "accept", "accepted": "accept",
+    "核实上报": "verify", "verification": "verify",
+    "registered": "register",
+    "派单": "dispatch", "派发": "dispatch", "分派": "dispatch", "dispatched": "dispatch",
+    "签收工单": "sign", "sign for": "sign", "signed": "sign", "sign-off": "sign",
+    "处理": "handle", "办理": "handle", "处置完成": "handle", "handling": "handle",
+    "handled": "handle", "process": "handle",
+    "答复": "feedback", "回复": "feedback", "处置反馈": "feedback", "reply": "feedback",
+    "核查通过": "check", "复核": "check", "checked": "check", "inspection": "check",
+    "办结": "close", "结单": "close", "closed": "close", "closure": "close",
+    "满意度评价": "callback", "回访评价": "callback", "call back": "callback",
+    "回退": "return", "退回": "return", "returned": "return", "reject": "return",
+    "重新派遣": "redispatch", "重派": "redispatch", "reassign": "redispatch",
+    "re-dispatch": "redispatch",
+    "提级上报": "escalate", "上报上级": "escalate", "吹哨": "escalate", "升级": "escalate",
+    "escalation": "escalate", "escalated": "escalate",
+    "交办": "assign_down", "下沉": "assign_down", "assign_down": "assign_down",
+    "延期": "extension_request", "申请延期": "extension_request",
+    "extension": "extension_request", "extension_request": "extension_request",
+    "同意延期": "extension_grant", "extension_grant": "extension_grant",
+    "reminder": "urge", "supervision": "supervise",
+    "返工": "check_failed", "核查未通过": "check_failed", "check_failed": "check_failed",
+    "rework": "check_failed",
+    "评价不满意": "dissatisfied", "not satisfied": "dissatisfied",
+    "重新办理": "reopen", "reopened": "reopen", "re-open": "reopen",
+    "挂起": "park", "parked": "park",
+}
+
+
+def _build(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    table: dict[str, str] = {}
+    for role, (zh, en) in STEPS.items():
+        table[zh] = role
+        table[en.lower()] = role
+        table[role] = role
+    table.update(_ALIASES)
+    if extra:
+        table.update({k.strip().lower(): v for k, v in extra.items()})
+    return table
+
+
+_DEFAULT = _build()
+
+
+def role_of(activity: str, aliases: Mapping[str, str] | None = None) -> str | None:
+    """The role of an activity name, or None when it is not a known step."""
+    table = _build(aliases) if aliases else _DEFAULT
+    return table.get(str(activity).strip().lower())
+
+
+def roles_of(activities: Iterable[str], aliases: Mapping[str, str] | None = None) -> dict[str, str | None]:
+    """Map each distinct activity name to its role (None when unknown)."""
+    table = _build(aliases) if aliases else _DEFAULT
+    return {a: table.get(str(a).strip().lower()) for a in activities}
+
+
+def label(role: str, lang: str = "zh") -> str:
+    """The label of a role in ``lang`` ('zh' or 'en').
+
+    >>> label("check", "zh"), label("check", "en")
+    ('核查', 'check')
+    """
+    zh, en = STEPS[role]
+    return zh if lang == "zh" else en
