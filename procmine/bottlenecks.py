@@ -202,9 +202,9 @@ def _ns(values: pd.Series) -> np.ndarray:
 def _resolve_calendar(calendar: Any, working_time: bool) -> tuple[Any, str, Literal["working", "clock"]]:
     """The calendar object, its label, and the time basis."""
     if not working_time:
-        return None, "none (clock time)", "clock"
+        return None, "none", "clock"
     if calendar is None or (isinstance(calendar, str) and calendar == "none"):
-        return None, "none (clock time)", "clock"
+        return None, "none", "clock"
     if isinstance(calendar, str):
         from procmine.calendar import calendar_from_option
 
@@ -698,7 +698,9 @@ def find_bottlenecks(
     if deadlines is not None:
         late_cases = deadlines.cases.loc[~deadlines.cases["on_time"], "case"]
         overdue_codes = pd.Index(log.events[CASE].unique()).get_indexer(late_cases)
-    span = (ev.ts.max() - ev.ts.min()) / 1e9 if len(ev.ts) else 0.0
+    # the log's time span, from its first start (or completion) to its last completion
+    earliest = np.where(ev.start != _NAT, np.minimum(ev.start, ev.ts), ev.ts)
+    span = (ev.ts.max() - earliest.min()) / 1e9 if len(ev.ts) else 0.0
     units = _organisation(RESOURCE, "unit", log, ev, total_wait, overdue_codes, span)
     levels = _organisation(LEVEL, "level", log, ev, total_wait, overdue_codes, span)
     if units is not None:

@@ -1,0 +1,109 @@
+"""procmine bottlenecks: where orders wait, at which units and levels, which deadlines slip."""
+
+from __future__ import annotations
+
+import click
+
+from procmine.cli.options import load, log_options, output_options, pop_log_options
+
+_BY = ("transition", "activity", "unit", "level", "category", "month")
+_SHOWN = 20  # rows of the readable table when --top is not given
+
+
+@click.command("bottlenecks")
+@log_options
+@click.option("--by", type=click.Choice(_BY), default="transition", show_default=True,
+              help="Group waiting time by transition (a -> b), activity, unit, level, category "
+                   "or month.")
+@click.option("--top", type=click.IntRange(1), default=None,
+              help=f"Keep the first N rows (default: all; the readable table shows {_SHOWN}).")
+@click.option("--working-time/--clock-time", default=True, show_default=True,
+              help="Measure in working time of --calendar, or in clock time.")
+@click.option("--calendar", "calendar", default="cn", show_default=True, metavar="cn|none|FILE",
+              help="Working calendar: cn (office hours, weekends, Chinese holidays and swapped "
+                   "working days), none (clock time), or a calendar file.")
+@click.option("--workflow", type=click.Path(exists=True, dir_okay=False),
+              help="Workflow spec whose deadlines replace the deadline column.")
+@output_options()
+def command(log: str, by: str, top: int | None, working_time: bool, calendar: str,
+            workflow: str | None, as_json: bool, as_csv: bool, **kwargs) -> None:
+    """Waiting and service times, work in progress and deadlines of LOG.
+
+    Ranks where waiting time goes (the first row is where most goes), measured
+    in working time unless --clock-time; says which calendar was used.
+
+    \b
+    Examples:
+      procmine bottlenecks logs/sample.csv
+      procmine bottlenecks logs/sample.csv --by unit --top 10
+      procmine bottlenecks logs/sample.csv --workflow logs/workflow.yaml --json
+      procmine bottlenecks export.csv --clock-time --csv > waits.csv
+    """
+    from procmine.bottlenecks import find_bottlenecks
+    from procmine.output import csv_text, dumps
+
+    event_log = load(log, pop_log_options(kwargs), quiet=as_json or as_csv)
+    spec = _read_workflow(workflow) if workflow else None
+    result = find_bottlenecks(event_log, by=by, working_time=working_time, calendar=calendar,
+                              workflow=spec, top=top)
+    if as_json:
+        click.echo(dumps(result))
+    elif as_csv:
+        click.echo(f"Time: {result.time_basis}, calendar: {result.calendar}", err=True)
+        click.echo(csv_text(result.table), nl=False)
+    else:
+        click.echo(_text(result, top))
+
+
+def _read_workflow(path: str):
+    try:
+        from procmine.workflow import read_workflow
+    except ImportError:
+        from procmine.errors import DependencyError
+
+        raise DependencyError("--workflow: this procmine has no workflow module yet",
+                              hint="use a deadline column (--deadline COLUMN) instead") from None
+    return read_workflow(path)
+
+
+_DURATION = ("mean", "median", "p90", "total", "case_median", "overdue")
+
+
+def _readable(table, n: int):
+    from procmine.output import human_duration
+
+    shown = table.head(n).copy()
+    for column in shown.columns:
+        name = str(column)
+        if name in _DURATION or name.startswith(("wait_", "service_", "overdue_")) and \
+                not name.endswith(("share", "cases")):
+            shown[column] = [human_duration(v) for v in shown[column]]
+        elif name.endswith(("share", "rate")):
+            shown[column] = ["" if v != v else f"{100 * v:.1f}%" for v in shown[column]]
+        elif name == "wip_mean":
+            shown[column] = [f"{v:.2f}" for v in shown[column]]
+    return shown
+
+
+def _text(result, top: int | None) -> str:
+    from procmine.output import format_table, human_duration
+
+    n = top or _SHOWN
+    basis = "working time" if result.time_basis == "working" else "clock time"
+    title = (f"Waiting time by {result.by}, in {basis} (calendar: {result.calendar}); "
+             f"total {human_duration(result.total_wait)}")
+    parts = [format_table(_readable(result.table, n), title=title)]
+    if len(result.table) > n:
+        parts.append(f"… {len(result.table) - n:,} more rows (--top N, --csv or --json for all)")
+    dl = result.deadlines
+    if dl is not None:
+        s = dl.summary()
+        parts += ["", f"Deadlines ({s['source']}): {s['cases']:,} cases, {s['overdue']:,} overdue, "
+                      f"on time {100 * s['on_time_rate']:.1f}%; overdue by median "
+                      f"{human_duration(s['overdue_median'])}, in all "
+                      f"{human_duration(s['overdue_total'])}"]
+        if len(dl.by_transition):
+            parts += ["", format_table(_readable(dl.by_transition, 5),
+                                       title="Overdue time by transition")]
+    parts += [f"Note: {note}" for note in result.notes]
+    return "\n".join(parts)

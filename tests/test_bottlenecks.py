@@ -1,0 +1,222 @@
+"""find_bottlenecks: waiting and service times, WIP, deadlines, in clock and working time.
+
+The expected numbers of the hand-made fixtures are worked out by hand in the
+comments next to each assertion; clock-time edge statistics are checked
+against pm4py on real logs.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from procmine.abstractions import follows
+from procmine.bottlenecks import find_bottlenecks, waiting_times
+from procmine.errors import ColumnError
+from procmine.io import read_log
+from procmine.log import ACTIVITY, CASE, TIMESTAMP, EventLog
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+MIN = 60.0
+HOUR = 3600.0
+
+COLUMNS = {"case_id": "工单编号", "activity": "环节", "start_timestamp": "开始时间",
+           "timestamp": "完成时间", "resource": "承办单位", "category": "类别",
+           "deadline": "办结时限"}
+
+
+@pytest.fixture(scope="module")
+def service_log() -> EventLog:
+    return read_log(FIXTURES / "bottlenecks_service.csv", columns=COLUMNS)
+
+
+def _edge(table: pd.DataFrame, source: str, target: str) -> pd.Series:
+    row = table[(table["source"] == source) & (table["target"] == target)]
+    assert len(row) == 1, f"{source} -> {target} not in the table"
+    return row.iloc[0]
+
+
+# --------------------------------------------------------------------------- service vs waiting
+
+
+def test_waiting_runs_from_completion_to_next_start(service_log):
+    r = find_bottlenecks(service_log, working_time=False)
+    assert r.time_basis == "clock" and r.service_time
+    # 派遣 -> 处置: A 09:50 -> 11:00 = 70 min, B 10:20 -> 14:20 = 240 min
+    e = _edge(r.transitions, "派遣", "处置")
+    assert e["count"] == 2
+    assert e["total"] == 310 * MIN and e["median"] == 155 * MIN and e["mean"] == 155 * MIN
+    # 上报 -> 派遣: A 09:10 -> 09:40 = 30 min, B 10:05 -> 10:05 = 0
+    assert _edge(r.transitions, "上报", "派遣")["total"] == 30 * MIN
+    # 处置 -> 核查: A's check started 12:30, before handling completed at 13:00: no wait;
+    # B 16:20 -> 16:50 = 30 min
+    e = _edge(r.transitions, "处置", "核查")
+    assert e["total"] == 30 * MIN and e["median"] == 15 * MIN
+    # 核查 -> 结案: A's close has no start, so its whole gap waits: 14:00 -> 15:00 = 60 min;
+    # B 17:00 -> 17:00 = 0
+    assert _edge(r.transitions, "核查", "结案")["total"] == 60 * MIN
+    # 结案 -> 回访: 17:05 -> 10:00 next day = 16 h 55 min
+    assert _edge(r.transitions, "结案", "回访")["total"] == (16 * 60 + 55) * MIN
+    total = (30 + 70 + 0 + 60) + (0 + 240 + 30 + 0 + 1015)
+    assert r.total_wait == total * MIN
+    # ranked by total waiting time, shares of all waiting
+    assert list(r.transitions["source"] + ">" + r.transitions["target"])[:2] == ["结案>回访", "派遣>处置"]
+    assert r.transitions["share"].iloc[0] == pytest.approx(1015 / total)
+    assert r.transitions["share"].sum() == pytest.approx(1.0)
+
+
+def test_service_time_is_completion_minus_start_of_the_same_event(service_log):
+    r = find_bottlenecks(service_log, working_time=False, by="activity")
+    act = r.activities.set_index("activity")
+    # 处置: A 11:00 -> 13:00, B 14:20 -> 16:20: 120 min each
+    assert act.loc["处置", "service_median"] == 120 * MIN
+    assert act.loc["处置", "service_total"] == 240 * MIN
+    # 核查: A 12:30 -> 14:00 = 90 min (overlapping the handling), B 16:50 -> 17:00 = 10 min
+    assert act.loc["核查", "service_total"] == 100 * MIN
+    # 结案: only B has a start (17:00 -> 17:05); A's is unknown, not zero
+    assert act.loc["结案", "service_total"] == 5 * MIN
+    assert act.loc["结案", "service_median"] == 5 * MIN
+    # the first step of a case waits for nothing
+    assert np.isnan(act.loc["上报", "wait_median"])
+    assert any("1 events have no start time" in n for n in r.notes)
+
+
+def test_without_start_times_waiting_is_the_gap_between_completions(service_log):
+    events = service_log.events.drop(columns="start_timestamp")
+    r = find_bottlenecks(EventLog(events=events), working_time=False)
+    assert not r.service_time and "service_median" not in r.activities.columns
+    # 派遣 -> 处置: A 09:50 -> 13:00 = 190 min, B 10:20 -> 16:20 = 360 min
+    assert _edge(r.transitions, "派遣", "处置")["total"] == 550 * MIN
+
+
+# --------------------------------------------------------------------------- units and WIP
+
+
+def test_unit_wip_mean_and_peak(service_log):
+    r = find_bottlenecks(service_log, working_time=False, by="unit")
+    units = r.units.set_index("unit")
+    # 城管中队 holds A from the hand-over 09:50 to 13:00 and B from 10:20 to 16:20: both at once
+    assert units.loc["城管中队", "wip_peak"] == 2
+    # mean over the log's span, 09:00 (first start) to 10:00 next day = 1500 min
+    assert units.loc["城管中队", "wip_mean"] == pytest.approx((190 + 360) / 1500)
+    # 指挥中心: A [09:10, 09:50], [13:00, 15:00]; B [10:05, 10:20], [16:20, 17:05]: never two
+    assert units.loc["指挥中心", "wip_peak"] == 1
+    assert units.loc["指挥中心", "cases"] == 2 and units.loc["指挥中心", "events"] == 6
+    # median wait before 指挥中心 acts: 派遣 30, 0; 核查 0, 30; 结案 60, 0 -> 15 min
+    assert units.loc["指挥中心", "wait_median"] == 15 * MIN
+    # the table for --by unit is ranked by total waiting time before the unit acts
+    assert r.table["unit"].iloc[0] == "热线"
+
+
+def test_level_table_in_hierarchy_order():
+    rows = [("c1", "上报", "09:00", "网格"), ("c1", "派遣", "10:00", "街镇"),
+            ("c1", "处置", "12:00", "区"), ("c2", "上报", "09:30", "网格"),
+            ("c2", "处置", "11:30", "街镇")]
+    events = pd.DataFrame(rows, columns=[CASE, ACTIVITY, TIMESTAMP, "org:level"])
+    events[TIMESTAMP] = pd.to_datetime("2024-03-04 " + events[TIMESTAMP]).dt.tz_localize(
+        "Asia/Shanghai")
+    r = find_bottlenecks(EventLog(events=events), working_time=False, by="level")
+    assert list(r.table["level"]) == ["网格", "街镇", "区"]
+    levels = r.levels.set_index("level")
+    # 街镇 is where c1 waits 1 h and c2 waits 2 h; it holds both between 10:00 and 11:30
+    assert levels.loc["街镇", "wait_total"] == 3 * HOUR
+    assert levels.loc["街镇", "wip_peak"] == 2
+
+
+# --------------------------------------------------------------------------- deadlines
+
+
+def test_deadline_column_overdue_cases_and_transitions(service_log):
+    r = find_bottlenecks(service_log, working_time=False)
+    dl = r.deadlines
+    assert dl.source == "column case:deadline"
+    cases = dl.cases.set_index("case")
+    # A closed (结案) at 15:00, due 14:30: 30 min late
+    assert not cases.loc["A", "on_time"] and cases.loc["A", "overdue"] == 30 * MIN
+    # B closed at 17:05, due 18:00: on time; its callback the next day does not count
+    assert cases.loc["B", "on_time"] and cases.loc["B", "overdue"] == 0
+    assert dl.on_time_rate == 0.5 and dl.n_overdue == 1
+    # A's overdue half hour passed while it waited between 核查 (14:00) and 结案 (15:00)
+    assert list(dl.by_transition[["source", "target"]].iloc[0]) == ["核查", "结案"]
+    assert dl.by_transition["overdue"].sum() == dl.overdue_total == 30 * MIN
+    by_cat = dl.by_category.set_index("category")
+    assert by_cat.loc["暴露垃圾", "on_time_rate"] == 0 and by_cat.loc["占道经营", "on_time_rate"] == 1
+    units = r.units.set_index("unit")
+    assert units.loc["城管中队", "overdue_share"] == 1.0 and units.loc["热线", "overdue_cases"] == 0
+
+
+def test_no_deadline_column_means_no_deadline_section(service_log):
+    events = service_log.events.drop(columns="case:deadline")
+    r = find_bottlenecks(EventLog(events=events), working_time=False)
+    assert r.deadlines is None
+    assert "overdue_cases" not in r.units.columns
+
+
+# --------------------------------------------------------------------------- options
+
+
+def test_top_cuts_the_ranked_table_only(service_log):
+    r = find_bottlenecks(service_log, working_time=False, top=2)
+    assert len(r.table) == 2 and len(r.transitions) == 5
+    assert list(r.table["target"]) == ["回访", "处置"]
+
+
+def test_month_and_category_tables(service_log):
+    r = find_bottlenecks(service_log, working_time=False, by="month")
+    assert list(r.table["month"]) == ["2024-03"]
+    assert r.table["events"].iloc[0] == 11 and r.table["cases_closed"].iloc[0] == 2
+    assert r.table["on_time_rate"].iloc[0] == 0.5
+    r = find_bottlenecks(service_log, working_time=False, by="category")
+    cat = r.table.set_index("category")
+    # 占道经营 (B) waited 0 + 240 + 30 + 0 + 1015 min
+    assert cat.loc["占道经营", "wait_total"] == 1285 * MIN
+    assert r.table["category"].iloc[0] == "占道经营"
+
+
+def test_grouping_by_a_missing_column_says_which_option_to_use(service_log):
+    events = service_log.events.drop(columns="org:resource")
+    with pytest.raises(ColumnError, match="--resource"):
+        find_bottlenecks(EventLog(events=events), by="unit", working_time=False)
+
+
+def test_transition_numbers_are_the_follows_table_with_waiting_durations(service_log):
+    """``procmine map --metric p90-wait`` reads abstractions.follows with these durations."""
+    waits = waiting_times(service_log, working_time=False)
+    table = follows(service_log, durations=waits).table.set_index(["source", "target"])
+    ours = find_bottlenecks(service_log, working_time=False).transitions.set_index(
+        ["source", "target"])
+    for column in ("count", "median", "p90", "total"):
+        assert ours[column].sort_index().equals(table[column].sort_index())
+
+
+# --------------------------------------------------------------------------- equal to pm4py
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("name", [
+    "Receipt_phase_of_an_environmental_permit_application_process_WABO_CoSeLoG_project.xes.gz",
+    "BPIC15_1.xes.gz",
+])
+def test_clock_time_edge_mean_and_median_equal_pm4py(name):
+    path = REAL / name
+    if not path.exists():
+        pytest.skip(f"real log {path} is absent")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pm4py
+
+        frame = pm4py.read_xes(str(path))
+        expected, _, _ = pm4py.discover_performance_dfg(frame)
+    log = read_log(path)
+    ours = find_bottlenecks(log, working_time=False).transitions.set_index(["source", "target"])
+    assert len(ours) == len(expected)
+    for edge, stats in expected.items():
+        row = ours.loc[edge]
+        assert row["mean"] == pytest.approx(stats["mean"], rel=1e-9, abs=1e-6), edge
+        assert row["median"] == pytest.approx(stats["median"], rel=1e-9, abs=1e-6), edge
+        assert row["total"] == pytest.approx(stats["sum"], rel=1e-9, abs=1e-6), edge
