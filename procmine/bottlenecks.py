@@ -152,7 +152,8 @@ class _Clock:
     """Measures spans between int64-nanosecond instants, in working or clock time."""
 
     def __init__(self, calendar: Any, timezone: str):
-        self.calendar = calendar
+        # a 24x7 calendar is clock time: skip the calendar arithmetic
+        self.calendar = None if getattr(calendar, "kind", None) == "none" else calendar
         self.timezone = timezone
 
     def _index(self, ns: np.ndarray) -> pd.DatetimeIndex:
@@ -199,29 +200,25 @@ def _ns(values: pd.Series) -> np.ndarray:
         np.int64).copy()
 
 
-def _resolve_calendar(calendar: Any, working_time: bool) -> tuple[Any, str, Literal["working", "clock"]]:
-    """The calendar object, its label, and the time basis."""
-    if not working_time:
-        return None, "none", "clock"
-    if calendar is None or (isinstance(calendar, str) and calendar == "none"):
-        return None, "none", "clock"
+def _resolve_calendar(calendar: Any, working_time: bool) -> tuple[Any, Literal["working", "clock"]]:
+    """The calendar object (None for clock time) and the time basis."""
+    if not working_time or calendar is None:
+        return None, "clock"
     if isinstance(calendar, str):
         from procmine.calendar import calendar_from_option
 
         calendar = calendar_from_option(calendar)
-    if getattr(calendar, "is_clock", False):
-        return None, _label(calendar), "clock"
-    return calendar, _label(calendar), "working"
+    if getattr(calendar, "kind", None) == "none":
+        return calendar, "clock"
+    return calendar, "working"
 
 
-def _label(calendar: Any) -> str:
-    for attr in ("description", "label", "name"):
-        value = getattr(calendar, attr, None)
-        if callable(value):
-            value = value()
-        if value:
-            return str(value)
-    return str(calendar)
+def _label(calendar: Any, basis: str) -> str:
+    """Which calendar measured the time (said after measuring: it notes fallback years)."""
+    if calendar is None:
+        return "none: clock time"
+    describe = getattr(calendar, "describe", None)
+    return str(describe()) if callable(describe) else str(calendar)
 
 
 # --------------------------------------------------------------------------- events
@@ -283,7 +280,7 @@ def waiting_times(log: EventLog, *, working_time: bool = True, calendar: Any = "
     >>> waits = waiting_times(log, calendar="cn")               # doctest: +SKIP
     >>> follows(log, durations=waits).table[["source", "target", "p90"]]  # doctest: +SKIP
     """
-    cal, _, _ = _resolve_calendar(calendar, working_time)
+    cal, _ = _resolve_calendar(calendar, working_time)
     return _events(log, _Clock(cal, log.timezone)).wait
 
 
@@ -687,7 +684,7 @@ def find_bottlenecks(
         raise ValueError(f"by must be one of {', '.join(BY_CHOICES)}, not {by!r}")
     if top is not None and top < 1:
         raise ValueError(f"top must be at least 1, not {top}")
-    cal, label, basis = _resolve_calendar(calendar, working_time)
+    cal, basis = _resolve_calendar(calendar, working_time)
     clock = _Clock(cal, log.timezone)
     ev = _events(log, clock)
     total_wait = float(np.nansum(ev.wait))
@@ -731,7 +728,7 @@ def find_bottlenecks(
             notes.append(f"{missing:,} events have no start time: their waiting time runs to "
                          "their completion and includes their service time")
     return BottleneckResult(
-        by=by, time_basis=basis, calendar=label, service_time=service, total_wait=total_wait,
+        by=by, time_basis=basis, calendar=_label(cal, basis), service_time=service, total_wait=total_wait,
         table=chosen.head(top).reset_index(drop=True) if top else chosen,
         transitions=transitions, activities=tables["activity"], units=units, levels=levels,
         categories=tables["category"], months=tables["month"], deadlines=deadlines,

@@ -153,6 +153,8 @@ def detect_encoding(sample: bytes) -> str:
     'gb18030'
     >>> detect_encoding("Café,Zürich".encode("latin-1"))
     'latin-1'
+    >>> detect_encoding("Sécurité sociale".encode("latin-1"))
+    'latin-1'
     """
     if sample.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
@@ -163,15 +165,17 @@ def detect_encoding(sample: bytes) -> str:
         except UnicodeDecodeError as e:
             if e.start < len(sample) - cut - 4:
                 break
-    try:
-        text = sample.decode("gb18030", errors="strict")
-    except UnicodeDecodeError:
-        text = sample[:-1].decode("gb18030", errors="ignore")
-    wide = [ch for ch in text if ord(ch) > 127]
-    if wide:
-        cjk = sum(1 for ch in wide if "\u4e00" <= ch <= "\u9fff" or "\u3000" <= ch <= "\u303f"
-                  or "\uff00" <= ch <= "\uffef")
-        if cjk / len(wide) > 0.9:
+    # GB2312/GBK Chinese text is pairs of bytes >= 0xA1; Latin-1 accents are single
+    # high bytes, mostly followed by ASCII letters.
+    pairs = re.findall(rb"[\x81-\xfe][\x40-\xfe]", sample)
+    if pairs:
+        chinese = sum(1 for p in pairs if p[1] >= 0xA1)
+        try:
+            sample.decode("gb18030")
+            strict_ok = True
+        except UnicodeDecodeError as e:
+            strict_ok = e.start >= len(sample) - 4
+        if strict_ok and chinese / len(pairs) > 0.9:
             return "gb18030"
     return "latin-1"
 
@@ -315,7 +319,7 @@ def _read_excel(path: str, report: LoadReport, sheet: str | int | None) -> pd.Da
     if isinstance(target, int) and not 0 <= target < len(names):
         raise InputError(f"{path}: no sheet number {target}",
                          hint=f"the file has {len(names)} sheet(s), numbered from 0")
-    frame = book.parse(target, dtype=object)
+    frame = pd.read_excel(book, sheet_name=target, dtype=object)
     report.notes.append(f"sheet {names[target] if isinstance(target, int) else target!r}")
     frame.columns = [str(c) for c in frame.columns]
     for column in frame.columns:
@@ -349,6 +353,31 @@ def _read_parquet(path: str, report: LoadReport) -> pd.DataFrame:
     return frame
 
 
+def _unfill_globals(frame: pd.DataFrame, meta: str, report: LoadReport) -> None:
+    """Undo the XES global defaults that the reader filled into missing names.
+
+    An event without ``concept:name`` gets the global default (often 'UNKNOWN');
+    procmine treats it as an event without an activity, to be dropped and named.
+    """
+    import json
+
+    try:
+        info = json.loads(meta)
+    except (TypeError, ValueError):
+        return
+    for scope, key, column in (("global_event_attrs", "concept:name", ACTIVITY),
+                               ("global_trace_attrs", "concept:name", CASE)):
+        default = next((g.get("value", {}).get("content") for g in info.get(scope) or []
+                        if g.get("key") == key), None)
+        if default is None or column not in frame.columns:
+            continue
+        filled = frame[column] == default
+        if filled.any():
+            frame.loc[filled, column] = None
+            report.notes.append(f"{int(filled.sum()):,} events had no {key} (the XES global "
+                                f"default {default!r} stood in)")
+
+
 def _read_xes(path: str, report: LoadReport) -> pd.DataFrame:
     from procmine import xmlsafe
 
@@ -356,8 +385,9 @@ def _read_xes(path: str, report: LoadReport) -> pd.DataFrame:
     try:
         import rustxes
 
-        frame, _ = rustxes.import_xes(path)
+        frame, meta = rustxes.import_xes(path)
         frame = frame.to_pandas()
+        _unfill_globals(frame, meta, report)
     except ImportError:  # pragma: no cover - rustxes is a dependency
         frame = None
     except KeyboardInterrupt:
@@ -636,7 +666,9 @@ def _canonical(frame: pd.DataFrame, mapping: Mapping[str, str], report: LoadRepo
             raise InputError(f"{path}: {where} {rows[i]}, column {source!r}: {reason} "
                              f"(value {_show(frame[column].iloc[i])})",
                              hint="fix the row, or drop --strict to skip bad rows")
-        examples = [(int(rows[i]), str(source), _show(frame[column].iloc[i])) for i in index[:5]]
+        examples = [(int(rows[i]), str(source), _show(frame[column].iloc[i])
+                     + (f" in trace {frame[CASE].iloc[i]}" if report.format == "xes" else ""))
+                    for i in index[:5]]
         report.drop(reason, count, examples)
         keep &= ~mask
 

@@ -276,8 +276,9 @@ def describe_load(report: Any) -> str:
     ]
     if report.timezone_assumed:
         lines.append(f"Times without an offset were read in {report.timezone} (--timezone).")
+    unit = {"xes": "event", "parquet": "record"}.get(report.format or "", "row")
     for reason, count in report.dropped.items():
-        examples = "; ".join(f"row {r} {c}={v!r}" for r, c, v in report.examples.get(reason, [])[:3])
+        examples = "; ".join(f"{unit} {r} {c}={v!r}" for r, c, v in report.examples.get(reason, [])[:3])
         lines.append(f"Dropped {count:,} rows: {reason}" + (f" (e.g. {examples})" if examples else ""))
     for what, count in report.repaired.items():
         lines.append(f"Repaired {count:,}: {what}")

@@ -220,3 +220,72 @@ def test_clock_time_edge_mean_and_median_equal_pm4py(name):
         assert row["mean"] == pytest.approx(stats["mean"], rel=1e-9, abs=1e-6), edge
         assert row["median"] == pytest.approx(stats["median"], rel=1e-9, abs=1e-6), edge
         assert row["total"] == pytest.approx(stats["sum"], rel=1e-9, abs=1e-6), edge
+
+
+# --------------------------------------------------------------------------- working time
+
+
+@pytest.fixture(scope="module")
+def holiday_log() -> EventLog:
+    columns = {k: v for k, v in COLUMNS.items() if k != "start_timestamp"}
+    return read_log(FIXTURES / "bottlenecks_holiday.csv", columns=columns)
+
+
+@pytest.fixture(scope="module")
+def office_hours():
+    from procmine.calendar import WorkingCalendar, parse_hours
+
+    # written out so the hand arithmetic below holds whatever the default becomes
+    return WorkingCalendar(kind="cn", hours=parse_hours("09:00-12:00,13:30-17:30"))
+
+
+def test_working_time_skips_nights_lunch_weekend_and_spring_festival(holiday_log, office_hours):
+    r = find_bottlenecks(holiday_log, calendar=office_hours)
+    assert r.time_basis == "working"
+    assert "Chinese public holidays" in r.calendar and "09:00-12:00, 13:30-17:30" in r.calendar
+    # 上报 -> 派遣
+    #   H1 Fri 03-01 16:00 -> Mon 03-04 10:00: Fri 16:00-17:30 1.5 h, weekend 0, Mon 09-10 1 h
+    #   H2 Thu 02-08 16:30 -> Sun 02-18 10:00: Thu 1 h, Fri 02-09 (a working day) 7 h,
+    #      02-10..02-17 Spring Festival 0, Sun 02-18 (swapped working day) 09-10 1 h
+    e = _edge(r.transitions, "上报", "派遣")
+    assert e["total"] == pytest.approx((2.5 + 9) * HOUR)
+    assert e["median"] == pytest.approx((2.5 + 9) / 2 * HOUR)
+    # 派遣 -> 处置
+    #   H1 Mon 10:00 -> 14:00: 10-12 2 h, lunch 12:00-13:30 0, 13:30-14:00 0.5 h
+    #   H2 Sun 02-18 10:00 -> Mon 02-19 11:00: 2 h + 4 h on Sunday, 2 h on Monday
+    assert _edge(r.transitions, "派遣", "处置")["total"] == pytest.approx((2.5 + 8) * HOUR)
+    # 处置 -> 结案
+    #   H1 14:00 -> 19:00: 3.5 h (the evening is not working time)
+    #   H2 11:00 -> 12:45: 1 h (12:00-12:45 is lunch)
+    e = _edge(r.transitions, "处置", "结案")
+    assert e["total"] == pytest.approx(4.5 * HOUR)
+    assert r.total_wait == pytest.approx(26.5 * HOUR)
+    assert list(r.transitions["source"]) == ["上报", "派遣", "处置"]
+
+
+def test_clock_time_of_the_same_log(holiday_log):
+    r = find_bottlenecks(holiday_log, working_time=False)
+    assert r.time_basis == "clock" and r.calendar.startswith("none")
+    # 66 h over the weekend, 233.5 h over the Spring Festival
+    assert _edge(r.transitions, "上报", "派遣")["total"] == (66 + 233.5) * HOUR
+
+
+def test_overdue_in_working_time_and_where_it_passed(holiday_log, office_hours):
+    r = find_bottlenecks(holiday_log, calendar=office_hours)
+    cases = r.deadlines.cases.set_index("case")
+    # H1 due Mon 17:00, closed 19:00: only 17:00-17:30 is working time
+    assert cases.loc["H1", "overdue"] == pytest.approx(0.5 * HOUR)
+    # H2 due Fri 02-09 12:00, closed Mon 02-19 12:45: Fri 13:30-17:30 4 h, holiday 0,
+    #   Sun 02-18 7 h, Mon 09:00-12:00 3 h
+    assert cases.loc["H2", "overdue"] == pytest.approx(14 * HOUR)
+    assert r.deadlines.on_time_rate == 0
+    by = r.deadlines.by_transition.set_index(["source", "target"])["overdue"]
+    # H2: 上报 -> 派遣 after 02-09 12:00 is 4 h + 1 h; 派遣 -> 处置 8 h; 处置 -> 结案 1 h
+    # H1: 处置 -> 结案 after 17:00 is 0.5 h
+    assert by[("派遣", "处置")] == pytest.approx(8 * HOUR)
+    assert by[("上报", "派遣")] == pytest.approx(5 * HOUR)
+    assert by[("处置", "结案")] == pytest.approx(1.5 * HOUR)
+    assert by.index[0] == ("派遣", "处置")
+    units = r.deadlines.by_unit.set_index("unit")
+    assert units.loc["市政所", "overdue_cases"] == 1 and units.loc["指挥中心", "overdue_cases"] == 2
+    assert units.loc["市政所", "overdue_share"] == 0.5

@@ -1,0 +1,1060 @@
+"""Upward-accountability loops and governance patterns, found per case and aggregated.
+
+Each pattern of ``docs/loops.md`` becomes a per-case flag with its evidence (the
+events that make it) and a time cost, then a summary per pattern and, on demand,
+a table by unit, level, category, month or source:
+
+- ``escalation``: 提级 by unit U, the order sits at a higher level with no
+  handling there, then 下派 back to the SAME unit U (向上负责).
+- ``pingpong``: 退单 by A, 退单 by B, the order back at A (推诿); with the number
+  of distinct units before one signs and the pre-sign dwell. On logs without
+  return steps: A -> B -> A handovers of ``org:resource``.
+- ``dumping``: a line unit (条) returns, a block unit (块) finally handles (漏斗效应).
+- ``rework``: 核查不通过 then handled again, or the same unit handles twice within
+  one closure; on logs without roles, the same activity repeated in a case.
+- ``reopen``: 结案, then 不满意/重办, then handled again.
+- ``hugging``: the final 结案 in the last 10% of the allowed working window.
+- ``desk``: 核查 within minutes of 反馈, or a closure with no field step at all.
+- ``supervision``: supervised (督办/催办) orders against ordinary ones of the same
+  category.
+
+Everything is computed with numpy over the event table (shifts, cumulative sums
+and group-bys), never with a Python loop per case.
+
+>>> from procmine.loops import find_loops
+>>> result = find_loops(log, patterns=("escalation", "pingpong"))   # doctest: +SKIP
+>>> result.summary[["pattern", "cases", "share"]]                   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from procmine.errors import InputError
+from procmine.log import (
+    ACTIVITY,
+    CASE,
+    CATEGORY,
+    DEADLINE,
+    KIND,
+    LEVEL,
+    RESOURCE,
+    SOURCE,
+    TIMESTAMP,
+    EventLog,
+)
+from procmine.vocabulary import roles_of
+
+Pattern = Literal["escalation", "pingpong", "dumping", "rework", "reopen", "hugging", "desk",
+                  "supervision"]
+By = Literal["unit", "level", "category", "month", "source"]
+
+PATTERNS: tuple[str, ...] = ("escalation", "pingpong", "dumping", "rework", "reopen", "hugging",
+                             "desk", "supervision")
+BY_CHOICES: tuple[str, ...] = ("unit", "level", "category", "month", "source")
+
+#: One line per pattern, for tables and the CLI help.
+DESCRIPTIONS: dict[str, str] = {
+    "escalation": "escalated up and sent back down to the same unit, no handling above",
+    "pingpong": "returned by A, returned by B, back to A",
+    "dumping": "a line unit (条) returned it, a block unit (块) handled it",
+    "rework": "check failed then handled again, or handled twice by one unit",
+    "reopen": "closed, then dissatisfied/reopened and handled again",
+    "hugging": "closed in the last 10% of the allowed working window",
+    "desk": "checked within minutes of the feedback, or closed with no field step",
+    "supervision": "supervised or urged (督办/催办)",
+}
+
+_NS = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class LoopsResult:
+    """What :func:`find_loops` found.
+
+    - ``cases``: one row per case: ``case``, one boolean column per pattern that
+      ran, and per-case measures: ``units_before_sign`` and ``presign_dwell_s``
+      (first dispatch to final 签收, clock; ``presign_dwell_work_s`` in working
+      time), ``window_used`` (share of the allowed window used at the final
+      closure), ``late_extension``.
+    - ``evidence``: one row per flagged (case, pattern): ``case``, ``pattern``,
+      ``occurrences``, ``unit``, ``level``, ``category``, ``source``, ``month``,
+      ``cost_s`` and ``cost_work_s`` (time lost, clock and working), ``detail``
+      and ``events`` (the events that make the pattern, as text).
+    - ``summary``: one row per pattern that ran: ``pattern``, ``cases``,
+      ``share`` (of all cases), ``cost_s``/``cost_work_s`` (total),
+      ``mean_cost_s``, ``top_units``, ``top_levels``.
+    - ``by``: with ``by=...``, one row per (group, pattern): ``cases`` in the
+      group, ``flagged``, ``share``, ``cost_s``, ``cost_work_s``.
+    - ``flows``: level x level moves (``from_level``, ``to_level``,
+      ``direction`` up/down, ``count``, ``cases``, ``median_s``), the diagram.
+    - ``handovers``: unit -> unit returns in ping-pong cases (``source``,
+      ``target``, ``count``).
+    - ``rework_by_activity``: ``{activity: cases in which it repeats}``, the
+      measure of pm4py's ``get_rework_cases_per_activity``.
+    - ``details``: per pattern, the extra figures (e.g. the hugging share
+      against the 10% a smooth distribution gives; the supervision gap per
+      category).
+    - ``skipped``: ``{pattern: why it could not run}``; ``notes``: how patterns
+      were computed on this log.
+    """
+
+    cases: pd.DataFrame
+    evidence: pd.DataFrame
+    summary: pd.DataFrame
+    by: pd.DataFrame | None
+    flows: pd.DataFrame
+    handovers: pd.DataFrame
+    rework_by_activity: dict[str, int]
+    details: dict[str, Any]
+    skipped: dict[str, str]
+    notes: tuple[str, ...]
+    n_cases: int
+
+    def flagged(self, pattern: str) -> set:
+        """The ids of the cases flagged with ``pattern``.
+
+        >>> sorted(result.flagged("reopen"))[:2]     # doctest: +SKIP
+        ['WO0007', 'WO0031']
+        """
+        if pattern not in self.cases.columns:
+            return set()
+        return set(self.cases.loc[self.cases[pattern].to_numpy(dtype=bool), "case"])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "cases": self.n_cases,
+            "summary": self.summary,
+            "by": self.by,
+            "details": self.details,
+            "flows": self.flows,
+            "handovers": self.handovers,
+            "rework_by_activity": self.rework_by_activity,
+            "skipped": self.skipped,
+            "notes": list(self.notes),
+        }
+
+
+# --------------------------------------------------------------------------- context
+
+
+@dataclass
+class _Ctx:
+    """The event table as numpy arrays, built once."""
+
+    log: EventLog
+    n: int
+    case: np.ndarray          # case code per event (0..n_cases-1, in order)
+    case_ids: np.ndarray      # case id per case code
+    first: np.ndarray         # index of the first event of the event's case
+    end: np.ndarray           # index one past the last event of the event's case
+    starts: np.ndarray        # per case: first event index
+    lengths: np.ndarray       # per case: number of events
+    ts: np.ndarray            # int64 ns (UTC)
+    act: np.ndarray           # activity names (object)
+    role: np.ndarray          # role per event (object, None when unknown)
+    res: np.ndarray           # unit code per event, -1 when missing
+    units: np.ndarray         # unit names per code
+    lvl: np.ndarray           # level rank per event, -1 when unknown
+    kind: np.ndarray          # 1 line, 2 block, 0 unknown
+    calendar: Any
+    notes: list[str] = field(default_factory=list)
+    _masks: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def is_(self, *roles: str) -> np.ndarray:
+        key = "|".join(roles)
+        if key not in self._masks:
+            self._masks[key] = np.isin(self.role, list(roles))
+        return self._masks[key]
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.is_(*roles).any())
+
+    def next_where(self, mask: np.ndarray) -> np.ndarray:
+        """Index of the next event strictly after each event, same case, where ``mask``; -1 if none."""
+        idx = np.where(mask, np.arange(self.n), self.n)
+        nxt = np.minimum.accumulate(idx[::-1])[::-1]
+        out = np.full(self.n, -1, dtype=np.int64)
+        if self.n > 1:
+            cand = nxt[1:]
+            ok = cand < self.end[:-1]
+            out[:-1][ok] = cand[ok]
+        return out
+
+    def prev_where(self, mask: np.ndarray) -> np.ndarray:
+        """Index of the last event strictly before each event, same case, where ``mask``; -1 if none."""
+        idx = np.where(mask, np.arange(self.n), -1)
+        prv = np.maximum.accumulate(idx)
+        out = np.full(self.n, -1, dtype=np.int64)
+        if self.n > 1:
+            cand = prv[:-1]
+            ok = cand >= self.first[1:]
+            out[1:][ok] = cand[ok]
+        return out
+
+    def last_in_case(self, mask: np.ndarray) -> np.ndarray:
+        """Per case: index of the last event where ``mask``, -1 if none."""
+        out = np.full(len(self.starts), -1, dtype=np.int64)
+        idx = np.flatnonzero(mask)
+        out[self.case[idx]] = idx          # later indices overwrite earlier ones
+        return out
+
+    def first_in_case(self, mask: np.ndarray) -> np.ndarray:
+        """Per case: index of the first event where ``mask``, -1 if none."""
+        out = np.full(len(self.starts), -1, dtype=np.int64)
+        idx = np.flatnonzero(mask)[::-1]
+        out[self.case[idx]] = idx
+        return out
+
+    def any_in_case(self, mask: np.ndarray) -> np.ndarray:
+        return np.bincount(self.case[mask], minlength=len(self.starts)) > 0
+
+
+def _cumsum0(mask: np.ndarray) -> np.ndarray:
+    """Prefix sums with a leading 0: count in [i, j) is ``cs[j] - cs[i]``."""
+    return np.concatenate(([0], np.cumsum(mask, dtype=np.int64)))
+
+
+def _context(log: EventLog, calendar: Any, aliases: Mapping[str, str] | None) -> _Ctx:
+    events = log.events
+    for column in (CASE, ACTIVITY, TIMESTAMP):
+        if column not in events.columns:
+            raise InputError(f"the log has no column {column!r}; loops need case, activity and time",
+                             hint="map it with --case-id/--activity/--timestamp")
+    n = len(events)
+    codes, case_ids = pd.factorize(events[CASE], sort=False)
+    codes = codes.astype(np.int64)
+    if n and (np.diff(codes) < 0).any():
+        # events must be grouped by case (EventLog's promise); re-group if not
+        order = np.lexsort((events[TIMESTAMP].to_numpy(dtype="datetime64[ns]"), codes))
+        events = events.iloc[order].reset_index(drop=True)
+        log = EventLog(events=events, report=log.report, levels=log.levels, timezone=log.timezone)
+        codes = codes[order]
+    change = np.flatnonzero(np.diff(codes) != 0) + 1 if n else np.zeros(0, dtype=np.int64)
+    starts = np.concatenate(([0], change)).astype(np.int64) if n else np.zeros(0, dtype=np.int64)
+    lengths = np.diff(np.concatenate((starts, [n]))).astype(np.int64)
+    first = np.repeat(starts, lengths)
+    end = np.repeat(starts + lengths, lengths)
+    ts = events[TIMESTAMP].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    act_codes, act_names = pd.factorize(events[ACTIVITY], sort=False)
+    mapping = roles_of([str(a) for a in act_names], aliases)
+    role_names = np.array([mapping[str(a)] for a in act_names] + [None], dtype=object)
+    role = role_names[act_codes]          # code -1 (missing activity) picks the trailing None
+    if RESOURCE in events.columns:
+        res, units = pd.factorize(events[RESOURCE], sort=False)
+        res = res.astype(np.int64)
+        units = np.asarray(units, dtype=object)
+    else:
+        res, units = np.full(n, -1, dtype=np.int64), np.zeros(0, dtype=object)
+    lvl = log.level_rank().to_numpy(dtype=np.int64)
+    if KIND in events.columns:
+        k = events[KIND].astype("string").str.strip().str.lower()
+        kind = np.where(k.isin(["line", "条"]).fillna(False).to_numpy(dtype=bool), 1,
+                        np.where(k.isin(["block", "块"]).fillna(False).to_numpy(dtype=bool), 2, 0))
+    else:
+        kind = np.zeros(n, dtype=np.int64)
+    return _Ctx(log=log, n=n, case=codes, case_ids=np.asarray(case_ids, dtype=object), first=first,
+                end=end, starts=starts, lengths=lengths, ts=ts, act=events[ACTIVITY].to_numpy(dtype=object),
+                role=role, res=res, units=units, lvl=lvl, kind=kind, calendar=calendar)
+
+
+def _working(ctx: _Ctx, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
+    """Working seconds between two ns arrays with the calendar; NaN without one."""
+    t0 = np.asarray(t0, dtype=np.int64)
+    t1 = np.asarray(t1, dtype=np.int64)
+    out = np.full(len(t0), np.nan)
+    if ctx.calendar is None or len(t0) == 0:
+        return out
+    ok = (t0 > np.iinfo(np.int64).min) & (t1 > np.iinfo(np.int64).min)
+    if not ok.any():
+        return out
+    tz = ctx.log.timezone or "UTC"
+    start = pd.DatetimeIndex(t0[ok].astype("datetime64[ns]"), tz="UTC").tz_convert(tz)
+    stop = pd.DatetimeIndex(t1[ok].astype("datetime64[ns]"), tz="UTC").tz_convert(tz)
+    fn = getattr(ctx.calendar, "working_seconds", None)
+    if fn is None:
+        from procmine import calendar as calmod  # the module-level form
+
+        values = calmod.working_seconds(start, stop, calendar=ctx.calendar)
+    else:
+        values = fn(start, stop)
+    out[ok] = np.asarray(values, dtype=float)
+    return out
+
+
+# --------------------------------------------------------------------------- occurrences
+
+
+@dataclass
+class _Found:
+    """Occurrences of one pattern: one entry per occurrence (several per case possible)."""
+
+    case: np.ndarray
+    unit: np.ndarray
+    level: np.ndarray
+    t0: np.ndarray            # cost interval, ns; equal t0 == t1 means no time cost
+    t1: np.ndarray
+    events: list[np.ndarray]  # indices of the key events, -1 where absent
+    detail: np.ndarray | None = None
+    cost: np.ndarray | None = None       # overrides the interval (seconds)
+    cost_work: np.ndarray | None = None
+
+    @staticmethod
+    def empty() -> _Found:
+        z = np.zeros(0, dtype=np.int64)
+        return _Found(z, z, z, z, z, [])
+
+
+def _escalation(ctx: _Ctx) -> _Found:
+    esc = np.flatnonzero(ctx.is_("escalate") & (ctx.lvl >= 0) & (ctx.res >= 0))
+    if len(esc) == 0:
+        return _Found.empty()
+    known = ctx.lvl >= 0
+    handle = ctx.is_("handle")
+    down_idx = np.where(ctx.is_("assign_down"), np.arange(ctx.n), -1)
+    last_down = np.maximum.accumulate(down_idx)     # last 下派 at or before each event
+    back = np.full(len(esc), -1, dtype=np.int64)
+    above = np.zeros(len(esc), dtype=np.int64)
+    handled_above = np.zeros(len(esc), dtype=np.int64)
+    for level in np.unique(ctx.lvl[esc]):            # a handful of levels, not cases
+        sel = ctx.lvl[esc] == level
+        i = esc[sel]
+        k = ctx.next_where(known & (ctx.lvl <= level))[i]
+        back[sel] = k
+        cs_above = _cumsum0(ctx.lvl > level)
+        cs_handle = _cumsum0(handle & (ctx.lvl > level))
+        kk = np.where(k >= 0, k, i + 1)
+        above[sel] = cs_above[kk] - cs_above[i + 1]
+        handled_above[sel] = cs_handle[kk] - cs_handle[i + 1]
+    ok = back >= 0
+    i, k = esc[ok], back[ok]
+    above, handled_above = above[ok], handled_above[ok]
+    # the 下派 that sent it back: the last one while above (logged by the sender), else the
+    # return event itself when the export logs 下派 under the receiving unit
+    down = last_down[k - 1]
+    down = np.where(down > i, down, np.where(ctx.is_("assign_down")[k], k, -1))
+    hit = (ctx.res[k] == ctx.res[i]) & (above > 0) & (handled_above == 0) & (down > i)
+    i, k, down = i[hit], k[hit], down[hit]
+    if len(i) == 0:
+        return _Found.empty()
+    # the highest level reached between leaving and coming back
+    bounds = np.empty(2 * len(i), dtype=np.int64)
+    bounds[0::2], bounds[1::2] = i + 1, k
+    top = np.maximum.reduceat(ctx.lvl, bounds)[0::2]
+    crossed = top - ctx.lvl[i]
+    sender = np.where(ctx.lvl[down] > ctx.lvl[i], down, np.maximum(down - 1, i))
+    levels = np.asarray(ctx.log.levels, dtype=object)
+    detail = (pd.Series(levels[ctx.lvl[i]]) + "→" + pd.Series(levels[top]) + " (" + pd.Series(crossed).astype(str)
+              + " level(s)); sent back by " + pd.Series(_names(ctx.units, ctx.res[sender])))
+    return _Found(ctx.case[i], ctx.res[i], ctx.lvl[i], ctx.ts[i], ctx.ts[down], [i, down, k],
+                  detail=detail.to_numpy(dtype=object))
+
+
+def _names(names: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    table = np.append(np.asarray(names, dtype=object), "")
+    return table[np.where(codes >= 0, codes, len(names))]
+
+
+def _blocks(ctx: _Ctx, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Runs of consecutive ``mask`` events of one case by one unit: (first idx, last idx, unit)."""
+    idx = np.flatnonzero(mask & (ctx.res >= 0))
+    if len(idx) == 0:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z, z
+    c, r = ctx.case[idx], ctx.res[idx]
+    new = np.ones(len(idx), dtype=bool)
+    new[1:] = (c[1:] != c[:-1]) | (r[1:] != r[:-1])
+    heads = np.flatnonzero(new)
+    tails = np.append(heads[1:] - 1, len(idx) - 1)
+    return idx[heads], idx[tails], r[heads]
+
+
+#: steps taken by the unit that holds the order (not by the centre or the inspector)
+_UNIT_STEPS = ("sign", "return", "handle", "feedback")
+
+
+def _pingpong(ctx: _Ctx) -> _Found:
+    # a dispatch log is read through its steps; a log with no dispatch step at all (a
+    # European permit log, say) through the handovers of org:resource
+    by_returns = ctx.has_role(*_UNIT_STEPS, "dispatch", "redispatch")
+    if by_returns:
+        steps = ctx.is_(*_UNIT_STEPS)
+    else:
+        steps = np.ones(ctx.n, dtype=bool)
+    head, tail, unit = _blocks(ctx, steps)
+    if len(head) < 3:
+        return _Found.empty()
+    c = ctx.case[head]
+    a, b, a2 = slice(0, -2), slice(1, -1), slice(2, None)
+    hit = (c[a] == c[a2]) & (unit[a] == unit[a2]) & (unit[a] != unit[b])
+    if by_returns:
+        ret = ctx.is_("return")
+        hit &= ret[tail[a]] & ret[tail[b]]
+    p = np.flatnonzero(hit)
+    if len(p) == 0:
+        return _Found.empty()
+    first_ret, second_ret, back = tail[p], tail[p + 1], head[p + 2]
+    detail = (pd.Series(_names(ctx.units, unit[p])) + "→" + pd.Series(_names(ctx.units, unit[p + 1]))
+              + "→" + pd.Series(_names(ctx.units, unit[p])))
+    return _Found(ctx.case[first_ret], unit[p], ctx.lvl[first_ret], ctx.ts[first_ret], ctx.ts[back],
+                  [first_ret, second_ret, back], detail=detail.to_numpy(dtype=object))
+
+
+def _presign(ctx: _Ctx) -> dict[str, np.ndarray]:
+    """Per case: distinct units before one signs, and the dwell from first dispatch to final sign."""
+    n_cases = len(ctx.starts)
+    last_sign = ctx.last_in_case(ctx.is_("sign"))
+    first_dispatch = ctx.first_in_case(ctx.is_("dispatch", "redispatch"))
+    signed = last_sign >= 0
+    ev = np.arange(ctx.n)
+    limit = np.where(signed, last_sign, -1)[ctx.case]
+    take = ((ctx.is_("return") & (ev < limit)) | (ev == limit)) & (ctx.res >= 0)
+    key = np.unique(ctx.case[take] * (len(ctx.units) + 1) + ctx.res[take])
+    units = np.bincount(key // (len(ctx.units) + 1), minlength=n_cases).astype(float)
+    units[~signed] = np.nan
+    ok = signed & (first_dispatch >= 0) & (first_dispatch <= last_sign)
+    dwell = np.full(n_cases, np.nan)
+    dwell[ok] = (ctx.ts[last_sign[ok]] - ctx.ts[first_dispatch[ok]]) / _NS
+    work = np.full(n_cases, np.nan)
+    work[ok] = _working(ctx, ctx.ts[first_dispatch[ok]], ctx.ts[last_sign[ok]])
+    return {"units_before_sign": units, "presign_dwell_s": dwell, "presign_dwell_work_s": work}
+
+
+def _dumping(ctx: _Ctx) -> _Found:
+    line_return = ctx.is_("return") & (ctx.kind == 1)
+    first_line_return = ctx.first_in_case(line_return)
+    final_handle = ctx.last_in_case(ctx.is_("handle"))
+    hit = (first_line_return >= 0) & (final_handle > first_line_return)
+    hit[hit] &= ctx.kind[final_handle[hit]] == 2
+    cases = np.flatnonzero(hit)
+    if len(cases) == 0:
+        return _Found.empty()
+    r, h = first_line_return[cases], final_handle[cases]
+    # the order is owned again when the block unit that handles it first acts after the return
+    by_handler = ctx.res[h]
+    handler_of_case = np.full(len(ctx.starts), -2, dtype=np.int64)
+    handler_of_case[cases] = by_handler
+    after = np.full(len(ctx.starts), ctx.n, dtype=np.int64)
+    after[cases] = r
+    ev = np.arange(ctx.n)
+    mark = (ctx.res == handler_of_case[ctx.case]) & (ev > after[ctx.case])
+    first_owned = ctx.first_in_case(mark)[cases]
+    owner = np.where(first_owned >= 0, first_owned, h)
+    detail = (pd.Series(_names(ctx.units, ctx.res[r])) + " (条) returned → "
+              + pd.Series(_names(ctx.units, by_handler)) + " (块) handled")
+    return _Found(cases, ctx.res[r], ctx.lvl[r], ctx.ts[r], ctx.ts[owner], [r, owner, h],
+                  detail=detail.to_numpy(dtype=object))
+
+
+def _rework(ctx: _Ctx) -> _Found:
+    handle = ctx.is_("handle")
+    # check failed, then handled again
+    failed = np.flatnonzero(ctx.is_("check_failed"))
+    again = ctx.next_where(handle)[failed]
+    ok = again >= 0
+    f1, f2 = failed[ok], again[ok]
+    # the same unit handles twice with no closure in between
+    h = np.flatnonzero(handle & (ctx.res >= 0))
+    order = np.lexsort((h, ctx.res[h], ctx.case[h]))
+    h = h[order]
+    same = (ctx.case[h[1:]] == ctx.case[h[:-1]]) & (ctx.res[h[1:]] == ctx.res[h[:-1]])
+    p1, p2 = h[:-1][same], h[1:][same]
+    cs_close = _cumsum0(ctx.is_("close"))
+    open_between = (cs_close[p2] - cs_close[p1 + 1]) == 0
+    p1, p2 = p1[open_between], p2[open_between]
+    start = np.concatenate((f1, p1))
+    stop = np.concatenate((f2, p2))
+    if len(start) == 0:
+        return _Found.empty()
+    keep = _dedupe(ctx.case[stop], stop)       # one occurrence per re-handling event
+    start, stop = start[keep], stop[keep]
+    why = np.where(ctx.is_("check_failed")[start], "check failed → handled again by ",
+                   "handled twice by ")
+    detail = pd.Series(why, dtype=object) + pd.Series(_names(ctx.units, ctx.res[stop]))
+    return _Found(ctx.case[stop], ctx.res[stop], ctx.lvl[stop], ctx.ts[start], ctx.ts[stop],
+                  [start, stop], detail=detail.to_numpy(dtype=object))
+
+
+def _dedupe(*keys: np.ndarray) -> np.ndarray:
+    """Indices of the first occurrence of each distinct key tuple."""
+    frame = pd.DataFrame({f"k{i}": k for i, k in enumerate(keys)})
+    return np.flatnonzero(~frame.duplicated().to_numpy())
+
+
+def _rework_by_activity(ctx: _Ctx) -> tuple[dict[str, int], _Found]:
+    """pm4py's rework measure: per activity, the cases in which it occurs more than once."""
+    act_codes, act_names = pd.factorize(pd.Series(ctx.act), sort=False)
+    frame = pd.DataFrame({"case": ctx.case, "act": act_codes, "ts": ctx.ts, "i": np.arange(ctx.n)})
+    frame = frame[frame["act"] >= 0]
+    grouped = frame.groupby(["case", "act"], sort=False)
+    stats = grouped.agg(n=("i", "size"), first=("i", "min"), last=("i", "max")).reset_index()
+    rep = stats[stats["n"] > 1]
+    per_act = rep.groupby("act").size()
+    counts = {str(act_names[a]): int(v) for a, v in per_act.items()}
+    if rep.empty:
+        return counts, _Found.empty()
+    first = rep.sort_values(["case", "first"]).drop_duplicates("case")
+    span = rep.groupby("case").agg(first=("first", "min"), last=("last", "max"))
+    i0 = span["first"].to_numpy(dtype=np.int64)
+    i1 = span["last"].to_numpy(dtype=np.int64)
+    names = np.asarray(act_names, dtype=object)
+    detail = pd.Series(names[first["act"].to_numpy()], dtype=object) + " repeated"
+    return counts, _Found(ctx.case[i0], ctx.res[i1], ctx.lvl[i1], ctx.ts[i0], ctx.ts[i1],
+                          [i0, i1], detail=detail.to_numpy(dtype=object))
+
+
+def _reopen(ctx: _Ctx) -> _Found:
+    first_close = ctx.first_in_case(ctx.is_("close"))
+    ev = np.arange(ctx.n)
+    after_close = (first_close[ctx.case] >= 0) & (ev > first_close[ctx.case])
+    complaint = ctx.first_in_case(ctx.is_("dissatisfied", "reopen") & after_close)
+    cases = np.flatnonzero(complaint >= 0)
+    redo = ctx.next_where(ctx.is_("handle"))[complaint[cases]]
+    ok = redo >= 0
+    cases, redo = cases[ok], redo[ok]
+    if len(cases) == 0:
+        return _Found.empty()
+    c0, j = first_close[cases], complaint[cases]
+    last_close = ctx.last_in_case(ctx.is_("close"))[cases]
+    stop = np.where(last_close > redo, last_close, ctx.starts[cases] + ctx.lengths[cases] - 1)
+    detail = pd.Series(ctx.act[j], dtype=object).astype(str) + " after closure; handled again by " + \
+        pd.Series(_names(ctx.units, ctx.res[redo]))
+    return _Found(cases, ctx.res[redo], ctx.lvl[redo], ctx.ts[c0], ctx.ts[stop], [c0, j, redo],
+                  detail=detail.to_numpy(dtype=object))
+
+
+def _deadline_ns(ctx: _Ctx) -> np.ndarray:
+    """Per case: the deadline in ns, int64 min where absent."""
+    col = ctx.log.events[DEADLINE].iloc[ctx.starts]
+    if not isinstance(col.dtype, pd.DatetimeTZDtype) and not pd.api.types.is_datetime64_any_dtype(col):
+        col = pd.to_datetime(col, errors="coerce", utc=True)
+    return col.to_numpy(dtype="datetime64[ns]").astype(np.int64)
+
+
+def _hugging(ctx: _Ctx, *, last_share: float, window_start: str,
+             extension_hours: float) -> tuple[_Found, dict[str, np.ndarray], dict[str, Any]]:
+    n_cases = len(ctx.starts)
+    nat = np.iinfo(np.int64).min
+    due = _deadline_ns(ctx)
+    close = ctx.last_in_case(ctx.is_("close"))
+    if window_start == "dispatch":
+        begin = ctx.first_in_case(ctx.is_("dispatch", "redispatch"))
+        begin = np.where(begin >= 0, begin, ctx.starts)
+    else:
+        begin = ctx.starts
+    ok = (due != nat) & (close >= 0)
+    t0, t1 = ctx.ts[begin], ctx.ts[np.where(close >= 0, close, begin)]
+    used = np.full(n_cases, np.nan)
+    if ctx.calendar is not None:
+        allowed = _working(ctx, t0[ok], due[ok])
+        spent = _working(ctx, t0[ok], t1[ok])
+    else:
+        allowed = (due[ok] - t0[ok]) / _NS
+        spent = (t1[ok] - t0[ok]) / _NS
+    with np.errstate(divide="ignore", invalid="ignore"):
+        used[ok] = np.where(allowed > 0, spent / allowed, np.nan)
+    in_time = ok & (t1 <= due)
+    hug = in_time & (used >= 1 - last_share)
+    # extensions filed in the last hours before the deadline
+    ext = np.flatnonzero(ctx.is_("extension_request"))
+    ext_due = due[ctx.case[ext]]
+    has_due = ext_due != nat
+    ext, ext_due = ext[has_due], ext_due[has_due]
+    if ctx.calendar is not None:
+        left = _working(ctx, ctx.ts[ext], ext_due)
+    else:
+        left = (ext_due - ctx.ts[ext]) / _NS
+    late = ext[(ctx.ts[ext] <= ext_due) & (left <= extension_hours * 3600)]
+    late_ext = np.zeros(n_cases, dtype=bool)
+    late_ext[ctx.case[late]] = True
+    cases = np.flatnonzero(hug)
+    closer = close[cases]
+    handler = ctx.last_in_case(ctx.is_("handle"))[cases]
+    who = np.where(handler >= 0, handler, closer)
+    detail = pd.Series(np.round(used[cases] * 100, 1)).astype(str) + "% of the window used"
+    found = _Found(cases, ctx.res[who], ctx.lvl[who], ctx.ts[closer], ctx.ts[closer], [closer],
+                   detail=detail.to_numpy(dtype=object))
+    n_in_time = int(in_time.sum())
+    prev = in_time & (used >= 1 - 2 * last_share) & (used < 1 - last_share)
+    details = {
+        "closed_with_deadline": int(ok.sum()),
+        "closed_in_time": n_in_time,
+        "in_last_share": int(hug.sum()),
+        "last_share": last_share,
+        "observed_share": (hug.sum() / n_in_time) if n_in_time else None,
+        "expected_share_if_smooth": last_share,
+        "ratio_to_smooth": (hug.sum() / n_in_time / last_share) if n_in_time else None,
+        "share_in_previous_band": (prev.sum() / n_in_time) if n_in_time else None,
+        "overdue": int((ok & (t1 > due)).sum()),
+        "late_extensions": int(len(late)),
+        "late_extension_cases": int(late_ext.sum()),
+        "extension_hours": extension_hours,
+        "window_start": window_start,
+        "working_time": ctx.calendar is not None,
+    }
+    return found, {"window_used": used, "late_extension": late_ext}, details
+
+
+def _desk(ctx: _Ctx, *, desk_minutes: float) -> _Found:
+    check = np.flatnonzero(ctx.is_("check"))
+    fb = ctx.prev_where(ctx.is_("feedback"))[check]
+    ok = fb >= 0
+    check, fb = check[ok], fb[ok]
+    fast = (ctx.ts[check] - ctx.ts[fb]) <= desk_minutes * 60 * _NS
+    check, fb = check[fast], fb[fast]
+    keep = _dedupe(ctx.case[check])
+    check, fb = check[keep], fb[keep]
+    minutes = (ctx.ts[check] - ctx.ts[fb]) / _NS / 60
+    d1 = "checked " + pd.Series(np.round(minutes, 1)).astype(str) + " min after feedback"
+    # closures with no field step at all
+    closed = ctx.first_in_case(ctx.is_("close"))
+    field_step = ctx.any_in_case(ctx.is_("handle", "check"))
+    bare = np.flatnonzero((closed >= 0) & ~field_step)
+    bare = bare[~np.isin(bare, ctx.case[check])]
+    cl = closed[bare]
+    case = np.concatenate((ctx.case[check], bare))
+    first_ev = np.concatenate((fb, cl))
+    second = np.concatenate((check, np.full(len(bare), -1, dtype=np.int64)))
+    actor = np.concatenate((check, cl))
+    detail = np.concatenate((d1.to_numpy(dtype=object),
+                             np.full(len(bare), "closed with no handling or check", dtype=object)))
+    t = ctx.ts[actor]
+    return _Found(case, ctx.res[actor], ctx.lvl[actor], t, t, [first_ev, second], detail=detail)
+
+
+def _supervision(ctx: _Ctx) -> tuple[_Found, dict[str, Any]]:
+    n_cases = len(ctx.starts)
+    supervised = ctx.any_in_case(ctx.is_("urge", "supervise"))
+    last = ctx.starts + ctx.lengths - 1
+    cycle = (ctx.ts[last] - ctx.ts[ctx.starts]) / _NS
+    cycle_work = _working(ctx, ctx.ts[ctx.starts], ctx.ts[last])
+    if ctx.log.has(CATEGORY):
+        group = ctx.log.events[CATEGORY].iloc[ctx.starts].astype("string").fillna("").to_numpy(dtype=object)
+    else:
+        group = np.full(n_cases, "(all)", dtype=object)
+    frame = pd.DataFrame({"category": group, "supervised": supervised, "cycle": cycle,
+                          "cycle_work": cycle_work})
+    med = frame.groupby(["category", "supervised"])[["cycle", "cycle_work"]].median().unstack("supervised")
+    count = frame.groupby(["category", "supervised"]).size().unstack("supervised", fill_value=0)
+    table = pd.DataFrame(index=med.index if len(med) else pd.Index([], name="category"))
+    for flag, name in ((True, "supervised"), (False, "ordinary")):
+        table[f"{name}_cases"] = count[flag] if flag in count.columns else 0
+        table[f"{name}_median_s"] = med[("cycle", flag)] if ("cycle", flag) in med.columns else np.nan
+        table[f"{name}_median_work_s"] = (med[("cycle_work", flag)] if ("cycle_work", flag) in med.columns
+                                          else np.nan)
+    table["gap_s"] = table["supervised_median_s"] - table["ordinary_median_s"]
+    table["gap_work_s"] = table["supervised_median_work_s"] - table["ordinary_median_work_s"]
+    table = table.reset_index()
+    cases = np.flatnonzero(supervised)
+    base = frame["category"].map(table.set_index("category")["ordinary_median_s"]).to_numpy(dtype=float)
+    base_w = frame["category"].map(table.set_index("category")["ordinary_median_work_s"]).to_numpy(dtype=float)
+    first_sup = ctx.first_in_case(ctx.is_("urge", "supervise"))[cases]
+    handler = ctx.last_in_case(ctx.is_("handle"))[cases]
+    who = np.where(handler >= 0, handler, first_sup)
+    detail = pd.Series(ctx.act[first_sup], dtype=object).astype(str) + " at " + \
+        pd.Series(_names(ctx.units, ctx.res[first_sup]))
+    found = _Found(cases, ctx.res[who], ctx.lvl[who], ctx.ts[first_sup], ctx.ts[first_sup],
+                   [first_sup], detail=detail.to_numpy(dtype=object),
+                   cost=cycle[cases] - base[cases], cost_work=cycle_work[cases] - base_w[cases])
+    return found, {"by_category": table}
+
+
+# --------------------------------------------------------------------------- assembly
+
+
+def _event_text(ctx: _Ctx, idx: np.ndarray) -> np.ndarray:
+    """``#pos activity [unit] MM-DD HH:MM`` for each event index (empty for -1)."""
+    out = np.full(len(idx), "", dtype=object)
+    ok = idx >= 0
+    if not ok.any():
+        return out
+    i = idx[ok]
+    when = pd.DatetimeIndex(ctx.ts[i].astype("datetime64[ns]"), tz="UTC").tz_convert(ctx.log.timezone or "UTC")
+    unit = pd.Series(_names(ctx.units, ctx.res[i]))
+    text = ("#" + pd.Series(i - ctx.first[i] + 1).astype(str) + " " + pd.Series(ctx.act[i]).astype(str)
+            + np.where(unit != "", " [" + unit + "]", "") + " " + pd.Series(when.strftime("%m-%d %H:%M")))
+    out[ok] = text.to_numpy(dtype=object)
+    return out
+
+
+def _per_case(ctx: _Ctx, pattern: str, found: _Found, attrs: pd.DataFrame) -> pd.DataFrame:
+    """One evidence row per flagged case: the first occurrence, the union of the cost intervals."""
+    columns = ["case", "pattern", "occurrences", "unit", "level", "category", "source", "month",
+               "cost_s", "cost_work_s", "detail", "events"]
+    if len(found.case) == 0:
+        return pd.DataFrame(columns=columns + ["_code"])
+    frame = pd.DataFrame({"c": found.case, "t0": found.t0, "t1": np.maximum(found.t1, found.t0),
+                          "k": np.arange(len(found.case))})
+    frame = frame.sort_values(["c", "t0", "k"], kind="stable")
+    # union of the intervals of a case: clip each by the furthest end so far
+    run = frame.groupby("c")["t1"].cummax()
+    prev = run.groupby(frame["c"]).shift(1).fillna(np.iinfo(np.int64).min).astype(np.int64)
+    lo = np.maximum(frame["t0"].to_numpy(), prev.to_numpy())
+    hi = frame["t1"].to_numpy()
+    add = np.where(hi > lo, hi - lo, 0) / _NS
+    frame["cost"] = add
+    if found.cost is not None:
+        frame["cost"] = found.cost[frame["k"].to_numpy()]
+        frame["work"] = (found.cost_work[frame["k"].to_numpy()] if found.cost_work is not None
+                         else np.nan)
+    else:
+        work = np.zeros(len(frame))
+        pos = hi > lo
+        if ctx.calendar is None:
+            work[:] = np.nan
+        elif pos.any():
+            work[pos] = _working(ctx, lo[pos], hi[pos])
+        frame["work"] = work
+    totals = frame.groupby("c", sort=False).agg(occurrences=("k", "size"), cost=("cost", "sum"),
+                                                 work=("work", lambda s: s.sum(min_count=1)))
+    firsts = frame.drop_duplicates("c")
+    k = firsts["k"].to_numpy()
+    c = firsts["c"].to_numpy()
+    levels = np.append(np.asarray(ctx.log.levels, dtype=object), "")
+    texts = [_event_text(ctx, e[k]) for e in found.events]
+    joined = pd.Series([""] * len(k), dtype=object)
+    for t in texts:
+        part = pd.Series(t, dtype=object)
+        joined = np.where(joined == "", part, np.where(part == "", joined, joined + " → " + part))
+        joined = pd.Series(joined, dtype=object)
+    lv = found.level[k]
+    out = pd.DataFrame({
+        "case": ctx.case_ids[c],
+        "pattern": pattern,
+        "occurrences": totals.loc[c, "occurrences"].to_numpy(),
+        "unit": _names(ctx.units, found.unit[k]),
+        "level": levels[np.where(lv >= 0, lv, len(levels) - 1)],
+        "category": attrs["category"].to_numpy()[c],
+        "source": attrs["source"].to_numpy()[c],
+        "month": attrs["month"].to_numpy()[c],
+        "cost_s": totals.loc[c, "cost"].to_numpy(dtype=float),
+        "cost_work_s": totals.loc[c, "work"].to_numpy(dtype=float),
+        "detail": found.detail[k] if found.detail is not None else "",
+        "events": joined.to_numpy(dtype=object),
+    })
+    if pattern in ("hugging", "desk"):   # quality patterns: no time is lost by the pattern itself
+        out["cost_s"] = np.nan
+        out["cost_work_s"] = np.nan
+    out["_code"] = c
+    return out
+
+
+def _attrs(ctx: _Ctx) -> pd.DataFrame:
+    events = ctx.log.events
+    first = ctx.starts
+
+    def col(name: str) -> np.ndarray:
+        if name in events.columns:
+            return events[name].iloc[first].astype("string").fillna("").to_numpy(dtype=object)
+        return np.full(len(first), "", dtype=object)
+
+    tz = ctx.log.timezone or "UTC"
+    start = pd.DatetimeIndex(ctx.ts[first].astype("datetime64[ns]"), tz="UTC").tz_convert(tz)
+    return pd.DataFrame({"category": col(CATEGORY), "source": col(SOURCE),
+                         "month": np.asarray(start.strftime("%Y-%m"), dtype=object)})
+
+
+def _top(values: pd.Series, k: int = 3) -> str:
+    counts = values[values != ""].value_counts()
+    return ", ".join(f"{name} ({n})" for name, n in counts.head(k).items())
+
+
+def _summary(evidence: pd.DataFrame, ran: list[str], n_cases: int) -> pd.DataFrame:
+    rows = []
+    for pattern in ran:
+        ev = evidence[evidence["pattern"] == pattern]
+        flagged = len(ev)
+        cost = ev["cost_s"].sum(min_count=1)
+        work = ev["cost_work_s"].sum(min_count=1)
+        rows.append({
+            "pattern": pattern,
+            "cases": flagged,
+            "share": flagged / n_cases if n_cases else 0.0,
+            "cost_s": float(cost) if pd.notna(cost) else None,
+            "cost_work_s": float(work) if pd.notna(work) else None,
+            "mean_cost_s": float(ev["cost_s"].mean()) if flagged and ev["cost_s"].notna().any() else None,
+            "top_units": _top(ev["unit"]),
+            "top_levels": _top(ev["level"]),
+        })
+    return pd.DataFrame(rows, columns=["pattern", "cases", "share", "cost_s", "cost_work_s",
+                                       "mean_cost_s", "top_units", "top_levels"])
+
+
+def _by(ctx: _Ctx, evidence: pd.DataFrame, ran: list[str], by: str, attrs: pd.DataFrame) -> pd.DataFrame:
+    """Flagged cases per group and pattern, against the cases of the group."""
+    if by in ("unit", "level"):
+        if by == "unit":
+            ok = ctx.res >= 0
+            names = _names(ctx.units, ctx.res[ok])
+        else:
+            ok = ctx.lvl >= 0
+            names = np.asarray(ctx.log.levels, dtype=object)[ctx.lvl[ok]]
+        touched = pd.DataFrame({"g": names, "c": ctx.case[ok]}).drop_duplicates()
+        base = touched.groupby("g").size()
+    else:
+        base = attrs[by].value_counts()
+    base = base[base.index != ""]
+    ev = evidence[evidence["pattern"].isin(ran)]
+    grouped = ev.groupby([by, "pattern"]).agg(flagged=("case", "size"),
+                                              cost_s=("cost_s", lambda s: s.sum(min_count=1)),
+                                              cost_work_s=("cost_work_s", lambda s: s.sum(min_count=1)))
+    grouped = grouped.reset_index()
+    grid = pd.MultiIndex.from_product([base.index, ran], names=[by, "pattern"]).to_frame(index=False)
+    table = grid.merge(grouped, on=[by, "pattern"], how="left")
+    table["flagged"] = table["flagged"].fillna(0).astype(int)
+    table.insert(2, "cases", table[by].map(base).astype(int))
+    table["share"] = table["flagged"] / table["cases"]
+    table = table[["pattern", by, "cases", "flagged", "share", "cost_s", "cost_work_s"]]
+    return table.sort_values(["pattern", "flagged", by], ascending=[True, False, True],
+                             key=lambda s: s.map(PATTERNS.index) if s.name == "pattern" else s,
+                             kind="stable").reset_index(drop=True)
+
+
+def _flows(ctx: _Ctx) -> pd.DataFrame:
+    """Moves between levels: consecutive events of a case (with a level) at different levels."""
+    columns = ["from_level", "to_level", "direction", "count", "cases", "median_s", "total_s"]
+    idx = np.flatnonzero(ctx.lvl >= 0)
+    if len(idx) < 2:
+        return pd.DataFrame(columns=columns)
+    a, b = idx[:-1], idx[1:]
+    move = (ctx.case[a] == ctx.case[b]) & (ctx.lvl[a] != ctx.lvl[b])
+    a, b = a[move], b[move]
+    levels = np.asarray(ctx.log.levels, dtype=object)
+    frame = pd.DataFrame({"from": ctx.lvl[a], "to": ctx.lvl[b], "case": ctx.case[a],
+                          "wait": (ctx.ts[b] - ctx.ts[a]) / _NS})
+    table = frame.groupby(["from", "to"]).agg(count=("wait", "size"), cases=("case", "nunique"),
+                                              median_s=("wait", "median"),
+                                              total_s=("wait", "sum")).reset_index()
+    table.insert(2, "direction", np.where(table["to"] > table["from"], "up", "down"))
+    table["from"] = levels[table["from"].to_numpy()]
+    table["to"] = levels[table["to"].to_numpy()]
+    return table.rename(columns={"from": "from_level", "to": "to_level"})[columns]
+
+
+def _handovers(ctx: _Ctx, found: _Found) -> pd.DataFrame:
+    if len(found.case) == 0:
+        return pd.DataFrame(columns=["source", "target", "count"])
+    first_ret, second_ret, back = found.events
+    a = _names(ctx.units, ctx.res[first_ret])
+    b = _names(ctx.units, ctx.res[second_ret])
+    frame = pd.DataFrame({"source": np.concatenate((a, b)), "target": np.concatenate((b, a))})
+    return (frame.groupby(["source", "target"]).size().rename("count").reset_index()
+            .sort_values(["count", "source", "target"], ascending=[False, True, True])
+            .reset_index(drop=True))
+
+
+def _choose(patterns: str | Sequence[str]) -> list[str]:
+    chosen = [patterns] if isinstance(patterns, str) else list(patterns)
+    if "all" in chosen:
+        return list(PATTERNS)
+    unknown = [p for p in chosen if p not in PATTERNS]
+    if unknown:
+        raise InputError(f"unknown pattern {unknown[0]!r}",
+                         hint="choose among all, " + ", ".join(PATTERNS))
+    return [p for p in PATTERNS if p in chosen]
+
+
+def find_loops(
+    log: EventLog,
+    *,
+    patterns: str | Sequence[str] = ("all",),
+    by: By | None = None,
+    calendar: Any = None,
+    aliases: Mapping[str, str] | None = None,
+    last_share: float = 0.1,
+    window_start: Literal["case", "dispatch"] = "case",
+    extension_hours: float = 4.0,
+    desk_minutes: float = 10.0,
+) -> LoopsResult:
+    """Find the governance patterns of ``log`` per case, and aggregate them.
+
+    ``calendar`` (a ``procmine.calendar.WorkingCalendar``) gives working time;
+    without it, working-time columns are NaN and the hugging window is in clock
+    time. ``aliases`` maps further activity names to roles (``{"上报区级": "escalate"}``),
+    e.g. from a workflow spec. ``last_share`` is the hugging band (the last 10% of
+    the window from the case's first event, or from its first dispatch with
+    ``window_start="dispatch"``); ``extension_hours`` the working hours before the
+    deadline in which an extension request counts as late; ``desk_minutes`` how soon
+    after feedback a check counts as done at the desk. Patterns whose columns or
+    steps the log lacks are skipped with the reason in ``skipped``.
+
+    >>> from procmine.simulate import simulate_log
+    >>> log = simulate_log(cases=500, seed=1).log                      # doctest: +SKIP
+    >>> r = find_loops(log, patterns=["escalation", "reopen"], by="level")   # doctest: +SKIP
+    >>> r.summary.columns.tolist()[:3]                                  # doctest: +SKIP
+    ['pattern', 'cases', 'share']
+    """
+    chosen = _choose(patterns)
+    if by is not None and by not in BY_CHOICES:
+        raise InputError(f"unknown grouping {by!r}", hint="choose among " + ", ".join(BY_CHOICES))
+    ctx = _context(log, calendar, aliases)
+    n_cases = len(ctx.starts)
+    notes: list[str] = []
+    skipped: dict[str, str] = {}
+    details: dict[str, Any] = {}
+    case_table = pd.DataFrame({"case": ctx.case_ids})
+    found: dict[str, _Found] = {}
+    rework_counts, generic_rework = _rework_by_activity(ctx)
+    roles_known = bool(pd.Series(ctx.role).notna().any())
+    if calendar is None:
+        notes.append("no working calendar: working-time costs are empty and the hugging window is "
+                     "in clock time")
+
+    def need_roles(pattern: str, *groups: tuple[str, ...]) -> bool:
+        for group in groups:
+            if not ctx.has_role(*group):
+                names = "/".join(group)
+                skipped[pattern] = (f"no activity maps to the role {names} (name it in the workflow "
+                                    "spec's aliases)")
+                return False
+        return True
+
+    for pattern in chosen:
+        if pattern == "escalation":
+            if not ctx.log.has(LEVEL):
+                skipped[pattern] = "the log has no org:level column (map it with --level)"
+            elif not ctx.log.has(RESOURCE):
+                skipped[pattern] = "the log has no org:resource column (map it with --resource)"
+            elif need_roles(pattern, ("escalate",), ("assign_down",)):
+                found[pattern] = _escalation(ctx)
+        elif pattern == "pingpong":
+            if not ctx.log.has(RESOURCE):
+                skipped[pattern] = "the log has no org:resource column (map it with --resource)"
+                continue
+            found[pattern] = _pingpong(ctx)
+            if not ctx.has_role(*_UNIT_STEPS, "dispatch", "redispatch"):
+                notes.append("pingpong: no return step in the log, so ping-pong is an A→B→A handover "
+                             "of org:resource")
+            measures = _presign(ctx)
+            if ctx.has_role("sign"):
+                for key, values in measures.items():
+                    case_table[key] = values
+                details[pattern] = {
+                    "median_units_before_sign": _nanmedian(measures["units_before_sign"]),
+                    "median_presign_dwell_s": _nanmedian(measures["presign_dwell_s"]),
+                    "median_presign_dwell_work_s": _nanmedian(measures["presign_dwell_work_s"]),
+                }
+        elif pattern == "dumping":
+            if not ctx.log.has(KIND):
+                skipped[pattern] = "the log has no org:kind column (条/块; map it with --kind)"
+            elif need_roles(pattern, ("return",), ("handle",)):
+                found[pattern] = _dumping(ctx)
+        elif pattern == "rework":
+            if ctx.has_role("handle"):
+                found[pattern] = _rework(ctx)
+            else:
+                found[pattern] = generic_rework
+                notes.append("rework: no handling step in the log, so rework is an activity "
+                             "repeated within a case (as pm4py's get_rework_cases_per_activity)")
+        elif pattern == "reopen":
+            if need_roles(pattern, ("close",), ("dissatisfied", "reopen"), ("handle",)):
+                found[pattern] = _reopen(ctx)
+        elif pattern == "hugging":
+            if not ctx.log.has(DEADLINE):
+                skipped[pattern] = "the log has no case:deadline column (map it with --deadline)"
+            elif need_roles(pattern, ("close",)):
+                f, measures, info = _hugging(ctx, last_share=last_share, window_start=window_start,
+                                             extension_hours=extension_hours)
+                found[pattern] = f
+                details[pattern] = info
+                for key, values in measures.items():
+                    case_table[key] = values
+        elif pattern == "desk":
+            if need_roles(pattern, ("close", "check")):
+                found[pattern] = _desk(ctx, desk_minutes=desk_minutes)
+        elif pattern == "supervision":
+            if need_roles(pattern, ("urge", "supervise")):
+                f, info = _supervision(ctx)
+                found[pattern] = f
+                details[pattern] = info
+    if not roles_known:
+        notes.append("no activity name maps to a dispatch role; only unit- and activity-based "
+                     "patterns ran")
+    notes.extend(ctx.notes)
+    attrs = _attrs(ctx)
+    ran = [p for p in chosen if p in found]
+    parts = [_per_case(ctx, p, found[p], attrs) for p in ran]
+    evidence = pd.concat(parts, ignore_index=True) if parts else _per_case(ctx, "", _Found.empty(), attrs)
+    for p in ran:
+        flag = np.zeros(n_cases, dtype=bool)
+        codes = evidence.loc[evidence["pattern"] == p, "_code"].to_numpy(dtype=np.int64)
+        flag[codes] = True
+        case_table[p] = flag
+    front = ["case"] + ran
+    case_table = case_table[front + [c for c in case_table.columns if c not in front]]
+    evidence = evidence.drop(columns="_code").reset_index(drop=True)
+    summary = _summary(evidence, ran, n_cases)
+    table_by = _by(ctx, evidence, ran, by, attrs) if by else None
+    handovers = _handovers(ctx, found["pingpong"]) if "pingpong" in found else _handovers(ctx, _Found.empty())
+    return LoopsResult(cases=case_table, evidence=evidence, summary=summary, by=table_by,
+                       flows=_flows(ctx) if ctx.log.has(LEVEL) else _flows_empty(),
+                       handovers=handovers, rework_by_activity=rework_counts, details=details,
+                       skipped=skipped, notes=tuple(notes), n_cases=n_cases)
+
+
+def _flows_empty() -> pd.DataFrame:
+    return pd.DataFrame(columns=["from_level", "to_level", "direction", "count", "cases", "median_s",
+                                 "total_s"])
+
+
+def _nanmedian(values: np.ndarray) -> float | None:
+    values = values[~np.isnan(values)]
+    return float(np.median(values)) if len(values) else None
+
+
+def render_loops(result: LoopsResult, path: str, *, inputs: Sequence[str] = ()) -> None:
+    """Draw the level x level flows (escalations up, dispatches down) and the ping-pong units.
+
+    The format follows the extension of ``path`` (svg, png, pdf, dot).
+
+    >>> render_loops(find_loops(log), "loops.svg")      # doctest: +SKIP
+    """
+    from procmine.errors import DependencyError, OutputError
+    from procmine.output import atomic_path, human_duration
+
+    try:
+        import graphviz
+    except ImportError as e:  # pragma: no cover - graphviz is a dependency
+        raise DependencyError("the graphviz Python package is missing", hint="pip install graphviz") from e
+    fmt = str(path).rsplit(".", 1)[-1].lower() if "." in str(path) else "svg"
+    if fmt not in ("svg", "png", "pdf", "dot"):
+        raise OutputError(f"{path}: cannot draw a diagram as .{fmt}", hint="use .svg, .png, .pdf or .dot")
+    font = "Noto Sans CJK SC"
+    graph = graphviz.Digraph("loops", graph_attr={"rankdir": "BT", "fontname": font, "label":
+                                                  "procmine loops", "labelloc": "t"},
+                             node_attr={"fontname": font, "shape": "box", "style": "rounded"},
+                             edge_attr={"fontname": font, "fontsize": "10"})
+    flows = result.flows
+    with graph.subgraph(name="cluster_levels") as levels:
+        levels.attr(label="levels: escalations up, dispatches down", fontname=font)
+        for name in pd.unique(pd.concat([flows["from_level"], flows["to_level"]])):
+            levels.node(f"L:{name}", str(name))
+        for row in flows.itertuples(index=False):
+            colour = "firebrick" if row.direction == "up" else "steelblue"
+            levels.edge(f"L:{row.from_level}", f"L:{row.to_level}", color=colour,
+                        label=f"{row.count:,} · {human_duration(row.median_s)}",
+                        penwidth=str(1 + min(4.0, np.log10(max(row.count, 1)))))
+    if len(result.handovers):
+        with graph.subgraph(name="cluster_pingpong") as units:
+            units.attr(label="ping-pong: returns between units", fontname=font)
+            for name in pd.unique(pd.concat([result.handovers["source"], result.handovers["target"]])):
+                units.node(f"U:{name}", str(name))
+            for row in result.handovers.head(60).itertuples(index=False):
+                units.edge(f"U:{row.source}", f"U:{row.target}", label=f"{row.count:,}", color="darkorange")
+    with atomic_path(path, inputs=inputs) as tmp:
+        if fmt == "dot":
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(graph.source)
+            return
+        try:
+            data = graph.pipe(format=fmt)
+        except graphviz.ExecutableNotFound as e:
+            raise DependencyError("Graphviz's dot program is not installed",
+                                  hint="install graphviz (apt-get install graphviz)") from e
+        with open(tmp, "wb") as f:
+            f.write(data)

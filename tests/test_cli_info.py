@@ -1,0 +1,118 @@
+"""procmine info, and the behaviour every command shares: errors, --json, --traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+from procmine.cli import cli, main
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def test_info_table(orders16):
+    result = run("info", orders16)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "cases            3" in out
+    assert "events           16" in out
+    assert "levels           网格 < 居村 < 街镇 < 区" in out
+    assert "上报" in out and "case:concept:name  工单编号" in out
+    # the load report goes to stderr, not into the data
+    assert "Read 16 rows" in result.stderr and "Read 16 rows" not in out
+
+
+def test_info_json_is_pure_data(orders16):
+    result = run("info", orders16, "--json")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["cases"] == 3 and data["events"] == 16 and data["variants"] == 3
+    assert data["mapping"]["concept:name"] == "环节"
+    assert data["load"]["rows_dropped"] == 0
+    assert data["events_per_case"] == {"min": 2, "median": 7.0, "max": 7}
+
+
+def test_info_on_real_receipt_log(real):
+    result = run("info", real("receipt.csv"), "--json")
+    data = json.loads(result.stdout)
+    assert (data["cases"], data["events"], data["activities"]) == (1434, 8577, 27)
+
+
+def test_column_options(tmp_path):
+    path = tmp_path / "odd.csv"
+    path.write_text("案卷号,环节名称,办理时间\nA,上报,2024-01-01 09:00\nA,结案,2024-01-01 10:00\n",
+                    encoding="utf-8")
+    result = run("info", path, "--case-id", "案卷号", "--timestamp", "办理时间", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["mapping"]["case:concept:name"] == "案卷号"
+
+
+def test_missing_file_is_one_line_error(tmp_path):
+    result = run("info", tmp_path / "nope.csv")
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [f"Error: {tmp_path / 'nope.csv'}: no such file"]
+    assert "Traceback" not in result.output
+
+
+def test_missing_column_error_names_the_option(tmp_path):
+    path = tmp_path / "cols.csv"
+    path.write_text("id,what,when\n1,a,2024-01-01\n")
+    result = run("info", path)
+    assert result.exit_code == 2
+    line, = result.stderr.strip().splitlines()
+    assert line.startswith("Error: ") and "--case-id" in line and "id, what, when" in line
+
+
+def test_traceback_flag_shows_the_traceback(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "procmine", "info", str(tmp_path / "x.csv"),
+                           "--traceback"], capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "Traceback (most recent call last)" in proc.stderr
+    assert "InputError" in proc.stderr
+
+
+def test_version_and_module_entry_point():
+    proc = subprocess.run([sys.executable, "-m", "procmine", "--version"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.startswith("procmine, version ")
+
+
+def test_help_does_not_import_pandas_or_pm4py():
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from procmine.cli import cli\n"
+        "names = cli.list_commands(None)\n"
+        "for name in [None, *names]:\n"
+        "    args = ['--help'] if name is None else [name, '--help']\n"
+        "    r = CliRunner().invoke(cli, args)\n"
+        "    assert r.exit_code == 0, (name, r.output)\n"
+        "heavy = [m for m in ('pandas', 'pm4py', 'numpy', 'pyarrow') if m in sys.modules]\n"
+        "print(len(names), heavy)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    count, heavy = proc.stdout.split(" ", 1)
+    assert int(count) >= 1
+    assert heavy.strip() == "[]"
+
+
+def test_broken_pipe_is_quiet(orders16):
+    proc = subprocess.run(
+        f"{sys.executable} -m procmine info {orders16} | head -1",
+        shell=True, capture_output=True, text=True)
+    assert proc.stdout.startswith("cases")
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
+
+
+def test_main_exit_code_on_error(tmp_path, capsys):
+    try:
+        main(["info", str(tmp_path / "nope.csv")])
+    except SystemExit as e:
+        assert e.code == 2
+    assert capsys.readouterr().err.startswith("Error: ")
