@@ -20,7 +20,7 @@ from procmine.log import (
     TIMESTAMP,
     EventLog,
 )
-from procmine.loops import PATTERNS, find_loops
+from procmine.loops import find_loops
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
