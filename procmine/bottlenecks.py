@@ -213,7 +213,7 @@ def _resolve_calendar(calendar: Any, working_time: bool) -> tuple[Any, Literal["
     return calendar, "working"
 
 
-def _label(calendar: Any, basis: str) -> str:
+def _label(calendar: Any) -> str:
     """Which calendar measured the time (said after measuring: it notes fallback years)."""
     if calendar is None:
         return "none: clock time"
@@ -293,7 +293,7 @@ def _stats(frame: pd.DataFrame, key: str | list[str], value: str, total_wait: fl
     out = pd.DataFrame({
         f"{prefix}median": grouped.median(),
         f"{prefix}p90": grouped.quantile(0.9),
-        f"{prefix}total": grouped.sum(),
+        f"{prefix}total": grouped.sum(min_count=1),
     })
     out[f"{prefix}share"] = out[f"{prefix}total"] / total_wait if total_wait > 0 else np.nan
     return out
@@ -725,10 +725,10 @@ def find_bottlenecks(
     if service:
         missing = int(((ev.start == _NAT) & ~ev.first).sum())
         if missing:
-            notes.append(f"{missing:,} events have no start time: their waiting time runs to "
-                         "their completion and includes their service time")
+            notes.append(f"{missing:,} event{' has' if missing == 1 else 's have'} no start time: "
+                         "waiting runs to the completion and includes the service time")
     return BottleneckResult(
-        by=by, time_basis=basis, calendar=_label(cal, basis), service_time=service, total_wait=total_wait,
+        by=by, time_basis=basis, calendar=_label(cal), service_time=service, total_wait=total_wait,
         table=chosen.head(top).reset_index(drop=True) if top else chosen,
         transitions=transitions, activities=tables["activity"], units=units, levels=levels,
         categories=tables["category"], months=tables["month"], deadlines=deadlines,

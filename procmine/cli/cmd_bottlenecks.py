@@ -69,15 +69,22 @@ def _read_workflow(path: str):
 _DURATION = ("mean", "median", "p90", "total", "case_median", "overdue")
 
 
-def _readable(table, n: int):
+def _duration(seconds, working: bool) -> str:
     from procmine.output import human_duration
 
+    # a working day is not 24 hours: working time stays in hours
+    if working and seconds == seconds and abs(seconds) >= 3600:
+        return f"{seconds / 3600:,.1f} h"
+    return human_duration(seconds)
+
+
+def _readable(table, n: int, working: bool):
     shown = table.head(n).copy()
     for column in shown.columns:
         name = str(column)
         if name in _DURATION or name.startswith(("wait_", "service_", "overdue_")) and \
                 not name.endswith(("share", "cases")):
-            shown[column] = [human_duration(v) for v in shown[column]]
+            shown[column] = [_duration(v, working) for v in shown[column]]
         elif name.endswith(("share", "rate")):
             shown[column] = ["" if v != v else f"{100 * v:.1f}%" for v in shown[column]]
         elif name == "wip_mean":
@@ -86,13 +93,13 @@ def _readable(table, n: int):
 
 
 def _text(result, top: int | None) -> str:
-    from procmine.output import format_table, human_duration
+    from procmine.output import format_table
 
     n = top or _SHOWN
-    basis = "working time" if result.time_basis == "working" else "clock time"
-    title = (f"Waiting time by {result.by}, in {basis} (calendar: {result.calendar}); "
-             f"total {human_duration(result.total_wait)}")
-    parts = [format_table(_readable(result.table, n), title=title)]
+    working = result.time_basis == "working"
+    title = (f"Waiting time by {result.by}, in {'working' if working else 'clock'} time; "
+             f"total {_duration(result.total_wait, working)}\nCalendar: {result.calendar}")
+    parts = [format_table(_readable(result.table, n, working), title=title)]
     if len(result.table) > n:
         parts.append(f"… {len(result.table) - n:,} more rows (--top N, --csv or --json for all)")
     dl = result.deadlines
@@ -100,10 +107,10 @@ def _text(result, top: int | None) -> str:
         s = dl.summary()
         parts += ["", f"Deadlines ({s['source']}): {s['cases']:,} cases, {s['overdue']:,} overdue, "
                       f"on time {100 * s['on_time_rate']:.1f}%; overdue by median "
-                      f"{human_duration(s['overdue_median'])}, in all "
-                      f"{human_duration(s['overdue_total'])}"]
+                      f"{_duration(s['overdue_median'], working)}, in all "
+                      f"{_duration(s['overdue_total'], working)}"]
         if len(dl.by_transition):
-            parts += ["", format_table(_readable(dl.by_transition, 5),
+            parts += ["", format_table(_readable(dl.by_transition, 5, working),
                                        title="Overdue time by transition")]
     parts += [f"Note: {note}" for note in result.notes]
     return "\n".join(parts)

@@ -1,0 +1,94 @@
+"""procmine bottlenecks: options, output formats, the calendar it reports, errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from procmine.cli import cli
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+HOLIDAY = FIXTURES / "bottlenecks_holiday.csv"
+SERVICE = FIXTURES / "bottlenecks_service.csv"
+HOUR = 3600.0
+
+
+def run(*args):
+    return CliRunner().invoke(cli, ["bottlenecks", *[str(a) for a in args]])
+
+
+def test_table_in_working_time_names_the_calendar():
+    result = run(HOLIDAY, "--deadline", "办结时限")
+    assert result.exit_code == 0, result.output
+    out = result.stdout.splitlines()
+    assert out[0] == "Waiting time by transition, in working time; total 26.5 h"
+    assert out[1].startswith("Calendar: cn: Chinese public holidays and swapped working days")
+    # the first row is where most waiting goes: 2.5 h over a weekend + 9 h over Spring Festival
+    assert out[4].split() == ["上报", "派遣", "2", "2", "5.8", "h", "5.8", "h", "8.3", "h",
+                              "11.5", "h", "43.4%"]
+    assert "Deadlines (column case:deadline): 2 cases, 2 overdue, on time 0.0%" in result.stdout
+    assert "Read 8 rows" in result.stderr and "Read 8 rows" not in result.stdout
+
+
+def test_clock_time_and_calendar_none_agree():
+    clock = json.loads(run(HOLIDAY, "--clock-time", "--json").stdout)
+    none = json.loads(run(HOLIDAY, "--calendar", "none", "--json").stdout)
+    assert clock["time_basis"] == none["time_basis"] == "clock"
+    assert none["calendar"].startswith("none")
+    first = clock["table"][0]
+    # Spring Festival case: 233.5 h on the clock, weekend case 66 h
+    assert (first["source"], first["target"], first["total"]) == ("上报", "派遣", (233.5 + 66) * HOUR)
+    assert [r["total"] for r in clock["table"]] == [r["total"] for r in none["table"]]
+
+
+def test_calendar_file_changes_the_working_days():
+    result = run(HOLIDAY, "--calendar", FIXTURES / "bottlenecks_calendar.yaml", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert "eve-off" in data["calendar"]
+    edge = next(r for r in data["table"] if (r["source"], r["target"]) == ("上报", "派遣"))
+    # with 02-09 off, the Spring Festival case waits Thu 1 h + Sun 1 h; the weekend case 2.5 h
+    assert edge["total"] == (2 + 2.5) * HOUR
+
+
+def test_json_holds_deadlines_and_the_ranked_table():
+    data = json.loads(run(HOLIDAY, "--deadline", "办结时限", "--json", "--top", "1").stdout)
+    assert data["by"] == "transition" and len(data["table"]) == 1
+    dl = data["deadlines"]
+    assert dl["cases"] == 2 and dl["overdue"] == 2 and dl["on_time_rate"] == 0
+    assert abs(dl["overdue_total"] - 14.5 * HOUR) < 1e-3
+    assert dl["by_transition"][0]["source"] == "派遣"
+
+
+def test_csv_by_activity_with_service_time():
+    result = run(SERVICE, "--by", "activity", "--clock-time", "--csv")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    handle = next(r for r in rows if r["activity"] == "处置")
+    assert float(handle["service_median"]) == 2 * HOUR
+    assert float(handle["wait_total"]) == (70 + 240) * 60
+    assert "calendar: none" in result.stderr
+
+
+def test_by_unit_shows_wip():
+    result = run(SERVICE, "--by", "unit", "--clock-time")
+    assert result.exit_code == 0, result.output
+    assert "wip_peak" in result.stdout.splitlines()[2]
+    line = next(x for x in result.stdout.splitlines() if x.startswith("城管中队"))
+    assert "0.37" in line.split()  # (190 + 360) min held over a 1500 min log
+
+
+def test_missing_column_for_by_is_a_one_line_error():
+    result = run(HOLIDAY, "--by", "level")
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1].startswith("Error: --by level needs the org:level")
+
+
+def test_unknown_calendar_is_an_error():
+    result = run(HOLIDAY, "--calendar", "mars")
+    assert result.exit_code == 2
+    assert "Error: --calendar mars: not cn, none or an existing file" in result.output
