@@ -172,6 +172,11 @@ class _Ctx:
             self._masks[key] = np.isin(self.role, list(roles))
         return self._masks[key]
 
+    @property
+    def dispatch_log(self) -> bool:
+        """True when steps of the dispatch loop are recognised (else: unit/activity patterns only)."""
+        return self.has_role(*_UNIT_STEPS, "dispatch", "redispatch", "check", "close")
+
     def has_role(self, *roles: str) -> bool:
         return bool(self.is_(*roles).any())
 
@@ -381,7 +386,7 @@ _UNIT_STEPS = ("sign", "return", "handle", "feedback")
 def _pingpong(ctx: _Ctx) -> _Found:
     # a dispatch log is read through its steps; a log with no dispatch step at all (a
     # European permit log, say) through the handovers of org:resource
-    by_returns = ctx.has_role(*_UNIT_STEPS, "dispatch", "redispatch")
+    by_returns = ctx.dispatch_log
     if by_returns:
         steps = ctx.is_(*_UNIT_STEPS)
     else:
@@ -873,7 +878,8 @@ def find_loops(
 ) -> LoopsResult:
     """Find the governance patterns of ``log`` per case, and aggregate them.
 
-    ``calendar`` (a ``procmine.calendar.WorkingCalendar``) gives working time;
+    ``calendar`` (a ``procmine.calendar.WorkingCalendar``, or ``"cn"``, ``"none"``
+    or a calendar file as for ``--calendar``) gives working time;
     without it, working-time columns are NaN and the hugging window is in clock
     time. ``aliases`` maps further activity names to roles (``{"上报区级": "escalate"}``),
     e.g. from a workflow spec. ``last_share`` is the hugging band (the last 10% of
@@ -890,6 +896,10 @@ def find_loops(
     ['pattern', 'cases', 'share']
     """
     chosen = _choose(patterns)
+    if isinstance(calendar, str):
+        from procmine.calendar import calendar_from_option
+
+        calendar = calendar_from_option(calendar)
     if by is not None and by not in BY_CHOICES:
         raise InputError(f"unknown grouping {by!r}", hint="choose among " + ", ".join(BY_CHOICES))
     ctx = _context(log, calendar, aliases)
@@ -927,7 +937,7 @@ def find_loops(
                 skipped[pattern] = "the log has no org:resource column (map it with --resource)"
                 continue
             found[pattern] = _pingpong(ctx)
-            if not ctx.has_role(*_UNIT_STEPS, "dispatch", "redispatch"):
+            if not ctx.dispatch_log:
                 notes.append("pingpong: no return step in the log, so ping-pong is an A→B→A handover "
                              "of org:resource")
             measures = _presign(ctx)
@@ -945,11 +955,11 @@ def find_loops(
             elif need_roles(pattern, ("return",), ("handle",)):
                 found[pattern] = _dumping(ctx)
         elif pattern == "rework":
-            if ctx.has_role("handle"):
+            if ctx.dispatch_log:
                 found[pattern] = _rework(ctx)
             else:
                 found[pattern] = generic_rework
-                notes.append("rework: no handling step in the log, so rework is an activity "
+                notes.append("rework: no dispatch step in the log, so rework is an activity "
                              "repeated within a case (as pm4py's get_rework_cases_per_activity)")
         elif pattern == "reopen":
             if need_roles(pattern, ("close",), ("dissatisfied", "reopen"), ("handle",)):
@@ -1007,6 +1017,11 @@ def _nanmedian(values: np.ndarray) -> float | None:
     return float(np.median(values)) if len(values) else None
 
 
+def _node(prefix: str, name: Any) -> str:
+    """A node id graphviz takes as it is (a ':' would be read as a port)."""
+    return prefix + "_" + str(name).encode("utf-8").hex()
+
+
 def render_loops(result: LoopsResult, path: str, *, inputs: Sequence[str] = ()) -> None:
     """Draw the level x level flows (escalations up, dispatches down) and the ping-pong units.
 
@@ -1026,26 +1041,29 @@ def render_loops(result: LoopsResult, path: str, *, inputs: Sequence[str] = ()) 
         raise OutputError(f"{path}: cannot draw a diagram as .{fmt}", hint="use .svg, .png, .pdf or .dot")
     font = "Noto Sans CJK SC"
     graph = graphviz.Digraph("loops", graph_attr={"rankdir": "BT", "fontname": font, "label":
-                                                  "procmine loops", "labelloc": "t"},
+                                                  "procmine loops", "labelloc": "t",
+                                                  "nodesep": "0.8", "ranksep": "0.9"},
                              node_attr={"fontname": font, "shape": "box", "style": "rounded"},
                              edge_attr={"fontname": font, "fontsize": "10"})
     flows = result.flows
     with graph.subgraph(name="cluster_levels") as levels:
         levels.attr(label="levels: escalations up, dispatches down", fontname=font)
         for name in pd.unique(pd.concat([flows["from_level"], flows["to_level"]])):
-            levels.node(f"L:{name}", str(name))
+            levels.node(_node("L", name), str(name))
         for row in flows.itertuples(index=False):
             colour = "firebrick" if row.direction == "up" else "steelblue"
-            levels.edge(f"L:{row.from_level}", f"L:{row.to_level}", color=colour,
-                        label=f"{row.count:,} · {human_duration(row.median_s)}",
+            levels.edge(_node("L", row.from_level), _node("L", row.to_level), color=colour,
+                        label=("↑ " if row.direction == "up" else "↓ ") + f"{row.count:,}\n"
+                        f"median {human_duration(row.median_s)}",
                         penwidth=str(1 + min(4.0, np.log10(max(row.count, 1)))))
     if len(result.handovers):
         with graph.subgraph(name="cluster_pingpong") as units:
             units.attr(label="ping-pong: returns between units", fontname=font)
             for name in pd.unique(pd.concat([result.handovers["source"], result.handovers["target"]])):
-                units.node(f"U:{name}", str(name))
+                units.node(_node("U", name), str(name))
             for row in result.handovers.head(60).itertuples(index=False):
-                units.edge(f"U:{row.source}", f"U:{row.target}", label=f"{row.count:,}", color="darkorange")
+                units.edge(_node("U", row.source), _node("U", row.target), label=f"{row.count:,}",
+                           color="darkorange")
     with atomic_path(path, inputs=inputs) as tmp:
         if fmt == "dot":
             with open(tmp, "w", encoding="utf-8") as f:

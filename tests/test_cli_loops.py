@@ -1,0 +1,89 @@
+"""procmine loops on the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+from click.testing import CliRunner
+
+from procmine.cli import cli
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+MAP = ["--resource", "unit"]
+
+
+def run(*args: str):
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result
+
+
+def test_summary_table_names_the_round_trips():
+    r = run("loops", str(FIXTURES / "loops_escalation.csv"), *MAP, "--level", "level",
+            "--pattern", "escalation")
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert lines[0] == "Governance patterns in 4 cases"
+    row = next(line for line in lines if line.startswith("escalation"))
+    assert row.split()[1:3] == ["2", "50.0%"]
+    assert "街道A (2)" in row
+
+
+def test_json_has_summary_details_and_skips(tmp_path):
+    r = run("loops", str(FIXTURES / "loops_hugging.csv"), *MAP, "--deadline", "deadline",
+            "--calendar", "none", "--json")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    summary = {row["pattern"]: row for row in data["summary"]}
+    assert summary["hugging"]["cases"] == 1
+    assert data["details"]["hugging"]["late_extensions"] == 1
+    assert "escalation" in data["skipped"]
+    assert data["cases"] == 4
+
+
+def test_cases_csv_lists_the_evidence(tmp_path):
+    out = tmp_path / "flagged.csv"
+    r = run("loops", str(FIXTURES / "loops_pingpong.csv"), *MAP, "--pattern", "pingpong",
+            "--cases", str(out))
+    assert r.exit_code == 0, r.output
+    flagged = pd.read_csv(out, encoding="utf-8-sig")
+    assert flagged["case"].tolist() == ["P1"]
+    assert "退单 [街道A]" in flagged.loc[0, "events"]
+    assert "退单 [城管中队B]" in flagged.loc[0, "events"]
+
+
+def test_by_level_csv(tmp_path):
+    r = run("loops", str(FIXTURES / "loops_escalation.csv"), *MAP, "--level", "level",
+            "--pattern", "escalation", "--by", "level", "--csv")
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert lines[0] == "pattern,level,cases,flagged,share,cost_s,cost_work_s"
+    assert lines[1].startswith("escalation,街镇,4,2,0.5,")
+
+
+def test_diagram_svg(tmp_path):
+    out = tmp_path / "loops.svg"
+    r = run("loops", str(FIXTURES / "loops_escalation.csv"), *MAP, "--level", "level",
+            "--diagram", str(out))
+    assert r.exit_code == 0, r.output
+    svg = out.read_text(encoding="utf-8")
+    assert "<svg" in svg and "街镇" in svg and "↑ 6" in svg
+
+
+def test_alias_option_names_a_role():
+    path = str(FIXTURES / "loops_reopen.csv")
+    r = run("loops", path, *MAP, "--pattern", "reopen")
+    assert next(line for line in r.stdout.splitlines() if line.startswith("reopen")).split()[1] == "1"
+    # read 结案 as a callback: no closure is left, so reopen cannot run
+    r = run("loops", path, *MAP, "--pattern", "reopen", "--alias", "结案=callback")
+    assert r.exit_code == 0
+    assert "Skipped reopen: no activity maps to the role close" in r.stdout
+    r = run("loops", path, *MAP, "--pattern", "reopen", "--alias", "bad")
+    assert r.exit_code == 2 and "NAME=ROLE" in r.output
+
+
+def test_unknown_pattern_is_a_usage_error():
+    r = run("loops", str(FIXTURES / "loops_desk.csv"), "--pattern", "gaming")
+    assert r.exit_code == 2
+    assert "'gaming' is not one of" in r.output
