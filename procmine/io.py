@@ -18,7 +18,6 @@ import os
 import re
 import zlib
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -711,8 +710,7 @@ def _canonical(frame: pd.DataFrame, mapping: Mapping[str, str], report: LoadRepo
             text = frame[column].astype("string").str.strip()
             frame[column] = text.mask(text == "", pd.NA)
     if KIND in frame.columns:
-        kinds = frame[KIND].str.lower().map(lambda v: KIND_ALIASES.get(v, KIND_ALIASES.get(str(v))),
-                                            na_action="ignore")
+        kinds = _map_values(frame[KIND].str.lower(), KIND_ALIASES)
         unknown = frame[KIND].notna() & kinds.isna()
         if unknown.any():
             report.notes.append(f"{int(unknown.sum()):,} unit kinds not line/block (条/块) set empty: "
@@ -728,9 +726,35 @@ def _canonical(frame: pd.DataFrame, mapping: Mapping[str, str], report: LoadRepo
         events = events.iloc[order]
         events_rows = events_rows[order]
     events = events.reset_index(drop=True)
-    key = [c for c in (CASE, ACTIVITY, TIMESTAMP, RESOURCE) if c in events.columns]
-    report.duplicates = int(events.duplicated(subset=key).sum()) if len(events) else 0
+    report.duplicates = _count_duplicates(events)
     return events
+
+
+def _count_duplicates(events: pd.DataFrame) -> int:
+    """Exact duplicate events (same case, activity, time and unit).
+
+    Duplicates share case and time, so only events whose time repeats within
+    their case (adjacent after sorting) need the full comparison.
+    """
+    if len(events) < 2:
+        return 0
+    ts = events[TIMESTAMP].to_numpy(dtype="datetime64[ns]")
+    case = pd.factorize(events[CASE], sort=False)[0]
+    tie = (ts[1:] == ts[:-1]) & (case[1:] == case[:-1])
+    suspects = np.zeros(len(events), dtype=bool)
+    suspects[1:] |= tie
+    suspects[:-1] |= tie
+    if not suspects.any():
+        return 0
+    key = [c for c in (CASE, ACTIVITY, TIMESTAMP, RESOURCE) if c in events.columns]
+    return int(events.loc[suspects, key].duplicated().sum())
+
+
+def _map_values(values: pd.Series, table: Mapping[str, str]) -> pd.Series:
+    """Map a text column through ``table`` (unknown values become NA), once per distinct value."""
+    codes, uniques = pd.factorize(values)
+    mapped = np.array([table.get(str(u)) for u in uniques] + [None], dtype=object)
+    return pd.Series(mapped[codes], index=values.index, dtype="string")
 
 
 def _where(fmt: str | None) -> str:
@@ -758,7 +782,7 @@ def _levels(events: pd.DataFrame, levels: Sequence[str] | None, report: LoadRepo
     if LEVEL not in events.columns:
         return DEFAULT_LEVELS
     values = events[LEVEL]
-    mapped = values.str.lower().map(lambda v: LEVEL_ALIASES.get(v), na_action="ignore")
+    mapped = _map_values(values.str.lower(), LEVEL_ALIASES)
     unknown = values.notna() & mapped.isna()
     if unknown.any():
         report.notes.append(

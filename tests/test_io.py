@@ -7,8 +7,8 @@ import warnings
 
 import pandas as pd
 import pytest
-
 from conftest import RECEIPT_XES, ROAD_XES
+
 from procmine.abstractions import variants
 from procmine.errors import ColumnError, InputError
 from procmine.io import detect_encoding, parse_timestamps, read_log
@@ -116,7 +116,7 @@ def test_encoding_override(tmp_path, orders16):
 def test_detect_encoding_prefers_latin1_for_accented_text():
     assert detect_encoding("Réclamation,Économie,données".encode("latin-1")) == "latin-1"
     assert detect_encoding("上报,派遣,处置".encode("gb18030")) == "gb18030"
-    assert detect_encoding("上报,派遣".encode("utf-8")) == "utf-8"
+    assert detect_encoding("上报,派遣".encode()) == "utf-8"
 
 
 # ----------------------------------------------------------------------------- formats
