@@ -156,8 +156,9 @@ class _Ctx:
     starts: np.ndarray        # per case: first event index
     lengths: np.ndarray       # per case: number of events
     ts: np.ndarray            # int64 ns (UTC)
-    act: np.ndarray           # activity names (object)
-    role: np.ndarray          # role per event (object, None when unknown)
+    act: np.ndarray           # activity code per event, -1 when missing
+    act_names: np.ndarray     # activity name per code
+    act_roles: np.ndarray     # role per activity code (object, None when unknown)
     res: np.ndarray           # unit code per event, -1 when missing
     units: np.ndarray         # unit names per code
     lvl: np.ndarray           # level rank per event, -1 when unknown
@@ -169,8 +170,13 @@ class _Ctx:
     def is_(self, *roles: str) -> np.ndarray:
         key = "|".join(roles)
         if key not in self._masks:
-            self._masks[key] = np.isin(self.role, list(roles))
+            table = np.append(np.isin(self.act_roles, list(roles)), False)   # code -1 -> False
+            self._masks[key] = table[self.act]
         return self._masks[key]
+
+    def activity(self, idx: np.ndarray) -> np.ndarray:
+        """Activity names of events."""
+        return np.append(self.act_names, "")[self.act[idx]]
 
     @property
     def dispatch_log(self) -> bool:
@@ -247,25 +253,44 @@ def _context(log: EventLog, calendar: Any, aliases: Mapping[str, str] | None) ->
     end = np.repeat(starts + lengths, lengths)
     ts = events[TIMESTAMP].to_numpy(dtype="datetime64[ns]").astype(np.int64)
     act_codes, act_names = pd.factorize(events[ACTIVITY], sort=False)
+    act_names = np.asarray(act_names, dtype=object)
     mapping = roles_of([str(a) for a in act_names], aliases)
-    role_names = np.array([mapping[str(a)] for a in act_names] + [None], dtype=object)
-    role = role_names[act_codes]          # code -1 (missing activity) picks the trailing None
+    act_roles = np.array([mapping[str(a)] for a in act_names], dtype=object)
     if RESOURCE in events.columns:
         res, units = pd.factorize(events[RESOURCE], sort=False)
         res = res.astype(np.int64)
         units = np.asarray(units, dtype=object)
     else:
         res, units = np.full(n, -1, dtype=np.int64), np.zeros(0, dtype=object)
-    lvl = log.level_rank().to_numpy(dtype=np.int64)
-    if KIND in events.columns:
-        k = events[KIND].astype("string").str.strip().str.lower()
-        kind = np.where(k.isin(["line", "条"]).fillna(False).to_numpy(dtype=bool), 1,
-                        np.where(k.isin(["block", "块"]).fillna(False).to_numpy(dtype=bool), 2, 0))
-    else:
-        kind = np.zeros(n, dtype=np.int64)
+    # levels and kinds: a handful of distinct values, so map the distinct values only
+    rank = {name: i for i, name in enumerate(log.levels)}
+    lvl = _coded(events, LEVEL, lambda v: rank.get(v, -1), n)
+    kinds = {"line": 1, "条": 1, "block": 2, "块": 2}
+    kind = _coded(events, KIND, lambda v: kinds.get(str(v).strip().lower(), 0), n)
     return _Ctx(log=log, n=n, case=codes, case_ids=np.asarray(case_ids, dtype=object), first=first,
-                end=end, starts=starts, lengths=lengths, ts=ts, act=events[ACTIVITY].to_numpy(dtype=object),
-                role=role, res=res, units=units, lvl=lvl, kind=kind, calendar=calendar)
+                end=end, starts=starts, lengths=lengths, ts=ts, act=act_codes.astype(np.int64),
+                act_names=act_names, act_roles=act_roles, res=res, units=units, lvl=lvl, kind=kind, calendar=calendar)
+
+
+def _coded(events: pd.DataFrame, column: str, value: Any, n: int) -> np.ndarray:
+    """Per event, ``value(x)`` of the column's value, computed once per distinct value (0/-1 if absent)."""
+    missing = -1 if column == LEVEL else 0
+    if column not in events.columns:
+        return np.full(n, missing, dtype=np.int64)
+    values = events[column]
+    arrow = getattr(values.array, "_pa_array", None)
+    if arrow is not None:
+        # Arrow strings: look the few distinct values up instead of hashing every row
+        import pyarrow.compute as pc
+
+        distinct = pc.unique(arrow).to_pylist()
+        table = np.array([value(u) if u is not None else missing for u in distinct] + [missing],
+                         dtype=np.int64)
+        codes = pc.index_in(arrow, value_set=pc.unique(arrow)).fill_null(len(distinct))
+        return table[codes.to_numpy()]
+    codes, uniques = pd.factorize(values, sort=False)
+    table = np.array([value(u) for u in uniques] + [missing], dtype=np.int64)
+    return table[codes]
 
 
 def _working(ctx: _Ctx, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
@@ -493,22 +518,32 @@ def _dedupe(*keys: np.ndarray) -> np.ndarray:
 
 def _rework_by_activity(ctx: _Ctx) -> tuple[dict[str, int], _Found]:
     """pm4py's rework measure: per activity, the cases in which it occurs more than once."""
-    act_codes, act_names = pd.factorize(pd.Series(ctx.act), sort=False)
-    frame = pd.DataFrame({"case": ctx.case, "act": act_codes, "ts": ctx.ts, "i": np.arange(ctx.n)})
-    frame = frame[frame["act"] >= 0]
-    grouped = frame.groupby(["case", "act"], sort=False)
-    stats = grouped.agg(n=("i", "size"), first=("i", "min"), last=("i", "max")).reset_index()
-    rep = stats[stats["n"] > 1]
-    per_act = rep.groupby("act").size()
-    counts = {str(act_names[a]): int(v) for a, v in per_act.items()}
-    if rep.empty:
+    n_act = len(ctx.act_names)
+    ev = np.flatnonzero(ctx.act >= 0)
+    key = ctx.case[ev] * (n_act + 1) + ctx.act[ev]
+    order = np.argsort(key, kind="stable")      # stable: each group's events stay in order
+    key, ev = key[order], ev[order]
+    if len(key) == 0:
+        return {}, _Found.empty()
+    head = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+    size = np.diff(np.append(head, len(key)))
+    rep = size > 1
+    first, last = ev[head[rep]], ev[(head + size - 1)[rep]]
+    acts = ctx.act[first]
+    per_act = np.bincount(acts, minlength=n_act)
+    counts = {str(ctx.act_names[a]): int(per_act[a]) for a in np.flatnonzero(per_act)}
+    if len(first) == 0:
         return counts, _Found.empty()
-    first = rep.sort_values(["case", "first"]).drop_duplicates("case")
-    span = rep.groupby("case").agg(first=("first", "min"), last=("last", "max"))
-    i0 = span["first"].to_numpy(dtype=np.int64)
-    i1 = span["last"].to_numpy(dtype=np.int64)
-    names = np.asarray(act_names, dtype=object)
-    detail = pd.Series(names[first["act"].to_numpy()], dtype=object) + " repeated"
+    # per case: from the first to the last occurrence of any repeated activity
+    case = ctx.case[first]
+    bounds = np.flatnonzero(np.concatenate(([True], case[1:] != case[:-1])))
+    i0 = np.minimum.reduceat(first, bounds)
+    i1 = np.maximum.reduceat(last, bounds)
+    # the activity named in the detail: the one repeated first
+    order_first = np.lexsort((first, case))
+    lead = first[order_first][np.flatnonzero(np.concatenate(([True], case[order_first][1:]
+                                                              != case[order_first][:-1])))]
+    detail = pd.Series(ctx.activity(lead), dtype=object) + " repeated"
     return counts, _Found(ctx.case[i0], ctx.res[i1], ctx.lvl[i1], ctx.ts[i0], ctx.ts[i1],
                           [i0, i1], detail=detail.to_numpy(dtype=object))
 
@@ -527,7 +562,7 @@ def _reopen(ctx: _Ctx) -> _Found:
     c0, j = first_close[cases], complaint[cases]
     last_close = ctx.last_in_case(ctx.is_("close"))[cases]
     stop = np.where(last_close > redo, last_close, ctx.starts[cases] + ctx.lengths[cases] - 1)
-    detail = pd.Series(ctx.act[j], dtype=object).astype(str) + " after closure; handled again by " + \
+    detail = pd.Series(ctx.activity(j), dtype=object).astype(str) + " after closure; handled again by " + \
         pd.Series(_names(ctx.units, ctx.res[redo]))
     return _Found(cases, ctx.res[redo], ctx.lvl[redo], ctx.ts[c0], ctx.ts[stop], [c0, j, redo],
                   detail=detail.to_numpy(dtype=object))
@@ -661,7 +696,7 @@ def _supervision(ctx: _Ctx) -> tuple[_Found, dict[str, Any]]:
     first_sup = ctx.first_in_case(ctx.is_("urge", "supervise"))[cases]
     handler = ctx.last_in_case(ctx.is_("handle"))[cases]
     who = np.where(handler >= 0, handler, first_sup)
-    detail = pd.Series(ctx.act[first_sup], dtype=object).astype(str) + " at " + \
+    detail = pd.Series(ctx.activity(first_sup), dtype=object).astype(str) + " at " + \
         pd.Series(_names(ctx.units, ctx.res[first_sup]))
     found = _Found(cases, ctx.res[who], ctx.lvl[who], ctx.ts[first_sup], ctx.ts[first_sup],
                    [first_sup], detail=detail.to_numpy(dtype=object),
@@ -679,10 +714,15 @@ def _event_text(ctx: _Ctx, idx: np.ndarray) -> np.ndarray:
     if not ok.any():
         return out
     i = idx[ok]
-    when = pd.DatetimeIndex(ctx.ts[i].astype("datetime64[ns]"), tz="UTC").tz_convert(ctx.log.timezone or "UTC")
-    unit = pd.Series(_names(ctx.units, ctx.res[i]))
-    text = ("#" + pd.Series(i - ctx.first[i] + 1).astype(str) + " " + pd.Series(ctx.act[i]).astype(str)
-            + np.where(unit != "", " [" + unit + "]", "") + " " + pd.Series(when.strftime("%m-%d %H:%M")))
+    local = (pd.DatetimeIndex(ctx.ts[i].astype("datetime64[ns]"), tz="UTC")
+             .tz_convert(ctx.log.timezone or "UTC").tz_localize(None))
+    # 'YYYY-MM-DDTHH:MM' -> 'MM-DD HH:MM', formatted by numpy in one call
+    when = pd.Series(np.datetime_as_string(local.to_numpy().astype("datetime64[m]")), dtype=object)
+    when = when.str.slice(5, 10) + " " + when.str.slice(11, 16)
+    unit = pd.Series(_names(ctx.units, ctx.res[i]), dtype=object)
+    text = ("#" + pd.Series(i - ctx.first[i] + 1).astype(str) + " "
+            + pd.Series(ctx.activity(i), dtype=object).astype(str)
+            + pd.Series(np.where(unit != "", " [" + unit + "]", ""), dtype=object) + " " + when)
     out[ok] = text.to_numpy(dtype=object)
     return out
 
@@ -715,8 +755,10 @@ def _per_case(ctx: _Ctx, pattern: str, found: _Found, attrs: pd.DataFrame) -> pd
         elif pos.any():
             work[pos] = _working(ctx, lo[pos], hi[pos])
         frame["work"] = work
-    totals = frame.groupby("c", sort=False).agg(occurrences=("k", "size"), cost=("cost", "sum"),
-                                                 work=("work", lambda s: s.sum(min_count=1)))
+    grouped = frame.groupby("c", sort=False)
+    totals = pd.DataFrame({"occurrences": grouped.size(),
+                           "cost": grouped["cost"].sum(min_count=1),
+                           "work": grouped["work"].sum(min_count=1)})
     firsts = frame.drop_duplicates("c")
     k = firsts["k"].to_numpy()
     c = firsts["c"].to_numpy()
@@ -805,10 +847,10 @@ def _by(ctx: _Ctx, evidence: pd.DataFrame, ran: list[str], by: str, attrs: pd.Da
         base = attrs[by].value_counts()
     base = base[base.index != ""]
     ev = evidence[evidence["pattern"].isin(ran)]
-    grouped = ev.groupby([by, "pattern"]).agg(flagged=("case", "size"),
-                                              cost_s=("cost_s", lambda s: s.sum(min_count=1)),
-                                              cost_work_s=("cost_work_s", lambda s: s.sum(min_count=1)))
-    grouped = grouped.reset_index()
+    groups = ev.groupby([by, "pattern"])
+    grouped = pd.DataFrame({"flagged": groups.size(),
+                            "cost_s": groups["cost_s"].sum(min_count=1),
+                            "cost_work_s": groups["cost_work_s"].sum(min_count=1)}).reset_index()
     grid = pd.MultiIndex.from_product([base.index, ran], names=[by, "pattern"]).to_frame(index=False)
     table = grid.merge(grouped, on=[by, "pattern"], how="left")
     table["flagged"] = table["flagged"].fillna(0).astype(int)
@@ -910,7 +952,7 @@ def find_loops(
     case_table = pd.DataFrame({"case": ctx.case_ids})
     found: dict[str, _Found] = {}
     rework_counts, generic_rework = _rework_by_activity(ctx)
-    roles_known = bool(pd.Series(ctx.role).notna().any())
+    roles_known = bool(pd.Series(ctx.act_roles).notna().any())
     if calendar is None:
         notes.append("no working calendar: working-time costs are empty and the hugging window is "
                      "in clock time")
