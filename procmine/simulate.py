@@ -688,17 +688,17 @@ class _Simulation:
             "park": P.add("park", centre, 0.0, self.park),
         }
         c_handle = P.add("handle", X, 0.0)
-        P.add("feedback", X, ln(0.03 * W, 480, 4 * 3600))
+        P.add("feedback", X, ln(0.03 * W, 360, 4 * 3600))
         def check_gap() -> np.ndarray:
-            return ln(np.clip(0.1 * W, _CHECK_MIN, 4 * 3600), _CHECK_MIN, 8 * 3600, 0.4)
+            return ln(np.clip(0.06 * W, _CHECK_MIN, 3 * 3600), _CHECK_MIN, 8 * 3600, 0.4)
 
         for mask in (self.rw, self.rework_twice):
             P.add("check_failed", centre, check_gap(), mask)
             P.add("handle", X, ln(0.1 * W, 1200, 3 * DAY), mask)
-            P.add("feedback", X, ln(0.03 * W, 480, 4 * 3600), mask)
+            P.add("feedback", X, ln(0.03 * W, 360, 4 * 3600), mask)
         desk_gap = rng.uniform(*_DESK_SECONDS, n)
         c_check = P.add("check", centre, np.where(self.desk, desk_gap, check_gap()))
-        c_close = P.add("close", centre, ln(900, 120, 2 * 3600))
+        c_close = P.add("close", centre, ln(np.minimum(900, 0.03 * W), 120, 2 * 3600))
         callback_unit = np.where(src == 1, hotline, centre)
         day = float(self.cal.day_seconds)
         P.add("callback", callback_unit, rng.uniform(0.5, 1.5, n) * day, self.callback)
@@ -706,15 +706,19 @@ class _Simulation:
         P.add("reopen", centre, ln(3600, 600, 1 * DAY), self.ro)
         P.add("sign", X, ln(0.04 * W, 300, 1 * DAY), self.ro)
         P.add("handle", X, ln(0.15 * W, 1200, 5 * DAY), self.ro)
-        P.add("feedback", X, ln(0.03 * W, 480, 4 * 3600), self.ro)
+        P.add("feedback", X, ln(0.03 * W, 360, 4 * 3600), self.ro)
         c_check2 = P.add("check", centre, check_gap(), self.ro)
-        c_close2 = P.add("close", centre, ln(900, 120, 2 * 3600), self.ro)
+        c_close2 = P.add("close", centre, ln(np.minimum(900, 0.03 * W), 120, 2 * 3600), self.ro)
         P.add("callback", callback_unit, rng.uniform(0.5, 1.5, n) * day, self.ro)
 
         role = np.array(P.roles)
         units = np.stack(P.units, axis=1)
         gaps = np.stack(P.gaps, axis=1)
         mask = np.stack(P.masks, axis=1)
+        # the bottleneck unit is slow at everything it does: signing, returning, reporting back
+        own = np.isin(role, [_ROLE_CODE[r] for r in ("sign", "return", "feedback")])[None, :]
+        gaps = np.where(own & (units == _CODE[BOTTLENECK_UNIT]),
+                        gaps * self.rates["bottleneck_slowdown"], gaps)
         start_pos = self.timeline.position(self.report)
         pos = start_pos[:, None] + np.cumsum(np.where(mask, gaps, 0.0), axis=1)
 
@@ -722,7 +726,7 @@ class _Simulation:
         arrival = pos[:, phase["extension_request"] - 1]
         slow = np.array([UNITS[k].speed for k in _KEYS])[X]
         slow = slow * np.where(X == _CODE[BOTTLENECK_UNIT], self.rates["bottleneck_slowdown"], 1.0)
-        service = _lognormal(rng, 0.2 * W * slow, 0.7, 600, 4 * W * slow)
+        service = _lognormal(rng, 0.12 * W * slow, 0.6, 600, 4 * W * slow)
         wait = self._queue(X, arrival, service)
         d0 = wait + service
         # the handling phase: steps at fixed shares of it, the handling at its end
@@ -755,15 +759,20 @@ class _Simulation:
         share_eligible = max(float(eligible.mean()), 1e-9)
         self.hug = eligible & (self.hug_draw < min(1.0, self.rates["deadline_hugging"] / share_eligible))
         target = np.where(self.hug, rng.uniform(*_HUG_BAND, n), close_rel)
+        # any other case closing near the end of its window is either compressed (the whole
+        # handling runs faster, closing at 60-84% of the window) or closes late (103-140%)
         inside = ~self.hug & (close_rel >= _HUG_CLEAR[0]) & (close_rel <= _HUG_CLEAR[1])
-        early = prev_rel < _HUG_CLEAR[0] - 0.07
-        room = (_HUG_CLEAR[0] - 0.02) - prev_rel
-        pulled = prev_rel + rng.uniform(0.2, 0.8, n) * room
-        pushed = np.maximum(prev_rel, _HUG_CLEAR[1]) + rng.uniform(0.02, 0.3, n)
-        target = np.where(inside, np.where(early, pulled, pushed), target)
-        shift = (target - close_rel) * window
-        after = np.arange(pos.shape[1])[None, :] >= final_close[:, None]
-        pos = pos + np.where(after, shift[:, None], 0.0)
+        compress = inside & (rng.random(n) < 0.7)
+        late = inside & ~compress
+        target = np.where(late, _HUG_CLEAR[1] + rng.uniform(0.0, 0.37, n), target)
+        target = np.where(compress, rng.uniform(0.6, _HUG_CLEAR[0] - 0.01, n), target)
+        col = np.arange(pos.shape[1])[None, :]
+        factor = np.where(compress, target / close_rel, 1.0)[:, None]
+        during = (col > c_dispatch) & (col <= final_close[:, None])
+        pos = np.where(during, begin[:, None] + (pos - begin[:, None]) * factor, pos)
+        moved = pos[rows, final_close] - begin
+        shift = target * window - moved        # the closure's own move (hugging, late)
+        pos = pos + np.where(col >= final_close[:, None], shift[:, None], 0.0)
 
         # clock times; desk checks that would straddle a break move back before it
         tl = self._cover(pos.max())
