@@ -1,0 +1,522 @@
+"""Engines: the same abstractions computed in memory (pandas), out of core (DuckDB) or on Spark.
+
+Every engine reads a *source* (a CSV or Parquet file, an ``EventLog`` already in
+memory, or for Spark a table name) with procmine's column mapping and timestamp
+rules, and answers the same questions with the same result objects:
+
+- :meth:`Engine.totals`: events, cases, activities, units, first and last time;
+- :meth:`Engine.variants`: a :class:`~procmine.abstractions.Variants`;
+- :meth:`Engine.follows`: a :class:`~procmine.abstractions.Follows`, the time
+  between the two events in clock time or in working time (a calendar);
+- :meth:`Engine.cases`: the case table of :func:`procmine.abstractions.cases`;
+- :meth:`Engine.case_features`, :meth:`Engine.level_flows`,
+  :meth:`Engine.rework_by_activity`: the per-case measures the loop patterns use.
+
+Discovery and conformance then run in process on the variant table, whatever
+the engine. :func:`get_engine` opens one; :func:`choose_engine` is ``--engine
+auto``: pandas when the input fits comfortably in memory, DuckDB otherwise.
+
+>>> from procmine.engines import get_engine
+>>> with get_engine("duckdb", "logs/sample.csv", memory_limit="4GiB") as engine:  # doctest: +SKIP
+...     engine.variants().table.head(3)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from procmine.errors import InputError, SpecError
+
+if TYPE_CHECKING:
+    from procmine.abstractions import Follows, Variants
+    from procmine.log import EventLog
+
+EngineName = Literal["auto", "pandas", "duckdb", "spark"]
+TimeBasis = Literal["clock", "working"]
+ENGINES: tuple[str, ...] = ("auto", "pandas", "duckdb", "spark")
+
+#: Columns of :meth:`Engine.case_features`.
+FEATURE_COLUMNS = ("case", "events", "activities", "repeats", "units", "handovers", "returns",
+                   "up", "down")
+#: Columns of :meth:`Engine.level_flows` (the same as ``find_loops(...).flows``).
+FLOW_COLUMNS = ("from_level", "to_level", "direction", "count", "cases", "median_s", "total_s")
+#: Columns of :meth:`Engine.follows` tables.
+FOLLOW_COLUMNS = ("source", "target", "count", "cases", "mean", "median", "p90", "total", "min",
+                  "max")
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the events come from and how to read them (the options of ``read_log``).
+
+    ``path`` is a CSV (also .tsv, .csv.gz) or Parquet file; ``table`` a table
+    name (Spark only); ``log`` an ``EventLog`` already read (pandas only).
+    ``columns`` maps ``case_id``, ``activity``, ``timestamp``, ... to column
+    names as in :func:`procmine.io.read_log`; naive times are read in ``timezone``.
+    """
+
+    path: str | None = None
+    table: str | None = None
+    log: Any = None
+    columns: Mapping[str, str] = field(default_factory=dict)
+    encoding: str | None = None
+    timezone: str = "Asia/Shanghai"
+    levels: tuple[str, ...] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path or self.table or "(log in memory)"
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Headline counts of a log as an engine read it.
+
+    ``dropped`` counts the rows left out per reason (the reasons of ``read_log``).
+    """
+
+    events: int
+    cases: int
+    activities: int
+    units: int | None
+    first: pd.Timestamp | None
+    last: pd.Timestamp | None
+    rows_read: int
+    dropped: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The engine ``--engine auto`` picked, and why (one line for stderr)."""
+
+    name: str
+    reason: str
+
+
+class Engine:
+    """The interface every engine implements. Use :func:`get_engine` to open one.
+
+    An engine is a context manager; :meth:`close` frees its resources (DuckDB's
+    temporary tables and spill files; Spark's cached frames).
+    """
+
+    name: str = "engine"
+
+    def __init__(self, source: Source):
+        self.source = source
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Free the engine's resources (the engine cannot be used afterwards)."""
+
+    def totals(self) -> Totals:
+        """Events, cases, activities, units, first and last time, rows read and dropped."""
+        raise NotImplementedError
+
+    def variants(self) -> Variants:
+        """The variant table, as :func:`procmine.abstractions.variants` computes it."""
+        raise NotImplementedError
+
+    def follows(self, *, time: TimeBasis = "clock", calendar: Any = "cn") -> Follows:
+        """The directly-follows table with time statistics (seconds) per pair.
+
+        The time of a pair is from the completion of the first event to the
+        completion of the second, in clock time or (``time="working"``) in the
+        working time of ``calendar`` (a ``WorkingCalendar``, or an option of
+        ``procmine.calendar.calendar_from_option``: ``"cn"``, ``"none"``).
+        """
+        raise NotImplementedError
+
+    def cases(self) -> pd.DataFrame:
+        """One row per case, as :func:`procmine.abstractions.cases` computes it."""
+        raise NotImplementedError
+
+    def case_features(self) -> pd.DataFrame:
+        """Per case, the counts the loop patterns start from (cases in order of appearance).
+
+        - ``events``; ``activities`` (distinct); ``repeats``: events whose
+          activity already occurred in the case (rework on logs without roles);
+        - ``units``: distinct ``org:resource`` values; ``handovers``: consecutive
+          events (with a unit) where the unit changes; ``returns``: A → B → A
+          runs of units (ping-pong on logs without return steps, as
+          ``procmine.loops`` reads them);
+        - ``up``, ``down``: moves between administrative levels (consecutive
+          events with a known level).
+
+        Unit and level columns are 0 when the log has no such column.
+        """
+        raise NotImplementedError
+
+    def level_flows(self) -> pd.DataFrame:
+        """Moves between levels, as the ``flows`` table of ``procmine.loops.find_loops``."""
+        raise NotImplementedError
+
+    def rework_by_activity(self) -> dict[str, int]:
+        """``{activity: cases in which it occurs more than once}`` (pm4py's rework measure)."""
+        raise NotImplementedError
+
+
+# --------------------------------------------------------------------------- choosing
+
+
+def get_engine(name: EngineName | str, source: Source | str | os.PathLike | EventLog, *,
+               memory_limit: str | None = None, temp_directory: str | None = None,
+               spark: Any = None, **read_options: Any) -> Engine:
+    """Open the engine ``name`` on ``source`` (a path, an EventLog, or a :class:`Source`).
+
+    ``read_options`` are those of :class:`Source` (``columns``, ``encoding``,
+    ``timezone``, ``levels``). ``memory_limit`` (e.g. ``"4GiB"``) and
+    ``temp_directory`` (where DuckDB spills) apply to DuckDB; ``spark`` is an
+    existing ``SparkSession`` (by default one is got or created, local mode).
+    ``"auto"`` picks with :func:`choose_engine`.
+
+    >>> engine = get_engine("pandas", "tests/fixtures/orders16.csv")   # doctest: +SKIP
+    >>> engine.totals().cases                                          # doctest: +SKIP
+    3
+    """
+    src = _as_source(source, read_options)
+    if name == "auto":
+        name = choose_engine(src, memory_limit=memory_limit).name
+    if name == "pandas":
+        from procmine.engines.pandas_engine import PandasEngine
+
+        return PandasEngine(src)
+    if name == "duckdb":
+        from procmine.engines.duckdb_engine import DuckDBEngine
+
+        return DuckDBEngine(src, memory_limit=memory_limit, temp_directory=temp_directory)
+    if name == "spark":
+        from procmine.engines.spark_engine import SparkEngine
+
+        return SparkEngine(src, spark=spark)
+    raise SpecError(f"unknown engine {name!r}", hint="choose auto, pandas, duckdb or spark")
+
+
+def _as_source(source: Any, options: Mapping[str, Any]) -> Source:
+    from procmine.log import EventLog
+
+    if isinstance(source, Source):
+        if options:
+            raise SpecError("give the reading options in the Source, not beside it")
+        return source
+    levels = options.get("levels")
+    common = {
+        "columns": {k: v for k, v in (options.get("columns") or {}).items() if v},
+        "encoding": options.get("encoding"),
+        "timezone": options.get("timezone") or "Asia/Shanghai",
+        "levels": tuple(levels) if levels else None,
+    }
+    unknown = set(options) - {"columns", "encoding", "timezone", "levels"}
+    if unknown:
+        raise SpecError(f"unknown reading option(s): {', '.join(sorted(unknown))}")
+    if isinstance(source, EventLog):
+        return Source(log=source, **{**common, "timezone": source.timezone})
+    return Source(path=str(source), **common)
+
+
+#: Bytes in memory (pandas, object strings) per byte of file, measured on the simulated logs.
+_GROWTH = {"csv": 6.0, "csv.gz": 30.0, "parquet": 15.0}
+
+
+def choose_engine(source: Source | str | os.PathLike, *, memory_limit: str | None = None,
+                  available: int | None = None) -> Choice:
+    """``--engine auto``: pandas when the log fits in memory with room to spare, else DuckDB.
+
+    The in-memory size is estimated from the file size (about 6 bytes per byte
+    of CSV, 15 per byte of Parquet, 30 per byte of gzipped CSV); pandas is chosen
+    when that is under a third of ``memory_limit`` (or of the available memory).
+    Formats DuckDB does not read (Excel, XES) and logs already in memory stay with
+    pandas; a table name goes to Spark.
+
+    >>> choose_engine("tests/fixtures/orders16.csv").name              # doctest: +SKIP
+    'pandas'
+    """
+    src = source if isinstance(source, Source) else Source(path=str(source))
+    if src.log is not None:
+        return Choice("pandas", "the log is already in memory")
+    if src.path is None:
+        return Choice("spark", f"{src.table} is a table name")
+    kind = file_kind(src.path)
+    if kind is None:
+        return Choice("pandas", "DuckDB reads CSV and Parquet only")
+    budget = parse_memory_limit(memory_limit) if memory_limit else (available or _available_memory())
+    size = os.path.getsize(src.path) if os.path.exists(src.path) else 0
+    estimate = size * _GROWTH[kind]
+    if estimate < budget / 3:
+        return Choice("pandas", f"{_human(size)} {kind} ≈ {_human(estimate)} in memory, "
+                                f"under a third of {_human(budget)}")
+    return Choice("duckdb", f"{_human(size)} {kind} ≈ {_human(estimate)} in memory, over a "
+                            f"third of {_human(budget)}: out of core with DuckDB")
+
+
+def file_kind(path: str) -> str | None:
+    """'csv', 'csv.gz' or 'parquet' for the files DuckDB and Spark read, else None."""
+    from procmine.io import detect_format
+
+    name = path.lower()
+    fmt = detect_format(path)
+    if fmt == "parquet":
+        return "parquet"
+    if fmt == "csv":
+        return "csv.gz" if name.endswith(".gz") else "csv"
+    return None
+
+
+def _available_memory() -> int:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    except (ValueError, OSError):
+        return 4 * 2**30
+
+
+_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 2**10, "m": 1000**2, "mb": 1000**2,
+          "mib": 2**20, "g": 1000**3, "gb": 1000**3, "gib": 2**30, "t": 1000**4, "tb": 1000**4,
+          "tib": 2**40}
+
+
+def parse_memory_limit(text: str) -> int:
+    """Bytes in a memory limit such as ``4GiB``, ``4GB``, ``512MiB`` or ``2g``.
+
+    >>> parse_memory_limit("4GiB"), parse_memory_limit("500MB")
+    (4294967296, 500000000)
+    """
+    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]*)\s*", str(text))
+    unit = match.group(2).lower() if match else None
+    if not match or unit not in _UNITS:
+        raise SpecError(f"memory limit {text!r}: expected a size such as 4GiB, 4GB or 512MiB")
+    return int(float(match.group(1)) * _UNITS[unit])
+
+
+def _human(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TiB"  # pragma: no cover
+
+
+def engine_from_options(path: str, options: Mapping[str, Any], *, engine: str = "auto",
+                        memory_limit: str | None = None) -> tuple[Engine, Choice]:
+    """Open an engine with the CLI's reading options (``pop_log_options``); for the commands.
+
+    Returns the engine and the choice to report on stderr.
+
+    >>> engine, choice = engine_from_options("big.parquet", {}, engine="auto")   # doctest: +SKIP
+    >>> choice.reason                                                            # doctest: +SKIP
+    """
+    columns = {k: options.get(k) for k in ("case_id", "activity", "timestamp", "start_timestamp",
+                                           "resource", "level", "kind", "category", "source",
+                                           "deadline")}
+    levels = options.get("levels")
+    source = Source(path=path, columns={k: v for k, v in columns.items() if v},
+                    encoding=options.get("encoding"),
+                    timezone=options.get("timezone") or "Asia/Shanghai",
+                    levels=tuple(x.strip() for x in levels.split(",")) if levels else None)
+    if engine == "auto":
+        choice = choose_engine(source, memory_limit=memory_limit)
+    else:
+        choice = Choice(engine, "chosen with --engine")
+    return get_engine(choice.name, source, memory_limit=memory_limit), choice
+
+
+# --------------------------------------------------------------------------- shared pieces
+
+
+def rank_variants(frame: pd.DataFrame, separator: str) -> tuple[pd.DataFrame, pd.Series]:
+    """The variant table from ``seq`` (activities joined by ``separator``) and ``cases``.
+
+    Orders variants exactly as :func:`procmine.abstractions.variants` does (most
+    cases first, then by the activities joined with spaces) so every engine gives
+    the same ids. Returns the table and a Series ``seq -> variant id``.
+    """
+    if frame.empty:
+        table = pd.DataFrame({"variant": [], "activities": [], "cases": [], "share": [],
+                              "length": []})
+        return table, pd.Series(dtype="int64")
+    activities = [tuple(s.split(separator)) for s in frame["seq"]]
+    spaced = np.array([" ".join(a) for a in activities])
+    counts = frame["cases"].to_numpy(dtype=np.int64)
+    order = np.lexsort((spaced, -counts))
+    total = counts.sum()
+    lengths = np.array([len(a) for a in activities], dtype=np.int64)
+    table = pd.DataFrame({
+        "variant": np.arange(len(order)),
+        "activities": [activities[i] for i in order],
+        "cases": counts[order],
+        "share": counts[order] / total,
+        "length": lengths[order],
+    })
+    ids = pd.Series(np.arange(len(order)), index=frame["seq"].to_numpy()[order])
+    return table, ids
+
+
+def finish_follows(table: pd.DataFrame, starts: pd.DataFrame, ends: pd.DataFrame) -> Follows:
+    """A Follows from engine rows: column order, types and sort order of the pandas path."""
+    from procmine.abstractions import Follows
+
+    table = table[list(FOLLOW_COLUMNS)].copy()
+    table["source"] = table["source"].astype(str)
+    table["target"] = table["target"].astype(str)
+    for column in ("count", "cases"):
+        table[column] = table[column].astype(np.int64)
+    for column in FOLLOW_COLUMNS[4:]:
+        table[column] = table[column].astype(np.float64)
+    table = table.sort_values(["count", "source", "target"], ascending=[False, True, True],
+                              kind="stable").reset_index(drop=True)
+
+    def counted(frame: pd.DataFrame) -> dict[str, int]:
+        frame = frame.sort_values(["n", "activity"], ascending=[False, True], kind="stable")
+        return {str(a): int(n) for a, n in zip(frame["activity"], frame["n"], strict=True)}
+
+    return Follows(table, counted(starts), counted(ends))
+
+
+def finish_flows(frame: pd.DataFrame, levels: Sequence[str]) -> pd.DataFrame:
+    """The level-flows table from rank pairs (``from``, ``to``, ``count``, ``cases``, ...)."""
+    if frame.empty:
+        return pd.DataFrame(columns=list(FLOW_COLUMNS))
+    frame = frame.sort_values(["from", "to"], kind="stable").reset_index(drop=True)
+    names = np.asarray(levels, dtype=object)
+    out = pd.DataFrame({
+        "from_level": names[frame["from"].to_numpy(dtype=np.int64)],
+        "to_level": names[frame["to"].to_numpy(dtype=np.int64)],
+        "direction": np.where(frame["to"] > frame["from"], "up", "down"),
+        "count": frame["count"].to_numpy(dtype=np.int64),
+        "cases": frame["cases"].to_numpy(dtype=np.int64),
+        "median_s": frame["median_s"].to_numpy(dtype=np.float64),
+        "total_s": frame["total_s"].to_numpy(dtype=np.float64),
+    })
+    return out
+
+
+def resolve_calendar(calendar: Any) -> Any:
+    """A WorkingCalendar from a calendar or an option string (``cn``, ``none``, a file)."""
+    if isinstance(calendar, str) or calendar is None:
+        from procmine.calendar import calendar_from_option
+
+        return calendar_from_option(calendar)
+    return calendar
+
+
+def working_days(calendar: Any, first_local_s: float, last_local_s: float) -> pd.DataFrame:
+    """Per day from before ``first`` to after ``last`` (local seconds since the epoch):
+    ``day`` (days since 1970-01-01), ``working`` (bool) and ``cumulative`` (working
+    seconds before the day), the table SQL engines join to measure working time."""
+    import datetime as dt
+
+    epoch = dt.date(1970, 1, 1)
+    first = epoch + dt.timedelta(days=int(np.floor(first_local_s / 86400)) - 1)
+    last = epoch + dt.timedelta(days=int(np.floor(last_local_s / 86400)) + 1)
+    timeline = calendar.timeline(first, last)
+    n = len(timeline.working)
+    return pd.DataFrame({
+        "day": np.arange(timeline.first_day, timeline.first_day + n, dtype=np.int64),
+        "working": timeline.working.astype(bool),
+        "cumulative": timeline.cumulative[:n].astype(np.float64),
+    })
+
+
+def position_sql(local_seconds: str, calendar: Any, *, day: str = "d") -> str:
+    """SQL for the working position of ``local_seconds`` joined to the day table ``day``.
+
+    The same arithmetic as ``procmine.calendar.Timeline.position``: working time
+    before the day, plus the part of each office-hour interval already past.
+    """
+    tod = f"({local_seconds} - {day}.day * 86400.0)"
+    within = " + ".join(f"least(greatest({tod} - {a}.0, 0.0), {b - a}.0)"
+                        for a, b in calendar.hours)
+    return f"({day}.cumulative + CASE WHEN {day}.working THEN {within} ELSE 0.0 END)"
+
+
+def level_table(levels: Sequence[str] | None) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """``raw`` (lower-cased value as read) -> ``rank``, and the level names, as read_log maps them.
+
+    Without ``levels`` the aliases of ``procmine.log`` (grid, 街道, ...) map onto
+    the default levels; with ``levels`` each value is its own name.
+    """
+    from procmine.log import DEFAULT_LEVELS, LEVEL_ALIASES
+
+    if levels:
+        names = tuple(levels)
+        return pd.DataFrame({"raw": list(names), "rank": np.arange(len(names)),
+                             "exact": True}), names
+    rank = {name: i for i, name in enumerate(DEFAULT_LEVELS)}
+    raw = list(LEVEL_ALIASES)
+    return pd.DataFrame({"raw": raw, "rank": [rank[LEVEL_ALIASES[r]] for r in raw],
+                         "exact": False}), DEFAULT_LEVELS
+
+
+def choose_time_format(sample: pd.Series, *, timezone: str, what: str) -> str:
+    """The format (a ``procmine.io`` format or ``"ISO8601"``) that parses a sample of naive times.
+
+    Raises InputError when the sample is numbers (epoch or Excel serials) or no
+    single format parses it: those logs need ``--engine pandas``.
+    """
+    from procmine import io
+
+    text = sample.astype("string").str.strip().dropna()
+    text = text[text != ""]
+    if text.empty:
+        return "ISO8601"
+    if pd.to_numeric(text, errors="coerce").notna().all() and not text.str.fullmatch(
+            r"\d{8}(\d{6})?").all():
+        raise InputError(f"{what}: times are numbers (epoch or Excel serial days)",
+                         hint="read this log with --engine pandas")
+    if text.str.contains("年", regex=False).any():
+        text = chinese_to_iso(text)
+    best, best_ok = None, -1
+    for fmt in io._FORMATS:
+        ok = int(pd.to_datetime(text, format=fmt, errors="coerce").notna().sum())
+        if ok > best_ok:
+            best, best_ok = fmt, ok
+        if ok == len(text):
+            break
+    if best_ok < len(text):
+        reference, _ = io.parse_timestamps(sample, timezone=timezone)
+        if reference.notna().sum() > best_ok:
+            raise InputError(f"{what}: the times mix formats ({best_ok} of {len(text)} sampled "
+                             f"values parse as {best})", hint="read this log with --engine pandas")
+    return str(best)
+
+
+def chinese_to_iso(text: pd.Series) -> pd.Series:
+    """``2024年3月5日 9时7分`` -> ``2024-3-5 9:7`` (the replacements read_log makes)."""
+    return (text.str.replace(r"\s*年\s*", "-", regex=True).str.replace(r"\s*月\s*", "-", regex=True)
+            .str.replace(r"\s*[日号]\s*", " ", regex=True).str.replace("时", ":", regex=False)
+            .str.replace("分", ":", regex=False).str.replace("秒", "", regex=False)
+            .str.strip().str.rstrip(":"))
+
+
+#: Regular expression of a trailing UTC offset (as procmine.io recognises it).
+OFFSET_PATTERN = r"(?:[+-][0-9]{2}:?[0-9]{2}|Z)$"
+
+#: Characters that never occur in activity names; joins activities into a variant key.
+SEPARATOR = "\x1f"
+
+
+def check_mapping(header: Sequence[str], source: Source) -> dict[str, str]:
+    """``{canonical: source column}`` for a header, with read_log's rules and errors."""
+    from procmine.io import _require, detect_columns
+
+    mapping = detect_columns(list(header), source.columns)
+    _require(mapping, list(header), source.name)
+    return mapping

@@ -1,0 +1,337 @@
+"""The out-of-core engine: DuckDB SQL over the CSV or Parquet file, spilling to disk.
+
+The file is read once into a DuckDB database in a temporary folder (only the
+mapped columns, with procmine's parsing rules: trimmed text, empty as missing,
+naive times read in the log's timezone, offsets converted); every abstraction is
+then one SQL query over that table (window functions order each case by time
+and file row). ``memory_limit`` bounds DuckDB's memory; above it DuckDB spills
+to ``temp_directory``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from procmine.engines import (
+    OFFSET_PATTERN,
+    SEPARATOR,
+    Engine,
+    Source,
+    TimeBasis,
+    Totals,
+    check_mapping,
+    choose_time_format,
+    file_kind,
+    finish_flows,
+    finish_follows,
+    level_table,
+    rank_variants,
+    resolve_calendar,
+    working_days,
+)
+from procmine.engines import sql as q
+from procmine.errors import DependencyError, InputError
+from procmine.log import (
+    ACTIVITY,
+    CASE,
+    CATEGORY,
+    DEADLINE,
+    LEVEL,
+    RESOURCE,
+    SOURCE,
+    TIMESTAMP,
+)
+
+_QUANTILE = "quantile_cont({x}, {q})"
+#: canonical column -> name in the staging table
+_SHORT = {CASE: "c", ACTIVITY: "a", TIMESTAMP: "t", RESOURCE: "res", LEVEL: "lvl",
+          CATEGORY: "cat", SOURCE: "src", DEADLINE: "due"}
+
+
+def _quote(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+class DuckDBEngine(Engine):
+    """Computes the abstractions with DuckDB, out of core.
+
+    >>> from procmine.engines import get_engine
+    >>> with get_engine("duckdb", "big.parquet", memory_limit="4GiB") as engine:   # doctest: +SKIP
+    ...     engine.follows().table.head()
+    """
+
+    name = "duckdb"
+
+    def __init__(self, source: Source, *, memory_limit: str | None = None,
+                 temp_directory: str | None = None):
+        super().__init__(source)
+        if source.path is None:
+            raise InputError("the DuckDB engine reads CSV or Parquet files",
+                             hint="give a file path, or use --engine pandas for a log in memory")
+        try:
+            import duckdb
+        except ImportError:  # pragma: no cover - duckdb is a dependency
+            raise DependencyError("the DuckDB engine needs the duckdb package",
+                                  hint="pip install duckdb") from None
+        self.kind = file_kind(source.path) if os.path.exists(source.path) else None
+        if not os.path.exists(source.path):
+            raise InputError(f"{source.path}: no such file")
+        if self.kind is None:
+            raise InputError(f"{source.path}: DuckDB reads CSV and Parquet, not this format",
+                             hint="use --engine pandas (Excel, XES)")
+        self._folder = tempfile.mkdtemp(prefix="procmine-duckdb-", dir=temp_directory)
+        config = {"temp_directory": os.path.join(self._folder, "spill")}
+        if memory_limit:
+            config["memory_limit"] = str(memory_limit)
+        self.con = duckdb.connect(os.path.join(self._folder, "events.duckdb"), config=config)
+        self.memory_limit = memory_limit
+        self._loaded = False
+        self._rows_read = 0
+        self._dropped: dict[str, int] = {}
+        self._levels: tuple[str, ...] = ()
+        self._due_is_time = False
+        self._chosen: set[str] = set()
+        self._of_case: pd.DataFrame | None = None
+        self._variants: Any = None
+
+    def close(self) -> None:
+        con = getattr(self, "con", None)
+        if con is not None:
+            con.close()
+            self.con = None
+        folder = getattr(self, "_folder", None)
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
+            self._folder = None
+
+    def __del__(self) -> None:  # a forgotten engine still removes its spill folder
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    # ------------------------------------------------------------------ loading
+
+    def _scan(self) -> tuple[str, dict[str, str]]:
+        """The table function reading the file, and its columns with their DuckDB types."""
+        path = _literal(self.source.path)
+        if self.kind == "parquet":
+            scan = f"read_parquet({path})"
+        else:
+            from procmine import io
+
+            sample = io._open_bytes(self.source.path, 1 << 20)
+            encoding = self.source.encoding or io.detect_encoding(sample)
+            text = sample.decode(encoding, errors="replace")
+            delimiter = io._sniff_delimiter(text)
+            duck_encoding = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "utf8": "utf-8",
+                             "latin-1": "latin-1", "latin1": "latin-1", "iso-8859-1": "latin-1",
+                             "utf-16": "utf-16"}.get(encoding.lower())
+            if duck_encoding is None:
+                raise InputError(f"{self.source.path}: DuckDB cannot read {encoding} text",
+                                 hint="use --engine pandas, or convert the file to UTF-8")
+            scan = (f"read_csv({path}, header = true, all_varchar = true, "
+                    f"delim = {_literal(delimiter)}, quote = '\"', escape = '\"', "
+                    f"encoding = {_literal(duck_encoding)}, ignore_errors = true)")
+        described = self.con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()
+        return scan, {row[0]: str(row[1]) for row in described}
+
+    def _time_sql(self, column: str, kind: str, sample_of: str) -> str:
+        """SQL turning a source column into TIMESTAMPTZ with read_log's rules (NULL if unparsable)."""
+        tz = _literal(self.source.timezone)
+        if "WITH TIME ZONE" in kind:
+            return column
+        if kind.startswith("TIMESTAMP") or kind == "DATE":
+            return f"timezone({tz}, CAST({column} AS TIMESTAMP))"
+        if kind != "VARCHAR":
+            raise InputError(f"{self.source.path}: column {sample_of!r} holds {kind} values, "
+                             "not times DuckDB can read", hint="use --engine pandas")
+        values = self.con.execute(
+            f"SELECT trim({column}) FROM staged WHERE {column} IS NOT NULL AND trim({column}) <> '' "
+            f"LIMIT 2000").fetchall()
+        sample = pd.Series([v[0] for v in values], dtype=object)
+        naive = sample[~sample.str.contains(OFFSET_PATTERN, regex=True)] if len(sample) else sample
+        fmt = choose_time_format(naive, timezone=self.source.timezone,
+                                 what=f"{self.source.path}: column {sample_of!r}")
+        text = f"trim({column})"
+        if naive.str.contains("年", regex=False).any():
+            text = (f"rtrim(trim(replace(replace(replace(replace(regexp_replace(regexp_replace("
+                    f"regexp_replace({text}, '\\s*年\\s*', '-', 'g'), '\\s*月\\s*', '-', 'g'), "
+                    f"'\\s*[日号]\\s*', ' ', 'g'), '时', ':'), '分', ':'), '秒', ''), '')), ':')")
+        parse = (f"try_cast({text} AS TIMESTAMP)" if fmt == "ISO8601"
+                 else f"try_strptime({text}, {_literal(fmt)})")
+        return (f"CASE WHEN regexp_matches(trim({column}), {_literal(OFFSET_PATTERN)}) "
+                f"THEN try_cast(trim({column}) AS TIMESTAMPTZ) ELSE timezone({tz}, {parse}) END")
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        scan, types = self._scan()
+        mapping = check_mapping(list(types), self.source)
+        chosen = {canonical: column for canonical, column in mapping.items() if canonical in _SHORT}
+        self._chosen = set(chosen)
+        select = ", ".join(f"{_quote(column)} AS {_SHORT[canonical]}"
+                           for canonical, column in chosen.items())
+        con = self.con
+        # file order is kept (insertion order), so rowid is the row in the file
+        con.execute(f"CREATE TABLE staged AS SELECT {select} FROM {scan}")
+        self._rows_read = con.execute("SELECT count(*) FROM staged").fetchall()[0][0]
+
+        def text(short: str) -> str:
+            if short not in {_SHORT[c] for c in chosen}:
+                return "CAST(NULL AS VARCHAR)"
+            return f"nullif(trim(CAST({short} AS VARCHAR)), '')"
+
+        time_sql = self._time_sql("t", types[chosen[TIMESTAMP]], chosen[TIMESTAMP])
+        due = "CAST(NULL AS BIGINT)"
+        if DEADLINE in chosen:
+            try:
+                due_time = self._time_sql("due", types[chosen[DEADLINE]], chosen[DEADLINE])
+                due = f"epoch_us({due_time})"
+                self._due_is_time = True
+            except InputError:  # read_log keeps a deadline column of no times as text
+                due = text("due")
+        table, self._levels = level_table(self.source.levels)
+        con.register("level_names", table)
+        con.execute("CREATE TABLE levels AS SELECT * FROM level_names")
+        con.unregister("level_names")
+        exact = bool(self.source.levels)
+        level_key = "trim(CAST(s.lvl AS VARCHAR))" if exact else "lower(trim(CAST(s.lvl AS VARCHAR)))"
+        level_join = (f"LEFT JOIN levels lv ON lv.raw = {level_key}" if LEVEL in chosen else "")
+        level_rank = "coalesce(lv.rank, -1)" if LEVEL in chosen else "-1"
+        con.execute(
+            f"CREATE TABLE parsed AS SELECT s.rowid AS r, {text('c')} AS c, {text('a')} AS a, "
+            f"nullif(trim(CAST(s.t AS VARCHAR)), '') IS NULL AS no_time, {time_sql} AS ts, "
+            f"{text('res')} AS res, CAST({level_rank} AS INTEGER) AS lvl, {text('cat')} AS cat, "
+            f"{text('src')} AS src, {due} AS due FROM staged s {level_join}")
+        counts = con.execute(
+            "SELECT sum(CASE WHEN c IS NULL THEN 1 ELSE 0 END), "
+            "sum(CASE WHEN c IS NOT NULL AND a IS NULL THEN 1 ELSE 0 END), "
+            "sum(CASE WHEN c IS NOT NULL AND a IS NOT NULL AND no_time THEN 1 ELSE 0 END), "
+            "sum(CASE WHEN c IS NOT NULL AND a IS NOT NULL AND NOT no_time AND ts IS NULL "
+            "THEN 1 ELSE 0 END) FROM parsed").fetchall()[0]
+        reasons = ("no case id", "no activity", "no time", "unparsable time")
+        self._dropped = {k: int(v) for k, v in zip(reasons, counts, strict=True) if v}
+        tz = _literal(self.source.timezone)
+        con.execute(
+            f"CREATE TABLE ev AS SELECT c, r, a, epoch_us(ts) AS t, "
+            f"epoch_us(timezone({tz}, ts)) / 1e6 AS lt, res, lvl, cat, src, due, "
+            f"lag(a) OVER w AS pa, lag(epoch_us(ts)) OVER w AS pt, "
+            f"lag(epoch_us(timezone({tz}, ts)) / 1e6) OVER w AS plt, "
+            f"lead(r) OVER w IS NULL AS is_last FROM parsed "
+            f"WHERE c IS NOT NULL AND a IS NOT NULL AND ts IS NOT NULL "
+            f"WINDOW w AS ({q.CASE_ORDER.replace('ORDER BY t', 'ORDER BY ts')})")
+        con.execute("DROP TABLE staged")
+        con.execute("DROP TABLE parsed")
+        if con.execute("SELECT count(*) FROM ev").fetchall()[0][0] == 0:
+            raise InputError(f"{self.source.path}: no usable events ({self._rows_read} rows read, "
+                             "all dropped)", hint="check the column mapping and the timestamp format")
+        self._loaded = True
+
+    def _df(self, query: str) -> pd.DataFrame:
+        self._load()
+        return self.con.execute(query).df()
+
+    # ------------------------------------------------------------------ abstractions
+
+    def _stamp(self, us: Any) -> pd.Timestamp | None:
+        if us is None or (isinstance(us, float) and np.isnan(us)):
+            return None
+        return pd.Timestamp(int(us), unit="us", tz="UTC").tz_convert(self.source.timezone)
+
+    def totals(self) -> Totals:
+        row = self._df(q.TOTALS).iloc[0]
+        return Totals(events=int(row["events"]), cases=int(row["cases"]),
+                      activities=int(row["activities"]),
+                      units=int(row["units"]) if RESOURCE in self._chosen else None,
+                      first=self._stamp(row["first"]), last=self._stamp(row["last"]),
+                      rows_read=int(self._rows_read), dropped=dict(self._dropped))
+
+    def variants(self) -> Any:
+        if self._variants is not None:
+            return self._variants
+        from procmine.abstractions import Variants
+
+        self._load()
+        sep = _literal(SEPARATOR)
+        self.con.execute(
+            f"CREATE OR REPLACE TABLE case_seq AS SELECT c, min(r) AS first_row, "
+            f"string_agg(a, {sep} ORDER BY t, r) AS seq FROM ev GROUP BY c")
+        counts = self.con.execute("SELECT seq, count(*) AS cases FROM case_seq GROUP BY seq").df()
+        table, ids = rank_variants(counts, SEPARATOR)
+        self.con.register("variant_ids", pd.DataFrame({"seq": ids.index.to_numpy(dtype=object),
+                                                       "variant": ids.to_numpy(dtype=np.int64)}))
+        of_case = self.con.execute(
+            "SELECT s.c, v.variant FROM case_seq s JOIN variant_ids v ON v.seq = s.seq "
+            "ORDER BY s.first_row").df()
+        self.con.unregister("variant_ids")
+        self.con.execute("DROP TABLE case_seq")
+        series = pd.Series(of_case["variant"].to_numpy(dtype=np.int64),
+                           index=pd.Index(of_case["c"].to_numpy(dtype=object), name=CASE),
+                           name="variant")
+        self._variants = Variants(table, series)
+        return self._variants
+
+    def follows(self, *, time: TimeBasis = "clock", calendar: Any = "cn") -> Any:
+        self._load()
+        cal = None
+        if time == "working":
+            cal = resolve_calendar(calendar)
+            lo, hi = self.con.execute(q.SPAN).fetchall()[0]
+            self.con.register("day_table", working_days(cal, lo, hi))
+            self.con.execute("CREATE OR REPLACE TABLE days AS SELECT * FROM day_table")
+            self.con.unregister("day_table")
+        table = self._df(q.follows(_QUANTILE, calendar=cal))
+        return finish_follows(table, self._df(q.STARTS), self._df(q.ENDS))
+
+    def cases(self) -> pd.DataFrame:
+        frame = self._df(q.CASES)
+        tz = self.source.timezone
+        out = pd.DataFrame({
+            "case": frame["c"].to_numpy(dtype=object),
+            "events": frame["events"].to_numpy(dtype=np.int64),
+            "start": pd.to_datetime(frame["start"].to_numpy(dtype=np.int64), unit="us", utc=True)
+            .tz_convert(tz),
+            "end": pd.to_datetime(frame["stop"].to_numpy(dtype=np.int64), unit="us", utc=True)
+            .tz_convert(tz),
+        })
+        out["duration"] = (out["end"] - out["start"]).dt.total_seconds()
+        variants = self.variants()
+        out["variant"] = variants.of_case.reindex(out["case"]).to_numpy()
+        for name, column, canonical in (("category", "cat", CATEGORY), ("source", "src", SOURCE),
+                                        ("deadline", "due", DEADLINE)):
+            if canonical not in self._chosen:
+                continue
+            values = frame[column]
+            if name == "deadline" and self._due_is_time:
+                out[name] = pd.to_datetime(values.astype("Float64").astype("float64"), unit="us",
+                                           utc=True).dt.tz_convert(tz).to_numpy()
+            else:
+                out[name] = values.astype(object).where(values.notna(), None).to_numpy()
+        return out
+
+    def case_features(self) -> pd.DataFrame:
+        frame = self._df(q.features())
+        frame = frame.rename(columns={"c": "case"})
+        frame["case"] = frame["case"].astype(str)
+        for column in frame.columns[1:]:
+            frame[column] = frame[column].astype(np.int64)
+        return frame.reset_index(drop=True)
+
+    def level_flows(self) -> pd.DataFrame:
+        frame = self._df(q.flows(_QUANTILE)).rename(columns={"lvl_from": "from", "lvl_to": "to"})
+        return finish_flows(frame, self._levels)
+
+    def rework_by_activity(self) -> dict[str, int]:
+        frame = self._df(q.REWORK).sort_values(["n", "activity"], ascending=[False, True])
+        return {str(a): int(n) for a, n in zip(frame["activity"], frame["n"], strict=True)}

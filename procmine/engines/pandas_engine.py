@@ -1,0 +1,166 @@
+"""The in-memory engine: ``read_log`` and the numpy/pandas code of ``procmine.abstractions``.
+
+It is the reference the other engines are tested against.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from procmine import abstractions
+from procmine.engines import (
+    FEATURE_COLUMNS,
+    Engine,
+    Source,
+    TimeBasis,
+    Totals,
+    finish_flows,
+    resolve_calendar,
+)
+from procmine.log import ACTIVITY, CASE, LEVEL, RESOURCE, TIMESTAMP, EventLog
+
+
+class PandasEngine(Engine):
+    """Reads the whole log into memory with :func:`procmine.io.read_log`.
+
+    >>> from procmine.engines import get_engine
+    >>> get_engine("pandas", "tests/fixtures/orders16.csv").totals().events  # doctest: +SKIP
+    16
+    """
+
+    name = "pandas"
+
+    def __init__(self, source: Source):
+        super().__init__(source)
+        self._log: EventLog | None = source.log
+        self._variants: abstractions.Variants | None = None
+
+    @property
+    def log(self) -> EventLog:
+        """The EventLog (read on first use)."""
+        if self._log is None:
+            from procmine.io import read_log
+
+            self._log = read_log(self.source.path, columns=self.source.columns,
+                                 encoding=self.source.encoding, timezone=self.source.timezone,
+                                 levels=self.source.levels)
+        return self._log
+
+    def close(self) -> None:
+        self._log = None
+        self._variants = None
+
+    def totals(self) -> Totals:
+        log = self.log
+        events = log.events
+        return Totals(
+            events=log.n_events, cases=log.n_cases, activities=log.n_activities,
+            units=int(events[RESOURCE].nunique()) if RESOURCE in events.columns else None,
+            first=events[TIMESTAMP].min() if len(events) else None,
+            last=events[TIMESTAMP].max() if len(events) else None,
+            rows_read=log.report.rows_read or len(events), dropped=dict(log.report.dropped))
+
+    def variants(self) -> abstractions.Variants:
+        if self._variants is None:
+            self._variants = abstractions.variants(self.log)
+        return self._variants
+
+    def follows(self, *, time: TimeBasis = "clock", calendar: Any = "cn") -> abstractions.Follows:
+        if time == "clock":
+            return abstractions.follows(self.log)
+        cal = resolve_calendar(calendar)
+        ts = self.log.events[TIMESTAMP]
+        prev = ts.shift(1)
+        durations = np.asarray(cal.working_seconds(prev, ts), dtype=np.float64)
+        return abstractions.follows(self.log, durations=durations)
+
+    def cases(self) -> pd.DataFrame:
+        return abstractions.cases(self.log)
+
+    def _arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Case code per event, start index and length per case."""
+        codes, _ = pd.factorize(self.log.events[CASE], sort=False)
+        codes = codes.astype(np.int64)
+        n = len(codes)
+        if n == 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return codes, empty, empty
+        starts = np.concatenate(([0], np.flatnonzero(np.diff(codes) != 0) + 1))
+        lengths = np.diff(np.concatenate((starts, [n])))
+        return codes, starts, lengths
+
+    def case_features(self) -> pd.DataFrame:
+        events = self.log.events
+        case, starts, lengths = self._arrays()
+        n_cases = len(starts)
+        act, _ = pd.factorize(events[ACTIVITY], sort=False)
+        distinct = _distinct_per_case(case, act.astype(np.int64), n_cases)
+        out = pd.DataFrame({
+            "case": events[CASE].to_numpy(dtype=object)[starts],
+            "events": lengths.astype(np.int64),
+            "activities": distinct,
+            "repeats": lengths - distinct,
+        })
+        if RESOURCE in events.columns:
+            res, _ = pd.factorize(events[RESOURCE], sort=False)
+            res = res.astype(np.int64)
+            known = res >= 0
+            out["units"] = _distinct_per_case(case[known], res[known], n_cases)
+            idx = np.flatnonzero(known)
+            c, r = case[idx], res[idx]
+            same_case = c[1:] == c[:-1]
+            change = same_case & (r[1:] != r[:-1])
+            out["handovers"] = np.bincount(c[1:][change], minlength=n_cases)
+            # runs of one unit (blocks), then A -> B -> A over consecutive blocks
+            head = np.ones(len(idx), dtype=bool)
+            head[1:] = ~same_case | change
+            hc, hr = c[head], r[head]
+            back = (hc[2:] == hc[:-2]) & (hr[2:] == hr[:-2])
+            out["returns"] = np.bincount(hc[2:][back], minlength=n_cases)
+        else:
+            out["units"] = out["handovers"] = out["returns"] = 0
+        rank = self.log.level_rank().to_numpy(dtype=np.int64)
+        idx = np.flatnonzero(rank >= 0)
+        c, lv = case[idx], rank[idx]
+        same_case = c[1:] == c[:-1]
+        out["up"] = np.bincount(c[1:][same_case & (lv[1:] > lv[:-1])], minlength=n_cases)
+        out["down"] = np.bincount(c[1:][same_case & (lv[1:] < lv[:-1])], minlength=n_cases)
+        for column in FEATURE_COLUMNS[1:]:
+            out[column] = out[column].astype(np.int64)
+        return out[list(FEATURE_COLUMNS)]
+
+    def level_flows(self) -> pd.DataFrame:
+        events = self.log.events
+        case, _, _ = self._arrays()
+        rank = self.log.level_rank().to_numpy(dtype=np.int64)
+        if LEVEL not in events.columns:
+            return finish_flows(pd.DataFrame(), self.log.levels)
+        idx = np.flatnonzero(rank >= 0)
+        a, b = idx[:-1], idx[1:]
+        move = (case[a] == case[b]) & (rank[a] != rank[b])
+        a, b = a[move], b[move]
+        ts = events[TIMESTAMP].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+        frame = pd.DataFrame({"from": rank[a], "to": rank[b], "case": case[a],
+                              "wait": (ts[b] - ts[a]) / 1e9})
+        table = frame.groupby(["from", "to"]).agg(
+            count=("wait", "size"), cases=("case", "nunique"), median_s=("wait", "median"),
+            total_s=("wait", "sum")).reset_index()
+        return finish_flows(table, self.log.levels)
+
+    def rework_by_activity(self) -> dict[str, int]:
+        events = self.log.events
+        per = events.groupby([CASE, ACTIVITY], sort=False, observed=True).size()
+        repeated = per[per > 1].reset_index()[ACTIVITY].value_counts()
+        return {str(k): int(v) for k, v in sorted(repeated.items(), key=lambda kv: (-kv[1], kv[0]))}
+
+
+def _distinct_per_case(case: np.ndarray, values: np.ndarray, n_cases: int) -> np.ndarray:
+    """Distinct ``values`` per case code."""
+    if len(case) == 0:
+        return np.zeros(n_cases, dtype=np.int64)
+    width = int(values.max()) + 2
+    key = np.unique(case * width + values)
+    return np.bincount(key // width, minlength=n_cases).astype(np.int64)

@@ -1,0 +1,96 @@
+"""SQL shared by the DuckDB and Spark engines.
+
+Both engines first build a view ``ev`` with one row per kept event:
+
+====== ==============================================================
+``c``   case id (text)
+``r``   file row (orders ties of time within a case, as read_log does)
+``a``   activity
+``t``   completion, UTC microseconds since the epoch (BIGINT)
+``lt``  completion, local wall-clock seconds since the epoch (DOUBLE)
+``res`` unit (text, NULL when missing); ``lvl`` level rank (-1 unknown)
+``cat``, ``src``, ``due``: case category, source, deadline (text / µs)
+``pa``, ``pt``, ``plt``: activity, ``t`` and ``lt`` of the previous event
+``is_last``: no later event in the case
+====== ==============================================================
+
+The queries below read only ``ev`` (and ``days``, the working-day table of
+:func:`procmine.engines.working_days`), so the two dialects differ only in the
+quantile function, passed as ``quantile`` (a format string with ``{x}`` and ``{q}``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from procmine.engines import position_sql
+
+#: The window that orders a case: time, then file row.
+CASE_ORDER = "PARTITION BY c ORDER BY t, r"
+
+
+def follows(quantile: str, *, calendar: Any = None) -> str:
+    """Directly-follows pairs with count, cases and the statistics of the wait (seconds)."""
+    if calendar is None:
+        waits = "SELECT pa AS source, a AS target, c, (t - pt) / 1e6 AS w FROM ev WHERE pa IS NOT NULL"
+    else:
+        here = position_sql("e.lt", calendar, day="d1")
+        before = position_sql("e.plt", calendar, day="d0")
+        waits = (f"SELECT e.pa AS source, e.a AS target, e.c, {here} - {before} AS w FROM ev e "
+                 "JOIN days d1 ON d1.day = CAST(floor(e.lt / 86400) AS BIGINT) "
+                 "JOIN days d0 ON d0.day = CAST(floor(e.plt / 86400) AS BIGINT) "
+                 "WHERE e.pa IS NOT NULL")
+    median = quantile.format(x="w", q="0.5")
+    p90 = quantile.format(x="w", q="0.9")
+    return (f"SELECT source, target, count(*) AS count, count(DISTINCT c) AS cases, "
+            f"avg(w) AS mean, {median} AS median, {p90} AS p90, sum(w) AS total, "
+            f"min(w) AS min, max(w) AS max FROM ({waits}) x GROUP BY source, target")
+
+
+STARTS = "SELECT a AS activity, count(*) AS n FROM ev WHERE pa IS NULL GROUP BY a"
+ENDS = "SELECT a AS activity, count(*) AS n FROM ev WHERE is_last GROUP BY a"
+TOTALS = ("SELECT count(*) AS events, count(DISTINCT c) AS cases, count(DISTINCT a) AS activities, "
+          "count(DISTINCT res) AS units, min(t) AS first, max(t) AS last FROM ev")
+SPAN = "SELECT min(lt) AS lo, max(lt) AS hi FROM ev"
+REWORK = ("SELECT a AS activity, count(*) AS n FROM "
+          "(SELECT c, a FROM ev GROUP BY c, a HAVING count(*) > 1) x GROUP BY a")
+
+#: One row per case (order of first appearance): events, start, end, and the first
+#: event's category, source and deadline.
+CASES = ("SELECT f.c AS c, f.events, f.start, f.stop, f.first_row, e.cat, e.src, e.due FROM "
+         "(SELECT c, count(*) AS events, min(t) AS start, max(t) AS stop, min(r) AS first_row "
+         "FROM ev GROUP BY c) f JOIN ev e ON e.c = f.c AND e.pa IS NULL ORDER BY f.first_row")
+
+
+def features() -> str:
+    """Per case: events, distinct activities and units, handovers, A→B→A returns, level moves."""
+    units = ("SELECT c, t, r, res, lag(res) OVER (PARTITION BY c ORDER BY t, r) AS pres "
+             "FROM ev WHERE res IS NOT NULL")
+    heads = f"SELECT c, t, r, res FROM ({units}) u WHERE pres IS NULL OR pres <> res"
+    returns = (f"SELECT c, count(*) AS returns FROM (SELECT c, res, lag(res, 2) OVER "
+               f"(PARTITION BY c ORDER BY t, r) AS p2 FROM ({heads}) h) x WHERE p2 = res "
+               f"GROUP BY c")
+    handovers = (f"SELECT c, count(*) AS handovers FROM ({units}) u WHERE pres IS NOT NULL "
+                 f"AND pres <> res GROUP BY c")
+    levels = ("SELECT c, lvl, lag(lvl) OVER (PARTITION BY c ORDER BY t, r) AS pl "
+              "FROM ev WHERE lvl >= 0")
+    moves = (f"SELECT c, sum(CASE WHEN lvl > pl THEN 1 ELSE 0 END) AS up, "
+             f"sum(CASE WHEN lvl < pl THEN 1 ELSE 0 END) AS down FROM ({levels}) l "
+             f"WHERE pl IS NOT NULL GROUP BY c")
+    base = ("SELECT c, count(*) AS events, count(DISTINCT a) AS activities, "
+            "count(DISTINCT res) AS units, min(r) AS first_row FROM ev GROUP BY c")
+    return (f"SELECT b.c AS c, b.events, b.activities, b.events - b.activities AS repeats, "
+            f"b.units, coalesce(h.handovers, 0) AS handovers, coalesce(x.returns, 0) AS returns, "
+            f"coalesce(m.up, 0) AS up, coalesce(m.down, 0) AS down FROM ({base}) b "
+            f"LEFT JOIN ({handovers}) h ON h.c = b.c LEFT JOIN ({returns}) x ON x.c = b.c "
+            f"LEFT JOIN ({moves}) m ON m.c = b.c ORDER BY b.first_row")
+
+
+def flows(quantile: str) -> str:
+    """Level-to-level moves of consecutive events with a known level (clock time)."""
+    levels = ("SELECT c, lvl, t, lag(lvl) OVER (PARTITION BY c ORDER BY t, r) AS pl, "
+              "lag(t) OVER (PARTITION BY c ORDER BY t, r) AS plt FROM ev WHERE lvl >= 0")
+    median = quantile.format(x="w", q="0.5")
+    return (f"SELECT pl AS lvl_from, lvl AS lvl_to, count(*) AS count, count(DISTINCT c) AS cases, "
+            f"{median} AS median_s, sum(w) AS total_s FROM (SELECT c, pl, lvl, (t - plt) / 1e6 "
+            f"AS w FROM ({levels}) l WHERE pl IS NOT NULL AND pl <> lvl) x GROUP BY pl, lvl")
