@@ -911,22 +911,22 @@ def find_loops(
     *,
     patterns: str | Sequence[str] = ("all",),
     by: By | None = None,
-    calendar: Any = None,
+    calendar: Any = "cn",
     aliases: Mapping[str, str] | None = None,
     last_share: float = 0.1,
-    window_start: Literal["case", "dispatch"] = "case",
+    window_start: Literal["dispatch", "case"] = "dispatch",
     extension_hours: float = 4.0,
     desk_minutes: float = 10.0,
 ) -> LoopsResult:
     """Find the governance patterns of ``log`` per case, and aggregate them.
 
     ``calendar`` (a ``procmine.calendar.WorkingCalendar``, or ``"cn"``, ``"none"``
-    or a calendar file as for ``--calendar``) gives working time;
-    without it, working-time columns are NaN and the hugging window is in clock
-    time. ``aliases`` maps further activity names to roles (``{"上报区级": "escalate"}``),
+    or a calendar file as for ``--calendar``) gives working time; with
+    ``calendar=None``, working-time columns are NaN and the hugging window is in
+    clock time. ``aliases`` maps further activity names to roles (``{"上报区级": "escalate"}``),
     e.g. from a workflow spec. ``last_share`` is the hugging band (the last 10% of
-    the window from the case's first event, or from its first dispatch with
-    ``window_start="dispatch"``); ``extension_hours`` the working hours before the
+    the window from the first dispatch (派遣) to ``case:deadline``, or from the
+    case's first event with ``window_start="case"``); ``extension_hours`` the working hours before the
     deadline in which an extension request counts as late; ``desk_minutes`` how soon
     after feedback a check counts as done at the desk. Patterns whose columns or
     steps the log lacks are skipped with the reason in ``skipped``.

@@ -143,7 +143,7 @@ def test_reopen_fixture():
 
 
 def test_hugging_fixture_in_clock_time():
-    r = find_loops(fixture("hugging"), patterns="hugging")
+    r = find_loops(fixture("hugging"), patterns="hugging", calendar=None)
     # 24 h windows: H1 closes at 23/24 (96%), H2 at 12.5%, H3 after the deadline,
     # H4 at 37.5% but files its extension 2 h before the deadline.
     assert flagged(r, "hugging") == {"H1"}
@@ -154,6 +154,17 @@ def test_hugging_fixture_in_clock_time():
     assert info["closed_in_time"] == 3 and info["overdue"] == 1
     assert info["observed_share"] == pytest.approx(1 / 3)
     assert info["ratio_to_smooth"] == pytest.approx(10 / 3)
+
+
+def test_hugging_fixture_in_working_time():
+    r = find_loops(fixture("hugging"), patterns="hugging", calendar="cn")
+    # Mon 09:00 -> Tue 09:00 holds 7 working hours (09:00-12:00, 13:30-17:30). H4 closes
+    # Mon 18:00, after office hours: all 7 working hours used, so it hugs too.
+    assert flagged(r, "hugging") == {"H1", "H4"}
+    cases = r.cases.set_index("case")
+    assert cases.loc["H2", "window_used"] == pytest.approx(3 / 7)
+    assert bool(cases.loc["H4", "late_extension"])      # filed with 0 working hours left
+    assert r.details["hugging"]["working_time"] is True
 
 
 def test_desk_check_fixture():
@@ -231,3 +242,46 @@ def test_rework_on_real_logs_equals_pm4py(name):
     assert len(r.flagged("rework")) == repeated[repeated > 1].reset_index()[CASE].nunique()
     assert "escalation" in r.skipped
     assert "pingpong" in r.summary["pattern"].tolist()
+
+
+# --------------------------------------------------------------------------- simulator truth
+
+#: our pattern -> the simulator's truth column (docs/simulate.md)
+TRUTH = {"escalation": "round_trip", "pingpong": "ping_pong", "dumping": "dumping_down",
+         "rework": "rework", "reopen": "reopen", "hugging": "deadline_hugging",
+         "desk": "desk_check"}
+
+
+@pytest.fixture(scope="module")
+def simulated():
+    from procmine.simulate import simulate_log
+
+    sim = simulate_log(cases=4000, seed=7)
+    return sim, find_loops(sim.to_event_log(), calendar="cn")
+
+
+@pytest.mark.parametrize("pattern", list(TRUTH))
+def test_precision_and_recall_against_the_simulators_truth(simulated, pattern):
+    sim, r = simulated
+    truth = sim.truth.set_index("case_id")[TRUTH[pattern]]
+    expected = set(truth.index[truth == 1])
+    found = r.flagged(pattern)
+    assert len(expected) > 50, "the simulator should inject enough cases to measure"
+    hits = len(found & expected)
+    assert hits / len(found) >= 0.98, sorted(found - expected)[:10]
+    assert hits / len(expected) >= 0.98, sorted(expected - found)[:10]
+
+
+def test_evidence_names_the_units_the_simulator_chose(simulated):
+    sim, r = simulated
+    truth = sim.truth.set_index("case_id")
+    ev = r.evidence.set_index(["pattern", "case"])
+    for pattern, column in (("escalation", "round_trip_unit"), ("pingpong", "ping_pong_a"),
+                            ("dumping", "dumping_line_unit")):
+        units = ev.loc[pattern, "unit"]
+        common = units.index.intersection(truth.index[truth[column] != ""])
+        assert len(common) > 50
+        assert (units.loc[common] == truth.loc[common, column]).mean() >= 0.98, pattern
+    levels = ev.loc["escalation", "detail"].str.extract(r"\((\d) level")[0].astype(int)
+    crossed = truth.loc[levels.index, "round_trip_levels"]
+    assert (levels == crossed).mean() >= 0.98
