@@ -207,7 +207,7 @@ SOURCES: dict[str, Source] = {
     "grid": Source("网格巡查", "grid patrol", 0.45),
     "hotline": Source("12345热线", "12345 hotline", 0.30),
     "video": Source("智能发现", "video AI", 0.15),
-    "other": Source("其他", "other (media, leaders' instructions)", 0.10),
+    "other": Source("其他", "other", 0.10),      # media, leaders' instructions, hotlines of others
 }
 
 #: Category weights per source (rows need not sum to 1).
@@ -469,7 +469,11 @@ def simulate_log(
     cal = calendar_from_option(calendar) if isinstance(calendar, str) else calendar
     known_notes = len(cal.notes)
     built = _Simulation(int(cases), int(seed), first_day, rates, cases_per_day, cal).run()
-    notes = tuple(cal.notes[known_notes:])
+    # the calendar notes years it could not cover; keep those the log reaches
+    first_year = int(str(np.datetime64(int(built.times.min()), "s"))[:4])
+    last_year = int(str(np.datetime64(int(max(built.times.max(), built.deadline.max())), "s"))[:4])
+    notes = tuple(note for note in cal.notes[known_notes:]
+                  if not note[:4].isdigit() or first_year <= int(note[:4]) <= last_year)
     events, truth = _tables(built, lang, cal)
     unit = UNITS[BOTTLENECK_UNIT]
     return SimulationResult(events=events, truth=truth, seed=int(seed), lang=lang, rates=rates,
@@ -975,8 +979,8 @@ def write_simulation(result: SimulationResult, path: str | os.PathLike) -> tuple
                           hint="end the file name in .csv, .parquet or .xes")
     truth = truth_path(target)
     if fmt == "csv":
-        with atomic_write(target, encoding="utf-8-sig") as f:
-            f.write(_csv_text(result.events))
+        with atomic_path(target) as tmp:
+            _write_csv(result.events, tmp)
     elif fmt == "parquet":
         with atomic_path(target) as tmp:
             result.events.to_parquet(tmp, index=False)
@@ -985,17 +989,60 @@ def write_simulation(result: SimulationResult, path: str | os.PathLike) -> tuple
             _write_xes(result, tmp)
     with atomic_write(truth, encoding="utf-8") as f:
         f.write(result.truth.to_csv(index=False, lineterminator="\n"))
+    _readable(target, truth)
     return target, truth
 
 
-def _csv_text(events: pd.DataFrame) -> str:
-    frame = events.copy()
-    for column in frame.columns:
-        if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
-            naive = frame[column].dt.tz_localize(None).to_numpy(dtype="datetime64[s]")
-            frame[column] = pd.Series(np.datetime_as_string(naive, unit="s")).str.replace("T", " ",
-                                                                                           regex=False)
-    return frame.to_csv(index=False, lineterminator="\n")
+def _readable(*paths: Path) -> None:
+    """Give written files the usual permissions (the atomic temporary file is private)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in paths:
+        os.chmod(path, 0o666 & ~umask)
+
+
+def _write_csv(events: pd.DataFrame, path: str) -> None:
+    """CSV through pyarrow (fast); pandas' quoting takes over if a value needs quotes."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    columns = {}
+    for name in events.columns:
+        values = events[name]
+        if isinstance(values.dtype, pd.DatetimeTZDtype):
+            columns[name] = _time_text(values)
+        elif isinstance(values.dtype, pd.CategoricalDtype):
+            columns[name] = pa.array(values).cast(pa.string())
+        else:
+            columns[name] = pa.array(values.astype(str).to_numpy(dtype=object), type=pa.string())
+    table = pa.table(columns)
+    with open(path, "wb") as f:
+        f.write(("\ufeff" + ",".join(events.columns) + "\n").encode("utf-8"))
+        try:
+            pacsv.write_csv(table, f, pacsv.WriteOptions(include_header=False, quoting_style="none"))
+            return
+        except pa.ArrowInvalid:  # a value holds a comma, quote or newline
+            pass
+    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+        table.to_pandas().to_csv(f, index=False, lineterminator="\n")
+
+
+def _time_text(values: pd.Series):
+    """Local wall-clock times as 'YYYY-MM-DD HH:MM:SS' (pyarrow strings)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    secs = values.dt.tz_localize(None).to_numpy(dtype="datetime64[s]").astype(np.int64)
+    day = secs // DAY
+    tod = secs - day * DAY
+    first = int(day.min()) if len(day) else 0
+    last = int(day.max()) if len(day) else 0
+    dates = pa.array(np.datetime_as_string(np.arange(first, last + 1).astype("datetime64[D]"))
+                     .astype(object))
+    clock = pa.array([f"{h:02d}:{m:02d}:{s:02d}" for h in range(24) for m in range(60)
+                      for s in range(60)])
+    return pc.binary_join_element_wise(dates.take(pa.array(day - first)),
+                                       clock.take(pa.array(tod)), " ")
 
 
 def _write_xes(result: SimulationResult, path: str) -> None:
