@@ -92,9 +92,10 @@ class LoopsResult:
     - ``by``: with ``by=...``, one row per (group, pattern): ``cases`` in the
       group, ``flagged``, ``share``, ``cost_s``, ``cost_work_s``.
     - ``flows``: level x level moves (``from_level``, ``to_level``,
-      ``direction`` up/down, ``count``, ``cases``, ``median_s``), the diagram.
-    - ``handovers``: unit -> unit returns in ping-pong cases (``source``,
-      ``target``, ``count``).
+      ``direction`` up/down, ``via`` escalation/dispatch/other, ``count``,
+      ``cases``, ``median_s``, ``total_s``), drawn by :func:`render_loops`.
+    - ``handovers``: ping-pong pairs (``source`` = A who returned first,
+      ``target`` = B who returned it back, ``count``).
     - ``rework_by_activity``: ``{activity: cases in which it repeats}``, the
       measure of pm4py's ``get_rework_cases_per_activity``.
     - ``details``: per pattern, the extra figures (e.g. the hugging share
@@ -115,6 +116,7 @@ class LoopsResult:
     skipped: dict[str, str]
     notes: tuple[str, ...]
     n_cases: int
+    levels: tuple[str, ...] = ()
 
     def flagged(self, pattern: str) -> set:
         """The ids of the cases flagged with ``pattern``.
@@ -862,34 +864,44 @@ def _by(ctx: _Ctx, evidence: pd.DataFrame, ran: list[str], by: str, attrs: pd.Da
                              kind="stable").reset_index(drop=True)
 
 
+_FLOW_COLUMNS = ["from_level", "to_level", "direction", "via", "count", "cases", "median_s",
+                 "total_s"]
+
+
 def _flows(ctx: _Ctx) -> pd.DataFrame:
-    """Moves between levels: consecutive events of a case (with a level) at different levels."""
-    columns = ["from_level", "to_level", "direction", "count", "cases", "median_s", "total_s"]
+    """Moves between levels: consecutive events of a case (with a level) at different levels.
+
+    ``via`` names the step that moved the order: ``escalation`` (提级), ``dispatch``
+    (派遣, 改派, 下派) or ``other`` (e.g. a hotline report taken by a street centre).
+    """
     idx = np.flatnonzero(ctx.lvl >= 0)
     if len(idx) < 2:
-        return pd.DataFrame(columns=columns)
+        return _flows_empty()
     a, b = idx[:-1], idx[1:]
     move = (ctx.case[a] == ctx.case[b]) & (ctx.lvl[a] != ctx.lvl[b])
     a, b = a[move], b[move]
     levels = np.asarray(ctx.log.levels, dtype=object)
-    frame = pd.DataFrame({"from": ctx.lvl[a], "to": ctx.lvl[b], "case": ctx.case[a],
+    via = np.where(ctx.is_("escalate")[a], "escalation",
+                   np.where(ctx.is_("dispatch", "redispatch", "assign_down")[a], "dispatch", "other"))
+    frame = pd.DataFrame({"from": ctx.lvl[a], "to": ctx.lvl[b], "via": via, "case": ctx.case[a],
                           "wait": (ctx.ts[b] - ctx.ts[a]) / _NS})
-    table = frame.groupby(["from", "to"]).agg(count=("wait", "size"), cases=("case", "nunique"),
-                                              median_s=("wait", "median"),
-                                              total_s=("wait", "sum")).reset_index()
+    table = frame.groupby(["from", "to", "via"]).agg(
+        count=("wait", "size"), cases=("case", "nunique"), median_s=("wait", "median"),
+        total_s=("wait", "sum")).reset_index()
     table.insert(2, "direction", np.where(table["to"] > table["from"], "up", "down"))
     table["from"] = levels[table["from"].to_numpy()]
     table["to"] = levels[table["to"].to_numpy()]
-    return table.rename(columns={"from": "from_level", "to": "to_level"})[columns]
+    table = table.rename(columns={"from": "from_level", "to": "to_level"})[_FLOW_COLUMNS]
+    return table.sort_values("count", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def _handovers(ctx: _Ctx, found: _Found) -> pd.DataFrame:
+    """Ping-pong pairs: ``source`` returned the order, ``target`` returned it back."""
     if len(found.case) == 0:
         return pd.DataFrame(columns=["source", "target", "count"])
     first_ret, second_ret, back = found.events
-    a = _names(ctx.units, ctx.res[first_ret])
-    b = _names(ctx.units, ctx.res[second_ret])
-    frame = pd.DataFrame({"source": np.concatenate((a, b)), "target": np.concatenate((b, a))})
+    frame = pd.DataFrame({"source": _names(ctx.units, ctx.res[first_ret]),
+                          "target": _names(ctx.units, ctx.res[second_ret])})
     return (frame.groupby(["source", "target"]).size().rename("count").reset_index()
             .sort_values(["count", "source", "target"], ascending=[False, True, True])
             .reset_index(drop=True))
@@ -1046,17 +1058,20 @@ def find_loops(
     return LoopsResult(cases=case_table, evidence=evidence, summary=summary, by=table_by,
                        flows=_flows(ctx) if ctx.log.has(LEVEL) else _flows_empty(),
                        handovers=handovers, rework_by_activity=rework_counts, details=details,
-                       skipped=skipped, notes=tuple(notes), n_cases=n_cases)
+                       skipped=skipped, notes=tuple(notes), n_cases=n_cases,
+                       levels=tuple(ctx.log.levels))
 
 
 def _flows_empty() -> pd.DataFrame:
-    return pd.DataFrame(columns=["from_level", "to_level", "direction", "count", "cases", "median_s",
-                                 "total_s"])
+    return pd.DataFrame(columns=_FLOW_COLUMNS)
 
 
 def _nanmedian(values: np.ndarray) -> float | None:
     values = values[~np.isnan(values)]
     return float(np.median(values)) if len(values) else None
+
+
+_MAX_PAIRS = 25
 
 
 def _node(prefix: str, name: Any) -> str:
@@ -1088,24 +1103,38 @@ def render_loops(result: LoopsResult, path: str, *, inputs: Sequence[str] = ()) 
                              node_attr={"fontname": font, "shape": "box", "style": "rounded"},
                              edge_attr={"fontname": font, "fontsize": "10"})
     flows = result.flows
+    if (flows["via"] != "other").any():      # escalations up, dispatches down
+        flows = flows[flows["via"] != "other"]
+    flows = flows.groupby(["from_level", "to_level", "direction"], as_index=False).agg(
+        count=("count", "sum"), total_s=("total_s", "sum"))
     with graph.subgraph(name="cluster_levels") as levels:
-        levels.attr(label="levels: escalations up, dispatches down", fontname=font)
-        for name in pd.unique(pd.concat([flows["from_level"], flows["to_level"]])):
+        levels.attr(label="levels: escalations ↑, dispatches ↓ (count, mean time)", fontname=font)
+        present = set(flows["from_level"]) | set(flows["to_level"])
+        order = [lv for lv in result.levels if lv in present] + sorted(present - set(result.levels))
+        for name in order:
             levels.node(_node("L", name), str(name))
+        for low, high in zip(order[:-1], order[1:], strict=True):   # keep the levels stacked bottom up
+            levels.edge(_node("L", low), _node("L", high), style="invis", weight="10")
         for row in flows.itertuples(index=False):
             colour = "firebrick" if row.direction == "up" else "steelblue"
             levels.edge(_node("L", row.from_level), _node("L", row.to_level), color=colour,
                         label=("↑ " if row.direction == "up" else "↓ ") + f"{row.count:,}\n"
-                        f"median {human_duration(row.median_s)}",
-                        penwidth=str(1 + min(4.0, np.log10(max(row.count, 1)))))
-    if len(result.handovers):
+                        f"{human_duration(row.total_s / row.count)}",
+                        penwidth=str(1 + min(4.0, np.log10(max(row.count, 1)))),
+                        constraint="false")
+    pairs = result.handovers.head(_MAX_PAIRS)
+    if len(pairs):
         with graph.subgraph(name="cluster_pingpong") as units:
-            units.attr(label="ping-pong: returns between units", fontname=font)
-            for name in pd.unique(pd.concat([result.handovers["source"], result.handovers["target"]])):
+            label = "ping-pong: A returned, B returned, back to A"
+            if len(result.handovers) > _MAX_PAIRS:
+                label += f" (top {_MAX_PAIRS} of {len(result.handovers):,} pairs)"
+            units.attr(label=label, fontname=font)
+            for name in pd.unique(pd.concat([pairs["source"], pairs["target"]])):
                 units.node(_node("U", name), str(name))
-            for row in result.handovers.head(60).itertuples(index=False):
+            for row in pairs.itertuples(index=False):
                 units.edge(_node("U", row.source), _node("U", row.target), label=f"{row.count:,}",
-                           color="darkorange")
+                           color="darkorange", dir="both", arrowtail="dot",
+                           penwidth=str(1 + min(3.0, np.log2(max(row.count, 1)))))
     with atomic_path(path, inputs=inputs) as tmp:
         if fmt == "dot":
             with open(tmp, "w", encoding="utf-8") as f:

@@ -68,7 +68,9 @@ def test_diagram_svg(tmp_path):
             "--diagram", str(out))
     assert r.exit_code == 0, r.output
     svg = out.read_text(encoding="utf-8")
-    assert "<svg" in svg and "街镇" in svg and "↑ 6" in svg
+    assert "<svg" in svg and "街镇" in svg
+    # escalations up from the streets (4) and dispatches down to them (8)
+    assert "↑ 4" in svg and "↓ 8" in svg
 
 
 def test_alias_option_names_a_role():
