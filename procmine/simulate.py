@@ -955,7 +955,8 @@ def truth_path(path: str | os.PathLike) -> Path:
     return p.with_name(name + ".truth.csv")
 
 
-_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".xes": "xes"}
+_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".xes": "xes",
+            ".xes.gz": "xes.gz"}
 
 
 def write_simulation(result: SimulationResult, path: str | os.PathLike) -> tuple[Path, Path]:
@@ -972,11 +973,11 @@ def write_simulation(result: SimulationResult, path: str | os.PathLike) -> tuple
     from procmine.output import atomic_path, atomic_write
 
     target = Path(path)
-    suffix = target.suffix.lower()
+    suffix = ".xes.gz" if target.name.lower().endswith(".xes.gz") else target.suffix.lower()
     fmt = _FORMATS.get(suffix)
     if fmt is None:
         raise OutputError(f"{target}: unknown log format {suffix or '(none)'}",
-                          hint="end the file name in .csv, .parquet or .xes")
+                          hint="end the file name in .csv, .parquet, .xes or .xes.gz")
     truth = truth_path(target)
     if fmt == "csv":
         with atomic_path(target) as tmp:
@@ -986,7 +987,7 @@ def write_simulation(result: SimulationResult, path: str | os.PathLike) -> tuple
             result.events.to_parquet(tmp, index=False)
     else:
         with atomic_path(target) as tmp:
-            _write_xes(result, tmp)
+            _write_xes(result, tmp, compress=fmt == "xes.gz")
     with atomic_write(truth, encoding="utf-8") as f:
         f.write(result.truth.to_csv(index=False, lineterminator="\n"))
     _readable(target, truth)
@@ -1027,7 +1028,7 @@ def _write_csv(events: pd.DataFrame, path: str) -> None:
         table.to_pandas().to_csv(f, index=False, lineterminator="\n")
 
 
-def _time_text(values: pd.Series):
+def _time_text(values: pd.Series, sep: str = " "):
     """Local wall-clock times as 'YYYY-MM-DD HH:MM:SS' (pyarrow strings)."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -1042,14 +1043,73 @@ def _time_text(values: pd.Series):
     clock = pa.array([f"{h:02d}:{m:02d}:{s:02d}" for h in range(24) for m in range(60)
                       for s in range(60)])
     return pc.binary_join_element_wise(dates.take(pa.array(day - first)),
-                                       clock.take(pa.array(tod)), " ")
+                                       clock.take(pa.array(tod)), sep)
 
 
-def _write_xes(result: SimulationResult, path: str) -> None:
-    import pm4py
+def _write_xes(result: SimulationResult, path: str, *, compress: bool = False) -> None:
+    """A plain XES 1.0 file: canonical keys, values in the log's language, local offsets.
 
-    log = result.to_event_log()
-    frame = log.events.copy()
-    for column in (RESOURCE, LEVEL, KIND, CATEGORY, SOURCE, ACTIVITY, CASE):
-        frame[column] = frame[column].astype(str)
-    pm4py.write_xes(frame, path, case_id_key=CASE)
+    Written with numpy/pyarrow string operations (not pm4py's writer, whose attribute
+    order changes from run to run); every value is XML-escaped.
+    """
+    import gzip
+    from xml.sax.saxutils import quoteattr
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    h = HEADERS[result.lang]
+    ev = result.events
+
+    def attr(kind: str, key: str, values: pd.Series) -> Any:
+        if isinstance(values.dtype, pd.DatetimeTZDtype):
+            text = pc.binary_join_element_wise(_time_text(values, sep="T"), _offsets(values), "")
+            return pc.binary_join_element_wise(f'<date key="{key}" value="', text, '"/>', "")
+        cat = values.astype("category")
+        escaped = pa.array([f'<{kind} key="{key}" value={quoteattr(str(c))}/>' for c in cat.cat.categories])
+        return escaped.take(pa.array(cat.cat.codes.to_numpy()))
+
+    event = pc.binary_join_element_wise(
+        "<event>", attr("string", "concept:name", ev[h[ACTIVITY]]),
+        attr("date", "time:timestamp", ev[h[TIMESTAMP]]),
+        attr("string", "org:resource", ev[h[RESOURCE]]), attr("string", "org:level", ev[h[LEVEL]]),
+        attr("string", "org:kind", ev[h[KIND]]), "</event>", "")
+    codes, _ = pd.factorize(ev[h[CASE]], sort=False)
+    first = np.ones(len(codes), dtype=bool)
+    first[1:] = codes[1:] != codes[:-1]
+    last = np.ones(len(codes), dtype=bool)
+    last[:-1] = first[1:]
+    starts = ev.iloc[np.flatnonzero(first)]
+    opening = pc.binary_join_element_wise(
+        "<trace>", attr("string", "concept:name", starts[h[CASE]]),
+        attr("string", "category", starts[h[CATEGORY]]), attr("string", "source", starts[h[SOURCE]]),
+        attr("date", "deadline", starts[h[DEADLINE]]), "\n", "")
+    head = pc.if_else(pa.array(first), opening.take(pa.array(codes)), "")
+    tail = pc.if_else(pa.array(last), "\n</trace>", "")
+    lines = pc.binary_join_element_wise(head, event, tail, "")
+    prologue = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+                '<log xes.version="1.0" xes.features="nested-attributes" '
+                'xmlns="http://www.xes-standard.org/">\n'
+                '<extension name="Concept" prefix="concept" uri="http://www.xes-standard.org/concept.xesext"/>\n'
+                '<extension name="Time" prefix="time" uri="http://www.xes-standard.org/time.xesext"/>\n'
+                '<extension name="Organizational" prefix="org" uri="http://www.xes-standard.org/org.xesext"/>\n')
+    body = "\n".join(lines.to_pylist())
+    data = (prologue + body + ("\n" if body else "") + "</log>\n").encode("utf-8")
+    if compress:
+        with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as f:
+            f.write(data)
+    else:
+        with open(path, "wb") as f:
+            f.write(data)
+
+
+def _offsets(values: pd.Series):
+    """The UTC offset of each timestamp as '+08:00' (pyarrow strings)."""
+    import pyarrow as pa
+
+    local = values.dt.tz_localize(None).to_numpy(dtype="datetime64[s]").astype(np.int64)
+    utc = values.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[s]").astype(np.int64)
+    minutes = (local - utc) // 60
+    kinds, index = np.unique(minutes, return_inverse=True)
+    text = [f"{'+' if m >= 0 else '-'}{abs(m) // 60:02d}:{abs(m) % 60:02d}" for m in kinds]
+    return pa.array(text, type=pa.string()).take(pa.array(index.ravel()))
