@@ -1061,19 +1061,28 @@ def _write_xes(result: SimulationResult, path: str, *, compress: bool = False) -
     h = HEADERS[result.lang]
     ev = result.events
 
-    def attr(kind: str, key: str, values: pd.Series) -> Any:
-        if isinstance(values.dtype, pd.DatetimeTZDtype):
-            text = pc.binary_join_element_wise(_time_text(values, sep="T"), _offsets(values), "")
-            return pc.binary_join_element_wise(f'<date key="{key}" value="', text, '"/>', "")
-        cat = values.astype("category")
-        escaped = pa.array([f'<{kind} key="{key}" value={quoteattr(str(c))}/>' for c in cat.cat.categories])
-        return escaped.take(pa.array(cat.cat.codes.to_numpy()))
+    def date(key: str, values: pd.Series) -> Any:
+        text = pc.binary_join_element_wise(_time_text(values, sep="T"), _offsets(values), "")
+        return pc.binary_join_element_wise(f'<date key="{key}" value="', text, '"/>', "")
+
+    def strings(pairs: list[tuple[str, pd.Series]]) -> Any:
+        """String attributes of several columns, escaped once per distinct combination."""
+        combined = np.zeros(len(pairs[0][1]), dtype=np.int64)
+        parts = []
+        for _, values in pairs:
+            codes, uniques = pd.factorize(values, sort=False)
+            combined = combined * (len(uniques) + 1) + codes
+            parts.append((codes, uniques))
+        kinds, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+        text = ["".join(f'<string key="{key}" value={quoteattr(str(uniques[codes[i]]))}/>'
+                        for (key, _), (codes, uniques) in zip(pairs, parts, strict=True))
+                for i in first]
+        return pa.array(text, type=pa.string()).take(pa.array(inverse.ravel()))
 
     event = pc.binary_join_element_wise(
-        "<event>", attr("string", "concept:name", ev[h[ACTIVITY]]),
-        attr("date", "time:timestamp", ev[h[TIMESTAMP]]),
-        attr("string", "org:resource", ev[h[RESOURCE]]), attr("string", "org:level", ev[h[LEVEL]]),
-        attr("string", "org:kind", ev[h[KIND]]), "</event>", "")
+        "<event>", strings([("concept:name", ev[h[ACTIVITY]])]), date("time:timestamp", ev[h[TIMESTAMP]]),
+        strings([("org:resource", ev[h[RESOURCE]]), ("org:level", ev[h[LEVEL]]), ("org:kind", ev[h[KIND]])]),
+        "</event>", "")
     codes, _ = pd.factorize(ev[h[CASE]], sort=False)
     first = np.ones(len(codes), dtype=bool)
     first[1:] = codes[1:] != codes[:-1]
@@ -1081,9 +1090,9 @@ def _write_xes(result: SimulationResult, path: str, *, compress: bool = False) -
     last[:-1] = first[1:]
     starts = ev.iloc[np.flatnonzero(first)]
     opening = pc.binary_join_element_wise(
-        "<trace>", attr("string", "concept:name", starts[h[CASE]]),
-        attr("string", "category", starts[h[CATEGORY]]), attr("string", "source", starts[h[SOURCE]]),
-        attr("date", "deadline", starts[h[DEADLINE]]), "\n", "")
+        "<trace>", strings([("concept:name", starts[h[CASE]])]),
+        strings([("category", starts[h[CATEGORY]]), ("source", starts[h[SOURCE]])]),
+        date("deadline", starts[h[DEADLINE]]), "\n", "")
     head = pc.if_else(pa.array(first), opening.take(pa.array(codes)), "")
     tail = pc.if_else(pa.array(last), "\n</trace>", "")
     lines = pc.binary_join_element_wise(head, event, tail, "")
@@ -1093,8 +1102,11 @@ def _write_xes(result: SimulationResult, path: str, *, compress: bool = False) -
                 '<extension name="Concept" prefix="concept" uri="http://www.xes-standard.org/concept.xesext"/>\n'
                 '<extension name="Time" prefix="time" uri="http://www.xes-standard.org/time.xesext"/>\n'
                 '<extension name="Organizational" prefix="org" uri="http://www.xes-standard.org/org.xesext"/>\n')
-    body = "\n".join(lines.to_pylist())
-    data = (prologue + body + ("\n" if body else "") + "</log>\n").encode("utf-8")
+    whole = pa.LargeListArray.from_arrays(pa.array([0, len(lines)], type=pa.int64()),
+                                          lines.cast(pa.large_string()))
+    newline = pa.scalar("\n", type=pa.large_string())
+    body = pc.binary_join(whole, newline)[0].as_buffer() if len(lines) else b""
+    data = prologue.encode("utf-8") + bytes(body) + (b"\n" if len(lines) else b"") + b"</log>\n"
     if compress:
         with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as f:
             f.write(data)
