@@ -709,27 +709,43 @@ def _supervision(ctx: _Ctx) -> tuple[_Found, dict[str, Any]]:
 # --------------------------------------------------------------------------- assembly
 
 
+def _local_minutes(ctx: _Ctx, idx: np.ndarray) -> np.ndarray:
+    """Local wall-clock times of events as ``datetime64[m]``."""
+    local = (pd.DatetimeIndex(ctx.ts[idx].astype("datetime64[ns]"), tz="UTC")
+             .tz_convert(ctx.log.timezone or "UTC").tz_localize(None))
+    return local.to_numpy().astype("datetime64[m]")
+
+
 def _event_text(ctx: _Ctx, idx: np.ndarray) -> np.ndarray:
-    """``#pos activity [unit] MM-DD HH:MM`` for each event index (empty for -1)."""
+    """``#pos activity [unit] MM-DD HH:MM`` for each event index (empty for -1).
+
+    Built with numpy's fixed-width strings: the label of each distinct (activity,
+    unit) pair once, the times in one ``datetime_as_string`` call.
+    """
     out = np.full(len(idx), "", dtype=object)
     ok = idx >= 0
     if not ok.any():
         return out
     i = idx[ok]
-    local = (pd.DatetimeIndex(ctx.ts[i].astype("datetime64[ns]"), tz="UTC")
-             .tz_convert(ctx.log.timezone or "UTC").tz_localize(None))
-    # 'YYYY-MM-DDTHH:MM' -> 'MM-DD HH:MM', formatted by numpy in one call
-    when = pd.Series(np.datetime_as_string(local.to_numpy().astype("datetime64[m]")), dtype=object)
-    when = when.str.slice(5, 10) + " " + when.str.slice(11, 16)
-    unit = pd.Series(_names(ctx.units, ctx.res[i]), dtype=object)
-    text = ("#" + pd.Series(i - ctx.first[i] + 1).astype(str) + " "
-            + pd.Series(ctx.activity(i), dtype=object).astype(str)
-            + pd.Series(np.where(unit != "", " [" + unit + "]", ""), dtype=object) + " " + when)
-    out[ok] = text.to_numpy(dtype=object)
+    # 'YYYY-MM-DDTHH:MM' -> 'MM-DD HH:MM' by slicing the characters of the fixed-width array
+    chars = np.datetime_as_string(_local_minutes(ctx, i)).astype("<U16").view("<U1").reshape(-1, 16)
+    chars = np.ascontiguousarray(chars[:, 5:])
+    chars[:, 5] = " "
+    when = chars.view("<U11").ravel()
+    pair = ctx.act[i] * (len(ctx.units) + 1) + np.where(ctx.res[i] >= 0, ctx.res[i], len(ctx.units))
+    pairs, inverse = np.unique(pair, return_inverse=True)
+    acts = np.append(ctx.act_names, "")[pairs // (len(ctx.units) + 1)]
+    units = _names(ctx.units, np.where(pairs % (len(ctx.units) + 1) < len(ctx.units),
+                                       pairs % (len(ctx.units) + 1), -1))
+    labels = np.array([f"{a} [{u}] " if u else f"{a} " for a, u in zip(acts, units, strict=True)])
+    position = (i - ctx.first[i] + 1).astype(str)
+    text = np.char.add(np.char.add(np.char.add("#", position), " "),
+                       np.char.add(labels[inverse.ravel()], when))
+    out[ok] = text.astype(object)
     return out
 
 
-def _per_case(ctx: _Ctx, pattern: str, found: _Found, attrs: pd.DataFrame) -> pd.DataFrame:
+def _per_case(ctx: _Ctx, pattern: str, found: _Found, attrs: dict[str, np.ndarray]) -> pd.DataFrame:
     """One evidence row per flagged case: the first occurrence, the union of the cost intervals."""
     columns = ["case", "pattern", "occurrences", "unit", "level", "category", "source", "month",
                "cost_s", "cost_work_s", "detail", "events"]
@@ -765,12 +781,10 @@ def _per_case(ctx: _Ctx, pattern: str, found: _Found, attrs: pd.DataFrame) -> pd
     k = firsts["k"].to_numpy()
     c = firsts["c"].to_numpy()
     levels = np.append(np.asarray(ctx.log.levels, dtype=object), "")
-    texts = [_event_text(ctx, e[k]) for e in found.events]
-    joined = pd.Series([""] * len(k), dtype=object)
-    for t in texts:
-        part = pd.Series(t, dtype=object)
+    joined = np.full(len(k), "", dtype=object)
+    for e in found.events:
+        part = _event_text(ctx, e[k])
         joined = np.where(joined == "", part, np.where(part == "", joined, joined + " → " + part))
-        joined = pd.Series(joined, dtype=object)
     lv = found.level[k]
     out = pd.DataFrame({
         "case": ctx.case_ids[c],
@@ -778,13 +792,13 @@ def _per_case(ctx: _Ctx, pattern: str, found: _Found, attrs: pd.DataFrame) -> pd
         "occurrences": totals.loc[c, "occurrences"].to_numpy(),
         "unit": _names(ctx.units, found.unit[k]),
         "level": levels[np.where(lv >= 0, lv, len(levels) - 1)],
-        "category": attrs["category"].to_numpy()[c],
-        "source": attrs["source"].to_numpy()[c],
-        "month": attrs["month"].to_numpy()[c],
+        "category": attrs["category"][c],
+        "source": attrs["source"][c],
+        "month": attrs["month"][c],
         "cost_s": totals.loc[c, "cost"].to_numpy(dtype=float),
         "cost_work_s": totals.loc[c, "work"].to_numpy(dtype=float),
         "detail": found.detail[k] if found.detail is not None else "",
-        "events": joined.to_numpy(dtype=object),
+        "events": joined,
     })
     if pattern in ("hugging", "desk"):   # quality patterns: no time is lost by the pattern itself
         out["cost_s"] = np.nan
@@ -793,7 +807,8 @@ def _per_case(ctx: _Ctx, pattern: str, found: _Found, attrs: pd.DataFrame) -> pd
     return out
 
 
-def _attrs(ctx: _Ctx) -> pd.DataFrame:
+def _attrs(ctx: _Ctx) -> dict[str, np.ndarray]:
+    """Per case: category, source and month of the first event (object arrays, '' if absent)."""
     events = ctx.log.events
     first = ctx.starts
 
@@ -802,10 +817,8 @@ def _attrs(ctx: _Ctx) -> pd.DataFrame:
             return events[name].iloc[first].astype("string").fillna("").to_numpy(dtype=object)
         return np.full(len(first), "", dtype=object)
 
-    tz = ctx.log.timezone or "UTC"
-    start = pd.DatetimeIndex(ctx.ts[first].astype("datetime64[ns]"), tz="UTC").tz_convert(tz)
-    return pd.DataFrame({"category": col(CATEGORY), "source": col(SOURCE),
-                         "month": np.asarray(start.strftime("%Y-%m"), dtype=object)})
+    month = np.datetime_as_string(_local_minutes(ctx, first).astype("datetime64[M]"))
+    return {"category": col(CATEGORY), "source": col(SOURCE), "month": month.astype(object)}
 
 
 def _top(values: pd.Series, k: int = 3) -> str:
@@ -834,7 +847,8 @@ def _summary(evidence: pd.DataFrame, ran: list[str], n_cases: int) -> pd.DataFra
                                        "mean_cost_s", "top_units", "top_levels"])
 
 
-def _by(ctx: _Ctx, evidence: pd.DataFrame, ran: list[str], by: str, attrs: pd.DataFrame) -> pd.DataFrame:
+def _by(ctx: _Ctx, evidence: pd.DataFrame, ran: list[str], by: str,
+        attrs: dict[str, np.ndarray]) -> pd.DataFrame:
     """Flagged cases per group and pattern, against the cases of the group."""
     if by in ("unit", "level"):
         if by == "unit":
@@ -846,7 +860,7 @@ def _by(ctx: _Ctx, evidence: pd.DataFrame, ran: list[str], by: str, attrs: pd.Da
         touched = pd.DataFrame({"g": names, "c": ctx.case[ok]}).drop_duplicates()
         base = touched.groupby("g").size()
     else:
-        base = attrs[by].value_counts()
+        base = pd.Series(attrs[by], dtype=object).value_counts()
     base = base[base.index != ""]
     ev = evidence[evidence["pattern"].isin(ran)]
     groups = ev.groupby([by, "pattern"])
