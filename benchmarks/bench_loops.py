@@ -7,8 +7,9 @@
    with the cn working calendar and in clock time, against pm4py's
    get_rework_cases_per_activity on the same table (the one measure both compute;
    the results are checked equal). Each step runs in a fresh process; peak memory
-   is the process's max RSS, and "above log" subtracts a process that only builds
-   the log.
+   is the process's max RSS ("above log" subtracts a process that only builds the
+   log, whose simulation peak usually hides the call's), plus the memory the call
+   itself allocates (tracemalloc peak, in separate untimed runs).
 
     .venv/bin/python benchmarks/bench_loops.py [--cases 20000] [--events 1000000] [--skip-speed]
 """
@@ -88,8 +89,15 @@ def speed(events: int) -> dict:
                           "result = r.rework_by_activity", setup=setup)
     pm4py = measure("result = pm4py.get_rework_cases_per_activity(df)",
                     setup=setup + "\nimport pm4py\n")
+    # memory allocated by the call itself (tracemalloc; untimed runs)
+    traced = "import tracemalloc\ntracemalloc.start()\n{call}\nresult = tracemalloc.get_traced_memory()[1] / 2**20"
+    mem_ours = measure(traced.format(call="find_loops(log, calendar='cn')"),
+                       setup=setup + "\nfrom procmine.loops import find_loops\n")
+    mem_pm4py = measure(traced.format(call="pm4py.get_rework_cases_per_activity(df)"),
+                        setup=setup + "\nimport pm4py\n")
     return {"events": n_events, "cases": n_cases, "base": base, "cn": ours_cn, "clock": ours_clock,
-            "rework": only_rework, "pm4py": pm4py,
+            "rework": only_rework, "pm4py": pm4py, "traced_ours": mem_ours.result,
+            "traced_pm4py": mem_pm4py.result,
             "equal": ours_cn.result == pm4py.result == only_rework.result}
 
 
@@ -137,6 +145,8 @@ def main() -> None:
         print(f"  ratio pm4py rework / procmine rework-only: {ratio(s['pm4py'].seconds, s['rework'].seconds)}; "
               f"all eight patterns (cn) take {s['cn'].seconds / s['pm4py'].seconds:.1f}x pm4py's rework alone")
         print(f"  rework per activity equal to pm4py: {s['equal']}")
+        print(f"  memory allocated by the call (tracemalloc peak): find_loops all patterns "
+              f"{s['traced_ours']:.0f} MB; pm4py rework {s['traced_pm4py']:.0f} MB")
 
 
 if __name__ == "__main__":
