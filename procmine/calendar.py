@@ -541,7 +541,7 @@ def _calendar_from_yaml(path: Path, text: str) -> WorkingCalendar:
 
     try:
         data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as e:
+    except (yaml.YAMLError, ValueError) as e:  # ValueError: a date like 2024-13-01
         raise SpecError(f"{path}: not valid YAML: {e}") from None
     if not isinstance(data, dict):
         raise SpecError(f"{path}: expected a mapping with holidays, workdays, hours")
