@@ -49,6 +49,7 @@ from procmine.log import (
 )
 
 _QUANTILE = "quantile_cont({x}, {q})"
+_LOCAL = "epoch_us(timezone({tz}, timezone('UTC', make_timestamp({us})))) / 1e6"
 #: canonical column -> name in the staging table
 _SHORT = {CASE: "c", ACTIVITY: "a", TIMESTAMP: "t", RESOURCE: "res", LEVEL: "lvl",
           CATEGORY: "cat", SOURCE: "src", DEADLINE: "due"}
@@ -165,9 +166,9 @@ class DuckDBEngine(Engine):
                                  what=f"{self.source.path}: column {sample_of!r}")
         text = f"trim({column})"
         if naive.str.contains("年", regex=False).any():
-            text = (f"rtrim(trim(replace(replace(replace(replace(regexp_replace(regexp_replace("
+            text = (f"rtrim(trim(replace(replace(replace(regexp_replace(regexp_replace("
                     f"regexp_replace({text}, '\\s*年\\s*', '-', 'g'), '\\s*月\\s*', '-', 'g'), "
-                    f"'\\s*[日号]\\s*', ' ', 'g'), '时', ':'), '分', ':'), '秒', ''), '')), ':')")
+                    f"'\\s*[日号]\\s*', ' ', 'g'), '时', ':'), '分', ':'), '秒', '')), ':')")
         parse = (f"try_cast({text} AS TIMESTAMP)" if fmt == "ISO8601"
                  else f"try_strptime({text}, {_literal(fmt)})")
         return (f"CASE WHEN regexp_matches(trim({column}), {_literal(OFFSET_PATTERN)}) "
@@ -222,12 +223,9 @@ class DuckDBEngine(Engine):
             "THEN 1 ELSE 0 END) FROM parsed").fetchall()[0]
         reasons = ("no case id", "no activity", "no time", "unparsable time")
         self._dropped = {k: int(v) for k, v in zip(reasons, counts, strict=True) if v}
-        tz = _literal(self.source.timezone)
         con.execute(
-            f"CREATE TABLE ev AS SELECT c, r, a, epoch_us(ts) AS t, "
-            f"epoch_us(timezone({tz}, ts)) / 1e6 AS lt, res, lvl, cat, src, due, "
+            f"CREATE TABLE ev AS SELECT c, r, a, epoch_us(ts) AS t, res, lvl, cat, src, due, "
             f"lag(a) OVER w AS pa, lag(epoch_us(ts)) OVER w AS pt, "
-            f"lag(epoch_us(timezone({tz}, ts)) / 1e6) OVER w AS plt, "
             f"lead(r) OVER w IS NULL AS is_last FROM parsed "
             f"WHERE c IS NOT NULL AND a IS NOT NULL AND ts IS NOT NULL "
             f"WINDOW w AS ({q.CASE_ORDER.replace('ORDER BY t', 'ORDER BY ts')})")
@@ -287,11 +285,11 @@ class DuckDBEngine(Engine):
         cal = None
         if time == "working":
             cal = resolve_calendar(calendar)
-            lo, hi = self.con.execute(q.SPAN).fetchall()[0]
+            lo, hi = self.con.execute(q.span(_LOCAL, cal)).fetchall()[0]
             self.con.register("day_table", working_days(cal, lo, hi))
             self.con.execute("CREATE OR REPLACE TABLE days AS SELECT * FROM day_table")
             self.con.unregister("day_table")
-        table = self._df(q.follows(_QUANTILE, calendar=cal))
+        table = self._df(q.follows(_QUANTILE, calendar=cal, local=_LOCAL))
         return finish_follows(table, self._df(q.STARTS), self._df(q.ENDS))
 
     def cases(self) -> pd.DataFrame:

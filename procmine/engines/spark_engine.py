@@ -46,6 +46,7 @@ from procmine.errors import DependencyError, InputError
 from procmine.log import ACTIVITY, CASE, CATEGORY, DEADLINE, LEVEL, RESOURCE, SOURCE, TIMESTAMP
 
 _QUANTILE = "percentile({x}, {q})"
+_LOCAL = "unix_micros(from_utc_timestamp(timestamp_micros({us}), {tz})) / 1e6"
 _SHORT = {CASE: "c", ACTIVITY: "a", TIMESTAMP: "t", RESOURCE: "res", LEVEL: "lvl",
           CATEGORY: "cat", SOURCE: "src", DEADLINE: "due"}
 _COUNTER = itertools.count()
@@ -269,11 +270,9 @@ class SparkEngine(Engine):
             f"THEN 1 ELSE 0 END) AS e FROM {view}").collect()[0]
         reasons = ("no case id", "no activity", "no time", "unparsable time")
         self._dropped = {k: int(v) for k, v in zip(reasons, counts, strict=True) if v}
-        tz = _literal(self.source.timezone)
-        local = f"unix_micros(from_utc_timestamp(ts, {tz})) / 1e6"
         ev = self.spark.sql(
-            f"SELECT c, r, a, unix_micros(ts) AS t, {local} AS lt, res, lvl, cat, src, due, "
-            f"lag(a) OVER w AS pa, lag(unix_micros(ts)) OVER w AS pt, lag({local}) OVER w AS plt, "
+            f"SELECT c, r, a, unix_micros(ts) AS t, res, lvl, cat, src, due, "
+            f"lag(a) OVER w AS pa, lag(unix_micros(ts)) OVER w AS pt, "
             f"lead(r) OVER w IS NULL AS is_last FROM {view} "
             f"WHERE c IS NOT NULL AND a IS NOT NULL AND ts IS NOT NULL "
             f"WINDOW w AS (PARTITION BY c ORDER BY ts, r)").cache()
@@ -330,10 +329,10 @@ class SparkEngine(Engine):
         cal = None
         if time == "working":
             cal = resolve_calendar(calendar)
-            span = self._df(q.SPAN).iloc[0]
+            span = self._df(q.span(_LOCAL, cal)).iloc[0]
             self._view("days", from_pandas(
                 self.spark, working_days(cal, float(span["lo"]), float(span["hi"]))))
-        table = self._df(q.follows(_QUANTILE, calendar=cal))
+        table = self._df(q.follows(_QUANTILE, calendar=cal, local=_LOCAL))
         return finish_follows(table, self._df(q.STARTS), self._df(q.ENDS))
 
     def cases(self) -> pd.DataFrame:

@@ -7,16 +7,18 @@ Both engines first build a view ``ev`` with one row per kept event:
 ``r``   file row (orders ties of time within a case, as read_log does)
 ``a``   activity
 ``t``   completion, UTC microseconds since the epoch (BIGINT)
-``lt``  completion, local wall-clock seconds since the epoch (DOUBLE)
 ``res`` unit (text, NULL when missing); ``lvl`` level rank (-1 unknown)
 ``cat``, ``src``, ``due``: case category, source, deadline (text / µs)
-``pa``, ``pt``, ``plt``: activity, ``t`` and ``lt`` of the previous event
+``pa``, ``pt``: activity and ``t`` of the previous event
 ``is_last``: no later event in the case
 ====== ==============================================================
 
 The queries below read only ``ev`` (and ``days``, the working-day table of
 :func:`procmine.engines.working_days`), so the two dialects differ only in the
-quantile function, passed as ``quantile`` (a format string with ``{x}`` and ``{q}``).
+quantile function, passed as ``quantile`` (a format string with ``{x}`` and ``{q}``),
+and in the expression of local wall-clock seconds of a UTC-microsecond column in
+a timezone, passed as ``local`` (a format string with ``{us}`` and ``{tz}``).
+Working time is measured in the calendar's timezone, as ``procmine.calendar`` does.
 """
 
 from __future__ import annotations
@@ -29,17 +31,30 @@ from procmine.engines import position_sql
 CASE_ORDER = "PARTITION BY c ORDER BY t, r"
 
 
-def follows(quantile: str, *, calendar: Any = None) -> str:
+def local_seconds(local: str, us: str, calendar: Any) -> str:
+    """Local wall-clock seconds of ``us`` in the calendar's timezone."""
+    return local.format(us=us, tz="'" + calendar.timezone.replace("'", "''") + "'")
+
+
+def span(local: str, calendar: Any) -> str:
+    """First and last local time of the log (to build the working-day table)."""
+    return (f"SELECT min({local_seconds(local, 't', calendar)}) AS lo, "
+            f"max({local_seconds(local, 't', calendar)}) AS hi FROM ev")
+
+
+def follows(quantile: str, *, calendar: Any = None, local: str = "") -> str:
     """Directly-follows pairs with count, cases and the statistics of the wait (seconds)."""
     if calendar is None:
         waits = "SELECT pa AS source, a AS target, c, (t - pt) / 1e6 AS w FROM ev WHERE pa IS NOT NULL"
     else:
+        stamps = (f"SELECT pa, a, c, {local_seconds(local, 't', calendar)} AS lt, "
+                  f"{local_seconds(local, 'pt', calendar)} AS plt FROM ev WHERE pa IS NOT NULL")
         here = position_sql("e.lt", calendar, day="d1")
         before = position_sql("e.plt", calendar, day="d0")
-        waits = (f"SELECT e.pa AS source, e.a AS target, e.c, {here} - {before} AS w FROM ev e "
+        waits = (f"SELECT e.pa AS source, e.a AS target, e.c, {here} - {before} AS w "
+                 f"FROM ({stamps}) e "
                  "JOIN days d1 ON d1.day = CAST(floor(e.lt / 86400) AS BIGINT) "
-                 "JOIN days d0 ON d0.day = CAST(floor(e.plt / 86400) AS BIGINT) "
-                 "WHERE e.pa IS NOT NULL")
+                 "JOIN days d0 ON d0.day = CAST(floor(e.plt / 86400) AS BIGINT)")
     median = quantile.format(x="w", q="0.5")
     p90 = quantile.format(x="w", q="0.9")
     return (f"SELECT source, target, count(*) AS count, count(DISTINCT c) AS cases, "
@@ -51,7 +66,6 @@ STARTS = "SELECT a AS activity, count(*) AS n FROM ev WHERE pa IS NULL GROUP BY 
 ENDS = "SELECT a AS activity, count(*) AS n FROM ev WHERE is_last GROUP BY a"
 TOTALS = ("SELECT count(*) AS events, count(DISTINCT c) AS cases, count(DISTINCT a) AS activities, "
           "count(DISTINCT res) AS units, min(t) AS first, max(t) AS last FROM ev")
-SPAN = "SELECT min(lt) AS lo, max(lt) AS hi FROM ev"
 REWORK = ("SELECT a AS activity, count(*) AS n FROM "
           "(SELECT c, a FROM ev GROUP BY c, a HAVING count(*) > 1) x GROUP BY a")
 

@@ -1,0 +1,325 @@
+"""Engines: pandas and DuckDB give the same abstractions on the sample log and a real log.
+
+The pandas engine is checked against pm4py (variants, DFG, performance DFG,
+rework) and against the analyses that use the same numbers (loops, bottlenecks);
+DuckDB is checked against the pandas engine: exact counts, times equal to the
+second. Spark has its own file (test_engines_spark.py: it needs Java).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from procmine.engines import (
+    Source,
+    choose_engine,
+    engine_from_options,
+    get_engine,
+    parse_memory_limit,
+)
+from procmine.errors import InputError, SpecError
+
+HERE = Path(__file__).resolve().parent
+ORDERS16 = HERE / "fixtures" / "orders16.csv"
+SAMPLE = HERE.parent / "logs" / "sample.csv"
+REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+RECEIPT = REAL / "receipt.csv"
+
+
+def sample_log() -> Path:
+    """The shipped sample log, or the 16-event fixture until the sample exists."""
+    return SAMPLE if SAMPLE.exists() else ORDERS16
+
+
+def receipt() -> Path:
+    if not RECEIPT.exists():
+        pytest.skip(f"real log {RECEIPT} is absent (see ../shared/data/real/SOURCES.md)")
+    return RECEIPT
+
+
+def everything(engine) -> dict:
+    """Every abstraction an engine computes, for comparison."""
+    return {
+        "totals": engine.totals(),
+        "variants": engine.variants(),
+        "follows": engine.follows(),
+        "working": engine.follows(time="working", calendar="cn"),
+        "cases": engine.cases(),
+        "features": engine.case_features(),
+        "flows": engine.level_flows(),
+        "rework": engine.rework_by_activity(),
+    }
+
+
+def assert_same(ref: dict, other: dict) -> None:
+    """Exact counts and ids; times equal to the second."""
+    a, b = ref["totals"], other["totals"]
+    assert (a.events, a.cases, a.activities, a.units, a.rows_read, a.dropped) == \
+        (b.events, b.cases, b.activities, b.units, b.rows_read, b.dropped)
+    assert abs((a.first - b.first).total_seconds()) < 1
+    assert abs((a.last - b.last).total_seconds()) < 1
+
+    va, vb = ref["variants"], other["variants"]
+    pd.testing.assert_frame_equal(va.table[["variant", "cases", "length"]],
+                                  vb.table[["variant", "cases", "length"]], check_dtype=False)
+    assert list(va.table["activities"]) == list(vb.table["activities"])
+    assert list(va.of_case.index) == list(vb.of_case.index)
+    assert va.of_case.tolist() == vb.of_case.tolist()
+
+    for key in ("follows", "working"):
+        fa, fb = ref[key], other[key]
+        assert fa.table[["source", "target"]].astype(str).values.tolist() == \
+            fb.table[["source", "target"]].astype(str).values.tolist()
+        assert fa.table["count"].tolist() == fb.table["count"].tolist()
+        assert fa.table["cases"].tolist() == fb.table["cases"].tolist()
+        for column in ("mean", "median", "p90", "min", "max"):
+            np.testing.assert_allclose(fa.table[column], fb.table[column], atol=1.0, rtol=0)
+        # totals add up thousands of waits: equal to the second in relative terms
+        np.testing.assert_allclose(fa.table["total"], fb.table["total"], atol=1.0, rtol=1e-9)
+        assert fa.starts == fb.starts and fa.ends == fb.ends
+
+    ca, cb = ref["cases"], other["cases"]
+    assert list(ca.columns) == list(cb.columns)
+    assert ca["case"].astype(str).tolist() == cb["case"].astype(str).tolist()
+    assert ca["events"].tolist() == cb["events"].tolist()
+    assert ca["variant"].tolist() == cb["variant"].tolist()
+    for column in ("start", "end") + (("deadline",) if "deadline" in ca.columns else ()):
+        gap = (pd.to_datetime(ca[column]) - pd.to_datetime(cb[column])).dt.total_seconds().abs()
+        assert gap.fillna(0).max() < 1, column
+    np.testing.assert_allclose(ca["duration"], cb["duration"], atol=1.0, rtol=0)
+    for column in ("category", "source"):
+        if column in ca.columns:
+            assert ca[column].fillna("").astype(str).tolist() == \
+                cb[column].fillna("").astype(str).tolist()
+
+    pd.testing.assert_frame_equal(ref["features"].astype({"case": str}),
+                                  other["features"].astype({"case": str}), check_dtype=False)
+    la, lb = ref["flows"], other["flows"]
+    assert la[["from_level", "to_level", "direction", "count", "cases"]].values.tolist() == \
+        lb[["from_level", "to_level", "direction", "count", "cases"]].values.tolist()
+    np.testing.assert_allclose(la["median_s"].astype(float), lb["median_s"].astype(float), atol=1)
+    assert ref["rework"] == other["rework"]
+
+
+@pytest.fixture(scope="module")
+def sample_results() -> dict:
+    with get_engine("pandas", sample_log()) as engine:
+        return everything(engine)
+
+
+@pytest.fixture(scope="module")
+def receipt_results() -> dict:
+    with get_engine("pandas", receipt()) as engine:
+        return everything(engine)
+
+
+# --------------------------------------------------------------------------- pandas = pm4py
+
+
+def test_pandas_engine_is_the_abstractions_module():
+    from procmine import abstractions
+    from procmine.io import read_log
+
+    log = read_log(sample_log())
+    with get_engine("pandas", log) as engine:
+        assert engine.variants().counts() == abstractions.variants(log).counts()
+        pd.testing.assert_frame_equal(engine.follows().table, abstractions.follows(log).table)
+        pd.testing.assert_frame_equal(engine.cases(), abstractions.cases(log))
+
+
+@pytest.mark.real
+def test_pandas_engine_equals_pm4py_on_receipt(receipt_results):
+    import pm4py
+
+    from procmine.io import read_log
+
+    frame = read_log(receipt()).events
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        variants = pm4py.get_variants(frame)
+        dfg, starts, ends = pm4py.discover_dfg(frame)
+        performance, _, _ = pm4py.discover_performance_dfg(frame)
+        rework = pm4py.get_rework_cases_per_activity(frame)
+    ours = receipt_results
+    assert ours["variants"].counts() == {tuple(k): int(v) for k, v in variants.items()}
+    assert ours["follows"].counts() == dict(dfg)
+    assert ours["follows"].starts == dict(starts) and ours["follows"].ends == dict(ends)
+    table = ours["follows"].table.set_index(["source", "target"])
+    for pair, stats in performance.items():
+        assert abs(table.loc[pair, "mean"] - stats["mean"]) < 1
+    assert ours["rework"] == {k: int(v) for k, v in rework.items()}
+
+
+def test_working_time_follows_match_bottlenecks(sample_results):
+    from procmine.abstractions import follows
+    from procmine.bottlenecks import waiting_times
+    from procmine.io import read_log
+
+    log = read_log(sample_log())
+    if "start_timestamp" in log.events.columns:
+        pytest.skip("the sample log has start times: bottlenecks measure waits to the start")
+    expected = follows(log, durations=waiting_times(log, calendar="cn")).table
+    got = sample_results["working"].table
+    np.testing.assert_allclose(got["mean"], expected["mean"], atol=1.0)
+    assert (got["mean"] <= sample_results["follows"].table["mean"] + 1e-9).all()
+
+
+def test_level_flows_match_the_loops_flows(sample_results):
+    from procmine.io import read_log
+    from procmine.loops import find_loops
+
+    flows = find_loops(read_log(sample_log()), calendar=None).flows
+    expected = (flows.groupby(["from_level", "to_level"], sort=False)[["count", "total_s"]].sum()
+                .sort_index())
+    got = sample_results["flows"].set_index(["from_level", "to_level"]).sort_index()
+    assert len(got) > 0, "the sample log moves between levels"
+    assert got["count"].tolist() == expected["count"].astype(int).tolist()
+    np.testing.assert_allclose(got["total_s"], expected["total_s"], atol=1)
+
+
+@pytest.mark.real
+def test_returns_are_the_pingpong_cases_on_a_log_without_return_steps(receipt_results):
+    from procmine.io import read_log
+    from procmine.loops import find_loops
+
+    result = find_loops(read_log(receipt()), patterns=("pingpong",), calendar=None)
+    features = receipt_results["features"]
+    flagged = set(features.loc[features["returns"] > 0, "case"].astype(str))
+    assert flagged, "receipt has A -> B -> A handovers"
+    assert flagged == {str(c) for c in result.flagged("pingpong")}
+
+
+def test_case_features_of_the_fixture():
+    # GD002 (orders16.csv): 7 events, 4 units, back to 城运中心 twice, 1 move up and 2 down
+    with get_engine("pandas", ORDERS16) as engine:
+        row = engine.case_features().set_index("case").loc["GD002"]
+    assert (row["events"], row["units"], row["up"], row["down"]) == (7, 4, 1, 2)
+    assert row["returns"] >= 1 and row["handovers"] >= row["returns"]
+
+
+# --------------------------------------------------------------------------- duckdb = pandas
+
+
+def test_duckdb_equals_pandas_on_the_sample_log(sample_results, tmp_path):
+    with get_engine("duckdb", sample_log(), memory_limit="1GiB",
+                    temp_directory=str(tmp_path)) as engine:
+        assert_same(sample_results, everything(engine))
+    assert list(tmp_path.iterdir()) == [], "the spill folder is removed on close"
+
+
+@pytest.mark.real
+def test_duckdb_equals_pandas_on_receipt(receipt_results):
+    with get_engine("duckdb", receipt()) as engine:
+        assert_same(receipt_results, everything(engine))
+
+
+def test_duckdb_reads_parquet_with_datetimes_or_text(tmp_path):
+    from procmine.io import read_log
+
+    frame = pd.read_csv(ORDERS16, dtype=str)
+    as_text = tmp_path / "text.parquet"
+    frame.to_parquet(as_text, index=False)
+    typed = tmp_path / "typed.parquet"
+    frame.assign(时间=pd.to_datetime(frame["时间"])).to_parquet(typed, index=False)
+    expected = read_log(ORDERS16)
+    for path in (as_text, typed):
+        with get_engine("pandas", path) as ref, get_engine("duckdb", path) as engine:
+            assert_same(everything(ref), everything(engine))
+            assert engine.totals().first == expected.events["time:timestamp"].min()
+
+
+def test_duckdb_reads_times_as_read_log_does(tmp_path):
+    # Chinese dates, slashes without zeros, an offset, a bad time and a missing case id
+    path = tmp_path / "mixed.csv"
+    path.write_text(
+        "工单编号,环节,时间,承办单位\n"
+        "A1,上报,2024年3月5日 09:07:00,网格\n"
+        "A1,立案,2024年3月5日 10:00:00,街道\n"
+        "A2,上报,2024年3月6日 08:00:00,网格\n"
+        ",立案,2024年3月6日 08:30:00,街道\n"
+        "A2,立案,not a time,街道\n"
+        "A2,派遣,2024-03-06T09:00:00+00:00,街道\n", encoding="utf-8")
+    for timezone in ("Asia/Shanghai", "Europe/Amsterdam"):
+        with get_engine("pandas", path, timezone=timezone) as ref, \
+                get_engine("duckdb", path, timezone=timezone) as engine:
+            a, b = ref.totals(), engine.totals()
+            assert b.dropped == a.dropped == {"no case id": 1, "unparsable time": 1}
+            assert (b.first, b.last) == (a.first, a.last)
+            assert_same(everything(ref), everything(engine))
+
+
+def test_duckdb_honours_levels_and_column_options(tmp_path):
+    path = tmp_path / "renamed.csv"
+    frame = pd.read_csv(ORDERS16, dtype=str).rename(columns={"工单编号": "order", "环节": "step",
+                                                             "时间": "when", "层级": "tier"})
+    frame.to_csv(path, index=False)
+    options = {"columns": {"case_id": "order", "activity": "step", "timestamp": "when",
+                           "level": "tier"},
+               "levels": ("网格", "街镇", "区")}
+    with get_engine("pandas", path, **options) as ref, get_engine("duckdb", path, **options) as engine:
+        assert_same(everything(ref), everything(engine))
+        assert set(engine.level_flows()["from_level"]) <= {"网格", "街镇", "区"}
+
+
+def test_duckdb_refuses_what_it_cannot_read(tmp_path):
+    xes = REAL / "running-example.xes"
+    if xes.exists():
+        with pytest.raises(InputError, match="--engine pandas"):
+            get_engine("duckdb", xes)
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes("工单编号,环节,时间\nA1,上报,2024-03-05 09:00:00\n".encode("gb18030") * 1)
+    with pytest.raises(InputError, match="gb18030"):
+        get_engine("duckdb", gbk).totals()
+    epoch = tmp_path / "epoch.csv"
+    epoch.write_text("case,activity,time\nA,x,1709600000\nA,y,1709603600\n", encoding="utf-8")
+    with pytest.raises(InputError, match="numbers"):
+        get_engine("duckdb", epoch).totals()
+
+
+# --------------------------------------------------------------------------- choosing
+
+
+def test_auto_chooses_pandas_for_small_files_and_duckdb_for_large_ones():
+    small = choose_engine(ORDERS16)
+    assert small.name == "pandas" and "under a third" in small.reason
+    large = choose_engine(ORDERS16, available=1000)
+    assert large.name == "duckdb" and "out of core" in large.reason
+    assert choose_engine(ORDERS16, memory_limit="1KiB").name == "duckdb"
+    assert choose_engine(Source(table="lake.orders")).name == "spark"
+    xes = REAL / "running-example.xes"
+    if xes.exists():
+        assert choose_engine(xes).name == "pandas"
+
+
+def test_engine_from_cli_options():
+    engine, choice = engine_from_options(str(ORDERS16), {"timezone": "Asia/Shanghai"},
+                                         engine="duckdb", memory_limit="512MiB")
+    with engine:
+        assert engine.name == "duckdb" and choice.reason == "chosen with --engine"
+        assert engine.totals().cases == 3
+    engine, choice = engine_from_options(str(ORDERS16), {}, engine="auto")
+    assert engine.name == "pandas" == choice.name
+
+
+def test_memory_limits_and_unknown_engines():
+    assert parse_memory_limit("4GiB") == 4 * 2**30
+    assert parse_memory_limit("500MB") == 500 * 10**6
+    with pytest.raises(SpecError, match="4GiB"):
+        parse_memory_limit("lots")
+    with pytest.raises(SpecError, match="pandas, duckdb or spark"):
+        get_engine("polars", ORDERS16)
+
+
+def test_duckdb_memory_limit_is_applied(tmp_path):
+    with get_engine("duckdb", ORDERS16, memory_limit="256MiB",
+                    temp_directory=str(tmp_path)) as engine:
+        limit = engine.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+        assert limit.replace(" ", "") in ("256.0MiB", "256MiB", "268.4MB")
+        engine.totals()
+        assert any(os.scandir(tmp_path)), "the database lives in the temporary folder"
