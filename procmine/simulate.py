@@ -738,7 +738,7 @@ class _Simulation:
         ext_amount = np.where(self.extension, np.round(rng.uniform(0.5, 1.0, n) * W / 3600) * 3600, 0.0)
         urge = self.urge_draw < np.where(d0 > 0.6 * W, 0.35, 0.04)
         supervise = self.supervise_draw < np.where(d0 > W, 0.15, 0.01)
-        parked = np.where(self.park, rng.uniform(10, 40, n) * day, 0.0)
+        parked = np.where(self.park, np.round(rng.uniform(10, 40, n) * day / 3600) * 3600, 0.0)
         share = {"extension_request": 0.2, "extension_grant": 0.25, "urge": 0.5, "supervise": 0.6,
                  "park": 0.7}
         present = {"extension_request": self.extension, "extension_grant": self.extension,
@@ -779,7 +779,7 @@ class _Simulation:
         pos = pos + np.where(col >= final_close[:, None], shift[:, None], 0.0)
 
         # clock times; desk checks that would straddle a break move back before it
-        tl = self._cover(pos.max())
+        tl = self._cover(max(float(pos.max()), float((begin + window).max())) + DAY)
         clock = tl.clock(pos.ravel()).reshape(pos.shape)
         fb_col = np.where(mask[:, :c_check], np.arange(c_check)[None, :], -1).max(axis=1)
         straddle = self.desk & (clock[:, c_check] - clock[rows, fb_col] > gaps[:, c_check] + 1)
@@ -789,8 +789,9 @@ class _Simulation:
                 pos[straddle, col] -= back
                 clock[straddle, col] = tl.clock(pos[straddle, col])
         clock[:, 0] = self.report
-        deadline = tl.clock(begin + window)
         times = np.round(clock).astype(np.int64)
+        # the due time from the dispatch time as written (whole seconds), as a reader computes it
+        deadline = tl.clock(tl.position(times[:, c_dispatch].astype(float)) + window)
 
         flat = mask.ravel()
         case_of_event = np.repeat(rows, mask.shape[1])[flat]
