@@ -224,47 +224,66 @@ def _label(calendar: Any) -> str:
 # --------------------------------------------------------------------------- events
 
 
-@dataclass(frozen=True)
 class _Events:
-    """Per-event arrays the analyses share (one entry per event, log order)."""
+    """Per-event arrays the analyses share (one entry per event, log order).
 
-    case: np.ndarray          # int64 case code
-    first: np.ndarray         # bool: first event of its case
-    last: np.ndarray          # bool: last event of its case
-    ts: np.ndarray            # int64 ns completion
-    start: np.ndarray         # int64 ns start (_NAT where unknown)
-    prev_ts: np.ndarray       # int64 ns completion of the previous event of the case
-    wait: np.ndarray          # seconds (NaN for first events)
-    service: np.ndarray       # seconds (NaN where start unknown)
+    String columns are factorised once into integer codes (-1 where missing):
+    grouping on integers keeps a million events within seconds.
+    """
+
+    def __init__(self, log: EventLog, clock: _Clock):
+        events = log.events
+        self.log = log
+        codes, case_ids = pd.factorize(events[CASE], sort=False)
+        self.case = codes.astype(np.int64)
+        self.case_ids = np.asarray(case_ids, dtype=object)
+        n = len(self.case)
+        self.n = n
+        self.first = np.ones(n, dtype=bool)
+        self.last = np.ones(n, dtype=bool)
+        if n > 1:
+            same = self.case[1:] == self.case[:-1]
+            self.first[1:] = ~same
+            self.last[:-1] = ~same
+        self.first_idx = np.flatnonzero(self.first)
+        self.last_idx = np.flatnonzero(self.last)
+        self.ts = _ns(events[TIMESTAMP])
+        if (self.ts == _NAT).any():
+            row = int(np.flatnonzero(self.ts == _NAT)[0])
+            raise ColumnError(f"{TIMESTAMP}: event {row} has no completion time",
+                              hint="drop or repair events without a timestamp before measuring")
+        self.start = (_ns(events[START]) if START in events.columns
+                      else np.full(n, _NAT, dtype=np.int64))
+        self.prev_ts = np.full(n, _NAT, dtype=np.int64)
+        if n > 1:
+            self.prev_ts[1:] = self.ts[:-1]
+        self.prev_ts[self.first] = _NAT
+        known = self.start != _NAT
+        # the wait ends when the event starts (if known), never before the hand-over
+        handover = np.where(self.prev_ts == _NAT, self.start, self.prev_ts)
+        wait_end = np.where(known, np.maximum(self.start, handover), self.ts)
+        self.wait = clock.span(self.prev_ts, wait_end)
+        self.service = clock.span(self.start, np.where(known, self.ts, _NAT))
+        self._codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._wait_order: np.ndarray | None = None
+
+    @property
+    def wait_order(self) -> np.ndarray:
+        """``np.argsort(wait, kind="stable")``, sorted once for every grouping."""
+        if self._wait_order is None:
+            self._wait_order = np.argsort(self.wait, kind="stable")
+        return self._wait_order
+
+    def codes(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """Integer codes of a column per event (-1 where missing) and the names they stand for."""
+        if column not in self._codes:
+            codes, names = pd.factorize(self.log.events[column], sort=True)
+            self._codes[column] = (codes.astype(np.int64), np.asarray(names, dtype=object))
+        return self._codes[column]
 
 
 def _events(log: EventLog, clock: _Clock) -> _Events:
-    events = log.events
-    codes, _ = pd.factorize(events[CASE], sort=False)
-    codes = codes.astype(np.int64)
-    n = len(codes)
-    first = np.ones(n, dtype=bool)
-    last = np.ones(n, dtype=bool)
-    if n > 1:
-        same = codes[1:] == codes[:-1]
-        first[1:] = ~same
-        last[:-1] = ~same
-    ts = _ns(events[TIMESTAMP])
-    if (ts == _NAT).any():
-        row = int(np.flatnonzero(ts == _NAT)[0])
-        raise ColumnError(f"{TIMESTAMP}: event {row} has no completion time",
-                          hint="drop or repair events without a timestamp before measuring time")
-    start = _ns(events[START]) if START in events.columns else np.full(n, _NAT, dtype=np.int64)
-    prev_ts = np.full(n, _NAT, dtype=np.int64)
-    if n > 1:
-        prev_ts[1:] = ts[:-1]
-    prev_ts[first] = _NAT
-    known = start != _NAT
-    # the wait ends when the event starts (if known), never before the hand-over
-    wait_end = np.where(known, np.maximum(start, np.where(prev_ts == _NAT, start, prev_ts)), ts)
-    wait = clock.span(prev_ts, wait_end)
-    service = clock.span(start, np.where(known, ts, _NAT))
-    return _Events(codes, first, last, ts, start, prev_ts, wait, service)
+    return _Events(log, clock)
 
 
 def waiting_times(log: EventLog, *, working_time: bool = True, calendar: Any = "cn") -> np.ndarray:
@@ -284,24 +303,78 @@ def waiting_times(log: EventLog, *, working_time: bool = True, calendar: Any = "
     return _events(log, _Clock(cal, log.timezone)).wait
 
 
-# --------------------------------------------------------------------------- tables
+# --------------------------------------------------------------------------- group statistics
 
 
-def _stats(frame: pd.DataFrame, key: str | list[str], value: str, total_wait: float,
-           prefix: str = "") -> pd.DataFrame:
-    grouped = frame.groupby(key, sort=False, observed=True)[value]
-    out = pd.DataFrame({
-        f"{prefix}median": grouped.median(),
-        f"{prefix}p90": grouped.quantile(0.9),
-        f"{prefix}total": grouped.sum(min_count=1),
-    })
-    out[f"{prefix}share"] = out[f"{prefix}total"] / total_wait if total_wait > 0 else np.nan
-    return out
+def _quantiles(group: np.ndarray, values: np.ndarray, n_groups: int, qs: tuple[float, ...],
+               order: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Per group: count and sum of the non-missing values, and linear-interpolated quantiles.
+
+    ``order`` is ``np.argsort(values, kind="stable")`` when the caller has it. A
+    stable sort by group of the value-sorted events keeps each group's values in
+    order; group codes fit 16 bits, so that sort is a radix sort. The quantile is
+    the 'linear' one of pandas and numpy.
+    """
+    if order is None:
+        order = np.argsort(values, kind="stable")
+    g, v = group[order], values[order]
+    ok = (g >= 0) & ~np.isnan(v)
+    g, v = g[ok], v[ok]
+    by_group = np.argsort(g.astype(np.uint16) if n_groups < 2**16 else g, kind="stable")
+    g, v = g[by_group], v[by_group]
+    sizes = np.bincount(g, minlength=n_groups)
+    total = np.bincount(g, weights=v, minlength=n_groups).astype(float)
+    total[sizes == 0] = np.nan
+    starts = np.cumsum(sizes) - sizes
+    out = []
+    has = sizes > 0
+    for q in qs:
+        result = np.full(n_groups, np.nan)
+        pos = (sizes[has] - 1) * q
+        lo = np.floor(pos).astype(np.int64)
+        hi = np.ceil(pos).astype(np.int64)
+        a, b = v[starts[has] + lo], v[starts[has] + hi]
+        result[has] = a + (b - a) * (pos - lo)
+        out.append(result)
+    return sizes, total, out
+
+
+def _wait_columns(group: np.ndarray, values: np.ndarray, n_groups: int, total_wait: float,
+                  prefix: str, order: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    _, total, (median, p90) = _quantiles(group, values, n_groups, (0.5, 0.9), order)
+    share = total / total_wait if total_wait > 0 else np.full(n_groups, np.nan)
+    return {f"{prefix}median": median, f"{prefix}p90": p90, f"{prefix}total": total,
+            f"{prefix}share": share}
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values of an int64 array.
+
+    Keys built case-major are sorted already in runs of one case, which a stable
+    (merge) sort exploits; numpy's hashing unique is far slower here.
+    """
+    s = np.sort(values, kind="stable")
+    if len(s) < 2:
+        return s
+    return s[np.concatenate(([True], s[1:] != s[:-1]))]
+
+
+def _distinct_cases(group: np.ndarray, case: np.ndarray, n_groups: int,
+                    among: np.ndarray | None = None) -> np.ndarray:
+    """Distinct cases per group (only cases where ``among[case]`` when given)."""
+    ok = group >= 0
+    if among is not None:
+        ok &= among[case]
+    pairs = _distinct(case[ok] * max(n_groups, 1) + group[ok])
+    return np.bincount(pairs % max(n_groups, 1), minlength=n_groups)
 
 
 def _rank(table: pd.DataFrame, column: str, key: str) -> pd.DataFrame:
     return table.sort_values([column, key], ascending=[False, True], kind="stable",
                              na_position="last").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- tables
 
 
 def _transitions(log: EventLog, ev: _Events, total_wait: float) -> pd.DataFrame:
@@ -313,344 +386,372 @@ def _transitions(log: EventLog, ev: _Events, total_wait: float) -> pd.DataFrame:
     return table.reset_index(drop=True)
 
 
-def _activities(log: EventLog, ev: _Events, total_wait: float, service: bool) -> pd.DataFrame:
-    frame = pd.DataFrame({"activity": log.events[ACTIVITY].to_numpy(), "wait": ev.wait,
-                          "service": ev.service})
-    grouped = frame.groupby("activity", sort=True, observed=True)
-    table = pd.DataFrame({"count": grouped.size()})
-    table = table.join(_stats(frame, "activity", "wait", total_wait, prefix="wait_"))
+def _activities(ev: _Events, total_wait: float, service: bool) -> pd.DataFrame:
+    act, names = ev.codes(ACTIVITY)
+    k = len(names)
+    table = pd.DataFrame({"activity": names, "count": np.bincount(act[act >= 0], minlength=k)})
+    for column, values in _wait_columns(act, ev.wait, k, total_wait, "wait_", ev.wait_order).items():
+        table[column] = values
     if service:
-        svc = frame.groupby("activity", sort=True, observed=True)["service"]
-        table["service_median"] = svc.median()
-        table["service_p90"] = svc.quantile(0.9)
-        table["service_total"] = svc.sum(min_count=1)
-    table = table.reset_index()
+        _, total, (median, p90) = _quantiles(act, ev.service, k, (0.5, 0.9))
+        table["service_median"] = median
+        table["service_p90"] = p90
+        table["service_total"] = total
     return _rank(table, "wait_total", "activity")
 
 
-def _stays(values: np.ndarray, ev: _Events) -> pd.DataFrame:
-    """Consecutive runs of a case's events at the same unit (or level)."""
-    known = pd.notna(values)
-    codes, names = pd.factorize(values, sort=False)
-    n = len(codes)
-    begin_run = ev.first.copy()
+def _stays(group: np.ndarray, ev: _Events) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Consecutive runs of a case's events in the same group: (group, begin ns, end ns)."""
+    n = len(group)
+    new_run = ev.first.copy()
     if n > 1:
-        begin_run[1:] |= codes[1:] != codes[:-1]
-    starts = np.flatnonzero(begin_run)
+        new_run[1:] |= group[1:] != group[:-1]
+    starts = np.flatnonzero(new_run)
     ends = np.append(starts[1:] - 1, n - 1) if n else starts
-    # the stay begins at the hand-over; a case's first stay at its first start or completion
+    # a stay begins at the hand-over; a case's first stay at its first start or completion
     begin = np.where(ev.prev_ts[starts] != _NAT, ev.prev_ts[starts],
                      np.where(ev.start[starts] != _NAT, ev.start[starts], ev.ts[starts]))
-    stays = pd.DataFrame({
-        "key": codes[starts], "case": ev.case[starts], "begin": begin,
-        "end": np.maximum(ev.ts[ends], begin),
-    })
-    stays = stays[known[starts]].reset_index(drop=True)
-    stays["name"] = np.asarray(names, dtype=object)[stays["key"].to_numpy()] if len(stays) else []
-    return stays
+    end = np.maximum(ev.ts[ends], begin)
+    known = group[starts] >= 0
+    return group[starts][known], begin[known], end[known]
 
 
-def _wip(stays: pd.DataFrame, span: float) -> pd.DataFrame:
-    """Mean (over the log's time span) and peak number of open stays per key."""
-    if stays.empty:
-        return pd.DataFrame({"wip_mean": [], "wip_peak": []})
-    k = stays["key"].to_numpy()
-    times = np.concatenate((stays["begin"].to_numpy(), stays["end"].to_numpy()))
-    delta = np.concatenate((np.ones(len(stays), dtype=np.int64), -np.ones(len(stays), dtype=np.int64)))
-    keys = np.concatenate((k, k))
-    # closing before opening at the same instant: a hand-over is not two orders at once
-    order = np.lexsort((delta, times, keys))
-    keys, delta = keys[order], delta[order]
+def _wip(group: np.ndarray, begin: np.ndarray, end: np.ndarray, n_groups: int,
+         span: float) -> tuple[np.ndarray, np.ndarray]:
+    """Mean (over the log's span) and peak number of open stays per group: +1/-1, sort, cumsum."""
+    peak = np.zeros(n_groups, dtype=np.int64)
+    busy = np.bincount(group, weights=(end - begin) / 1e9, minlength=n_groups)
+    mean = busy / span if span > 0 else np.full(n_groups, np.nan)
+    if not len(group):
+        return mean, peak
+    times = np.concatenate((begin, end))
+    # pack the +1/-1 into the lowest bit so that closing sorts before opening at the same
+    # instant: a hand-over is not two orders at once
+    base = times.min()
+    packed = (times - base) * 2 + np.concatenate((np.ones(len(begin), dtype=np.int64),
+                                                  np.zeros(len(end), dtype=np.int64)))
+    keys = np.concatenate((group, group))
+    order = np.argsort(packed, kind="stable")
+    keys = keys[order]
+    by_group = np.argsort(keys.astype(np.uint16) if n_groups < 2**16 else keys, kind="stable")
+    order = order[by_group]
+    keys = keys[by_group]
+    delta = np.where(order < len(begin), 1, -1)
     level = np.cumsum(delta)
-    boundaries = np.flatnonzero(np.diff(keys)) + 1
-    base = np.concatenate(([0], level[boundaries - 1]))
-    group = np.cumsum(np.isin(np.arange(len(keys)), boundaries))
-    level = level - base[group]
-    peak = pd.Series(level).groupby(keys).max()
-    busy = pd.Series((stays["end"] - stays["begin"]).to_numpy() / 1e9).groupby(k).sum()
-    mean = busy / span if span > 0 else busy * np.nan
-    return pd.DataFrame({"wip_mean": mean, "wip_peak": peak})
+    sizes = np.bincount(keys, minlength=n_groups)
+    offsets = np.cumsum(sizes) - sizes
+    has = sizes > 0
+    # the running count restarts for each group: subtract the level reached before it
+    before = np.zeros(n_groups, dtype=np.int64)
+    before[has] = np.where(offsets[has] > 0, level[np.maximum(offsets[has] - 1, 0)], 0)
+    level = level - np.repeat(before, sizes)
+    peak[has] = np.maximum.reduceat(level, offsets[has])
+    return mean, peak
 
 
-def _organisation(column: str, label: str, log: EventLog, ev: _Events, total_wait: float,
-                  overdue_cases: np.ndarray | None, span: float) -> pd.DataFrame | None:
-    if not log.has(column):
+def _organisation(column: str, label: str, ev: _Events, total_wait: float,
+                  overdue: np.ndarray | None, span: float) -> pd.DataFrame | None:
+    if not ev.log.has(column):
         return None
-    values = log.events[column].to_numpy(dtype=object)
-    frame = pd.DataFrame({label: values, "case": ev.case, "wait": ev.wait}).dropna(subset=[label])
-    grouped = frame.groupby(label, sort=True, observed=True)
-    table = pd.DataFrame({"events": grouped.size(), "cases": grouped["case"].nunique()})
-    stays = _stays(values, ev)
-    wip = _wip(stays, span)
-    if not stays.empty:
-        names = stays.drop_duplicates("key").set_index("key")["name"]
-        wip.index = names.reindex(wip.index).to_numpy()
-    table = table.join(wip)
-    table = table.join(_stats(frame, label, "wait", total_wait, prefix="wait_"))
-    if overdue_cases is not None:
-        late = frame[np.isin(frame["case"].to_numpy(), overdue_cases)]
-        n_late = late.groupby(label, sort=True, observed=True)["case"].nunique()
-        table["overdue_cases"] = n_late.reindex(table.index).fillna(0).astype("int64")
-        table["overdue_share"] = (table["overdue_cases"] / len(overdue_cases)
-                                  if len(overdue_cases) else np.nan)
-    return table.rename_axis(label).reset_index()
+    group, names = ev.codes(column)
+    k = len(names)
+    table = pd.DataFrame({label: names, "events": np.bincount(group[group >= 0], minlength=k),
+                          "cases": _distinct_cases(group, ev.case, k)})
+    stay_group, begin, end = _stays(group, ev)
+    table["wip_mean"], table["wip_peak"] = _wip(stay_group, begin, end, k, span)
+    for name, values in _wait_columns(group, ev.wait, k, total_wait, "wait_", ev.wait_order).items():
+        table[name] = values
+    if overdue is not None:
+        n_late = int(overdue.sum())
+        table["overdue_cases"] = _distinct_cases(group, ev.case, k, among=overdue)
+        table["overdue_share"] = table["overdue_cases"] / n_late if n_late else np.nan
+    return table
 
 
-def _month_of(ns: np.ndarray, timezone: str) -> np.ndarray:
-    idx = pd.DatetimeIndex(ns.astype("datetime64[ns]")).tz_localize("UTC").tz_convert(timezone)
-    return np.asarray(idx.strftime("%Y-%m"), dtype=object)
+def _month_codes(ns: np.ndarray, timezone: str) -> np.ndarray:
+    """Months since 1970-01 of instants, in the log's time zone."""
+    local = pd.DatetimeIndex(ns.astype("datetime64[ns]")).tz_localize("UTC").tz_convert(timezone)
+    return local.tz_localize(None).to_numpy().astype("datetime64[M]").astype(np.int64)
 
 
-def _months(log: EventLog, ev: _Events, total_wait: float, deadlines: Deadlines | None) -> pd.DataFrame:
-    month = _month_of(ev.ts, log.timezone)
-    frame = pd.DataFrame({"month": month, "case": ev.case, "wait": ev.wait})
-    grouped = frame.groupby("month", sort=True)
-    table = pd.DataFrame({"events": grouped.size(),
-                          "cases_closed": pd.Series(month[ev.last]).value_counts()})
-    table["cases_closed"] = table["cases_closed"].fillna(0).astype("int64")
-    table = table.join(_stats(frame, "month", "wait", total_wait, prefix="wait_"))
+def _months(ev: _Events, total_wait: float, deadlines: Deadlines | None) -> pd.DataFrame:
+    month = _month_codes(ev.ts, ev.log.timezone)
+    base = int(month.min()) if len(month) else 0
+    group = month - base
+    k = int(group.max()) + 1 if len(group) else 0
+    events = np.bincount(group, minlength=k)
+    table = pd.DataFrame({
+        "month": np.datetime_as_string((np.arange(k) + base).astype("datetime64[M]")),
+        "events": events,
+        "cases_closed": np.bincount(group[ev.last], minlength=k),
+    })
+    for name, values in _wait_columns(group, ev.wait, k, total_wait, "wait_", ev.wait_order).items():
+        table[name] = values
     if deadlines is not None and len(deadlines.cases):
-        dl = deadlines.cases
-        dmonth = _month_of(_ns(dl["end"]), log.timezone)
-        g = pd.DataFrame({"month": dmonth, "on_time": dl["on_time"].to_numpy()}).groupby("month")
-        table["deadline_cases"] = g.size().reindex(table.index).fillna(0).astype("int64")
-        table["on_time_rate"] = g["on_time"].mean().reindex(table.index)
-    return table.rename_axis("month").reset_index()
+        end = _month_codes(_ns(deadlines.cases["end"]), ev.log.timezone) - base
+        inside = (end >= 0) & (end < k)
+        on_time = deadlines.cases["on_time"].to_numpy(dtype=bool)
+        n = np.bincount(end[inside], minlength=k)
+        table["deadline_cases"] = n
+        with np.errstate(invalid="ignore", divide="ignore"):
+            table["on_time_rate"] = np.bincount(end[inside], weights=on_time[inside],
+                                                minlength=k) / n
+    return table[table["events"] > 0].reset_index(drop=True)
 
 
-def _categories(log: EventLog, ev: _Events, clock: _Clock, total_wait: float,
+def _categories(ev: _Events, clock: _Clock, total_wait: float,
                 deadlines: Deadlines | None) -> pd.DataFrame | None:
-    if not log.has(CATEGORY):
+    if not ev.log.has(CATEGORY):
         return None
-    category = log.events[CATEGORY].to_numpy(dtype=object)
-    frame = pd.DataFrame({"category": category, "case": ev.case, "wait": ev.wait})
-    frame = frame.dropna(subset=["category"])
-    grouped = frame.groupby("category", sort=True)
-    table = pd.DataFrame({"cases": grouped["case"].nunique()})
-    first_idx = np.flatnonzero(ev.first)
-    last_idx = np.flatnonzero(ev.last)
-    begin = np.where(ev.start[first_idx] != _NAT, ev.start[first_idx], ev.ts[first_idx])
-    duration = clock.span(begin, ev.ts[last_idx])
-    cases = pd.DataFrame({"category": category[first_idx], "duration": duration}).dropna(
-        subset=["category"])
-    table["case_median"] = cases.groupby("category")["duration"].median()
-    table = table.join(_stats(frame, "category", "wait", total_wait, prefix="wait_"))
+    group, names = ev.codes(CATEGORY)
+    k = len(names)
+    table = pd.DataFrame({"category": names, "cases": _distinct_cases(group, ev.case, k)})
+    first, last = ev.first_idx, ev.last_idx
+    begin = np.where(ev.start[first] != _NAT, ev.start[first], ev.ts[first])
+    duration = clock.span(begin, ev.ts[last])
+    _, _, (median,) = _quantiles(group[first], duration, k, (0.5,))
+    table["case_median"] = median
+    for name, values in _wait_columns(group, ev.wait, k, total_wait, "wait_", ev.wait_order).items():
+        table[name] = values
     if deadlines is not None:
         by = deadlines.by_category.set_index("category")
         for column in ("deadline_cases", "overdue_cases", "on_time_rate", "overdue_median"):
-            table[column] = by[column].reindex(table.index) if column in by else np.nan
-        table["deadline_cases"] = table["deadline_cases"].fillna(0).astype("int64")
-        table["overdue_cases"] = table["overdue_cases"].fillna(0).astype("int64")
-    table = table.rename_axis("category").reset_index()
+            table[column] = by[column].reindex(names).to_numpy()
+        for column in ("deadline_cases", "overdue_cases"):
+            table[column] = table[column].fillna(0).astype("int64")
     return _rank(table, "wait_total", "category")
 
 
 # --------------------------------------------------------------------------- deadlines
 
 
-def _clock_stop(log: EventLog, ev: _Events) -> np.ndarray:
-    """Index of the event that stops a case's deadline clock: its last close step, else its last."""
+def _clock_stop(ev: _Events) -> np.ndarray:
+    """Index of the event that stops each case's deadline clock: its last close step, else its last."""
     from procmine.vocabulary import role_of
 
-    acts = log.events[ACTIVITY]
-    names = pd.unique(acts)
-    closing = {a for a in names if role_of(str(a)) == "close"}
-    idx = np.arange(len(ev.case))
-    is_close = acts.isin(closing).to_numpy() if closing else np.zeros(len(idx), dtype=bool)
-    last_idx = np.flatnonzero(ev.last)
-    stop = last_idx.copy()
+    act, names = ev.codes(ACTIVITY)
+    closing = np.flatnonzero([role_of(str(a)) == "close" for a in names])
+    stop = ev.last_idx.copy()
+    is_close = np.isin(act, closing)
     if is_close.any():
-        close_idx = idx[is_close]
-        last_close = pd.Series(close_idx).groupby(ev.case[close_idx]).max()
-        has = np.isin(ev.case[last_idx], last_close.index.to_numpy())
-        stop[has] = last_close.reindex(ev.case[last_idx][has]).to_numpy()
+        idx = np.flatnonzero(is_close)
+        last_close = np.full(len(stop), -1, dtype=np.int64)
+        np.maximum.at(last_close, ev.case[idx], idx)
+        stop = np.where(last_close >= 0, last_close, stop)
     return stop
 
 
-def _deadline_window(log: EventLog, ev: _Events, clock: _Clock,
-                     workflow: Any) -> tuple[str, pd.DataFrame]:
-    """Per case with a deadline: case code, clock start, due and end (int64 ns)."""
-    first_idx = np.flatnonzero(ev.first)
-    if workflow is not None:
-        return _workflow_window(log, ev, clock, workflow)
-    due = _ns(log.events[DEADLINE])
-    per_case = pd.Series(due).where(due != _NAT).groupby(ev.case).first()
-    stop = _clock_stop(log, ev)
-    window = pd.DataFrame({
-        "code": ev.case[first_idx],
-        "clock_start": _NAT,
-        "due": per_case.reindex(ev.case[first_idx]).to_numpy(),
-        "end": ev.ts[stop],
-    })
-    window = window.dropna(subset=["due"])
-    window["due"] = window["due"].astype(np.int64)
-    return f"column {DEADLINE}", window
+@dataclass(frozen=True)
+class _Window:
+    """Per case with a deadline: case code, clock start, due and clock stop (int64 ns)."""
+
+    code: np.ndarray
+    clock_start: np.ndarray
+    due: np.ndarray
+    end: np.ndarray
 
 
-def _workflow_window(log: EventLog, ev: _Events, clock: _Clock,
-                     workflow: Any) -> tuple[str, pd.DataFrame]:
-    rules = _deadline_rules(workflow)
+def _column_window(ev: _Events) -> _Window:
+    due = _ns(ev.log.events[DEADLINE])
+    per_case = np.full(len(ev.first_idx), _NAT, dtype=np.int64)
+    has = due != _NAT
+    # the first due time given in each case
+    idx = np.flatnonzero(has)[::-1]
+    per_case[ev.case[idx]] = due[idx]
+    code = np.flatnonzero(per_case != _NAT)
+    stop = _clock_stop(ev)
+    return _Window(code, np.full(len(code), _NAT, dtype=np.int64), per_case[code],
+                   ev.ts[stop[code]])
+
+
+def _workflow_window(ev: _Events, due_clock: _Clock, workflow: Any) -> _Window:
+    rules = _deadline_rules(workflow, due_clock)
     if not rules:
         raise SpecError(f"{_name(workflow)}: the workflow sets no deadlines",
                         hint="add deadlines per category, or use a deadline column")
-    acts = log.events[ACTIVITY].to_numpy(dtype=object)
-    category = (log.events[CATEGORY].to_numpy(dtype=object) if CATEGORY in log.events.columns
-                else np.full(len(acts), None, dtype=object))
-    roles = _roles(acts, workflow)
-    idx = np.arange(len(acts))
-    frames = []
-    claimed = np.zeros(0, dtype=np.int64)
-    # specific categories first, then the catch-all rule (category None or "*")
-    for rule_category, begin_step, end_step, seconds in sorted(rules, key=lambda r: r[0] in (None, "*")):
-        if rule_category in (None, "*"):
-            in_cat = np.ones(len(acts), dtype=bool)
-        else:
-            in_cat = category == rule_category
-        in_cat &= ~np.isin(ev.case, claimed)
-        begin_hits = in_cat & _matches(acts, roles, begin_step)
-        if not begin_hits.any():
-            continue
-        begin_first = pd.Series(idx[begin_hits]).groupby(ev.case[begin_hits]).min()
-        end_hits = in_cat & _matches(acts, roles, end_step)
-        # the first end step after the clock started
-        cand = pd.DataFrame({"code": ev.case[end_hits], "i": idx[end_hits]})
-        cand = cand[cand["i"].to_numpy() > begin_first.reindex(cand["code"]).fillna(np.inf).to_numpy()]
-        end_first = cand.groupby("code")["i"].min()
-        codes = begin_first.index.to_numpy()
-        end_i = end_first.reindex(codes)
-        # a clock still running at the end of the log stops at the case's last event
-        last_of_case = pd.Series(np.flatnonzero(ev.last), index=ev.case[ev.last])
-        end_i = end_i.fillna(last_of_case.reindex(codes)).astype(np.int64).to_numpy()
-        start_ns = ev.ts[begin_first.to_numpy()]
-        due = clock.add(start_ns, np.full(len(codes), float(seconds)))
-        frames.append(pd.DataFrame({"code": codes, "clock_start": start_ns, "due": due,
-                                    "end": ev.ts[end_i]}))
-        claimed = np.concatenate((claimed, codes))
-    if not frames:
-        window = pd.DataFrame({"code": [], "clock_start": [], "due": [], "end": []}, dtype=np.int64)
+    act, act_names = ev.codes(ACTIVITY)
+    roles = _roles(act_names, workflow)
+    if ev.log.has(CATEGORY):
+        cat, cat_names = ev.codes(CATEGORY)
     else:
-        window = pd.concat(frames, ignore_index=True).sort_values("code", kind="stable")
-    return f"workflow {_name(workflow)}", window.reset_index(drop=True)
+        cat, cat_names = np.full(ev.n, -1, dtype=np.int64), np.array([], dtype=object)
+    n_cases = len(ev.first_idx)
+    claimed = np.zeros(n_cases, dtype=bool)
+    idx = np.arange(ev.n)
+    parts = []
+    # rules for a named category first, then the catch-all rule (category None or "*")
+    for category, begin_step, end_step, seconds in sorted(rules, key=lambda r: r[0] in (None, "*")):
+        if category in (None, "*"):
+            in_rule = ~claimed[ev.case]
+        else:
+            wanted = np.flatnonzero(cat_names == category)
+            in_rule = np.isin(cat, wanted) & ~claimed[ev.case]
+        begin_codes = _step_codes(act_names, roles, begin_step)
+        end_codes = _step_codes(act_names, roles, end_step)
+        hits = in_rule & np.isin(act, begin_codes)
+        if not hits.any():
+            continue
+        # the clock starts at the first begin step of the case ...
+        first_begin = np.full(n_cases, ev.n, dtype=np.int64)
+        np.minimum.at(first_begin, ev.case[hits], idx[hits])
+        # ... and stops at the first end step after it (or the case's last event, still open)
+        ends = in_rule & np.isin(act, end_codes) & (idx > first_begin[ev.case])
+        first_end = np.full(n_cases, ev.n, dtype=np.int64)
+        np.minimum.at(first_end, ev.case[ends], idx[ends])
+        code = np.flatnonzero(first_begin < ev.n)
+        stop = np.where(first_end[code] < ev.n, first_end[code], ev.last_idx[code])
+        start = ev.ts[first_begin[code]]
+        parts.append(_Window(code, start, due_clock.add(start, np.full(len(code), seconds)),
+                             ev.ts[stop]))
+        claimed[code] = True
+    if not parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return _Window(empty, empty, empty, empty)
+    code = np.concatenate([p.code for p in parts])
+    order = np.argsort(code, kind="stable")
+    return _Window(code[order], np.concatenate([p.clock_start for p in parts])[order],
+                   np.concatenate([p.due for p in parts])[order],
+                   np.concatenate([p.end for p in parts])[order])
 
 
 def _name(workflow: Any) -> str:
     return str(getattr(workflow, "path", None) or getattr(workflow, "name", None) or "spec")
 
 
-def _deadline_rules(workflow: Any) -> list[tuple[Any, str, str, float]]:
+def _deadline_rules(workflow: Any, due_clock: _Clock) -> list[tuple[Any, str, str, float]]:
     """(category, from step, to step, working seconds) of each deadline of a workflow."""
+    day = float(getattr(due_clock.calendar, "day_seconds", 86_400) or 86_400)
     rules = []
     for d in getattr(workflow, "deadlines", ()) or ():
         seconds = getattr(d, "seconds", None)
-        if seconds is None:
-            seconds = getattr(d, "working_seconds", None)
-        if seconds is None and hasattr(d, "within"):
-            seconds = d.within.total_seconds() if hasattr(d.within, "total_seconds") else d.within
+        if seconds is None and getattr(d, "amount", None) is not None:
+            unit = str(getattr(d, "unit", "hours"))
+            seconds = float(d.amount) * (day if unit.startswith(("day", "working day", "工作日"))
+                                         else 3600.0)
         begin = getattr(d, "start", None) or getattr(d, "from_step", None)
         end = getattr(d, "end", None) or getattr(d, "to_step", None)
         if seconds is None or begin is None or end is None:
             raise SpecError(f"{_name(workflow)}: cannot read deadline {d!r}",
-                            hint="report this: procmine.bottlenecks does not know this deadline form")
+                            hint="procmine.bottlenecks does not know this deadline form")
         rules.append((getattr(d, "category", None), str(begin), str(end), float(seconds)))
     return rules
 
 
-def _roles(acts: np.ndarray, workflow: Any) -> np.ndarray:
+def _roles(names: np.ndarray, workflow: Any) -> np.ndarray:
     from procmine.vocabulary import role_of
 
-    names = pd.unique(acts)
     extra = getattr(workflow, "aliases", None)
-    lookup = {}
-    for a in names:
-        try:
-            lookup[a] = role_of(str(a), extra) if extra else role_of(str(a))
-        except TypeError:
-            lookup[a] = role_of(str(a))
-    return np.asarray([lookup[a] for a in acts], dtype=object)
+    if extra:
+        from procmine.vocabulary import roles_of
+
+        found = roles_of([str(a) for a in names], extra)
+        return np.asarray([found.get(str(a)) for a in names], dtype=object)
+    return np.asarray([role_of(str(a)) for a in names], dtype=object)
 
 
-def _matches(acts: np.ndarray, roles: np.ndarray, step: str) -> np.ndarray:
-    return (acts == step) | (roles == step)
+def _step_codes(names: np.ndarray, roles: np.ndarray, step: str) -> np.ndarray:
+    """Activity codes that a workflow step names: by activity name or by role."""
+    return np.flatnonzero((names == step) | (roles == step))
 
 
-def _deadlines(log: EventLog, ev: _Events, clock: _Clock, workflow: Any) -> Deadlines | None:
+def _stamp(ns: np.ndarray, timezone: str) -> pd.Series:
+    values = np.where(ns == _NAT, np.datetime64("NaT"), ns.astype("datetime64[ns]"))
+    return pd.Series(pd.DatetimeIndex(values).tz_localize("UTC").tz_convert(timezone))
+
+
+def _deadlines(ev: _Events, clock: _Clock, due_clock: _Clock, workflow: Any) -> Deadlines | None:
+    log = ev.log
     if workflow is None and not log.has(DEADLINE):
         return None
-    source, window = _deadline_window(log, ev, clock, workflow)
-    codes = window["code"].to_numpy(dtype=np.int64)
-    due = window["due"].to_numpy(dtype=np.int64)
-    end = window["end"].to_numpy(dtype=np.int64)
+    if workflow is not None:
+        window, source = _workflow_window(ev, due_clock, workflow), f"workflow {_name(workflow)}"
+    else:
+        window, source = _column_window(ev), f"column {DEADLINE}"
+    code, due, end = window.code, window.due, window.end
     on_time = end <= due
     overdue = np.where(on_time, 0.0, clock.span(due, end))
-    first_idx = np.flatnonzero(ev.first)
-    case_ids = log.events[CASE].to_numpy()[first_idx]
-    category = (log.events[CATEGORY].to_numpy(dtype=object)[first_idx] if CATEGORY in log.events
-                else np.full(len(first_idx), None, dtype=object))
-    tz = log.timezone
-
-    def stamp(ns: np.ndarray) -> pd.Series:
-        return pd.Series(pd.DatetimeIndex(np.where(ns == _NAT, np.datetime64("NaT"),
-                                                   ns.astype("datetime64[ns]")))
-                         .tz_localize("UTC").tz_convert(tz))
-
+    case_cat = np.full(len(code), -1, dtype=np.int64)
+    cat_names = np.array([], dtype=object)
+    category = np.full(len(code), None, dtype=object)
+    if log.has(CATEGORY):
+        cat, cat_names = ev.codes(CATEGORY)
+        case_cat = cat[ev.first_idx][code]
+        category[case_cat >= 0] = cat_names[case_cat[case_cat >= 0]]
     cases = pd.DataFrame({
-        "case": case_ids[codes] if len(codes) else [],
-        "category": category[codes] if len(codes) else [],
-        "clock_start": stamp(window["clock_start"].to_numpy(dtype=np.int64)),
-        "due": stamp(due), "end": stamp(end),
+        "case": ev.case_ids[code], "category": category,
+        "clock_start": _stamp(window.clock_start, log.timezone),
+        "due": _stamp(due, log.timezone), "end": _stamp(end, log.timezone),
         "on_time": on_time, "overdue": overdue,
     })
-    by_category = _deadline_groups(cases, cases["category"], "category")
+    by_category = _deadline_groups(case_cat, cat_names, on_time, overdue, "category")
 
-    # units: every unit that acted on the case while its clock ran (or at all, for a due column)
+    # per unit: the cases with a deadline that the unit acted on
     if log.has(RESOURCE):
-        res = log.events[RESOURCE].to_numpy(dtype=object)
-        pairs = pd.DataFrame({"unit": res, "code": ev.case}).dropna().drop_duplicates()
-        pairs = pairs.merge(pd.DataFrame({"code": codes, "on_time": on_time, "overdue": overdue}),
-                            on="code")
-        by_unit = _deadline_groups(pairs, pairs["unit"], "unit")
+        unit, unit_names = ev.codes(RESOURCE)
+        k = len(unit_names)
+        ok = unit >= 0
+        n_cases = len(ev.first_idx)
+        pairs = _distinct(ev.case[ok] * max(k, 1) + unit[ok])
+        pair_case, pair_unit = pairs // max(k, 1), pairs % max(k, 1)
+        slot = np.full(n_cases, -1, dtype=np.int64)
+        slot[code] = np.arange(len(code))
+        keep = slot[pair_case] >= 0
+        s = slot[pair_case[keep]]
+        by_unit = _deadline_groups(pair_unit[keep], unit_names, on_time[s], overdue[s], "unit",
+                                   k=k)
         n_late = int((~on_time).sum())
         by_unit["overdue_share"] = by_unit["overdue_cases"] / n_late if n_late else np.nan
-        by_unit = _rank(by_unit, "overdue_cases", "unit")
+        by_unit = _rank(by_unit[by_unit["deadline_cases"] > 0], "overdue_cases", "unit")
     else:
         by_unit = pd.DataFrame({"unit": []})
+    return Deadlines(source, cases, by_category, by_unit,
+                     _overdue_by_transition(ev, clock, code[~on_time], due[~on_time],
+                                            end[~on_time]))
 
-    # the overdue part of each transition interval [previous completion, completion]
-    late_due = pd.Series(due[~on_time], index=codes[~on_time])
-    late_end = pd.Series(end[~on_time], index=codes[~on_time])
-    sel = (~ev.first) & np.isin(ev.case, late_due.index.to_numpy())
-    i = np.flatnonzero(sel)
-    d = late_due.reindex(ev.case[i]).to_numpy()
-    e = late_end.reindex(ev.case[i]).to_numpy()
-    lo = np.maximum(ev.prev_ts[i], d)
-    hi = np.minimum(ev.ts[i], e)
+
+def _overdue_by_transition(ev: _Events, clock: _Clock, code: np.ndarray, due: np.ndarray,
+                           end: np.ndarray) -> pd.DataFrame:
+    """The overdue part of each transition interval [previous completion, completion]."""
+    n_cases = len(ev.first_idx)
+    case_due = np.full(n_cases, _NAT, dtype=np.int64)
+    case_end = np.full(n_cases, _NAT, dtype=np.int64)
+    case_due[code], case_end[code] = due, end
+    i = np.flatnonzero(~ev.first & (case_due[ev.case] != _NAT))
+    lo = np.maximum(ev.prev_ts[i], case_due[ev.case[i]])
+    hi = np.minimum(ev.ts[i], case_end[ev.case[i]])
     keep = hi > lo
-    part = clock.span(lo[keep], hi[keep])
-    acts = log.events[ACTIVITY].to_numpy(dtype=object)
-    trans = pd.DataFrame({"source": acts[i[keep] - 1], "target": acts[i[keep]], "overdue": part,
-                          "code": ev.case[i[keep]]})
-    grouped = trans.groupby(["source", "target"], sort=True)
-    by_transition = pd.DataFrame({"cases": grouped["code"].nunique(),
-                                  "overdue": grouped["overdue"].sum()}).reset_index()
-    total = float(by_transition["overdue"].sum())
-    by_transition["share"] = by_transition["overdue"] / total if total > 0 else np.nan
-    by_transition = by_transition.sort_values(["overdue", "source", "target"],
-                                              ascending=[False, True, True], kind="stable")
-    return Deadlines(source, cases, by_category, by_unit, by_transition.reset_index(drop=True))
+    i, lo, hi = i[keep], lo[keep], hi[keep]
+    part = clock.span(lo, hi)
+    act, names = ev.codes(ACTIVITY)
+    k = len(names)
+    pair = act[i - 1] * k + act[i]
+    inverse, uniq = pd.factorize(pair, sort=True)
+    total = np.bincount(inverse, weights=part, minlength=len(uniq))
+    cases = _distinct_cases(inverse, ev.case[i], len(uniq))
+    table = pd.DataFrame({"source": names[uniq // k] if len(uniq) else [],
+                          "target": names[uniq % k] if len(uniq) else [],
+                          "cases": cases, "overdue": total})
+    grand = float(total.sum())
+    table["share"] = table["overdue"] / grand if grand > 0 else np.nan
+    return table.sort_values(["overdue", "source", "target"], ascending=[False, True, True],
+                             kind="stable").reset_index(drop=True)
 
 
-def _deadline_groups(frame: pd.DataFrame, key: pd.Series, label: str) -> pd.DataFrame:
-    frame = frame.assign(_k=key.to_numpy(), late=~frame["on_time"].to_numpy(bool)).dropna(subset=["_k"])
-    grouped = frame.groupby("_k", sort=True)
-    late = frame[frame["late"]].groupby("_k")["overdue"]
-    table = pd.DataFrame({
-        "deadline_cases": grouped.size(),
-        "overdue_cases": grouped["late"].sum().astype("int64"),
-        "on_time_rate": grouped["on_time"].mean(),
-        "overdue_median": late.median(),
-        "overdue_total": grouped["overdue"].sum(),
-    })
-    return table.rename_axis(label).reset_index()
+def _deadline_groups(group: np.ndarray, names: np.ndarray, on_time: np.ndarray,
+                     overdue: np.ndarray, label: str, k: int | None = None) -> pd.DataFrame:
+    k = len(names) if k is None else k
+    ok = group >= 0
+    g = group[ok]
+    n = np.bincount(g, minlength=k)
+    late = np.bincount(g, weights=~on_time[ok], minlength=k).astype(np.int64)
+    late_values = np.where(on_time[ok], np.nan, overdue[ok])
+    _, total, (median,) = _quantiles(g, late_values, k, (0.5,))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.bincount(g, weights=on_time[ok], minlength=k) / n
+    table = pd.DataFrame({label: names, "deadline_cases": n, "overdue_cases": late,
+                          "on_time_rate": rate, "overdue_median": median,
+                          "overdue_total": np.nan_to_num(total)})
+    return table[table["deadline_cases"] > 0].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- API
@@ -689,31 +790,36 @@ def find_bottlenecks(
     ev = _events(log, clock)
     total_wait = float(np.nansum(ev.wait))
     service = bool((ev.start != _NAT).any())
-    transitions = _transitions(log, ev, total_wait)
-    deadlines = _deadlines(log, ev, clock, workflow)
-    overdue_codes = None
+    # deadlines in working days need the calendar even when durations are shown in clock time
+    due_clock = clock
+    if workflow is not None and basis == "clock" and calendar is not None:
+        due_clock = _Clock(_resolve_calendar(calendar, True)[0], log.timezone)
+    deadlines = _deadlines(ev, clock, due_clock, workflow)
+    overdue = None
     if deadlines is not None:
-        late_cases = deadlines.cases.loc[~deadlines.cases["on_time"], "case"]
-        overdue_codes = pd.Index(log.events[CASE].unique()).get_indexer(late_cases)
+        overdue = np.zeros(len(ev.first_idx), dtype=bool)
+        late = pd.Index(ev.case_ids).get_indexer(
+            deadlines.cases.loc[~deadlines.cases["on_time"], "case"])
+        overdue[late] = True
     # the log's time span, from its first start (or completion) to its last completion
     earliest = np.where(ev.start != _NAT, np.minimum(ev.start, ev.ts), ev.ts)
-    span = (ev.ts.max() - earliest.min()) / 1e9 if len(ev.ts) else 0.0
-    units = _organisation(RESOURCE, "unit", log, ev, total_wait, overdue_codes, span)
-    levels = _organisation(LEVEL, "level", log, ev, total_wait, overdue_codes, span)
+    span = (ev.ts.max() - earliest.min()) / 1e9 if ev.n else 0.0
+    units = _organisation(RESOURCE, "unit", ev, total_wait, overdue, span)
     if units is not None:
         units = _rank(units, "wait_total", "unit")
+    levels = _organisation(LEVEL, "level", ev, total_wait, overdue, span)
     if levels is not None:
         order = {name: i for i, name in enumerate(log.levels)}
         levels = levels.assign(_o=levels["level"].map(order).fillna(len(order)))
         levels = levels.sort_values(["_o", "level"], kind="stable").drop(columns="_o")
         levels = levels.reset_index(drop=True)
     tables = {
-        "transition": transitions,
-        "activity": _activities(log, ev, total_wait, service),
+        "transition": _transitions(log, ev, total_wait),
+        "activity": _activities(ev, total_wait, service),
         "unit": units,
         "level": levels,
-        "category": _categories(log, ev, clock, total_wait, deadlines),
-        "month": _months(log, ev, total_wait, deadlines),
+        "category": _categories(ev, clock, total_wait, deadlines),
+        "month": _months(ev, total_wait, deadlines),
     }
     chosen = tables[by]
     if chosen is None:
@@ -728,9 +834,9 @@ def find_bottlenecks(
             notes.append(f"{missing:,} event{' has' if missing == 1 else 's have'} no start time: "
                          "waiting runs to the completion and includes the service time")
     return BottleneckResult(
-        by=by, time_basis=basis, calendar=_label(cal), service_time=service, total_wait=total_wait,
-        table=chosen.head(top).reset_index(drop=True) if top else chosen,
-        transitions=transitions, activities=tables["activity"], units=units, levels=levels,
-        categories=tables["category"], months=tables["month"], deadlines=deadlines,
-        notes=tuple(notes),
+        by=by, time_basis=basis, calendar=_label(cal), service_time=service,
+        total_wait=total_wait, table=chosen.head(top).reset_index(drop=True) if top else chosen,
+        transitions=tables["transition"], activities=tables["activity"], units=units,
+        levels=levels, categories=tables["category"], months=tables["month"],
+        deadlines=deadlines, notes=tuple(notes),
     )
