@@ -1,0 +1,102 @@
+"""procmine simulate from the command line, and procmine info on what it writes."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from click.testing import CliRunner
+
+from procmine.cli import cli
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_writes_the_log_and_its_truth_and_shows_the_counts(tmp_path):
+    out = tmp_path / "city.csv"
+    result = run("simulate", "--cases", "400", "--seed", "5", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    truth = pd.read_csv(tmp_path / "city.truth.csv")
+    assert len(truth) == 400
+    log = pd.read_csv(out, encoding="utf-8-sig")
+    assert log.columns.tolist() == ["工单编号", "环节", "时间", "承办单位", "层级", "单位类型", "类别",
+                                    "来源", "时限"]
+    assert log["工单编号"].nunique() == 400
+    lines = result.stdout.splitlines()
+    row = next(line for line in lines if line.startswith("round_trip"))
+    assert row.split()[2] == str(truth["round_trip"].sum())
+    assert "bottleneck (房管办)" in result.stdout
+    assert f"Wrote {len(log):,} events of 400 cases" in result.stderr
+
+
+def test_info_reads_the_generated_file_without_mapping_options(tmp_path):
+    out = tmp_path / "sim.csv"
+    assert run("simulate", "--cases", "250", "--seed", "2", "-o", str(out)).exit_code == 0
+    result = run("info", str(out), "--json")
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.stdout)
+    assert info["cases"] == 250
+    mapped = set(info["mapping"])
+    assert {"case:concept:name", "concept:name", "time:timestamp", "org:resource", "org:level",
+            "org:kind", "case:category", "case:source", "case:deadline"} <= mapped
+
+
+def test_english_parquet_and_xes_read_back(tmp_path):
+    for name in ("en.parquet", "en.xes"):
+        out = tmp_path / name
+        result = run("simulate", "--cases", "120", "--seed", "8", "--lang", "en", "-o", str(out))
+        assert result.exit_code == 0, result.output
+        info = run("info", str(out), "--json")
+        assert info.exit_code == 0, info.output
+        assert json.loads(info.stdout)["cases"] == 120
+    assert (tmp_path / "en.truth.csv").exists()
+
+
+def test_rates_file_and_json_summary(tmp_path):
+    rates = tmp_path / "rates.yaml"
+    rates.write_text("round_trip: 0.3\nping_pong: 0\n", encoding="utf-8")
+    out = tmp_path / "r.csv"
+    result = run("simulate", "--cases", "600", "--seed", "1", "-o", str(out), "--rates", str(rates),
+                 "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["rates"]["round_trip"] == 0.3
+    assert summary["flagged"]["ping_pong"] == 0
+    assert 0.24 < summary["flagged"]["round_trip"] / 600 < 0.36
+    assert summary["truth"].endswith("r.truth.csv")
+
+
+def test_same_seed_same_file(tmp_path):
+    for name in ("a.csv", "b.csv"):
+        assert run("simulate", "--cases", "200", "--seed", "9", "-o", str(tmp_path / name)).exit_code == 0
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+
+
+def test_errors_are_one_line_with_an_exit_code(tmp_path):
+    result = run("simulate", "--cases", "10", "-o", str(tmp_path / "log.txt"))
+    assert result.exit_code == 1
+    assert "Error:" in result.output and "unknown log format .txt" in result.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("round_trips: 0.1\n", encoding="utf-8")
+    result = run("simulate", "--cases", "10", "-o", str(tmp_path / "x.csv"), "--rates", str(bad))
+    assert result.exit_code == 2
+    assert "unknown rate 'round_trips'" in result.output
+    result = run("simulate", "--cases", "10", "-o", str(tmp_path / "missing" / "x.csv"))
+    assert result.exit_code == 1 and "does not exist" in result.output
+
+
+def test_a_year_without_holiday_data_is_a_note(tmp_path):
+    result = run("simulate", "--cases", "50", "--seed", "1", "--start", "2027-06-01",
+                 "-o", str(tmp_path / "y.csv"))
+    assert result.exit_code == 0, result.output
+    assert "Note: 2027" in result.stderr
+
+
+def test_help_lists_every_option():
+    result = run("simulate", "--help")
+    assert result.exit_code == 0
+    for option in ("--cases", "--seed", "--output", "--start", "--lang", "--rates", "--per-day",
+                   "--calendar", "--json"):
+        assert option in result.output
