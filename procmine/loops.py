@@ -1006,8 +1006,8 @@ def find_loops(
                 continue
             found[pattern] = _pingpong(ctx)
             if not ctx.dispatch_log:
-                notes.append("pingpong: no return step in the log, so ping-pong is an A→B→A handover "
-                             "of org:resource")
+                notes.append("pingpong: no dispatch step in the log, so ping-pong is an A→B→A "
+                             "handover of org:resource")
             measures = _presign(ctx)
             if ctx.has_role("sign"):
                 for key, values in measures.items():

@@ -89,3 +89,22 @@ def test_unknown_pattern_is_a_usage_error():
     r = run("loops", str(FIXTURES / "loops_desk.csv"), "--pattern", "gaming")
     assert r.exit_code == 2
     assert "'gaming' is not one of" in r.output
+
+
+def test_real_log_without_levels_runs_the_unit_patterns():
+    import pytest
+
+    path = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "receipt.csv"
+    if not path.exists():
+        pytest.skip(f"real log {path} is absent")
+    import pm4py
+
+    r = run("loops", str(path))
+    assert r.exit_code == 0, r.output
+    rows = {line.split()[0] for line in r.stdout.splitlines()[3:] if line and not line[0].isupper()}
+    assert {"pingpong", "rework"} <= rows
+    assert "Skipped escalation: the log has no org:level column" in r.stdout
+    df = pd.read_csv(path)
+    df["time:timestamp"] = pd.to_datetime(df["time:timestamp"], utc=True, format="ISO8601")
+    name, cases = max(pm4py.get_rework_cases_per_activity(df).items(), key=lambda kv: kv[1])
+    assert f"repeated within a case (cases): {name} ({cases:,})" in r.stdout

@@ -107,7 +107,9 @@ def _text(result) -> str:
         by["share"] = [pct(v) for v in by["share"]]
         for col in ("cost_s", "cost_work_s"):
             by[col] = [human_duration(v) if v == v else "" for v in by[col]]
-        parts += ["", format_table(by, title="Top 5 per pattern")]
+        by = by.rename(columns={"cost_s": "time lost", "cost_work_s": "working"})
+        parts += ["", format_table(by, title=f"By {result.by.columns[1]}: the 5 with most "
+                                             "flagged cases per pattern")]
     details = result.details
     if "pingpong" in details:
         d = details["pingpong"]
@@ -130,6 +132,10 @@ def _text(result) -> str:
         for col in ("supervised_median_s", "ordinary_median_s", "gap_s"):
             table[col] = [human_duration(v) for v in table[col]]
         parts += ["", format_table(table, title="Supervision gap by category (median cycle time)")]
+    if "rework" in set(result.summary["pattern"]) and result.rework_by_activity:
+        top = sorted(result.rework_by_activity.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
+        parts += ["", "Activities repeated within a case (cases): "
+                      + ", ".join(f"{name} ({n:,})" for name, n in top)]
     parts += [f"Skipped {name}: {why}" for name, why in result.skipped.items()]
     parts += [f"Note: {note}" for note in result.notes]
     return "\n".join(parts)
