@@ -21,9 +21,11 @@ a table by unit, level, category, month or source:
 Everything is computed with numpy over the event table (shifts, cumulative sums
 and group-bys), never with a Python loop per case.
 
->>> from procmine.loops import find_loops
->>> result = find_loops(log, patterns=("escalation", "pingpong"))   # doctest: +SKIP
->>> result.summary[["pattern", "cases", "share"]]                   # doctest: +SKIP
+>>> from procmine.simulate import simulate_log
+>>> log = simulate_log(cases=300, seed=5).to_event_log()
+>>> result = find_loops(log, patterns=("escalation", "pingpong"))
+>>> result.summary["pattern"].tolist()
+['escalation', 'pingpong']
 """
 
 from __future__ import annotations
@@ -121,8 +123,11 @@ class LoopsResult:
     def flagged(self, pattern: str) -> set:
         """The ids of the cases flagged with ``pattern``.
 
-        >>> sorted(result.flagged("reopen"))[:2]     # doctest: +SKIP
-        ['WO0007', 'WO0031']
+        >>> from procmine.simulate import simulate_log
+        >>> sim = simulate_log(cases=300, seed=5)
+        >>> found = find_loops(sim.to_event_log(), patterns="reopen").flagged("reopen")
+        >>> found == set(sim.truth.loc[sim.truth["reopen"] == 1, "case_id"])
+        True
         """
         if pattern not in self.cases.columns:
             return set()
@@ -958,10 +963,12 @@ def find_loops(
     steps the log lacks are skipped with the reason in ``skipped``.
 
     >>> from procmine.simulate import simulate_log
-    >>> log = simulate_log(cases=500, seed=1).log                      # doctest: +SKIP
-    >>> r = find_loops(log, patterns=["escalation", "reopen"], by="level")   # doctest: +SKIP
-    >>> r.summary.columns.tolist()[:3]                                  # doctest: +SKIP
+    >>> log = simulate_log(cases=300, seed=5).to_event_log()
+    >>> r = find_loops(log, patterns=["escalation", "reopen"], by="level")
+    >>> r.summary.columns.tolist()[:3]
     ['pattern', 'cases', 'share']
+    >>> r.by.columns.tolist()[:4]
+    ['pattern', 'level', 'cases', 'flagged']
     """
     chosen = _choose(patterns)
     if isinstance(calendar, str):
@@ -1098,7 +1105,12 @@ def render_loops(result: LoopsResult, path: str, *, inputs: Sequence[str] = ()) 
 
     The format follows the extension of ``path`` (svg, png, pdf, dot).
 
-    >>> render_loops(find_loops(log), "loops.svg")      # doctest: +SKIP
+    >>> from procmine.simulate import simulate_log
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "loops.svg")
+    >>> render_loops(find_loops(simulate_log(cases=200, seed=5).to_event_log()), path)
+    >>> open(path, encoding="utf-8").read().count("<svg")
+    1
     """
     from procmine.errors import DependencyError, OutputError
     from procmine.output import atomic_path, human_duration

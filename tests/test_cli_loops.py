@@ -108,3 +108,17 @@ def test_real_log_without_levels_runs_the_unit_patterns():
     df["time:timestamp"] = pd.to_datetime(df["time:timestamp"], utc=True, format="ISO8601")
     name, cases = max(pm4py.get_rework_cases_per_activity(df).items(), key=lambda kv: kv[1])
     assert f"repeated within a case (cases): {name} ({cases:,})" in r.stdout
+
+
+def test_workflow_aliases_name_the_roles(tmp_path):
+    log = tmp_path / "reopen.csv"
+    text = (FIXTURES / "loops_reopen.csv").read_text(encoding="utf-8")
+    log.write_text(text.replace("不满意", "市民差评").replace("重办", "二次派发"), encoding="utf-8")
+    spec = tmp_path / "workflow.yaml"
+    spec.write_text("steps:\n  - 处置\n  - 结案\n  - step: 不满意\n    optional: true\n"
+                    "aliases:\n  不满意: [市民差评]\n", encoding="utf-8")
+    plain = run("loops", str(log), *MAP, "--pattern", "reopen")
+    assert "Skipped reopen: no activity maps to the role dissatisfied/reopen" in plain.stdout
+    r = run("loops", str(log), *MAP, "--pattern", "reopen", "--workflow", str(spec), "--json")
+    assert r.exit_code == 0, r.output
+    assert {row["pattern"]: row["cases"] for row in json.loads(r.stdout)["summary"]} == {"reopen": 1}
