@@ -526,7 +526,8 @@ def _categories(ev: _Events, clock: _Clock, total_wait: float,
 
 
 def _clock_stop(ev: _Events) -> np.ndarray:
-    """Index of the event that stops each case's deadline clock: its last close step, else its last."""
+    """Index of the event that stops each case's deadline clock: its first close step
+    (结案, as a workflow deadline "-> 结案" counts it), else its last event."""
     from procmine.vocabulary import role_of
 
     act, names = ev.codes(ACTIVITY)
@@ -535,9 +536,9 @@ def _clock_stop(ev: _Events) -> np.ndarray:
     is_close = np.isin(act, closing)
     if is_close.any():
         idx = np.flatnonzero(is_close)
-        last_close = np.full(len(stop), -1, dtype=np.int64)
-        np.maximum.at(last_close, ev.case[idx], idx)
-        stop = np.where(last_close >= 0, last_close, stop)
+        first_close = np.full(len(stop), ev.n, dtype=np.int64)
+        np.minimum.at(first_close, ev.case[idx], idx)
+        stop = np.where(first_close < ev.n, first_close, stop)
     return stop
 
 
@@ -565,45 +566,54 @@ def _column_window(ev: _Events) -> _Window:
 
 
 def _workflow_window(ev: _Events, due_clock: _Clock, workflow: Any) -> _Window:
-    rules = _deadline_rules(workflow, due_clock)
-    if not rules:
+    """Deadlines of a :class:`procmine.workflow.Workflow`: per category, step A -> step B.
+
+    The clock starts at the case's first A and stops at its first B after that
+    (a case without a B stops at its last event: still open when the log ends).
+    """
+    deadlines = tuple(getattr(workflow, "deadlines", ()) or ())
+    if not deadlines:
         raise SpecError(f"{_name(workflow)}: the workflow sets no deadlines",
-                        hint="add deadlines per category, or use a deadline column")
+                        hint="add a deadlines: section (docs/workflow.md) or use a deadline column")
     act, act_names = ev.codes(ACTIVITY)
-    roles = _roles(act_names, workflow)
+    steps = np.asarray([workflow.step_of(str(a)) for a in act_names], dtype=object)
     if ev.log.has(CATEGORY):
         cat, cat_names = ev.codes(CATEGORY)
+        case_cat = cat[ev.first_idx]
     else:
-        cat, cat_names = np.full(ev.n, -1, dtype=np.int64), np.array([], dtype=object)
-    n_cases = len(ev.first_idx)
-    claimed = np.zeros(n_cases, dtype=bool)
+        case_cat, cat_names = np.full(len(ev.first_idx), -1, dtype=np.int64), np.array([])
+    rule_of = {d.category: d for d in deadlines}
+    # the rule of each case: its category's, else the catch-all one (category None)
+    case_rule = np.full(len(ev.first_idx), -1, dtype=np.int64)
+    rules = list(rule_of.values())
+    for r, d in enumerate(rules):
+        if d.category is None:
+            case_rule[case_rule < 0] = np.where(
+                ~np.isin(case_cat[case_rule < 0], _codes_of(cat_names, rule_of)), r, -1)
+        else:
+            case_rule[case_cat == _code_of(cat_names, d.category)] = r
     idx = np.arange(ev.n)
     parts = []
-    # rules for a named category first, then the catch-all rule (category None or "*")
-    for category, begin_step, end_step, seconds in sorted(rules, key=lambda r: r[0] in (None, "*")):
-        if category in (None, "*"):
-            in_rule = ~claimed[ev.case]
-        else:
-            wanted = np.flatnonzero(cat_names == category)
-            in_rule = np.isin(cat, wanted) & ~claimed[ev.case]
-        begin_codes = _step_codes(act_names, roles, begin_step)
-        end_codes = _step_codes(act_names, roles, end_step)
-        hits = in_rule & np.isin(act, begin_codes)
-        if not hits.any():
+    for r, d in enumerate(rules):
+        in_rule = case_rule[ev.case] == r
+        begin_hits = in_rule & np.isin(act, np.flatnonzero(steps == d.start))
+        if not begin_hits.any():
             continue
-        # the clock starts at the first begin step of the case ...
-        first_begin = np.full(n_cases, ev.n, dtype=np.int64)
-        np.minimum.at(first_begin, ev.case[hits], idx[hits])
-        # ... and stops at the first end step after it (or the case's last event, still open)
-        ends = in_rule & np.isin(act, end_codes) & (idx > first_begin[ev.case])
-        first_end = np.full(n_cases, ev.n, dtype=np.int64)
-        np.minimum.at(first_end, ev.case[ends], idx[ends])
+        first_begin = np.full(len(ev.first_idx), ev.n, dtype=np.int64)
+        np.minimum.at(first_begin, ev.case[begin_hits], idx[begin_hits])
+        end_hits = (in_rule & np.isin(act, np.flatnonzero(steps == d.end))
+                    & (idx > first_begin[ev.case]))
+        first_end = np.full(len(ev.first_idx), ev.n, dtype=np.int64)
+        np.minimum.at(first_end, ev.case[end_hits], idx[end_hits])
         code = np.flatnonzero(first_begin < ev.n)
         stop = np.where(first_end[code] < ev.n, first_end[code], ev.last_idx[code])
         start = ev.ts[first_begin[code]]
-        parts.append(_Window(code, start, due_clock.add(start, np.full(len(code), seconds)),
-                             ev.ts[stop]))
-        claimed[code] = True
+        if d.working:
+            day = float(getattr(due_clock.calendar, "day_seconds", 86_400))
+            due = due_clock.add(start, np.full(len(code), d.working_seconds(day)))
+        else:
+            due = start + np.int64(round(d.clock_seconds() * 1e9))
+        parts.append(_Window(code, start, due, ev.ts[stop]))
     if not parts:
         empty = np.zeros(0, dtype=np.int64)
         return _Window(empty, empty, empty, empty)
@@ -614,44 +624,17 @@ def _workflow_window(ev: _Events, due_clock: _Clock, workflow: Any) -> _Window:
                    np.concatenate([p.end for p in parts])[order])
 
 
+def _code_of(names: np.ndarray, name: Any) -> int:
+    found = np.flatnonzero(names == name)
+    return int(found[0]) if len(found) else -2
+
+
+def _codes_of(names: np.ndarray, rule_of: dict) -> np.ndarray:
+    return np.asarray([_code_of(names, c) for c in rule_of if c is not None], dtype=np.int64)
+
+
 def _name(workflow: Any) -> str:
     return str(getattr(workflow, "path", None) or getattr(workflow, "name", None) or "spec")
-
-
-def _deadline_rules(workflow: Any, due_clock: _Clock) -> list[tuple[Any, str, str, float]]:
-    """(category, from step, to step, working seconds) of each deadline of a workflow."""
-    day = float(getattr(due_clock.calendar, "day_seconds", 86_400) or 86_400)
-    rules = []
-    for d in getattr(workflow, "deadlines", ()) or ():
-        seconds = getattr(d, "seconds", None)
-        if seconds is None and getattr(d, "amount", None) is not None:
-            unit = str(getattr(d, "unit", "hours"))
-            seconds = float(d.amount) * (day if unit.startswith(("day", "working day", "工作日"))
-                                         else 3600.0)
-        begin = getattr(d, "start", None) or getattr(d, "from_step", None)
-        end = getattr(d, "end", None) or getattr(d, "to_step", None)
-        if seconds is None or begin is None or end is None:
-            raise SpecError(f"{_name(workflow)}: cannot read deadline {d!r}",
-                            hint="procmine.bottlenecks does not know this deadline form")
-        rules.append((getattr(d, "category", None), str(begin), str(end), float(seconds)))
-    return rules
-
-
-def _roles(names: np.ndarray, workflow: Any) -> np.ndarray:
-    from procmine.vocabulary import role_of
-
-    extra = getattr(workflow, "aliases", None)
-    if extra:
-        from procmine.vocabulary import roles_of
-
-        found = roles_of([str(a) for a in names], extra)
-        return np.asarray([found.get(str(a)) for a in names], dtype=object)
-    return np.asarray([role_of(str(a)) for a in names], dtype=object)
-
-
-def _step_codes(names: np.ndarray, roles: np.ndarray, step: str) -> np.ndarray:
-    """Activity codes that a workflow step names: by activity name or by role."""
-    return np.flatnonzero((names == step) | (roles == step))
 
 
 def _stamp(ns: np.ndarray, timezone: str) -> pd.Series:
@@ -806,7 +789,11 @@ def find_bottlenecks(
     span = (ev.ts.max() - earliest.min()) / 1e9 if ev.n else 0.0
     units = _organisation(RESOURCE, "unit", ev, total_wait, overdue, span)
     if units is not None:
-        units = _rank(units, "wait_total", "unit")
+        # a bottleneck unit is slow with each order, whatever its volume: rank by the
+        # median wait before it acts (then by total); the busiest units lead on total
+        units = units.sort_values(["wait_median", "wait_total", "unit"],
+                                  ascending=[False, False, True], kind="stable",
+                                  na_position="last").reset_index(drop=True)
     levels = _organisation(LEVEL, "level", ev, total_wait, overdue, span)
     if levels is not None:
         order = {name: i for i, name in enumerate(log.levels)}

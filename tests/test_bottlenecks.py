@@ -289,3 +289,66 @@ def test_overdue_in_working_time_and_where_it_passed(holiday_log, office_hours):
     units = r.deadlines.by_unit.set_index("unit")
     assert units.loc["市政所", "overdue_cases"] == 1 and units.loc["指挥中心", "overdue_cases"] == 2
     assert units.loc["市政所", "overdue_share"] == 0.5
+
+
+def test_workflow_deadlines_in_working_time(holiday_log, office_hours):
+    from procmine.workflow import read_workflow
+
+    spec = read_workflow(FIXTURES / "bottlenecks_workflow.yaml")
+    r = find_bottlenecks(holiday_log, calendar=office_hours, workflow=spec)
+    assert r.deadlines.source.startswith("workflow ")
+    cases = r.deadlines.cases.set_index("case")
+    # H1 (catch-all: 上报 -> 结案 within 4 working hours): from Fri 03-01 16:00, Fri gives
+    #   1.5 h, Mon 09:00-11:30 the other 2.5 h: due Mon 11:30; closed Mon 19:00, so
+    #   11:30-12:00 and 13:30-17:30 late: 4.5 h
+    assert cases.loc["H1", "due"] == pd.Timestamp("2024-03-04 11:30", tz="Asia/Shanghai")
+    assert cases.loc["H1", "overdue"] == pytest.approx(4.5 * HOUR)
+    # H2 (道路破损: 派遣 -> 结案 within 1 working day = 7 h): from Sun 02-18 10:00, a swapped
+    #   working day: 10-12 and 13:30-17:30 give 6 h, Mon 09-10 the last: due Mon 02-19 10:00;
+    #   closed 12:45 (lunch from 12:00): 2 h late
+    assert cases.loc["H2", "clock_start"] == pd.Timestamp("2024-02-18 10:00", tz="Asia/Shanghai")
+    assert cases.loc["H2", "due"] == pd.Timestamp("2024-02-19 10:00", tz="Asia/Shanghai")
+    assert cases.loc["H2", "overdue"] == pytest.approx(2 * HOUR)
+    by = r.deadlines.by_transition.set_index(["source", "target"])["overdue"]
+    # H1: 派遣 -> 处置 (10:00-14:00) is late from 11:30: 0.5 h + 0.5 h; 处置 -> 结案
+    #   (14:00-19:00) 3.5 h. H2: 派遣 -> 处置 (Sun 10:00 - Mon 11:00) is late from Mon 10:00:
+    #   1 h; 处置 -> 结案 (11:00-12:45) 1 h
+    assert by[("处置", "结案")] == pytest.approx((3.5 + 1) * HOUR)
+    assert by[("派遣", "处置")] == pytest.approx((1 + 1) * HOUR)
+    assert by.sum() == pytest.approx(r.deadlines.overdue_total)
+
+
+def test_workflow_due_times_equal_the_simulated_deadline_column():
+    """The simulator writes due times from the same working-time rules as logs/workflow.yaml.
+
+    Cases with an extension (延期批准) or parked (挂账) have a later due time in the
+    log, which a workflow cannot know; every other case must agree to the second.
+    """
+    from procmine.simulate import simulate_log
+    from procmine.workflow import read_workflow
+
+    spec_path = Path(__file__).resolve().parents[1] / "logs" / "workflow.yaml"
+    if not spec_path.exists():
+        pytest.skip("logs/workflow.yaml is missing")
+    log = simulate_log(cases=600, seed=3).to_event_log()
+    by_column = find_bottlenecks(log).deadlines.cases.set_index("case")
+    by_spec = find_bottlenecks(log, workflow=read_workflow(spec_path)).deadlines.cases
+    by_spec = by_spec.set_index("case")
+    events = log.events
+    moved = set(events.loc[events[ACTIVITY].isin(["延期批准", "挂账"]), CASE])
+    plain = [c for c in by_spec.index if c not in moved]
+    assert len(plain) > 400
+    assert (by_spec.loc[plain, "due"] == by_column.loc[plain, "due"]).all()
+    assert (by_spec.loc[plain, "end"] == by_column.loc[plain, "end"]).all()
+    assert (by_spec.loc[plain, "on_time"] == by_column.loc[plain, "on_time"]).all()
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_injected_bottleneck_unit_ranks_first(seed):
+    from procmine.simulate import simulate_log
+
+    sim = simulate_log(cases=1000, seed=seed)
+    r = find_bottlenecks(sim.to_event_log(), by="unit")
+    assert r.table["unit"].iloc[0] == sim.bottleneck_unit
+    # its orders wait longer there than anywhere else, at the median
+    assert r.table["wait_median"].iloc[0] > r.table["wait_median"].iloc[1]
