@@ -1019,7 +1019,12 @@ def find_loops(
             if ctx.has_role("sign"):
                 for key, values in measures.items():
                     case_table[key] = values
+                units = measures["units_before_sign"]
+                units = units[~np.isnan(units)]
                 details[pattern] = {
+                    "cases_by_units_before_sign": {"1": int((units == 1).sum()),
+                                                   "2": int((units == 2).sum()),
+                                                   "3+": int((units >= 3).sum())},
                     "median_units_before_sign": _nanmedian(measures["units_before_sign"]),
                     "median_presign_dwell_s": _nanmedian(measures["presign_dwell_s"]),
                     "median_presign_dwell_work_s": _nanmedian(measures["presign_dwell_work_s"]),

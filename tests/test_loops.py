@@ -105,6 +105,7 @@ def test_pingpong_fixture():
     assert cases.loc["P4", "units_before_sign"] == 1
     assert cases.loc["P1", "presign_dwell_s"] == 25 * HOUR   # 派遣 03-04 09:00 -> 签收 03-05 10:00
     assert cases.loc["P4", "presign_dwell_s"] == 20 * 60
+    assert r.details["pingpong"]["cases_by_units_before_sign"] == {"1": 1, "2": 2, "3+": 1}
     handovers = {(a, b): n for a, b, n in r.handovers.itertuples(index=False)}
     assert handovers == {("街道A", "城管中队B"): 1}
 
@@ -212,6 +213,19 @@ def test_aliases_map_other_spellings():
     assert "dissatisfied/reopen" in plain.skipped["reopen"]
     r = find_loops(log, patterns="reopen", aliases={"市民差评": "dissatisfied"})
     assert flagged(r, "reopen") == {"O1"}
+
+
+def test_empty_log_gives_empty_results():
+    log = fixture("pingpong")
+    r = find_loops(EventLog(events=log.events.iloc[:0]), by="unit")
+    assert r.n_cases == 0 and r.evidence.empty
+    assert (r.summary["cases"] == 0).all()
+
+
+def test_events_out_of_order_are_grouped_by_case_first():
+    log = fixture("pingpong")
+    shuffled = EventLog(events=log.events.sample(frac=1, random_state=3).reset_index(drop=True))
+    assert find_loops(shuffled, patterns="pingpong").flagged("pingpong") == {"P1"}
 
 
 def test_unknown_pattern_is_an_input_error():

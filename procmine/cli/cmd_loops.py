@@ -113,8 +113,10 @@ def _text(result) -> str:
     details = result.details
     if "pingpong" in details:
         d = details["pingpong"]
-        parts += ["", f"Before signing: median {d['median_units_before_sign'] or 0:g} unit(s); "
-                      f"pre-sign dwell median {human_duration(d['median_presign_dwell_s'])} "
+        by_units = ", ".join(f"{k} unit(s): {v:,}" for k, v in d["cases_by_units_before_sign"].items())
+        parts += ["", f"Units that held the order before one signed: {by_units} cases; "
+                      f"median {d['median_units_before_sign'] or 0:g}. "
+                      f"Pre-sign dwell median {human_duration(d['median_presign_dwell_s'])} "
                       f"({human_duration(d['median_presign_dwell_work_s'])} working), "
                       "outside the official clock"]
     if "hugging" in details:
