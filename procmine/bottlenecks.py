@@ -111,9 +111,11 @@ class Deadlines:
 class BottleneckResult:
     """What :func:`find_bottlenecks` found. Durations are seconds of ``time_basis``.
 
-    ``table`` is the table asked for with ``by`` (ranked, cut to ``top``); the
-    named tables hold every grouping in full (``None`` where the log lacks the
-    column: units need ``org:resource``, levels ``org:level``, categories
+    ``table`` is the table asked for with ``by`` (ranked, cut to ``top``).
+    ``transitions`` and ``deadlines`` are always there; ``activities``,
+    ``units``, ``levels``, ``categories`` and ``months`` hold every grouping in
+    full, computed when first read (``None`` where the log lacks the column:
+    units need ``org:resource``, levels ``org:level``, categories
     ``case:category``). ``calendar`` says which calendar measured the time.
     """
 
@@ -124,13 +126,29 @@ class BottleneckResult:
     total_wait: float
     table: pd.DataFrame
     transitions: pd.DataFrame
-    activities: pd.DataFrame
-    units: pd.DataFrame | None
-    levels: pd.DataFrame | None
-    categories: pd.DataFrame | None
-    months: pd.DataFrame
     deadlines: Deadlines | None
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    notes: tuple[str, ...] = ()
+    _tables: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def activities(self) -> pd.DataFrame:
+        return self._tables.get("activity")
+
+    @property
+    def units(self) -> pd.DataFrame | None:
+        return self._tables.get("unit")
+
+    @property
+    def levels(self) -> pd.DataFrame | None:
+        return self._tables.get("level")
+
+    @property
+    def categories(self) -> pd.DataFrame | None:
+        return self._tables.get("category")
+
+    @property
+    def months(self) -> pd.DataFrame:
+        return self._tables.get("month")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -778,37 +796,8 @@ def find_bottlenecks(
     if workflow is not None and basis == "clock" and calendar is not None:
         due_clock = _Clock(_resolve_calendar(calendar, True)[0], log.timezone)
     deadlines = _deadlines(ev, clock, due_clock, workflow)
-    overdue = None
-    if deadlines is not None:
-        overdue = np.zeros(len(ev.first_idx), dtype=bool)
-        late = pd.Index(ev.case_ids).get_indexer(
-            deadlines.cases.loc[~deadlines.cases["on_time"], "case"])
-        overdue[late] = True
-    # the log's time span, from its first start (or completion) to its last completion
-    earliest = np.where(ev.start != _NAT, np.minimum(ev.start, ev.ts), ev.ts)
-    span = (ev.ts.max() - earliest.min()) / 1e9 if ev.n else 0.0
-    units = _organisation(RESOURCE, "unit", ev, total_wait, overdue, span)
-    if units is not None:
-        # a bottleneck unit is slow with each order, whatever its volume: rank by the
-        # median wait before it acts (then by total); the busiest units lead on total
-        units = units.sort_values(["wait_median", "wait_total", "unit"],
-                                  ascending=[False, False, True], kind="stable",
-                                  na_position="last").reset_index(drop=True)
-    levels = _organisation(LEVEL, "level", ev, total_wait, overdue, span)
-    if levels is not None:
-        order = {name: i for i, name in enumerate(log.levels)}
-        levels = levels.assign(_o=levels["level"].map(order).fillna(len(order)))
-        levels = levels.sort_values(["_o", "level"], kind="stable").drop(columns="_o")
-        levels = levels.reset_index(drop=True)
-    tables = {
-        "transition": _transitions(log, ev, total_wait),
-        "activity": _activities(ev, total_wait, service),
-        "unit": units,
-        "level": levels,
-        "category": _categories(ev, clock, total_wait, deadlines),
-        "month": _months(ev, total_wait, deadlines),
-    }
-    chosen = tables[by]
+    tables = _Tables(ev, clock, total_wait, service, deadlines)
+    chosen = tables.get(by)
     if chosen is None:
         column = {"unit": RESOURCE, "level": LEVEL, "category": CATEGORY}[by]
         option = {"unit": "--resource", "level": "--level", "category": "--category"}[by]
@@ -823,7 +812,70 @@ def find_bottlenecks(
     return BottleneckResult(
         by=by, time_basis=basis, calendar=_label(cal), service_time=service,
         total_wait=total_wait, table=chosen.head(top).reset_index(drop=True) if top else chosen,
-        transitions=tables["transition"], activities=tables["activity"], units=units,
-        levels=levels, categories=tables["category"], months=tables["month"],
-        deadlines=deadlines, notes=tuple(notes),
+        transitions=tables.get("transition"), deadlines=deadlines, notes=tuple(notes),
+        _tables=tables,
     )
+
+
+class _Tables:
+    """The tables of one analysis, each computed the first time it is asked for."""
+
+    def __init__(self, ev: _Events, clock: _Clock, total_wait: float, service: bool,
+                 deadlines: Deadlines | None):
+        self.ev, self.clock, self.total_wait = ev, clock, total_wait
+        self.service, self.deadlines = service, deadlines
+        self.cache: dict[str, pd.DataFrame | None] = {}
+
+    def get(self, name: str) -> pd.DataFrame | None:
+        if name not in self.cache:
+            self.cache[name] = getattr(self, f"_{name}")()
+        return self.cache[name]
+
+    def _overdue(self) -> np.ndarray | None:
+        if self.deadlines is None:
+            return None
+        overdue = np.zeros(len(self.ev.first_idx), dtype=bool)
+        cases = self.deadlines.cases
+        overdue[pd.Index(self.ev.case_ids).get_indexer(cases.loc[~cases["on_time"], "case"])] = True
+        return overdue
+
+    def _span(self) -> float:
+        """The log's time span, from its first start (or completion) to its last completion."""
+        ev = self.ev
+        if not ev.n:
+            return 0.0
+        earliest = np.where(ev.start != _NAT, np.minimum(ev.start, ev.ts), ev.ts)
+        return float(ev.ts.max() - earliest.min()) / 1e9
+
+    def _transition(self) -> pd.DataFrame:
+        return _transitions(self.ev.log, self.ev, self.total_wait)
+
+    def _activity(self) -> pd.DataFrame:
+        return _activities(self.ev, self.total_wait, self.service)
+
+    def _unit(self) -> pd.DataFrame | None:
+        units = _organisation(RESOURCE, "unit", self.ev, self.total_wait, self._overdue(),
+                              self._span())
+        if units is None:
+            return None
+        # a bottleneck unit is slow with each order, whatever its volume: rank by the
+        # median wait before it acts (then by total); the busiest units lead on total
+        return units.sort_values(["wait_median", "wait_total", "unit"],
+                                 ascending=[False, False, True], kind="stable",
+                                 na_position="last").reset_index(drop=True)
+
+    def _level(self) -> pd.DataFrame | None:
+        levels = _organisation(LEVEL, "level", self.ev, self.total_wait, self._overdue(),
+                               self._span())
+        if levels is None:
+            return None
+        order = {name: i for i, name in enumerate(self.ev.log.levels)}
+        levels = levels.assign(_o=levels["level"].map(order).fillna(len(order)))
+        levels = levels.sort_values(["_o", "level"], kind="stable").drop(columns="_o")
+        return levels.reset_index(drop=True)
+
+    def _category(self) -> pd.DataFrame | None:
+        return _categories(self.ev, self.clock, self.total_wait, self.deadlines)
+
+    def _month(self) -> pd.DataFrame:
+        return _months(self.ev, self.total_wait, self.deadlines)
