@@ -60,23 +60,25 @@ def spark_session(master: str = "local[2]") -> Any:
 
     >>> spark = spark_session()             # doctest: +SKIP
     """
-    try:
-        with warnings.catch_warnings():
-            for message in QUIET:
-                warnings.filterwarnings("ignore", message=message)
+    with warnings.catch_warnings():
+        for message in QUIET:
+            warnings.filterwarnings("ignore", message=message)
+        try:
             from pyspark.sql import SparkSession
-    except ImportError:
-        raise DependencyError("the Spark engine needs pyspark",
-                              hint="pip install 'procmine[spark]' (and Java 17)") from None
-    active = SparkSession.getActiveSession()
-    if active is not None:
-        return active
-    return (SparkSession.builder.master(master).appName("procmine")
-            .config("spark.ui.enabled", "false")
-            .config("spark.sql.shuffle.partitions", "8")
-            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-            .config("spark.sql.execution.arrow.pyspark.fallback.enabled", "false")
-            .getOrCreate())
+        except ImportError:
+            raise DependencyError("the Spark engine needs pyspark",
+                                  hint="pip install 'procmine[spark]' (and Java 17)") from None
+        active = SparkSession.getActiveSession()
+        if active is not None:
+            return active
+        # few shuffle partitions: procmine's tables are small after the first group-by
+        return (SparkSession.builder.master(master).appName("procmine")
+                .config("spark.ui.enabled", "false")
+                .config("spark.ui.showConsoleProgress", "false")
+                .config("spark.sql.shuffle.partitions", "4")
+                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+                .config("spark.sql.execution.arrow.pyspark.fallback.enabled", "false")
+                .getOrCreate())
 
 
 def to_pandas(frame: Any) -> pd.DataFrame:
@@ -231,7 +233,6 @@ class SparkEngine(Engine):
         self._chosen = set(chosen)
         types = dict(frame.dtypes)
         raw = self._view("raw", frame)
-        self._rows_read = frame.count()
 
         def text(canonical: str) -> str:
             if canonical not in chosen:
@@ -267,7 +268,9 @@ class SparkEngine(Engine):
             f"sum(CASE WHEN c IS NOT NULL AND a IS NULL THEN 1 ELSE 0 END) AS b, "
             f"sum(CASE WHEN c IS NOT NULL AND a IS NOT NULL AND no_time THEN 1 ELSE 0 END) AS d, "
             f"sum(CASE WHEN c IS NOT NULL AND a IS NOT NULL AND NOT no_time AND ts IS NULL "
-            f"THEN 1 ELSE 0 END) AS e FROM {view}").collect()[0]
+            f"THEN 1 ELSE 0 END) AS e, count(*) AS n FROM {view}").collect()[0]
+        self._rows_read = int(counts["n"])
+        counts = [counts["a"], counts["b"], counts["d"], counts["e"]]
         reasons = ("no case id", "no activity", "no time", "unparsable time")
         self._dropped = {k: int(v) for k, v in zip(reasons, counts, strict=True) if v}
         ev = self.spark.sql(

@@ -1,0 +1,77 @@
+"""The Spark engine (local mode) gives the same tables as pandas; results travel as Arrow.
+
+One SparkSession serves the whole file (it takes 15-30 s to start here). The
+tests are skipped, with the reason, only when pyspark or Java is missing.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import warnings
+
+import pandas as pd
+import pytest
+from test_engines import ORDERS16, assert_same, everything, receipt, sample_log
+
+from procmine.engines import Source, get_engine
+
+if importlib.util.find_spec("pyspark") is None:
+    pytest.skip("pyspark is not installed (pip install 'procmine[spark]')", allow_module_level=True)
+if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+    pytest.skip("Spark needs Java 17 (no java on PATH, no JAVA_HOME)", allow_module_level=True)
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="session")
+def spark():
+    from procmine.engines.spark_engine import spark_session
+
+    session = spark_session("local[2]")
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+def test_spark_equals_pandas_on_the_sample_log(spark):
+    with get_engine("pandas", sample_log()) as ref, get_engine("spark", sample_log(),
+                                                               spark=spark) as engine:
+        assert_same(everything(ref), everything(engine))
+
+
+@pytest.mark.real
+def test_spark_equals_pandas_on_receipt(spark):
+    path = receipt()
+    with get_engine("pandas", path) as ref, get_engine("spark", path, spark=spark) as engine:
+        assert_same(everything(ref), everything(engine))
+
+
+def test_spark_reads_a_table_name(spark, tmp_path):
+    frame = pd.read_csv(ORDERS16, dtype=str)
+    parquet = tmp_path / "orders.parquet"
+    frame.to_parquet(parquet, index=False)
+    spark.read.parquet(str(parquet)).createOrReplaceTempView("orders_table")
+    with get_engine("pandas", ORDERS16) as ref, \
+            get_engine("spark", Source(table="orders_table"), spark=spark) as engine:
+        assert engine.totals() == ref.totals()
+        assert engine.variants().counts() == ref.variants().counts()
+        assert engine.follows().counts() == ref.follows().counts()
+
+
+def test_results_travel_as_arrow_without_pandas3_warnings(spark):
+    from procmine.engines.spark_engine import to_pandas
+
+    with get_engine("spark", ORDERS16, spark=spark) as engine:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            variants = engine.variants()
+            frame = to_pandas(spark.sql("SELECT 1 AS n, 'a' AS s"))
+        # Arrow is on and the row-by-row fallback off: a failed Arrow conversion would raise
+        assert spark.conf.get("spark.sql.execution.arrow.pyspark.enabled") == "true"
+        assert spark.conf.get("spark.sql.execution.arrow.pyspark.fallback.enabled") == "false"
+    assert frame.to_dict("records") == [{"n": 1, "s": "a"}]
+    assert variants.table["cases"].sum() == 3
+    noisy = [str(w.message) for w in caught if "pandas" in str(w.message)]
+    assert noisy == []
