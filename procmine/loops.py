@@ -81,8 +81,8 @@ class LoopsResult:
 
     - ``cases``: one row per case: ``case``, one boolean column per pattern that
       ran, and per-case measures: ``units_before_sign`` and ``presign_dwell_s``
-      (first dispatch to final 签收, clock; ``presign_dwell_work_s`` in working
-      time), ``window_used`` (share of the allowed window used at the final
+      (first dispatch to the 签收 that accepts the order for good, clock;
+      ``presign_dwell_work_s`` in working time), ``window_used`` (share of the allowed window used at the final
       closure), ``late_extension``.
     - ``evidence``: one row per flagged (case, pattern): ``case``, ``pattern``,
       ``occurrences``, ``unit``, ``level``, ``category``, ``source``, ``month``,
@@ -443,12 +443,19 @@ def _pingpong(ctx: _Ctx) -> _Found:
 
 
 def _presign(ctx: _Ctx) -> dict[str, np.ndarray]:
-    """Per case: distinct units before one signs, and the dwell from first dispatch to final sign."""
+    """Per case: distinct units before one signs for good, and the dwell from first dispatch to then.
+
+    The accepting 签收 is the first one after the last 退单 before handling begins
+    (later 签收 after an escalation or a reopening do not count).
+    """
     n_cases = len(ctx.starts)
-    last_sign = ctx.last_in_case(ctx.is_("sign"))
+    ev = np.arange(ctx.n)
+    first_handle = ctx.first_in_case(ctx.is_("handle"))
+    handling = np.where(first_handle >= 0, first_handle, ctx.starts + ctx.lengths)[ctx.case]
+    last_return = ctx.last_in_case(ctx.is_("return") & (ev < handling))
+    last_sign = ctx.first_in_case(ctx.is_("sign") & (ev > last_return[ctx.case]))
     first_dispatch = ctx.first_in_case(ctx.is_("dispatch", "redispatch"))
     signed = last_sign >= 0
-    ev = np.arange(ctx.n)
     limit = np.where(signed, last_sign, -1)[ctx.case]
     take = ((ctx.is_("return") & (ev < limit)) | (ev == limit)) & (ctx.res >= 0)
     key = np.unique(ctx.case[take] * (len(ctx.units) + 1) + ctx.res[take])

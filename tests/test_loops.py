@@ -110,6 +110,17 @@ def test_pingpong_fixture():
     assert handovers == {("街道A", "城管中队B"): 1}
 
 
+def test_presign_dwell_ends_at_the_accepting_sign():
+    # E1: 街道A signs at 09:30, escalates, and signs again the next day after the 下派:
+    # the order was accepted at 09:30, 30 minutes after the 09:00 dispatch.
+    r = find_loops(fixture("escalation"), patterns="pingpong")
+    cases = r.cases.set_index("case")
+    assert cases.loc["E1", "presign_dwell_s"] == 30 * 60
+    assert cases.loc["E1", "units_before_sign"] == 1
+    # E2 never signs: no dwell
+    assert np.isnan(cases.loc["E2", "presign_dwell_s"])
+
+
 def test_pingpong_without_return_steps_uses_resource_handovers():
     rows = [("c1", "T1", "ann"), ("c1", "T2", "bob"), ("c1", "T3", "bob"), ("c1", "T4", "ann"),
             ("c2", "T1", "ann"), ("c2", "T2", "bob"), ("c2", "T3", "cid"),
