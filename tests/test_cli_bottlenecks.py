@@ -92,3 +92,21 @@ def test_unknown_calendar_is_an_error():
     result = run(HOLIDAY, "--calendar", "mars")
     assert result.exit_code == 2
     assert "Error: --calendar mars: not cn, none or an existing file" in result.output
+
+
+def test_workflow_deadlines_replace_the_column():
+    result = run(HOLIDAY, "--deadline", "办结时限", "--workflow",
+                 FIXTURES / "bottlenecks_workflow.yaml", "--json")
+    assert result.exit_code == 0, result.output
+    dl = json.loads(result.stdout)["deadlines"]
+    assert dl["source"].startswith("workflow ") and dl["source"].endswith("bottlenecks_workflow.yaml")
+    # H1 4.5 h late against 上报 -> 结案 within 4 working hours, H2 2 h against 1 working day
+    assert abs(dl["overdue_total"] - 6.5 * HOUR) < 1e-3
+
+
+def test_help_lists_every_option():
+    result = CliRunner().invoke(cli, ["bottlenecks", "--help"])
+    assert result.exit_code == 0
+    for option in ("--by", "--top", "--working-time / --clock-time", "--calendar", "--workflow",
+                   "--json", "--csv"):
+        assert option in result.output
