@@ -1047,20 +1047,49 @@ def _time_text(values: pd.Series, sep: str = " "):
                                        clock.take(pa.array(tod)), sep)
 
 
-def _write_xes(result: SimulationResult, path: str, *, compress: bool = False) -> None:
+_XES_PROLOGUE = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<log xes.version="1.0" xes.features="nested-attributes" xmlns="http://www.xes-standard.org/">\n'
+    '<extension name="Concept" prefix="concept" uri="http://www.xes-standard.org/concept.xesext"/>\n'
+    '<extension name="Time" prefix="time" uri="http://www.xes-standard.org/time.xesext"/>\n'
+    '<extension name="Organizational" prefix="org" uri="http://www.xes-standard.org/org.xesext"/>\n')
+
+
+def _write_xes(result: SimulationResult, path: str, *, compress: bool = False,
+               chunk: int = 200_000) -> None:
     """A plain XES 1.0 file: canonical keys, values in the log's language, local offsets.
 
-    Written with numpy/pyarrow string operations (not pm4py's writer, whose attribute
-    order changes from run to run); every value is XML-escaped.
+    Written with numpy/pyarrow string operations, ``chunk`` events (whole cases) at a
+    time (not pm4py's writer, whose attribute order changes from run to run); every
+    value is XML-escaped.
     """
     import gzip
+
+    ev = result.events
+    codes, _ = pd.factorize(ev[HEADERS[result.lang][CASE]], sort=False)
+    starts = np.flatnonzero(np.diff(codes, prepend=-1) != 0)
+    at = np.searchsorted(starts, np.arange(chunk, len(ev), chunk))
+    cuts = np.unique(starts[at[at < len(starts)]])
+    bounds = np.concatenate(([0], cuts, [len(ev)]))
+    with open(path, "wb") as raw:
+        out = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) if compress else raw
+        try:
+            out.write(_XES_PROLOGUE.encode("utf-8"))
+            for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+                if hi > lo:
+                    out.write(_xes_traces(ev.iloc[lo:hi], HEADERS[result.lang]))
+            out.write(b"</log>\n")
+        finally:
+            if compress:
+                out.close()
+
+
+def _xes_traces(ev: pd.DataFrame, h: dict[str, str]) -> bytes:
+    """The <trace> elements of whole cases, one event per line."""
     from xml.sax.saxutils import quoteattr
 
     import pyarrow as pa
     import pyarrow.compute as pc
-
-    h = HEADERS[result.lang]
-    ev = result.events
 
     def date(key: str, values: pd.Series) -> Any:
         text = pc.binary_join_element_wise(_time_text(values, sep="T"), _offsets(values), "")
@@ -1074,7 +1103,7 @@ def _write_xes(result: SimulationResult, path: str, *, compress: bool = False) -
             codes, uniques = pd.factorize(values, sort=False)
             combined = combined * (len(uniques) + 1) + codes
             parts.append((codes, uniques))
-        kinds, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+        _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
         text = ["".join(f'<string key="{key}" value={quoteattr(str(uniques[codes[i]]))}/>'
                         for (key, _), (codes, uniques) in zip(pairs, parts, strict=True))
                 for i in first]
@@ -1089,31 +1118,18 @@ def _write_xes(result: SimulationResult, path: str, *, compress: bool = False) -
     first[1:] = codes[1:] != codes[:-1]
     last = np.ones(len(codes), dtype=bool)
     last[:-1] = first[1:]
-    starts = ev.iloc[np.flatnonzero(first)]
+    heads = ev.iloc[np.flatnonzero(first)]
     opening = pc.binary_join_element_wise(
-        "<trace>", strings([("concept:name", starts[h[CASE]])]),
-        strings([("category", starts[h[CATEGORY]]), ("source", starts[h[SOURCE]])]),
-        date("deadline", starts[h[DEADLINE]]), "\n", "")
+        "<trace>", strings([("concept:name", heads[h[CASE]])]),
+        strings([("category", heads[h[CATEGORY]]), ("source", heads[h[SOURCE]])]),
+        date("deadline", heads[h[DEADLINE]]), "\n", "")
     head = pc.if_else(pa.array(first), opening.take(pa.array(codes)), "")
     tail = pc.if_else(pa.array(last), "\n</trace>", "")
     lines = pc.binary_join_element_wise(head, event, tail, "")
-    prologue = ('<?xml version="1.0" encoding="UTF-8"?>\n'
-                '<log xes.version="1.0" xes.features="nested-attributes" '
-                'xmlns="http://www.xes-standard.org/">\n'
-                '<extension name="Concept" prefix="concept" uri="http://www.xes-standard.org/concept.xesext"/>\n'
-                '<extension name="Time" prefix="time" uri="http://www.xes-standard.org/time.xesext"/>\n'
-                '<extension name="Organizational" prefix="org" uri="http://www.xes-standard.org/org.xesext"/>\n')
     whole = pa.LargeListArray.from_arrays(pa.array([0, len(lines)], type=pa.int64()),
                                           lines.cast(pa.large_string()))
-    newline = pa.scalar("\n", type=pa.large_string())
-    body = pc.binary_join(whole, newline)[0].as_buffer() if len(lines) else b""
-    data = prologue.encode("utf-8") + bytes(body) + (b"\n" if len(lines) else b"") + b"</log>\n"
-    if compress:
-        with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as f:
-            f.write(data)
-    else:
-        with open(path, "wb") as f:
-            f.write(data)
+    body = pc.binary_join(whole, pa.scalar("\n", type=pa.large_string()))[0].as_buffer()
+    return bytes(body) + b"\n"
 
 
 def _offsets(values: pd.Series):
