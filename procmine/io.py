@@ -380,7 +380,7 @@ def _unfill_globals(frame: pd.DataFrame, meta: str, report: LoadReport) -> None:
 def _read_xes(path: str, report: LoadReport) -> pd.DataFrame:
     from procmine import xmlsafe
 
-    xmlsafe.check_xes(path)
+    xmlsafe.check_xml_file(path)
     try:
         import rustxes
 
@@ -403,7 +403,7 @@ def _read_xes(path: str, report: LoadReport) -> pd.DataFrame:
             # rustxes converts every offset to UTC and drops the zone
             frame[TIMESTAMP] = frame[TIMESTAMP].dt.tz_localize("UTC")
     if CASE in frame.columns:
-        position = frame.groupby(CASE, sort=False).cumcount() + 1
+        position = frame.groupby(CASE, sort=False, dropna=False).cumcount() + 1
         frame["__row"] = position.to_numpy()
     else:
         frame["__row"] = np.arange(len(frame), dtype=np.int64) + 1
@@ -517,7 +517,7 @@ def parse_timestamps(values: pd.Series, *, timezone: str) -> tuple[pd.Series, bo
     if has_offset.any():
         aware = pd.to_datetime(text[has_offset].astype(object), format="ISO8601", utc=True,
                                errors="coerce")
-        out.loc[has_offset] = aware.dt.tz_convert(timezone)
+        out.loc[has_offset] = _in_range(aware).dt.tz_convert(timezone)
     naive_mask = present & ~has_offset
     if naive_mask.any():
         naive = _parse_naive(text[naive_mask].astype(object))
@@ -546,11 +546,22 @@ def _parse_naive(text: pd.Series) -> pd.Series:
             parsed.loc[rest] = pd.to_datetime(text[rest], format="mixed", errors="coerce")
     if parsed.dt.tz is not None:  # pragma: no cover - offsets were split off before
         parsed = parsed.dt.tz_convert(None)
-    return parsed
+    return _in_range(parsed)
+
+
+_LOW, _HIGH = pd.Timestamp("1678-01-02"), pd.Timestamp("2262-04-10")
+
+
+def _in_range(values: pd.Series) -> pd.Series:
+    """Times outside what nanosecond timestamps hold (1678-2262) become NaT (unparsable)."""
+    tz = values.dt.tz
+    low, high = (_LOW, _HIGH) if tz is None else (_LOW.tz_localize("UTC"), _HIGH.tz_localize("UTC"))
+    values = values.where((values >= low) & (values <= high))
+    return values.astype("datetime64[ns]" if tz is None else f"datetime64[ns, {tz}]")
 
 
 def _localize(values: pd.Series, timezone: str) -> pd.Series:
-    values = pd.to_datetime(values, errors="coerce")
+    values = _in_range(pd.to_datetime(values, errors="coerce"))
     return values.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="shift_forward")
 
 
@@ -565,8 +576,9 @@ def _from_numbers(numbers: pd.Series, timezone: str) -> tuple[pd.Series, bool]:
         naive = naive.dt.round("ms")
         return _localize(naive, timezone), True
     unit = "ms" if high > 1e11 else "s"
-    aware = pd.to_datetime(numbers, unit=unit, utc=True, errors="coerce")
-    return aware.dt.tz_convert(timezone), False
+    plausible = numbers.where(numbers.abs() < (9.2e15 if unit == "ms" else 9.2e12))
+    aware = pd.to_datetime(plausible, unit=unit, utc=True, errors="coerce")
+    return _in_range(aware).dt.tz_convert(timezone), False
 
 
 # --------------------------------------------------------------------------- read_log
