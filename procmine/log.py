@@ -141,9 +141,12 @@ class EventLog:
 
     def level_rank(self) -> pd.Series:
         """The level of each event as its rank (0 = lowest), -1 where unknown."""
+        import numpy as np
         import pandas as pd
 
         if LEVEL not in self.events.columns:
             return pd.Series(-1, index=self.events.index, dtype="int64")
+        codes, uniques = pd.factorize(self.events[LEVEL])
         ranks = {name: i for i, name in enumerate(self.levels)}
-        return self.events[LEVEL].map(ranks).fillna(-1).astype("int64")
+        lookup = np.array([ranks.get(u, -1) for u in uniques] + [-1], dtype=np.int64)
+        return pd.Series(lookup[codes], index=self.events.index)
