@@ -11,6 +11,7 @@ the same run. Writes benchmarks/RESULTS.md (with the machine and date).
     .venv/bin/python benchmarks/run.py                 # 100k and 1M, ~15 min here
     .venv/bin/python benchmarks/run.py --large         # adds 10M events (long)
     .venv/bin/python benchmarks/run.py --sizes 100000 --stages read,map
+    .venv/bin/python benchmarks/run.py --scale 100000000 --memory-limit 4GiB   # manual, DuckDB only
 
 See docs/benchmarks.md.
 """
@@ -162,6 +163,75 @@ def stage(name: str, path: Path) -> tuple[str, str, str, str, str] | None:
     raise ValueError(name)
 
 
+# -- the out-of-core run (manual): a Parquet log of N events through the DuckDB engine -----------
+
+_COLUMNS = ("工单编号", "环节", "时间", "承办单位", "层级", "单位类型", "类别", "来源", "时限")
+
+
+def scaled_parquet(events: int, *, memory_limit: str) -> Path:
+    """A Parquet log of about ``events`` events: copies of the 1M simulated log, new case ids.
+
+    Written by DuckDB, out of core (the 1M log is simulated once and cached); each
+    copy keeps the times and renames the cases ``<id>-<copy>``. Cached.
+    """
+    import duckdb
+
+    path = ROOT / "benchmarks" / "cache" / f"sim-scaled-{events}.parquet"
+    if path.exists():
+        return path
+    base = simulated_csv(1_000_000)
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{memory_limit}'")
+    n_base = con.execute(f"SELECT count(*) FROM read_csv('{base}', all_varchar = true)").fetchall()[0][0]
+    copies = -(-events // n_base)
+    others = ", ".join(f'"{c}"' for c in _COLUMNS[1:])
+    tmp = path.with_suffix(".parquet.part")
+    con.execute(
+        f"COPY (SELECT \"工单编号\" || '-' || CAST(k AS VARCHAR) AS \"工单编号\", {others} "
+        f"FROM range({copies}) r(k), read_csv('{base}', all_varchar = true)) "
+        f"TO '{tmp}' (FORMAT parquet, ROW_GROUP_SIZE 1000000)")
+    con.close()
+    tmp.replace(path)
+    return path
+
+
+_SCALE_CODE = """
+import time
+from procmine.engines import get_engine
+steps = {{}}
+def step(name, fn):
+    t = time.perf_counter(); out = fn(); steps[name] = round(time.perf_counter() - t, 1); return out
+e = get_engine('duckdb', {path!r}, memory_limit={limit!r})
+tot = step('load + info (totals)', e.totals)
+v = step('info (variants)', e.variants)
+step('map (follows, clock)', e.follows)
+step('bottlenecks (follows, working time cn)', lambda: e.follows(time='working', calendar='cn'))
+step('loops (case features)', e.case_features)
+step('loops (level flows)', e.level_flows)
+step('loops (rework)', e.rework_by_activity)
+e.close()
+result = {{'events': tot.events, 'cases': tot.cases, 'variants': len(v), 'steps': steps}}
+"""
+
+
+def scale_run(events: int, *, memory_limit: str, timeout: float) -> str:
+    """Time the DuckDB engine on the scaled Parquet log; a markdown section."""
+    print(f"Parquet log of {events:,} events (cached in benchmarks/cache/)", file=sys.stderr,
+          flush=True)
+    t0 = time.perf_counter()
+    path = scaled_parquet(events, memory_limit=memory_limit)
+    made = time.perf_counter() - t0
+    m = measure(_SCALE_CODE.format(path=str(path), limit=memory_limit), timeout=timeout)
+    r = m.result
+    lines = [f"## DuckDB engine, {r['events']:,} events, memory limit {memory_limit}", "",
+             f"Measured {dt.datetime.now():%Y-%m-%d %H:%M} on {machine()}: {r['cases']:,} cases, "
+             f"{r['variants']:,} variants; Parquet {path.stat().st_size / 2**30:.1f} GiB "
+             f"(made in {made:.0f} s, or cached). Total {m.seconds:.0f} s, peak resident memory "
+             f"of the process {m.peak_mb:,.0f} MB.", "", "| step | seconds |", "|---|---:|"]
+    lines += [f"| {k} | {v:,.1f} |" for k, v in r["steps"].items()]
+    return "\n".join(lines) + "\n"
+
+
 # -- running ---------------------------------------------------------------------------------------
 
 
@@ -234,7 +304,20 @@ def main() -> None:
                         help="comma-separated, of: " + ", ".join(STAGES))
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per measurement")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "RESULTS.md"))
+    parser.add_argument("--scale", type=int, metavar="EVENTS",
+                        help="only the out-of-core run: a Parquet log of EVENTS events through "
+                             "the DuckDB engine; appends its section to --out")
+    parser.add_argument("--memory-limit", default="4GiB", help="DuckDB's limit for --scale")
     args = parser.parse_args()
+    if args.scale:
+        section = scale_run(args.scale, memory_limit=args.memory_limit, timeout=args.timeout)
+        out = Path(args.out)
+        old = out.read_text(encoding="utf-8") if out.exists() else "# Benchmark results\n"
+        tmp = out.with_suffix(".md.part")
+        tmp.write_text(old.rstrip("\n") + "\n\n" + section, encoding="utf-8")
+        tmp.replace(out)
+        print(section)
+        return
     sizes = [int(s) for s in args.sizes.split(",") if s]
     if args.large and 10_000_000 not in sizes:
         sizes.append(10_000_000)
@@ -261,7 +344,10 @@ def main() -> None:
             rows.append(run_stage(name, path, label, timeout=args.timeout))
     out = Path(args.out)
     tmp = out.with_suffix(".md.part")
-    tmp.write_text(markdown(rows, started, time.perf_counter() - t0), encoding="utf-8")
+    text = markdown(rows, started, time.perf_counter() - t0)
+    if out.exists() and "## DuckDB engine" in (old := out.read_text(encoding="utf-8")):
+        text += "\n" + old[old.index("## DuckDB engine"):]   # keep the manual out-of-core runs
+    tmp.write_text(text, encoding="utf-8")
     tmp.replace(out)
     print(f"wrote {out}", file=sys.stderr)
 
