@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from procmine.abstractions import follows
 from procmine.bottlenecks import find_bottlenecks, waiting_times
@@ -352,3 +354,56 @@ def test_injected_bottleneck_unit_ranks_first(seed):
     assert r.table["unit"].iloc[0] == sim.bottleneck_unit
     # its orders wait longer there than anywhere else, at the median
     assert r.table["wait_median"].iloc[0] > r.table["wait_median"].iloc[1]
+
+
+# --------------------------------------------------------------------------- properties
+
+@st.composite
+def small_logs(draw):
+    """Up to 6 cases of up to 6 events at 3 units, minutes apart (ties included)."""
+    rows = []
+    for c in range(draw(st.integers(1, 6))):
+        t = draw(st.integers(0, 30))
+        for _ in range(draw(st.integers(1, 6))):
+            t += draw(st.integers(0, 20))
+            rows.append((f"c{c}", draw(st.sampled_from("abc")), t, draw(st.sampled_from("XYZ"))))
+    events = pd.DataFrame(rows, columns=[CASE, ACTIVITY, "minute", "org:resource"])
+    events[TIMESTAMP] = (pd.Timestamp("2024-03-04 09:00", tz="Asia/Shanghai")
+                         + pd.to_timedelta(events.pop("minute"), unit="min"))
+    return EventLog(events=events)
+
+
+def _stays_by_hand(events: pd.DataFrame) -> list[tuple[str, pd.Timestamp, pd.Timestamp]]:
+    stays = []
+    for _, case in events.groupby(CASE, sort=False):
+        rows = list(case.itertuples(index=False))
+        i = 0
+        while i < len(rows):
+            j = i
+            while j + 1 < len(rows) and rows[j + 1][3] == rows[i][3]:
+                j += 1
+            begin = rows[i - 1][2] if i > 0 else rows[i][2]
+            stays.append((rows[i][3], begin, rows[j][2]))
+            i = j + 1
+    return stays
+
+
+@settings(max_examples=60, deadline=None)
+@given(small_logs())
+def test_wip_and_shares_agree_with_a_loop_over_the_definition(log):
+    r = find_bottlenecks(log, working_time=False, by="unit")
+    stays = _stays_by_hand(log.events[[CASE, ACTIVITY, TIMESTAMP, "org:resource"]])
+    span = (log.events[TIMESTAMP].max() - log.events[TIMESTAMP].min()).total_seconds()
+    units = r.units.set_index("unit")
+    for unit in units.index:
+        mine = [(b, e) for u, b, e in stays if u == unit]
+        # open at t: begun at or before t and not yet ended (a hand-over at t closes first)
+        peak = max([sum(b2 <= b < e2 for b2, e2 in mine) for b, e in mine if e > b], default=0)
+        assert units.loc[unit, "wip_peak"] == peak
+        busy = sum((e - b).total_seconds() for b, e in mine)
+        if span > 0:
+            assert units.loc[unit, "wip_mean"] == pytest.approx(busy / span)
+    if r.total_wait > 0:
+        assert r.transitions["share"].sum() == pytest.approx(1.0)
+        assert r.activities["wait_share"].sum() == pytest.approx(1.0)
+    assert r.transitions["total"].sum() == pytest.approx(r.total_wait)
