@@ -536,16 +536,17 @@ def _parse_naive(text: pd.Series) -> pd.Series:
             best_format, best_ok = fmt, ok
         if ok == len(sample):
             break
-    parsed = pd.to_datetime(text, format=best_format, errors="coerce")
+    parsed = _in_range(pd.to_datetime(text, format=best_format, errors="coerce"))
     rest = parsed.isna()
     if rest.any():
         import warnings
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            parsed.loc[rest] = pd.to_datetime(text[rest], format="mixed", errors="coerce")
-    if parsed.dt.tz is not None:  # pragma: no cover - offsets were split off before
-        parsed = parsed.dt.tz_convert(None)
+            # utc=True keeps odd values with an offset from breaking the column's dtype;
+            # naive values keep their wall time
+            extra = pd.to_datetime(text[rest], format="mixed", errors="coerce", utc=True)
+        parsed.loc[rest] = _in_range(extra).dt.tz_convert(None)
     return _in_range(parsed)
 
 
