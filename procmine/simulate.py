@@ -13,7 +13,7 @@ pattern was injected and the details (units, levels, share of the window used).
 The exact definitions the events satisfy are in docs/simulate.md; a case without
 a flag never satisfies a pattern's definition.
 
-Everything is vectorised with numpy: a case is a row of at most 41 possible steps
+Everything is vectorised with numpy: a case is a row of at most 40 possible steps
 (a column per step, a mask per case), times are cumulative working seconds mapped
 to clock time by the calendar. One seed gives the same log, byte for byte.
 
@@ -254,7 +254,7 @@ _KIND_LABEL = {"zh": {"line": "条", "block": "块"}, "en": {"line": "line", "bl
 _HUG_BAND = (0.92, 0.99)        # injected: share of the window used at the final closure
 _HUG_CLEAR = (0.85, 1.03)       # every other case stays outside this range
 _DESK_SECONDS = (30.0, 240.0)   # injected desk checks: seconds after the feedback
-_CHECK_MIN = 1800.0             # every other check: at least 30 min after the feedback
+_CHECK_MIN = 1800.0             # other checks: 30 min after the feedback (>= 15 min once compressed)
 
 # --------------------------------------------------------------------------- result
 
