@@ -424,3 +424,27 @@ def test_wip_and_shares_agree_with_a_loop_over_the_definition(log):
         assert r.transitions["share"].sum() == pytest.approx(1.0)
         assert r.activities["wait_share"].sum() == pytest.approx(1.0)
     assert r.transitions["total"].sum() == pytest.approx(r.total_wait)
+
+
+def test_transitions_equal_the_engines_working_time_follows(holiday_log):
+    """The engines' follows table (what the process map reads; the DuckDB and Spark
+    engines are tested equal to it) gives the same waits on logs without start
+    times, in working time of the same calendar."""
+    from procmine.calendar import WorkingCalendar
+    from procmine.engines import get_engine
+    from procmine.simulate import simulate_log
+
+    for log in (holiday_log, simulate_log(cases=200, seed=5).to_event_log()):
+        cal = WorkingCalendar()
+        engine = get_engine("pandas", log)
+        try:
+            theirs = engine.follows(time="working", calendar=cal).table
+        finally:
+            engine.close()
+        theirs = theirs.set_index(["source", "target"]).sort_index()
+        ours = find_bottlenecks(log, calendar=cal).transitions.set_index(
+            ["source", "target"]).sort_index()
+        assert list(ours.index) == list(theirs.index)
+        for column in ("count", "median", "p90", "total"):
+            np.testing.assert_allclose(ours[column].to_numpy(float),
+                                       theirs[column].to_numpy(float), rtol=1e-9, atol=1e-6)
