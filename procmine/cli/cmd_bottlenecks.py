@@ -42,8 +42,12 @@ def command(log: str, by: str, top: int | None, working_time: bool, calendar: st
     from procmine.bottlenecks import find_bottlenecks
     from procmine.output import csv_text, dumps
 
+    spec = None
+    if workflow:  # a bad spec fails before a long read of the log
+        from procmine.workflow import read_workflow
+
+        spec = read_workflow(workflow)
     event_log = load(log, pop_log_options(kwargs), quiet=as_json or as_csv)
-    spec = _read_workflow(workflow) if workflow else None
     result = find_bottlenecks(event_log, by=by, working_time=working_time, calendar=calendar,
                               workflow=spec, top=top)
     if as_json:
@@ -53,17 +57,6 @@ def command(log: str, by: str, top: int | None, working_time: bool, calendar: st
         click.echo(csv_text(result.table), nl=False)
     else:
         click.echo(_text(result, top))
-
-
-def _read_workflow(path: str):
-    try:
-        from procmine.workflow import read_workflow
-    except ImportError:
-        from procmine.errors import DependencyError
-
-        raise DependencyError("--workflow: this procmine has no workflow module yet",
-                              hint="use a deadline column (--deadline COLUMN) instead") from None
-    return read_workflow(path)
 
 
 _DURATION = ("mean", "median", "p90", "total", "case_median", "overdue")
