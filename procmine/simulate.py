@@ -655,9 +655,11 @@ class _Simulation:
         centre, district = _CODE["centre"], _CODE["district_centre"]
         hotline = _CODE["hotline"]
         src = self.source
+        # sources in SOURCES order: 0 grid, 1 hotline, 2 video, 3 other
         reporter = np.where(src == 0, np.array([_CODE[f"grid{g:02d}"] for g in range(GRIDS)])[self.grid],
                             np.where(src == 1, hotline, centre))
         P = _Plan(n)
+
         def ln(median: Any, lo: float, hi: Any = 20 * DAY, sigma: float = 0.6) -> np.ndarray:
             return _lognormal(rng, np.broadcast_to(np.asarray(median, dtype=float), (n,)), sigma, lo, hi)
 
@@ -693,6 +695,7 @@ class _Simulation:
         }
         c_handle = P.add("handle", X, 0.0)
         P.add("feedback", X, ln(0.03 * W, 360, 4 * 3600))
+
         def check_gap() -> np.ndarray:
             return ln(np.clip(0.06 * W, _CHECK_MIN, 3 * 3600), _CHECK_MIN, 8 * 3600, 0.4)
 
