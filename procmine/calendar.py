@@ -478,6 +478,27 @@ def _cc_years() -> str:
     return f"{years[0]}-{years[-1]}" if years else "no years"
 
 
+# -- module-level forms ------------------------------------------------------------
+def working_seconds(start: Any, end: Any, *, calendar: WorkingCalendar | str | None = "cn") -> Any:
+    """:meth:`WorkingCalendar.working_seconds` with a calendar or a ``--calendar`` value.
+
+    >>> working_seconds("2024-09-30 16:00", "2024-10-08 10:00") / 3600
+    2.5
+    """
+    cal = calendar if isinstance(calendar, WorkingCalendar) else calendar_from_option(calendar)
+    return cal.working_seconds(start, end)
+
+
+def add_working_time(start: Any, seconds: Any, *, calendar: WorkingCalendar | str | None = "cn") -> Any:
+    """:meth:`WorkingCalendar.add_working_time` with a calendar or a ``--calendar`` value.
+
+    >>> str(add_working_time("2024-09-30 16:00", 2.5 * 3600))
+    '2024-10-08 10:00:00'
+    """
+    cal = calendar if isinstance(calendar, WorkingCalendar) else calendar_from_option(calendar)
+    return cal.add_working_time(start, seconds)
+
+
 # -- building calendars ------------------------------------------------------------
 def calendar_from_option(option: str | None, *, hours: str | None = None) -> WorkingCalendar:
     """The calendar named by a ``--calendar`` option: ``cn``, ``none`` or a file path.

@@ -212,3 +212,11 @@ def test_office_hours_are_validated():
     for bad in ("9-12", "12:00-09:00", "09:00-13:00,12:00-17:00", "25:00-26:00"):
         with pytest.raises(SpecError):
             parse_hours(bad)
+
+
+def test_module_level_forms_take_an_option_or_a_calendar():
+    from procmine.calendar import add_working_time, working_seconds
+
+    assert working_seconds("2024-03-01 16:00", "2024-03-04 10:00") == 2.5 * H
+    assert working_seconds("2024-03-01 16:00", "2024-03-04 10:00", calendar="none") == 66 * H
+    assert add_working_time("2024-09-30 10:00", 14 * H, calendar=CAL) == pd.Timestamp("2024-10-09 10:00")
