@@ -1,0 +1,1101 @@
+"""The HTML report: every analysis of a log in one self-contained file.
+
+:func:`build_report` runs the analyses in stages, each through the same library
+call and with the same defaults as its own command, so the report's numbers are
+the commands' numbers:
+
+=============  ======================================================  ==========================
+section        library call                                            same numbers as
+=============  ======================================================  ==========================
+summary        ``summary.summarize_log(log)``                          ``procmine info``
+quality        ``log.report`` (the LoadReport)                         ``procmine info``
+map            ``discover.discover_map(log)``                          ``procmine map``
+model          ``discover.discover_model(log)``                        ``procmine discover``
+conformance    ``conform.check_conformance(log, workflow)``            ``procmine conform``
+bottlenecks    ``bottlenecks.find_bottlenecks(log, workflow=...)``     ``procmine bottlenecks``
+patterns       ``loops.find_loops(log, aliases=workflow aliases)``     ``procmine loops``
+variants       ``discover.variant_summary(log)``                       ``procmine variants``
+=============  ======================================================  ==========================
+
+A section whose module is missing, or whose log lacks the columns it needs, holds a
+short note instead. Every value that comes from the log is HTML-escaped; figures
+are inline SVG; the CSS and the little JavaScript (sortable tables, collapsible
+sections) are inline, and a Content-Security-Policy lets the page load nothing
+else and run no script but its own. Each figure shown is also a number in the page:
+cards and table cells carry ``data-key``/``data-value`` attributes with the raw
+value, for sorting and for machines.
+
+>>> from procmine.io import read_log
+>>> report = write_report(read_log("logs/sample.csv"), "report.html")   # doctest: +SKIP
+>>> [s.key for s in report.sections]                                      # doctest: +SKIP
+['summary', 'quality', 'map', 'model', 'bottlenecks', 'patterns', 'variants']
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import math
+import os
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from procmine import __version__
+from procmine.errors import ProcmineError
+from procmine.log import ACTIVITY, CASE, TIMESTAMP, EventLog
+from procmine.output import atomic_write, human_duration
+
+Lang = Literal["zh", "en"]
+
+#: The sections in page order; ``conformance`` only with a workflow.
+SECTIONS: tuple[str, ...] = ("summary", "quality", "map", "model", "conformance", "bottlenecks",
+                             "patterns", "variants")
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+# --------------------------------------------------------------------------- labels
+
+_T: dict[str, tuple[str, str]] = {
+    "summary": ("概况", "Summary"),
+    "quality": ("数据质量", "Data quality"),
+    "map": ("流程图", "Process map"),
+    "model": ("发现的流程模型", "Discovered model"),
+    "conformance": ("与规定流程的符合度", "Conformance to the intended workflow"),
+    "bottlenecks": ("瓶颈与时限", "Bottlenecks and deadlines"),
+    "patterns": ("治理模式", "Governance patterns"),
+    "variants": ("流程变体", "Variants"),
+    "title": ("流程挖掘报告", "Process mining report"),
+    "generated": ("生成于", "Generated"),
+    "log": ("日志", "Log"),
+    "toggle": ("全部展开/收起", "Open/close all"),
+    "same": ("相同数字：", "Same numbers: "),
+    "missing_module": ("本版 procmine 尚无 {module} 模块，此部分略。",
+                       "This procmine has no {module} module yet; section left out."),
+    "cannot": ("此部分无法计算：{why}", "Could not compute this section: {why}"),
+    "no_figure": ("图无法绘制：{why}", "The figure could not be drawn: {why}"),
+    "more_rows": ("另有 {n} 行未显示（完整表格：{cmd}）", "{n} more rows not shown (all of them: {cmd})"),
+    "cases": ("工单数", "cases"), "events": ("事件数", "events"), "activities": ("环节数", "activities"),
+    "variants_n": ("变体数", "variants"), "units": ("承办单位数", "units"),
+    "first": ("最早事件", "first event"), "last": ("最晚事件", "last event"),
+    "span": ("时间跨度", "time span"), "per_case": ("每单事件（中位数）", "events per case (median)"),
+    "levels": ("层级", "levels"),
+    "weekly": ("每周新建工单数（按首个事件）", "Cases started per week (by first event)"),
+    "top_activities": ("最常见环节", "Top activities"), "categories": ("类别（工单数）", "Categories (cases)"),
+    "sources": ("来源（工单数）", "Sources (cases)"),
+    "name": ("名称", "name"), "count": ("数量", "count"), "share": ("占比", "share"),
+    "rows_read": ("读入行数", "rows read"), "rows_kept": ("保留行数", "rows kept"),
+    "rows_dropped": ("丢弃行数", "rows dropped"), "duplicates": ("完全重复事件", "duplicate events"),
+    "kept": ("保留", "kept"), "dropped": ("丢弃：{reason}", "dropped: {reason}"),
+    "reason": ("原因", "reason"), "examples": ("示例（文件行，列，值）", "examples (file row, column, value)"),
+    "mapping": ("列映射", "Column mapping"), "canonical": ("标准列", "canonical column"),
+    "column": ("文件中的列", "column in the file"), "repaired": ("修复", "Repaired"),
+    "format": ("格式", "format"), "encoding": ("编码", "encoding"), "timezone": ("时区", "timezone"),
+    "assumed": ("（文件中无时区，按此时区读取）", " (the file has no offset: assumed)"),
+    "attributes": ("其他属性列", "Other attributes"),
+    "quality_rows": ("各行去向", "What became of the rows"),
+    "source_act": ("前一环节", "from"), "target_act": ("后一环节", "to"),
+    "wait_median_clock": ("等待中位数（自然时间）", "median wait (clock)"),
+    "wait_mean_clock": ("等待平均（自然时间）", "mean wait (clock)"),
+    "map_caption": ("节点：环节及其事件数；连线：直接跟随关系及其次数。",
+                    "Nodes: activities and their events; arrows: directly-follows pairs and their counts."),
+    "map_table": ("直接跟随关系（按次数）", "Directly-follows pairs (by count)"),
+    "fitness": ("拟合度", "fitness"), "precision": ("精确度", "precision"),
+    "generalization": ("泛化度", "generalization"), "simplicity": ("简洁度", "simplicity"),
+    "fitting_cases": ("完全拟合的工单", "fitting cases"),
+    "model_caption": ("以归纳挖掘算法从变体表发现的 Petri 网。", "The Petri net the inductive miner finds on the variants."),
+    "measure": ("指标", "measure"), "value": ("值", "value"), "meaning": ("含义", "meaning"),
+    "conforming": ("完全符合的工单", "conforming cases"), "conforming_share": ("符合比例", "conforming share"),
+    "deviations": ("主要偏离", "Top deviations"), "deviation": ("偏离", "deviation"),
+    "kind": ("类型", "kind"), "where": ("多发单位", "units where it happens most"),
+    "conf_caption": ("规定流程，叠加实际偏离（跳过、重复、顺序错误、流程外环节）。",
+                     "The intended workflow with the deviations drawn over it (skipped, repeated, out of order, unexpected)."),
+    "no_workflow": ("未给出 --workflow：此部分略。", "No --workflow given: section left out."),
+    "total_wait": ("总等待时间", "total waiting time"), "on_time": ("按时办结率", "on-time rate"),
+    "overdue": ("超时工单", "overdue cases"), "overdue_median": ("超时中位数", "median overdue"),
+    "transitions": ("等待时间最多的环节间转换", "Transitions where most waiting time goes"),
+    "wait_median": ("等待中位数", "median wait"), "wait_p90": ("等待 P90", "p90 wait"),
+    "wait_total": ("等待合计", "total wait"), "wait_share": ("占全部等待", "share of all waiting"),
+    "by_unit": ("承办单位（按等待中位数排序）", "Units (ranked by median wait)"),
+    "by_level": ("层级", "Levels"), "unit": ("承办单位", "unit"), "level": ("层级", "level"),
+    "wip_mean": ("平均在办量", "mean WIP"), "wip_peak": ("峰值在办量", "peak WIP"),
+    "overdue_cases": ("超时工单", "overdue cases"), "overdue_share": ("占超时工单", "share of overdue"),
+    "deadline_by_category": ("各类别时限执行", "Deadlines by category"),
+    "category": ("类别", "category"), "deadline_cases": ("有时限的工单", "cases with a deadline"),
+    "overdue_total": ("超时合计", "total overdue"),
+    "overdue_by_transition": ("超时时间发生在哪些转换", "Transitions during which overdue time passed"),
+    "bars_wait": ("等待时间占比最高的转换", "Share of all waiting time, by transition"),
+    "bars_ontime": ("各类别按时办结率", "On-time rate by category"),
+    "deadline_source": ("时限来源", "deadlines from"),
+    "working_hours": ("工作时间", "working time"), "clock_time": ("自然时间", "clock time"),
+    "calendar": ("日历", "calendar"),
+    "pattern": ("模式", "pattern"), "definition": ("定义", "definition"),
+    "time_lost": ("损失时间（自然）", "time lost (clock)"),
+    "time_lost_work": ("损失时间（工作）", "time lost (working)"),
+    "per_case_cost": ("每单损失", "per case"), "top_units": ("集中单位", "units"),
+    "top_levels": ("集中层级", "levels"),
+    "bars_patterns": ("各模式涉及工单占比", "Share of cases with each pattern"),
+    "flows_caption": ("层级间流转（上行：提级；下行：派遣/下派）与推诿单位对。",
+                      "Flows between levels (up: escalations; down: dispatches) and ping-pong unit pairs."),
+    "skipped_pattern": ("未计算 {pattern}：{why}", "Not computed, {pattern}: {why}"),
+    "pingpong_detail": ("签收前经手单位：1 个 {one} 单，2 个 {two} 单，3 个及以上 {three} 单；签收前停留中位数 {dwell}（工作时间 {work}），不计入官方时限。",
+                        "Units holding the order before one signed: 1 unit {one} cases, 2 units {two}, 3 or more {three}; median pre-sign dwell {dwell} ({work} working), outside the official clock."),
+    "hugging_detail": ("在时限最后 {last}% 内结案：{n} / {total} 件按时结案的工单（{obs}；均匀分布应为 {exp}）。",
+                       "Closed in the last {last}% of the window: {n} of {total} cases closed in time ({obs}; a smooth spread gives {exp})."),
+    "supervision_gap": ("督办/催办工单与普通工单（同类别）周期中位数", "Supervised versus ordinary orders of the same category (median cycle time)"),
+    "supervised": ("督办工单", "supervised"), "ordinary": ("普通工单", "ordinary"),
+    "supervised_median": ("督办周期中位数", "supervised median"), "ordinary_median": ("普通周期中位数", "ordinary median"),
+    "gap": ("差值", "gap"),
+    "variant": ("变体", "variant"), "cumulative": ("累计占比", "cumulative"),
+    "median_duration": ("周期中位数", "median duration"), "length": ("步数", "steps"),
+    "sequence": ("环节序列", "activities"),
+    "variants_caption": ("最常见的变体：每格一个环节（颜色见图例），右侧为工单占比。",
+                         "The most frequent variants: one box per step (colours in the legend), share of cases on the right."),
+    "top10": ("前 10 个变体覆盖", "top 10 variants cover"),
+    "notes": ("说明", "Notes"),
+}
+
+_PATTERN_NAMES: dict[str, tuple[str, str]] = {
+    "escalation": ("提级往返（向上负责）", "escalation round trip"),
+    "pingpong": ("推诿（来回退单）", "ping-pong"),
+    "dumping": ("条退块办（漏斗效应）", "dumping down"),
+    "rework": ("返工", "rework"),
+    "reopen": ("结案后重办", "close then reopen"),
+    "hugging": ("临近时限结案", "deadline hugging"),
+    "desk": ("案头核查（数字悬浮）", "desk check"),
+    "supervision": ("督办/催办", "supervision"),
+}
+
+_PATTERN_ZH: dict[str, str] = {
+    "escalation": "提级到上一层级，上级未处置又下派回同一单位",
+    "pingpong": "A 退单、B 退单，又回到 A",
+    "dumping": "条（职能部门）退单，最终由块（属地）处置",
+    "rework": "核查不通过后再处置，或同一单位在一次结案内处置两次",
+    "reopen": "结案后不满意/重办并再次处置",
+    "hugging": "在允许工作时间的最后 10% 内结案",
+    "desk": "反馈后几分钟内即核查，或结案前没有现场环节",
+    "supervision": "被督办或催办的工单",
+}
+
+_QUALITY_MEANING: dict[str, tuple[str, str]] = {
+    "fitness": ("模型能重放日志的程度（令牌重放）", "how much of the log the model can replay (token replay)"),
+    "precision": ("模型允许而日志中未见的行为越少越高", "higher when the model allows little behaviour the log does not show"),
+    "generalization": ("模型对未见工单的适用程度", "how well the model would fit unseen cases"),
+    "simplicity": ("Petri 网弧度的简洁程度", "arc-degree simplicity of the Petri net"),
+    "fitting_cases": ("重放无缺失、无剩余令牌的工单占比", "share of cases replayed without missing or remaining tokens"),
+}
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of the report.
+
+    ``body`` is its HTML (every log value escaped); ``note`` says why it is empty
+    or short (missing module, missing columns); ``numbers`` holds its headline
+    figures by key (as the ``data-key`` of the page, without the section prefix).
+    """
+
+    key: str
+    title: str
+    body: str
+    note: str | None = None
+    numbers: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def skipped(self) -> bool:
+        return not self.body
+
+
+@dataclass(frozen=True)
+class Report:
+    """The report: its sections, the page, and the seconds each stage took."""
+
+    title: str
+    lang: Lang
+    sections: tuple[Section, ...]
+    html: str
+    seconds: Mapping[str, float]
+
+    def section(self, key: str) -> Section | None:
+        return next((s for s in self.sections if s.key == key), None)
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def stages(*, workflow: Any = None) -> tuple[str, ...]:
+    """The stages :func:`build_report` goes through, in order (for a progress bar).
+
+    >>> stages()[:3]
+    ('summary', 'quality', 'map')
+    >>> "conformance" in stages(workflow="logs/workflow.yaml")
+    True
+    """
+    return tuple(s for s in SECTIONS if s != "conformance" or workflow is not None)
+
+
+def default_lang(log: EventLog) -> Lang:
+    """``zh`` when the log's activity names contain Chinese characters, else ``en``.
+
+    >>> import pandas as pd
+    >>> default_lang(EventLog(events=pd.DataFrame({"concept:name": ["派遣", "check"]})))
+    'zh'
+    """
+    if ACTIVITY not in log.events.columns:
+        return "en"
+    names = pd.unique(log.events[ACTIVITY].dropna())
+    return "zh" if any(_CJK.search(str(n)) for n in names) else "en"
+
+
+def build_report(
+    log: EventLog,
+    *,
+    workflow: Any = None,
+    lang: Lang | None = None,
+    title: str | None = None,
+    calendar: Any = "cn",
+    on_stage: Callable[[str], None] | None = None,
+) -> Report:
+    """Run every analysis on ``log`` and lay the results out as one HTML page.
+
+    ``workflow`` (a path or a parsed :class:`procmine.workflow.Workflow`) adds the
+    conformance section and gives the deadlines and activity aliases, as
+    ``--workflow`` does for ``conform``, ``bottlenecks`` and ``loops``.
+    ``lang`` picks the language of the report's own labels (default:
+    :func:`default_lang`); ``calendar`` the working calendar (as ``--calendar``);
+    ``on_stage(name)`` is called after each stage of :func:`stages`.
+
+    >>> from procmine.simulate import simulate_log
+    >>> report = build_report(simulate_log(cases=60, seed=3).to_event_log(), lang="en")
+    >>> report.section("summary").numbers["cases"]
+    60
+    >>> "<svg" in report.html and "https://" not in report.html.split("<body", 1)[1].replace(
+    ...     "http://www.w3.org", "")
+    True
+    """
+    if lang not in (None, "zh", "en"):
+        raise ProcmineError(f"unknown report language {lang!r}", hint="choose zh or en")
+    ctx = _Context(log=log, lang=lang or default_lang(log), calendar=calendar,
+                   workflow=_workflow(workflow), workflow_path=_workflow_path(workflow))
+    title = title or f"{ctx.t('title')}: {Path(str(log.report.path or 'log')).name}"
+    sections: list[Section] = []
+    seconds: dict[str, float] = {}
+    for name in stages(workflow=workflow):
+        started = time.perf_counter()
+        sections.append(_run_section(name, ctx))
+        seconds[name] = time.perf_counter() - started
+        if on_stage is not None:
+            on_stage(name)
+    page = _page(title, ctx, sections)
+    return Report(title=title, lang=ctx.lang, sections=tuple(sections), html=page,
+                  seconds=seconds)
+
+
+def write_report(
+    log: EventLog,
+    path: str | os.PathLike,
+    *,
+    workflow: Any = None,
+    lang: Lang | None = None,
+    title: str | None = None,
+    calendar: Any = "cn",
+    on_stage: Callable[[str], None] | None = None,
+    inputs: Iterable[str] = (),
+) -> Report:
+    """Build the report of ``log`` and write it to ``path`` atomically (UTF-8 HTML).
+
+    ``inputs`` are files the output must not overwrite (the log itself).
+
+    >>> from procmine.simulate import simulate_log
+    >>> import os, tempfile
+    >>> out = os.path.join(tempfile.mkdtemp(), "report.html")
+    >>> _ = write_report(simulate_log(cases=60, seed=3).to_event_log(), out)
+    >>> open(out, encoding="utf-8").read(15)
+    '<!DOCTYPE html>'
+    """
+    inputs = list(inputs)
+    if log.report.path:
+        inputs.append(str(log.report.path))
+    report = build_report(log, workflow=workflow, lang=lang, title=title, calendar=calendar,
+                          on_stage=on_stage)
+    with atomic_write(path, inputs=inputs) as f:
+        f.write(report.html)
+    return report
+
+
+# --------------------------------------------------------------------------- context
+
+
+@dataclass
+class _Context:
+    log: EventLog
+    lang: Lang
+    calendar: Any
+    workflow: Any
+    workflow_path: str | None
+
+    def t(self, key: str, **values: Any) -> str:
+        zh, en = _T[key]
+        text = zh if self.lang == "zh" else en
+        return text.format(**values) if values else text
+
+    @property
+    def log_name(self) -> str:
+        return str(self.log.report.path or "LOG")
+
+    def command(self, name: str, *extra: str) -> str:
+        parts = ["procmine", name, _shell_quote(self.log_name), *extra]
+        return " ".join(parts)
+
+
+def _workflow(workflow: Any) -> Any:
+    if workflow is None or not isinstance(workflow, (str, os.PathLike)):
+        return workflow
+    from procmine.workflow import read_workflow
+
+    return read_workflow(workflow)
+
+
+def _workflow_path(workflow: Any) -> str | None:
+    return str(workflow) if isinstance(workflow, (str, os.PathLike)) else None
+
+
+def _shell_quote(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
+def _run_section(name: str, ctx: _Context) -> Section:
+    """Compute one section; a missing module or a log without the needed columns gives a note."""
+    title = ctx.t(name)
+    try:
+        return _BUILDERS[name](ctx)
+    except ModuleNotFoundError as e:
+        module = (e.name or "").removeprefix("procmine.")
+        if not (e.name or "").startswith("procmine"):
+            raise
+        return Section(name, title, "", note=ctx.t("missing_module", module=module))
+    except ProcmineError as e:
+        return Section(name, title, "", note=ctx.t("cannot", why=str(e)))
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def _e(value: Any) -> str:
+    """HTML-escape any value (quotes too: it may land in an attribute)."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _raw(value: Any) -> str:
+    """The machine value of a cell: plain numbers, ISO times, text."""
+    if _missing(value):
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def _working(seconds: float) -> str:
+    """Working time as the bottlenecks command shows it: hours from one hour up."""
+    if abs(seconds) >= 3600:
+        return f"{seconds / 3600:,.1f} h"
+    return human_duration(seconds)
+
+
+def _show(value: Any, kind: str) -> str:
+    """The text a person reads for a value of ``kind``."""
+    if _missing(value):
+        return "–"
+    if kind == "int":
+        return f"{int(value):,}"
+    if kind == "ratio":
+        return f"{float(value):.3f}"
+    if kind == "pct":
+        return f"{100 * float(value):.1f}%"
+    if kind == "dur":
+        return human_duration(float(value))
+    if kind == "wdur":
+        return _working(float(value))
+    if kind == "float":
+        return f"{float(value):,.2f}"
+    if kind == "time":
+        text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+        return text[:16].replace("T", " ")
+    return str(value)
+
+
+_NUMERIC = {"int", "ratio", "pct", "dur", "wdur", "float"}
+
+
+@dataclass(frozen=True)
+class _Col:
+    key: str
+    label: str
+    kind: str = "text"
+
+
+def _table(name: str, rows: Sequence[Mapping[str, Any]], cols: Sequence[_Col], *,
+           limit: int | None = None, more: str | None = None, ctx: _Context | None = None) -> str:
+    """A sortable table; cells carry the raw value in ``data-value``."""
+    shown = rows[:limit] if limit else rows
+    head = "".join(f'<th data-col="{_e(c.key)}"{" class=num" if c.kind in _NUMERIC else ""}>'
+                   f"{_e(c.label)}</th>" for c in cols)
+    body = []
+    for row in shown:
+        cells = []
+        for c in cols:
+            value = row.get(c.key)
+            cls = "num" if c.kind in _NUMERIC else ("wrap" if c.kind == "text" else "")
+            cells.append(f'<td{f" class={cls}" if cls else ""} data-value="{_e(_raw(value))}">'
+                         f"{_e(_show(value, c.kind))}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    out = (f'<div class="scroll"><table class="sortable" data-table="{_e(name)}"><thead><tr>{head}'
+           f"</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
+    if limit and len(rows) > limit and ctx is not None:
+        out += f'<p class="note">{_e(ctx.t("more_rows", n=f"{len(rows) - limit:,}", cmd=more or ""))}</p>'
+    return out
+
+
+def _records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
+    if frame is None or len(frame) == 0:
+        return []
+    return frame.to_dict(orient="records")
+
+
+def _cards(section: str, items: Sequence[tuple[str, str, Any, str]]) -> str:
+    """Headline figures: (key, label, value, kind)."""
+    cards = []
+    for key, label, value, kind in items:
+        cards.append(f'<div class="card" data-key="{_e(section)}.{_e(key)}" data-value="{_e(_raw(value))}">'
+                     f'<div class="v">{_e(_show(value, kind))}</div><div class="k">{_e(label)}</div></div>')
+    return '<div class="cards">' + "".join(cards) + "</div>"
+
+
+def _h3(text: str) -> str:
+    return f"<h3>{_e(text)}</h3>"
+
+
+def _note(text: str, cls: str = "note") -> str:
+    return f'<p class="{cls}">{_e(text)}</p>'
+
+
+def _same(ctx: _Context, *commands: str) -> str:
+    return ('<p class="cmd">' + _e(ctx.t("same")) +
+            "; ".join(f"<code>{_e(c)}</code>" for c in commands) + "</p>")
+
+
+def _figure(svg: str, caption: str | None = None, *, graph: bool = False) -> str:
+    cap = f"<figcaption>{_e(caption)}</figcaption>" if caption else ""
+    return f'<figure{" class=graph" if graph else ""}>{svg}{cap}</figure>'
+
+
+# --------------------------------------------------------------------------- SVG charts
+
+_PALETTE = ("#2f5d8c", "#e07b39", "#3a9a5b", "#c0392b", "#8e6bb8", "#8c6d3f", "#d46aa6",
+            "#6b7b8c", "#b5a021", "#2aa3b8", "#9bb7d4", "#f0b27a", "#8fd19e", "#f1948a",
+            "#c5b0d5", "#c49c94", "#f7b6d2", "#aab3bf", "#dbdb8d", "#9edae5", "#1b3a57",
+            "#7a3d12", "#1f5a34", "#6e1f17")
+
+
+def _text_width(text: str, size: float = 12) -> float:
+    """Rough rendered width: CJK glyphs are square, Latin ones about 0.6 em."""
+    return sum(size if _CJK.search(ch) or ord(ch) > 0x2e80 else size * 0.6 for ch in text)
+
+
+def _clip(text: str, width: float, size: float = 12) -> str:
+    if _text_width(text, size) <= width:
+        return text
+    out = ""
+    for ch in text:
+        if _text_width(out + ch + "…", size) > width:
+            break
+        out += ch
+    return out + "…"
+
+
+def _bars(name: str, items: Sequence[tuple[str, float, str]], *, colour: str = "#2f5d8c",
+          scale_max: float | None = None, width: int = 760) -> str:
+    """A horizontal bar chart: (label, value, text shown after the bar)."""
+    if not items:
+        return ""
+    row, top = 22, 6
+    label_w = min(280.0, max(_text_width(label) for label, _, _ in items) + 12)
+    value_w = max(_text_width(text) for _, _, text in items) + 10
+    bar_w = max(120.0, width - label_w - value_w)
+    peak = scale_max or max((v for _, v, _ in items if v == v), default=0) or 1
+    height = top * 2 + row * len(items)
+    parts = [f'<svg class="chart" data-figure="{_e(name)}" viewBox="0 0 {width:.0f} {height}" '
+             f'width="{width:.0f}" height="{height}" role="img" xmlns="http://www.w3.org/2000/svg">']
+    for i, (label, value, text) in enumerate(items):
+        y = top + i * row
+        w = 0.0 if value != value else max(0.0, bar_w * float(value) / peak)
+        parts.append(f"<g><title>{_e(label)}: {_e(text)}</title>"
+                     f'<text x="{label_w - 8:.0f}" y="{y + 15}" text-anchor="end">{_e(_clip(label, label_w - 12))}</text>'
+                     f'<rect x="{label_w:.0f}" y="{y + 4}" width="{w:.1f}" height="{row - 8}" fill="{colour}" rx="2"/>'
+                     f'<text x="{label_w + w + 6:.1f}" y="{y + 15}" class="muted">{_e(text)}</text></g>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _columns(name: str, items: Sequence[tuple[str, float]], *, width: int = 760,
+             height: int = 180, colour: str = "#2f5d8c") -> str:
+    """A column chart over time: (label, value); a few labels on the x axis."""
+    if not items:
+        return ""
+    left, bottom, top = 44, 34, 12
+    plot_w, plot_h = width - left - 10, height - bottom - top
+    peak = max(v for _, v in items) or 1
+    step = plot_w / len(items)
+    parts = [f'<svg class="chart" data-figure="{_e(name)}" viewBox="0 0 {width} {height}" '
+             f'width="{width}" height="{height}" role="img" xmlns="http://www.w3.org/2000/svg">',
+             f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 10}" y2="{top + plot_h}" stroke="#aab3bf"/>',
+             f'<text x="{left - 6}" y="{top + 10}" text-anchor="end" class="muted">{peak:,.0f}</text>',
+             f'<text x="{left - 6}" y="{top + plot_h}" text-anchor="end" class="muted">0</text>']
+    every = max(1, math.ceil(len(items) / 8))
+    for i, (label, value) in enumerate(items):
+        h = plot_h * value / peak
+        x = left + i * step
+        parts.append(f'<rect x="{x + step * 0.1:.1f}" y="{top + plot_h - h:.1f}" width="{step * 0.8:.1f}" '
+                     f'height="{h:.1f}" fill="{colour}"><title>{_e(label)}: {value:,.0f}</title></rect>')
+        if i % every == 0:
+            parts.append(f'<text x="{x + step / 2:.1f}" y="{height - 12}" text-anchor="middle" '
+                         f'class="muted">{_e(label)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _variant_strips(name: str, rows: Sequence[Mapping[str, Any]], colours: Mapping[str, str],
+                    *, width: int = 760) -> str:
+    """Each variant as a strip of coloured boxes, one per step, with its share."""
+    if not rows:
+        return ""
+    row_h, box, gap, left = 24, 16, 2, 56
+    longest = max(len(r["steps"]) for r in rows)
+    box = max(6, min(box, int((width - left - 150) / max(longest, 1)) - gap))
+    legend = sorted(colours.items(), key=lambda kv: list(colours).index(kv[0]))
+    legend_cols = 4
+    legend_h = 20 * math.ceil(len(legend) / legend_cols) + 10
+    height = row_h * len(rows) + legend_h + 10
+    parts = [f'<svg class="chart" data-figure="{_e(name)}" viewBox="0 0 {width} {height}" '
+             f'width="{width}" height="{height}" role="img" xmlns="http://www.w3.org/2000/svg">']
+    for i, r in enumerate(rows):
+        y = 6 + i * row_h
+        parts.append(f'<text x="{left - 8}" y="{y + 13}" text-anchor="end">#{int(r["variant"]) + 1}</text>')
+        for j, act in enumerate(r["steps"]):
+            x = left + j * (box + gap)
+            parts.append(f'<rect x="{x}" y="{y}" width="{box}" height="{box}" rx="2" '
+                         f'fill="{colours.get(act, "#d9dee5")}"><title>{_e(act)}</title></rect>')
+        end = left + len(r["steps"]) * (box + gap) + 8
+        parts.append(f'<text x="{end}" y="{y + 13}" class="muted">{100 * r["share"]:.1f}% · '
+                     f'{int(r["cases"]):,}</text>')
+    y0 = 6 + len(rows) * row_h + 12
+    col_w = (width - left) / legend_cols
+    for k, (act, colour) in enumerate(legend):
+        x = left + (k % legend_cols) * col_w
+        y = y0 + (k // legend_cols) * 20
+        parts.append(f'<rect x="{x:.0f}" y="{y}" width="12" height="12" rx="2" fill="{colour}"/>'
+                     f'<text x="{x + 17:.0f}" y="{y + 11}">{_e(_clip(str(act), col_w - 24))}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+# --------------------------------------------------------------------------- graphviz SVG
+
+
+def _clean_svg(svg: str | bytes, prefix: str) -> str:
+    """Graphviz SVG ready to inline: no prolog or DOCTYPE, no script or event handler,
+    no link out of the page, ids prefixed so that several graphs can share the page."""
+    from lxml import etree
+
+    data = svg.encode("utf-8") if isinstance(svg, str) else svg
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                             remove_comments=True, remove_pis=True, huge_tree=False)
+    root = etree.fromstring(data, parser)
+    for bad in root.xpath("//*[local-name()='script' or local-name()='foreignObject']"):
+        bad.getparent().remove(bad)
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        for name in list(el.attrib):
+            local = name.rsplit("}", 1)[-1]
+            value = el.attrib[name]
+            if local.lower().startswith("on"):
+                del el.attrib[name]
+            elif local == "href" and not value.startswith("#"):
+                del el.attrib[name]
+            elif local == "id":
+                el.attrib[name] = f"{prefix}-{value}"
+            elif local == "href":
+                el.attrib[name] = f"#{prefix}-{value[1:]}"
+    root.set("data-figure", prefix)
+    text = etree.tostring(root, encoding="unicode")
+    # xlink stays declared only where it is used; graphviz declares it on the root
+    return text
+
+
+def _graphviz_svg(graph: Any, prefix: str) -> str:
+    """Draw a graphviz ``Digraph`` as inline SVG."""
+    return _clean_svg(graph.pipe(format="svg"), prefix)
+
+
+def _safe_figure(ctx: _Context, draw: Callable[[], str], caption: str | None = None, *,
+                 graph: bool = True) -> str:
+    """A figure, or one line saying why it could not be drawn (Graphviz missing or failing)."""
+    import subprocess
+
+    try:
+        svg = draw()
+    except ModuleNotFoundError as e:
+        if not (e.name or "").startswith("procmine"):
+            raise
+        return _note(ctx.t("no_figure", why=ctx.t("missing_module", module=e.name)), "note skip")
+    except ProcmineError as e:
+        return _note(ctx.t("no_figure", why=str(e)), "note skip")
+    except (subprocess.CalledProcessError, OSError, RuntimeError) as e:
+        why = getattr(e, "stderr", None) or str(e)
+        if isinstance(why, bytes):
+            why = why.decode("utf-8", "replace")
+        return _note(ctx.t("no_figure", why=str(why).strip().splitlines()[-1][:200] if why else type(e).__name__),
+                     "note skip")
+    return _figure(svg, caption, graph=graph) if svg else ""
+
+
+def _file_svg(write: Callable[[str], Any], prefix: str) -> str:
+    """Run a library drawer that writes an SVG file, and inline what it wrote."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="procmine-report-") as folder:
+        path = os.path.join(folder, f"{prefix}.svg")
+        write(path)
+        return _clean_svg(Path(path).read_bytes(), prefix)
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def _summary(ctx: _Context) -> Section:
+    from procmine.summary import summarize_log
+
+    s = summarize_log(ctx.log)
+    t = ctx.t
+    span = None
+    if s.first and s.last:
+        span = (pd.Timestamp(s.last) - pd.Timestamp(s.first)).total_seconds()
+    items = [("cases", t("cases"), s.cases, "int"), ("events", t("events"), s.events, "int"),
+             ("activities", t("activities"), s.activities, "int"),
+             ("variants", t("variants_n"), s.variants, "int")]
+    if s.units is not None:
+        items.append(("units", t("units"), s.units, "int"))
+    items += [("first", t("first"), s.first, "time"), ("last", t("last"), s.last, "time"),
+              ("span", t("span"), span, "dur"),
+              ("events_per_case_median", t("per_case"), s.events_per_case["median"], "float")]
+    body = [_cards("summary", items)]
+    if s.levels:
+        body.append(_note(f"{t('levels')}: " + " < ".join(s.levels)))
+    weekly = _weekly_starts(ctx.log)
+    if weekly:
+        body.append(_h3(t("weekly")))
+        body.append(_figure(_columns("summary-weekly", weekly)))
+    share_cols = [_Col("name", t("name")), _Col("count", t("count"), "int"),
+                  _Col("share", t("share"), "pct")]
+    for key, rows in (("categories", s.categories), ("sources", s.sources),
+                      ("top_activities", s.top_activities)):
+        if not rows:
+            continue
+        body.append(_h3(t(key)))
+        body.append(_figure(_bars(f"summary-{key}", [(r["name"], r["count"], f"{r['count']:,} · "
+                                                      f"{100 * r['share']:.1f}%") for r in rows])))
+        body.append(_table(f"summary.{key}", rows, share_cols))
+    body.append(_same(ctx, ctx.command("info")))
+    numbers = {"cases": s.cases, "events": s.events, "activities": s.activities,
+               "variants": s.variants, "units": s.units, "first": s.first, "last": s.last}
+    return Section("summary", t("summary"), "".join(body), numbers=numbers)
+
+
+def _weekly_starts(log: EventLog) -> list[tuple[str, float]]:
+    """Cases started per week (Monday), by the first event of each case."""
+    events = log.events
+    if events.empty:
+        return []
+    first = events[TIMESTAMP].groupby(events[CASE], sort=False).min()
+    local = first.dt.tz_localize(None) if first.dt.tz is not None else first
+    weeks = (local.dt.normalize() - pd.to_timedelta(local.dt.weekday, unit="D")).value_counts()
+    weeks = weeks.reindex(pd.date_range(weeks.index.min(), weeks.index.max(), freq="7D"),
+                          fill_value=0)
+    return [(f"{d:%Y-%m-%d}", float(n)) for d, n in weeks.items()]
+
+
+def _quality(ctx: _Context) -> Section:
+    r = ctx.log.report
+    t = ctx.t
+    items = [("rows_read", t("rows_read"), r.rows_read, "int"),
+             ("rows_kept", t("rows_kept"), r.rows_kept, "int"),
+             ("rows_dropped", t("rows_dropped"), r.rows_dropped, "int"),
+             ("duplicates", t("duplicates"), r.duplicates, "int")]
+    body = [_cards("quality", items)]
+    facts = [(t("format"), r.format), (t("encoding"), r.encoding),
+             (t("timezone"), (r.timezone or "") + (t("assumed") if r.timezone_assumed else ""))]
+    body.append(_note(" · ".join(f"{k}: {v}" for k, v in facts if v)))
+    bars = [(t("kept"), r.rows_kept, f"{r.rows_kept:,}")]
+    bars += [(t("dropped", reason=reason), n, f"{n:,}") for reason, n in r.dropped.items()]
+    if r.duplicates:
+        bars.append((t("duplicates"), r.duplicates, f"{r.duplicates:,}"))
+    body.append(_h3(t("quality_rows")))
+    body.append(_figure(_bars("quality-rows", bars, scale_max=max(r.rows_read, 1))))
+    if r.dropped:
+        rows = [{"reason": reason, "count": n,
+                 "examples": "; ".join(f"{row}, {col}, {val!r}" for row, col, val in r.examples.get(reason, []))}
+                for reason, n in r.dropped.items()]
+        body.append(_table("quality.dropped", rows, [_Col("reason", t("reason")),
+                                                     _Col("count", t("count"), "int"),
+                                                     _Col("examples", t("examples"))]))
+    if r.repaired:
+        body.append(_h3(t("repaired")))
+        body.append(_table("quality.repaired", [{"reason": k, "count": v} for k, v in r.repaired.items()],
+                           [_Col("reason", t("reason")), _Col("count", t("count"), "int")]))
+    body.append(_h3(t("mapping")))
+    body.append(_table("quality.mapping", [{"canonical": k, "column": v} for k, v in r.mapping.items()],
+                       [_Col("canonical", t("canonical")), _Col("column", t("column"))]))
+    if ctx.log.attributes:
+        body.append(_note(f"{t('attributes')}: " + ", ".join(map(str, ctx.log.attributes))))
+    for note in r.notes:
+        body.append(_note(note))
+    body.append(_same(ctx, ctx.command("info")))
+    numbers = {"rows_read": r.rows_read, "rows_kept": r.rows_kept, "rows_dropped": r.rows_dropped,
+               "duplicates": r.duplicates, "dropped": dict(r.dropped)}
+    return Section("quality", t("quality"), "".join(body), numbers=numbers)
+
+
+def _map(ctx: _Context) -> Section:
+    from procmine.discover import discover_map
+
+    t = ctx.t
+    pmap = discover_map(ctx.log)
+    body = [_safe_figure(ctx, lambda: _map_svg(pmap), t("map_caption"))]
+    edges = pmap.edges
+    inner = edges[edges["median"].notna()] if "median" in edges.columns else edges
+    inner = inner.sort_values(["count", "source", "target"], ascending=[False, True, True],
+                              kind="stable")
+    cols = [_Col("source", t("source_act")), _Col("target", t("target_act")),
+            _Col("count", t("count"), "int"), _Col("cases", t("cases"), "int"),
+            _Col("median", t("wait_median_clock"), "dur"), _Col("mean", t("wait_mean_clock"), "dur")]
+    body.append(_h3(t("map_table")))
+    body.append(_table("map.edges", _records(inner), cols, limit=40, ctx=ctx,
+                       more=ctx.command("map", "--json")))
+    for note in pmap.notes:
+        body.append(_note(note))
+    body.append(_same(ctx, ctx.command("map", "-o", "map.svg")))
+    return Section("map", t("map"), "".join(body),
+                   numbers={"activities": len(pmap.nodes), "paths": pmap.paths_total})
+
+
+def _map_svg(pmap: Any) -> str:
+    import procmine.render as render
+
+    return _clean_svg(render.to_svg(pmap), "map")
+
+
+def _model(ctx: _Context) -> Section:
+    from procmine.discover import discover_model
+
+    t = ctx.t
+    found = discover_model(ctx.log)
+    q = found.quality
+    body = []
+    numbers: dict[str, Any] = {"algorithm": found.model.algorithm,
+                               "transitions": found.model.n_transitions,
+                               "places": found.model.n_places}
+    if q is not None:
+        measures = ("fitness", "precision", "generalization", "simplicity", "fitting_cases")
+        body.append(_cards("model", [(m, t(m), getattr(q, m), "pct" if m == "fitting_cases" else "ratio")
+                                     for m in measures]))
+        numbers.update({m: getattr(q, m) for m in measures})
+    body.append(_safe_figure(ctx, lambda: _model_svg(found.model), t("model_caption")))
+    if q is not None:
+        lang = 0 if ctx.lang == "zh" else 1
+        rows = [{"measure": t(m), "value": getattr(q, m), "meaning": _QUALITY_MEANING[m][lang]}
+                for m in ("fitness", "precision", "generalization", "simplicity")]
+        body.append(_table("model.quality", rows, [_Col("measure", t("measure")),
+                                                   _Col("value", t("value"), "ratio"),
+                                                   _Col("meaning", t("meaning"))]))
+    body.append(_same(ctx, ctx.command("discover")))
+    return Section("model", t("model"), "".join(body), numbers=numbers)
+
+
+def _model_svg(model: Any) -> str:
+    import procmine.render as render
+
+    return _clean_svg(render.to_svg(model), "model")
+
+
+def _conformance(ctx: _Context) -> Section:
+    from procmine.conform import check_conformance, deviation_overlay
+    from procmine.workflow import workflow_dot
+
+    t = ctx.t
+    result = check_conformance(ctx.log, ctx.workflow)
+    items = [("fitness", t("fitness"), result.fitness, "ratio")]
+    if result.precision is not None:
+        items.append(("precision", t("precision"), result.precision, "ratio"))
+    items += [("conforming_cases", t("conforming"), result.conforming_cases, "int"),
+              ("conforming_share", t("conforming_share"), result.conforming_share, "pct")]
+    body = [_cards("conformance", items)]
+    body.append(_safe_figure(ctx, lambda: _graphviz_svg(
+        workflow_dot(ctx.workflow, overlay=deviation_overlay(result)), "conformance"),
+        t("conf_caption")))
+    rows = [{"text": d.text, "kind": d.kind, "cases": d.cases, "share": d.share,
+             "units": ", ".join(f"{u} ({n:,})" for u, n in d.units)} for d in result.deviations]
+    if rows:
+        body.append(_h3(t("deviations")))
+        body.append(_table("conformance.deviations", rows,
+                           [_Col("text", t("deviation")), _Col("kind", t("kind")),
+                            _Col("cases", t("cases"), "int"), _Col("share", t("share"), "pct"),
+                            _Col("units", t("where"))], limit=20, ctx=ctx,
+                           more=ctx.command("conform", "--workflow", ctx.workflow_path or "FILE", "--json")))
+    for note in result.notes:
+        body.append(_note(note))
+    body.append(_same(ctx, ctx.command("conform", "--workflow",
+                                       _shell_quote(ctx.workflow_path or "FILE"))))
+    numbers = {"fitness": result.fitness, "precision": result.precision,
+               "conforming_cases": result.conforming_cases, "cases": result.cases,
+               "method": result.method}
+    return Section("conformance", t("conformance"), "".join(body), numbers=numbers)
+
+
+def _bottlenecks(ctx: _Context) -> Section:
+    from procmine.bottlenecks import find_bottlenecks
+
+    t = ctx.t
+    result = find_bottlenecks(ctx.log, calendar=ctx.calendar, workflow=ctx.workflow)
+    dur = "wdur" if result.time_basis == "working" else "dur"
+    basis = t("working_hours") if result.time_basis == "working" else t("clock_time")
+    items = [("total_wait", f"{t('total_wait')} ({basis})", result.total_wait, dur)]
+    dl = result.deadlines
+    numbers: dict[str, Any] = {"total_wait": result.total_wait, "time_basis": result.time_basis}
+    if dl is not None:
+        s = dl.summary()
+        items += [("on_time_rate", t("on_time"), s["on_time_rate"], "pct"),
+                  ("overdue", t("overdue"), s["overdue"], "int"),
+                  ("overdue_median", t("overdue_median"), s["overdue_median"], dur)]
+        numbers.update({f"deadlines.{k}": v for k, v in s.items()})
+    body = [_cards("bottlenecks", items),
+            _note(f"{t('calendar')}: {result.calendar}" +
+                  (f" · {t('deadline_source')}: {dl.source}" if dl is not None else ""))]
+    tr = result.transitions
+    body.append(_h3(t("bars_wait")))
+    body.append(_figure(_bars("bottlenecks-transitions", [
+        (f"{r['source']} → {r['target']}", r["share"], f"{100 * r['share']:.1f}% · {_show(r['total'], dur)}")
+        for r in _records(tr.head(12))], colour="#b3471d")))
+    cols = [_Col("source", t("source_act")), _Col("target", t("target_act")),
+            _Col("count", t("count"), "int"), _Col("median", t("wait_median"), dur),
+            _Col("p90", t("wait_p90"), dur), _Col("total", t("wait_total"), dur),
+            _Col("share", t("wait_share"), "pct")]
+    body.append(_h3(t("transitions")))
+    body.append(_table("bottlenecks.transitions", _records(tr), cols, limit=15, ctx=ctx,
+                       more=ctx.command("bottlenecks", "--csv")))
+    org = [_Col("events", t("events"), "int"), _Col("cases", t("cases"), "int"),
+           _Col("wip_mean", t("wip_mean"), "float"), _Col("wip_peak", t("wip_peak"), "int"),
+           _Col("wait_median", t("wait_median"), dur), _Col("wait_total", t("wait_total"), dur),
+           _Col("wait_share", t("wait_share"), "pct")]
+    if dl is not None:
+        org += [_Col("overdue_cases", t("overdue_cases"), "int"),
+                _Col("overdue_share", t("overdue_share"), "pct")]
+    for key, column, frame, by in (("units", "unit", result.units, "unit"),
+                                   ("levels", "level", result.levels, "level")):
+        if frame is None:
+            continue
+        body.append(_h3(t("by_unit" if key == "units" else "by_level")))
+        body.append(_table(f"bottlenecks.{key}", _records(frame), [_Col(column, t(column))] + org,
+                           limit=15, ctx=ctx, more=ctx.command("bottlenecks", "--by", by, "--csv")))
+    if dl is not None:
+        by_cat = _records(dl.by_category)
+        if by_cat:
+            body.append(_h3(t("bars_ontime")))
+            body.append(_figure(_bars("bottlenecks-ontime", [
+                (str(r["category"]), r["on_time_rate"], f"{100 * r['on_time_rate']:.1f}% · "
+                 f"{int(r['overdue_cases']):,}/{int(r['deadline_cases']):,}")
+                for r in sorted(by_cat, key=lambda r: r["on_time_rate"])], colour="#3a9a5b", scale_max=1.0)))
+            body.append(_h3(t("deadline_by_category")))
+            body.append(_table("bottlenecks.deadlines_by_category", by_cat, [
+                _Col("category", t("category")), _Col("deadline_cases", t("deadline_cases"), "int"),
+                _Col("overdue_cases", t("overdue_cases"), "int"), _Col("on_time_rate", t("on_time"), "pct"),
+                _Col("overdue_median", t("overdue_median"), dur),
+                _Col("overdue_total", t("overdue_total"), dur)]))
+        if len(dl.by_transition):
+            body.append(_h3(t("overdue_by_transition")))
+            body.append(_table("bottlenecks.overdue_by_transition", _records(dl.by_transition), [
+                _Col("source", t("source_act")), _Col("target", t("target_act")),
+                _Col("cases", t("cases"), "int"), _Col("overdue", t("overdue_total"), dur),
+                _Col("share", t("share"), "pct")], limit=10, ctx=ctx,
+                more=ctx.command("bottlenecks", "--json")))
+    for note in result.notes:
+        body.append(_note(note))
+    extra = ("--workflow", _shell_quote(ctx.workflow_path)) if ctx.workflow_path else ()
+    body.append(_same(ctx, ctx.command("bottlenecks", *extra),
+                      ctx.command("bottlenecks", "--by", "unit", *extra)))
+    return Section("bottlenecks", t("bottlenecks"), "".join(body), numbers=numbers)
+
+
+def _patterns(ctx: _Context) -> Section:
+    from procmine.loops import DESCRIPTIONS, find_loops, render_loops
+
+    t = ctx.t
+    aliases = getattr(ctx.workflow, "aliases", None) or None
+    result = find_loops(ctx.log, calendar=ctx.calendar, aliases=aliases)
+    lang = 0 if ctx.lang == "zh" else 1
+    rows = []
+    for r in _records(result.summary):
+        key = r["pattern"]
+        rows.append({**r, "name": _PATTERN_NAMES.get(key, (key, key))[lang],
+                     "definition": _PATTERN_ZH.get(key, "") if lang == 0 else DESCRIPTIONS.get(key, "")})
+    body = []
+    if rows:
+        body.append(_cards("patterns", [(r["pattern"], r["name"], r["share"], "pct") for r in rows]))
+        body.append(_h3(t("bars_patterns")))
+        body.append(_figure(_bars("patterns-share", [
+            (r["name"], r["share"], f"{100 * r['share']:.1f}% · {int(r['cases']):,}") for r in rows],
+            colour="#8e6bb8")))
+    if len(result.flows) or len(result.handovers):
+        body.append(_safe_figure(ctx, lambda: _file_svg(lambda p: render_loops(result, p), "patterns"),
+                                 t("flows_caption")))
+    if rows:
+        body.append(_table("patterns.summary", rows, [
+            _Col("name", t("pattern")), _Col("definition", t("definition")),
+            _Col("cases", t("cases"), "int"), _Col("share", t("share"), "pct"),
+            _Col("cost_s", t("time_lost"), "dur"), _Col("cost_work_s", t("time_lost_work"), "wdur"),
+            _Col("mean_cost_s", t("per_case_cost"), "dur"), _Col("top_units", t("top_units")),
+            _Col("top_levels", t("top_levels"))]))
+    d = result.details
+    if "pingpong" in d:
+        p = d["pingpong"]["cases_by_units_before_sign"]
+        body.append(_note(t("pingpong_detail", one=f"{p['1']:,}", two=f"{p['2']:,}", three=f"{p['3+']:,}",
+                            dwell=human_duration(d["pingpong"]["median_presign_dwell_s"]),
+                            work=_show(d["pingpong"]["median_presign_dwell_work_s"], "wdur"))))
+    if "hugging" in d:
+        h = d["hugging"]
+        body.append(_note(t("hugging_detail", last=f"{100 * h['last_share']:.0f}", n=f"{h['in_last_share']:,}",
+                            total=f"{h['closed_in_time']:,}", obs=_show(h["observed_share"], "pct"),
+                            exp=_show(h["expected_share_if_smooth"], "pct"))))
+    if "supervision" in d:
+        body.append(_h3(t("supervision_gap")))
+        body.append(_table("patterns.supervision", _records(d["supervision"]["by_category"]), [
+            _Col("category", t("category")), _Col("supervised_cases", t("supervised"), "int"),
+            _Col("supervised_median_s", t("supervised_median"), "dur"),
+            _Col("ordinary_cases", t("ordinary"), "int"),
+            _Col("ordinary_median_s", t("ordinary_median"), "dur"), _Col("gap_s", t("gap"), "dur")]))
+    for pattern, why in result.skipped.items():
+        body.append(_note(t("skipped_pattern", pattern=_PATTERN_NAMES.get(pattern, (pattern, pattern))[lang],
+                            why=why)))
+    for note in result.notes:
+        body.append(_note(note))
+    extra = ("--workflow", _shell_quote(ctx.workflow_path)) if ctx.workflow_path else ()
+    body.append(_same(ctx, ctx.command("loops", *extra)))
+    numbers = {r["pattern"]: {"cases": r["cases"], "share": r["share"]} for r in rows}
+    return Section("patterns", t("patterns"), "".join(body), numbers=numbers)
+
+
+def _variants(ctx: _Context) -> Section:
+    from procmine.discover import variant_summary
+
+    t = ctx.t
+    summary = variant_summary(ctx.log)
+    table = summary.table
+    rows = _records(table)
+    top10 = float(table["cumulative"].iloc[min(9, len(table) - 1)]) if len(table) else None
+    body = [_cards("variants", [("count", t("variants_n"), summary.variants, "int"),
+                                ("cases", t("cases"), summary.cases, "int"),
+                                ("top10", t("top10"), top10, "pct")])]
+    counts = ctx.log.events[ACTIVITY].value_counts()
+    colours = {str(a): _PALETTE[i] for i, a in enumerate(counts.index[:len(_PALETTE)])}
+    strips = [{**r, "steps": str(r["activities"]).split(" → ")} for r in rows[:15]]
+    body.append(_figure(_variant_strips("variants-strips", strips, colours), t("variants_caption")))
+    body.append(_table("variants.table", [{**r, "variant": int(r["variant"]) + 1} for r in rows], [
+        _Col("variant", t("variant"), "int"), _Col("cases", t("cases"), "int"),
+        _Col("share", t("share"), "pct"), _Col("cumulative", t("cumulative"), "pct"),
+        _Col("median_duration", t("median_duration"), "dur"), _Col("length", t("length"), "int"),
+        _Col("activities", t("sequence"))], limit=30, ctx=ctx, more=ctx.command("variants", "--csv")))
+    body.append(_same(ctx, ctx.command("variants")))
+    return Section("variants", t("variants"), "".join(body),
+                   numbers={"count": summary.variants, "cases": summary.cases})
+
+
+_BUILDERS: dict[str, Callable[[_Context], Section]] = {
+    "summary": _summary, "quality": _quality, "map": _map, "model": _model,
+    "conformance": _conformance, "bottlenecks": _bottlenecks, "patterns": _patterns,
+    "variants": _variants,
+}
+
+
+# --------------------------------------------------------------------------- page
+
+
+def _asset(name: str) -> str:
+    return resources.files("procmine").joinpath("templates", name).read_text(encoding="utf-8")
+
+
+def _csp_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+
+
+def _page(title: str, ctx: _Context, sections: Sequence[Section]) -> str:
+    css, js = _asset("report.css"), _asset("report.js")
+    # nothing may load from outside the file, and only our own script may run
+    csp = (f"default-src 'none'; style-src {_csp_hash(css)} 'unsafe-inline'; "
+           f"script-src {_csp_hash(js)}; img-src data:; font-src data:")
+    toc = []
+    parts = []
+    for i, s in enumerate(sections, 1):
+        anchor = f"sec-{s.key}"
+        cls = ' class="skipped"' if s.skipped else ""
+        toc.append(f'<a href="#{anchor}"{cls}>{i} {_e(s.title)}</a>')
+        inner = s.body if s.body else _note(s.note or "", "note skip")
+        if s.body and s.note:
+            inner = _note(s.note) + inner
+        parts.append(f'<details class="section" id="{anchor}" data-section="{_e(s.key)}" '
+                     f'{"" if s.skipped else "open"}><summary><h2>{i} {_e(s.title)}</h2></summary>'
+                     f"{inner}</details>")
+    generated = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %z")
+    meta = (f"{ctx.t('log')}: {ctx.log_name} · {ctx.log.n_cases:,} {ctx.t('cases')} · "
+            f"{ctx.log.n_events:,} {ctx.t('events')} · {ctx.t('generated')} {generated} · "
+            f"procmine {__version__}")
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="{"zh-CN" if ctx.lang == "zh" else "en"}"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<meta name="generator" content="procmine {__version__}">'
+        f"<title>{_e(title)}</title><style>{css}</style></head><body>"
+        f'<header class="top"><div class="inner"><h1>{_e(title)}</h1><p>{_e(meta)}</p></div></header>'
+        f'<nav class="toc">{"".join(toc)}<button type="button" id="toggle-all">'
+        f'{_e(ctx.t("toggle"))}</button></nav>'
+        f"<main>{''.join(parts)}</main>"
+        f"<footer>procmine {__version__}</footer>"
+        f"<script>{js}</script></body></html>\n"
+    )
