@@ -52,7 +52,7 @@ def command(cases: int, seed: int, output: str, start: str, lang: str, rates_fil
         warnings.simplefilter("ignore")  # calendar fallbacks come back as notes
         result = simulate_log(cases=cases, seed=seed, start=start, lang=lang, rates=rates,  # type: ignore[arg-type]
                               cases_per_day=per_day, calendar=calendar)
-    log_path, truth_path = write_simulation(result, output)
+        log_path, truth_path = write_simulation(result, output)
     click.echo(f"Wrote {result.n_events:,} events of {result.n_cases:,} cases to {log_path}, "
                f"the truth to {truth_path}.", err=True)
     for note in result.notes:
