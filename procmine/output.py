@@ -23,6 +23,18 @@ from procmine.errors import OutputError
 
 
 @contextlib.contextmanager
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _publish(tmp: str, target: Path) -> None:
+    """Give the finished temporary file normal permissions and move it into place."""
+    os.chmod(tmp, 0o666 & ~_umask())
+    os.replace(tmp, target)
+
+
 def atomic_write(path: str | os.PathLike, mode: str = "w", *, inputs: Iterable[str] = (),
                  encoding: str | None = "utf-8") -> Iterator[IO]:
     """Open ``path`` for writing so that it appears only when complete.
@@ -51,7 +63,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", *, inputs: Iterable[s
             handle = os.fdopen(fd, mode, encoding=encoding, newline="")
         with handle:
             yield handle
-        os.replace(tmp, target)
+        _publish(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -75,7 +87,7 @@ def atomic_path(path: str | os.PathLike, *, inputs: Iterable[str] = ()):
         os.close(fd)
         try:
             yield tmp
-            os.replace(tmp, target)
+            _publish(tmp, target)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
