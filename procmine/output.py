@@ -22,7 +22,6 @@ from typing import IO, Any
 from procmine.errors import OutputError
 
 
-@contextlib.contextmanager
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -35,6 +34,7 @@ def _publish(tmp: str, target: Path) -> None:
     os.replace(tmp, target)
 
 
+@contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "w", *, inputs: Iterable[str] = (),
                  encoding: str | None = "utf-8") -> Iterator[IO]:
     """Open ``path`` for writing so that it appears only when complete.
