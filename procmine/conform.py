@@ -73,6 +73,7 @@ class Deviation:
     text: str
     units: tuple[tuple[str, int], ...] = ()
     detail: str | None = None
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -82,8 +83,10 @@ class ConformanceResult:
     ``fitness``: log fitness as pm4py computes it for ``method``;
     ``average_case_fitness``: the mean of the case fitness values; ``precision``:
     ETConformance token-replay precision (None when not asked for);
-    ``conforming_cases``: cases with fitness 1 (a perfect alignment or a replay
-    without missing or remaining tokens); ``variants``: one row per variant;
+    ``fitting_cases``: cases with fitness 1 (a perfect alignment, or a replay
+    without missing or remaining tokens: pm4py's fitting traces);
+    ``conforming_cases``: fitting cases that also break no unit rule of the
+    workflow (``distinct_units``); ``variants``: one row per variant;
     ``cases_table``: one row per case; ``not_aligned``: variants that did not
     align within the time budget (left out of fitness, as pm4py leaves them out).
     """
@@ -93,6 +96,7 @@ class ConformanceResult:
     average_case_fitness: float
     precision: float | None
     cases: int
+    fitting_cases: int
     conforming_cases: int
     deviations: tuple[Deviation, ...]
     variants: pd.DataFrame
@@ -111,6 +115,7 @@ class ConformanceResult:
             "workflow": self.workflow, "method": self.method, "cases": self.cases,
             "variants": len(self.variants), "fitness": self.fitness,
             "average_case_fitness": self.average_case_fitness, "precision": self.precision,
+            "fitting_cases": self.fitting_cases,
             "conforming_cases": self.conforming_cases, "conforming_share": self.conforming_share,
             "not_aligned_variants": self.not_aligned,
         }
@@ -119,7 +124,7 @@ class ConformanceResult:
         return {
             **self.summary(),
             "deviations": [{"kind": d.kind, "step": d.step, "other": d.other, "cases": d.cases,
-                            "share": d.share, "text": d.text, "detail": d.detail,
+                            "share": d.share, "text": d.text, "label": d.label, "detail": d.detail,
                             "units": [{"unit": u, "cases": n} for u, n in d.units]}
                            for d in self.deviations],
             "notes": list(self.notes),
@@ -201,7 +206,7 @@ def check_conformance(
         fitness = float(fitness)
     n_aligned = int(counts[aligned].sum())
     avg = float((table["fitness"].to_numpy()[aligned] * counts[aligned]).sum() / n_aligned) if n_aligned else 0.0
-    conforming = int(counts[aligned & table["conforming"].to_numpy(dtype=bool)].sum())
+    fitting = int(counts[aligned & table["conforming"].to_numpy(dtype=bool)].sum())
     prec = token_precision(model, traces, counts) if precision else None
 
     starts = _case_starts(log)
@@ -216,7 +221,8 @@ def check_conformance(
                      f"{time_budget:g} s each and are left out of fitness")
     return ConformanceResult(
         method=method, fitness=float(fitness), average_case_fitness=avg, precision=prec,
-        cases=int(counts.sum()), conforming_cases=conforming, deviations=tuple(devs),
+        cases=int(counts.sum()), fitting_cases=fitting,
+        conforming_cases=int(cases_table["conforming"].astype(bool).sum()), deviations=tuple(devs),
         variants=table, cases_table=cases_table, workflow=name, not_aligned=not_aligned,
         notes=tuple(notes), seconds=time.perf_counter() - started)
 
@@ -917,7 +923,7 @@ def _deviations(log: EventLog, spec: Any, model: Any, traces: list[tuple], count
                          starts, units)
         kind, step, other = key
         devs.append(Deviation(kind, step, other if kind == "order" else None, n, n / total,
-                              _phrase(key, n, total, detail), top, detail))
+                              _phrase(key, n, total, detail), top, detail, _phrase(key, None, total)))
     if spec is not None:
         for dev, _ in _same_unit(log, spec, total):
             devs.append(dev)
@@ -977,7 +983,7 @@ def _same_unit(log: EventLog, spec: Any, total: int) -> list[tuple[Deviation, pd
         n = len(per_case)
         key = ("same_unit", rejoin, None)
         out.append((Deviation("same_unit", rejoin, None, n, n / total, _phrase(key, n, total),
-                              units, f"path {path}"), per_case.index))
+                              units, f"path {path}", _phrase(key, None, total)), per_case.index))
     return out
 
 
@@ -1012,6 +1018,7 @@ def deviation_overlay(result: ConformanceResult, *, top: int = 8) -> Any:
     repeated: dict[str, int] = {}
     misplaced: dict[str, int] = {}
     unexpected = []
+    notes: dict[str, str] = {}
     for d in result.deviations:
         if d.kind == "skipped" and d.step != "end":
             skipped[d.step] = skipped.get(d.step, 0) + d.cases
@@ -1021,9 +1028,11 @@ def deviation_overlay(result: ConformanceResult, *, top: int = 8) -> Any:
             misplaced[d.other or d.step] = misplaced.get(d.other or d.step, 0) + d.cases
         elif d.kind == "unexpected" and len(unexpected) < top:
             unexpected.append((d.step, _usual_predecessor(result, d.step), d.cases))
+        elif d.kind == "same_unit":
+            notes[d.step] = f"back at a returner {d.cases:,}"
     title = (f"{result.workflow}: fitness {result.fitness:.3f}, "
              f"{result.conforming_share:.1%} of {result.cases:,} cases conform")
-    return Overlay(skipped, repeated, misplaced, tuple(unexpected), title)
+    return Overlay(skipped, repeated, misplaced, tuple(unexpected), title, notes)
 
 
 def _usual_predecessor(result: ConformanceResult, step: str) -> str | None:

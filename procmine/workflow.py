@@ -160,6 +160,7 @@ class Workflow:
     format: Literal["yaml", "bpmn", "pnml"]
     steps: tuple[str, ...]
     main: tuple[str, ...] = ()
+    outline: str = ""
     exceptions: tuple[str, ...] = ()
     optional: frozenset[str] = frozenset()
     repeatable: frozenset[str] = frozenset()
@@ -206,7 +207,7 @@ class Workflow:
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name, "path": self.path, "format": self.format,
-            "steps": list(self.steps), "main": list(self.main), "exceptions": list(self.exceptions),
+            "steps": list(self.steps), "main": list(self.main), "outline": self.outline, "exceptions": list(self.exceptions),
             "optional": sorted(self.optional), "repeatable": sorted(self.repeatable),
             "paths": [{"path": str(p), "kind": p.kind, "repeat": p.repeat,
                        "distinct_units": p.distinct_units} for p in self.paths],
@@ -398,11 +399,13 @@ class _SpecParser:
             raise SpecError(f"{self.source}, line {self.declared[s]}: step {s!r} is unreachable: "
                             "no step list or path uses it",
                             hint="add a path through it, or remove it from exceptions")
-        steps = tuple(dict.fromkeys([*(s for s in self.declared if s in self.used)]))
+        steps = tuple(dict.fromkeys(_labels(tree)))
         names, roles = self.aliases(top.get("aliases"), top.get("roles"), steps)
         deadlines = self.deadlines(top["deadlines"][1], steps) if "deadlines" in top else ()
         levels = self.levels(top["levels"][1]) if "levels" in top else None
+        outline = " → ".join(_outline(item) for item in items)
         return Workflow(name=name, path=self.source, format="yaml", steps=steps, main=tuple(main),
+                        outline=outline,
                         exceptions=tuple(exceptions), optional=frozenset(self.optional),
                         repeatable=frozenset(self.repeatable), paths=tuple(p for p, _ in paths),
                         names=names, aliases=roles, deadlines=tuple(deadlines), levels=levels,
@@ -749,6 +752,30 @@ def _build_line(items: list[Node], paths: list[tuple[ExtraPath, tuple[int, int]]
     return _seq(build(0, 2 * len(items), sorted(groups, key=lambda s: (s[0], -s[1]))))
 
 
+def _labels(node: Node) -> list[str]:
+    if node.kind == "step":
+        return [str(node.label)]
+    return [label for c in node.children for label in _labels(c)]
+
+
+def _outline(node: Node) -> str:
+    """A step list in one line: ``a?`` optional, ``a+`` repeatable, ``(a | b)`` one of,
+    ``(a ∥ b)`` parallel."""
+    if node.kind == "step":
+        return str(node.label)
+    if node.kind == "tau":
+        return "τ"
+    kids = node.children
+    if node.kind == "xor" and len(kids) == 2 and kids[1].kind == "tau":
+        inner = _outline(kids[0])
+        return inner + "?" if inner.endswith((")", "+")) or " " not in inner else f"({inner})?"
+    if node.kind == "loop" and len(kids) == 2 and kids[1].kind == "tau":
+        inner = _outline(kids[0])
+        return inner + "+" if " " not in inner else f"({inner})+"
+    sep = {"seq": " → ", "xor": " | ", "and": " ∥ ", "loop": " ↺ "}[node.kind]
+    return "(" + sep.join(_outline(c) for c in kids) + ")"
+
+
 def _simplify(node: Node) -> Node:
     """Flatten nested sequences and choices, drop silent steps from sequences."""
     if node.kind in ("step", "tau"):
@@ -853,7 +880,7 @@ def _read_pnml(data: bytes, path: Path) -> Workflow:
 
     _safe_xml(data, path)
     try:
-        net, im, fm = pnml_importer.import_petri_from_string(data)
+        net, im, fm = pnml_importer.import_net_from_string(data)
     except Exception as e:
         raise SpecError(f"{path}: cannot read the PNML model ({type(e).__name__}: {e})") from None
     if not im:
@@ -978,6 +1005,40 @@ def reachability(net: Any, initial: Any, *, limit: int = 20_000) -> Reachability
     return ReachabilityGraph(places, transitions, markings, edges, index)
 
 
+@dataclass(frozen=True)
+class WorkflowCheck:
+    """A valid workflow and the size of its Petri net. ``markings``: reachable
+    markings, None when there are too many to list (then soundness is not proven)."""
+
+    workflow: Workflow
+    places: int
+    transitions: int
+    silent: int
+    markings: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.workflow.to_dict(), "petri_net": {
+            "places": self.places, "transitions": self.transitions, "silent": self.silent,
+            "reachable_markings": self.markings}}
+
+
+def check_workflow(path: str | Path) -> WorkflowCheck:
+    """Read and validate a workflow file, build its Petri net and explore its states.
+
+    Raises SpecError on the first problem (with the line for a YAML spec).
+
+    >>> check_workflow("logs/workflow.yaml").markings       # doctest: +SKIP
+    26
+    """
+    wf = read_workflow(path)
+    m = wf.petri_net()
+    graph = reachability(m.net, m.initial, limit=200_000)
+    if graph is not None and not graph.can_finish(m.final):
+        raise SpecError(f"{path}: unreachable end: some runs of the model get stuck before its end")
+    return WorkflowCheck(wf, m.n_places, m.n_transitions, m.n_silent,
+                         None if graph is None else len(graph.markings))
+
+
 # --------------------------------------------------------------------------- drawing
 
 _FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Serif CJK SC", "WenQuanYi Micro Hei",
@@ -1021,6 +1082,7 @@ class Overlay:
     misplaced: Mapping[str, int] = field(default_factory=dict)
     unexpected: tuple[tuple[str, str | None, int], ...] = ()
     title: str | None = None
+    notes: Mapping[str, str] = field(default_factory=dict)
 
 
 def workflow_dot(workflow: Workflow, *, notation: Literal["bpmn", "petri"] = "bpmn",
@@ -1082,6 +1144,8 @@ def _overlay(g: Any, task_of: dict[str, str], overlay: Overlay) -> None:
                             ("out of order", overlay.misplaced)):
             if table.get(step):
                 notes.append(f"{what} {table[step]:,}")
+        if overlay.notes.get(step):
+            notes.append(overlay.notes[step])
         if notes:
             heavy = overlay.skipped.get(step, 0) or overlay.misplaced.get(step, 0)
             g.node(nid, step + "\n" + "\n".join(notes), style="rounded,filled",

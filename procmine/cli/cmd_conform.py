@@ -1,0 +1,101 @@
+"""procmine conform: how far the log follows the intended workflow, and where it deviates."""
+
+from __future__ import annotations
+
+import click
+
+from procmine.cli.options import load, log_options, output_options, pop_log_options
+
+
+@click.command("conform")
+@log_options
+@click.option("--workflow", required=True, type=click.Path(dir_okay=False),
+              help="The intended workflow: a YAML spec, a BPMN 2.0 or a PNML file.")
+@click.option("--method", type=click.Choice(["alignments", "tokens"]), default="alignments",
+              show_default=True, help="Optimal alignments, or token-based replay (coarser, faster).")
+@click.option("--top", default=10, show_default=True, type=click.IntRange(1),
+              help="How many deviations to list.")
+@click.option("--cases", "cases_path", type=click.Path(dir_okay=False),
+              help="Write one row per case (fitness, conforming, deviations) to this CSV.")
+@click.option("--variants", "variants_path", type=click.Path(dir_okay=False),
+              help="Write one row per variant to this CSV.")
+@click.option("--diagram", type=click.Path(dir_okay=False),
+              help="Draw the workflow with the deviations over it (.svg .png .pdf .dot).")
+@click.option("--no-precision", is_flag=True, help="Skip precision (it replays every prefix).")
+@click.option("--jobs", type=click.IntRange(1), help="Processes to use (default: every core).")
+@click.option("--time-budget", type=click.FloatRange(0.1), default=10.0, show_default=True,
+              help="Seconds per variant when the model is too large for the fast aligner.")
+@output_options()
+def command(log, workflow, method, top, cases_path, variants_path, diagram, no_precision, jobs,
+            time_budget, as_json, as_csv, **kwargs) -> None:
+    """Check LOG against the intended workflow: fitness, precision, deviations.
+
+    Prints the log fitness and precision (the numbers pm4py gives for the same
+    net), the share of cases that follow the workflow exactly, and the top
+    deviations in plain words with the units where they happen most. Every
+    number is defined in docs/conform.md.
+
+    \b
+    Examples:
+      procmine conform logs/sample.csv --workflow logs/workflow.yaml
+      procmine conform logs/sample.csv --workflow model.bpmn --method tokens
+      procmine conform logs/sample.csv --workflow logs/workflow.yaml --cases cases.csv --diagram dev.svg
+    """
+    from procmine.conform import check_conformance, overlay_on_workflow
+    from procmine.output import csv_text, dumps, write_csv
+    from procmine.workflow import read_workflow
+
+    spec = read_workflow(workflow)
+    event_log = load(log, pop_log_options(kwargs), quiet=as_json or as_csv)
+    result = check_conformance(event_log, spec, method=method, precision=not no_precision,
+                               jobs=jobs, time_budget=time_budget)
+    for note in result.notes:
+        click.echo(f"Note: {note}", err=True)
+    if cases_path:
+        write_csv(result.cases_table, cases_path, inputs=[log])
+        click.echo(f"Wrote {len(result.cases_table):,} cases to {cases_path}", err=True)
+    if variants_path:
+        write_csv(result.variants, variants_path, inputs=[log])
+        click.echo(f"Wrote {len(result.variants):,} variants to {variants_path}", err=True)
+    if diagram:
+        overlay_on_workflow(result, spec, diagram, inputs=[log])
+        click.echo(f"Wrote {diagram}", err=True)
+    if as_json:
+        click.echo(dumps(result))
+    elif as_csv:
+        click.echo(csv_text(_rows(result, top=None)), nl=False)
+    else:
+        click.echo(_text(result, top))
+
+
+def _rows(result, top: int | None) -> list[dict]:
+    return [{"deviation": d.label if top is not None else d.text, "kind": d.kind,
+             "step": d.step, "cases": d.cases, "share": round(d.share, 4),
+             "units": ", ".join(f"{u} {n}" for u, n in d.units)}
+            for d in result.deviations[:top]]
+
+
+def _text(result, top: int) -> str:
+    from procmine.output import format_pairs, format_table
+
+    s = result.summary()
+    pairs = [
+        ("workflow", s["workflow"]),
+        ("method", s["method"]),
+        ("cases", s["cases"]),
+        ("variants", s["variants"]),
+        ("fitness", f"{s['fitness']:.4f}"),
+        ("precision", "–" if s["precision"] is None else f"{s['precision']:.4f}"),
+        ("conforming cases", f"{s['conforming_cases']:,} ({s['conforming_share']:.1%})"),
+    ]
+    out = [format_pairs(pairs)]
+    if result.deviations:
+        rows = [{"deviation": r["deviation"], "cases": r["cases"], "share": f"{r['share']:.1%}",
+                 "units where most": r["units"]} for r in _rows(result, top)]
+        out.append("")
+        out.append(format_table(rows, title=f"Top deviations ({len(result.deviations)} kinds)"))
+        if len(result.deviations) > top:
+            out.append(f"... {len(result.deviations) - top} more (--top, --csv, --json)")
+    else:
+        out.append("\nNo deviations: every case follows the workflow.")
+    return "\n".join(out)
