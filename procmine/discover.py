@@ -603,12 +603,15 @@ class ProcessMap:
     paths_total: int
     notes: tuple[str, ...] = field(default=())
 
+    @property
+    def paths_shown(self) -> int:
+        """Paths between two activities on the map (start and end arrows aside)."""
+        return int(((self.edges["source"] != START_NODE) & (self.edges["target"] != END_NODE)).sum())
+
     def to_dict(self) -> dict[str, Any]:
         return {"metric": self.metric, "by": self.by, "cases": self.cases, "events": self.events,
                 "activities": {"shown": len(self.nodes), "total": self.activities_total},
-                "paths": {"shown": int(((self.edges["source"] != START_NODE)
-                                        & (self.edges["target"] != END_NODE)).sum()),
-                          "total": self.paths_total},
+                "paths": {"shown": self.paths_shown, "total": self.paths_total},
                 "nodes": self.nodes, "edges": self.edges}
 
 
