@@ -448,3 +448,14 @@ def test_transitions_equal_the_engines_working_time_follows(holiday_log):
         for column in ("count", "median", "p90", "total"):
             np.testing.assert_allclose(ours[column].to_numpy(float),
                                        theirs[column].to_numpy(float), rtol=1e-9, atol=1e-6)
+
+
+def test_service_and_waiting_in_working_time(service_log, office_hours):
+    r = find_bottlenecks(service_log, calendar=office_hours, by="activity")
+    act = r.activities.set_index("activity")
+    # 处置: A 11:00-13:00 is 1 h of office time (lunch 12:00-13:30), B 14:20-16:20 2 h
+    assert act.loc["处置", "service_total"] == pytest.approx(3 * HOUR)
+    # waiting before 处置: A 09:50-11:00 70 min; B 10:20-14:20 is 100 + 50 min around lunch
+    assert act.loc["处置", "wait_total"] == pytest.approx((70 + 150) * MIN)
+    # 结案 -> 回访: B 17:05 to 10:00 next day: 17:05-17:30 and 09:00-10:00
+    assert _edge(r.transitions, "结案", "回访")["total"] == pytest.approx((25 + 60) * MIN)
