@@ -459,3 +459,17 @@ def test_service_and_waiting_in_working_time(service_log, office_hours):
     assert act.loc["处置", "wait_total"] == pytest.approx((70 + 150) * MIN)
     # 结案 -> 回访: B 17:05 to 10:00 next day: 17:05-17:30 and 09:00-10:00
     assert _edge(r.transitions, "结案", "回访")["total"] == pytest.approx((25 + 60) * MIN)
+
+
+def test_process_map_p90_wait_equals_the_transition_table(service_log, office_hours):
+    """``procmine map --metric p90-wait`` draws discover_map's edges; given the same
+    waiting times (working time, starts taken into account) they are these numbers."""
+    from procmine.discover import discover_map
+
+    waits = waiting_times(service_log, calendar=office_hours)
+    pmap = discover_map(service_log, metric="p90-wait", durations=waits)
+    edges = pmap.edges.dropna(subset=["p90"]).set_index(["source", "target"]).sort_index()
+    ours = find_bottlenecks(service_log, calendar=office_hours).transitions
+    ours = ours.set_index(["source", "target"]).sort_index()
+    assert list(edges.index) == list(ours.index)
+    assert edges["value"].tolist() == ours["p90"].tolist()

@@ -110,3 +110,15 @@ def test_help_lists_every_option():
     for option in ("--by", "--top", "--working-time / --clock-time", "--calendar", "--workflow",
                    "--json", "--csv"):
         assert option in result.output
+
+
+def test_map_p90_wait_shows_the_same_numbers_in_clock_time():
+    """`procmine map` measures clock time; on a log without start times its p90 waits
+    are the ones `procmine bottlenecks --clock-time` ranks."""
+    result = CliRunner().invoke(cli, ["map", str(HOLIDAY), "--metric", "p90-wait", "--json"])
+    assert result.exit_code == 0, result.output
+    drawn = {(e["source"], e["target"]): e["value"] for e in json.loads(result.stdout)["edges"]
+             if e["value"] is not None and e.get("p90") is not None}
+    assert len(drawn) == 3
+    ranked = json.loads(run(HOLIDAY, "--clock-time", "--json").stdout)["table"]
+    assert drawn == {(r["source"], r["target"]): r["p90"] for r in ranked}
