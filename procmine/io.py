@@ -242,7 +242,7 @@ def _read_csv(path: str, report: LoadReport, encoding: str | None,
         mapping = detect_columns(header, given)
     except ColumnError:
         mapping = {}
-    typed = {mapping.get(TIMESTAMP), mapping.get(START)}
+    typed = {mapping.get(TIMESTAMP), mapping.get(START), mapping.get(DEADLINE)}
     column_types = {h: pa.string() for h in header if h not in typed}
 
     def read(threads: bool) -> Any:
@@ -500,10 +500,11 @@ def parse_timestamps(values: pd.Series, *, timezone: str) -> tuple[pd.Series, bo
     present = text.notna()
     if not present.any():
         return pd.Series(pd.NaT, index=values.index, dtype=f"datetime64[ns, {timezone}]"), False
-    numbers = pd.to_numeric(text, errors="coerce")
-    if numbers[present].notna().all():
+    head = text[present].iloc[:1000]
+    if pd.to_numeric(head, errors="coerce").notna().all():
+        numbers = pd.to_numeric(text, errors="coerce")
         looks_compact = text[present].str.fullmatch(r"\d{8}(\d{6})?").all()
-        if not looks_compact:
+        if numbers[present].notna().all() and not looks_compact:
             return _from_numbers(numbers, timezone)
     if text[present].str.contains("年", regex=False).any():
         text = (text.str.replace(r"\s*年\s*", "-", regex=True)
@@ -516,7 +517,7 @@ def parse_timestamps(values: pd.Series, *, timezone: str) -> tuple[pd.Series, bo
     assumed = False
     if has_offset.any():
         aware = pd.to_datetime(text[has_offset].astype(object), format="ISO8601", utc=True,
-                               errors="coerce")
+                               errors="coerce", cache=False)
         out.loc[has_offset] = _in_range(aware).dt.tz_convert(timezone)
     naive_mask = present & ~has_offset
     if naive_mask.any():
@@ -530,13 +531,13 @@ def _parse_naive(text: pd.Series) -> pd.Series:
     sample = text.iloc[: 2000]
     best_format, best_ok = None, -1
     for fmt in _FORMATS:
-        parsed = pd.to_datetime(sample, format=fmt, errors="coerce")
+        parsed = pd.to_datetime(sample, format=fmt, errors="coerce", cache=False)
         ok = int(parsed.notna().sum())
         if ok > best_ok:
             best_format, best_ok = fmt, ok
         if ok == len(sample):
             break
-    parsed = _in_range(pd.to_datetime(text, format=best_format, errors="coerce"))
+    parsed = _in_range(pd.to_datetime(text, format=best_format, errors="coerce", cache=False))
     rest = parsed.isna()
     if rest.any():
         import warnings
@@ -739,11 +740,11 @@ def _canonical(frame: pd.DataFrame, mapping: Mapping[str, str], report: LoadRepo
         events = events.iloc[order]
         events_rows = events_rows[order]
     events = events.reset_index(drop=True)
-    report.duplicates = _count_duplicates(events)
+    report.duplicates = _count_duplicates(events, case_codes[order])
     return events
 
 
-def _count_duplicates(events: pd.DataFrame) -> int:
+def _count_duplicates(events: pd.DataFrame, case: np.ndarray) -> int:
     """Exact duplicate events (same case, activity, time and unit).
 
     Duplicates share case and time, so only events whose time repeats within
@@ -752,7 +753,6 @@ def _count_duplicates(events: pd.DataFrame) -> int:
     if len(events) < 2:
         return 0
     ts = events[TIMESTAMP].to_numpy(dtype="datetime64[ns]")
-    case = pd.factorize(events[CASE], sort=False)[0]
     tie = (ts[1:] == ts[:-1]) & (case[1:] == case[:-1])
     suspects = np.zeros(len(events), dtype=bool)
     suspects[1:] |= tie
