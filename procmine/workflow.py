@@ -43,6 +43,7 @@ _MAX_NODES = 50_000
 _ARROW = re.compile(r"\s*(?:->|→|=>|➜)\s*")
 _START = {"start", "开始", "begin"}
 _END = {"end", "结束", "finish"}
+_PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map")}
 _KNOWN_KEYS = ("name", "description", "language", "steps", "exceptions", "paths", "aliases",
                "roles", "deadlines", "levels")
 
@@ -308,6 +309,8 @@ class _SpecParser:
         self.visits += 1
         if self.visits > _MAX_NODES:
             raise self.fail(node, "the spec is too large or expands too many YAML aliases")
+        if str(node.tag) not in _PLAIN_TAGS:
+            raise self.fail(node, f"unsupported YAML tag {node.tag!r}", hint="write plain values")
 
     def scalar(self, node: Any) -> Any:
         import yaml
