@@ -122,3 +122,16 @@ def test_map_p90_wait_shows_the_same_numbers_in_clock_time():
     assert len(drawn) == 3
     ranked = json.loads(run(HOLIDAY, "--clock-time", "--json").stdout)["table"]
     assert drawn == {(r["source"], r["target"]): r["p90"] for r in ranked}
+
+
+def test_a_year_without_holiday_data_falls_back_to_weekends_and_says_so(tmp_path):
+    log = tmp_path / "orders2027.csv"
+    log.write_text("工单编号,环节,时间\nA,上报,2027-02-05 10:00\nA,派遣,2027-02-08 10:00\n",
+                   encoding="utf-8")
+    result = run(log, "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    # Fri 10:00 -> Mon 10:00 over a plain weekend: Fri 2 h + 4 h, Mon 09:00-10:00 1 h
+    assert data["table"][0]["total"] == 7 * HOUR
+    assert "2027: no Chinese holiday data" in data["calendar"]
+    assert "Warning" not in result.stderr

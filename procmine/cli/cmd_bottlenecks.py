@@ -39,7 +39,10 @@ def command(log: str, by: str, top: int | None, working_time: bool, calendar: st
       procmine bottlenecks logs/sample.csv --workflow logs/workflow.yaml --json
       procmine bottlenecks export.csv --clock-time --csv > waits.csv
     """
+    import warnings
+
     from procmine.bottlenecks import find_bottlenecks
+    from procmine.calendar import CalendarFallbackWarning
     from procmine.output import csv_text, dumps
 
     spec = None
@@ -48,8 +51,11 @@ def command(log: str, by: str, top: int | None, working_time: bool, calendar: st
 
         spec = read_workflow(workflow)
     event_log = load(log, pop_log_options(kwargs), quiet=as_json or as_csv)
-    result = find_bottlenecks(event_log, by=by, working_time=working_time, calendar=calendar,
-                              workflow=spec, top=top)
+    with warnings.catch_warnings():
+        # years without holiday data: the calendar line of the output says so
+        warnings.simplefilter("ignore", CalendarFallbackWarning)
+        result = find_bottlenecks(event_log, by=by, working_time=working_time,
+                                  calendar=calendar, workflow=spec, top=top)
     if as_json:
         click.echo(dumps(result))
     elif as_csv:
