@@ -105,7 +105,7 @@ _T: dict[str, tuple[str, str]] = {
     "quality_rows": ("各行去向", "What became of the rows"),
     "source_act": ("前一环节", "from"), "target_act": ("后一环节", "to"),
     "wait_median_clock": ("等待中位数（自然时间）", "median wait (clock)"),
-    "wait_mean_clock": ("等待平均（自然时间）", "mean wait (clock)"),
+    "zoom": ("点击图形可在原大与适应页宽之间切换。", "Click the drawing to switch between full size and page width."),
     "map_caption": ("节点：环节及其事件数；连线：直接跟随关系及其次数。",
                     "Nodes: activities and their events; arrows: directly-follows pairs and their counts."),
     "map_table": ("直接跟随关系（按次数）", "Directly-follows pairs (by count)"),
@@ -114,7 +114,7 @@ _T: dict[str, tuple[str, str]] = {
     "fitting_cases": ("完全拟合的工单", "fitting cases"),
     "model_caption": ("以归纳挖掘算法从变体表发现的 Petri 网。", "The Petri net the inductive miner finds on the variants."),
     "measure": ("指标", "measure"), "value": ("值", "value"), "meaning": ("含义", "meaning"),
-    "conforming": ("完全符合的工单", "conforming cases"), "conforming_share": ("符合比例", "conforming share"),
+    "conforming": ("完全符合的工单（含单位规则）", "conforming cases (unit rules too)"), "conforming_share": ("符合比例", "conforming share"),
     "deviations": ("主要偏离", "Top deviations"), "deviation": ("偏离", "deviation"),
     "kind": ("类型", "kind"), "where": ("多发单位", "units where it happens most"),
     "conf_caption": ("规定流程，叠加实际偏离（跳过、重复、顺序错误、流程外环节）。",
@@ -493,8 +493,9 @@ def _cards(section: str, items: Sequence[tuple[str, str, Any, str]]) -> str:
     """Headline figures: (key, label, value, kind)."""
     cards = []
     for key, label, value, kind in items:
+        size = " small" if kind == "time" else ""
         cards.append(f'<div class="card" data-key="{_e(section)}.{_e(key)}" data-value="{_e(_raw(value))}">'
-                     f'<div class="v">{_e(_show(value, kind))}</div><div class="k">{_e(label)}</div></div>')
+                     f'<div class="v{size}">{_e(_show(value, kind))}</div><div class="k">{_e(label)}</div></div>')
     return '<div class="cards">' + "".join(cards) + "</div>"
 
 
@@ -514,6 +515,11 @@ def _same(ctx: _Context, *commands: str) -> str:
 def _figure(svg: str, caption: str | None = None, *, graph: bool = False) -> str:
     cap = f"<figcaption>{_e(caption)}</figcaption>" if caption else ""
     return f'<figure{" class=graph" if graph else ""}>{svg}{cap}</figure>'
+
+
+def _pair(left: str, right: str) -> str:
+    """A figure and its table side by side on a wide screen, one above the other otherwise."""
+    return f'<div class="pair"><div>{left}</div><div>{right}</div></div>'
 
 
 # --------------------------------------------------------------------------- SVG charts
@@ -655,9 +661,13 @@ def _clean_svg(svg: str | bytes, prefix: str) -> str:
             elif local == "href":
                 el.attrib[name] = f"#{prefix}-{value[1:]}"
     root.set("data-figure", prefix)
-    text = etree.tostring(root, encoding="unicode")
-    # xlink stays declared only where it is used; graphviz declares it on the root
-    return text
+    width = re.fullmatch(r"([0-9.]+)(pt|px)?", root.get("width", ""))
+    if width:
+        # scale wide graphs down to the page, but not below 3/4 of their size (the
+        # figure scrolls instead): smaller text would be unreadable
+        px = float(width.group(1)) * (96 / 72 if width.group(2) == "pt" else 1)
+        root.set("style", f"min-width: {0.75 * px:.0f}px")
+    return etree.tostring(root, encoding="unicode")
 
 
 def _graphviz_svg(graph: Any, prefix: str) -> str:
@@ -684,6 +694,8 @@ def _safe_figure(ctx: _Context, draw: Callable[[], str], caption: str | None = N
             why = why.decode("utf-8", "replace")
         return _note(ctx.t("no_figure", why=str(why).strip().splitlines()[-1][:200] if why else type(e).__name__),
                      "note skip")
+    if graph and caption:
+        caption = f"{caption} {ctx.t('zoom')}"
     return _figure(svg, caption, graph=graph) if svg else ""
 
 
@@ -730,9 +742,9 @@ def _summary(ctx: _Context) -> Section:
         if not rows:
             continue
         body.append(_h3(t(key)))
-        body.append(_figure(_bars(f"summary-{key}", [(r["name"], r["count"], f"{r['count']:,} · "
-                                                      f"{100 * r['share']:.1f}%") for r in rows])))
-        body.append(_table(f"summary.{key}", rows, share_cols))
+        body.append(_pair(_figure(_bars(f"summary-{key}", [(r["name"], r["count"], f"{r['count']:,}")
+                                                         for r in rows], width=480)),
+                          _table(f"summary.{key}", rows, share_cols)))
     body.append(_same(ctx, ctx.command("info")))
     numbers = {"cases": s.cases, "events": s.events, "activities": s.activities,
                "variants": s.variants, "units": s.units, "first": s.first, "last": s.last}
@@ -746,7 +758,7 @@ def _weekly_starts(log: EventLog) -> list[tuple[str, float]]:
         return []
     first = events[TIMESTAMP].groupby(events[CASE], sort=False).min()
     local = first.dt.tz_localize(None) if first.dt.tz is not None else first
-    weeks = (local.dt.normalize() - pd.to_timedelta(local.dt.weekday, unit="D")).value_counts()
+    weeks = (local.dt.normalize() - pd.to_timedelta(local.dt.day_of_week, unit="D")).value_counts()
     weeks = weeks.reindex(pd.date_range(weeks.index.min(), weeks.index.max(), freq="7D"),
                           fill_value=0)
     return [(f"{d:%Y-%m-%d}", float(n)) for d, n in weeks.items()]
@@ -798,28 +810,28 @@ def _map(ctx: _Context) -> Section:
 
     t = ctx.t
     pmap = discover_map(ctx.log)
-    body = [_safe_figure(ctx, lambda: _map_svg(pmap), t("map_caption"))]
+    figure = _safe_figure(ctx, lambda: _map_svg(pmap, Path(ctx.log_name).name), t("map_caption"))
     edges = pmap.edges
     inner = edges[edges["median"].notna()] if "median" in edges.columns else edges
     inner = inner.sort_values(["count", "source", "target"], ascending=[False, True, True],
                               kind="stable")
     cols = [_Col("source", t("source_act")), _Col("target", t("target_act")),
             _Col("count", t("count"), "int"), _Col("cases", t("cases"), "int"),
-            _Col("median", t("wait_median_clock"), "dur"), _Col("mean", t("wait_mean_clock"), "dur")]
-    body.append(_h3(t("map_table")))
-    body.append(_table("map.edges", _records(inner), cols, limit=40, ctx=ctx,
-                       more=ctx.command("map", "--json")))
-    for note in pmap.notes:
+            _Col("median", t("wait_median_clock"), "dur")]
+    table = _h3(t("map_table")) + _table("map.edges", _records(inner), cols, limit=25, ctx=ctx,
+                                          more=ctx.command("map", "--json"))
+    body = [_pair(figure, table)]
+    for note in getattr(pmap, "notes", ()):
         body.append(_note(note))
     body.append(_same(ctx, ctx.command("map", "-o", "map.svg")))
     return Section("map", t("map"), "".join(body),
                    numbers={"activities": len(pmap.nodes), "paths": pmap.paths_total})
 
 
-def _map_svg(pmap: Any) -> str:
-    import procmine.render as render
+def _map_svg(pmap: Any, title: str) -> str:
+    from procmine.render import render_map, to_svg
 
-    return _clean_svg(render.to_svg(pmap), "map")
+    return _clean_svg(to_svg(render_map(pmap, title=title)), "map")
 
 
 def _model(ctx: _Context) -> Section:
@@ -850,9 +862,9 @@ def _model(ctx: _Context) -> Section:
 
 
 def _model_svg(model: Any) -> str:
-    import procmine.render as render
+    from procmine.render import render_model, to_svg
 
-    return _clean_svg(render.to_svg(model), "model")
+    return _clean_svg(to_svg(render_model(model)), "model")
 
 
 def _conformance(ctx: _Context) -> Section:
@@ -864,13 +876,17 @@ def _conformance(ctx: _Context) -> Section:
     items = [("fitness", t("fitness"), result.fitness, "ratio")]
     if result.precision is not None:
         items.append(("precision", t("precision"), result.precision, "ratio"))
+    fitting = getattr(result, "fitting_cases", None)
+    if fitting is not None:
+        items.append(("fitting_cases", t("fitting_cases"), fitting, "int"))
     items += [("conforming_cases", t("conforming"), result.conforming_cases, "int"),
               ("conforming_share", t("conforming_share"), result.conforming_share, "pct")]
     body = [_cards("conformance", items)]
     body.append(_safe_figure(ctx, lambda: _graphviz_svg(
         workflow_dot(ctx.workflow, overlay=deviation_overlay(result)), "conformance"),
         t("conf_caption")))
-    rows = [{"text": d.text, "kind": d.kind, "cases": d.cases, "share": d.share,
+    rows = [{"text": getattr(d, "label", None) or d.text, "kind": d.kind, "cases": d.cases,
+             "share": d.share,
              "units": ", ".join(f"{u} ({n:,})" for u, n in d.units)} for d in result.deviations]
     if rows:
         body.append(_h3(t("deviations")))
@@ -883,7 +899,7 @@ def _conformance(ctx: _Context) -> Section:
         body.append(_note(note))
     body.append(_same(ctx, ctx.command("conform", "--workflow",
                                        _shell_quote(ctx.workflow_path or "FILE"))))
-    numbers = {"fitness": result.fitness, "precision": result.precision,
+    numbers = {"fitness": result.fitness, "precision": result.precision, "fitting_cases": fitting,
                "conforming_cases": result.conforming_cases, "cases": result.cases,
                "method": result.method}
     return Section("conformance", t("conformance"), "".join(body), numbers=numbers)
@@ -1032,9 +1048,10 @@ def _variants(ctx: _Context) -> Section:
     body = [_cards("variants", [("count", t("variants_n"), summary.variants, "int"),
                                 ("cases", t("cases"), summary.cases, "int"),
                                 ("top10", t("top10"), top10, "pct")])]
-    counts = ctx.log.events[ACTIVITY].value_counts()
-    colours = {str(a): _PALETTE[i] for i, a in enumerate(counts.index[:len(_PALETTE)])}
     strips = [{**r, "steps": str(r["activities"]).split(" → ")} for r in rows[:15]]
+    # colours in order of first appearance along the top variants: neighbouring steps differ
+    order = list(dict.fromkeys(step for r in strips for step in r["steps"]))
+    colours = {a: _PALETTE[i] for i, a in enumerate(order[:len(_PALETTE)])}
     body.append(_figure(_variant_strips("variants-strips", strips, colours), t("variants_caption")))
     body.append(_table("variants.table", [{**r, "variant": int(r["variant"]) + 1} for r in rows], [
         _Col("variant", t("variant"), "int"), _Col("cases", t("cases"), "int"),
@@ -1067,7 +1084,7 @@ def _csp_hash(text: str) -> str:
 def _page(title: str, ctx: _Context, sections: Sequence[Section]) -> str:
     css, js = _asset("report.css"), _asset("report.js")
     # nothing may load from outside the file, and only our own script may run
-    csp = (f"default-src 'none'; style-src {_csp_hash(css)} 'unsafe-inline'; "
+    csp = ("default-src 'none'; style-src 'unsafe-inline'; "
            f"script-src {_csp_hash(js)}; img-src data:; font-src data:")
     toc = []
     parts = []

@@ -71,5 +71,8 @@
       if (target && target.tagName === "DETAILS") { target.open = true; }
     });
   });
+  Array.prototype.forEach.call(document.querySelectorAll("figure.graph"), function (figure) {
+    figure.addEventListener("click", function () { figure.classList.toggle("fit"); });
+  });
   document.documentElement.setAttribute("data-ready", "1");
 })();

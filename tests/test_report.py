@@ -1,0 +1,216 @@
+"""procmine.report: the self-contained HTML report (API).
+
+The report is checked the way a reader and a browser meet it: the page is
+parsed, each section looked up by its ``data-section``, each headline figure by
+its ``data-key``, each table by its ``data-table``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from lxml import html as lxml_html
+
+from procmine.errors import OutputError
+from procmine.log import ACTIVITY, CASE, CATEGORY, RESOURCE, TIMESTAMP, EventLog
+from procmine.report import SECTIONS, build_report, default_lang, stages, write_report
+from procmine.simulate import simulate_log
+
+WITHOUT_CONFORMANCE = [s for s in SECTIONS if s != "conformance"]
+
+
+def parse(page: str):
+    return lxml_html.document_fromstring(page)
+
+
+def sections(page: str) -> dict:
+    return {el.get("data-section"): el for el in parse(page).xpath("//details[@data-section]")}
+
+
+def card(page: str, key: str) -> str:
+    (el,) = parse(page).xpath(f"//*[@data-key='{key}']")
+    return el.get("data-value")
+
+
+def table(page: str, name: str) -> list[dict[str, str]]:
+    (tab,) = parse(page).xpath(f"//table[@data-table='{name}']")
+    cols = [th.get("data-col") for th in tab.xpath("./thead/tr/th")]
+    return [dict(zip(cols, [td.get("data-value") for td in tr.xpath("./td")], strict=True))
+            for tr in tab.xpath("./tbody/tr")]
+
+
+@pytest.fixture(scope="module")
+def small_log() -> EventLog:
+    """A simulated dispatch log with every column (levels, kinds, deadlines ...)."""
+    return simulate_log(cases=150, seed=11).to_event_log()
+
+
+@pytest.fixture(scope="module")
+def small_report(small_log):
+    return build_report(small_log, lang="en")
+
+
+def events(rows: list[tuple], extra: dict | None = None) -> EventLog:
+    """An EventLog from (case, activity, time) rows, times in Asia/Shanghai."""
+    frame = pd.DataFrame(rows, columns=[CASE, ACTIVITY, TIMESTAMP])
+    frame[TIMESTAMP] = pd.to_datetime(frame[TIMESTAMP]).dt.tz_localize("Asia/Shanghai")
+    for column, values in (extra or {}).items():
+        frame[column] = values
+    return EventLog(events=frame.sort_values([CASE, TIMESTAMP], kind="stable").reset_index(drop=True))
+
+
+def test_every_section_is_there_with_a_figure(small_report):
+    found = sections(small_report.html)
+    assert list(found) == WITHOUT_CONFORMANCE
+    for name, element in found.items():
+        assert element.xpath(".//svg"), f"section {name} has no figure"
+        assert element.get("open") is not None, f"section {name} is closed (skipped?)"
+
+
+def test_headline_numbers_are_those_of_the_log(small_log, small_report):
+    page = small_report.html
+    assert int(card(page, "summary.cases")) == small_log.events[CASE].nunique() == 150
+    assert int(card(page, "summary.events")) == len(small_log.events)
+    assert int(card(page, "variants.count")) == int(card(page, "summary.variants"))
+    shares = [float(r["share"]) for r in table(page, "variants.table")]
+    assert shares == sorted(shares, reverse=True)
+
+
+def test_variant_count_equals_pm4py(small_log, small_report):
+    import pm4py
+
+    frame = small_log.events[[CASE, ACTIVITY, TIMESTAMP]]
+    assert int(card(small_report.html, "summary.variants")) == len(pm4py.get_variants(frame))
+
+
+def test_workflow_adds_conformance(sample):
+    from procmine.io import read_log
+
+    log = read_log(sample)
+    # a slice of the sample keeps the test quick; the workflow is the sample's own
+    keep = log.events[CASE].isin(log.events[CASE].unique()[:300])
+    part = EventLog(events=log.events[keep].reset_index(drop=True), report=log.report)
+    report = build_report(part, workflow=Path(sample).parent / "workflow.yaml")
+    found = sections(report.html)
+    assert list(found) == list(SECTIONS)
+    conformance = found["conformance"]
+    assert conformance.xpath(".//svg")
+    fitness = float(card(report.html, "conformance.fitness"))
+    assert 0.5 < fitness <= 1.0
+    assert report.section("conformance").numbers["fitness"] == fitness
+
+
+def test_log_values_are_escaped():
+    hostile = "<script>alert(1)</script>"
+    unit = '"><img src=x onerror=alert(2)>'
+    rows = []
+    for case in ("c1", "c2", "c3"):
+        rows += [(case, "上报", "2024-03-04 09:00"), (case, hostile, "2024-03-04 10:00"),
+                 (case, "结案", "2024-03-05 11:00")]
+    log = events(rows, {RESOURCE: [unit] * len(rows), CATEGORY: ["</table><b>x"] * len(rows)})
+    page = build_report(log).html
+    assert "<script>alert" not in page
+    assert "<img" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    doc = parse(page)
+    assert len(doc.xpath("//script")) == 1          # ours, and nothing else
+    assert not doc.xpath("//*[@src]")
+    assert not [el for el in doc.iter() if isinstance(el.tag, str)
+                and any(a.lower().startswith("on") for a in el.attrib)]
+    # the hostile activity is shown as text in the tables
+    names = [r["name"] for r in table(page, "summary.top_activities")]
+    assert hostile in names
+
+
+def test_page_loads_nothing_from_outside(small_report):
+    page = small_report.html
+    doc = parse(page)
+    for el in doc.iter():
+        if not isinstance(el.tag, str):
+            continue
+        for name, value in el.attrib.items():
+            if name.endswith("href") or name == "src":
+                assert value.startswith("#"), f"<{el.tag} {name}={value!r}>"
+    assert "@import" not in page and "url(http" not in page
+    assert not re.search(r"<link\b", page)
+    # the Content-Security-Policy allows our script, by its hash, and nothing else
+    (meta,) = doc.xpath("//meta[@http-equiv='Content-Security-Policy']")
+    policy = meta.get("content")
+    (script,) = doc.xpath("//script")
+    digest = base64.b64encode(hashlib.sha256(script.text.encode("utf-8")).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in policy
+    assert "default-src 'none'" in policy
+
+
+def test_language_follows_the_activity_names():
+    zh = events([("c1", "派遣", "2024-03-04 09:00"), ("c1", "结案", "2024-03-04 10:00")])
+    en = events([("c1", "dispatch", "2024-03-04 09:00"), ("c1", "close", "2024-03-04 10:00")])
+    assert default_lang(zh) == "zh" and default_lang(en) == "en"
+    assert "概况" in build_report(zh).html
+    page = build_report(en).html
+    assert "Summary" in page and "概况" not in page
+    assert "概况" in build_report(en, lang="zh").html
+
+
+def test_title(small_log):
+    page = build_report(small_log, title="街道 <2024>").html
+    assert parse(page).xpath("//title")[0].text == "街道 <2024>"
+
+
+def test_log_without_optional_columns_gives_notes_not_a_crash():
+    rows = [("c1", "a", "2024-03-04 09:00"), ("c1", "b", "2024-03-04 10:00"),
+            ("c1", "a", "2024-03-04 11:00"), ("c2", "a", "2024-03-05 09:00"),
+            ("c2", "b", "2024-03-05 12:00")]
+    report = build_report(events(rows), lang="en")
+    found = sections(report.html)
+    assert list(found) == WITHOUT_CONFORMANCE
+    patterns = found["patterns"].text_content()
+    assert "org:level" in patterns            # escalation skipped: no levels
+    assert "case:deadline" in patterns        # hugging skipped: no deadlines
+    assert not parse(report.html).xpath("//*[@data-key='bottlenecks.on_time_rate']")
+
+
+def test_missing_module_leaves_a_note(small_log, monkeypatch):
+    monkeypatch.setitem(sys.modules, "procmine.loops", None)
+    report = build_report(small_log, lang="en")
+    patterns = report.section("patterns")
+    assert patterns.skipped and "loops" in patterns.note
+    found = sections(report.html)
+    assert "loops" in found["patterns"].text_content()
+    assert found["variants"].xpath(".//svg")
+
+
+def test_progress_reports_every_stage(small_log):
+    seen: list[str] = []
+    build_report(small_log, on_stage=seen.append)
+    assert seen == list(stages()) == WITHOUT_CONFORMANCE
+    assert "conformance" in stages(workflow="logs/workflow.yaml")
+
+
+def test_write_is_atomic_and_spares_the_input(small_log, tmp_path, monkeypatch):
+    out = tmp_path / "report.html"
+    write_report(small_log, out)
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    log_file = tmp_path / "log.csv"
+    log_file.write_text("x", encoding="utf-8")
+    with pytest.raises(OutputError, match="overwrite the input"):
+        write_report(small_log, log_file, inputs=[str(log_file)])
+    assert log_file.read_text(encoding="utf-8") == "x"
+
+    import procmine.report as report_module
+
+    def broken(ctx):
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(report_module._BUILDERS, "variants", broken)
+    out.write_text("old", encoding="utf-8")
+    with pytest.raises(RuntimeError):
+        write_report(small_log, out)
+    assert out.read_text(encoding="utf-8") == "old"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
