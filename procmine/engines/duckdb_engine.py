@@ -147,7 +147,7 @@ class DuckDBEngine(Engine):
         described = self.con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()
         return scan, {row[0]: str(row[1]) for row in described}
 
-    def _time_sql(self, column: str, kind: str, sample_of: str) -> str:
+    def _time_sql(self, column: str, kind: str, sample_of: str, scan: str) -> str:
         """SQL turning a source column into TIMESTAMPTZ with read_log's rules (NULL if unparsable)."""
         tz = _literal(self.source.timezone)
         if "WITH TIME ZONE" in kind:
@@ -158,7 +158,7 @@ class DuckDBEngine(Engine):
             raise InputError(f"{self.source.path}: column {sample_of!r} holds {kind} values, "
                              "not times DuckDB can read", hint="use --engine pandas")
         values = self.con.execute(
-            f"SELECT trim({column}) FROM staged WHERE {column} IS NOT NULL AND trim({column}) <> '' "
+            f"SELECT trim({column}) FROM {scan} WHERE {column} IS NOT NULL AND trim({column}) <> '' "
             f"LIMIT 2000").fetchall()
         sample = pd.Series([v[0] for v in values], dtype=object)
         naive = sample[~sample.str.contains(OFFSET_PATTERN, regex=True)] if len(sample) else sample
@@ -181,56 +181,55 @@ class DuckDBEngine(Engine):
         mapping = check_mapping(list(types), self.source)
         chosen = {canonical: column for canonical, column in mapping.items() if canonical in _SHORT}
         self._chosen = set(chosen)
-        select = ", ".join(f"{_quote(column)} AS {_SHORT[canonical]}"
-                           for canonical, column in chosen.items())
         con = self.con
-        # file order is kept (insertion order), so rowid is the row in the file
-        con.execute(f"CREATE TABLE staged AS SELECT {select} FROM {scan}")
-        self._rows_read = con.execute("SELECT count(*) FROM staged").fetchall()[0][0]
+        shorts = {_SHORT[c]: _quote(column) for c, column in chosen.items()}
 
         def text(short: str) -> str:
-            if short not in {_SHORT[c] for c in chosen}:
+            if short not in shorts:
                 return "CAST(NULL AS VARCHAR)"
-            return f"nullif(trim(CAST({short} AS VARCHAR)), '')"
+            return f"nullif(trim(CAST({shorts[short]} AS VARCHAR)), '')"
 
-        time_sql = self._time_sql("t", types[chosen[TIMESTAMP]], chosen[TIMESTAMP])
+        time_sql = self._time_sql(shorts["t"], types[chosen[TIMESTAMP]], chosen[TIMESTAMP], scan)
         due = "CAST(NULL AS BIGINT)"
         if DEADLINE in chosen:
             try:
-                due_time = self._time_sql("due", types[chosen[DEADLINE]], chosen[DEADLINE])
+                due_time = self._time_sql(shorts["due"], types[chosen[DEADLINE]], chosen[DEADLINE],
+                                          scan)
                 due = f"epoch_us({due_time})"
                 self._due_is_time = True
             except InputError:  # read_log keeps a deadline column of no times as text
                 due = text("due")
+        # One pass over the file: text trimmed, times parsed (once: timezone() is costly).
+        # Insertion order is file order, so rowid is the row in the file.
+        con.execute(
+            f"CREATE TABLE staged AS SELECT {text('c')} AS c, {text('a')} AS a, "
+            f"{text('t')} IS NULL AS no_time, {time_sql} AS ts, {text('res')} AS res, "
+            f"{text('lvl')} AS lvl, {text('cat')} AS cat, {text('src')} AS src, {due} AS due "
+            f"FROM {scan}")
+        counts = con.execute(
+            "SELECT count(*), sum(CASE WHEN c IS NULL THEN 1 ELSE 0 END), "
+            "sum(CASE WHEN c IS NOT NULL AND a IS NULL THEN 1 ELSE 0 END), "
+            "sum(CASE WHEN c IS NOT NULL AND a IS NOT NULL AND no_time THEN 1 ELSE 0 END), "
+            "sum(CASE WHEN c IS NOT NULL AND a IS NOT NULL AND NOT no_time AND ts IS NULL "
+            "THEN 1 ELSE 0 END) FROM staged").fetchall()[0]
+        self._rows_read = int(counts[0])
+        reasons = ("no case id", "no activity", "no time", "unparsable time")
+        self._dropped = {k: int(v) for k, v in zip(reasons, counts[1:], strict=True) if v}
         table, self._levels = level_table(self.source.levels)
         con.register("level_names", table)
         con.execute("CREATE TABLE levels AS SELECT * FROM level_names")
         con.unregister("level_names")
-        exact = bool(self.source.levels)
-        level_key = "trim(CAST(s.lvl AS VARCHAR))" if exact else "lower(trim(CAST(s.lvl AS VARCHAR)))"
-        level_join = (f"LEFT JOIN levels lv ON lv.raw = {level_key}" if LEVEL in chosen else "")
+        level_key = "s.lvl" if self.source.levels else "lower(s.lvl)"
+        level_join = f"LEFT JOIN levels lv ON lv.raw = {level_key}" if LEVEL in chosen else ""
         level_rank = "coalesce(lv.rank, -1)" if LEVEL in chosen else "-1"
         con.execute(
-            f"CREATE TABLE parsed AS SELECT s.rowid AS r, {text('c')} AS c, {text('a')} AS a, "
-            f"nullif(trim(CAST(s.t AS VARCHAR)), '') IS NULL AS no_time, {time_sql} AS ts, "
-            f"{text('res')} AS res, CAST({level_rank} AS INTEGER) AS lvl, {text('cat')} AS cat, "
-            f"{text('src')} AS src, {due} AS due FROM staged s {level_join}")
-        counts = con.execute(
-            "SELECT sum(CASE WHEN c IS NULL THEN 1 ELSE 0 END), "
-            "sum(CASE WHEN c IS NOT NULL AND a IS NULL THEN 1 ELSE 0 END), "
-            "sum(CASE WHEN c IS NOT NULL AND a IS NOT NULL AND no_time THEN 1 ELSE 0 END), "
-            "sum(CASE WHEN c IS NOT NULL AND a IS NOT NULL AND NOT no_time AND ts IS NULL "
-            "THEN 1 ELSE 0 END) FROM parsed").fetchall()[0]
-        reasons = ("no case id", "no activity", "no time", "unparsable time")
-        self._dropped = {k: int(v) for k, v in zip(reasons, counts, strict=True) if v}
-        con.execute(
-            f"CREATE TABLE ev AS SELECT c, r, a, epoch_us(ts) AS t, res, lvl, cat, src, due, "
-            f"lag(a) OVER w AS pa, lag(epoch_us(ts)) OVER w AS pt, "
-            f"lead(r) OVER w IS NULL AS is_last FROM parsed "
-            f"WHERE c IS NOT NULL AND a IS NOT NULL AND ts IS NOT NULL "
-            f"WINDOW w AS ({q.CASE_ORDER.replace('ORDER BY t', 'ORDER BY ts')})")
+            f"CREATE TABLE ev AS SELECT s.c, s.rowid AS r, s.a, epoch_us(s.ts) AS t, s.res, "
+            f"CAST({level_rank} AS INTEGER) AS lvl, s.cat, s.src, s.due, "
+            f"lag(s.a) OVER w AS pa, lag(epoch_us(s.ts)) OVER w AS pt, "
+            f"lead(s.rowid) OVER w IS NULL AS is_last FROM staged s {level_join} "
+            f"WHERE s.c IS NOT NULL AND s.a IS NOT NULL AND s.ts IS NOT NULL "
+            f"WINDOW w AS (PARTITION BY s.c ORDER BY s.ts, s.rowid)")
         con.execute("DROP TABLE staged")
-        con.execute("DROP TABLE parsed")
         if con.execute("SELECT count(*) FROM ev").fetchall()[0][0] == 0:
             raise InputError(f"{self.source.path}: no usable events ({self._rows_read} rows read, "
                              "all dropped)", hint="check the column mapping and the timestamp format")
