@@ -25,7 +25,7 @@ The first event of a case has no waiting time. The per-transition numbers are
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -43,6 +43,10 @@ from procmine.log import (
     TIMESTAMP,
     EventLog,
 )
+
+if TYPE_CHECKING:
+    from procmine.calendar import WorkingCalendar
+    from procmine.workflow import Workflow
 
 By = Literal["transition", "activity", "unit", "level", "category", "month"]
 BY_CHOICES: tuple[str, ...] = ("transition", "activity", "unit", "level", "category", "month")
@@ -300,11 +304,8 @@ class _Events:
         return self._codes[column]
 
 
-def _events(log: EventLog, clock: _Clock) -> _Events:
-    return _Events(log, clock)
-
-
-def waiting_times(log: EventLog, *, working_time: bool = True, calendar: Any = "cn") -> np.ndarray:
+def waiting_times(log: EventLog, *, working_time: bool = True,
+                  calendar: WorkingCalendar | str | None = "cn") -> np.ndarray:
     """Seconds each event waited after the previous event of its case (NaN for a first event).
 
     Waiting runs from the completion of the previous event to the start of
@@ -324,7 +325,7 @@ def waiting_times(log: EventLog, *, working_time: bool = True, calendar: Any = "
     ['source', 'target', 'count']
     """
     cal, _ = _resolve_calendar(calendar, working_time)
-    return _events(log, _Clock(cal, log.timezone)).wait
+    return _Events(log, _Clock(cal, log.timezone)).wait
 
 
 # --------------------------------------------------------------------------- group statistics
@@ -606,15 +607,12 @@ def _workflow_window(ev: _Events, due_clock: _Clock, workflow: Any) -> _Window:
         case_cat = cat[ev.first_idx]
     else:
         case_cat, cat_names = np.full(len(ev.first_idx), -1, dtype=np.int64), np.array([])
-    rule_of = {d.category: d for d in deadlines}
+    rules = list(deadlines)
     # the rule of each case: its category's, else the catch-all one (category None)
-    case_rule = np.full(len(ev.first_idx), -1, dtype=np.int64)
-    rules = list(rule_of.values())
+    catch_all = next((r for r, d in enumerate(rules) if d.category is None), -1)
+    case_rule = np.full(len(ev.first_idx), catch_all, dtype=np.int64)
     for r, d in enumerate(rules):
-        if d.category is None:
-            case_rule[case_rule < 0] = np.where(
-                ~np.isin(case_cat[case_rule < 0], _codes_of(cat_names, rule_of)), r, -1)
-        else:
+        if d.category is not None:
             case_rule[case_cat == _code_of(cat_names, d.category)] = r
     idx = np.arange(ev.n)
     parts = []
@@ -649,12 +647,9 @@ def _workflow_window(ev: _Events, due_clock: _Clock, workflow: Any) -> _Window:
 
 
 def _code_of(names: np.ndarray, name: Any) -> int:
+    """The code of a name (-2, matching no event, where the log lacks it)."""
     found = np.flatnonzero(names == name)
     return int(found[0]) if len(found) else -2
-
-
-def _codes_of(names: np.ndarray, rule_of: dict) -> np.ndarray:
-    return np.asarray([_code_of(names, c) for c in rule_of if c is not None], dtype=np.int64)
 
 
 def _name(workflow: Any) -> str:
@@ -769,8 +764,8 @@ def find_bottlenecks(
     *,
     by: By = "transition",
     working_time: bool = True,
-    calendar: Any = "cn",
-    workflow: Any = None,
+    calendar: WorkingCalendar | str | None = "cn",
+    workflow: Workflow | None = None,
     top: int | None = None,
 ) -> BottleneckResult:
     """Where the orders of ``log`` wait, at which units and levels, and which deadlines slip.
@@ -797,7 +792,7 @@ def find_bottlenecks(
         raise ValueError(f"top must be at least 1, not {top}")
     cal, basis = _resolve_calendar(calendar, working_time)
     clock = _Clock(cal, log.timezone)
-    ev = _events(log, clock)
+    ev = _Events(log, clock)
     total_wait = float(np.nansum(ev.wait))
     service = bool((ev.start != _NAT).any())
     # deadlines in working days need the calendar even when durations are shown in clock time
