@@ -473,3 +473,18 @@ def test_process_map_p90_wait_equals_the_transition_table(service_log, office_ho
     ours = ours.set_index(["source", "target"]).sort_index()
     assert list(edges.index) == list(ours.index)
     assert edges["value"].tolist() == ours["p90"].tolist()
+
+
+def test_workflow_clock_of_a_case_without_its_end_step_runs_to_its_last_event(
+        holiday_log, office_hours):
+    from procmine.workflow import read_workflow
+
+    events = holiday_log.events
+    still_open = events[~((events[CASE] == "H2") & (events[ACTIVITY] == "结案"))]
+    spec = read_workflow(FIXTURES / "bottlenecks_workflow.yaml")
+    r = find_bottlenecks(EventLog(events=still_open.reset_index(drop=True)),
+                         calendar=office_hours, workflow=spec)
+    h2 = r.deadlines.cases.set_index("case").loc["H2"]
+    # due Mon 02-19 10:00, last event 处置 at 11:00: 1 h late so far
+    assert h2["end"] == pd.Timestamp("2024-02-19 11:00", tz="Asia/Shanghai")
+    assert h2["overdue"] == pytest.approx(1 * HOUR)
