@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from procmine.cli.options import load, log_options, pop_log_options
@@ -39,8 +41,7 @@ def command(log: str, output: str, workflow: str | None, lang: str | None, title
 
     event_log = load(log, pop_log_options(kwargs), quiet=quiet)
     names = stages(workflow=workflow)
-    err = click.get_text_stream("stderr")
-    with click.progressbar(length=len(names), label="report", file=None if quiet else err,
+    with click.progressbar(length=len(names), label="report", file=sys.stderr,
                            item_show_func=lambda n: n, show_eta=False, hidden=quiet) as bar:
         write_report(event_log, output, workflow=workflow, lang=lang, title=title,
                      calendar=calendar, inputs=[log], on_stage=lambda name: bar.update(1, name))
