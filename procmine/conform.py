@@ -265,14 +265,16 @@ def _chunks(traces: Sequence[tuple], parts: int) -> list[list[int]]:
 
 
 _WORKER_STATE: dict[str, Any] = {}
+#: below this many events over all variants, worker processes cost more than they save
+_MIN_PARALLEL_EVENTS = 20_000
 
 
 def _run_chunks(func: Callable[[Any, list[tuple]], list], state: Any, traces: Sequence[tuple],
-                jobs: int, *, min_events: int = 20_000) -> list:
+                jobs: int, *, weight: int = 1) -> list:
     """``func(state, chunk_traces)`` over chunks of variants, in worker processes when
     the work is large enough to pay for them (forked, so ``state`` is not copied)."""
-    events = sum(len(t) for t in traces)
-    if jobs <= 1 or events < min_events or len(traces) < 2 or not _can_fork():
+    events = sum(len(t) for t in traces) * weight
+    if jobs <= 1 or events < _MIN_PARALLEL_EVENTS or len(traces) < 2 or not _can_fork():
         return func(state, list(traces))
     import multiprocessing
 
@@ -705,7 +707,8 @@ def replay_variants(model: Any, traces: Sequence[tuple], *, jobs: int = 1) -> li
     >>> r["fit"], r["missing"], r["remaining"]
     (False, 1, 1)
     """
-    return _run_chunks(_replay_chunk, model, traces, jobs, min_events=200_000)
+    # one replay step is cheap once memoised: only very many variants pay for workers
+    return _run_chunks(_replay_chunk, model, traces, jobs, weight=1 if len(traces) > 20_000 else 0)
 
 
 def _replay_table(traces: Sequence[tuple], counts: np.ndarray, per_variant: list) -> pd.DataFrame:
