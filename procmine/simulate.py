@@ -280,6 +280,7 @@ class SimulationResult:
     calendar: str
     notes: tuple[str, ...] = ()
     timezone: str = "Asia/Shanghai"
+    reform: Reform | None = None
 
     @property
     def n_cases(self) -> int:
@@ -306,10 +307,14 @@ class SimulationResult:
 
     def to_dict(self) -> dict[str, Any]:
         flags = {p: int(self.truth[p].sum()) for p in (*PATTERNS, "bottleneck")}
-        return {"cases": self.n_cases, "events": self.n_events, "seed": self.seed,
-                "lang": self.lang, "rates": self.rates, "flagged": flags,
-                "bottleneck_unit": self.bottleneck_unit, "calendar": self.calendar,
-                "notes": list(self.notes)}
+        out = {"cases": self.n_cases, "events": self.n_events, "seed": self.seed,
+               "lang": self.lang, "rates": self.rates, "flagged": flags,
+               "bottleneck_unit": self.bottleneck_unit, "calendar": self.calendar,
+               "notes": list(self.notes)}
+        if self.reform is not None:
+            out["reform"] = self.reform.to_dict() | {
+                "cases_after": int(self.truth["reformed"].sum())}
+        return out
 
 
 # --------------------------------------------------------------------------- options
@@ -366,6 +371,113 @@ def check_rates(rates: Mapping[str, Any] | None) -> dict[str, float]:
             raise SpecError(f"rate {key} {number:g}: expected a share of cases from 0 to 0.5")
         out[key] = number
     return out
+
+
+@dataclass(frozen=True)
+class Reform:
+    """A change that applies to the cases reported on or after ``date``.
+
+    ``rates``: the pattern rates (and ``bottleneck_slowdown``) that change, as in
+    :data:`DEFAULT_RATES`; the others keep the run's rates. ``service``: a factor
+    per unit key of :data:`UNITS` (``{"housing": 0.5}`` halves the housing office's
+    handling time and the time it takes to sign, return and report back).
+
+    >>> Reform(date="2024-02-01", rates={"ping_pong": 0.02}, service={"housing": 0.5}).to_dict()["service"]
+    {'housing': 0.5}
+    """
+
+    date: str
+    rates: Mapping[str, float] = field(default_factory=dict)
+    service: Mapping[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"date": str(self.date), "rates": dict(self.rates), "service": dict(self.service)}
+
+
+def _unit_key(name: str) -> str | None:
+    """The key of a unit named by its key, Chinese or English name."""
+    if name in UNITS:
+        return name
+    for key, unit in UNITS.items():
+        if name in (unit.zh, unit.en):
+            return key
+    return None
+
+
+def check_reform(reform: Reform | Mapping[str, Any]) -> Reform:
+    """A validated :class:`Reform` (unit names turned into keys) from a Reform or a mapping.
+
+    >>> check_reform({"date": "2024-03-01", "service": {"房管办": 0.5}}).service
+    {'housing': 0.5}
+    """
+    if isinstance(reform, Reform):
+        data: Mapping[str, Any] = reform.to_dict()
+    elif isinstance(reform, Mapping):
+        data = reform
+    else:
+        raise SpecError("reform: expected a mapping with date, rates and service")
+    unknown = sorted(set(data) - {"date", "rates", "service"})
+    if unknown:
+        raise SpecError(f"reform: unknown key {unknown[0]!r}", hint="expected date, rates and service")
+    date = data.get("date")
+    if date is None or str(date).strip() == "":
+        raise SpecError("reform: no date", hint="give --reform-date YYYY-MM-DD or 'date:' in the file")
+    try:
+        pd.Timestamp(str(date))
+    except (ValueError, TypeError):
+        raise SpecError(f"reform date {date!r}: not a date (YYYY-MM-DD)") from None
+    rates = data.get("rates") or {}
+    service = data.get("service") or {}
+    if not isinstance(rates, Mapping) or not isinstance(service, Mapping):
+        raise SpecError("reform: rates and service must be mappings like 'ping_pong: 0.02'")
+    checked = check_rates(rates)
+    factors: dict[str, float] = {}
+    for name, value in service.items():
+        key = _unit_key(str(name))
+        if key is None:
+            raise SpecError(f"reform service: unknown unit {name!r}",
+                            hint="name a unit by its key (housing), Chinese (房管办) or English name")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise SpecError(f"reform service {name}: {value!r} is not a number") from None
+        if not 0.05 <= number <= 20:
+            raise SpecError(f"reform service {name} {number:g}: expected a factor from 0.05 to 20")
+        factors[key] = number
+    return Reform(date=str(date).strip(), rates={k: checked[k] for k in rates}, service=factors)
+
+
+def read_reform(path: str | os.PathLike, *, date: str | None = None) -> Reform:
+    """A reform from a YAML or JSON file: ``rates`` and ``service`` factors (and ``date``).
+
+    ``date`` (from ``--reform-date``) overrides a ``date:`` in the file.
+
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "reform.yaml")
+    >>> _ = open(p, "w").write("rates:\\n  ping_pong: 0.02\\nservice:\\n  housing: 0.5\\n")
+    >>> r = read_reform(p, date="2024-03-01")
+    >>> r.rates, r.service
+    ({'ping_pong': 0.02}, {'housing': 0.5})
+    """
+    import yaml
+
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except OSError as e:
+        raise SpecError(f"{path}: cannot read the reform file: {e.strerror or e}") from None
+    except yaml.YAMLError as e:
+        raise SpecError(f"{path}: not valid YAML or JSON: {e}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise SpecError(f"{path}: expected a mapping with 'rates:' and 'service:'")
+    if date is not None:
+        data = {**data, "date": date}
+    try:
+        return check_reform(data)
+    except SpecError as e:
+        raise SpecError(f"{path}: {e.message}", hint=e.hint) from None
 
 
 # --------------------------------------------------------------------------- building blocks
@@ -437,6 +549,7 @@ def simulate_log(
     rates: Mapping[str, float] | None = None,
     cases_per_day: float = 60.0,
     calendar: WorkingCalendar | str = "cn",
+    reform: Reform | Mapping[str, Any] | None = None,
 ) -> SimulationResult:
     """Simulate ``cases`` work orders of one street operations centre, from ``start`` on.
 
@@ -444,7 +557,10 @@ def simulate_log(
     ``rates`` overrides :data:`DEFAULT_RATES` (pattern shares, and
     ``bottleneck_slowdown``, the factor by which the bottleneck unit is slower);
     ``calendar`` is a :class:`~procmine.calendar.WorkingCalendar` or ``"cn"``,
-    ``"none"`` or a calendar file. Same arguments, same log.
+    ``"none"`` or a calendar file. ``reform`` (a :class:`Reform`) changes rates and
+    units' service times for the cases reported on or after its date (local time);
+    without it, the random numbers are drawn exactly as before reforms existed, so
+    old seeds give the same logs. Same arguments, same log.
 
     >>> r = simulate_log(cases=500, seed=7, lang="en")
     >>> r.events["activity"].iloc[0], r.bottleneck_unit
@@ -466,19 +582,27 @@ def simulate_log(
         first_day = first_day.tz_localize(None)
     first_day = first_day.normalize()
     rates = check_rates(rates)
+    reform = check_reform(reform) if reform is not None else None
     cal = calendar_from_option(calendar) if isinstance(calendar, str) else calendar
     known_notes = len(cal.notes)
-    built = _Simulation(int(cases), int(seed), first_day, rates, cases_per_day, cal).run()
+    built = _Simulation(int(cases), int(seed), first_day, rates, cases_per_day, cal, reform).run()
     # the calendar notes years it could not cover; keep those the log reaches
     first_year = int(str(np.datetime64(int(built.times.min()), "s"))[:4])
     last_year = int(str(np.datetime64(int(max(built.times.max(), built.deadline.max())), "s"))[:4])
     notes = tuple(note for note in cal.notes[known_notes:]
                   if not note[:4].isdigit() or first_year <= int(note[:4]) <= last_year)
     events, truth = _tables(built, lang, cal)
+    if reform is not None:
+        truth["reformed"] = built.reformed.astype(np.int8)
+        after = int(built.reformed.sum())
+        if after in (0, built.n):
+            notes += (f"reform date {reform.date}: {'no' if after == 0 else 'every'} case was "
+                      "reported on or after it",)
     unit = UNITS[BOTTLENECK_UNIT]
     return SimulationResult(events=events, truth=truth, seed=int(seed), lang=lang, rates=rates,
                             bottleneck_unit=unit.zh if lang == "zh" else unit.en,
-                            calendar=cal.describe(), notes=notes, timezone=cal.timezone)
+                            calendar=cal.describe(), notes=notes, timezone=cal.timezone,
+                            reform=reform)
 
 
 @dataclass
@@ -492,14 +616,16 @@ class _Built:
     source: np.ndarray         # per case (index into SOURCES)
     deadline: np.ndarray       # per case, local seconds (int64)
     truth: dict[str, np.ndarray] = field(default_factory=dict)
+    reformed: np.ndarray | None = None   # per case, True when reported on/after the reform date
 
 
 class _Simulation:
     """One run; methods are the stages, in order, each vectorised over all cases."""
 
     def __init__(self, n: int, seed: int, first_day: pd.Timestamp, rates: dict[str, float],
-                 per_day: float, cal: WorkingCalendar):
+                 per_day: float, cal: WorkingCalendar, reform: Reform | None = None):
         self.n, self.rates, self.per_day, self.cal = n, rates, per_day, cal
+        self.reform = reform
         self.rng = np.random.default_rng(seed)
         self.first_day = first_day
         self.day0 = int(first_day.value // (DAY * 10**9))
@@ -528,9 +654,36 @@ class _Simulation:
         for name in ("source", "category", "grid", "community", "report"):
             setattr(self, name, getattr(self, name)[order])
         self.allowed = np.array([CATEGORIES[k].deadline_seconds(self.cal) for k in cat_keys])[self.category]
+        self.after = None
+        if self.reform is not None:
+            # report times are local wall-clock seconds, like the reform date
+            moment = pd.Timestamp(self.reform.date)
+            if moment.tzinfo is not None:
+                moment = moment.tz_convert(self.cal.timezone).tz_localize(None)
+            self.after = self.report >= moment.value / 1e9
         self._flags()
         self._units()
         return self._steps()
+
+    def _rate(self, name: str) -> Any:
+        """A rate: the run's number, or per case (before/after the reform) with a reform.
+
+        Without a reform this is the plain number, so the arithmetic (and the log) is
+        exactly what it was before reforms existed.
+        """
+        if self.after is None or name not in self.reform.rates:
+            return self.rates[name]
+        return np.where(self.after, self.reform.rates[name], self.rates[name])
+
+    def _service_factor(self, units: np.ndarray) -> np.ndarray | None:
+        """Per case (row) and unit code: the reform's service factor (None without one)."""
+        if self.after is None or not self.reform.service:
+            return None
+        table = np.ones(len(_KEYS))
+        for key, factor in self.reform.service.items():
+            table[_CODE[key]] = factor
+        after = self.after if units.ndim == 1 else self.after[:, None]
+        return np.where(after, table[units], 1.0)
 
     def _report_times(self) -> np.ndarray:
         """Local report times (float s): grid patrols in office hours, the rest by hour of week."""
@@ -561,14 +714,14 @@ class _Simulation:
 
     def _flags(self) -> None:
         """Which case gets which pattern and which ordinary exception path."""
-        rng, n, r = self.rng, self.n, self.rates
+        rng, n, r = self.rng, self.n, self._rate
         draw = {p: rng.random(n) for p in (*PATTERNS, *BASE_RATES)}
-        self.rt = draw["round_trip"] < r["round_trip"]
-        self.pp = draw["ping_pong"] < r["ping_pong"]
-        self.dd = draw["dumping_down"] < r["dumping_down"]
-        self.rw = draw["rework"] < r["rework"]
-        self.ro = draw["reopen"] < r["reopen"]
-        self.desk = draw["desk_check"] < r["desk_check"]
+        self.rt = draw["round_trip"] < r("round_trip")
+        self.pp = draw["ping_pong"] < r("ping_pong")
+        self.dd = draw["dumping_down"] < r("dumping_down")
+        self.rw = draw["rework"] < r("rework")
+        self.ro = draw["reopen"] < r("reopen")
+        self.desk = draw["desk_check"] < r("desk_check")
         self.hug_draw = draw["deadline_hugging"]            # decided once times are known
         b = BASE_RATES
         self.single = ~self.pp & ~self.dd & (draw["single_return"] < b["single_return"])
@@ -724,15 +877,23 @@ class _Simulation:
         mask = np.stack(P.masks, axis=1)
         # the bottleneck unit is slow at everything it does: signing, returning, reporting back
         own = np.isin(role, [_ROLE_CODE[r] for r in ("sign", "return", "feedback")])[None, :]
-        gaps = np.where(own & (units == _CODE[BOTTLENECK_UNIT]),
-                        gaps * self.rates["bottleneck_slowdown"], gaps)
+        slowdown = self._rate("bottleneck_slowdown")
+        if np.ndim(slowdown):
+            slowdown = slowdown[:, None]
+        gaps = np.where(own & (units == _CODE[BOTTLENECK_UNIT]), gaps * slowdown, gaps)
+        factor = self._service_factor(units)
+        if factor is not None:      # the reform: a unit signs, returns and reports back faster
+            gaps = np.where(own, gaps * factor, gaps)
         start_pos = self.timeline.position(self.report)
         pos = start_pos[:, None] + np.cumsum(np.where(mask, gaps, 0.0), axis=1)
 
         # queueing at the handling unit: arrival = the last step before the handling phase
         arrival = pos[:, phase["extension_request"] - 1]
         slow = np.array([UNITS[k].speed for k in _KEYS])[X]
-        slow = slow * np.where(X == _CODE[BOTTLENECK_UNIT], self.rates["bottleneck_slowdown"], 1.0)
+        slow = slow * np.where(X == _CODE[BOTTLENECK_UNIT], self._rate("bottleneck_slowdown"), 1.0)
+        factor = self._service_factor(X)
+        if factor is not None:      # the reform: the unit handles faster
+            slow = slow * factor
         service = _lognormal(rng, 0.12 * W * slow, 0.6, 600, 4 * W * slow)
         wait = self._queue(X, arrival, service)
         d0 = wait + service
@@ -764,7 +925,8 @@ class _Simulation:
         close_rel = (pos[rows, final_close] - begin) / window
         eligible = ~self.ro & (prev_rel <= _HUG_CLEAR[0])
         share_eligible = max(float(eligible.mean()), 1e-9)
-        self.hug = eligible & (self.hug_draw < min(1.0, self.rates["deadline_hugging"] / share_eligible))
+        self.hug = eligible & (self.hug_draw < np.minimum(1.0, self._rate("deadline_hugging")
+                                                          / share_eligible))
         target = np.where(self.hug, rng.uniform(*_HUG_BAND, n), close_rel)
         # any other case closing near the end of its window is either compressed (the whole
         # handling runs faster, closing at 60-84% of the window) or closes late (103-140%)
@@ -807,6 +969,7 @@ class _Simulation:
         used = ((tl.position(times[rows, final_close].astype(float)) - t0)
                 / (tl.position(np.round(deadline)) - t0))
         built.truth = self._truth(ext_amount + parked, used, clock[:, c_check] - clock[rows, fb_col])
+        built.reformed = self.after
         return built
 
     def _timeline(self, days: int):

@@ -1,0 +1,743 @@
+"""The collaboration network between units: who hands orders to whom, who works together.
+
+Three networks of one log (``kind``):
+
+- ``handover``: unit A's step directly followed by unit B's step in the same case
+  (A != B), counted per occurrence, with the time of each hand-over (A's
+  completion to B's start, or to B's completion where the log has no start time)
+  in working time. Consecutive steps of one unit are not hand-overs; they are
+  counted apart (``self`` per unit). Events without a unit are skipped.
+- ``together``: two units that act in the same case, counted once per case
+  (undirected).
+- ``escalation``: the level-to-level flows: consecutive events of a case (with a
+  level) at different levels, levels as nodes, up and down as edges.
+
+Per unit (per level for ``escalation``) and for the whole network the result
+gives cases, hand-overs in and out, the share of hand-overs that cross the
+条/块 boundary (``org:kind`` line/block) and that cross levels, the median
+time lost at a crossing against hand-overs within one kind, degree,
+betweenness (networkx, unweighted, normalised) and density.
+
+The hand-over counts are pm4py's ``discover_handover_of_work_network`` (beta 0)
+times the number of consecutive event pairs; the working-together counts are
+pm4py's ``discover_working_together_network`` times the number of events of the
+DataFrame (pm4py divides by ``len(df)``). docs/network.md says more.
+
+Everything is vectorised with numpy and pandas (no Python loop per case).
+
+>>> from procmine.simulate import simulate_log
+>>> net = discover_network(simulate_log(cases=300, seed=5).to_event_log(), calendar="none")
+>>> net.kind, net.nodes.columns[:3].tolist()
+('handover', ['unit', 'level', 'kind'])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from procmine.errors import ColumnError, InputError
+from procmine.log import CASE, KIND, LEVEL, RESOURCE, START, TIMESTAMP, EventLog
+
+NetworkKind = Literal["handover", "together", "escalation"]
+KINDS: tuple[str, ...] = ("handover", "together", "escalation")
+
+#: Node colours: 条 (line), 块 (block), unknown.
+KIND_COLOURS = {"line": "#4e79a7", "block": "#f28e2b", "": "#bab0ac"}
+KIND_LABELS = {"line": "条 line", "block": "块 block", "": "unknown"}
+_KIND_CODES = {"line": 1, "条": 1, "block": 2, "块": 2}
+_NAT = np.iinfo(np.int64).min
+
+
+@dataclass(frozen=True)
+class Network:
+    """A collaboration network of units (levels for ``kind="escalation"``).
+
+    ``nodes``: one row per unit: ``unit``, ``level``, ``kind`` (line/block, its
+    most frequent values), ``cases`` (cases in which it acts), ``events``,
+    ``out``/``in`` (hand-overs it gave and took), ``self`` (consecutive own
+    steps), ``cross_kind`` and ``cross_level`` (its hand-overs in or out that
+    cross 条/块 or levels), ``median_in_s`` (median time from a hand-over to it
+    until it acted), ``in_degree``, ``out_degree``, ``degree``, ``betweenness``.
+    For ``together``: ``partners`` (degree) and ``together`` (cases summed over
+    partners) instead of the hand-over columns. For ``escalation`` the node is a
+    ``level``, with ``units``, ``cases``, ``events``, ``up``/``down`` (moves
+    leaving it), ``in``/``out``, degree and betweenness.
+
+    ``edges``: ``source``, ``target``, ``count`` (hand-overs; cases for
+    ``together``), ``cases`` (distinct cases), ``median_s``, ``mean_s``,
+    ``p90_s`` (hand-over time; NaN for ``together``), ``cross_kind``,
+    ``cross_level`` (and ``direction`` up/down for ``escalation``).
+
+    ``measures``: the whole network (see docs/network.md). ``by_kind`` and
+    ``by_level``: hand-overs by (from kind, to kind) and (from level, to level),
+    with count and median time (``handover`` only; empty otherwise).
+    """
+
+    kind: str
+    nodes: pd.DataFrame
+    edges: pd.DataFrame
+    measures: dict[str, Any]
+    by_kind: pd.DataFrame
+    by_level: pd.DataFrame
+    time_basis: Literal["working", "clock"]
+    calendar: str
+    levels: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "time_basis": self.time_basis, "calendar": self.calendar,
+                "measures": self.measures, "nodes": self.nodes, "edges": self.edges,
+                "by_kind": self.by_kind, "by_level": self.by_level, "notes": list(self.notes)}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def resolve_calendar(calendar: Any) -> tuple[Any, Literal["working", "clock"], str]:
+    """The calendar object (None for clock time), the time basis and a description."""
+    if calendar is None:
+        return None, "clock", "none: clock time"
+    if isinstance(calendar, str):
+        from procmine.calendar import calendar_from_option
+
+        calendar = calendar_from_option(calendar)
+    describe = getattr(calendar, "describe", None)
+    text = str(describe()) if callable(describe) else str(calendar)
+    if getattr(calendar, "kind", None) == "none":
+        return None, "clock", text
+    return calendar, "working", text
+
+
+def spans(t0: np.ndarray, t1: np.ndarray, calendar: Any, timezone: str) -> np.ndarray:
+    """Seconds from ``t0`` to ``t1`` (int64 UTC ns), working time with a calendar; NaN where missing.
+
+    >>> spans(np.array([0]), np.array([3_600_000_000_000]), None, "UTC")
+    array([3600.])
+    """
+    t0 = np.asarray(t0, dtype=np.int64)
+    t1 = np.asarray(t1, dtype=np.int64)
+    out = np.full(len(t0), np.nan)
+    ok = (t0 != _NAT) & (t1 != _NAT)
+    if not ok.any():
+        return out
+    if calendar is None:
+        out[ok] = (t1[ok] - t0[ok]) / 1e9
+        return out
+    lo, hi = np.minimum(t0[ok], t1[ok]), np.maximum(t0[ok], t1[ok])
+    sign = np.where(t1[ok] >= t0[ok], 1.0, -1.0)
+    start = pd.DatetimeIndex(lo.astype("datetime64[ns]"), tz="UTC").tz_convert(timezone)
+    stop = pd.DatetimeIndex(hi.astype("datetime64[ns]"), tz="UTC").tz_convert(timezone)
+    out[ok] = sign * np.asarray(calendar.working_seconds(start, stop), dtype=float)
+    return out
+
+
+def nanoseconds(values: pd.Series) -> np.ndarray:
+    """Int64 UTC nanoseconds of a datetime column (NaT as int64 min)."""
+    if not pd.api.types.is_datetime64_any_dtype(values):
+        values = pd.to_datetime(values, utc=True, errors="coerce")
+    if getattr(values.dt, "tz", None) is None:
+        values = values.dt.tz_localize("UTC")
+    return values.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(
+        dtype="datetime64[ns]").view(np.int64).copy()
+
+
+def _mode_per_group(group: np.ndarray, values: pd.Series, n_groups: int) -> np.ndarray:
+    """The most frequent non-missing value of ``values`` per group code ('' where none)."""
+    out = np.full(n_groups, "", dtype=object)
+    if values is None:
+        return out
+    codes, names = pd.factorize(values, sort=True)
+    ok = codes >= 0
+    if not ok.any():
+        return out
+    frame = pd.DataFrame({"g": group[ok], "v": codes[ok]})
+    counts = frame.groupby(["g", "v"]).size().reset_index(name="n")
+    counts = counts.sort_values(["g", "n", "v"], ascending=[True, False, True], kind="stable")
+    top = counts.drop_duplicates("g")
+    out[top["g"].to_numpy()] = np.asarray(names, dtype=object)[top["v"].to_numpy()]
+    return out
+
+
+def _centrality(nodes: list[Any], edges: Iterable[tuple[Any, Any]], *, directed: bool
+                ) -> tuple[dict[Any, int], dict[Any, int], dict[Any, float], float]:
+    """In-degree, out-degree, betweenness (normalised, unweighted) and density, via networkx."""
+    import networkx as nx
+
+    graph = nx.DiGraph() if directed else nx.Graph()
+    graph.add_nodes_from(nodes)
+    graph.add_edges_from((a, b) for a, b in edges if a != b)
+    between = nx.betweenness_centrality(graph, normalized=True) if len(graph) > 2 else {
+        n: 0.0 for n in graph}
+    density = float(nx.density(graph)) if len(graph) > 1 else 0.0
+    if directed:
+        return dict(graph.in_degree()), dict(graph.out_degree()), between, density
+    degree = dict(graph.degree())
+    return degree, degree, between, density
+
+
+def _median(values: np.ndarray) -> float | None:
+    values = values[~np.isnan(values)]
+    return float(np.median(values)) if len(values) else None
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+# --------------------------------------------------------------------------- the pairs
+
+
+@dataclass(frozen=True)
+class Handovers:
+    """Consecutive steps of a case by known units, one row per pair (see :func:`handovers`).
+
+    ``pairs`` columns: ``case`` (code), ``source``/``target`` (unit codes),
+    ``seconds`` (hand-over time), ``self`` (same unit), ``cross_kind``,
+    ``cross_level`` (both ends known and different). ``units``, ``unit_level``
+    and ``unit_kind`` name the codes.
+    """
+
+    pairs: pd.DataFrame
+    units: np.ndarray
+    unit_level: np.ndarray
+    unit_kind: np.ndarray
+    unit_cases: np.ndarray
+    unit_events: np.ndarray
+    n_cases: int
+
+
+def handovers(log: EventLog, *, calendar: Any = "cn") -> Handovers:
+    """Every pair of consecutive unit steps in the cases of ``log``, with its time and crossings.
+
+    ``calendar`` as for ``--calendar`` (``"cn"``, ``"none"``, a file, a
+    WorkingCalendar) or None for clock time.
+
+    >>> from procmine.simulate import simulate_log
+    >>> h = handovers(simulate_log(cases=50, seed=1).to_event_log(), calendar="none")
+    >>> h.pairs.columns.tolist()[:4]
+    ['case', 'source', 'target', 'seconds']
+    """
+    cal, _, _ = resolve_calendar(calendar)
+    return _handovers(log, cal)
+
+
+def _handovers(log: EventLog, cal: Any) -> Handovers:
+    events = log.events
+    if not log.has(RESOURCE):
+        raise ColumnError("the network needs the acting unit (org:resource), and this log has none",
+                          hint="name the column that holds it with --resource COLUMN")
+    case_codes, case_ids = pd.factorize(events[CASE], sort=False)
+    res, units = pd.factorize(events[RESOURCE], sort=True)
+    units = np.asarray(units, dtype=object)
+    keep = np.flatnonzero(res >= 0)
+    case = case_codes[keep].astype(np.int64)
+    unit = res[keep].astype(np.int64)
+    # events must be grouped by case in time order (EventLog's promise); sort if not
+    ts = nanoseconds(events[TIMESTAMP])[keep]
+    if len(case) > 1 and ((np.diff(case) < 0).any()):
+        order = np.lexsort((ts, case))
+        keep, case, unit, ts = keep[order], case[order], unit[order], ts[order]
+    n_units = len(units)
+    level = _mode_per_group(res[res >= 0], events[LEVEL][res >= 0], n_units) if LEVEL in events.columns \
+        else np.full(n_units, "", dtype=object)
+    kind_raw = _mode_per_group(res[res >= 0], events[KIND][res >= 0], n_units) if KIND in events.columns \
+        else np.full(n_units, "", dtype=object)
+    kind = np.array([{1: "line", 2: "block"}.get(_KIND_CODES.get(str(k).strip().lower(), 0), "")
+                     for k in kind_raw], dtype=object)
+    pair_cases = np.unique(case * max(n_units, 1) + unit)
+    unit_cases = np.bincount(pair_cases % max(n_units, 1), minlength=n_units)
+    unit_events = np.bincount(unit, minlength=n_units)
+    if len(case) > 1:
+        a = np.arange(len(case) - 1)
+        same = case[1:] == case[:-1]
+        a = a[same]
+        b = a + 1
+    else:
+        a = b = np.zeros(0, dtype=np.int64)
+    begin = ts[a]
+    end = ts[b]
+    if START in events.columns:
+        start = nanoseconds(events[START])[keep][b]
+        known = start != _NAT
+        end = np.where(known, np.maximum(start, begin), end)
+    seconds = spans(begin, end, cal, log.timezone)
+    rank = {name: i for i, name in enumerate(log.levels)}
+    level_rank = np.array([rank.get(x, -1) for x in level] + [-1], dtype=np.int64)
+    kind_code = np.array([_KIND_CODES.get(k, 0) for k in kind] + [0], dtype=np.int64)
+    src, dst = unit[a], unit[b]
+    ks, kt = kind_code[src], kind_code[dst]
+    ls, lt = level_rank[src], level_rank[dst]
+    pairs = pd.DataFrame({
+        "case": case[a], "source": src, "target": dst, "seconds": seconds,
+        "self": src == dst,
+        "cross_kind": (ks > 0) & (kt > 0) & (ks != kt),
+        "cross_level": (ls >= 0) & (lt >= 0) & (ls != lt),
+        "known_kind": (ks > 0) & (kt > 0),
+        "known_level": (ls >= 0) & (lt >= 0),
+        "source_level": ls, "target_level": lt,
+    })
+    return Handovers(pairs=pairs, units=units, unit_level=level, unit_kind=kind,
+                     unit_cases=unit_cases, unit_events=unit_events, n_cases=len(case_ids))
+
+
+# --------------------------------------------------------------------------- the networks
+
+
+def discover_network(
+    log: EventLog,
+    *,
+    kind: NetworkKind = "handover",
+    calendar: Any = "cn",
+) -> Network:
+    """The collaboration network of the units in ``log``.
+
+    ``kind``: ``handover`` (A's step directly followed by B's), ``together`` (A
+    and B act in the same case) or ``escalation`` (level-to-level flows).
+    Times are working seconds of ``calendar`` (``"cn"``, ``"none"``, a calendar
+    file or a WorkingCalendar), clock seconds with ``calendar=None``.
+
+    >>> from procmine.simulate import simulate_log
+    >>> log = simulate_log(cases=300, seed=5).to_event_log()
+    >>> net = discover_network(log, kind="together", calendar="none")
+    >>> int(net.edges["count"].max()) <= 300
+    True
+    >>> sorted(discover_network(log, kind="escalation").nodes["level"])[:2]
+    ['区', '居村']
+    """
+    if kind not in KINDS:
+        raise InputError(f"unknown network kind {kind!r}", hint="choose " + ", ".join(KINDS))
+    cal, basis, described = resolve_calendar(calendar)
+    if kind == "escalation" and not log.has(LEVEL):
+        raise ColumnError("--kind escalation needs the level of each unit (org:level), and this "
+                          "log has none", hint="name the column that holds it with --level COLUMN")
+    if kind == "escalation":
+        return _escalation(log, cal, basis, described)
+    h = _handovers(log, cal)
+    notes = []
+    if not log.has(KIND):
+        notes.append("no org:kind column: 条/块 crossings are not known (map it with --kind)")
+    if not log.has(LEVEL):
+        notes.append("no org:level column: level crossings are not known (map it with --level)")
+    missing = int(log.events[RESOURCE].isna().sum())
+    if missing:
+        notes.append(f"{missing:,} events without a unit are skipped")
+    if kind == "handover":
+        return _handover_network(log, h, basis, described, notes)
+    return _together_network(log, h, basis, described, notes)
+
+
+def _handover_network(log: EventLog, h: Handovers, basis: Any, described: str,
+                      notes: list[str]) -> Network:
+    p = h.pairs
+    n_units = len(h.units)
+    moves = p[~p["self"]]
+    grouped = moves.groupby(["source", "target"], sort=True)
+    edges = grouped.agg(count=("seconds", "size"), cases=("case", "nunique"),
+                        median_s=("seconds", "median"), mean_s=("seconds", "mean"),
+                        p90_s=("seconds", lambda s: s.quantile(0.9)),
+                        cross_kind=("cross_kind", "first"),
+                        cross_level=("cross_level", "first")).reset_index()
+    edges = edges.sort_values(["count", "source", "target"], ascending=[False, True, True],
+                              kind="stable").reset_index(drop=True)
+    codes_src = edges["source"].to_numpy(dtype=np.int64)
+    codes_dst = edges["target"].to_numpy(dtype=np.int64)
+    edges["source"] = h.units[codes_src]
+    edges["target"] = h.units[codes_dst]
+    out_count = np.bincount(moves["source"], minlength=n_units)
+    in_count = np.bincount(moves["target"], minlength=n_units)
+    self_count = np.bincount(p.loc[p["self"], "source"], minlength=n_units)
+    ck = moves[moves["cross_kind"]]
+    cl = moves[moves["cross_level"]]
+    cross_kind = np.bincount(ck["source"], minlength=n_units) + np.bincount(ck["target"],
+                                                                           minlength=n_units)
+    cross_level = np.bincount(cl["source"], minlength=n_units) + np.bincount(cl["target"],
+                                                                            minlength=n_units)
+    median_in = moves.groupby("target")["seconds"].median().reindex(range(n_units)).to_numpy()
+    names = list(h.units)
+    in_deg, out_deg, between, density = _centrality(
+        names, zip(h.units[codes_src], h.units[codes_dst], strict=True), directed=True)
+    nodes = pd.DataFrame({
+        "unit": h.units, "level": h.unit_level, "kind": h.unit_kind, "cases": h.unit_cases,
+        "events": h.unit_events, "out": out_count, "in": in_count, "self": self_count,
+        "cross_kind": cross_kind, "cross_level": cross_level, "median_in_s": median_in,
+        "in_degree": [in_deg[u] for u in names], "out_degree": [out_deg[u] for u in names],
+    })
+    nodes["degree"] = nodes["in_degree"] + nodes["out_degree"]
+    nodes["betweenness"] = [between[u] for u in names]
+    nodes = _order_nodes(nodes, log.levels)
+    seconds = moves["seconds"].to_numpy()
+    crossing = moves["cross_kind"].to_numpy()
+    within = moves["known_kind"].to_numpy() & ~crossing
+    level_cross = moves["cross_level"].to_numpy()
+    same_level = moves["known_level"].to_numpy() & ~level_cross
+    n_moves = len(moves)
+    known_kind = int(moves["known_kind"].sum())
+    known_level = int(moves["known_level"].sum())
+    m_cross, m_within = _median(seconds[crossing]), _median(seconds[within])
+    l_cross, l_same = _median(seconds[level_cross]), _median(seconds[same_level])
+    pairs = {(a, b) for a, b in zip(codes_src, codes_dst, strict=True)}
+    reciprocal = sum(1 for a, b in pairs if (b, a) in pairs)
+    measures = {
+        "cases": h.n_cases,
+        "units": n_units,
+        "edges": len(edges),
+        "handovers": n_moves,
+        "self_handovers": int(p["self"].sum()),
+        "pairs": len(p),
+        "density": density,
+        "reciprocity": _share(reciprocal, len(pairs)),
+        "cross_kind_share": _share(int(crossing.sum()), known_kind),
+        "cross_level_share": _share(int(level_cross.sum()), known_level),
+        "median_s": _median(seconds),
+        "median_cross_kind_s": m_cross,
+        "median_within_kind_s": m_within,
+        "lost_at_kind_crossing_s": (m_cross - m_within) if m_cross is not None and m_within is not None
+        else None,
+        "median_cross_level_s": l_cross,
+        "median_same_level_s": l_same,
+        "lost_at_level_crossing_s": (l_cross - l_same) if l_cross is not None and l_same is not None
+        else None,
+        "mean_degree": float(nodes["degree"].mean()) if len(nodes) else 0.0,
+        "max_betweenness_unit": (str(nodes.loc[nodes["betweenness"].idxmax(), "unit"])
+                                 if len(nodes) else None),
+    }
+    by_kind = _crosstab(moves, "kind", h, log.levels)
+    by_level = _crosstab(moves, "level", h, log.levels)
+    return Network(kind="handover", nodes=nodes, edges=edges, measures=measures, by_kind=by_kind,
+                   by_level=by_level, time_basis=basis, calendar=described,
+                   levels=tuple(log.levels), notes=tuple(notes))
+
+
+def _crosstab(moves: pd.DataFrame, what: str, h: Handovers, levels: tuple[str, ...]) -> pd.DataFrame:
+    """Hand-overs by (from, to) kind or level: count, share, median time."""
+    if what == "kind":
+        names = np.append(h.unit_kind, "")
+        src, dst = names[moves["source"].to_numpy()], names[moves["target"].to_numpy()]
+        ok = (src != "") & (dst != "")
+    else:
+        names = np.append(h.unit_level, "")
+        src, dst = names[moves["source"].to_numpy()], names[moves["target"].to_numpy()]
+        ok = (src != "") & (dst != "")
+    frame = pd.DataFrame({"from": src[ok], "to": dst[ok], "seconds": moves["seconds"].to_numpy()[ok]})
+    if frame.empty:
+        return pd.DataFrame(columns=[f"from_{what}", f"to_{what}", "count", "share", "median_s"])
+    table = frame.groupby(["from", "to"]).agg(count=("seconds", "size"),
+                                              median_s=("seconds", "median")).reset_index()
+    table.insert(3, "share", table["count"] / table["count"].sum())
+    if what == "level":
+        order = {name: i for i, name in enumerate(levels)}
+        table = table.assign(_a=table["from"].map(order), _b=table["to"].map(order))
+        table = table.sort_values(["_a", "_b"], kind="stable").drop(columns=["_a", "_b"])
+    return table.rename(columns={"from": f"from_{what}", "to": f"to_{what}"}).reset_index(drop=True)
+
+
+def _order_nodes(nodes: pd.DataFrame, levels: tuple[str, ...]) -> pd.DataFrame:
+    """Units from the top level down, then by kind, then by cases."""
+    order = {name: i for i, name in enumerate(levels)}
+    rank = nodes["level"].map(order).fillna(-1)
+    nodes = nodes.assign(_r=-rank).sort_values(["_r", "kind", "cases", "unit"],
+                                               ascending=[True, True, False, True], kind="stable")
+    return nodes.drop(columns="_r").reset_index(drop=True)
+
+
+def _together_network(log: EventLog, h: Handovers, basis: Any, described: str,
+                      notes: list[str]) -> Network:
+    events = log.events
+    case_codes, _ = pd.factorize(events[CASE], sort=False)
+    res, _ = pd.factorize(events[RESOURCE], sort=True)
+    ok = res >= 0
+    n_units = len(h.units)
+    key = np.unique(case_codes[ok].astype(np.int64) * n_units + res[ok])
+    distinct = pd.DataFrame({"case": key // n_units, "unit": key % n_units})
+    joined = distinct.merge(distinct, on="case", suffixes=("_a", "_b"))
+    joined = joined[joined["unit_a"] < joined["unit_b"]]
+    edges = joined.groupby(["unit_a", "unit_b"]).size().rename("count").reset_index()
+    edges = edges.sort_values(["count", "unit_a", "unit_b"], ascending=[False, True, True],
+                              kind="stable").reset_index(drop=True)
+    a = edges["unit_a"].to_numpy(dtype=np.int64)
+    b = edges["unit_b"].to_numpy(dtype=np.int64)
+    rank = {name: i for i, name in enumerate(log.levels)}
+    lvl = np.array([rank.get(x, -1) for x in h.unit_level], dtype=np.int64)
+    kc = np.array([_KIND_CODES.get(k, 0) for k in h.unit_kind], dtype=np.int64)
+    count = edges["count"].to_numpy(dtype=np.int64)
+    cross_kind = (kc[a] > 0) & (kc[b] > 0) & (kc[a] != kc[b])
+    cross_level = (lvl[a] >= 0) & (lvl[b] >= 0) & (lvl[a] != lvl[b])
+    table = pd.DataFrame({"source": h.units[a], "target": h.units[b], "count": count,
+                          "cases": count, "median_s": np.nan, "mean_s": np.nan, "p90_s": np.nan,
+                          "cross_kind": cross_kind, "cross_level": cross_level})
+    names = list(h.units)
+    degree, _, between, density = _centrality(names, zip(h.units[a], h.units[b], strict=True),
+                                              directed=False)
+    together = np.bincount(a, weights=count, minlength=n_units) + np.bincount(b, weights=count,
+                                                                             minlength=n_units)
+    ck = np.bincount(a[cross_kind], weights=count[cross_kind], minlength=n_units) + np.bincount(
+        b[cross_kind], weights=count[cross_kind], minlength=n_units)
+    cl = np.bincount(a[cross_level], weights=count[cross_level], minlength=n_units) + np.bincount(
+        b[cross_level], weights=count[cross_level], minlength=n_units)
+    nodes = pd.DataFrame({"unit": h.units, "level": h.unit_level, "kind": h.unit_kind,
+                          "cases": h.unit_cases, "events": h.unit_events,
+                          "partners": [degree[u] for u in names],
+                          "together": together.astype(np.int64), "cross_kind": ck.astype(np.int64),
+                          "cross_level": cl.astype(np.int64)})
+    nodes["degree"] = nodes["partners"]
+    nodes["betweenness"] = [between[u] for u in names]
+    nodes = _order_nodes(nodes, log.levels)
+    known_kind = int(count[(kc[a] > 0) & (kc[b] > 0)].sum())
+    known_level = int(count[(lvl[a] >= 0) & (lvl[b] >= 0)].sum())
+    per_case = np.bincount(distinct["case"], minlength=h.n_cases)
+    measures = {
+        "cases": h.n_cases,
+        "units": n_units,
+        "edges": len(table),
+        "pairs_in_cases": int(count.sum()),
+        "density": density,
+        "median_units_per_case": float(np.median(per_case)) if len(per_case) else None,
+        "cross_kind_share": _share(int(count[cross_kind].sum()), known_kind),
+        "cross_level_share": _share(int(count[cross_level].sum()), known_level),
+        "mean_degree": float(nodes["degree"].mean()) if len(nodes) else 0.0,
+        "max_betweenness_unit": (str(nodes.loc[nodes["betweenness"].idxmax(), "unit"])
+                                 if len(nodes) else None),
+    }
+    empty = pd.DataFrame()
+    return Network(kind="together", nodes=nodes, edges=table, measures=measures, by_kind=empty,
+                   by_level=empty, time_basis=basis, calendar=described,
+                   levels=tuple(log.levels), notes=tuple(notes))
+
+
+def _escalation(log: EventLog, cal: Any, basis: Any, described: str) -> Network:
+    events = log.events
+    rank = log.level_rank().to_numpy()
+    case_codes, case_ids = pd.factorize(events[CASE], sort=False)
+    keep = np.flatnonzero(rank >= 0)
+    case = case_codes[keep].astype(np.int64)
+    lvl = rank[keep]
+    ts = nanoseconds(events[TIMESTAMP])[keep]
+    levels = np.asarray(log.levels, dtype=object)
+    n_levels = len(levels)
+    if len(keep) > 1:
+        a = np.flatnonzero((case[1:] == case[:-1]) & (lvl[1:] != lvl[:-1]))
+        b = a + 1
+    else:
+        a = b = np.zeros(0, dtype=np.int64)
+    seconds = spans(ts[a], ts[b], cal, log.timezone)
+    frame = pd.DataFrame({"from": lvl[a], "to": lvl[b], "case": case[a], "seconds": seconds})
+    edges = frame.groupby(["from", "to"]).agg(
+        count=("seconds", "size"), cases=("case", "nunique"), median_s=("seconds", "median"),
+        mean_s=("seconds", "mean"), p90_s=("seconds", lambda s: s.quantile(0.9))).reset_index()
+    edges.insert(2, "direction", np.where(edges["to"] > edges["from"], "up", "down"))
+    src = edges["from"].to_numpy(dtype=np.int64)
+    dst = edges["to"].to_numpy(dtype=np.int64)
+    edges = edges.rename(columns={"from": "source", "to": "target"})
+    edges["source"] = levels[src]
+    edges["target"] = levels[dst]
+    edges["cross_kind"] = False
+    edges["cross_level"] = True
+    edges = edges.sort_values(["count", "source", "target"], ascending=[False, True, True],
+                              kind="stable").reset_index(drop=True)
+    present = np.unique(lvl)
+    names = [levels[i] for i in present]
+    in_deg, out_deg, between, density = _centrality(
+        names, zip(edges["source"], edges["target"], strict=True), directed=True)
+    res_codes = (pd.factorize(events[RESOURCE], sort=True)[0][keep] if RESOURCE in events.columns
+                 else np.full(len(keep), -1))
+    units_per_level = pd.Series(res_codes[res_codes >= 0]).groupby(lvl[res_codes >= 0]).nunique()
+    cases_per_level = np.bincount(np.unique(case * n_levels + lvl) % n_levels, minlength=n_levels)
+    up = frame[frame["to"] > frame["from"]]
+    down = frame[frame["to"] < frame["from"]]
+    nodes = pd.DataFrame({
+        "level": [levels[i] for i in present[::-1]],
+        "units": [int(units_per_level.get(i, 0)) for i in present[::-1]],
+        "cases": cases_per_level[present[::-1]],
+        "events": np.bincount(lvl, minlength=n_levels)[present[::-1]],
+        "up": np.bincount(up["from"], minlength=n_levels)[present[::-1]],
+        "down": np.bincount(down["from"], minlength=n_levels)[present[::-1]],
+        "in": np.bincount(frame["to"], minlength=n_levels)[present[::-1]],
+        "out": np.bincount(frame["from"], minlength=n_levels)[present[::-1]],
+    })
+    nodes["in_degree"] = [in_deg[levels[i]] for i in present[::-1]]
+    nodes["out_degree"] = [out_deg[levels[i]] for i in present[::-1]]
+    nodes["degree"] = nodes["in_degree"] + nodes["out_degree"]
+    nodes["betweenness"] = [between[levels[i]] for i in present[::-1]]
+    measures = {
+        "cases": len(case_ids),
+        "levels": len(present),
+        "edges": len(edges),
+        "moves": len(frame),
+        "up": len(up),
+        "down": len(down),
+        "cases_moving_up": int(up["case"].nunique()),
+        "median_up_s": _median(up["seconds"].to_numpy()),
+        "median_down_s": _median(down["seconds"].to_numpy()),
+        "density": density,
+    }
+    empty = pd.DataFrame()
+    return Network(kind="escalation", nodes=nodes, edges=edges, measures=measures, by_kind=empty,
+                   by_level=empty, time_basis=basis, calendar=described, levels=tuple(log.levels))
+
+
+# --------------------------------------------------------------------------- drawing
+
+
+def _font() -> str:
+    try:
+        from procmine.render import FONT
+    except ImportError:   # the render module is optional here: a CJK-capable font by name
+        return "Noto Sans CJK SC"
+    return FONT
+
+
+def write_drawing(graph: Any, path: str, *, inputs: Iterable[str] = ()) -> None:
+    """Write a graphviz graph to ``path`` (.svg .png .pdf .dot) atomically.
+
+    Uses :func:`procmine.render.write_graph` where that module is present.
+    """
+    try:
+        from procmine.render import write_graph
+    except ImportError:
+        write_graph = None
+    if write_graph is not None:
+        write_graph(graph, path, inputs=inputs)
+        return
+    import graphviz  # pragma: no cover - fallback while procmine.render is not there
+
+    from procmine.errors import DependencyError, OutputError
+    from procmine.output import atomic_path
+
+    fmt = str(path).rsplit(".", 1)[-1].lower() if "." in str(path) else ""
+    fmt = {"gv": "dot"}.get(fmt, fmt)
+    if fmt not in ("svg", "png", "pdf", "dot"):
+        raise OutputError(f"{path}: cannot tell the drawing format from the suffix",
+                          hint="use .svg, .png, .pdf or .dot")
+    with atomic_path(path, inputs=inputs) as tmp:
+        if fmt == "dot":
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(graph.source)
+            return
+        try:
+            data = graph.pipe(format=fmt)
+        except graphviz.ExecutableNotFound as e:
+            raise DependencyError("Graphviz's dot program is not installed",
+                                  hint="apt-get install graphviz") from e
+        with open(tmp, "wb") as f:
+            f.write(data)
+
+
+def node_id(prefix: str, name: Any) -> str:
+    """A graphviz node id that is safe for any name (':' would be read as a port)."""
+    return prefix + "_" + str(name).encode("utf-8").hex()
+
+
+def render_network(network: Network, *, top: int = 60, title: str | None = None) -> Any:
+    """A graphviz drawing of ``network``: units ranked by level (top level up), coloured 条/块.
+
+    Edges show the count and, for hand-overs, the median hand-over time; edges
+    that cross 条/块 are drawn in purple. Only the ``top`` edges by count are
+    drawn (the label says so); units without a drawn edge are left out.
+
+    >>> from procmine.simulate import simulate_log
+    >>> net = discover_network(simulate_log(cases=200, seed=5).to_event_log(), calendar="none")
+    >>> "rankdir" in render_network(net, top=10).source
+    True
+    """
+    import graphviz
+
+    from procmine.output import human_duration
+
+    font = _font()
+    edges = network.edges.head(top)
+    shown = len(edges)
+    directed = network.kind != "together"
+    graph = (graphviz.Digraph if directed else graphviz.Graph)(
+        "network", graph_attr={"rankdir": "TB", "fontname": font, "fontsize": "12",
+                               "labelloc": "t", "nodesep": "0.3", "ranksep": "0.8",
+                               "bgcolor": "white", "newrank": "true"},
+        node_attr={"fontname": font, "fontsize": "11", "shape": "box",
+                   "style": "rounded,filled"},
+        edge_attr={"fontname": font, "fontsize": "9"})
+    what = {"handover": "hand-overs (A's step directly followed by B's; count, median time; "
+                        "'back': the reverse flow)",
+            "together": "units acting in the same case (cases)",
+            "escalation": "moves between levels (count, median time)"}[network.kind]
+    total = len(network.edges)
+    head = title or f"procmine network: {what}"
+    if shown < total:
+        head += f"\\ntop {shown} of {total:,} edges by count"
+    legend = ("  ".join(f"■ {KIND_LABELS[k]}" for k in ("line", "block"))
+              + "  purple edges cross 条/块") if network.kind != "escalation" else ""
+    graph.attr(label=head + ("\\n" + legend if legend else ""))
+    top_count = float(edges["count"].max()) if shown else 1.0
+    basis = "working" if network.time_basis == "working" else "clock"
+    if network.kind == "escalation":
+        for row in network.nodes.itertuples(index=False):
+            graph.node(node_id("L", row.level), f"{row.level}\n{row.cases:,} cases",
+                       fillcolor="#e8eef7")
+        order = [lv for lv in network.levels if lv in set(network.nodes["level"])]
+        for low, high in zip(order[:-1], order[1:], strict=True):
+            graph.edge(node_id("L", low), node_id("L", high), style="invis", weight="10")
+        for row in edges.itertuples(index=False):
+            up = row.direction == "up"
+            graph.edge(node_id("L", row.source), node_id("L", row.target),
+                       color="firebrick" if up else "steelblue", constraint="false",
+                       label=f"{'↑' if up else '↓'} {row.count:,}\n{human_duration(row.median_s)}",
+                       penwidth=f"{1 + 4 * row.count / top_count:.2f}")
+        return graph
+    used = set(edges["source"]) | set(edges["target"])
+    nodes = network.nodes[network.nodes["unit"].isin(used)]
+    # one row per level and kind (条 above 块), top level first: invisible anchors
+    # chained top-down hold the rows; a hand-over between 条 and 块 of one level is
+    # then drawn between two rows, where its label has room
+    present = list(pd.unique(nodes["level"]))
+    levels_down = [lv for lv in reversed(network.levels) if lv in present] + \
+        [lv for lv in present if lv not in network.levels]
+    order = []
+    for level in levels_down:
+        kinds = [k for k in ("line", "block", "") if ((nodes["level"] == level)
+                                                     & (nodes["kind"] == k)).any()]
+        for k in kinds:
+            row_id = f"{level}|{k}"
+            order.append(row_id)
+            with graph.subgraph(name=node_id("rank", row_id)) as same:
+                same.attr(rank="same")
+                same.node(node_id("L", row_id), f"{level or '?'}" + (f" {KIND_LABELS[k][0]}" if k else ""),
+                          shape="plaintext", style="", fontsize="14")
+                for row in nodes[(nodes["level"] == level) & (nodes["kind"] == k)].itertuples(index=False):
+                    label = f"{row.unit}\n{row.cases:,} cases"
+                    fill = KIND_COLOURS.get(row.kind, KIND_COLOURS[""])
+                    same.node(node_id("U", row.unit), label, fillcolor=fill,
+                              fontcolor="white" if row.kind == "line" else "black",
+                              tooltip=f"{row.unit}: degree {row.degree}, "
+                                      f"betweenness {row.betweenness:.3f}")
+    for high, low in zip(order[:-1], order[1:], strict=True):
+        graph.edge(node_id("L", high), node_id("L", low), style="invis", weight="100")
+    # a pair of units that hand over both ways is one edge in the main direction,
+    # its label giving the reverse flow as "back"
+    drawn = {(row.source, row.target): row for row in edges.itertuples(index=False)}
+    done: set[tuple[Any, Any]] = set()
+    for (source, target), row in drawn.items():     # by count, largest first
+        if (source, target) in done:
+            continue
+        back = drawn.get((target, source)) if directed else None
+        done.update({(source, target), (target, source)})
+        label = _edge_text(row, network.kind)
+        if back is not None:
+            label += "\nback " + _edge_text(back, network.kind)
+        graph.edge(node_id("U", source), node_id("U", target), label=label, constraint="false",
+                   color="#7b3294" if row.cross_kind else "#808080",
+                   penwidth=f"{0.8 + 4 * row.count / top_count:.2f}",
+                   tooltip=f"{source} → {target}: {row.count:,}"
+                           + (f"; back {back.count:,}" if back else "") + f" ({basis} time)")
+    return graph
+
+
+def _edge_text(row: Any, kind: str) -> str:
+    from procmine.output import human_duration
+
+    text = f"{row.count:,}"
+    if kind == "handover" and row.median_s == row.median_s:
+        text += f" · {human_duration(row.median_s)}"
+    return text
