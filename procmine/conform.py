@@ -872,7 +872,8 @@ def _token_occurrences(trace: tuple, r: dict[str, Any]) -> list[tuple[tuple, int
 def _phrase(key: tuple, cases: int | None, total: int, detail: str | None = None) -> str:
     """A deviation in plain words; without ``cases``, the short form used per case."""
     kind, step, other = key
-    where = f" in {cases:,} cases ({cases / total:.1%})" if cases is not None else ""
+    noun = "case" if cases == 1 else "cases"
+    where = f" in {cases:,} {noun} ({cases / total:.1%})" if cases is not None else ""
     if kind == "skipped" and step == "end":
         text = f"ended before the end of the workflow (tokens left){where}"
     elif kind == "skipped":

@@ -86,6 +86,7 @@ def _text(result, top: int) -> str:
         ("variants", s["variants"]),
         ("fitness", f"{s['fitness']:.4f}"),
         ("precision", "–" if s["precision"] is None else f"{s['precision']:.4f}"),
+        ("fitting cases", f"{s['fitting_cases']:,} ({s['fitting_cases'] / s['cases']:.1%})"),
         ("conforming cases", f"{s['conforming_cases']:,} ({s['conforming_share']:.1%})"),
     ]
     out = [format_pairs(pairs)]

@@ -1,0 +1,92 @@
+"""procmine conform: the command line over check_conformance."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from procmine.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+ORDERS = str(Path(__file__).resolve().parent / "fixtures" / "conform_orders.csv")
+WORKFLOW = str(ROOT / "logs" / "workflow.yaml")
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, ["conform", *args])
+
+
+def test_summary_and_top_deviations():
+    result = run(ORDERS, "--workflow", WORKFLOW)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "cases             6" in out
+    assert "fitting cases     3 (50.0%)" in out          # GD003/GD004 skip 核查, GD005 reopens
+    assert "conforming cases  2 (33.3%)" in out          # GD006 is back at the unit that returned it
+    lines = out.splitlines()
+    top = lines[lines.index(next(x for x in lines if x.startswith("Top deviations"))) + 3]
+    assert top.split() == ["核查", "skipped", "2", "33.3%", "街道城运中心", "2"]
+    assert "重办 (not in the workflow)" in out and "ping-pong" in out
+
+
+def test_fitness_and_precision_are_the_librarys(tmp_path):
+    from procmine.conform import check_conformance
+    from procmine.io import read_log
+    from procmine.workflow import read_workflow
+
+    expected = check_conformance(read_log(ORDERS), read_workflow(WORKFLOW), method="tokens")
+    result = run(ORDERS, "--workflow", WORKFLOW, "--method", "tokens", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["method"] == "tokens"
+    assert data["fitness"] == expected.fitness and data["precision"] == expected.precision
+    assert len(data["cases"]) == 6 and len(data["variants"]) == 4
+    case = {c["case"]: c for c in data["cases"]}
+    assert case["GD003"]["conforming"] is False and case["GD001"]["conforming"] is True
+
+
+def test_cases_variants_and_diagram_files(tmp_path):
+    cases, variants, diagram = tmp_path / "cases.csv", tmp_path / "variants.csv", tmp_path / "dev.svg"
+    result = run(ORDERS, "--workflow", WORKFLOW, "--cases", str(cases), "--variants", str(variants),
+                 "--diagram", str(diagram))
+    assert result.exit_code == 0, result.output
+    rows = {r["case"]: r for r in csv.DictReader(cases.open(encoding="utf-8-sig"))}
+    assert len(rows) == 6
+    assert rows["GD004"]["deviations"] == "核查 skipped" and rows["GD004"]["conforming"] == "False"
+    assert "ping-pong" in rows["GD006"]["deviations"]
+    assert rows["GD005"]["deviations"] == "重办 (not in the workflow)"
+    assert sum(int(r["cases"]) for r in csv.DictReader(variants.open(encoding="utf-8-sig"))) == 6
+    svg = diagram.read_text(encoding="utf-8")
+    assert "skipped 2" in svg and "重办" in svg
+    assert "Wrote 6 cases" in result.stderr
+
+
+def test_csv_lists_every_deviation():
+    result = run(ORDERS, "--workflow", WORKFLOW, "--csv")
+    assert result.exit_code == 0
+    rows = list(csv.DictReader(result.stdout.splitlines()))
+    assert [(r["kind"], r["step"], r["cases"]) for r in rows] == [
+        ("skipped", "核查", "2"), ("same_unit", "签收", "1"), ("unexpected", "重办", "1")]
+
+
+def test_a_bpmn_workflow(tmp_path):
+    result = run(ORDERS, "--workflow", str(Path(__file__).parent / "fixtures" / "workflow_gateway.bpmn"),
+                 "--no-precision")
+    assert result.exit_code == 0, result.output
+    assert "precision         –" in result.stdout
+    assert "上报 (not in the workflow)" in result.stdout
+
+
+@pytest.mark.parametrize("args, code, message", [
+    ((ORDERS,), 2, "Missing option '--workflow'"),
+    ((ORDERS, "--workflow", "nope.yaml"), 2, "no such file"),
+    ((ORDERS, "--workflow", WORKFLOW, "--method", "magic"), 2, "Invalid value for '--method'"),
+])
+def test_errors(args, code, message):
+    result = run(*args)
+    assert result.exit_code == code
+    assert message in result.output
