@@ -104,8 +104,14 @@ def variants(log: EventLog) -> Variants:
         p2 = np.cumprod(np.full(max_len, 998_244_353, dtype=np.uint64), dtype=np.uint64)
         h1 = np.add.reduceat(act * p1[position], starts)
         h2 = np.add.reduceat((act ^ np.uint64(0x9E3779B97F4A7C15)) * p2[position], starts)
-    keys = pd.DataFrame({"h1": h1, "h2": h2, "n": lengths})
-    variant_of_case, uniques = pd.factorize(pd.MultiIndex.from_frame(keys), sort=False)
+    with np.errstate(over="ignore"):
+        key = h1 ^ (h2 >> np.uint64(17)) ^ (lengths.astype(np.uint64) * np.uint64(0xBF58476D1CE4E5B9))
+    variant_of_case, _ = pd.factorize(key, sort=False)
+    check = np.zeros(variant_of_case.max() + 1 if len(key) else 0, dtype=np.uint64)
+    check[variant_of_case] = h2
+    if not np.array_equal(check[variant_of_case], h2):  # a 64-bit collision: use both hashes
+        keys = pd.DataFrame({"h1": h1, "h2": h2, "n": lengths})
+        variant_of_case, _ = pd.factorize(pd.MultiIndex.from_frame(keys), sort=False)
     counts = np.bincount(variant_of_case)
     first_case = np.full(len(counts), -1, dtype=np.int64)
     # first case index of each variant (reverse assignment keeps the first)
@@ -125,7 +131,7 @@ def variants(log: EventLog) -> Variants:
         "share": counts[order] / total,
         "length": lengths[first_case[order]],
     })
-    case_ids = events[CASE].to_numpy()[starts]
+    case_ids = events[CASE].iloc[starts].to_numpy()
     of_case = pd.Series(rank[variant_of_case], index=pd.Index(case_ids, name=CASE), name="variant")
     return Variants(table, of_case)
 
@@ -143,39 +149,56 @@ def follows(log: EventLog, *, durations: np.ndarray | None = None) -> Follows:
     """
     events = log.events
     codes, starts, lengths = _case_bounds(log)
-    acts = events[ACTIVITY].to_numpy(dtype=object)
-    if len(events) < 2:
-        same = np.zeros(0, dtype=bool)
-    else:
-        same = codes[1:] == codes[:-1]
-    wait = durations[1:] if durations is not None else gaps(log)[1:]
-    src = acts[:-1][same]
-    dst = acts[1:][same]
-    frame = pd.DataFrame({"source": src, "target": dst, "wait": np.asarray(wait)[same],
-                          "case": codes[1:][same]})
-    grouped = frame.groupby(["source", "target"], sort=True, observed=True)["wait"]
-    table = pd.DataFrame({
+    act_codes, names = pd.factorize(events[ACTIVITY], sort=True)
+    act_codes = act_codes.astype(np.int64)
+    names = np.asarray(names, dtype=object)
+    n_act = max(len(names), 1)
+    same = codes[1:] == codes[:-1] if len(events) > 1 else np.zeros(0, dtype=bool)
+    wait = np.asarray(durations[1:] if durations is not None else _gaps(log, codes)[1:],
+                      dtype="float64")
+    # one integer key per pair; grouping on integers is much faster than on string pairs
+    pair = (act_codes[:-1] * n_act + act_codes[1:])[same]
+    wait = wait[same]
+    case = codes[1:][same]
+    frame = pd.DataFrame({"pair": pair, "wait": wait})
+    grouped = frame.groupby("pair", sort=True)["wait"]
+    stats = pd.DataFrame({
         "count": grouped.size(),
-        "cases": frame.groupby(["source", "target"], sort=True, observed=True)["case"].nunique(),
         "mean": grouped.mean(),
         "median": grouped.median(),
         "p90": grouped.quantile(0.9),
         "total": grouped.sum(),
         "min": grouped.min(),
         "max": grouped.max(),
-    }).reset_index()
+    })
+    # distinct cases per pair: unique (pair, case) combinations, counted per pair
+    n_case = int(codes.max()) + 1 if len(codes) else 1
+    combined = np.sort(pair * n_case + case)
+    if len(combined):
+        combined = combined[np.concatenate(([True], combined[1:] != combined[:-1]))]
+    per_pair = np.bincount(combined // n_case, minlength=n_act * n_act)
+    keys = stats.index.to_numpy()
+    stats.insert(1, "cases", per_pair[keys])
+    stats.insert(0, "target", names[keys % n_act])
+    stats.insert(0, "source", names[keys // n_act])
+    table = stats.reset_index(drop=True)
     table = table.sort_values(["count", "source", "target"], ascending=[False, True, True],
                               kind="stable").reset_index(drop=True)
-    first = pd.Series(acts[starts]).value_counts() if len(starts) else pd.Series(dtype="int64")
-    last = pd.Series(acts[starts + lengths - 1]).value_counts() if len(starts) else pd.Series(dtype="int64")
+    acts_first = names[act_codes[starts]] if len(starts) else np.array([], dtype=object)
+    acts_last = names[act_codes[starts + lengths - 1]] if len(starts) else np.array([], dtype=object)
+    first = pd.Series(acts_first).value_counts()
+    last = pd.Series(acts_last).value_counts()
     return Follows(table, {str(k): int(v) for k, v in first.items()},
                    {str(k): int(v) for k, v in last.items()})
 
 
 def gaps(log: EventLog) -> np.ndarray:
     """Seconds from the previous event of the same case, per event (NaN for a case's first)."""
+    return _gaps(log, _case_bounds(log)[0])
+
+
+def _gaps(log: EventLog, codes: np.ndarray) -> np.ndarray:
     ts = log.events[TIMESTAMP].to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    codes, _, _ = _case_bounds(log)
     out = np.full(len(ts), np.nan)
     if len(ts) > 1:
         diff = (ts[1:] - ts[:-1]) / 1e9
@@ -199,7 +222,7 @@ def cases(log: EventLog) -> pd.DataFrame:
     start = ts.iloc[starts].reset_index(drop=True) if len(starts) else ts.iloc[:0]
     end = ts.iloc[ends].reset_index(drop=True) if len(starts) else ts.iloc[:0]
     table = pd.DataFrame({
-        "case": events[CASE].to_numpy()[starts],
+        "case": events[CASE].iloc[starts].to_numpy(),
         "events": lengths,
         "start": start,
         "end": end,

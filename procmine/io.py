@@ -74,7 +74,7 @@ HEADERS: dict[str, tuple[str, ...]] = {
     CATEGORY: (CATEGORY, "类别", "案件类别", "问题类别", "工单类型", "事项类别", "category", "type",
                "casecategory"),
     SOURCE: (SOURCE, "来源", "案件来源", "工单来源", "渠道", "source", "casesource"),
-    DEADLINE: (DEADLINE, "时限", "截止时间", "处置时限", "办理时限", "deadline", "due", "duedate",
+    DEADLINE: (DEADLINE, "时限", "截止时间", "处置时限", "办理时限", "办结时限", "应办结时间", "deadline", "due", "duedate",
                "casedeadline"),
 }
 
