@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from procmine.cli.options import load, log_options, output_options, pop_log_options
+from procmine.cli.options import calendar_option, load, log_options, output_options, pop_log_options
 
 _BY = ("transition", "activity", "unit", "level", "category", "month")
 _SHOWN = 20  # rows of the readable table when --top is not given
@@ -19,9 +19,7 @@ _SHOWN = 20  # rows of the readable table when --top is not given
               help=f"Keep the first N rows (default: all; the readable table shows {_SHOWN}).")
 @click.option("--working-time/--clock-time", default=True, show_default=True,
               help="Measure in working time of --calendar, or in clock time.")
-@click.option("--calendar", "calendar", default="cn", show_default=True, metavar="cn|none|FILE",
-              help="Working calendar: cn (office hours, weekends, Chinese holidays and swapped "
-                   "working days), none (clock time), or a calendar file.")
+@calendar_option("Working calendar")
 @click.option("--workflow", type=click.Path(exists=True, dir_okay=False),
               help="Workflow spec whose deadlines replace the deadline column.")
 @output_options()

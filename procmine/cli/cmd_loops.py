@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from procmine.cli.options import load, log_options, output_options, pop_log_options
+from procmine.cli.options import calendar_option, load, log_options, output_options, pop_log_options
 
 _PATTERNS = ("all", "escalation", "pingpong", "dumping", "rework", "reopen", "hugging", "desk",
              "supervision")
@@ -22,8 +22,7 @@ _BY = ("unit", "level", "category", "month", "source")
               help="Write every flagged case with its evidence (the events) to this CSV.")
 @click.option("--diagram", type=click.Path(dir_okay=False),
               help="Draw the level x level flows and the ping-pong units (.svg .png .pdf .dot).")
-@click.option("--calendar", default="cn", show_default=True, metavar="cn|none|FILE",
-              help="Working calendar for time costs and the deadline window.")
+@calendar_option("Calendar of time costs and the deadline window")
 @click.option("--alias", "aliases", multiple=True, metavar="NAME=ROLE",
               help="Read activity NAME as ROLE (escalate, return, handle ...); repeatable.")
 @click.option("--workflow", type=click.Path(exists=True, dir_okay=False),

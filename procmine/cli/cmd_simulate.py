@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from procmine.cli.options import output_options
+from procmine.cli.options import calendar_option, output_options
 
 
 @click.command("simulate")
@@ -22,8 +22,7 @@ from procmine.cli.options import output_options
               help="YAML/JSON file of pattern rates, e.g. 'round_trip: 0.1'.")
 @click.option("--per-day", default=60.0, show_default=True, type=click.FloatRange(min=0.01),
               help="Cases reported per day: sets the time span of the log.")
-@click.option("--calendar", default="cn", show_default=True, metavar="cn|none|FILE",
-              help="Working calendar for office hours and deadlines.")
+@calendar_option("Calendar of office hours and deadlines")
 @output_options(table=False)
 def command(cases: int, seed: int, output: str, start: str, lang: str, rates_file: str | None,
             per_day: float, calendar: str, as_json: bool) -> None:

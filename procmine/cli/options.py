@@ -86,3 +86,11 @@ def output_options(table: bool = True) -> Callable:
         return wrapper
 
     return decorate
+
+
+def calendar_option(purpose: str = "Working calendar") -> Callable:
+    """The --calendar option shared by every command that reports durations."""
+    return click.option(
+        "--calendar", default="cn", show_default=True, metavar="cn|none|FILE",
+        help=f"{purpose}: cn (office hours, weekends, Chinese holidays and swapped working "
+             "days), none (clock time, 24x7), or a calendar file (docs/calendar.md).")
