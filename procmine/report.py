@@ -40,6 +40,7 @@ import math
 import os
 import re
 import time
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -89,7 +90,9 @@ _T: dict[str, tuple[str, str]] = {
     "first": ("最早事件", "first event"), "last": ("最晚事件", "last event"),
     "span": ("时间跨度", "time span"), "per_case": ("每单事件（中位数）", "events per case (median)"),
     "levels": ("层级", "levels"),
-    "weekly": ("每周新建工单数（按首个事件）", "Cases started per week (by first event)"),
+    "started_week": ("每周新建工单数（按首个事件）", "Cases started per week (by first event)"),
+    "started_month": ("每月新建工单数（按首个事件）", "Cases started per month (by first event)"),
+    "started_year": ("每年新建工单数（按首个事件）", "Cases started per year (by first event)"),
     "top_activities": ("最常见环节", "Top activities"), "categories": ("类别（工单数）", "Categories (cases)"),
     "sources": ("来源（工单数）", "Sources (cases)"),
     "name": ("名称", "name"), "count": ("数量", "count"), "share": ("占比", "share"),
@@ -161,7 +164,12 @@ _T: dict[str, tuple[str, str]] = {
     "variants_caption": ("最常见的变体：每格一个环节（颜色见图例），右侧为工单占比。",
                          "The most frequent variants: one box per step (colours in the legend), share of cases on the right."),
     "top10": ("前 10 个变体覆盖", "top 10 variants cover"),
-    "notes": ("说明", "Notes"),
+    "fitness_workflow": ("对规定流程的拟合度", "fitness to the intended workflow"),
+    "fitness_model": ("发现模型的拟合度", "fitness of the discovered model"),
+    "top_wait": ("等待时间最多：{name}", "of all waiting: {name}"),
+    "top_pattern": ("最常见模式：{name}", "most frequent pattern: {name}"),
+    "calendar_fallback": ("日历：{years} 年无节假日数据，工作时间只扣除周末。",
+                          "Calendar: no holiday data for {years}; working time counts weekends only."),
 }
 
 _PATTERN_NAMES: dict[str, tuple[str, str]] = {
@@ -357,6 +365,14 @@ class _Context:
         return " ".join(parts)
 
 
+def _fallback_warning() -> type[Warning]:
+    try:
+        from procmine.calendar import CalendarFallbackWarning
+    except ImportError:  # pragma: no cover - the calendar ships with procmine
+        return UserWarning
+    return CalendarFallbackWarning
+
+
 def _workflow(workflow: Any) -> Any:
     if workflow is None or not isinstance(workflow, (str, os.PathLike)):
         return workflow
@@ -379,7 +395,20 @@ def _run_section(name: str, ctx: _Context) -> Section:
     """Compute one section; a missing module or a log without the needed columns gives a note."""
     title = ctx.t(name)
     try:
-        return _BUILDERS[name](ctx)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", _fallback_warning())
+            section = _BUILDERS[name](ctx)
+        years = sorted({m.group(1) for w in caught
+                        if (m := re.match(r"(\d{4}):", str(w.message)))})
+        if years and name != "bottlenecks":      # bottlenecks says it in its calendar line
+            note = ctx.t("calendar_fallback", years=", ".join(years))
+            section = Section(section.key, section.title, section.body,
+                              note=f"{section.note} {note}" if section.note else note,
+                              numbers=section.numbers)
+        for w in caught:
+            if not issubclass(w.category, _fallback_warning()):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        return section
     except ModuleNotFoundError as e:
         module = (e.name or "").removeprefix("procmine.")
         if not (e.name or "").startswith("procmine"):
@@ -731,10 +760,10 @@ def _summary(ctx: _Context) -> Section:
     body = [_cards("summary", items)]
     if s.levels:
         body.append(_note(f"{t('levels')}: " + " < ".join(s.levels)))
-    weekly = _weekly_starts(ctx.log)
-    if weekly:
-        body.append(_h3(t("weekly")))
-        body.append(_figure(_columns("summary-weekly", weekly)))
+    period, starts = _case_starts(ctx.log)
+    if starts:
+        body.append(_h3(t(f"started_{period}")))
+        body.append(_figure(_columns("summary-starts", starts)))
     share_cols = [_Col("name", t("name")), _Col("count", t("count"), "int"),
                   _Col("share", t("share"), "pct")]
     for key, rows in (("categories", s.categories), ("sources", s.sources),
@@ -751,17 +780,25 @@ def _summary(ctx: _Context) -> Section:
     return Section("summary", t("summary"), "".join(body), numbers=numbers)
 
 
-def _weekly_starts(log: EventLog) -> list[tuple[str, float]]:
-    """Cases started per week (Monday), by the first event of each case."""
+def _case_starts(log: EventLog) -> tuple[str, list[tuple[str, float]]]:
+    """Cases started per week, month or year (by the first event of each case): weeks
+    up to 60 of them, months up to 180, else years."""
     events = log.events
     if events.empty:
-        return []
+        return "week", []
     first = events[TIMESTAMP].groupby(events[CASE], sort=False).min()
     local = first.dt.tz_localize(None) if first.dt.tz is not None else first
-    weeks = (local.dt.normalize() - pd.to_timedelta(local.dt.day_of_week, unit="D")).value_counts()
-    weeks = weeks.reindex(pd.date_range(weeks.index.min(), weeks.index.max(), freq="7D"),
-                          fill_value=0)
-    return [(f"{d:%Y-%m-%d}", float(n)) for d, n in weeks.items()]
+    day = local.dt.normalize()
+    for period, start, step, fmt, most in (
+            ("week", day - pd.to_timedelta(local.dt.day_of_week, unit="D"), "7D", "%Y-%m-%d", 60),
+            ("month", day - pd.to_timedelta(local.dt.day - 1, unit="D"), "MS", "%Y-%m", 180),
+            ("year", pd.to_datetime(local.dt.year.astype(str) + "-01-01"), "YS", "%Y", None)):
+        counts = start.value_counts()
+        columns = pd.date_range(counts.index.min(), counts.index.max(), freq=step)
+        if most is None or len(columns) <= most:
+            counts = counts.reindex(columns, fill_value=0)
+            return period, [(f"{d:{fmt}}", float(n)) for d, n in counts.items()]
+    raise AssertionError("the yearly count always returns")
 
 
 def _quality(ctx: _Context) -> Section:
@@ -820,7 +857,9 @@ def _map(ctx: _Context) -> Section:
             _Col("median", t("wait_median_clock"), "dur")]
     table = _h3(t("map_table")) + _table("map.edges", _records(inner), cols, limit=25, ctx=ctx,
                                           more=ctx.command("map", "--json"))
-    body = [_pair(figure, table)]
+    # a map narrower than half the page sits beside its table, a wider one above it
+    width = re.search(r'<svg[^>]* width="([0-9.]+)pt"', figure)
+    body = [_pair(figure, table) if width and float(width.group(1)) <= 400 else figure + table]
     for note in getattr(pmap, "notes", ()):
         body.append(_note(note))
     body.append(_same(ctx, ctx.command("map", "-o", "map.svg")))
@@ -915,6 +954,9 @@ def _bottlenecks(ctx: _Context) -> Section:
     items = [("total_wait", f"{t('total_wait')} ({basis})", result.total_wait, dur)]
     dl = result.deadlines
     numbers: dict[str, Any] = {"total_wait": result.total_wait, "time_basis": result.time_basis}
+    if len(result.transitions):
+        first = result.transitions.iloc[0]
+        numbers["top_transition"] = (f"{first['source']} → {first['target']}", float(first["share"]))
     if dl is not None:
         s = dl.summary()
         items += [("on_time_rate", t("on_time"), s["on_time_rate"], "pct"),
@@ -1081,6 +1123,39 @@ def _csp_hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
 
 
+def _overview(ctx: _Context, sections: Sequence[Section]) -> str:
+    """The headline of each section in one row of cards, for the reader in a hurry."""
+    t = ctx.t
+    got = {s.key: s.numbers for s in sections if not s.skipped}
+    items: list[tuple[str, str, str]] = []    # (value, label, tooltip)
+    if "summary" in got:
+        n = got["summary"]
+        items += [(_show(n["cases"], "int"), t("cases"), ""),
+                  (_show(n["variants"], "int"), t("variants_n"), "")]
+    if "conformance" in got:
+        n = got["conformance"]
+        items.append((_show(n["fitness"], "ratio"), t("fitness_workflow"), ""))
+    elif "model" in got and "fitness" in got["model"]:
+        items.append((_show(got["model"]["fitness"], "ratio"), t("fitness_model"), ""))
+    if "bottlenecks" in got:
+        n = got["bottlenecks"]
+        if "deadlines.on_time_rate" in n:
+            items.append((_show(n["deadlines.on_time_rate"], "pct"), t("on_time"), ""))
+        if "top_transition" in n:
+            name, share = n["top_transition"]
+            items.append((_show(share, "pct"), t("top_wait", name=name), name))
+    if got.get("patterns"):
+        lang = 0 if ctx.lang == "zh" else 1
+        key, top = max(got["patterns"].items(), key=lambda kv: kv[1]["share"])
+        items.append((_show(top["share"], "pct"),
+                      t("top_pattern", name=_PATTERN_NAMES.get(key, (key, key))[lang]), ""))
+    if not items:
+        return ""
+    cards = "".join(f'<div class="card"><div class="v">{_e(v)}</div><div class="k">{_e(k)}</div></div>'
+                    for v, k, _ in items)
+    return f'<section class="overview"><div class="cards">{cards}</div></section>'
+
+
 def _page(title: str, ctx: _Context, sections: Sequence[Section]) -> str:
     css, js = _asset("report.css"), _asset("report.js")
     # nothing may load from outside the file, and only our own script may run
@@ -1112,7 +1187,7 @@ def _page(title: str, ctx: _Context, sections: Sequence[Section]) -> str:
         f'<header class="top"><div class="inner"><h1>{_e(title)}</h1><p>{_e(meta)}</p></div></header>'
         f'<nav class="toc">{"".join(toc)}<button type="button" id="toggle-all">'
         f'{_e(ctx.t("toggle"))}</button></nav>'
-        f"<main>{''.join(parts)}</main>"
+        f"<main>{_overview(ctx, sections)}{''.join(parts)}</main>"
         f"<footer>procmine {__version__}</footer>"
         f"<script>{js}</script></body></html>\n"
     )
