@@ -1,0 +1,130 @@
+"""Benchmark: procmine.conform against plain pm4py on the same Petri net.
+
+Two logs: a simulated dispatch log of about 1M events against logs/workflow.yaml,
+and the full road-traffic-fine log against the inductive miner's model (written
+once as PNML, read by both sides). Three measures, each computed by both sides in
+fresh processes of the same run, values checked identical:
+
+- alignment log fitness: ``pm4py.fitness_alignments`` vs ``check_conformance``
+  (which also derives the deviations and the per-case table);
+- token-replay precision: ``pm4py.precision_token_based_replay`` vs variants +
+  ``token_precision``;
+- token-replay log fitness: ``pm4py.fitness_token_based_replay`` vs
+  ``check_conformance(method="tokens", precision=False)``.
+
+Time excludes reading the log (the same for both). Peak memory is the process's
+max RSS (procmine's forked workers are not included).
+
+    .venv/bin/python benchmarks/bench_conform.py [--events 1000000] [--skip-road] [--skip-sim]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import CACHE, REAL, ROOT, machine, measure, ratio, simulated_csv  # noqa: E402
+
+ROAD = "Road_Traffic_Fine_Management_Process.xes.gz"
+
+_QUIET = """
+from pm4py.util import constants as _c
+_c.SHOW_PROGRESS_BAR = False
+"""
+
+
+def _setup(log_path: Path, model: str) -> str:
+    return _QUIET + f"""
+import pm4py
+from procmine.io import read_log
+from procmine.workflow import read_workflow
+log = read_log({str(log_path)!r})
+df = log.events
+wf = read_workflow({model!r})
+m = wf.petri_net()
+net, im, fm = m.net, m.initial, m.final
+"""
+
+
+CODE = {
+    ("alignments", "pm4py"): "result = pm4py.fitness_alignments(df, net, im, fm)['log_fitness']",
+    ("alignments", "procmine"): """
+from procmine.conform import check_conformance
+result = check_conformance(log, wf, precision=False).fitness
+""",
+    ("precision", "pm4py"): "result = pm4py.precision_token_based_replay(df, net, im, fm)",
+    ("precision", "procmine"): """
+from procmine.abstractions import variants
+from procmine.conform import token_precision
+v = variants(log)
+result = token_precision(m, list(v.table['activities']), v.table['cases'].to_numpy())
+""",
+    ("token fitness", "pm4py"): "result = pm4py.fitness_token_based_replay(df, net, im, fm)['log_fitness']",
+    ("token fitness", "procmine"): """
+from procmine.conform import check_conformance
+result = check_conformance(log, wf, method='tokens', precision=False).fitness
+""",
+}
+
+
+def road_model(path: Path) -> Path:
+    """The inductive miner's net of the full road-traffic log, as PNML (made once)."""
+    out = CACHE / "road-inductive.pnml"
+    if not out.exists():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        measure(f"""
+import pm4py
+from procmine.io import read_log
+log = read_log({str(path)!r})
+net, im, fm = pm4py.discover_petri_net_inductive(log.events)
+pm4py.write_pnml(net, im, fm, {str(out)!r})
+""")
+    return out
+
+
+def bench(name: str, log_path: Path, model: str, measures: list[str]) -> list[str]:
+    rows = []
+    setup = _setup(log_path, model)
+    info = measure("result = [log.n_events, log.n_cases, __import__('procmine.abstractions', "
+                   "fromlist=['variants']).variants(log).table.shape[0]]", setup=setup)
+    events, cases, n_variants = info.result
+    print(f"{name}: {events:,} events, {cases:,} cases, {n_variants:,} variants", flush=True)
+    for what in measures:
+        ref = measure(CODE[(what, "pm4py")], setup=setup)
+        ours = measure(CODE[(what, "procmine")], setup=setup)
+        same = "identical" if ref.result == ours.result else f"DIFFERENT ({ref.result!r})"
+        rows.append(f"| {name} | {what} | {ref.seconds:.2f} s | {ours.seconds:.2f} s | "
+                    f"{ratio(ref.seconds, ours.seconds)} | {ref.peak_mb:,.0f} MB | "
+                    f"{ours.peak_mb:,.0f} MB | {ours.result!r} {same} |")
+        print(rows[-1], flush=True)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--skip-road", action="store_true")
+    parser.add_argument("--skip-sim", action="store_true")
+    parser.add_argument("--measures", default="alignments,precision,token fitness")
+    args = parser.parse_args()
+    measures = [m.strip() for m in args.measures.split(",")]
+    started = time.time()
+    header = ["| log | measure | pm4py | procmine | ratio | pm4py peak | procmine peak | value |",
+              "|---|---|---|---|---|---|---|---|"]
+    rows: list[str] = []
+    if not args.skip_sim:
+        rows += bench(f"simulated {args.events:,}", simulated_csv(args.events),
+                      str(ROOT / "logs" / "workflow.yaml"), measures)
+    road = REAL / ROAD
+    if not args.skip_road and road.exists():
+        rows += bench("road traffic (full)", road, str(road_model(road)), measures)
+    print()
+    print(f"Machine: {machine()}; {time.strftime('%Y-%m-%d')}; total {time.time() - started:.0f} s")
+    print("\n".join(header + rows))
+
+
+if __name__ == "__main__":
+    main()
