@@ -41,9 +41,12 @@ def command(log: str, output: str, workflow: str | None, lang: str | None, title
 
     event_log = load(log, pop_log_options(kwargs), quiet=quiet)
     names = stages(workflow=workflow)
+    following = dict(zip(names, [*names[1:], "writing"], strict=True))
     with click.progressbar(length=len(names), label="report", file=sys.stderr,
                            item_show_func=lambda n: n, show_eta=False, hidden=quiet) as bar:
+        bar.update(0, names[0])     # the bar names the stage that is running
         write_report(event_log, output, workflow=workflow, lang=lang, title=title,
-                     calendar=calendar, inputs=[log], on_stage=lambda name: bar.update(1, name))
+                     calendar=calendar, inputs=[log],
+                     on_stage=lambda name: bar.update(1, following[name]))
     if not quiet:
         click.echo(f"Wrote {output}", err=True)
