@@ -320,3 +320,14 @@ def test_numbers_are_weighted_by_cases():
     # 9 cases cost 0 of 30,000; one costs 10,000 of 20,000 (bwc = model 20,000 + 1 event)
     assert result.fitness == pytest.approx(1 - 10_000 / (9 * 40_000 + 30_000))
     assert result.average_case_fitness == pytest.approx((9 + 2 / 3) / 10)
+
+
+def test_the_sample_logs_deviations_match_its_truth_file(sample):
+    from procmine.io import read_log
+
+    truth = pd.read_csv(sample.with_name("sample.truth.csv"))
+    result = check_conformance(read_log(sample), read_workflow(WORKFLOW), precision=False)
+    by_label = {d.label: d.cases for d in result.deviations}
+    assert by_label["重办 (not in the workflow)"] == int(truth["reopen"].sum())
+    assert by_label["签收 back at a unit that had returned the order (ping-pong)"] == int(truth["ping_pong"].sum())
+    assert result.conforming_cases == int((~(truth["reopen"].astype(bool) | truth["ping_pong"].astype(bool))).sum())
