@@ -304,3 +304,12 @@ def test_draw_a_petri_net_as_dot(tmp_path):
     out = draw_workflow(read_workflow(FIXTURES / "workflow_loop.pnml"), tmp_path / "wf.dot",
                         notation="petri")
     assert "核查不通过" in out.read_text(encoding="utf-8")
+
+
+def test_the_documented_example_is_valid():
+    import re
+
+    text = (ROOT / "docs" / "workflow.md").read_text(encoding="utf-8")
+    wf = parse_workflow(re.search(r"```yaml\n(.*?)```", text, re.S).group(1), source="docs/workflow.md")
+    assert wf.deadline_for("违法搭建").amount == 15 and wf.deadline_for("other").working is False
+    assert wf.paths[-1].target == "end" and wf.aliases["不予立案"] == "close"
