@@ -608,22 +608,28 @@ _LESS = ("#c6dbef", "#6baed6", "#2171b5", "#08306b")     # less frequent: light 
 _SAME = "#9e9e9e"
 
 
-def _diverging(change: float, top: float) -> str:
-    if not top or change != change or abs(change) < 1e-12:
+#: Steps of the absolute change in share of cases (percentage points) for the palettes.
+_STEPS_PP = (1.0, 3.0, 10.0)
+
+
+def _diverging(change: float, significant: bool) -> str:
+    """Red for more, blue for fewer cases; darker past 1, 3 and 10 points; grey when not significant."""
+    if not significant or change != change or change == 0:
         return _SAME
     palette = _MORE if change > 0 else _LESS
-    step = min(len(palette) - 1, int(abs(change) / top * len(palette)))
-    return palette[step]
+    return palette[int(np.searchsorted(_STEPS_PP, abs(100 * change), side="right"))]
 
 
 def render_difference(result: Comparison, *, top: int = 50) -> Any:
     """The process map of both sides, edges coloured by how their frequency changed.
 
-    Edge colour: change in the share of cases that take the edge (red: more, blue:
-    fewer, darker: larger change; dashed: only in B, dotted: only in A). Label: the
-    share change in percentage points and the median waiting time A → B, in red
-    when B waits longer, green when shorter; ``*`` marks a change that is
-    significant after Holm's correction. Only the ``top`` edges by cases are drawn.
+    Edge colour: a significant change in the share of cases that take the edge
+    (red: more, blue: fewer; darker past 1, 3 and 10 percentage points; grey: no
+    significant change; dashed: only in B, dotted: only in A). Label: the share
+    change in percentage points and the median waiting time A → B, in red when B
+    waits significantly longer, green when significantly shorter; ``*`` marks a
+    change that is significant after Holm's correction. Only the ``top`` edges by
+    cases are drawn.
 
     >>> from procmine.simulate import simulate_log
     >>> log = simulate_log(cases=400, seed=3).to_event_log()
@@ -646,13 +652,13 @@ def render_difference(result: Comparison, *, top: int = 50) -> Any:
         edge_attr={"fontname": font, "fontsize": "9"})
     a, b = result.labels
     head = (f"procmine compare: {a} ({result.cases[0]:,} cases) → {b} ({result.cases[1]:,} cases)"
-            f"\\nedge colour: change in the share of cases taking it (red more, blue fewer); "
-            f"label: change in percentage points, median {result.time_basis} wait {a} → {b} "
-            f"(red longer, green shorter); * significant (Holm, alpha {result.alpha:g})")
+            f"\\nedge colour: significant change in the share of cases taking it (red more, blue "
+            f"fewer; darker past 1, 3, 10 points; grey: no significant change)"
+            f"\\nlabel: change in points, median {result.time_basis} wait {a} → {b} (red longer, "
+            f"green shorter, when significant); * significant (Holm, alpha {result.alpha:g})")
     if len(result.edges) > len(edges):
         head += f"\\ntop {len(edges)} of {len(result.edges):,} edges by cases"
     graph.attr(label=head)
-    top_change = float(edges["share_change"].abs().max()) if len(edges) else 0.0
     top_share = float(np.maximum(edges["share_a"], edges["share_b"]).max()) if len(edges) else 1.0
     for name in pd.unique(pd.concat([edges["source"], edges["target"]])):
         graph.node(node_id("A", name), str(name))
@@ -665,13 +671,11 @@ def render_difference(result: Comparison, *, top: int = 50) -> Any:
                 row.median_a == row.median_a and row.median_b == row.median_b:
             wstar = "*" if row.significant_wait else ""
             text += f"\n{human_duration(row.median_a)} → {human_duration(row.median_b)}{wstar}"
-            if row.median_b > row.median_a * 1.05:
-                wait_colour = "#b2182b"
-            elif row.median_b < row.median_a * 0.95:
-                wait_colour = "#1b7837"
+            if row.significant_wait:
+                wait_colour = "#b2182b" if row.median_b > row.median_a else "#1b7837"
         width = 0.8 + 4 * max(row.share_a, row.share_b) / (top_share or 1.0)
         graph.edge(node_id("A", row.source), node_id("A", row.target), label=text,
-                   fontcolor=wait_colour, color=_diverging(row.share_change, top_change),
+                   fontcolor=wait_colour, color=_diverging(row.share_change, bool(row.significant_share)),
                    style=style, penwidth=f"{width:.2f}",
                    tooltip=f"{row.source} → {row.target}: {row.cases_a:,} → {row.cases_b:,} cases")
     return graph

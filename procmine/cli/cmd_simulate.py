@@ -23,9 +23,15 @@ from procmine.cli.options import calendar_option, output_options
 @click.option("--per-day", default=60.0, show_default=True, type=click.FloatRange(min=0.01),
               help="Cases reported per day: sets the time span of the log.")
 @calendar_option("Calendar of office hours and deadlines")
+@click.option("--reform-date", metavar="DATE",
+              help="Cases reported on or after this date follow --reform-rates.")
+@click.option("--reform-rates", "reform_file", type=click.Path(dir_okay=False, exists=True),
+              help="YAML/JSON file of the reform: 'rates:' that change and per-unit "
+                   "'service:' time factors, e.g. 'service: {housing: 0.5}'.")
 @output_options(table=False)
 def command(cases: int, seed: int, output: str, start: str, lang: str, rates_file: str | None,
-            per_day: float, calendar: str, as_json: bool) -> None:
+            per_day: float, calendar: str, reform_date: str | None, reform_file: str | None,
+            as_json: bool) -> None:
     """Write a simulated dispatch log of a street operations centre, and its truth.
 
     Reports from grid patrols, 12345, video AI and others are registered,
@@ -40,17 +46,22 @@ def command(cases: int, seed: int, output: str, start: str, lang: str, rates_fil
       procmine simulate --cases 3000 --seed 42 -o logs/sample.csv
       procmine simulate --cases 70000 --seed 1 -o big.parquet --lang en
       procmine simulate --cases 500 --seed 7 -o small.csv --rates rates.yaml --json
+      procmine simulate --cases 12000 --seed 1 -o reform.csv --start 2024-03-01 \\
+          --reform-date 2024-06-03 --reform-rates reform.yaml
     """
     import warnings
 
     from procmine.output import dumps, format_table
-    from procmine.simulate import read_rates, simulate_log, write_simulation
+    from procmine.simulate import read_rates, read_reform, simulate_log, write_simulation
 
+    if reform_date and not reform_file:
+        raise click.UsageError("--reform-date needs --reform-rates FILE (what the reform changes)")
     rates = read_rates(rates_file) if rates_file else None
+    reform = read_reform(reform_file, date=reform_date) if reform_file else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # calendar fallbacks come back as notes
         result = simulate_log(cases=cases, seed=seed, start=start, lang=lang, rates=rates,  # type: ignore[arg-type]
-                              cases_per_day=per_day, calendar=calendar)
+                              cases_per_day=per_day, calendar=calendar, reform=reform)
         log_path, truth_path = write_simulation(result, output)
     click.echo(f"Wrote {result.n_events:,} events of {result.n_cases:,} cases to {log_path}, "
                f"the truth to {truth_path}.", err=True)
@@ -66,4 +77,9 @@ def command(cases: int, seed: int, output: str, start: str, lang: str, rates_fil
                  "cases": summary["flagged"]["bottleneck"],
                  "share": round(summary["flagged"]["bottleneck"] / result.n_cases, 4)})
     click.echo(format_table(rows))
+    if reform is not None:
+        changes = [f"{k} {result.rates[k]:g} → {v:g}" for k, v in reform.rates.items()]
+        changes += [f"{k} service × {v:g}" for k, v in reform.service.items()]
+        click.echo(f"\nreform from {reform.date} ({summary['reform']['cases_after']:,} cases): "
+                   + ", ".join(changes))
     click.echo(f"\ncalendar: {result.calendar}")

@@ -1,0 +1,91 @@
+"""procmine network: the collaboration network between units (hand-overs, working together,
+escalation between levels)."""
+
+from __future__ import annotations
+
+import click
+
+from procmine.cli.options import calendar_option, load, log_options, output_options, pop_log_options
+
+
+@click.command("network")
+@log_options
+@click.option("--type", "network_kind", type=click.Choice(["handover", "together", "escalation"]),
+              default="handover", show_default=True,
+              help="handover: A's step directly followed by B's; together: units in the same "
+                   "case; escalation: flows between levels.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Draw the network (.svg .png .pdf .dot): units ranked by level, coloured 条/块.")
+@click.option("--top", default=60, show_default=True, type=click.IntRange(1),
+              help="Edges to draw (by count) and to print.")
+@click.option("--table", "which", type=click.Choice(["units", "edges"]), default="units",
+              show_default=True, help="The table --csv writes.")
+@calendar_option("Calendar of hand-over times")
+@output_options()
+def command(log, network_kind, output, top, which, calendar, as_json, as_csv, **kwargs) -> None:
+    """The collaboration network of the units in LOG.
+
+    Units are nodes (条 line / 块 block, by level); edges count hand-overs (or
+    shared cases) with the median hand-over time in working time. Per unit and
+    for the whole network: cases, hand-overs in and out, the share crossing
+    条/块 and levels, time lost at a crossing, degree, betweenness, density.
+    (--kind names the column of 条/块, as in every command.) Definitions:
+    docs/network.md.
+
+    \b
+    Examples:
+      procmine network logs/sample.csv -o net.svg
+      procmine network logs/sample.csv --type together --csv > together.csv
+      procmine network logs/sample.csv --type escalation --json
+    """
+    from procmine.network import discover_network, render_network, write_drawing
+    from procmine.output import csv_text, dumps
+
+    event_log = load(log, pop_log_options(kwargs), quiet=as_json or as_csv)
+    net = discover_network(event_log, kind=network_kind, calendar=calendar)
+    if output:
+        write_drawing(render_network(net, top=top), output, inputs=[log])
+        click.echo(f"Wrote {output}", err=True)
+    if as_json:
+        click.echo(dumps(net))
+    elif as_csv:
+        click.echo(csv_text(net.nodes if which == "units" else net.edges), nl=False)
+    else:
+        click.echo(_text(net, top))
+
+
+def _text(net, top: int) -> str:
+    from procmine.output import format_pairs, format_table, human_duration
+
+    def show(value, key: str):
+        if value is None or value != value:
+            return "–"
+        if key.endswith("_s"):
+            return human_duration(value)
+        if key.endswith("share") or key in ("density", "reciprocity"):
+            return f"{100 * value:.1f}%"
+        return f"{value:,.3g}" if isinstance(value, float) else f"{value:,}" if isinstance(value, int) else value
+
+    what = {"handover": "Hand-over", "together": "Working-together", "escalation": "Escalation"}
+    parts = [f"{what[net.kind]} network ({net.time_basis} time)",
+             format_pairs((k, show(v, k)) for k, v in net.measures.items()), ""]
+    nodes = net.nodes.copy()
+    for col in [c for c in nodes.columns if c.endswith("_s")]:
+        nodes[col] = [show(v, col) for v in nodes[col]]
+    nodes["betweenness"] = [f"{v:.3f}" for v in nodes["betweenness"]]
+    parts.append(format_table(nodes, title="Per " + ("level" if net.kind == "escalation" else "unit")))
+    edges = net.edges.head(top).copy()
+    for col in ("median_s", "mean_s", "p90_s"):
+        edges[col] = [show(v, col) for v in edges[col]]
+    if net.kind == "together":
+        edges = edges.drop(columns=["cases", "median_s", "mean_s", "p90_s"])
+    if net.kind == "escalation":
+        edges = edges.drop(columns=["cross_kind", "cross_level"])
+    title = f"Edges (top {len(edges)} of {len(net.edges):,} by count)"
+    parts += ["", format_table(edges, title=title)]
+    if len(net.by_kind):
+        by_kind = net.by_kind.assign(share=[show(v, "share") for v in net.by_kind["share"]],
+                                     median_s=[show(v, "_s") for v in net.by_kind["median_s"]])
+        parts += ["", format_table(by_kind, title="Hand-overs by 条/块 (line/block)")]
+    parts += [f"Note: {note}" for note in net.notes]
+    return "\n".join(parts)
