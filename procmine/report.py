@@ -717,7 +717,8 @@ def _safe_figure(ctx: _Context, draw: Callable[[], str], caption: str | None = N
         return _note(ctx.t("no_figure", why=ctx.t("missing_module", module=e.name)), "note skip")
     except ProcmineError as e:
         return _note(ctx.t("no_figure", why=str(e)), "note skip")
-    except (subprocess.CalledProcessError, OSError, RuntimeError) as e:
+    except (subprocess.CalledProcessError, OSError, RuntimeError, ValueError, SyntaxError) as e:
+        # Graphviz failing on a label, or SVG that does not parse (lxml's errors are SyntaxErrors)
         why = getattr(e, "stderr", None) or str(e)
         if isinstance(why, bytes):
             why = why.decode("utf-8", "replace")
@@ -999,13 +1000,15 @@ def _bottlenecks(ctx: _Context) -> Section:
             body.append(_figure(_bars("bottlenecks-ontime", [
                 (str(r["category"]), r["on_time_rate"], f"{100 * r['on_time_rate']:.1f}% · "
                  f"{int(r['overdue_cases']):,}/{int(r['deadline_cases']):,}")
-                for r in sorted(by_cat, key=lambda r: r["on_time_rate"])], colour="#3a9a5b", scale_max=1.0)))
+                for r in sorted(by_cat, key=lambda r: r["on_time_rate"])[:20]], colour="#3a9a5b",
+                scale_max=1.0)))
             body.append(_h3(t("deadline_by_category")))
             body.append(_table("bottlenecks.deadlines_by_category", by_cat, [
                 _Col("category", t("category")), _Col("deadline_cases", t("deadline_cases"), "int"),
                 _Col("overdue_cases", t("overdue_cases"), "int"), _Col("on_time_rate", t("on_time"), "pct"),
                 _Col("overdue_median", t("overdue_median"), dur),
-                _Col("overdue_total", t("overdue_total"), dur)]))
+                _Col("overdue_total", t("overdue_total"), dur)], limit=20, ctx=ctx,
+                more=ctx.command("bottlenecks", "--json")))
         if len(dl.by_transition):
             body.append(_h3(t("overdue_by_transition")))
             body.append(_table("bottlenecks.overdue_by_transition", _records(dl.by_transition), [
@@ -1067,7 +1070,8 @@ def _patterns(ctx: _Context) -> Section:
             _Col("category", t("category")), _Col("supervised_cases", t("supervised"), "int"),
             _Col("supervised_median_s", t("supervised_median"), "dur"),
             _Col("ordinary_cases", t("ordinary"), "int"),
-            _Col("ordinary_median_s", t("ordinary_median"), "dur"), _Col("gap_s", t("gap"), "dur")]))
+            _Col("ordinary_median_s", t("ordinary_median"), "dur"), _Col("gap_s", t("gap"), "dur")],
+            limit=20, ctx=ctx, more=ctx.command("loops", "--json")))
     for pattern, why in result.skipped.items():
         body.append(_note(t("skipped_pattern", pattern=_PATTERN_NAMES.get(pattern, (pattern, pattern))[lang],
                             why=why)))
