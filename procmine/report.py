@@ -66,141 +66,21 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 # --------------------------------------------------------------------------- labels
 
-_T: dict[str, tuple[str, str]] = {
-    "summary": ("概况", "Summary"),
-    "quality": ("数据质量", "Data quality"),
-    "map": ("流程图", "Process map"),
-    "model": ("发现的流程模型", "Discovered model"),
-    "conformance": ("与规定流程的符合度", "Conformance to the intended workflow"),
-    "bottlenecks": ("瓶颈与时限", "Bottlenecks and deadlines"),
-    "patterns": ("治理模式", "Governance patterns"),
-    "variants": ("流程变体", "Variants"),
-    "title": ("流程挖掘报告", "Process mining report"),
-    "generated": ("生成于", "Generated"),
-    "log": ("日志", "Log"),
-    "toggle": ("全部展开/收起", "Open/close all"),
-    "same": ("相同数字：", "Same numbers: "),
-    "missing_module": ("本版 procmine 尚无 {module} 模块，此部分略。",
-                       "This procmine has no {module} module yet; section left out."),
-    "cannot": ("此部分无法计算：{why}", "Could not compute this section: {why}"),
-    "no_figure": ("图无法绘制：{why}", "The figure could not be drawn: {why}"),
-    "more_rows": ("另有 {n} 行未显示（完整表格：{cmd}）", "{n} more rows not shown (all of them: {cmd})"),
-    "cases": ("工单数", "cases"), "events": ("事件数", "events"), "activities": ("环节数", "activities"),
-    "variants_n": ("变体数", "variants"), "units": ("承办单位数", "units"),
-    "first": ("最早事件", "first event"), "last": ("最晚事件", "last event"),
-    "span": ("时间跨度", "time span"), "per_case": ("每单事件（中位数）", "events per case (median)"),
-    "levels": ("层级", "levels"),
-    "started_week": ("每周新建工单数（按首个事件）", "Cases started per week (by first event)"),
-    "started_month": ("每月新建工单数（按首个事件）", "Cases started per month (by first event)"),
-    "started_year": ("每年新建工单数（按首个事件）", "Cases started per year (by first event)"),
-    "top_activities": ("最常见环节", "Top activities"), "categories": ("类别（工单数）", "Categories (cases)"),
-    "sources": ("来源（工单数）", "Sources (cases)"),
-    "name": ("名称", "name"), "count": ("数量", "count"), "share": ("占比", "share"),
-    "rows_read": ("读入行数", "rows read"), "rows_kept": ("保留行数", "rows kept"),
-    "rows_dropped": ("丢弃行数", "rows dropped"), "duplicates": ("完全重复事件", "duplicate events"),
-    "kept": ("保留", "kept"), "dropped": ("丢弃：{reason}", "dropped: {reason}"),
-    "reason": ("原因", "reason"), "examples": ("示例（文件行，列，值）", "examples (file row, column, value)"),
-    "mapping": ("列映射", "Column mapping"), "canonical": ("标准列", "canonical column"),
-    "column": ("文件中的列", "column in the file"), "repaired": ("修复", "Repaired"),
-    "format": ("格式", "format"), "encoding": ("编码", "encoding"), "timezone": ("时区", "timezone"),
-    "assumed": ("（文件中无时区，按此时区读取）", " (the file has no offset: assumed)"),
-    "attributes": ("其他属性列", "Other attributes"),
-    "quality_rows": ("各行去向", "What became of the rows"),
-    "source_act": ("前一环节", "from"), "target_act": ("后一环节", "to"),
-    "wait_median_clock": ("等待中位数（自然时间）", "median wait (clock)"),
-    "zoom": ("点击图形可在原大与适应页宽之间切换。", "Click the drawing to switch between full size and page width."),
-    "map_caption": ("节点：环节及其事件数；连线：直接跟随关系及其次数。",
-                    "Nodes: activities and their events; arrows: directly-follows pairs and their counts."),
-    "map_table": ("直接跟随关系（按次数）", "Directly-follows pairs (by count)"),
-    "fitness": ("拟合度", "fitness"), "precision": ("精确度", "precision"),
-    "generalization": ("泛化度", "generalization"), "simplicity": ("简洁度", "simplicity"),
-    "fitting_cases": ("完全拟合的工单", "fitting cases"),
-    "model_caption": ("以归纳挖掘算法从变体表发现的 Petri 网。", "The Petri net the inductive miner finds on the variants."),
-    "measure": ("指标", "measure"), "value": ("值", "value"), "meaning": ("含义", "meaning"),
-    "conforming": ("完全符合的工单（含单位规则）", "conforming cases (unit rules too)"), "conforming_share": ("符合比例", "conforming share"),
-    "deviations": ("主要偏离", "Top deviations"), "deviation": ("偏离", "deviation"),
-    "kind": ("类型", "kind"), "where": ("多发单位", "units where it happens most"),
-    "conf_caption": ("规定流程，叠加实际偏离（跳过、重复、顺序错误、流程外环节）。",
-                     "The intended workflow with the deviations drawn over it (skipped, repeated, out of order, unexpected)."),
-    "no_workflow": ("未给出 --workflow：此部分略。", "No --workflow given: section left out."),
-    "total_wait": ("总等待时间", "total waiting time"), "on_time": ("按时办结率", "on-time rate"),
-    "overdue": ("超时工单", "overdue cases"), "overdue_median": ("超时中位数", "median overdue"),
-    "transitions": ("等待时间最多的环节间转换", "Transitions where most waiting time goes"),
-    "wait_median": ("等待中位数", "median wait"), "wait_p90": ("等待 P90", "p90 wait"),
-    "wait_total": ("等待合计", "total wait"), "wait_share": ("占全部等待", "share of all waiting"),
-    "by_unit": ("承办单位（按等待中位数排序）", "Units (ranked by median wait)"),
-    "by_level": ("层级", "Levels"), "unit": ("承办单位", "unit"), "level": ("层级", "level"),
-    "wip_mean": ("平均在办量", "mean WIP"), "wip_peak": ("峰值在办量", "peak WIP"),
-    "overdue_cases": ("超时工单", "overdue cases"), "overdue_share": ("占超时工单", "share of overdue"),
-    "deadline_by_category": ("各类别时限执行", "Deadlines by category"),
-    "category": ("类别", "category"), "deadline_cases": ("有时限的工单", "cases with a deadline"),
-    "overdue_total": ("超时合计", "total overdue"),
-    "overdue_by_transition": ("超时时间发生在哪些转换", "Transitions during which overdue time passed"),
-    "bars_wait": ("等待时间占比最高的转换", "Share of all waiting time, by transition"),
-    "bars_ontime": ("各类别按时办结率", "On-time rate by category"),
-    "deadline_source": ("时限来源", "deadlines from"),
-    "working_hours": ("工作时间", "working time"), "clock_time": ("自然时间", "clock time"),
-    "calendar": ("日历", "calendar"),
-    "pattern": ("模式", "pattern"), "definition": ("定义", "definition"),
-    "time_lost": ("损失时间（自然）", "time lost (clock)"),
-    "time_lost_work": ("损失时间（工作）", "time lost (working)"),
-    "per_case_cost": ("每单损失", "per case"), "top_units": ("集中单位", "units"),
-    "top_levels": ("集中层级", "levels"),
-    "bars_patterns": ("各模式涉及工单占比", "Share of cases with each pattern"),
-    "flows_caption": ("层级间流转（上行：提级；下行：派遣/下派）与推诿单位对。",
-                      "Flows between levels (up: escalations; down: dispatches) and ping-pong unit pairs."),
-    "skipped_pattern": ("未计算 {pattern}：{why}", "Not computed, {pattern}: {why}"),
-    "pingpong_detail": ("签收前经手单位：1 个 {one} 单，2 个 {two} 单，3 个及以上 {three} 单；签收前停留中位数 {dwell}（工作时间 {work}），不计入官方时限。",
-                        "Units holding the order before one signed: 1 unit {one} cases, 2 units {two}, 3 or more {three}; median pre-sign dwell {dwell} ({work} working), outside the official clock."),
-    "hugging_detail": ("在时限最后 {last}% 内结案：{n} / {total} 件按时结案的工单（{obs}；均匀分布应为 {exp}）。",
-                       "Closed in the last {last}% of the window: {n} of {total} cases closed in time ({obs}; a smooth spread gives {exp})."),
-    "supervision_gap": ("督办/催办工单与普通工单（同类别）周期中位数", "Supervised versus ordinary orders of the same category (median cycle time)"),
-    "supervised": ("督办工单", "supervised"), "ordinary": ("普通工单", "ordinary"),
-    "supervised_median": ("督办周期中位数", "supervised median"), "ordinary_median": ("普通周期中位数", "ordinary median"),
-    "gap": ("差值", "gap"),
-    "variant": ("变体", "variant"), "cumulative": ("累计占比", "cumulative"),
-    "median_duration": ("周期中位数", "median duration"), "length": ("步数", "steps"),
-    "sequence": ("环节序列", "activities"),
-    "variants_caption": ("最常见的变体：每格一个环节（颜色见图例），右侧为工单占比。",
-                         "The most frequent variants: one box per step (colours in the legend), share of cases on the right."),
-    "top10": ("前 10 个变体覆盖", "top 10 variants cover"),
-    "fitness_workflow": ("对规定流程的拟合度", "fitness to the intended workflow"),
-    "fitness_model": ("发现模型的拟合度", "fitness of the discovered model"),
-    "top_wait": ("等待时间最多：{name}", "of all waiting: {name}"),
-    "top_pattern": ("最常见模式：{name}", "most frequent pattern: {name}"),
-    "calendar_fallback": ("日历：{years} 年无节假日数据，工作时间只扣除周末。",
-                          "Calendar: no holiday data for {years}; working time counts weekends only."),
-}
+def _labels() -> dict[str, Any]:
+    import json
 
-_PATTERN_NAMES: dict[str, tuple[str, str]] = {
-    "escalation": ("提级往返（向上负责）", "escalation round trip"),
-    "pingpong": ("推诿（来回退单）", "ping-pong"),
-    "dumping": ("条退块办（漏斗效应）", "dumping down"),
-    "rework": ("返工", "rework"),
-    "reopen": ("结案后重办", "close then reopen"),
-    "hugging": ("临近时限结案", "deadline hugging"),
-    "desk": ("案头核查（数字悬浮）", "desk check"),
-    "supervision": ("督办/催办", "supervision"),
-}
+    text = resources.files("procmine").joinpath("templates", "report-labels.json").read_text(
+        encoding="utf-8")
+    return json.loads(text)
 
-_PATTERN_ZH: dict[str, str] = {
-    "escalation": "提级到上一层级，上级未处置又下派回同一单位",
-    "pingpong": "A 退单、B 退单，又回到 A",
-    "dumping": "条（职能部门）退单，最终由块（属地）处置",
-    "rework": "核查不通过后再处置，或同一单位在一次结案内处置两次",
-    "reopen": "结案后不满意/重办并再次处置",
-    "hugging": "在允许工作时间的最后 10% 内结案",
-    "desk": "反馈后几分钟内即核查，或结案前没有现场环节",
-    "supervision": "被督办或催办的工单",
-}
 
-_QUALITY_MEANING: dict[str, tuple[str, str]] = {
-    "fitness": ("模型能重放日志的程度（令牌重放）", "how much of the log the model can replay (token replay)"),
-    "precision": ("模型允许而日志中未见的行为越少越高", "higher when the model allows little behaviour the log does not show"),
-    "generalization": ("模型对未见工单的适用程度", "how well the model would fit unseen cases"),
-    "simplicity": ("Petri 网弧度的简洁程度", "arc-degree simplicity of the Petri net"),
-    "fitting_cases": ("重放无缺失、无剩余令牌的工单占比", "share of cases replayed without missing or remaining tokens"),
-}
+_LABELS = _labels()
+#: key -> (Chinese, English): the report's own words
+_T: dict[str, tuple[str, str]] = {k: tuple(v) for k, v in _LABELS["labels"].items()}
+_PATTERN_NAMES: dict[str, tuple[str, str]] = {k: tuple(v) for k, v in _LABELS["patterns"].items()}
+_PATTERN_ZH: dict[str, str] = _LABELS["pattern_definitions_zh"]
+_QUALITY_MEANING: dict[str, tuple[str, str]] = {k: tuple(v) for k, v in
+                                                _LABELS["quality_meanings"].items()}
 
 
 @dataclass(frozen=True)

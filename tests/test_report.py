@@ -214,3 +214,18 @@ def test_write_is_atomic_and_spares_the_input(small_log, tmp_path, monkeypatch):
         write_report(small_log, out)
     assert out.read_text(encoding="utf-8") == "old"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_every_label_has_both_languages_with_the_same_placeholders():
+    import string
+
+    from procmine.report import _PATTERN_NAMES, _QUALITY_MEANING, _T
+
+    def fields(text: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+    for key, (zh, en) in {**_T, **_PATTERN_NAMES, **_QUALITY_MEANING}.items():
+        assert zh.strip() and en.strip(), key
+        assert fields(zh) == fields(en), key
+    assert set(_PATTERN_NAMES) >= {"escalation", "pingpong", "dumping", "rework", "reopen",
+                                   "hugging", "desk"}
