@@ -891,11 +891,12 @@ class _Simulation:
         arrival = pos[:, phase["extension_request"] - 1]
         slow = np.array([UNITS[k].speed for k in _KEYS])[X]
         slow = slow * np.where(X == _CODE[BOTTLENECK_UNIT], self._rate("bottleneck_slowdown"), 1.0)
+        staffing = _lognormal(rng, 0.12 * W * slow, 0.6, 600, 4 * W * slow)
+        service = staffing
         factor = self._service_factor(X)
-        if factor is not None:      # the reform: the unit handles faster
-            slow = slow * factor
-        service = _lognormal(rng, 0.12 * W * slow, 0.6, 600, 4 * W * slow)
-        wait = self._queue(X, arrival, service)
+        if factor is not None:      # the reform: the unit handles faster with the same staff
+            service = np.maximum(staffing * factor, 60.0)
+        wait = self._queue(X, arrival, service, staffing)
         d0 = wait + service
         # the handling phase: steps at fixed shares of it, the handling at its end
         self.extension = (self.extension_draw < np.where(d0 > 0.9 * W, 0.6, 0.01))
@@ -984,8 +985,13 @@ class _Simulation:
             self.timeline = self._timeline(days)
         return self.timeline
 
-    def _queue(self, unit: np.ndarray, arrival: np.ndarray, service: np.ndarray) -> np.ndarray:
-        """FIFO waits per unit; a unit serves as many at once as keeps it about 60% busy."""
+    def _queue(self, unit: np.ndarray, arrival: np.ndarray, service: np.ndarray,
+               staffing: np.ndarray) -> np.ndarray:
+        """FIFO waits per unit; a unit serves as many at once as keeps it about 60% busy.
+
+        Staff (servers) are set from ``staffing``, the service times without a reform,
+        so a reform that speeds a unit up shortens its queue instead of its staff.
+        """
         wait = np.zeros(self.n)
         span = max(float(arrival.max() - arrival.min()), 3600.0)
         order = np.lexsort((arrival, unit))
@@ -994,7 +1000,7 @@ class _Simulation:
         for idx in np.split(order, cuts):
             code = unit[idx[0]]
             busy = 0.85 if code == _CODE[BOTTLENECK_UNIT] else 0.6
-            servers = max(1, math.ceil(len(idx) / span * service[idx].mean() / busy))
+            servers = max(1, math.ceil(len(idx) / span * staffing[idx].mean() / busy))
             wait[idx] = _lindley(arrival[idx], service[idx] / servers)
         return wait
 
