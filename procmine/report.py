@@ -262,7 +262,9 @@ def _workflow(workflow: Any) -> Any:
 
 
 def _workflow_path(workflow: Any) -> str | None:
-    return str(workflow) if isinstance(workflow, (str, os.PathLike)) else None
+    if isinstance(workflow, (str, os.PathLike)):
+        return str(workflow)
+    return getattr(workflow, "path", None)
 
 
 def _shell_quote(text: str) -> str:

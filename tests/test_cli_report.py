@@ -195,3 +195,12 @@ def test_unknown_language_is_a_usage_error(tmp_path, orders16):
     result = run("report", orders16, "-o", tmp_path / "r.html", "--lang", "fr")
     assert result.exit_code == 2
     assert not (tmp_path / "r.html").exists()
+
+
+def test_bad_workflow_fails_before_reading_the_log(tmp_path, orders16):
+    spec = tmp_path / "wf.yaml"
+    spec.write_text("name: x\nsteps: [上报, \n", encoding="utf-8")
+    result = run("report", orders16, "--workflow", spec, "-o", tmp_path / "r.html")
+    assert result.exit_code == 2
+    assert "wf.yaml" in result.output and "Read" not in result.stderr
+    assert not (tmp_path / "r.html").exists()

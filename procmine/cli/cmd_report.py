@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from procmine.cli.options import load, log_options, pop_log_options
+from procmine.cli.options import calendar_option, load, log_options, pop_log_options
 
 
 @click.command("report")
@@ -19,8 +19,7 @@ from procmine.cli.options import load, log_options, pop_log_options
 @click.option("--lang", type=click.Choice(["zh", "en"]),
               help="Language of the report's labels (default: Chinese when the activity names are).")
 @click.option("--title", help="Title of the report (default: the log's file name).")
-@click.option("--calendar", default="cn", show_default=True, metavar="cn|none|FILE",
-              help="Working calendar for waiting times, deadlines and time lost.")
+@calendar_option("Calendar of waiting times, deadlines and time lost")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or messages on stderr.")
 def command(log: str, output: str, workflow: str | None, lang: str | None, title: str | None,
             calendar: str, quiet: bool, **kwargs) -> None:
@@ -39,13 +38,18 @@ def command(log: str, output: str, workflow: str | None, lang: str | None, title
     """
     from procmine.report import stages, write_report
 
+    spec = None
+    if workflow:  # a bad spec fails before a long read of the log
+        from procmine.workflow import read_workflow
+
+        spec = read_workflow(workflow)
     event_log = load(log, pop_log_options(kwargs), quiet=quiet)
-    names = stages(workflow=workflow)
+    names = stages(workflow=spec)
     following = dict(zip(names, [*names[1:], "writing"], strict=True))
     with click.progressbar(length=len(names), label="report", file=sys.stderr,
                            item_show_func=lambda n: n, show_eta=False, hidden=quiet) as bar:
         bar.update(0, names[0])     # the bar names the stage that is running
-        write_report(event_log, output, workflow=workflow, lang=lang, title=title,
+        write_report(event_log, output, workflow=spec, lang=lang, title=title,
                      calendar=calendar, inputs=[log],
                      on_stage=lambda name: bar.update(1, following[name]))
     if not quiet:
