@@ -419,13 +419,6 @@ def check_reform(reform: Reform | Mapping[str, Any]) -> Reform:
     unknown = sorted(set(data) - {"date", "rates", "service"})
     if unknown:
         raise SpecError(f"reform: unknown key {unknown[0]!r}", hint="expected date, rates and service")
-    date = data.get("date")
-    if date is None or str(date).strip() == "":
-        raise SpecError("reform: no date", hint="give --reform-date YYYY-MM-DD or 'date:' in the file")
-    try:
-        pd.Timestamp(str(date))
-    except (ValueError, TypeError):
-        raise SpecError(f"reform date {date!r}: not a date (YYYY-MM-DD)") from None
     rates = data.get("rates") or {}
     service = data.get("service") or {}
     if not isinstance(rates, Mapping) or not isinstance(service, Mapping):
@@ -444,6 +437,13 @@ def check_reform(reform: Reform | Mapping[str, Any]) -> Reform:
         if not 0.05 <= number <= 20:
             raise SpecError(f"reform service {name} {number:g}: expected a factor from 0.05 to 20")
         factors[key] = number
+    date = data.get("date")
+    if date is None or str(date).strip() == "":
+        raise SpecError("reform: no date", hint="give --reform-date YYYY-MM-DD or 'date:' in the file")
+    try:
+        pd.Timestamp(str(date))
+    except (ValueError, TypeError):
+        raise SpecError(f"reform date {date!r}: not a date (YYYY-MM-DD)") from None
     return Reform(date=str(date).strip(), rates={k: checked[k] for k in rates}, service=factors)
 
 

@@ -345,3 +345,56 @@ def test_written_formats_read_back_alike(tmp_path):
         counts.add((log.n_cases, log.n_events, log.n_activities))
         assert log.has(DEADLINE) and log.has(KIND)
     assert counts == {(150, result.n_events, result.events["环节"].nunique())}
+
+
+# -- the reform option -------------------------------------------------------------------
+def test_a_reform_changes_rates_and_service_only_after_its_date():
+    from procmine.simulate import Reform
+
+    reform = Reform(date="2024-02-01", rates={"ping_pong": 0.0, "reopen": 0.2},
+                    service={"房管办": 0.4})
+    sim = simulate_log(cases=4000, seed=21, reform=reform)
+    truth = sim.truth
+    after = truth["reformed"] == 1
+    assert 0.2 < after.mean() < 0.8
+    assert truth.loc[after, "ping_pong"].sum() == 0
+    assert truth.loc[~after, "ping_pong"].mean() > 0.02
+    assert truth.loc[after, "reopen"].mean() > 2 * truth.loc[~after, "reopen"].mean()
+    # the reform's date is the report time of the case
+    first = sim.events.groupby("工单编号", sort=False)["时间"].min()
+    reported_after = first >= pd.Timestamp("2024-02-01", tz="Asia/Shanghai")
+    assert (reported_after.to_numpy() == after.to_numpy()).all()
+    assert sim.to_dict()["reform"]["service"] == {"housing": 0.4}
+
+
+def test_without_a_reform_the_random_numbers_are_drawn_as_before():
+    from procmine.simulate import Reform
+
+    plain = simulate_log(cases=500, seed=9)
+    # a reform that starts after the last case changes nothing, not even the draws
+    late = simulate_log(cases=500, seed=9, reform=Reform(date="2030-01-01",
+                                                         rates={"ping_pong": 0.3}))
+    pd.testing.assert_frame_equal(plain.events, late.events)
+    assert "reformed" not in plain.truth.columns
+    assert any("no case" in note for note in late.notes)
+
+
+def test_reform_file_and_its_errors(tmp_path):
+    from procmine.simulate import read_reform
+
+    good = tmp_path / "reform.yaml"
+    good.write_text("date: 2024-03-01\nrates:\n  ping_pong: 0.02\nservice:\n  housing office: 0.5\n",
+                    encoding="utf-8")
+    reform = read_reform(good)
+    assert (reform.date, reform.rates, reform.service) == ("2024-03-01", {"ping_pong": 0.02},
+                                                           {"housing": 0.5})
+    assert read_reform(good, date="2024-05-01").date == "2024-05-01"
+    for text, message in (("rates:\n  pingpong: 0.1\n", "unknown rate 'pingpong'"),
+                          ("service:\n  nobody: 0.5\n", "unknown unit 'nobody'"),
+                          ("service:\n  housing: 0\n", "from 0.05 to 20"),
+                          ("date: 2024-03-01\nextra: 1\n", "unknown key 'extra'"),
+                          ("rates:\n  ping_pong: 0.1\n", "no date")):
+        bad = tmp_path / "bad.yaml"
+        bad.write_text(text, encoding="utf-8")
+        with pytest.raises(SpecError, match=message):
+            read_reform(bad)
