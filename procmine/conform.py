@@ -210,11 +210,12 @@ def check_conformance(
     prec = token_precision(model, traces, counts) if precision else None
 
     starts = _case_starts(log)
-    devs, case_devs = _deviations(log, spec, model, traces, counts, per_variant, method, vt.of_case,
-                                  starts)
+    same_unit = _same_unit(log, spec, int(counts.sum())) if spec is not None else []
+    devs, case_devs = _deviations(log, model, traces, counts, per_variant, method, vt.of_case,
+                                  starts, same_unit)
     table["deviations"] = ["; ".join(x) for x in case_devs]
     table.loc[~aligned, "deviations"] = "not aligned within the time budget"
-    cases_table = _case_table(vt.of_case, table, log, spec, int(counts.sum()))
+    cases_table = _case_table(vt.of_case, table, same_unit, int(counts.sum()))
     not_aligned = int((~aligned).sum())
     if not_aligned:
         notes.append(f"{not_aligned} variants ({int(counts[~aligned].sum())} cases) did not align within "
@@ -893,9 +894,9 @@ def _phrase(key: tuple, cases: int | None, total: int, detail: str | None = None
     return text + (f", {detail}" if detail and cases is not None else "")
 
 
-def _deviations(log: EventLog, spec: Any, model: Any, traces: list[tuple], counts: np.ndarray,
-                per_variant: list, method: str, of_case: pd.Series, starts: np.ndarray
-                ) -> tuple[list[Deviation], list[list[str]]]:
+def _deviations(log: EventLog, model: Any, traces: list[tuple], counts: np.ndarray,
+                per_variant: list, method: str, of_case: pd.Series, starts: np.ndarray,
+                same_unit: list[tuple[Deviation, pd.Index]]) -> tuple[list[Deviation], list[list[str]]]:
     total = int(counts.sum())
     model_steps = {t.label for t in model.net.transitions if t.label is not None}
     found: dict[tuple, list[tuple[int, int]]] = {}     # key -> [(variant, event position)]
@@ -917,7 +918,7 @@ def _deviations(log: EventLog, spec: Any, model: Any, traces: list[tuple], count
             found.setdefault(key, []).append((v, pos))
             per_variant_text[v].append(_phrase(key, None, total))
     variant_of_case = of_case.to_numpy()
-    units = log.events[RESOURCE].to_numpy(dtype=object) if log.has(RESOURCE) else None
+    units = log.events[RESOURCE] if log.has(RESOURCE) else None
     devs: list[Deviation] = []
     for key, where in found.items():
         vs = np.array([v for v, _ in where], dtype=np.int64)
@@ -928,9 +929,7 @@ def _deviations(log: EventLog, spec: Any, model: Any, traces: list[tuple], count
         kind, step, other = key
         devs.append(Deviation(kind, step, other if kind == "order" else None, n, n / total,
                               _phrase(key, n, total, detail), top, detail, _phrase(key, None, total)))
-    if spec is not None:
-        for dev, _ in _same_unit(log, spec, total):
-            devs.append(dev)
+    devs.extend(dev for dev, _ in same_unit)
     devs.sort(key=lambda d: (-d.cases, d.kind, d.step, d.other or ""))
     return devs, per_variant_text
 
@@ -946,14 +945,14 @@ def _detail(key: tuple, details: dict[str, int]) -> str | None:
 
 
 def _top_units(vs: np.ndarray, positions: np.ndarray, variant_of_case: np.ndarray, starts: np.ndarray,
-               units: np.ndarray | None, k: int = 3) -> tuple[tuple[str, int], ...]:
+               units: pd.Series | None, k: int = 3) -> tuple[tuple[str, int], ...]:
     if units is None or len(vs) == 0:
         return ()
     pos_of = np.full(int(variant_of_case.max()) + 1, -1, dtype=np.int64)
     pos_of[vs] = positions
     p = pos_of[variant_of_case]
     hit = p >= 0
-    who = pd.Series(units[starts[hit] + p[hit]]).dropna()
+    who = units.iloc[starts[hit] + p[hit]].dropna()
     counts = who.value_counts()
     return tuple((str(u), int(c)) for u, c in counts.head(k).items())
 
@@ -966,17 +965,18 @@ def _same_unit(log: EventLog, spec: Any, total: int) -> list[tuple[Deviation, pd
         return []
     out = []
     events = log.events
-    acts = events[ACTIVITY].to_numpy(dtype=object)
     for path in spec.paths:
         if not path.distinct_units or not path.steps:
             continue
         first, rejoin = path.steps[0], path.target
-        sel = np.flatnonzero((acts == first) | (acts == rejoin))
+        sel = np.flatnonzero(events[ACTIVITY].isin([first, rejoin]).to_numpy(dtype=bool))
         if len(sel) == 0:
             continue
-        frame = pd.DataFrame({"case": events[CASE].to_numpy()[sel],
-                              "unit": events[RESOURCE].to_numpy()[sel],
-                              "pos": sel, "is_first": acts[sel] == first}).dropna(subset=["unit"])
+        picked = events.iloc[sel]
+        frame = pd.DataFrame({"case": picked[CASE].to_numpy(), "unit": picked[RESOURCE].to_numpy(),
+                              "pos": sel,
+                              "is_first": (picked[ACTIVITY] == first).to_numpy(dtype=bool)}
+                             ).dropna(subset=["unit"])
         frame["first_at"] = np.where(frame["is_first"], frame["pos"], np.iinfo(np.int64).max)
         frame["earliest"] = frame.groupby(["case", "unit"], sort=False)["first_at"].transform("min")
         hits = frame[frame["pos"] > frame["earliest"]]
@@ -991,7 +991,7 @@ def _same_unit(log: EventLog, spec: Any, total: int) -> list[tuple[Deviation, pd
     return out
 
 
-def _case_table(of_case: pd.Series, table: pd.DataFrame, log: EventLog, spec: Any,
+def _case_table(of_case: pd.Series, table: pd.DataFrame, same_unit: list[tuple[Deviation, pd.Index]],
                 total: int) -> pd.DataFrame:
     v = of_case.to_numpy()
     out = pd.DataFrame({
@@ -1001,9 +1001,9 @@ def _case_table(of_case: pd.Series, table: pd.DataFrame, log: EventLog, spec: An
         "conforming": table["conforming"].to_numpy()[v],
         "deviations": table["deviations"].to_numpy(dtype=object)[v],
     })
-    if spec is not None:
-        for dev, cases in _same_unit(log, spec, total):
-            mask = out["case"].isin(cases).to_numpy()
+    for dev, cases in same_unit:
+        mask = out["case"].isin(cases).to_numpy()
+        if mask.any():
             extra = _phrase(("same_unit", dev.step, None), None, total)
             out.loc[mask, "deviations"] = [f"{d}; {extra}" if d else extra
                                            for d in out.loc[mask, "deviations"]]
