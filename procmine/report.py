@@ -742,7 +742,7 @@ def _map(ctx: _Context) -> Section:
                                           more=ctx.command("map", "--json"))
     # a map narrower than half the page sits beside its table, a wider one above it
     width = re.search(r'<svg[^>]* width="([0-9.]+)pt"', figure)
-    body = [_pair(figure, table) if width and float(width.group(1)) <= 400 else figure + table]
+    body = [_pair(figure, table) if width and float(width.group(1)) <= 520 else figure + table]
     for note in getattr(pmap, "notes", ()):
         body.append(_note(note))
     body.append(_same(ctx, ctx.command("map", "-o", "map.svg")))
