@@ -1163,9 +1163,12 @@ def _overlay(g: Any, task_of: dict[str, str], overlay: Overlay) -> None:
 
 
 def draw_workflow(workflow: Workflow, output: str | Path, *,
-                  notation: Literal["bpmn", "petri"] = "bpmn", overlay: Overlay | None = None,
+                  notation: Literal["bpmn", "petri"] | None = None, overlay: Overlay | None = None,
                   inputs: Iterable[str] = ()) -> Path:
     """Draw the workflow to ``output``; the format follows the suffix (svg, png, pdf, dot).
+
+    ``notation``: ``bpmn`` (tasks and gateways) or ``petri``; by default BPMN, and
+    the Petri net for a workflow read from PNML.
 
     >>> draw_workflow(read_workflow("logs/workflow.yaml"), "/tmp/wf.svg")   # doctest: +SKIP
     PosixPath('/tmp/wf.svg')
@@ -1176,6 +1179,8 @@ def draw_workflow(workflow: Workflow, output: str | Path, *,
     fmt = output.suffix.lower().lstrip(".") or "svg"
     if fmt not in ("svg", "png", "pdf", "dot", "gv"):
         raise OutputError(f"{output}: unknown drawing format {fmt!r}", hint="use .svg, .png, .pdf or .dot")
+    if notation is None:
+        notation = "petri" if workflow.format == "pnml" else "bpmn"
     g = workflow_dot(workflow, notation=notation, overlay=overlay)
     if fmt in ("dot", "gv"):
         with atomic_write(output, inputs=inputs) as f:

@@ -78,8 +78,9 @@ def _text(result) -> str:
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="Drawing to write; the format follows the suffix (.svg .png .pdf .dot).")
-@click.option("--notation", type=click.Choice(["bpmn", "petri"]), default="bpmn", show_default=True,
-              help="Draw as BPMN (tasks and gateways) or as the Petri net.")
+@click.option("--notation", type=click.Choice(["bpmn", "petri"]),
+              help="Draw as BPMN (tasks and gateways) or as the Petri net "
+                   "(default: BPMN, the Petri net for a PNML file).")
 def draw(file: str, output: str, notation: str) -> None:
     """Draw the workflow in FILE to OUTPUT (Chinese labels need a CJK font; one is picked)."""
     from procmine.workflow import draw_workflow, read_workflow
