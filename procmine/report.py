@@ -489,7 +489,7 @@ def _columns(name: str, items: Sequence[tuple[str, float]], *, width: int = 760,
     left, bottom, top = 44, 34, 12
     plot_w, plot_h = width - left - 10, height - bottom - top
     peak = max(v for _, v in items) or 1
-    step = plot_w / len(items)
+    step = min(plot_w / len(items), 48.0)
     parts = [f'<svg class="chart" data-figure="{_e(name)}" viewBox="0 0 {width} {height}" '
              f'width="{width}" height="{height}" role="img" xmlns="http://www.w3.org/2000/svg">',
              f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 10}" y2="{top + plot_h}" stroke="#aab3bf"/>',
@@ -687,6 +687,8 @@ def _case_starts(log: EventLog) -> tuple[str, list[tuple[str, float]]]:
 def _quality(ctx: _Context) -> Section:
     r = ctx.log.report
     t = ctx.t
+    if r.path is None and r.rows_read == 0:
+        return Section("quality", t("quality"), "", note=t("no_load_report"))
     items = [("rows_read", t("rows_read"), r.rows_read, "int"),
              ("rows_kept", t("rows_kept"), r.rows_kept, "int"),
              ("rows_dropped", t("rows_dropped"), r.rows_dropped, "int"),

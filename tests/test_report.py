@@ -46,9 +46,14 @@ def table(page: str, name: str) -> list[dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def small_log() -> EventLog:
-    """A simulated dispatch log with every column (levels, kinds, deadlines ...)."""
-    return simulate_log(cases=150, seed=11).to_event_log()
+def small_log(tmp_path_factory) -> EventLog:
+    """A simulated dispatch log with every column (levels, kinds, deadlines ...), read
+    from a CSV file as a user's log is (so it has a load report)."""
+    from procmine.io import read_log
+
+    path = tmp_path_factory.mktemp("log") / "small.csv"
+    simulate_log(cases=150, seed=11).events.to_csv(path, index=False)
+    return read_log(path)
 
 
 @pytest.fixture(scope="module")
@@ -163,6 +168,14 @@ def test_title(small_log):
     assert parse(page).xpath("//title")[0].text == "街道 <2024>"
 
 
+def test_log_built_in_memory_has_no_load_report_section():
+    log = events([("c1", "派遣", "2024-03-04 09:00"), ("c1", "结案", "2024-03-04 10:00")])
+    report = build_report(log, lang="en")
+    quality = report.section("quality")
+    assert quality.skipped and "not read from a file" in quality.note
+    assert "not read from a file" in sections(report.html)["quality"].text_content()
+
+
 def test_log_without_optional_columns_gives_notes_not_a_crash():
     rows = [("c1", "a", "2024-03-04 09:00"), ("c1", "b", "2024-03-04 10:00"),
             ("c1", "a", "2024-03-04 11:00"), ("c2", "a", "2024-03-05 09:00"),
@@ -170,6 +183,7 @@ def test_log_without_optional_columns_gives_notes_not_a_crash():
     report = build_report(events(rows), lang="en")
     found = sections(report.html)
     assert list(found) == WITHOUT_CONFORMANCE
+    assert found["map"].xpath(".//svg") and found["variants"].xpath(".//svg")
     patterns = found["patterns"].text_content()
     assert "org:level" in patterns            # escalation skipped: no levels
     assert "case:deadline" in patterns        # hugging skipped: no deadlines
