@@ -135,3 +135,41 @@ def test_hostile_log_values_stay_text(browser, tmp_path, artifacts):
     assert hostile in cells
     chromium(browser, page, tmp_path / "profile", "--window-size=1280,1600",
              f"--screenshot={artifacts / 'report-hostile.png'}")
+
+
+def test_clicks_sort_tables_and_zoom_drawings(browser, sample_page, tmp_path):
+    """The report's script at work: a page that clicks like a reader, then shows the result.
+
+    The clicks come from a second script, so this copy of the page drops the
+    Content-Security-Policy that would (rightly) refuse to run it.
+    """
+    page = sample_page.read_text(encoding="utf-8")
+    page = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page)
+    clicks = """<script>
+      var table = document.querySelector("table[data-table='variants.table']");
+      var header = table.querySelector("th[data-col='cases']");
+      header.click();                       // numbers: largest first
+      var first = [].map.call(table.tBodies[0].rows, function (r) { return r.cells[1].dataset.value; });
+      header.click();                       // then smallest first
+      var second = [].map.call(table.tBodies[0].rows, function (r) { return r.cells[1].dataset.value; });
+      document.body.dataset.first = first.join(",");
+      document.body.dataset.second = second.join(",");
+      document.body.dataset.sort = header.getAttribute("aria-sort");
+      var figure = document.querySelector("figure.graph");
+      figure.click();
+      document.body.dataset.fit = figure.classList.contains("fit") ? "yes" : "no";
+      document.getElementById("toggle-all").click();
+      document.body.dataset.closed = document.querySelectorAll("details.section:not([open])").length;
+    </script></body>"""
+    copy = tmp_path / "clicked.html"
+    copy.write_text(page.replace("</body>", clicks), encoding="utf-8")
+    dom, console = chromium(browser, copy, tmp_path / "profile", "--dump-dom")
+    assert console == []
+    body = lxml_html.document_fromstring(dom).body
+    first = [int(v) for v in body.get("data-first").split(",")]
+    second = [int(v) for v in body.get("data-second").split(",")]
+    assert first == sorted(first, reverse=True) and second == sorted(second)
+    assert len(first) == 30 and first != second
+    assert body.get("data-sort") == "ascending"
+    assert body.get("data-fit") == "yes"
+    assert body.get("data-closed") == str(len(SECTIONS))   # every section was open: all closed
