@@ -26,7 +26,8 @@ demo: setup
 	@mkdir -p $(OUT)
 	$(BIN)/procmine info logs/sample.csv
 	$(BIN)/procmine map logs/sample.csv -o $(OUT)/map.svg
-	@echo "Process map: $(OUT)/map.svg" >&2
+	$(BIN)/procmine report logs/sample.csv --workflow logs/workflow.yaml -o $(OUT)/report.html
+	@echo "Done: open $(OUT)/report.html (process map alone: $(OUT)/map.svg)" >&2
 
 test: setup-test
 	$(BIN)/python -m pytest -q
