@@ -590,7 +590,8 @@ class ProcessMap:
     ``p90``, ``total`` (waiting time in seconds from the completion of ``source``
     to the completion of ``target``); edges from :data:`START_NODE` and to
     :data:`END_NODE` count the cases that start and end there (no waiting time).
-    ``value`` on both holds the number shown for ``metric``.
+    ``value`` on both holds the number shown for ``metric``. ``groups`` lists the
+    units (most events first) or levels (bottom up) that colour the nodes.
     """
 
     nodes: pd.DataFrame
@@ -601,7 +602,7 @@ class ProcessMap:
     events: int
     activities_total: int
     paths_total: int
-    notes: tuple[str, ...] = field(default=())
+    groups: tuple[str, ...] = field(default=())
 
     @property
     def paths_shown(self) -> int:
@@ -654,15 +655,22 @@ def discover_map(log: EventLog, *, metric: Metric = "frequency", activities: flo
     all_edges = flows.table
     starts, ends = dict(flows.starts), dict(flows.ends)
     activities_total, paths_total = len(nodes), len(all_edges)
-    notes: list[str] = []
     if activities < 100 or paths < 100:
         kept_nodes, kept_pairs, starts, ends = _filter(nodes, all_edges, starts, ends,
                                                        activities / 100.0, paths / 100.0)
         nodes = nodes[nodes["activity"].isin(kept_nodes)]
         pair = list(zip(all_edges["source"], all_edges["target"], strict=True))
         all_edges = all_edges[[p in kept_pairs for p in pair]]
+    groups: tuple[str, ...] = ()
     if column is not None:
         nodes = nodes.assign(group=nodes["activity"].map(_main_group(events, column)))
+        present = set(nodes["group"].dropna().astype(str))
+        if by == "level":
+            ranked = [lv for lv in log.levels if lv in present]
+            groups = tuple(ranked + sorted(present - set(ranked)))
+        else:
+            sizes = events[column].dropna().astype(str).value_counts()
+            groups = tuple(sorted(present, key=lambda u: (-int(sizes.get(u, 0)), u)))
     else:
         nodes = nodes.assign(group=None)
     edges = pd.concat([
@@ -680,7 +688,7 @@ def discover_map(log: EventLog, *, metric: Metric = "frequency", activities: flo
     return ProcessMap(nodes=nodes, edges=edges, metric=metric, by=by,
                       cases=log.n_cases, events=log.n_events,
                       activities_total=activities_total, paths_total=paths_total,
-                      notes=tuple(notes))
+                      groups=groups)
 
 
 def _node_table(log: EventLog) -> pd.DataFrame:

@@ -128,8 +128,7 @@ def render_map(pmap: ProcessMap, *, title: str | None = None) -> graphviz.Digrap
                  labelloc="b", labeljust="l")
     nodes = pmap.nodes
     ids = {str(a): f"a{i}" for i, a in enumerate(nodes["activity"])}
-    groups = sorted({str(x) for x in nodes["group"] if x is not None and x == x})
-    colour_of = {grp: _GROUPS[i % len(_GROUPS)] for i, grp in enumerate(groups)}
+    colour_of = {grp: _GROUPS[i % len(_GROUPS)] for i, grp in enumerate(pmap.groups)}
     top_node = float(nodes["count"].max()) if len(nodes) else 0.0
 
     g.node("start", START_NODE, shape="circle", style="filled", fillcolor="#2e7d32",
@@ -150,7 +149,7 @@ def render_map(pmap: ProcessMap, *, title: str | None = None) -> graphviz.Digrap
             label = f"{name}\n{value}"
         g.node(ids[name], label, shape="box", style="rounded,filled", fillcolor=fill,
                fontcolor=fontcolor, color="#4d4d4d",
-               tooltip=f"{name}: {int(row.count):,} events in {int(row.cases):,} cases")
+               tooltip=f"{name}: events {int(row.count):,}, cases {int(row.cases):,}")
     g.node("end", END_NODE, shape="circle", style="filled", fillcolor="#b71c1c",
            fontcolor="white", width="0.4", fixedsize="true", tooltip="end of the cases")
 
@@ -172,7 +171,7 @@ def render_map(pmap: ProcessMap, *, title: str | None = None) -> graphviz.Digrap
         frac = _fraction(row.value, top_edge)
         g.edge(tail, head, label=format_value(row.value, metric),
                penwidth=f"{1 + 5 * frac:.2f}", color=_shade(palette, frac),
-               tooltip=f"{src} → {dst}: {int(row.count):,} times, median wait "
+               tooltip=f"{src} → {dst}: count {int(row.count):,}, median wait "
                        f"{human_duration(row.median)}")
     g.attr(label=_legend(pmap, title=title, colour_of=colour_of, top_edge=top_edge,
                          top_node=top_node))
@@ -190,8 +189,8 @@ def _legend(pmap: ProcessMap, *, title: str | None, colour_of: dict[str, str],
     rows.append(f'<TR><TD ALIGN="LEFT" COLSPAN="2">Arrows: {e(_METRIC_TITLE[metric])}; '
                 f'widest {e(format_value(top_edge, metric))}</TD></TR>')
     node_what = "cases with the activity" if metric == "cases" else "events"
-    rows.append(f'<TR><TD ALIGN="LEFT" COLSPAN="2">Boxes: {e(node_what)}; '
-                f'darkest {e(format_value(top_node, "frequency"))} events</TD></TR>')
+    shade = "" if colour_of else f'; darkest {e(format_value(top_node, "frequency"))} events'
+    rows.append(f'<TR><TD ALIGN="LEFT" COLSPAN="2">Boxes: {e(node_what)}{shade}</TD></TR>')
     rows.append(f'<TR><TD ALIGN="LEFT" COLSPAN="2">{pmap.cases:,} cases, {pmap.events:,} events; '
                 f'{len(pmap.nodes)} of {pmap.activities_total} activities, '
                 f'{pmap.paths_shown} of {pmap.paths_total} paths shown</TD></TR>')

@@ -1,0 +1,160 @@
+"""procmine.render: deterministic DOT, CJK fonts, and what happens without Graphviz."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import warnings
+from pathlib import Path
+
+import pytest
+
+from procmine.discover import discover_map, discover_model
+from procmine.errors import DependencyError, OutputError, SpecError
+from procmine.io import read_log
+from procmine.render import (
+    FONT,
+    cjk_font_installed,
+    format_value,
+    graph_format,
+    render_map,
+    render_model,
+    to_svg,
+    write_graph,
+)
+
+warnings.filterwarnings("ignore", module="pm4py")
+
+HERE = Path(__file__).resolve().parent
+SMALL = HERE / "fixtures" / "map_small.csv"
+GOLDEN = HERE / "golden"
+# PROCMINE_UPDATE_GOLDEN=1 rewrites the golden files (then read the diff before committing)
+UPDATE = os.environ.get("PROCMINE_UPDATE_GOLDEN") == "1"
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
+                               reason="Graphviz's dot is not installed (apt-get install graphviz)")
+
+
+@pytest.fixture(scope="module")
+def small():
+    return read_log(SMALL)
+
+
+def _golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if UPDATE:
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), f"differs from {path}"
+
+
+@pytest.mark.parametrize("name,kwargs", [
+    ("map_small_frequency.dot", {}),
+    ("map_small_median_wait_by_level.dot", {"metric": "median-wait", "by": "level"}),
+])
+def test_map_dot_matches_golden(small, name, kwargs):
+    graph = render_map(discover_map(small, **kwargs), title="map_small.csv")
+    _golden(name, graph.source)
+
+
+def test_map_dot_is_readable(small):
+    """The drawing says what a person needs: names, counts, human waits, a legend."""
+    dot = render_map(discover_map(small, metric="median-wait")).source
+    assert dot.count(f'fontname="{FONT}"') == 3  # graph, node and edge defaults
+    assert 'label="派遣\n5"' in dot
+    assert 'label="45 min"' in dot and 'label="11.9 h"' in dot and 'label="2.8 h"' in dot
+    assert "median waiting time" in dot and "4 cases, 18 events" in dot
+    assert "start" in dot and "end" in dot
+    # the widest arrow is the longest median wait (处置 -> 结案)
+    widths = {line.split(" [")[0].strip(): line for line in dot.splitlines() if "->" in line}
+    assert "penwidth=6.00" in widths["a2 -> a3"]
+    freq = render_map(discover_map(small)).source
+    assert "label=4 " in freq and "penwidth=6.00" in freq
+
+
+def test_dot_is_stable_across_runs(small):
+    a = render_map(discover_map(small, metric="p90-wait", by="unit")).source
+    b = render_map(discover_map(read_log(SMALL), metric="p90-wait", by="unit")).source
+    assert a == b
+
+
+def test_model_drawings_are_deterministic_and_labelled(small):
+    first = discover_model(small, quality=False).model
+    second = discover_model(read_log(SMALL), quality=False).model
+    for notation in ("petri", "bpmn", "tree"):
+        dot = render_model(first, notation=notation).source
+        assert dot == render_model(second, notation=notation).source
+        assert f'fontname="{FONT}"' in dot
+        assert "上报" in dot and "退单" in dot
+    tree = render_model(first, notation="tree").source
+    assert "→" in tree and "↺" in tree  # sequence, and the 派遣/退单 loop
+
+
+def test_tree_only_for_inductive(small):
+    heuristic = discover_model(small, algorithm="heuristics", quality=False).model
+    with pytest.raises(SpecError, match="no process tree"):
+        render_model(heuristic, notation="tree")
+    assert "上报" in render_model(heuristic, notation="bpmn").source
+
+
+def test_format_by_suffix():
+    assert graph_format("a.svg") == "svg" and graph_format("b.PNG") == "png"
+    assert graph_format("c.gv") == "dot"
+    with pytest.raises(OutputError, match=r"\.svg, \.png, \.pdf or \.dot"):
+        graph_format("d.jpg")
+    assert format_value(1234, "cases") == "1,234"
+    assert format_value(45 * 60, "mean-wait") == "45 min"
+    assert format_value(float("nan"), "p90-wait") == "–"
+
+
+def test_dot_written_without_graphviz_and_images_fail_clearly(small, tmp_path, monkeypatch):
+    graph = render_map(discover_map(small))
+    monkeypatch.setenv("PATH", str(tmp_path / "no-programs-here"))
+    assert shutil.which("dot") is None
+    write_graph(graph, tmp_path / "map.dot")
+    assert (tmp_path / "map.dot").read_text(encoding="utf-8") == graph.source
+    for suffix in ("svg", "png", "pdf"):
+        with pytest.raises(DependencyError) as info:
+            write_graph(graph, tmp_path / f"map.{suffix}")
+        message = str(info.value)
+        assert "apt-get install graphviz" in message and "brew install graphviz" in message
+        assert "\n" not in message
+        assert not (tmp_path / f"map.{suffix}").exists()
+    with pytest.raises(DependencyError):
+        to_svg(graph)
+
+
+@needs_dot
+def test_every_format_renders(small, tmp_path):
+    graph = render_map(discover_map(small, metric="mean-wait", by="level"))
+    heads = {"svg": b"<?xml", "png": b"\x89PNG", "pdf": b"%PDF", "dot": b"digraph"}
+    for suffix, head in heads.items():
+        path = tmp_path / f"map.{suffix}"
+        write_graph(graph, path)
+        assert path.read_bytes().startswith(head), suffix
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+@needs_dot
+def test_svg_keeps_chinese_text_and_font(small):
+    svg = to_svg(render_map(discover_map(small)))
+    assert ">派遣</text>" in svg and ">退单</text>" in svg
+    assert f'font-family="{FONT}"' in svg
+
+
+@needs_dot
+def test_pdf_embeds_a_cjk_font(small, tmp_path):
+    """Where a CJK font is installed, Graphviz embeds it: Chinese shows as glyphs, not boxes."""
+    if not cjk_font_installed():
+        pytest.skip("no CJK font installed (apt-get install fonts-noto-cjk)")
+    path = tmp_path / "map.pdf"
+    write_graph(render_map(discover_map(small)), path)
+    data = path.read_bytes()
+    assert b"CJK" in data or b"WenQuanYi" in data or b"SourceHan" in data
+
+
+@needs_dot
+def test_model_diagrams_render(small, tmp_path):
+    model = discover_model(small, quality=False).model
+    for notation in ("petri", "bpmn", "tree"):
+        svg = to_svg(render_model(model, notation=notation))
+        assert ">上报</text>" in svg, notation
