@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 
 from procmine import __version__
-from procmine.errors import ProcmineError
+from procmine.errors import InputError, ProcmineError
 from procmine.log import ACTIVITY, CASE, TIMESTAMP, EventLog
 from procmine.output import atomic_write, human_duration
 
@@ -172,6 +172,8 @@ def build_report(
     """
     if lang not in (None, "zh", "en"):
         raise ProcmineError(f"unknown report language {lang!r}", hint="choose zh or en")
+    if log.n_events == 0:
+        raise InputError("the log has no events: there is nothing to report")
     ctx = _Context(log=log, lang=lang or default_lang(log), calendar=calendar,
                    workflow=_workflow(workflow), workflow_path=_workflow_path(workflow))
     title = title or f"{ctx.t('title')}: {Path(str(log.report.path or 'log')).name}"

@@ -163,6 +163,13 @@ def test_language_follows_the_activity_names():
     assert "概况" in build_report(en, lang="zh").html
 
 
+def test_empty_log_is_refused_with_a_clear_error():
+    from procmine.errors import InputError
+
+    with pytest.raises(InputError, match="no events"):
+        build_report(events([]))
+
+
 def test_title(small_log):
     page = build_report(small_log, title="街道 <2024>").html
     assert parse(page).xpath("//title")[0].text == "街道 <2024>"
