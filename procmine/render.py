@@ -198,7 +198,7 @@ def _legend(pmap: ProcessMap, *, title: str | None, colour_of: dict[str, str],
         what = "most frequent unit" if pmap.by == "unit" else "most frequent level"
         rows.append(f'<TR><TD ALIGN="LEFT" COLSPAN="2">Colour: {e(what)} of the activity</TD></TR>')
         for grp, colour in colour_of.items():
-            rows.append(f'<TR><TD BGCOLOR="{colour}" WIDTH="14" HEIGHT="10"></TD>'
+            rows.append(f'<TR><TD BGCOLOR="{colour}" WIDTH="14" HEIGHT="10" FIXEDSIZE="TRUE"></TD>'
                         f'<TD ALIGN="LEFT">{e(grp)}</TD></TR>')
     return ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="1">'
             + "".join(rows) + "</TABLE>>")
