@@ -526,29 +526,17 @@ def _pm4py_align(model: Any, traces: Sequence[tuple], jobs: int, budget: float) 
 
     _WORKER_STATE["state"], _WORKER_STATE["func"] = state, _pm4py_align_chunk
     out: list = [None] * len(traces)
-    ctx = multiprocessing.get_context("fork")
-    pool = ctx.Pool(jobs)
+    pool = multiprocessing.get_context("fork").Pool(jobs)
     try:
         pending = {i: pool.apply_async(_chunk_worker, ([traces[i]],)) for i in range(len(traces))}
-        # pm4py checks its budget between states; a worker stuck longer than twice the
-        # budget is given up on (the pool is terminated at the end)
-        deadline_extra = 2 * budget + 5
-        started = {i: None for i in pending}
-        while pending:
-            now = time.monotonic()
-            for i in list(pending):
-                r = pending[i]
-                if r.ready():
-                    out[i] = r.get()[0]
-                    del pending[i]
-                    continue
-                if started[i] is None:
-                    started[i] = now
-            if pending:
-                oldest = min(started[i] or now for i in pending)
-                if now - oldest > deadline_extra * max(1, len(pending) / jobs):
-                    break
-                time.sleep(0.01)
+        # pm4py checks the budget between search states; should a worker hang inside one
+        # step (an LP solve), the run gives up on what is left after this deadline
+        rounds = math.ceil(len(traces) / jobs)
+        deadline = time.monotonic() + rounds * (budget + 1) + 2 * budget + 10
+        while pending and time.monotonic() < deadline:
+            for i in [i for i, r in pending.items() if r.ready()]:
+                out[i] = pending.pop(i).get()[0]
+            time.sleep(0.01)
     finally:
         pool.terminate()
         _WORKER_STATE.clear()

@@ -163,7 +163,8 @@ def test_the_fallback_to_pm4py_astar_gives_the_same_numbers(simulated):
     assert slow.fitness == fast.fitness and slow.fitting_cases == fast.fitting_cases
 
 
-def test_a_pathological_trace_is_reported_not_waited_for():
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_pathological_trace_is_reported_not_waited_for(jobs):
     # eight parallel branches and a noisy trace: pm4py's A* needs minutes for it
     branches = [[f"{x}{i}" for x in "abc"] for i in range(8)]
     wf = parse_workflow("steps:\n  - parallel: [" + ", ".join("[" + ", ".join(b) + "]" for b in branches)
@@ -172,7 +173,7 @@ def test_a_pathological_trace_is_reported_not_waited_for():
     noisy = [rng.choice([a for b in branches for a in b]) for _ in range(60)]
     fine = [a for b in branches for a in b] + ["z"]
     rows = [("bad", a, i) for i, a in enumerate(noisy)] + [("ok", a, i) for i, a in enumerate(fine)]
-    result = check_conformance(_log(rows), wf, precision=False, max_markings=1, time_budget=1.0, jobs=1)
+    result = check_conformance(_log(rows), wf, precision=False, max_markings=1, time_budget=1.0, jobs=jobs)
     assert result.not_aligned == 1
     assert any("did not align within 1 s" in n for n in result.notes)
     table = result.cases_table.set_index("case")
