@@ -35,17 +35,12 @@ def _publish(tmp: str, target: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | os.PathLike, mode: str = "w", *, inputs: Iterable[str] = (),
-                 encoding: str | None = "utf-8") -> Iterator[IO]:
-    """Open ``path`` for writing so that it appears only when complete.
+def atomic_path(path: str | os.PathLike, *, inputs: Iterable[str] = ()) -> Iterator[str]:
+    """A temporary path in the target's folder, renamed to ``path`` only on success.
 
-    Refuses to overwrite any of ``inputs``. On any exception (or Ctrl-C) the
-    temporary file is removed and an existing ``path`` is left as it was.
-
-    >>> with atomic_write("/tmp/procmine-doctest.txt") as f:
-    ...     _ = f.write("ok")
-    >>> open("/tmp/procmine-doctest.txt").read()
-    'ok'
+    For writers that want a file name (pandas, graphviz, pm4py). Refuses to
+    overwrite any of ``inputs``. On any exception (or Ctrl-C) the temporary file
+    is removed and an existing ``path`` is left as it was.
     """
     target = Path(path)
     for source in inputs:
@@ -55,14 +50,11 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", *, inputs: Iterable[s
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise OutputError(f"{target}: folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix or ".part",
+                               dir=folder)
+    os.close(fd)
     try:
-        if "b" in mode:
-            handle: IO = os.fdopen(fd, mode)
-        else:
-            handle = os.fdopen(fd, mode, encoding=encoding, newline="")
-        with handle:
-            yield handle
+        yield tmp
         _publish(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -70,30 +62,23 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", *, inputs: Iterable[s
         raise
 
 
-def atomic_path(path: str | os.PathLike, *, inputs: Iterable[str] = ()):
-    """Like :func:`atomic_write` but yields a temporary *path* for writers that need one."""
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike, mode: str = "w", *, inputs: Iterable[str] = (),
+                 encoding: str | None = "utf-8") -> Iterator[IO]:
+    """Open ``path`` for writing so that it appears only when complete (see :func:`atomic_path`).
 
-    @contextlib.contextmanager
-    def _ctx() -> Iterator[str]:
-        target = Path(path)
-        for source in inputs:
-            if source and target.exists() and Path(source).exists() and os.path.samefile(source, target):
-                raise OutputError(f"{target}: output would overwrite the input log",
-                                  hint="choose another -o path")
-        folder = target.parent if str(target.parent) else Path(".")
-        if not folder.is_dir():
-            raise OutputError(f"{target}: folder {folder} does not exist")
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=folder)
-        os.close(fd)
-        try:
-            yield tmp
-            _publish(tmp, target)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
-
-    return _ctx()
+    >>> with atomic_write("/tmp/procmine-doctest.txt") as f:
+    ...     _ = f.write("ok")
+    >>> open("/tmp/procmine-doctest.txt").read()
+    'ok'
+    """
+    with atomic_path(path, inputs=inputs) as tmp:
+        if "b" in mode:
+            handle: IO = open(tmp, mode)
+        else:
+            handle = open(tmp, mode, encoding=encoding, newline="")
+        with handle:
+            yield handle
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
