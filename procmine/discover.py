@@ -659,8 +659,8 @@ def discover_map(log: EventLog, *, metric: Metric = "frequency", activities: flo
         kept_nodes, kept_pairs, starts, ends = _filter(nodes, all_edges, starts, ends,
                                                        activities / 100.0, paths / 100.0)
         nodes = nodes[nodes["activity"].isin(kept_nodes)]
-        pair = list(zip(all_edges["source"], all_edges["target"], strict=True))
-        all_edges = all_edges[[p in kept_pairs for p in pair]]
+        pairs = zip(all_edges["source"], all_edges["target"], strict=True)
+        all_edges = all_edges[np.array([p in kept_pairs for p in pairs], dtype=bool)]
     groups: tuple[str, ...] = ()
     if column is not None:
         nodes = nodes.assign(group=nodes["activity"].map(_main_group(events, column)))

@@ -66,6 +66,20 @@ def test_map_lists_paths_without_output():
     assert row.split() == ["处置", "结案", "11.9", "h", "4"]
 
 
+def test_map_of_one_step_cases(tmp_path):
+    """Cases of a single event: no paths, only start and end arrows; filters cope."""
+    log = tmp_path / "one.csv"
+    log.write_text("工单编号,环节,时间\nA,上报,2024-01-01 09:00\nB,上报,2024-01-01 10:00\n",
+                   encoding="utf-8")
+    result = run("map", log, "--paths", "10", "--activities", "10", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["activities"] == {"shown": 1, "total": 1}
+    assert data["paths"] == {"shown": 0, "total": 0}
+    assert [(e["source"], e["target"], e["count"]) for e in data["edges"]] == [
+        ("▶", "上报", 2), ("上报", "■", 2)]
+
+
 def test_map_json_and_csv():
     data = json.loads(run("map", SMALL, "--json", "--metric", "total-wait").stdout)
     assert data["activities"] == {"shown": 5, "total": 5}
