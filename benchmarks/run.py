@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import importlib.util
+import os
 import sys
 import time
 from pathlib import Path
@@ -238,7 +239,7 @@ def scale_run(events: int, *, memory_limit: str, timeout: float) -> str:
     r = m.result
     lines = [f"## DuckDB engine, {r['events']:,} events, memory limit {memory_limit}", "",
              f"Measured {dt.datetime.now():%Y-%m-%d %H:%M} on {machine()}: {r['cases']:,} cases, "
-             f"{r['variants']:,} variants; Parquet {path.stat().st_size / 2**30:.1f} GiB "
+             f"{r['variants']:,} variants; Parquet {path.stat().st_size / 2**20:,.0f} MiB "
              f"(made in {made:.0f} s, or cached). Total {m.seconds:.0f} s, peak resident memory "
              f"of the process {m.peak_mb:,.0f} MB.", "", "| step | seconds |", "|---|---:|"]
     lines += [f"| {k} | {v:,.1f} |" for k, v in r["steps"].items()]
@@ -285,7 +286,9 @@ def markdown(rows: list[dict], started: dt.datetime, seconds: float) -> str:
         "`benchmarks/run.py` (see docs/benchmarks.md). Each cell is one run in a fresh "
         "process; MB is that process's peak resident memory (including the log loaded "
         "before the timed code). The speed-up is pm4py's time over procmine's for the "
-        "same output, measured in the same run.",
+        "same output, measured in the same run. "
+        f"Load average at the end: {' / '.join(f'{x:.1f}' for x in os.getloadavg())} "
+        "(1 / 5 / 15 min; the machine may be shared).",
         "",
         "| log | stage | output | procmine s | procmine MB | pm4py s | pm4py MB | speed-up | "
         "same result | note |",
