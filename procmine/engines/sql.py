@@ -15,7 +15,8 @@ Both engines first build a view ``ev`` with one row per kept event:
 
 The queries below read only ``ev`` (and ``days``, the working-day table of
 :func:`procmine.engines.working_days`), so the two dialects differ only in the
-quantile function, passed as ``quantile`` (a format string with ``{x}`` and ``{q}``),
+quantile function (``quantile``, a format string with ``{x}`` and ``{q}``; kept for
+callers, the queries compute exact quantiles by sorting, see :func:`grouped`),
 and in the expression of local wall-clock seconds of a UTC-microsecond column in
 a timezone, passed as ``local`` (a format string with ``{us}`` and ``{tz}``).
 Working time is measured in the calendar's timezone, as ``procmine.calendar`` does.
@@ -55,11 +56,36 @@ def follows(quantile: str, *, calendar: Any = None, local: str = "") -> str:
                  f"FROM ({stamps}) e "
                  "JOIN days d1 ON d1.day = CAST(floor(e.lt / 86400) AS BIGINT) "
                  "JOIN days d0 ON d0.day = CAST(floor(e.plt / 86400) AS BIGINT)")
-    median = quantile.format(x="w", q="0.5")
-    p90 = quantile.format(x="w", q="0.9")
-    return (f"SELECT source, target, count(*) AS count, count(DISTINCT c) AS cases, "
-            f"avg(w) AS mean, {median} AS median, {p90} AS p90, sum(w) AS total, "
-            f"min(w) AS min, max(w) AS max FROM ({waits}) x GROUP BY source, target")
+    return grouped(waits, ("source", "target"), {"median": 0.5, "p90": 0.9},
+                   "count(*) AS count, avg(w) AS mean, sum(w) AS total, min(w) AS min, "
+                   "max(w) AS max")
+
+
+def grouped(rows: str, keys: tuple[str, ...], quantiles: dict[str, float], simple: str) -> str:
+    """Per group of ``keys`` over ``rows`` (with columns ``c`` and ``w``): the ``simple``
+    aggregates, ``cases`` (distinct ``c``) and exact quantiles of ``w``.
+
+    Quantiles interpolate linearly between the sorted values (numpy's and pandas'
+    default), computed by sorting (row_number) rather than with a quantile
+    aggregate, and distinct cases by grouping first: both spill to disk, where
+    DuckDB's quantile and count(DISTINCT) hold every value of a group in memory.
+    """
+    k = ", ".join(keys)
+    ranked = (f"SELECT {k}, w, row_number() OVER (PARTITION BY {k} ORDER BY w) - 1 AS i, "
+              f"count(*) OVER (PARTITION BY {k}) AS n FROM ({rows}) x")
+    parts = []
+    for name, q in quantiles.items():
+        h = f"((n - 1) * {q})"
+        lo = f"floor({h})"
+        frac = f"({h} - {lo})"
+        parts.append(f"sum(CASE WHEN i = {lo} THEN w * (1 - {frac}) WHEN i = {lo} + 1 "
+                     f"THEN w * {frac} ELSE 0 END) AS {name}")
+    quant = f"SELECT {k}, {', '.join(parts)} FROM ({ranked}) r GROUP BY {k}"
+    cases = (f"SELECT {k}, count(*) AS cases FROM (SELECT DISTINCT {k}, c FROM ({rows}) x) d "
+             f"GROUP BY {k}")
+    base = f"SELECT {k}, {simple} FROM ({rows}) x GROUP BY {k}"
+    return (f"SELECT * FROM ({base}) b JOIN ({cases}) n USING ({k}) "
+            f"JOIN ({quant}) q USING ({k})")
 
 
 STARTS = "SELECT a AS activity, count(*) AS n FROM ev WHERE pa IS NULL GROUP BY a"
@@ -91,11 +117,16 @@ def features() -> str:
     moves = (f"SELECT c, sum(CASE WHEN lvl > pl THEN 1 ELSE 0 END) AS up, "
              f"sum(CASE WHEN lvl < pl THEN 1 ELSE 0 END) AS down FROM ({levels}) l "
              f"WHERE pl IS NOT NULL GROUP BY c")
-    base = ("SELECT c, count(*) AS events, count(DISTINCT a) AS activities, "
-            "count(DISTINCT res) AS units, min(r) AS first_row FROM ev GROUP BY c")
-    return (f"SELECT b.c AS c, b.events, b.activities, b.events - b.activities AS repeats, "
-            f"b.units, coalesce(h.handovers, 0) AS handovers, coalesce(x.returns, 0) AS returns, "
+    # distinct counts by grouping first: that spills to disk, count(DISTINCT) per group may not
+    base = "SELECT c, count(*) AS events, min(r) AS first_row FROM ev GROUP BY c"
+    acts = "SELECT c, count(*) AS activities FROM (SELECT DISTINCT c, a FROM ev) d GROUP BY c"
+    units = ("SELECT c, count(*) AS units FROM (SELECT DISTINCT c, res FROM ev "
+             "WHERE res IS NOT NULL) d GROUP BY c")
+    return (f"SELECT b.c AS c, b.events, a.activities, b.events - a.activities AS repeats, "
+            f"coalesce(u.units, 0) AS units, coalesce(h.handovers, 0) AS handovers, "
+            f"coalesce(x.returns, 0) AS returns, "
             f"coalesce(m.up, 0) AS up, coalesce(m.down, 0) AS down FROM ({base}) b "
+            f"JOIN ({acts}) a ON a.c = b.c LEFT JOIN ({units}) u ON u.c = b.c "
             f"LEFT JOIN ({handovers}) h ON h.c = b.c LEFT JOIN ({returns}) x ON x.c = b.c "
             f"LEFT JOIN ({moves}) m ON m.c = b.c ORDER BY b.first_row")
 
@@ -104,7 +135,7 @@ def flows(quantile: str) -> str:
     """Level-to-level moves of consecutive events with a known level (clock time)."""
     levels = ("SELECT c, lvl, t, lag(lvl) OVER (PARTITION BY c ORDER BY t, r) AS pl, "
               "lag(t) OVER (PARTITION BY c ORDER BY t, r) AS plt FROM ev WHERE lvl >= 0")
-    median = quantile.format(x="w", q="0.5")
-    return (f"SELECT pl AS lvl_from, lvl AS lvl_to, count(*) AS count, count(DISTINCT c) AS cases, "
-            f"{median} AS median_s, sum(w) AS total_s FROM (SELECT c, pl, lvl, (t - plt) / 1e6 "
-            f"AS w FROM ({levels}) l WHERE pl IS NOT NULL AND pl <> lvl) x GROUP BY pl, lvl")
+    moves = (f"SELECT c, pl AS lvl_from, lvl AS lvl_to, (t - plt) / 1e6 AS w FROM ({levels}) l "
+             f"WHERE pl IS NOT NULL AND pl <> lvl")
+    return grouped(moves, ("lvl_from", "lvl_to"), {"median_s": 0.5},
+                   "count(*) AS count, sum(w) AS total_s")
