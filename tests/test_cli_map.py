@@ -103,3 +103,23 @@ def test_map_filters_and_errors(tmp_path):
     assert bad.exit_code != 0 and ".svg, .png, .pdf or .dot" in bad.output
     refuse = run("map", SMALL, "-o", SMALL)
     assert refuse.exit_code != 0
+
+
+def test_working_time_map_shows_the_bottleneck_numbers(sample):
+    """procmine map --metric p90-wait --working-time gives the p90 of procmine bottlenecks."""
+    import json
+
+    from click.testing import CliRunner
+
+    from procmine.cli import cli
+
+    runner = CliRunner()
+    pmap = json.loads(runner.invoke(cli, ["map", str(sample), "--metric", "p90-wait",
+                                          "--working-time", "--json"]).stdout)
+    ranked = json.loads(runner.invoke(cli, ["bottlenecks", str(sample), "--json"]).stdout)
+    on_map = {(e["source"], e["target"]): e["value"] for e in pmap["edges"]
+              if e["source"] != "▶" and e["target"] != "■"}  # start and end arrows: no wait
+    in_table = {(r["source"], r["target"]): r["p90"] for r in ranked["table"]}
+    assert on_map.keys() == in_table.keys()
+    for pair, value in in_table.items():
+        assert on_map[pair] == pytest.approx(value, rel=1e-12), pair

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import click
 
-from procmine.cli.options import load, log_options, output_options, pop_log_options
+from procmine.cli.options import (
+    calendar_option,
+    load,
+    log_options,
+    output_options,
+    pop_log_options,
+)
 
 _METRICS = ("frequency", "cases", "mean-wait", "median-wait", "p90-wait", "total-wait")
 
@@ -22,9 +28,13 @@ _METRICS = ("frequency", "cases", "mean-wait", "median-wait", "p90-wait", "total
 @click.option("--by", type=click.Choice(("unit", "level")), default=None,
               help="Colour each activity by its most frequent unit or level.")
 @click.option("--title", help="Title in the legend (default: the log's file name).")
+@click.option("--working-time/--clock-time", default=False, show_default=True,
+              help="Waits in working time of --calendar (as procmine bottlenecks) or clock time.")
+@calendar_option("Calendar of --working-time")
 @output_options()
 def command(log: str, output: str | None, metric: str, activities: float, paths: float,
-            by: str | None, title: str | None, as_json: bool, as_csv: bool, **kwargs) -> None:
+            by: str | None, title: str | None, working_time: bool, calendar: str,
+            as_json: bool, as_csv: bool, **kwargs) -> None:
     """Draw the process map of LOG: activities as boxes, directly-follows paths as arrows.
 
     Arrow width and colour scale with the metric; a legend says what is shown.
@@ -36,6 +46,7 @@ def command(log: str, output: str | None, metric: str, activities: float, paths:
       procmine map logs/sample.csv -o map.png --metric median-wait --paths 30
       procmine map logs/sample.csv -o map.pdf --by level --activities 80
       procmine map logs/sample.csv --metric p90-wait --csv > paths.csv
+      procmine map logs/sample.csv --metric p90-wait --working-time   # = procmine bottlenecks
     """
     from pathlib import Path
 
@@ -43,7 +54,14 @@ def command(log: str, output: str | None, metric: str, activities: float, paths:
     from procmine.output import csv_text, dumps
 
     event_log = load(log, pop_log_options(kwargs), quiet=as_json or as_csv)
-    pmap = discover_map(event_log, metric=metric, activities=activities, paths=paths, by=by)
+    durations = None
+    if metric.endswith("wait"):
+        # the waits procmine bottlenecks ranks: start of a step minus completion of the one before
+        from procmine.bottlenecks import waiting_times
+
+        durations = waiting_times(event_log, working_time=working_time, calendar=calendar)
+    pmap = discover_map(event_log, metric=metric, activities=activities, paths=paths, by=by,
+                        durations=durations)
     if output:
         from procmine.render import render_map, write_graph
 
