@@ -1150,7 +1150,7 @@ def render_loops(result: LoopsResult, path: str, *, inputs: Sequence[str] = ()) 
         present = set(flows["from_level"]) | set(flows["to_level"])
         order = [lv for lv in result.levels if lv in present] + sorted(present - set(result.levels))
         for name in order:
-            levels.node(_node("L", name), str(name))
+            levels.node(_node("L", name), graphviz.nohtml(str(name)))
         for low, high in zip(order[:-1], order[1:], strict=True):   # keep the levels stacked bottom up
             levels.edge(_node("L", low), _node("L", high), style="invis", weight="10")
         for row in flows.itertuples(index=False):
@@ -1168,7 +1168,7 @@ def render_loops(result: LoopsResult, path: str, *, inputs: Sequence[str] = ()) 
                 label += f" (top {_MAX_PAIRS} of {len(result.handovers):,} pairs)"
             units.attr(label=label, fontname=font)
             for name in pd.unique(pd.concat([pairs["source"], pairs["target"]])):
-                units.node(_node("U", name), str(name))
+                units.node(_node("U", name), graphviz.nohtml(str(name)))
             for row in pairs.itertuples(index=False):
                 units.edge(_node("U", row.source), _node("U", row.target), label=f"{row.count:,}",
                            color="darkorange", dir="both", arrowtail="dot",

@@ -147,7 +147,7 @@ def render_map(pmap: ProcessMap, *, title: str | None = None) -> graphviz.Digrap
             fill = _shade(_BLUES, frac)
             fontcolor = "white" if frac > 0.62 else "black"
             label = f"{name}\n{value}"
-        g.node(ids[name], label, shape="box", style="rounded,filled", fillcolor=fill,
+        g.node(ids[name], _plain(label), shape="box", style="rounded,filled", fillcolor=fill,
                fontcolor=fontcolor, color="#4d4d4d",
                tooltip=f"{name}: events {int(row.count):,}, cases {int(row.cases):,}")
     g.node("end", END_NODE, shape="circle", style="filled", fillcolor="#b71c1c",
@@ -280,7 +280,7 @@ def _render_petri(net, im, fm) -> graphviz.Digraph:
             g.node(ids[id(x)], "", shape="box", style="filled", fillcolor="black",
                    width="0.12", height="0.4", fixedsize="true")
         else:
-            g.node(ids[id(x)], x.label, shape="box", style="filled", fillcolor="#f5f5f5")
+            g.node(ids[id(x)], _plain(x.label), shape="box", style="filled", fillcolor="#f5f5f5")
     arcs = sorted(net.arcs, key=lambda a: (order.index(a.source), order.index(a.target)))
     for a in arcs:
         g.edge(ids[id(a.source)], ids[id(a.target)])
@@ -302,7 +302,7 @@ def _render_tree(tree) -> graphviz.Digraph:
                 g.node(nid, "τ", shape="box", style="filled", fillcolor="black", fontcolor="white",
                        width="0.3", height="0.3")
             else:
-                g.node(nid, node.label, shape="box", style="rounded,filled", fillcolor="#f5f5f5")
+                g.node(nid, _plain(node.label), shape="box", style="rounded,filled", fillcolor="#f5f5f5")
         else:
             symbol = _TREE_SYMBOL.get(str(node.operator.value), str(node.operator.value))
             g.node(nid, symbol, shape="circle", width="0.4", fixedsize="true", fontsize="14")
@@ -348,7 +348,7 @@ def _render_bpmn(bpmn) -> graphviz.Digraph:
             g.node(nid, "×", shape="diamond", width="0.45", height="0.45", fixedsize="true",
                    fontsize="16")
         else:
-            g.node(nid, n.get_name() or type(n).__name__, shape="box", style="rounded,filled",
+            g.node(nid, _plain(n.get_name() or type(n).__name__), shape="box", style="rounded,filled",
                    fillcolor="#f5f5f5")
     position = {id(n): i for i, n in enumerate(order)}
     for f in sorted(flows, key=lambda f: (position[id(f.get_source())],
@@ -403,6 +403,13 @@ def write_graph(graph: graphviz.Digraph, path: str | Path, *, inputs: Iterable[s
     data = _pipe(graph, fmt)
     with atomic_write(path, "wb", inputs=inputs) as f:
         f.write(data)
+
+
+def _plain(text: Any) -> Any:
+    """A label Graphviz must print as text, even when it looks like ``<html>``."""
+    import graphviz
+
+    return graphviz.nohtml(str(text))
 
 
 def to_svg(graph: graphviz.Digraph) -> str:

@@ -1109,7 +1109,7 @@ def workflow_dot(workflow: Workflow, *, notation: Literal["bpmn", "petri"] = "bp
             if kind.endswith("Task"):
                 name = n.get_name()
                 task_of.setdefault(name, nid)
-                g.node(nid, name, shape="box", style="rounded,filled", fillcolor="#eef3fb")
+                g.node(nid, graphviz.nohtml(name), shape="box", style="rounded,filled", fillcolor="#eef3fb")
             elif "Gateway" in kind:
                 sign = {"ExclusiveGateway": "×", "ParallelGateway": "+", "InclusiveGateway": "○"}.get(kind, "◇")
                 g.node(nid, sign, shape="diamond", width="0.4", height="0.4", fixedsize="true")
@@ -1132,7 +1132,7 @@ def workflow_dot(workflow: Workflow, *, notation: Literal["bpmn", "petri"] = "bp
                        height="0.4")
             else:
                 task_of.setdefault(t.label, f"t{i}")
-                g.node(f"t{i}", t.label, shape="box", style="filled", fillcolor="#eef3fb")
+                g.node(f"t{i}", graphviz.nohtml(t.label), shape="box", style="filled", fillcolor="#eef3fb")
         for a in m.net.arcs:
             g.edge(ids[id(a.source)], ids[id(a.target)])
     if overlay is not None:
@@ -1151,11 +1151,11 @@ def _overlay(g: Any, task_of: dict[str, str], overlay: Overlay) -> None:
             notes.append(overlay.notes[step])
         if notes:
             heavy = overlay.skipped.get(step, 0) or overlay.misplaced.get(step, 0)
-            g.node(nid, step + "\n" + "\n".join(notes), style="rounded,filled",
+            g.node(nid, _plain_label(step + "\n" + "\n".join(notes)), style="rounded,filled",
                    fillcolor="#f8c9c4" if heavy else "#fde7c2", color="#c0392b", penwidth="2")
     for i, (step, after, count) in enumerate(overlay.unexpected):
         nid = f"x{i}"
-        g.node(nid, f"{step}\nunexpected {count:,}", shape="box", style="rounded,dashed,filled",
+        g.node(nid, _plain_label(f"{step}\nunexpected {count:,}"), shape="box", style="rounded,dashed,filled",
                fillcolor="#f8c9c4", color="#c0392b")
         if after and after in task_of:
             g.edge(task_of[after], nid, style="dashed", color="#c0392b", label=f"{count:,}",
@@ -1192,3 +1192,10 @@ def draw_workflow(workflow: Workflow, output: str | Path, *,
     with atomic_write(output, "wb", inputs=inputs) as f:
         f.write(data)
     return output
+
+
+def _plain_label(text: str):
+    """A label Graphviz prints as text even when a step is named like ``<html>``."""
+    import graphviz
+
+    return graphviz.nohtml(text)

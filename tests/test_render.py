@@ -158,3 +158,23 @@ def test_model_diagrams_render(small, tmp_path):
     for notation in ("petri", "bpmn", "tree"):
         svg = to_svg(render_model(model, notation=notation))
         assert ">上报</text>" in svg, notation
+
+
+@pytest.mark.parametrize("notation", ["petri", "bpmn", "tree"])
+def test_names_that_look_like_html_are_drawn_as_text(tmp_path, notation):
+    """An activity named like markup must not become a Graphviz HTML label (or a script)."""
+    from click.testing import CliRunner
+
+    from procmine.cli import cli
+
+    log = tmp_path / "hostile.csv"
+    log.write_text("case_id,activity,timestamp\n"
+                   "1,<script>alert(1)</script>,2024-01-01 09:00\n1,<i>x</i>,2024-01-01 10:00\n"
+                   "2,<script>alert(1)</script>,2024-01-01 09:00\n2,<i>x</i>,2024-01-02 10:00\n")
+    svg = tmp_path / f"model-{notation}.svg"
+    result = CliRunner().invoke(cli, ["discover", str(log), "--diagram", str(svg),
+                                      "--notation", notation])
+    assert result.exit_code == 0, result.output
+    text = svg.read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "<script>" not in text
