@@ -207,9 +207,10 @@ def _gaps(log: EventLog, codes: np.ndarray) -> np.ndarray:
     return out
 
 
-def cases(log: EventLog) -> pd.DataFrame:
+def cases(log: EventLog, *, variants_of: Variants | None = None) -> pd.DataFrame:
     """One row per case: ``case``, ``events``, ``start``, ``end``, ``duration`` (s),
     ``variant``, and ``category``, ``source``, ``deadline`` where the log has them.
+    Pass ``variants_of`` when the variants are already computed.
 
     >>> from procmine.io import read_log
     >>> cases(read_log("logs/sample.csv")).columns[:3].tolist()   # doctest: +SKIP
@@ -228,7 +229,7 @@ def cases(log: EventLog) -> pd.DataFrame:
         "end": end,
     })
     table["duration"] = (table["end"] - table["start"]).dt.total_seconds()
-    v = variants(log)
+    v = variants_of if variants_of is not None else variants(log)
     table["variant"] = v.of_case.to_numpy() if len(v.of_case) == len(table) else np.nan
     for column, name in ((CATEGORY, "category"), (SOURCE, "source"), (DEADLINE, "deadline")):
         if column in events.columns:

@@ -559,7 +559,7 @@ def variant_summary(log: EventLog, *, top: int | None = None) -> VariantSummary:
     if top is not None and top < 1:
         raise SpecError(f"--top {top}: give a positive number of variants")
     v = variants(log)
-    per_case = cases(log)
+    per_case = cases(log, variants_of=v)
     median = per_case.groupby("variant")["duration"].median()
     table = v.table
     total = int(table["cases"].sum()) if len(table) else 0
