@@ -27,7 +27,10 @@ warnings.filterwarnings("ignore")
 _t0 = time.perf_counter()
 {code}
 _elapsed = time.perf_counter() - _t0
-_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+try:  # VmHWM is this process's own peak; ru_maxrss may carry a parent's across fork/exec
+    _peak = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")) / 1024
+except (OSError, StopIteration):
+    _peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print("@@" + json.dumps({{"seconds": _elapsed, "peak_mb": _peak, "result": globals().get("result")}}, default=str))
 """
 
@@ -63,18 +66,20 @@ def machine() -> str:
 def simulated_csv(events: int, *, seed: int = 7, suffix: str = ".csv") -> Path:
     """A simulated dispatch log of about ``events`` events, generated once and cached."""
     CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / f"sim-{events}-{seed}{suffix}"
+    path = CACHE / f"sim-{events}-{seed}-d{suffix}"  # -d: cases per day grow with size
     if path.exists():
         return path
     from procmine.simulate import simulate_log
 
     # about 12 events per case in the default model; grow until the target is reached
     cases = max(100, events // 12)
-    result = simulate_log(cases=cases, seed=seed)
+    # enough cases a day that even big logs stay within the years the holiday calendar knows
+    per_day = max(60.0, cases / 600)
+    result = simulate_log(cases=cases, seed=seed, cases_per_day=per_day)
     frame = result.events
     while len(frame) < events:
         cases = int(cases * events / max(len(frame), 1) * 1.02) + 1
-        result = simulate_log(cases=cases, seed=seed)
+        result = simulate_log(cases=cases, seed=seed, cases_per_day=max(60.0, cases / 600))
         frame = result.events
     tmp = path.with_suffix(path.suffix + ".part")
     if suffix == ".parquet":
