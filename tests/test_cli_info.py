@@ -116,3 +116,19 @@ def test_main_exit_code_on_error(tmp_path, capsys):
     except SystemExit as e:
         assert e.code == 2
     assert capsys.readouterr().err.startswith("Error: ")
+
+
+def test_info_on_the_duckdb_engine_gives_the_same_figures(sample):
+    pandas_run = run("info", sample, "--engine", "pandas", "--json")
+    duckdb_run = run("info", sample, "--engine", "duckdb", "--memory-limit", "1GiB", "--json")
+    assert duckdb_run.exit_code == 0, duckdb_run.output
+    assert "Engine: duckdb" in duckdb_run.stderr
+    ours, theirs = json.loads(pandas_run.stdout), json.loads(duckdb_run.stdout)
+    for key in ("cases", "events", "activities", "variants", "units"):
+        assert ours[key] == theirs[key], key
+    assert ours["first"] == theirs["first"] and ours["last"] == theirs["last"]
+
+
+def test_auto_engine_reports_its_choice(orders16):
+    result = run("info", orders16)
+    assert "\nEngine: pandas (" in result.stderr

@@ -11,8 +11,14 @@ from procmine.cli.options import load, log_options, output_options, pop_log_opti
 @log_options
 @click.option("--top", default=10, show_default=True, type=click.IntRange(1),
               help="How many activities, categories and sources to list.")
+@click.option("--engine", type=click.Choice(["auto", "pandas", "duckdb", "spark"]),
+              default="auto", show_default=True,
+              help="pandas in memory, duckdb out of core (CSV/Parquet), spark; auto picks "
+                   "DuckDB when the file is large for the memory, and says so.")
+@click.option("--memory-limit", help="Memory for DuckDB (e.g. 4GiB); also the budget of auto.")
 @output_options(table=False)
-def command(log: str, top: int, as_json: bool, **kwargs) -> None:
+def command(log: str, top: int, engine: str, memory_limit: str | None, as_json: bool,
+            **kwargs) -> None:
     """Cases, events, activities, variants, time span, units and levels of LOG.
 
     Also shows the column mapping used and what was repaired or dropped while
@@ -23,11 +29,28 @@ def command(log: str, top: int, as_json: bool, **kwargs) -> None:
       procmine info logs/sample.csv
       procmine info export.xlsx --case-id 案卷号 --activity 环节名称 --timestamp 办理时间
       procmine info logs/sample.csv --json
+      procmine info city-2025.parquet --engine duckdb --memory-limit 4GiB
     """
     from procmine.output import dumps
     from procmine.summary import summarize_log
 
-    event_log = load(log, pop_log_options(kwargs), quiet=as_json)
+    options = pop_log_options(kwargs)
+    chosen = None
+    if engine != "pandas":
+        from procmine.engines import engine_from_options
+
+        opened, choice = engine_from_options(log, options, engine=engine, memory_limit=memory_limit)
+        if choice.name != "pandas":
+            click.echo(f"Engine: {choice.name} ({choice.reason})", err=True)
+            with opened:
+                summary = _engine_summary(opened)
+            click.echo(dumps(summary) if as_json else _engine_text(summary, choice.name))
+            return
+        opened.close()
+        chosen = choice.reason
+    event_log = load(log, options, quiet=as_json)
+    if chosen and not as_json:
+        click.echo(f"Engine: pandas ({chosen})", err=True)
     summary = summarize_log(event_log, top=top)
     if as_json:
         click.echo(dumps(summary))
@@ -66,3 +89,32 @@ def _text(s) -> str:
                                + [(f"  {k}", v) for k, v in load["dropped"].items()]
                                + [("duplicate events", load["duplicates"])])]
     return "\n".join(parts)
+
+
+def _engine_summary(engine) -> dict:
+    """The figures an out-of-core engine gives: totals and the variant count."""
+    totals = engine.totals()
+    return {
+        "engine": engine.name,
+        "cases": totals.cases,
+        "events": totals.events,
+        "activities": totals.activities,
+        "variants": len(engine.variants()),
+        "first": totals.first,
+        "last": totals.last,
+        "units": totals.units,
+        "load": {"rows_read": totals.rows_read, "rows_kept": totals.events,
+                 "rows_dropped": sum(totals.dropped.values()), "dropped": totals.dropped},
+    }
+
+
+def _engine_text(s: dict, name: str) -> str:
+    from procmine.output import format_pairs, to_jsonable
+
+    s = to_jsonable(s)
+    pairs = [(k, s[k]) for k in ("cases", "events", "activities", "variants", "first", "last",
+                                 "units") if s.get(k) is not None]
+    pairs += [("rows read", s["load"]["rows_read"]), ("rows dropped", s["load"]["rows_dropped"])]
+    pairs += [(f"  {k}", v) for k, v in s["load"]["dropped"].items()]
+    return (format_pairs(pairs) + f"\n\n(computed by the {name} engine; top activities, levels "
+            "and the column report need --engine pandas)")
