@@ -1124,17 +1124,13 @@ def render_loops(result: LoopsResult, path: str, *, inputs: Sequence[str] = ()) 
     >>> open(path, encoding="utf-8").read().count("<svg")
     1
     """
-    from procmine.errors import DependencyError, OutputError
-    from procmine.output import atomic_path, human_duration
+    import graphviz
 
-    try:
-        import graphviz
-    except ImportError as e:  # pragma: no cover - graphviz is a dependency
-        raise DependencyError("the graphviz Python package is missing", hint="pip install graphviz") from e
-    fmt = str(path).rsplit(".", 1)[-1].lower() if "." in str(path) else "svg"
-    if fmt not in ("svg", "png", "pdf", "dot"):
-        raise OutputError(f"{path}: cannot draw a diagram as .{fmt}", hint="use .svg, .png, .pdf or .dot")
-    font = "Noto Sans CJK SC"
+    from procmine.output import human_duration
+    from procmine.render import FONT, graph_format, write_graph
+
+    graph_format(path)  # an unknown suffix fails before any drawing
+    font = FONT
     graph = graphviz.Digraph("loops", graph_attr={"rankdir": "BT", "fontname": font, "label":
                                                   "procmine loops", "labelloc": "t",
                                                   "nodesep": "0.8", "ranksep": "0.9"},
@@ -1173,15 +1169,5 @@ def render_loops(result: LoopsResult, path: str, *, inputs: Sequence[str] = ()) 
                 units.edge(_node("U", row.source), _node("U", row.target), label=f"{row.count:,}",
                            color="darkorange", dir="both", arrowtail="dot",
                            penwidth=str(1 + min(3.0, np.log2(max(row.count, 1)))))
-    with atomic_path(path, inputs=inputs) as tmp:
-        if fmt == "dot":
-            with open(tmp, "w", encoding="utf-8") as f:
-                f.write(graph.source)
-            return
-        try:
-            data = graph.pipe(format=fmt)
-        except graphviz.ExecutableNotFound as e:
-            raise DependencyError("Graphviz's dot program is not installed",
-                                  hint="install graphviz (apt-get install graphviz)") from e
-        with open(tmp, "wb") as f:
-            f.write(data)
+    write_graph(graph, path, inputs=inputs)
+

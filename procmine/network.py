@@ -584,47 +584,16 @@ def _escalation(log: EventLog, cal: Any, basis: Any, described: str) -> Network:
 
 
 def _font() -> str:
-    try:
-        from procmine.render import FONT
-    except ImportError:   # the render module is optional here: a CJK-capable font by name
-        return "Noto Sans CJK SC"
+    from procmine.render import FONT
+
     return FONT
 
 
 def write_drawing(graph: Any, path: str, *, inputs: Iterable[str] = ()) -> None:
-    """Write a graphviz graph to ``path`` (.svg .png .pdf .dot) atomically.
+    """Write a graphviz graph to ``path`` (.svg .png .pdf .dot) atomically."""
+    from procmine.render import write_graph
 
-    Uses :func:`procmine.render.write_graph` where that module is present.
-    """
-    try:
-        from procmine.render import write_graph
-    except ImportError:
-        write_graph = None
-    if write_graph is not None:
-        write_graph(graph, path, inputs=inputs)
-        return
-    import graphviz  # pragma: no cover - fallback while procmine.render is not there
-
-    from procmine.errors import DependencyError, OutputError
-    from procmine.output import atomic_path
-
-    fmt = str(path).rsplit(".", 1)[-1].lower() if "." in str(path) else ""
-    fmt = {"gv": "dot"}.get(fmt, fmt)
-    if fmt not in ("svg", "png", "pdf", "dot"):
-        raise OutputError(f"{path}: cannot tell the drawing format from the suffix",
-                          hint="use .svg, .png, .pdf or .dot")
-    with atomic_path(path, inputs=inputs) as tmp:
-        if fmt == "dot":
-            with open(tmp, "w", encoding="utf-8") as f:
-                f.write(graph.source)
-            return
-        try:
-            data = graph.pipe(format=fmt)
-        except graphviz.ExecutableNotFound as e:
-            raise DependencyError("Graphviz's dot program is not installed",
-                                  hint="apt-get install graphviz") from e
-        with open(tmp, "wb") as f:
-            f.write(data)
+    write_graph(graph, path, inputs=inputs)
 
 
 def node_id(prefix: str, name: Any) -> str:
