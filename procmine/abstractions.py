@@ -86,9 +86,9 @@ def variants(log: EventLog) -> Variants:
     computed by ``np.add.reduceat``, then decoded from one representative case.
 
     >>> from procmine.io import read_log
-    >>> v = variants(read_log("logs/sample.csv"))      # doctest: +SKIP
-    >>> v.table.iloc[0]["cases"]                        # doctest: +SKIP
-    1523
+    >>> v = variants(read_log("logs/sample.csv"))
+    >>> int(v.table.iloc[0]["cases"])
+    865
     """
     events = log.events
     if events.empty:
@@ -143,8 +143,8 @@ def follows(log: EventLog, *, durations: np.ndarray | None = None) -> Follows:
     same case) replaces clock time, e.g. with working time from ``procmine.calendar``.
 
     >>> from procmine.io import read_log
-    >>> f = follows(read_log("logs/sample.csv"))       # doctest: +SKIP
-    >>> f.table.columns.tolist()[:3]                    # doctest: +SKIP
+    >>> f = follows(read_log("logs/sample.csv"))
+    >>> f.table.columns.tolist()[:3]
     ['source', 'target', 'count']
     """
     events = log.events
@@ -213,7 +213,7 @@ def cases(log: EventLog, *, variants_of: Variants | None = None) -> pd.DataFrame
     Pass ``variants_of`` when the variants are already computed.
 
     >>> from procmine.io import read_log
-    >>> cases(read_log("logs/sample.csv")).columns[:3].tolist()   # doctest: +SKIP
+    >>> cases(read_log("logs/sample.csv")).columns[:3].tolist()
     ['case', 'events', 'start']
     """
     events = log.events

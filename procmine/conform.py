@@ -720,7 +720,7 @@ def token_precision(model: Any, traces: Sequence[tuple], counts: Sequence[int]) 
     >>> from procmine.workflow import parse_workflow
     >>> model = parse_workflow("steps: [a, {one_of: [b, c]}]").petri_net()
     >>> token_precision(model, [("a", "b")], [3])
-    0.75
+    0.6666666666666667
     """
     replayer = _Replayer(model)
     # the prefix tree: children per node, and how many cases go on from each node

@@ -6,8 +6,8 @@ drop (and count) rows that cannot be events, sort each case by time keeping file
 order for ties. The :class:`~procmine.log.LoadReport` says what was done.
 
 >>> from procmine.io import read_log
->>> log = read_log("logs/sample.csv")                   # doctest: +SKIP
->>> log.report.mapping["case:concept:name"]             # doctest: +SKIP
+>>> log = read_log("logs/sample.csv")
+>>> log.report.mapping["case:concept:name"]
 '工单编号'
 """
 
@@ -606,9 +606,9 @@ def read_log(
     Rows without a case id, an activity or a parsable time are dropped and
     counted in ``log.report`` (``strict=True`` raises on the first instead).
 
-    >>> log = read_log("logs/sample.csv")                          # doctest: +SKIP
-    >>> log.n_cases, log.report.encoding                            # doctest: +SKIP
-    (3000, 'utf-8')
+    >>> log = read_log("logs/sample.csv")
+    >>> log.n_cases, log.report.encoding
+    (3000, 'utf-8-sig')
     """
     path = str(path)
     if not os.path.exists(path):
@@ -816,7 +816,7 @@ def write_log(events: pd.DataFrame, path: str | os.PathLike, *, inputs: Sequence
     Timestamps are written as ISO 8601 with their offset. Refuses to overwrite
     any path in ``inputs``.
 
-    >>> write_log(read_log("logs/sample.csv").events, "/tmp/copy.parquet")   # doctest: +SKIP
+    >>> write_log(read_log("logs/sample.csv").events, "/tmp/copy.parquet")
     """
     from procmine.output import atomic_path, neutralise
 
