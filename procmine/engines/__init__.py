@@ -171,6 +171,42 @@ class Engine:
 # --------------------------------------------------------------------------- choosing
 
 
+class SqlEngine(Engine):
+    """What the SQL engines (DuckDB, Spark) share: totals and variants from their SQL results.
+
+    Subclasses provide ``_df(query)``, the mapping ``_chosen``, ``_rows_read`` and
+    ``_dropped``.
+    """
+
+    def totals(self) -> Totals:
+        from procmine.engines import sql as q
+        from procmine.log import RESOURCE
+
+        row = self._df(q.TOTALS).iloc[0]
+        return Totals(events=int(row["events"]), cases=int(row["cases"]),
+                      activities=int(row["activities"]),
+                      units=int(row["units"]) if RESOURCE in self._chosen else None,
+                      first=self._stamp(row["first"]), last=self._stamp(row["last"]),
+                      rows_read=int(self._rows_read), dropped=dict(self._dropped))
+
+    def _stamp(self, us: Any) -> pd.Timestamp | None:
+        """A microsecond epoch from SQL as a timestamp in the log's zone."""
+        if us is None or pd.isna(us):
+            return None
+        return pd.Timestamp(int(us), unit="us", tz="UTC").tz_convert(self.source.timezone)
+
+    @staticmethod
+    def _make_variants(table: pd.DataFrame, of_case: pd.DataFrame) -> Variants:
+        """The Variants of a ranked table and the (case ``c``, ``variant``) pairs in case order."""
+        from procmine.abstractions import Variants
+        from procmine.log import CASE
+
+        series = pd.Series(of_case["variant"].to_numpy(dtype=np.int64),
+                           index=pd.Index(of_case["c"].to_numpy(dtype=object), name=CASE),
+                           name="variant")
+        return Variants(table, series)
+
+
 def get_engine(name: EngineName | str, source: Source | str | os.PathLike | EventLog, *,
                memory_limit: str | None = None, temp_directory: str | None = None,
                spark: Any = None, **read_options: Any) -> Engine:

@@ -21,10 +21,9 @@ import pandas as pd
 from procmine.engines import (
     OFFSET_PATTERN,
     SEPARATOR,
-    Engine,
     Source,
+    SqlEngine,
     TimeBasis,
-    Totals,
     check_mapping,
     choose_time_format,
     file_kind,
@@ -63,7 +62,7 @@ def _literal(text: str) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 
 
-class DuckDBEngine(Engine):
+class DuckDBEngine(SqlEngine):
     """Computes the abstractions with DuckDB, out of core.
 
     >>> from procmine.engines import get_engine
@@ -241,24 +240,9 @@ class DuckDBEngine(Engine):
 
     # ------------------------------------------------------------------ abstractions
 
-    def _stamp(self, us: Any) -> pd.Timestamp | None:
-        if us is None or (isinstance(us, float) and np.isnan(us)):
-            return None
-        return pd.Timestamp(int(us), unit="us", tz="UTC").tz_convert(self.source.timezone)
-
-    def totals(self) -> Totals:
-        row = self._df(q.TOTALS).iloc[0]
-        return Totals(events=int(row["events"]), cases=int(row["cases"]),
-                      activities=int(row["activities"]),
-                      units=int(row["units"]) if RESOURCE in self._chosen else None,
-                      first=self._stamp(row["first"]), last=self._stamp(row["last"]),
-                      rows_read=int(self._rows_read), dropped=dict(self._dropped))
-
     def variants(self) -> Any:
         if self._variants is not None:
             return self._variants
-        from procmine.abstractions import Variants
-
         self._load()
         sep = _literal(SEPARATOR)
         self.con.execute(
@@ -273,10 +257,7 @@ class DuckDBEngine(Engine):
             "ORDER BY s.first_row").df()
         self.con.unregister("variant_ids")
         self.con.execute("DROP TABLE case_seq")
-        series = pd.Series(of_case["variant"].to_numpy(dtype=np.int64),
-                           index=pd.Index(of_case["c"].to_numpy(dtype=object), name=CASE),
-                           name="variant")
-        self._variants = Variants(table, series)
+        self._variants = self._make_variants(table, of_case)
         return self._variants
 
     def follows(self, *, time: TimeBasis = "clock", calendar: Any = "cn") -> Any:

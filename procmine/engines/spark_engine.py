@@ -27,10 +27,9 @@ import pandas as pd
 from procmine.engines import (
     OFFSET_PATTERN,
     SEPARATOR,
-    Engine,
     Source,
+    SqlEngine,
     TimeBasis,
-    Totals,
     check_mapping,
     choose_time_format,
     file_kind,
@@ -114,7 +113,7 @@ def _spark_pattern(fmt: str) -> str:
     return re.sub(r"([^A-Za-z]+)", lambda m: m.group(1).replace("'", "''"), out)
 
 
-class SparkEngine(Engine):
+class SparkEngine(SqlEngine):
     """Computes the abstractions with Spark SQL (local mode or an existing cluster session).
 
     >>> from procmine.engines import get_engine
@@ -288,24 +287,9 @@ class SparkEngine(Engine):
 
     # ------------------------------------------------------------------ abstractions
 
-    def _stamp(self, us: Any) -> pd.Timestamp | None:
-        if us is None or pd.isna(us):
-            return None
-        return pd.Timestamp(int(us), unit="us", tz="UTC").tz_convert(self.source.timezone)
-
-    def totals(self) -> Totals:
-        row = self._df(q.TOTALS).iloc[0]
-        return Totals(events=int(row["events"]), cases=int(row["cases"]),
-                      activities=int(row["activities"]),
-                      units=int(row["units"]) if RESOURCE in self._chosen else None,
-                      first=self._stamp(row["first"]), last=self._stamp(row["last"]),
-                      rows_read=int(self._rows_read), dropped=dict(self._dropped))
-
     def variants(self) -> Any:
         if self._variants is not None:
             return self._variants
-        from procmine.abstractions import Variants
-
         seqs = self._sql(
             f"SELECT c, min(r) AS first_row, concat_ws({_literal(SEPARATOR)}, transform("
             f"array_sort(collect_list(struct(t, r, a))), x -> x.a)) AS seq FROM ev GROUP BY c"
@@ -321,10 +305,7 @@ class SparkEngine(Engine):
             f"SELECT s.c, v.variant FROM {seq_view} s JOIN {id_view} v ON v.seq = s.seq "
             f"ORDER BY s.first_row"))
         seqs.unpersist()
-        series = pd.Series(of_case["variant"].to_numpy(dtype=np.int64),
-                           index=pd.Index(of_case["c"].to_numpy(dtype=object), name=CASE),
-                           name="variant")
-        self._variants = Variants(table, series)
+        self._variants = self._make_variants(table, of_case)
         return self._variants
 
     def follows(self, *, time: TimeBasis = "clock", calendar: Any = "cn") -> Any:
