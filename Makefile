@@ -13,13 +13,18 @@ $(BIN)/procmine: pyproject.toml
 	  { echo "procmine needs Python 3.11 or newer (PYTHON=$(PYTHON))" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e .
+	@touch $@
+
+# the test tools (pytest, hypothesis, ruff, pyspark for the Spark engine test)
+$(VENV)/.test-deps: $(BIN)/procmine
 	$(BIN)/python -m pip install -q -e '.[test]'
 	@touch $@
 
 setup: $(BIN)/procmine
 	@bash scripts/system-deps.sh
 
-setup-test: $(BIN)/procmine
+setup-test: $(VENV)/.test-deps
 	@bash scripts/system-deps.sh --test
 
 demo: setup
@@ -32,7 +37,7 @@ demo: setup
 test: setup-test
 	$(BIN)/python -m pytest -q
 
-lint: $(BIN)/procmine
+lint: $(VENV)/.test-deps
 	$(BIN)/ruff check .
 
 bench: $(BIN)/procmine
