@@ -174,9 +174,11 @@ class Engine:
 class SqlEngine(Engine):
     """What the SQL engines (DuckDB, Spark) share: totals and variants from their SQL results.
 
-    Subclasses provide ``_df(query)``, the mapping ``_chosen``, ``_rows_read`` and
-    ``_dropped``.
+    Subclasses provide ``_df(query)``, the mapping ``_chosen``, ``_rows_read``,
+    ``_dropped``, ``_due_is_time``, ``_levels`` and their SQL ``quantile`` template.
     """
+
+    quantile: str = ""
 
     def totals(self) -> Totals:
         from procmine.engines import sql as q
@@ -194,6 +196,58 @@ class SqlEngine(Engine):
         if us is None or pd.isna(us):
             return None
         return pd.Timestamp(int(us), unit="us", tz="UTC").tz_convert(self.source.timezone)
+
+    def cases(self) -> pd.DataFrame:
+        from procmine.engines import sql as q
+        from procmine.log import CATEGORY, DEADLINE, SOURCE
+
+        frame = self._df(q.CASES)
+        tz = self.source.timezone
+
+        def stamps(values: pd.Series) -> np.ndarray:
+            return pd.to_datetime(values.astype("Float64").astype("float64"), unit="us",
+                                  utc=True).dt.tz_convert(tz).to_numpy()
+
+        out = pd.DataFrame({
+            "case": frame["c"].astype(str).to_numpy(),
+            "events": frame["events"].to_numpy(dtype=np.int64),
+            "start": stamps(frame["start"]),
+            "end": stamps(frame["stop"]),
+        })
+        out["duration"] = (out["end"] - out["start"]).dt.total_seconds()
+        out["variant"] = self.variants().of_case.reindex(out["case"]).to_numpy()
+        for name, column, canonical in (("category", "cat", CATEGORY), ("source", "src", SOURCE),
+                                        ("deadline", "due", DEADLINE)):
+            if canonical not in self._chosen:
+                continue
+            values = frame[column]
+            if name == "deadline" and self._due_is_time:
+                out[name] = stamps(values)
+            else:
+                out[name] = values.astype(object).where(values.notna(), None).to_numpy()
+        return out
+
+    def case_features(self) -> pd.DataFrame:
+        from procmine.engines import sql as q
+
+        frame = self._df(q.features()).rename(columns={"c": "case"})
+        frame["case"] = frame["case"].astype(str)
+        for column in frame.columns[1:]:
+            frame[column] = frame[column].astype(np.int64)
+        return frame.reset_index(drop=True)
+
+    def level_flows(self) -> pd.DataFrame:
+        from procmine.engines import sql as q
+
+        frame = self._df(q.flows(self.quantile)).rename(columns={"lvl_from": "from",
+                                                                 "lvl_to": "to"})
+        return finish_flows(frame, self._levels)
+
+    def rework_by_activity(self) -> dict[str, int]:
+        from procmine.engines import sql as q
+
+        frame = self._df(q.REWORK).sort_values(["n", "activity"], ascending=[False, True])
+        return {str(a): int(n) for a, n in zip(frame["activity"], frame["n"], strict=True)}
 
     @staticmethod
     def _make_variants(table: pd.DataFrame, of_case: pd.DataFrame) -> Variants:

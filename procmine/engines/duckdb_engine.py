@@ -27,7 +27,6 @@ from procmine.engines import (
     check_mapping,
     choose_time_format,
     file_kind,
-    finish_flows,
     finish_follows,
     level_table,
     rank_variants,
@@ -69,6 +68,8 @@ class DuckDBEngine(SqlEngine):
     >>> with get_engine("duckdb", "big.parquet", memory_limit="4GiB") as engine:   # doctest: +SKIP
     ...     engine.follows().table.head()
     """
+
+    quantile = _QUANTILE
 
     name = "duckdb"
 
@@ -271,45 +272,3 @@ class DuckDBEngine(SqlEngine):
             self.con.unregister("day_table")
         table = self._df(q.follows(_QUANTILE, calendar=cal, local=_LOCAL))
         return finish_follows(table, self._df(q.STARTS), self._df(q.ENDS))
-
-    def cases(self) -> pd.DataFrame:
-        frame = self._df(q.CASES)
-        tz = self.source.timezone
-        out = pd.DataFrame({
-            "case": frame["c"].to_numpy(dtype=object),
-            "events": frame["events"].to_numpy(dtype=np.int64),
-            "start": pd.to_datetime(frame["start"].to_numpy(dtype=np.int64), unit="us", utc=True)
-            .tz_convert(tz),
-            "end": pd.to_datetime(frame["stop"].to_numpy(dtype=np.int64), unit="us", utc=True)
-            .tz_convert(tz),
-        })
-        out["duration"] = (out["end"] - out["start"]).dt.total_seconds()
-        variants = self.variants()
-        out["variant"] = variants.of_case.reindex(out["case"]).to_numpy()
-        for name, column, canonical in (("category", "cat", CATEGORY), ("source", "src", SOURCE),
-                                        ("deadline", "due", DEADLINE)):
-            if canonical not in self._chosen:
-                continue
-            values = frame[column]
-            if name == "deadline" and self._due_is_time:
-                out[name] = pd.to_datetime(values.astype("Float64").astype("float64"), unit="us",
-                                           utc=True).dt.tz_convert(tz).to_numpy()
-            else:
-                out[name] = values.astype(object).where(values.notna(), None).to_numpy()
-        return out
-
-    def case_features(self) -> pd.DataFrame:
-        frame = self._df(q.features())
-        frame = frame.rename(columns={"c": "case"})
-        frame["case"] = frame["case"].astype(str)
-        for column in frame.columns[1:]:
-            frame[column] = frame[column].astype(np.int64)
-        return frame.reset_index(drop=True)
-
-    def level_flows(self) -> pd.DataFrame:
-        frame = self._df(q.flows(_QUANTILE)).rename(columns={"lvl_from": "from", "lvl_to": "to"})
-        return finish_flows(frame, self._levels)
-
-    def rework_by_activity(self) -> dict[str, int]:
-        frame = self._df(q.REWORK).sort_values(["n", "activity"], ascending=[False, True])
-        return {str(a): int(n) for a, n in zip(frame["activity"], frame["n"], strict=True)}

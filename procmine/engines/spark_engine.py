@@ -33,7 +33,6 @@ from procmine.engines import (
     check_mapping,
     choose_time_format,
     file_kind,
-    finish_flows,
     finish_follows,
     level_table,
     rank_variants,
@@ -120,6 +119,8 @@ class SparkEngine(SqlEngine):
     >>> engine = get_engine("spark", "lake.orders_2024")             # doctest: +SKIP
     >>> engine.variants().table.head()                               # doctest: +SKIP
     """
+
+    quantile = _QUANTILE
 
     name = "spark"
 
@@ -318,47 +319,3 @@ class SparkEngine(SqlEngine):
                 self.spark, working_days(cal, float(span["lo"]), float(span["hi"]))))
         table = self._df(q.follows(_QUANTILE, calendar=cal, local=_LOCAL))
         return finish_follows(table, self._df(q.STARTS), self._df(q.ENDS))
-
-    def cases(self) -> pd.DataFrame:
-        frame = self._df(q.CASES)
-        tz = self.source.timezone
-
-        def stamps(values: pd.Series) -> pd.Series:
-            return pd.to_datetime(values.astype("Float64").astype("float64"), unit="us",
-                                  utc=True).dt.tz_convert(tz)
-
-        out = pd.DataFrame({
-            "case": frame["c"].astype(str).to_numpy(),
-            "events": frame["events"].to_numpy(dtype=np.int64),
-            "start": stamps(frame["start"]).to_numpy(),
-            "end": stamps(frame["stop"]).to_numpy(),
-        })
-        out["start"] = stamps(frame["start"]).to_numpy()
-        out["end"] = stamps(frame["stop"]).to_numpy()
-        out["duration"] = (out["end"] - out["start"]).dt.total_seconds()
-        out["variant"] = self.variants().of_case.reindex(out["case"]).to_numpy()
-        for name, column, canonical in (("category", "cat", CATEGORY), ("source", "src", SOURCE),
-                                        ("deadline", "due", DEADLINE)):
-            if canonical not in self._chosen:
-                continue
-            values = frame[column]
-            if name == "deadline" and self._due_is_time:
-                out[name] = stamps(values).to_numpy()
-            else:
-                out[name] = values.astype(object).where(values.notna(), None).to_numpy()
-        return out
-
-    def case_features(self) -> pd.DataFrame:
-        frame = self._df(q.features()).rename(columns={"c": "case"})
-        frame["case"] = frame["case"].astype(str)
-        for column in frame.columns[1:]:
-            frame[column] = frame[column].astype(np.int64)
-        return frame.reset_index(drop=True)
-
-    def level_flows(self) -> pd.DataFrame:
-        frame = self._df(q.flows(_QUANTILE)).rename(columns={"lvl_from": "from", "lvl_to": "to"})
-        return finish_flows(frame, self._levels)
-
-    def rework_by_activity(self) -> dict[str, int]:
-        frame = self._df(q.REWORK).sort_values(["n", "activity"], ascending=[False, True])
-        return {str(a): int(n) for a, n in zip(frame["activity"], frame["n"], strict=True)}
