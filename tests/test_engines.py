@@ -323,3 +323,71 @@ def test_duckdb_memory_limit_is_applied(tmp_path):
         assert limit.replace(" ", "") in ("256.0MiB", "256MiB", "268.4MB")
         engine.totals()
         assert any(os.scandir(tmp_path)), "the database lives in the temporary folder"
+
+
+# --------------------------------------------------------------------------- parts of the log
+
+
+CANONICAL = ("case:concept:name", "concept:name", "time:timestamp", "start_timestamp",
+             "org:resource", "org:level", "org:kind", "case:category", "case:source",
+             "case:deadline")
+
+
+def assert_parts_are_the_log(engine, path, max_events: int = 1_000_000, columns=None) -> list:
+    from procmine.io import read_log
+
+    ref = read_log(path, columns=columns)
+    parts = list(engine.event_logs(max_events=max_events))
+    columns = [c for c in ref.events.columns if c in CANONICAL]
+    got = pd.concat([p.events for p in parts], ignore_index=True)
+    pd.testing.assert_frame_equal(got[columns], ref.events[columns])
+    for part in parts:
+        assert part.levels == ref.levels and part.timezone == ref.timezone
+    cases = [set(p.events["case:concept:name"]) for p in parts]
+    assert sum(map(len, cases)) == ref.n_cases, "every case lies in exactly one part"
+    return parts
+
+
+@pytest.mark.parametrize("name", ["pandas", "duckdb"])
+def test_parts_laid_end_to_end_are_read_log(name):
+    with get_engine(name, sample_log()) as engine:
+        parts = assert_parts_are_the_log(engine, sample_log(), 5000)
+    assert len(parts) == 7 and all(abs(p.n_events - 5000) < 50 for p in parts[:-1])
+
+
+@pytest.mark.real
+def test_duckdb_parts_of_receipt_are_read_log():
+    with get_engine("duckdb", receipt()) as engine:
+        assert len(assert_parts_are_the_log(engine, receipt(), 3000)) == 3
+
+
+def test_parts_carry_start_times_kinds_and_text_levels(tmp_path):
+    path = tmp_path / "start.csv"
+    path.write_text(
+        "case,activity,start,time,unit,level,kind\n"
+        "A,派遣,2024-03-04 09:00:00,2024-03-04 09:05:00,城运中心,street,块\n"
+        "A,处置,,2024-03-05 10:00:00,城管科,区,Line\n"
+        "B,派遣,2024-03-04 08:00:00,2024-03-04 08:30:00,城运中心,楼组,other\n", encoding="utf-8")
+    columns = {"case_id": "case", "activity": "activity", "timestamp": "time",
+               "start_timestamp": "start", "resource": "unit", "level": "level", "kind": "kind"}
+    with get_engine("duckdb", path, columns=columns) as engine:
+        (part,) = assert_parts_are_the_log(engine, path, columns=columns)
+    assert part.events["org:level"].tolist() == ["街镇", "区", "楼组"]
+    assert part.events["org:kind"].tolist()[:2] == ["block", "line"]
+    assert part.events["start_timestamp"].isna().tolist() == [False, True, False]
+
+
+def test_duckdb_counts_ragged_rows_as_read_log_does(tmp_path):
+    from procmine.io import read_log
+
+    lines = ORDERS16.read_text(encoding="utf-8").splitlines()
+    lines[3] += ",one field too many"
+    lines[5] = ",".join(lines[5].split(",")[:4])
+    path = tmp_path / "ragged.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ref = read_log(path)
+    with get_engine("duckdb", path) as engine:
+        totals = engine.totals()
+    assert ref.report.dropped == {"ragged row (wrong number of fields)": 2}
+    assert totals.dropped == ref.report.dropped
+    assert (totals.rows_read, totals.events) == (ref.report.rows_read, ref.n_events) == (16, 14)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -143,6 +143,17 @@ class Engine:
         """One row per case, as :func:`procmine.abstractions.cases` computes it."""
         raise NotImplementedError
 
+    def event_logs(self, *, max_events: int = 1_000_000) -> Iterator[EventLog]:
+        """The log in parts of whole cases, about ``max_events`` events each, in case order.
+
+        Each part is an ``EventLog`` as ``read_log`` gives it: the canonical
+        columns that are mapped (other attributes are not carried), events sorted by
+        case (first appearance), time and file row. The parts laid end to end are
+        the events of ``read_log`` in its order. Per-case analyses (the loop
+        patterns, deadlines) run part by part on logs larger than memory.
+        """
+        raise NotImplementedError
+
     def case_features(self) -> pd.DataFrame:
         """Per case, the counts the loop patterns start from (cases in order of appearance).
 
@@ -248,6 +259,55 @@ class SqlEngine(Engine):
 
         frame = self._df(q.REWORK).sort_values(["n", "activity"], ascending=[False, True])
         return {str(a): int(n) for a, n in zip(frame["activity"], frame["n"], strict=True)}
+
+    def event_logs(self, *, max_events: int = 1_000_000) -> Iterator[EventLog]:
+        from procmine.engines import sql as q
+
+        if max_events < 1:
+            raise ValueError(f"max_events must be at least 1, not {max_events}")
+        bounds = self._df(q.part_bounds(max_events))
+        for lo, hi in zip(bounds["lo"].astype(np.int64), bounds["hi"].astype(np.int64),
+                          strict=True):
+            yield self._event_log(self._df(q.part(lo, hi)))
+
+    def _event_log(self, frame: pd.DataFrame) -> EventLog:
+        """An EventLog from rows of :func:`procmine.engines.sql.part`, typed as read_log types."""
+        from procmine.log import (
+            ACTIVITY,
+            CASE,
+            CATEGORY,
+            DEADLINE,
+            KIND,
+            LEVEL,
+            RESOURCE,
+            SOURCE,
+            START,
+            TIMESTAMP,
+            EventLog,
+            LoadReport,
+        )
+
+        tz = self.source.timezone
+
+        def stamps(values: pd.Series) -> pd.Series:
+            # whole microseconds are exact in float64 (< 2**53); nanoseconds are not
+            us = values.astype("Int64").to_numpy(dtype=np.int64, na_value=_NAT_US)
+            ns = np.where(us == _NAT_US, np.iinfo(np.int64).min, us * 1000)
+            return pd.Series(pd.DatetimeIndex(ns.astype("datetime64[ns]"), tz="UTC")
+                             .tz_convert(tz))
+
+        events = pd.DataFrame({CASE: frame["c"].astype("string"),
+                               ACTIVITY: frame["a"].astype("string"),
+                               TIMESTAMP: stamps(frame["t"])})
+        for canonical, column in ((START, "st"), (RESOURCE, "res"), (LEVEL, "lvn"), (KIND, "knd"),
+                                  (CATEGORY, "cat"), (SOURCE, "src"), (DEADLINE, "due")):
+            if canonical not in self._chosen:
+                continue
+            timed = canonical == START or (canonical == DEADLINE and self._due_is_time)
+            events[canonical] = stamps(frame[column]) if timed else frame[column].astype("string")
+        report = LoadReport(path=self.source.name, timezone=tz, rows_read=len(events),
+                            rows_kept=len(events))
+        return EventLog(events, report=report, levels=self._levels, timezone=tz)
 
     @staticmethod
     def _make_variants(table: pd.DataFrame, of_case: pd.DataFrame) -> Variants:
@@ -538,21 +598,29 @@ def position_sql(local_seconds: str, calendar: Any, *, day: str = "d") -> str:
 
 
 def level_table(levels: Sequence[str] | None) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    """``raw`` (lower-cased value as read) -> ``rank``, and the level names, as read_log maps them.
+    """``raw`` (lower-cased value as read) -> ``rank`` and ``name``, and the level names,
+    as read_log maps them.
 
     Without ``levels`` the aliases of ``procmine.log`` (grid, 街道, ...) map onto
-    the default levels; with ``levels`` each value is its own name.
+    the default levels; with ``levels`` each value is its own name (``exact``).
     """
     from procmine.log import DEFAULT_LEVELS, LEVEL_ALIASES
 
     if levels:
         names = tuple(levels)
         return pd.DataFrame({"raw": list(names), "rank": np.arange(len(names)),
-                             "exact": True}), names
+                             "name": list(names), "exact": True}), names
     rank = {name: i for i, name in enumerate(DEFAULT_LEVELS)}
     raw = list(LEVEL_ALIASES)
     return pd.DataFrame({"raw": raw, "rank": [rank[LEVEL_ALIASES[r]] for r in raw],
-                         "exact": False}), DEFAULT_LEVELS
+                         "name": [LEVEL_ALIASES[r] for r in raw], "exact": False}), DEFAULT_LEVELS
+
+
+def kind_table() -> pd.DataFrame:
+    """``raw`` (lower-cased) -> ``name`` (line or block): read_log's 条/块 aliases."""
+    from procmine.log import KIND_ALIASES
+
+    return pd.DataFrame({"raw": list(KIND_ALIASES), "name": list(KIND_ALIASES.values())})
 
 
 def choose_time_format(sample: pd.Series, *, timezone: str, what: str) -> str:
@@ -598,6 +666,9 @@ def chinese_to_iso(text: pd.Series) -> pd.Series:
 
 #: Regular expression of a trailing UTC offset (as procmine.io recognises it).
 OFFSET_PATTERN = r"(?:[+-][0-9]{2}:?[0-9]{2}|Z)$"
+
+#: Missing microseconds while converting (never a real time: year -292,000)
+_NAT_US = np.iinfo(np.int64).min // 1000
 
 #: Characters that never occur in activity names; joins activities into a variant key.
 SEPARATOR = "\x1f"

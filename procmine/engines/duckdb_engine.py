@@ -28,6 +28,7 @@ from procmine.engines import (
     choose_time_format,
     file_kind,
     finish_follows,
+    kind_table,
     level_table,
     rank_variants,
     resolve_calendar,
@@ -40,17 +41,21 @@ from procmine.log import (
     CASE,
     CATEGORY,
     DEADLINE,
+    KIND,
     LEVEL,
     RESOURCE,
     SOURCE,
+    START,
     TIMESTAMP,
 )
 
 _QUANTILE = "quantile_cont({x}, {q})"
+#: read_log's reason for rows with the wrong number of fields
+RAGGED = "ragged row (wrong number of fields)"
 _LOCAL = "epoch_us(timezone({tz}, timezone('UTC', make_timestamp({us})))) / 1e6"
 #: canonical column -> name in the staging table
-_SHORT = {CASE: "c", ACTIVITY: "a", TIMESTAMP: "t", RESOURCE: "res", LEVEL: "lvl",
-          CATEGORY: "cat", SOURCE: "src", DEADLINE: "due"}
+_SHORT = {CASE: "c", ACTIVITY: "a", TIMESTAMP: "t", START: "st", RESOURCE: "res", LEVEL: "lvl",
+          KIND: "knd", CATEGORY: "cat", SOURCE: "src", DEADLINE: "due"}
 
 
 def _quote(name: str) -> str:
@@ -143,7 +148,8 @@ class DuckDBEngine(SqlEngine):
                                  hint="use --engine pandas, or convert the file to UTF-8")
             scan = (f"read_csv({path}, header = true, all_varchar = true, "
                     f"delim = {_literal(delimiter)}, quote = '\"', escape = '\"', "
-                    f"encoding = {_literal(duck_encoding)}, ignore_errors = true)")
+                    f"encoding = {_literal(duck_encoding)}, store_rejects = true, "
+                    "rejects_scan = 'rejected_scans', rejects_table = 'rejected_rows')")
         described = self.con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()
         return scan, {row[0]: str(row[1]) for row in described}
 
@@ -174,6 +180,15 @@ class DuckDBEngine(SqlEngine):
         return (f"CASE WHEN regexp_matches(trim({column}), {_literal(OFFSET_PATTERN)}) "
                 f"THEN try_cast(trim({column}) AS TIMESTAMPTZ) ELSE timezone({tz}, {parse}) END")
 
+    def _rejected(self) -> int:
+        """Rows of the last CSV scan DuckDB rejected (wrong number of fields, bad quoting)."""
+        if self.kind == "parquet":
+            return 0
+        found = self.con.execute(
+            "SELECT count(DISTINCT line) FROM rejected_rows WHERE scan_id = "
+            "(SELECT max(scan_id) FROM rejected_scans)").fetchall()
+        return int(found[0][0]) if found else 0
+
     def _load(self) -> None:
         if self._loaded:
             return
@@ -190,6 +205,9 @@ class DuckDBEngine(SqlEngine):
             return f"nullif(trim(CAST({shorts[short]} AS VARCHAR)), '')"
 
         time_sql = self._time_sql(shorts["t"], types[chosen[TIMESTAMP]], chosen[TIMESTAMP], scan)
+        start = "CAST(NULL AS TIMESTAMPTZ)"
+        if START in chosen:
+            start = self._time_sql(shorts["st"], types[chosen[START]], chosen[START], scan)
         due = "CAST(NULL AS BIGINT)"
         if DEADLINE in chosen:
             try:
@@ -203,32 +221,45 @@ class DuckDBEngine(SqlEngine):
         # Insertion order is file order, so rowid is the row in the file.
         con.execute(
             f"CREATE TABLE staged AS SELECT {text('c')} AS c, {text('a')} AS a, "
-            f"{text('t')} IS NULL AS no_time, {time_sql} AS ts, {text('res')} AS res, "
-            f"{text('lvl')} AS lvl, {text('cat')} AS cat, {text('src')} AS src, {due} AS due "
-            f"FROM {scan}")
+            f"{text('t')} IS NULL AS no_time, {time_sql} AS ts, epoch_us({start}) AS st, "
+            f"{text('res')} AS res, {text('lvl')} AS lvl, {text('knd')} AS knd, "
+            f"{text('cat')} AS cat, {text('src')} AS src, {due} AS due FROM {scan}")
         counts = con.execute(
             "SELECT count(*), sum(CASE WHEN c IS NULL THEN 1 ELSE 0 END), "
             "sum(CASE WHEN c IS NOT NULL AND a IS NULL THEN 1 ELSE 0 END), "
             "sum(CASE WHEN c IS NOT NULL AND a IS NOT NULL AND no_time THEN 1 ELSE 0 END), "
             "sum(CASE WHEN c IS NOT NULL AND a IS NOT NULL AND NOT no_time AND ts IS NULL "
             "THEN 1 ELSE 0 END) FROM staged").fetchall()[0]
-        self._rows_read = int(counts[0])
+        self._rows_read = int(counts[0]) + self._rejected()
         reasons = ("no case id", "no activity", "no time", "unparsable time")
         self._dropped = {k: int(v) for k, v in zip(reasons, counts[1:], strict=True) if v}
+        if self._rows_read > counts[0]:
+            self._dropped[RAGGED] = self._rows_read - int(counts[0])
         table, self._levels = level_table(self.source.levels)
         con.register("level_names", table)
         con.execute("CREATE TABLE levels AS SELECT * FROM level_names")
         con.unregister("level_names")
+        con.register("kind_names", kind_table())
+        con.execute("CREATE TABLE kinds AS SELECT * FROM kind_names")
+        con.unregister("kind_names")
         level_key = "s.lvl" if self.source.levels else "lower(s.lvl)"
         level_join = f"LEFT JOIN levels lv ON lv.raw = {level_key}" if LEVEL in chosen else ""
         level_rank = "coalesce(lv.rank, -1)" if LEVEL in chosen else "-1"
+        level_name = ("CASE WHEN lv.exact OR lv.raw IS NULL THEN s.lvl ELSE lv.name END"
+                      if LEVEL in chosen else "CAST(NULL AS VARCHAR)")
+        kind_join = "LEFT JOIN kinds kd ON kd.raw = lower(s.knd)" if KIND in chosen else ""
+        kind_name = "kd.name" if KIND in chosen else "CAST(NULL AS VARCHAR)"
+        # f, the first row of the case, orders cases as read_log does (first appearance);
+        # the table is stored in case order so that a part of the log is a range scan
         con.execute(
-            f"CREATE TABLE ev AS SELECT s.c, s.rowid AS r, s.a, epoch_us(s.ts) AS t, s.res, "
-            f"CAST({level_rank} AS INTEGER) AS lvl, s.cat, s.src, s.due, "
+            f"CREATE TABLE ev AS SELECT s.c, s.rowid AS r, min(s.rowid) OVER (PARTITION BY s.c) AS f, "
+            f"s.a, epoch_us(s.ts) AS t, s.st, s.res, "
+            f"CAST({level_rank} AS INTEGER) AS lvl, {level_name} AS lvn, {kind_name} AS knd, "
+            f"s.cat, s.src, s.due, "
             f"lag(s.a) OVER w AS pa, lag(epoch_us(s.ts)) OVER w AS pt, "
-            f"lead(s.rowid) OVER w IS NULL AS is_last FROM staged s {level_join} "
+            f"lead(s.rowid) OVER w IS NULL AS is_last FROM staged s {level_join} {kind_join} "
             f"WHERE s.c IS NOT NULL AND s.a IS NOT NULL AND s.ts IS NOT NULL "
-            f"WINDOW w AS (PARTITION BY s.c ORDER BY s.ts, s.rowid)")
+            f"WINDOW w AS (PARTITION BY s.c ORDER BY s.ts, s.rowid) ORDER BY f, t, r")
         con.execute("DROP TABLE staged")
         if con.execute("SELECT count(*) FROM ev").fetchall()[0][0] == 0:
             raise InputError(f"{self.source.path}: no usable events ({self._rows_read} rows read, "

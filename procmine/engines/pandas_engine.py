@@ -5,6 +5,7 @@ It is the reference the other engines are tested against.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -91,6 +92,18 @@ class PandasEngine(Engine):
         starts = np.concatenate(([0], np.flatnonzero(np.diff(codes) != 0) + 1))
         lengths = np.diff(np.concatenate((starts, [n])))
         return codes, starts, lengths
+
+    def event_logs(self, *, max_events: int = 1_000_000) -> Iterator[EventLog]:
+        if max_events < 1:
+            raise ValueError(f"max_events must be at least 1, not {max_events}")
+        log = self.log
+        _, starts, _ = self._arrays()
+        # a case joins the part of the events before it, as the SQL engines count
+        part = starts // max_events
+        firsts = starts[np.concatenate(([True], part[1:] != part[:-1]))] if len(starts) else starts
+        for a, b in zip(firsts, np.append(firsts[1:], log.n_events), strict=True):
+            events = log.events.iloc[int(a):int(b)].reset_index(drop=True)
+            yield EventLog(events, report=log.report, levels=log.levels, timezone=log.timezone)
 
     def case_features(self) -> pd.DataFrame:
         events = self.log.events

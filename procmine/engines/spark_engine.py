@@ -34,6 +34,7 @@ from procmine.engines import (
     choose_time_format,
     file_kind,
     finish_follows,
+    kind_table,
     level_table,
     rank_variants,
     resolve_calendar,
@@ -41,12 +42,23 @@ from procmine.engines import (
 )
 from procmine.engines import sql as q
 from procmine.errors import DependencyError, InputError
-from procmine.log import ACTIVITY, CASE, CATEGORY, DEADLINE, LEVEL, RESOURCE, SOURCE, TIMESTAMP
+from procmine.log import (
+    ACTIVITY,
+    CASE,
+    CATEGORY,
+    DEADLINE,
+    KIND,
+    LEVEL,
+    RESOURCE,
+    SOURCE,
+    START,
+    TIMESTAMP,
+)
 
 _QUANTILE = "percentile({x}, {q})"
 _LOCAL = "unix_micros(from_utc_timestamp(timestamp_micros({us}), {tz})) / 1e6"
-_SHORT = {CASE: "c", ACTIVITY: "a", TIMESTAMP: "t", RESOURCE: "res", LEVEL: "lvl",
-          CATEGORY: "cat", SOURCE: "src", DEADLINE: "due"}
+_SHORT = {CASE: "c", ACTIVITY: "a", TIMESTAMP: "t", START: "st", RESOURCE: "res", LEVEL: "lvl",
+          KIND: "knd", CATEGORY: "cat", SOURCE: "src", DEADLINE: "due"}
 _COUNTER = itertools.count()
 
 #: Warnings raised inside pyspark's toPandas under pandas 3 (see the module docstring).
@@ -249,18 +261,28 @@ class SparkEngine(SqlEngine):
                 self._due_is_time = True
             except InputError:
                 due = text(DEADLINE)
+        start = "CAST(NULL AS BIGINT)"
+        if START in chosen:
+            start = f"unix_micros({self._time_sql(chosen[START], types[chosen[START]], raw)})"
         table, self._levels = level_table(self.source.levels)
         levels = self._view("levels", from_pandas(self.spark, table))
+        kinds = self._view("kinds", from_pandas(self.spark, kind_table()))
         exact = bool(self.source.levels)
         level_value = f"trim(CAST(s.{_quote(chosen[LEVEL])} AS STRING))" if LEVEL in chosen else ""
         level_key = level_value if exact else f"lower({level_value})"
         join = f"LEFT JOIN {levels} lv ON lv.raw = {level_key}" if LEVEL in chosen else ""
         rank = "coalesce(lv.rank, -1)" if LEVEL in chosen else "-1"
+        level_name = (f"CASE WHEN lv.exact OR lv.raw IS NULL THEN {text(LEVEL)} ELSE lv.name END"
+                      if LEVEL in chosen else "CAST(NULL AS STRING)")
+        kind_join = (f"LEFT JOIN {kinds} kd ON kd.raw = lower({text(KIND)})" if KIND in chosen
+                     else "")
+        kind_name = "kd.name" if KIND in chosen else "CAST(NULL AS STRING)"
         parsed = self.spark.sql(
             f"SELECT s.__row AS r, {text(CASE)} AS c, {text(ACTIVITY)} AS a, "
             f"nullif(trim(CAST({column} AS STRING)), '') IS NULL AS no_time, {time_sql} AS ts, "
-            f"{text(RESOURCE)} AS res, CAST({rank} AS INT) AS lvl, {text(CATEGORY)} AS cat, "
-            f"{text(SOURCE)} AS src, {due} AS due FROM {raw} s {join}")
+            f"{start} AS st, {text(RESOURCE)} AS res, CAST({rank} AS INT) AS lvl, "
+            f"{level_name} AS lvn, {kind_name} AS knd, {text(CATEGORY)} AS cat, "
+            f"{text(SOURCE)} AS src, {due} AS due FROM {raw} s {join} {kind_join}")
         parsed = parsed.cache()
         view = self._view("parsed", parsed)
         counts = self.spark.sql(
@@ -274,7 +296,8 @@ class SparkEngine(SqlEngine):
         reasons = ("no case id", "no activity", "no time", "unparsable time")
         self._dropped = {k: int(v) for k, v in zip(reasons, counts, strict=True) if v}
         ev = self.spark.sql(
-            f"SELECT c, r, a, unix_micros(ts) AS t, res, lvl, cat, src, due, "
+            f"SELECT c, r, min(r) OVER (PARTITION BY c) AS f, a, unix_micros(ts) AS t, st, res, "
+            f"lvl, lvn, knd, cat, src, due, "
             f"lag(a) OVER w AS pa, lag(unix_micros(ts)) OVER w AS pt, "
             f"lead(r) OVER w IS NULL AS is_last FROM {view} "
             f"WHERE c IS NOT NULL AND a IS NOT NULL AND ts IS NOT NULL "

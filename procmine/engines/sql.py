@@ -11,6 +11,9 @@ Both engines first build a view ``ev`` with one row per kept event:
 ``cat``, ``src``, ``due``: case category, source, deadline (text / µs)
 ``pa``, ``pt``: activity and ``t`` of the previous event
 ``is_last``: no later event in the case
+``f``   first file row of the case (orders cases as read_log does)
+``st``  start of the step (UTC µs, NULL when unknown); ``lvn``, ``knd``: the
+        level and unit kind as read_log names them
 ====== ==============================================================
 
 The queries below read only ``ev`` (and ``days``, the working-day table of
@@ -139,3 +142,19 @@ def flows(quantile: str) -> str:
              f"WHERE pl IS NOT NULL AND pl <> lvl")
     return grouped(moves, ("lvl_from", "lvl_to"), {"median_s": 0.5},
                    "count(*) AS count, sum(w) AS total_s")
+
+
+def part_bounds(max_events: int) -> str:
+    """Parts of whole cases, in case order, of about ``max_events`` events: ``lo``, ``hi``
+    (the range of ``f``), ``events``."""
+    running = ("SELECT f, n, sum(n) OVER (ORDER BY f ROWS BETWEEN UNBOUNDED PRECEDING AND "
+               "CURRENT ROW) - n AS before FROM (SELECT f, count(*) AS n FROM ev GROUP BY f) x")
+    return (f"SELECT min(f) AS lo, max(f) AS hi, sum(n) AS events FROM (SELECT f, n, "
+            f"CAST(floor(before / {int(max_events)}) AS BIGINT) AS b FROM ({running}) y) z "
+            f"GROUP BY b ORDER BY b")
+
+
+def part(lo: int, hi: int) -> str:
+    """The events of the cases with ``lo <= f <= hi``, in read_log's order."""
+    return (f"SELECT c, a, t, st, res, lvn, knd, cat, src, due FROM ev "
+            f"WHERE f BETWEEN {int(lo)} AND {int(hi)} ORDER BY f, t, r")
