@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
@@ -65,6 +66,56 @@ def load(path: str, options: dict[str, Any], *, quiet: bool = False):
 
         click.echo(describe_load(log.report), err=True)
     return log
+
+
+def engine_options(func: Callable) -> Callable:
+    """Add --engine and --memory-limit (which engine computes the tables; docs/engines.md)."""
+    func = click.option("--memory-limit", metavar="SIZE",
+                        help="Memory for DuckDB (e.g. 4GiB); also the budget --engine auto "
+                             "compares the log against.")(func)
+    return click.option("--engine", type=click.Choice(["auto", "pandas", "duckdb", "spark"]),
+                        default="auto", show_default=True,
+                        help="pandas in memory, duckdb out of core (CSV/Parquet), spark; auto "
+                             "picks DuckDB when the file is large for the memory, and says "
+                             "so.")(func)
+
+
+@contextlib.contextmanager
+def open_input(path: str, options: dict[str, Any], *, engine: str = "auto",
+               memory_limit: str | None = None, quiet: bool = False) -> Iterator[Any]:
+    """The log as the analyses take it: an EventLog (pandas) or an open engine.
+
+    ``--engine auto`` reports its choice on stderr (unless ``quiet``); the
+    engine is closed when the block ends. Reading options only pandas has
+    (``--sheet``, ``--strict``) keep auto on pandas and are refused by the others.
+    """
+    from procmine.errors import SpecError
+
+    pandas_only = [f"--{k}" for k in ("sheet", "strict") if options.get(k)]
+    if pandas_only and engine not in ("auto", "pandas"):
+        raise SpecError(f"{' and '.join(pandas_only)} need --engine pandas",
+                        hint="drop the option, or read the log with --engine pandas")
+    if engine == "pandas" or pandas_only:
+        yield load(path, options, quiet=quiet)
+        return
+    from procmine.engines import engine_from_options
+
+    opened, choice = engine_from_options(path, options, engine=engine, memory_limit=memory_limit)
+    if not quiet:
+        click.echo(f"Engine: {choice.name} ({choice.reason})", err=True)
+    if choice.name == "pandas":
+        opened.close()
+        yield load(path, options, quiet=quiet)
+        return
+    if not quiet:
+        opened.progress = _part_progress
+    with opened:
+        yield opened
+
+
+def _part_progress(done: int, total: int) -> None:
+    """One line on stderr per part of the log an engine hands out."""
+    click.echo(f"  {done:,} of {total:,} events analysed", err=True)
 
 
 def output_options(table: bool = True) -> Callable:

@@ -108,9 +108,25 @@ class Engine:
     """
 
     name: str = "engine"
+    #: DuckDB's memory limit, also the budget of the analyses that run part by part
+    memory_limit: str | None = None
+    #: Where temporary files go (None: the system's temporary folder)
+    temp_directory: str | None = None
+    #: Called as ``progress(events done, events in all)`` after each part of ``event_logs``
+    progress: Any = None
 
     def __init__(self, source: Source):
         self.source = source
+
+    def collector(self) -> Any:
+        """A :class:`procmine.engines.parts.Collector` within this engine's budget."""
+        from procmine.engines.parts import Collector
+
+        return Collector(memory_limit=self.memory_limit, temp_directory=self.temp_directory)
+
+    def _report(self, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(done, total)
 
     def __enter__(self) -> Engine:
         return self
@@ -266,9 +282,12 @@ class SqlEngine(Engine):
         if max_events < 1:
             raise ValueError(f"max_events must be at least 1, not {max_events}")
         bounds = self._df(q.part_bounds(max_events))
-        for lo, hi in zip(bounds["lo"].astype(np.int64), bounds["hi"].astype(np.int64),
-                          strict=True):
+        total, done = int(bounds["events"].sum()), 0
+        for lo, hi, n in zip(bounds["lo"].astype(np.int64), bounds["hi"].astype(np.int64),
+                             bounds["events"].astype(np.int64), strict=True):
             yield self._event_log(self._df(q.part(lo, hi)))
+            done += int(n)
+            self._report(done, total)
 
     def _event_log(self, frame: pd.DataFrame) -> EventLog:
         """An EventLog from rows of :func:`procmine.engines.sql.part`, typed as read_log types."""
@@ -466,6 +485,7 @@ def _human(n: float) -> str:
 
 def engine_from_options(path: str, options: Mapping[str, Any], *, engine: str = "auto",
                         memory_limit: str | None = None) -> tuple[Engine, Choice]:
+    # (reading options the engines do not have, --sheet and --strict, are the CLI's to refuse)
     """Open an engine with the CLI's reading options (``pop_log_options``); for the commands.
 
     Returns the engine and the choice to report on stderr.

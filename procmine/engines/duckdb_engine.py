@@ -101,6 +101,7 @@ class DuckDBEngine(SqlEngine):
             config["memory_limit"] = str(memory_limit)
         self.con = duckdb.connect(os.path.join(self._folder, "events.duckdb"), config=config)
         self.memory_limit = memory_limit
+        self.temp_directory = temp_directory
         self._loaded = False
         self._rows_read = 0
         self._dropped: dict[str, int] = {}
@@ -109,6 +110,13 @@ class DuckDBEngine(SqlEngine):
         self._chosen: set[str] = set()
         self._of_case: pd.DataFrame | None = None
         self._variants: Any = None
+
+    def collector(self) -> Any:
+        """A Collector in this engine's own database, within its memory limit."""
+        from procmine.engines.parts import Collector
+
+        self._load()
+        return Collector(con=self.con)
 
     def close(self) -> None:
         con = getattr(self, "con", None)

@@ -104,6 +104,7 @@ class PandasEngine(Engine):
         for a, b in zip(firsts, np.append(firsts[1:], log.n_events), strict=True):
             events = log.events.iloc[int(a):int(b)].reset_index(drop=True)
             yield EventLog(events, report=log.report, levels=log.levels, timezone=log.timezone)
+            self._report(int(b), log.n_events)
 
     def case_features(self) -> pd.DataFrame:
         events = self.log.events
