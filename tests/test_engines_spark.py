@@ -1,14 +1,12 @@
 """The Spark engine (local mode) gives the same tables as pandas; results travel as Arrow.
 
-One SparkSession serves the whole file (it takes 15-30 s to start here). The
-tests are skipped, with the reason, only when pyspark or Java is missing.
+One SparkSession (the ``spark`` fixture of conftest.py) serves the whole run (it
+takes 15-30 s to start here). The tests are skipped, with the reason, only when
+pyspark or Java is missing.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import shutil
 import warnings
 
 import pandas as pd
@@ -17,22 +15,7 @@ from test_engines import ORDERS16, assert_same, everything, receipt, sample_log
 
 from procmine.engines import Source, get_engine
 
-if importlib.util.find_spec("pyspark") is None:
-    pytest.skip("pyspark is not installed (pip install 'procmine[spark]')", allow_module_level=True)
-if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-    pytest.skip("Spark needs Java 17 (no java on PATH, no JAVA_HOME)", allow_module_level=True)
-
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="session")
-def spark():
-    from procmine.engines.spark_engine import spark_session
-
-    session = spark_session("local[2]")
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 def test_spark_equals_pandas_on_the_sample_log(spark):
@@ -75,3 +58,10 @@ def test_results_travel_as_arrow_without_pandas3_warnings(spark):
     assert variants.table["cases"].sum() == 3
     noisy = [str(w.message) for w in caught if "pandas" in str(w.message)]
     assert noisy == []
+
+
+def test_spark_parts_laid_end_to_end_are_read_log(spark):
+    from test_engines import assert_parts_are_the_log
+
+    with get_engine("spark", sample_log(), spark=spark) as engine:
+        assert len(assert_parts_are_the_log(engine, sample_log(), 12000)) == 3
