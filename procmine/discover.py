@@ -29,11 +29,20 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from procmine.abstractions import END_NODE, START_NODE, Variants, cases, follows, variants
+from procmine.abstractions import (
+    END_NODE,
+    START_NODE,
+    Follows,
+    Variants,
+    cases,
+    follows,
+    variants,
+)
 from procmine.errors import OutputError, ProcmineError, SpecError
 from procmine.log import ACTIVITY, CASE, LEVEL, RESOURCE, EventLog
 
 if TYPE_CHECKING:
+    from procmine.engines import Engine
     from collections.abc import Iterable
 
 Algorithm = Literal["inductive", "heuristics", "alpha", "dfg"]
@@ -548,8 +557,10 @@ class VariantSummary:
     variants: int
 
 
-def variant_summary(log: EventLog, *, top: int | None = None) -> VariantSummary:
+def variant_summary(log: EventLog | Engine, *, top: int | None = None) -> VariantSummary:
     """Each variant of ``log`` with count, share, cumulative share and median case duration.
+
+    ``log`` may be an open engine (:mod:`procmine.engines`).
 
     >>> from procmine.io import read_log
     >>> s = variant_summary(read_log("logs/sample.csv"), top=3)    # doctest: +SKIP
@@ -558,8 +569,13 @@ def variant_summary(log: EventLog, *, top: int | None = None) -> VariantSummary:
     """
     if top is not None and top < 1:
         raise SpecError(f"--top {top}: give a positive number of variants")
-    v = variants(log)
-    per_case = cases(log, variants_of=v)
+    from procmine.engines import is_engine
+
+    if is_engine(log):
+        v, per_case = log.variants(), log.cases()
+    else:
+        v = variants(log)
+        per_case = cases(log, variants_of=v)
     median = per_case.groupby("variant")["duration"].median()
     table = v.table
     total = int(table["cases"].sum()) if len(table) else 0
@@ -620,22 +636,27 @@ _METRIC_COLUMN = {"frequency": "count", "cases": "cases", "mean-wait": "mean",
                   "median-wait": "median", "p90-wait": "p90", "total-wait": "total"}
 
 
-def discover_map(log: EventLog, *, metric: Metric = "frequency", activities: float = 100.0,
-                 paths: float = 100.0, by: GroupBy | None = None,
-                 durations: np.ndarray | None = None) -> ProcessMap:
+def discover_map(log: EventLog | Engine, *, metric: Metric = "frequency",
+                 activities: float = 100.0, paths: float = 100.0, by: GroupBy | None = None,
+                 durations: np.ndarray | None = None, flows: Follows | None = None) -> ProcessMap:
     """The process map of ``log``: nodes, edges and the numbers to draw on them.
 
     ``activities`` and ``paths`` (percent) keep the most frequent activities and
     paths while every kept activity stays on a path from start to end (pm4py's
     DFG filters). ``by`` colours nodes by their most frequent ``unit``
     (org:resource) or ``level`` (org:level). ``durations`` (seconds per event
-    since the previous one, e.g. working time) replaces clock time.
+    since the previous one, e.g. working time) replaces clock time; or give
+    ``flows``, the directly-follows table to draw (e.g.
+    :func:`procmine.bottlenecks.transition_waits`). ``log`` may be an open
+    engine (:mod:`procmine.engines`): the map is then drawn from its tables.
 
     >>> from procmine.io import read_log
     >>> m = discover_map(read_log("logs/sample.csv"), metric="median-wait")   # doctest: +SKIP
     >>> m.edges.columns.tolist()[:3]                                          # doctest: +SKIP
     ['source', 'target', 'count']
     """
+    from procmine.engines import is_engine
+
     if metric not in METRICS:
         raise SpecError(f"unknown metric {metric!r}", hint="choose one of " + ", ".join(METRICS))
     for name, pct in (("--activities", activities), ("--paths", paths)):
@@ -647,11 +668,23 @@ def discover_map(log: EventLog, *, metric: Metric = "frequency", activities: flo
     if column is not None and not log.has(column):
         raise SpecError(f"--by {by}: the log has no {column} column",
                         hint="map it with --resource/--level when reading the log")
-    events = log.events
-    if events.empty:
-        raise ProcmineError("the log has no events: nothing to map")
-    flows = follows(log, durations=durations)
-    nodes = _node_table(log)
+    if is_engine(log):
+        if durations is not None:
+            raise SpecError("durations per event need a log in memory; give flows instead")
+        totals = log.totals()
+        n_cases, n_events = totals.cases, totals.events
+        nodes = log.activities()
+        flows = flows if flows is not None else log.follows()
+        counts = log.group_counts(column) if column is not None else None
+        levels = log.levels
+    else:
+        n_cases, n_events = log.n_cases, log.n_events
+        if n_events == 0:
+            raise ProcmineError("the log has no events: nothing to map")
+        nodes = _node_table(log)
+        flows = flows if flows is not None else follows(log, durations=durations)
+        counts = _group_counts(log.events, column) if column is not None else None
+        levels = log.levels
     all_edges = flows.table
     starts, ends = dict(flows.starts), dict(flows.ends)
     activities_total, paths_total = len(nodes), len(all_edges)
@@ -662,14 +695,14 @@ def discover_map(log: EventLog, *, metric: Metric = "frequency", activities: flo
         pairs = zip(all_edges["source"], all_edges["target"], strict=True)
         all_edges = all_edges[np.array([p in kept_pairs for p in pairs], dtype=bool)]
     groups: tuple[str, ...] = ()
-    if column is not None:
-        nodes = nodes.assign(group=nodes["activity"].map(_main_group(events, column)))
+    if counts is not None:
+        nodes = nodes.assign(group=nodes["activity"].map(_main_group(counts)))
         present = set(nodes["group"].dropna().astype(str))
         if by == "level":
-            ranked = [lv for lv in log.levels if lv in present]
+            ranked = [lv for lv in levels if lv in present]
             groups = tuple(ranked + sorted(present - set(ranked)))
         else:
-            sizes = events[column].dropna().astype(str).value_counts()
+            sizes = counts.groupby("value")["n"].sum()
             groups = tuple(sorted(present, key=lambda u: (-int(sizes.get(u, 0)), u)))
     else:
         nodes = nodes.assign(group=None)
@@ -686,7 +719,7 @@ def discover_map(log: EventLog, *, metric: Metric = "frequency", activities: flo
     node_value = "cases" if metric == "cases" else "count"
     nodes = nodes.assign(value=nodes[node_value]).reset_index(drop=True)
     return ProcessMap(nodes=nodes, edges=edges, metric=metric, by=by,
-                      cases=log.n_cases, events=log.n_events,
+                      cases=n_cases, events=n_events,
                       activities_total=activities_total, paths_total=paths_total,
                       groups=groups)
 
@@ -704,15 +737,23 @@ def _node_table(log: EventLog) -> pd.DataFrame:
                          "cases": cases_with})
 
 
-def _main_group(events: pd.DataFrame, column: str) -> dict[str, str]:
-    """The most frequent value of ``column`` per activity (ties: the first by name)."""
+def _group_counts(events: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Events per (activity, value of ``column``): ``activity``, ``value``, ``n``."""
+    if column not in events.columns:
+        return pd.DataFrame({"activity": [], "value": [], "n": []})
     sizes = (events[[ACTIVITY, column]].dropna()
-             .groupby([ACTIVITY, column], sort=True, observed=True).size()
-             .reset_index(name="n"))
-    sizes = sizes.sort_values([ACTIVITY, "n", column], ascending=[True, False, True],
-                              kind="stable")
-    first = sizes.drop_duplicates(ACTIVITY)
-    return {str(a): str(g) for a, g in zip(first[ACTIVITY], first[column], strict=True)}
+             .groupby([ACTIVITY, column], sort=True, observed=True).size())
+    return pd.DataFrame({"activity": sizes.index.get_level_values(0).astype(str),
+                         "value": sizes.index.get_level_values(1).astype(str),
+                         "n": sizes.to_numpy(dtype=np.int64)})
+
+
+def _main_group(counts: pd.DataFrame) -> dict[str, str]:
+    """The most frequent value per activity (ties: the first by name) of ``_group_counts``."""
+    ranked = counts.sort_values(["activity", "n", "value"], ascending=[True, False, True],
+                                kind="stable")
+    first = ranked.drop_duplicates("activity")
+    return {str(a): str(g) for a, g in zip(first["activity"], first["value"], strict=True)}
 
 
 def _filter(nodes: pd.DataFrame, edges: pd.DataFrame, starts: dict[str, int],

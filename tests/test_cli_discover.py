@@ -71,3 +71,17 @@ def test_discover_errors_are_one_line(tmp_path):
     noise = run("discover", SMALL, "--algorithm", "heuristics", "--noise", "0.2")
     assert noise.exit_code == 2 and "inductive" in noise.output
     assert run("discover", SMALL, "--algorithm", "genetic").exit_code == 2
+
+
+SAMPLE = Path(__file__).resolve().parents[1] / "logs" / "sample.csv"
+
+
+def test_discover_through_duckdb_mines_the_same_model(tmp_path):
+    pandas_run = run("discover", SAMPLE, "--noise", "0.2", "--engine", "pandas", "--json")
+    duckdb_run = run("discover", SAMPLE, "--noise", "0.2", "--engine", "duckdb", "--json",
+                     "--model", tmp_path / "model.pnml")
+    assert duckdb_run.exit_code == 0, duckdb_run.output
+    ours, theirs = json.loads(duckdb_run.stdout), json.loads(pandas_run.stdout)
+    assert ours == theirs and ours["cases"] == 3000
+    assert (tmp_path / "model.pnml").read_text(encoding="utf-8").count("<transition ") == \
+        ours["transitions"]

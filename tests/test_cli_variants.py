@@ -55,3 +55,22 @@ def test_variants_missing_file(tmp_path):
     result = run("variants", tmp_path / "nope.csv")
     assert result.exit_code != 0
     assert "Error:" in result.output and "Traceback" not in result.output
+
+
+SAMPLE = Path(__file__).resolve().parents[1] / "logs" / "sample.csv"
+
+
+def test_variants_through_duckdb_are_the_same_table():
+    pandas_run = run("variants", SAMPLE, "--engine", "pandas", "--csv")
+    duckdb_run = run("variants", SAMPLE, "--engine", "duckdb", "--csv")
+    assert duckdb_run.exit_code == 0, duckdb_run.output
+    assert "Engine: duckdb (chosen with --engine)" in duckdb_run.stderr
+    assert duckdb_run.stdout == pandas_run.stdout
+    assert len(duckdb_run.stdout.splitlines()) == 229  # header and the sample's 228 variants
+
+
+def test_pandas_only_reading_options_are_refused_by_other_engines():
+    result = run("variants", SAMPLE, "--engine", "duckdb", "--strict")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == ("Error: --strict needs --engine pandas (drop the option, or "
+                                     "read the log with --engine pandas)")

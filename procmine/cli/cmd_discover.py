@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import click
 
-from procmine.cli.options import load, log_options, output_options, pop_log_options
+from procmine.cli.options import (
+    engine_options,
+    log_options,
+    open_input,
+    output_options,
+    pop_log_options,
+)
 
 _ALGORITHMS = ("inductive", "heuristics", "alpha", "dfg")
 
@@ -26,10 +32,11 @@ _ALGORITHMS = ("inductive", "heuristics", "alpha", "dfg")
 @click.option("--alignments", is_flag=True,
               help="Fitness and precision by alignments instead of token replay (slower).")
 @click.option("--no-quality", is_flag=True, help="Skip measuring the model's quality.")
+@engine_options
 @output_options(table=False)
 def command(log: str, algorithm: str, noise: float, dependency: float, model_path: str | None,
             diagram: str | None, notation: str, alignments: bool, no_quality: bool,
-            as_json: bool, **kwargs) -> None:
+            engine: str, memory_limit: str | None, as_json: bool, **kwargs) -> None:
     """Discover a process model from LOG and print its quality.
 
     Mines the distinct traces (variants) once each, with their counts; fitness,
@@ -40,12 +47,18 @@ def command(log: str, algorithm: str, noise: float, dependency: float, model_pat
       procmine discover logs/sample.csv
       procmine discover logs/sample.csv --noise 0.2 --diagram model.svg --notation bpmn
       procmine discover logs/sample.csv --algorithm heuristics --model model.pnml --json
+      procmine discover city-2025.parquet --engine duckdb --diagram model.svg
     """
     from procmine.discover import discover_model, save_model
     from procmine.output import dumps, format_pairs
 
-    event_log = load(log, pop_log_options(kwargs), quiet=as_json)
-    found = discover_model(event_log, algorithm=algorithm, noise=noise, dependency=dependency,
+    from procmine.engines import is_engine
+
+    with open_input(log, pop_log_options(kwargs), engine=engine, memory_limit=memory_limit,
+                    quiet=as_json) as source:
+        # mined on the variant table, whichever engine computed it
+        traces = source.variants() if is_engine(source) else source
+    found = discover_model(traces, algorithm=algorithm, noise=noise, dependency=dependency,
                            quality=not no_quality, alignments=alignments)
     if model_path:
         save_model(found.model, model_path, inputs=[log])

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import click
 
-from procmine.cli.options import load, log_options, output_options, pop_log_options
+from procmine.cli.options import (
+    engine_options,
+    log_options,
+    open_input,
+    output_options,
+    pop_log_options,
+)
 
 
 @click.command("info")
 @log_options
 @click.option("--top", default=10, show_default=True, type=click.IntRange(1),
               help="How many activities, categories and sources to list.")
-@click.option("--engine", type=click.Choice(["auto", "pandas", "duckdb", "spark"]),
-              default="auto", show_default=True,
-              help="pandas in memory, duckdb out of core (CSV/Parquet), spark; auto picks "
-                   "DuckDB when the file is large for the memory, and says so.")
-@click.option("--memory-limit", help="Memory for DuckDB (e.g. 4GiB); also the budget of auto.")
+@engine_options
 @output_options(table=False)
 def command(log: str, top: int, engine: str, memory_limit: str | None, as_json: bool,
             **kwargs) -> None:
@@ -31,31 +33,18 @@ def command(log: str, top: int, engine: str, memory_limit: str | None, as_json: 
       procmine info logs/sample.csv --json
       procmine info city-2025.parquet --engine duckdb --memory-limit 4GiB
     """
+    from procmine.engines import is_engine
     from procmine.output import dumps
     from procmine.summary import summarize_log
 
-    options = pop_log_options(kwargs)
-    chosen = None
-    if engine != "pandas":
-        from procmine.engines import engine_from_options
-
-        opened, choice = engine_from_options(log, options, engine=engine, memory_limit=memory_limit)
-        if choice.name != "pandas":
-            click.echo(f"Engine: {choice.name} ({choice.reason})", err=True)
-            with opened:
-                summary = _engine_summary(opened)
-            click.echo(dumps(summary) if as_json else _engine_text(summary, choice.name))
+    with open_input(log, pop_log_options(kwargs), engine=engine, memory_limit=memory_limit,
+                    quiet=as_json) as source:
+        if is_engine(source):
+            summary = _engine_summary(source)
+            click.echo(dumps(summary) if as_json else _engine_text(summary, source.name))
             return
-        opened.close()
-        chosen = choice.reason
-    event_log = load(log, options, quiet=as_json)
-    if chosen and not as_json:
-        click.echo(f"Engine: pandas ({chosen})", err=True)
-    summary = summarize_log(event_log, top=top)
-    if as_json:
-        click.echo(dumps(summary))
-        return
-    click.echo(_text(summary))
+        summary = summarize_log(source, top=top)
+    click.echo(dumps(summary) if as_json else _text(summary))
 
 
 def _text(s) -> str:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import click
 
-from procmine.cli.options import load, log_options, output_options, pop_log_options
+from procmine.cli.options import (
+    engine_options,
+    log_options,
+    open_input,
+    output_options,
+    pop_log_options,
+)
 
 _SHOWN = 20  # rows of the readable table when --top is not given
 
@@ -13,8 +19,10 @@ _SHOWN = 20  # rows of the readable table when --top is not given
 @log_options
 @click.option("--top", type=click.IntRange(1), default=None,
               help=f"Keep the N most frequent variants (default: all; the table shows {_SHOWN}).")
+@engine_options
 @output_options()
-def command(log: str, top: int | None, as_json: bool, as_csv: bool, **kwargs) -> None:
+def command(log: str, top: int | None, engine: str, memory_limit: str | None, as_json: bool,
+            as_csv: bool, **kwargs) -> None:
     """Each variant of LOG with its cases, share, cumulative share and median duration.
 
     A variant is one distinct sequence of activities; the duration of a case
@@ -24,12 +32,14 @@ def command(log: str, top: int | None, as_json: bool, as_csv: bool, **kwargs) ->
     Examples:
       procmine variants logs/sample.csv --top 10
       procmine variants logs/sample.csv --csv > variants.csv
+      procmine variants city-2025.parquet --engine duckdb --top 20
     """
     from procmine.discover import variant_summary
     from procmine.output import csv_text, dumps
 
-    event_log = load(log, pop_log_options(kwargs), quiet=as_json or as_csv)
-    summary = variant_summary(event_log, top=top)
+    with open_input(log, pop_log_options(kwargs), engine=engine, memory_limit=memory_limit,
+                    quiet=as_json or as_csv) as source:
+        summary = variant_summary(source, top=top)
     if as_json:
         click.echo(dumps(summary))
     elif as_csv:

@@ -85,15 +85,17 @@ def open_input(path: str, options: dict[str, Any], *, engine: str = "auto",
                memory_limit: str | None = None, quiet: bool = False) -> Iterator[Any]:
     """The log as the analyses take it: an EventLog (pandas) or an open engine.
 
-    ``--engine auto`` reports its choice on stderr (unless ``quiet``); the
-    engine is closed when the block ends. Reading options only pandas has
+    The engine chosen is said on stderr (pandas only unless ``quiet``; another
+    engine always, and its progress unless ``quiet``); the engine is closed when
+    the block ends. Reading options only pandas has
     (``--sheet``, ``--strict``) keep auto on pandas and are refused by the others.
     """
     from procmine.errors import SpecError
 
     pandas_only = [f"--{k}" for k in ("sheet", "strict") if options.get(k)]
     if pandas_only and engine not in ("auto", "pandas"):
-        raise SpecError(f"{' and '.join(pandas_only)} need --engine pandas",
+        verb = "needs" if len(pandas_only) == 1 else "need"
+        raise SpecError(f"{' and '.join(pandas_only)} {verb} --engine pandas",
                         hint="drop the option, or read the log with --engine pandas")
     if engine == "pandas" or pandas_only:
         yield load(path, options, quiet=quiet)
@@ -101,12 +103,15 @@ def open_input(path: str, options: dict[str, Any], *, engine: str = "auto",
     from procmine.engines import engine_from_options
 
     opened, choice = engine_from_options(path, options, engine=engine, memory_limit=memory_limit)
-    if not quiet:
-        click.echo(f"Engine: {choice.name} ({choice.reason})", err=True)
     if choice.name == "pandas":
         opened.close()
-        yield load(path, options, quiet=quiet)
+        log = load(path, options, quiet=quiet)
+        if not quiet:
+            click.echo(f"Engine: pandas ({choice.reason})", err=True)
+        yield log
         return
+    # said even with --json (on stderr): the figures come from another engine than usual
+    click.echo(f"Engine: {choice.name} ({choice.reason})", err=True)
     if not quiet:
         opened.progress = _part_progress
     with opened:

@@ -75,6 +75,11 @@ class Source:
         return self.path or self.table or "(log in memory)"
 
 
+def is_engine(source: Any) -> bool:
+    """True for an open :class:`Engine` (the analyses take one in place of an EventLog)."""
+    return isinstance(source, Engine)
+
+
 @dataclass(frozen=True)
 class Totals:
     """Headline counts of a log as an engine read it.
@@ -157,6 +162,25 @@ class Engine:
 
     def cases(self) -> pd.DataFrame:
         """One row per case, as :func:`procmine.abstractions.cases` computes it."""
+        raise NotImplementedError
+
+    def activities(self) -> pd.DataFrame:
+        """Per activity (sorted by name): ``activity``, ``count`` (events), ``cases``."""
+        raise NotImplementedError
+
+    def group_counts(self, column: str) -> pd.DataFrame:
+        """Events per activity and unit (``org:resource``) or level (``org:level``):
+        ``activity``, ``value``, ``n``; only known values, sorted by activity and value.
+        An empty table when the log has no such column."""
+        raise NotImplementedError
+
+    @property
+    def levels(self) -> tuple[str, ...]:
+        """The administrative levels of the log, bottom up (as ``EventLog.levels``)."""
+        raise NotImplementedError
+
+    def has(self, column: str) -> bool:
+        """True when the log maps the canonical ``column`` (as ``EventLog.has``)."""
         raise NotImplementedError
 
     def event_logs(self, *, max_events: int = 1_000_000) -> Iterator[EventLog]:
@@ -275,6 +299,39 @@ class SqlEngine(Engine):
 
         frame = self._df(q.REWORK).sort_values(["n", "activity"], ascending=[False, True])
         return {str(a): int(n) for a, n in zip(frame["activity"], frame["n"], strict=True)}
+
+    def activities(self) -> pd.DataFrame:
+        from procmine.engines import sql as q
+
+        frame = self._df(q.ACTIVITIES).sort_values("activity", kind="stable")
+        return pd.DataFrame({"activity": frame["activity"].astype(str).to_numpy(dtype=object),
+                             "count": frame["count"].to_numpy(dtype=np.int64),
+                             "cases": frame["cases"].to_numpy(dtype=np.int64)})
+
+    def group_counts(self, column: str) -> pd.DataFrame:
+        from procmine.engines import sql as q
+        from procmine.log import LEVEL, RESOURCE
+
+        short = {RESOURCE: "res", LEVEL: "lvn"}[column]
+        self._load()
+        if column not in self._chosen:
+            return pd.DataFrame({"activity": [], "value": [], "n": []})
+        frame = self._df(q.group_counts(short))
+        frame = frame.assign(activity=frame["activity"].astype(str),
+                             value=frame["value"].astype(str), n=frame["n"].astype(np.int64))
+        return frame.sort_values(["activity", "value"], kind="stable").reset_index(drop=True)
+
+    @property
+    def levels(self) -> tuple[str, ...]:
+        self._load()
+        return self._levels
+
+    def has(self, column: str) -> bool:
+        self._load()
+        if column not in self._chosen:
+            return False
+        found = self._df(f"SELECT count(*) AS n FROM ev WHERE {_SQL_COLUMN[column]} IS NOT NULL")
+        return bool(found["n"].iloc[0])
 
     def event_logs(self, *, max_events: int = 1_000_000) -> Iterator[EventLog]:
         from procmine.engines import sql as q
@@ -686,6 +743,12 @@ def chinese_to_iso(text: pd.Series) -> pd.Series:
 
 #: Regular expression of a trailing UTC offset (as procmine.io recognises it).
 OFFSET_PATTERN = r"(?:[+-][0-9]{2}:?[0-9]{2}|Z)$"
+
+#: canonical column -> its column in the SQL engines' ``ev`` view
+_SQL_COLUMN = {"case:concept:name": "c", "concept:name": "a", "time:timestamp": "t",
+               "start_timestamp": "st", "org:resource": "res", "org:level": "lvn",
+               "org:kind": "knd", "case:category": "cat", "case:source": "src",
+               "case:deadline": "due"}
 
 #: Missing microseconds while converting (never a real time: year -292,000)
 _NAT_US = np.iinfo(np.int64).min // 1000

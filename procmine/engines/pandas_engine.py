@@ -93,6 +93,23 @@ class PandasEngine(Engine):
         lengths = np.diff(np.concatenate((starts, [n])))
         return codes, starts, lengths
 
+    def activities(self) -> pd.DataFrame:
+        from procmine.discover import _node_table
+
+        return _node_table(self.log)
+
+    def group_counts(self, column: str) -> pd.DataFrame:
+        from procmine.discover import _group_counts
+
+        return _group_counts(self.log.events, column)
+
+    @property
+    def levels(self) -> tuple[str, ...]:
+        return self.log.levels
+
+    def has(self, column: str) -> bool:
+        return self.log.has(column)
+
     def event_logs(self, *, max_events: int = 1_000_000) -> Iterator[EventLog]:
         if max_events < 1:
             raise ValueError(f"max_events must be at least 1, not {max_events}")

@@ -158,3 +158,16 @@ def part(lo: int, hi: int) -> str:
     """The events of the cases with ``lo <= f <= hi``, in read_log's order."""
     return (f"SELECT c, a, t, st, res, lvn, knd, cat, src, due FROM ev "
             f"WHERE f BETWEEN {int(lo)} AND {int(hi)} ORDER BY f, t, r")
+
+
+#: Events and distinct cases per activity (distinct by grouping first: that spills).
+ACTIVITIES = ("SELECT e.a AS activity, e.n AS count, d.cases FROM "
+              "(SELECT a, count(*) AS n FROM ev GROUP BY a) e JOIN "
+              "(SELECT a, count(*) AS cases FROM (SELECT DISTINCT a, c FROM ev) x GROUP BY a) d "
+              "ON d.a = e.a")
+
+
+def group_counts(column: str) -> str:
+    """Events per (activity, value of ``column``), where the value is known."""
+    return (f"SELECT a AS activity, {column} AS value, count(*) AS n FROM ev "
+            f"WHERE {column} IS NOT NULL GROUP BY a, {column}")
