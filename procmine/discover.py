@@ -42,8 +42,9 @@ from procmine.errors import OutputError, ProcmineError, SpecError
 from procmine.log import ACTIVITY, CASE, LEVEL, RESOURCE, EventLog
 
 if TYPE_CHECKING:
-    from procmine.engines import Engine
     from collections.abc import Iterable
+
+    from procmine.engines import Engine
 
 Algorithm = Literal["inductive", "heuristics", "alpha", "dfg"]
 Method = Literal["token-replay", "alignments"]

@@ -50,9 +50,8 @@ def command(log: str, algorithm: str, noise: float, dependency: float, model_pat
       procmine discover city-2025.parquet --engine duckdb --diagram model.svg
     """
     from procmine.discover import discover_model, save_model
-    from procmine.output import dumps, format_pairs
-
     from procmine.engines import is_engine
+    from procmine.output import dumps, format_pairs
 
     with open_input(log, pop_log_options(kwargs), engine=engine, memory_limit=memory_limit,
                     quiet=as_json) as source:
