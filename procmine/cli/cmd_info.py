@@ -33,16 +33,11 @@ def command(log: str, top: int, engine: str, memory_limit: str | None, as_json: 
       procmine info logs/sample.csv --json
       procmine info city-2025.parquet --engine duckdb --memory-limit 4GiB
     """
-    from procmine.engines import is_engine
     from procmine.output import dumps
     from procmine.summary import summarize_log
 
     with open_input(log, pop_log_options(kwargs), engine=engine, memory_limit=memory_limit,
                     quiet=as_json) as source:
-        if is_engine(source):
-            summary = _engine_summary(source)
-            click.echo(dumps(summary) if as_json else _engine_text(summary, source.name))
-            return
         summary = summarize_log(source, top=top)
     click.echo(dumps(summary) if as_json else _text(summary))
 
@@ -78,32 +73,3 @@ def _text(s) -> str:
                                + [(f"  {k}", v) for k, v in load["dropped"].items()]
                                + [("duplicate events", load["duplicates"])])]
     return "\n".join(parts)
-
-
-def _engine_summary(engine) -> dict:
-    """The figures an out-of-core engine gives: totals and the variant count."""
-    totals = engine.totals()
-    return {
-        "engine": engine.name,
-        "cases": totals.cases,
-        "events": totals.events,
-        "activities": totals.activities,
-        "variants": len(engine.variants()),
-        "first": totals.first,
-        "last": totals.last,
-        "units": totals.units,
-        "load": {"rows_read": totals.rows_read, "rows_kept": totals.events,
-                 "rows_dropped": sum(totals.dropped.values()), "dropped": totals.dropped},
-    }
-
-
-def _engine_text(s: dict, name: str) -> str:
-    from procmine.output import format_pairs, to_jsonable
-
-    s = to_jsonable(s)
-    pairs = [(k, s[k]) for k in ("cases", "events", "activities", "variants", "first", "last",
-                                 "units") if s.get(k) is not None]
-    pairs += [("rows read", s["load"]["rows_read"]), ("rows dropped", s["load"]["rows_dropped"])]
-    pairs += [(f"  {k}", v) for k, v in s["load"]["dropped"].items()]
-    return (format_pairs(pairs) + f"\n\n(computed by the {name} engine; top activities, levels "
-            "and the column report need --engine pandas)")

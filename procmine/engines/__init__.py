@@ -174,6 +174,16 @@ class Engine:
         An empty table when the log has no such column."""
         raise NotImplementedError
 
+    def load_report(self) -> Any:
+        """What reading the source did, as a :class:`procmine.log.LoadReport` (rows read,
+        kept and dropped per reason, the column mapping, duplicates)."""
+        raise NotImplementedError
+
+    @property
+    def attributes(self) -> list[str]:
+        """Columns of the source beyond the mapped ones (as ``EventLog.attributes``)."""
+        raise NotImplementedError
+
     @property
     def levels(self) -> tuple[str, ...]:
         """The administrative levels of the log, bottom up (as ``EventLog.levels``)."""
@@ -325,6 +335,29 @@ class SqlEngine(Engine):
     def levels(self) -> tuple[str, ...]:
         self._load()
         return self._levels
+
+    def load_report(self) -> Any:
+        from procmine.engines import sql as q
+        from procmine.log import TIMESTAMP, LoadReport
+
+        totals = self.totals()
+        facts = getattr(self, "_facts", {})
+        return LoadReport(
+            path=self.source.name, format=facts.get("format"), encoding=facts.get("encoding"),
+            delimiter=facts.get("delimiter"), timezone=self.source.timezone,
+            timezone_assumed=self._mapping.get(TIMESTAMP) in self._naive,
+            mapping=dict(self._mapping), rows_read=totals.rows_read, rows_kept=totals.events,
+            dropped=dict(totals.dropped),
+            duplicates=int(self._df(q.DUPLICATES)["duplicates"].iloc[0]),
+            notes=[f"the {self.name} engine reads the mapped columns only: "
+                   f"{', '.join(self.attributes[:5])}{' ...' if len(self.attributes) > 5 else ''}"
+                   " not read"] if self.attributes else [])
+
+    @property
+    def attributes(self) -> list[str]:
+        self._load()
+        used = set(self._mapping.values())
+        return [c for c in self._header if c not in used]
 
     def has(self, column: str) -> bool:
         self._load()

@@ -108,6 +108,7 @@ class DuckDBEngine(SqlEngine):
         self._levels: tuple[str, ...] = ()
         self._due_is_time = False
         self._chosen: set[str] = set()
+        self._naive: set[str] = set()  # columns with times read in the log's timezone
         self._of_case: pd.DataFrame | None = None
         self._variants: Any = None
 
@@ -141,6 +142,7 @@ class DuckDBEngine(SqlEngine):
         path = _literal(self.source.path)
         if self.kind == "parquet":
             scan = f"read_parquet({path})"
+            self._facts = {"format": "parquet"}
         else:
             from procmine import io
 
@@ -148,6 +150,7 @@ class DuckDBEngine(SqlEngine):
             encoding = self.source.encoding or io.detect_encoding(sample)
             text = sample.decode(encoding, errors="replace")
             delimiter = io._sniff_delimiter(text)
+            self._facts = {"format": "csv", "encoding": encoding, "delimiter": delimiter}
             duck_encoding = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "utf8": "utf-8",
                              "latin-1": "latin-1", "latin1": "latin-1", "iso-8859-1": "latin-1",
                              "utf-16": "utf-16"}.get(encoding.lower())
@@ -167,6 +170,7 @@ class DuckDBEngine(SqlEngine):
         if "WITH TIME ZONE" in kind:
             return column
         if kind.startswith("TIMESTAMP") or kind == "DATE":
+            self._naive.add(sample_of)
             return f"timezone({tz}, CAST({column} AS TIMESTAMP))"
         if kind != "VARCHAR":
             raise InputError(f"{self.source.path}: column {sample_of!r} holds {kind} values, "
@@ -178,6 +182,8 @@ class DuckDBEngine(SqlEngine):
         naive = sample[~sample.str.contains(OFFSET_PATTERN, regex=True)] if len(sample) else sample
         fmt = choose_time_format(naive, timezone=self.source.timezone,
                                  what=f"{self.source.path}: column {sample_of!r}")
+        if len(naive):
+            self._naive.add(sample_of)
         text = f"trim({column})"
         if naive.str.contains("年", regex=False).any():
             text = (f"rtrim(trim(replace(replace(replace(regexp_replace(regexp_replace("
@@ -202,6 +208,7 @@ class DuckDBEngine(SqlEngine):
             return
         scan, types = self._scan()
         mapping = check_mapping(list(types), self.source)
+        self._header, self._mapping = list(types), dict(mapping)
         chosen = {canonical: column for canonical, column in mapping.items() if canonical in _SHORT}
         self._chosen = set(chosen)
         con = self.con

@@ -107,6 +107,13 @@ class PandasEngine(Engine):
     def levels(self) -> tuple[str, ...]:
         return self.log.levels
 
+    def load_report(self) -> Any:
+        return self.log.report
+
+    @property
+    def attributes(self) -> list[str]:
+        return self.log.attributes
+
     def has(self, column: str) -> bool:
         return self.log.has(column)
 

@@ -151,6 +151,7 @@ class SparkEngine(SqlEngine):
         self._dropped: dict[str, int] = {}
         self._levels: tuple[str, ...] = ()
         self._chosen: set[str] = set()
+        self._naive: set[str] = set()  # columns with times read in the log's timezone
         self._due_is_time = False
         self._variants: Any = None
 
@@ -186,16 +187,19 @@ class SparkEngine(SqlEngine):
         src = self.source
         if src.path is None:
             frame = self.spark.table(src.table)
+            self._facts = {"format": "table"}
         else:
             kind = file_kind(src.path)
             if kind == "parquet":
                 frame = self.spark.read.parquet(src.path)
+                self._facts = {"format": "parquet"}
             elif kind is not None:
                 from procmine import io
 
                 sample = io._open_bytes(src.path, 1 << 20)
                 encoding = src.encoding or io.detect_encoding(sample)
                 delimiter = io._sniff_delimiter(sample.decode(encoding, errors="replace"))
+                self._facts = {"format": "csv", "encoding": encoding, "delimiter": delimiter}
                 frame = (self.spark.read.option("header", True).option("inferSchema", False)
                          .option("sep", delimiter).option("quote", '"').option("escape", '"')
                          .option("encoding", "UTF-8" if encoding == "utf-8-sig" else encoding)
@@ -213,6 +217,7 @@ class SparkEngine(SqlEngine):
         if kind == "timestamp":          # an instant already
             return column
         if kind in ("timestamp_ntz", "date"):
+            self._naive.add(name)
             return f"to_utc_timestamp(CAST({column} AS TIMESTAMP), {tz})"
         if kind != "string":
             raise InputError(f"{self.source.name}: column {name!r} holds {kind} values, not "
@@ -223,6 +228,8 @@ class SparkEngine(SqlEngine):
         naive = sample[~sample.str.contains(OFFSET_PATTERN, regex=True)] if len(sample) else sample
         fmt = choose_time_format(naive, timezone=self.source.timezone,
                                  what=f"{self.source.name}: column {name!r}")
+        if len(naive):
+            self._naive.add(name)
         text = f"trim({column})"
         if naive.str.contains("年", regex=False).any():
             text = (f"regexp_replace(trim(replace(replace(replace(regexp_replace(regexp_replace("
@@ -241,6 +248,7 @@ class SparkEngine(SqlEngine):
         frame = self._read()
         columns = [c for c in frame.columns if c != "__row"]
         mapping = check_mapping(columns, self.source)
+        self._header, self._mapping = list(columns), dict(mapping)
         chosen = {canonical: column for canonical, column in mapping.items() if canonical in _SHORT}
         self._chosen = set(chosen)
         types = dict(frame.dtypes)

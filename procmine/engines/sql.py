@@ -171,3 +171,8 @@ def group_counts(column: str) -> str:
     """Events per (activity, value of ``column``), where the value is known."""
     return (f"SELECT a AS activity, {column} AS value, count(*) AS n FROM ev "
             f"WHERE {column} IS NOT NULL GROUP BY a, {column}")
+
+
+#: Exact duplicate events (same case, activity, time and unit), as read_log counts them.
+DUPLICATES = ("SELECT coalesce(sum(n - 1), 0) AS duplicates FROM (SELECT count(*) AS n FROM ev "
+              "GROUP BY c, a, t, res HAVING count(*) > 1) x")
