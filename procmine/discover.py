@@ -162,8 +162,13 @@ class _Traces:
         return list(self.counts.values())
 
 
-def _traces(log: EventLog | Variants) -> _Traces:
-    table = log if isinstance(log, Variants) else variants(log)
+def _traces(log: EventLog | Variants | Engine) -> _Traces:
+    from procmine.engines import is_engine
+
+    if is_engine(log):
+        table = log.variants()
+    else:
+        table = log if isinstance(log, Variants) else variants(log)
     if len(table) == 0:
         return _Traces(Counter(), np.zeros(0, dtype=np.int64))
     by_case = table.of_case.sort_index(kind="stable").to_numpy()
@@ -201,7 +206,7 @@ def _variant_log(counts: Counter):
 # --------------------------------------------------------------------------- discovery
 
 
-def discover_model(log: EventLog | Variants, *, algorithm: Algorithm = "inductive",
+def discover_model(log: EventLog | Variants | Engine, *, algorithm: Algorithm = "inductive",
                    noise: float = 0.0, dependency: float = 0.5, quality: bool = True,
                    alignments: bool = False) -> Discovery:
     """Discover a process model from the variants of ``log`` and measure its quality.
@@ -210,6 +215,7 @@ def discover_model(log: EventLog | Variants, *, algorithm: Algorithm = "inductiv
     (``dependency`` threshold), ``alpha``, or ``dfg`` (the directly-follows graph as a
     Petri net). ``quality=False`` skips the replay; ``alignments=True`` measures
     fitness and precision with alignments instead of token replay (slower).
+    ``log`` may be a variant table or an open engine: the miners see only variants.
 
     >>> from procmine.io import read_log
     >>> found = discover_model(read_log("logs/sample.csv"), noise=0.2)   # doctest: +SKIP

@@ -46,15 +46,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from procmine import __version__
 from procmine.errors import InputError, ProcmineError
-from procmine.log import ACTIVITY, CASE, TIMESTAMP, EventLog
+from procmine.log import ACTIVITY, CASE, TIMESTAMP, EventLog, LoadReport
 from procmine.output import atomic_write, human_duration
+
+if TYPE_CHECKING:
+    from procmine.engines import Engine
 
 Lang = Literal["zh", "en"]
 
@@ -131,21 +134,26 @@ def stages(*, workflow: Any = None) -> tuple[str, ...]:
     return tuple(s for s in SECTIONS if s != "conformance" or workflow is not None)
 
 
-def default_lang(log: EventLog) -> Lang:
+def default_lang(log: EventLog | Engine) -> Lang:
     """``zh`` when the log's activity names contain Chinese characters, else ``en``.
 
     >>> import pandas as pd
     >>> default_lang(EventLog(events=pd.DataFrame({"concept:name": ["派遣", "check"]})))
     'zh'
     """
-    if ACTIVITY not in log.events.columns:
+    from procmine.engines import is_engine
+
+    if is_engine(log):
+        names = log.activities()["activity"]
+    elif ACTIVITY not in log.events.columns:
         return "en"
-    names = pd.unique(log.events[ACTIVITY].dropna())
+    else:
+        names = pd.unique(log.events[ACTIVITY].dropna())
     return "zh" if any(_CJK.search(str(n)) for n in names) else "en"
 
 
 def build_report(
-    log: EventLog,
+    log: EventLog | Engine,
     *,
     workflow: Any = None,
     lang: Lang | None = None,
@@ -160,7 +168,9 @@ def build_report(
     ``--workflow`` does for ``conform``, ``bottlenecks`` and ``loops``.
     ``lang`` picks the language of the report's own labels (default:
     :func:`default_lang`); ``calendar`` the working calendar (as ``--calendar``);
-    ``on_stage(name)`` is called after each stage of :func:`stages`.
+    ``on_stage(name)`` is called after each stage of :func:`stages`. ``log`` may
+    be an open engine (:mod:`procmine.engines`): every section is then computed
+    from its tables, or part by part, with the same numbers.
 
     >>> from procmine.simulate import simulate_log
     >>> report = build_report(simulate_log(cases=60, seed=3).to_event_log(), lang="en")
@@ -172,11 +182,14 @@ def build_report(
     """
     if lang not in (None, "zh", "en"):
         raise ProcmineError(f"unknown report language {lang!r}", hint="choose zh or en")
-    if log.n_events == 0:
+    from procmine.engines import is_engine
+
+    if (log.totals().events if is_engine(log) else log.n_events) == 0:
         raise InputError("the log has no events: there is nothing to report")
     ctx = _Context(log=log, lang=lang or default_lang(log), calendar=calendar,
-                   workflow=_workflow(workflow), workflow_path=_workflow_path(workflow))
-    title = title or f"{ctx.t('title')}: {Path(str(log.report.path or 'log')).name}"
+                   workflow=_workflow(workflow), workflow_path=_workflow_path(workflow),
+                   report=log.load_report() if is_engine(log) else log.report)
+    title = title or f"{ctx.t('title')}: {Path(str(ctx.report.path or 'log')).name}"
     sections: list[Section] = []
     seconds: dict[str, float] = {}
     for name in stages(workflow=workflow):
@@ -191,7 +204,7 @@ def build_report(
 
 
 def write_report(
-    log: EventLog,
+    log: EventLog | Engine,
     path: str | os.PathLike,
     *,
     workflow: Any = None,
@@ -212,9 +225,12 @@ def write_report(
     >>> open(out, encoding="utf-8").read(15)
     '<!DOCTYPE html>'
     """
+    from procmine.engines import is_engine
+
     inputs = list(inputs)
-    if log.report.path:
-        inputs.append(str(log.report.path))
+    path_read = log.source.path if is_engine(log) else log.report.path
+    if path_read:
+        inputs.append(str(path_read))
     report = build_report(log, workflow=workflow, lang=lang, title=title, calendar=calendar,
                           on_stage=on_stage)
     with atomic_write(path, inputs=inputs) as f:
@@ -227,11 +243,12 @@ def write_report(
 
 @dataclass
 class _Context:
-    log: EventLog
+    log: EventLog | Engine
     lang: Lang
     calendar: Any
     workflow: Any
     workflow_path: str | None
+    report: LoadReport
 
     def t(self, key: str, **values: Any) -> str:
         zh, en = _T[key]
@@ -240,7 +257,7 @@ class _Context:
 
     @property
     def log_name(self) -> str:
-        return str(self.log.report.path or "LOG")
+        return str(self.report.path or "LOG")
 
     def command(self, name: str, *extra: str) -> str:
         parts = ["procmine", name, _shell_quote(self.log_name), *extra]
@@ -665,13 +682,18 @@ def _summary(ctx: _Context) -> Section:
     return Section("summary", t("summary"), "".join(body), numbers=numbers)
 
 
-def _case_starts(log: EventLog) -> tuple[str, list[tuple[str, float]]]:
+def _case_starts(log: EventLog | Engine) -> tuple[str, list[tuple[str, float]]]:
     """Cases started per week, month or year (by the first event of each case): weeks
     up to 60 of them, months up to 180, else years."""
-    events = log.events
-    if events.empty:
-        return "week", []
-    first = events[TIMESTAMP].groupby(events[CASE], sort=False).min()
+    from procmine.engines import is_engine
+
+    if is_engine(log):
+        first = log.cases()["start"]
+    else:
+        events = log.events
+        if events.empty:
+            return "week", []
+        first = events[TIMESTAMP].groupby(events[CASE], sort=False).min()
     local = first.dt.tz_localize(None) if first.dt.tz is not None else first
     day = local.dt.normalize()
     for period, start, step, fmt, most in (
@@ -687,7 +709,7 @@ def _case_starts(log: EventLog) -> tuple[str, list[tuple[str, float]]]:
 
 
 def _quality(ctx: _Context) -> Section:
-    r = ctx.log.report
+    r = ctx.report
     t = ctx.t
     if r.path is None and r.rows_read == 0:
         return Section("quality", t("quality"), "", note=t("no_load_report"))

@@ -6,7 +6,13 @@ import sys
 
 import click
 
-from procmine.cli.options import calendar_option, load, log_options, pop_log_options
+from procmine.cli.options import (
+    calendar_option,
+    engine_options,
+    log_options,
+    open_input,
+    pop_log_options,
+)
 
 
 @click.command("report")
@@ -20,9 +26,11 @@ from procmine.cli.options import calendar_option, load, log_options, pop_log_opt
               help="Language of the report's labels (default: Chinese when the activity names are).")
 @click.option("--title", help="Title of the report (default: the log's file name).")
 @calendar_option("Calendar of waiting times, deadlines and time lost")
+@engine_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress or messages on stderr.")
 def command(log: str, output: str, workflow: str | None, lang: str | None, title: str | None,
-            calendar: str, quiet: bool, **kwargs) -> None:
+            calendar: str, engine: str, memory_limit: str | None, quiet: bool,
+            **kwargs) -> None:
     """Write one self-contained HTML report of LOG: summary, data quality, process map,
     discovered model, conformance (with --workflow), bottlenecks and deadlines, governance
     patterns and variants, each with its figure and table.
@@ -35,7 +43,9 @@ def command(log: str, output: str, workflow: str | None, lang: str | None, title
     Examples:
       procmine report logs/sample.csv --workflow logs/workflow.yaml -o report.html
       procmine report export.xlsx --lang en --title "District 12345, 2024" -o report.html
+      procmine report city-2025.parquet --engine duckdb --memory-limit 8GiB -o report.html
     """
+    from procmine.engines import is_engine
     from procmine.report import stages, write_report
 
     spec = None
@@ -43,13 +53,16 @@ def command(log: str, output: str, workflow: str | None, lang: str | None, title
         from procmine.workflow import read_workflow
 
         spec = read_workflow(workflow)
-    event_log = load(log, pop_log_options(kwargs), quiet=quiet)
     names = stages(workflow=spec)
     following = dict(zip(names, [*names[1:], "writing"], strict=True))
-    with click.progressbar(length=len(names), label="report", file=sys.stderr,
-                           item_show_func=lambda n: n, show_eta=False, hidden=quiet) as bar:
+    with open_input(log, pop_log_options(kwargs), engine=engine, memory_limit=memory_limit,
+                    quiet=quiet) as source, \
+            click.progressbar(length=len(names), label="report", file=sys.stderr,
+                              item_show_func=lambda n: n, show_eta=False, hidden=quiet) as bar:
+        if is_engine(source):
+            source.progress = None  # the bar shows the stages
         bar.update(0, names[0])     # the bar names the stage that is running
-        write_report(event_log, output, workflow=spec, lang=lang, title=title,
+        write_report(source, output, workflow=spec, lang=lang, title=title,
                      calendar=calendar, inputs=[log],
                      on_stage=lambda name: bar.update(1, following[name]))
     if not quiet:

@@ -259,6 +259,11 @@ class SqlEngine(Engine):
         return pd.Timestamp(int(us), unit="us", tz="UTC").tz_convert(self.source.timezone)
 
     def cases(self) -> pd.DataFrame:
+        if getattr(self, "_cases", None) is None:
+            self._cases = self._case_table()
+        return self._cases.copy()
+
+    def _case_table(self) -> pd.DataFrame:
         from procmine.engines import sql as q
         from procmine.log import CATEGORY, DEADLINE, SOURCE
 
