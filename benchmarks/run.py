@@ -11,7 +11,7 @@ the same run. Writes benchmarks/RESULTS.md (with the machine and date).
     .venv/bin/python benchmarks/run.py                 # 100k and 1M, ~15 min here
     .venv/bin/python benchmarks/run.py --large         # adds 10M events (long)
     .venv/bin/python benchmarks/run.py --sizes 100000 --stages read,map
-    .venv/bin/python benchmarks/run.py --scale 100000000 --memory-limit 4GiB   # manual, DuckDB only
+    .venv/bin/python benchmarks/run.py --scale 100000000 --memory-limit 4GiB   # manual: the commands on DuckDB
 
 See docs/benchmarks.md.
 """
@@ -209,40 +209,59 @@ def scaled_parquet(events: int, *, memory_limit: str) -> Path:
     return path
 
 
+#: The commands of the out-of-core run: (label, arguments after the log).
+SCALE_COMMANDS = (
+    ("info", ["info"]),
+    ("map (frequency, drawn)", ["map", "-o", "{out}/map.svg"]),
+    ("map (median wait, working time)", ["map", "--metric", "median-wait", "--working-time",
+                                         "-o", "{out}/map-wait.svg"]),
+    ("bottlenecks (by unit)", ["bottlenecks", "--by", "unit"]),
+    ("loops", ["loops"]),
+)
+
 _SCALE_CODE = """
-import time
-from procmine.engines import get_engine
-steps = {{}}
-def step(name, fn):
-    t = time.perf_counter(); out = fn(); steps[name] = round(time.perf_counter() - t, 1); return out
-e = get_engine('duckdb', {path!r}, memory_limit={limit!r})
-tot = step('load + info (totals)', e.totals)
-v = step('info (variants)', e.variants)
-step('map (follows, clock)', e.follows)
-step('bottlenecks (follows, working time cn)', lambda: e.follows(time='working', calendar='cn'))
-step('loops (case features)', e.case_features)
-step('loops (level flows)', e.level_flows)
-step('loops (rework)', e.rework_by_activity)
-e.close()
-result = {{'events': tot.events, 'cases': tot.cases, 'variants': len(v), 'steps': steps}}
+import contextlib, io
+from procmine.cli import cli
+text = io.StringIO()
+with contextlib.redirect_stdout(text):
+    try:
+        cli.main(args={args!r}, prog_name="procmine", standalone_mode=False)
+    except SystemExit as e:
+        if e.code:
+            raise
+result = text.getvalue().splitlines()[:3]
 """
 
 
 def scale_run(events: int, *, memory_limit: str, timeout: float) -> str:
-    """Time the DuckDB engine on the scaled Parquet log; a markdown section."""
+    """Time the commands with the DuckDB engine on the scaled Parquet log; a markdown section.
+
+    Each command runs in a fresh process (``procmine CMD LOG --engine duckdb
+    --memory-limit LIMIT``); its peak resident memory is that process's own.
+    """
+    import tempfile
+
     print(f"Parquet log of {events:,} events (cached in benchmarks/cache/)", file=sys.stderr,
           flush=True)
     t0 = time.perf_counter()
     path = scaled_parquet(events, memory_limit=memory_limit)
     made = time.perf_counter() - t0
-    m = measure(_SCALE_CODE.format(path=str(path), limit=memory_limit), timeout=timeout)
-    r = m.result
-    lines = [f"## DuckDB engine, {r['events']:,} events, memory limit {memory_limit}", "",
-             f"Measured {dt.datetime.now():%Y-%m-%d %H:%M} on {machine()}: {r['cases']:,} cases, "
-             f"{r['variants']:,} variants; Parquet {path.stat().st_size / 2**20:,.0f} MiB "
-             f"(made in {made:.0f} s, or cached). Total {m.seconds:.0f} s, peak resident memory "
-             f"of the process {m.peak_mb:,.0f} MB.", "", "| step | seconds |", "|---|---:|"]
-    lines += [f"| {k} | {v:,.1f} |" for k, v in r["steps"].items()]
+    out = tempfile.mkdtemp(prefix="procmine-scale-")
+    rows = []
+    for label, command in SCALE_COMMANDS:
+        args = [command[0], str(path), *[a.format(out=out) for a in command[1:]],
+                "--engine", "duckdb", "--memory-limit", memory_limit]
+        m = measure(_SCALE_CODE.format(args=args), timeout=timeout)
+        rows.append((label, " ".join(["procmine", *args]).replace(str(path), path.name), m))
+        print(f"  {label}: {m.seconds:.0f} s, {m.peak_mb:,.0f} MB", file=sys.stderr, flush=True)
+    info = rows[0][2].result
+    lines = [f"## The commands on {events:,} events, DuckDB engine, memory limit {memory_limit}",
+             "", f"Measured {dt.datetime.now():%Y-%m-%d %H:%M} on {machine()}: Parquet "
+             f"{path.stat().st_size / 2**20:,.0f} MiB (made in {made:.0f} s, or cached). Each "
+             "command in a fresh process; MB is its peak resident memory (VmHWM).", "",
+             "| command | seconds | peak MB |", "|---|---:|---:|"]
+    lines += [f"| `{cmd}` | {m.seconds:,.0f} | {m.peak_mb:,.0f} |" for _, cmd, m in rows]
+    lines += ["", "First lines of `info`: " + " / ".join(info or [])]
     return "\n".join(lines) + "\n"
 
 
@@ -375,8 +394,8 @@ def main() -> None:
     out = Path(args.out)
     tmp = out.with_suffix(".md.part")
     text = markdown(rows, started, time.perf_counter() - t0)
-    if out.exists() and "## DuckDB engine" in (old := out.read_text(encoding="utf-8")):
-        text += "\n" + old[old.index("## DuckDB engine"):]   # keep the manual out-of-core runs
+    if out.exists() and "\n## " in (old := out.read_text(encoding="utf-8")):
+        text += old[old.index("\n## "):]   # keep the manual runs (out of core, 10M report)
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(out)
     print(f"wrote {out}", file=sys.stderr)
