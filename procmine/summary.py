@@ -93,7 +93,6 @@ def summarize_log(log: EventLog | Engine, *, top: int = 10) -> LogSummary:
 
 def _summarize_engine(engine: Engine, top: int) -> LogSummary:
     totals = engine.totals()
-    cases = engine.cases()
     activities = engine.activities().set_index("activity")["count"]
     present = set()
     if engine.has(LEVEL):
@@ -107,10 +106,10 @@ def _summarize_engine(engine: Engine, top: int) -> LogSummary:
         last=totals.last.isoformat() if totals.last is not None else None,
         units=totals.units if engine.has(RESOURCE) else None,
         levels=_levels(present, engine.levels),
-        events_per_case=_spread(cases["events"]),
+        events_per_case=engine.events_per_case(),
         top_activities=_top(activities, top),
-        categories=_top(cases["category"].value_counts(), top) if engine.has(CATEGORY) else [],
-        sources=_top(cases["source"].value_counts(), top) if engine.has(SOURCE) else [],
+        categories=_top(engine.cases_by(CATEGORY), top) if engine.has(CATEGORY) else [],
+        sources=_top(engine.cases_by(SOURCE), top) if engine.has(SOURCE) else [],
         mapping=dict(engine.load_report().mapping),
         attributes=engine.attributes,
         load=engine.load_report().to_dict(),

@@ -174,6 +174,21 @@ class Engine:
         An empty table when the log has no such column."""
         raise NotImplementedError
 
+    def events_per_case(self) -> dict[str, float]:
+        """``min``, ``median`` and ``max`` events per case."""
+        per_case = self.cases()["events"]
+        return {"min": int(per_case.min()), "median": float(per_case.median()),
+                "max": int(per_case.max())}
+
+    def cases_by(self, column: str) -> pd.Series:
+        """Cases per value of a case attribute (``case:category``, ``case:source``), as
+        the first event of each case has it; no row for missing values."""
+        from procmine.log import CATEGORY, SOURCE
+
+        name = {CATEGORY: "category", SOURCE: "source"}[column]
+        table = self.cases()
+        return table[name].value_counts() if name in table else pd.Series(dtype="int64")
+
     def load_report(self) -> Any:
         """What reading the source did, as a :class:`procmine.log.LoadReport` (rows read,
         kept and dropped per reason, the column mapping, duplicates)."""
@@ -340,6 +355,22 @@ class SqlEngine(Engine):
     def levels(self) -> tuple[str, ...]:
         self._load()
         return self._levels
+
+    def events_per_case(self) -> dict[str, float]:
+        from procmine.engines import sql as q
+
+        row = self._df(q.SPREAD.format(median=self.quantile.format(x="n", q=0.5))).iloc[0]
+        return {"min": int(row["lo"]), "median": float(row["mid"]), "max": int(row["hi"])}
+
+    def cases_by(self, column: str) -> pd.Series:
+        from procmine.engines import sql as q
+
+        self._load()
+        if column not in self._chosen:
+            return pd.Series(dtype="int64")
+        frame = self._df(q.cases_by(_SQL_COLUMN[column]))
+        return pd.Series(frame["n"].to_numpy(dtype=np.int64),
+                         index=frame["value"].astype(str).to_numpy(dtype=object))
 
     def load_report(self) -> Any:
         from procmine.engines import sql as q

@@ -176,3 +176,14 @@ def group_counts(column: str) -> str:
 #: Exact duplicate events (same case, activity, time and unit), as read_log counts them.
 DUPLICATES = ("SELECT coalesce(sum(n - 1), 0) AS duplicates FROM (SELECT count(*) AS n FROM ev "
               "GROUP BY c, a, t, res HAVING count(*) > 1) x")
+
+
+#: Events per case: the fewest, the median (interpolated) and the most.
+SPREAD = ("SELECT min(n) AS lo, {median} AS mid, max(n) AS hi FROM "
+          "(SELECT count(*) AS n FROM ev GROUP BY c) x")
+
+
+def cases_by(column: str) -> str:
+    """Cases per value of ``column`` on each case's first event (a case attribute)."""
+    return (f"SELECT {column} AS value, count(*) AS n FROM ev WHERE pa IS NULL "
+            f"AND {column} IS NOT NULL GROUP BY {column}")
