@@ -43,6 +43,9 @@ from procmine.log import (
 )
 
 #: Option name (keyword of read_log's ``columns``) -> canonical column.
+#: The reason given for CSV rows with the wrong number of fields (every engine uses it)
+RAGGED = "ragged row (wrong number of fields)"
+
 FIELDS: dict[str, str] = {
     "case_id": CASE,
     "activity": ACTIVITY,
@@ -276,7 +279,7 @@ def _read_csv(path: str, report: LoadReport, encoding: str | None,
                               + ("" if report.encoding else ", or set --encoding")) from None
     if bad_rows:
         report.drop(
-            "ragged row (wrong number of fields)",
+            RAGGED,
             len(bad_rows),
             [(int(r.number) if r.number is not None else 0, "*",
               f"{r.actual_columns} fields, expected {r.expected_columns}: {r.text[:60]}")

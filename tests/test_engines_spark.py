@@ -65,3 +65,19 @@ def test_spark_parts_laid_end_to_end_are_read_log(spark):
 
     with get_engine("spark", sample_log(), spark=spark) as engine:
         assert len(assert_parts_are_the_log(engine, sample_log(), 12000)) == 3
+
+
+def test_spark_counts_ragged_rows_as_read_log_does(spark, tmp_path):
+    from procmine.io import read_log
+
+    lines = ORDERS16.read_text(encoding="utf-8").splitlines()
+    lines[3] += ",one field too many"
+    lines[5] = ",".join(lines[5].split(",")[:4])
+    path = tmp_path / "ragged.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ref = read_log(path)
+    with get_engine("spark", path, spark=spark) as engine:
+        totals = engine.totals()
+        assert engine.variants().counts() == get_engine("pandas", path).variants().counts()
+    assert totals.dropped == ref.report.dropped == {"ragged row (wrong number of fields)": 2}
+    assert (totals.rows_read, totals.events) == (16, 14)

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from procmine.errors import InputError, SpecError
+from procmine.io import RAGGED
 
 if TYPE_CHECKING:
     from procmine.abstractions import Follows, Variants

@@ -20,6 +20,7 @@ import pandas as pd
 
 from procmine.engines import (
     OFFSET_PATTERN,
+    RAGGED,
     SEPARATOR,
     Source,
     SqlEngine,
@@ -50,8 +51,6 @@ from procmine.log import (
 )
 
 _QUANTILE = "quantile_cont({x}, {q})"
-#: read_log's reason for rows with the wrong number of fields
-RAGGED = "ragged row (wrong number of fields)"
 _LOCAL = "epoch_us(timezone({tz}, timezone('UTC', make_timestamp({us})))) / 1e6"
 #: canonical column -> name in the staging table
 _SHORT = {CASE: "c", ACTIVITY: "a", TIMESTAMP: "t", START: "st", RESOURCE: "res", LEVEL: "lvl",
@@ -245,11 +244,11 @@ class DuckDBEngine(SqlEngine):
             "sum(CASE WHEN c IS NOT NULL AND a IS NOT NULL AND no_time THEN 1 ELSE 0 END), "
             "sum(CASE WHEN c IS NOT NULL AND a IS NOT NULL AND NOT no_time AND ts IS NULL "
             "THEN 1 ELSE 0 END) FROM staged").fetchall()[0]
-        self._rows_read = int(counts[0]) + self._rejected()
-        reasons = ("no case id", "no activity", "no time", "unparsable time")
-        self._dropped = {k: int(v) for k, v in zip(reasons, counts[1:], strict=True) if v}
-        if self._rows_read > counts[0]:
-            self._dropped[RAGGED] = self._rows_read - int(counts[0])
+        rejected = self._rejected()
+        self._rows_read = int(counts[0]) + rejected
+        reasons = (RAGGED, "no case id", "no activity", "no time", "unparsable time")
+        self._dropped = {k: int(v) for k, v in zip(reasons, (rejected, *counts[1:]), strict=True)
+                         if v}
         table, self._levels = level_table(self.source.levels)
         con.register("level_names", table)
         con.execute("CREATE TABLE levels AS SELECT * FROM level_names")

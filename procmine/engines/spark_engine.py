@@ -26,6 +26,7 @@ import pandas as pd
 
 from procmine.engines import (
     OFFSET_PATTERN,
+    RAGGED,
     SEPARATOR,
     Source,
     SqlEngine,
@@ -105,6 +106,23 @@ def from_pandas(spark: Any, frame: pd.DataFrame) -> Any:
         for message in QUIET:
             warnings.filterwarnings("ignore", message=message)
         return spark.createDataFrame(frame)
+
+
+#: Spark's column for rows with a wrong number of fields (counted, then left out)
+_RAGGED = "__ragged"
+
+
+def _csv_schema(sample: bytes, encoding: str, delimiter: str) -> Any:
+    """Text columns named by the CSV header, and the column of malformed rows."""
+    import csv
+    import io as _io
+
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    text = sample.decode(encoding, errors="replace")
+    header = next(csv.reader(_io.StringIO(text), delimiter=delimiter), [])
+    return StructType([StructField(name, StringType()) for name in header]
+                      + [StructField(_RAGGED, StringType())])
 
 
 def _literal(text: str) -> str:
@@ -200,10 +218,12 @@ class SparkEngine(SqlEngine):
                 encoding = src.encoding or io.detect_encoding(sample)
                 delimiter = io._sniff_delimiter(sample.decode(encoding, errors="replace"))
                 self._facts = {"format": "csv", "encoding": encoding, "delimiter": delimiter}
-                frame = (self.spark.read.option("header", True).option("inferSchema", False)
+                frame = (self.spark.read.schema(_csv_schema(sample, encoding, delimiter))
+                         .option("header", True).option("enforceSchema", True)
                          .option("sep", delimiter).option("quote", '"').option("escape", '"')
                          .option("encoding", "UTF-8" if encoding == "utf-8-sig" else encoding)
-                         .option("multiLine", True).option("mode", "DROPMALFORMED").csv(src.path))
+                         .option("multiLine", True).option("mode", "PERMISSIVE")
+                         .option("columnNameOfCorruptRecord", _RAGGED).csv(src.path))
             else:
                 raise InputError(f"{src.path}: Spark reads CSV, Parquet or a table name",
                                  hint="use --engine pandas (Excel, XES)")
@@ -246,7 +266,7 @@ class SparkEngine(SqlEngine):
         # every time is an instant in UTC; the log's zone is applied explicitly
         self.spark.conf.set("spark.sql.session.timeZone", "UTC")
         frame = self._read()
-        columns = [c for c in frame.columns if c != "__row"]
+        columns = [c for c in frame.columns if c not in ("__row", _RAGGED)]
         mapping = check_mapping(columns, self.source)
         self._header, self._mapping = list(columns), dict(mapping)
         chosen = {canonical: column for canonical, column in mapping.items() if canonical in _SHORT}
@@ -290,25 +310,29 @@ class SparkEngine(SqlEngine):
             f"nullif(trim(CAST({column} AS STRING)), '') IS NULL AS no_time, {time_sql} AS ts, "
             f"{start} AS st, {text(RESOURCE)} AS res, CAST({rank} AS INT) AS lvl, "
             f"{level_name} AS lvn, {kind_name} AS knd, {text(CATEGORY)} AS cat, "
-            f"{text(SOURCE)} AS src, {due} AS due FROM {raw} s {join} {kind_join}")
+            f"{text(SOURCE)} AS src, {due} AS due, "
+            f"{'s.' + _RAGGED + ' IS NOT NULL' if _RAGGED in frame.columns else 'false'} AS bad "
+            f"FROM {raw} s {join} {kind_join}")
         parsed = parsed.cache()
         view = self._view("parsed", parsed)
         counts = self.spark.sql(
-            f"SELECT sum(CASE WHEN c IS NULL THEN 1 ELSE 0 END) AS a, "
-            f"sum(CASE WHEN c IS NOT NULL AND a IS NULL THEN 1 ELSE 0 END) AS b, "
-            f"sum(CASE WHEN c IS NOT NULL AND a IS NOT NULL AND no_time THEN 1 ELSE 0 END) AS d, "
-            f"sum(CASE WHEN c IS NOT NULL AND a IS NOT NULL AND NOT no_time AND ts IS NULL "
-            f"THEN 1 ELSE 0 END) AS e, count(*) AS n FROM {view}").collect()[0]
+            f"SELECT sum(CASE WHEN bad THEN 1 ELSE 0 END) AS g, "
+            f"sum(CASE WHEN NOT bad AND c IS NULL THEN 1 ELSE 0 END) AS a, "
+            f"sum(CASE WHEN NOT bad AND c IS NOT NULL AND a IS NULL THEN 1 ELSE 0 END) AS b, "
+            f"sum(CASE WHEN NOT bad AND c IS NOT NULL AND a IS NOT NULL AND no_time THEN 1 "
+            f"ELSE 0 END) AS d, "
+            f"sum(CASE WHEN NOT bad AND c IS NOT NULL AND a IS NOT NULL AND NOT no_time AND "
+            f"ts IS NULL THEN 1 ELSE 0 END) AS e, count(*) AS n FROM {view}").collect()[0]
         self._rows_read = int(counts["n"])
-        counts = [counts["a"], counts["b"], counts["d"], counts["e"]]
-        reasons = ("no case id", "no activity", "no time", "unparsable time")
+        counts = [counts["g"], counts["a"], counts["b"], counts["d"], counts["e"]]
+        reasons = (RAGGED, "no case id", "no activity", "no time", "unparsable time")
         self._dropped = {k: int(v) for k, v in zip(reasons, counts, strict=True) if v}
         ev = self.spark.sql(
             f"SELECT c, r, min(r) OVER (PARTITION BY c) AS f, a, unix_micros(ts) AS t, st, res, "
             f"lvl, lvn, knd, cat, src, due, "
             f"lag(a) OVER w AS pa, lag(unix_micros(ts)) OVER w AS pt, "
             f"lead(r) OVER w IS NULL AS is_last FROM {view} "
-            f"WHERE c IS NOT NULL AND a IS NOT NULL AND ts IS NOT NULL "
+            f"WHERE NOT bad AND c IS NOT NULL AND a IS NOT NULL AND ts IS NOT NULL "
             f"WINDOW w AS (PARTITION BY c ORDER BY ts, r)").cache()
         if ev.count() == 0:
             raise InputError(f"{self.source.name}: no usable events ({self._rows_read} rows read, "
