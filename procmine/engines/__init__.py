@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from procmine.errors import InputError, SpecError
-from procmine.io import RAGGED
+from procmine.io import RAGGED as RAGGED  # the engines count ragged rows by this name
 
 if TYPE_CHECKING:
     from procmine.abstractions import Follows, Variants
