@@ -19,19 +19,26 @@ case, with ``p`` the event before it in the same case:
 
 The first event of a case has no waiting time. The per-transition numbers are
 :func:`procmine.abstractions.follows` with :func:`waiting_times` as its
-``durations``, so ``procmine map --metric p90-wait`` shows the same numbers.
+``durations`` (:func:`transition_waits`), so ``procmine map --metric p90-wait``
+shows the same numbers.
+
+A log larger than memory is measured through an engine
+(:mod:`procmine.engines`), in parts of whole cases: what adds up across parts
+is added, and the values quantiles and peaks need are kept out of core.
 """
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from procmine.abstractions import follows
-from procmine.errors import ColumnError, SpecError
+from procmine.abstractions import Follows, follows
+from procmine.errors import ColumnError, InputError, SpecError
 from procmine.log import (
     ACTIVITY,
     CASE,
@@ -46,6 +53,7 @@ from procmine.log import (
 
 if TYPE_CHECKING:
     from procmine.calendar import WorkingCalendar
+    from procmine.engines import Engine
     from procmine.workflow import Workflow
 
 By = Literal["transition", "activity", "unit", "level", "category", "month"]
@@ -121,6 +129,8 @@ class BottleneckResult:
     full, computed when first read (``None`` where the log lacks the column:
     units need ``org:resource``, levels ``org:level``, categories
     ``case:category``). ``calendar`` says which calendar measured the time.
+    Of a result from an engine, those tables are read from the engine (again,
+    part by part) when first asked for: ask while it is open.
     """
 
     by: str
@@ -287,14 +297,6 @@ class _Events:
         self.wait = clock.span(self.prev_ts, wait_end)
         self.service = clock.span(self.start, np.where(known, self.ts, _NAT))
         self._codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self._wait_order: np.ndarray | None = None
-
-    @property
-    def wait_order(self) -> np.ndarray:
-        """``np.argsort(wait, kind="stable")``, sorted once for every grouping."""
-        if self._wait_order is None:
-            self._wait_order = np.argsort(self.wait, kind="stable")
-        return self._wait_order
 
     def codes(self, column: str) -> tuple[np.ndarray, np.ndarray]:
         """Integer codes of a column per event (-1 where missing) and the names they stand for."""
@@ -326,6 +328,33 @@ def waiting_times(log: EventLog, *, working_time: bool = True,
     """
     cal, _ = _resolve_calendar(calendar, working_time)
     return _Events(log, _Clock(cal, log.timezone)).wait
+
+
+def transition_waits(source: EventLog | Engine, *, working_time: bool = True,
+                     calendar: WorkingCalendar | str | None = "cn",
+                     part_events: int | None = None) -> Follows:
+    """The directly-follows table with waiting times (seconds) per pair, as the process map draws it.
+
+    For an ``EventLog`` it is ``follows(log, durations=waiting_times(log, ...))``;
+    for an :class:`~procmine.engines.Engine` the same table, computed part by
+    part over ``engine.event_logs(max_events=part_events)`` (by default as
+    many events as the engine's ``memory_limit`` allows): counts, distinct
+    cases, sums, minima and maxima add up, and the medians and p90 come from
+    every wait, kept out of core.
+
+    >>> from procmine.engines import get_engine
+    >>> from procmine.io import read_log
+    >>> with get_engine("duckdb", "logs/sample.csv") as engine:
+    ...     parts = transition_waits(engine, working_time=False, part_events=5000).table
+    >>> row = parts.iloc[0]
+    >>> row["source"], row["target"], int(row["count"]), float(row["median"])
+    ('处置', '反馈', 3420, 1406.5)
+    >>> parts.equals(transition_waits(read_log("logs/sample.csv"), working_time=False).table)
+    True
+    """
+    cal, _ = _resolve_calendar(calendar, working_time)
+    tables = _Tables(source, clock=_Clock(cal, _timezone(source)), part_events=part_events)
+    return tables.get("follows")
 
 
 # --------------------------------------------------------------------------- group statistics
@@ -364,12 +393,29 @@ def _quantiles(group: np.ndarray, values: np.ndarray, n_groups: int, qs: tuple[f
     return sizes, total, out
 
 
-def _wait_columns(group: np.ndarray, values: np.ndarray, n_groups: int, total_wait: float,
-                  prefix: str, order: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    _, total, (median, p90) = _quantiles(group, values, n_groups, (0.5, 0.9), order)
-    share = total / total_wait if total_wait > 0 else np.full(n_groups, np.nan)
-    return {f"{prefix}median": median, f"{prefix}p90": p90, f"{prefix}total": total,
-            f"{prefix}share": share}
+def _peaks(group: np.ndarray, time: np.ndarray, delta: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per group, the highest running sum of ``delta`` in order of ``time``: +1/-1, sort, cumsum."""
+    peak = np.zeros(n_groups, dtype=np.int64)
+    if not len(group):
+        return peak
+    # pack the sign into the lowest bit so that -1 sorts before +1 at the same instant:
+    # a hand-over is not two orders at once
+    packed = (time - time.min()) * 2 + (delta > 0)
+    order = np.argsort(packed, kind="stable")
+    keys = group[order]
+    by_group = np.argsort(keys.astype(np.uint16) if n_groups < 2**16 else keys, kind="stable")
+    order = order[by_group]
+    keys = keys[by_group]
+    level = np.cumsum(delta[order])
+    sizes = np.bincount(keys, minlength=n_groups)
+    offsets = np.cumsum(sizes) - sizes
+    has = sizes > 0
+    # the running count restarts for each group: subtract the level reached before it
+    before = np.zeros(n_groups, dtype=np.int64)
+    before[has] = np.where(offsets[has] > 0, level[np.maximum(offsets[has] - 1, 0)], 0)
+    level = level - np.repeat(before, sizes)
+    peak[has] = np.maximum.reduceat(level, offsets[has])
+    return peak
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:
@@ -399,32 +445,6 @@ def _rank(table: pd.DataFrame, column: str, key: str) -> pd.DataFrame:
                              na_position="last").reset_index(drop=True)
 
 
-# --------------------------------------------------------------------------- tables
-
-
-def _transitions(log: EventLog, ev: _Events, total_wait: float) -> pd.DataFrame:
-    table = follows(log, durations=ev.wait).table
-    table = table[["source", "target", "count", "cases", "mean", "median", "p90", "total"]].copy()
-    table["share"] = table["total"] / total_wait if total_wait > 0 else np.nan
-    table = table.sort_values(["total", "count", "source", "target"],
-                              ascending=[False, False, True, True], kind="stable")
-    return table.reset_index(drop=True)
-
-
-def _activities(ev: _Events, total_wait: float, service: bool) -> pd.DataFrame:
-    act, names = ev.codes(ACTIVITY)
-    k = len(names)
-    table = pd.DataFrame({"activity": names, "count": np.bincount(act[act >= 0], minlength=k)})
-    for column, values in _wait_columns(act, ev.wait, k, total_wait, "wait_", ev.wait_order).items():
-        table[column] = values
-    if service:
-        _, total, (median, p90) = _quantiles(act, ev.service, k, (0.5, 0.9))
-        table["service_median"] = median
-        table["service_p90"] = p90
-        table["service_total"] = total
-    return _rank(table, "wait_total", "activity")
-
-
 def _stays(group: np.ndarray, ev: _Events) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Consecutive runs of a case's events in the same group: (group, begin ns, end ns)."""
     n = len(group)
@@ -441,110 +461,570 @@ def _stays(group: np.ndarray, ev: _Events) -> tuple[np.ndarray, np.ndarray, np.n
     return group[starts][known], begin[known], end[known]
 
 
-def _wip(group: np.ndarray, begin: np.ndarray, end: np.ndarray, n_groups: int,
-         span: float) -> tuple[np.ndarray, np.ndarray]:
-    """Mean (over the log's span) and peak number of open stays per group: +1/-1, sort, cumsum."""
-    peak = np.zeros(n_groups, dtype=np.int64)
-    busy = np.bincount(group, weights=(end - begin) / 1e9, minlength=n_groups)
-    mean = busy / span if span > 0 else np.full(n_groups, np.nan)
-    if not len(group):
-        return mean, peak
-    times = np.concatenate((begin, end))
-    # pack the +1/-1 into the lowest bit so that closing sorts before opening at the same
-    # instant: a hand-over is not two orders at once
-    base = times.min()
-    packed = (times - base) * 2 + np.concatenate((np.ones(len(begin), dtype=np.int64),
-                                                  np.zeros(len(end), dtype=np.int64)))
-    keys = np.concatenate((group, group))
-    order = np.argsort(packed, kind="stable")
-    keys = keys[order]
-    by_group = np.argsort(keys.astype(np.uint16) if n_groups < 2**16 else keys, kind="stable")
-    order = order[by_group]
-    keys = keys[by_group]
-    delta = np.where(order < len(begin), 1, -1)
-    level = np.cumsum(delta)
-    sizes = np.bincount(keys, minlength=n_groups)
-    offsets = np.cumsum(sizes) - sizes
-    has = sizes > 0
-    # the running count restarts for each group: subtract the level reached before it
-    before = np.zeros(n_groups, dtype=np.int64)
-    before[has] = np.where(offsets[has] > 0, level[np.maximum(offsets[has] - 1, 0)], 0)
-    level = level - np.repeat(before, sizes)
-    peak[has] = np.maximum.reduceat(level, offsets[has])
-    return mean, peak
-
-
-def _organisation(column: str, label: str, ev: _Events, total_wait: float,
-                  overdue: np.ndarray | None, span: float) -> pd.DataFrame | None:
-    if not ev.log.has(column):
-        return None
-    group, names = ev.codes(column)
-    k = len(names)
-    table = pd.DataFrame({label: names, "events": np.bincount(group[group >= 0], minlength=k),
-                          "cases": _distinct_cases(group, ev.case, k)})
-    stay_group, begin, end = _stays(group, ev)
-    table["wip_mean"], table["wip_peak"] = _wip(stay_group, begin, end, k, span)
-    for name, values in _wait_columns(group, ev.wait, k, total_wait, "wait_", ev.wait_order).items():
-        table[name] = values
-    if overdue is not None:
-        n_late = int(overdue.sum())
-        table["overdue_cases"] = _distinct_cases(group, ev.case, k, among=overdue)
-        table["overdue_share"] = table["overdue_cases"] / n_late if n_late else np.nan
-    return table
-
-
 def _month_codes(ns: np.ndarray, timezone: str) -> np.ndarray:
     """Months since 1970-01 of instants, in the log's time zone."""
     local = pd.DatetimeIndex(ns.astype("datetime64[ns]")).tz_localize("UTC").tz_convert(timezone)
     return local.tz_localize(None).to_numpy().astype("datetime64[M]").astype(np.int64)
 
 
-def _months(ev: _Events, total_wait: float, deadlines: Deadlines | None) -> pd.DataFrame:
-    month = _month_codes(ev.ts, ev.log.timezone)
-    base = int(month.min()) if len(month) else 0
-    group = month - base
-    k = int(group.max()) + 1 if len(group) else 0
-    events = np.bincount(group, minlength=k)
-    table = pd.DataFrame({
-        "month": np.datetime_as_string((np.arange(k) + base).astype("datetime64[M]")),
-        "events": events,
-        "cases_closed": np.bincount(group[ev.last], minlength=k),
-    })
-    for name, values in _wait_columns(group, ev.wait, k, total_wait, "wait_", ev.wait_order).items():
-        table[name] = values
-    if deadlines is not None and len(deadlines.cases):
-        end = _month_codes(_ns(deadlines.cases["end"]), ev.log.timezone) - base
-        inside = (end >= 0) & (end < k)
-        on_time = deadlines.cases["on_time"].to_numpy(dtype=bool)
-        n = np.bincount(end[inside], minlength=k)
-        table["deadline_cases"] = n
+# --------------------------------------------------------------------------- parts
+#
+# A log is measured in parts of whole cases: an Engine hands out many
+# (Engine.event_logs), a log in memory is one. Per part, each table measures what
+# adds up across parts (counts, sums, distinct cases: no case lies in two parts)
+# in a small frame keyed by group, and sends the values that do not add up (waits
+# for quantiles, stays for the peak of work in progress) to a store: a Collector
+# of procmine.engines.parts out of core, or _Values in memory. Groups are keyed
+# by codes shared by all parts (_Codes), not by each part's own codes.
+
+#: Months from year 0 to 1970: month keys stay positive (stores ignore negative keys)
+_MONTH0 = 1970 * 12
+
+
+class _Codes:
+    """Codes of the names of one column over all parts (coded as first seen)."""
+
+    def __init__(self) -> None:
+        self.names: list[Any] = []
+        self._code: dict[Any, int] = {}
+
+    def of(self, names: Sequence[Any]) -> np.ndarray:
+        """The code of each name, coding new names as they come."""
+        out = np.empty(len(names), dtype=np.int64)
+        for i, name in enumerate(names):
+            code = self._code.get(name)
+            if code is None:
+                code = self._code[name] = len(self.names)
+                self.names.append(name)
+            out[i] = code
+        return out
+
+    def ordered(self) -> tuple[np.ndarray, np.ndarray]:
+        """The names sorted, as the rows of a table list them, and the row of each code."""
+        names = np.array(self.names, dtype=object)
+        order = np.argsort(names, kind="stable")
+        row = np.empty(len(order), dtype=np.int64)
+        row[order] = np.arange(len(order))
+        return names[order], row
+
+
+class _Part:
+    """One part of a log (whole cases): its per-event arrays and the shared codes of its names."""
+
+    def __init__(self, log: EventLog, clock: _Clock, codes: dict[str, _Codes]):
+        self.log = log
+        self.ev = _Events(log, clock)
+        self._codes = codes
+        self._keys: dict[str, np.ndarray] = {}
+        #: (window, on time, overdue, late per case) of the cases with a deadline, once measured
+        self.deadline: tuple[_Window, np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def has(self, column: str) -> bool:
+        return column in self.log.events.columns
+
+    def keys(self, column: str) -> np.ndarray:
+        """The shared code of each of this part's names of ``column`` (``ev.codes`` order)."""
+        if column not in self._keys:
+            self._keys[column] = self._codes[column].of(list(self.ev.codes(column)[1]))
+        return self._keys[column]
+
+    def code(self, column: str) -> np.ndarray:
+        """The shared code of each event's ``column`` (-1 where missing)."""
+        return np.append(self.keys(column), -1)[self.ev.codes(column)[0]]
+
+
+class _Values:
+    """The values of a log in memory that tables take quantiles and peaks of.
+
+    The in-memory counterpart of :class:`procmine.engines.parts.Collector`:
+    the same calls and the same numbers, with numpy.
+    """
+
+    def __init__(self) -> None:
+        self._frames: dict[str, list[pd.DataFrame]] = {}
+
+    def __enter__(self) -> _Values:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._frames.clear()
+
+    def add(self, name: str, frame: pd.DataFrame) -> None:
+        self._frames.setdefault(name, []).append(frame)
+
+    def _arrays(self, name: str, *columns: str) -> list[np.ndarray]:
+        frames = self._frames.get(name, [])
+        return [np.concatenate([f[c].to_numpy() for f in frames]) if frames
+                else np.zeros(0, dtype=np.int64) for c in columns]
+
+    def quantiles(self, name: str, key: str, value: str, qs: Sequence[float]) -> pd.DataFrame:
+        group, values = self._arrays(name, key, value)
+        group = group.astype(np.int64)
+        k = int(group.max()) + 1 if len(group) else 0
+        sizes, total, found = _quantiles(group, values.astype(np.float64), k, tuple(qs))
+        has = np.flatnonzero(sizes)
+        return pd.DataFrame({key: has, "n": sizes[has], "total": total[has],
+                             **{f"q{i}": q[has] for i, q in enumerate(found)}})
+
+    def peaks(self, name: str, key: str, time: str, delta: str) -> pd.DataFrame:
+        group, t, d = (a.astype(np.int64) for a in self._arrays(name, key, time, delta))
+        k = int(group.max()) + 1 if len(group) else 0
+        has = np.flatnonzero(np.bincount(group, minlength=k))
+        return pd.DataFrame({key: has, "peak": _peaks(group, t, d, k)[has]})
+
+
+def _add(values: Any, name: str, key: np.ndarray, value: np.ndarray) -> None:
+    """Send the (key, value) rows that have both to the store."""
+    ok = (key >= 0) & ~np.isnan(value)
+    values.add(name, pd.DataFrame({"key": key[ok], "value": value[ok]}))
+
+
+def _summed(frames: list[pd.DataFrame | None]) -> pd.DataFrame:
+    """The parts' frames added up per ``key`` (the index)."""
+    frame = pd.concat([f for f in frames if f is not None], ignore_index=True)
+    return frame.groupby("key", sort=True).sum()
+
+
+def _spread(keys: Any, values: Any, row: np.ndarray, k: int, fill: float = np.nan,
+            dtype: Any = np.float64) -> np.ndarray:
+    """Values by shared code laid out by table row (``fill`` where a row has none)."""
+    out = np.full(k, fill, dtype=dtype)
+    out[row[np.asarray(keys, dtype=np.int64)]] = np.asarray(values)
+    return out
+
+
+def _timezone(source: Any) -> str:
+    return source.timezone if isinstance(source, EventLog) else source.source.timezone
+
+
+def _missing(by: str) -> ColumnError:
+    column = {"unit": RESOURCE, "level": LEVEL, "category": CATEGORY}[by]
+    option = {"unit": "--resource", "level": "--level", "category": "--category"}[by]
+    return ColumnError(f"--by {by} needs the {column} column, and this log has none",
+                       hint=f"name the column that holds it with {option} COLUMN")
+
+
+# --------------------------------------------------------------------------- tables
+
+
+class _Tables:
+    """The tables of one analysis, each computed the first time it is asked for.
+
+    Computing a table measures it in every part of the source (the one part of
+    a log in memory, kept; the parts an engine hands out, read again) and then
+    aggregates the measures: ``_measure_<name>(part, values)`` returns what
+    adds up and sends the rest to ``values``; ``_finish_<name>(measures,
+    values)`` makes the table. :meth:`run` measures several tables in one pass.
+    """
+
+    def __init__(self, source: EventLog | Engine, *, clock: _Clock, due_clock: _Clock | None = None,
+                 workflow: Any = None, part_events: int | None = None, require: str | None = None):
+        self.source, self.clock, self.workflow = source, clock, workflow
+        self.due_clock = due_clock or clock
+        self.require = require
+        self.part_events = part_events
+        if part_events is None and not isinstance(source, EventLog):
+            from procmine.engines import parts
+
+            self.part_events = parts.part_events(source.memory_limit)
+        self.codes: dict[str, _Codes] = defaultdict(_Codes)
+        self.present: set[str] = set()  # columns with a value in some part
+        self.levels: tuple[str, ...] = ()
+        self.cache: dict[str, Any] = {}
+        self.kept: _Part | None = None
+
+    def get(self, name: str) -> Any:
+        if name not in self.cache:
+            if name == "transition":
+                self.cache[name] = _transitions(self.get("follows").table, self.total_wait)
+            else:
+                self.run((name,))
+        return self.cache[name]
+
+    def run(self, names: Sequence[str]) -> None:
+        """Measure the tables ``names`` in one pass over the parts, then aggregate them."""
+        names = [n for n in names if n not in self.cache]
+        if not names:
+            return
+        measures: dict[str, list[Any]] = {name: [] for name in names}
+        store = _Values() if isinstance(self.source, EventLog) else self.source.collector()
+        with store as values:
+            for part in self._parts():
+                for name in names:
+                    measures[name].append(getattr(self, f"_measure_{name}")(part, values))
+            if not isinstance(self.source, EventLog) and not any(measures.values()):
+                raise InputError(f"{self.source.source.name}: no events to measure")
+            for name in names:
+                self.cache[name] = getattr(self, f"_finish_{name}")(measures[name], values)
+
+    def _parts(self) -> Iterator[_Part]:
+        if isinstance(self.source, EventLog):
+            if self.kept is None:
+                self.kept = self._part(self.source)
+            yield self.kept
+            return
+        for log in self.source.event_logs(max_events=self.part_events):
+            yield self._part(log)
+
+    def _part(self, log: EventLog) -> _Part:
+        if self.require and self.require not in log.events.columns:
+            raise _missing({RESOURCE: "unit", LEVEL: "level", CATEGORY: "category"}[self.require])
+        self.present.update(c for c in log.events.columns if log.has(c))
+        self.levels = log.levels
+        return _Part(log, self.clock, self.codes)
+
+    # ------------------------------------------------------------------ totals
+
+    @property
+    def total_wait(self) -> float:
+        return self.get("totals")["total_wait"]
+
+    def _measure_totals(self, part: _Part, values: Any) -> tuple:
+        ev = part.ev
+        earliest = np.where(ev.start != _NAT, np.minimum(ev.start, ev.ts), ev.ts)
+        return (float(np.nansum(ev.wait)), bool((ev.start != _NAT).any()),
+                int(((ev.start == _NAT) & ~ev.first).sum()),
+                int(earliest.min()) if ev.n else None, int(ev.ts.max()) if ev.n else None)
+
+    def _finish_totals(self, measures: list[tuple], values: Any) -> dict[str, Any]:
+        firsts = [m[3] for m in measures if m[3] is not None]
+        lasts = [m[4] for m in measures if m[4] is not None]
+        return {
+            "total_wait": sum(m[0] for m in measures),
+            "service": any(m[1] for m in measures),
+            "missing_start": sum(m[2] for m in measures),
+            # the log's span, from its first start (or completion) to its last completion
+            "span": float(max(lasts) - min(firsts)) / 1e9 if firsts else 0.0,
+        }
+
+    # ------------------------------------------------------------------ transitions
+
+    def _measure_follows(self, part: _Part, values: Any) -> Follows:
+        ev = part.ev
+        act, names = ev.codes(ACTIVITY)
+        i = np.flatnonzero(~ev.first)
+        k = max(len(names), 1)
+        local, pairs = pd.factorize(act[i - 1] * k + act[i])
+        keys = self.codes["pair"].of([(names[p // k], names[p % k]) for p in pairs])
+        _add(values, "follows", np.append(keys, -1)[local], ev.wait[i])
+        return follows(part.log, durations=ev.wait)
+
+    def _finish_follows(self, measures: list[Follows], values: Any) -> Follows:
+        if len(measures) == 1:
+            return measures[0]  # a single part is its own table (a log in memory)
+        from procmine.engines import finish_follows
+
+        frame = pd.concat([m.table for m in measures], ignore_index=True)
+        table = frame.groupby(["source", "target"], sort=False).agg(
+            count=("count", "sum"), cases=("cases", "sum"), total=("total", "sum"),
+            min=("min", "min"), max=("max", "max")).reset_index()
+        q = values.quantiles("follows", "key", "value", (0.5, 0.9))
+        pairs = [self.codes["pair"].names[k] for k in q["key"].astype(np.int64)]
+        found = pd.DataFrame({"source": [p[0] for p in pairs], "target": [p[1] for p in pairs],
+                              "n": q["n"].to_numpy(), "median": q["q0"].to_numpy(),
+                              "p90": q["q1"].to_numpy()})
+        table = table.merge(found, on=["source", "target"], how="left")
         with np.errstate(invalid="ignore", divide="ignore"):
-            table["on_time_rate"] = np.bincount(end[inside], weights=on_time[inside],
-                                                minlength=k) / n
-    return table[table["events"] > 0].reset_index(drop=True)
+            table["mean"] = table["total"] / table["n"]  # a mean over the waits known, as pandas
+        starts, ends = Counter(), Counter()
+        for m in measures:
+            starts.update(m.starts)
+            ends.update(m.ends)
+        return finish_follows(table, *(pd.DataFrame({"activity": list(c), "n": list(c.values())})
+                                       for c in (starts, ends)))
+
+    # ------------------------------------------------------------------ activities
+
+    def _measure_activity(self, part: _Part, values: Any) -> pd.DataFrame:
+        ev = part.ev
+        act, names = ev.codes(ACTIVITY)
+        code = part.code(ACTIVITY)
+        _add(values, "activity", code, ev.wait)
+        _add(values, "activity_service", code, ev.service)
+        return pd.DataFrame({"key": part.keys(ACTIVITY),
+                             "count": np.bincount(act[act >= 0], minlength=len(names))})
+
+    def _finish_activity(self, measures: list[pd.DataFrame], values: Any) -> pd.DataFrame:
+        names, row = self.codes[ACTIVITY].ordered()
+        k = len(names)
+        s = _summed(measures)
+        table = pd.DataFrame({"activity": names,
+                              "count": _spread(s.index, s["count"], row, k, 0, np.int64)})
+        for column, data in self._waits(values, "activity", row, k).items():
+            table[column] = data
+        if self.get("totals")["service"]:
+            total, (median, p90) = _quantile_rows(values, "activity_service", row, k, (0.5, 0.9))
+            table["service_median"] = median
+            table["service_p90"] = p90
+            table["service_total"] = total
+        return _rank(table, "wait_total", "activity")
+
+    def _waits(self, values: Any, name: str, row: Any, k: int) -> dict[str, np.ndarray]:
+        total, (median, p90) = _quantile_rows(values, name, row, k, (0.5, 0.9))
+        total_wait = self.total_wait
+        share = total / total_wait if total_wait > 0 else np.full(k, np.nan)
+        return {"wait_median": median, "wait_p90": p90, "wait_total": total, "wait_share": share}
+
+    # ------------------------------------------------------------------ units and levels
+
+    def _measure_unit(self, part: _Part, values: Any) -> pd.DataFrame | None:
+        return self._measure_organisation(part, values, RESOURCE, "unit")
+
+    def _measure_level(self, part: _Part, values: Any) -> pd.DataFrame | None:
+        return self._measure_organisation(part, values, LEVEL, "level")
+
+    def _measure_organisation(self, part: _Part, values: Any, column: str,
+                              label: str) -> pd.DataFrame | None:
+        if not part.has(column):
+            return None
+        ev = part.ev
+        group, names = ev.codes(column)
+        k = len(names)
+        code = np.append(part.keys(column), -1)
+        stay, begin, end = _stays(group, ev)
+        frame = pd.DataFrame({"key": part.keys(column),
+                              "events": np.bincount(group[group >= 0], minlength=k),
+                              "cases": _distinct_cases(group, ev.case, k),
+                              "busy": np.bincount(stay, weights=(end - begin) / 1e9, minlength=k)})
+        deadline = self._deadline(part)
+        if deadline is not None:
+            frame["overdue_cases"] = _distinct_cases(group, ev.case, k, among=deadline[3])
+        _add(values, label, code[group], ev.wait)
+        ones = np.ones(len(stay), dtype=np.int64)
+        values.add(f"{label}_stays", pd.DataFrame({"key": code[np.concatenate((stay, stay))],
+                                                   "time": np.concatenate((begin, end)),
+                                                   "delta": np.concatenate((ones, -ones))}))
+        return frame
+
+    def _finish_unit(self, measures: list[Any], values: Any) -> pd.DataFrame | None:
+        units = self._finish_organisation(measures, values, RESOURCE, "unit")
+        if units is None:
+            return None
+        # a bottleneck unit is slow with each order, whatever its volume: rank by the
+        # median wait before it acts (then by total); the busiest units lead on total
+        return units.sort_values(["wait_median", "wait_total", "unit"],
+                                 ascending=[False, False, True], kind="stable",
+                                 na_position="last").reset_index(drop=True)
+
+    def _finish_level(self, measures: list[Any], values: Any) -> pd.DataFrame | None:
+        levels = self._finish_organisation(measures, values, LEVEL, "level")
+        if levels is None:
+            return None
+        order = {name: i for i, name in enumerate(self.levels)}
+        levels = levels.assign(_o=levels["level"].map(order).fillna(len(order)))
+        levels = levels.sort_values(["_o", "level"], kind="stable").drop(columns="_o")
+        return levels.reset_index(drop=True)
+
+    def _finish_organisation(self, measures: list[Any], values: Any, column: str,
+                             label: str) -> pd.DataFrame | None:
+        if column not in self.present:
+            return None
+        names, row = self.codes[column].ordered()
+        k = len(names)
+        s = _summed(measures)
+        table = pd.DataFrame({label: names,
+                              "events": _spread(s.index, s["events"], row, k, 0, np.int64),
+                              "cases": _spread(s.index, s["cases"], row, k, 0, np.int64)})
+        # work in progress: mean over the log's span (total stay time / span), and peak
+        span = self.get("totals")["span"]
+        busy = _spread(s.index, s["busy"], row, k, 0.0)
+        table["wip_mean"] = busy / span if span > 0 else np.full(k, np.nan)
+        peaks = values.peaks(f"{label}_stays", "key", "time", "delta")
+        table["wip_peak"] = _spread(peaks["key"], peaks["peak"], row, k, 0, np.int64)
+        for name, data in self._waits(values, label, row, k).items():
+            table[name] = data
+        deadlines = self.get("deadlines")
+        if deadlines is not None:
+            n_late = deadlines.n_overdue
+            table["overdue_cases"] = _spread(s.index, s["overdue_cases"], row, k, 0, np.int64)
+            table["overdue_share"] = table["overdue_cases"] / n_late if n_late else np.nan
+        return table
+
+    # ------------------------------------------------------------------ categories and months
+
+    def _measure_category(self, part: _Part, values: Any) -> pd.DataFrame | None:
+        if not part.has(CATEGORY):
+            return None
+        ev = part.ev
+        group, names = ev.codes(CATEGORY)
+        code = np.append(part.keys(CATEGORY), -1)
+        _add(values, "category", code[group], ev.wait)
+        first, last = ev.first_idx, ev.last_idx
+        begin = np.where(ev.start[first] != _NAT, ev.start[first], ev.ts[first])
+        _add(values, "category_case", code[group[first]], self.clock.span(begin, ev.ts[last]))
+        return pd.DataFrame({"key": part.keys(CATEGORY),
+                             "cases": _distinct_cases(group, ev.case, len(names))})
+
+    def _finish_category(self, measures: list[Any], values: Any) -> pd.DataFrame | None:
+        if CATEGORY not in self.present:
+            return None
+        names, row = self.codes[CATEGORY].ordered()
+        k = len(names)
+        s = _summed(measures)
+        table = pd.DataFrame({"category": names,
+                              "cases": _spread(s.index, s["cases"], row, k, 0, np.int64)})
+        _, (median,) = _quantile_rows(values, "category_case", row, k, (0.5,))
+        table["case_median"] = median
+        for name, data in self._waits(values, "category", row, k).items():
+            table[name] = data
+        deadlines = self.get("deadlines")
+        if deadlines is not None:
+            by = deadlines.by_category.set_index("category")
+            for column in ("deadline_cases", "overdue_cases", "on_time_rate", "overdue_median"):
+                table[column] = by[column].reindex(names).to_numpy()
+            for column in ("deadline_cases", "overdue_cases"):
+                table[column] = table[column].fillna(0).astype("int64")
+        return _rank(table, "wait_total", "category")
+
+    def _measure_month(self, part: _Part, values: Any) -> pd.DataFrame:
+        ev = part.ev
+        month = _month_codes(ev.ts, self.clock.timezone) + _MONTH0
+        keys, group = np.unique(month, return_inverse=True)
+        _add(values, "month", month, ev.wait)
+        return pd.DataFrame({"key": keys, "events": np.bincount(group, minlength=len(keys)),
+                             "cases_closed": np.bincount(group[ev.last], minlength=len(keys))})
+
+    def _finish_month(self, measures: list[pd.DataFrame], values: Any) -> pd.DataFrame:
+        s = _summed(measures)
+        keys = s.index.to_numpy(dtype=np.int64)
+        base = int(keys.min()) if len(keys) else 0
+        k = int(keys.max()) - base + 1 if len(keys) else 0
+        row = np.arange(k) if k else np.zeros(0, dtype=np.int64)
+        at = keys - base
+        table = pd.DataFrame({
+            "month": np.datetime_as_string((np.arange(k) + base - _MONTH0).astype("datetime64[M]")),
+            "events": _spread(at, s["events"], row, k, 0, np.int64),
+            "cases_closed": _spread(at, s["cases_closed"], row, k, 0, np.int64),
+        })
+        for name, data in self._waits(values, "month", lambda key: key - base, k).items():
+            table[name] = data
+        deadlines = self.get("deadlines")
+        if deadlines is not None and len(deadlines.cases):
+            end = _month_codes(_ns(deadlines.cases["end"]), self.clock.timezone) + _MONTH0 - base
+            inside = (end >= 0) & (end < k)
+            on_time = deadlines.cases["on_time"].to_numpy(dtype=bool)
+            n = np.bincount(end[inside], minlength=k)
+            table["deadline_cases"] = n
+            with np.errstate(invalid="ignore", divide="ignore"):
+                table["on_time_rate"] = np.bincount(end[inside], weights=on_time[inside],
+                                                    minlength=k) / n
+        return table[table["events"] > 0].reset_index(drop=True)
+
+    # ------------------------------------------------------------------ deadlines
+
+    def _deadline(self, part: _Part) -> tuple[_Window, np.ndarray, np.ndarray, np.ndarray] | None:
+        """The part's cases with a deadline: window, on time, overdue, and late per case."""
+        if part.deadline is None and (self.workflow is not None or part.has(DEADLINE)):
+            ev = part.ev
+            window = (_workflow_window(ev, self.due_clock, self.workflow)
+                      if self.workflow is not None else _column_window(ev))
+            on_time = window.end <= window.due
+            overdue = np.where(on_time, 0.0, self.clock.span(window.due, window.end))
+            late = np.zeros(len(ev.first_idx), dtype=bool)
+            late[window.code[~on_time]] = True
+            part.deadline = (window, on_time, overdue, late)
+        return part.deadline
+
+    def _measure_deadlines(self, part: _Part, values: Any) -> tuple | None:
+        deadline = self._deadline(part)
+        if deadline is None:
+            return None
+        window, on_time, overdue, _ = deadline
+        ev, code = part.ev, window.code
+        category = np.full(len(code), None, dtype=object)
+        case_cat = np.full(len(code), -1, dtype=np.int64)
+        cat_keys = np.zeros(0, dtype=np.int64)
+        if part.has(CATEGORY):
+            cat, cat_names = ev.codes(CATEGORY)
+            case_cat = cat[ev.first_idx][code]
+            category[case_cat >= 0] = cat_names[case_cat[case_cat >= 0]]
+            cat_keys = part.keys(CATEGORY)
+        tz = self.clock.timezone
+        cases = pd.DataFrame({
+            "case": ev.case_ids[code], "category": category,
+            "clock_start": _stamp(window.clock_start, tz),
+            "due": _stamp(window.due, tz), "end": _stamp(window.end, tz),
+            "on_time": on_time, "overdue": overdue,
+        })
+        groups = {"category": _deadline_counts(values, "deadline_category", cat_keys, case_cat,
+                                               on_time, overdue)}
+        # per unit: the cases with a deadline that the unit acted on
+        if part.has(RESOURCE):
+            unit, unit_names = ev.codes(RESOURCE)
+            k = max(len(unit_names), 1)
+            ok = unit >= 0
+            pairs = _distinct(ev.case[ok] * k + unit[ok])
+            pair_case, pair_unit = pairs // k, pairs % k
+            slot = np.full(len(ev.first_idx), -1, dtype=np.int64)
+            slot[code] = np.arange(len(code))
+            keep = slot[pair_case] >= 0
+            s = slot[pair_case[keep]]
+            groups["unit"] = _deadline_counts(values, "deadline_unit", part.keys(RESOURCE),
+                                              pair_unit[keep], on_time[s], overdue[s])
+        late = ~on_time
+        return cases, groups, _overdue_by_transition(ev, self.clock, code[late],
+                                                     window.due[late], window.end[late])
+
+    def _finish_deadlines(self, measures: list[Any], values: Any) -> Deadlines | None:
+        if self.workflow is None and DEADLINE not in self.present:
+            return None
+        measures = [m for m in measures if m is not None]
+        source = (f"workflow {_name(self.workflow)}" if self.workflow is not None
+                  else f"column {DEADLINE}")
+        cases = pd.concat([m[0] for m in measures], ignore_index=True)
+        by_category = self._deadline_table([m[1]["category"] for m in measures], values,
+                                           "deadline_category", CATEGORY, "category")
+        if RESOURCE in self.present:
+            by_unit = self._deadline_table([m[1]["unit"] for m in measures], values,
+                                           "deadline_unit", RESOURCE, "unit")
+            n_late = int((~cases["on_time"]).sum())
+            by_unit["overdue_share"] = by_unit["overdue_cases"] / n_late if n_late else np.nan
+            by_unit = _rank(by_unit, "overdue_cases", "unit")
+        else:
+            by_unit = pd.DataFrame({"unit": []})
+        return Deadlines(source, cases, by_category, by_unit,
+                         _overdue_ranked([m[2] for m in measures]))
+
+    def _deadline_table(self, measures: list[pd.DataFrame], values: Any, name: str, column: str,
+                        label: str) -> pd.DataFrame:
+        names, row = self.codes[column].ordered()
+        k = len(names)
+        s = _summed(measures)
+        n = _spread(s.index, s["deadline_cases"], row, k, 0, np.int64)
+        total, (median,) = _quantile_rows(values, name, row, k, (0.5,))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rate = _spread(s.index, s["on_time_cases"], row, k, 0.0) / n
+        table = pd.DataFrame({label: names, "deadline_cases": n,
+                              "overdue_cases": _spread(s.index, s["overdue_cases"], row, k, 0,
+                                                       np.int64),
+                              "on_time_rate": rate, "overdue_median": median,
+                              "overdue_total": np.nan_to_num(total)})
+        return table[table["deadline_cases"] > 0].reset_index(drop=True)
 
 
-def _categories(ev: _Events, clock: _Clock, total_wait: float,
-                deadlines: Deadlines | None) -> pd.DataFrame | None:
-    if not ev.log.has(CATEGORY):
-        return None
-    group, names = ev.codes(CATEGORY)
-    k = len(names)
-    table = pd.DataFrame({"category": names, "cases": _distinct_cases(group, ev.case, k)})
-    first, last = ev.first_idx, ev.last_idx
-    begin = np.where(ev.start[first] != _NAT, ev.start[first], ev.ts[first])
-    duration = clock.span(begin, ev.ts[last])
-    _, _, (median,) = _quantiles(group[first], duration, k, (0.5,))
-    table["case_median"] = median
-    for name, values in _wait_columns(group, ev.wait, k, total_wait, "wait_", ev.wait_order).items():
-        table[name] = values
-    if deadlines is not None:
-        by = deadlines.by_category.set_index("category")
-        for column in ("deadline_cases", "overdue_cases", "on_time_rate", "overdue_median"):
-            table[column] = by[column].reindex(names).to_numpy()
-        for column in ("deadline_cases", "overdue_cases"):
-            table[column] = table[column].fillna(0).astype("int64")
-    return _rank(table, "wait_total", "category")
+def _quantile_rows(values: Any, name: str, row: Any, k: int,
+                   qs: tuple[float, ...]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Per table row: the total and the quantiles ``qs`` of the values ``name`` collected.
+
+    ``row`` maps shared codes to rows (an array, or a function of the code array).
+    """
+    q = values.quantiles(name, "key", "value", qs)
+    keys = q["key"].to_numpy(dtype=np.int64)
+    at = row(keys) if callable(row) else row[keys]
+    out = []
+    for column in ("total", *(f"q{i}" for i in range(len(qs)))):
+        data = np.full(k, np.nan)
+        data[at] = q[column].to_numpy(dtype=np.float64)
+        out.append(data)
+    return out[0], out[1:]
+
+
+def _transitions(table: pd.DataFrame, total_wait: float) -> pd.DataFrame:
+    table = table[["source", "target", "count", "cases", "mean", "median", "p90", "total"]].copy()
+    table["share"] = table["total"] / total_wait if total_wait > 0 else np.nan
+    table = table.sort_values(["total", "count", "source", "target"],
+                              ascending=[False, False, True, True], kind="stable")
+    return table.reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- deadlines
@@ -661,54 +1141,19 @@ def _stamp(ns: np.ndarray, timezone: str) -> pd.Series:
     return pd.Series(pd.DatetimeIndex(values).tz_localize("UTC").tz_convert(timezone))
 
 
-def _deadlines(ev: _Events, clock: _Clock, due_clock: _Clock, workflow: Any) -> Deadlines | None:
-    log = ev.log
-    if workflow is None and not log.has(DEADLINE):
-        return None
-    if workflow is not None:
-        window, source = _workflow_window(ev, due_clock, workflow), f"workflow {_name(workflow)}"
-    else:
-        window, source = _column_window(ev), f"column {DEADLINE}"
-    code, due, end = window.code, window.due, window.end
-    on_time = end <= due
-    overdue = np.where(on_time, 0.0, clock.span(due, end))
-    case_cat = np.full(len(code), -1, dtype=np.int64)
-    cat_names = np.array([], dtype=object)
-    category = np.full(len(code), None, dtype=object)
-    if log.has(CATEGORY):
-        cat, cat_names = ev.codes(CATEGORY)
-        case_cat = cat[ev.first_idx][code]
-        category[case_cat >= 0] = cat_names[case_cat[case_cat >= 0]]
-    cases = pd.DataFrame({
-        "case": ev.case_ids[code], "category": category,
-        "clock_start": _stamp(window.clock_start, log.timezone),
-        "due": _stamp(due, log.timezone), "end": _stamp(end, log.timezone),
-        "on_time": on_time, "overdue": overdue,
-    })
-    by_category = _deadline_groups(case_cat, cat_names, on_time, overdue, "category")
-
-    # per unit: the cases with a deadline that the unit acted on
-    if log.has(RESOURCE):
-        unit, unit_names = ev.codes(RESOURCE)
-        k = len(unit_names)
-        ok = unit >= 0
-        n_cases = len(ev.first_idx)
-        pairs = _distinct(ev.case[ok] * max(k, 1) + unit[ok])
-        pair_case, pair_unit = pairs // max(k, 1), pairs % max(k, 1)
-        slot = np.full(n_cases, -1, dtype=np.int64)
-        slot[code] = np.arange(len(code))
-        keep = slot[pair_case] >= 0
-        s = slot[pair_case[keep]]
-        by_unit = _deadline_groups(pair_unit[keep], unit_names, on_time[s], overdue[s], "unit",
-                                   k=k)
-        n_late = int((~on_time).sum())
-        by_unit["overdue_share"] = by_unit["overdue_cases"] / n_late if n_late else np.nan
-        by_unit = _rank(by_unit[by_unit["deadline_cases"] > 0], "overdue_cases", "unit")
-    else:
-        by_unit = pd.DataFrame({"unit": []})
-    return Deadlines(source, cases, by_category, by_unit,
-                     _overdue_by_transition(ev, clock, code[~on_time], due[~on_time],
-                                            end[~on_time]))
+def _deadline_counts(values: Any, name: str, keys: np.ndarray, group: np.ndarray,
+                     on_time: np.ndarray, overdue: np.ndarray) -> pd.DataFrame:
+    """Per group (a part's codes, ``keys`` their shared codes): cases with a deadline,
+    overdue cases and on-time cases; the overdue times of late cases go to ``values``."""
+    k = len(keys)
+    ok = group >= 0
+    g = group[ok]
+    late = ok & ~on_time
+    _add(values, name, np.append(keys, -1)[group[late]], overdue[late])
+    return pd.DataFrame({"key": keys, "deadline_cases": np.bincount(g, minlength=k),
+                         "overdue_cases": np.bincount(g, weights=~on_time[ok],
+                                                      minlength=k).astype(np.int64),
+                         "on_time_cases": np.bincount(g, weights=on_time[ok], minlength=k)})
 
 
 def _overdue_by_transition(ev: _Events, clock: _Clock, code: np.ndarray, due: np.ndarray,
@@ -730,43 +1175,36 @@ def _overdue_by_transition(ev: _Events, clock: _Clock, code: np.ndarray, due: np
     inverse, uniq = pd.factorize(pair, sort=True)
     total = np.bincount(inverse, weights=part, minlength=len(uniq))
     cases = _distinct_cases(inverse, ev.case[i], len(uniq))
-    table = pd.DataFrame({"source": names[uniq // k] if len(uniq) else [],
-                          "target": names[uniq % k] if len(uniq) else [],
-                          "cases": cases, "overdue": total})
-    grand = float(total.sum())
+    return pd.DataFrame({"source": names[uniq // k] if len(uniq) else [],
+                         "target": names[uniq % k] if len(uniq) else [],
+                         "cases": cases, "overdue": total})
+
+
+def _overdue_ranked(measures: list[pd.DataFrame]) -> pd.DataFrame:
+    """The parts' overdue time per transition added up, with its share, largest first."""
+    if len(measures) == 1:
+        table = measures[0]
+    else:
+        table = pd.concat(measures, ignore_index=True).groupby(
+            ["source", "target"], sort=True, as_index=False)[["cases", "overdue"]].sum()
+    grand = float(table["overdue"].sum())
     table["share"] = table["overdue"] / grand if grand > 0 else np.nan
     return table.sort_values(["overdue", "source", "target"], ascending=[False, True, True],
                              kind="stable").reset_index(drop=True)
-
-
-def _deadline_groups(group: np.ndarray, names: np.ndarray, on_time: np.ndarray,
-                     overdue: np.ndarray, label: str, k: int | None = None) -> pd.DataFrame:
-    k = len(names) if k is None else k
-    ok = group >= 0
-    g = group[ok]
-    n = np.bincount(g, minlength=k)
-    late = np.bincount(g, weights=~on_time[ok], minlength=k).astype(np.int64)
-    late_values = np.where(on_time[ok], np.nan, overdue[ok])
-    _, total, (median,) = _quantiles(g, late_values, k, (0.5,))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rate = np.bincount(g, weights=on_time[ok], minlength=k) / n
-    table = pd.DataFrame({label: names, "deadline_cases": n, "overdue_cases": late,
-                          "on_time_rate": rate, "overdue_median": median,
-                          "overdue_total": np.nan_to_num(total)})
-    return table[table["deadline_cases"] > 0].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- API
 
 
 def find_bottlenecks(
-    log: EventLog,
+    log: EventLog | Engine,
     *,
     by: By = "transition",
     working_time: bool = True,
     calendar: WorkingCalendar | str | None = "cn",
     workflow: Workflow | None = None,
     top: int | None = None,
+    part_events: int | None = None,
 ) -> BottleneckResult:
     """Where the orders of ``log`` wait, at which units and levels, and which deadlines slip.
 
@@ -777,6 +1215,14 @@ def find_bottlenecks(
     clock seconds with ``working_time=False``. Deadlines come from
     ``workflow`` (a parsed workflow spec with deadlines per category) or else
     from the ``case:deadline`` column.
+
+    ``log`` is an ``EventLog`` or an open :class:`~procmine.engines.Engine`,
+    for a log larger than memory: the engine hands out the log in parts of
+    whole cases, ``part_events`` events each (by default as many as its
+    ``memory_limit`` allows), and the result is the same as in memory. The
+    ``by`` table, the transitions and the deadlines come from one pass over the
+    parts; each other table (``result.units``, ...) reads the parts again
+    when first asked for, so ask while the engine is open.
 
     >>> from procmine.simulate import simulate_log
     >>> log = simulate_log(cases=300, seed=1).to_event_log()
@@ -791,95 +1237,29 @@ def find_bottlenecks(
     if top is not None and top < 1:
         raise ValueError(f"top must be at least 1, not {top}")
     cal, basis = _resolve_calendar(calendar, working_time)
-    clock = _Clock(cal, log.timezone)
-    ev = _Events(log, clock)
-    total_wait = float(np.nansum(ev.wait))
-    service = bool((ev.start != _NAT).any())
+    timezone = _timezone(log)
+    clock = _Clock(cal, timezone)
     # deadlines in working days need the calendar even when durations are shown in clock time
     due_clock = clock
     if workflow is not None and basis == "clock" and calendar is not None:
-        due_clock = _Clock(_resolve_calendar(calendar, True)[0], log.timezone)
-    deadlines = _deadlines(ev, clock, due_clock, workflow)
-    tables = _Tables(ev, clock, total_wait, service, deadlines)
+        due_clock = _Clock(_resolve_calendar(calendar, True)[0], timezone)
+    tables = _Tables(log, clock=clock, due_clock=due_clock, workflow=workflow,
+                     part_events=part_events,
+                     require={"unit": RESOURCE, "level": LEVEL, "category": CATEGORY}.get(by))
+    tables.run(("totals", "deadlines", "follows", *((by,) if by != "transition" else ())))
     chosen = tables.get(by)
     if chosen is None:
-        column = {"unit": RESOURCE, "level": LEVEL, "category": CATEGORY}[by]
-        option = {"unit": "--resource", "level": "--level", "category": "--category"}[by]
-        raise ColumnError(f"--by {by} needs the {column} column, and this log has none",
-                          hint=f"name the column that holds it with {option} COLUMN")
+        raise _missing(by)
+    totals = tables.get("totals")
     notes = []
-    if service:
-        missing = int(((ev.start == _NAT) & ~ev.first).sum())
-        if missing:
-            notes.append(f"{missing:,} event{' has' if missing == 1 else 's have'} no start time: "
-                         "waiting runs to the completion and includes the service time")
+    missing = totals["missing_start"]
+    if totals["service"] and missing:
+        notes.append(f"{missing:,} event{' has' if missing == 1 else 's have'} no start time: "
+                     "waiting runs to the completion and includes the service time")
     return BottleneckResult(
-        by=by, time_basis=basis, calendar=_label(cal), service_time=service,
-        total_wait=total_wait, table=chosen.head(top).reset_index(drop=True) if top else chosen,
-        transitions=tables.get("transition"), deadlines=deadlines, notes=tuple(notes),
-        _tables=tables,
+        by=by, time_basis=basis, calendar=_label(cal), service_time=totals["service"],
+        total_wait=totals["total_wait"],
+        table=chosen.head(top).reset_index(drop=True) if top else chosen,
+        transitions=tables.get("transition"), deadlines=tables.get("deadlines"),
+        notes=tuple(notes), _tables=tables,
     )
-
-
-class _Tables:
-    """The tables of one analysis, each computed the first time it is asked for."""
-
-    def __init__(self, ev: _Events, clock: _Clock, total_wait: float, service: bool,
-                 deadlines: Deadlines | None):
-        self.ev, self.clock, self.total_wait = ev, clock, total_wait
-        self.service, self.deadlines = service, deadlines
-        self.cache: dict[str, pd.DataFrame | None] = {}
-
-    def get(self, name: str) -> pd.DataFrame | None:
-        if name not in self.cache:
-            self.cache[name] = getattr(self, f"_{name}")()
-        return self.cache[name]
-
-    def _overdue(self) -> np.ndarray | None:
-        if self.deadlines is None:
-            return None
-        overdue = np.zeros(len(self.ev.first_idx), dtype=bool)
-        cases = self.deadlines.cases
-        overdue[pd.Index(self.ev.case_ids).get_indexer(cases.loc[~cases["on_time"], "case"])] = True
-        return overdue
-
-    def _span(self) -> float:
-        """The log's time span, from its first start (or completion) to its last completion."""
-        ev = self.ev
-        if not ev.n:
-            return 0.0
-        earliest = np.where(ev.start != _NAT, np.minimum(ev.start, ev.ts), ev.ts)
-        return float(ev.ts.max() - earliest.min()) / 1e9
-
-    def _transition(self) -> pd.DataFrame:
-        return _transitions(self.ev.log, self.ev, self.total_wait)
-
-    def _activity(self) -> pd.DataFrame:
-        return _activities(self.ev, self.total_wait, self.service)
-
-    def _unit(self) -> pd.DataFrame | None:
-        units = _organisation(RESOURCE, "unit", self.ev, self.total_wait, self._overdue(),
-                              self._span())
-        if units is None:
-            return None
-        # a bottleneck unit is slow with each order, whatever its volume: rank by the
-        # median wait before it acts (then by total); the busiest units lead on total
-        return units.sort_values(["wait_median", "wait_total", "unit"],
-                                 ascending=[False, False, True], kind="stable",
-                                 na_position="last").reset_index(drop=True)
-
-    def _level(self) -> pd.DataFrame | None:
-        levels = _organisation(LEVEL, "level", self.ev, self.total_wait, self._overdue(),
-                               self._span())
-        if levels is None:
-            return None
-        order = {name: i for i, name in enumerate(self.ev.log.levels)}
-        levels = levels.assign(_o=levels["level"].map(order).fillna(len(order)))
-        levels = levels.sort_values(["_o", "level"], kind="stable").drop(columns="_o")
-        return levels.reset_index(drop=True)
-
-    def _category(self) -> pd.DataFrame | None:
-        return _categories(self.ev, self.clock, self.total_wait, self.deadlines)
-
-    def _month(self) -> pd.DataFrame:
-        return _months(self.ev, self.total_wait, self.deadlines)

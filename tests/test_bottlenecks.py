@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from procmine.abstractions import follows
-from procmine.bottlenecks import find_bottlenecks, waiting_times
+from procmine.bottlenecks import find_bottlenecks, transition_waits, waiting_times
 from procmine.errors import ColumnError
 from procmine.io import read_log
 from procmine.log import ACTIVITY, CASE, TIMESTAMP, EventLog
@@ -488,3 +488,155 @@ def test_workflow_clock_of_a_case_without_its_end_step_runs_to_its_last_event(
     # due Mon 02-19 10:00, last event 处置 at 11:00: 1 h late so far
     assert h2["end"] == pd.Timestamp("2024-02-19 11:00", tz="Asia/Shanghai")
     assert h2["overdue"] == pytest.approx(1 * HOUR)
+
+
+# --------------------------------------------------------------------------- engines, part by part
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "logs" / "sample.csv"
+TABLES = ("transitions", "activities", "units", "levels", "categories", "months")
+PARTS = ("cases", "by_category", "by_unit", "by_transition")
+
+
+def assert_same_result(memory, engine, *, exact: bool = True) -> None:
+    """Every table of two results equal: row order, columns, types and values.
+
+    ``exact``: bitwise (logs in whole seconds: every sum is exact). Otherwise the
+    sums may differ in the last bits (they add up part by part), to 1e-12.
+    """
+    def same(a, b, what):
+        if a is None or b is None:
+            assert a is None and b is None, what
+            return
+        if exact:
+            pd.testing.assert_frame_equal(a, b, check_exact=True, obj=what)
+        else:
+            pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12, atol=1e-9,
+                                          obj=what)
+
+    same(memory.table, engine.table, f"--by {memory.by}")
+    for name in TABLES:
+        same(getattr(memory, name), getattr(engine, name), name)
+    assert (memory.deadlines is None) == (engine.deadlines is None)
+    if memory.deadlines is not None:
+        for name in PARTS:
+            same(getattr(memory.deadlines, name), getattr(engine.deadlines, name), name)
+        assert engine.deadlines.source == memory.deadlines.source
+    assert engine.total_wait == pytest.approx(memory.total_wait, rel=0 if exact else 1e-12)
+    assert (engine.notes, engine.calendar, engine.service_time) == (
+        memory.notes, memory.calendar, memory.service_time)
+
+
+@pytest.fixture(scope="module")
+def sample_log() -> EventLog:
+    if not SAMPLE.exists():
+        pytest.skip("logs/sample.csv is missing")
+    return read_log(SAMPLE)
+
+
+@pytest.fixture(scope="module")
+def sample_duckdb(sample_log):
+    from procmine.engines import get_engine
+
+    with get_engine("duckdb", SAMPLE, memory_limit="1GiB") as engine:
+        yield engine
+
+
+@pytest.fixture(scope="module")
+def sample_workflow():
+    from procmine.workflow import read_workflow
+
+    return read_workflow(ROOT / "logs" / "workflow.yaml")
+
+
+@pytest.mark.parametrize("working_time", [True, False], ids=["working", "clock"])
+def test_duckdb_in_parts_equals_memory_for_every_table(sample_log, sample_duckdb, working_time):
+    """7 parts of about 5,000 events; the deadlines from the deadline column."""
+    memory = find_bottlenecks(sample_log, working_time=working_time)
+    parts = find_bottlenecks(sample_duckdb, working_time=working_time, part_events=5000)
+    assert parts.deadlines.n_cases == 3000 and parts.deadlines.n_overdue == memory.deadlines.n_overdue
+    assert_same_result(memory, parts)
+
+
+@pytest.mark.parametrize("by", ["transition", "activity", "unit", "level", "category", "month"])
+def test_duckdb_in_parts_equals_memory_by_each_table_with_workflow_deadlines(
+        sample_log, sample_duckdb, sample_workflow, by):
+    memory = find_bottlenecks(sample_log, by=by, workflow=sample_workflow, top=10)
+    parts = find_bottlenecks(sample_duckdb, by=by, workflow=sample_workflow, top=10,
+                             part_events=5000)
+    assert 0 < len(parts.table) <= 10
+    pd.testing.assert_frame_equal(memory.table, parts.table, check_exact=True)
+    pd.testing.assert_frame_equal(memory.transitions, parts.transitions, check_exact=True)
+    for name in PARTS:
+        pd.testing.assert_frame_equal(getattr(memory.deadlines, name),
+                                      getattr(parts.deadlines, name), check_exact=True)
+    assert parts.deadlines.source.startswith("workflow ")
+
+
+def test_pandas_engine_in_parts_equals_the_log_in_memory(sample_log):
+    from procmine.engines import get_engine
+
+    memory = find_bottlenecks(sample_log, by="unit")
+    with get_engine("pandas", sample_log) as engine:
+        parts = find_bottlenecks(engine, by="unit", part_events=5000)
+        assert_same_result(memory, parts)
+
+
+def test_duckdb_in_parts_with_start_times(service_log, office_hours):
+    """Each case of the service log its own part: service times, the note about the
+    event without a start, WIP peaks across parts (城管中队 holds A and B at once)."""
+    from procmine.engines import get_engine
+
+    with get_engine("duckdb", FIXTURES / "bottlenecks_service.csv", columns=COLUMNS) as engine:
+        for calendar in (None, office_hours):
+            memory = find_bottlenecks(service_log, by="activity", calendar=calendar)
+            parts = find_bottlenecks(engine, by="activity", calendar=calendar, part_events=4)
+            assert_same_result(memory, parts)
+        assert parts.units.set_index("unit").loc["城管中队", "wip_peak"] == 2
+        assert parts.notes[0].startswith("1 event has no start time")
+        with pytest.raises(ColumnError, match="--level"):
+            find_bottlenecks(engine, by="level", part_events=4)
+
+
+def test_transition_waits_is_the_map_table_in_memory_and_in_parts(sample_log, sample_duckdb):
+    waits = waiting_times(sample_log, calendar="cn")
+    expected = follows(sample_log, durations=waits)
+    memory = transition_waits(sample_log, working_time=True, calendar="cn")
+    parts = transition_waits(sample_duckdb, working_time=True, calendar="cn", part_events=5000)
+    for got in (memory, parts):
+        pd.testing.assert_frame_equal(expected.table, got.table, check_exact=True)
+        assert got.starts == expected.starts and got.ends == expected.ends
+
+
+@pytest.mark.real
+def test_duckdb_in_parts_equals_memory_on_receipt(real):
+    """1,434 cases in 3 parts. Times are in milliseconds, so the sums may differ from
+    the in-memory ones in the last bits, and so may a transition's median of an even
+    count (pandas takes the midpoint (a + b) / 2, the parts a + (b - a) / 2); counts
+    and p90 are exact."""
+    from procmine.engines import get_engine
+
+    path = real("receipt.csv")
+    log = read_log(path)
+    with get_engine("duckdb", path) as engine:
+        for working_time in (True, False):
+            memory = find_bottlenecks(log, by="unit", working_time=working_time)
+            parts = find_bottlenecks(engine, by="unit", working_time=working_time,
+                                     part_events=3000)
+            assert_same_result(memory, parts, exact=False)
+            for column in ("count", "cases", "p90"):
+                assert parts.transitions[column].equals(memory.transitions[column]), column
+
+
+@pytest.mark.slow
+def test_spark_in_parts_equals_memory(sample_log, sample_workflow, spark):
+    from procmine.engines import get_engine
+
+    memory = find_bottlenecks(sample_log, by="unit", workflow=sample_workflow)
+    with get_engine("spark", SAMPLE, spark=spark) as engine:
+        parts = find_bottlenecks(engine, by="unit", workflow=sample_workflow, part_events=12000)
+        pd.testing.assert_frame_equal(memory.table, parts.table, check_exact=True)
+        pd.testing.assert_frame_equal(memory.transitions, parts.transitions, check_exact=True)
+        for name in PARTS:
+            pd.testing.assert_frame_equal(getattr(memory.deadlines, name),
+                                          getattr(parts.deadlines, name), check_exact=True)

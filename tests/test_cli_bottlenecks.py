@@ -14,6 +14,7 @@ from procmine.cli import cli
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 HOLIDAY = FIXTURES / "bottlenecks_holiday.csv"
 SERVICE = FIXTURES / "bottlenecks_service.csv"
+SAMPLE = Path(__file__).resolve().parents[1] / "logs" / "sample.csv"
 HOUR = 3600.0
 
 
@@ -135,3 +136,25 @@ def test_a_year_without_holiday_data_falls_back_to_weekends_and_says_so(tmp_path
     assert data["table"][0]["total"] == 7 * HOUR
     assert "2027: no Chinese holiday data" in data["calendar"]
     assert "Warning" not in result.stderr
+
+
+def test_duckdb_engine_gives_the_json_of_pandas():
+    """--memory-limit 40MB makes parts of 10,000 events: the sample log in 4 parts."""
+    pandas = run(SAMPLE, "--engine", "pandas", "--by", "unit", "--json")
+    duckdb = run(SAMPLE, "--engine", "duckdb", "--memory-limit", "40MB", "--by", "unit", "--json")
+    assert duckdb.exit_code == 0, duckdb.output
+    assert duckdb.stdout == pandas.stdout
+    data = json.loads(duckdb.stdout)
+    assert data["table"][0]["unit"] == "房管办" and data["deadlines"]["cases"] == 3000
+    assert "Engine: duckdb (chosen with --engine)" in duckdb.stderr
+    assert "Engine" not in pandas.stderr
+
+
+def test_duckdb_engine_says_what_it_read_and_counts_the_parts():
+    result = run(SAMPLE, "--engine", "duckdb", "--memory-limit", "40MB", "--top", "3")
+    assert result.exit_code == 0, result.output
+    assert "Read 34,609 rows from " in result.stderr
+    assert "(duckdb engine): kept 34,609, dropped 0." in result.stderr
+    progress = [line.strip() for line in result.stderr.splitlines() if "analysed" in line]
+    assert len(progress) == 4 and progress[-1] == "34,609 of 34,609 events analysed"
+    assert result.stdout == run(SAMPLE, "--engine", "pandas", "--top", "3").stdout

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import click
 
-from procmine.cli.options import calendar_option, load, log_options, output_options, pop_log_options
+from procmine.cli.options import (
+    calendar_option,
+    engine_options,
+    log_options,
+    open_input,
+    output_options,
+    pop_log_options,
+)
 
 _BY = ("transition", "activity", "unit", "level", "category", "month")
 _SHOWN = 20  # rows of the readable table when --top is not given
@@ -22,9 +29,11 @@ _SHOWN = 20  # rows of the readable table when --top is not given
 @calendar_option("Working calendar")
 @click.option("--workflow", type=click.Path(exists=True, dir_okay=False),
               help="Workflow spec whose deadlines replace the deadline column.")
+@engine_options
 @output_options()
 def command(log: str, by: str, top: int | None, working_time: bool, calendar: str,
-            workflow: str | None, as_json: bool, as_csv: bool, **kwargs) -> None:
+            workflow: str | None, engine: str, memory_limit: str | None, as_json: bool,
+            as_csv: bool, **kwargs) -> None:
     """Waiting and service times, work in progress and deadlines of LOG.
 
     Ranks where waiting time goes (the first row is where most goes), measured
@@ -36,11 +45,13 @@ def command(log: str, by: str, top: int | None, working_time: bool, calendar: st
       procmine bottlenecks logs/sample.csv --by unit --top 10
       procmine bottlenecks logs/sample.csv --workflow logs/workflow.yaml --json
       procmine bottlenecks export.csv --clock-time --csv > waits.csv
+      procmine bottlenecks city-2025.parquet --engine duckdb --memory-limit 4GiB
     """
     import warnings
 
     from procmine.bottlenecks import find_bottlenecks
     from procmine.calendar import CalendarFallbackWarning
+    from procmine.log import EventLog
     from procmine.output import csv_text, dumps
 
     spec = None
@@ -48,11 +59,14 @@ def command(log: str, by: str, top: int | None, working_time: bool, calendar: st
         from procmine.workflow import read_workflow
 
         spec = read_workflow(workflow)
-    event_log = load(log, pop_log_options(kwargs), quiet=as_json or as_csv)
-    with warnings.catch_warnings():
+    quiet = as_json or as_csv
+    with open_input(log, pop_log_options(kwargs), engine=engine, memory_limit=memory_limit,
+                    quiet=quiet) as source, warnings.catch_warnings():
+        if not quiet and not isinstance(source, EventLog):
+            click.echo(_engine_read(source, log), err=True)
         # years without holiday data: the calendar line of the output says so
         warnings.simplefilter("ignore", CalendarFallbackWarning)
-        result = find_bottlenecks(event_log, by=by, working_time=working_time,
+        result = find_bottlenecks(source, by=by, working_time=working_time,
                                   calendar=calendar, workflow=spec, top=top)
     if as_json:
         click.echo(dumps(result))
@@ -61,6 +75,15 @@ def command(log: str, by: str, top: int | None, working_time: bool, calendar: st
         click.echo(csv_text(result.table), nl=False)
     else:
         click.echo(_text(result, top))
+
+
+def _engine_read(engine, path: str) -> str:
+    """What the engine read and dropped, for stderr (the figures of ``procmine info``)."""
+    totals = engine.totals()
+    lines = [f"Read {totals.rows_read:,} rows from {path} ({engine.name} engine): kept "
+             f"{totals.events:,}, dropped {sum(totals.dropped.values()):,}."]
+    lines += [f"Dropped {count:,} rows: {reason}" for reason, count in totals.dropped.items()]
+    return "\n".join(lines)
 
 
 _DURATION = ("mean", "median", "p90", "total", "case_median", "overdue")
