@@ -123,3 +123,24 @@ def test_working_time_map_shows_the_bottleneck_numbers(sample):
     assert on_map.keys() == in_table.keys()
     for pair, value in in_table.items():
         assert on_map[pair] == pytest.approx(value, rel=1e-12), pair
+
+
+SAMPLE_LOG = Path(__file__).resolve().parents[1] / "logs" / "sample.csv"
+
+
+@pytest.mark.parametrize("metric", ["frequency", "median-wait"])
+def test_map_through_duckdb_is_the_same_map(metric):
+    args = ("map", SAMPLE_LOG, "--metric", metric, "--working-time", "--by", "unit", "--json")
+    pandas_run = run(*args, "--engine", "pandas")
+    duckdb_run = run(*args, "--engine", "duckdb", "--memory-limit", "40MB")
+    assert duckdb_run.exit_code == 0, duckdb_run.output
+    assert "Engine: duckdb (chosen with --engine)" in duckdb_run.stderr
+    ours, theirs = json.loads(duckdb_run.stdout), json.loads(pandas_run.stdout)
+    assert ours["nodes"] == theirs["nodes"] and ours["paths"] == theirs["paths"]
+    for a, b in zip(ours["edges"], theirs["edges"], strict=True):
+        assert a.keys() == b.keys()
+        for key in a:
+            if isinstance(a[key], float):
+                assert a[key] == pytest.approx(b[key], abs=0.5), key
+            else:
+                assert a[key] == b[key], key

@@ -6,8 +6,9 @@ import click
 
 from procmine.cli.options import (
     calendar_option,
-    load,
+    engine_options,
     log_options,
+    open_input,
     output_options,
     pop_log_options,
 )
@@ -31,10 +32,12 @@ _METRICS = ("frequency", "cases", "mean-wait", "median-wait", "p90-wait", "total
 @click.option("--working-time/--clock-time", default=False, show_default=True,
               help="Waits in working time of --calendar (as procmine bottlenecks) or clock time.")
 @calendar_option("Calendar of --working-time")
+@engine_options
 @output_options()
 def command(log: str, output: str | None, metric: str, activities: float, paths: float,
             by: str | None, title: str | None, working_time: bool, calendar: str,
-            as_json: bool, as_csv: bool, **kwargs) -> None:
+            engine: str, memory_limit: str | None, as_json: bool, as_csv: bool,
+            **kwargs) -> None:
     """Draw the process map of LOG: activities as boxes, directly-follows paths as arrows.
 
     Arrow width and colour scale with the metric; a legend says what is shown.
@@ -47,21 +50,23 @@ def command(log: str, output: str | None, metric: str, activities: float, paths:
       procmine map logs/sample.csv -o map.pdf --by level --activities 80
       procmine map logs/sample.csv --metric p90-wait --csv > paths.csv
       procmine map logs/sample.csv --metric p90-wait --working-time   # = procmine bottlenecks
+      procmine map city-2025.parquet --engine duckdb --memory-limit 4GiB -o map.svg
     """
     from pathlib import Path
 
     from procmine.discover import discover_map
     from procmine.output import csv_text, dumps
 
-    event_log = load(log, pop_log_options(kwargs), quiet=as_json or as_csv)
-    durations = None
-    if metric.endswith("wait"):
-        # the waits procmine bottlenecks ranks: start of a step minus completion of the one before
-        from procmine.bottlenecks import waiting_times
+    with open_input(log, pop_log_options(kwargs), engine=engine, memory_limit=memory_limit,
+                    quiet=as_json or as_csv) as source:
+        flows = None
+        if metric.endswith("wait"):
+            # the waits procmine bottlenecks ranks: start of a step minus completion of the one before
+            from procmine.bottlenecks import transition_waits
 
-        durations = waiting_times(event_log, working_time=working_time, calendar=calendar)
-    pmap = discover_map(event_log, metric=metric, activities=activities, paths=paths, by=by,
-                        durations=durations)
+            flows = transition_waits(source, working_time=working_time, calendar=calendar)
+        pmap = discover_map(source, metric=metric, activities=activities, paths=paths, by=by,
+                            flows=flows)
     if output:
         from procmine.render import render_map, write_graph
 
