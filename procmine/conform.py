@@ -20,6 +20,10 @@ the number of cases, so the numbers are pm4py's own:
 Deviations are read from the alignments (log moves and model moves) and said in
 plain words, with the number of cases and the units where they happen most.
 
+The log may be an open engine (``procmine.engines``) instead of an EventLog:
+everything above runs on its variant table, and the units are read from the
+log in parts of whole cases, never all events at once; the result is the same.
+
 >>> from procmine.workflow import read_workflow
 >>> result = check_conformance(log, read_workflow("logs/workflow.yaml"))   # doctest: +SKIP
 >>> result.fitness, result.deviations[0].text                            # doctest: +SKIP
@@ -31,16 +35,20 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from copy import copy
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from procmine.errors import InputError, SpecError
+from procmine.errors import InputError, ProcmineError, SpecError
 from procmine.log import ACTIVITY, CASE, RESOURCE, EventLog
+
+if TYPE_CHECKING:
+    from procmine.abstractions import Variants
+    from procmine.engines import Engine
 
 MOVE_COST = 10_000   # pm4py's standard cost of a log move or a visible model move
 TAU_COST = 1          # ... of a silent model move
@@ -137,7 +145,7 @@ class ConformanceResult:
 
 
 def check_conformance(
-    log: EventLog,
+    log: EventLog | Engine,
     workflow: Any,
     *,
     method: Literal["alignments", "tokens"] = "alignments",
@@ -145,19 +153,31 @@ def check_conformance(
     jobs: int | None = None,
     time_budget: float = 10.0,
     max_markings: int = MAX_MARKINGS,
+    part_events: int | None = None,
 ) -> ConformanceResult:
-    """Check ``log`` against ``workflow`` (a Workflow, a path, or a PetriNetModel).
+    """Check ``log`` (an EventLog or an open engine) against ``workflow`` (a Workflow,
+    a path, or a PetriNetModel).
 
     ``jobs``: processes to use (default: every core); ``time_budget``: seconds
     allowed per variant when pm4py's A* aligns it (a variant over budget is
     reported and left out of fitness, never waited for).
 
-    >>> from procmine.workflow import read_workflow
-    >>> r = check_conformance(log, read_workflow("logs/workflow.yaml"), method="tokens")  # doctest: +SKIP
-    >>> round(r.fitness, 3), r.conforming_cases                                          # doctest: +SKIP
-    (0.987, 2610)
+    Under an engine (``procmine.engines``) the numbers come from its variant
+    table, and the units of each deviation and the ``distinct_units`` rule from
+    the log in parts of whole cases, ``part_events`` events each (default: from
+    the engine's memory limit, ``procmine.engines.parts.part_events``): the
+    result equals the EventLog's, and the events are never all in memory.
+
+    >>> from procmine.engines import get_engine
+    >>> with get_engine("duckdb", "logs/sample.csv") as engine:
+    ...     r = check_conformance(engine, "logs/workflow.yaml", method="tokens", precision=False)
+    >>> round(r.fitness, 4), r.conforming_cases
+    (0.9982, 2756)
+    >>> r.deviations[0].units
+    (('城管中队', 23), ('绿化市容所', 18), ('街道管理办', 13))
     """
     from procmine.abstractions import variants as variant_table
+    from procmine.engines import is_engine
     from procmine.workflow import PetriNetModel, Workflow, read_workflow
 
     started = time.perf_counter()
@@ -171,17 +191,14 @@ def check_conformance(
         model, spec, name = workflow, None, "Petri net"
     else:
         raise InputError("workflow: expected a Workflow, a PetriNetModel or a path")
-    if log.n_events == 0:
+    vt = log.variants() if is_engine(log) else variant_table(log)
+    if vt.of_case.empty:
         raise InputError("the log has no events")
-    events = log.events
     if spec is not None and spec.names:
-        renamed = _apply_aliases(events[ACTIVITY], spec)
-        if renamed is not None:
-            events = events.assign(**{ACTIVITY: renamed})
-            log = EventLog(events=events, report=log.report, levels=log.levels, timezone=log.timezone)
-    vt = variant_table(log)
+        vt = _read_through_aliases(vt, spec)
     traces = list(vt.table["activities"])
     counts = vt.table["cases"].to_numpy(dtype=np.int64)
+    total = int(counts.sum())
     jobs = max(1, int(jobs or os.cpu_count() or 1))
     notes: list[str] = []
 
@@ -209,23 +226,58 @@ def check_conformance(
     fitting = int(counts[aligned & table["conforming"].to_numpy(dtype=bool)].sum())
     prec = token_precision(model, traces, counts) if precision else None
 
-    starts = _case_starts(log)
-    same_unit = _same_unit(log, spec, int(counts.sum())) if spec is not None else []
-    devs, case_devs = _deviations(log, model, traces, counts, per_variant, method, vt.of_case,
-                                  starts, same_unit)
+    found, details, case_devs = _find_deviations(model, traces, counts, per_variant, method)
+    rules = [p for p in spec.paths if p.distinct_units and p.steps] if spec is not None else []
+    seen = _EventFacts({}, [[] for _ in rules])
+    if (found or rules) and log.has(RESOURCE):   # the units: from the events, part by part
+        seen = _scan_events(_log_parts(log, part_events), vt.of_case, found, rules, spec)
+    devs = _deviations(found, details, seen.units, counts, total)
+    same_unit = _same_unit(rules, seen, total)
+    devs.extend(dev for dev, _ in same_unit)
+    devs.sort(key=lambda d: (-d.cases, d.kind, d.step, d.other or ""))
     table["deviations"] = ["; ".join(x) for x in case_devs]
     table.loc[~aligned, "deviations"] = "not aligned within the time budget"
-    cases_table = _case_table(vt.of_case, table, same_unit, int(counts.sum()))
+    cases_table = _case_table(vt.of_case, table, same_unit, total)
     not_aligned = int((~aligned).sum())
     if not_aligned:
         notes.append(f"{not_aligned} variants ({int(counts[~aligned].sum())} cases) did not align within "
                      f"{time_budget:g} s each and are left out of fitness")
     return ConformanceResult(
         method=method, fitness=float(fitness), average_case_fitness=avg, precision=prec,
-        cases=int(counts.sum()), fitting_cases=fitting,
+        cases=total, fitting_cases=fitting,
         conforming_cases=int(cases_table["conforming"].astype(bool).sum()), deviations=tuple(devs),
         variants=table, cases_table=cases_table, workflow=name, not_aligned=not_aligned,
         notes=tuple(notes), seconds=time.perf_counter() - started)
+
+
+def _read_through_aliases(vt: Variants, spec: Any) -> Variants:
+    """The variant table as if the events had been read through the spec's aliases:
+    activities renamed, variants that became equal merged and ranked again.
+
+    Ids follow the rule of ``procmine.abstractions.variants`` (most cases first,
+    then the activities joined with spaces, then the first case), so they are
+    the ids of the renamed events' own variant table.
+    """
+    from procmine.abstractions import Variants
+    from procmine.engines import SEPARATOR, rank_variants
+
+    old = list(vt.table["activities"])
+    names = {a for trace in old for a in trace}
+    step_of = {a: spec.step_of(a) or a for a in names}
+    if all(a == b for a, b in step_of.items()):
+        return vt
+    of_case = vt.of_case.to_numpy(dtype=np.int64)
+    first = np.full(len(old), len(of_case), dtype=np.int64)
+    first[of_case[::-1]] = np.arange(len(of_case))[::-1]   # reversed: the first case wins
+    by_first = np.argsort(first, kind="stable")
+    seq = [SEPARATOR.join(step_of[a] for a in old[i]) for i in by_first]
+    group, merged = pd.factorize(np.asarray(seq, dtype=object), sort=False)
+    cases = np.bincount(group, weights=vt.table["cases"].to_numpy(dtype=np.int64)[by_first])
+    table, ids = rank_variants(pd.DataFrame({"seq": merged, "cases": cases.astype(np.int64)}),
+                               SEPARATOR)
+    new_id = np.empty(len(old), dtype=np.int64)
+    new_id[by_first] = ids.reindex(merged).to_numpy(dtype=np.int64)[group]
+    return Variants(table, pd.Series(new_id[of_case], index=vt.of_case.index, name="variant"))
 
 
 def _apply_aliases(activities: pd.Series, spec: Any) -> pd.Series | None:
@@ -236,8 +288,8 @@ def _apply_aliases(activities: pd.Series, spec: Any) -> pd.Series | None:
     return pd.Series(np.asarray(mapped, dtype=object)[codes], index=activities.index)
 
 
-def _case_starts(log: EventLog) -> np.ndarray:
-    codes, _ = pd.factorize(log.events[CASE], sort=False)
+def _case_starts(events: pd.DataFrame) -> np.ndarray:
+    codes, _ = pd.factorize(events[CASE], sort=False)
     if len(codes) == 0:
         return np.zeros(0, dtype=np.int64)
     return np.concatenate(([0], np.flatnonzero(np.diff(codes) != 0) + 1)).astype(np.int64)
@@ -882,9 +934,11 @@ def _phrase(key: tuple, cases: int | None, total: int, detail: str | None = None
     return text + (f", {detail}" if detail and cases is not None else "")
 
 
-def _deviations(log: EventLog, model: Any, traces: list[tuple], counts: np.ndarray,
-                per_variant: list, method: str, of_case: pd.Series, starts: np.ndarray,
-                same_unit: list[tuple[Deviation, pd.Index]]) -> tuple[list[Deviation], list[list[str]]]:
+def _find_deviations(model: Any, traces: list[tuple], counts: np.ndarray, per_variant: list,
+                     method: str) -> tuple[dict[tuple, list[tuple[int, int]]],
+                                           dict[tuple, dict[str, int]], list[list[str]]]:
+    """Per kind of deviation the variants where it happens, each with the event position
+    of its first occurrence; the cases per detail; the short forms per variant."""
     total = int(counts.sum())
     model_steps = {t.label for t in model.net.transitions if t.label is not None}
     found: dict[tuple, list[tuple[int, int]]] = {}     # key -> [(variant, event position)]
@@ -905,21 +959,20 @@ def _deviations(log: EventLog, model: Any, traces: list[tuple], counts: np.ndarr
                 continue
             found.setdefault(key, []).append((v, pos))
             per_variant_text[v].append(_phrase(key, None, total))
-    variant_of_case = of_case.to_numpy()
-    units = log.events[RESOURCE] if log.has(RESOURCE) else None
+    return found, details, per_variant_text
+
+
+def _deviations(found: dict[tuple, list[tuple[int, int]]], details: dict[tuple, dict[str, int]],
+                units: dict[tuple, dict[str, int]], counts: np.ndarray, total: int) -> list[Deviation]:
     devs: list[Deviation] = []
     for key, where in found.items():
-        vs = np.array([v for v, _ in where], dtype=np.int64)
-        n = int(counts[vs].sum())
+        n = int(counts[[v for v, _ in where]].sum())
         detail = _detail(key, details.get(key, {}))
-        top = _top_units(vs, np.array([p for _, p in where], dtype=np.int64), variant_of_case,
-                         starts, units)
         kind, step, other = key
         devs.append(Deviation(kind, step, other if kind == "order" else None, n, n / total,
-                              _phrase(key, n, total, detail), top, detail, _phrase(key, None, total)))
-    devs.extend(dev for dev, _ in same_unit)
-    devs.sort(key=lambda d: (-d.cases, d.kind, d.step, d.other or ""))
-    return devs, per_variant_text
+                              _phrase(key, n, total, detail), _most(units.get(key, {})), detail,
+                              _phrase(key, None, total)))
+    return devs
 
 
 def _detail(key: tuple, details: dict[str, int]) -> str | None:
@@ -932,50 +985,117 @@ def _detail(key: tuple, details: dict[str, int]) -> str | None:
     return f"mostly {text}" if len(details) > 1 else text
 
 
-def _top_units(vs: np.ndarray, positions: np.ndarray, variant_of_case: np.ndarray, starts: np.ndarray,
-               units: pd.Series | None, k: int = 3) -> tuple[tuple[str, int], ...]:
-    if units is None or len(vs) == 0:
-        return ()
-    pos_of = np.full(int(variant_of_case.max()) + 1, -1, dtype=np.int64)
-    pos_of[vs] = positions
-    p = pos_of[variant_of_case]
-    hit = p >= 0
-    who = units.iloc[starts[hit] + p[hit]].dropna()
-    counts = who.value_counts()
-    return tuple((str(u), int(c)) for u, c in counts.head(k).items())
+# --------------------------------------------------------------------------- the events
 
 
-def _same_unit(log: EventLog, spec: Any, total: int) -> list[tuple[Deviation, pd.Index]]:
-    """Extra paths marked ``distinct_units``: cases where a unit that returned the order
-    (the path's first step) acts on it again (the path's first step, or the step where
-    the path rejoins the main line): the order went back to a unit that refused it."""
-    if not log.has(RESOURCE):
-        return []
+@dataclass(frozen=True)
+class _EventFacts:
+    """What the deviations need from the events, added up over the parts of the log.
+
+    ``units``: per deviation, cases per unit where it happened (units in order of
+    first appearance, as ``value_counts`` breaks ties); ``returned``: per
+    ``distinct_units`` path, per part, the cases back at a unit that returned the
+    order (case -> that unit).
+    """
+
+    units: dict[tuple, dict[str, int]]
+    returned: list[list[pd.Series]]
+
+
+def _log_parts(log: EventLog | Engine, part_events: int | None) -> Iterator[EventLog]:
+    """The log in parts of whole cases, in case order: an EventLog is its own one part."""
+    from procmine.engines import is_engine
+    from procmine.engines.parts import part_events as events_per_part
+
+    if not is_engine(log):
+        yield log
+        return
+    yield from log.event_logs(max_events=part_events or events_per_part(log.memory_limit))
+
+
+def _scan_events(parts: Iterable[EventLog], of_case: pd.Series, found: dict[tuple, list[tuple[int, int]]],
+                 rules: list[Any], spec: Any) -> _EventFacts:
+    """One pass over the parts: the unit at each deviation's position in each case, and
+    the cases breaking a ``distinct_units`` rule. Parts hold whole cases, so each
+    case's answer is exact and the counts add up."""
+    variant_of_case = of_case.to_numpy(dtype=np.int64)
+    at: dict[tuple, np.ndarray] = {}
+    for key, where in found.items():      # per variant, the position of the deviation (or -1)
+        at[key] = np.full(int(variant_of_case.max()) + 1, -1, dtype=np.int64)
+        at[key][[v for v, _ in where]] = [p for _, p in where]
+    facts = _EventFacts({key: {} for key in found}, [[] for _ in rules])
+    done = 0
+    for part in parts:
+        events = part.events
+        starts = _case_starts(events)
+        if len(starts) == 0:
+            continue
+        if done + len(starts) > len(of_case) or str(events[CASE].iat[0]) != str(of_case.index[done]):
+            raise ProcmineError("the parts of the log do not follow the variant table's cases",
+                                hint="report this as a bug of the engine")
+        variant = variant_of_case[done:done + len(starts)]
+        done += len(starts)
+        if RESOURCE not in events.columns:
+            continue
+        units = events[RESOURCE]
+        for key, positions in at.items():
+            p = positions[variant]
+            hit = p >= 0
+            _tally(facts.units[key], units.iloc[starts[hit] + p[hit]])
+        if not rules:
+            continue
+        activity = _apply_aliases(events[ACTIVITY], spec)   # the rules name the spec's steps
+        activity = events[ACTIVITY] if activity is None else activity
+        for returned, rule in zip(facts.returned, rules, strict=True):
+            back = _back_at_returner(events, activity, rule)
+            if len(back):
+                returned.append(back)
+    return facts
+
+
+def _tally(counts: dict[str, int], units: pd.Series) -> None:
+    """Add the known ``units`` to ``counts`` (new units after the known ones)."""
+    codes, names = pd.factorize(units.dropna(), sort=False)
+    for name, n in zip(names, np.bincount(codes, minlength=len(names)), strict=True):
+        counts[name] = counts.get(name, 0) + int(n)
+
+
+def _most(counts: dict[str, int], k: int = 3) -> tuple[tuple[str, int], ...]:
+    """The ``k`` units with most cases; among equals, the first seen."""
+    return tuple((str(u), n) for u, n in sorted(counts.items(), key=lambda kv: -kv[1])[:k])
+
+
+def _back_at_returner(events: pd.DataFrame, activity: pd.Series, path: Any) -> pd.Series:
+    """Cases where a unit that returned the order (the path's first step) acts on it
+    again (the path's first step, or the step where the path rejoins the main line),
+    with that unit: the order went back to a unit that refused it."""
+    first, rejoin = path.steps[0], path.target
+    sel = np.flatnonzero(activity.isin([first, rejoin]).to_numpy(dtype=bool))
+    if len(sel) == 0:
+        return pd.Series([], dtype=object)
+    frame = pd.DataFrame({"case": events[CASE].to_numpy()[sel],
+                          "unit": events[RESOURCE].to_numpy()[sel], "pos": sel,
+                          "is_first": (activity.iloc[sel] == first).to_numpy(dtype=bool)}
+                         ).dropna(subset=["unit"])
+    frame["first_at"] = np.where(frame["is_first"], frame["pos"], np.iinfo(np.int64).max)
+    frame["earliest"] = frame.groupby(["case", "unit"], sort=False)["first_at"].transform("min")
+    hits = frame[frame["pos"] > frame["earliest"]]
+    return hits.groupby("case", sort=False)["unit"].first()
+
+
+def _same_unit(rules: list[Any], facts: _EventFacts, total: int) -> list[tuple[Deviation, pd.Index]]:
+    """The ping-pong deviation of each ``distinct_units`` path, with the cases."""
     out = []
-    events = log.events
-    for path in spec.paths:
-        if not path.distinct_units or not path.steps:
+    for path, returned in zip(rules, facts.returned, strict=True):
+        if not returned:
             continue
-        first, rejoin = path.steps[0], path.target
-        sel = np.flatnonzero(events[ACTIVITY].isin([first, rejoin]).to_numpy(dtype=bool))
-        if len(sel) == 0:
-            continue
-        picked = events.iloc[sel]
-        frame = pd.DataFrame({"case": picked[CASE].to_numpy(), "unit": picked[RESOURCE].to_numpy(),
-                              "pos": sel,
-                              "is_first": (picked[ACTIVITY] == first).to_numpy(dtype=bool)}
-                             ).dropna(subset=["unit"])
-        frame["first_at"] = np.where(frame["is_first"], frame["pos"], np.iinfo(np.int64).max)
-        frame["earliest"] = frame.groupby(["case", "unit"], sort=False)["first_at"].transform("min")
-        hits = frame[frame["pos"] > frame["earliest"]]
-        if hits.empty:
-            continue
-        per_case = hits.groupby("case", sort=False).first()
-        units = tuple((str(u), int(c)) for u, c in per_case["unit"].value_counts().head(3).items())
+        per_case = pd.concat(returned)
+        units: dict[str, int] = {}
+        _tally(units, per_case)
         n = len(per_case)
-        key = ("same_unit", rejoin, None)
-        out.append((Deviation("same_unit", rejoin, None, n, n / total, _phrase(key, n, total),
-                              units, f"path {path}", _phrase(key, None, total)), per_case.index))
+        key = ("same_unit", path.target, None)
+        out.append((Deviation("same_unit", path.target, None, n, n / total, _phrase(key, n, total),
+                              _most(units), f"path {path}", _phrase(key, None, total)), per_case.index))
     return out
 
 

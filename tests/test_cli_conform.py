@@ -90,3 +90,29 @@ def test_errors(args, code, message):
     result = run(*args)
     assert result.exit_code == code
     assert message in result.output
+
+
+SAMPLE = str(ROOT / "logs" / "sample.csv")
+
+
+def test_duckdb_gives_the_same_json_as_pandas(tmp_path):
+    pandas = run(SAMPLE, "--workflow", WORKFLOW, "--engine", "pandas", "--json")
+    duckdb = run(SAMPLE, "--workflow", WORKFLOW, "--engine", "duckdb", "--memory-limit", "40MiB",
+                 "--cases", str(tmp_path / "cases.csv"), "--json")
+    assert pandas.exit_code == 0 and duckdb.exit_code == 0, duckdb.output
+    assert duckdb.stdout == pandas.stdout
+    assert "Engine: duckdb (chosen with --engine)" in duckdb.stderr
+    assert "Engine" not in pandas.stderr
+    data = json.loads(duckdb.stdout)
+    assert len(data["cases"]) == 3000 and data["conforming_cases"] == 2756
+    assert "Wrote 3,000 cases" in duckdb.stderr
+
+
+def test_the_text_names_the_engine_and_its_parts():
+    result = run(SAMPLE, "--workflow", WORKFLOW, "--engine", "duckdb", "--memory-limit", "40MiB",
+                 "--method", "tokens")
+    assert result.exit_code == 0, result.output
+    assert "cases             3,000" in result.stdout
+    assert "Engine: duckdb" in result.stderr
+    # 40 MiB: parts of 10,240 events, each reported on stderr
+    assert "34,609 of 34,609 events analysed" in result.stderr

@@ -332,3 +332,92 @@ def test_the_sample_logs_deviations_match_its_truth_file(sample):
     assert by_label["重办 (not in the workflow)"] == int(truth["reopen"].sum())
     assert by_label["签收 back at a unit that had returned the order (ping-pong)"] == int(truth["ping_pong"].sum())
     assert result.conforming_cases == int((~(truth["reopen"].astype(bool) | truth["ping_pong"].astype(bool))).sum())
+
+
+# --------------------------------------------------------------------------- through an engine
+
+ALIASES = Path(__file__).resolve().parent / "fixtures" / "conform_aliases.csv"
+
+
+def assert_same_result(got, expected) -> None:
+    """Everything a user reads: summary, deviations with their units and order, notes, tables."""
+    assert got.summary() == expected.summary()
+    assert got.deviations == expected.deviations
+    assert got.notes == expected.notes
+    pd.testing.assert_frame_equal(got.variants, expected.variants)
+    pd.testing.assert_frame_equal(got.cases_table, expected.cases_table)
+
+
+def in_parts(name: str, path, workflow, *, part_events: int, spark=None, **options):
+    """check_conformance through the engine ``name``, and the parts it read."""
+    from procmine.engines import get_engine
+
+    parts: list[int] = []
+    with get_engine(name, path, spark=spark) as engine:
+        engine.progress = lambda done, total: parts.append(done)
+        result = check_conformance(engine, workflow, part_events=part_events, **options)
+    return result, parts
+
+
+@pytest.mark.parametrize("method", ["tokens", "alignments"])
+@pytest.mark.parametrize("engine", ["duckdb", "pandas"])
+def test_an_engine_in_parts_equals_the_event_log_on_the_sample_log(sample, engine, method):
+    from procmine.io import read_log
+
+    wf = read_workflow(WORKFLOW)
+    expected = check_conformance(read_log(sample), wf, method=method)
+    got, parts = in_parts(engine, sample, wf, part_events=5000, method=method)
+    assert len(parts) == 7 and parts[-1] == 34_609     # 5,000 events a part, whole cases
+    assert_same_result(got, expected)
+    pingpong = next(d for d in got.deviations if d.kind == "same_unit")
+    assert pingpong.cases == 127 and pingpong.units[0] == ("城管中队", 23)
+
+
+@pytest.mark.parametrize("method", ["tokens", "alignments"])
+def test_aliases_under_duckdb_equal_reading_the_events_through_them_first(method):
+    """The fixture spells a third of its cases with the spec's Chinese aliases (派单, 办理,
+    回退 ...) and a third in English: under an engine the variant table is renamed and
+    merged, and the result is that of a log whose events were renamed first."""
+    from procmine.io import read_log
+
+    wf = read_workflow(WORKFLOW)
+    log = read_log(ALIASES)
+    renamed = log.events.assign(**{ACTIVITY: [wf.step_of(a) or a for a in log.events[ACTIVITY]]})
+    expected = check_conformance(EventLog(events=renamed, report=log.report, levels=log.levels,
+                                          timezone=log.timezone), wf, method=method)
+    got, parts = in_parts("duckdb", ALIASES, wf, part_events=300, method=method)
+    assert len(parts) == 6
+    assert_same_result(got, expected)
+    assert_same_result(check_conformance(log, wf, method=method), expected)
+    assert (got.cases, len(got.variants)) == (160, 42)           # 63 variants as spelled
+    assert "派遣" in got.variants["activities"].iloc[0] and not got.variants["activities"].str.contains(
+        "派单|dispatch").any()
+    pingpong = next(d for d in got.deviations if d.kind == "same_unit")
+    assert pingpong.cases == 9                 # 回退 / return by a unit, then 签收 / sign by it again
+
+
+@pytest.mark.real
+def test_duckdb_equals_pandas_on_the_receipt_log_with_a_discovered_pnml(tmp_path):
+    from conftest import real_path
+
+    from procmine.io import read_log
+
+    path = real_path("receipt.csv")
+    log = read_log(path)
+    wf = read_workflow(discovered_pnml(log.events, tmp_path, noise_threshold=0.2))
+    expected = check_conformance(log, wf, method="tokens")
+    got, parts = in_parts("duckdb", path, wf, part_events=3000, method="tokens")
+    assert len(parts) == 3
+    assert_same_result(got, expected)
+    assert got.cases == 1434 and got.deviations[0].units[0] == ("admin1", 249)
+
+
+@pytest.mark.slow
+def test_spark_in_parts_equals_the_event_log_on_the_sample_log(sample, spark):
+    from procmine.io import read_log
+
+    wf = read_workflow(WORKFLOW)
+    expected = check_conformance(read_log(sample), wf, method="tokens")
+    got, parts = in_parts("spark", sample, wf, part_events=5000, spark=spark, method="tokens")
+    assert len(parts) == 7
+    assert_same_result(got, expected)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import click
 
-from procmine.cli.options import load, log_options, output_options, pop_log_options
+from procmine.cli.options import (
+    engine_options,
+    log_options,
+    open_input,
+    output_options,
+    pop_log_options,
+)
 
 
 @click.command("conform")
@@ -25,9 +31,10 @@ from procmine.cli.options import load, log_options, output_options, pop_log_opti
 @click.option("--jobs", type=click.IntRange(1), help="Processes to use (default: every core).")
 @click.option("--time-budget", type=click.FloatRange(0.1), default=10.0, show_default=True,
               help="Seconds per variant when the model is too large for the fast aligner.")
+@engine_options
 @output_options()
 def command(log, workflow, method, top, cases_path, variants_path, diagram, no_precision, jobs,
-            time_budget, as_json, as_csv, **kwargs) -> None:
+            time_budget, engine, memory_limit, as_json, as_csv, **kwargs) -> None:
     """Check LOG against the intended workflow: fitness, precision, deviations.
 
     Prints the log fitness and precision (the numbers pm4py gives for the same
@@ -40,15 +47,17 @@ def command(log, workflow, method, top, cases_path, variants_path, diagram, no_p
       procmine conform logs/sample.csv --workflow logs/workflow.yaml
       procmine conform logs/sample.csv --workflow model.bpmn --method tokens
       procmine conform logs/sample.csv --workflow logs/workflow.yaml --cases cases.csv --diagram dev.svg
+      procmine conform city-2025.parquet --workflow logs/workflow.yaml --engine duckdb
     """
     from procmine.conform import check_conformance, overlay_on_workflow
     from procmine.output import csv_text, dumps, write_csv
     from procmine.workflow import read_workflow
 
     spec = read_workflow(workflow)
-    event_log = load(log, pop_log_options(kwargs), quiet=as_json or as_csv)
-    result = check_conformance(event_log, spec, method=method, precision=not no_precision,
-                               jobs=jobs, time_budget=time_budget)
+    with open_input(log, pop_log_options(kwargs), engine=engine, memory_limit=memory_limit,
+                    quiet=as_json or as_csv) as source:
+        result = check_conformance(source, spec, method=method, precision=not no_precision,
+                                   jobs=jobs, time_budget=time_budget)
     for note in result.notes:
         click.echo(f"Note: {note}", err=True)
     if cases_path:
