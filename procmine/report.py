@@ -184,11 +184,17 @@ def build_report(
         raise ProcmineError(f"unknown report language {lang!r}", hint="choose zh or en")
     from procmine.engines import is_engine
 
-    if (log.totals().events if is_engine(log) else log.n_events) == 0:
+    if is_engine(log):
+        totals = log.totals()
+        n_cases, n_events = totals.cases, totals.events
+    else:
+        n_cases, n_events = log.n_cases, log.n_events
+    if n_events == 0:
         raise InputError("the log has no events: there is nothing to report")
     ctx = _Context(log=log, lang=lang or default_lang(log), calendar=calendar,
                    workflow=_workflow(workflow), workflow_path=_workflow_path(workflow),
-                   report=log.load_report() if is_engine(log) else log.report)
+                   report=log.load_report() if is_engine(log) else log.report,
+                   n_cases=n_cases, n_events=n_events)
     title = title or f"{ctx.t('title')}: {Path(str(ctx.report.path or 'log')).name}"
     sections: list[Section] = []
     seconds: dict[str, float] = {}
@@ -249,6 +255,8 @@ class _Context:
     workflow: Any
     workflow_path: str | None
     report: LoadReport
+    n_cases: int
+    n_events: int
 
     def t(self, key: str, **values: Any) -> str:
         zh, en = _T[key]
@@ -1086,8 +1094,8 @@ def _page(title: str, ctx: _Context, sections: Sequence[Section]) -> str:
                      f'{"" if s.skipped else "open"}><summary><h2>{i} {_e(s.title)}</h2></summary>'
                      f"{inner}</details>")
     generated = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %z")
-    meta = (f"{ctx.t('log')}: {ctx.log_name} · {ctx.log.n_cases:,} {ctx.t('cases')} · "
-            f"{ctx.log.n_events:,} {ctx.t('events')} · {ctx.t('generated')} {generated} · "
+    meta = (f"{ctx.t('log')}: {ctx.log_name} · {ctx.n_cases:,} {ctx.t('cases')} · "
+            f"{ctx.n_events:,} {ctx.t('events')} · {ctx.t('generated')} {generated} · "
             f"procmine {__version__}")
     return (
         "<!DOCTYPE html>\n"
