@@ -19,7 +19,11 @@ a table by unit, level, category, month or source:
   category.
 
 Everything is computed with numpy over the event table (shifts, cumulative sums
-and group-bys), never with a Python loop per case.
+and group-bys), never with a Python loop per case. One pass (``_analyse``) finds
+everything per case; ``_finish`` decides which patterns the log allows and makes the
+tables. Given an engine, the pass runs on each part of whole cases of a log larger
+than memory and ``procmine.loops_parts`` merges the parts before ``_finish``: the
+same result as on the log in memory, to the last bit.
 
 >>> from procmine.simulate import simulate_log
 >>> log = simulate_log(cases=300, seed=5).to_event_log()
@@ -30,9 +34,9 @@ and group-bys), never with a Python loop per case.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -51,6 +55,9 @@ from procmine.log import (
     EventLog,
 )
 from procmine.vocabulary import roles_of
+
+if TYPE_CHECKING:
+    from procmine.engines import Engine
 
 Pattern = Literal["escalation", "pingpong", "dumping", "rework", "reopen", "hugging", "desk",
                   "supervision"]
@@ -95,7 +102,8 @@ class LoopsResult:
       group, ``flagged``, ``share``, ``cost_s``, ``cost_work_s``.
     - ``flows``: level x level moves (``from_level``, ``to_level``,
       ``direction`` up/down, ``via`` escalation/dispatch/other, ``count``,
-      ``cases``, ``median_s``, ``total_s``), drawn by :func:`render_loops`.
+      ``cases``, ``median_s``, ``total_s``: the exact sum of the waits, rounded once),
+      drawn by :func:`render_loops`.
     - ``handovers``: ping-pong pairs (``source`` = A who returned first,
       ``target`` = B who returned it back, ``count``).
     - ``rework_by_activity``: ``{activity: cases in which it repeats}``, the
@@ -171,7 +179,6 @@ class _Ctx:
     lvl: np.ndarray           # level rank per event, -1 when unknown
     kind: np.ndarray          # 1 line, 2 block, 0 unknown
     calendar: Any
-    notes: list[str] = field(default_factory=list)
     _masks: dict[str, np.ndarray] = field(default_factory=dict)
 
     def is_(self, *roles: str) -> np.ndarray:
@@ -591,7 +598,9 @@ def _deadline_ns(ctx: _Ctx) -> np.ndarray:
 
 
 def _hugging(ctx: _Ctx, *, last_share: float, window_start: str,
-             extension_hours: float) -> tuple[_Found, dict[str, np.ndarray], dict[str, Any]]:
+             extension_hours: float) -> tuple[_Found, dict[str, np.ndarray], dict[str, int]]:
+    """Cases closed in the last share of their window; per case ``window_used`` and
+    ``late_extension``; and the counts of :func:`_hugging_details` (they add up over parts)."""
     n_cases = len(ctx.starts)
     nat = np.iinfo(np.int64).min
     due = _deadline_ns(ctx)
@@ -633,25 +642,43 @@ def _hugging(ctx: _Ctx, *, last_share: float, window_start: str,
     detail = pd.Series(np.round(used[cases] * 100, 1)).astype(str) + "% of the window used"
     found = _Found(cases, ctx.res[who], ctx.lvl[who], ctx.ts[closer], ctx.ts[closer], [closer],
                    detail=detail.to_numpy(dtype=object))
-    n_in_time = int(in_time.sum())
     prev = in_time & (used >= 1 - 2 * last_share) & (used < 1 - last_share)
-    details = {
+    counts = {
         "closed_with_deadline": int(ok.sum()),
-        "closed_in_time": n_in_time,
+        "closed_in_time": int(in_time.sum()),
         "in_last_share": int(hug.sum()),
-        "last_share": last_share,
-        "observed_share": (hug.sum() / n_in_time) if n_in_time else None,
-        "expected_share_if_smooth": last_share,
-        "ratio_to_smooth": (hug.sum() / n_in_time / last_share) if n_in_time else None,
-        "share_in_previous_band": (prev.sum() / n_in_time) if n_in_time else None,
+        "in_previous_band": int(prev.sum()),
         "overdue": int((ok & (t1 > due)).sum()),
         "late_extensions": int(len(late)),
         "late_extension_cases": int(late_ext.sum()),
+    }
+    return found, {"window_used": used, "late_extension": late_ext}, counts
+
+
+def _hugging_details(counts: dict[str, int], *, last_share: float, window_start: str,
+                     extension_hours: float, working_time: bool) -> dict[str, Any]:
+    """The hugging figures: the share closed in the last band against a smooth spread."""
+    n_in_time = counts["closed_in_time"]
+
+    def share(n: int) -> float | None:
+        return n / n_in_time if n_in_time else None
+
+    return {
+        "closed_with_deadline": counts["closed_with_deadline"],
+        "closed_in_time": n_in_time,
+        "in_last_share": counts["in_last_share"],
+        "last_share": last_share,
+        "observed_share": share(counts["in_last_share"]),
+        "expected_share_if_smooth": last_share,
+        "ratio_to_smooth": (counts["in_last_share"] / n_in_time / last_share) if n_in_time else None,
+        "share_in_previous_band": share(counts["in_previous_band"]),
+        "overdue": counts["overdue"],
+        "late_extensions": counts["late_extensions"],
+        "late_extension_cases": counts["late_extension_cases"],
         "extension_hours": extension_hours,
         "window_start": window_start,
-        "working_time": ctx.calendar is not None,
+        "working_time": working_time,
     }
-    return found, {"window_used": used, "late_extension": late_ext}, details
 
 
 def _desk(ctx: _Ctx, *, desk_minutes: float) -> _Found:
@@ -681,20 +708,41 @@ def _desk(ctx: _Ctx, *, desk_minutes: float) -> _Found:
     return _Found(case, ctx.res[actor], ctx.lvl[actor], t, t, [first_ev, second], detail=detail)
 
 
-def _supervision(ctx: _Ctx) -> tuple[_Found, dict[str, Any]]:
-    n_cases = len(ctx.starts)
+def _supervision(ctx: _Ctx, category: np.ndarray) -> tuple[_Found, pd.DataFrame]:
+    """Supervised cases, and per case the cycle times the supervision gap is measured on.
+
+    The cost of a supervised case is its cycle time minus the ordinary median of its
+    category, a median over every case: the found cost is the cycle time, and
+    :func:`_finish` takes the median off. ``category`` is the case's category ('' if none).
+    """
     supervised = ctx.any_in_case(ctx.is_("urge", "supervise"))
     last = ctx.starts + ctx.lengths - 1
     cycle = (ctx.ts[last] - ctx.ts[ctx.starts]) / _NS
     cycle_work = _working(ctx, ctx.ts[ctx.starts], ctx.ts[last])
-    if ctx.log.has(CATEGORY):
-        group = ctx.log.events[CATEGORY].iloc[ctx.starts].astype("string").fillna("").to_numpy(dtype=object)
-    else:
-        group = np.full(n_cases, "(all)", dtype=object)
-    frame = pd.DataFrame({"category": group, "supervised": supervised, "cycle": cycle,
-                          "cycle_work": cycle_work})
-    med = frame.groupby(["category", "supervised"])[["cycle", "cycle_work"]].median().unstack("supervised")
-    count = frame.groupby(["category", "supervised"]).size().unstack("supervised", fill_value=0)
+    cycles = pd.DataFrame({"category": category, "supervised": supervised, "cycle": cycle,
+                           "cycle_work": cycle_work})
+    cases = np.flatnonzero(supervised)
+    first_sup = ctx.first_in_case(ctx.is_("urge", "supervise"))[cases]
+    handler = ctx.last_in_case(ctx.is_("handle"))[cases]
+    who = np.where(handler >= 0, handler, first_sup)
+    detail = pd.Series(ctx.activity(first_sup), dtype=object).astype(str) + " at " + \
+        pd.Series(_names(ctx.units, ctx.res[first_sup]))
+    found = _Found(cases, ctx.res[who], ctx.lvl[who], ctx.ts[first_sup], ctx.ts[first_sup],
+                   [first_sup], detail=detail.to_numpy(dtype=object),
+                   cost=cycle[cases], cost_work=cycle_work[cases])
+    return found, cycles
+
+
+def _supervision_table(medians: Medians, *, by_category: bool) -> pd.DataFrame:
+    """Per category: supervised and ordinary cases, their median cycle times, and the gap."""
+    keys = ["category", "supervised"]
+    cycle = medians("cycles", keys, "cycle").set_index(keys)
+    work = medians("cycles", keys, "cycle_work").set_index(keys)
+    if not by_category:         # no category anywhere: one group of every case
+        cycle = cycle.rename(index={"": "(all)"}, level="category")
+        work = work.rename(index={"": "(all)"}, level="category")
+    med = pd.DataFrame({"cycle": cycle["median"], "cycle_work": work["median"]}).unstack("supervised")
+    count = cycle["rows"].unstack("supervised", fill_value=0)
     table = pd.DataFrame(index=med.index if len(med) else pd.Index([], name="category"))
     for flag, name in ((True, "supervised"), (False, "ordinary")):
         table[f"{name}_cases"] = count[flag] if flag in count.columns else 0
@@ -703,19 +751,7 @@ def _supervision(ctx: _Ctx) -> tuple[_Found, dict[str, Any]]:
                                           else np.nan)
     table["gap_s"] = table["supervised_median_s"] - table["ordinary_median_s"]
     table["gap_work_s"] = table["supervised_median_work_s"] - table["ordinary_median_work_s"]
-    table = table.reset_index()
-    cases = np.flatnonzero(supervised)
-    base = frame["category"].map(table.set_index("category")["ordinary_median_s"]).to_numpy(dtype=float)
-    base_w = frame["category"].map(table.set_index("category")["ordinary_median_work_s"]).to_numpy(dtype=float)
-    first_sup = ctx.first_in_case(ctx.is_("urge", "supervise"))[cases]
-    handler = ctx.last_in_case(ctx.is_("handle"))[cases]
-    who = np.where(handler >= 0, handler, first_sup)
-    detail = pd.Series(ctx.activity(first_sup), dtype=object).astype(str) + " at " + \
-        pd.Series(_names(ctx.units, ctx.res[first_sup]))
-    found = _Found(cases, ctx.res[who], ctx.lvl[who], ctx.ts[first_sup], ctx.ts[first_sup],
-                   [first_sup], detail=detail.to_numpy(dtype=object),
-                   cost=cycle[cases] - base[cases], cost_work=cycle_work[cases] - base_w[cases])
-    return found, {"by_category": table}
+    return table.reset_index()
 
 
 # --------------------------------------------------------------------------- assembly
@@ -757,12 +793,18 @@ def _event_text(ctx: _Ctx, idx: np.ndarray) -> np.ndarray:
     return out
 
 
+_EVIDENCE_COLUMNS = ["case", "pattern", "occurrences", "unit", "level", "category", "source",
+                     "month", "cost_s", "cost_work_s", "detail", "events"]
+
+
+def _no_evidence() -> pd.DataFrame:
+    return pd.DataFrame(columns=_EVIDENCE_COLUMNS)
+
+
 def _per_case(ctx: _Ctx, pattern: str, found: _Found, attrs: dict[str, np.ndarray]) -> pd.DataFrame:
     """One evidence row per flagged case: the first occurrence, the union of the cost intervals."""
-    columns = ["case", "pattern", "occurrences", "unit", "level", "category", "source", "month",
-               "cost_s", "cost_work_s", "detail", "events"]
     if len(found.case) == 0:
-        return pd.DataFrame(columns=columns + ["_code"])
+        return pd.DataFrame(columns=[*_EVIDENCE_COLUMNS, "_code"])
     frame = pd.DataFrame({"c": found.case, "t0": found.t0, "t1": np.maximum(found.t1, found.t0),
                           "k": np.arange(len(found.case))})
     frame = frame.sort_values(["c", "t0", "k"], kind="stable")
@@ -859,9 +901,8 @@ def _summary(evidence: pd.DataFrame, ran: list[str], n_cases: int) -> pd.DataFra
                                        "mean_cost_s", "top_units", "top_levels"])
 
 
-def _by(ctx: _Ctx, evidence: pd.DataFrame, ran: list[str], by: str,
-        attrs: dict[str, np.ndarray]) -> pd.DataFrame:
-    """Flagged cases per group and pattern, against the cases of the group."""
+def _by_base(ctx: _Ctx, by: str, attrs: dict[str, np.ndarray]) -> pd.Series:
+    """Cases per group: those in which the unit (level) acts, or of the category, source, month."""
     if by in ("unit", "level"):
         if by == "unit":
             ok = ctx.res >= 0
@@ -872,8 +913,12 @@ def _by(ctx: _Ctx, evidence: pd.DataFrame, ran: list[str], by: str,
         touched = pd.DataFrame({"g": names, "c": ctx.case[ok]}).drop_duplicates()
         base = touched.groupby("g").size()
     else:
-        base = pd.Series(attrs[by], dtype=object).value_counts()
-    base = base[base.index != ""]
+        base = pd.Series(attrs[by], dtype="str").value_counts()
+    return base[base.index != ""]
+
+
+def _by_table(evidence: pd.DataFrame, ran: list[str], by: str, base: pd.Series) -> pd.DataFrame:
+    """Flagged cases per group and pattern, against the cases of the group."""
     ev = evidence[evidence["pattern"].isin(ran)]
     groups = ev.groupby([by, "pattern"])
     grouped = pd.DataFrame({"flagged": groups.size(),
@@ -892,45 +937,76 @@ def _by(ctx: _Ctx, evidence: pd.DataFrame, ran: list[str], by: str,
 
 _FLOW_COLUMNS = ["from_level", "to_level", "direction", "via", "count", "cases", "median_s",
                  "total_s"]
+_FLOW_KEYS = ["from", "to", "via"]
 
 
-def _flows(ctx: _Ctx) -> pd.DataFrame:
+def _level_moves(ctx: _Ctx) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Moves between levels: consecutive events of a case (with a level) at different levels.
 
     ``via`` names the step that moved the order: ``escalation`` (提级), ``dispatch``
     (派遣, 改派, 下派) or ``other`` (e.g. a hotline report taken by a street centre).
+    Returns per (``from``, ``to``, ``via``) level ranks the ``count``, the ``cases`` and
+    the total wait in whole seconds ``s`` and nanoseconds ``ns`` (integers: they add up
+    exactly, in any order); and the ``wait`` of each move in seconds, for the medians.
     """
     idx = np.flatnonzero(ctx.lvl >= 0)
-    if len(idx) < 2:
-        return _flows_empty()
     a, b = idx[:-1], idx[1:]
     move = (ctx.case[a] == ctx.case[b]) & (ctx.lvl[a] != ctx.lvl[b])
     a, b = a[move], b[move]
-    levels = np.asarray(ctx.log.levels, dtype=object)
     via = np.where(ctx.is_("escalate")[a], "escalation",
                    np.where(ctx.is_("dispatch", "redispatch", "assign_down")[a], "dispatch", "other"))
-    frame = pd.DataFrame({"from": ctx.lvl[a], "to": ctx.lvl[b], "via": via, "case": ctx.case[a],
-                          "wait": (ctx.ts[b] - ctx.ts[a]) / _NS})
-    table = frame.groupby(["from", "to", "via"]).agg(
-        count=("wait", "size"), cases=("case", "nunique"), median_s=("wait", "median"),
-        total_s=("wait", "sum")).reset_index()
+    wait = ctx.ts[b] - ctx.ts[a]
+    moves = pd.DataFrame({"from": ctx.lvl[a], "to": ctx.lvl[b], "via": via, "case": ctx.case[a],
+                          "wait": wait / _NS, "s": wait // _NS, "ns": wait % _NS})
+    counts = moves.groupby(_FLOW_KEYS).agg(
+        count=("wait", "size"), cases=("case", "nunique"), s=("s", "sum"),
+        ns=("ns", "sum")).reset_index()
+    return counts, moves[[*_FLOW_KEYS, "wait"]]
+
+
+def _flows_table(counts: pd.DataFrame, medians: Medians, levels: Sequence[str]) -> pd.DataFrame:
+    """``flows``: per move between levels, its count, cases, median and total wait (seconds)."""
+    if counts.empty:
+        return _flows_empty()
+    median = medians("waits", _FLOW_KEYS, "wait")[[*_FLOW_KEYS, "median"]]
+    table = counts.merge(median, on=_FLOW_KEYS, how="left")
+    table = table.sort_values(_FLOW_KEYS, kind="stable").reset_index(drop=True)
+    table = table.rename(columns={"median": "median_s"})
+    # the exact sum, rounded once: a sum of floats would depend on the order of the parts
+    table["total_s"] = [(int(s) * _NS + int(ns)) / _NS
+                        for s, ns in zip(table["s"], table["ns"], strict=True)]
+    names = np.asarray(levels, dtype=object)
     table.insert(2, "direction", np.where(table["to"] > table["from"], "up", "down"))
-    table["from"] = levels[table["from"].to_numpy()]
-    table["to"] = levels[table["to"].to_numpy()]
+    table["from"] = names[table["from"].to_numpy()]
+    table["to"] = names[table["to"].to_numpy()]
     table = table.rename(columns={"from": "from_level", "to": "to_level"})[_FLOW_COLUMNS]
     return table.sort_values("count", ascending=False, kind="stable").reset_index(drop=True)
 
 
+def _flows_empty() -> pd.DataFrame:
+    return pd.DataFrame(columns=_FLOW_COLUMNS)
+
+
 def _handovers(ctx: _Ctx, found: _Found) -> pd.DataFrame:
-    """Ping-pong pairs: ``source`` returned the order, ``target`` returned it back."""
+    """Ping-pong pairs: ``source`` returned the order, ``target`` returned it back; ``count``."""
     if len(found.case) == 0:
-        return pd.DataFrame(columns=["source", "target", "count"])
+        return _no_handovers()
     first_ret, second_ret, back = found.events
     frame = pd.DataFrame({"source": _names(ctx.units, ctx.res[first_ret]),
                           "target": _names(ctx.units, ctx.res[second_ret])})
-    return (frame.groupby(["source", "target"]).size().rename("count").reset_index()
-            .sort_values(["count", "source", "target"], ascending=[False, True, True])
+    return frame.groupby(["source", "target"]).size().rename("count").reset_index()
+
+
+def _handover_table(pairs: pd.DataFrame) -> pd.DataFrame:
+    """``handovers``: the ping-pong pairs, most frequent first."""
+    if pairs.empty:
+        return _no_handovers()
+    return (pairs.sort_values(["count", "source", "target"], ascending=[False, True, True])
             .reset_index(drop=True))
+
+
+def _no_handovers() -> pd.DataFrame:
+    return pd.DataFrame(columns=["source", "target", "count"])
 
 
 def _choose(patterns: str | Sequence[str]) -> list[str]:
@@ -944,8 +1020,229 @@ def _choose(patterns: str | Sequence[str]) -> list[str]:
     return [p for p in PATTERNS if p in chosen]
 
 
+# --------------------------------------------------------------------------- one pass, then the result
+
+#: ``medians(name, keys, value)``: per group of ``keys`` of the rows ``name`` (sorted by the
+#: keys), ``rows`` and the ``median`` of ``value`` without missing values, as pandas'
+#: groupby median computes it (the mean of the two middle values).
+Medians = Callable[[str, list[str], str], pd.DataFrame]
+
+#: What each pattern needs: columns with a value, then a role of each group.
+_NEEDS: dict[str, tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]] = {
+    "escalation": ((LEVEL, RESOURCE), (("escalate",), ("assign_down",))),
+    "pingpong": ((RESOURCE,), ()),
+    "dumping": ((KIND,), (("return",), ("handle",))),
+    "rework": ((), ()),
+    "reopen": ((), (("close",), ("dissatisfied", "reopen"), ("handle",))),
+    "hugging": ((DEADLINE,), (("close",),)),
+    "desk": ((), (("close", "check"),)),
+    "supervision": ((), (("urge", "supervise"),)),
+}
+_NO_COLUMN = {
+    LEVEL: "the log has no org:level column (map it with --level)",
+    RESOURCE: "the log has no org:resource column (map it with --resource)",
+    KIND: "the log has no org:kind column (条/块; map it with --kind)",
+    DEADLINE: "the log has no case:deadline column (map it with --deadline)",
+}
+_PRESIGN = ("units_before_sign", "presign_dwell_s", "presign_dwell_work_s")
+
+
+@dataclass(frozen=True)
+class _Options:
+    """The options of :func:`find_loops`, checked."""
+
+    patterns: tuple[str, ...]
+    by: str | None
+    calendar: Any
+    aliases: Mapping[str, str] | None
+    last_share: float
+    window_start: str
+    extension_hours: float
+    desk_minutes: float
+
+
+@dataclass(frozen=True)
+class _Part:
+    """What one pass over events found: over a log in memory, or one part of whole cases.
+
+    Per case, everything is final: ``cases`` (measures, and a flag for each pattern
+    computed) and ``evidence`` (the cost of a supervised case is still its cycle time;
+    :func:`_finish` takes the ordinary median off). ``handovers``, ``flows``,
+    ``hugging``, ``by`` and ``rework`` are counts that add up over parts; ``values``
+    the rows medians are taken over. Which patterns ran is decided by :func:`_finish`
+    from ``has``, ``roles`` and ``dispatch``: a part may lack a role the log has.
+    """
+
+    n_cases: int
+    levels: tuple[str, ...]
+    has: dict[str, bool]               # canonical column -> it holds a value
+    roles: frozenset[str]              # roles of the activities that occur
+    dispatch: bool                     # steps of the dispatch loop occur (pingpong, rework read them)
+    activities: tuple[str, ...]        # in order of first appearance
+    rework: dict[str, int]             # activity -> cases in which it repeats
+    cases: pd.DataFrame
+    evidence: dict[str, pd.DataFrame]  # pattern -> one row per flagged case
+    handovers: pd.DataFrame            # source, target, count
+    flows: pd.DataFrame                # see _level_moves
+    hugging: dict[str, int]            # see _hugging
+    by: pd.Series | None               # cases per group of ``by``
+    values: dict[str, pd.DataFrame]    # "waits" (between levels), "cycles" (for supervision)
+
+    def without(self, *patterns: str) -> _Part:
+        """This part as if ``patterns`` had found nothing in it."""
+        cases = self.cases.copy()
+        for pattern in patterns:
+            if pattern in cases.columns:
+                cases[pattern] = False
+        evidence = {p: _no_evidence() if p in patterns else rows for p, rows in self.evidence.items()}
+        handovers = _no_handovers() if "pingpong" in patterns else self.handovers
+        return replace(self, cases=cases, evidence=evidence, handovers=handovers)
+
+
+def _analyse(log: EventLog, o: _Options) -> _Part:
+    """Every chosen pattern on ``log``, whatever its roles (what ran is :func:`_finish`'s call)."""
+    ctx = _context(log, o.calendar, o.aliases)
+    attrs = _attrs(ctx)
+    cases = pd.DataFrame({"case": ctx.case_ids})
+    found: dict[str, _Found] = {}
+    hugging: dict[str, int] = {}
+    values: dict[str, pd.DataFrame] = {}
+    rework, generic_rework = _rework_by_activity(ctx)
+    for pattern in o.patterns:
+        if pattern == "escalation":
+            found[pattern] = _escalation(ctx)
+        elif pattern == "pingpong":
+            found[pattern] = _pingpong(ctx)
+            for key, value in _presign(ctx).items():
+                cases[key] = value
+        elif pattern == "dumping":
+            found[pattern] = _dumping(ctx)
+        elif pattern == "rework":
+            found[pattern] = _rework(ctx) if ctx.dispatch_log else generic_rework
+        elif pattern == "reopen":
+            found[pattern] = _reopen(ctx)
+        elif pattern == "hugging" and DEADLINE in ctx.log.events.columns:
+            found[pattern], measures, hugging = _hugging(
+                ctx, last_share=o.last_share, window_start=o.window_start,
+                extension_hours=o.extension_hours)
+            for key, value in measures.items():
+                cases[key] = value
+        elif pattern == "desk":
+            found[pattern] = _desk(ctx, desk_minutes=o.desk_minutes)
+        elif pattern == "supervision":
+            found[pattern], values["cycles"] = _supervision(ctx, attrs["category"])
+    evidence = {}
+    for pattern, f in found.items():
+        rows = _per_case(ctx, pattern, f, attrs)
+        flag = np.zeros(len(ctx.starts), dtype=bool)
+        flag[rows["_code"].to_numpy(dtype=np.int64)] = True
+        cases[pattern] = flag
+        evidence[pattern] = rows.drop(columns="_code")
+    flows, values["waits"] = _level_moves(ctx)
+    return _Part(
+        n_cases=len(ctx.starts), levels=tuple(ctx.log.levels),
+        has={c: ctx.log.has(c) for c in (LEVEL, RESOURCE, KIND, DEADLINE, CATEGORY)},
+        roles=frozenset(r for r in ctx.act_roles if r is not None), dispatch=ctx.dispatch_log,
+        activities=tuple(str(a) for a in ctx.act_names), rework=rework, cases=cases,
+        evidence=evidence,
+        handovers=_handovers(ctx, found["pingpong"]) if "pingpong" in found else _no_handovers(),
+        flows=flows, hugging=hugging, by=_by_base(ctx, o.by, attrs) if o.by else None,
+        values=values)
+
+
+def _skip_reason(pattern: str, part: _Part) -> str | None:
+    columns, roles = _NEEDS[pattern]
+    for column in columns:
+        if not part.has[column]:
+            return _NO_COLUMN[column]
+    for group in roles:
+        if not part.roles & set(group):
+            return (f"no activity maps to the role {'/'.join(group)} (name it in the workflow "
+                    "spec's aliases)")
+    return None
+
+
+def _finish(part: _Part, o: _Options, medians: Medians) -> LoopsResult:
+    """The result of what was found: which patterns ran, their cases and evidence, the
+    summary, the ``by`` table, the details and the flows."""
+    skipped = {p: why for p in o.patterns if (why := _skip_reason(p, part))}
+    ran = [p for p in o.patterns if p not in skipped]
+    notes: list[str] = []
+    if o.calendar is None:
+        notes.append("no working calendar: working-time costs are empty and the hugging window is "
+                     "in clock time")
+    if "pingpong" in ran and not part.dispatch:
+        notes.append("pingpong: no dispatch step in the log, so ping-pong is an A→B→A "
+                     "handover of org:resource")
+    if "rework" in ran and not part.dispatch:
+        notes.append("rework: no dispatch step in the log, so rework is an activity "
+                     "repeated within a case (as pm4py's get_rework_cases_per_activity)")
+    if not part.roles:
+        notes.append("no activity name maps to a dispatch role; only unit- and activity-based "
+                     "patterns ran")
+    evidence = {p: part.evidence[p] for p in ran}
+    details: dict[str, Any] = {}
+    measures: list[str] = []
+    if "pingpong" in ran and "sign" in part.roles:
+        measures += _PRESIGN
+        details["pingpong"] = _pingpong_details(part.cases)
+    if "hugging" in ran:
+        measures += ["window_used", "late_extension"]
+        details["hugging"] = _hugging_details(
+            part.hugging, last_share=o.last_share, window_start=o.window_start,
+            extension_hours=o.extension_hours, working_time=o.calendar is not None)
+    if "supervision" in ran:
+        table = _supervision_table(medians, by_category=part.has[CATEGORY])
+        evidence["supervision"] = _less_ordinary(evidence["supervision"], table,
+                                                 by_category=part.has[CATEGORY])
+        details["supervision"] = {"by_category": table}
+    rows = [evidence[p] for p in ran]
+    flagged = pd.concat(rows, ignore_index=True) if rows else _no_evidence()
+    return LoopsResult(
+        cases=part.cases[["case", *ran, *measures]], evidence=flagged,
+        summary=_summary(flagged, ran, part.n_cases),
+        by=_by_table(flagged, ran, o.by, part.by) if o.by else None,
+        flows=_flows_table(part.flows, medians, part.levels) if part.has[LEVEL] else _flows_empty(),
+        handovers=_handover_table(part.handovers) if "pingpong" in ran else _no_handovers(),
+        rework_by_activity=dict(part.rework), details=details, skipped=skipped,
+        notes=tuple(notes), n_cases=part.n_cases, levels=part.levels)
+
+
+def _pingpong_details(cases: pd.DataFrame) -> dict[str, Any]:
+    units = cases["units_before_sign"].to_numpy(dtype=float)
+    known = units[~np.isnan(units)]
+    return {
+        "cases_by_units_before_sign": {"1": int((known == 1).sum()), "2": int((known == 2).sum()),
+                                       "3+": int((known >= 3).sum())},
+        "median_units_before_sign": _nanmedian(units),
+        "median_presign_dwell_s": _nanmedian(cases["presign_dwell_s"].to_numpy(dtype=float)),
+        "median_presign_dwell_work_s": _nanmedian(cases["presign_dwell_work_s"].to_numpy(dtype=float)),
+    }
+
+
+def _less_ordinary(rows: pd.DataFrame, table: pd.DataFrame, *, by_category: bool) -> pd.DataFrame:
+    """Supervised cases' cost: their cycle time less the ordinary median of their category."""
+    if rows.empty:
+        return rows
+    group = rows["category"] if by_category else pd.Series("(all)", index=rows.index)
+    ordinary = table.set_index("category")
+    rows = rows.copy()
+    for column, median in (("cost_s", "ordinary_median_s"), ("cost_work_s", "ordinary_median_work_s")):
+        rows[column] = (rows[column].to_numpy(dtype=float)
+                        - group.map(ordinary[median]).to_numpy(dtype=float))
+    return rows
+
+
+def _medians_in_memory(values: dict[str, pd.DataFrame]) -> Medians:
+    def medians(name: str, keys: list[str], value: str) -> pd.DataFrame:
+        grouped = values[name].groupby(keys)[value]
+        return pd.DataFrame({"rows": grouped.size(), "median": grouped.median()}).reset_index()
+
+    return medians
+
+
 def find_loops(
-    log: EventLog,
+    log: EventLog | Engine,
     *,
     patterns: str | Sequence[str] = ("all",),
     by: By | None = None,
@@ -955,8 +1252,14 @@ def find_loops(
     window_start: Literal["dispatch", "case"] = "dispatch",
     extension_hours: float = 4.0,
     desk_minutes: float = 10.0,
+    part_events: int | None = None,
 ) -> LoopsResult:
     """Find the governance patterns of ``log`` per case, and aggregate them.
+
+    ``log`` is an ``EventLog``, or an open engine (``procmine.engines.get_engine``) for
+    a log larger than memory: the engine hands the log out in parts of whole cases,
+    ``part_events`` events each (by default from the engine's memory limit), and the
+    result is the same, figure for figure, as on the log read into memory.
 
     ``calendar`` (a ``procmine.calendar.WorkingCalendar``, or ``"cn"``, ``"none"``
     or a calendar file as for ``--calendar``) gives working time; with
@@ -976,127 +1279,28 @@ def find_loops(
     ['pattern', 'cases', 'share']
     >>> r.by.columns.tolist()[:4]
     ['pattern', 'level', 'cases', 'flagged']
+    >>> from procmine.engines import get_engine
+    >>> from procmine.io import read_log
+    >>> with get_engine("duckdb", "logs/sample.csv") as engine:
+    ...     parts = find_loops(engine, patterns="reopen", part_events=10_000)
+    >>> parts.summary.equals(find_loops(read_log("logs/sample.csv"), patterns="reopen").summary)
+    True
     """
-    chosen = _choose(patterns)
     if isinstance(calendar, str):
         from procmine.calendar import calendar_from_option
 
         calendar = calendar_from_option(calendar)
     if by is not None and by not in BY_CHOICES:
         raise InputError(f"unknown grouping {by!r}", hint="choose among " + ", ".join(BY_CHOICES))
-    ctx = _context(log, calendar, aliases)
-    n_cases = len(ctx.starts)
-    notes: list[str] = []
-    skipped: dict[str, str] = {}
-    details: dict[str, Any] = {}
-    case_table = pd.DataFrame({"case": ctx.case_ids})
-    found: dict[str, _Found] = {}
-    rework_counts, generic_rework = _rework_by_activity(ctx)
-    roles_known = bool(pd.Series(ctx.act_roles).notna().any())
-    if calendar is None:
-        notes.append("no working calendar: working-time costs are empty and the hugging window is "
-                     "in clock time")
+    options = _Options(patterns=tuple(_choose(patterns)), by=by, calendar=calendar,
+                       aliases=aliases, last_share=last_share, window_start=window_start,
+                       extension_hours=extension_hours, desk_minutes=desk_minutes)
+    if isinstance(log, EventLog):
+        part = _analyse(log, options)
+        return _finish(part, options, _medians_in_memory(part.values))
+    from procmine.loops_parts import find_loops_in_parts
 
-    def need_roles(pattern: str, *groups: tuple[str, ...]) -> bool:
-        for group in groups:
-            if not ctx.has_role(*group):
-                names = "/".join(group)
-                skipped[pattern] = (f"no activity maps to the role {names} (name it in the workflow "
-                                    "spec's aliases)")
-                return False
-        return True
-
-    for pattern in chosen:
-        if pattern == "escalation":
-            if not ctx.log.has(LEVEL):
-                skipped[pattern] = "the log has no org:level column (map it with --level)"
-            elif not ctx.log.has(RESOURCE):
-                skipped[pattern] = "the log has no org:resource column (map it with --resource)"
-            elif need_roles(pattern, ("escalate",), ("assign_down",)):
-                found[pattern] = _escalation(ctx)
-        elif pattern == "pingpong":
-            if not ctx.log.has(RESOURCE):
-                skipped[pattern] = "the log has no org:resource column (map it with --resource)"
-                continue
-            found[pattern] = _pingpong(ctx)
-            if not ctx.dispatch_log:
-                notes.append("pingpong: no dispatch step in the log, so ping-pong is an A→B→A "
-                             "handover of org:resource")
-            measures = _presign(ctx)
-            if ctx.has_role("sign"):
-                for key, values in measures.items():
-                    case_table[key] = values
-                units = measures["units_before_sign"]
-                units = units[~np.isnan(units)]
-                details[pattern] = {
-                    "cases_by_units_before_sign": {"1": int((units == 1).sum()),
-                                                   "2": int((units == 2).sum()),
-                                                   "3+": int((units >= 3).sum())},
-                    "median_units_before_sign": _nanmedian(measures["units_before_sign"]),
-                    "median_presign_dwell_s": _nanmedian(measures["presign_dwell_s"]),
-                    "median_presign_dwell_work_s": _nanmedian(measures["presign_dwell_work_s"]),
-                }
-        elif pattern == "dumping":
-            if not ctx.log.has(KIND):
-                skipped[pattern] = "the log has no org:kind column (条/块; map it with --kind)"
-            elif need_roles(pattern, ("return",), ("handle",)):
-                found[pattern] = _dumping(ctx)
-        elif pattern == "rework":
-            if ctx.dispatch_log:
-                found[pattern] = _rework(ctx)
-            else:
-                found[pattern] = generic_rework
-                notes.append("rework: no dispatch step in the log, so rework is an activity "
-                             "repeated within a case (as pm4py's get_rework_cases_per_activity)")
-        elif pattern == "reopen":
-            if need_roles(pattern, ("close",), ("dissatisfied", "reopen"), ("handle",)):
-                found[pattern] = _reopen(ctx)
-        elif pattern == "hugging":
-            if not ctx.log.has(DEADLINE):
-                skipped[pattern] = "the log has no case:deadline column (map it with --deadline)"
-            elif need_roles(pattern, ("close",)):
-                f, measures, info = _hugging(ctx, last_share=last_share, window_start=window_start,
-                                             extension_hours=extension_hours)
-                found[pattern] = f
-                details[pattern] = info
-                for key, values in measures.items():
-                    case_table[key] = values
-        elif pattern == "desk":
-            if need_roles(pattern, ("close", "check")):
-                found[pattern] = _desk(ctx, desk_minutes=desk_minutes)
-        elif pattern == "supervision":
-            if need_roles(pattern, ("urge", "supervise")):
-                f, info = _supervision(ctx)
-                found[pattern] = f
-                details[pattern] = info
-    if not roles_known:
-        notes.append("no activity name maps to a dispatch role; only unit- and activity-based "
-                     "patterns ran")
-    notes.extend(ctx.notes)
-    attrs = _attrs(ctx)
-    ran = [p for p in chosen if p in found]
-    parts = [_per_case(ctx, p, found[p], attrs) for p in ran]
-    evidence = pd.concat(parts, ignore_index=True) if parts else _per_case(ctx, "", _Found.empty(), attrs)
-    for p in ran:
-        flag = np.zeros(n_cases, dtype=bool)
-        codes = evidence.loc[evidence["pattern"] == p, "_code"].to_numpy(dtype=np.int64)
-        flag[codes] = True
-        case_table[p] = flag
-    front = ["case"] + ran
-    case_table = case_table[front + [c for c in case_table.columns if c not in front]]
-    evidence = evidence.drop(columns="_code").reset_index(drop=True)
-    summary = _summary(evidence, ran, n_cases)
-    table_by = _by(ctx, evidence, ran, by, attrs) if by else None
-    handovers = _handovers(ctx, found["pingpong"]) if "pingpong" in found else _handovers(ctx, _Found.empty())
-    return LoopsResult(cases=case_table, evidence=evidence, summary=summary, by=table_by,
-                       flows=_flows(ctx) if ctx.log.has(LEVEL) else _flows_empty(),
-                       handovers=handovers, rework_by_activity=rework_counts, details=details,
-                       skipped=skipped, notes=tuple(notes), n_cases=n_cases,
-                       levels=tuple(ctx.log.levels))
-
-
-def _flows_empty() -> pd.DataFrame:
-    return pd.DataFrame(columns=_FLOW_COLUMNS)
+    return find_loops_in_parts(log, options, part_events=part_events)
 
 
 def _nanmedian(values: np.ndarray) -> float | None:

@@ -122,3 +122,30 @@ def test_workflow_aliases_name_the_roles(tmp_path):
     r = run("loops", str(log), *MAP, "--pattern", "reopen", "--workflow", str(spec), "--json")
     assert r.exit_code == 0, r.output
     assert {row["pattern"]: row["cases"] for row in json.loads(r.stdout)["summary"]} == {"reopen": 1}
+
+
+def test_duckdb_engine_gives_the_json_of_pandas():
+    sample = str(Path(__file__).resolve().parents[1] / "logs" / "sample.csv")
+    duck = run("loops", sample, "--engine", "duckdb", "--memory-limit", "1GiB", "--by", "unit",
+               "--json")
+    assert duck.exit_code == 0, duck.output
+    assert duck.stderr.splitlines()[0] == "Engine: duckdb (chosen with --engine)"
+    plain = run("loops", sample, "--engine", "pandas", "--by", "unit", "--json")
+    assert plain.exit_code == 0, plain.output
+    assert duck.stdout == plain.stdout
+    assert json.loads(duck.stdout)["cases"] == 3000
+
+
+def test_engine_says_what_it_read_as_pandas_does():
+    sample = str(Path(__file__).resolve().parents[1] / "logs" / "sample.csv")
+    r = run("loops", sample, "--engine", "duckdb", "--pattern", "reopen")
+    assert r.exit_code == 0, r.output
+    assert ("Read 34,609 rows from " + sample + " (duckdb engine): kept 34,609, dropped 0."
+            in r.stderr.splitlines())
+    assert r.stdout.splitlines()[3].split()[:2] == ["reopen", "122"]
+
+
+def test_strict_needs_the_pandas_engine():
+    r = run("loops", str(FIXTURES / "loops_desk.csv"), "--engine", "duckdb", "--strict")
+    assert r.exit_code != 0
+    assert "--strict needs --engine pandas" in r.output

@@ -316,3 +316,146 @@ def test_evidence_names_the_units_the_simulator_chose(simulated):
     levels = ev.loc["escalation", "detail"].str.extract(r"\((\d) level")[0].astype(int)
     crossed = truth.loc[levels.index, "round_trip_levels"]
     assert (levels == crossed).mean() >= 0.98
+
+
+# --------------------------------------------------------------------------- through an engine, in parts
+
+SAMPLE = Path(__file__).resolve().parents[1] / "logs" / "sample.csv"
+RESULT_FIELDS = ("cases", "evidence", "summary", "by", "flows", "handovers", "rework_by_activity",
+                 "details", "skipped", "notes", "n_cases", "levels")
+
+
+def assert_same_result(got, want) -> None:
+    """Every field of two LoopsResults equal: frames to the last bit and dtype, dicts in order."""
+
+    def same(a, b, where: str) -> None:
+        if isinstance(b, pd.DataFrame):
+            pd.testing.assert_frame_equal(a, b, check_exact=True, obj=where)
+        elif isinstance(b, dict):
+            assert list(a) == list(b), where
+            for key in b:
+                same(a[key], b[key], f"{where}[{key!r}]")
+        else:
+            assert a == b or (a != a and b != b), (where, a, b)    # NaN equals NaN here
+
+    for name in RESULT_FIELDS:
+        a, b = getattr(got, name), getattr(want, name)
+        if b is None:
+            assert a is None, name
+        else:
+            same(a, b, name)
+
+
+def parts_seen(engine, part_events: int, **options):
+    """find_loops through ``engine`` in parts, and how many parts it took."""
+    seen = []
+    engine.progress = lambda done, total: seen.append(done)
+    result = find_loops(engine, part_events=part_events, **options)
+    engine.progress = None
+    return result, len(seen)
+
+
+@pytest.fixture(scope="module")
+def sample_in_memory():
+    from procmine.io import read_log
+
+    return read_log(SAMPLE)
+
+
+@pytest.fixture(scope="module")
+def sample_duckdb():
+    from procmine.engines import get_engine
+
+    with get_engine("duckdb", SAMPLE, memory_limit="1GiB") as engine:
+        yield engine
+
+
+@pytest.mark.parametrize("by", [None, "unit", "level", "category", "month", "source"])
+def test_duckdb_in_parts_gives_the_figures_of_pandas(sample_duckdb, sample_in_memory, by):
+    got, parts = parts_seen(sample_duckdb, 5000, by=by)
+    assert parts == 7                      # 34,609 events in parts of whole cases
+    want = find_loops(sample_in_memory, by=by)
+    assert_same_result(got, want)
+    assert len(got.summary) == 8 and got.n_cases == 3000
+
+
+def test_duckdb_in_parts_in_clock_time(sample_duckdb, sample_in_memory):
+    got, _ = parts_seen(sample_duckdb, 5000, calendar=None, patterns=["supervision", "hugging"])
+    assert_same_result(got, find_loops(sample_in_memory, calendar=None,
+                                       patterns=["supervision", "hugging"]))
+    assert got.details["hugging"]["working_time"] is False
+
+
+def test_medians_over_parts_are_pandas_medians_with_fractional_seconds(tmp_path, sample_in_memory):
+    # waits with milliseconds: a sum or an interpolated median over parts would differ in the
+    # last bits from the one pandas takes over the whole log
+    from procmine.engines import get_engine
+    from procmine.io import read_log
+
+    raw = pd.read_csv(SAMPLE, dtype=str, encoding="utf-8-sig")
+    jitter = np.random.default_rng(3).integers(0, 1000, len(raw))
+    raw["时间"] = (pd.to_datetime(raw["时间"]) + pd.to_timedelta(jitter, unit="ms")).dt.strftime(
+        "%Y-%m-%d %H:%M:%S.%f").str[:-3]
+    path = tmp_path / "sample_ms.csv"
+    raw.to_csv(path, index=False)
+    with get_engine("duckdb", path) as engine:
+        got, parts = parts_seen(engine, 5000, patterns=["supervision", "escalation"])
+    assert parts > 1
+    want = find_loops(read_log(path), patterns=["supervision", "escalation"])
+    assert_same_result(got, want)
+    assert (want.flows["median_s"] % 1 != 0).any()     # the medians are fractional
+
+
+def test_pandas_engine_in_parts_equals_the_log_in_memory(sample_in_memory):
+    from procmine.engines import get_engine
+
+    with get_engine("pandas", sample_in_memory) as engine:
+        got, parts = parts_seen(engine, 5000, by="unit")
+    assert parts == 7
+    assert_same_result(got, find_loops(sample_in_memory, by="unit"))
+
+
+def test_a_part_without_dispatch_steps_keeps_the_definitions_of_the_log():
+    # G1 has no dispatch step: alone, it would be read as an A→B→A handover of resources;
+    # in a dispatch log, ping-pong is two returns, and G1 has none
+    from procmine.engines import get_engine
+
+    log = fixture("pingpong")
+    generic = pd.DataFrame({CASE: "G1", ACTIVITY: ["T1", "T2", "T3"],
+                            RESOURCE: ["ann", "bob", "ann"],
+                            TIMESTAMP: pd.Timestamp("2024-03-08 09:00", tz=TZ)
+                            + pd.to_timedelta([0, 1, 2], unit="h")})
+    mixed = EventLog(events=pd.concat([log.events, generic], ignore_index=True))
+    want = find_loops(mixed, patterns=["pingpong", "rework"])
+    assert want.flagged("pingpong") == {"P1"}
+    with get_engine("pandas", mixed) as engine:
+        got, parts = parts_seen(engine, 1, patterns=["pingpong", "rework"])
+    assert parts == 5                      # one case a part
+    assert_same_result(got, want)
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("by", [None, "unit", "level", "category", "month", "source"])
+def test_duckdb_in_parts_gives_the_figures_of_pandas_on_receipt(by):
+    from conftest import real_path
+
+    from procmine.engines import get_engine
+    from procmine.io import read_log
+
+    path = real_path("receipt.csv")
+    with get_engine("duckdb", path) as engine:
+        got, parts = parts_seen(engine, 2000, by=by)
+    assert parts > 1
+    want = find_loops(read_log(path), by=by)
+    assert_same_result(got, want)
+    assert want.n_cases == 1434 and "escalation" in want.skipped
+
+
+@pytest.mark.slow
+def test_spark_in_parts_gives_the_figures_of_pandas(spark, sample_in_memory):
+    from procmine.engines import get_engine
+
+    with get_engine("spark", SAMPLE, spark=spark) as engine:
+        got, parts = parts_seen(engine, 5000, by="unit")
+    assert parts == 7
+    assert_same_result(got, find_loops(sample_in_memory, by="unit"))
