@@ -250,3 +250,24 @@ def test_every_label_has_both_languages_with_the_same_placeholders():
         assert fields(zh) == fields(en), key
     assert set(_PATTERN_NAMES) >= {"escalation", "pingpong", "dumping", "rework", "reopen",
                                    "hugging", "desk"}
+
+
+def test_report_through_duckdb_has_the_numbers_of_the_report_in_memory():
+    from procmine.engines import get_engine
+    from procmine.io import read_log
+
+    sample = Path(__file__).resolve().parents[1] / "logs" / "sample.csv"
+    workflow = sample.parent / "workflow.yaml"
+    ref = build_report(read_log(sample), workflow=workflow, lang="en")
+    with get_engine("duckdb", sample, memory_limit="40MB") as engine:
+        got = build_report(engine, workflow=workflow, lang="en")
+    for section in ref.sections:
+        other = got.section(section.key)
+        assert other.note == section.note, section.key
+        for key, value in section.numbers.items():
+            if isinstance(value, float):
+                assert other.numbers[key] == pytest.approx(value, rel=1e-9), (section.key, key)
+            else:
+                assert other.numbers[key] == value, (section.key, key)
+    assert ref.section("summary").numbers["cases"] == 3000
+    assert got.section("conformance").numbers == ref.section("conformance").numbers
