@@ -51,7 +51,6 @@ def command(log: str, by: str, top: int | None, working_time: bool, calendar: st
 
     from procmine.bottlenecks import find_bottlenecks
     from procmine.calendar import CalendarFallbackWarning
-    from procmine.log import EventLog
     from procmine.output import csv_text, dumps
 
     spec = None
@@ -62,8 +61,6 @@ def command(log: str, by: str, top: int | None, working_time: bool, calendar: st
     quiet = as_json or as_csv
     with open_input(log, pop_log_options(kwargs), engine=engine, memory_limit=memory_limit,
                     quiet=quiet) as source, warnings.catch_warnings():
-        if not quiet and not isinstance(source, EventLog):
-            click.echo(_engine_read(source, log), err=True)
         # years without holiday data: the calendar line of the output says so
         warnings.simplefilter("ignore", CalendarFallbackWarning)
         result = find_bottlenecks(source, by=by, working_time=working_time,
@@ -75,15 +72,6 @@ def command(log: str, by: str, top: int | None, working_time: bool, calendar: st
         click.echo(csv_text(result.table), nl=False)
     else:
         click.echo(_text(result, top))
-
-
-def _engine_read(engine, path: str) -> str:
-    """What the engine read and dropped, for stderr (the figures of ``procmine info``)."""
-    totals = engine.totals()
-    lines = [f"Read {totals.rows_read:,} rows from {path} ({engine.name} engine): kept "
-             f"{totals.events:,}, dropped {sum(totals.dropped.values()):,}."]
-    lines += [f"Dropped {count:,} rows: {reason}" for reason, count in totals.dropped.items()]
-    return "\n".join(lines)
 
 
 _DURATION = ("mean", "median", "p90", "total", "case_median", "overdue")

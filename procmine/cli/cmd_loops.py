@@ -56,7 +56,6 @@ def command(log, patterns, by, cases_path, diagram, calendar, aliases, workflow,
       procmine loops logs/sample.csv --cases flagged.csv --json
       procmine loops city-2025.parquet --engine duckdb --memory-limit 4GiB --json
     """
-    from procmine.log import EventLog
     from procmine.loops import find_loops, render_loops
     from procmine.output import csv_text, dumps, write_csv
 
@@ -64,8 +63,6 @@ def command(log, patterns, by, cases_path, diagram, calendar, aliases, workflow,
     quiet = as_json or as_csv
     with open_input(log, pop_log_options(kwargs), engine=engine, memory_limit=memory_limit,
                     quiet=quiet) as source:
-        if not quiet and not isinstance(source, EventLog):   # pandas gave its load report
-            click.echo(_engine_read(source, log), err=True)
         result = find_loops(source, patterns=patterns, by=by, calendar=calendar, aliases=roles,
                             desk_minutes=desk_minutes, extension_hours=extension_hours)
     if cases_path:
@@ -80,15 +77,6 @@ def command(log, patterns, by, cases_path, diagram, calendar, aliases, workflow,
         click.echo(csv_text(result.by if by else result.summary), nl=False)
     else:
         click.echo(_text(result))
-
-
-def _engine_read(engine, path: str) -> str:
-    """What the engine read and dropped, for stderr (the figures of ``procmine info``)."""
-    totals = engine.totals()
-    lines = [f"Read {totals.rows_read:,} rows from {path} ({engine.name} engine): kept "
-             f"{totals.events:,}, dropped {sum(totals.dropped.values()):,}."]
-    lines += [f"Dropped {count:,} rows: {reason}" for reason, count in totals.dropped.items()]
-    return "\n".join(lines)
 
 
 def _aliases(pairs: tuple[str, ...], workflow: str | None) -> dict[str, str] | None:

@@ -112,10 +112,20 @@ def open_input(path: str, options: dict[str, Any], *, engine: str = "auto",
         return
     # said even with --json (on stderr): the figures come from another engine than usual
     click.echo(f"Engine: {choice.name} ({choice.reason})", err=True)
-    if not quiet:
-        opened.progress = _part_progress
     with opened:
+        if not quiet:
+            click.echo(_engine_read(opened, path), err=True)
+            opened.progress = _part_progress
         yield opened
+
+
+def _engine_read(engine: Any, path: str) -> str:
+    """What an engine read and dropped, for stderr (as the load report of pandas)."""
+    totals = engine.totals()
+    lines = [f"Read {totals.rows_read:,} rows from {path} ({engine.name} engine): kept "
+             f"{totals.events:,}, dropped {sum(totals.dropped.values()):,}."]
+    lines += [f"Dropped {count:,} rows: {reason}" for reason, count in totals.dropped.items()]
+    return "\n".join(lines)
 
 
 def _part_progress(done: int, total: int) -> None:
