@@ -28,7 +28,6 @@ from collections import Counter
 from dataclasses import replace
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from procmine.log import ACTIVITY, CASE, DEFAULT_LEVELS, TIMESTAMP, EventLog
@@ -103,33 +102,10 @@ def _added(frames: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
 
 def _collected_medians(store: Any) -> Medians:
     """Medians over the rows the parts added to ``store`` (a ``Collector``), as pandas'
-    groupby median: the middle value, or the mean of the two middle values.
-
-    ``Collector.quantiles`` interpolates as ``a + (b - a) * t``, which differs from
-    pandas' ``(a + b) / 2`` in the last bit when ``b > 2a``; so the two middle values
-    are fetched and averaged here.
-    """
+    groupby median (see ``Collector.medians``)."""
 
     def medians(name: str, keys: list[str], value: str) -> pd.DataFrame:
-        columns = [*keys, "rows", "median"]
-        if store.rows(name) == 0:
-            return pd.DataFrame(columns=columns)
-        table = store._name(name)      # the collector's table of ``name``
-        k = ", ".join(_quote(key) for key in keys)
-        v = _quote(value)
-        rows = store.con.execute(f"SELECT {k}, count(*) AS rows FROM {table} GROUP BY {k}").df()
-        kept = f"SELECT {k}, {v} AS v FROM {table} WHERE {v} IS NOT NULL AND NOT isnan({v})"
-        ranked = (f"SELECT {k}, v, row_number() OVER (PARTITION BY {k} ORDER BY v) - 1 AS i, "
-                  f"count(*) OVER (PARTITION BY {k}) AS n FROM ({kept}) x")
-        middle = store.con.execute(f"SELECT {k}, i, v, n FROM ({ranked}) r "
-                                   "WHERE i = (n - 1) // 2 OR i = n // 2").df()
-        low = middle[middle["i"] == (middle["n"] - 1) // 2]
-        high = middle[middle["i"] == middle["n"] // 2]
-        both = low.merge(high, on=keys, suffixes=("_low", "_high"))
-        both["median"] = np.where(both["n_low"] % 2 == 1, both["v_low"],
-                                  (both["v_high"] + both["v_low"]) / 2)
-        out = rows.merge(both[[*keys, "median"]], on=keys, how="left")
-        return out.sort_values(keys, kind="stable").reset_index(drop=True)[columns]
+        return store.medians(name, keys, value)
 
     return medians
 
@@ -140,7 +116,3 @@ def _empty_log(engine: Any) -> EventLog:
                            ACTIVITY: pd.Series([], dtype="string"),
                            TIMESTAMP: pd.Series([], dtype=f"datetime64[ns, {tz}]")})
     return EventLog(events, levels=tuple(engine.source.levels or DEFAULT_LEVELS), timezone=tz)
-
-
-def _quote(name: str) -> str:
-    return '"' + str(name).replace('"', '""') + '"'

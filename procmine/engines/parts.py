@@ -154,6 +154,32 @@ class Collector:
             out[f"q{j}"] = np.array(values, dtype=float)
         return out[columns]
 
+    def medians(self, name: str, keys: Sequence[str], value: str) -> pd.DataFrame:
+        """Per group of ``keys``: ``rows`` (all rows) and ``median`` of ``value`` as pandas'
+        groupby median takes it: the middle value, or the mean of the two middle values
+        (:meth:`quantiles` interpolates as ``a + (b - a) * t``, which differs from
+        ``(a + b) / 2`` in the last bit when ``b > 2a``). Sorted by ``keys``."""
+        keys = list(keys)
+        columns = [*keys, "rows", "median"]
+        if self.rows(name) == 0:
+            return pd.DataFrame(columns=columns)
+        table = self._name(name)
+        k = ", ".join(_quote(key) for key in keys)
+        v = _quote(value)
+        rows = self.con.execute(f"SELECT {k}, count(*) AS rows FROM {table} GROUP BY {k}").df()
+        kept = f"SELECT {k}, {v} AS v FROM {table} WHERE {v} IS NOT NULL AND NOT isnan({v})"
+        ranked = (f"SELECT {k}, v, row_number() OVER (PARTITION BY {k} ORDER BY v) - 1 AS i, "
+                  f"count(*) OVER (PARTITION BY {k}) AS n FROM ({kept}) x")
+        middle = self.con.execute(f"SELECT {k}, i, v, n FROM ({ranked}) r "
+                                  "WHERE i = (n - 1) // 2 OR i = n // 2").df()
+        low = middle[middle["i"] == (middle["n"] - 1) // 2]
+        high = middle[middle["i"] == middle["n"] // 2]
+        both = low.merge(high, on=keys, suffixes=("_low", "_high"))
+        both["median"] = np.where(both["n_low"] % 2 == 1, both["v_low"],
+                                  (both["v_high"] + both["v_low"]) / 2)
+        out = rows.merge(both[[*keys, "median"]], on=keys, how="left")
+        return out.sort_values(keys, kind="stable").reset_index(drop=True)[columns]
+
     def peaks(self, name: str, key: str, time: str, delta: str) -> pd.DataFrame:
         """Per ``key``: ``peak``, the highest running sum of ``delta`` in order of ``time``
         (at one instant a -1 counts before a +1: a hand-over is not two at once)."""
