@@ -1,3 +1,9 @@
-from procmine.cli import main
+import sys
+
+try:
+    from procmine.cli import main
+except KeyboardInterrupt:  # Ctrl-C while the command line was still loading
+    sys.stderr.write("Error: interrupted\n")
+    sys.exit(130)
 
 main()

@@ -96,7 +96,24 @@ def cli(ctx: click.Context, traceback: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``procmine`` console script."""
+    """Entry point of the ``procmine`` console script.
+
+    A Ctrl-C before click takes over ends with exit 130 like one during a command.
+    Run as a program (``argv`` None), a Ctrl-C after the command has finished is
+    ignored: its outputs are whole, and the interpreter's exit must not turn a
+    finished run into a KeyboardInterrupt traceback and a death by signal.
+    """
+    try:
+        _main(argv)
+    except KeyboardInterrupt:
+        click.echo("Error: interrupted", err=True)
+        sys.exit(130)
+    finally:
+        if argv is None:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _main(argv: list[str] | None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     traceback = "--traceback" in args
     args = [a for a in args if a != "--traceback"]
