@@ -22,7 +22,7 @@ import pandas as pd
 from procmine.log import ACTIVITY, CASE, CATEGORY, DEADLINE, SOURCE, TIMESTAMP, EventLog
 
 if TYPE_CHECKING:
-    pass
+    from collections.abc import Callable
 
 START_NODE = "▶"
 END_NODE = "■"
@@ -34,11 +34,19 @@ class Variants:
 
     ``table`` has one row per variant, most frequent first: ``variant`` (its id,
     0 = most frequent), ``activities`` (a tuple), ``cases`` (count), ``share``,
-    ``length``. ``of_case`` maps each case id to its variant id.
+    ``length``. ``of_case`` maps each case id to its variant id; an engine may
+    give a function that fetches it instead, called on first use (a log of ten
+    million cases need not hold their ids to count its variants).
     """
 
     table: pd.DataFrame
-    of_case: pd.Series
+    _of_case: pd.Series | Callable[[], pd.Series]
+
+    @property
+    def of_case(self) -> pd.Series:
+        if callable(self._of_case):
+            object.__setattr__(self, "_of_case", self._of_case())
+        return self._of_case
 
     def __len__(self) -> int:
         return len(self.table)

@@ -57,8 +57,8 @@ def command(log: str, algorithm: str, noise: float, dependency: float, model_pat
                     quiet=as_json) as source:
         # mined on the variant table, whichever engine computed it
         traces = source.variants() if is_engine(source) else source
-    found = discover_model(traces, algorithm=algorithm, noise=noise, dependency=dependency,
-                           quality=not no_quality, alignments=alignments)
+        found = discover_model(traces, algorithm=algorithm, noise=noise, dependency=dependency,
+                               quality=not no_quality, alignments=alignments)
     if model_path:
         save_model(found.model, model_path, inputs=[log])
         click.echo(f"Wrote the model to {model_path}", err=True)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -456,15 +456,22 @@ class SqlEngine(Engine):
         return EventLog(events, report=report, levels=self._levels, timezone=tz)
 
     @staticmethod
-    def _make_variants(table: pd.DataFrame, of_case: pd.DataFrame) -> Variants:
-        """The Variants of a ranked table and the (case ``c``, ``variant``) pairs in case order."""
-        from procmine.abstractions import Variants
+    def _of_case_series(pairs: pd.DataFrame) -> pd.Series:
+        """``Variants.of_case`` from (case ``c``, ``variant``) pairs in case order."""
         from procmine.log import CASE
 
-        series = pd.Series(of_case["variant"].to_numpy(dtype=np.int64),
-                           index=pd.Index(of_case["c"].to_numpy(dtype=object), name=CASE),
-                           name="variant")
-        return Variants(table, series)
+        return pd.Series(pairs["variant"].to_numpy(dtype=np.int64),
+                         index=pd.Index(pairs["c"].to_numpy(dtype=object), name=CASE),
+                         name="variant")
+
+    @classmethod
+    def _make_variants(cls, table: pd.DataFrame,
+                       of_case: pd.DataFrame | Callable[[], pd.Series]) -> Variants:
+        """The Variants of a ranked table and the (case ``c``, ``variant``) pairs in case
+        order, or a function fetching ``of_case`` when it is first used."""
+        from procmine.abstractions import Variants
+
+        return Variants(table, of_case if callable(of_case) else cls._of_case_series(of_case))
 
 
 def get_engine(name: EngineName | str, source: Source | str | os.PathLike | EventLog, *,

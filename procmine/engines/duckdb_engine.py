@@ -31,12 +31,13 @@ from procmine.engines import (
     finish_follows,
     kind_table,
     level_table,
+    parse_memory_limit,
     rank_variants,
     resolve_calendar,
     working_days,
 )
 from procmine.engines import sql as q
-from procmine.errors import DependencyError, InputError
+from procmine.errors import DependencyError, InputError, ProcmineError
 from procmine.log import (
     ACTIVITY,
     CASE,
@@ -63,6 +64,12 @@ def _quote(name: str) -> str:
 
 def _literal(text: str) -> str:
     return "'" + str(text).replace("'", "''") + "'"
+
+
+#: DuckDB's share of ``memory_limit``: the limit bounds the process, and the rest is
+#: for the parts of the log held in pandas (a quarter, see ``part_events``), the
+#: Python objects of the results and allocations DuckDB makes outside its buffers.
+DUCKDB_SHARE = 0.6
 
 
 class DuckDBEngine(SqlEngine):
@@ -97,7 +104,7 @@ class DuckDBEngine(SqlEngine):
         self._folder = tempfile.mkdtemp(prefix="procmine-duckdb-", dir=temp_directory)
         config = {"temp_directory": os.path.join(self._folder, "spill")}
         if memory_limit:
-            config["memory_limit"] = str(memory_limit)
+            config["memory_limit"] = f"{int(parse_memory_limit(memory_limit) * DUCKDB_SHARE)}B"
         self.con = duckdb.connect(os.path.join(self._folder, "events.duckdb"), config=config)
         self.memory_limit = memory_limit
         self.temp_directory = temp_directory
@@ -298,11 +305,21 @@ class DuckDBEngine(SqlEngine):
         table, ids = rank_variants(counts, SEPARATOR)
         self.con.register("variant_ids", pd.DataFrame({"seq": ids.index.to_numpy(dtype=object),
                                                        "variant": ids.to_numpy(dtype=np.int64)}))
-        of_case = self.con.execute(
-            "SELECT s.c, v.variant FROM case_seq s JOIN variant_ids v ON v.seq = s.seq "
-            "ORDER BY s.first_row").df()
+        # the variant of each case stays in the database until a caller asks for it
+        self.con.execute(
+            "CREATE OR REPLACE TABLE case_variant AS SELECT s.c, s.first_row, v.variant "
+            "FROM case_seq s JOIN variant_ids v ON v.seq = s.seq")
         self.con.unregister("variant_ids")
         self.con.execute("DROP TABLE case_seq")
+
+        def of_case() -> pd.Series:
+            if self.con is None:
+                raise ProcmineError("the engine was closed before the variant of each case was read",
+                                  hint="read Variants.of_case while the engine is open")
+            pairs = self.con.execute(
+                "SELECT c, variant FROM case_variant ORDER BY first_row").df()
+            return self._of_case_series(pairs)
+
         self._variants = self._make_variants(table, of_case)
         return self._variants
 
