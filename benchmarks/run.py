@@ -233,11 +233,14 @@ result = text.getvalue().splitlines()[:3]
 """
 
 
-def scale_run(events: int, *, memory_limit: str, timeout: float) -> str:
+def scale_run(events: int, *, memory_limit: str, timeout: float,
+              commands: tuple[str, ...] = ()) -> str:
     """Time the commands with the DuckDB engine on the scaled Parquet log; a markdown section.
 
     Each command runs in a fresh process (``procmine CMD LOG --engine duckdb
     --memory-limit LIMIT``); its peak resident memory is that process's own.
+    ``commands`` (labels or their first word, e.g. ``map``) picks some; a command
+    that fails or times out is reported in its row, and the others still run.
     """
     import tempfile
 
@@ -248,20 +251,30 @@ def scale_run(events: int, *, memory_limit: str, timeout: float) -> str:
     made = time.perf_counter() - t0
     out = tempfile.mkdtemp(prefix="procmine-scale-")
     rows = []
-    for label, command in SCALE_COMMANDS:
+    chosen = [(label, command) for label, command in SCALE_COMMANDS
+              if not commands or label in commands or command[0] in commands]
+    for label, command in chosen:
         args = [command[0], str(path), *[a.format(out=out) for a in command[1:]],
                 "--engine", "duckdb", "--memory-limit", memory_limit]
-        m = measure(_SCALE_CODE.format(args=args), timeout=timeout)
-        rows.append((label, " ".join(["procmine", *args]).replace(str(path), path.name), m))
+        shown = " ".join(["procmine", *args]).replace(str(path), path.name)
+        try:
+            m = measure(_SCALE_CODE.format(args=args), timeout=timeout)
+        except Exception as e:  # reported in the table, not fatal
+            rows.append((label, shown, None, str(e).strip().splitlines()[-1][:160]))
+            print(f"  {label}: failed: {rows[-1][3]}", file=sys.stderr, flush=True)
+            continue
+        rows.append((label, shown, m, ""))
         print(f"  {label}: {m.seconds:.0f} s, {m.peak_mb:,.0f} MB", file=sys.stderr, flush=True)
-    info = rows[0][2].result
+    info = next((m.result for label, _, m, _ in rows if label == "info" and m), None)
     lines = [f"## The commands on {events:,} events, DuckDB engine, memory limit {memory_limit}",
              "", f"Measured {dt.datetime.now():%Y-%m-%d %H:%M} on {machine()}: Parquet "
              f"{path.stat().st_size / 2**20:,.0f} MiB (made in {made:.0f} s, or cached). Each "
              "command in a fresh process; MB is its peak resident memory (VmHWM).", "",
              "| command | seconds | peak MB |", "|---|---:|---:|"]
-    lines += [f"| `{cmd}` | {m.seconds:,.0f} | {m.peak_mb:,.0f} |" for _, cmd, m in rows]
-    lines += ["", "First lines of `info`: " + " / ".join(info or [])]
+    lines += [f"| `{cmd}` | {m.seconds:,.0f} | {m.peak_mb:,.0f} |" if m
+              else f"| `{cmd}` | failed: {why} | |" for _, cmd, m, why in rows]
+    if info:
+        lines += ["", "First lines of `info`: " + " / ".join(info)]
     return "\n".join(lines) + "\n"
 
 
@@ -356,10 +369,14 @@ def main() -> None:
     parser.add_argument("--scale", type=int, metavar="EVENTS",
                         help="only the out-of-core run: a Parquet log of EVENTS events through "
                              "the DuckDB engine; appends its section to --out")
-    parser.add_argument("--memory-limit", default="4GiB", help="DuckDB's limit for --scale")
+    parser.add_argument("--memory-limit", default="4GiB",
+                        help="--memory-limit of the commands of --scale (bounds the process)")
+    parser.add_argument("--commands", default="",
+                        help="with --scale, comma-separated: some of info, map, bottlenecks, loops")
     args = parser.parse_args()
     if args.scale:
-        section = scale_run(args.scale, memory_limit=args.memory_limit, timeout=args.timeout)
+        section = scale_run(args.scale, memory_limit=args.memory_limit, timeout=args.timeout,
+                            commands=tuple(c for c in args.commands.split(",") if c))
         out = Path(args.out)
         old = out.read_text(encoding="utf-8") if out.exists() else "# Benchmark results\n"
         tmp = out.with_suffix(".md.part")

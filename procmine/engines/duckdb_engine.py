@@ -106,6 +106,8 @@ class DuckDBEngine(SqlEngine):
         if memory_limit:
             config["memory_limit"] = f"{int(parse_memory_limit(memory_limit) * DUCKDB_SHARE)}B"
         self.con = duckdb.connect(os.path.join(self._folder, "events.duckdb"), config=config)
+        # DuckDB may draw a progress bar on stdout, which carries our data (ours is on stderr)
+        self.con.execute("SET enable_progress_bar = false")
         self.memory_limit = memory_limit
         self.temp_directory = temp_directory
         self._loaded = False

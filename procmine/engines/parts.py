@@ -73,6 +73,8 @@ class Collector:
         if memory_limit:
             config["memory_limit"] = str(memory_limit)
         self.con = duckdb.connect(os.path.join(self._folder, "parts.duckdb"), config=config)
+        # DuckDB may draw a progress bar on stdout, which carries our data (ours is on stderr)
+        self.con.execute("SET enable_progress_bar = false")
 
     def __enter__(self) -> Collector:
         return self
