@@ -209,15 +209,14 @@ def scaled_parquet(events: int, *, memory_limit: str) -> Path:
     return path
 
 
-#: The commands of the out-of-core run: (label, arguments after the log).
-SCALE_COMMANDS = (
-    ("info", ["info"]),
-    ("map (frequency, drawn)", ["map", "-o", "{out}/map.svg"]),
-    ("map (median wait, working time)", ["map", "--metric", "median-wait", "--working-time",
-                                         "-o", "{out}/map-wait.svg"]),
-    ("bottlenecks (by unit)", ["bottlenecks", "--by", "unit"]),
-    ("loops", ["loops"]),
-)
+#: The commands of the out-of-core run: name (for --commands): arguments after the log.
+SCALE_COMMANDS = {
+    "info": ["info"],
+    "map": ["map", "-o", "{out}/map.svg"],
+    "map-wait": ["map", "--metric", "median-wait", "--working-time", "-o", "{out}/map-wait.svg"],
+    "bottlenecks": ["bottlenecks", "--by", "unit"],
+    "loops": ["loops"],
+}
 
 _SCALE_CODE = """
 import contextlib, io
@@ -239,7 +238,7 @@ def scale_run(events: int, *, memory_limit: str, timeout: float,
 
     Each command runs in a fresh process (``procmine CMD LOG --engine duckdb
     --memory-limit LIMIT``); its peak resident memory is that process's own.
-    ``commands`` (labels or their first word, e.g. ``map``) picks some; a command
+    ``commands`` (names of SCALE_COMMANDS) picks some; a command
     that fails or times out is reported in its row, and the others still run.
     """
     import tempfile
@@ -251,8 +250,12 @@ def scale_run(events: int, *, memory_limit: str, timeout: float,
     made = time.perf_counter() - t0
     out = tempfile.mkdtemp(prefix="procmine-scale-")
     rows = []
-    chosen = [(label, command) for label, command in SCALE_COMMANDS
-              if not commands or label in commands or command[0] in commands]
+    unknown = set(commands) - set(SCALE_COMMANDS)
+    if unknown:
+        raise SystemExit(f"--commands: unknown {', '.join(sorted(unknown))} "
+                         f"(of {', '.join(SCALE_COMMANDS)})")
+    chosen = [(name, command) for name, command in SCALE_COMMANDS.items()
+              if not commands or name in commands]
     for label, command in chosen:
         args = [command[0], str(path), *[a.format(out=out) for a in command[1:]],
                 "--engine", "duckdb", "--memory-limit", memory_limit]
@@ -372,7 +375,7 @@ def main() -> None:
     parser.add_argument("--memory-limit", default="4GiB",
                         help="--memory-limit of the commands of --scale (bounds the process)")
     parser.add_argument("--commands", default="",
-                        help="with --scale, comma-separated: some of info, map, bottlenecks, loops")
+                        help="with --scale, comma-separated: some of " + ", ".join(SCALE_COMMANDS))
     args = parser.parse_args()
     if args.scale:
         section = scale_run(args.scale, memory_limit=args.memory_limit, timeout=args.timeout,
