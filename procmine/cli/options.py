@@ -71,8 +71,9 @@ def load(path: str, options: dict[str, Any], *, quiet: bool = False):
 def engine_options(func: Callable) -> Callable:
     """Add --engine and --memory-limit (which engine computes the tables; docs/engines.md)."""
     func = click.option("--memory-limit", metavar="SIZE",
-                        help="Memory for DuckDB (e.g. 4GiB); also the budget --engine auto "
-                             "compares the log against.")(func)
+                        help="Memory the command may use with DuckDB (e.g. 4GiB; DuckDB's "
+                             "buffers get 60%, spilling above); also the budget --engine "
+                             "auto compares the log against.")(func)
     return click.option("--engine", type=click.Choice(["auto", "pandas", "duckdb", "spark"]),
                         default="auto", show_default=True,
                         help="pandas in memory, duckdb out of core (CSV/Parquet), spark; auto "
