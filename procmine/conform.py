@@ -136,8 +136,9 @@ class ConformanceResult:
                             "units": [{"unit": u, "cases": n} for u, n in d.units]}
                            for d in self.deviations],
             "notes": list(self.notes),
-            "variants": self.variants,
-            "cases": self.cases_table,
+            # the tables by their own names: "cases" and "variants" are the summary's counts
+            "variant_table": self.variants,
+            "case_table": self.cases_table,
         }
 
 

@@ -44,8 +44,9 @@ def test_fitness_and_precision_are_the_librarys(tmp_path):
     data = json.loads(result.stdout)
     assert data["method"] == "tokens"
     assert data["fitness"] == expected.fitness and data["precision"] == expected.precision
-    assert len(data["cases"]) == 6 and len(data["variants"]) == 4
-    case = {c["case"]: c for c in data["cases"]}
+    assert data["cases"] == 6 and data["variants"] == 4, "the counts the text output shows"
+    assert len(data["case_table"]) == 6 and len(data["variant_table"]) == 4
+    case = {c["case"]: c for c in data["case_table"]}
     assert case["GD003"]["conforming"] is False and case["GD001"]["conforming"] is True
 
 
@@ -104,7 +105,7 @@ def test_duckdb_gives_the_same_json_as_pandas(tmp_path):
     assert "Engine: duckdb (chosen with --engine)" in duckdb.stderr
     assert "Engine" not in pandas.stderr
     data = json.loads(duckdb.stdout)
-    assert len(data["cases"]) == 3000 and data["conforming_cases"] == 2756
+    assert data["cases"] == len(data["case_table"]) == 3000 and data["conforming_cases"] == 2756
     assert "Wrote 3,000 cases" in duckdb.stderr
 
 
