@@ -394,19 +394,23 @@ def test_duckdb_counts_ragged_rows_as_read_log_does(tmp_path):
     assert (totals.rows_read, totals.events) == (ref.report.rows_read, ref.n_events) == (16, 14)
 
 
-def test_duckdb_variant_of_each_case_is_read_when_asked():
+def assert_of_case_is_read_when_asked(name: str, **options) -> None:
     """The variants count without the ids of every case; of_case, read later, is pandas'."""
     from procmine.abstractions import variants as variant_table
     from procmine.io import read_log
 
     expected = variant_table(read_log(SAMPLE)).of_case
-    with get_engine("duckdb", SAMPLE) as engine:
+    with get_engine(name, SAMPLE, **options) as engine:
         found = engine.variants()
-        assert callable(found._of_case), "of_case stays in the database until it is used"
+        assert callable(found._of_case), "of_case stays in the engine until it is used"
         assert len(found) == len(variant_table(read_log(SAMPLE)))
         pd.testing.assert_series_equal(found.of_case, expected, check_index_type=False)
-        late = get_engine("duckdb", SAMPLE)
+        late = get_engine(name, SAMPLE, **options)
         unread = late.variants()
     late.close()
     with pytest.raises(ProcmineError, match="closed before"):
         unread.of_case
+
+
+def test_duckdb_variant_of_each_case_is_read_when_asked():
+    assert_of_case_is_read_when_asked("duckdb")

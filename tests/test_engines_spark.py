@@ -31,6 +31,12 @@ def test_spark_equals_pandas_on_receipt(spark):
         assert_same(everything(ref), everything(engine))
 
 
+def test_spark_variant_of_each_case_is_read_when_asked(spark):
+    from test_engines import assert_of_case_is_read_when_asked
+
+    assert_of_case_is_read_when_asked("spark", spark=spark)
+
+
 def test_spark_reads_a_table_name(spark, tmp_path):
     frame = pd.read_csv(ORDERS16, dtype=str)
     parquet = tmp_path / "orders.parquet"

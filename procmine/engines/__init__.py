@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from procmine.errors import InputError, SpecError
+from procmine.errors import InputError, ProcmineError, SpecError
 from procmine.io import RAGGED as RAGGED  # the engines count ragged rows by this name
 
 if TYPE_CHECKING:
@@ -456,22 +456,26 @@ class SqlEngine(Engine):
         return EventLog(events, report=report, levels=self._levels, timezone=tz)
 
     @staticmethod
-    def _of_case_series(pairs: pd.DataFrame) -> pd.Series:
-        """``Variants.of_case`` from (case ``c``, ``variant``) pairs in case order."""
+    def _make_variants(table: pd.DataFrame,
+                       fetch_pairs: Callable[[], pd.DataFrame | None]) -> Variants:
+        """The Variants of a ranked table; ``of_case`` is fetched when first used.
+
+        ``fetch_pairs`` returns the (case ``c``, ``variant``) pairs in case order, or
+        None once the engine is closed (the pairs stay in the engine until asked for).
+        """
+        from procmine.abstractions import Variants
         from procmine.log import CASE
 
-        return pd.Series(pairs["variant"].to_numpy(dtype=np.int64),
-                         index=pd.Index(pairs["c"].to_numpy(dtype=object), name=CASE),
-                         name="variant")
+        def of_case() -> pd.Series:
+            pairs = fetch_pairs()
+            if pairs is None:
+                raise ProcmineError("the engine was closed before the variant of each case was read",
+                                    hint="read Variants.of_case while the engine is open")
+            return pd.Series(pairs["variant"].to_numpy(dtype=np.int64),
+                             index=pd.Index(pairs["c"].to_numpy(dtype=object), name=CASE),
+                             name="variant")
 
-    @classmethod
-    def _make_variants(cls, table: pd.DataFrame,
-                       of_case: pd.DataFrame | Callable[[], pd.Series]) -> Variants:
-        """The Variants of a ranked table and the (case ``c``, ``variant``) pairs in case
-        order, or a function fetching ``of_case`` when it is first used."""
-        from procmine.abstractions import Variants
-
-        return Variants(table, of_case if callable(of_case) else cls._of_case_series(of_case))
+        return Variants(table, of_case)
 
 
 def get_engine(name: EngineName | str, source: Source | str | os.PathLike | EventLog, *,

@@ -37,7 +37,7 @@ from procmine.engines import (
     working_days,
 )
 from procmine.engines import sql as q
-from procmine.errors import DependencyError, InputError, ProcmineError
+from procmine.errors import DependencyError, InputError
 from procmine.log import (
     ACTIVITY,
     CASE,
@@ -314,15 +314,12 @@ class DuckDBEngine(SqlEngine):
         self.con.unregister("variant_ids")
         self.con.execute("DROP TABLE case_seq")
 
-        def of_case() -> pd.Series:
+        def pairs() -> pd.DataFrame | None:
             if self.con is None:
-                raise ProcmineError("the engine was closed before the variant of each case was read",
-                                  hint="read Variants.of_case while the engine is open")
-            pairs = self.con.execute(
-                "SELECT c, variant FROM case_variant ORDER BY first_row").df()
-            return self._of_case_series(pairs)
+                return None
+            return self.con.execute("SELECT c, variant FROM case_variant ORDER BY first_row").df()
 
-        self._variants = self._make_variants(table, of_case)
+        self._variants = self._make_variants(table, pairs)
         return self._variants
 
     def follows(self, *, time: TimeBasis = "clock", calendar: Any = "cn") -> Any:

@@ -172,6 +172,7 @@ class SparkEngine(SqlEngine):
         self._naive: set[str] = set()  # columns with times read in the log's timezone
         self._due_is_time = False
         self._variants: Any = None
+        self._cached: list[Any] = []  # data frames held in Spark's memory until close
 
     def _view(self, name: str, frame: Any) -> str:
         view = f"procmine_{name}_{self._id}"
@@ -190,6 +191,9 @@ class SparkEngine(SqlEngine):
         return to_pandas(self._sql(query))
 
     def close(self) -> None:
+        for frame in self._cached:
+            frame.unpersist()
+        self._cached = []
         if self._ev is not None:
             self._ev.unpersist()
             self._ev = None
@@ -357,11 +361,20 @@ class SparkEngine(SqlEngine):
         id_frame = from_pandas(self.spark, pd.DataFrame({
             "seq": ids.index.to_numpy(dtype=object), "variant": ids.to_numpy(dtype=np.int64)}))
         id_view = self._view("variant_ids", id_frame)
-        of_case = to_pandas(self.spark.sql(
-            f"SELECT s.c, v.variant FROM {seq_view} s JOIN {id_view} v ON v.seq = s.seq "
-            f"ORDER BY s.first_row"))
+        # the variant of each case stays in Spark until a caller asks for it
+        pairs = self.spark.sql(
+            f"SELECT s.c, s.first_row, v.variant FROM {seq_view} s "
+            f"JOIN {id_view} v ON v.seq = s.seq").cache()
+        pairs.count()
         seqs.unpersist()
-        self._variants = self._make_variants(table, of_case)
+        self._cached.append(pairs)
+
+        def fetch() -> pd.DataFrame | None:
+            if self._ev is None:
+                return None
+            return to_pandas(pairs.orderBy("first_row").select("c", "variant"))
+
+        self._variants = self._make_variants(table, fetch)
         return self._variants
 
     def follows(self, *, time: TimeBasis = "clock", calendar: Any = "cn") -> Any:
