@@ -194,7 +194,7 @@ def scaled_parquet(events: int, *, memory_limit: str) -> Path:
     if path.exists():
         return path
     base = simulated(1_000_000)
-    con = duckdb.connect()
+    con = duckdb.connect(config={"temp_directory": str(path.parent / "duckdb-spill")})
     con.execute(f"SET memory_limit = '{memory_limit}'")
     n_base = con.execute(f"SELECT count(*) FROM read_csv('{base}', all_varchar = true)").fetchall()[0][0]
     copies = -(-events // n_base)

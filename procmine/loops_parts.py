@@ -31,7 +31,8 @@ from typing import Any
 import pandas as pd
 
 from procmine.log import ACTIVITY, CASE, DEFAULT_LEVELS, TIMESTAMP, EventLog
-from procmine.loops import _FLOW_KEYS, LoopsResult, Medians, _analyse, _finish, _Options, _Part
+from procmine.loops import LoopsResult, _analyse, _finish, _Options, _Part
+from procmine.loops.tables import _FLOW_KEYS, Medians
 
 
 def find_loops_in_parts(engine: Any, options: _Options, *, part_events: int | None = None

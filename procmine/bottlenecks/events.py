@@ -1,0 +1,150 @@
+"""The clock and the per-event arrays every bottleneck table starts from.
+
+:class:`_Clock` measures spans between int64-nanosecond instants in working
+time (a :mod:`procmine.calendar` working calendar) or clock time, and adds
+working time to an instant (a deadline); :class:`_Events` holds, per event of
+a log in log order, its case, completion and start, the hand-over from the
+event before it, its waiting and service time, and the integer codes of its
+string columns.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from procmine.errors import ColumnError
+from procmine.log import CASE, START, TIMESTAMP, EventLog
+
+_NAT = np.iinfo(np.int64).min
+
+
+# --------------------------------------------------------------------------- time
+
+
+class _Clock:
+    """Measures spans between int64-nanosecond instants, in working or clock time."""
+
+    def __init__(self, calendar: Any, timezone: str):
+        # a 24x7 calendar is clock time: skip the calendar arithmetic
+        self.calendar = None if getattr(calendar, "kind", None) == "none" else calendar
+        self.timezone = timezone
+
+    def _index(self, ns: np.ndarray) -> pd.DatetimeIndex:
+        return pd.DatetimeIndex(ns.astype("datetime64[ns]")).tz_localize("UTC").tz_convert(self.timezone)
+
+    def span(self, begin: np.ndarray, end: np.ndarray) -> np.ndarray:
+        """Seconds from ``begin`` to ``end`` (NaN where either is missing)."""
+        out = np.full(len(begin), np.nan)
+        ok = (begin != _NAT) & (end != _NAT)
+        if not ok.any():
+            return out
+        if self.calendar is None:
+            out[ok] = (end[ok] - begin[ok]) / 1e9
+            return out
+        b, e = begin[ok], end[ok]
+        sign = np.where(e >= b, 1.0, -1.0)
+        lo, hi = np.minimum(b, e), np.maximum(b, e)
+        seconds = np.asarray(self.calendar.working_seconds(self._index(lo), self._index(hi)),
+                             dtype=float)
+        out[ok] = sign * seconds
+        return out
+
+    def add(self, begin: np.ndarray, seconds: np.ndarray) -> np.ndarray:
+        """The instants ``seconds`` after ``begin`` (int64 ns; NaT where missing)."""
+        out = np.full(len(begin), _NAT, dtype=np.int64)
+        ok = (begin != _NAT) & ~np.isnan(seconds)
+        if not ok.any():
+            return out
+        if self.calendar is None:
+            out[ok] = begin[ok] + np.round(seconds[ok] * 1e9).astype(np.int64)
+            return out
+        due = self.calendar.add_working_time(self._index(begin[ok]), seconds[ok])
+        out[ok] = _ns(pd.Series(pd.DatetimeIndex(due)))
+        return out
+
+
+def _ns(values: pd.Series) -> np.ndarray:
+    """Int64 UTC nanoseconds of a datetime Series (``_NAT`` where missing)."""
+    if values.dtype == object or not pd.api.types.is_datetime64_any_dtype(values):
+        values = pd.to_datetime(values, utc=True, errors="coerce")
+    if getattr(values.dt, "tz", None) is None:
+        values = values.dt.tz_localize("UTC")
+    return values.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").view(
+        np.int64).copy()
+
+
+def _resolve_calendar(calendar: Any, working_time: bool) -> tuple[Any, Literal["working", "clock"]]:
+    """The calendar object (None for clock time) and the time basis."""
+    if not working_time or calendar is None:
+        return None, "clock"
+    if isinstance(calendar, str):
+        from procmine.calendar import calendar_from_option
+
+        calendar = calendar_from_option(calendar)
+    if getattr(calendar, "kind", None) == "none":
+        return calendar, "clock"
+    return calendar, "working"
+
+
+def _label(calendar: Any) -> str:
+    """Which calendar measured the time (said after measuring: it notes fallback years)."""
+    if calendar is None:
+        return "none: clock time"
+    describe = getattr(calendar, "describe", None)
+    return str(describe()) if callable(describe) else str(calendar)
+
+
+# --------------------------------------------------------------------------- events
+
+
+class _Events:
+    """Per-event arrays the analyses share (one entry per event, log order).
+
+    String columns are factorised once into integer codes (-1 where missing):
+    grouping on integers keeps a million events within seconds.
+    """
+
+    def __init__(self, log: EventLog, clock: _Clock):
+        events = log.events
+        self.log = log
+        codes, case_ids = pd.factorize(events[CASE], sort=False)
+        self.case = codes.astype(np.int64)
+        self.case_ids = np.asarray(case_ids, dtype=object)
+        n = len(self.case)
+        self.n = n
+        self.first = np.ones(n, dtype=bool)
+        self.last = np.ones(n, dtype=bool)
+        if n > 1:
+            same = self.case[1:] == self.case[:-1]
+            self.first[1:] = ~same
+            self.last[:-1] = ~same
+        self.first_idx = np.flatnonzero(self.first)
+        self.last_idx = np.flatnonzero(self.last)
+        self.ts = _ns(events[TIMESTAMP])
+        if (self.ts == _NAT).any():
+            row = int(np.flatnonzero(self.ts == _NAT)[0])
+            raise ColumnError(f"{TIMESTAMP}: event {row} has no completion time",
+                              hint="drop or repair events without a timestamp before measuring")
+        self.start = (_ns(events[START]) if START in events.columns
+                      else np.full(n, _NAT, dtype=np.int64))
+        self.prev_ts = np.full(n, _NAT, dtype=np.int64)
+        if n > 1:
+            self.prev_ts[1:] = self.ts[:-1]
+        self.prev_ts[self.first] = _NAT
+        known = self.start != _NAT
+        # the wait ends when the event starts (if known), never before the hand-over
+        handover = np.where(self.prev_ts == _NAT, self.start, self.prev_ts)
+        wait_end = np.where(known, np.maximum(self.start, handover), self.ts)
+        self.wait = clock.span(self.prev_ts, wait_end)
+        self.service = clock.span(self.start, np.where(known, self.ts, _NAT))
+        self._codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def codes(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """Integer codes of a column per event (-1 where missing) and the names they stand for."""
+        if column not in self._codes:
+            codes, names = pd.factorize(self.log.events[column], sort=True)
+            self._codes[column] = (codes.astype(np.int64), np.asarray(names, dtype=object))
+        return self._codes[column]

@@ -1,0 +1,468 @@
+"""The tables of one analysis, each computed the first time it is asked for.
+
+:class:`_Tables` holds the totals, transitions, activities, units, levels,
+categories, months and deadlines of a source: it measures each table in every
+part of the source (``_measure_<name>``: what adds up, the rest sent to a
+store) and aggregates the measures (``_finish_<name>``).
+:func:`_quantile_rows` lays the quantiles of a store out by table row, and
+:func:`_transitions` ranks the transitions of the directly-follows table.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from procmine.abstractions import Follows, follows
+from procmine.bottlenecks.deadlines import (
+    Deadlines,
+    _column_window,
+    _deadline_counts,
+    _name,
+    _overdue_by_transition,
+    _overdue_ranked,
+    _stamp,
+    _Window,
+    _workflow_window,
+)
+from procmine.bottlenecks.events import _NAT, _Clock, _ns
+from procmine.bottlenecks.parts import (
+    _MONTH0,
+    _add,
+    _Codes,
+    _missing,
+    _Part,
+    _spread,
+    _summed,
+    _Values,
+)
+from procmine.bottlenecks.stats import _distinct, _distinct_cases, _month_codes, _rank, _stays
+from procmine.errors import InputError
+from procmine.log import ACTIVITY, CATEGORY, DEADLINE, LEVEL, RESOURCE, EventLog
+
+if TYPE_CHECKING:
+    from procmine.engines import Engine
+
+
+class _Tables:
+    """The tables of one analysis, each computed the first time it is asked for.
+
+    Computing a table measures it in every part of the source (the one part of
+    a log in memory, kept; the parts an engine hands out, read again) and then
+    aggregates the measures: ``_measure_<name>(part, values)`` returns what
+    adds up and sends the rest to ``values``; ``_finish_<name>(measures,
+    values)`` makes the table. :meth:`run` measures several tables in one pass.
+    """
+
+    def __init__(self, source: EventLog | Engine, *, clock: _Clock, due_clock: _Clock | None = None,
+                 workflow: Any = None, part_events: int | None = None, require: str | None = None):
+        self.source, self.clock, self.workflow = source, clock, workflow
+        self.due_clock = due_clock or clock
+        self.require = require
+        self.part_events = part_events
+        if part_events is None and not isinstance(source, EventLog):
+            from procmine.engines import parts
+
+            self.part_events = parts.part_events(source.memory_limit)
+        self.codes: dict[str, _Codes] = defaultdict(_Codes)
+        self.present: set[str] = set()  # columns with a value in some part
+        self.levels: tuple[str, ...] = ()
+        self.cache: dict[str, Any] = {}
+        self.kept: _Part | None = None
+
+    def get(self, name: str) -> Any:
+        if name not in self.cache:
+            if name == "transition":
+                self.cache[name] = _transitions(self.get("follows").table, self.total_wait)
+            else:
+                self.run((name,))
+        return self.cache[name]
+
+    def run(self, names: Sequence[str]) -> None:
+        """Measure the tables ``names`` in one pass over the parts, then aggregate them."""
+        names = [n for n in names if n not in self.cache]
+        if not names:
+            return
+        measures: dict[str, list[Any]] = {name: [] for name in names}
+        store = _Values() if isinstance(self.source, EventLog) else self.source.collector()
+        with store as values:
+            for part in self._parts():
+                for name in names:
+                    measures[name].append(getattr(self, f"_measure_{name}")(part, values))
+            if not isinstance(self.source, EventLog) and not any(measures.values()):
+                raise InputError(f"{self.source.source.name}: no events to measure")
+            for name in names:
+                self.cache[name] = getattr(self, f"_finish_{name}")(measures[name], values)
+
+    def _parts(self) -> Iterator[_Part]:
+        if isinstance(self.source, EventLog):
+            if self.kept is None:
+                self.kept = self._part(self.source)
+            yield self.kept
+            return
+        for log in self.source.event_logs(max_events=self.part_events):
+            yield self._part(log)
+
+    def _part(self, log: EventLog) -> _Part:
+        if self.require and self.require not in log.events.columns:
+            raise _missing({RESOURCE: "unit", LEVEL: "level", CATEGORY: "category"}[self.require])
+        self.present.update(c for c in log.events.columns if log.has(c))
+        self.levels = log.levels
+        return _Part(log, self.clock, self.codes)
+
+    # ------------------------------------------------------------------ totals
+
+    @property
+    def total_wait(self) -> float:
+        return self.get("totals")["total_wait"]
+
+    def _measure_totals(self, part: _Part, values: Any) -> tuple:
+        ev = part.ev
+        earliest = np.where(ev.start != _NAT, np.minimum(ev.start, ev.ts), ev.ts)
+        return (float(np.nansum(ev.wait)), bool((ev.start != _NAT).any()),
+                int(((ev.start == _NAT) & ~ev.first).sum()),
+                int(earliest.min()) if ev.n else None, int(ev.ts.max()) if ev.n else None)
+
+    def _finish_totals(self, measures: list[tuple], values: Any) -> dict[str, Any]:
+        firsts = [m[3] for m in measures if m[3] is not None]
+        lasts = [m[4] for m in measures if m[4] is not None]
+        return {
+            "total_wait": sum(m[0] for m in measures),
+            "service": any(m[1] for m in measures),
+            "missing_start": sum(m[2] for m in measures),
+            # the log's span, from its first start (or completion) to its last completion
+            "span": float(max(lasts) - min(firsts)) / 1e9 if firsts else 0.0,
+        }
+
+    # ------------------------------------------------------------------ transitions
+
+    def _measure_follows(self, part: _Part, values: Any) -> Follows:
+        ev = part.ev
+        act, names = ev.codes(ACTIVITY)
+        i = np.flatnonzero(~ev.first)
+        k = max(len(names), 1)
+        local, pairs = pd.factorize(act[i - 1] * k + act[i])
+        keys = self.codes["pair"].of([(names[p // k], names[p % k]) for p in pairs])
+        _add(values, "follows", np.append(keys, -1)[local], ev.wait[i])
+        return follows(part.log, durations=ev.wait)
+
+    def _finish_follows(self, measures: list[Follows], values: Any) -> Follows:
+        if len(measures) == 1:
+            return measures[0]  # a single part is its own table (a log in memory)
+        from procmine.engines import finish_follows
+
+        frame = pd.concat([m.table for m in measures], ignore_index=True)
+        table = frame.groupby(["source", "target"], sort=False).agg(
+            count=("count", "sum"), cases=("cases", "sum"), total=("total", "sum"),
+            min=("min", "min"), max=("max", "max")).reset_index()
+        q = values.quantiles("follows", "key", "value", (0.5, 0.9))
+        pairs = [self.codes["pair"].names[k] for k in q["key"].astype(np.int64)]
+        found = pd.DataFrame({"source": [p[0] for p in pairs], "target": [p[1] for p in pairs],
+                              "n": q["n"].to_numpy(), "median": q["q0"].to_numpy(),
+                              "p90": q["q1"].to_numpy()})
+        table = table.merge(found, on=["source", "target"], how="left")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            table["mean"] = table["total"] / table["n"]  # a mean over the waits known, as pandas
+        starts, ends = Counter(), Counter()
+        for m in measures:
+            starts.update(m.starts)
+            ends.update(m.ends)
+        return finish_follows(table, *(pd.DataFrame({"activity": list(c), "n": list(c.values())})
+                                       for c in (starts, ends)))
+
+    # ------------------------------------------------------------------ activities
+
+    def _measure_activity(self, part: _Part, values: Any) -> pd.DataFrame:
+        ev = part.ev
+        act, names = ev.codes(ACTIVITY)
+        code = part.code(ACTIVITY)
+        _add(values, "activity", code, ev.wait)
+        _add(values, "activity_service", code, ev.service)
+        return pd.DataFrame({"key": part.keys(ACTIVITY),
+                             "count": np.bincount(act[act >= 0], minlength=len(names))})
+
+    def _finish_activity(self, measures: list[pd.DataFrame], values: Any) -> pd.DataFrame:
+        names, row = self.codes[ACTIVITY].ordered()
+        k = len(names)
+        s = _summed(measures)
+        table = pd.DataFrame({"activity": names,
+                              "count": _spread(s.index, s["count"], row, k, 0, np.int64)})
+        for column, data in self._waits(values, "activity", row, k).items():
+            table[column] = data
+        if self.get("totals")["service"]:
+            total, (median, p90) = _quantile_rows(values, "activity_service", row, k, (0.5, 0.9))
+            table["service_median"] = median
+            table["service_p90"] = p90
+            table["service_total"] = total
+        return _rank(table, "wait_total", "activity")
+
+    def _waits(self, values: Any, name: str, row: Any, k: int) -> dict[str, np.ndarray]:
+        total, (median, p90) = _quantile_rows(values, name, row, k, (0.5, 0.9))
+        total_wait = self.total_wait
+        share = total / total_wait if total_wait > 0 else np.full(k, np.nan)
+        return {"wait_median": median, "wait_p90": p90, "wait_total": total, "wait_share": share}
+
+    # ------------------------------------------------------------------ units and levels
+
+    def _measure_unit(self, part: _Part, values: Any) -> pd.DataFrame | None:
+        return self._measure_organisation(part, values, RESOURCE, "unit")
+
+    def _measure_level(self, part: _Part, values: Any) -> pd.DataFrame | None:
+        return self._measure_organisation(part, values, LEVEL, "level")
+
+    def _measure_organisation(self, part: _Part, values: Any, column: str,
+                              label: str) -> pd.DataFrame | None:
+        if not part.has(column):
+            return None
+        ev = part.ev
+        group, names = ev.codes(column)
+        k = len(names)
+        code = np.append(part.keys(column), -1)
+        stay, begin, end = _stays(group, ev)
+        frame = pd.DataFrame({"key": part.keys(column),
+                              "events": np.bincount(group[group >= 0], minlength=k),
+                              "cases": _distinct_cases(group, ev.case, k),
+                              "busy": np.bincount(stay, weights=(end - begin) / 1e9, minlength=k)})
+        deadline = self._deadline(part)
+        if deadline is not None:
+            frame["overdue_cases"] = _distinct_cases(group, ev.case, k, among=deadline[3])
+        _add(values, label, code[group], ev.wait)
+        ones = np.ones(len(stay), dtype=np.int64)
+        values.add(f"{label}_stays", pd.DataFrame({"key": code[np.concatenate((stay, stay))],
+                                                   "time": np.concatenate((begin, end)),
+                                                   "delta": np.concatenate((ones, -ones))}))
+        return frame
+
+    def _finish_unit(self, measures: list[Any], values: Any) -> pd.DataFrame | None:
+        units = self._finish_organisation(measures, values, RESOURCE, "unit")
+        if units is None:
+            return None
+        # a bottleneck unit is slow with each order, whatever its volume: rank by the
+        # median wait before it acts (then by total); the busiest units lead on total
+        return units.sort_values(["wait_median", "wait_total", "unit"],
+                                 ascending=[False, False, True], kind="stable",
+                                 na_position="last").reset_index(drop=True)
+
+    def _finish_level(self, measures: list[Any], values: Any) -> pd.DataFrame | None:
+        levels = self._finish_organisation(measures, values, LEVEL, "level")
+        if levels is None:
+            return None
+        order = {name: i for i, name in enumerate(self.levels)}
+        levels = levels.assign(_o=levels["level"].map(order).fillna(len(order)))
+        levels = levels.sort_values(["_o", "level"], kind="stable").drop(columns="_o")
+        return levels.reset_index(drop=True)
+
+    def _finish_organisation(self, measures: list[Any], values: Any, column: str,
+                             label: str) -> pd.DataFrame | None:
+        if column not in self.present:
+            return None
+        names, row = self.codes[column].ordered()
+        k = len(names)
+        s = _summed(measures)
+        table = pd.DataFrame({label: names,
+                              "events": _spread(s.index, s["events"], row, k, 0, np.int64),
+                              "cases": _spread(s.index, s["cases"], row, k, 0, np.int64)})
+        # work in progress: mean over the log's span (total stay time / span), and peak
+        span = self.get("totals")["span"]
+        busy = _spread(s.index, s["busy"], row, k, 0.0)
+        table["wip_mean"] = busy / span if span > 0 else np.full(k, np.nan)
+        peaks = values.peaks(f"{label}_stays", "key", "time", "delta")
+        table["wip_peak"] = _spread(peaks["key"], peaks["peak"], row, k, 0, np.int64)
+        for name, data in self._waits(values, label, row, k).items():
+            table[name] = data
+        deadlines = self.get("deadlines")
+        if deadlines is not None:
+            n_late = deadlines.n_overdue
+            table["overdue_cases"] = _spread(s.index, s["overdue_cases"], row, k, 0, np.int64)
+            table["overdue_share"] = table["overdue_cases"] / n_late if n_late else np.nan
+        return table
+
+    # ------------------------------------------------------------------ categories and months
+
+    def _measure_category(self, part: _Part, values: Any) -> pd.DataFrame | None:
+        if not part.has(CATEGORY):
+            return None
+        ev = part.ev
+        group, names = ev.codes(CATEGORY)
+        code = np.append(part.keys(CATEGORY), -1)
+        _add(values, "category", code[group], ev.wait)
+        first, last = ev.first_idx, ev.last_idx
+        begin = np.where(ev.start[first] != _NAT, ev.start[first], ev.ts[first])
+        _add(values, "category_case", code[group[first]], self.clock.span(begin, ev.ts[last]))
+        return pd.DataFrame({"key": part.keys(CATEGORY),
+                             "cases": _distinct_cases(group, ev.case, len(names))})
+
+    def _finish_category(self, measures: list[Any], values: Any) -> pd.DataFrame | None:
+        if CATEGORY not in self.present:
+            return None
+        names, row = self.codes[CATEGORY].ordered()
+        k = len(names)
+        s = _summed(measures)
+        table = pd.DataFrame({"category": names,
+                              "cases": _spread(s.index, s["cases"], row, k, 0, np.int64)})
+        _, (median,) = _quantile_rows(values, "category_case", row, k, (0.5,))
+        table["case_median"] = median
+        for name, data in self._waits(values, "category", row, k).items():
+            table[name] = data
+        deadlines = self.get("deadlines")
+        if deadlines is not None:
+            by = deadlines.by_category.set_index("category")
+            for column in ("deadline_cases", "overdue_cases", "on_time_rate", "overdue_median"):
+                table[column] = by[column].reindex(names).to_numpy()
+            for column in ("deadline_cases", "overdue_cases"):
+                table[column] = table[column].fillna(0).astype("int64")
+        return _rank(table, "wait_total", "category")
+
+    def _measure_month(self, part: _Part, values: Any) -> pd.DataFrame:
+        ev = part.ev
+        month = _month_codes(ev.ts, self.clock.timezone) + _MONTH0
+        keys, group = np.unique(month, return_inverse=True)
+        _add(values, "month", month, ev.wait)
+        return pd.DataFrame({"key": keys, "events": np.bincount(group, minlength=len(keys)),
+                             "cases_closed": np.bincount(group[ev.last], minlength=len(keys))})
+
+    def _finish_month(self, measures: list[pd.DataFrame], values: Any) -> pd.DataFrame:
+        s = _summed(measures)
+        keys = s.index.to_numpy(dtype=np.int64)
+        base = int(keys.min()) if len(keys) else 0
+        k = int(keys.max()) - base + 1 if len(keys) else 0
+        row = np.arange(k) if k else np.zeros(0, dtype=np.int64)
+        at = keys - base
+        table = pd.DataFrame({
+            "month": np.datetime_as_string((np.arange(k) + base - _MONTH0).astype("datetime64[M]")),
+            "events": _spread(at, s["events"], row, k, 0, np.int64),
+            "cases_closed": _spread(at, s["cases_closed"], row, k, 0, np.int64),
+        })
+        for name, data in self._waits(values, "month", lambda key: key - base, k).items():
+            table[name] = data
+        deadlines = self.get("deadlines")
+        if deadlines is not None and len(deadlines.cases):
+            end = _month_codes(_ns(deadlines.cases["end"]), self.clock.timezone) + _MONTH0 - base
+            inside = (end >= 0) & (end < k)
+            on_time = deadlines.cases["on_time"].to_numpy(dtype=bool)
+            n = np.bincount(end[inside], minlength=k)
+            table["deadline_cases"] = n
+            with np.errstate(invalid="ignore", divide="ignore"):
+                table["on_time_rate"] = np.bincount(end[inside], weights=on_time[inside],
+                                                    minlength=k) / n
+        return table[table["events"] > 0].reset_index(drop=True)
+
+    # ------------------------------------------------------------------ deadlines
+
+    def _deadline(self, part: _Part) -> tuple[_Window, np.ndarray, np.ndarray, np.ndarray] | None:
+        """The part's cases with a deadline: window, on time, overdue, and late per case."""
+        if part.deadline is None and (self.workflow is not None or part.has(DEADLINE)):
+            ev = part.ev
+            window = (_workflow_window(ev, self.due_clock, self.workflow)
+                      if self.workflow is not None else _column_window(ev))
+            on_time = window.end <= window.due
+            overdue = np.where(on_time, 0.0, self.clock.span(window.due, window.end))
+            late = np.zeros(len(ev.first_idx), dtype=bool)
+            late[window.code[~on_time]] = True
+            part.deadline = (window, on_time, overdue, late)
+        return part.deadline
+
+    def _measure_deadlines(self, part: _Part, values: Any) -> tuple | None:
+        deadline = self._deadline(part)
+        if deadline is None:
+            return None
+        window, on_time, overdue, _ = deadline
+        ev, code = part.ev, window.code
+        category = np.full(len(code), None, dtype=object)
+        case_cat = np.full(len(code), -1, dtype=np.int64)
+        cat_keys = np.zeros(0, dtype=np.int64)
+        if part.has(CATEGORY):
+            cat, cat_names = ev.codes(CATEGORY)
+            case_cat = cat[ev.first_idx][code]
+            category[case_cat >= 0] = cat_names[case_cat[case_cat >= 0]]
+            cat_keys = part.keys(CATEGORY)
+        tz = self.clock.timezone
+        cases = pd.DataFrame({
+            "case": ev.case_ids[code], "category": category,
+            "clock_start": _stamp(window.clock_start, tz),
+            "due": _stamp(window.due, tz), "end": _stamp(window.end, tz),
+            "on_time": on_time, "overdue": overdue,
+        })
+        groups = {"category": _deadline_counts(values, "deadline_category", cat_keys, case_cat,
+                                               on_time, overdue)}
+        # per unit: the cases with a deadline that the unit acted on
+        if part.has(RESOURCE):
+            unit, unit_names = ev.codes(RESOURCE)
+            k = max(len(unit_names), 1)
+            ok = unit >= 0
+            pairs = _distinct(ev.case[ok] * k + unit[ok])
+            pair_case, pair_unit = pairs // k, pairs % k
+            slot = np.full(len(ev.first_idx), -1, dtype=np.int64)
+            slot[code] = np.arange(len(code))
+            keep = slot[pair_case] >= 0
+            s = slot[pair_case[keep]]
+            groups["unit"] = _deadline_counts(values, "deadline_unit", part.keys(RESOURCE),
+                                              pair_unit[keep], on_time[s], overdue[s])
+        late = ~on_time
+        return cases, groups, _overdue_by_transition(ev, self.clock, code[late],
+                                                     window.due[late], window.end[late])
+
+    def _finish_deadlines(self, measures: list[Any], values: Any) -> Deadlines | None:
+        if self.workflow is None and DEADLINE not in self.present:
+            return None
+        measures = [m for m in measures if m is not None]
+        source = (f"workflow {_name(self.workflow)}" if self.workflow is not None
+                  else f"column {DEADLINE}")
+        cases = pd.concat([m[0] for m in measures], ignore_index=True)
+        by_category = self._deadline_table([m[1]["category"] for m in measures], values,
+                                           "deadline_category", CATEGORY, "category")
+        if RESOURCE in self.present:
+            by_unit = self._deadline_table([m[1]["unit"] for m in measures], values,
+                                           "deadline_unit", RESOURCE, "unit")
+            n_late = int((~cases["on_time"]).sum())
+            by_unit["overdue_share"] = by_unit["overdue_cases"] / n_late if n_late else np.nan
+            by_unit = _rank(by_unit, "overdue_cases", "unit")
+        else:
+            by_unit = pd.DataFrame({"unit": []})
+        return Deadlines(source, cases, by_category, by_unit,
+                         _overdue_ranked([m[2] for m in measures]))
+
+    def _deadline_table(self, measures: list[pd.DataFrame], values: Any, name: str, column: str,
+                        label: str) -> pd.DataFrame:
+        names, row = self.codes[column].ordered()
+        k = len(names)
+        s = _summed(measures)
+        n = _spread(s.index, s["deadline_cases"], row, k, 0, np.int64)
+        total, (median,) = _quantile_rows(values, name, row, k, (0.5,))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rate = _spread(s.index, s["on_time_cases"], row, k, 0.0) / n
+        table = pd.DataFrame({label: names, "deadline_cases": n,
+                              "overdue_cases": _spread(s.index, s["overdue_cases"], row, k, 0,
+                                                       np.int64),
+                              "on_time_rate": rate, "overdue_median": median,
+                              "overdue_total": np.nan_to_num(total)})
+        return table[table["deadline_cases"] > 0].reset_index(drop=True)
+
+
+def _quantile_rows(values: Any, name: str, row: Any, k: int,
+                   qs: tuple[float, ...]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Per table row: the total and the quantiles ``qs`` of the values ``name`` collected.
+
+    ``row`` maps shared codes to rows (an array, or a function of the code array).
+    """
+    q = values.quantiles(name, "key", "value", qs)
+    keys = q["key"].to_numpy(dtype=np.int64)
+    at = row(keys) if callable(row) else row[keys]
+    out = []
+    for column in ("total", *(f"q{i}" for i in range(len(qs)))):
+        data = np.full(k, np.nan)
+        data[at] = q[column].to_numpy(dtype=np.float64)
+        out.append(data)
+    return out[0], out[1:]
+
+
+def _transitions(table: pd.DataFrame, total_wait: float) -> pd.DataFrame:
+    table = table[["source", "target", "count", "cases", "mean", "median", "p90", "total"]].copy()
+    table["share"] = table["total"] / total_wait if total_wait > 0 else np.nan
+    table = table.sort_values(["total", "count", "source", "target"],
+                              ascending=[False, False, True, True], kind="stable")
+    return table.reset_index(drop=True)

@@ -1,0 +1,458 @@
+"""Upward-accountability loops and governance patterns, found per case and aggregated.
+
+Each pattern of ``docs/loops.md`` becomes a per-case flag with its evidence (the
+events that make it) and a time cost, then a summary per pattern and, on demand,
+a table by unit, level, category, month or source:
+
+- ``escalation``: 提级 by unit U, the order sits at a higher level with no
+  handling there, then 下派 back to the SAME unit U (向上负责).
+- ``pingpong``: 退单 by A, 退单 by B, the order back at A (推诿); with the number
+  of distinct units before one signs and the pre-sign dwell. On logs without
+  return steps: A -> B -> A handovers of ``org:resource``.
+- ``dumping``: a line unit (条) returns, a block unit (块) finally handles (漏斗效应).
+- ``rework``: 核查不通过 then handled again, or the same unit handles twice within
+  one closure; on logs without roles, the same activity repeated in a case.
+- ``reopen``: 结案, then 不满意/重办, then handled again.
+- ``hugging``: the final 结案 in the last 10% of the allowed working window.
+- ``desk``: 核查 within minutes of 反馈, or a closure with no field step at all.
+- ``supervision``: supervised (督办/催办) orders against ordinary ones of the same
+  category.
+
+Everything is computed with numpy over the event table (shifts, cumulative sums
+and group-bys), never with a Python loop per case. One pass (``_analyse``) finds
+everything per case; ``_finish`` decides which patterns the log allows and makes the
+tables. Given an engine, the pass runs on each part of whole cases of a log larger
+than memory and ``procmine.loops_parts`` merges the parts before ``_finish``: the
+same result as on the log in memory, to the last bit.
+
+The package: ``context`` reads the event table into numpy arrays, ``patterns`` holds
+one detector per pattern, ``tables`` assembles the evidence, summary, ``by``, flows
+and handover tables, ``diagram`` draws them (:func:`render_loops`); this module holds
+the pass, the result and :func:`find_loops`.
+
+>>> from procmine.simulate import simulate_log
+>>> log = simulate_log(cases=300, seed=5).to_event_log()
+>>> result = find_loops(log, patterns=("escalation", "pingpong"))
+>>> result.summary["pattern"].tolist()
+['escalation', 'pingpong']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from procmine.errors import InputError
+from procmine.log import CATEGORY, DEADLINE, KIND, LEVEL, RESOURCE, EventLog
+from procmine.loops.context import _context
+from procmine.loops.diagram import render_loops as render_loops
+from procmine.loops.patterns import DESCRIPTIONS as DESCRIPTIONS
+from procmine.loops.patterns import PATTERNS as PATTERNS
+from procmine.loops.patterns import Pattern as Pattern
+from procmine.loops.patterns import (
+    _desk,
+    _dumping,
+    _escalation,
+    _Found,
+    _hugging,
+    _hugging_details,
+    _pingpong,
+    _presign,
+    _reopen,
+    _rework,
+    _rework_by_activity,
+    _supervision,
+)
+from procmine.loops.tables import Medians as Medians
+from procmine.loops.tables import (
+    _attrs,
+    _by_base,
+    _by_table,
+    _flows_empty,
+    _flows_table,
+    _handover_table,
+    _handovers,
+    _level_moves,
+    _no_evidence,
+    _no_handovers,
+    _per_case,
+    _summary,
+    _supervision_table,
+)
+
+if TYPE_CHECKING:
+    from procmine.engines import Engine
+
+By = Literal["unit", "level", "category", "month", "source"]
+BY_CHOICES: tuple[str, ...] = ("unit", "level", "category", "month", "source")
+
+
+@dataclass(frozen=True)
+class LoopsResult:
+    """What :func:`find_loops` found.
+
+    - ``cases``: one row per case: ``case``, one boolean column per pattern that
+      ran, and per-case measures: ``units_before_sign`` and ``presign_dwell_s``
+      (first dispatch to the 签收 that accepts the order for good, clock;
+      ``presign_dwell_work_s`` in working time), ``window_used`` (share of the allowed window used at the final
+      closure), ``late_extension``.
+    - ``evidence``: one row per flagged (case, pattern): ``case``, ``pattern``,
+      ``occurrences``, ``unit``, ``level``, ``category``, ``source``, ``month``,
+      ``cost_s`` and ``cost_work_s`` (time lost, clock and working), ``detail``
+      and ``events`` (the events that make the pattern, as text).
+    - ``summary``: one row per pattern that ran: ``pattern``, ``cases``,
+      ``share`` (of all cases), ``cost_s``/``cost_work_s`` (total),
+      ``mean_cost_s``, ``top_units``, ``top_levels``.
+    - ``by``: with ``by=...``, one row per (group, pattern): ``cases`` in the
+      group, ``flagged``, ``share``, ``cost_s``, ``cost_work_s``.
+    - ``flows``: level x level moves (``from_level``, ``to_level``,
+      ``direction`` up/down, ``via`` escalation/dispatch/other, ``count``,
+      ``cases``, ``median_s``, ``total_s``: the exact sum of the waits, rounded once),
+      drawn by :func:`render_loops`.
+    - ``handovers``: ping-pong pairs (``source`` = A who returned first,
+      ``target`` = B who returned it back, ``count``).
+    - ``rework_by_activity``: ``{activity: cases in which it repeats}``, the
+      measure of pm4py's ``get_rework_cases_per_activity``.
+    - ``details``: per pattern, the extra figures (e.g. the hugging share
+      against the 10% a smooth distribution gives; the supervision gap per
+      category).
+    - ``skipped``: ``{pattern: why it could not run}``; ``notes``: how patterns
+      were computed on this log.
+    """
+
+    cases: pd.DataFrame
+    evidence: pd.DataFrame
+    summary: pd.DataFrame
+    by: pd.DataFrame | None
+    flows: pd.DataFrame
+    handovers: pd.DataFrame
+    rework_by_activity: dict[str, int]
+    details: dict[str, Any]
+    skipped: dict[str, str]
+    notes: tuple[str, ...]
+    n_cases: int
+    levels: tuple[str, ...] = ()
+
+    def flagged(self, pattern: str) -> set:
+        """The ids of the cases flagged with ``pattern``.
+
+        >>> from procmine.simulate import simulate_log
+        >>> sim = simulate_log(cases=300, seed=5)
+        >>> found = find_loops(sim.to_event_log(), patterns="reopen").flagged("reopen")
+        >>> found == set(sim.truth.loc[sim.truth["reopen"] == 1, "case_id"])
+        True
+        """
+        if pattern not in self.cases.columns:
+            return set()
+        return set(self.cases.loc[self.cases[pattern].to_numpy(dtype=bool), "case"])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "cases": self.n_cases,
+            "summary": self.summary,
+            "by": self.by,
+            "details": self.details,
+            "flows": self.flows,
+            "handovers": self.handovers,
+            "rework_by_activity": self.rework_by_activity,
+            "skipped": self.skipped,
+            "notes": list(self.notes),
+        }
+
+
+def _choose(patterns: str | Sequence[str]) -> list[str]:
+    chosen = [patterns] if isinstance(patterns, str) else list(patterns)
+    if "all" in chosen:
+        return list(PATTERNS)
+    unknown = [p for p in chosen if p not in PATTERNS]
+    if unknown:
+        raise InputError(f"unknown pattern {unknown[0]!r}",
+                         hint="choose among all, " + ", ".join(PATTERNS))
+    return [p for p in PATTERNS if p in chosen]
+
+
+# --------------------------------------------------------------------------- one pass, then the result
+
+#: What each pattern needs: columns with a value, then a role of each group.
+_NEEDS: dict[str, tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]] = {
+    "escalation": ((LEVEL, RESOURCE), (("escalate",), ("assign_down",))),
+    "pingpong": ((RESOURCE,), ()),
+    "dumping": ((KIND,), (("return",), ("handle",))),
+    "rework": ((), ()),
+    "reopen": ((), (("close",), ("dissatisfied", "reopen"), ("handle",))),
+    "hugging": ((DEADLINE,), (("close",),)),
+    "desk": ((), (("close", "check"),)),
+    "supervision": ((), (("urge", "supervise"),)),
+}
+_NO_COLUMN = {
+    LEVEL: "the log has no org:level column (map it with --level)",
+    RESOURCE: "the log has no org:resource column (map it with --resource)",
+    KIND: "the log has no org:kind column (条/块; map it with --kind)",
+    DEADLINE: "the log has no case:deadline column (map it with --deadline)",
+}
+_PRESIGN = ("units_before_sign", "presign_dwell_s", "presign_dwell_work_s")
+
+
+@dataclass(frozen=True)
+class _Options:
+    """The options of :func:`find_loops`, checked."""
+
+    patterns: tuple[str, ...]
+    by: str | None
+    calendar: Any
+    aliases: Mapping[str, str] | None
+    last_share: float
+    window_start: str
+    extension_hours: float
+    desk_minutes: float
+
+
+@dataclass(frozen=True)
+class _Part:
+    """What one pass over events found: over a log in memory, or one part of whole cases.
+
+    Per case, everything is final: ``cases`` (measures, and a flag for each pattern
+    computed) and ``evidence`` (the cost of a supervised case is still its cycle time;
+    :func:`_finish` takes the ordinary median off). ``handovers``, ``flows``,
+    ``hugging``, ``by`` and ``rework`` are counts that add up over parts; ``values``
+    the rows medians are taken over. Which patterns ran is decided by :func:`_finish`
+    from ``has``, ``roles`` and ``dispatch``: a part may lack a role the log has.
+    """
+
+    n_cases: int
+    levels: tuple[str, ...]
+    has: dict[str, bool]               # canonical column -> it holds a value
+    roles: frozenset[str]              # roles of the activities that occur
+    dispatch: bool                     # steps of the dispatch loop occur (pingpong, rework read them)
+    activities: tuple[str, ...]        # in order of first appearance
+    rework: dict[str, int]             # activity -> cases in which it repeats
+    cases: pd.DataFrame
+    evidence: dict[str, pd.DataFrame]  # pattern -> one row per flagged case
+    handovers: pd.DataFrame            # source, target, count
+    flows: pd.DataFrame                # see _level_moves
+    hugging: dict[str, int]            # see _hugging
+    by: pd.Series | None               # cases per group of ``by``
+    values: dict[str, pd.DataFrame]    # "waits" (between levels), "cycles" (for supervision)
+
+    def without(self, *patterns: str) -> _Part:
+        """This part as if ``patterns`` had found nothing in it."""
+        cases = self.cases.copy()
+        for pattern in patterns:
+            if pattern in cases.columns:
+                cases[pattern] = False
+        evidence = {p: _no_evidence() if p in patterns else rows for p, rows in self.evidence.items()}
+        handovers = _no_handovers() if "pingpong" in patterns else self.handovers
+        return replace(self, cases=cases, evidence=evidence, handovers=handovers)
+
+
+def _analyse(log: EventLog, o: _Options) -> _Part:
+    """Every chosen pattern on ``log``, whatever its roles (what ran is :func:`_finish`'s call)."""
+    ctx = _context(log, o.calendar, o.aliases)
+    attrs = _attrs(ctx)
+    cases = pd.DataFrame({"case": ctx.case_ids})
+    found: dict[str, _Found] = {}
+    hugging: dict[str, int] = {}
+    values: dict[str, pd.DataFrame] = {}
+    rework, generic_rework = _rework_by_activity(ctx)
+    for pattern in o.patterns:
+        if pattern == "escalation":
+            found[pattern] = _escalation(ctx)
+        elif pattern == "pingpong":
+            found[pattern] = _pingpong(ctx)
+            for key, value in _presign(ctx).items():
+                cases[key] = value
+        elif pattern == "dumping":
+            found[pattern] = _dumping(ctx)
+        elif pattern == "rework":
+            found[pattern] = _rework(ctx) if ctx.dispatch_log else generic_rework
+        elif pattern == "reopen":
+            found[pattern] = _reopen(ctx)
+        elif pattern == "hugging" and DEADLINE in ctx.log.events.columns:
+            found[pattern], measures, hugging = _hugging(
+                ctx, last_share=o.last_share, window_start=o.window_start,
+                extension_hours=o.extension_hours)
+            for key, value in measures.items():
+                cases[key] = value
+        elif pattern == "desk":
+            found[pattern] = _desk(ctx, desk_minutes=o.desk_minutes)
+        elif pattern == "supervision":
+            found[pattern], values["cycles"] = _supervision(ctx, attrs["category"])
+    evidence = {}
+    for pattern, f in found.items():
+        rows = _per_case(ctx, pattern, f, attrs)
+        flag = np.zeros(len(ctx.starts), dtype=bool)
+        flag[rows["_code"].to_numpy(dtype=np.int64)] = True
+        cases[pattern] = flag
+        evidence[pattern] = rows.drop(columns="_code")
+    flows, values["waits"] = _level_moves(ctx)
+    return _Part(
+        n_cases=len(ctx.starts), levels=tuple(ctx.log.levels),
+        has={c: ctx.log.has(c) for c in (LEVEL, RESOURCE, KIND, DEADLINE, CATEGORY)},
+        roles=frozenset(r for r in ctx.act_roles if r is not None), dispatch=ctx.dispatch_log,
+        activities=tuple(str(a) for a in ctx.act_names), rework=rework, cases=cases,
+        evidence=evidence,
+        handovers=_handovers(ctx, found["pingpong"]) if "pingpong" in found else _no_handovers(),
+        flows=flows, hugging=hugging, by=_by_base(ctx, o.by, attrs) if o.by else None,
+        values=values)
+
+
+def _skip_reason(pattern: str, part: _Part) -> str | None:
+    columns, roles = _NEEDS[pattern]
+    for column in columns:
+        if not part.has[column]:
+            return _NO_COLUMN[column]
+    for group in roles:
+        if not part.roles & set(group):
+            return (f"no activity maps to the role {'/'.join(group)} (name it in the workflow "
+                    "spec's aliases)")
+    return None
+
+
+def _finish(part: _Part, o: _Options, medians: Medians) -> LoopsResult:
+    """The result of what was found: which patterns ran, their cases and evidence, the
+    summary, the ``by`` table, the details and the flows."""
+    skipped = {p: why for p in o.patterns if (why := _skip_reason(p, part))}
+    ran = [p for p in o.patterns if p not in skipped]
+    notes: list[str] = []
+    if o.calendar is None:
+        notes.append("no working calendar: working-time costs are empty and the hugging window is "
+                     "in clock time")
+    if "pingpong" in ran and not part.dispatch:
+        notes.append("pingpong: no dispatch step in the log, so ping-pong is an A→B→A "
+                     "handover of org:resource")
+    if "rework" in ran and not part.dispatch:
+        notes.append("rework: no dispatch step in the log, so rework is an activity "
+                     "repeated within a case (as pm4py's get_rework_cases_per_activity)")
+    if not part.roles:
+        notes.append("no activity name maps to a dispatch role; only unit- and activity-based "
+                     "patterns ran")
+    evidence = {p: part.evidence[p] for p in ran}
+    details: dict[str, Any] = {}
+    measures: list[str] = []
+    if "pingpong" in ran and "sign" in part.roles:
+        measures += _PRESIGN
+        details["pingpong"] = _pingpong_details(part.cases)
+    if "hugging" in ran:
+        measures += ["window_used", "late_extension"]
+        details["hugging"] = _hugging_details(
+            part.hugging, last_share=o.last_share, window_start=o.window_start,
+            extension_hours=o.extension_hours, working_time=o.calendar is not None)
+    if "supervision" in ran:
+        table = _supervision_table(medians, by_category=part.has[CATEGORY])
+        evidence["supervision"] = _less_ordinary(evidence["supervision"], table,
+                                                 by_category=part.has[CATEGORY])
+        details["supervision"] = {"by_category": table}
+    rows = [evidence[p] for p in ran]
+    flagged = pd.concat(rows, ignore_index=True) if rows else _no_evidence()
+    return LoopsResult(
+        cases=part.cases[["case", *ran, *measures]], evidence=flagged,
+        summary=_summary(flagged, ran, part.n_cases),
+        by=_by_table(flagged, ran, o.by, part.by) if o.by else None,
+        flows=_flows_table(part.flows, medians, part.levels) if part.has[LEVEL] else _flows_empty(),
+        handovers=_handover_table(part.handovers) if "pingpong" in ran else _no_handovers(),
+        rework_by_activity=dict(part.rework), details=details, skipped=skipped,
+        notes=tuple(notes), n_cases=part.n_cases, levels=part.levels)
+
+
+def _pingpong_details(cases: pd.DataFrame) -> dict[str, Any]:
+    units = cases["units_before_sign"].to_numpy(dtype=float)
+    known = units[~np.isnan(units)]
+    return {
+        "cases_by_units_before_sign": {"1": int((known == 1).sum()), "2": int((known == 2).sum()),
+                                       "3+": int((known >= 3).sum())},
+        "median_units_before_sign": _nanmedian(units),
+        "median_presign_dwell_s": _nanmedian(cases["presign_dwell_s"].to_numpy(dtype=float)),
+        "median_presign_dwell_work_s": _nanmedian(cases["presign_dwell_work_s"].to_numpy(dtype=float)),
+    }
+
+
+def _less_ordinary(rows: pd.DataFrame, table: pd.DataFrame, *, by_category: bool) -> pd.DataFrame:
+    """Supervised cases' cost: their cycle time less the ordinary median of their category."""
+    if rows.empty:
+        return rows
+    group = rows["category"] if by_category else pd.Series("(all)", index=rows.index)
+    ordinary = table.set_index("category")
+    rows = rows.copy()
+    for column, median in (("cost_s", "ordinary_median_s"), ("cost_work_s", "ordinary_median_work_s")):
+        rows[column] = (rows[column].to_numpy(dtype=float)
+                        - group.map(ordinary[median]).to_numpy(dtype=float))
+    return rows
+
+
+def _medians_in_memory(values: dict[str, pd.DataFrame]) -> Medians:
+    def medians(name: str, keys: list[str], value: str) -> pd.DataFrame:
+        grouped = values[name].groupby(keys)[value]
+        return pd.DataFrame({"rows": grouped.size(), "median": grouped.median()}).reset_index()
+
+    return medians
+
+
+def find_loops(
+    log: EventLog | Engine,
+    *,
+    patterns: str | Sequence[str] = ("all",),
+    by: By | None = None,
+    calendar: Any = "cn",
+    aliases: Mapping[str, str] | None = None,
+    last_share: float = 0.1,
+    window_start: Literal["dispatch", "case"] = "dispatch",
+    extension_hours: float = 4.0,
+    desk_minutes: float = 10.0,
+    part_events: int | None = None,
+) -> LoopsResult:
+    """Find the governance patterns of ``log`` per case, and aggregate them.
+
+    ``log`` is an ``EventLog``, or an open engine (``procmine.engines.get_engine``) for
+    a log larger than memory: the engine hands the log out in parts of whole cases,
+    ``part_events`` events each (by default from the engine's memory limit), and the
+    result is the same, figure for figure, as on the log read into memory.
+
+    ``calendar`` (a ``procmine.calendar.WorkingCalendar``, or ``"cn"``, ``"none"``
+    or a calendar file as for ``--calendar``) gives working time; with
+    ``calendar=None``, working-time columns are NaN and the hugging window is in
+    clock time. ``aliases`` maps further activity names to roles (``{"上报区级": "escalate"}``),
+    e.g. from a workflow spec. ``last_share`` is the hugging band (the last 10% of
+    the window from the first dispatch (派遣) to ``case:deadline``, or from the
+    case's first event with ``window_start="case"``); ``extension_hours`` the working hours before the
+    deadline in which an extension request counts as late; ``desk_minutes`` how soon
+    after feedback a check counts as done at the desk. Patterns whose columns or
+    steps the log lacks are skipped with the reason in ``skipped``.
+
+    >>> from procmine.simulate import simulate_log
+    >>> log = simulate_log(cases=300, seed=5).to_event_log()
+    >>> r = find_loops(log, patterns=["escalation", "reopen"], by="level")
+    >>> r.summary.columns.tolist()[:3]
+    ['pattern', 'cases', 'share']
+    >>> r.by.columns.tolist()[:4]
+    ['pattern', 'level', 'cases', 'flagged']
+    >>> from procmine.engines import get_engine
+    >>> from procmine.io import read_log
+    >>> with get_engine("duckdb", "logs/sample.csv") as engine:
+    ...     parts = find_loops(engine, patterns="reopen", part_events=10_000)
+    >>> parts.summary.equals(find_loops(read_log("logs/sample.csv"), patterns="reopen").summary)
+    True
+    """
+    if isinstance(calendar, str):
+        from procmine.calendar import calendar_from_option
+
+        calendar = calendar_from_option(calendar)
+    if by is not None and by not in BY_CHOICES:
+        raise InputError(f"unknown grouping {by!r}", hint="choose among " + ", ".join(BY_CHOICES))
+    options = _Options(patterns=tuple(_choose(patterns)), by=by, calendar=calendar,
+                       aliases=aliases, last_share=last_share, window_start=window_start,
+                       extension_hours=extension_hours, desk_minutes=desk_minutes)
+    if isinstance(log, EventLog):
+        part = _analyse(log, options)
+        return _finish(part, options, _medians_in_memory(part.values))
+    from procmine.loops_parts import find_loops_in_parts
+
+    return find_loops_in_parts(log, options, part_events=part_events)
+
+
+def _nanmedian(values: np.ndarray) -> float | None:
+    values = values[~np.isnan(values)]
+    return float(np.median(values)) if len(values) else None
