@@ -182,12 +182,12 @@ def test_a_pathological_trace_is_reported_not_waited_for(jobs):
 
 
 def test_parallel_workers_give_the_same_result(simulated, monkeypatch):
-    import procmine.conform as conform
+    import procmine.conform.parallel as conform_parallel
 
     wf = read_workflow(WORKFLOW)
     log = simulated.to_event_log()
     serial = check_conformance(log, wf, jobs=1, precision=False)
-    monkeypatch.setattr(conform, "_MIN_PARALLEL_EVENTS", 0)
+    monkeypatch.setattr(conform_parallel, "_MIN_PARALLEL_EVENTS", 0)
     parallel = check_conformance(log, wf, jobs=2, precision=False)
     assert parallel.fitness == serial.fitness
     assert [d.text for d in parallel.deviations] == [d.text for d in serial.deviations]

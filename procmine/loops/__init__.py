@@ -22,7 +22,7 @@ Everything is computed with numpy over the event table (shifts, cumulative sums
 and group-bys), never with a Python loop per case. One pass (``_analyse``) finds
 everything per case; ``_finish`` decides which patterns the log allows and makes the
 tables. Given an engine, the pass runs on each part of whole cases of a log larger
-than memory and ``procmine.loops_parts`` merges the parts before ``_finish``: the
+than memory and ``procmine.loops.parts`` merges the parts before ``_finish``: the
 same result as on the log in memory, to the last bit.
 
 The package: ``context`` reads the event table into numpy arrays, ``patterns`` holds
@@ -448,7 +448,7 @@ def find_loops(
     if isinstance(log, EventLog):
         part = _analyse(log, options)
         return _finish(part, options, _medians_in_memory(part.values))
-    from procmine.loops_parts import find_loops_in_parts
+    from procmine.loops.parts import find_loops_in_parts
 
     return find_loops_in_parts(log, options, part_events=part_events)
 

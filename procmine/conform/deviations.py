@@ -1,0 +1,230 @@
+"""The deviations in plain words: read from the alignments or the replay, per kind and per case.
+
+``_find_deviations`` turns each variant's alignment moves (or replay problems)
+into kinds of deviation (skipped, order, repeated, unexpected) with the event
+position of their first occurrence; ``_deviations`` and ``_same_unit`` make the
+``Deviation`` rows with their cases, share and units; ``_case_table`` is the
+per-case table with each case's deviations in short form.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from procmine.conform.events import _EventFacts, _most, _tally
+from procmine.conform.result import Deviation
+
+if TYPE_CHECKING:
+    from procmine.conform.alignments import Move
+
+
+def _occurrences(trace: tuple, moves: list[Move], model_steps: set[str] | None = None
+                 ) -> list[tuple[tuple, int, str | None]]:
+    """Deviations of one variant from its alignment: (key, event position, detail).
+
+    A model move and a log move of the same step are one step out of order; the
+    other model moves are skipped steps; the other log moves are read in runs (one
+    after another): a run that repeats steps done before is one repetition ("退单 →
+    改派 repeated"), a run that starts with a step the model lacks is one unexpected
+    step followed by the rest of the run.
+    """
+    out: list[tuple[tuple, int, str | None]] = []
+    n = len(trace)
+    next_pos = [n - 1] * len(moves)   # the next event at or after each move
+    pos = n - 1
+    for k in range(len(moves) - 1, -1, -1):
+        if moves[k][2] >= 0:
+            pos = moves[k][2]
+        next_pos[k] = max(0, min(pos, n - 1))
+    model_at: dict[str, list[int]] = {}
+    log_at: dict[str, list[int]] = {}
+    for k, (kind, label, _) in enumerate(moves):
+        if kind == "model":
+            model_at.setdefault(label, []).append(k)
+        elif kind == "log":
+            log_at.setdefault(label, []).append(k)
+    if model_steps is None:
+        model_steps = {m[1] for m in moves if m[0] in ("sync", "model")}
+
+    def sync_near(k: int, step: int) -> str | None:
+        j = k + step
+        while 0 <= j < len(moves):
+            if moves[j][0] == "sync":
+                return moves[j][1]
+            j += step
+        return None
+
+    paired: set[int] = set()
+    for label in sorted(set(model_at) & set(log_at)):
+        for a, b in zip(model_at[label], log_at[label], strict=False):
+            paired.add(b)
+            if b > a:      # expected at a, happened later at b: another step came first
+                other = sync_near(a, +1)
+                key = ("order", other, label) if other else ("unexpected", label, None)
+            else:          # happened at b, before the point a where it belongs
+                other = sync_near(a, -1)
+                key = ("order", label, other) if other else ("unexpected", label, None)
+            out.append((key, moves[b][2], None))
+    for label, at in model_at.items():
+        for a in at[len(log_at.get(label, [])):]:
+            out.append((("skipped", label, None), next_pos[a], None))
+    # runs of the remaining log moves (silent model moves do not break a run)
+    runs: list[list[int]] = []
+    current: list[int] = []
+    for k, (kind, _, _) in enumerate(moves):
+        if kind == "log" and k not in paired:
+            current.append(k)
+        elif kind != "tau" and current:
+            runs.append(current)
+            current = []
+    if current:
+        runs.append(current)
+    for run in runs:
+        steps = [moves[k][1] for k in run]
+        first_pos = moves[run[0]][2]
+        done_before = set(trace[:first_pos])
+        if steps[0] not in model_steps:
+            rest = " → ".join(steps[1:])
+            out.append((("unexpected", steps[0], None), first_pos, f"then {rest}" if rest else None))
+        elif all(s in done_before or s in steps[:i] for i, s in enumerate(steps)):
+            unit = _period(steps)
+            times = len(steps) // len(unit) + 1
+            out.append((("repeated", " → ".join(unit), None), first_pos, str(times)))
+        else:
+            rest = " → ".join(steps[1:])
+            out.append((("unexpected", steps[0], "in_model"), first_pos, f"then {rest}" if rest else None))
+    return out
+
+
+def _period(steps: list[str]) -> list[str]:
+    """The shortest pattern that ``steps`` repeats (``[a, b, a, b]`` -> ``[a, b]``)."""
+    n = len(steps)
+    for size in range(1, n + 1):
+        if n % size == 0 and steps == steps[:size] * (n // size):
+            return steps[:size]
+    return steps
+
+
+def _token_occurrences(trace: tuple, r: dict[str, Any]) -> list[tuple[tuple, int, str | None]]:
+    out: list[tuple[tuple, int, str | None]] = []
+    for activity, i in r["problems"]:
+        out.append((("unexpected", activity, "early"), i, None))
+    for activity, i in r["not_in_model"]:
+        out.append((("unexpected", activity, None), i, None))
+    if r["remaining"] and trace:
+        out.append((("skipped", "end", None), len(trace) - 1, None))
+    return out
+
+
+def _phrase(key: tuple, cases: int | None, total: int, detail: str | None = None) -> str:
+    """A deviation in plain words; without ``cases``, the short form used per case."""
+    kind, step, other = key
+    noun = "case" if cases == 1 else "cases"
+    where = f" in {cases:,} {noun} ({cases / total:.1%})" if cases is not None else ""
+    if kind == "skipped" and step == "end":
+        text = f"ended before the end of the workflow (tokens left){where}"
+    elif kind == "skipped":
+        text = f"{step} skipped{where}"
+    elif kind == "order":
+        text = f"{step} before {other}{where}"
+    elif kind == "repeated":
+        text = f"{step} repeated{where}"
+    elif kind == "same_unit":
+        text = f"{step} back at a unit that had returned the order (ping-pong){where}"
+    elif other == "early":
+        text = f"{step} without its preconditions (out of order, or after a skipped step){where}"
+    elif other == "in_model":
+        text = f"{step} not expected at that point{where}"
+    else:
+        text = f"{step} (not in the workflow){where}"
+    return text + (f", {detail}" if detail and cases is not None else "")
+
+
+def _find_deviations(model: Any, traces: list[tuple], counts: np.ndarray, per_variant: list,
+                     method: str) -> tuple[dict[tuple, list[tuple[int, int]]],
+                                           dict[tuple, dict[str, int]], list[list[str]]]:
+    """Per kind of deviation the variants where it happens, each with the event position
+    of its first occurrence; the cases per detail; the short forms per variant."""
+    total = int(counts.sum())
+    model_steps = {t.label for t in model.net.transitions if t.label is not None}
+    found: dict[tuple, list[tuple[int, int]]] = {}     # key -> [(variant, event position)]
+    details: dict[tuple, dict[str, int]] = {}          # key -> detail -> cases
+    per_variant_text: list[list[str]] = [[] for _ in traces]
+    for v, (trace, r) in enumerate(zip(traces, per_variant, strict=True)):
+        if r is None:
+            continue
+        if method == "alignments":
+            occ = _occurrences(trace, r[2], model_steps)
+        else:
+            occ = _token_occurrences(trace, r)
+        for key, pos, detail in occ:
+            if detail is not None:
+                table = details.setdefault(key, {})
+                table[detail] = table.get(detail, 0) + int(counts[v])
+            if any(w[0] == v for w in found.get(key, ())):
+                continue
+            found.setdefault(key, []).append((v, pos))
+            per_variant_text[v].append(_phrase(key, None, total))
+    return found, details, per_variant_text
+
+
+def _deviations(found: dict[tuple, list[tuple[int, int]]], details: dict[tuple, dict[str, int]],
+                units: dict[tuple, dict[str, int]], counts: np.ndarray, total: int) -> list[Deviation]:
+    devs: list[Deviation] = []
+    for key, where in found.items():
+        n = int(counts[[v for v, _ in where]].sum())
+        detail = _detail(key, details.get(key, {}))
+        kind, step, other = key
+        devs.append(Deviation(kind, step, other if kind == "order" else None, n, n / total,
+                              _phrase(key, n, total, detail), _most(units.get(key, {})), detail,
+                              _phrase(key, None, total)))
+    return devs
+
+
+def _detail(key: tuple, details: dict[str, int]) -> str | None:
+    if not details:
+        return None
+    if key[0] == "repeated":
+        many = sum(n for times, n in details.items() if int(times) >= 3)
+        return f"3+ times in {many:,} cases" if many else None
+    text, n = max(details.items(), key=lambda kv: (kv[1], kv[0]))
+    return f"mostly {text}" if len(details) > 1 else text
+
+
+def _same_unit(rules: list[Any], facts: _EventFacts, total: int) -> list[tuple[Deviation, pd.Index]]:
+    """The ping-pong deviation of each ``distinct_units`` path, with the cases."""
+    out = []
+    for path, returned in zip(rules, facts.returned, strict=True):
+        if not returned:
+            continue
+        per_case = pd.concat(returned)
+        units: dict[str, int] = {}
+        _tally(units, per_case)
+        n = len(per_case)
+        key = ("same_unit", path.target, None)
+        out.append((Deviation("same_unit", path.target, None, n, n / total, _phrase(key, n, total),
+                              _most(units), f"path {path}", _phrase(key, None, total)), per_case.index))
+    return out
+
+
+def _case_table(of_case: pd.Series, table: pd.DataFrame, same_unit: list[tuple[Deviation, pd.Index]],
+                total: int) -> pd.DataFrame:
+    v = of_case.to_numpy()
+    out = pd.DataFrame({
+        "case": of_case.index.to_numpy(),
+        "variant": v,
+        "fitness": table["fitness"].to_numpy()[v],
+        "conforming": table["conforming"].to_numpy()[v],
+        "deviations": table["deviations"].to_numpy(dtype=object)[v],
+    })
+    for dev, cases in same_unit:
+        mask = out["case"].isin(cases).to_numpy()
+        if mask.any():
+            extra = _phrase(("same_unit", dev.step, None), None, total)
+            out.loc[mask, "deviations"] = [f"{d}; {extra}" if d else extra
+                                           for d in out.loc[mask, "deviations"]]
+            out.loc[mask, "conforming"] = False
+    return out

@@ -1,0 +1,57 @@
+"""The deviations of a result drawn over the intended workflow.
+
+``deviation_overlay`` counts the skipped, repeated, misplaced and unexpected
+steps of a ``ConformanceResult`` as a ``procmine.workflow.Overlay``;
+``overlay_on_workflow`` draws the workflow with that overlay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from procmine.conform.result import ConformanceResult
+
+
+def deviation_overlay(result: ConformanceResult, *, top: int = 8) -> Any:
+    """The counts to draw over the intended model (procmine.workflow.Overlay)."""
+    from procmine.workflow import Overlay
+
+    skipped: dict[str, int] = {}
+    repeated: dict[str, int] = {}
+    misplaced: dict[str, int] = {}
+    unexpected = []
+    notes: dict[str, str] = {}
+    for d in result.deviations:
+        if d.kind == "skipped" and d.step != "end":
+            skipped[d.step] = skipped.get(d.step, 0) + d.cases
+        elif d.kind == "repeated":
+            repeated[d.step] = repeated.get(d.step, 0) + d.cases
+        elif d.kind == "order":
+            misplaced[d.other or d.step] = misplaced.get(d.other or d.step, 0) + d.cases
+        elif d.kind == "unexpected" and len(unexpected) < top:
+            unexpected.append((d.step, _usual_predecessor(result, d.step), d.cases))
+        elif d.kind == "same_unit":
+            notes[d.step] = f"back at a returner {d.cases:,}"
+    title = (f"{result.workflow}: fitness {result.fitness:.3f}, "
+             f"{result.conforming_share:.1%} of {result.cases:,} cases conform")
+    return Overlay(skipped, repeated, misplaced, tuple(unexpected), title, notes)
+
+
+def _usual_predecessor(result: ConformanceResult, step: str) -> str | None:
+    before: dict[str, int] = {}
+    for acts, n in zip(result.variants["activities"], result.variants["cases"], strict=True):
+        seq = acts.split(" → ")
+        for i, a in enumerate(seq):
+            if a == step and i > 0:
+                before[seq[i - 1]] = before.get(seq[i - 1], 0) + int(n)
+                break
+    return max(before, key=before.get) if before else None
+
+
+def overlay_on_workflow(result: ConformanceResult, workflow: Any, output: str, *,
+                        inputs: Sequence[str] = ()) -> Any:
+    """Draw the intended workflow with the deviations of ``result`` over it."""
+    from procmine.workflow import draw_workflow
+
+    return draw_workflow(workflow, output, overlay=deviation_overlay(result), inputs=inputs)
