@@ -224,12 +224,12 @@ def test_write_is_atomic_and_spares_the_input(small_log, tmp_path, monkeypatch):
         write_report(small_log, log_file, inputs=[str(log_file)])
     assert log_file.read_text(encoding="utf-8") == "x"
 
-    import procmine.report as report_module
+    import procmine.report.sections as sections_module
 
     def broken(ctx):
         raise RuntimeError("boom")
 
-    monkeypatch.setitem(report_module._BUILDERS, "variants", broken)
+    monkeypatch.setitem(sections_module._BUILDERS, "variants", broken)
     out.write_text("old", encoding="utf-8")
     with pytest.raises(RuntimeError):
         write_report(small_log, out)
@@ -240,7 +240,7 @@ def test_write_is_atomic_and_spares_the_input(small_log, tmp_path, monkeypatch):
 def test_every_label_has_both_languages_with_the_same_placeholders():
     import string
 
-    from procmine.report import _PATTERN_NAMES, _QUALITY_MEANING, _T
+    from procmine.report.labels import _PATTERN_NAMES, _QUALITY_MEANING, _T
 
     def fields(text: str) -> set[str]:
         return {name for _, name, _, _ in string.Formatter().parse(text) if name}

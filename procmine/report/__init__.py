@@ -1,0 +1,189 @@
+"""The HTML report: every analysis of a log in one self-contained file.
+
+:func:`build_report` runs the analyses in stages, each through the same library
+call and with the same defaults as its own command, so the report's numbers are
+the commands' numbers:
+
+=============  ======================================================  ==========================
+section        library call                                            same numbers as
+=============  ======================================================  ==========================
+summary        ``summary.summarize_log(log)``                          ``procmine info``
+quality        ``log.report`` (the LoadReport)                         ``procmine info``
+map            ``discover.discover_map(log)``                          ``procmine map``
+model          ``discover.discover_model(log)``                        ``procmine discover``
+conformance    ``conform.check_conformance(log, workflow)``            ``procmine conform``
+bottlenecks    ``bottlenecks.find_bottlenecks(log, workflow=...)``     ``procmine bottlenecks``
+patterns       ``loops.find_loops(log, aliases=workflow aliases)``     ``procmine loops``
+variants       ``discover.variant_summary(log)``                       ``procmine variants``
+=============  ======================================================  ==========================
+
+A section whose module is missing, or whose log lacks the columns it needs, holds a
+short note instead. Every value that comes from the log is HTML-escaped; figures
+are inline SVG; the CSS and the little JavaScript (sortable tables, collapsible
+sections) are inline, and a Content-Security-Policy lets the page load nothing
+else and run no script but its own. Each figure shown is also a number in the page:
+cards and table cells carry ``data-key``/``data-value`` attributes with the raw
+value, for sorting and for machines.
+
+>>> from procmine.io import read_log
+>>> report = write_report(read_log("logs/sample.csv"), "report.html")   # doctest: +SKIP
+>>> [s.key for s in report.sections]                                      # doctest: +SKIP
+['summary', 'quality', 'map', 'model', 'bottlenecks', 'patterns', 'variants']
+
+The package: ``labels`` holds the report's words in both languages (from
+``procmine/templates``), ``result`` the ``Report`` and its sections (``Section``),
+``context`` what every section is built from, ``markup`` the HTML pieces,
+``charts`` the SVG charts, ``figures`` the Graphviz figures made safe to inline,
+``sections`` one builder per section and ``page`` the page around them; this
+module holds :func:`stages`, :func:`default_lang`, :func:`build_report` and
+:func:`write_report`.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from procmine.errors import InputError, ProcmineError
+from procmine.log import ACTIVITY, EventLog
+from procmine.output import atomic_write
+from procmine.report.context import _Context, _workflow, _workflow_path
+from procmine.report.labels import _CJK
+from procmine.report.labels import Lang as Lang
+from procmine.report.page import _page
+from procmine.report.result import Report as Report
+from procmine.report.result import Section as Section
+from procmine.report.sections import _run_section
+
+if TYPE_CHECKING:
+    from procmine.engines import Engine
+
+#: The sections in page order; ``conformance`` only with a workflow.
+SECTIONS: tuple[str, ...] = ("summary", "quality", "map", "model", "conformance", "bottlenecks",
+                             "patterns", "variants")
+
+
+def stages(*, workflow: Any = None) -> tuple[str, ...]:
+    """The stages :func:`build_report` goes through, in order (for a progress bar).
+
+    >>> stages()[:3]
+    ('summary', 'quality', 'map')
+    >>> "conformance" in stages(workflow="logs/workflow.yaml")
+    True
+    """
+    return tuple(s for s in SECTIONS if s != "conformance" or workflow is not None)
+
+
+def default_lang(log: EventLog | Engine) -> Lang:
+    """``zh`` when the log's activity names contain Chinese characters, else ``en``.
+
+    >>> import pandas as pd
+    >>> default_lang(EventLog(events=pd.DataFrame({"concept:name": ["派遣", "check"]})))
+    'zh'
+    """
+    from procmine.engines import is_engine
+
+    if is_engine(log):
+        names = log.activities()["activity"]
+    elif ACTIVITY not in log.events.columns:
+        return "en"
+    else:
+        names = pd.unique(log.events[ACTIVITY].dropna())
+    return "zh" if any(_CJK.search(str(n)) for n in names) else "en"
+
+
+def build_report(
+    log: EventLog | Engine,
+    *,
+    workflow: Any = None,
+    lang: Lang | None = None,
+    title: str | None = None,
+    calendar: Any = "cn",
+    on_stage: Callable[[str], None] | None = None,
+) -> Report:
+    """Run every analysis on ``log`` and lay the results out as one HTML page.
+
+    ``workflow`` (a path or a parsed :class:`procmine.workflow.Workflow`) adds the
+    conformance section and gives the deadlines and activity aliases, as
+    ``--workflow`` does for ``conform``, ``bottlenecks`` and ``loops``.
+    ``lang`` picks the language of the report's own labels (default:
+    :func:`default_lang`); ``calendar`` the working calendar (as ``--calendar``);
+    ``on_stage(name)`` is called after each stage of :func:`stages`. ``log`` may
+    be an open engine (:mod:`procmine.engines`): every section is then computed
+    from its tables, or part by part, with the same numbers.
+
+    >>> from procmine.simulate import simulate_log
+    >>> report = build_report(simulate_log(cases=60, seed=3).to_event_log(), lang="en")
+    >>> report.section("summary").numbers["cases"]
+    60
+    >>> "<svg" in report.html and "https://" not in report.html.split("<body", 1)[1].replace(
+    ...     "http://www.w3.org", "")
+    True
+    """
+    if lang not in (None, "zh", "en"):
+        raise ProcmineError(f"unknown report language {lang!r}", hint="choose zh or en")
+    from procmine.engines import is_engine
+
+    if is_engine(log):
+        totals = log.totals()
+        n_cases, n_events = totals.cases, totals.events
+    else:
+        n_cases, n_events = log.n_cases, log.n_events
+    if n_events == 0:
+        raise InputError("the log has no events: there is nothing to report")
+    ctx = _Context(log=log, lang=lang or default_lang(log), calendar=calendar,
+                   workflow=_workflow(workflow), workflow_path=_workflow_path(workflow),
+                   report=log.load_report() if is_engine(log) else log.report,
+                   n_cases=n_cases, n_events=n_events)
+    title = title or f"{ctx.t('title')}: {Path(str(ctx.report.path or 'log')).name}"
+    sections: list[Section] = []
+    seconds: dict[str, float] = {}
+    for name in stages(workflow=workflow):
+        started = time.perf_counter()
+        sections.append(_run_section(name, ctx))
+        seconds[name] = time.perf_counter() - started
+        if on_stage is not None:
+            on_stage(name)
+    page = _page(title, ctx, sections)
+    return Report(title=title, lang=ctx.lang, sections=tuple(sections), html=page,
+                  seconds=seconds)
+
+
+def write_report(
+    log: EventLog | Engine,
+    path: str | os.PathLike,
+    *,
+    workflow: Any = None,
+    lang: Lang | None = None,
+    title: str | None = None,
+    calendar: Any = "cn",
+    on_stage: Callable[[str], None] | None = None,
+    inputs: Iterable[str] = (),
+) -> Report:
+    """Build the report of ``log`` and write it to ``path`` atomically (UTF-8 HTML).
+
+    ``inputs`` are files the output must not overwrite (the log itself).
+
+    >>> from procmine.simulate import simulate_log
+    >>> import os, tempfile
+    >>> out = os.path.join(tempfile.mkdtemp(), "report.html")
+    >>> _ = write_report(simulate_log(cases=60, seed=3).to_event_log(), out)
+    >>> open(out, encoding="utf-8").read(15)
+    '<!DOCTYPE html>'
+    """
+    from procmine.engines import is_engine
+
+    inputs = list(inputs)
+    path_read = log.source.path if is_engine(log) else log.report.path
+    if path_read:
+        inputs.append(str(path_read))
+    report = build_report(log, workflow=workflow, lang=lang, title=title, calendar=calendar,
+                          on_stage=on_stage)
+    with atomic_write(path, inputs=inputs) as f:
+        f.write(report.html)
+    return report

@@ -1,0 +1,100 @@
+"""The page of the report: one self-contained HTML file around its sections.
+
+``_page`` lays the sections out under a header and a table of contents, with the
+headline of each section in one row of cards first (``_overview``), and inlines
+the CSS and the script of ``procmine/templates`` (``_asset``, through
+``importlib.resources``); a Content-Security-Policy with the script's hash
+(``_csp_hash``) lets the page load nothing and run no other script.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+from importlib import resources
+
+from procmine import __version__
+from procmine.report.context import _Context
+from procmine.report.labels import _PATTERN_NAMES
+from procmine.report.markup import _e, _note, _show
+from procmine.report.result import Section
+
+
+def _asset(name: str) -> str:
+    return resources.files("procmine").joinpath("templates", name).read_text(encoding="utf-8")
+
+
+def _csp_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+
+
+def _overview(ctx: _Context, sections: Sequence[Section]) -> str:
+    """The headline of each section in one row of cards, for the reader in a hurry."""
+    t = ctx.t
+    got = {s.key: s.numbers for s in sections if not s.skipped}
+    items: list[tuple[str, str, str]] = []    # (value, label, tooltip)
+    if "summary" in got:
+        n = got["summary"]
+        items += [(_show(n["cases"], "int"), t("cases"), ""),
+                  (_show(n["variants"], "int"), t("variants_n"), "")]
+    if "conformance" in got:
+        n = got["conformance"]
+        items.append((_show(n["fitness"], "ratio"), t("fitness_workflow"), ""))
+    elif "model" in got and "fitness" in got["model"]:
+        items.append((_show(got["model"]["fitness"], "ratio"), t("fitness_model"), ""))
+    if "bottlenecks" in got:
+        n = got["bottlenecks"]
+        if "deadlines.on_time_rate" in n:
+            items.append((_show(n["deadlines.on_time_rate"], "pct"), t("on_time"), ""))
+        if "top_transition" in n:
+            name, share = n["top_transition"]
+            items.append((_show(share, "pct"), t("top_wait", name=name), name))
+    if got.get("patterns"):
+        lang = 0 if ctx.lang == "zh" else 1
+        key, top = max(got["patterns"].items(), key=lambda kv: kv[1]["share"])
+        items.append((_show(top["share"], "pct"),
+                      t("top_pattern", name=_PATTERN_NAMES.get(key, (key, key))[lang]), ""))
+    if not items:
+        return ""
+    cards = "".join(f'<div class="card"><div class="v">{_e(v)}</div><div class="k">{_e(k)}</div></div>'
+                    for v, k, _ in items)
+    return f'<section class="overview"><div class="cards">{cards}</div></section>'
+
+
+def _page(title: str, ctx: _Context, sections: Sequence[Section]) -> str:
+    css, js = _asset("report.css"), _asset("report.js")
+    # nothing may load from outside the file, and only our own script may run
+    csp = ("default-src 'none'; style-src 'unsafe-inline'; "
+           f"script-src {_csp_hash(js)}; img-src data:; font-src data:")
+    toc = []
+    parts = []
+    for i, s in enumerate(sections, 1):
+        anchor = f"sec-{s.key}"
+        cls = ' class="skipped"' if s.skipped else ""
+        toc.append(f'<a href="#{anchor}"{cls}>{i} {_e(s.title)}</a>')
+        inner = s.body if s.body else _note(s.note or "", "note skip")
+        if s.body and s.note:
+            inner = _note(s.note) + inner
+        parts.append(f'<details class="section" id="{anchor}" data-section="{_e(s.key)}" '
+                     f'{"" if s.skipped else "open"}><summary><h2>{i} {_e(s.title)}</h2></summary>'
+                     f"{inner}</details>")
+    generated = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %z")
+    meta = (f"{ctx.t('log')}: {ctx.log_name} · {ctx.n_cases:,} {ctx.t('cases')} · "
+            f"{ctx.n_events:,} {ctx.t('events')} · {ctx.t('generated')} {generated} · "
+            f"procmine {__version__}")
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="{"zh-CN" if ctx.lang == "zh" else "en"}"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<meta name="generator" content="procmine {__version__}">'
+        f"<title>{_e(title)}</title><style>{css}</style></head><body>"
+        f'<header class="top"><div class="inner"><h1>{_e(title)}</h1><p>{_e(meta)}</p></div></header>'
+        f'<nav class="toc">{"".join(toc)}<button type="button" id="toggle-all">'
+        f'{_e(ctx.t("toggle"))}</button></nav>'
+        f"<main>{_overview(ctx, sections)}{''.join(parts)}</main>"
+        f"<footer>procmine {__version__}</footer>"
+        f"<script>{js}</script></body></html>\n"
+    )
