@@ -11,7 +11,8 @@ time over the transitions during which it passed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -31,39 +32,34 @@ class Deadlines:
     ``cases``: one row per case with a deadline: ``case``, ``category``,
     ``clock_start`` (when the deadline clock started, NaT for a due-time
     column), ``due``, ``end`` (when the clock stopped), ``on_time``,
-    ``overdue`` (working or clock seconds past ``due``, 0 when on time).
-    ``by_category`` and ``by_unit``: cases, overdue cases, on-time rate,
+    ``overdue`` (working or clock seconds past ``due``, 0 when on time); it is
+    made when first read (from an engine, by reading the parts again, so read
+    it while the engine is open), while the counts and ``on_time_rate`` are
+    kept. ``by_category`` and ``by_unit``: cases, overdue cases, on-time rate,
     median and total overdue time. ``by_transition``: the overdue time of
     overdue cases split over the transitions during which it passed; its
     ``overdue`` column adds up to the total overdue time.
     """
 
     source: str
-    cases: pd.DataFrame
     by_category: pd.DataFrame
     by_unit: pd.DataFrame
     by_transition: pd.DataFrame
+    n_cases: int
+    n_overdue: int
+    overdue_total: float
+    overdue_median: float
+    _cases: pd.DataFrame | Callable[[], pd.DataFrame] = field(repr=False)
 
     @property
-    def n_cases(self) -> int:
-        return len(self.cases)
-
-    @property
-    def n_overdue(self) -> int:
-        return int((~self.cases["on_time"]).sum())
+    def cases(self) -> pd.DataFrame:
+        if callable(self._cases):
+            object.__setattr__(self, "_cases", self._cases())
+        return self._cases
 
     @property
     def on_time_rate(self) -> float:
-        return float(self.cases["on_time"].mean()) if len(self.cases) else float("nan")
-
-    @property
-    def overdue_total(self) -> float:
-        return float(self.cases["overdue"].sum())
-
-    @property
-    def overdue_median(self) -> float:
-        late = self.cases.loc[~self.cases["on_time"], "overdue"]
-        return float(late.median()) if len(late) else float("nan")
+        return (self.n_cases - self.n_overdue) / self.n_cases if self.n_cases else float("nan")
 
     def summary(self) -> dict[str, Any]:
         return {

@@ -29,7 +29,7 @@ from procmine.bottlenecks.deadlines import (
     _Window,
     _workflow_window,
 )
-from procmine.bottlenecks.events import _NAT, _Clock, _ns
+from procmine.bottlenecks.events import _NAT, _Clock
 from procmine.bottlenecks.parts import (
     _MONTH0,
     _add,
@@ -322,11 +322,20 @@ class _Tables:
         month = _month_codes(ev.ts, self.clock.timezone) + _MONTH0
         keys, group = np.unique(month, return_inverse=True)
         _add(values, "month", month, ev.wait)
-        return pd.DataFrame({"key": keys, "events": np.bincount(group, minlength=len(keys)),
-                             "cases_closed": np.bincount(group[ev.last], minlength=len(keys))})
+        table = pd.DataFrame({"key": keys, "events": np.bincount(group, minlength=len(keys)),
+                              "cases_closed": np.bincount(group[ev.last], minlength=len(keys))})
+        deadline = self._deadline(part)
+        if deadline is None:
+            return table, None
+        window, on_time = deadline[0], deadline[1]
+        end = _month_codes(window.end, self.clock.timezone) + _MONTH0
+        ends, at = np.unique(end, return_inverse=True)
+        return table, pd.DataFrame({"key": ends, "n": np.bincount(at, minlength=len(ends)),
+                                    "on_time": np.bincount(at, weights=on_time,
+                                                           minlength=len(ends))})
 
-    def _finish_month(self, measures: list[pd.DataFrame], values: Any) -> pd.DataFrame:
-        s = _summed(measures)
+    def _finish_month(self, measures: list[tuple], values: Any) -> pd.DataFrame:
+        s = _summed([m[0] for m in measures])
         keys = s.index.to_numpy(dtype=np.int64)
         base = int(keys.min()) if len(keys) else 0
         k = int(keys.max()) - base + 1 if len(keys) else 0
@@ -339,16 +348,17 @@ class _Tables:
         })
         for name, data in self._waits(values, "month", lambda key: key - base, k).items():
             table[name] = data
+        ends = [m[1] for m in measures if m[1] is not None]
         deadlines = self.get("deadlines")
-        if deadlines is not None and len(deadlines.cases):
-            end = _month_codes(_ns(deadlines.cases["end"]), self.clock.timezone) + _MONTH0 - base
+        if deadlines is not None and deadlines.n_cases:
+            d = _summed(ends)
+            end = d.index.to_numpy(dtype=np.int64) - base
             inside = (end >= 0) & (end < k)
-            on_time = deadlines.cases["on_time"].to_numpy(dtype=bool)
-            n = np.bincount(end[inside], minlength=k)
-            table["deadline_cases"] = n
+            n = np.bincount(end[inside], weights=d["n"].to_numpy()[inside], minlength=k)
+            table["deadline_cases"] = n.astype(np.int64)
             with np.errstate(invalid="ignore", divide="ignore"):
-                table["on_time_rate"] = np.bincount(end[inside], weights=on_time[inside],
-                                                    minlength=k) / n
+                table["on_time_rate"] = np.bincount(end[inside], weights=d["on_time"].to_numpy()
+                                                    [inside], minlength=k) / n
         return table[table["events"] > 0].reset_index(drop=True)
 
     # ------------------------------------------------------------------ deadlines
@@ -372,21 +382,15 @@ class _Tables:
             return None
         window, on_time, overdue, _ = deadline
         ev, code = part.ev, window.code
-        category = np.full(len(code), None, dtype=object)
         case_cat = np.full(len(code), -1, dtype=np.int64)
         cat_keys = np.zeros(0, dtype=np.int64)
         if part.has(CATEGORY):
-            cat, cat_names = ev.codes(CATEGORY)
+            cat, _ = ev.codes(CATEGORY)
             case_cat = cat[ev.first_idx][code]
-            category[case_cat >= 0] = cat_names[case_cat[case_cat >= 0]]
             cat_keys = part.keys(CATEGORY)
-        tz = self.clock.timezone
-        cases = pd.DataFrame({
-            "case": ev.case_ids[code], "category": category,
-            "clock_start": _stamp(window.clock_start, tz),
-            "due": _stamp(window.due, tz), "end": _stamp(window.end, tz),
-            "on_time": on_time, "overdue": overdue,
-        })
+        late = ~on_time
+        _add(values, "deadline_overdue", np.zeros(int(late.sum()), dtype=np.int64), overdue[late])
+        counts = (len(code), int(late.sum()), float(np.nansum(overdue)))
         groups = {"category": _deadline_counts(values, "deadline_category", cat_keys, case_cat,
                                                on_time, overdue)}
         # per unit: the cases with a deadline that the unit acted on
@@ -402,9 +406,34 @@ class _Tables:
             s = slot[pair_case[keep]]
             groups["unit"] = _deadline_counts(values, "deadline_unit", part.keys(RESOURCE),
                                               pair_unit[keep], on_time[s], overdue[s])
-        late = ~on_time
-        return cases, groups, _overdue_by_transition(ev, self.clock, code[late],
-                                                     window.due[late], window.end[late])
+        return counts, groups, _overdue_by_transition(ev, self.clock, code[late],
+                                                      window.due[late], window.end[late])
+
+    def _measure_deadline_cases(self, part: _Part, values: Any) -> pd.DataFrame | None:
+        deadline = self._deadline(part)
+        if deadline is None:
+            return None
+        window, on_time, overdue, _ = deadline
+        ev, code = part.ev, window.code
+        category = np.full(len(code), None, dtype=object)
+        if part.has(CATEGORY):
+            cat, cat_names = ev.codes(CATEGORY)
+            case_cat = cat[ev.first_idx][code]
+            category[case_cat >= 0] = cat_names[case_cat[case_cat >= 0]]
+        tz = self.clock.timezone
+        return pd.DataFrame({
+            "case": ev.case_ids[code], "category": category,
+            "clock_start": _stamp(window.clock_start, tz),
+            "due": _stamp(window.due, tz), "end": _stamp(window.end, tz),
+            "on_time": on_time, "overdue": overdue,
+        })
+
+    def _finish_deadline_cases(self, measures: list[Any], values: Any) -> pd.DataFrame:
+        frames = [m for m in measures if m is not None]
+        if not frames:
+            return pd.DataFrame(columns=["case", "category", "clock_start", "due", "end",
+                                         "on_time", "overdue"])
+        return pd.concat(frames, ignore_index=True)
 
     def _finish_deadlines(self, measures: list[Any], values: Any) -> Deadlines | None:
         if self.workflow is None and DEADLINE not in self.present:
@@ -412,19 +441,21 @@ class _Tables:
         measures = [m for m in measures if m is not None]
         source = (f"workflow {_name(self.workflow)}" if self.workflow is not None
                   else f"column {DEADLINE}")
-        cases = pd.concat([m[0] for m in measures], ignore_index=True)
+        n_cases, n_late, overdue_total = (sum(m[0][i] for m in measures) for i in range(3))
+        median = values.quantiles("deadline_overdue", "key", "value", (0.5,))["q0"]
         by_category = self._deadline_table([m[1]["category"] for m in measures], values,
                                            "deadline_category", CATEGORY, "category")
         if RESOURCE in self.present:
             by_unit = self._deadline_table([m[1]["unit"] for m in measures], values,
                                            "deadline_unit", RESOURCE, "unit")
-            n_late = int((~cases["on_time"]).sum())
             by_unit["overdue_share"] = by_unit["overdue_cases"] / n_late if n_late else np.nan
             by_unit = _rank(by_unit, "overdue_cases", "unit")
         else:
             by_unit = pd.DataFrame({"unit": []})
-        return Deadlines(source, cases, by_category, by_unit,
-                         _overdue_ranked([m[2] for m in measures]))
+        return Deadlines(source, by_category, by_unit, _overdue_ranked([m[2] for m in measures]),
+                         n_cases=n_cases, n_overdue=n_late, overdue_total=overdue_total,
+                         overdue_median=float(median.iloc[0]) if len(median) else float("nan"),
+                         _cases=lambda: self.get("deadline_cases"))
 
     def _deadline_table(self, measures: list[pd.DataFrame], values: Any, name: str, column: str,
                         label: str) -> pd.DataFrame:
