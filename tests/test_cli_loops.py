@@ -136,6 +136,17 @@ def test_duckdb_engine_gives_the_json_of_pandas():
     assert json.loads(duck.stdout)["cases"] == 3000
 
 
+def test_duckdb_engine_writes_the_cases_csv_of_pandas(tmp_path):
+    # the evidence is read from the engine's database, while the engine is open
+    sample = str(Path(__file__).resolve().parents[1] / "logs" / "sample.csv")
+    duck, plain = tmp_path / "duck.csv", tmp_path / "plain.csv"
+    r = run("loops", sample, "--engine", "duckdb", "--memory-limit", "1GiB", "--cases", str(duck))
+    assert r.exit_code == 0, r.output
+    assert "Wrote 1,511 flagged cases to" in r.stderr
+    assert run("loops", sample, "--engine", "pandas", "--cases", str(plain)).exit_code == 0
+    assert duck.read_bytes() == plain.read_bytes()
+
+
 def test_engine_says_what_it_read_as_pandas_does():
     sample = str(Path(__file__).resolve().parents[1] / "logs" / "sample.csv")
     r = run("loops", sample, "--engine", "duckdb", "--pattern", "reopen")

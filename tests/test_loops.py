@@ -379,6 +379,70 @@ def test_duckdb_in_parts_gives_the_figures_of_pandas(sample_duckdb, sample_in_me
     assert len(got.summary) == 8 and got.n_cases == 3000
 
 
+def test_duckdb_in_parts_keeps_the_case_and_evidence_rows_in_the_engine(sample_duckdb,
+                                                                       sample_in_memory):
+    # the per-case and evidence tables (a row per case, per flagged case) are not held: the
+    # summary, by table and details come from counts added over the parts, the tables are
+    # made from the engine's database when first read
+    got, parts = parts_seen(sample_duckdb, 5000, by="category")
+    assert parts == 7
+    want = find_loops(sample_in_memory, by="category")
+    assert callable(got._cases) and callable(got._evidence)
+    for name in ("summary", "by"):
+        pd.testing.assert_frame_equal(getattr(got, name), getattr(want, name), check_exact=True)
+    assert got.details["pingpong"] == want.details["pingpong"]
+    pd.testing.assert_frame_equal(got.details["supervision"]["by_category"],
+                                  want.details["supervision"]["by_category"], check_exact=True)
+    assert got.to_dict()["cases"] == 3000 and callable(got._cases)   # to_dict reads no rows
+    assert got.flagged("reopen") == want.flagged("reopen")
+    assert not callable(got._cases) and callable(got._evidence)
+    pd.testing.assert_frame_equal(got.evidence, want.evidence, check_exact=True)
+    pd.testing.assert_frame_equal(got.cases, want.cases, check_exact=True)
+    assert got.evidence is got.evidence                               # made once
+
+
+def test_the_rows_of_a_closed_engine_are_a_clear_error(sample_in_memory):
+    from procmine.engines import get_engine
+    from procmine.errors import ProcmineError
+
+    with get_engine("duckdb", SAMPLE) as engine:
+        got = find_loops(engine, patterns="rework", part_events=5000)
+    assert got.summary.equals(find_loops(sample_in_memory, patterns="rework").summary)
+    with pytest.raises(ProcmineError, match="read result.cases and result.evidence while the "
+                                            "engine is open"):
+        _ = got.evidence
+
+
+def test_summary_sums_are_exact_and_ties_keep_value_counts_order():
+    # the sums of fractional costs, over parts in any order, are the sum rounded once; the
+    # top units among equal counts come in the order value_counts gives (first seen)
+    import math
+
+    from procmine.loops.tables import _costs, _rounded, _tallies_added, _tally, _top
+
+    costs = np.random.default_rng(7).random(1000) * 1e5
+    costs[::10] = np.nan
+    rest = np.array(["b"] * 250 + ["d"] * 250 + ["c"] * 200 + ["a"] * 200)
+    units = np.concatenate([["c", "a"] * 50, np.random.default_rng(8).permutation(rest)])
+    assert set(pd.Series(units).value_counts()) == {250}        # four units, all tied
+    ev = pd.DataFrame({"pattern": "rework", "unit": units, "level": "", "category": "",
+                       "cost_s": costs, "cost_work_s": np.nan})
+    whole = _tally({"rework": ev}, None)
+    pieces = _tallies_added([_tally({"rework": ev.iloc[i:i + 100].reset_index(drop=True)}, None)
+                             for i in range(0, 1000, 100)])
+    exact = math.fsum(costs[~np.isnan(costs)])
+    for tally in (whole, pieces):
+        (n, total), = [v for k, v in _costs(tally, ["pattern"], None).items() if k[1] == "cost_s"]
+        assert n == 900 and _rounded(n, total) == exact
+        assert _top(tally, "rework", "unit", k=4) == _top_by_value_counts(ev["unit"])
+        assert _top(tally, "rework", "level") == ""
+
+
+def _top_by_value_counts(values: pd.Series) -> str:
+    counts = values[values != ""].value_counts()
+    return ", ".join(f"{name} ({n})" for name, n in counts.head(4).items())
+
+
 def test_duckdb_in_parts_in_clock_time(sample_duckdb, sample_in_memory):
     got, _ = parts_seen(sample_duckdb, 5000, calendar=None, patterns=["supervision", "hugging"])
     assert_same_result(got, find_loops(sample_in_memory, calendar=None,
@@ -398,12 +462,13 @@ def test_medians_over_parts_are_pandas_medians_with_fractional_seconds(tmp_path,
         "%Y-%m-%d %H:%M:%S.%f").str[:-3]
     path = tmp_path / "sample_ms.csv"
     raw.to_csv(path, index=False)
+    want = find_loops(read_log(path), patterns=["supervision", "escalation"])
     with get_engine("duckdb", path) as engine:
         got, parts = parts_seen(engine, 5000, patterns=["supervision", "escalation"])
+        assert_same_result(got, want)          # the case and evidence rows: while it is open
     assert parts > 1
-    want = find_loops(read_log(path), patterns=["supervision", "escalation"])
-    assert_same_result(got, want)
     assert (want.flows["median_s"] % 1 != 0).any()     # the medians are fractional
+    assert (want.evidence["cost_s"] % 1 != 0).any()    # and so are the costs summed
 
 
 def test_pandas_engine_in_parts_equals_the_log_in_memory(sample_in_memory):
@@ -443,11 +508,11 @@ def test_duckdb_in_parts_gives_the_figures_of_pandas_on_receipt(by):
     from procmine.io import read_log
 
     path = real_path("receipt.csv")
+    want = find_loops(read_log(path), by=by)
     with get_engine("duckdb", path) as engine:
         got, parts = parts_seen(engine, 2000, by=by)
+        assert_same_result(got, want)
     assert parts > 1
-    want = find_loops(read_log(path), by=by)
-    assert_same_result(got, want)
     assert want.n_cases == 1434 and "escalation" in want.skipped
 
 

@@ -65,9 +65,9 @@ def command(log, patterns, by, cases_path, diagram, calendar, aliases, workflow,
                     quiet=quiet) as source:
         result = find_loops(source, patterns=patterns, by=by, calendar=calendar, aliases=roles,
                             desk_minutes=desk_minutes, extension_hours=extension_hours)
-    if cases_path:
-        write_csv(result.evidence, cases_path, inputs=[log])
-        click.echo(f"Wrote {len(result.evidence):,} flagged cases to {cases_path}", err=True)
+        if cases_path:   # from an engine, the evidence is read from it: while it is open
+            write_csv(result.evidence, cases_path, inputs=[log])
+            click.echo(f"Wrote {len(result.evidence):,} flagged cases to {cases_path}", err=True)
     if diagram:
         render_loops(result, diagram, inputs=[log])
         click.echo(f"Wrote {diagram}", err=True)

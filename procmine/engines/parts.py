@@ -160,12 +160,17 @@ class Collector:
         """Per group of ``keys``: ``rows`` (all rows) and ``median`` of ``value`` as pandas'
         groupby median takes it: the middle value, or the mean of the two middle values
         (:meth:`quantiles` interpolates as ``a + (b - a) * t``, which differs from
-        ``(a + b) / 2`` in the last bit when ``b > 2a``). Sorted by ``keys``."""
+        ``(a + b) / 2`` in the last bit when ``b > 2a``). Sorted by ``keys``; with no
+        ``keys``, one row over every row of ``name``."""
         keys = list(keys)
-        columns = [*keys, "rows", "median"]
         if self.rows(name) == 0:
-            return pd.DataFrame(columns=columns)
-        table = self._name(name)
+            return pd.DataFrame(columns=[*keys, "rows", "median"])
+        if not keys:
+            every = f"(SELECT 0 AS _all, {_quote(value)} FROM {self._name(name)}) every"
+            return self._medians(every, ["_all"], value).drop(columns="_all")
+        return self._medians(self._name(name), keys, value)
+
+    def _medians(self, table: str, keys: list[str], value: str) -> pd.DataFrame:
         k = ", ".join(_quote(key) for key in keys)
         v = _quote(value)
         rows = self.con.execute(f"SELECT {k}, count(*) AS rows FROM {table} GROUP BY {k}").df()
@@ -180,7 +185,40 @@ class Collector:
         both["median"] = np.where(both["n_low"] % 2 == 1, both["v_low"],
                                   (both["v_high"] + both["v_low"]) / 2)
         out = rows.merge(both[[*keys, "median"]], on=keys, how="left")
-        return out.sort_values(keys, kind="stable").reset_index(drop=True)[columns]
+        return out.sort_values(keys, kind="stable").reset_index(drop=True)[[*keys, "rows", "median"]]
+
+    def frame(self, name: str) -> pd.DataFrame | None:
+        """Every row added to ``name``, in the order added (None if none were).
+
+        Raises ``ProcmineError`` once the collector, or the engine whose database it
+        shares, is closed: the rows went with it.
+        """
+        if self.closed:
+            from procmine.errors import ProcmineError
+
+            raise ProcmineError(f"the rows of {name!r} are gone: the engine that kept them was "
+                                "closed", hint="read them while the engine is open")
+        if name not in self._tables:
+            return None
+        # DuckDB keeps the order of insertion in a scan (preserve_insertion_order)
+        return self.con.execute(f"SELECT * FROM {self._name(name)}").df()
+
+    def drop(self, name: str) -> None:
+        """Forget the rows of ``name`` (once what needed them is computed)."""
+        if name in self._tables:
+            self.con.execute(f"DROP TABLE IF EXISTS {self._name(name)}")
+            self._tables.discard(name)
+
+    @property
+    def closed(self) -> bool:
+        """True once the rows are gone: the collector, or the shared connection, closed."""
+        if getattr(self, "con", None) is None:
+            return True
+        try:
+            self.con.execute("SELECT 1")
+        except Exception:       # duckdb.ConnectionException: the engine closed it
+            return True
+        return False
 
     def peaks(self, name: str, key: str, time: str, delta: str) -> pd.DataFrame:
         """Per ``key``: ``peak``, the highest running sum of ``delta`` in order of ``time``

@@ -39,8 +39,8 @@ the pass, the result and :func:`find_loops`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -82,6 +82,8 @@ from procmine.loops.tables import (
     _per_case,
     _summary,
     _supervision_table,
+    _Tally,
+    _tally,
 )
 
 if TYPE_CHECKING:
@@ -122,10 +124,15 @@ class LoopsResult:
       category).
     - ``skipped``: ``{pattern: why it could not run}``; ``notes``: how patterns
       were computed on this log.
+
+    Of a result from an engine (a log in parts), ``cases`` and ``evidence`` (a row per
+    case, a row per flagged case) are kept in the engine's database (the DuckDB
+    engine's own, within its memory limit) and made when first read: read them while
+    the engine is open. Everything else is computed in the one pass.
     """
 
-    cases: pd.DataFrame
-    evidence: pd.DataFrame
+    _cases: pd.DataFrame | Callable[[], pd.DataFrame] = field(repr=False)
+    _evidence: pd.DataFrame | Callable[[], pd.DataFrame] = field(repr=False)
     summary: pd.DataFrame
     by: pd.DataFrame | None
     flows: pd.DataFrame
@@ -136,6 +143,18 @@ class LoopsResult:
     notes: tuple[str, ...]
     n_cases: int
     levels: tuple[str, ...] = ()
+
+    @property
+    def cases(self) -> pd.DataFrame:
+        if callable(self._cases):
+            object.__setattr__(self, "_cases", self._cases())
+        return self._cases
+
+    @property
+    def evidence(self) -> pd.DataFrame:
+        if callable(self._evidence):
+            object.__setattr__(self, "_evidence", self._evidence())
+        return self._evidence
 
     def flagged(self, pattern: str) -> set:
         """The ids of the cases flagged with ``pattern``.
@@ -195,6 +214,8 @@ _NO_COLUMN = {
     DEADLINE: "the log has no case:deadline column (map it with --deadline)",
 }
 _PRESIGN = ("units_before_sign", "presign_dwell_s", "presign_dwell_work_s")
+#: Patterns whose definition depends on the log having dispatch steps (see ``_Part.dispatch``)
+_DISPATCH_DEFINED = ("pingpong", "rework")
 
 
 @dataclass(frozen=True)
@@ -215,12 +236,15 @@ class _Options:
 class _Part:
     """What one pass over events found: over a log in memory, or one part of whole cases.
 
-    Per case, everything is final: ``cases`` (measures, and a flag for each pattern
-    computed) and ``evidence`` (the cost of a supervised case is still its cycle time;
-    :func:`_finish` takes the ordinary median off). ``handovers``, ``flows``,
-    ``hugging``, ``by`` and ``rework`` are counts that add up over parts; ``values``
-    the rows medians are taken over. Which patterns ran is decided by :func:`_finish`
-    from ``has``, ``roles`` and ``dispatch``: a part may lack a role the log has.
+    Per case, everything is final: ``kept`` holds the rows, ``cases`` (measures, and a
+    flag for each pattern computed) and ``evidence_<pattern>`` (the cost of a supervised
+    case is still its cycle time; :func:`_finish` takes the ordinary median off). Of a
+    log in memory they stay here; of parts they go to the engine's collector. What the
+    tables need of them is in counts that add up over parts: ``tally`` (flagged cases,
+    exact cost sums, units and levels), ``signs`` (cases by units before one signs), as
+    ``handovers``, ``flows``, ``hugging``, ``by`` and ``rework``; ``values`` are the rows
+    medians are taken over. Which patterns ran is decided by :func:`_finish` from
+    ``has``, ``roles`` and ``dispatch``: a part may lack a role the log has.
     """
 
     n_cases: int
@@ -230,23 +254,38 @@ class _Part:
     dispatch: bool                     # steps of the dispatch loop occur (pingpong, rework read them)
     activities: tuple[str, ...]        # in order of first appearance
     rework: dict[str, int]             # activity -> cases in which it repeats
-    cases: pd.DataFrame
-    evidence: dict[str, pd.DataFrame]  # pattern -> one row per flagged case
+    tally: _Tally                      # of the evidence rows
+    signs: dict[str, int]              # "1", "2", "3+" -> cases by units before sign
     handovers: pd.DataFrame            # source, target, count
     flows: pd.DataFrame                # see _level_moves
     hugging: dict[str, int]            # see _hugging
     by: pd.Series | None               # cases per group of ``by``
     values: dict[str, pd.DataFrame]    # "waits" (between levels), "cycles" (for supervision)
+    kept: dict[str, pd.DataFrame]      # "cases", "evidence_<pattern>": rows per case
 
     def without(self, *patterns: str) -> _Part:
-        """This part as if ``patterns`` had found nothing in it."""
-        cases = self.cases.copy()
-        for pattern in patterns:
-            if pattern in cases.columns:
-                cases[pattern] = False
-        evidence = {p: _no_evidence() if p in patterns else rows for p, rows in self.evidence.items()}
+        """This part's counts as if ``patterns`` had found nothing in it (its rows:
+        :func:`_without_rows`)."""
         handovers = _no_handovers() if "pingpong" in patterns else self.handovers
-        return replace(self, cases=cases, evidence=evidence, handovers=handovers)
+        kept = {name: _without_rows(name, rows, np.ones(len(rows), dtype=bool), patterns)
+                for name, rows in self.kept.items()}
+        return replace(self, tally=self.tally.without(patterns), handovers=handovers, kept=kept)
+
+
+def _without_rows(name: str, rows: pd.DataFrame, cleared: np.ndarray,
+                  patterns: Sequence[str]) -> pd.DataFrame:
+    """The kept rows ``name`` as if ``patterns`` had found nothing in the ``cleared`` rows."""
+    if not cleared.any():
+        return rows
+    if name == "cases":
+        flags = [p for p in patterns if p in rows.columns]
+        rows = rows.copy()
+        rows.loc[cleared, flags] = False
+        return rows
+    if name.removeprefix("evidence_") in patterns:
+        rows = rows[~cleared].reset_index(drop=True)
+        return rows if len(rows) else _no_evidence()
+    return rows
 
 
 def _analyse(log: EventLog, o: _Options) -> _Part:
@@ -289,15 +328,21 @@ def _analyse(log: EventLog, o: _Options) -> _Part:
         cases[pattern] = flag
         evidence[pattern] = rows.drop(columns="_code")
     flows, values["waits"] = _level_moves(ctx)
+    signs = {}
+    if "units_before_sign" in cases.columns:
+        units = cases["units_before_sign"].to_numpy(dtype=float)
+        signs = {"1": int((units == 1).sum()), "2": int((units == 2).sum()),
+                 "3+": int((units >= 3).sum())}
     return _Part(
         n_cases=len(ctx.starts), levels=tuple(ctx.log.levels),
         has={c: ctx.log.has(c) for c in (LEVEL, RESOURCE, KIND, DEADLINE, CATEGORY)},
         roles=frozenset(r for r in ctx.act_roles if r is not None), dispatch=ctx.dispatch_log,
-        activities=tuple(str(a) for a in ctx.act_names), rework=rework, cases=cases,
-        evidence=evidence,
+        activities=tuple(str(a) for a in ctx.act_names), rework=rework,
+        tally=_tally(evidence, o.by), signs=signs,
         handovers=_handovers(ctx, found["pingpong"]) if "pingpong" in found else _no_handovers(),
         flows=flows, hugging=hugging, by=_by_base(ctx, o.by, attrs) if o.by else None,
-        values=values)
+        values=values,
+        kept={"cases": cases, **{f"evidence_{p}": rows for p, rows in evidence.items()}})
 
 
 def _skip_reason(pattern: str, part: _Part) -> str | None:
@@ -312,9 +357,12 @@ def _skip_reason(pattern: str, part: _Part) -> str | None:
     return None
 
 
-def _finish(part: _Part, o: _Options, medians: Medians) -> LoopsResult:
-    """The result of what was found: which patterns ran, their cases and evidence, the
-    summary, the ``by`` table, the details and the flows."""
+def _finish(part: _Part, o: _Options, medians: Medians,
+            rows: Callable[[str], pd.DataFrame | None], *, now: bool) -> LoopsResult:
+    """The result of what was found: which patterns ran, the summary, the ``by`` table,
+    the details and the flows, from the counts of ``part`` and ``medians``; the case and
+    evidence tables from ``rows(name)`` (the kept rows ``name``, None if there are none),
+    ``now`` or when first read."""
     skipped = {p: why for p in o.patterns if (why := _skip_reason(p, part))}
     ran = [p for p in o.patterns if p not in skipped]
     notes: list[str] = []
@@ -330,43 +378,59 @@ def _finish(part: _Part, o: _Options, medians: Medians) -> LoopsResult:
     if not part.roles:
         notes.append("no activity name maps to a dispatch role; only unit- and activity-based "
                      "patterns ran")
-    evidence = {p: part.evidence[p] for p in ran}
     details: dict[str, Any] = {}
     measures: list[str] = []
     if "pingpong" in ran and "sign" in part.roles:
         measures += _PRESIGN
-        details["pingpong"] = _pingpong_details(part.cases)
+        details["pingpong"] = _pingpong_details(part.signs, medians)
     if "hugging" in ran:
         measures += ["window_used", "late_extension"]
         details["hugging"] = _hugging_details(
             part.hugging, last_share=o.last_share, window_start=o.window_start,
             extension_hours=o.extension_hours, working_time=o.calendar is not None)
+    less = None
+    by_category = part.has[CATEGORY]
     if "supervision" in ran:
-        table = _supervision_table(medians, by_category=part.has[CATEGORY])
-        evidence["supervision"] = _less_ordinary(evidence["supervision"], table,
-                                                 by_category=part.has[CATEGORY])
+        table = _supervision_table(medians, by_category=by_category)
         details["supervision"] = {"by_category": table}
-    rows = [evidence[p] for p in ran]
-    flagged = pd.concat(rows, ignore_index=True) if rows else _no_evidence()
+        ordinary = {"cost_s": table.set_index("category")["ordinary_median_s"],
+                    "cost_work_s": table.set_index("category")["ordinary_median_work_s"]}
+
+        def less(column: str, category: str) -> float:
+            return float(ordinary[column].get(category if by_category else "(all)", np.nan))
+
+    def cases() -> pd.DataFrame:
+        return rows("cases")[["case", *ran, *measures]]
+
+    def evidence() -> pd.DataFrame:
+        found = {p: rows(f"evidence_{p}") for p in ran}
+        found = {p: _no_evidence() if frame is None else frame for p, frame in found.items()}
+        if "supervision" in ran:
+            found["supervision"] = _less_ordinary(found["supervision"], table,
+                                                  by_category=by_category)
+        frames = [found[p] for p in ran]
+        return pd.concat(frames, ignore_index=True) if frames else _no_evidence()
+
     return LoopsResult(
-        cases=part.cases[["case", *ran, *measures]], evidence=flagged,
-        summary=_summary(flagged, ran, part.n_cases),
-        by=_by_table(flagged, ran, o.by, part.by) if o.by else None,
+        _cases=cases() if now else cases, _evidence=evidence() if now else evidence,
+        summary=_summary(part.tally, ran, part.n_cases, less),
+        by=_by_table(part.tally, ran, o.by, part.by, less) if o.by else None,
         flows=_flows_table(part.flows, medians, part.levels) if part.has[LEVEL] else _flows_empty(),
         handovers=_handover_table(part.handovers) if "pingpong" in ran else _no_handovers(),
         rework_by_activity=dict(part.rework), details=details, skipped=skipped,
         notes=tuple(notes), n_cases=part.n_cases, levels=part.levels)
 
 
-def _pingpong_details(cases: pd.DataFrame) -> dict[str, Any]:
-    units = cases["units_before_sign"].to_numpy(dtype=float)
-    known = units[~np.isnan(units)]
+def _pingpong_details(signs: dict[str, int], medians: Medians) -> dict[str, Any]:
+    def median(column: str) -> float | None:
+        found = medians("cases", [], column)["median"]
+        return float(found.iloc[0]) if len(found) and pd.notna(found.iloc[0]) else None
+
     return {
-        "cases_by_units_before_sign": {"1": int((known == 1).sum()), "2": int((known == 2).sum()),
-                                       "3+": int((known >= 3).sum())},
-        "median_units_before_sign": _nanmedian(units),
-        "median_presign_dwell_s": _nanmedian(cases["presign_dwell_s"].to_numpy(dtype=float)),
-        "median_presign_dwell_work_s": _nanmedian(cases["presign_dwell_work_s"].to_numpy(dtype=float)),
+        "cases_by_units_before_sign": dict(signs),
+        "median_units_before_sign": median("units_before_sign"),
+        "median_presign_dwell_s": median("presign_dwell_s"),
+        "median_presign_dwell_work_s": median("presign_dwell_work_s"),
     }
 
 
@@ -385,6 +449,10 @@ def _less_ordinary(rows: pd.DataFrame, table: pd.DataFrame, *, by_category: bool
 
 def _medians_in_memory(values: dict[str, pd.DataFrame]) -> Medians:
     def medians(name: str, keys: list[str], value: str) -> pd.DataFrame:
+        if not keys:        # one group of every row
+            column = values[name][value].to_numpy(dtype=float)
+            return pd.DataFrame({"rows": [len(column)], "median": [_nanmedian(column)]},
+                                dtype=float)
         grouped = values[name].groupby(keys)[value]
         return pd.DataFrame({"rows": grouped.size(), "median": grouped.median()}).reset_index()
 
@@ -447,7 +515,8 @@ def find_loops(
                        extension_hours=extension_hours, desk_minutes=desk_minutes)
     if isinstance(log, EventLog):
         part = _analyse(log, options)
-        return _finish(part, options, _medians_in_memory(part.values))
+        return _finish(part, options, _medians_in_memory({**part.values, **part.kept}),
+                       part.kept.get, now=True)
     from procmine.loops.parts import find_loops_in_parts
 
     return find_loops_in_parts(log, options, part_events=part_events)

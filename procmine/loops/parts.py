@@ -2,15 +2,20 @@
 
 An engine hands the log out in parts of whole cases (:meth:`procmine.engines.Engine.event_logs`).
 Each part goes through the code a log in memory goes through (``procmine.loops._analyse``);
-:func:`merge_parts` makes one of the parts, which is finished as a log in memory is
+:func:`merge_parts` adds up what the parts found, which is finished as a log in memory is
 (``procmine.loops._finish``):
 
-- per case (flags, measures, evidence) a part is exact: the parts are laid end to end;
-- counts add up: cases per unit or group, moves between levels (their total wait kept in
-  integer nanoseconds), ping-pong pairs, rework per activity, the hugging counts;
+- per case (flags, measures, evidence) a part is exact, and its rows go to the engine's
+  collector (for DuckDB, its own database within its memory limit): the case and evidence
+  tables are read from there, parts end to end, when the result's ``cases`` and
+  ``evidence`` are first read (while the engine is open);
+- counts add up: flagged cases, the cost sums (exact, see ``tables._Tally``), the most
+  frequent units and levels, cases per unit or group, moves between levels (their total
+  wait kept in integer nanoseconds), ping-pong pairs, rework per activity, the hugging
+  counts;
 - medians need every value (the wait of the moves between levels, the cycle times of the
-  supervision gap): the values go to the engine's collector, out of core, and the medians
-  come from there as pandas computes them;
+  supervision gap, the pre-sign measures of each case): they come from the collector as
+  pandas computes them;
 - which patterns run is decided over all parts: a part may lack a column's values or a role
   that the log has elsewhere.
 
@@ -18,21 +23,33 @@ Each part goes through the code a log in memory goes through (``procmine.loops._
 >>> from procmine.loops import find_loops
 >>> with get_engine("duckdb", "logs/sample.csv") as engine:
 ...     result = find_loops(engine, patterns="rework", part_events=10_000)
->>> result.n_cases, int(result.summary.loc[0, "cases"])
-(3000, 236)
+...     flagged = len(result.evidence)          # read from the engine
+>>> result.n_cases, int(result.summary.loc[0, "cases"]), flagged
+(3000, 236, 236)
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 import pandas as pd
 
+from procmine.errors import ProcmineError
 from procmine.log import ACTIVITY, CASE, DEFAULT_LEVELS, TIMESTAMP, EventLog
-from procmine.loops import LoopsResult, _analyse, _finish, _Options, _Part
-from procmine.loops.tables import _FLOW_KEYS, Medians
+from procmine.loops import (
+    _DISPATCH_DEFINED,
+    LoopsResult,
+    _analyse,
+    _finish,
+    _medians_in_memory,
+    _Options,
+    _Part,
+    _without_rows,
+)
+from procmine.loops.tables import _FLOW_KEYS, Medians, _tallies_added
 
 
 def find_loops_in_parts(engine: Any, options: _Options, *, part_events: int | None = None
@@ -44,26 +61,65 @@ def find_loops_in_parts(engine: Any, options: _Options, *, part_events: int | No
     if not isinstance(engine, Engine):
         raise TypeError(f"find_loops takes an EventLog or an engine, not {type(engine).__name__}")
     size = part_events or events_per_part(engine.memory_limit)
-    with engine.collector() as store:
+    # the collector outlives this call: the result reads its case and evidence rows from it
+    store = engine.collector()
+    try:
         parts = []
+        empty: dict[str, pd.DataFrame] = {}     # kept rows -> their columns and dtypes
         for log in engine.event_logs(max_events=size):
             part = _analyse(log, options)
             for name, frame in part.values.items():
                 if len(frame):
                     store.add(name, frame)
-            parts.append(replace(part, values={}))
+            for name, frame in part.kept.items():
+                if len(frame):
+                    empty.setdefault(name, frame.iloc[:0])
+                    store.add(name, frame.assign(_dispatch=part.dispatch))
+            parts.append(replace(part, values={}, kept={}))
         if not parts:        # a log without events
-            parts = [_analyse(_empty_log(engine), options)]
-        return _finish(merge_parts(parts), options, _collected_medians(store))
+            store.close()
+            part = _analyse(_empty_log(engine), options)
+            return _finish(part, options, _medians_in_memory({**part.values, **part.kept}),
+                           part.kept.get, now=True)
+        merged = merge_parts(parts)
+        result = _finish(merged, options, _collected_medians(store),
+                         _stored_rows(store, empty, dispatch=merged.dispatch), now=False)
+        for name in ("waits", "cycles"):      # what only the medians needed
+            store.drop(name)
+        return result
+    except BaseException:
+        store.close()
+        raise
+
+
+def _stored_rows(store: Any, empty: dict[str, pd.DataFrame], *, dispatch: bool
+                 ) -> Callable[[str], pd.DataFrame | None]:
+    """``rows(name)``: the kept rows ``name`` of every part, end to end, as one pass over
+    the log in memory gives them (dtypes of ``empty``; the rows of a part whose
+    ``dispatch`` is not the log's made as :meth:`_Part.without` says)."""
+
+    def rows(name: str) -> pd.DataFrame | None:
+        if store.closed:
+            raise ProcmineError("the engine was closed before the case and evidence tables of "
+                                "find_loops were read",
+                                hint="read result.cases and result.evidence while the engine is open")
+        frame = store.frame(name)
+        if frame is None:
+            return None
+        other = frame.pop("_dispatch").to_numpy(dtype=bool) != dispatch
+        frame = frame.astype(empty[name].dtypes.to_dict())
+        return _without_rows(name, frame, other, _DISPATCH_DEFINED)
+
+    return rows
 
 
 def merge_parts(parts: list[_Part]) -> _Part:
-    """One part of parts of whole cases (in case order): what adds up added, cases and
-    evidence laid end to end. ``values`` are not merged (they are in the collector)."""
+    """One part of parts of whole cases (in case order): what adds up added. Neither
+    ``values`` nor ``kept`` rows are merged (they are in the collector)."""
     dispatch = any(p.dispatch for p in parts)
     # a part with no step of the dispatch loop read pingpong and rework on units and
     # activities; on a dispatch log, the dispatch definitions find nothing in such a part
-    parts = [p if p.dispatch == dispatch else p.without("pingpong", "rework") for p in parts]
+    parts = [p if p.dispatch == dispatch else p.without(*_DISPATCH_DEFINED) for p in parts]
     first = parts[0]
     activities = tuple(dict.fromkeys(a for p in parts for a in p.activities))
     rework: Counter[str] = Counter()
@@ -77,20 +133,15 @@ def merge_parts(parts: list[_Part]) -> _Part:
         dispatch=dispatch,
         activities=activities,
         rework={a: rework[a] for a in activities if rework[a]},   # in order of appearance
-        cases=pd.concat([p.cases for p in parts], ignore_index=True),
-        evidence={name: _end_to_end([p.evidence[name] for p in parts]) for name in first.evidence},
+        tally=_tallies_added([p.tally for p in parts]),
+        signs={key: sum(p.signs[key] for p in parts) for key in first.signs},
         handovers=_added([p.handovers for p in parts], ["source", "target"]),
         flows=_added([p.flows for p in parts], _FLOW_KEYS),
         hugging={key: sum(p.hugging[key] for p in parts) for key in first.hugging},
         by=None if first.by is None else pd.concat([p.by for p in parts]).groupby(level=0).sum(),
         values={},
+        kept={},
     )
-
-
-def _end_to_end(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    # the empty frames are left out: they have no dtypes and would make every column object
-    full = [f for f in frames if len(f)]
-    return pd.concat(full, ignore_index=True) if full else frames[0]
 
 
 def _added(frames: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:

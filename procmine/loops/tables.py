@@ -12,6 +12,8 @@ that a log in memory and the parts of a larger one give the same tables.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -144,27 +146,211 @@ def _attrs(ctx: _Ctx) -> dict[str, np.ndarray]:
     return {"category": col(CATEGORY), "source": col(SOURCE), "month": month.astype(object)}
 
 
-def _top(values: pd.Series, k: int = 3) -> str:
-    counts = values[values != ""].value_counts()
-    return ", ".join(f"{name} ({n})" for name, n in counts.head(k).items())
+# --------------------------------------------------------------------------- the tally
+
+#: Exact sums: every float64 is a whole multiple of 2**-1126 (m * 2**e with an integer
+#: m below 2**53 and e >= -1126), so a sum of them is a Python int at that scale, which
+#: adds up over parts in any order and is rounded once, at the end.
+_SCALE = 1126
+_COUNT_KEYS = ["pattern", "group", "category"]
+_SUM_KEYS = [*_COUNT_KEYS, "column", "exp"]
+_TOP_KEYS = ["pattern", "column", "name"]
+_COSTS = ("cost_s", "cost_work_s")
 
 
-def _summary(evidence: pd.DataFrame, ran: list[str], n_cases: int) -> pd.DataFrame:
+@dataclass(frozen=True)
+class _Tally:
+    """What the summary and the ``by`` table need of the evidence rows, in counts that
+    add up over parts (:func:`_tallies_added`), so that the rows need not be kept.
+
+    - ``counts``: flagged cases per ``pattern``, ``group`` (the value of ``by`` in the
+      row, '' without ``by``) and ``category`` (supervision's rows only, '' otherwise:
+      their cost has the ordinary median of the category taken off);
+    - ``sums``: per those keys, ``column`` (``cost_s``, ``cost_work_s``) and binary
+      exponent ``exp``: ``n`` costs (not NaN) and the sum of their 53-bit mantissas,
+      split in ``hi`` and ``lo`` (int64 that cannot overflow), exactly;
+    - ``tops``: per ``pattern``, ``column`` (unit, level) and non-empty ``name``: the
+      ``count`` of rows and the ``first`` row it is in (value_counts' order among ties);
+    - ``rows``: evidence rows per pattern.
+    """
+
+    counts: pd.DataFrame
+    sums: pd.DataFrame
+    tops: pd.DataFrame
+    rows: dict[str, int]
+
+    def without(self, patterns: Sequence[str]) -> _Tally:
+        def kept(frame: pd.DataFrame) -> pd.DataFrame:
+            return frame[~frame["pattern"].isin(list(patterns))].reset_index(drop=True)
+
+        return _Tally(kept(self.counts), kept(self.sums), kept(self.tops),
+                      {p: n for p, n in self.rows.items() if p not in patterns})
+
+
+def _no_tally() -> _Tally:
+    def empty(keys: list[str], values: dict[str, str]) -> pd.DataFrame:
+        return pd.DataFrame({**{k: pd.Series([], dtype=object) for k in keys},
+                             **{k: pd.Series([], dtype=t) for k, t in values.items()}})
+
+    return _Tally(empty(_COUNT_KEYS, {"flagged": "int64"}),
+                  empty(_SUM_KEYS[:-1], {"exp": "int64", "n": "int64", "hi": "int64",
+                                         "lo": "int64"}),
+                  empty(_TOP_KEYS, {"count": "int64", "first": "int64"}), {})
+
+
+def _tally(evidence: dict[str, pd.DataFrame], by: str | None) -> _Tally:
+    """The tally of the evidence rows of one pass (per pattern, before :func:`_finish`)."""
+    counts, sums, tops = [], [], []
+    rows = {}
+    for pattern, ev in evidence.items():
+        n = len(ev)
+        rows[pattern] = n
+        if not n:
+            continue
+        group, groups = pd.factorize(ev[by].to_numpy(dtype=object) if by else np.zeros(n))
+        if pattern == "supervision":
+            category, categories = pd.factorize(ev["category"].to_numpy(dtype=object))
+        else:
+            category, categories = np.zeros(n, dtype=np.int64), np.array([""], dtype=object)
+        groups = np.asarray(groups, dtype=object) if by else np.array([""], dtype=object)
+        categories = np.asarray(categories, dtype=object)
+        key = group.astype(np.int64) * len(categories) + category
+        names = (pattern, groups, categories)
+        flagged = np.bincount(key)
+        at = np.flatnonzero(flagged)
+        counts.append(_keyed(names, at, flagged=flagged[at]))
+        for column in _COSTS:
+            values = ev[column].to_numpy(dtype=float)
+            ok = ~np.isnan(values)
+            mantissa, exp = np.frexp(values[ok])
+            m = np.ldexp(mantissa, 53).astype(np.int64)      # exact: values = m * 2**(exp - 53)
+            hi = m >> 26
+            # one bin per key and binary exponent (exp - 53 + _SCALE is in 0 .. 2**11)
+            code = key[ok] * 4096 + (exp.astype(np.int64) - 53 + _SCALE)
+            bins, (n_, hi_, lo_) = _summed_by(code, np.ones(len(m), dtype=np.int64), hi,
+                                              m - (hi << 26))
+            sums.append(_keyed(names, bins // 4096, column=np.full(len(bins), column, dtype=object),
+                              exp=bins % 4096 - _SCALE, n=n_, hi=hi_, lo=lo_))
+        for column in ("unit", "level"):
+            names = ev[column].to_numpy(dtype=object)
+            at = np.flatnonzero(names != "")
+            codes, uniques = pd.factorize(names[at])
+            first = np.zeros(len(uniques), dtype=np.int64)
+            first[codes[::-1]] = at[::-1]                      # the earliest row wins
+            tops.append(pd.DataFrame({"pattern": np.full(len(uniques), pattern, dtype=object),
+                                      "column": column, "name": np.asarray(uniques, dtype=object),
+                                      "count": np.bincount(codes, minlength=len(uniques)),
+                                      "first": first}))
+    empty = _no_tally()
+    return _Tally(_joined(counts, empty.counts), _joined(sums, empty.sums),
+                  _joined(tops, empty.tops), rows)
+
+
+def _keyed(names: tuple[str, np.ndarray, np.ndarray], key: np.ndarray, **columns: Any
+           ) -> pd.DataFrame:
+    """Rows of ``columns`` with the pattern, group and category of their ``key``."""
+    pattern, groups, categories = names
+    return pd.DataFrame({"pattern": np.full(len(key), pattern, dtype=object),
+                         "group": groups[key // len(categories)],
+                         "category": categories[key % len(categories)], **columns})
+
+
+def _summed_by(code: np.ndarray, *columns: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The distinct ``code`` (sorted) and the int64 sums of each column per code (exact)."""
+    if not len(code):
+        return code, [c[:0] for c in columns]
+    order = np.argsort(code, kind="stable")
+    code = code[order]
+    starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
+    return code[starts], [np.add.reduceat(c[order], starts) for c in columns]
+
+
+def _tallies_added(tallies: Sequence[_Tally]) -> _Tally:
+    """The tally of parts laid end to end (in case order)."""
+    offset: dict[str, int] = {}
+    tops = []
+    for t in tallies:
+        shift = t.tops["pattern"].map(offset).fillna(0).to_numpy(dtype=np.int64)
+        tops.append(t.tops.assign(first=t.tops["first"].to_numpy(dtype=np.int64) + shift))
+        for pattern, n in t.rows.items():
+            offset[pattern] = offset.get(pattern, 0) + n
+    empty = _no_tally()
+    counts = _joined([t.counts for t in tallies], empty.counts)
+    sums = _joined([t.sums for t in tallies], empty.sums)
+    top = _joined(tops, empty.tops)
+    return _Tally(
+        counts.groupby(_COUNT_KEYS, sort=False).sum().reset_index() if len(counts) else counts,
+        sums.groupby(_SUM_KEYS, sort=False).sum().reset_index() if len(sums) else sums,
+        top.groupby(_TOP_KEYS, sort=False).agg(count=("count", "sum"), first=("first", "min"))
+        .reset_index() if len(top) else top,
+        offset)
+
+
+def _joined(frames: list[pd.DataFrame], empty: pd.DataFrame) -> pd.DataFrame:
+    full = [f for f in frames if len(f)]
+    return pd.concat(full, ignore_index=True) if full else empty
+
+
+#: ``less(column, category)``: the ordinary median taken off a supervised case's cost
+Less = Callable[[str, str], float]
+
+
+def _costs(tally: _Tally, keys: Sequence[str], less: Less | None) -> dict[tuple, tuple[int, int]]:
+    """Per ``keys`` (of pattern, group) and cost column: (costs that are not NaN, their
+    exact sum at ``2**-_SCALE``). Supervised cases' costs less ``less(column, category)``:
+    the sum of (cost - median) is the sum of the costs less their count times the median
+    (a NaN median makes every such cost NaN)."""
+    exact: dict[tuple, list[int]] = {}
+    for r in tally.sums.itertuples(index=False):
+        at = exact.setdefault((r.pattern, r.group, r.category, r.column), [0, 0])
+        at[0] += int(r.n)
+        at[1] += ((int(r.hi) << 26) + int(r.lo)) << (int(r.exp) + _SCALE)
+    out: dict[tuple, tuple[int, int]] = {}
+    for (pattern, group, category, column), (n, total) in exact.items():
+        if pattern == "supervision" and less is not None:
+            median = less(column, category)
+            if np.isnan(median):
+                continue
+            p, q = float(median).as_integer_ratio()
+            total -= n * p * ((1 << _SCALE) // q)
+        key = tuple(pattern if k == "pattern" else group for k in keys) + (column,)
+        n0, t0 = out.get(key, (0, 0))
+        out[key] = (n0 + n, t0 + total)
+    return out
+
+
+def _rounded(n: int, total: int, *, mean: bool = False) -> float:
+    """An exact sum (or mean) of :func:`_costs`, rounded once; NaN of no cost."""
+    if not n:
+        return float("nan")
+    return total / ((n if mean else 1) << _SCALE)          # int / int rounds correctly
+
+
+def _top(tally: _Tally, pattern: str, column: str, k: int = 3) -> str:
+    """The ``k`` most frequent non-empty values, in value_counts' order (ties: first seen)."""
+    t = tally.tops
+    t = t[(t["pattern"] == pattern) & (t["column"] == column)]
+    t = t.sort_values(["count", "first"], ascending=[False, True], kind="stable").head(k)
+    return ", ".join(f"{name} ({n})" for name, n in zip(t["name"], t["count"], strict=True))
+
+
+def _summary(tally: _Tally, ran: list[str], n_cases: int, less: Less | None) -> pd.DataFrame:
+    flagged = tally.counts.groupby("pattern")["flagged"].sum()
+    costs = _costs(tally, ["pattern"], less)
     rows = []
     for pattern in ran:
-        ev = evidence[evidence["pattern"] == pattern]
-        flagged = len(ev)
-        cost = ev["cost_s"].sum(min_count=1)
-        work = ev["cost_work_s"].sum(min_count=1)
+        n = int(flagged.get(pattern, 0))
+        cost = costs.get((pattern, "cost_s"), (0, 0))
+        work = costs.get((pattern, "cost_work_s"), (0, 0))
         rows.append({
             "pattern": pattern,
-            "cases": flagged,
-            "share": flagged / n_cases if n_cases else 0.0,
-            "cost_s": float(cost) if pd.notna(cost) else None,
-            "cost_work_s": float(work) if pd.notna(work) else None,
-            "mean_cost_s": float(ev["cost_s"].mean()) if flagged and ev["cost_s"].notna().any() else None,
-            "top_units": _top(ev["unit"]),
-            "top_levels": _top(ev["level"]),
+            "cases": n,
+            "share": n / n_cases if n_cases else 0.0,
+            "cost_s": _rounded(*cost) if cost[0] else None,
+            "cost_work_s": _rounded(*work) if work[0] else None,
+            "mean_cost_s": _rounded(*cost, mean=True) if n and cost[0] else None,
+            "top_units": _top(tally, pattern, "unit"),
+            "top_levels": _top(tally, pattern, "level"),
         })
     return pd.DataFrame(rows, columns=["pattern", "cases", "share", "cost_s", "cost_work_s",
                                        "mean_cost_s", "top_units", "top_levels"])
@@ -186,16 +372,18 @@ def _by_base(ctx: _Ctx, by: str, attrs: dict[str, np.ndarray]) -> pd.Series:
     return base[base.index != ""]
 
 
-def _by_table(evidence: pd.DataFrame, ran: list[str], by: str, base: pd.Series) -> pd.DataFrame:
+def _by_table(tally: _Tally, ran: list[str], by: str, base: pd.Series,
+              less: Less | None) -> pd.DataFrame:
     """Flagged cases per group and pattern, against the cases of the group."""
-    ev = evidence[evidence["pattern"].isin(ran)]
-    groups = ev.groupby([by, "pattern"])
-    grouped = pd.DataFrame({"flagged": groups.size(),
-                            "cost_s": groups["cost_s"].sum(min_count=1),
-                            "cost_work_s": groups["cost_work_s"].sum(min_count=1)}).reset_index()
-    grid = pd.MultiIndex.from_product([base.index, ran], names=[by, "pattern"]).to_frame(index=False)
-    table = grid.merge(grouped, on=[by, "pattern"], how="left")
-    table["flagged"] = table["flagged"].fillna(0).astype(int)
+    counts = tally.counts[tally.counts["pattern"].isin(ran)]
+    flagged = counts.groupby(["group", "pattern"])["flagged"].sum().to_dict()
+    costs = _costs(tally, ["group", "pattern"], less)
+    table = pd.MultiIndex.from_product([base.index, ran], names=[by, "pattern"]).to_frame(index=False)
+    keys = list(zip(table[by], table["pattern"], strict=True))
+    table["flagged"] = np.array([flagged.get(key, 0) for key in keys], dtype=np.int64)
+    for column in _COSTS:
+        table[column] = np.array([_rounded(*costs.get((*key, column), (0, 0))) for key in keys],
+                                 dtype=float)
     table.insert(2, "cases", table[by].map(base).astype(int))
     table["share"] = table["flagged"] / table["cases"]
     table = table[["pattern", by, "cases", "flagged", "share", "cost_s", "cost_work_s"]]
