@@ -33,19 +33,8 @@ def read_rates(path: str | os.PathLike) -> dict[str, float]:
     >>> read_rates(p)["round_trip"]
     0.2
     """
-    import yaml
-
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except OSError as e:
-        raise SpecError(f"{path}: cannot read the rates file: {e.strerror or e}") from None
-    except yaml.YAMLError as e:
-        raise SpecError(f"{path}: not valid YAML or JSON: {e}") from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise SpecError(f"{path}: expected a mapping like 'round_trip: 0.05'")
+    data = _read_mapping(path, "rates", "a mapping like 'round_trip: 0.05'")
     try:
         return check_rates(data)
     except SpecError as e:
@@ -161,22 +150,28 @@ def read_reform(path: str | os.PathLike, *, date: str | None = None) -> Reform:
     >>> r.rates, r.service
     ({'ping_pong': 0.02}, {'housing': 0.5})
     """
-    import yaml
-
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except OSError as e:
-        raise SpecError(f"{path}: cannot read the reform file: {e.strerror or e}") from None
-    except yaml.YAMLError as e:
-        raise SpecError(f"{path}: not valid YAML or JSON: {e}") from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise SpecError(f"{path}: expected a mapping with 'rates:' and 'service:'")
+    data = _read_mapping(path, "reform", "a mapping with 'rates:' and 'service:'")
     if date is not None:
         data = {**data, "date": date}
     try:
         return check_reform(data)
     except SpecError as e:
         raise SpecError(f"{path}: {e.message}", hint=e.hint) from None
+
+
+def _read_mapping(path: Path, what: str, expected: str) -> dict:
+    """The YAML (or JSON) mapping in ``path``; an empty file is an empty mapping."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except OSError as e:
+        raise SpecError(f"{path}: cannot read the {what} file: {e.strerror or e}") from None
+    except yaml.YAMLError as e:
+        raise SpecError(f"{path}: not valid YAML or JSON: {e}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise SpecError(f"{path}: expected {expected}")
+    return data
