@@ -519,7 +519,7 @@ def save_model(model: Model, path: str | Path, *, inputs: Iterable[str] = ()) ->
     """
     import pm4py
 
-    from procmine.output import atomic_path
+    from procmine.files import atomic_path
 
     suffix = Path(path).suffix.lower()
     if suffix not in MODEL_SUFFIXES:

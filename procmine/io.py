@@ -821,7 +821,8 @@ def write_log(events: pd.DataFrame, path: str | os.PathLike, *, inputs: Sequence
 
     >>> write_log(read_log("logs/sample.csv").events, "/tmp/copy.parquet")
     """
-    from procmine.output import atomic_path, neutralise
+    from procmine.files import atomic_path
+    from procmine.output import neutralise
 
     name = str(path).lower()
     if name.endswith((".parquet", ".pq")):

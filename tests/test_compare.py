@@ -14,11 +14,11 @@ from procmine.compare import (
     holm,
     mann_whitney,
     proportion_test,
-    render_difference,
     split_log,
     weekly_test,
 )
 from procmine.errors import InputError, SpecError
+from procmine.render import render_difference
 from procmine.simulate import Reform, simulate_log
 
 

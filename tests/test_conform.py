@@ -300,13 +300,15 @@ def test_bad_inputs():
 
 
 def test_overlay_counts(simulated, tmp_path):
-    from procmine.conform import deviation_overlay, overlay_on_workflow
+    from procmine.conform import deviation_overlay
+    from procmine.render import render_conformance, write_graph
 
     result = check_conformance(simulated.to_event_log(), read_workflow(WORKFLOW), precision=False)
     overlay = deviation_overlay(result)
     assert overlay.unexpected[0][0] == "重办" and overlay.unexpected[0][2] == int(simulated.truth["reopen"].sum())
     assert "back at a returner" in overlay.notes["签收"]
-    out = overlay_on_workflow(result, read_workflow(WORKFLOW), str(tmp_path / "dev.svg"))
+    out = tmp_path / "dev.svg"
+    write_graph(render_conformance(result, read_workflow(WORKFLOW)), out)
     svg = Path(out).read_text(encoding="utf-8")
     assert "unexpected" in svg and "重办" in svg
 

@@ -10,7 +10,8 @@ import pytest
 
 from procmine.errors import ColumnError
 from procmine.log import ACTIVITY, CASE, KIND, LEVEL, RESOURCE, TIMESTAMP, EventLog
-from procmine.network import discover_network, handovers, render_network
+from procmine.network import discover_network, handovers
+from procmine.render import render_network
 
 TZ = "Asia/Shanghai"
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from procmine.errors import SpecError
+from procmine.render import render_workflow, write_graph
 from procmine.workflow import (
     check_workflow,
-    draw_workflow,
     parse_deadline,
     parse_duration,
     parse_workflow,
@@ -295,14 +295,15 @@ def test_missing_file():
 
 
 def test_draw_svg_with_chinese_labels(tmp_path):
-    out = draw_workflow(read_workflow(WORKFLOW), tmp_path / "wf.svg")
+    out = tmp_path / "wf.svg"
+    write_graph(render_workflow(read_workflow(WORKFLOW)), out)
     svg = out.read_text(encoding="utf-8")
     assert "<svg" in svg and "核查不通过" in svg and "CJK" in svg
 
 
 def test_draw_a_petri_net_as_dot(tmp_path):
-    out = draw_workflow(read_workflow(FIXTURES / "workflow_loop.pnml"), tmp_path / "wf.dot",
-                        notation="petri")
+    out = tmp_path / "wf.dot"
+    write_graph(render_workflow(read_workflow(FIXTURES / "workflow_loop.pnml"), notation="petri"), out)
     assert "核查不通过" in out.read_text(encoding="utf-8")
 
 

@@ -42,9 +42,9 @@ def command(log, other, split, labels, workflow, alpha, output, top, calendar, a
     """
     from pathlib import Path
 
-    from procmine.compare import compare_logs, render_difference
-    from procmine.network import write_drawing
+    from procmine.compare import compare_logs
     from procmine.output import csv_text, dumps
+    from procmine.render import render_difference, write_graph
 
     if (other is None) == (split is None):
         raise click.UsageError("give two logs (LOG OTHER), or one log and --split DATE")
@@ -59,7 +59,7 @@ def command(log, other, split, labels, workflow, alpha, output, top, calendar, a
     result = compare_logs(first, second, split=split, labels=names, calendar=calendar,
                           workflow=workflow, alpha=alpha)
     if output:
-        write_drawing(render_difference(result, top=top), output, inputs=[log] + ([other] if other else []))
+        write_graph(render_difference(result, top=top), output, inputs=[log] + ([other] if other else []))
         click.echo(f"Wrote {output}", err=True)
     if as_json:
         click.echo(dumps(result))

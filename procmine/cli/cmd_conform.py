@@ -49,8 +49,9 @@ def command(log, workflow, method, top, cases_path, variants_path, diagram, no_p
       procmine conform logs/sample.csv --workflow logs/workflow.yaml --cases cases.csv --diagram dev.svg
       procmine conform city-2025.parquet --workflow logs/workflow.yaml --engine duckdb
     """
-    from procmine.conform import check_conformance, overlay_on_workflow
+    from procmine.conform import check_conformance
     from procmine.output import csv_text, dumps, write_csv
+    from procmine.render import render_conformance, write_graph
     from procmine.workflow import read_workflow
 
     spec = read_workflow(workflow)
@@ -67,7 +68,7 @@ def command(log, workflow, method, top, cases_path, variants_path, diagram, no_p
         write_csv(result.variants, variants_path, inputs=[log])
         click.echo(f"Wrote {len(result.variants):,} variants to {variants_path}", err=True)
     if diagram:
-        overlay_on_workflow(result, spec, diagram, inputs=[log])
+        write_graph(render_conformance(result, spec), diagram, inputs=[log])
         click.echo(f"Wrote {diagram}", err=True)
     if as_json:
         click.echo(dumps(result))

@@ -56,8 +56,9 @@ def command(log, patterns, by, cases_path, diagram, calendar, aliases, workflow,
       procmine loops logs/sample.csv --cases flagged.csv --json
       procmine loops city-2025.parquet --engine duckdb --memory-limit 4GiB --json
     """
-    from procmine.loops import find_loops, render_loops
+    from procmine.loops import find_loops
     from procmine.output import csv_text, dumps, write_csv
+    from procmine.render import render_loops, write_graph
 
     roles = _aliases(aliases, workflow)   # a bad alias or spec fails before a long read
     quiet = as_json or as_csv
@@ -69,7 +70,7 @@ def command(log, patterns, by, cases_path, diagram, calendar, aliases, workflow,
             write_csv(result.evidence, cases_path, inputs=[log])
             click.echo(f"Wrote {len(result.evidence):,} flagged cases to {cases_path}", err=True)
     if diagram:
-        render_loops(result, diagram, inputs=[log])
+        write_graph(render_loops(result), diagram, inputs=[log])
         click.echo(f"Wrote {diagram}", err=True)
     if as_json:
         click.echo(dumps(result))

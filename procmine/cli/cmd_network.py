@@ -38,13 +38,14 @@ def command(log, network_kind, output, top, which, calendar, as_json, as_csv, **
       procmine network logs/sample.csv --type together --csv > together.csv
       procmine network logs/sample.csv --type escalation --json
     """
-    from procmine.network import discover_network, render_network, write_drawing
+    from procmine.network import discover_network
     from procmine.output import csv_text, dumps
+    from procmine.render import render_network, write_graph
 
     event_log = load(log, pop_log_options(kwargs), quiet=as_json or as_csv)
     net = discover_network(event_log, kind=network_kind, calendar=calendar)
     if output:
-        write_drawing(render_network(net, top=top), output, inputs=[log])
+        write_graph(render_network(net, top=top), output, inputs=[log])
         click.echo(f"Wrote {output}", err=True)
     if as_json:
         click.echo(dumps(net))

@@ -33,7 +33,7 @@ The parts live in the modules of this package: ``alignments`` (the aligners),
 ``replay`` (token replay and precision), ``deviations`` (the deviations in plain
 words, per kind and per case), ``events`` (the units, read from the events),
 ``parallel`` (the worker processes), ``result`` (``ConformanceResult``,
-``Deviation``) and ``overlay`` (the deviations drawn over the workflow).
+``Deviation``) and ``overlay`` (the deviations counted per step, to draw over the workflow).
 """
 
 from __future__ import annotations
@@ -53,8 +53,8 @@ from procmine.conform.alignments import _alignment_table
 from procmine.conform.alignments import align_variants as align_variants
 from procmine.conform.deviations import _case_table, _deviations, _find_deviations, _same_unit
 from procmine.conform.events import _EventFacts, _log_parts, _scan_events
+from procmine.conform.overlay import Overlay as Overlay
 from procmine.conform.overlay import deviation_overlay as deviation_overlay
-from procmine.conform.overlay import overlay_on_workflow as overlay_on_workflow
 from procmine.conform.replay import _replay_table
 from procmine.conform.replay import replay_variants as replay_variants
 from procmine.conform.replay import token_precision as token_precision

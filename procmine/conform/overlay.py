@@ -1,22 +1,33 @@
-"""The deviations of a result drawn over the intended workflow.
+"""The deviations of a result, counted per step of the intended workflow.
 
 ``deviation_overlay`` counts the skipped, repeated, misplaced and unexpected
-steps of a ``ConformanceResult`` as a ``procmine.workflow.Overlay``;
-``overlay_on_workflow`` draws the workflow with that overlay.
+steps of a ``ConformanceResult`` as an :class:`Overlay`;
+:func:`procmine.render.render_conformance` draws the workflow with it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from procmine.conform.result import ConformanceResult
 
 
-def deviation_overlay(result: ConformanceResult, *, top: int = 8) -> Any:
-    """The counts to draw over the intended model (procmine.workflow.Overlay)."""
-    from procmine.workflow import Overlay
+@dataclass(frozen=True)
+class Overlay:
+    """Counts drawn over the intended model: per step the cases in which it was
+    skipped, repeated, out of order; and unexpected steps with the step they followed."""
 
+    skipped: Mapping[str, int] = field(default_factory=dict)
+    repeated: Mapping[str, int] = field(default_factory=dict)
+    misplaced: Mapping[str, int] = field(default_factory=dict)
+    unexpected: tuple[tuple[str, str | None, int], ...] = ()
+    title: str | None = None
+    notes: Mapping[str, str] = field(default_factory=dict)
+
+
+def deviation_overlay(result: ConformanceResult, *, top: int = 8) -> Overlay:
+    """The counts to draw over the intended model."""
     skipped: dict[str, int] = {}
     repeated: dict[str, int] = {}
     misplaced: dict[str, int] = {}
@@ -48,10 +59,3 @@ def _usual_predecessor(result: ConformanceResult, step: str) -> str | None:
                 break
     return max(before, key=before.get) if before else None
 
-
-def overlay_on_workflow(result: ConformanceResult, workflow: Any, output: str, *,
-                        inputs: Sequence[str] = ()) -> Any:
-    """Draw the intended workflow with the deviations of ``result`` over it."""
-    from procmine.workflow import draw_workflow
-
-    return draw_workflow(workflow, output, overlay=deviation_overlay(result), inputs=inputs)

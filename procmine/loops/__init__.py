@@ -27,7 +27,7 @@ same result as on the log in memory, to the last bit.
 
 The package: ``context`` reads the event table into numpy arrays, ``patterns`` holds
 one detector per pattern, ``tables`` assembles the evidence, summary, ``by``, flows
-and handover tables, ``diagram`` draws them (:func:`render_loops`); this module holds
+and handover tables (:func:`procmine.render.render_loops` draws them); this module holds
 the pass, the result and :func:`find_loops`.
 
 >>> from procmine.simulate import simulate_log
@@ -49,7 +49,6 @@ import pandas as pd
 from procmine.errors import InputError
 from procmine.log import CATEGORY, DEADLINE, KIND, LEVEL, RESOURCE, EventLog
 from procmine.loops.context import _context
-from procmine.loops.diagram import render_loops as render_loops
 from procmine.loops.patterns import DESCRIPTIONS as DESCRIPTIONS
 from procmine.loops.patterns import PATTERNS as PATTERNS
 from procmine.loops.patterns import Pattern as Pattern
@@ -114,7 +113,7 @@ class LoopsResult:
     - ``flows``: level x level moves (``from_level``, ``to_level``,
       ``direction`` up/down, ``via`` escalation/dispatch/other, ``count``,
       ``cases``, ``median_s``, ``total_s``: the exact sum of the waits, rounded once),
-      drawn by :func:`render_loops`.
+      drawn by :func:`procmine.render.render_loops`.
     - ``handovers``: ping-pong pairs (``source`` = A who returned first,
       ``target`` = B who returned it back, ``count``).
     - ``rework_by_activity``: ``{activity: cases in which it repeats}``, the

@@ -50,8 +50,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from procmine.errors import InputError, ProcmineError
+from procmine.files import atomic_write
 from procmine.log import ACTIVITY, EventLog
-from procmine.output import atomic_write
 from procmine.report.context import _Context, _workflow, _workflow_path
 from procmine.report.labels import _CJK
 from procmine.report.labels import Lang as Lang

@@ -2,17 +2,15 @@
 
 ``_clean_svg`` turns Graphviz SVG into SVG for the page (no prolog, script, event
 handler or link out of the page; ids prefixed so that several graphs share it);
-``_graphviz_svg`` draws a ``Digraph`` that way and ``_file_svg`` inlines what a
-library drawer writes to a file. ``_safe_figure`` gives the figure, or one note
-saying why it could not be drawn (Graphviz missing or failing).
+``_graphviz_svg`` draws a graph of :mod:`procmine.render` that way. ``_safe_figure``
+gives the figure, or one note saying why it could not be drawn (Graphviz missing or
+failing).
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from procmine.errors import ProcmineError
@@ -57,7 +55,9 @@ def _clean_svg(svg: str | bytes, prefix: str) -> str:
 
 def _graphviz_svg(graph: Any, prefix: str) -> str:
     """Draw a graphviz ``Digraph`` as inline SVG."""
-    return _clean_svg(graph.pipe(format="svg"), prefix)
+    from procmine.render import to_svg
+
+    return _clean_svg(to_svg(graph), prefix)
 
 
 def _safe_figure(ctx: _Context, draw: Callable[[], str], caption: str | None = None, *,
@@ -84,12 +84,3 @@ def _safe_figure(ctx: _Context, draw: Callable[[], str], caption: str | None = N
         caption = f"{caption} {ctx.t('zoom')}"
     return _figure(svg, caption, graph=graph) if svg else ""
 
-
-def _file_svg(write: Callable[[str], Any], prefix: str) -> str:
-    """Run a library drawer that writes an SVG file, and inline what it wrote."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="procmine-report-") as folder:
-        path = os.path.join(folder, f"{prefix}.svg")
-        write(path)
-        return _clean_svg(Path(path).read_bytes(), prefix)

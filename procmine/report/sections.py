@@ -23,7 +23,7 @@ from procmine.log import CASE, TIMESTAMP, EventLog
 from procmine.output import human_duration
 from procmine.report.charts import _PALETTE, _bars, _columns, _variant_strips
 from procmine.report.context import _Context, _shell_quote
-from procmine.report.figures import _clean_svg, _file_svg, _graphviz_svg, _safe_figure
+from procmine.report.figures import _graphviz_svg, _safe_figure
 from procmine.report.labels import _PATTERN_NAMES, _PATTERN_ZH, _QUALITY_MEANING
 from procmine.report.markup import (
     _cards,
@@ -177,9 +177,9 @@ def _map(ctx: _Context) -> Section:
 
 
 def _map_svg(pmap: Any, title: str) -> str:
-    from procmine.render import render_map, to_svg
+    from procmine.render import render_map
 
-    return _clean_svg(to_svg(render_map(pmap, title=title)), "map")
+    return _graphviz_svg(render_map(pmap, title=title), "map")
 
 
 def _model(ctx: _Context) -> Section:
@@ -210,14 +210,14 @@ def _model(ctx: _Context) -> Section:
 
 
 def _model_svg(model: Any) -> str:
-    from procmine.render import render_model, to_svg
+    from procmine.render import render_model
 
-    return _clean_svg(to_svg(render_model(model)), "model")
+    return _graphviz_svg(render_model(model), "model")
 
 
 def _conformance(ctx: _Context) -> Section:
-    from procmine.conform import check_conformance, deviation_overlay
-    from procmine.workflow import workflow_dot
+    from procmine.conform import check_conformance
+    from procmine.render import render_conformance
 
     t = ctx.t
     result = check_conformance(ctx.log, ctx.workflow)
@@ -231,7 +231,7 @@ def _conformance(ctx: _Context) -> Section:
               ("conforming_share", t("conforming_share"), result.conforming_share, "pct")]
     body = [_cards("conformance", items)]
     body.append(_safe_figure(ctx, lambda: _graphviz_svg(
-        workflow_dot(ctx.workflow, overlay=deviation_overlay(result)), "conformance"),
+        render_conformance(result, ctx.workflow, notation="bpmn"), "conformance"),
         t("conf_caption")))
     rows = [{"text": getattr(d, "label", None) or d.text, "kind": d.kind, "cases": d.cases,
              "share": d.share,
@@ -333,7 +333,8 @@ def _bottlenecks(ctx: _Context) -> Section:
 
 
 def _patterns(ctx: _Context) -> Section:
-    from procmine.loops import DESCRIPTIONS, find_loops, render_loops
+    from procmine.loops import DESCRIPTIONS, find_loops
+    from procmine.render import render_loops
 
     t = ctx.t
     aliases = getattr(ctx.workflow, "aliases", None) or None
@@ -352,7 +353,7 @@ def _patterns(ctx: _Context) -> Section:
             (r["name"], r["share"], f"{100 * r['share']:.1f}% · {int(r['cases']):,}") for r in rows],
             colour="#8e6bb8")))
     if len(result.flows) or len(result.handovers):
-        body.append(_safe_figure(ctx, lambda: _file_svg(lambda p: render_loops(result, p), "patterns"),
+        body.append(_safe_figure(ctx, lambda: _graphviz_svg(render_loops(result), "patterns"),
                                  t("flows_caption")))
     if rows:
         body.append(_table("patterns.summary", rows, [

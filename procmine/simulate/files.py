@@ -67,7 +67,7 @@ def write_simulation(result: SimulationResult, path: str | os.PathLike) -> tuple
     >>> [p.name for p in write_simulation(simulate_log(cases=10, seed=1), out)]
     ['s.csv', 's.truth.csv']
     """
-    from procmine.output import atomic_path, atomic_write
+    from procmine.files import atomic_path, atomic_write
 
     target = Path(path)
     suffix = ".xes.gz" if target.name.lower().endswith(".xes.gz") else target.suffix.lower()

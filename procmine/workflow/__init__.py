@@ -17,8 +17,8 @@ The code lives in one module per part: :mod:`~procmine.workflow.model` (the
 data), :mod:`~procmine.workflow.spec` (the YAML spec), :mod:`~procmine.workflow.deadline`,
 :mod:`~procmine.workflow.tree` (the process tree and its Petri net),
 :mod:`~procmine.workflow.bpmn` (BPMN and PNML), :mod:`~procmine.workflow.read`,
-:mod:`~procmine.workflow.states` (reachable markings), :mod:`~procmine.workflow.check`
-and :mod:`~procmine.workflow.draw`; everything public is imported from here.
+:mod:`~procmine.workflow.states` (reachable markings) and :mod:`~procmine.workflow.check`;
+everything public is imported from here. :func:`procmine.render.render_workflow` draws it.
 
 >>> wf = parse_workflow('''
 ... steps: [上报, 派遣, {step: 核查, optional: true}, 结案]
@@ -33,7 +33,6 @@ and :mod:`~procmine.workflow.draw`; everything public is imported from here.
 
 from procmine.workflow.check import WorkflowCheck, check_workflow
 from procmine.workflow.deadline import Deadline, parse_deadline, parse_duration
-from procmine.workflow.draw import Overlay, cjk_font, draw_workflow, workflow_dot
 from procmine.workflow.model import ExtraPath, PetriNetModel, Workflow
 from procmine.workflow.read import MAX_MODEL_BYTES, read_workflow
 from procmine.workflow.spec import MAX_SPEC_BYTES, parse_workflow
@@ -41,8 +40,8 @@ from procmine.workflow.states import ReachabilityGraph, reachability
 from procmine.workflow.tree import Node
 
 __all__ = [
-    "MAX_MODEL_BYTES", "MAX_SPEC_BYTES", "Deadline", "ExtraPath", "Node", "Overlay",
+    "MAX_MODEL_BYTES", "MAX_SPEC_BYTES", "Deadline", "ExtraPath", "Node",
     "PetriNetModel", "ReachabilityGraph", "Workflow", "WorkflowCheck", "check_workflow",
-    "cjk_font", "draw_workflow", "parse_deadline", "parse_duration", "parse_workflow",
-    "reachability", "read_workflow", "workflow_dot",
+    "parse_deadline", "parse_duration", "parse_workflow",
+    "reachability", "read_workflow",
 ]

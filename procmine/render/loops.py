@@ -1,48 +1,38 @@
 """The diagram of a :class:`procmine.loops.LoopsResult`: :func:`render_loops`.
 
 The moves between levels (escalations up, dispatches down, with their count and
-mean time) stacked bottom up, and the units of the most frequent ping-pong pairs,
-drawn with graphviz and written by :func:`procmine.render.write_graph`.
+mean time) stacked bottom up, and the units of the most frequent ping-pong pairs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from procmine.output import human_duration
+from procmine.render.graphviz import FONT, node_id
+
 if TYPE_CHECKING:
+    import graphviz
+
     from procmine.loops import LoopsResult
 
 _MAX_PAIRS = 25
 
 
-def _node(prefix: str, name: Any) -> str:
-    """A node id graphviz takes as it is (a ':' would be read as a port)."""
-    return prefix + "_" + str(name).encode("utf-8").hex()
-
-
-def render_loops(result: LoopsResult, path: str, *, inputs: Sequence[str] = ()) -> None:
+def render_loops(result: LoopsResult) -> graphviz.Digraph:
     """Draw the level x level flows (escalations up, dispatches down) and the ping-pong units.
-
-    The format follows the extension of ``path`` (svg, png, pdf, dot).
 
     >>> from procmine.loops import find_loops
     >>> from procmine.simulate import simulate_log
-    >>> import os, tempfile
-    >>> path = os.path.join(tempfile.mkdtemp(), "loops.svg")
-    >>> render_loops(find_loops(simulate_log(cases=200, seed=5).to_event_log()), path)
-    >>> open(path, encoding="utf-8").read().count("<svg")
+    >>> graph = render_loops(find_loops(simulate_log(cases=200, seed=5).to_event_log()))
+    >>> graph.source.count("cluster_levels")
     1
     """
     import graphviz
 
-    from procmine.output import human_duration
-    from procmine.render import FONT, graph_format, write_graph
-
-    graph_format(path)  # an unknown suffix fails before any drawing
     font = FONT
     graph = graphviz.Digraph("loops", graph_attr={"rankdir": "BT", "fontname": font, "label":
                                                   "procmine loops", "labelloc": "t",
@@ -59,12 +49,12 @@ def render_loops(result: LoopsResult, path: str, *, inputs: Sequence[str] = ()) 
         present = set(flows["from_level"]) | set(flows["to_level"])
         order = [lv for lv in result.levels if lv in present] + sorted(present - set(result.levels))
         for name in order:
-            levels.node(_node("L", name), graphviz.nohtml(str(name)))
+            levels.node(node_id("L", name), graphviz.nohtml(str(name)))
         for low, high in zip(order[:-1], order[1:], strict=True):   # keep the levels stacked bottom up
-            levels.edge(_node("L", low), _node("L", high), style="invis", weight="10")
+            levels.edge(node_id("L", low), node_id("L", high), style="invis", weight="10")
         for row in flows.itertuples(index=False):
             colour = "firebrick" if row.direction == "up" else "steelblue"
-            levels.edge(_node("L", row.from_level), _node("L", row.to_level), color=colour,
+            levels.edge(node_id("L", row.from_level), node_id("L", row.to_level), color=colour,
                         label=("↑ " if row.direction == "up" else "↓ ") + f"{row.count:,}\n"
                         f"{human_duration(row.total_s / row.count)}",
                         penwidth=str(1 + min(4.0, np.log10(max(row.count, 1)))),
@@ -77,9 +67,9 @@ def render_loops(result: LoopsResult, path: str, *, inputs: Sequence[str] = ()) 
                 label += f" (top {_MAX_PAIRS} of {len(result.handovers):,} pairs)"
             units.attr(label=label, fontname=font)
             for name in pd.unique(pd.concat([pairs["source"], pairs["target"]])):
-                units.node(_node("U", name), graphviz.nohtml(str(name)))
+                units.node(node_id("U", name), graphviz.nohtml(str(name)))
             for row in pairs.itertuples(index=False):
-                units.edge(_node("U", row.source), _node("U", row.target), label=f"{row.count:,}",
+                units.edge(node_id("U", row.source), node_id("U", row.target), label=f"{row.count:,}",
                            color="darkorange", dir="both", arrowtail="dot",
                            penwidth=str(1 + min(3.0, np.log2(max(row.count, 1)))))
-    write_graph(graph, path, inputs=inputs)
+    return graph

@@ -1,0 +1,165 @@
+"""The Graphviz plumbing every drawing shares: fonts, labels, node ids, writing files.
+
+Every graph sets its font explicitly to a CJK-capable family with fallbacks
+(:data:`FONT`): pm4py's drawings set none, so Chinese shows as boxes in PNG and
+PDF. DOT is written without the Graphviz programs; SVG, PNG and PDF need its
+``dot`` and fail with a one-line :class:`DependencyError` saying what to
+install when it is missing. Files are written atomically (:mod:`procmine.files`).
+
+>>> graph = digraph("example")
+>>> graph.node(node_id("A", "上报"), plain_label("上报"))
+>>> graph_format("example.svg")
+'svg'
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from procmine.errors import DependencyError, OutputError
+from procmine.files import atomic_write
+
+if TYPE_CHECKING:
+    import graphviz
+
+FORMATS: tuple[str, ...] = ("svg", "png", "pdf", "dot")
+
+#: Font families, first match wins: Noto/Source Han (Linux), YaHei (Windows),
+#: PingFang (macOS), then the generic family. Pango (PNG, PDF) and browsers
+#: (SVG) both read the comma-separated list.
+FONT = ("Noto Sans CJK SC,Noto Sans SC,Source Han Sans SC,WenQuanYi Zen Hei,"
+        "Microsoft YaHei,PingFang SC,SimHei,sans-serif")
+
+#: The single families :func:`cjk_font` looks for, in order of preference.
+CJK_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Serif CJK SC",
+                "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC", "SimHei",
+                "Noto Sans Mono CJK SC")
+
+INSTALL_GRAPHVIZ = ("Graphviz's dot program is not installed: apt-get install graphviz "
+                    "(Debian/Ubuntu), brew install graphviz (macOS) or choco install graphviz "
+                    "(Windows); .dot files are written without it")
+
+
+def digraph(name: str, **graph_attr: str) -> graphviz.Digraph:
+    """A directed graph with :data:`FONT` on the graph, its nodes and its edges."""
+    import graphviz
+
+    attrs = {"fontname": FONT, "fontsize": "12", "bgcolor": "white"}
+    attrs.update(graph_attr)
+    return graphviz.Digraph(
+        name=name,
+        graph_attr=attrs,
+        node_attr={"fontname": FONT, "fontsize": "12"},
+        edge_attr={"fontname": FONT, "fontsize": "10"},
+    )
+
+
+def plain_label(text: Any) -> Any:
+    """A label Graphviz must print as text, even when it looks like ``<html>``."""
+    import graphviz
+
+    return graphviz.nohtml(str(text))
+
+
+def node_id(prefix: str, name: Any) -> str:
+    """A graphviz node id that is safe for any name (':' would be read as a port).
+
+    >>> node_id("U", "a:b")
+    'U_613a62'
+    """
+    return prefix + "_" + str(name).encode("utf-8").hex()
+
+
+def graph_format(path: str | Path) -> str:
+    """The output format named by a file's suffix (svg, png, pdf or dot).
+
+    >>> graph_format("map.SVG"), graph_format("model.gv")
+    ('svg', 'dot')
+    """
+    suffix = Path(path).suffix.lower().lstrip(".")
+    suffix = {"gv": "dot"}.get(suffix, suffix)
+    if suffix not in FORMATS:
+        raise OutputError(f"{path}: unknown drawing format {suffix!r}",
+                          hint="use .svg, .png, .pdf or .dot")
+    return suffix
+
+
+def _pipe(graph: graphviz.Digraph, fmt: str) -> bytes:
+    import graphviz
+
+    if shutil.which("dot") is None:
+        raise DependencyError(INSTALL_GRAPHVIZ)
+    try:
+        return graph.pipe(format=fmt)
+    except graphviz.ExecutableNotFound:
+        raise DependencyError(INSTALL_GRAPHVIZ) from None
+    except (graphviz.CalledProcessError, subprocess.CalledProcessError) as e:
+        detail = (getattr(e, "stderr", b"") or b"").decode("utf-8", "replace").strip()
+        raise OutputError(f"Graphviz failed to draw the {fmt.upper()}: {detail or e}") from None
+
+
+def write_graph(graph: graphviz.Digraph, path: str | Path, *, inputs: Iterable[str] = ()) -> None:
+    """Write ``graph`` to ``path`` as SVG, PNG, PDF or DOT (by suffix), atomically.
+
+    DOT needs nothing else; the image formats need Graphviz's ``dot`` program.
+
+    >>> write_graph(render_map(discover_map(log)), "map.png")     # doctest: +SKIP
+    """
+    fmt = graph_format(path)
+    if fmt == "dot":
+        with atomic_write(path, inputs=inputs) as f:
+            f.write(graph.source)
+        return
+    data = _pipe(graph, fmt)
+    with atomic_write(path, "wb", inputs=inputs) as f:
+        f.write(data)
+
+
+def to_svg(graph: graphviz.Digraph) -> str:
+    """The SVG text of ``graph``, to put inline in an HTML page.
+
+    >>> svg = to_svg(render_map(discover_map(log)))               # doctest: +SKIP
+    >>> svg.lstrip().startswith("<?xml")                            # doctest: +SKIP
+    True
+    """
+    return _pipe(graph, "svg").decode("utf-8")
+
+
+def _cjk_families() -> set[str] | None:
+    """The font families fontconfig knows with Chinese glyphs (None: cannot tell)."""
+    if shutil.which("fc-list") is None:
+        return None
+    try:
+        out = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True,
+                             timeout=10, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {f.strip() for line in out.splitlines() for f in line.split(",") if f.strip()}
+
+
+def cjk_font_installed() -> bool | None:
+    """Whether fontconfig knows a font with Chinese glyphs (None: cannot tell).
+
+    Without one, Graphviz draws Chinese labels in PNG and PDF as boxes
+    (install fonts-noto-cjk on Debian/Ubuntu).
+    """
+    families = _cjk_families()
+    return None if families is None else bool(families)
+
+
+def cjk_font() -> str:
+    """One installed font family with Chinese glyphs, as fontconfig knows it (else a guess).
+
+    The workflow drawings name this single family rather than :data:`FONT`.
+    """
+    families = _cjk_families() or set()
+    for name in CJK_FAMILIES:
+        if name in families:
+            return name
+    if families:
+        return sorted(families)[0]
+    return CJK_FAMILIES[0]
