@@ -178,3 +178,26 @@ def test_names_that_look_like_html_are_drawn_as_text(tmp_path, notation):
     text = svg.read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
     assert "<script>" not in text
+
+
+def test_no_analysis_imports_render_report_or_cli():
+    """Only the presentation layers draw: analyses return data (docs: DESIGN layers)."""
+    import ast
+
+    package = Path(__file__).resolve().parents[1] / "procmine"
+    presentation = {"render", "report", "cli", "__main__.py"}
+    offenders = []
+    for path in sorted(package.rglob("*.py")):
+        if path.relative_to(package).parts[0] in presentation:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):     # also "from procmine import render"
+                names = [f"{node.module}.{a.name}" for a in node.names]
+            else:
+                continue
+            offenders += [f"{path.relative_to(package)}: {n}" for n in names
+                          if n.split(".")[:2] in (["procmine", "render"], ["procmine", "report"],
+                                                  ["procmine", "cli"])]
+    assert offenders == []
