@@ -89,7 +89,7 @@ def render_map(pmap: ProcessMap, *, title: str | None = None) -> graphviz.Digrap
 
     metric = pmap.metric
     g = digraph("process_map", rankdir="TB", nodesep="0.35", ranksep="0.45",
-                 labelloc="b", labeljust="l")
+                labelloc="b", labeljust="l")
     nodes = pmap.nodes
     ids = {str(a): f"a{i}" for i, a in enumerate(nodes["activity"])}
     colour_of = {grp: _GROUPS[i % len(_GROUPS)] for i, grp in enumerate(pmap.groups)}
@@ -117,6 +117,17 @@ def render_map(pmap: ProcessMap, *, title: str | None = None) -> graphviz.Digrap
     g.node("end", END_NODE, shape="circle", style="filled", fillcolor="#b71c1c",
            fontcolor="white", width="0.4", fixedsize="true", tooltip="end of the cases")
 
+    top_edge = _draw_paths(g, pmap, ids)
+    g.attr(label=_legend(pmap, title=title, colour_of=colour_of, top_edge=top_edge,
+                         top_node=top_node))
+    return g
+
+
+def _draw_paths(g: graphviz.Digraph, pmap: ProcessMap, ids: dict[str, str]) -> float:
+    """Draw the map's arrows; the largest metric value among them (the legend's "widest")."""
+    from procmine.abstractions import END_NODE, START_NODE
+
+    metric = pmap.metric
     inner = pmap.edges[(pmap.edges["source"] != START_NODE) & (pmap.edges["target"] != END_NODE)]
     values = [float(v) for v in inner["value"] if v == v and v is not None]
     top_edge = max(values) if values else 0.0
@@ -137,9 +148,7 @@ def render_map(pmap: ProcessMap, *, title: str | None = None) -> graphviz.Digrap
                penwidth=f"{1 + 5 * frac:.2f}", color=_shade(palette, frac),
                tooltip=f"{src} → {dst}: count {int(row.count):,}, median wait "
                        f"{human_duration(row.median)}")
-    g.attr(label=_legend(pmap, title=title, colour_of=colour_of, top_edge=top_edge,
-                         top_node=top_node))
-    return g
+    return top_edge
 
 
 def _legend(pmap: ProcessMap, *, title: str | None, colour_of: dict[str, str],

@@ -60,21 +60,33 @@ def render_network(network: Network, *, top: int = 60, title: str | None = None)
               + "  purple edges cross 条/块") if network.kind != "escalation" else ""
     graph.attr(label=head + ("\\n" + legend if legend else ""))
     top_count = float(edges["count"].max()) if shown else 1.0
-    basis = "working" if network.time_basis == "working" else "clock"
     if network.kind == "escalation":
-        for row in network.nodes.itertuples(index=False):
-            graph.node(node_id("L", row.level), f"{row.level}\n{row.cases:,} cases",
-                       fillcolor="#e8eef7")
-        order = [lv for lv in network.levels if lv in set(network.nodes["level"])]
-        for low, high in zip(order[:-1], order[1:], strict=True):
-            graph.edge(node_id("L", low), node_id("L", high), style="invis", weight="10")
-        for row in edges.itertuples(index=False):
-            up = row.direction == "up"
-            graph.edge(node_id("L", row.source), node_id("L", row.target),
-                       color="firebrick" if up else "steelblue", constraint="false",
-                       label=f"{'↑' if up else '↓'} {row.count:,}\n{human_duration(row.median_s)}",
-                       penwidth=f"{1 + 4 * row.count / top_count:.2f}")
-        return graph
+        _draw_levels(graph, network, edges, top_count)
+    else:
+        _draw_units(graph, network, edges, top_count)
+    return graph
+
+
+def _draw_levels(graph: Any, network: Network, edges: pd.DataFrame, top_count: float) -> None:
+    """The escalation network: levels stacked, moves up in red and down in blue."""
+    for row in network.nodes.itertuples(index=False):
+        graph.node(node_id("L", row.level), f"{row.level}\n{row.cases:,} cases",
+                   fillcolor="#e8eef7")
+    order = [lv for lv in network.levels if lv in set(network.nodes["level"])]
+    for low, high in zip(order[:-1], order[1:], strict=True):
+        graph.edge(node_id("L", low), node_id("L", high), style="invis", weight="10")
+    for row in edges.itertuples(index=False):
+        up = row.direction == "up"
+        graph.edge(node_id("L", row.source), node_id("L", row.target),
+                   color="firebrick" if up else "steelblue", constraint="false",
+                   label=f"{'↑' if up else '↓'} {row.count:,}\n{human_duration(row.median_s)}",
+                   penwidth=f"{1 + 4 * row.count / top_count:.2f}")
+
+
+def _draw_units(graph: Any, network: Network, edges: pd.DataFrame, top_count: float) -> None:
+    """Units in rows by level and kind (条 above 块), hand-overs between them."""
+    directed = network.kind != "together"
+    basis = "working" if network.time_basis == "working" else "clock"
     used = set(edges["source"]) | set(edges["target"])
     nodes = network.nodes[network.nodes["unit"].isin(used)]
     # one row per level and kind (条 above 块), top level first: invisible anchors
@@ -120,7 +132,6 @@ def render_network(network: Network, *, top: int = 60, title: str | None = None)
                    penwidth=f"{0.8 + 4 * row.count / top_count:.2f}",
                    tooltip=f"{source} → {target}: {row.count:,}"
                            + (f"; back {back.count:,}" if back else "") + f" ({basis} time)")
-    return graph
 
 
 def _edge_text(row: Any, kind: str) -> str:
