@@ -12,9 +12,14 @@ labels and node ids, and writing SVG, PNG, PDF or DOT files atomically.
 Each ``render_*`` returns a graphviz graph; :func:`write_graph` writes it by
 suffix and :func:`to_svg` gives its SVG text.
 
+>>> import os, tempfile
 >>> from procmine.discover import discover_map
->>> graph = render_map(discover_map(log))        # doctest: +SKIP
->>> write_graph(graph, "map.svg")                 # doctest: +SKIP
+>>> from procmine.io import read_log
+>>> graph = render_map(discover_map(read_log("logs/sample.csv")))
+>>> path = os.path.join(tempfile.mkdtemp(), "map.dot")   # .svg .png .pdf need Graphviz's dot
+>>> write_graph(graph, path)
+>>> open(path, encoding="utf-8").read() == graph.source
+True
 """
 
 from procmine.render.difference import render_difference

@@ -6,8 +6,8 @@ The workflow drawings name one installed font family with Chinese glyphs
 what a log did instead over the same steps.
 
 >>> from procmine.workflow import read_workflow
->>> graph = render_workflow(read_workflow("logs/workflow.yaml"))     # doctest: +SKIP
->>> write_graph(graph, "workflow.svg")                              # doctest: +SKIP
+>>> "核查" in render_workflow(read_workflow("logs/workflow.yaml"), notation="petri").source
+True
 """
 
 from __future__ import annotations
