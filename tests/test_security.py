@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -77,6 +78,19 @@ def test_failed_write_leaves_old_file_and_no_temp(tmp_path):
                 raise error
         assert target.read_text() == "old"
         assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    """The temporary file is private (mkstemp); the published file is not."""
+    from procmine.simulate import simulate_log, write_simulation
+
+    umask = os.umask(0)
+    os.umask(umask)
+    with atomic_write(tmp_path / "a.txt") as f:
+        f.write("ok")
+    written = [tmp_path / "a.txt", *write_simulation(simulate_log(cases=5, seed=1), tmp_path / "s.csv")]
+    for path in written:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask, path.name
 
 
 def test_output_equal_to_input_is_refused(tmp_path):

@@ -3,7 +3,7 @@
 The log goes to CSV (UTF-8 with a BOM, through pyarrow), Parquet or XES (plain
 XES 1.0, optionally gzipped, written with numpy and pyarrow string operations),
 chosen by the file's extension, and the truth table to ``<name>.truth.csv``
-beside it; both atomically, then given the usual permissions.
+beside it; both atomically, with the usual permissions (:mod:`procmine.files`).
 """
 
 from __future__ import annotations
@@ -87,16 +87,7 @@ def write_simulation(result: SimulationResult, path: str | os.PathLike) -> tuple
             _write_xes(result, tmp, compress=fmt == "xes.gz")
     with atomic_write(truth, encoding="utf-8") as f:
         f.write(result.truth.to_csv(index=False, lineterminator="\n"))
-    _readable(target, truth)
     return target, truth
-
-
-def _readable(*paths: Path) -> None:
-    """Give written files the usual permissions (the atomic temporary file is private)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    for path in paths:
-        os.chmod(path, 0o666 & ~umask)
 
 
 def _write_csv(events: pd.DataFrame, path: str) -> None:
