@@ -32,8 +32,22 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from procmine.errors import InputError, ProcmineError, SpecError
-from procmine.io import RAGGED as RAGGED  # the engines count ragged rows by this name
+from procmine.errors import ProcmineError, SpecError
+
+# temporary: removed when the branches merge (these reading rules moved to procmine.read;
+# import them from there)
+from procmine.read import (  # noqa: F401
+    EV_COLUMNS,
+    OFFSET_PATTERN,
+    RAGGED,
+    LoadedEvents,
+    SqlDialect,
+    chinese_to_iso,
+    choose_time_format,
+    file_kind,
+    kind_table,
+    level_table,
+)
 
 if TYPE_CHECKING:
     from procmine.abstractions import Follows, Variants
@@ -280,13 +294,30 @@ class Engine:
 
 
 class SqlEngine(Engine):
-    """What the SQL engines (DuckDB, Spark) share: totals and variants from their SQL results.
+    """What the SQL engines (DuckDB, Spark) share: the load of ``ev`` through their
+    :class:`~procmine.read.SqlDialect`, and totals, variants, cases, ... from their SQL results.
 
-    Subclasses provide ``_df(query)``, the mapping ``_chosen``, ``_rows_read``,
-    ``_dropped``, ``_due_is_time``, ``_levels`` and their SQL ``quantile`` template.
+    Subclasses provide ``_df(query)`` and ``_load()``, which calls :meth:`_take` with
+    what :func:`procmine.read.load_events` found.
     """
 
-    quantile: str = ""
+    dialect: SqlDialect
+
+    @property
+    def quantile(self) -> str:
+        """The dialect's quantile template (``{x}``, ``{q}``)."""
+        return self.dialect.quantile
+
+    def _take(self, loaded: LoadedEvents) -> None:
+        """Keep what loading found: mapping, levels, rows read and dropped, time facts."""
+        self._loaded_events = loaded
+        self._header, self._mapping = list(loaded.header), dict(loaded.mapping)
+        self._chosen = {c for c in loaded.mapping if c in EV_COLUMNS}
+        self._naive = set(loaded.naive)
+        self._due_is_time = loaded.due_is_time
+        self._levels = loaded.levels
+        self._rows_read = loaded.rows_read
+        self._dropped = dict(loaded.dropped)
 
     def totals(self) -> Totals:
         from procmine.engines import sql as q
@@ -329,11 +360,11 @@ class SqlEngine(Engine):
         })
         out["duration"] = (out["end"] - out["start"]).dt.total_seconds()
         out["variant"] = self.variants().of_case.reindex(out["case"]).to_numpy()
-        for name, column, canonical in (("category", "cat", CATEGORY), ("source", "src", SOURCE),
-                                        ("deadline", "due", DEADLINE)):
+        for name, canonical in (("category", CATEGORY), ("source", SOURCE),
+                                ("deadline", DEADLINE)):
             if canonical not in self._chosen:
                 continue
-            values = frame[column]
+            values = frame[EV_COLUMNS[canonical]]
             if name == "deadline" and self._due_is_time:
                 out[name] = stamps(values)
             else:
@@ -372,9 +403,8 @@ class SqlEngine(Engine):
 
     def group_counts(self, column: str) -> pd.DataFrame:
         from procmine.engines import sql as q
-        from procmine.log import LEVEL, RESOURCE
 
-        short = {RESOURCE: "res", LEVEL: "lvn"}[column]
+        short = EV_COLUMNS[column]
         self._load()
         if column not in self._chosen:
             return pd.DataFrame({"activity": [], "value": [], "n": []})
@@ -400,7 +430,7 @@ class SqlEngine(Engine):
         self._load()
         if column not in self._chosen:
             return pd.Series(dtype="int64")
-        frame = self._df(q.cases_by(_SQL_COLUMN[column]))
+        frame = self._df(q.cases_by(EV_COLUMNS[column]))
         return pd.Series(frame["n"].to_numpy(dtype=np.int64),
                          index=frame["value"].astype(str).to_numpy(dtype=object))
 
@@ -431,7 +461,7 @@ class SqlEngine(Engine):
         self._load()
         if column not in self._chosen:
             return False
-        found = self._df(f"SELECT count(*) AS n FROM ev WHERE {_SQL_COLUMN[column]} IS NOT NULL")
+        found = self._df(f"SELECT count(*) AS n FROM ev WHERE {EV_COLUMNS[column]} IS NOT NULL")
         return bool(found["n"].iloc[0])
 
     def event_logs(self, *, max_events: int = 1_000_000) -> Iterator[EventLog]:
@@ -476,10 +506,10 @@ class SqlEngine(Engine):
         events = pd.DataFrame({CASE: frame["c"].astype("string"),
                                ACTIVITY: frame["a"].astype("string"),
                                TIMESTAMP: stamps(frame["t"])})
-        for canonical, column in ((START, "st"), (RESOURCE, "res"), (LEVEL, "lvn"), (KIND, "knd"),
-                                  (CATEGORY, "cat"), (SOURCE, "src"), (DEADLINE, "due")):
+        for canonical in (START, RESOURCE, LEVEL, KIND, CATEGORY, SOURCE, DEADLINE):
             if canonical not in self._chosen:
                 continue
+            column = EV_COLUMNS[canonical]
             timed = canonical == START or (canonical == DEADLINE and self._due_is_time)
             events[canonical] = stamps(frame[column]) if timed else frame[column].astype("string")
         report = LoadReport(path=self.source.name, timezone=tz, rows_read=len(events),
@@ -597,19 +627,6 @@ def choose_engine(source: Source | str | os.PathLike, *, memory_limit: str | Non
                                 f"under a third of {_human(budget)}")
     return Choice("duckdb", f"{_human(size)} {kind} ≈ {_human(estimate)} in memory, over a "
                             f"third of {_human(budget)}: out of core with DuckDB")
-
-
-def file_kind(path: str) -> str | None:
-    """'csv', 'csv.gz' or 'parquet' for the files DuckDB and Spark read, else None."""
-    from procmine.io import detect_format
-
-    name = path.lower()
-    fmt = detect_format(path)
-    if fmt == "parquet":
-        return "parquet"
-    if fmt == "csv":
-        return "csv.gz" if name.endswith(".gz") else "csv"
-    return None
 
 
 def _available_memory() -> int:
@@ -786,93 +803,8 @@ def position_sql(local_seconds: str, calendar: Any, *, day: str = "d") -> str:
     return f"({day}.cumulative + CASE WHEN {day}.working THEN {within} ELSE 0.0 END)"
 
 
-def level_table(levels: Sequence[str] | None) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    """``raw`` (lower-cased value as read) -> ``rank`` and ``name``, and the level names,
-    as read_log maps them.
-
-    Without ``levels`` the aliases of ``procmine.log`` (grid, 街道, ...) map onto
-    the default levels; with ``levels`` each value is its own name (``exact``).
-    """
-    from procmine.log import DEFAULT_LEVELS, LEVEL_ALIASES
-
-    if levels:
-        names = tuple(levels)
-        return pd.DataFrame({"raw": list(names), "rank": np.arange(len(names)),
-                             "name": list(names), "exact": True}), names
-    rank = {name: i for i, name in enumerate(DEFAULT_LEVELS)}
-    raw = list(LEVEL_ALIASES)
-    return pd.DataFrame({"raw": raw, "rank": [rank[LEVEL_ALIASES[r]] for r in raw],
-                         "name": [LEVEL_ALIASES[r] for r in raw], "exact": False}), DEFAULT_LEVELS
-
-
-def kind_table() -> pd.DataFrame:
-    """``raw`` (lower-cased) -> ``name`` (line or block): read_log's 条/块 aliases."""
-    from procmine.log import KIND_ALIASES
-
-    return pd.DataFrame({"raw": list(KIND_ALIASES), "name": list(KIND_ALIASES.values())})
-
-
-def choose_time_format(sample: pd.Series, *, timezone: str, what: str) -> str:
-    """The format (a ``procmine.io`` format or ``"ISO8601"``) that parses a sample of naive times.
-
-    Raises InputError when the sample is numbers (epoch or Excel serials) or no
-    single format parses it: those logs need ``--engine pandas``.
-    """
-    from procmine import io
-
-    text = sample.astype("string").str.strip().dropna()
-    text = text[text != ""]
-    if text.empty:
-        return "ISO8601"
-    if pd.to_numeric(text, errors="coerce").notna().all() and not text.str.fullmatch(
-            r"\d{8}(\d{6})?").all():
-        raise InputError(f"{what}: times are numbers (epoch or Excel serial days)",
-                         hint="read this log with --engine pandas")
-    if text.str.contains("年", regex=False).any():
-        text = chinese_to_iso(text)
-    best, best_ok = None, -1
-    for fmt in io._FORMATS:
-        ok = int(pd.to_datetime(text, format=fmt, errors="coerce").notna().sum())
-        if ok > best_ok:
-            best, best_ok = fmt, ok
-        if ok == len(text):
-            break
-    if best_ok < len(text):
-        reference, _ = io.parse_timestamps(sample, timezone=timezone)
-        if reference.notna().sum() > best_ok:
-            raise InputError(f"{what}: the times mix formats ({best_ok} of {len(text)} sampled "
-                             f"values parse as {best})", hint="read this log with --engine pandas")
-    return str(best)
-
-
-def chinese_to_iso(text: pd.Series) -> pd.Series:
-    """``2024年3月5日 9时7分`` -> ``2024-3-5 9:7`` (the replacements read_log makes)."""
-    return (text.str.replace(r"\s*年\s*", "-", regex=True).str.replace(r"\s*月\s*", "-", regex=True)
-            .str.replace(r"\s*[日号]\s*", " ", regex=True).str.replace("时", ":", regex=False)
-            .str.replace("分", ":", regex=False).str.replace("秒", "", regex=False)
-            .str.strip().str.rstrip(":"))
-
-
-#: Regular expression of a trailing UTC offset (as procmine.io recognises it).
-OFFSET_PATTERN = r"(?:[+-][0-9]{2}:?[0-9]{2}|Z)$"
-
-#: canonical column -> its column in the SQL engines' ``ev`` view
-_SQL_COLUMN = {"case:concept:name": "c", "concept:name": "a", "time:timestamp": "t",
-               "start_timestamp": "st", "org:resource": "res", "org:level": "lvn",
-               "org:kind": "knd", "case:category": "cat", "case:source": "src",
-               "case:deadline": "due"}
-
 #: Missing microseconds while converting (never a real time: year -292,000)
 _NAT_US = np.iinfo(np.int64).min // 1000
 
 #: Characters that never occur in activity names; joins activities into a variant key.
 SEPARATOR = "\x1f"
-
-
-def check_mapping(header: Sequence[str], source: Source) -> dict[str, str]:
-    """``{canonical: source column}`` for a header, with read_log's rules and errors."""
-    from procmine.io import _require, detect_columns
-
-    mapping = detect_columns(list(header), source.columns)
-    _require(mapping, list(header), source.name)
-    return mapping
