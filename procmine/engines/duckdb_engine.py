@@ -21,7 +21,6 @@ import pandas as pd
 from procmine.engines import (
     SEPARATOR,
     Source,
-    SqlEngine,
     TimeBasis,
     finish_follows,
     parse_memory_limit,
@@ -30,6 +29,7 @@ from procmine.engines import (
     working_days,
 )
 from procmine.engines import sql as q
+from procmine.engines.sql_engine import SqlEngine
 from procmine.errors import DependencyError, InputError
 from procmine.read import (
     DUCKDB,

@@ -27,7 +27,6 @@ import pandas as pd
 from procmine.engines import (
     SEPARATOR,
     Source,
-    SqlEngine,
     TimeBasis,
     finish_follows,
     rank_variants,
@@ -35,6 +34,7 @@ from procmine.engines import (
     working_days,
 )
 from procmine.engines import sql as q
+from procmine.engines.sql_engine import SqlEngine
 from procmine.errors import DependencyError, InputError
 from procmine.read import (
     SPARK,
