@@ -254,6 +254,31 @@ def test_duckdb_reads_times_as_read_log_does(tmp_path):
             assert_same(everything(ref), everything(engine))
 
 
+#: Chinese dates to the minute (9时7分), an offset, a bad time and a missing case id
+CHINESE_MINUTES = ("工单编号,环节,时间,承办单位,层级\n"
+                   "A1,上报,2024年3月5日 9时7分,网格一,网格\n"
+                   "A1,立案,2024年3月5日 10时0分,街道一,街道\n"
+                   "A2,上报,2024年3月6日 8时0分,网格二,社区\n"
+                   ",立案,2024年3月6日 8时30分,街道一,街道\n"
+                   "A2,立案,三月六日,街道一,街道\n"
+                   "A2,派遣,2024-03-06T09:00:00+00:00,区一,区\n")
+
+
+def assert_reads_chinese_minutes_as_read_log(name: str, path, **options) -> None:
+    """The engine ``name`` reads :data:`CHINESE_MINUTES` as read_log does."""
+    path.write_text(CHINESE_MINUTES, encoding="utf-8")
+    with get_engine("pandas", path) as ref, get_engine(name, path, **options) as engine:
+        a, b = ref.totals(), engine.totals()
+        assert b.dropped == a.dropped == {"no case id": 1, "unparsable time": 1}
+        assert str(a.first) == "2024-03-05 09:07:00+08:00"
+        assert (b.first, b.last) == (a.first, a.last)
+        assert_same(everything(ref), everything(engine))
+
+
+def test_duckdb_reads_chinese_dates_to_the_minute(tmp_path):
+    assert_reads_chinese_minutes_as_read_log("duckdb", tmp_path / "minutes.csv")
+
+
 def test_duckdb_honours_levels_and_column_options(tmp_path):
     path = tmp_path / "renamed.csv"
     frame = pd.read_csv(ORDERS16, dtype=str).rename(columns={"工单编号": "order", "环节": "step",

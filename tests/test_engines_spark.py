@@ -66,6 +66,12 @@ def test_results_travel_as_arrow_without_pandas3_warnings(spark):
     assert noisy == []
 
 
+def test_spark_reads_chinese_dates_and_offsets_as_read_log_does(spark, tmp_path):
+    from test_engines import assert_reads_chinese_minutes_as_read_log
+
+    assert_reads_chinese_minutes_as_read_log("spark", tmp_path / "minutes.csv", spark=spark)
+
+
 def test_spark_parts_laid_end_to_end_are_read_log(spark):
     from test_engines import assert_parts_are_the_log
 

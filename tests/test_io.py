@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import warnings
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -11,8 +12,8 @@ from conftest import RECEIPT_XES, ROAD_XES
 
 from procmine.abstractions import variants
 from procmine.errors import ColumnError, InputError
-from procmine.io import detect_encoding, parse_timestamps, read_log
 from procmine.log import ACTIVITY, CASE, KIND, LEVEL, RESOURCE, TIMESTAMP
+from procmine.read import detect_encoding, parse_timestamps, read_log
 
 
 def pm4py_variants_of_xes(path):
@@ -276,3 +277,24 @@ def test_unreadable_files_give_one_clear_error(tmp_path, content, message):
 def test_no_such_file(tmp_path):
     with pytest.raises(InputError, match="no such file"):
         read_log(tmp_path / "missing.csv")
+
+
+def test_reading_imports_no_analysis_and_io_is_the_same_functions():
+    import subprocess
+    import sys
+
+    code = ("import sys, procmine.read, procmine.io; from procmine.read import read_log; "
+            "read_log('tests/fixtures/orders16.csv'); "
+            "print(' '.join(sorted(m for m in sys.modules if m.startswith('procmine'))))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, cwd=str(Path(__file__).parents[1])
+                            ).stdout.split()
+    analyses = ("discover", "conform", "bottlenecks", "loops", "network", "compare", "summary",
+                "report", "render", "cli", "engines")
+    assert "procmine.read.dialect" in loaded
+    assert [m for m in loaded if m.split(".")[1:2] and m.split(".")[1] in analyses] == []
+    import procmine.io
+    import procmine.read
+
+    assert procmine.io.read_log is procmine.read.read_log
+

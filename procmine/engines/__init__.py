@@ -25,15 +25,26 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from procmine.errors import InputError, ProcmineError, SpecError
-from procmine.io import RAGGED as RAGGED  # the engines count ragged rows by this name
+from procmine.errors import ProcmineError, SpecError
+
+# RAGGED and file_kind are used below; the rest is re-exported for now. temporary: the
+# re-exports are removed when the branches merge (the reading rules live in procmine.read)
+from procmine.read import (  # noqa: F401
+    OFFSET_PATTERN,
+    RAGGED,
+    chinese_to_iso,
+    choose_time_format,
+    file_kind,
+    kind_table,
+    level_table,
+)
 
 if TYPE_CHECKING:
     from procmine.abstractions import Follows, Variants
@@ -279,236 +290,6 @@ class Engine:
 # --------------------------------------------------------------------------- choosing
 
 
-class SqlEngine(Engine):
-    """What the SQL engines (DuckDB, Spark) share: totals and variants from their SQL results.
-
-    Subclasses provide ``_df(query)``, the mapping ``_chosen``, ``_rows_read``,
-    ``_dropped``, ``_due_is_time``, ``_levels`` and their SQL ``quantile`` template.
-    """
-
-    quantile: str = ""
-
-    def totals(self) -> Totals:
-        from procmine.engines import sql as q
-        from procmine.log import RESOURCE
-
-        row = self._df(q.TOTALS).iloc[0]
-        return Totals(events=int(row["events"]), cases=int(row["cases"]),
-                      activities=int(row["activities"]),
-                      units=int(row["units"]) if RESOURCE in self._chosen else None,
-                      first=self._stamp(row["first"]), last=self._stamp(row["last"]),
-                      rows_read=int(self._rows_read), dropped=dict(self._dropped))
-
-    def _stamp(self, us: Any) -> pd.Timestamp | None:
-        """A microsecond epoch from SQL as a timestamp in the log's zone."""
-        if us is None or pd.isna(us):
-            return None
-        return pd.Timestamp(int(us), unit="us", tz="UTC").tz_convert(self.source.timezone)
-
-    def cases(self) -> pd.DataFrame:
-        if getattr(self, "_cases", None) is None:
-            self._cases = self._case_table()
-        return self._cases.copy()
-
-    def _case_table(self) -> pd.DataFrame:
-        from procmine.engines import sql as q
-        from procmine.log import CATEGORY, DEADLINE, SOURCE
-
-        frame = self._df(q.CASES)
-        tz = self.source.timezone
-
-        def stamps(values: pd.Series) -> np.ndarray:
-            return pd.to_datetime(values.astype("Float64").astype("float64"), unit="us",
-                                  utc=True).dt.tz_convert(tz).to_numpy()
-
-        out = pd.DataFrame({
-            "case": frame["c"].astype(str).to_numpy(),
-            "events": frame["events"].to_numpy(dtype=np.int64),
-            "start": stamps(frame["start"]),
-            "end": stamps(frame["stop"]),
-        })
-        out["duration"] = (out["end"] - out["start"]).dt.total_seconds()
-        out["variant"] = self.variants().of_case.reindex(out["case"]).to_numpy()
-        for name, column, canonical in (("category", "cat", CATEGORY), ("source", "src", SOURCE),
-                                        ("deadline", "due", DEADLINE)):
-            if canonical not in self._chosen:
-                continue
-            values = frame[column]
-            if name == "deadline" and self._due_is_time:
-                out[name] = stamps(values)
-            else:
-                out[name] = values.astype(object).where(values.notna(), None).to_numpy()
-        return out
-
-    def case_features(self) -> pd.DataFrame:
-        from procmine.engines import sql as q
-
-        frame = self._df(q.features()).rename(columns={"c": "case"})
-        frame["case"] = frame["case"].astype(str)
-        for column in frame.columns[1:]:
-            frame[column] = frame[column].astype(np.int64)
-        return frame.reset_index(drop=True)
-
-    def level_flows(self) -> pd.DataFrame:
-        from procmine.engines import sql as q
-
-        frame = self._df(q.flows(self.quantile)).rename(columns={"lvl_from": "from",
-                                                                 "lvl_to": "to"})
-        return finish_flows(frame, self._levels)
-
-    def rework_by_activity(self) -> dict[str, int]:
-        from procmine.engines import sql as q
-
-        frame = self._df(q.REWORK).sort_values(["n", "activity"], ascending=[False, True])
-        return {str(a): int(n) for a, n in zip(frame["activity"], frame["n"], strict=True)}
-
-    def activities(self) -> pd.DataFrame:
-        from procmine.engines import sql as q
-
-        frame = self._df(q.ACTIVITIES).sort_values("activity", kind="stable")
-        return pd.DataFrame({"activity": frame["activity"].astype(str).to_numpy(dtype=object),
-                             "count": frame["count"].to_numpy(dtype=np.int64),
-                             "cases": frame["cases"].to_numpy(dtype=np.int64)})
-
-    def group_counts(self, column: str) -> pd.DataFrame:
-        from procmine.engines import sql as q
-        from procmine.log import LEVEL, RESOURCE
-
-        short = {RESOURCE: "res", LEVEL: "lvn"}[column]
-        self._load()
-        if column not in self._chosen:
-            return pd.DataFrame({"activity": [], "value": [], "n": []})
-        frame = self._df(q.group_counts(short))
-        frame = frame.assign(activity=frame["activity"].astype(str),
-                             value=frame["value"].astype(str), n=frame["n"].astype(np.int64))
-        return frame.sort_values(["activity", "value"], kind="stable").reset_index(drop=True)
-
-    @property
-    def levels(self) -> tuple[str, ...]:
-        self._load()
-        return self._levels
-
-    def events_per_case(self) -> dict[str, float]:
-        from procmine.engines import sql as q
-
-        row = self._df(q.SPREAD.format(median=self.quantile.format(x="n", q=0.5))).iloc[0]
-        return {"min": int(row["lo"]), "median": float(row["mid"]), "max": int(row["hi"])}
-
-    def cases_by(self, column: str) -> pd.Series:
-        from procmine.engines import sql as q
-
-        self._load()
-        if column not in self._chosen:
-            return pd.Series(dtype="int64")
-        frame = self._df(q.cases_by(_SQL_COLUMN[column]))
-        return pd.Series(frame["n"].to_numpy(dtype=np.int64),
-                         index=frame["value"].astype(str).to_numpy(dtype=object))
-
-    def load_report(self) -> Any:
-        from procmine.engines import sql as q
-        from procmine.log import TIMESTAMP, LoadReport
-
-        totals = self.totals()
-        facts = getattr(self, "_facts", {})
-        return LoadReport(
-            path=self.source.name, format=facts.get("format"), encoding=facts.get("encoding"),
-            delimiter=facts.get("delimiter"), timezone=self.source.timezone,
-            timezone_assumed=self._mapping.get(TIMESTAMP) in self._naive,
-            mapping=dict(self._mapping), rows_read=totals.rows_read, rows_kept=totals.events,
-            dropped=dict(totals.dropped),
-            duplicates=int(self._df(q.DUPLICATES)["duplicates"].iloc[0]),
-            notes=[f"the {self.name} engine reads the mapped columns only: "
-                   f"{', '.join(self.attributes[:5])}{' ...' if len(self.attributes) > 5 else ''}"
-                   " not read"] if self.attributes else [])
-
-    @property
-    def attributes(self) -> list[str]:
-        self._load()
-        used = set(self._mapping.values())
-        return [c for c in self._header if c not in used]
-
-    def has(self, column: str) -> bool:
-        self._load()
-        if column not in self._chosen:
-            return False
-        found = self._df(f"SELECT count(*) AS n FROM ev WHERE {_SQL_COLUMN[column]} IS NOT NULL")
-        return bool(found["n"].iloc[0])
-
-    def event_logs(self, *, max_events: int = 1_000_000) -> Iterator[EventLog]:
-        from procmine.engines import sql as q
-
-        if max_events < 1:
-            raise ValueError(f"max_events must be at least 1, not {max_events}")
-        bounds = self._df(q.part_bounds(max_events))
-        total, done = int(bounds["events"].sum()), 0
-        for lo, hi, n in zip(bounds["lo"].astype(np.int64), bounds["hi"].astype(np.int64),
-                             bounds["events"].astype(np.int64), strict=True):
-            yield self._event_log(self._df(q.part(lo, hi)))
-            done += int(n)
-            self._report(done, total)
-
-    def _event_log(self, frame: pd.DataFrame) -> EventLog:
-        """An EventLog from rows of :func:`procmine.engines.sql.part`, typed as read_log types."""
-        from procmine.log import (
-            ACTIVITY,
-            CASE,
-            CATEGORY,
-            DEADLINE,
-            KIND,
-            LEVEL,
-            RESOURCE,
-            SOURCE,
-            START,
-            TIMESTAMP,
-            EventLog,
-            LoadReport,
-        )
-
-        tz = self.source.timezone
-
-        def stamps(values: pd.Series) -> pd.Series:
-            # whole microseconds are exact in float64 (< 2**53); nanoseconds are not
-            us = values.astype("Int64").to_numpy(dtype=np.int64, na_value=_NAT_US)
-            ns = np.where(us == _NAT_US, np.iinfo(np.int64).min, us * 1000)
-            return pd.Series(pd.DatetimeIndex(ns.astype("datetime64[ns]"), tz="UTC")
-                             .tz_convert(tz))
-
-        events = pd.DataFrame({CASE: frame["c"].astype("string"),
-                               ACTIVITY: frame["a"].astype("string"),
-                               TIMESTAMP: stamps(frame["t"])})
-        for canonical, column in ((START, "st"), (RESOURCE, "res"), (LEVEL, "lvn"), (KIND, "knd"),
-                                  (CATEGORY, "cat"), (SOURCE, "src"), (DEADLINE, "due")):
-            if canonical not in self._chosen:
-                continue
-            timed = canonical == START or (canonical == DEADLINE and self._due_is_time)
-            events[canonical] = stamps(frame[column]) if timed else frame[column].astype("string")
-        report = LoadReport(path=self.source.name, timezone=tz, rows_read=len(events),
-                            rows_kept=len(events))
-        return EventLog(events, report=report, levels=self._levels, timezone=tz)
-
-    @staticmethod
-    def _make_variants(table: pd.DataFrame,
-                       fetch_pairs: Callable[[], pd.DataFrame | None]) -> Variants:
-        """The Variants of a ranked table; ``of_case`` is fetched when first used.
-
-        ``fetch_pairs`` returns the (case ``c``, ``variant``) pairs in case order, or
-        None once the engine is closed (the pairs stay in the engine until asked for).
-        """
-        from procmine.abstractions import Variants
-        from procmine.log import CASE
-
-        def of_case() -> pd.Series:
-            pairs = fetch_pairs()
-            if pairs is None:
-                raise ProcmineError("the engine was closed before the variant of each case was read",
-                                    hint="read Variants.of_case while the engine is open")
-            return pd.Series(pairs["variant"].to_numpy(dtype=np.int64),
-                             index=pd.Index(pairs["c"].to_numpy(dtype=object), name=CASE),
-                             name="variant")
-
-        return Variants(table, of_case)
-
-
 def get_engine(name: EngineName | str, source: Source | str | os.PathLike | EventLog, *,
                memory_limit: str | None = None, temp_directory: str | None = None,
                spark: Any = None, **read_options: Any) -> Engine:
@@ -597,19 +378,6 @@ def choose_engine(source: Source | str | os.PathLike, *, memory_limit: str | Non
                                 f"under a third of {_human(budget)}")
     return Choice("duckdb", f"{_human(size)} {kind} ≈ {_human(estimate)} in memory, over a "
                             f"third of {_human(budget)}: out of core with DuckDB")
-
-
-def file_kind(path: str) -> str | None:
-    """'csv', 'csv.gz' or 'parquet' for the files DuckDB and Spark read, else None."""
-    from procmine.io import detect_format
-
-    name = path.lower()
-    fmt = detect_format(path)
-    if fmt == "parquet":
-        return "parquet"
-    if fmt == "csv":
-        return "csv.gz" if name.endswith(".gz") else "csv"
-    return None
 
 
 def _available_memory() -> int:
@@ -786,93 +554,5 @@ def position_sql(local_seconds: str, calendar: Any, *, day: str = "d") -> str:
     return f"({day}.cumulative + CASE WHEN {day}.working THEN {within} ELSE 0.0 END)"
 
 
-def level_table(levels: Sequence[str] | None) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    """``raw`` (lower-cased value as read) -> ``rank`` and ``name``, and the level names,
-    as read_log maps them.
-
-    Without ``levels`` the aliases of ``procmine.log`` (grid, 街道, ...) map onto
-    the default levels; with ``levels`` each value is its own name (``exact``).
-    """
-    from procmine.log import DEFAULT_LEVELS, LEVEL_ALIASES
-
-    if levels:
-        names = tuple(levels)
-        return pd.DataFrame({"raw": list(names), "rank": np.arange(len(names)),
-                             "name": list(names), "exact": True}), names
-    rank = {name: i for i, name in enumerate(DEFAULT_LEVELS)}
-    raw = list(LEVEL_ALIASES)
-    return pd.DataFrame({"raw": raw, "rank": [rank[LEVEL_ALIASES[r]] for r in raw],
-                         "name": [LEVEL_ALIASES[r] for r in raw], "exact": False}), DEFAULT_LEVELS
-
-
-def kind_table() -> pd.DataFrame:
-    """``raw`` (lower-cased) -> ``name`` (line or block): read_log's 条/块 aliases."""
-    from procmine.log import KIND_ALIASES
-
-    return pd.DataFrame({"raw": list(KIND_ALIASES), "name": list(KIND_ALIASES.values())})
-
-
-def choose_time_format(sample: pd.Series, *, timezone: str, what: str) -> str:
-    """The format (a ``procmine.io`` format or ``"ISO8601"``) that parses a sample of naive times.
-
-    Raises InputError when the sample is numbers (epoch or Excel serials) or no
-    single format parses it: those logs need ``--engine pandas``.
-    """
-    from procmine import io
-
-    text = sample.astype("string").str.strip().dropna()
-    text = text[text != ""]
-    if text.empty:
-        return "ISO8601"
-    if pd.to_numeric(text, errors="coerce").notna().all() and not text.str.fullmatch(
-            r"\d{8}(\d{6})?").all():
-        raise InputError(f"{what}: times are numbers (epoch or Excel serial days)",
-                         hint="read this log with --engine pandas")
-    if text.str.contains("年", regex=False).any():
-        text = chinese_to_iso(text)
-    best, best_ok = None, -1
-    for fmt in io._FORMATS:
-        ok = int(pd.to_datetime(text, format=fmt, errors="coerce").notna().sum())
-        if ok > best_ok:
-            best, best_ok = fmt, ok
-        if ok == len(text):
-            break
-    if best_ok < len(text):
-        reference, _ = io.parse_timestamps(sample, timezone=timezone)
-        if reference.notna().sum() > best_ok:
-            raise InputError(f"{what}: the times mix formats ({best_ok} of {len(text)} sampled "
-                             f"values parse as {best})", hint="read this log with --engine pandas")
-    return str(best)
-
-
-def chinese_to_iso(text: pd.Series) -> pd.Series:
-    """``2024年3月5日 9时7分`` -> ``2024-3-5 9:7`` (the replacements read_log makes)."""
-    return (text.str.replace(r"\s*年\s*", "-", regex=True).str.replace(r"\s*月\s*", "-", regex=True)
-            .str.replace(r"\s*[日号]\s*", " ", regex=True).str.replace("时", ":", regex=False)
-            .str.replace("分", ":", regex=False).str.replace("秒", "", regex=False)
-            .str.strip().str.rstrip(":"))
-
-
-#: Regular expression of a trailing UTC offset (as procmine.io recognises it).
-OFFSET_PATTERN = r"(?:[+-][0-9]{2}:?[0-9]{2}|Z)$"
-
-#: canonical column -> its column in the SQL engines' ``ev`` view
-_SQL_COLUMN = {"case:concept:name": "c", "concept:name": "a", "time:timestamp": "t",
-               "start_timestamp": "st", "org:resource": "res", "org:level": "lvn",
-               "org:kind": "knd", "case:category": "cat", "case:source": "src",
-               "case:deadline": "due"}
-
-#: Missing microseconds while converting (never a real time: year -292,000)
-_NAT_US = np.iinfo(np.int64).min // 1000
-
 #: Characters that never occur in activity names; joins activities into a variant key.
 SEPARATOR = "\x1f"
-
-
-def check_mapping(header: Sequence[str], source: Source) -> dict[str, str]:
-    """``{canonical: source column}`` for a header, with read_log's rules and errors."""
-    from procmine.io import _require, detect_columns
-
-    mapping = detect_columns(list(header), source.columns)
-    _require(mapping, list(header), source.name)
-    return mapping

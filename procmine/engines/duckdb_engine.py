@@ -19,57 +19,64 @@ import numpy as np
 import pandas as pd
 
 from procmine.engines import (
-    OFFSET_PATTERN,
-    RAGGED,
     SEPARATOR,
     Source,
-    SqlEngine,
     TimeBasis,
-    check_mapping,
-    choose_time_format,
-    file_kind,
     finish_follows,
-    kind_table,
-    level_table,
     parse_memory_limit,
     rank_variants,
     resolve_calendar,
     working_days,
 )
 from procmine.engines import sql as q
+from procmine.engines.sql_engine import SqlEngine
 from procmine.errors import DependencyError, InputError
-from procmine.log import (
-    ACTIVITY,
-    CASE,
-    CATEGORY,
-    DEADLINE,
-    KIND,
-    LEVEL,
-    RESOURCE,
-    SOURCE,
-    START,
-    TIMESTAMP,
+from procmine.read import (
+    DUCKDB,
+    detect_encoding,
+    file_kind,
+    load_events,
+    open_bytes,
+    sniff_delimiter,
 )
-
-_QUANTILE = "quantile_cont({x}, {q})"
-_LOCAL = "epoch_us(timezone({tz}, timezone('UTC', make_timestamp({us})))) / 1e6"
-#: canonical column -> name in the staging table
-_SHORT = {CASE: "c", ACTIVITY: "a", TIMESTAMP: "t", START: "st", RESOURCE: "res", LEVEL: "lvl",
-          KIND: "knd", CATEGORY: "cat", SOURCE: "src", DEADLINE: "due"}
-
-
-def _quote(name: str) -> str:
-    return '"' + str(name).replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + str(text).replace("'", "''") + "'"
-
 
 #: DuckDB's share of ``memory_limit``: the limit bounds the process, and the rest is
 #: for the parts of the log held in pandas (a quarter, see ``part_events``), the
 #: Python objects of the results and allocations DuckDB makes outside its buffers.
 DUCKDB_SHARE = 0.6
+
+
+class _Session:
+    """The DuckDB database as :func:`procmine.read.load_events` uses it (tables by name)."""
+
+    def __init__(self, con: Any, kind: str | None):
+        self.con, self.kind = con, kind
+
+    def rows(self, query: str) -> list[Any]:
+        return self.con.execute(query).fetchall()
+
+    def create(self, name: str, query: str) -> str:
+        # insertion order is file order, so rowid is the row in the file
+        self.con.execute(f"CREATE TABLE {name} AS {query}")
+        return name
+
+    def put(self, name: str, frame: pd.DataFrame) -> str:
+        self.con.register(f"{name}_frame", frame)
+        self.con.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_frame")
+        self.con.unregister(f"{name}_frame")
+        return name
+
+    def drop(self, name: str) -> None:
+        self.con.execute(f"DROP TABLE {name}")
+
+    def rejected(self) -> int:
+        """Rows of the last CSV scan DuckDB rejected (wrong number of fields, bad quoting)."""
+        if self.kind == "parquet":
+            return 0
+        found = self.con.execute(
+            "SELECT count(DISTINCT line) FROM rejected_rows WHERE scan_id = "
+            "(SELECT max(scan_id) FROM rejected_scans)").fetchall()
+        return int(found[0][0]) if found else 0
 
 
 class DuckDBEngine(SqlEngine):
@@ -80,7 +87,7 @@ class DuckDBEngine(SqlEngine):
     ...     engine.follows().table.head()
     """
 
-    quantile = _QUANTILE
+    dialect = DUCKDB
 
     name = "duckdb"
 
@@ -147,17 +154,14 @@ class DuckDBEngine(SqlEngine):
 
     def _scan(self) -> tuple[str, dict[str, str]]:
         """The table function reading the file, and its columns with their DuckDB types."""
-        path = _literal(self.source.path)
+        path = DUCKDB.literal(self.source.path)
         if self.kind == "parquet":
             scan = f"read_parquet({path})"
             self._facts = {"format": "parquet"}
         else:
-            from procmine import io
-
-            sample = io._open_bytes(self.source.path, 1 << 20)
-            encoding = self.source.encoding or io.detect_encoding(sample)
-            text = sample.decode(encoding, errors="replace")
-            delimiter = io._sniff_delimiter(text)
+            sample = open_bytes(self.source.path, 1 << 20)
+            encoding = self.source.encoding or detect_encoding(sample)
+            delimiter = sniff_delimiter(sample.decode(encoding, errors="replace"))
             self._facts = {"format": "csv", "encoding": encoding, "delimiter": delimiter}
             duck_encoding = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "utf8": "utf-8",
                              "latin-1": "latin-1", "latin1": "latin-1", "iso-8859-1": "latin-1",
@@ -166,127 +170,20 @@ class DuckDBEngine(SqlEngine):
                 raise InputError(f"{self.source.path}: DuckDB cannot read {encoding} text",
                                  hint="use --engine pandas, or convert the file to UTF-8")
             scan = (f"read_csv({path}, header = true, all_varchar = true, "
-                    f"delim = {_literal(delimiter)}, quote = '\"', escape = '\"', "
-                    f"encoding = {_literal(duck_encoding)}, store_rejects = true, "
+                    f"delim = {DUCKDB.literal(delimiter)}, quote = '\"', escape = '\"', "
+                    f"encoding = {DUCKDB.literal(duck_encoding)}, store_rejects = true, "
                     "rejects_scan = 'rejected_scans', rejects_table = 'rejected_rows')")
         described = self.con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()
         return scan, {row[0]: str(row[1]) for row in described}
-
-    def _time_sql(self, column: str, kind: str, sample_of: str, scan: str) -> str:
-        """SQL turning a source column into TIMESTAMPTZ with read_log's rules (NULL if unparsable)."""
-        tz = _literal(self.source.timezone)
-        if "WITH TIME ZONE" in kind:
-            return column
-        if kind.startswith("TIMESTAMP") or kind == "DATE":
-            self._naive.add(sample_of)
-            return f"timezone({tz}, CAST({column} AS TIMESTAMP))"
-        if kind != "VARCHAR":
-            raise InputError(f"{self.source.path}: column {sample_of!r} holds {kind} values, "
-                             "not times DuckDB can read", hint="use --engine pandas")
-        values = self.con.execute(
-            f"SELECT trim({column}) FROM {scan} WHERE {column} IS NOT NULL AND trim({column}) <> '' "
-            f"LIMIT 2000").fetchall()
-        sample = pd.Series([v[0] for v in values], dtype=object)
-        naive = sample[~sample.str.contains(OFFSET_PATTERN, regex=True)] if len(sample) else sample
-        fmt = choose_time_format(naive, timezone=self.source.timezone,
-                                 what=f"{self.source.path}: column {sample_of!r}")
-        if len(naive):
-            self._naive.add(sample_of)
-        text = f"trim({column})"
-        if naive.str.contains("年", regex=False).any():
-            text = (f"rtrim(trim(replace(replace(replace(regexp_replace(regexp_replace("
-                    f"regexp_replace({text}, '\\s*年\\s*', '-', 'g'), '\\s*月\\s*', '-', 'g'), "
-                    f"'\\s*[日号]\\s*', ' ', 'g'), '时', ':'), '分', ':'), '秒', '')), ':')")
-        parse = (f"try_cast({text} AS TIMESTAMP)" if fmt == "ISO8601"
-                 else f"try_strptime({text}, {_literal(fmt)})")
-        return (f"CASE WHEN regexp_matches(trim({column}), {_literal(OFFSET_PATTERN)}) "
-                f"THEN try_cast(trim({column}) AS TIMESTAMPTZ) ELSE timezone({tz}, {parse}) END")
-
-    def _rejected(self) -> int:
-        """Rows of the last CSV scan DuckDB rejected (wrong number of fields, bad quoting)."""
-        if self.kind == "parquet":
-            return 0
-        found = self.con.execute(
-            "SELECT count(DISTINCT line) FROM rejected_rows WHERE scan_id = "
-            "(SELECT max(scan_id) FROM rejected_scans)").fetchall()
-        return int(found[0][0]) if found else 0
 
     def _load(self) -> None:
         if self._loaded:
             return
         scan, types = self._scan()
-        mapping = check_mapping(list(types), self.source)
-        self._header, self._mapping = list(types), dict(mapping)
-        chosen = {canonical: column for canonical, column in mapping.items() if canonical in _SHORT}
-        self._chosen = set(chosen)
-        con = self.con
-        shorts = {_SHORT[c]: _quote(column) for c, column in chosen.items()}
-
-        def text(short: str) -> str:
-            if short not in shorts:
-                return "CAST(NULL AS VARCHAR)"
-            return f"nullif(trim(CAST({shorts[short]} AS VARCHAR)), '')"
-
-        time_sql = self._time_sql(shorts["t"], types[chosen[TIMESTAMP]], chosen[TIMESTAMP], scan)
-        start = "CAST(NULL AS TIMESTAMPTZ)"
-        if START in chosen:
-            start = self._time_sql(shorts["st"], types[chosen[START]], chosen[START], scan)
-        due = "CAST(NULL AS BIGINT)"
-        if DEADLINE in chosen:
-            try:
-                due_time = self._time_sql(shorts["due"], types[chosen[DEADLINE]], chosen[DEADLINE],
-                                          scan)
-                due = f"epoch_us({due_time})"
-                self._due_is_time = True
-            except InputError:  # read_log keeps a deadline column of no times as text
-                due = text("due")
-        # One pass over the file: text trimmed, times parsed (once: timezone() is costly).
-        # Insertion order is file order, so rowid is the row in the file.
-        con.execute(
-            f"CREATE TABLE staged AS SELECT {text('c')} AS c, {text('a')} AS a, "
-            f"{text('t')} IS NULL AS no_time, {time_sql} AS ts, epoch_us({start}) AS st, "
-            f"{text('res')} AS res, {text('lvl')} AS lvl, {text('knd')} AS knd, "
-            f"{text('cat')} AS cat, {text('src')} AS src, {due} AS due FROM {scan}")
-        counts = con.execute(
-            "SELECT count(*), sum(CASE WHEN c IS NULL THEN 1 ELSE 0 END), "
-            "sum(CASE WHEN c IS NOT NULL AND a IS NULL THEN 1 ELSE 0 END), "
-            "sum(CASE WHEN c IS NOT NULL AND a IS NOT NULL AND no_time THEN 1 ELSE 0 END), "
-            "sum(CASE WHEN c IS NOT NULL AND a IS NOT NULL AND NOT no_time AND ts IS NULL "
-            "THEN 1 ELSE 0 END) FROM staged").fetchall()[0]
-        rejected = self._rejected()
-        self._rows_read = int(counts[0]) + rejected
-        reasons = (RAGGED, "no case id", "no activity", "no time", "unparsable time")
-        self._dropped = {k: int(v) for k, v in zip(reasons, (rejected, *counts[1:]), strict=True)
-                         if v}
-        table, self._levels = level_table(self.source.levels)
-        con.register("level_names", table)
-        con.execute("CREATE TABLE levels AS SELECT * FROM level_names")
-        con.unregister("level_names")
-        con.register("kind_names", kind_table())
-        con.execute("CREATE TABLE kinds AS SELECT * FROM kind_names")
-        con.unregister("kind_names")
-        level_key = "s.lvl" if self.source.levels else "lower(s.lvl)"
-        level_join = f"LEFT JOIN levels lv ON lv.raw = {level_key}" if LEVEL in chosen else ""
-        level_rank = "coalesce(lv.rank, -1)" if LEVEL in chosen else "-1"
-        level_name = ("CASE WHEN lv.exact OR lv.raw IS NULL THEN s.lvl ELSE lv.name END"
-                      if LEVEL in chosen else "CAST(NULL AS VARCHAR)")
-        kind_join = "LEFT JOIN kinds kd ON kd.raw = lower(s.knd)" if KIND in chosen else ""
-        kind_name = "kd.name" if KIND in chosen else "CAST(NULL AS VARCHAR)"
-        # f, the first row of the case, orders cases as read_log does (first appearance);
-        # the table is stored in case order so that a part of the log is a range scan
-        con.execute(
-            f"CREATE TABLE ev AS SELECT s.c, s.rowid AS r, min(s.rowid) OVER (PARTITION BY s.c) AS f, "
-            f"s.a, epoch_us(s.ts) AS t, s.st, s.res, "
-            f"CAST({level_rank} AS INTEGER) AS lvl, {level_name} AS lvn, {kind_name} AS knd, "
-            f"s.cat, s.src, s.due, "
-            f"lag(s.a) OVER w AS pa, lag(epoch_us(s.ts)) OVER w AS pt, "
-            f"lead(s.rowid) OVER w IS NULL AS is_last FROM staged s {level_join} {kind_join} "
-            f"WHERE s.c IS NOT NULL AND s.a IS NOT NULL AND s.ts IS NOT NULL "
-            f"WINDOW w AS (PARTITION BY s.c ORDER BY s.ts, s.rowid) ORDER BY f, t, r")
-        con.execute("DROP TABLE staged")
-        if con.execute("SELECT count(*) FROM ev").fetchall()[0][0] == 0:
-            raise InputError(f"{self.source.path}: no usable events ({self._rows_read} rows read, "
-                             "all dropped)", hint="check the column mapping and the timestamp format")
+        src = self.source
+        self._take(load_events(DUCKDB, _Session(self.con, self.kind), scan, types,
+                               columns=src.columns, timezone=src.timezone, levels=src.levels,
+                               where=src.name))
         self._loaded = True
 
     def _df(self, query: str) -> pd.DataFrame:
@@ -299,7 +196,7 @@ class DuckDBEngine(SqlEngine):
         if self._variants is not None:
             return self._variants
         self._load()
-        sep = _literal(SEPARATOR)
+        sep = DUCKDB.literal(SEPARATOR)
         self.con.execute(
             f"CREATE OR REPLACE TABLE case_seq AS SELECT c, min(r) AS first_row, "
             f"string_agg(a, {sep} ORDER BY t, r) AS seq FROM ev GROUP BY c")
@@ -327,9 +224,9 @@ class DuckDBEngine(SqlEngine):
         cal = None
         if time == "working":
             cal = resolve_calendar(calendar)
-            lo, hi = self.con.execute(q.span(_LOCAL, cal)).fetchall()[0]
+            lo, hi = self.con.execute(q.span(DUCKDB.local, cal)).fetchall()[0]
             self.con.register("day_table", working_days(cal, lo, hi))
             self.con.execute("CREATE OR REPLACE TABLE days AS SELECT * FROM day_table")
             self.con.unregister("day_table")
-        table = self._df(q.follows(_QUANTILE, calendar=cal, local=_LOCAL))
+        table = self._df(q.follows(DUCKDB.quantile, calendar=cal, local=DUCKDB.local))
         return finish_follows(table, self._df(q.STARTS), self._df(q.ENDS))

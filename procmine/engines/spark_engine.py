@@ -25,41 +25,26 @@ import numpy as np
 import pandas as pd
 
 from procmine.engines import (
-    OFFSET_PATTERN,
-    RAGGED,
     SEPARATOR,
     Source,
-    SqlEngine,
     TimeBasis,
-    check_mapping,
-    choose_time_format,
-    file_kind,
     finish_follows,
-    kind_table,
-    level_table,
     rank_variants,
     resolve_calendar,
     working_days,
 )
 from procmine.engines import sql as q
+from procmine.engines.sql_engine import SqlEngine
 from procmine.errors import DependencyError, InputError
-from procmine.log import (
-    ACTIVITY,
-    CASE,
-    CATEGORY,
-    DEADLINE,
-    KIND,
-    LEVEL,
-    RESOURCE,
-    SOURCE,
-    START,
-    TIMESTAMP,
+from procmine.read import (
+    SPARK,
+    detect_encoding,
+    file_kind,
+    load_events,
+    open_bytes,
+    sniff_delimiter,
 )
 
-_QUANTILE = "percentile({x}, {q})"
-_LOCAL = "unix_micros(from_utc_timestamp(timestamp_micros({us}), {tz})) / 1e6"
-_SHORT = {CASE: "c", ACTIVITY: "a", TIMESTAMP: "t", START: "st", RESOURCE: "res", LEVEL: "lvl",
-          KIND: "knd", CATEGORY: "cat", SOURCE: "src", DEADLINE: "due"}
 _COUNTER = itertools.count()
 
 #: Warnings raised inside pyspark's toPandas under pandas 3 (see the module docstring).
@@ -125,21 +110,30 @@ def _csv_schema(sample: bytes, encoding: str, delimiter: str) -> Any:
                       + [StructField(_RAGGED, StringType())])
 
 
-def _literal(text: str) -> str:
-    return "'" + str(text).replace("\\", "\\\\").replace("'", "\\'") + "'"
+class _Session:
+    """The Spark session as :func:`procmine.read.load_events` uses it (cached views)."""
 
+    def __init__(self, engine: SparkEngine):
+        self.engine = engine
+        self.frames: dict[str, Any] = {}  # view -> cached frame
 
-def _quote(name: str) -> str:
-    return "`" + str(name).replace("`", "``") + "`"
+    def rows(self, query: str) -> list[Any]:
+        return self.engine.spark.sql(query).collect()
 
+    def create(self, name: str, query: str) -> str:
+        frame = self.engine.spark.sql(query).cache()
+        view = self.engine._view(name, frame)
+        self.frames[view] = frame
+        return view
 
-def _spark_pattern(fmt: str) -> str:
-    """A ``procmine.io`` strptime format as a Spark datetime pattern (lenient widths)."""
-    compact = not re.search(r"[^%A-Za-z]", fmt.replace("%", ""))
-    table = ({"%Y": "yyyy", "%m": "MM", "%d": "dd", "%H": "HH", "%M": "mm", "%S": "ss"} if compact
-             else {"%Y": "yyyy", "%m": "M", "%d": "d", "%H": "H", "%M": "m", "%S": "s"})
-    out = re.sub(r"%[YmdHMS]", lambda m: table[m.group(0)], fmt)
-    return re.sub(r"([^A-Za-z]+)", lambda m: m.group(1).replace("'", "''"), out)
+    def put(self, name: str, frame: pd.DataFrame) -> str:
+        return self.engine._view(name, from_pandas(self.engine.spark, frame))
+
+    def drop(self, name: str) -> None:
+        self.frames.pop(name).unpersist()
+
+    def rejected(self) -> int:
+        return 0  # Spark keeps malformed rows, marked in the ragged column
 
 
 class SparkEngine(SqlEngine):
@@ -150,7 +144,7 @@ class SparkEngine(SqlEngine):
     >>> engine.variants().table.head()                               # doctest: +SKIP
     """
 
-    quantile = _QUANTILE
+    dialect = SPARK
 
     name = "spark"
 
@@ -216,11 +210,9 @@ class SparkEngine(SqlEngine):
                 frame = self.spark.read.parquet(src.path)
                 self._facts = {"format": "parquet"}
             elif kind is not None:
-                from procmine import io
-
-                sample = io._open_bytes(src.path, 1 << 20)
-                encoding = src.encoding or io.detect_encoding(sample)
-                delimiter = io._sniff_delimiter(sample.decode(encoding, errors="replace"))
+                sample = open_bytes(src.path, 1 << 20)
+                encoding = src.encoding or detect_encoding(sample)
+                delimiter = sniff_delimiter(sample.decode(encoding, errors="replace"))
                 self._facts = {"format": "csv", "encoding": encoding, "delimiter": delimiter}
                 frame = (self.spark.read.schema(_csv_schema(sample, encoding, delimiter))
                          .option("header", True).option("enforceSchema", True)
@@ -234,36 +226,6 @@ class SparkEngine(SqlEngine):
         # increasing in file order: orders ties of time within a case as read_log does
         return frame.withColumn("__row", F.monotonically_increasing_id())
 
-    def _time_sql(self, name: str, kind: str, view: str) -> str:
-        """SQL turning column ``name`` of ``view`` (aliased ``s``) into a UTC instant."""
-        tz = _literal(self.source.timezone)
-        column = f"s.{_quote(name)}"
-        if kind == "timestamp":          # an instant already
-            return column
-        if kind in ("timestamp_ntz", "date"):
-            self._naive.add(name)
-            return f"to_utc_timestamp(CAST({column} AS TIMESTAMP), {tz})"
-        if kind != "string":
-            raise InputError(f"{self.source.name}: column {name!r} holds {kind} values, not "
-                             "times Spark can read here", hint="use --engine pandas")
-        rows = self.spark.sql(f"SELECT trim({column}) AS v FROM {view} s WHERE {column} IS NOT NULL "
-                              f"AND trim({column}) <> '' LIMIT 2000").collect()
-        sample = pd.Series([row["v"] for row in rows], dtype=object)
-        naive = sample[~sample.str.contains(OFFSET_PATTERN, regex=True)] if len(sample) else sample
-        fmt = choose_time_format(naive, timezone=self.source.timezone,
-                                 what=f"{self.source.name}: column {name!r}")
-        if len(naive):
-            self._naive.add(name)
-        text = f"trim({column})"
-        if naive.str.contains("年", regex=False).any():
-            text = (f"regexp_replace(trim(replace(replace(replace(regexp_replace(regexp_replace("
-                    f"regexp_replace({text}, '\\\\s*年\\\\s*', '-'), '\\\\s*月\\\\s*', '-'), "
-                    f"'\\\\s*[日号]\\\\s*', ' '), '时', ':'), '分', ':'), '秒', '')), ':+$', '')")
-        parse = (f"try_cast({text} AS TIMESTAMP)" if fmt == "ISO8601"
-                 else f"try_to_timestamp({text}, {_literal(_spark_pattern(fmt))})")
-        return (f"CASE WHEN trim({column}) RLIKE {_literal(OFFSET_PATTERN)} "
-                f"THEN try_cast(trim({column}) AS TIMESTAMP) ELSE to_utc_timestamp({parse}, {tz}) END")
-
     def _load(self) -> None:
         if self._ev is not None:
             return
@@ -271,79 +233,15 @@ class SparkEngine(SqlEngine):
         self.spark.conf.set("spark.sql.session.timeZone", "UTC")
         frame = self._read()
         columns = [c for c in frame.columns if c not in ("__row", _RAGGED)]
-        mapping = check_mapping(columns, self.source)
-        self._header, self._mapping = list(columns), dict(mapping)
-        chosen = {canonical: column for canonical, column in mapping.items() if canonical in _SHORT}
-        self._chosen = set(chosen)
-        types = dict(frame.dtypes)
-        raw = self._view("raw", frame)
-
-        def text(canonical: str) -> str:
-            if canonical not in chosen:
-                return "CAST(NULL AS STRING)"
-            return f"nullif(trim(CAST(s.{_quote(chosen[canonical])} AS STRING)), '')"
-
-        column = f"s.{_quote(chosen[TIMESTAMP])}"
-        time_sql = self._time_sql(chosen[TIMESTAMP], types[chosen[TIMESTAMP]], raw)
-        due = "CAST(NULL AS BIGINT)"
-        if DEADLINE in chosen:
-            try:
-                due_sql = self._time_sql(chosen[DEADLINE], types[chosen[DEADLINE]], raw)
-                due = f"unix_micros({due_sql})"
-                self._due_is_time = True
-            except InputError:
-                due = text(DEADLINE)
-        start = "CAST(NULL AS BIGINT)"
-        if START in chosen:
-            start = f"unix_micros({self._time_sql(chosen[START], types[chosen[START]], raw)})"
-        table, self._levels = level_table(self.source.levels)
-        levels = self._view("levels", from_pandas(self.spark, table))
-        kinds = self._view("kinds", from_pandas(self.spark, kind_table()))
-        exact = bool(self.source.levels)
-        level_value = f"trim(CAST(s.{_quote(chosen[LEVEL])} AS STRING))" if LEVEL in chosen else ""
-        level_key = level_value if exact else f"lower({level_value})"
-        join = f"LEFT JOIN {levels} lv ON lv.raw = {level_key}" if LEVEL in chosen else ""
-        rank = "coalesce(lv.rank, -1)" if LEVEL in chosen else "-1"
-        level_name = (f"CASE WHEN lv.exact OR lv.raw IS NULL THEN {text(LEVEL)} ELSE lv.name END"
-                      if LEVEL in chosen else "CAST(NULL AS STRING)")
-        kind_join = (f"LEFT JOIN {kinds} kd ON kd.raw = lower({text(KIND)})" if KIND in chosen
-                     else "")
-        kind_name = "kd.name" if KIND in chosen else "CAST(NULL AS STRING)"
-        parsed = self.spark.sql(
-            f"SELECT s.__row AS r, {text(CASE)} AS c, {text(ACTIVITY)} AS a, "
-            f"nullif(trim(CAST({column} AS STRING)), '') IS NULL AS no_time, {time_sql} AS ts, "
-            f"{start} AS st, {text(RESOURCE)} AS res, CAST({rank} AS INT) AS lvl, "
-            f"{level_name} AS lvn, {kind_name} AS knd, {text(CATEGORY)} AS cat, "
-            f"{text(SOURCE)} AS src, {due} AS due, "
-            f"{'s.' + _RAGGED + ' IS NOT NULL' if _RAGGED in frame.columns else 'false'} AS bad "
-            f"FROM {raw} s {join} {kind_join}")
-        parsed = parsed.cache()
-        view = self._view("parsed", parsed)
-        counts = self.spark.sql(
-            f"SELECT sum(CASE WHEN bad THEN 1 ELSE 0 END) AS g, "
-            f"sum(CASE WHEN NOT bad AND c IS NULL THEN 1 ELSE 0 END) AS a, "
-            f"sum(CASE WHEN NOT bad AND c IS NOT NULL AND a IS NULL THEN 1 ELSE 0 END) AS b, "
-            f"sum(CASE WHEN NOT bad AND c IS NOT NULL AND a IS NOT NULL AND no_time THEN 1 "
-            f"ELSE 0 END) AS d, "
-            f"sum(CASE WHEN NOT bad AND c IS NOT NULL AND a IS NOT NULL AND NOT no_time AND "
-            f"ts IS NULL THEN 1 ELSE 0 END) AS e, count(*) AS n FROM {view}").collect()[0]
-        self._rows_read = int(counts["n"])
-        counts = [counts["g"], counts["a"], counts["b"], counts["d"], counts["e"]]
-        reasons = (RAGGED, "no case id", "no activity", "no time", "unparsable time")
-        self._dropped = {k: int(v) for k, v in zip(reasons, counts, strict=True) if v}
-        ev = self.spark.sql(
-            f"SELECT c, r, min(r) OVER (PARTITION BY c) AS f, a, unix_micros(ts) AS t, st, res, "
-            f"lvl, lvn, knd, cat, src, due, "
-            f"lag(a) OVER w AS pa, lag(unix_micros(ts)) OVER w AS pt, "
-            f"lead(r) OVER w IS NULL AS is_last FROM {view} "
-            f"WHERE NOT bad AND c IS NOT NULL AND a IS NOT NULL AND ts IS NOT NULL "
-            f"WINDOW w AS (PARTITION BY c ORDER BY ts, r)").cache()
-        if ev.count() == 0:
-            raise InputError(f"{self.source.name}: no usable events ({self._rows_read} rows read, "
-                             "all dropped)", hint="check the column mapping and the timestamp format")
-        parsed.unpersist()
-        self._ev = ev
-        self._view("ev", ev)
+        types = {name: kind for name, kind in frame.dtypes if name in columns}
+        session = _Session(self)
+        src = self.source
+        self._take(load_events(SPARK, session, self._view("raw", frame), types,
+                               columns=src.columns, timezone=src.timezone, levels=src.levels,
+                               where=src.name,
+                               ragged_column=_RAGGED if _RAGGED in frame.columns else None))
+        self._ev = session.frames.pop(self._loaded_events.ev)
+        self._cached.extend(session.frames.values())
 
     # ------------------------------------------------------------------ abstractions
 
@@ -351,7 +249,7 @@ class SparkEngine(SqlEngine):
         if self._variants is not None:
             return self._variants
         seqs = self._sql(
-            f"SELECT c, min(r) AS first_row, concat_ws({_literal(SEPARATOR)}, transform("
+            f"SELECT c, min(r) AS first_row, concat_ws({SPARK.literal(SEPARATOR)}, transform("
             f"array_sort(collect_list(struct(t, r, a))), x -> x.a)) AS seq FROM ev GROUP BY c"
         ).cache()
         seq_view = self._view("seq", seqs)
@@ -382,8 +280,8 @@ class SparkEngine(SqlEngine):
         cal = None
         if time == "working":
             cal = resolve_calendar(calendar)
-            span = self._df(q.span(_LOCAL, cal)).iloc[0]
+            span = self._df(q.span(SPARK.local, cal)).iloc[0]
             self._view("days", from_pandas(
                 self.spark, working_days(cal, float(span["lo"]), float(span["hi"]))))
-        table = self._df(q.follows(_QUANTILE, calendar=cal, local=_LOCAL))
+        table = self._df(q.follows(SPARK.quantile, calendar=cal, local=SPARK.local))
         return finish_follows(table, self._df(q.STARTS), self._df(q.ENDS))

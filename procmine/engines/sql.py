@@ -1,6 +1,7 @@
 """SQL shared by the DuckDB and Spark engines.
 
-Both engines first build a view ``ev`` with one row per kept event:
+Both engines first build a view ``ev`` with one row per kept event
+(:func:`procmine.read.load_events`; the short names are ``procmine.read.EV_COLUMNS``):
 
 ====== ==============================================================
 ``c``   case id (text)
@@ -18,10 +19,10 @@ Both engines first build a view ``ev`` with one row per kept event:
 
 The queries below read only ``ev`` (and ``days``, the working-day table of
 :func:`procmine.engines.working_days`), so the two dialects differ only in the
-quantile function (``quantile``, a format string with ``{x}`` and ``{q}``; kept for
-callers, the queries compute exact quantiles by sorting, see :func:`grouped`),
+quantile function (``SqlDialect.quantile``, a format string with ``{x}`` and ``{q}``;
+kept for callers, the queries compute exact quantiles by sorting, see :func:`grouped`),
 and in the expression of local wall-clock seconds of a UTC-microsecond column in
-a timezone, passed as ``local`` (a format string with ``{us}`` and ``{tz}``).
+a timezone, ``SqlDialect.local`` (a format string with ``{us}`` and ``{tz}``).
 Working time is measured in the calendar's timezone, as ``procmine.calendar`` does.
 """
 
@@ -30,6 +31,7 @@ from __future__ import annotations
 from typing import Any
 
 from procmine.engines import position_sql
+from procmine.read import EV_COLUMNS
 
 #: The window that orders a case: time, then file row.
 CASE_ORDER = "PARTITION BY c ORDER BY t, r"
@@ -156,7 +158,7 @@ def part_bounds(max_events: int) -> str:
 
 def part(lo: int, hi: int) -> str:
     """The events of the cases with ``lo <= f <= hi``, in read_log's order."""
-    return (f"SELECT c, a, t, st, res, lvn, knd, cat, src, due FROM ev "
+    return (f"SELECT {', '.join(EV_COLUMNS.values())} FROM ev "
             f"WHERE f BETWEEN {int(lo)} AND {int(hi)} ORDER BY f, t, r")
 
 

@@ -1,0 +1,269 @@
+"""What the SQL engines (DuckDB, Spark) share: the load of ``ev`` through their
+:class:`~procmine.read.SqlDialect`, and every abstraction from SQL results
+(:mod:`procmine.engines.sql`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from procmine.engines import Engine, Totals, finish_flows
+from procmine.errors import ProcmineError
+from procmine.read import EV_COLUMNS, LoadedEvents, SqlDialect
+
+if TYPE_CHECKING:
+    from procmine.abstractions import Variants
+    from procmine.log import EventLog
+
+#: Missing microseconds while converting (never a real time: year -292,000)
+_NAT_US = np.iinfo(np.int64).min // 1000
+
+
+class SqlEngine(Engine):
+    """What the SQL engines (DuckDB, Spark) share: the load of ``ev`` through their
+    :class:`~procmine.read.SqlDialect`, and totals, variants, cases, ... from their SQL results.
+
+    Subclasses provide ``_df(query)`` and ``_load()``, which calls :meth:`_take` with
+    what :func:`procmine.read.load_events` found.
+    """
+
+    dialect: SqlDialect
+
+    @property
+    def quantile(self) -> str:
+        """The dialect's quantile template (``{x}``, ``{q}``)."""
+        return self.dialect.quantile
+
+    def _take(self, loaded: LoadedEvents) -> None:
+        """Keep what loading found: mapping, levels, rows read and dropped, time facts."""
+        self._loaded_events = loaded
+        self._header, self._mapping = list(loaded.header), dict(loaded.mapping)
+        self._chosen = {c for c in loaded.mapping if c in EV_COLUMNS}
+        self._naive = set(loaded.naive)
+        self._due_is_time = loaded.due_is_time
+        self._levels = loaded.levels
+        self._rows_read = loaded.rows_read
+        self._dropped = dict(loaded.dropped)
+
+    def totals(self) -> Totals:
+        from procmine.engines import sql as q
+        from procmine.log import RESOURCE
+
+        row = self._df(q.TOTALS).iloc[0]
+        return Totals(events=int(row["events"]), cases=int(row["cases"]),
+                      activities=int(row["activities"]),
+                      units=int(row["units"]) if RESOURCE in self._chosen else None,
+                      first=self._stamp(row["first"]), last=self._stamp(row["last"]),
+                      rows_read=int(self._rows_read), dropped=dict(self._dropped))
+
+    def _stamp(self, us: Any) -> pd.Timestamp | None:
+        """A microsecond epoch from SQL as a timestamp in the log's zone."""
+        if us is None or pd.isna(us):
+            return None
+        return pd.Timestamp(int(us), unit="us", tz="UTC").tz_convert(self.source.timezone)
+
+    def cases(self) -> pd.DataFrame:
+        if getattr(self, "_cases", None) is None:
+            self._cases = self._case_table()
+        return self._cases.copy()
+
+    def _case_table(self) -> pd.DataFrame:
+        from procmine.engines import sql as q
+        from procmine.log import CATEGORY, DEADLINE, SOURCE
+
+        frame = self._df(q.CASES)
+        tz = self.source.timezone
+
+        def stamps(values: pd.Series) -> np.ndarray:
+            return pd.to_datetime(values.astype("Float64").astype("float64"), unit="us",
+                                  utc=True).dt.tz_convert(tz).to_numpy()
+
+        out = pd.DataFrame({
+            "case": frame["c"].astype(str).to_numpy(),
+            "events": frame["events"].to_numpy(dtype=np.int64),
+            "start": stamps(frame["start"]),
+            "end": stamps(frame["stop"]),
+        })
+        out["duration"] = (out["end"] - out["start"]).dt.total_seconds()
+        out["variant"] = self.variants().of_case.reindex(out["case"]).to_numpy()
+        for name, canonical in (("category", CATEGORY), ("source", SOURCE),
+                                ("deadline", DEADLINE)):
+            if canonical not in self._chosen:
+                continue
+            values = frame[EV_COLUMNS[canonical]]
+            if name == "deadline" and self._due_is_time:
+                out[name] = stamps(values)
+            else:
+                out[name] = values.astype(object).where(values.notna(), None).to_numpy()
+        return out
+
+    def case_features(self) -> pd.DataFrame:
+        from procmine.engines import sql as q
+
+        frame = self._df(q.features()).rename(columns={"c": "case"})
+        frame["case"] = frame["case"].astype(str)
+        for column in frame.columns[1:]:
+            frame[column] = frame[column].astype(np.int64)
+        return frame.reset_index(drop=True)
+
+    def level_flows(self) -> pd.DataFrame:
+        from procmine.engines import sql as q
+
+        frame = self._df(q.flows(self.quantile)).rename(columns={"lvl_from": "from",
+                                                                 "lvl_to": "to"})
+        return finish_flows(frame, self._levels)
+
+    def rework_by_activity(self) -> dict[str, int]:
+        from procmine.engines import sql as q
+
+        frame = self._df(q.REWORK).sort_values(["n", "activity"], ascending=[False, True])
+        return {str(a): int(n) for a, n in zip(frame["activity"], frame["n"], strict=True)}
+
+    def activities(self) -> pd.DataFrame:
+        from procmine.engines import sql as q
+
+        frame = self._df(q.ACTIVITIES).sort_values("activity", kind="stable")
+        return pd.DataFrame({"activity": frame["activity"].astype(str).to_numpy(dtype=object),
+                             "count": frame["count"].to_numpy(dtype=np.int64),
+                             "cases": frame["cases"].to_numpy(dtype=np.int64)})
+
+    def group_counts(self, column: str) -> pd.DataFrame:
+        from procmine.engines import sql as q
+
+        short = EV_COLUMNS[column]
+        self._load()
+        if column not in self._chosen:
+            return pd.DataFrame({"activity": [], "value": [], "n": []})
+        frame = self._df(q.group_counts(short))
+        frame = frame.assign(activity=frame["activity"].astype(str),
+                             value=frame["value"].astype(str), n=frame["n"].astype(np.int64))
+        return frame.sort_values(["activity", "value"], kind="stable").reset_index(drop=True)
+
+    @property
+    def levels(self) -> tuple[str, ...]:
+        self._load()
+        return self._levels
+
+    def events_per_case(self) -> dict[str, float]:
+        from procmine.engines import sql as q
+
+        row = self._df(q.SPREAD.format(median=self.quantile.format(x="n", q=0.5))).iloc[0]
+        return {"min": int(row["lo"]), "median": float(row["mid"]), "max": int(row["hi"])}
+
+    def cases_by(self, column: str) -> pd.Series:
+        from procmine.engines import sql as q
+
+        self._load()
+        if column not in self._chosen:
+            return pd.Series(dtype="int64")
+        frame = self._df(q.cases_by(EV_COLUMNS[column]))
+        return pd.Series(frame["n"].to_numpy(dtype=np.int64),
+                         index=frame["value"].astype(str).to_numpy(dtype=object))
+
+    def load_report(self) -> Any:
+        from procmine.engines import sql as q
+        from procmine.log import TIMESTAMP, LoadReport
+
+        totals = self.totals()
+        facts = getattr(self, "_facts", {})
+        return LoadReport(
+            path=self.source.name, format=facts.get("format"), encoding=facts.get("encoding"),
+            delimiter=facts.get("delimiter"), timezone=self.source.timezone,
+            timezone_assumed=self._mapping.get(TIMESTAMP) in self._naive,
+            mapping=dict(self._mapping), rows_read=totals.rows_read, rows_kept=totals.events,
+            dropped=dict(totals.dropped),
+            duplicates=int(self._df(q.DUPLICATES)["duplicates"].iloc[0]),
+            notes=[f"the {self.name} engine reads the mapped columns only: "
+                   f"{', '.join(self.attributes[:5])}{' ...' if len(self.attributes) > 5 else ''}"
+                   " not read"] if self.attributes else [])
+
+    @property
+    def attributes(self) -> list[str]:
+        self._load()
+        used = set(self._mapping.values())
+        return [c for c in self._header if c not in used]
+
+    def has(self, column: str) -> bool:
+        self._load()
+        if column not in self._chosen:
+            return False
+        found = self._df(f"SELECT count(*) AS n FROM ev WHERE {EV_COLUMNS[column]} IS NOT NULL")
+        return bool(found["n"].iloc[0])
+
+    def event_logs(self, *, max_events: int = 1_000_000) -> Iterator[EventLog]:
+        from procmine.engines import sql as q
+
+        if max_events < 1:
+            raise ValueError(f"max_events must be at least 1, not {max_events}")
+        bounds = self._df(q.part_bounds(max_events))
+        total, done = int(bounds["events"].sum()), 0
+        for lo, hi, n in zip(bounds["lo"].astype(np.int64), bounds["hi"].astype(np.int64),
+                             bounds["events"].astype(np.int64), strict=True):
+            yield self._event_log(self._df(q.part(lo, hi)))
+            done += int(n)
+            self._report(done, total)
+
+    def _event_log(self, frame: pd.DataFrame) -> EventLog:
+        """An EventLog from rows of :func:`procmine.engines.sql.part`, typed as read_log types."""
+        from procmine.log import (
+            ACTIVITY,
+            CASE,
+            CATEGORY,
+            DEADLINE,
+            KIND,
+            LEVEL,
+            RESOURCE,
+            SOURCE,
+            START,
+            TIMESTAMP,
+            EventLog,
+            LoadReport,
+        )
+
+        tz = self.source.timezone
+
+        def stamps(values: pd.Series) -> pd.Series:
+            # whole microseconds are exact in float64 (< 2**53); nanoseconds are not
+            us = values.astype("Int64").to_numpy(dtype=np.int64, na_value=_NAT_US)
+            ns = np.where(us == _NAT_US, np.iinfo(np.int64).min, us * 1000)
+            return pd.Series(pd.DatetimeIndex(ns.astype("datetime64[ns]"), tz="UTC")
+                             .tz_convert(tz))
+
+        events = pd.DataFrame({CASE: frame["c"].astype("string"),
+                               ACTIVITY: frame["a"].astype("string"),
+                               TIMESTAMP: stamps(frame["t"])})
+        for canonical in (START, RESOURCE, LEVEL, KIND, CATEGORY, SOURCE, DEADLINE):
+            if canonical not in self._chosen:
+                continue
+            column = EV_COLUMNS[canonical]
+            timed = canonical == START or (canonical == DEADLINE and self._due_is_time)
+            events[canonical] = stamps(frame[column]) if timed else frame[column].astype("string")
+        report = LoadReport(path=self.source.name, timezone=tz, rows_read=len(events),
+                            rows_kept=len(events))
+        return EventLog(events, report=report, levels=self._levels, timezone=tz)
+
+    @staticmethod
+    def _make_variants(table: pd.DataFrame,
+                       fetch_pairs: Callable[[], pd.DataFrame | None]) -> Variants:
+        """The Variants of a ranked table; ``of_case`` is fetched when first used.
+
+        ``fetch_pairs`` returns the (case ``c``, ``variant``) pairs in case order, or
+        None once the engine is closed (the pairs stay in the engine until asked for).
+        """
+        from procmine.abstractions import Variants
+        from procmine.log import CASE
+
+        def of_case() -> pd.Series:
+            pairs = fetch_pairs()
+            if pairs is None:
+                raise ProcmineError("the engine was closed before the variant of each case was read",
+                                    hint="read Variants.of_case while the engine is open")
+            return pd.Series(pairs["variant"].to_numpy(dtype=np.int64),
+                             index=pd.Index(pairs["c"].to_numpy(dtype=object), name=CASE),
+                             name="variant")
+
+        return Variants(table, of_case)

@@ -1,0 +1,133 @@
+"""Which column of a log is the case id, the activity, the time, ...: the options a user
+gives, the usual Chinese and English headers, and the error when a required one is missing.
+
+>>> detect_columns(["工单编号", "环节", "时间"])
+{'case:concept:name': '工单编号', 'concept:name': '环节', 'time:timestamp': '时间'}
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from procmine.errors import ColumnError
+from procmine.log import (
+    ACTIVITY,
+    CASE,
+    CATEGORY,
+    DEADLINE,
+    KIND,
+    LEVEL,
+    RESOURCE,
+    SOURCE,
+    START,
+    TIMESTAMP,
+)
+
+#: Option name (keyword of read_log's ``columns``) -> canonical column.
+FIELDS: dict[str, str] = {
+    "case_id": CASE,
+    "activity": ACTIVITY,
+    "timestamp": TIMESTAMP,
+    "start_timestamp": START,
+    "resource": RESOURCE,
+    "level": LEVEL,
+    "kind": KIND,
+    "category": CATEGORY,
+    "source": SOURCE,
+    "deadline": DEADLINE,
+}
+
+#: The columns every log must have.
+REQUIRED = (CASE, ACTIVITY, TIMESTAMP)
+
+#: Headers recognised without options, per canonical column, in order of preference
+#: (compared case-insensitively, spaces and underscores ignored).
+HEADERS: dict[str, tuple[str, ...]] = {
+    CASE: (CASE, "工单编号", "案件编号", "工单号", "案件号", "工单id", "案卷号", "单号", "caseid",
+           "case", "caseno", "casenumber", "orderid", "ticketid", "ticket", "workorder"),
+    ACTIVITY: (ACTIVITY, "环节", "节点", "活动名称", "活动", "环节名称", "节点名称", "操作", "步骤",
+               "activity", "activityname", "event", "eventname", "step", "task", "action"),
+    TIMESTAMP: (TIMESTAMP, "时间", "操作时间", "处理时间", "发生时间", "完成时间", "环节时间",
+                "timestamp", "time", "datetime", "completetimestamp", "endtime", "eventtime",
+                "date"),
+    START: (START, "开始时间", "starttimestamp", "starttime", "start"),
+    RESOURCE: (RESOURCE, "承办单位", "处置部门", "处置单位", "责任单位", "部门", "单位", "办理单位",
+               "resource", "unit", "department", "org", "orgunit"),
+    LEVEL: (LEVEL, "层级", "级别", "单位层级", "level", "orglevel"),
+    KIND: (KIND, "单位类型", "条块", "kind", "unitkind", "orgkind"),
+    CATEGORY: (CATEGORY, "类别", "案件类别", "问题类别", "工单类型", "事项类别", "category", "type",
+               "casecategory"),
+    SOURCE: (SOURCE, "来源", "案件来源", "工单来源", "渠道", "source", "casesource"),
+    DEADLINE: (DEADLINE, "时限", "截止时间", "处置时限", "办理时限", "办结时限", "应办结时间", "deadline", "due", "duedate",
+               "casedeadline"),
+}
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[\s_\-]+", "", str(name)).lower()
+
+
+def detect_columns(columns: Sequence[str], given: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Choose the source column for each canonical column.
+
+    ``given`` maps option names (``case_id``, ``activity``, ...) to column names
+    and wins over detection. Returns ``{canonical: source column}``.
+
+    >>> detect_columns(["工单编号", "环节", "时间", "承办单位"])
+    {'case:concept:name': '工单编号', 'concept:name': '环节', 'time:timestamp': '时间', 'org:resource': '承办单位'}
+    """
+    given = dict(given or {})
+    unknown = set(given) - set(FIELDS)
+    if unknown:
+        raise ColumnError(f"unknown column option(s): {', '.join(sorted(unknown))}")
+    mapping: dict[str, str] = {}
+    for option, column in given.items():
+        if column is None:
+            continue
+        if column not in columns:
+            listed = ", ".join(map(str, columns))
+            raise ColumnError(f"no column {column!r} (given with --{option.replace('_', '-')})",
+                              hint=f"the file has: {listed}")
+        mapping[FIELDS[option]] = column
+    used = set(mapping.values())
+    normalised = {_norm(c): c for c in reversed(list(columns))}
+    for canonical, candidates in HEADERS.items():
+        if canonical in mapping:
+            continue
+        for candidate in candidates:
+            column = normalised.get(_norm(candidate))
+            if column is not None and column not in used:
+                mapping[canonical] = column
+                used.add(column)
+                break
+    return mapping
+
+
+def require_columns(mapping: Mapping[str, str], columns: Sequence[str], path: str) -> None:
+    """Raise ColumnError naming the required columns (case, activity, time) ``mapping`` lacks.
+
+    >>> require_columns({}, ["a", "b"], "x.csv")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    procmine.errors.ColumnError: x.csv: no column found for case:concept:name (--case-id), ... (the file has: a, b; name the column with the option)
+    """
+    missing = [c for c in REQUIRED if c not in mapping]
+    if missing:
+        option = {CASE: "--case-id", ACTIVITY: "--activity", TIMESTAMP: "--timestamp"}
+        names = ", ".join(f"{m} ({option[m]})" for m in missing)
+        listed = ", ".join(map(str, columns))
+        raise ColumnError(f"{path}: no column found for {names}",
+                          hint=f"the file has: {listed}; name the column with the option")
+
+
+def map_columns(header: Sequence[str], given: Mapping[str, str] | None, *,
+                path: str) -> dict[str, str]:
+    """``{canonical: source column}`` for a header, with read_log's rules and errors.
+
+    >>> map_columns(["工单编号", "环节", "时间"], {}, path="x.csv")[TIMESTAMP]
+    '时间'
+    """
+    mapping = detect_columns(list(header), given)
+    require_columns(mapping, list(header), path)
+    return mapping

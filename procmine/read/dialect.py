@@ -1,0 +1,335 @@
+"""The reading rules in SQL: one load of the ``ev`` view and one time-parsing rule set,
+shared by the DuckDB and Spark engines through a :class:`SqlDialect`.
+
+The two SQL dialects differ only in a few function names and literals, which are the
+fields of :data:`DUCKDB` and :data:`SPARK`; everything else (which column is which,
+trimming, the time formats, the offset pattern, the Chinese-date replacements, levels
+and unit kinds, the drop reasons, the order of events) is written once here and follows
+:func:`procmine.read.read_log`.
+
+The ``ev`` view has one row per kept event, with the short names of :data:`EV_COLUMNS`
+and ``r`` (file row), ``f`` (first row of the case), ``lvl`` (level rank, -1 unknown),
+``pa``, ``pt`` (activity and time of the previous event) and ``is_last``.
+
+>>> DUCKDB.chinese_sql("x").count("regexp_replace") == SPARK.chinese_sql("x").count("regexp_replace") - 1
+True
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import pandas as pd
+
+from procmine.errors import InputError
+from procmine.log import (
+    ACTIVITY,
+    CASE,
+    CATEGORY,
+    DEADLINE,
+    KIND,
+    LEVEL,
+    RESOURCE,
+    SOURCE,
+    START,
+    TIMESTAMP,
+)
+from procmine.read.canonical import kind_table, level_table
+from procmine.read.columns import map_columns
+from procmine.read.readers import RAGGED
+from procmine.read.times import (
+    CHINESE_DATE,
+    OFFSET_PATTERN,
+    choose_time_format,
+    has_chinese_dates,
+)
+
+#: canonical column -> its column in the SQL engines' ``ev`` view
+EV_COLUMNS: dict[str, str] = {CASE: "c", ACTIVITY: "a", TIMESTAMP: "t", START: "st",
+                              RESOURCE: "res", LEVEL: "lvn", KIND: "knd", CATEGORY: "cat",
+                              SOURCE: "src", DEADLINE: "due"}
+
+#: The reasons rows are dropped, in the order read_log reports them.
+DROP_REASONS = (RAGGED, "no case id", "no activity", "no time", "unparsable time")
+
+
+def spark_pattern(fmt: str) -> str:
+    """A strptime format of :data:`~procmine.read.times.TIME_FORMATS` as a Spark datetime
+    pattern (lenient widths).
+
+    >>> spark_pattern("%Y/%m/%d %H:%M"), spark_pattern("%Y%m%d")
+    ('yyyy/M/d H:m', 'yyyyMMdd')
+    """
+    compact = not re.search(r"[^%A-Za-z]", fmt.replace("%", ""))
+    table = ({"%Y": "yyyy", "%m": "MM", "%d": "dd", "%H": "HH", "%M": "mm", "%S": "ss"} if compact
+             else {"%Y": "yyyy", "%m": "M", "%d": "d", "%H": "H", "%M": "m", "%S": "s"})
+    out = re.sub(r"%[YmdHMS]", lambda m: table[m.group(0)], fmt)
+    return re.sub(r"([^A-Za-z]+)", lambda m: m.group(1).replace("'", "''"), out)
+
+
+@dataclass(frozen=True)
+class SqlDialect:
+    """What differs between the SQL engines' reading (templates take ``{x}``, ``{tz}``,
+    ``{p}``, ``{r}``, ``{f}``, ``{q}``, ``{us}``)."""
+
+    name: str                      #: the engine, in messages
+    text_type: str                 #: the type of text
+    instant_type: str              #: the type of an instant (a UTC time)
+    instant_kinds: tuple[str, ...]  #: column types that hold instants already
+    naive_kinds: tuple[str, ...]   #: prefixes of column types of naive times
+    epoch_us: str                  #: microseconds since the epoch of an instant ``{x}``
+    local_to_instant: str          #: the instant of naive time ``{x}`` in zone ``{tz}``
+    matches: str                   #: ``{x}`` matches the regular expression ``{p}``
+    replace_all: str               #: every match of ``{p}`` in ``{x}`` replaced by ``{r}``
+    strip_colons: str              #: ``{x}`` without trailing colons
+    strptime: str                  #: ``{x}`` parsed with the pattern ``{f}`` (NULL if not)
+    quantile: str                  #: the quantile ``{q}`` of ``{x}``
+    local: str                     #: local wall-clock seconds of UTC microseconds ``{us}``
+    quote_char: str                #: quotes identifiers
+    backslash_escapes: bool        #: string literals treat backslash as an escape
+    time_pattern: Callable[[str], str]  #: a strptime format in the dialect's pattern language
+    row_in_scan: str | None        #: the file row in the source relation ``s``, if it has one
+    row_in_parsed: str             #: the file row of the parsed table ``s``
+    ev_order: str                  #: how ``ev`` is stored
+
+    def literal(self, text: str) -> str:
+        """A string literal."""
+        text = str(text)
+        if self.backslash_escapes:
+            return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+        return "'" + text.replace("'", "''") + "'"
+
+    def quote(self, name: str) -> str:
+        """A quoted identifier."""
+        q = self.quote_char
+        return q + str(name).replace(q, q + q) + q
+
+    def text(self, column: str | None) -> str:
+        """Trimmed text of ``column`` (an SQL expression), empty as NULL."""
+        if column is None:
+            return f"CAST(NULL AS {self.text_type})"
+        return f"nullif(trim(CAST({column} AS {self.text_type})), '')"
+
+    def time_kind(self, sql_type: str) -> str | None:
+        """'instant', 'naive' or 'text' for a column type; None for others."""
+        if sql_type in self.instant_kinds:
+            return "instant"
+        if sql_type.startswith(self.naive_kinds):
+            return "naive"
+        return "text" if sql_type == self.text_type or sql_type == self.text_type.lower() else None
+
+    def chinese_sql(self, text: str) -> str:
+        """The Chinese-date rule (:data:`~procmine.read.times.CHINESE_DATE`) on ``text``."""
+        for pattern, replacement, regex in CHINESE_DATE:
+            p, r = self.literal(pattern), self.literal(replacement)
+            text = (self.replace_all.format(x=text, p=p, r=r) if regex
+                    else f"replace({text}, {p}, {r})")
+        return self.strip_colons.format(x=f"trim({text})")
+
+    def parse_sql(self, column: str, fmt: str, *, timezone: str, chinese: bool) -> str:
+        """SQL for the instant of text ``column``: values with an offset as they say, the
+        others read in ``timezone`` with ``fmt``; NULL when unparsable."""
+        tz = self.literal(timezone)
+        text = f"trim({column})"
+        if chinese:
+            text = self.chinese_sql(text)
+        parse = (f"try_cast({text} AS TIMESTAMP)" if fmt == "ISO8601"
+                 else self.strptime.format(x=text, f=self.literal(self.time_pattern(fmt))))
+        offset = self.matches.format(x=f"trim({column})", p=self.literal(OFFSET_PATTERN))
+        return (f"CASE WHEN {offset} THEN try_cast(trim({column}) AS {self.instant_type}) "
+                f"ELSE {self.local_to_instant.format(x=parse, tz=tz)} END")
+
+
+DUCKDB = SqlDialect(
+    name="DuckDB", text_type="VARCHAR", instant_type="TIMESTAMPTZ",
+    instant_kinds=("TIMESTAMP WITH TIME ZONE",), naive_kinds=("TIMESTAMP", "DATE"),
+    epoch_us="epoch_us({x})", local_to_instant="timezone({tz}, {x})",
+    matches="regexp_matches({x}, {p})", replace_all="regexp_replace({x}, {p}, {r}, 'g')",
+    strip_colons="rtrim({x}, ':')", strptime="try_strptime({x}, {f})",
+    quantile="quantile_cont({x}, {q})",
+    local="epoch_us(timezone({tz}, timezone('UTC', make_timestamp({us})))) / 1e6",
+    quote_char='"', backslash_escapes=False, time_pattern=str,
+    row_in_scan=None, row_in_parsed="s.rowid", ev_order=" ORDER BY f, t, r")
+
+SPARK = SqlDialect(
+    name="Spark", text_type="STRING", instant_type="TIMESTAMP",
+    instant_kinds=("timestamp",), naive_kinds=("timestamp_ntz", "date"),
+    epoch_us="unix_micros({x})", local_to_instant="to_utc_timestamp({x}, {tz})",
+    matches="{x} RLIKE {p}", replace_all="regexp_replace({x}, {p}, {r})",
+    strip_colons="regexp_replace({x}, ':+$', '')", strptime="try_to_timestamp({x}, {f})",
+    quantile="percentile({x}, {q})",
+    local="unix_micros(from_utc_timestamp(timestamp_micros({us}), {tz})) / 1e6",
+    quote_char="`", backslash_escapes=True, time_pattern=spark_pattern,
+    row_in_scan="s.__row", row_in_parsed="s.r", ev_order="")
+
+
+# --------------------------------------------------------------------------- the load
+
+
+class SqlSession(Protocol):
+    """What :func:`load_events` needs of an engine's database."""
+
+    def rows(self, query: str) -> list[Any]:
+        """All rows of a query (each indexable by position)."""
+
+    def create(self, name: str, query: str) -> str:
+        """Keep the result of ``query`` as a table; returns the name to query it by."""
+
+    def put(self, name: str, frame: pd.DataFrame) -> str:
+        """Keep a small pandas table; returns the name to query it by."""
+
+    def drop(self, name: str) -> None:
+        """Free a table made by :meth:`create`."""
+
+    def rejected(self) -> int:
+        """Rows the reader left out of the source relation (wrong number of fields)."""
+
+
+@dataclass(frozen=True)
+class LoadedEvents:
+    """What loading a source into ``ev`` found (the SQL form of a LoadReport)."""
+
+    ev: str                       #: the name of the ``ev`` table
+    header: list[str]             #: the columns of the source
+    mapping: dict[str, str]       #: canonical -> source column
+    naive: frozenset[str]         #: source columns whose times were read in the log's zone
+    due_is_time: bool             #: the deadline column holds times (else text)
+    levels: tuple[str, ...]       #: the level names, bottom up
+    rows_read: int
+    dropped: dict[str, int]       #: rows dropped per reason (of :data:`DROP_REASONS`)
+
+
+def load_events(dialect: SqlDialect, session: SqlSession, relation: str,
+                types: Mapping[str, str], *, columns: Mapping[str, str], timezone: str,
+                levels: Sequence[str] | None, where: str,
+                ragged_column: str | None = None) -> LoadedEvents:
+    """Read ``relation`` (source columns with their SQL ``types``) into the ``ev`` table with
+    read_log's rules: column mapping, trimmed text, times, drops, levels and unit kinds.
+
+    ``where`` names the source in messages; ``ragged_column`` is a column of the
+    relation set on rows with a wrong number of fields.
+    """
+    header = list(types)
+    mapping = map_columns(header, columns, path=where)
+    chosen = {canonical: column for canonical, column in mapping.items() if canonical in EV_COLUMNS}
+    times = _TimeColumns(dialect, session, relation, types, chosen, timezone=timezone,
+                         where=where)
+    bad = f"s.{dialect.quote(ragged_column)} IS NOT NULL" if ragged_column else "false"
+    parsed = session.create("parsed", _parsed_sql(dialect, relation, chosen, times, bad))
+    counts = session.rows(_COUNTS.format(parsed=parsed))[0]
+    rejected = session.rejected()
+    level_rows, level_names = level_table(levels)
+    ev = session.create("ev", _ev_sql(dialect, parsed, chosen, exact=bool(levels),
+                                      levels=session.put("levels", level_rows),
+                                      kinds=session.put("kinds", kind_table())))
+    rows_read = int(counts[5]) + rejected
+    if session.rows(f"SELECT count(*) FROM {ev}")[0][0] == 0:
+        raise InputError(f"{where}: no usable events ({rows_read} rows read, all dropped)",
+                         hint="check the column mapping and the timestamp format")
+    session.drop(parsed)
+    found = ((counts[0] or 0) + rejected, *counts[1:5])
+    return LoadedEvents(ev=ev, header=header, mapping=dict(mapping), naive=frozenset(times.naive),
+                        due_is_time=times.due_is_time, levels=level_names, rows_read=rows_read,
+                        dropped={k: int(v) for k, v in zip(DROP_REASONS, found, strict=True) if v})
+
+
+class _TimeColumns:
+    """The SQL of the time, start and deadline columns (a deadline of no times is text)."""
+
+    def __init__(self, dialect: SqlDialect, session: SqlSession, relation: str,
+                 types: Mapping[str, str], chosen: Mapping[str, str], *, timezone: str,
+                 where: str):
+        self.dialect, self.session, self.relation = dialect, session, relation
+        self.types, self.timezone, self.where = types, timezone, where
+        self.naive: set[str] = set()
+        self.time = self.instant(chosen[TIMESTAMP])
+        self.start = "CAST(NULL AS BIGINT)"
+        if START in chosen:
+            self.start = dialect.epoch_us.format(x=self.instant(chosen[START]))
+        self.due = "CAST(NULL AS BIGINT)"
+        self.due_is_time = False
+        if DEADLINE in chosen:
+            try:
+                self.due = dialect.epoch_us.format(x=self.instant(chosen[DEADLINE]))
+                self.due_is_time = True
+            except InputError:  # read_log keeps a deadline column of no times as text
+                self.due = dialect.text(f"s.{dialect.quote(chosen[DEADLINE])}")
+
+    def instant(self, name: str) -> str:
+        """SQL turning source column ``name`` into an instant (NULL if unparsable)."""
+        d = self.dialect
+        column = f"s.{d.quote(name)}"
+        sql_type = self.types[name]
+        kind = d.time_kind(sql_type)
+        if kind == "instant":
+            return column
+        if kind == "naive":
+            self.naive.add(name)
+            return d.local_to_instant.format(x=f"CAST({column} AS TIMESTAMP)",
+                                             tz=d.literal(self.timezone))
+        if kind is None:
+            raise InputError(f"{self.where}: column {name!r} holds {sql_type} values, not "
+                             f"times {d.name} can read", hint="use --engine pandas")
+        rows = self.session.rows(f"SELECT trim({column}) AS v FROM {self.relation} s WHERE "
+                                 f"{column} IS NOT NULL AND trim({column}) <> '' LIMIT 2000")
+        sample = pd.Series([row[0] for row in rows], dtype=object)
+        naive = sample[~sample.str.contains(OFFSET_PATTERN, regex=True)] if len(sample) else sample
+        fmt = choose_time_format(naive, timezone=self.timezone,
+                                 what=f"{self.where}: column {name!r}")
+        if len(naive):
+            self.naive.add(name)
+        return d.parse_sql(column, fmt, timezone=self.timezone,
+                           chinese=has_chinese_dates(naive))
+
+
+def _parsed_sql(d: SqlDialect, relation: str, chosen: Mapping[str, str], times: _TimeColumns,
+                bad: str) -> str:
+    """One pass over the source: text trimmed, times parsed (once: time zones are costly)."""
+
+    def text(canonical: str) -> str:
+        return d.text(f"s.{d.quote(chosen[canonical])}" if canonical in chosen else None)
+
+    row = f"{d.row_in_scan} AS r, " if d.row_in_scan else ""
+    return (f"SELECT {row}{text(CASE)} AS c, {text(ACTIVITY)} AS a, "
+            f"{text(TIMESTAMP)} IS NULL AS no_time, {times.time} AS ts, {times.start} AS st, "
+            f"{text(RESOURCE)} AS res, {text(LEVEL)} AS lvn, {text(KIND)} AS knd, "
+            f"{text(CATEGORY)} AS cat, {text(SOURCE)} AS src, {times.due} AS due, {bad} AS bad "
+            f"FROM {relation} s")
+
+
+#: Rows of the parsed table: ragged, then dropped per reason in order, then all.
+_COUNTS = (
+    "SELECT sum(CASE WHEN bad THEN 1 ELSE 0 END) AS g, "
+    "sum(CASE WHEN NOT bad AND c IS NULL THEN 1 ELSE 0 END) AS a, "
+    "sum(CASE WHEN NOT bad AND c IS NOT NULL AND a IS NULL THEN 1 ELSE 0 END) AS b, "
+    "sum(CASE WHEN NOT bad AND c IS NOT NULL AND a IS NOT NULL AND no_time THEN 1 ELSE 0 END) AS d, "
+    "sum(CASE WHEN NOT bad AND c IS NOT NULL AND a IS NOT NULL AND NOT no_time AND ts IS NULL "
+    "THEN 1 ELSE 0 END) AS e, count(*) AS n FROM {parsed}")
+
+
+def _ev_sql(d: SqlDialect, parsed: str, chosen: Mapping[str, str], *, exact: bool, levels: str,
+            kinds: str) -> str:
+    """The kept events with levels and kinds named, and each case's order (time, file row).
+
+    ``f``, the first row of the case, orders cases as read_log does (first appearance).
+    """
+    null = f"CAST(NULL AS {d.text_type})"
+    level_join, rank, level_name = "", "-1", null
+    if LEVEL in chosen:
+        key = "s.lvn" if exact else "lower(s.lvn)"
+        level_join = f"LEFT JOIN {levels} lv ON lv.raw = {key}"
+        rank = "coalesce(lv.rank, -1)"
+        level_name = "CASE WHEN lv.exact OR lv.raw IS NULL THEN s.lvn ELSE lv.name END"
+    kind_join, kind_name = "", null
+    if KIND in chosen:
+        kind_join, kind_name = f"LEFT JOIN {kinds} kd ON kd.raw = lower(s.knd)", "kd.name"
+    r, t = d.row_in_parsed, d.epoch_us.format(x="s.ts")
+    return (f"SELECT s.c, {r} AS r, min({r}) OVER (PARTITION BY s.c) AS f, s.a, {t} AS t, s.st, "
+            f"s.res, CAST({rank} AS INT) AS lvl, {level_name} AS lvn, {kind_name} AS knd, "
+            f"s.cat, s.src, s.due, lag(s.a) OVER w AS pa, lag({t}) OVER w AS pt, "
+            f"lead({r}) OVER w IS NULL AS is_last FROM {parsed} s {level_join} {kind_join} "
+            f"WHERE NOT s.bad AND s.c IS NOT NULL AND s.a IS NOT NULL AND s.ts IS NOT NULL "
+            f"WINDOW w AS (PARTITION BY s.c ORDER BY s.ts, {r}){d.ev_order}")

@@ -1,0 +1,289 @@
+"""The file readers: CSV (through Arrow), Excel, Parquet and XES, each to a raw frame with
+the file row of every record in ``__row``, and the facts of reading in the LoadReport.
+
+>>> from procmine.log import LoadReport
+>>> frame = read_frame("tests/fixtures/orders16.csv", LoadReport(format="csv"))
+>>> len(frame), int(frame["__row"].iloc[0])
+(16, 2)
+"""
+
+from __future__ import annotations
+
+import csv
+import zlib
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from procmine.errors import ColumnError, InputError
+from procmine.log import ACTIVITY, CASE, DEADLINE, START, TIMESTAMP, LoadReport
+from procmine.read.columns import detect_columns
+from procmine.read.sniff import detect_encoding, open_bytes, sniff_delimiter
+
+#: The reason given for CSV rows with the wrong number of fields (every engine uses it)
+RAGGED = "ragged row (wrong number of fields)"
+
+#: The formats :func:`read_frame` reads.
+FORMATS = ("csv", "excel", "xes", "parquet")
+
+
+def read_frame(path: str, report: LoadReport, *, encoding: str | None = None,
+               sheet: str | int | None = None, given: Mapping[str, str] | None = None
+               ) -> pd.DataFrame:
+    """The records of a log file in the format ``report.format``, with ``__row``.
+
+    ``given`` are the user's column options (the CSV reader types the time columns).
+    """
+    fmt = report.format
+    if fmt == "csv":
+        return _read_csv(path, report, encoding, dict(given or {}))
+    if fmt == "excel":
+        return _read_excel(path, report, sheet)
+    if fmt == "xes":
+        return _read_xes(path, report)
+    if fmt == "parquet":
+        return _read_parquet(path, report)
+    raise InputError(f"{path}: unknown log format",
+                     hint="procmine reads .csv, .tsv, .txt, .csv.gz, .xlsx, .xes, .xes.gz "
+                          "and .parquet")
+
+
+def short_error(e: BaseException) -> str:
+    """The first line of an exception's message (at most 200 characters)."""
+    text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return text[:200]
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def _read_csv(path: str, report: LoadReport, encoding: str | None,
+              given: Mapping[str, str]) -> pd.DataFrame:
+    sample = open_bytes(path, 1 << 20)
+    if not sample.strip():
+        raise InputError(f"{path}: the file is empty", hint="export the log again")
+    if encoding is None:
+        encoding = detect_encoding(sample)
+    try:
+        text = sample.decode(encoding, errors="replace" if len(sample) == 1 << 20 else "strict")
+    except (UnicodeDecodeError, LookupError) as e:
+        raise InputError(f"{path}: cannot decode the file as {encoding} ({e})",
+                         hint="try --encoding gb18030, utf-8 or latin-1") from None
+    report.encoding = encoding
+    delimiter = sniff_delimiter(text)
+    report.delimiter = delimiter
+    header = _csv_header(text, delimiter, report)
+    table, bad_rows = _arrow_csv(path, header, encoding, delimiter, given, report)
+    if bad_rows:
+        report.drop(
+            RAGGED,
+            len(bad_rows),
+            [(int(r.number) if r.number is not None else 0, "*",
+              f"{r.actual_columns} fields, expected {r.expected_columns}: {r.text[:60]}")
+             for r in bad_rows[:5]],
+        )
+    frame = table.to_pandas()
+    frame["__row"] = _file_rows(len(frame), bad_rows)
+    report.rows_read = len(frame) + len(bad_rows)
+    return frame
+
+
+def _csv_header(text: str, delimiter: str, report: LoadReport) -> list[str]:
+    """The header row, empty names as ``column_N`` and repeated names numbered."""
+    header_line = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+    header = next(csv.reader([header_line], delimiter=delimiter))
+    if any(not h.strip() for h in header):
+        header = [h if h.strip() else f"column_{i + 1}" for i, h in enumerate(header)]
+    if len(set(header)) != len(header):
+        seen: dict[str, int] = {}
+        fixed = []
+        for h in header:
+            seen[h] = seen.get(h, 0) + 1
+            fixed.append(h if seen[h] == 1 else f"{h}.{seen[h] - 1}")
+        report.notes.append("duplicate column names were numbered")
+        header = fixed
+    return header
+
+
+def _arrow_csv(path: str, header: list[str], encoding: str, delimiter: str,
+               given: Mapping[str, str], report: LoadReport) -> tuple[Any, list[Any]]:
+    """The CSV as an Arrow table (text columns, time columns typed where Arrow can),
+    and the rows skipped for a wrong number of fields."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    bad_rows: list[Any] = []
+
+    def on_invalid(row: Any) -> str:
+        bad_rows.append(row)
+        return "skip"
+
+    # Only the timestamp-like columns may be typed by Arrow (fast C++ parsing);
+    # everything else stays text so ids like 00123 keep their zeros.
+    try:
+        mapping = detect_columns(header, given)
+    except ColumnError:
+        mapping = {}
+    typed = {mapping.get(TIMESTAMP), mapping.get(START), mapping.get(DEADLINE)}
+    column_types = {h: pa.string() for h in header if h not in typed}
+
+    def read(threads: bool) -> Any:
+        bad_rows.clear()
+        arrow_encoding = "utf8" if encoding in ("utf-8", "utf-8-sig") else encoding
+        return pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(encoding=arrow_encoding, column_names=header,
+                                           skip_rows=1, use_threads=threads,
+                                           block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid,
+                                             newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(column_types=column_types,
+                                                 strings_can_be_null=True,
+                                                 quoted_strings_can_be_null=True),
+        )
+
+    try:
+        try:
+            table = read(True)
+        except pa.ArrowInvalid as e:
+            if "conversion error" not in str(e).lower() or len(column_types) == len(header):
+                raise
+            column_types = {h: pa.string() for h in header}
+            table = read(True)
+        if bad_rows and any(r.number is None for r in bad_rows):
+            table = read(False)  # single-threaded reading knows the row numbers
+    except (pa.ArrowInvalid, OSError, EOFError, zlib.error, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: cannot parse the CSV: {short_error(e)}",
+                         hint=f"check the quoting and the delimiter {delimiter!r}"
+                              + ("" if report.encoding else ", or set --encoding")) from None
+    return table, bad_rows
+
+
+def _file_rows(n: int, bad_rows: list[Any]) -> np.ndarray:
+    """File rows (header = row 1) of the ``n`` records kept, for error messages."""
+    rows = np.arange(n, dtype=np.int64) + 2
+    if bad_rows:
+        skipped = np.sort(np.array([r.number for r in bad_rows if r.number is not None],
+                                   dtype=np.int64))
+        if len(skipped):
+            # shift each kept row past the skipped rows before it
+            for s in skipped:
+                rows[rows >= s] += 1
+    return rows
+
+
+# --------------------------------------------------------------------------- Excel, Parquet
+
+
+def _read_excel(path: str, report: LoadReport, sheet: str | int | None) -> pd.DataFrame:
+    target: str | int = 0
+    if sheet is not None:
+        target = int(sheet) if str(sheet).isdigit() else sheet
+    try:
+        book = pd.ExcelFile(path)
+    except Exception as e:  # openpyxl raises many types on broken files
+        raise InputError(f"{path}: not a readable Excel file ({short_error(e)})",
+                         hint="save it again as .xlsx, or export CSV") from None
+    names = book.sheet_names
+    if isinstance(target, str) and target not in names:
+        raise InputError(f"{path}: no sheet named {target!r}",
+                         hint=f"sheets: {', '.join(map(str, names))}; use --sheet")
+    if isinstance(target, int) and not 0 <= target < len(names):
+        raise InputError(f"{path}: no sheet number {target}",
+                         hint=f"the file has {len(names)} sheet(s), numbered from 0")
+    frame = pd.read_excel(book, sheet_name=target, dtype=object)
+    report.notes.append(f"sheet {names[target] if isinstance(target, int) else target!r}")
+    frame.columns = [str(c) for c in frame.columns]
+    for column in frame.columns:
+        values = frame[column]
+        if values.map(lambda v: isinstance(v, pd.Timestamp)).all():
+            continue
+        frame[column] = values.map(_excel_cell, na_action="ignore")
+    frame["__row"] = np.arange(len(frame), dtype=np.int64) + 2
+    report.rows_read = len(frame)
+    return frame
+
+
+def _excel_cell(value: Any) -> Any:
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _read_parquet(path: str, report: LoadReport) -> pd.DataFrame:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        frame = pq.read_table(path).to_pandas()
+    except (pa.ArrowInvalid, OSError) as e:
+        raise InputError(f"{path}: not a readable Parquet file ({short_error(e)})") from None
+    frame["__row"] = np.arange(len(frame), dtype=np.int64) + 1
+    report.rows_read = len(frame)
+    return frame
+
+
+# --------------------------------------------------------------------------- XES
+
+
+def _unfill_globals(frame: pd.DataFrame, meta: str, report: LoadReport) -> None:
+    """Undo the XES global defaults that the reader filled into missing names.
+
+    An event without ``concept:name`` gets the global default (often 'UNKNOWN');
+    procmine treats it as an event without an activity, to be dropped and named.
+    """
+    import json
+
+    try:
+        info = json.loads(meta)
+    except (TypeError, ValueError):
+        return
+    for scope, key, column in (("global_event_attrs", "concept:name", ACTIVITY),
+                               ("global_trace_attrs", "concept:name", CASE)):
+        default = next((g.get("value", {}).get("content") for g in info.get(scope) or []
+                        if g.get("key") == key), None)
+        if default is None or column not in frame.columns:
+            continue
+        filled = frame[column] == default
+        if filled.any():
+            frame.loc[filled, column] = None
+            report.notes.append(f"{int(filled.sum()):,} events had no {key} (the XES global "
+                                f"default {default!r} stood in)")
+
+
+def _read_xes(path: str, report: LoadReport) -> pd.DataFrame:
+    from procmine import xmlsafe
+
+    xmlsafe.check_xml_file(path)
+    try:
+        import rustxes
+
+        frame, meta = rustxes.import_xes(path)
+        frame = frame.to_pandas()
+        _unfill_globals(frame, meta, report)
+    except ImportError:  # pragma: no cover - rustxes is a dependency
+        frame = None
+    except KeyboardInterrupt:
+        raise
+    except BaseException as e:  # rustxes raises a pyo3 PanicException on some files
+        raise InputError(f"{path}: not a readable XES file ({short_error(e)})",
+                         hint="check that the file is complete XES (gzip if .xes.gz)") from None
+    if frame is None:  # pragma: no cover
+        import pm4py
+
+        frame = pm4py.read_xes(path, return_legacy_log_object=False)
+    if TIMESTAMP in frame.columns and pd.api.types.is_datetime64_any_dtype(frame[TIMESTAMP]):
+        if frame[TIMESTAMP].dt.tz is None:
+            # rustxes converts every offset to UTC and drops the zone
+            frame[TIMESTAMP] = frame[TIMESTAMP].dt.tz_localize("UTC")
+    if CASE in frame.columns:
+        position = frame.groupby(CASE, sort=False, dropna=False).cumcount() + 1
+        frame["__row"] = position.to_numpy()
+    else:
+        frame["__row"] = np.arange(len(frame), dtype=np.int64) + 1
+    report.rows_read = len(frame)
+    return frame

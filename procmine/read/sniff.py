@@ -1,0 +1,149 @@
+"""Which format a log file is in, its text encoding and CSV delimiter, and its first bytes.
+
+>>> detect_format("orders.csv.gz"), detect_format("log.xes")
+('csv', 'xes')
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import zlib
+
+from procmine.errors import InputError
+
+#: File name endings -> format, longest first when matching.
+EXT_FORMATS = {
+    ".csv": "csv", ".tsv": "csv", ".txt": "csv", ".csv.gz": "csv", ".tsv.gz": "csv",
+    ".txt.gz": "csv", ".xlsx": "excel", ".xlsm": "excel", ".xls": "excel", ".xes": "xes",
+    ".xes.gz": "xes", ".parquet": "parquet", ".pq": "parquet",
+}
+
+
+def detect_format(path: str | os.PathLike) -> str:
+    """The format of a log file: 'csv', 'excel', 'xes' or 'parquet'.
+
+    By extension first, then by the first bytes of the file.
+
+    >>> detect_format("orders.csv.gz"), detect_format("log.xes")
+    ('csv', 'xes')
+    """
+    name = str(path).lower()
+    for ext in sorted(EXT_FORMATS, key=len, reverse=True):
+        if name.endswith(ext):
+            return EXT_FORMATS[ext]
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return "unknown"
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith(b"PK\x03\x04"):
+        return "excel"
+    if head.startswith(b"\x1f\x8b"):
+        try:
+            with gzip.open(path, "rb") as f:
+                head = f.read(4096)
+        except (OSError, EOFError, zlib.error):
+            return "unknown"
+    text = head.lstrip(b"\xef\xbb\xbf").lstrip()
+    if text.startswith(b"<"):
+        return "xes"
+    if b"\x00" not in head and head:
+        return "csv"
+    return "unknown"
+
+
+def file_kind(path: str) -> str | None:
+    """'csv', 'csv.gz' or 'parquet' for the files DuckDB and Spark read, else None.
+
+    >>> file_kind("orders.csv.gz"), file_kind("log.xes")
+    ('csv.gz', None)
+    """
+    name = path.lower()
+    fmt = detect_format(path)
+    if fmt == "parquet":
+        return "parquet"
+    if fmt == "csv":
+        return "csv.gz" if name.endswith(".gz") else "csv"
+    return None
+
+
+def open_bytes(path: str, n: int) -> bytes:
+    """The first ``n`` bytes of a file, decompressed when it is gzip.
+
+    >>> open_bytes("tests/fixtures/orders16.csv", 6).decode()
+    '工单'
+    """
+    with open(path, "rb") as f:
+        head = f.read(2)
+    try:
+        if head == b"\x1f\x8b":
+            with gzip.open(path, "rb") as f:
+                return f.read(n)
+        with open(path, "rb") as f:
+            return f.read(n)
+    except (OSError, EOFError, zlib.error) as e:
+        raise InputError(f"{path}: not a readable gzip file ({e})",
+                         hint="check that the download is complete") from None
+
+
+def detect_encoding(sample: bytes) -> str:
+    """Guess the text encoding of a CSV sample: UTF-8 (with or without BOM), GB18030 or Latin-1.
+
+    GB18030 accepts almost any byte string, so it is chosen only when the decoded
+    non-ASCII text is mostly Chinese; otherwise Latin-1 (which never fails).
+
+    >>> detect_encoding("工单编号,环节".encode("gb18030"))
+    'gb18030'
+    >>> detect_encoding("Café,Zürich".encode("latin-1"))
+    'latin-1'
+    >>> detect_encoding("Sécurité sociale".encode("latin-1"))
+    'latin-1'
+    """
+    if sample.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    for cut in range(4):  # the sample may end inside a multi-byte character
+        try:
+            sample[: len(sample) - cut].decode("utf-8")
+            return "utf-8"
+        except UnicodeDecodeError as e:
+            if e.start < len(sample) - cut - 4:
+                break
+    # GB2312/GBK Chinese text is pairs of bytes >= 0xA1; Latin-1 accents are single
+    # high bytes, mostly followed by ASCII letters.
+    pairs = re.findall(rb"[\x81-\xfe][\x40-\xfe]", sample)
+    if pairs:
+        chinese = sum(1 for p in pairs if p[1] >= 0xA1)
+        try:
+            sample.decode("gb18030")
+            strict_ok = True
+        except UnicodeDecodeError as e:
+            strict_ok = e.start >= len(sample) - 4
+        if strict_ok and chinese / len(pairs) > 0.9:
+            return "gb18030"
+    return "latin-1"
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter of CSV text: the one of ``, ; tab |`` most often on the first line and
+    as often on the lines after it.
+
+    >>> sniff_delimiter("a;b;c\\n1;2;3\\n")
+    ';'
+    """
+    lines = [ln for ln in text.splitlines()[:20] if ln.strip()]
+    if not lines:
+        return ","
+    best, best_score = ",", -1.0
+    for delim in (",", ";", "\t", "|"):
+        counts = [ln.count(delim) for ln in lines]
+        if counts[0] == 0:
+            continue
+        consistent = sum(1 for c in counts if c == counts[0]) / len(counts)
+        score = counts[0] * consistent
+        if score > best_score:
+            best, best_score = delim, score
+    return best

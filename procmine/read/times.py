@@ -1,0 +1,218 @@
+"""Timestamp rules: the formats procmine reads, trailing UTC offsets, Chinese dates, numbers
+(Excel serial days, epoch seconds or milliseconds), and the time zone of naive times.
+
+The SQL engines use the same rules through :mod:`procmine.read.dialect`: the same
+formats (:func:`choose_time_format` picks one per column), the same offset pattern and
+the same table of Chinese-date replacements (:data:`CHINESE_DATE`).
+
+>>> s, assumed = parse_timestamps(pd.Series(["2024-03-05T09:07:00Z"]), timezone="Asia/Shanghai")
+>>> str(s[0]), assumed
+('2024-03-05 17:07:00+08:00', False)
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import pandas as pd
+
+from procmine.errors import InputError
+
+#: A trailing UTC offset (``+08:00``, ``+0800``, ``Z``); the same pattern in Python and SQL.
+OFFSET_PATTERN = r"(?:[+-][0-9]{2}:?[0-9]{2}|Z)$"
+_OFFSET = re.compile(OFFSET_PATTERN)
+
+#: The formats of naive times, tried in order on a sample of each column.
+TIME_FORMATS = (
+    "ISO8601",
+    "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d",
+    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d",
+    "%Y.%m.%d %H:%M:%S", "%Y.%m.%d",
+    "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y",
+    "%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M", "%d-%m-%Y",
+    "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y",
+    "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y",
+    "%Y%m%d%H%M%S", "%Y%m%d",
+)
+
+#: The character that marks a Chinese date (the year).
+CHINESE_YEAR = "年"
+
+#: The Chinese-date rule, as (pattern, replacement, is a regular expression) in order;
+#: afterwards the text is trimmed and trailing colons removed. ``2024年3月5日 9时7分``
+#: becomes ``2024-3-5 9:7``.
+CHINESE_DATE: tuple[tuple[str, str, bool], ...] = (
+    (rf"\s*{CHINESE_YEAR}\s*", "-", True),
+    (r"\s*月\s*", "-", True),
+    (r"\s*[日号]\s*", " ", True),
+    ("时", ":", False),
+    ("分", ":", False),
+    ("秒", "", False),
+)
+
+
+def has_chinese_dates(text: pd.Series) -> bool:
+    """True when any value of a text column is a Chinese date."""
+    return bool(text.str.contains(CHINESE_YEAR, regex=False).any())
+
+
+def chinese_to_iso(text: pd.Series) -> pd.Series:
+    """Chinese dates as the digits-and-dashes form the formats read (:data:`CHINESE_DATE`).
+
+    >>> chinese_to_iso(pd.Series(["2024年3月5日 9时7分"])).tolist()
+    ['2024-3-5 9:7']
+    """
+    for pattern, replacement, regex in CHINESE_DATE:
+        text = text.str.replace(pattern, replacement, regex=regex)
+    return text.str.strip().str.rstrip(":")
+
+
+def parse_timestamps(values: pd.Series, *, timezone: str) -> tuple[pd.Series, bool]:
+    """Parse a column of timestamps into tz-aware values in ``timezone``.
+
+    Accepts datetimes, ISO 8601 with or without offset, ``2024/3/5 9:07``,
+    Chinese dates (:data:`CHINESE_DATE`), date-only, Excel serial numbers and epoch
+    seconds or milliseconds. Unparsable values become NaT. Returns the parsed series
+    and whether any value had no offset (and so was read in ``timezone``).
+
+    >>> s, assumed = parse_timestamps(pd.Series(["2024-03-05 09:07:00", "2024/3/5 9:08"]),
+    ...                               timezone="Asia/Shanghai")
+    >>> [str(t) for t in s], assumed
+    (['2024-03-05 09:07:00+08:00', '2024-03-05 09:08:00+08:00'], True)
+    """
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_convert(timezone), False
+    if pd.api.types.is_datetime64_dtype(values.dtype):
+        return _localize(values, timezone), True
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        return _from_numbers(values.astype("float64"), timezone)
+    text = values.astype("string").str.strip()
+    text = text.mask(text == "", pd.NA)
+    present = text.notna()
+    if not present.any():
+        return pd.Series(pd.NaT, index=values.index, dtype=f"datetime64[ns, {timezone}]"), False
+    head = text[present].iloc[:1000]
+    if pd.to_numeric(head, errors="coerce").notna().all():
+        numbers = pd.to_numeric(text, errors="coerce")
+        looks_compact = text[present].str.fullmatch(r"\d{8}(\d{6})?").all()
+        if numbers[present].notna().all() and not looks_compact:
+            return _from_numbers(numbers, timezone)
+    if has_chinese_dates(text[present]):
+        text = chinese_to_iso(text)
+    return _parse_text(text, present, timezone)
+
+
+def _parse_text(text: pd.Series, present: pd.Series, timezone: str) -> tuple[pd.Series, bool]:
+    """Values with an offset converted to ``timezone``, the others read in it."""
+    has_offset = text.str.contains(_OFFSET, na=False)
+    out = pd.Series(pd.NaT, index=text.index, dtype=f"datetime64[ns, {timezone}]")
+    assumed = False
+    if has_offset.any():
+        aware = pd.to_datetime(text[has_offset].astype(object), format="ISO8601", utc=True,
+                               errors="coerce", cache=False)
+        out.loc[has_offset] = _in_range(aware).dt.tz_convert(timezone)
+    naive_mask = present & ~has_offset
+    if naive_mask.any():
+        naive = _parse_naive(text[naive_mask].astype(object))
+        out.loc[naive_mask] = _localize(naive, timezone)
+        assumed = True
+    return out, assumed
+
+
+def _best_format(sample: pd.Series) -> tuple[str | None, int]:
+    """The first of :data:`TIME_FORMATS` that parses the most of ``sample``, and how many."""
+    best_format, best_ok = None, -1
+    for fmt in TIME_FORMATS:
+        ok = int(pd.to_datetime(sample, format=fmt, errors="coerce", cache=False).notna().sum())
+        if ok > best_ok:
+            best_format, best_ok = fmt, ok
+        if ok == len(sample):
+            break
+    return best_format, best_ok
+
+
+def _parse_naive(text: pd.Series) -> pd.Series:
+    best_format, _ = _best_format(text.iloc[: 2000])
+    parsed = _in_range(pd.to_datetime(text, format=best_format, errors="coerce", cache=False))
+    rest = parsed.isna()
+    if rest.any():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            # utc=True keeps odd values with an offset from breaking the column's dtype;
+            # naive values keep their wall time
+            extra = pd.to_datetime(text[rest], format="mixed", errors="coerce", utc=True)
+        parsed.loc[rest] = _in_range(extra).dt.tz_convert(None)
+    return _in_range(parsed)
+
+
+_LOW, _HIGH = pd.Timestamp("1678-01-02"), pd.Timestamp("2262-04-10")
+
+
+def _in_range(values: pd.Series) -> pd.Series:
+    """Times outside what nanosecond timestamps hold (1678-2262) become NaT (unparsable)."""
+    tz = values.dt.tz
+    low, high = (_LOW, _HIGH) if tz is None else (_LOW.tz_localize("UTC"), _HIGH.tz_localize("UTC"))
+    values = values.where((values >= low) & (values <= high))
+    return values.astype("datetime64[ns]" if tz is None else f"datetime64[ns, {tz}]")
+
+
+def _localize(values: pd.Series, timezone: str) -> pd.Series:
+    values = _in_range(pd.to_datetime(values, errors="coerce"))
+    return values.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="shift_forward")
+
+
+def _from_numbers(numbers: pd.Series, timezone: str) -> tuple[pd.Series, bool]:
+    """Excel serial days (1900 system), epoch seconds or epoch milliseconds."""
+    present = numbers.dropna()
+    if present.empty:
+        return pd.Series(pd.NaT, index=numbers.index, dtype=f"datetime64[ns, {timezone}]"), False
+    low, high = present.min(), present.max()
+    if 1 <= low and high < 2_958_466 and high < 200_000:  # Excel serial days
+        naive = pd.Timestamp("1899-12-30") + pd.to_timedelta(numbers.round(9) * 86400, unit="s")
+        naive = naive.dt.round("ms")
+        return _localize(naive, timezone), True
+    unit = "ms" if high > 1e11 else "s"
+    plausible = numbers.where(numbers.abs() < (9.2e15 if unit == "ms" else 9.2e12))
+    aware = pd.to_datetime(plausible, unit=unit, utc=True, errors="coerce")
+    return _in_range(aware).dt.tz_convert(timezone), False
+
+
+def check_timezone(timezone: str) -> None:
+    """Raise InputError unless ``timezone`` is an IANA time zone name.
+
+    >>> check_timezone("Asia/Shanghai")
+    """
+    try:
+        pd.Timestamp("2024-01-01").tz_localize(timezone)
+    except Exception:
+        raise InputError(f"unknown timezone {timezone!r}",
+                         hint="use an IANA name such as Asia/Shanghai or Europe/Amsterdam") from None
+
+
+def choose_time_format(sample: pd.Series, *, timezone: str, what: str) -> str:
+    """The format (one of :data:`TIME_FORMATS`) that parses a sample of naive times.
+
+    Raises InputError when the sample is numbers (epoch or Excel serials) or no
+    single format parses it: those logs need ``--engine pandas``.
+
+    >>> choose_time_format(pd.Series(["05.03.2024 09:07"]), timezone="UTC", what="x")
+    '%d.%m.%Y %H:%M'
+    """
+    text = sample.astype("string").str.strip().dropna()
+    text = text[text != ""]
+    if text.empty:
+        return "ISO8601"
+    if pd.to_numeric(text, errors="coerce").notna().all() and not text.str.fullmatch(
+            r"\d{8}(\d{6})?").all():
+        raise InputError(f"{what}: times are numbers (epoch or Excel serial days)",
+                         hint="read this log with --engine pandas")
+    if has_chinese_dates(text):
+        text = chinese_to_iso(text)
+    best, best_ok = _best_format(text)
+    if best_ok < len(text):
+        reference, _ = parse_timestamps(sample, timezone=timezone)
+        if reference.notna().sum() > best_ok:
+            raise InputError(f"{what}: the times mix formats ({best_ok} of {len(text)} sampled "
+                             f"values parse as {best})", hint="read this log with --engine pandas")
+    return str(best)
