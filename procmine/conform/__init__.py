@@ -89,11 +89,12 @@ def check_conformance(
     allowed per variant when pm4py's A* aligns it (a variant over budget is
     reported and left out of fitness, never waited for).
 
-    Under an engine (``procmine.engines``) the numbers come from its variant
-    table, and the units of each deviation and the ``distinct_units`` rule from
-    the log in parts of whole cases, ``part_events`` events each (default: from
-    the engine's memory limit, ``procmine.engines.parts.part_events``): the
-    result equals the EventLog's, and the events are never all in memory.
+    The numbers come from the engine's variant table (an EventLog is read through
+    the pandas engine, ``procmine.engines.as_engine``), and the units of each
+    deviation and the ``distinct_units`` rule from the log in parts of whole cases,
+    ``part_events`` events each (default: from the engine's memory limit,
+    ``procmine.engines.parts.part_events``): every engine gives the same result,
+    and the events are never all in memory.
 
     >>> from procmine.engines import get_engine
     >>> with get_engine("duckdb", "logs/sample.csv") as engine:
@@ -103,8 +104,7 @@ def check_conformance(
     >>> r.deviations[0].units
     (('城管中队', 23), ('绿化市容所', 18), ('街道管理办', 13))
     """
-    from procmine.abstractions import variants as variant_table
-    from procmine.engines import is_engine
+    from procmine.engines import as_engine
     from procmine.workflow import PetriNetModel, Workflow, read_workflow
 
     started = time.perf_counter()
@@ -118,7 +118,8 @@ def check_conformance(
         model, spec, name = workflow, None, "Petri net"
     else:
         raise InputError("workflow: expected a Workflow, a PetriNetModel or a path")
-    vt = log.variants() if is_engine(log) else variant_table(log)
+    engine = as_engine(log)
+    vt = engine.variants()
     if vt.of_case.empty:
         raise InputError("the log has no events")
     if spec is not None and spec.names:
@@ -156,8 +157,8 @@ def check_conformance(
     found, details, case_devs = _find_deviations(model, traces, counts, per_variant, method)
     rules = [p for p in spec.paths if p.distinct_units and p.steps] if spec is not None else []
     seen = _EventFacts({}, [[] for _ in rules])
-    if (found or rules) and log.has(RESOURCE):   # the units: from the events, part by part
-        seen = _scan_events(_log_parts(log, part_events), vt.of_case, found, rules, spec)
+    if (found or rules) and engine.has(RESOURCE):   # the units: from the events, part by part
+        seen = _scan_events(_log_parts(engine, part_events), vt.of_case, found, rules, spec)
     devs = _deviations(found, details, seen.units, counts, total)
     same_unit = _same_unit(rules, seen, total)
     devs.extend(dev for dev, _ in same_unit)
