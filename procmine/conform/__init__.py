@@ -105,19 +105,11 @@ def check_conformance(
     (('城管中队', 23), ('绿化市容所', 18), ('街道管理办', 13))
     """
     from procmine.engines import as_engine
-    from procmine.workflow import PetriNetModel, Workflow, read_workflow
 
     started = time.perf_counter()
     if method not in ("alignments", "tokens"):
         raise InputError(f"unknown method {method!r}", hint="choose alignments or tokens")
-    if isinstance(workflow, (str, os.PathLike)):
-        workflow = read_workflow(workflow)
-    if isinstance(workflow, Workflow):
-        model, spec, name = workflow.petri_net(), workflow, workflow.name
-    elif isinstance(workflow, PetriNetModel):
-        model, spec, name = workflow, None, "Petri net"
-    else:
-        raise InputError("workflow: expected a Workflow, a PetriNetModel or a path")
+    model, spec, name = _model_of(workflow)
     engine = as_engine(log)
     vt = engine.variants()
     if vt.of_case.empty:
@@ -130,25 +122,9 @@ def check_conformance(
     jobs = max(1, int(jobs or os.cpu_count() or 1))
     notes: list[str] = []
 
-    if method == "alignments":
-        per_variant, info = align_variants(model, traces, jobs=jobs, time_budget=time_budget,
-                                           max_markings=max_markings)
-        notes.extend(info)
-        table = _alignment_table(traces, counts, per_variant)
-        aligned = table["cost"].notna().to_numpy()
-        cost = table["cost"].to_numpy(dtype=float)
-        bwc = table["bwc"].to_numpy(dtype=float)
-        w = counts[aligned]
-        sum_bwc = float((bwc[aligned] * w).sum())
-        fitness = 1.0 - float((cost[aligned] * w).sum()) / sum_bwc if sum_bwc > 0 else 0.0
-    else:
-        per_variant = replay_variants(model, traces, jobs=jobs)
-        table = _replay_table(traces, counts, per_variant)
-        aligned = np.ones(len(table), dtype=bool)
-        tm, tc, tr, tp = ((table[c].to_numpy(dtype=np.int64) * counts).sum()
-                          for c in ("missing", "consumed", "remaining", "produced"))
-        fitness = (0.5 * (1 - tm / tc) + 0.5 * (1 - tr / tp)) if tc > 0 and tp > 0 else 0.0
-        fitness = float(fitness)
+    per_variant, table, aligned, fitness = _score(
+        method, model, traces, counts, jobs=jobs, time_budget=time_budget,
+        max_markings=max_markings, notes=notes)
     n_aligned = int(counts[aligned].sum())
     avg = float((table["fitness"].to_numpy()[aligned] * counts[aligned]).sum() / n_aligned) if n_aligned else 0.0
     fitting = int(counts[aligned & table["conforming"].to_numpy(dtype=bool)].sum())
@@ -176,6 +152,45 @@ def check_conformance(
         conforming_cases=int(cases_table["conforming"].astype(bool).sum()), deviations=tuple(devs),
         variants=table, cases_table=cases_table, workflow=name, not_aligned=not_aligned,
         notes=tuple(notes), seconds=time.perf_counter() - started)
+
+
+def _model_of(workflow: Any) -> tuple[Any, Any, str]:
+    """The Petri net to check against, the workflow spec (None for a bare net) and its name."""
+    from procmine.workflow import PetriNetModel, Workflow, read_workflow
+
+    if isinstance(workflow, (str, os.PathLike)):
+        workflow = read_workflow(workflow)
+    if isinstance(workflow, Workflow):
+        return workflow.petri_net(), workflow, workflow.name
+    if isinstance(workflow, PetriNetModel):
+        return workflow, None, "Petri net"
+    raise InputError("workflow: expected a Workflow, a PetriNetModel or a path")
+
+
+def _score(method: str, model: Any, traces: list, counts: np.ndarray, *, jobs: int,
+           time_budget: float, max_markings: int, notes: list[str]):
+    """Align or replay each variant once: the per-variant results, their table, which
+    variants were aligned (within the time budget), and the log's fitness."""
+    if method == "alignments":
+        per_variant, info = align_variants(model, traces, jobs=jobs, time_budget=time_budget,
+                                           max_markings=max_markings)
+        notes.extend(info)
+        table = _alignment_table(traces, counts, per_variant)
+        aligned = table["cost"].notna().to_numpy()
+        cost = table["cost"].to_numpy(dtype=float)
+        bwc = table["bwc"].to_numpy(dtype=float)
+        w = counts[aligned]
+        sum_bwc = float((bwc[aligned] * w).sum())
+        fitness = 1.0 - float((cost[aligned] * w).sum()) / sum_bwc if sum_bwc > 0 else 0.0
+    else:
+        per_variant = replay_variants(model, traces, jobs=jobs)
+        table = _replay_table(traces, counts, per_variant)
+        aligned = np.ones(len(table), dtype=bool)
+        tm, tc, tr, tp = ((table[c].to_numpy(dtype=np.int64) * counts).sum()
+                          for c in ("missing", "consumed", "remaining", "produced"))
+        fitness = (0.5 * (1 - tm / tc) + 0.5 * (1 - tr / tp)) if tc > 0 and tp > 0 else 0.0
+        fitness = float(fitness)
+    return per_variant, table, aligned, fitness
 
 
 def _read_through_aliases(vt: Variants, spec: Any) -> Variants:

@@ -8,7 +8,7 @@ the commands' numbers:
 section        library call                                            same numbers as
 =============  ======================================================  ==========================
 summary        ``summary.summarize_log(log)``                          ``procmine info``
-quality        ``log.report`` (the LoadReport)                         ``procmine info``
+quality        ``engine.load_report()`` (the LoadReport)               ``procmine info``
 map            ``discover.discover_map(log)``                          ``procmine map``
 model          ``discover.discover_model(log)``                        ``procmine discover``
 conformance    ``conform.check_conformance(log, workflow)``            ``procmine conform``

@@ -105,6 +105,8 @@ def _case_starts(log: EventLog | Engine) -> tuple[str, list[tuple[str, float]]]:
 
 
 def _quality(ctx: _Context) -> Section:
+    from procmine.engines import as_engine
+
     r = ctx.report
     t = ctx.t
     if r.path is None and r.rows_read == 0:
@@ -137,8 +139,9 @@ def _quality(ctx: _Context) -> Section:
     body.append(_h3(t("mapping")))
     body.append(_table("quality.mapping", [{"canonical": k, "column": v} for k, v in r.mapping.items()],
                        [_Col("canonical", t("canonical")), _Col("column", t("column"))]))
-    if ctx.log.attributes:
-        body.append(_note(f"{t('attributes')}: " + ", ".join(map(str, ctx.log.attributes))))
+    attributes = as_engine(ctx.log).attributes
+    if attributes:
+        body.append(_note(f"{t('attributes')}: " + ", ".join(map(str, attributes))))
     for note in r.notes:
         body.append(_note(note))
     body.append(_same(ctx, ctx.command("info")))
