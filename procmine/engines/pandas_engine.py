@@ -37,7 +37,9 @@ class PandasEngine(Engine):
     def __init__(self, source: Source):
         super().__init__(source)
         self._log: EventLog | None = source.log
-        self._variants: abstractions.Variants | None = None
+        # (the events they were computed from, the variants): a log whose events are
+        # replaced gets its variants anew
+        self._variants: tuple[pd.DataFrame, abstractions.Variants] | None = None
 
     @property
     def log(self) -> EventLog:
@@ -65,9 +67,10 @@ class PandasEngine(Engine):
             rows_read=log.report.rows_read or len(events), dropped=dict(log.report.dropped))
 
     def variants(self) -> abstractions.Variants:
-        if self._variants is None:
-            self._variants = abstractions.variants(self.log)
-        return self._variants
+        events = self.log.events
+        if self._variants is None or self._variants[0] is not events:
+            self._variants = (events, abstractions.variants(self.log))
+        return self._variants[1]
 
     def follows(self, *, time: TimeBasis = "clock", calendar: Any = "cn") -> abstractions.Follows:
         if time == "clock":
