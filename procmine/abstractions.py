@@ -74,19 +74,6 @@ class Follows:
         return {(s, t): int(c) for s, t, c in self.table[["source", "target", "count"]].itertuples(index=False)}
 
 
-def _case_bounds(log: EventLog) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Case codes per event, start offsets and lengths of each case (events are grouped)."""
-    codes, _ = pd.factorize(log.events[CASE], sort=False)
-    codes = codes.astype(np.int64)
-    if len(codes) == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return codes, empty, empty
-    change = np.flatnonzero(np.diff(codes) != 0) + 1
-    starts = np.concatenate(([0], change))
-    lengths = np.diff(np.concatenate((starts, [len(codes)])))
-    return codes, starts, lengths
-
-
 def variants(log: EventLog) -> Variants:
     """Group the cases of ``log`` by their activity sequence.
 
@@ -104,7 +91,7 @@ def variants(log: EventLog) -> Variants:
         return Variants(table, pd.Series(dtype="int64"))
     act_codes, act_names = pd.factorize(events[ACTIVITY], sort=True)
     act = act_codes.astype(np.uint64) + np.uint64(1)
-    _, starts, lengths = _case_bounds(log)
+    _, starts, lengths = log.case_codes()
     position = np.arange(len(act)) - np.repeat(starts, lengths)
     max_len = int(lengths.max())
     with np.errstate(over="ignore"):
@@ -156,7 +143,7 @@ def follows(log: EventLog, *, durations: np.ndarray | None = None) -> Follows:
     ['source', 'target', 'count']
     """
     events = log.events
-    codes, starts, lengths = _case_bounds(log)
+    codes, starts, lengths = log.case_codes()
     act_codes, names = pd.factorize(events[ACTIVITY], sort=True)
     act_codes = act_codes.astype(np.int64)
     names = np.asarray(names, dtype=object)
@@ -202,7 +189,7 @@ def follows(log: EventLog, *, durations: np.ndarray | None = None) -> Follows:
 
 def gaps(log: EventLog) -> np.ndarray:
     """Seconds from the previous event of the same case, per event (NaN for a case's first)."""
-    return _gaps(log, _case_bounds(log)[0])
+    return _gaps(log, log.case_codes().codes)
 
 
 def _gaps(log: EventLog, codes: np.ndarray) -> np.ndarray:
@@ -225,7 +212,7 @@ def cases(log: EventLog, *, variants_of: Variants | None = None) -> pd.DataFrame
     ['case', 'events', 'start']
     """
     events = log.events
-    _, starts, lengths = _case_bounds(log)
+    _, starts, lengths = log.case_codes()
     ts = events[TIMESTAMP]
     ends = starts + lengths - 1
     start = ts.iloc[starts].reset_index(drop=True) if len(starts) else ts.iloc[:0]

@@ -7,9 +7,10 @@ Inside procmine every log uses pm4py's XES names, so each pm4py function takes
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 CASE = "case:concept:name"
@@ -97,6 +98,14 @@ class LoadReport:
         }
 
 
+class CaseCodes(NamedTuple):
+    """The cases of an event log as positions (see :meth:`EventLog.case_codes`)."""
+
+    codes: np.ndarray      #: per event, the case code (0 = the first case)
+    starts: np.ndarray     #: per case, the index of its first event
+    lengths: np.ndarray    #: per case, its number of events
+
+
 @dataclass
 class EventLog:
     """An event log in canonical columns, one row per event.
@@ -138,6 +147,35 @@ class EventLog:
         """Columns beyond the canonical ones, kept as they were read."""
         canonical = set(REQUIRED) | set(OPTIONAL)
         return [c for c in self.events.columns if c not in canonical]
+
+    def case_codes(self) -> CaseCodes:
+        """Where the cases are: the case code of each event (0, 1, ... in order of first
+        appearance), and the first event and number of events of each case.
+
+        Events are grouped by case (``read_log`` sorts them so), so each case is one
+        run of rows. Computed once and kept with the log (until ``events`` is replaced).
+
+        >>> import pandas as pd
+        >>> log = EventLog(pd.DataFrame({CASE: ["a", "a", "b", "c", "c", "c"]}))
+        >>> codes = log.case_codes()
+        >>> codes.codes.tolist(), codes.starts.tolist(), codes.lengths.tolist()
+        ([0, 0, 1, 2, 2, 2], [0, 2, 3], [2, 1, 3])
+        """
+        cached = self.__dict__.get("_case_codes")
+        if cached is not None and cached[0] is self.events and cached[1] == len(self.events):
+            return cached[2]
+        import numpy as np
+        import pandas as pd
+
+        codes = pd.factorize(self.events[CASE], sort=False)[0].astype(np.int64)
+        if len(codes) == 0:
+            starts = np.zeros(0, dtype=np.int64)
+        else:
+            starts = np.concatenate(([0], np.flatnonzero(np.diff(codes) != 0) + 1)).astype(np.int64)
+        lengths = np.diff(np.append(starts, len(codes))).astype(np.int64)
+        result = CaseCodes(codes, starts, lengths)
+        self.__dict__["_case_codes"] = (self.events, len(self.events), result)
+        return result
 
     def level_rank(self) -> pd.Series:
         """The level of each event as its rank (0 = lowest), -1 where unknown."""

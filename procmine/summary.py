@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from procmine.log import ACTIVITY, CATEGORY, LEVEL, RESOURCE, SOURCE, TIMESTAMP, EventLog
+from procmine.log import CATEGORY, LEVEL, RESOURCE, SOURCE
 
 if TYPE_CHECKING:
     from procmine.engines import Engine
+    from procmine.log import EventLog
 
 
 @dataclass(frozen=True)
@@ -50,53 +51,21 @@ def _top(counts: pd.Series, n: int) -> list[dict[str, Any]]:
 def summarize_log(log: EventLog | Engine, *, top: int = 10) -> LogSummary:
     """Cases, events, activities, variants, time span, units, levels and the load report.
 
-    ``log`` may be an open engine (:mod:`procmine.engines`): the same figures from
-    its tables.
+    ``log`` is an EventLog or an open engine (:mod:`procmine.engines`): the figures
+    come from the engine's tables either way.
 
     >>> from procmine.io import read_log
     >>> s = summarize_log(read_log("logs/sample.csv"))
     >>> s.cases, s.events
     (3000, 34609)
     """
-    from procmine.engines import is_engine
+    from procmine.engines import as_engine
 
-    if is_engine(log):
-        return _summarize_engine(log, top)
-    from procmine.abstractions import variants
-
-    events = log.events
-    per_case = events.groupby("case:concept:name", sort=False).size()
-    case_events = events.drop_duplicates("case:concept:name")
-    present = set(events[LEVEL].dropna().unique()) if log.has(LEVEL) else set()
-
-    def counted(frame: pd.DataFrame, column: str) -> pd.Series:
-        return frame[column].value_counts(dropna=True)
-
-    return LogSummary(
-        cases=log.n_cases,
-        events=log.n_events,
-        activities=log.n_activities,
-        variants=len(variants(log)),
-        first=events[TIMESTAMP].min().isoformat() if len(events) else None,
-        last=events[TIMESTAMP].max().isoformat() if len(events) else None,
-        units=int(events[RESOURCE].nunique()) if log.has(RESOURCE) else None,
-        levels=_levels(present, log.levels),
-        events_per_case=_spread(per_case),
-        top_activities=_top(counted(events, ACTIVITY), top),
-        categories=_top(counted(case_events, CATEGORY), top) if log.has(CATEGORY) else [],
-        sources=_top(counted(case_events, SOURCE), top) if log.has(SOURCE) else [],
-        mapping=dict(log.report.mapping),
-        attributes=log.attributes,
-        load=log.report.to_dict(),
-    )
-
-
-def _summarize_engine(engine: Engine, top: int) -> LogSummary:
+    engine = as_engine(log)
     totals = engine.totals()
     activities = engine.activities().set_index("activity")["count"]
-    present = set()
-    if engine.has(LEVEL):
-        present = set(engine.group_counts(LEVEL)["value"])
+    present = set(engine.group_counts(LEVEL)["value"]) if engine.has(LEVEL) else set()
+    report = engine.load_report()
     return LogSummary(
         cases=totals.cases,
         events=totals.events,
@@ -110,9 +79,9 @@ def _summarize_engine(engine: Engine, top: int) -> LogSummary:
         top_activities=_top(activities, top),
         categories=_top(engine.cases_by(CATEGORY), top) if engine.has(CATEGORY) else [],
         sources=_top(engine.cases_by(SOURCE), top) if engine.has(SOURCE) else [],
-        mapping=dict(engine.load_report().mapping),
+        mapping=dict(report.mapping),
         attributes=engine.attributes,
-        load=engine.load_report().to_dict(),
+        load=report.to_dict(),
     )
 
 
@@ -120,8 +89,3 @@ def _levels(present: set, levels: tuple[str, ...]) -> list[str]:
     """The levels present, bottom up, then any others by name."""
     return [lv for lv in levels if lv in present] + sorted(
         str(v) for v in present if v not in levels)
-
-
-def _spread(per_case: pd.Series) -> dict[str, float]:
-    return {"min": int(per_case.min()), "median": float(per_case.median()),
-            "max": int(per_case.max())}

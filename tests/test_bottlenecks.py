@@ -467,7 +467,7 @@ def test_process_map_p90_wait_equals_the_transition_table(service_log, office_ho
     from procmine.discover import discover_map
 
     waits = waiting_times(service_log, calendar=office_hours)
-    pmap = discover_map(service_log, metric="p90-wait", durations=waits)
+    pmap = discover_map(service_log, metric="p90-wait", flows=follows(service_log, durations=waits))
     edges = pmap.edges.dropna(subset=["p90"]).set_index(["source", "target"]).sort_index()
     ours = find_bottlenecks(service_log, calendar=office_hours).transitions
     ours = ours.set_index(["source", "target"]).sort_index()

@@ -439,3 +439,63 @@ def assert_of_case_is_read_when_asked(name: str, **options) -> None:
 
 def test_duckdb_variant_of_each_case_is_read_when_asked():
     assert_of_case_is_read_when_asked("duckdb")
+
+
+# --------------------------------------------------------------------------- one path
+
+
+def test_an_analysis_gives_the_same_numbers_on_a_log_and_on_each_engine():
+    """summary, variants and the map take a log or an engine and run one body on it."""
+    from procmine.discover import discover_map, variant_summary
+    from procmine.io import read_log
+    from procmine.summary import summarize_log
+
+    path = sample_log()
+    log = read_log(path)
+    figures = ("cases", "events", "activities", "variants", "first", "last", "units", "levels",
+               "events_per_case", "top_activities", "categories", "sources")
+    expected = summarize_log(log).to_dict()
+    assert expected["cases"] == log.n_cases and expected["events"] == log.n_events
+    for name in ("pandas", "duckdb"):
+        with get_engine(name, path) as engine:
+            got = summarize_log(engine).to_dict()
+            assert {k: got[k] for k in figures} == {k: expected[k] for k in figures}, name
+            pd.testing.assert_frame_equal(variant_summary(engine).table,
+                                          variant_summary(log).table)
+            ours = discover_map(engine, metric="median-wait", by="unit")
+            theirs = discover_map(log, metric="median-wait", by="unit")
+            pd.testing.assert_frame_equal(ours.nodes, theirs.nodes)
+            pd.testing.assert_frame_equal(ours.edges, theirs.edges, check_exact=False,
+                                          rtol=0, atol=1.0)
+
+
+def test_a_log_whose_events_are_replaced_is_counted_anew():
+    """The case codes and the variants kept with a log follow its events."""
+    from procmine.engines import as_engine
+    from procmine.io import read_log
+    from procmine.log import CASE
+
+    log = read_log(ORDERS16)
+    before = len(as_engine(log).variants())
+    first_case = log.events[CASE].iat[0]
+    log.events = log.events[log.events[CASE] == first_case].reset_index(drop=True)
+    assert len(log.case_codes().starts) == 1
+    assert len(as_engine(log).variants()) == 1 < before
+
+
+def test_the_engines_do_not_import_the_analyses():
+    """engines -> discover closed an import cycle; the engines stand below the analyses."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom procmine.engines import get_engine\n"
+            f"engine = get_engine('pandas', {str(ORDERS16)!r})\n"
+            "engine.totals(), engine.variants(), engine.follows(), engine.cases()\n"
+            "engine.activities(), engine.group_counts('org:resource'), engine.case_features()\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[1:2] and m.split('.')[1] in "
+            "('discover', 'summary', 'conform', 'bottlenecks', 'loops', 'report', 'network', "
+            "'compare', 'cli')))")
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         cwd=HERE.parent, check=True)
+    assert out.stdout.strip() == "[]"

@@ -50,14 +50,12 @@ def command(log: str, algorithm: str, noise: float, dependency: float, model_pat
       procmine discover city-2025.parquet --engine duckdb --diagram model.svg
     """
     from procmine.discover import discover_model, save_model
-    from procmine.engines import is_engine
     from procmine.output import dumps, format_pairs
 
     with open_input(log, pop_log_options(kwargs), engine=engine, memory_limit=memory_limit,
                     quiet=as_json) as source:
         # mined on the variant table, whichever engine computed it
-        traces = source.variants() if is_engine(source) else source
-        found = discover_model(traces, algorithm=algorithm, noise=noise, dependency=dependency,
+        found = discover_model(source, algorithm=algorithm, noise=noise, dependency=dependency,
                                quality=not no_quality, alignments=alignments)
     if model_path:
         save_model(found.model, model_path, inputs=[log])

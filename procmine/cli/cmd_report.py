@@ -45,7 +45,7 @@ def command(log: str, output: str, workflow: str | None, lang: str | None, title
       procmine report export.xlsx --lang en --title "District 12345, 2024" -o report.html
       procmine report city-2025.parquet --engine duckdb --memory-limit 8GiB -o report.html
     """
-    from procmine.engines import is_engine
+    from procmine.engines import as_engine
     from procmine.report import stages, write_report
 
     spec = None
@@ -59,8 +59,7 @@ def command(log: str, output: str, workflow: str | None, lang: str | None, title
                     quiet=quiet) as source, \
             click.progressbar(length=len(names), label="report", file=sys.stderr,
                               item_show_func=lambda n: n, show_eta=False, hidden=quiet) as bar:
-        if is_engine(source):
-            source.progress = None  # the bar shows the stages
+        as_engine(source).progress = None  # the bar shows the stages
         bar.update(0, names[0])     # the bar names the stage that is running
         write_report(source, output, workflow=spec, lang=lang, title=title,
                      calendar=calendar, inputs=[log],

@@ -89,11 +89,12 @@ def check_conformance(
     allowed per variant when pm4py's A* aligns it (a variant over budget is
     reported and left out of fitness, never waited for).
 
-    Under an engine (``procmine.engines``) the numbers come from its variant
-    table, and the units of each deviation and the ``distinct_units`` rule from
-    the log in parts of whole cases, ``part_events`` events each (default: from
-    the engine's memory limit, ``procmine.engines.parts.part_events``): the
-    result equals the EventLog's, and the events are never all in memory.
+    The numbers come from the engine's variant table (an EventLog is read through
+    the pandas engine, ``procmine.engines.as_engine``), and the units of each
+    deviation and the ``distinct_units`` rule from the log in parts of whole cases,
+    ``part_events`` events each (default: from the engine's memory limit,
+    ``procmine.engines.parts.part_events``): every engine gives the same result,
+    and the events are never all in memory.
 
     >>> from procmine.engines import get_engine
     >>> with get_engine("duckdb", "logs/sample.csv") as engine:
@@ -103,22 +104,14 @@ def check_conformance(
     >>> r.deviations[0].units
     (('城管中队', 23), ('绿化市容所', 18), ('街道管理办', 13))
     """
-    from procmine.abstractions import variants as variant_table
-    from procmine.engines import is_engine
-    from procmine.workflow import PetriNetModel, Workflow, read_workflow
+    from procmine.engines import as_engine
 
     started = time.perf_counter()
     if method not in ("alignments", "tokens"):
         raise InputError(f"unknown method {method!r}", hint="choose alignments or tokens")
-    if isinstance(workflow, (str, os.PathLike)):
-        workflow = read_workflow(workflow)
-    if isinstance(workflow, Workflow):
-        model, spec, name = workflow.petri_net(), workflow, workflow.name
-    elif isinstance(workflow, PetriNetModel):
-        model, spec, name = workflow, None, "Petri net"
-    else:
-        raise InputError("workflow: expected a Workflow, a PetriNetModel or a path")
-    vt = log.variants() if is_engine(log) else variant_table(log)
+    model, spec, name = _model_of(workflow)
+    engine = as_engine(log)
+    vt = engine.variants()
     if vt.of_case.empty:
         raise InputError("the log has no events")
     if spec is not None and spec.names:
@@ -129,6 +122,55 @@ def check_conformance(
     jobs = max(1, int(jobs or os.cpu_count() or 1))
     notes: list[str] = []
 
+    per_variant, table, aligned, fitness = _score(
+        method, model, traces, counts, jobs=jobs, time_budget=time_budget,
+        max_markings=max_markings, notes=notes)
+    n_aligned = int(counts[aligned].sum())
+    avg = float((table["fitness"].to_numpy()[aligned] * counts[aligned]).sum() / n_aligned) if n_aligned else 0.0
+    fitting = int(counts[aligned & table["conforming"].to_numpy(dtype=bool)].sum())
+    prec = token_precision(model, traces, counts) if precision else None
+
+    found, details, case_devs = _find_deviations(model, traces, counts, per_variant, method)
+    rules = [p for p in spec.paths if p.distinct_units and p.steps] if spec is not None else []
+    seen = _EventFacts({}, [[] for _ in rules])
+    if (found or rules) and engine.has(RESOURCE):   # the units: from the events, part by part
+        seen = _scan_events(_log_parts(engine, part_events), vt.of_case, found, rules, spec)
+    devs = _deviations(found, details, seen.units, counts, total)
+    same_unit = _same_unit(rules, seen, total)
+    devs.extend(dev for dev, _ in same_unit)
+    devs.sort(key=lambda d: (-d.cases, d.kind, d.step, d.other or ""))
+    table["deviations"] = ["; ".join(x) for x in case_devs]
+    table.loc[~aligned, "deviations"] = "not aligned within the time budget"
+    cases_table = _case_table(vt.of_case, table, same_unit, total)
+    not_aligned = int((~aligned).sum())
+    if not_aligned:
+        notes.append(f"{not_aligned} variants ({int(counts[~aligned].sum())} cases) did not align within "
+                     f"{time_budget:g} s each and are left out of fitness")
+    return ConformanceResult(
+        method=method, fitness=float(fitness), average_case_fitness=avg, precision=prec,
+        cases=total, fitting_cases=fitting,
+        conforming_cases=int(cases_table["conforming"].astype(bool).sum()), deviations=tuple(devs),
+        variants=table, cases_table=cases_table, workflow=name, not_aligned=not_aligned,
+        notes=tuple(notes), seconds=time.perf_counter() - started)
+
+
+def _model_of(workflow: Any) -> tuple[Any, Any, str]:
+    """The Petri net to check against, the workflow spec (None for a bare net) and its name."""
+    from procmine.workflow import PetriNetModel, Workflow, read_workflow
+
+    if isinstance(workflow, (str, os.PathLike)):
+        workflow = read_workflow(workflow)
+    if isinstance(workflow, Workflow):
+        return workflow.petri_net(), workflow, workflow.name
+    if isinstance(workflow, PetriNetModel):
+        return workflow, None, "Petri net"
+    raise InputError("workflow: expected a Workflow, a PetriNetModel or a path")
+
+
+def _score(method: str, model: Any, traces: list, counts: np.ndarray, *, jobs: int,
+           time_budget: float, max_markings: int, notes: list[str]):
+    """Align or replay each variant once: the per-variant results, their table, which
+    variants were aligned (within the time budget), and the log's fitness."""
     if method == "alignments":
         per_variant, info = align_variants(model, traces, jobs=jobs, time_budget=time_budget,
                                            max_markings=max_markings)
@@ -148,33 +190,7 @@ def check_conformance(
                           for c in ("missing", "consumed", "remaining", "produced"))
         fitness = (0.5 * (1 - tm / tc) + 0.5 * (1 - tr / tp)) if tc > 0 and tp > 0 else 0.0
         fitness = float(fitness)
-    n_aligned = int(counts[aligned].sum())
-    avg = float((table["fitness"].to_numpy()[aligned] * counts[aligned]).sum() / n_aligned) if n_aligned else 0.0
-    fitting = int(counts[aligned & table["conforming"].to_numpy(dtype=bool)].sum())
-    prec = token_precision(model, traces, counts) if precision else None
-
-    found, details, case_devs = _find_deviations(model, traces, counts, per_variant, method)
-    rules = [p for p in spec.paths if p.distinct_units and p.steps] if spec is not None else []
-    seen = _EventFacts({}, [[] for _ in rules])
-    if (found or rules) and log.has(RESOURCE):   # the units: from the events, part by part
-        seen = _scan_events(_log_parts(log, part_events), vt.of_case, found, rules, spec)
-    devs = _deviations(found, details, seen.units, counts, total)
-    same_unit = _same_unit(rules, seen, total)
-    devs.extend(dev for dev, _ in same_unit)
-    devs.sort(key=lambda d: (-d.cases, d.kind, d.step, d.other or ""))
-    table["deviations"] = ["; ".join(x) for x in case_devs]
-    table.loc[~aligned, "deviations"] = "not aligned within the time budget"
-    cases_table = _case_table(vt.of_case, table, same_unit, total)
-    not_aligned = int((~aligned).sum())
-    if not_aligned:
-        notes.append(f"{not_aligned} variants ({int(counts[~aligned].sum())} cases) did not align within "
-                     f"{time_budget:g} s each and are left out of fitness")
-    return ConformanceResult(
-        method=method, fitness=float(fitness), average_case_fitness=avg, precision=prec,
-        cases=total, fitting_cases=fitting,
-        conforming_cases=int(cases_table["conforming"].astype(bool).sum()), deviations=tuple(devs),
-        variants=table, cases_table=cases_table, workflow=name, not_aligned=not_aligned,
-        notes=tuple(notes), seconds=time.perf_counter() - started)
+    return per_variant, table, aligned, fitness
 
 
 def _read_through_aliases(vt: Variants, spec: Any) -> Variants:

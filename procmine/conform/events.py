@@ -1,6 +1,6 @@
 """What the deviations need from the events themselves, read part by part.
 
-The log (an EventLog, or an engine's parts of whole cases) is scanned once:
+The log (an engine's parts of whole cases) is scanned once:
 ``_scan_events`` finds the unit at each deviation's position in each case and
 the cases that break a ``distinct_units`` rule, adding them up in
 ``_EventFacts``; ``_tally`` and ``_most`` count and rank the units.
@@ -30,13 +30,6 @@ def _apply_aliases(activities: pd.Series, spec: Any) -> pd.Series | None:
     return pd.Series(np.asarray(mapped, dtype=object)[codes], index=activities.index)
 
 
-def _case_starts(events: pd.DataFrame) -> np.ndarray:
-    codes, _ = pd.factorize(events[CASE], sort=False)
-    if len(codes) == 0:
-        return np.zeros(0, dtype=np.int64)
-    return np.concatenate(([0], np.flatnonzero(np.diff(codes) != 0) + 1)).astype(np.int64)
-
-
 @dataclass(frozen=True)
 class _EventFacts:
     """What the deviations need from the events, added up over the parts of the log.
@@ -51,15 +44,12 @@ class _EventFacts:
     returned: list[list[pd.Series]]
 
 
-def _log_parts(log: EventLog | Engine, part_events: int | None) -> Iterator[EventLog]:
-    """The log in parts of whole cases, in case order: an EventLog is its own one part."""
-    from procmine.engines import is_engine
+def _log_parts(engine: Engine, part_events: int | None) -> Iterator[EventLog]:
+    """The log in parts of whole cases, in case order (``part_events`` events each, by
+    default as many as the engine's memory limit allows)."""
     from procmine.engines.parts import part_events as events_per_part
 
-    if not is_engine(log):
-        yield log
-        return
-    yield from log.event_logs(max_events=part_events or events_per_part(log.memory_limit))
+    yield from engine.event_logs(max_events=part_events or events_per_part(engine.memory_limit))
 
 
 def _scan_events(parts: Iterable[EventLog], of_case: pd.Series, found: dict[tuple, list[tuple[int, int]]],
@@ -76,7 +66,7 @@ def _scan_events(parts: Iterable[EventLog], of_case: pd.Series, found: dict[tupl
     done = 0
     for part in parts:
         events = part.events
-        starts = _case_starts(events)
+        starts = part.case_codes().starts
         if len(starts) == 0:
             continue
         if done + len(starts) > len(of_case) or str(events[CASE].iat[0]) != str(of_case.index[done]):

@@ -87,11 +87,6 @@ class Source:
         return self.path or self.table or "(log in memory)"
 
 
-def is_engine(source: Any) -> bool:
-    """True for an open :class:`Engine` (the analyses take one in place of an EventLog)."""
-    return isinstance(source, Engine)
-
-
 def as_engine(log: Any) -> Engine:
     """The engine an analysis works on: an open :class:`Engine` as it is, and a log
     in memory (an ``EventLog``) wrapped in the pandas engine.

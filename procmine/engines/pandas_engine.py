@@ -37,7 +37,9 @@ class PandasEngine(Engine):
     def __init__(self, source: Source):
         super().__init__(source)
         self._log: EventLog | None = source.log
-        self._variants: abstractions.Variants | None = None
+        # (the events they were computed from, the variants): a log whose events are
+        # replaced gets its variants anew
+        self._variants: tuple[pd.DataFrame, abstractions.Variants] | None = None
 
     @property
     def log(self) -> EventLog:
@@ -65,9 +67,10 @@ class PandasEngine(Engine):
             rows_read=log.report.rows_read or len(events), dropped=dict(log.report.dropped))
 
     def variants(self) -> abstractions.Variants:
-        if self._variants is None:
-            self._variants = abstractions.variants(self.log)
-        return self._variants
+        events = self.log.events
+        if self._variants is None or self._variants[0] is not events:
+            self._variants = (events, abstractions.variants(self.log))
+        return self._variants[1]
 
     def follows(self, *, time: TimeBasis = "clock", calendar: Any = "cn") -> abstractions.Follows:
         if time == "clock":
@@ -79,29 +82,38 @@ class PandasEngine(Engine):
         return abstractions.follows(self.log, durations=durations)
 
     def cases(self) -> pd.DataFrame:
-        return abstractions.cases(self.log)
-
-    def _arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Case code per event, start index and length per case."""
-        codes, _ = pd.factorize(self.log.events[CASE], sort=False)
-        codes = codes.astype(np.int64)
-        n = len(codes)
-        if n == 0:
-            empty = np.zeros(0, dtype=np.int64)
-            return codes, empty, empty
-        starts = np.concatenate(([0], np.flatnonzero(np.diff(codes) != 0) + 1))
-        lengths = np.diff(np.concatenate((starts, [n])))
-        return codes, starts, lengths
+        return abstractions.cases(self.log, variants_of=self.variants())
 
     def activities(self) -> pd.DataFrame:
-        from procmine.discover import _node_table
-
-        return _node_table(self.log)
+        events = self.log.events
+        act_codes, names = pd.factorize(events[ACTIVITY], sort=True)
+        n_act = len(names)
+        count = np.bincount(act_codes, minlength=n_act)
+        pair = np.unique(self.log.case_codes().codes * n_act + act_codes)
+        cases_with = np.bincount(pair % n_act, minlength=n_act)
+        return pd.DataFrame({"activity": np.asarray(names, dtype=object), "count": count,
+                             "cases": cases_with})
 
     def group_counts(self, column: str) -> pd.DataFrame:
-        from procmine.discover import _group_counts
+        events = self.log.events
+        if column not in events.columns:
+            return pd.DataFrame({"activity": [], "value": [], "n": []})
+        sizes = (events[[ACTIVITY, column]].dropna()
+                 .groupby([ACTIVITY, column], sort=True, observed=True).size())
+        return pd.DataFrame({"activity": sizes.index.get_level_values(0).astype(str),
+                             "value": sizes.index.get_level_values(1).astype(str),
+                             "n": sizes.to_numpy(dtype=np.int64)})
 
-        return _group_counts(self.log.events, column)
+    def events_per_case(self) -> dict[str, float]:
+        per_case = pd.Series(self.log.case_codes().lengths)
+        return {"min": int(per_case.min()), "median": float(per_case.median()),
+                "max": int(per_case.max())}
+
+    def cases_by(self, column: str) -> pd.Series:
+        events = self.log.events
+        if column not in events.columns:
+            return pd.Series(dtype="int64")
+        return events[column].iloc[self.log.case_codes().starts].value_counts(dropna=True)
 
     @property
     def levels(self) -> tuple[str, ...]:
@@ -121,7 +133,7 @@ class PandasEngine(Engine):
         if max_events < 1:
             raise ValueError(f"max_events must be at least 1, not {max_events}")
         log = self.log
-        _, starts, _ = self._arrays()
+        starts = log.case_codes().starts
         # a case joins the part of the events before it, as the SQL engines count
         part = starts // max_events
         firsts = starts[np.concatenate(([True], part[1:] != part[:-1]))] if len(starts) else starts
@@ -132,7 +144,7 @@ class PandasEngine(Engine):
 
     def case_features(self) -> pd.DataFrame:
         events = self.log.events
-        case, starts, lengths = self._arrays()
+        case, starts, lengths = self.log.case_codes()
         n_cases = len(starts)
         act, _ = pd.factorize(events[ACTIVITY], sort=False)
         distinct = _distinct_per_case(case, act.astype(np.int64), n_cases)
@@ -172,7 +184,7 @@ class PandasEngine(Engine):
 
     def level_flows(self) -> pd.DataFrame:
         events = self.log.events
-        case, _, _ = self._arrays()
+        case = self.log.case_codes().codes
         rank = self.log.level_rank().to_numpy(dtype=np.int64)
         if LEVEL not in events.columns:
             return finish_flows(pd.DataFrame(), self.log.levels)

@@ -8,7 +8,7 @@ the commands' numbers:
 section        library call                                            same numbers as
 =============  ======================================================  ==========================
 summary        ``summary.summarize_log(log)``                          ``procmine info``
-quality        ``log.report`` (the LoadReport)                         ``procmine info``
+quality        ``engine.load_report()`` (the LoadReport)               ``procmine info``
 map            ``discover.discover_map(log)``                          ``procmine map``
 model          ``discover.discover_model(log)``                        ``procmine discover``
 conformance    ``conform.check_conformance(log, workflow)``            ``procmine conform``
@@ -47,11 +47,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from procmine.errors import InputError, ProcmineError
 from procmine.files import atomic_write
-from procmine.log import ACTIVITY, EventLog
+from procmine.log import EventLog
 from procmine.report.context import _Context, _workflow, _workflow_path
 from procmine.report.labels import _CJK
 from procmine.report.labels import Lang as Lang
@@ -83,17 +81,13 @@ def default_lang(log: EventLog | Engine) -> Lang:
     """``zh`` when the log's activity names contain Chinese characters, else ``en``.
 
     >>> import pandas as pd
-    >>> default_lang(EventLog(events=pd.DataFrame({"concept:name": ["派遣", "check"]})))
+    >>> default_lang(EventLog(events=pd.DataFrame({"case:concept:name": ["1", "1"],
+    ...                                            "concept:name": ["派遣", "check"]})))
     'zh'
     """
-    from procmine.engines import is_engine
+    from procmine.engines import as_engine
 
-    if is_engine(log):
-        names = log.activities()["activity"]
-    elif ACTIVITY not in log.events.columns:
-        return "en"
-    else:
-        names = pd.unique(log.events[ACTIVITY].dropna())
+    names = as_engine(log).activities()["activity"]
     return "zh" if any(_CJK.search(str(n)) for n in names) else "en"
 
 
@@ -127,19 +121,15 @@ def build_report(
     """
     if lang not in (None, "zh", "en"):
         raise ProcmineError(f"unknown report language {lang!r}", hint="choose zh or en")
-    from procmine.engines import is_engine
+    from procmine.engines import as_engine
 
-    if is_engine(log):
-        totals = log.totals()
-        n_cases, n_events = totals.cases, totals.events
-    else:
-        n_cases, n_events = log.n_cases, log.n_events
-    if n_events == 0:
+    engine = as_engine(log)
+    totals = engine.totals()
+    if totals.events == 0:
         raise InputError("the log has no events: there is nothing to report")
     ctx = _Context(log=log, lang=lang or default_lang(log), calendar=calendar,
                    workflow=_workflow(workflow), workflow_path=_workflow_path(workflow),
-                   report=log.load_report() if is_engine(log) else log.report,
-                   n_cases=n_cases, n_events=n_events)
+                   report=engine.load_report(), n_cases=totals.cases, n_events=totals.events)
     title = title or f"{ctx.t('title')}: {Path(str(ctx.report.path or 'log')).name}"
     sections: list[Section] = []
     seconds: dict[str, float] = {}
@@ -176,10 +166,11 @@ def write_report(
     >>> open(out, encoding="utf-8").read(15)
     '<!DOCTYPE html>'
     """
-    from procmine.engines import is_engine
+    from procmine.engines import as_engine
 
+    engine = as_engine(log)
     inputs = list(inputs)
-    path_read = log.source.path if is_engine(log) else log.report.path
+    path_read = engine.source.path or engine.load_report().path
     if path_read:
         inputs.append(str(path_read))
     report = build_report(log, workflow=workflow, lang=lang, title=title, calendar=calendar,

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from procmine.errors import ProcmineError
-from procmine.log import CASE, TIMESTAMP, EventLog
+from procmine.log import EventLog
 from procmine.output import human_duration
 from procmine.report.charts import _PALETTE, _bars, _columns, _variant_strips
 from procmine.report.context import _Context, _shell_quote
@@ -85,15 +85,11 @@ def _summary(ctx: _Context) -> Section:
 def _case_starts(log: EventLog | Engine) -> tuple[str, list[tuple[str, float]]]:
     """Cases started per week, month or year (by the first event of each case): weeks
     up to 60 of them, months up to 180, else years."""
-    from procmine.engines import is_engine
+    from procmine.engines import as_engine
 
-    if is_engine(log):
-        first = log.cases()["start"]
-    else:
-        events = log.events
-        if events.empty:
-            return "week", []
-        first = events[TIMESTAMP].groupby(events[CASE], sort=False).min()
+    first = as_engine(log).cases()["start"]
+    if first.empty:
+        return "week", []
     local = first.dt.tz_localize(None) if first.dt.tz is not None else first
     day = local.dt.normalize()
     for period, start, step, fmt, most in (
@@ -109,6 +105,8 @@ def _case_starts(log: EventLog | Engine) -> tuple[str, list[tuple[str, float]]]:
 
 
 def _quality(ctx: _Context) -> Section:
+    from procmine.engines import as_engine
+
     r = ctx.report
     t = ctx.t
     if r.path is None and r.rows_read == 0:
@@ -141,8 +139,9 @@ def _quality(ctx: _Context) -> Section:
     body.append(_h3(t("mapping")))
     body.append(_table("quality.mapping", [{"canonical": k, "column": v} for k, v in r.mapping.items()],
                        [_Col("canonical", t("canonical")), _Col("column", t("column"))]))
-    if ctx.log.attributes:
-        body.append(_note(f"{t('attributes')}: " + ", ".join(map(str, ctx.log.attributes))))
+    attributes = as_engine(ctx.log).attributes
+    if attributes:
+        body.append(_note(f"{t('attributes')}: " + ", ".join(map(str, attributes))))
     for note in r.notes:
         body.append(_note(note))
     body.append(_same(ctx, ctx.command("info")))

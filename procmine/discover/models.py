@@ -1,0 +1,226 @@
+"""Discovering a model from the variant table (pm4py's miners), and saving it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from procmine.discover.quality import Quality, _quality
+from procmine.discover.traces import _traces
+from procmine.errors import OutputError, ProcmineError, SpecError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from procmine.abstractions import Variants
+    from procmine.engines import Engine
+    from procmine.log import EventLog
+
+Algorithm = Literal["inductive", "heuristics", "alpha", "dfg"]
+
+ALGORITHMS: tuple[str, ...] = ("inductive", "heuristics", "alpha", "dfg")
+MODEL_SUFFIXES = (".pnml", ".bpmn", ".ptml")
+
+
+@dataclass(frozen=True)
+class Model:
+    """A discovered model. Always a Petri net (``net``, ``initial_marking``,
+    ``final_marking``); also the process ``tree`` (inductive), the ``heuristics_net``
+    (heuristics) or the directly-follows ``dfg`` (``{(a, b): count}``) it came from."""
+
+    algorithm: Algorithm
+    net: Any
+    initial_marking: Any
+    final_marking: Any
+    tree: Any = None
+    heuristics_net: Any = None
+    dfg: dict[tuple[str, str], int] | None = None
+
+    @property
+    def n_transitions(self) -> int:
+        return len(self.net.transitions)
+
+    @property
+    def n_places(self) -> int:
+        return len(self.net.places)
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """The result of :func:`discover_model`: the model, its quality and what it was mined from."""
+
+    model: Model
+    quality: Quality | None
+    noise: float
+    cases: int
+    variants: int
+
+    def to_dict(self) -> dict[str, Any]:
+        net = self.model.net
+        return {
+            "algorithm": self.model.algorithm,
+            "noise": self.noise,
+            "cases": self.cases,
+            "variants": self.variants,
+            "activities": sorted({t.label for t in net.transitions if t.label is not None}),
+            "places": len(net.places),
+            "transitions": len(net.transitions),
+            "silent_transitions": sum(1 for t in net.transitions if t.label is None),
+            "arcs": len(net.arcs),
+            "tree": str(self.model.tree) if self.model.tree is not None else None,
+            "quality": None if self.quality is None else {
+                "method": self.quality.method,
+                "fitness": self.quality.fitness,
+                "precision": self.quality.precision,
+                "generalization": self.quality.generalization,
+                "simplicity": self.quality.simplicity,
+                "fitting_cases": self.quality.fitting_cases,
+                "mean_case_fitness": self.quality.mean_case_fitness,
+            },
+        }
+
+
+def discover_model(log: EventLog | Variants | Engine, *, algorithm: Algorithm = "inductive",
+                   noise: float = 0.0, dependency: float = 0.5, quality: bool = True,
+                   alignments: bool = False) -> Discovery:
+    """Discover a process model from the variants of ``log`` and measure its quality.
+
+    ``algorithm``: ``inductive`` (pm4py's IM; IMf when ``noise`` > 0), ``heuristics``
+    (``dependency`` threshold), ``alpha``, or ``dfg`` (the directly-follows graph as a
+    Petri net). ``quality=False`` skips the replay; ``alignments=True`` measures
+    fitness and precision with alignments instead of token replay (slower).
+    ``log`` may be a variant table or an open engine: the miners see only variants.
+
+    >>> from procmine.io import read_log
+    >>> found = discover_model(read_log("logs/sample.csv"), noise=0.2)   # doctest: +SKIP
+    >>> found.model.n_transitions, round(found.quality.precision, 2)     # doctest: +SKIP
+    (14, 0.87)
+    """
+    if algorithm not in ALGORITHMS:
+        raise SpecError(f"unknown algorithm {algorithm!r}",
+                        hint="choose one of " + ", ".join(ALGORITHMS))
+    if not 0.0 <= noise <= 1.0:
+        raise SpecError(f"noise threshold {noise} is outside 0..1", hint="e.g. --noise 0.2")
+    if noise and algorithm != "inductive":
+        raise SpecError(f"--noise applies to the inductive miner, not to {algorithm}",
+                        hint="drop --noise or use --algorithm inductive")
+    traces = _traces(log)
+    counts = traces.counts
+    if not counts:
+        raise ProcmineError("the log has no events: nothing to discover")
+    model = _MINERS[algorithm](counts, noise=noise, dependency=dependency)
+    measured = _quality(traces, model, alignments=alignments) if quality else None
+    return Discovery(model=model, quality=measured, noise=noise,
+                     cases=int(sum(counts.values())), variants=len(counts))
+
+
+def _inductive(counts: Counter, *, noise: float, dependency: float) -> Model:
+    from pm4py.algo.discovery.inductive.dtypes.im_ds import IMDataStructureUVCL
+    from pm4py.algo.discovery.inductive.variants.im import IMUVCL
+    from pm4py.algo.discovery.inductive.variants.imf import IMFUVCL
+    from pm4py.convert import convert_to_petri_net
+    from pm4py.objects.process_tree.utils import generic as tree_util
+
+    # the parameters pm4py.discover_process_tree_inductive passes
+    parameters = {"noise_threshold": noise, "multiprocessing": False,
+                  "disable_fallthroughs": False}
+    miner = IMFUVCL(parameters) if noise > 0 else IMUVCL(parameters)
+    tree = miner.apply(IMDataStructureUVCL(counts), parameters)
+    tree = tree_util.fold(tree)
+    tree_util.tree_sort(tree)
+    net, im, fm = convert_to_petri_net(tree)
+    return Model("inductive", net, im, fm, tree=tree)
+
+
+def _weighted_relations(counts: Counter) -> dict[str, Counter]:
+    """Directly-follows, window-2, triples, activity, start and end counts of the variants."""
+    dfg, window2, triples, acts, starts, ends = (Counter() for _ in range(6))
+    for seq, n in counts.items():
+        if not seq:
+            continue
+        starts[seq[0]] += n
+        ends[seq[-1]] += n
+        for a in seq:
+            acts[a] += n
+        for a, b in zip(seq, seq[1:], strict=False):
+            dfg[(a, b)] += n
+        for a, c in zip(seq, seq[2:], strict=False):
+            window2[(a, c)] += n
+        for t in zip(seq, seq[1:], seq[2:], strict=False):
+            triples[t] += n
+    return {"dfg": dfg, "window2": window2, "triples": triples, "activities": acts,
+            "starts": starts, "ends": ends}
+
+
+def _heuristics(counts: Counter, *, noise: float, dependency: float) -> Model:
+    from pm4py.algo.discovery.heuristics.variants import classic as heuristics
+    from pm4py.convert import convert_to_petri_net
+
+    rel = _weighted_relations(counts)
+    p = heuristics.Parameters
+    # the defaults pm4py.discover_petri_net_heuristics uses, dependency aside
+    parameters = {p.DEPENDENCY_THRESH: dependency, p.AND_MEASURE_THRESH: 0.65,
+                  p.LOOP_LENGTH_TWO_THRESH: 0.5, p.MIN_ACT_COUNT: 1, p.MIN_DFG_OCCURRENCES: 1}
+    activities = dict(sorted(rel["activities"].items()))
+    heu = heuristics.apply_heu_dfg(
+        dict(rel["dfg"]), activities=list(activities), activities_occurrences=activities,
+        start_activities=dict(rel["starts"]), end_activities=dict(rel["ends"]),
+        dfg_window_2=dict(rel["window2"]), freq_triples=dict(rel["triples"]),
+        parameters=parameters)
+    net, im, fm = convert_to_petri_net(heu)
+    return Model("heuristics", net, im, fm, heuristics_net=heu, dfg=dict(rel["dfg"]))
+
+
+def _alpha(counts: Counter, *, noise: float, dependency: float) -> Model:
+    from pm4py.algo.discovery.alpha.variants import classic as alpha
+
+    rel = _weighted_relations(counts)
+    net, im, fm = alpha.apply_dfg_sa_ea(dict(rel["dfg"]), dict(rel["starts"]), dict(rel["ends"]))
+    return Model("alpha", net, im, fm, dfg=dict(rel["dfg"]))
+
+
+def _dfg(counts: Counter, *, noise: float, dependency: float) -> Model:
+    from pm4py.convert import convert_to_petri_net
+
+    rel = _weighted_relations(counts)
+    net, im, fm = convert_to_petri_net(dict(rel["dfg"]), dict(rel["starts"]), dict(rel["ends"]))
+    return Model("dfg", net, im, fm, dfg=dict(rel["dfg"]))
+
+
+_MINERS = {"inductive": _inductive, "heuristics": _heuristics, "alpha": _alpha, "dfg": _dfg}
+
+
+def save_model(model: Model, path: str | Path, *, inputs: Iterable[str] = ()) -> None:
+    """Write ``model`` as PNML, BPMN 2.0 or PTML (process tree), chosen by the suffix.
+
+    >>> save_model(discover_model(log).model, "model.bpmn")       # doctest: +SKIP
+    """
+    import pm4py
+
+    from procmine.files import atomic_path
+
+    suffix = Path(path).suffix.lower()
+    if suffix not in MODEL_SUFFIXES:
+        raise OutputError(f"{path}: cannot tell the model format from the suffix {suffix!r}",
+                          hint="use .pnml, .bpmn or .ptml")
+    if suffix == ".ptml" and model.tree is None:
+        raise OutputError(f"{path}: only the inductive miner gives a process tree",
+                          hint="use .pnml or .bpmn, or --algorithm inductive")
+    with atomic_path(path, inputs=inputs) as tmp:
+        if suffix == ".pnml":
+            pm4py.write_pnml(model.net, model.initial_marking, model.final_marking, tmp)
+        elif suffix == ".ptml":
+            pm4py.write_ptml(model.tree, tmp)
+        else:
+            pm4py.write_bpmn(to_bpmn(model), tmp)
+
+
+def to_bpmn(model: Model):
+    """The model as a pm4py BPMN graph (from the process tree where there is one)."""
+    import pm4py
+
+    if model.tree is not None:
+        return pm4py.convert_to_bpmn(model.tree)
+    return pm4py.convert_to_bpmn(model.net, model.initial_marking, model.final_marking)

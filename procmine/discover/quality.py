@@ -1,0 +1,231 @@
+"""The quality of a model on a log: each variant replayed once, weighted by its cases."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from procmine.discover.traces import _QUIET, _Traces, _traces, _variant_log
+from procmine.errors import ProcmineError
+from procmine.log import ACTIVITY
+
+if TYPE_CHECKING:
+    from procmine.abstractions import Variants
+    from procmine.discover.models import Model
+    from procmine.engines import Engine
+    from procmine.log import EventLog
+
+Method = Literal["token-replay", "alignments"]
+
+
+@dataclass(frozen=True)
+class Quality:
+    """How well a model and a log agree, each measure as pm4py computes it.
+
+    ``fitness`` is pm4py's ``log_fitness`` (token replay: produced, consumed,
+    missing and remaining tokens; alignments: 1 - cost / worst cost);
+    ``precision`` is ETConformance (token replay) or Align-ETConformance;
+    ``generalization`` is pm4py's token-replay generalization; ``simplicity``
+    pm4py's arc-degree simplicity. ``fitting_cases`` is the share of cases that
+    replay without a problem, ``mean_case_fitness`` the mean fitness per case.
+    """
+
+    fitness: float
+    precision: float
+    generalization: float
+    simplicity: float
+    fitting_cases: float
+    mean_case_fitness: float
+    method: Method
+
+
+def measure_quality(log: EventLog | Variants | Engine, model: Model, *,
+                    alignments: bool = False) -> Quality:
+    """Fitness, precision, generalization and simplicity of ``model`` on ``log``.
+
+    Each variant is replayed once and weighted by its number of cases, which gives
+    pm4py's numbers for the full log (``fitness_token_based_replay``,
+    ``precision_token_based_replay``, ``generalization_tbr``,
+    ``simplicity_petri_net``; with ``alignments=True`` ``fitness_alignments`` and
+    ``precision_alignments``).
+
+    >>> from procmine.io import read_log
+    >>> log = read_log("logs/sample.csv")                          # doctest: +SKIP
+    >>> found = discover_model(log, quality=False)                  # doctest: +SKIP
+    >>> measure_quality(log, found.model).fitness                   # doctest: +SKIP
+    1.0
+    """
+    return _quality(_traces(log), model, alignments=alignments)
+
+
+def _quality(traces: _Traces, model: Model, *, alignments: bool) -> Quality:
+    import pm4py
+
+    counts = traces.counts
+    net, im, fm = model.net, model.initial_marking, model.final_marking
+    replay = _token_replay(counts, net, im, fm)
+    generalization = _generalization(traces, net, replay)
+    if alignments:
+        _require_easy_sound(net, im, fm)
+        fit = _alignment_fitness(traces, net, im, fm)
+        precision = _precision(counts, net, im, fm, alignments=True)
+    else:
+        fit = _token_fitness(traces, replay)
+        precision = _precision(counts, net, im, fm, alignments=False)
+    return Quality(
+        fitness=fit["log_fitness"],
+        precision=precision,
+        generalization=generalization,
+        simplicity=float(pm4py.simplicity_petri_net(net, im, fm)),
+        fitting_cases=fit["perc_fit_traces"] / 100.0,
+        mean_case_fitness=fit["average_trace_fitness"],
+        method="alignments" if alignments else "token-replay",
+    )
+
+
+def _token_replay(counts: Counter, net, im, fm) -> list[dict]:
+    """pm4py's token replay of each variant once, with the parameters its fitness uses."""
+    from pm4py.algo.conformance.tokenreplay.variants import token_replay
+
+    p = token_replay.Parameters
+    parameters = {p.ACTIVITY_KEY: ACTIVITY, p.CONSIDER_REMAINING_IN_FITNESS: True,
+                  p.CLEANING_TOKEN_FLOOD: False, p.SHOW_PROGRESS_BAR: False}
+    return token_replay.apply(_variant_log(counts), net, im, fm, parameters=parameters)
+
+
+def _per_case_sum(traces: _Traces, values: list[float]) -> float:
+    """Sum one value per case in case-id order, as pm4py's ``sum`` over its traces does."""
+    return sum([values[i] for i in traces.of_case.tolist()])
+
+
+def _token_fitness(traces: _Traces, replay: list[dict]) -> dict[str, float]:
+    """pm4py's replay_fitness token-based ``evaluate``, each variant weighted by its cases."""
+    pairs = list(zip(traces.weights, replay, strict=True))
+    n = len(traces.of_case)
+    fit = sum(w for w, r in pairs if r["trace_is_fit"])
+    m = sum(w * r["missing_tokens"] for w, r in pairs)
+    c = sum(w * r["consumed_tokens"] for w, r in pairs)
+    rem = sum(w * r["remaining_tokens"] for w, r in pairs)
+    p = sum(w * r["produced_tokens"] for w, r in pairs)
+    result = {"perc_fit_traces": 0.0, "average_trace_fitness": 0.0, "log_fitness": 0.0}
+    if n > 0 and c > 0 and p > 0:
+        result["perc_fit_traces"] = float(100.0 * fit) / float(n)
+        result["average_trace_fitness"] = float(
+            _per_case_sum(traces, [r["trace_fitness"] for r in replay])) / float(n)
+        result["log_fitness"] = 0.5 * (1 - m / c) + 0.5 * (1 - rem / p)
+    return result
+
+
+def _generalization(traces: _Traces, net, replay: list[dict]) -> float:
+    """pm4py's token-based generalization: 1 - mean of 1/sqrt(firings) over transitions.
+
+    Variants come in the order of their first case, so transitions enter the
+    count in the order pm4py meets them and the float sum is the same.
+    """
+    fired: Counter = Counter()
+    for w, r in zip(traces.weights, replay, strict=True):
+        for t in r["activated_transitions"]:
+            fired[t] += w
+    total = 0.0
+    for n in fired.values():
+        total = total + 1.0 / math.sqrt(n)
+    for t in net.transitions:
+        if t not in fired:
+            total = total + 1
+    if not net.transitions:
+        return 1.0
+    return 1.0 - total / float(len(net.transitions))
+
+
+def _alignment_fitness(traces: _Traces, net, im, fm) -> dict[str, float]:
+    """pm4py's alignment-based fitness ``evaluate``, each variant aligned once and weighted."""
+    from pm4py.algo.conformance.alignments.petri_net import algorithm as align
+
+    aligned = align.apply(_variant_log(traces.counts), net, im, fm, parameters=dict(_QUIET))
+    pairs = [(w, a) for w, a in zip(traces.weights, aligned, strict=True) if a is not None]
+    n = sum(traces.weights[i] for i in range(len(aligned)) if aligned[i] is not None)
+    if n == 0:
+        return {"perc_fit_traces": 0.0, "average_trace_fitness": 0.0, "log_fitness": 0.0}
+    fit = sum(w for w, a in pairs if a["fitness"] == 1.0)
+    cost = sum(w * a["cost"] for w, a in pairs)
+    bwc = sum(w * a["bwc"] for w, a in pairs)
+    fitness_sum = _per_case_sum(traces, [0.0 if a is None else a["fitness"] for a in aligned])
+    return {"perc_fit_traces": (100.0 * float(fit)) / float(n),
+            "average_trace_fitness": float(fitness_sum) / float(n),
+            "log_fitness": 1.0 - (float(cost) / float(bwc) if bwc > 0 else 0.0)}
+
+
+def _require_easy_sound(net, im, fm) -> None:
+    from pm4py.objects.petri_net.utils import check_soundness as soundness
+
+    if not soundness.check_easy_soundness_net_in_fin_marking(net, im, fm):
+        raise ProcmineError("alignments need a model that can reach its final marking "
+                            "(an easy-sound net); this one cannot",
+                            hint="use token replay (drop --alignments) or --algorithm inductive")
+
+
+def _prefixes(counts: Counter) -> tuple[dict[str, set[str]], Counter]:
+    """pm4py's log prefixes (precision utils), each variant counted by its cases."""
+    from pm4py.util import constants
+
+    sep = constants.DEFAULT_VARIANT_SEP
+    prefixes: dict[str, set[str]] = {}
+    prefix_count: Counter = Counter()
+    for seq, n in counts.items():
+        for i in range(1, len(seq)):
+            prefix = sep.join(seq[:i])
+            prefixes.setdefault(prefix, set()).add(seq[i])
+            prefix_count[prefix] += n
+    return prefixes, prefix_count
+
+
+def _precision(counts: Counter, net, im, fm, *, alignments: bool) -> float:
+    """ETConformance (token replay) or Align-ETConformance precision, as pm4py computes it,
+    with each prefix counted by the cases of the variants that share it."""
+    from pm4py.algo.evaluation.precision import utils as precision_utils
+    from pm4py.objects.petri_net.utils.align_utils import (
+        get_visible_transitions_eventually_enabled_by_marking as eventually_enabled,
+    )
+
+    prefixes, prefix_count = _prefixes(counts)
+    keys = list(prefixes)
+    fake_log = precision_utils.form_fake_log(keys, activity_key=ACTIVITY)
+    sum_at = 0
+    sum_ee = 0
+    if alignments:
+        from pm4py.algo.evaluation.precision.variants import align_etconformance as aetc
+
+        stops = aetc.align_fake_log_stop_marking(fake_log, net, im, fm, parameters=dict(_QUIET))
+        markings = aetc.transform_markings_from_sync_to_original_net(stops, net)
+        for key, marks in zip(keys, markings, strict=True):
+            if marks is None:
+                continue
+            enabled: set[str] = set()
+            for m in marks:
+                enabled |= {t.label for t in eventually_enabled(net, m) if t.label is not None}
+            sum_at += len(enabled) * prefix_count[key]
+            sum_ee += len(enabled - prefixes[key]) * prefix_count[key]
+    else:
+        from pm4py.algo.conformance.tokenreplay.variants import token_replay
+
+        p = token_replay.Parameters
+        parameters = {p.SHOW_PROGRESS_BAR: False, p.CONSIDER_REMAINING_IN_FITNESS: False,
+                      p.TRY_TO_REACH_FINAL_MARKING_THROUGH_HIDDEN: False,
+                      p.STOP_IMMEDIATELY_UNFIT: True, p.WALK_THROUGH_HIDDEN_TRANS: True,
+                      p.CLEANING_TOKEN_FLOOD: False, p.ACTIVITY_KEY: ACTIVITY}
+        replayed = token_replay.apply(fake_log, net, im, fm, parameters=parameters)
+        for key, r in zip(keys, replayed, strict=True):
+            if r["trace_is_fit"]:
+                enabled = {t.label for t in r["enabled_transitions_in_marking"]
+                           if t.label is not None}
+                sum_at += len(enabled) * prefix_count[key]
+                sum_ee += len(enabled - prefixes[key]) * prefix_count[key]
+    # the empty prefix, counted once per case (pm4py's "fix")
+    starts = {seq[0] for seq in counts if seq}
+    at_start = {t.label for t in eventually_enabled(net, im)}
+    n_cases = sum(counts.values())
+    sum_at += n_cases * len(at_start)
+    sum_ee += n_cases * len(at_start - starts)
+    return 1 - float(sum_ee) / float(sum_at) if sum_at > 0 else 1.0
