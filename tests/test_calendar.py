@@ -195,7 +195,7 @@ def test_option_names_and_errors(tmp_path):
     assert calendar_from_option(None).kind == "cn"
     assert calendar_from_option("none").kind == "none"
     assert calendar_from_option("cn", hours="08:00-12:00,14:00-18:00").day_seconds == 8 * H
-    with pytest.raises(SpecError, match="not cn, none or an existing file"):
+    with pytest.raises(SpecError, match="not cn, a country code, weekdays, none or an existing file"):
         calendar_from_option(str(tmp_path / "missing.yaml"))
     bad = tmp_path / "bad.yaml"
     bad.write_text("holidays: [2024-13-01]\n", encoding="utf-8")
