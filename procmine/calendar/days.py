@@ -92,7 +92,7 @@ def country_name(code: str) -> str:
     """
     from holidays.registry import COUNTRIES
 
-    for module, (cls, iso, *_rest) in COUNTRIES.items():
+    for module, (_cls, iso, *_rest) in COUNTRIES.items():
         if iso == code.upper():
             return module.replace("_", " ").title()
     return code.upper()

@@ -32,7 +32,14 @@ and :mod:`~procmine.workflow.draw`; everything public is imported from here.
 """
 
 from procmine.workflow.check import WorkflowCheck, check_workflow
-from procmine.workflow.deadline import Deadline, parse_deadline, parse_duration
+from procmine.workflow.deadline import (
+    Deadline,
+    DeadlineColumnCheck,
+    check_deadline_column,
+    make_deadline,
+    parse_deadline,
+    parse_duration,
+)
 from procmine.workflow.draw import Overlay, cjk_font, draw_workflow, workflow_dot
 from procmine.workflow.model import ExtraPath, PetriNetModel, Workflow
 from procmine.workflow.read import MAX_MODEL_BYTES, read_workflow
@@ -41,8 +48,8 @@ from procmine.workflow.states import ReachabilityGraph, reachability
 from procmine.workflow.tree import Node
 
 __all__ = [
-    "MAX_MODEL_BYTES", "MAX_SPEC_BYTES", "Deadline", "ExtraPath", "Node", "Overlay",
+    "MAX_MODEL_BYTES", "MAX_SPEC_BYTES", "Deadline", "DeadlineColumnCheck", "ExtraPath", "Node", "Overlay",
     "PetriNetModel", "ReachabilityGraph", "Workflow", "WorkflowCheck", "check_workflow",
-    "cjk_font", "draw_workflow", "parse_deadline", "parse_duration", "parse_workflow",
+    "check_deadline_column", "cjk_font", "draw_workflow", "make_deadline", "parse_deadline", "parse_duration", "parse_workflow",
     "reachability", "read_workflow", "workflow_dot",
 ]
