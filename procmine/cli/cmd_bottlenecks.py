@@ -11,6 +11,7 @@ from procmine.cli.options import (
     open_input,
     output_options,
     pop_log_options,
+    working_calendar,
 )
 
 _BY = ("transition", "activity", "unit", "level", "category", "month")
@@ -47,10 +48,7 @@ def command(log: str, by: str, top: int | None, working_time: bool, calendar: st
       procmine bottlenecks export.csv --clock-time --csv > waits.csv
       procmine bottlenecks city-2025.parquet --engine duckdb --memory-limit 4GiB
     """
-    import warnings
-
     from procmine.bottlenecks import find_bottlenecks
-    from procmine.calendar import CalendarFallbackWarning
     from procmine.output import csv_text, dumps
 
     spec = None
@@ -60,11 +58,9 @@ def command(log: str, by: str, top: int | None, working_time: bool, calendar: st
         spec = read_workflow(workflow)
     quiet = as_json or as_csv
     with open_input(log, pop_log_options(kwargs), engine=engine, memory_limit=memory_limit,
-                    quiet=quiet) as source, warnings.catch_warnings():
-        # years without holiday data: the calendar line of the output says so
-        warnings.simplefilter("ignore", CalendarFallbackWarning)
+                    quiet=quiet) as source, working_calendar(calendar, source) as cal:
         result = find_bottlenecks(source, by=by, working_time=working_time,
-                                  calendar=calendar, workflow=spec, top=top)
+                                  calendar=cal, workflow=spec, top=top)
     if as_json:
         click.echo(dumps(result))
     elif as_csv:

@@ -12,6 +12,7 @@ from procmine.cli.options import (
     open_input,
     output_options,
     pop_log_options,
+    working_calendar,
 )
 
 _PATTERNS = ("all", "escalation", "pingpong", "dumping", "rework", "reopen", "hugging", "desk",
@@ -62,8 +63,8 @@ def command(log, patterns, by, cases_path, diagram, calendar, aliases, workflow,
     roles = _aliases(aliases, workflow)   # a bad alias or spec fails before a long read
     quiet = as_json or as_csv
     with open_input(log, pop_log_options(kwargs), engine=engine, memory_limit=memory_limit,
-                    quiet=quiet) as source:
-        result = find_loops(source, patterns=patterns, by=by, calendar=calendar, aliases=roles,
+                    quiet=quiet) as source, working_calendar(calendar, source) as cal:
+        result = find_loops(source, patterns=patterns, by=by, calendar=cal, aliases=roles,
                             desk_minutes=desk_minutes, extension_hours=extension_hours)
         if cases_path:   # from an engine, the evidence is read from it: while it is open
             write_csv(result.evidence, cases_path, inputs=[log])

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import click
 
-from procmine.cli.options import calendar_option, load, log_options, output_options, pop_log_options
+from procmine.cli.options import (
+    calendar_option,
+    load,
+    log_options,
+    output_options,
+    pop_log_options,
+    working_calendar,
+)
 
 
 @click.command("network")
@@ -42,7 +49,8 @@ def command(log, network_kind, output, top, which, calendar, as_json, as_csv, **
     from procmine.output import csv_text, dumps
 
     event_log = load(log, pop_log_options(kwargs), quiet=as_json or as_csv)
-    net = discover_network(event_log, kind=network_kind, calendar=calendar)
+    with working_calendar(calendar, event_log) as cal:
+        net = discover_network(event_log, kind=network_kind, calendar=cal)
     if output:
         write_drawing(render_network(net, top=top), output, inputs=[log])
         click.echo(f"Wrote {output}", err=True)
