@@ -86,6 +86,8 @@ class Comparison:
     calendar: str
     cases: tuple[int, int]
     notes: tuple[str, ...] = ()
+    #: length of one working day of the calendar (the unit of "working days" in labels)
+    working_day_seconds: float | None = None
 
     def significant(self) -> list[str]:
         """The headline indicators that changed significantly."""
@@ -598,7 +600,8 @@ def compare_logs(
                       units=_units(side_a, side_b, alpha), edges=_edges(side_a, side_b, alpha),
                       alpha=alpha, split=None if split is None else str(split), time_basis=basis,
                       calendar=described, cases=(side_a.n_cases, side_b.n_cases),
-                      notes=tuple(notes))
+                      notes=tuple(notes),
+                      working_day_seconds=getattr(cal, "day_seconds", None))
 
 
 # --------------------------------------------------------------------------- the difference map
@@ -670,7 +673,10 @@ def render_difference(result: Comparison, *, top: int = 50) -> Any:
         if row.median_a is not None and row.median_b is not None and \
                 row.median_a == row.median_a and row.median_b == row.median_b:
             wstar = "*" if row.significant_wait else ""
-            text += f"\n{human_duration(row.median_a)} → {human_duration(row.median_b)}{wstar}"
+            before, after = (human_duration(v, basis=result.time_basis,
+                                            day_seconds=result.working_day_seconds)
+                             for v in (row.median_a, row.median_b))
+            text += f"\n{before} → {after}{wstar}"
             if row.significant_wait:
                 wait_colour = "#b2182b" if row.median_b > row.median_a else "#1b7837"
         width = 0.8 + 4 * max(row.share_a, row.share_b) / (top_share or 1.0)

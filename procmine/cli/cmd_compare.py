@@ -74,11 +74,15 @@ def command(log, other, split, labels, workflow, alpha, output, top, calendar, a
     elif as_csv:
         click.echo(csv_text(result.indicators), nl=False)
     else:
-        click.echo(_text(result))
+        click.echo(_text(result, cal.day_seconds))
 
 
-def _text(result) -> str:
-    from procmine.output import format_table, human_duration
+def _text(result, day_seconds: float) -> str:
+    from procmine.output import format_table
+    from procmine.output import human_duration as plain
+
+    def human_duration(v) -> str:  # in the result's basis: working days are the calendar's
+        return plain(v, basis=result.time_basis, day_seconds=day_seconds)
 
     def value(v, key: str) -> str:
         if v is None or v != v:

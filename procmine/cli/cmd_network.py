@@ -59,11 +59,15 @@ def command(log, network_kind, output, top, which, calendar, as_json, as_csv, **
     elif as_csv:
         click.echo(csv_text(net.nodes if which == "units" else net.edges), nl=False)
     else:
-        click.echo(_text(net, top))
+        click.echo(_text(net, top, cal.day_seconds))
 
 
-def _text(net, top: int) -> str:
-    from procmine.output import format_pairs, format_table, human_duration
+def _text(net, top: int, day_seconds: float) -> str:
+    from procmine.output import format_pairs, format_table
+    from procmine.output import human_duration as plain
+
+    def human_duration(v) -> str:  # in the result's basis: working days are the calendar's
+        return plain(v, basis=net.time_basis, day_seconds=day_seconds)
 
     def show(value, key: str):
         if value is None or value != value:
