@@ -166,15 +166,28 @@ def calendar_option(purpose: str = "Working calendar", *, default: str = "auto")
 
 
 @contextlib.contextmanager
-def working_calendar(option: str | None, source: Any) -> Iterator[Any]:
+def working_calendar(option: str | None, source: Any, *, quiet: bool = False) -> Iterator[Any]:
     """The calendar of ``--calendar`` for an open log (``auto``: chosen from it).
 
-    Says the choice on stderr in one line; years the calendar has no holiday data for
-    are said once each, after the block, instead of as Python warnings.
+    Says the choice on stderr in one line (also with --json; not with --quiet);
+    years the calendar has no holiday data for are said once each, after the
+    block, instead of as Python warnings.
     """
     import warnings
 
-    from procmine.calendar import CalendarFallbackWarning, choose_calendar
+    from procmine.calendar import CalendarFallbackWarning
+
+    choice = choose_for_log(option, source, quiet=quiet)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CalendarFallbackWarning)
+        yield choice.calendar
+    for note in [] if quiet else choice.calendar.notes:
+        click.echo(f"Note: calendar {note}", err=True)
+
+
+def choose_for_log(option: str | None, source: Any, *, quiet: bool = False) -> Any:
+    """The :class:`~procmine.calendar.CalendarChoice` for an open log, said on stderr."""
+    from procmine.calendar import choose_calendar
 
     facts: dict[str, Any] = {}
     if (option or "auto").strip().lower() == "auto":
@@ -185,9 +198,6 @@ def working_calendar(option: str | None, source: Any) -> Iterator[Any]:
         facts = {"headers": list(report.mapping.values()), "timezone": report.timezone,
                  "timezone_given": given}
     choice = choose_calendar(option, **facts)
-    click.echo(choice.message(), err=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", CalendarFallbackWarning)
-        yield choice.calendar
-    for note in choice.calendar.notes:
-        click.echo(f"Note: calendar {note}", err=True)
+    if not quiet:
+        click.echo(choice.message(), err=True)
+    return choice
