@@ -86,6 +86,8 @@ class Comparison:
     calendar: str
     cases: tuple[int, int]
     notes: tuple[str, ...] = ()
+    #: length of one working day of the calendar (the unit of "working days" in labels)
+    working_day_seconds: float | None = None
 
     def significant(self) -> list[str]:
         """The headline indicators that changed significantly."""
@@ -598,4 +600,5 @@ def compare_logs(
                       units=_units(side_a, side_b, alpha), edges=_edges(side_a, side_b, alpha),
                       alpha=alpha, split=None if split is None else str(split), time_basis=basis,
                       calendar=described, cases=(side_a.n_cases, side_b.n_cases),
-                      notes=tuple(notes))
+                      notes=tuple(notes),
+                      working_day_seconds=getattr(cal, "day_seconds", None))

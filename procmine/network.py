@@ -129,6 +129,8 @@ def spans(t0: np.ndarray, t1: np.ndarray, calendar: Any, timezone: str) -> np.nd
     sign = np.where(t1[ok] >= t0[ok], 1.0, -1.0)
     start = pd.DatetimeIndex(lo.astype("datetime64[ns]"), tz="UTC").tz_convert(timezone)
     stop = pd.DatetimeIndex(hi.astype("datetime64[ns]"), tz="UTC").tz_convert(timezone)
+    if hasattr(calendar, "in_zone"):
+        calendar = calendar.in_zone(timezone)  # count in the log's office zone
     out[ok] = sign * np.asarray(calendar.working_seconds(start, stop), dtype=float)
     return out
 

@@ -176,26 +176,52 @@ def format_pairs(pairs: Iterable[tuple[str, Any]]) -> str:
     return "\n".join(f"{k}{' ' * (width - _width(k))}  {_cell(_plain(v))}" for k, v in pairs)
 
 
-def human_duration(seconds: float | None) -> str:
-    """A duration in human units.
+_CLOCK_UNITS = {"en": ("s", "min", "h", "d"), "zh": ("秒", "分钟", "小时", "天")}
+_WORKING_UNITS = {"en": ("working min", "working h", "working days"),
+                  "zh": ("工作分钟", "工作小时", "工作日")}
+
+
+def human_duration(seconds: float | None, *, basis: str = "clock",
+                   day_seconds: float | None = None, lang: str = "en") -> str:
+    """A duration in human units: the one rule for every table and text.
+
+    Clock time (``basis="clock"``) is given in s, min, h and d (24 hours).
+    Working time (``basis="working"``) is given in working minutes, working hours,
+    and, from one working day on, in working days of ``day_seconds`` (the
+    calendar's day length, e.g. 25,200 s for cn office hours); never in "d".
+    ``lang`` is ``en`` or ``zh``.
 
     >>> human_duration(45 * 60), human_duration(3.2 * 3600), human_duration(2.1 * 86400)
     ('45 min', '3.2 h', '2.1 d')
     >>> human_duration(12)
     '12 s'
+    >>> human_duration(1012.5 * 3600, basis="working", day_seconds=7 * 3600)
+    '144.6 working days'
+    >>> human_duration(5 * 3600, basis="working", day_seconds=7 * 3600, lang="zh")
+    '5.0 工作小时'
     """
     if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
         return "–"
     s = float(seconds)
     sign = "-" if s < 0 else ""
     s = abs(s)
+    zh = lang.startswith("zh")
+    sep = "" if zh else " "
+    if basis == "working" and s >= 60:
+        minutes, hours, days = _WORKING_UNITS["zh" if zh else "en"]
+        if s < 3600:
+            return f"{sign}{s / 60:.0f} {minutes}"
+        if not day_seconds or s < day_seconds:
+            return f"{sign}{s / 3600:,.1f} {hours}"
+        return f"{sign}{s / day_seconds:,.1f} {days}"
+    unit_s, unit_min, unit_h, unit_d = _CLOCK_UNITS["zh" if zh else "en"]
     if s < 60:
-        return f"{sign}{s:.0f} s"
+        return f"{sign}{s:.0f}{sep}{unit_s}"
     if s < 3600:
-        return f"{sign}{s / 60:.0f} min"
+        return f"{sign}{s / 60:.0f}{sep}{unit_min}"
     if s < 86400:
-        return f"{sign}{s / 3600:.1f} h"
-    return f"{sign}{s / 86400:.1f} d"
+        return f"{sign}{s / 3600:.1f}{sep}{unit_h}"
+    return f"{sign}{s / 86400:.1f}{sep}{unit_d}"
 
 
 def describe_load(report: Any) -> str:

@@ -645,3 +645,36 @@ def test_spark_in_parts_equals_memory(sample_log, sample_workflow, spark):
         for name in PARTS:
             pd.testing.assert_frame_equal(getattr(memory.deadlines, name),
                                           getattr(parts.deadlines, name), check_exact=True)
+
+
+# -- working time counts in the zone the log was read in (--timezone) ------------------------
+def _office_seconds(t0: pd.Timestamp, t1: pd.Timestamp, zone: str) -> float:
+    """Weekdays 09:00-17:00 on the wall clock of ``zone``, day by day: slow and plainly right."""
+    a, b = t0.tz_convert(zone).tz_localize(None), t1.tz_convert(zone).tz_localize(None)
+    total, day = 0.0, a.normalize()
+    while day <= b:
+        if day.weekday() < 5:
+            lo, hi = max(a, day + pd.Timedelta(hours=9)), min(b, day + pd.Timedelta(hours=17))
+            total += max(0.0, (hi - lo).total_seconds())
+        day += pd.Timedelta(days=1)
+    return total
+
+
+def test_receipt_waits_follow_the_timezone_and_match_a_hand_count(real):
+    path = real("receipt.csv")
+    waits, totals = {}, {}
+    for zone in ("Asia/Shanghai", "Europe/Amsterdam"):
+        log = read_log(path, timezone=zone)
+        waits[zone] = waiting_times(log, calendar="weekdays")
+        totals[zone] = find_bottlenecks(log, calendar="weekdays").total_wait
+        events = log.events.reset_index(drop=True)
+        first = events.index[events[CASE] == "case-10011"][:4]
+        for i in first[1:]:
+            want = _office_seconds(events[TIMESTAMP][i - 1], events[TIMESTAMP][i], zone)
+            assert waits[zone][i] == pytest.approx(want, abs=1e-3)
+    # case-10011: completed Tue 11 Oct 2011 13:45:40.276+02:00, next Wed 12 Oct 08:26:25.398+02:00.
+    # Amsterdam: 13:45:40.276-17:00 on Tuesday; Shanghai (+08:00): 09:00-14:26:25.398 on Wednesday
+    i = int(events.index[events[CASE] == "case-10011"][1])
+    assert waits["Europe/Amsterdam"][i] == pytest.approx(3 * 3600 + 14 * 60 + 19.724, abs=1e-3)
+    assert waits["Asia/Shanghai"][i] == pytest.approx(5 * 3600 + 26 * 60 + 25.398, abs=1e-3)
+    assert totals["Asia/Shanghai"] != pytest.approx(totals["Europe/Amsterdam"], rel=1e-4)

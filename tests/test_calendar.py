@@ -14,6 +14,7 @@ from procmine.calendar import (
     CalendarFallbackWarning,
     WorkingCalendar,
     calendar_from_option,
+    choose_calendar,
     parse_hours,
     read_calendar,
 )
@@ -195,7 +196,7 @@ def test_option_names_and_errors(tmp_path):
     assert calendar_from_option(None).kind == "cn"
     assert calendar_from_option("none").kind == "none"
     assert calendar_from_option("cn", hours="08:00-12:00,14:00-18:00").day_seconds == 8 * H
-    with pytest.raises(SpecError, match="not cn, none or an existing file"):
+    with pytest.raises(SpecError, match="not cn, a country code, weekdays, none or an existing file"):
         calendar_from_option(str(tmp_path / "missing.yaml"))
     bad = tmp_path / "bad.yaml"
     bad.write_text("holidays: [2024-13-01]\n", encoding="utf-8")
@@ -220,3 +221,79 @@ def test_module_level_forms_take_an_option_or_a_calendar():
     assert working_seconds("2024-03-01 16:00", "2024-03-04 10:00") == 2.5 * H
     assert working_seconds("2024-03-01 16:00", "2024-03-04 10:00", calendar="none") == 66 * H
     assert add_working_time("2024-09-30 10:00", 14 * H, calendar=CAL) == pd.Timestamp("2024-10-09 10:00")
+
+
+# -- calendars beyond China -------------------------------------------------------------
+def test_country_calendar_skips_its_public_holidays_with_plain_office_hours():
+    nl = calendar_from_option("nl")
+    # Tue 24 Dec 16:00-17:00, Christmas and Boxing Day off, Fri 27 Dec 09:00-10:00
+    assert ws("2024-12-24 16:00", "2024-12-27 10:00", nl) == 2 * H
+    assert nl.day_seconds == 8 * H
+    assert "Netherlands" in nl.describe() and "09:00-17:00 (the default outside China)" in nl.describe()
+    # Thu 4 July is a holiday in the US, not in Italy; 25 April (Liberation Day) the other way
+    assert ws("2024-07-04 09:00", "2024-07-04 17:00", calendar_from_option("us")) == 0
+    assert ws("2024-07-04 09:00", "2024-07-04 17:00", calendar_from_option("it")) == 8 * H
+    assert ws("2024-04-25 09:00", "2024-04-25 17:00", calendar_from_option("it")) == 0
+    # any year: the holidays package computes them
+    assert ws("1999-12-24 16:00", "1999-12-27 10:00", calendar_from_option("NL")) == 2 * H
+    assert calendar_from_option("de", hours="08:00-12:00").day_seconds == 4 * H
+
+
+def test_weekdays_counts_holidays_as_working_days():
+    weekdays = calendar_from_option("weekdays")
+    assert ws("2024-12-24 16:00", "2024-12-27 10:00", weekdays) == 18 * H
+    assert ws("2024-12-27 16:00", "2024-12-30 10:00", weekdays) == 2 * H   # Fri -> Mon
+    assert weekdays.describe().startswith("weekdays: weekends only")
+
+
+def test_unknown_country_code_is_an_error():
+    with pytest.raises(SpecError, match="'xx': not cn, weekdays, none, a country code"):
+        calendar_from_option("xx")
+
+
+def test_calendar_file_on_top_of_a_country(tmp_path):
+    path = tmp_path / "amsterdam.yaml"
+    path.write_text("base: nl\nholidays: [2024-12-23]\n", encoding="utf-8")
+    cal = read_calendar(path)
+    # Mon 23 Dec from the file, 25/26 Dec from the Dutch holidays; 09:00-17:00 by default
+    assert ws("2024-12-20 16:00", "2024-12-27 10:00", cal) == 10 * H
+    assert "public holidays of Netherlands" in cal.describe()
+    path.write_text("base: xx\n", encoding="utf-8")
+    with pytest.raises(SpecError, match="base 'xx': expected cn, weekends or a country code"):
+        read_calendar(path)
+
+
+# -- the zone the calendar counts in ------------------------------------------------------
+def test_in_zone_counts_on_the_wall_clock_of_the_log():
+    weekdays = calendar_from_option("weekdays")          # 09:00-17:00
+    start = pd.Timestamp("2024-03-05 08:00", tz="UTC")   # 09:00 in Amsterdam, 16:00 in Shanghai
+    end = pd.Timestamp("2024-03-05 10:00", tz="UTC")     # 11:00 in Amsterdam, 18:00 in Shanghai
+    assert weekdays.working_seconds(start, end) == 1 * H                     # Shanghai by default
+    assert weekdays.in_zone("Europe/Amsterdam").working_seconds(start, end) == 2 * H
+    # None: the zone the times carry
+    here = start.tz_convert("America/New_York"), end.tz_convert("America/New_York")  # 03:00-05:00
+    assert weekdays.in_zone(None).working_seconds(*here) == 0
+    due = weekdays.in_zone(None).add_working_time(here[0], H)
+    assert due == pd.Timestamp("2024-03-05 10:00", tz="America/New_York")
+    # the zoned copy reports into the same notes
+    cn = WorkingCalendar()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CalendarFallbackWarning)
+        cn.in_zone("Europe/Amsterdam").working_seconds("2031-01-06 09:00", "2031-01-06 10:00")
+    assert any("2031" in note for note in cn.notes)
+
+
+# -- the calendar chosen from the log --------------------------------------------------------
+def test_auto_chooses_cn_for_a_chinese_log_and_clock_time_otherwise():
+    chinese = choose_calendar("auto", headers=["工单编号", "环节", "时间"], timezone="Europe/Amsterdam")
+    assert (chinese.name, chinese.calendar.kind) == ("cn", "cn")
+    assert chinese.message() == "Calendar: cn (the log's column names are Chinese, e.g. 工单编号)"
+    english = choose_calendar("auto", headers=["case", "activity", "time"], timezone="Europe/Amsterdam")
+    assert (english.name, english.calendar.kind) == ("none", "none")
+    assert "--calendar nl" in english.message()
+    # a Chinese zone counts when the user gave it, not as the default of --timezone
+    given = choose_calendar("auto", headers=["case"], timezone="Asia/Shanghai", timezone_given=True)
+    default = choose_calendar("auto", headers=["case"], timezone="Asia/Shanghai", timezone_given=False)
+    assert (given.name, default.name) == ("cn", "none")
+    chosen = choose_calendar("it", headers=["工单编号"])
+    assert (chosen.name, chosen.calendar.country, chosen.reason) == ("it", "IT", "--calendar")

@@ -26,11 +26,12 @@ def test_table_in_working_time_names_the_calendar():
     result = run(HOLIDAY, "--deadline", "办结时限")
     assert result.exit_code == 0, result.output
     out = result.stdout.splitlines()
-    assert out[0] == "Waiting time by transition, in working time; total 26.5 h"
+    # 26.5 working hours are 3.8 working days of 7 hours (cn office hours), not 1.1 "d"
+    assert out[0] == "Waiting time by transition, in working time; total 3.8 working days"
     assert out[1].startswith("Calendar: cn: Chinese public holidays and swapped working days")
     # the first row is where most waiting goes: 2.5 h over a weekend + 9 h over Spring Festival
-    assert out[4].split() == ["上报", "派遣", "2", "2", "5.8", "h", "5.8", "h", "8.3", "h",
-                              "11.5", "h", "43.4%"]
+    assert out[4].split() == ["上报", "派遣", "2", "2", "5.8", "working", "h", "5.8", "working",
+                              "h", "1.2", "working", "days", "1.6", "working", "days", "43.4%"]
     assert "Deadlines (column case:deadline): 2 cases, 2 overdue, on time 0.0%" in result.stdout
     assert "Read 8 rows" in result.stderr and "Read 8 rows" not in result.stdout
 
@@ -92,7 +93,7 @@ def test_missing_column_for_by_is_a_one_line_error():
 def test_unknown_calendar_is_an_error():
     result = run(HOLIDAY, "--calendar", "mars")
     assert result.exit_code == 2
-    assert "Error: --calendar mars: not cn, none or an existing file" in result.output
+    assert "Error: --calendar mars: not cn, a country code, weekdays, none or an existing file" in result.output
 
 
 def test_workflow_deadlines_replace_the_column():
@@ -158,3 +159,31 @@ def test_duckdb_engine_says_what_it_read_and_counts_the_parts():
     progress = [line.strip() for line in result.stderr.splitlines() if "analysed" in line]
     assert len(progress) == 4 and progress[-1] == "34,609 of 34,609 events analysed"
     assert result.stdout == run(SAMPLE, "--engine", "pandas", "--top", "3").stdout
+
+
+def test_default_calendar_is_chosen_from_the_log_and_said_once(tmp_path):
+    english = tmp_path / "english.csv"
+    english.write_text("case,activity,time\nc1,register,2024-03-05 09:00\n"
+                       "c1,decide,2024-03-05 11:00\n", encoding="utf-8")
+    result = run(english, "--json", "--timezone", "Europe/Amsterdam")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("Calendar: none (clock time: the log is not Chinese-headed); "
+                               "give --calendar nl") == 1
+    assert json.loads(result.stdout)["total_wait"] == 2 * HOUR
+    chinese = run(HOLIDAY, "--json")
+    assert "Calendar: cn (the log's column names are Chinese" in chinese.stderr
+    dutch = run(english, "--calendar", "nl", "--timezone", "Europe/Amsterdam")
+    assert "Calendar: nl (--calendar)" in dutch.stderr
+    assert "total 2.0 working h" in dutch.stdout and "09:00-17:00" in dutch.stdout
+
+
+def test_a_year_without_holiday_data_is_said_once(tmp_path):
+    late = tmp_path / "late.csv"
+    late.write_text("工单编号,环节,时间\n" + "".join(
+        f"A{i},上报,2031-01-0{d} 09:00\nA{i},结案,2031-01-0{d} 11:00\n"
+        for i, d in enumerate((6, 7, 8))), encoding="utf-8")
+    result = run(late, "--json")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("Note: calendar 2031: no Chinese holiday data") == 1
+    assert "Warning" not in result.stderr
+    assert "2031: no Chinese holiday data" in json.loads(result.stdout)["calendar"]

@@ -160,3 +160,16 @@ def test_strict_needs_the_pandas_engine():
     r = run("loops", str(FIXTURES / "loops_desk.csv"), "--engine", "duckdb", "--strict")
     assert r.exit_code != 0
     assert "--strict needs --engine pandas" in r.output
+
+
+def test_working_cost_is_in_working_days_of_the_calendar():
+    # 79,200 working seconds = 22 working hours: 3.1 seven-hour working days under cn
+    r = run("loops", str(FIXTURES / "loops_escalation.csv"), "--pattern", "escalation",
+            "--calendar", "cn")
+    row = next(line for line in r.stdout.splitlines() if line.startswith("escalation"))
+    assert "3.0 d" in row and "3.1 working days" in row
+    r = run("loops", str(FIXTURES / "loops_escalation.csv"), "--pattern", "escalation",
+            "--calendar", "weekdays", "--timezone", "Asia/Shanghai")
+    assert "Calendar: weekdays (--calendar)" in r.stderr
+    row = next(line for line in r.stdout.splitlines() if line.startswith("escalation"))
+    assert "working days" in row or "working h" in row

@@ -145,3 +145,4 @@ def test_weekly_test_counts_weeks_not_cases():
     assert (r.n_a, r.n_b) == (3, 3)
     assert r.effect == pytest.approx(math.expm1(math.log1p(50) - math.log1p(100)))
     assert math.isnan(weekly_test(a[a["week"] < 3], b).p_value)    # two weeks: not tested
+

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from procmine.errors import SpecError
 from procmine.render import render_workflow, write_graph
 from procmine.workflow import (
+    check_deadline_column,
     check_workflow,
     parse_deadline,
     parse_duration,
@@ -314,3 +316,45 @@ def test_the_documented_example_is_valid():
     wf = parse_workflow(re.search(r"```yaml\n(.*?)```", text, re.S).group(1), source="docs/workflow.md")
     assert wf.deadline_for("违法搭建").amount == 15 and wf.deadline_for("other").working is False
     assert wf.paths[-1].target == "end" and wf.aliases["不予立案"] == "close"
+
+
+# --------------------------------------------------------------------------- deadlines with any step name
+
+
+def test_deadline_step_names_may_contain_in_within_and_colons():
+    wf = parse_workflow("""
+steps: [Confirmation of receipt, T02 Check confirmation of receipt,
+        T10 Determine necessity to stop indication, "Within: sign in"]
+deadlines:
+  "*": Confirmation of receipt -> T10 Determine necessity to stop indication within 5 working days
+  urgent: {from: "Within: sign in", to: T10 Determine necessity to stop indication, within: 4h}
+  later: "Within: sign in -> T02 Check confirmation of receipt in 2 working hours"
+""")
+    default, urgent, later = wf.deadlines
+    assert (default.start, default.end, default.amount, default.unit, default.working) == (
+        "Confirmation of receipt", "T10 Determine necessity to stop indication", 5.0, "days", True)
+    assert (urgent.start, urgent.end, urgent.amount, urgent.working) == (
+        "Within: sign in", "T10 Determine necessity to stop indication", 4.0, False)
+    assert (later.start, later.end, later.amount) == (
+        "Within: sign in", "T02 Check confirmation of receipt", 2.0)
+
+
+def test_deadline_with_a_bad_duration_names_the_duration():
+    with pytest.raises(SpecError, match="bad duration '5 fortnights'"):
+        parse_deadline("Confirmation of receipt -> T10 Determine necessity within 5 fortnights")
+    assert parse_deadline("派遣到场 -> 结案 within 4h").start == "派遣到场"
+
+
+def test_deadline_column_must_be_constant_within_each_case():
+    events = pd.DataFrame({
+        "case:concept:name": ["a", "a", "a", "b", "b", "c"],
+        "dueDate": ["2015-01-05", None, "2015-02-01", None, None, "2015-03-01"],
+        "case:deadline": ["2015-01-09"] * 3 + ["2015-01-20"] * 2 + ["2015-03-01"],
+    })
+    per_event = check_deadline_column(events, "dueDate")
+    assert not per_event.case_level
+    assert (per_event.cases, per_event.varying_cases) == (3, 1)
+    assert per_event.event_share == pytest.approx(0.5)
+    assert "varies within 1 of 3 cases and is on 50.0% of events" in per_event.message()
+    per_case = check_deadline_column(events, "case:deadline")
+    assert per_case.case_level and per_case.message() == ""

@@ -30,6 +30,8 @@ class _Clock:
     def __init__(self, calendar: Any, timezone: str):
         # a 24x7 calendar is clock time: skip the calendar arithmetic
         self.calendar = None if getattr(calendar, "kind", None) == "none" else calendar
+        if self.calendar is not None and hasattr(self.calendar, "in_zone"):
+            self.calendar = self.calendar.in_zone(timezone)  # count in the log's office zone
         self.timezone = timezone
 
     def _index(self, ns: np.ndarray) -> pd.DatetimeIndex:

@@ -11,6 +11,7 @@ from procmine.cli.options import (
     open_input,
     output_options,
     pop_log_options,
+    working_calendar,
 )
 
 _BY = ("transition", "activity", "unit", "level", "category", "month")
@@ -47,10 +48,7 @@ def command(log: str, by: str, top: int | None, working_time: bool, calendar: st
       procmine bottlenecks export.csv --clock-time --csv > waits.csv
       procmine bottlenecks city-2025.parquet --engine duckdb --memory-limit 4GiB
     """
-    import warnings
-
     from procmine.bottlenecks import find_bottlenecks
-    from procmine.calendar import CalendarFallbackWarning
     from procmine.output import csv_text, dumps
 
     spec = None
@@ -60,39 +58,28 @@ def command(log: str, by: str, top: int | None, working_time: bool, calendar: st
         spec = read_workflow(workflow)
     quiet = as_json or as_csv
     with open_input(log, pop_log_options(kwargs), engine=engine, memory_limit=memory_limit,
-                    quiet=quiet) as source, warnings.catch_warnings():
-        # years without holiday data: the calendar line of the output says so
-        warnings.simplefilter("ignore", CalendarFallbackWarning)
+                    quiet=quiet) as source, working_calendar(calendar, source) as cal:
         result = find_bottlenecks(source, by=by, working_time=working_time,
-                                  calendar=calendar, workflow=spec, top=top)
+                                  calendar=cal, workflow=spec, top=top)
     if as_json:
         click.echo(dumps(result))
     elif as_csv:
         click.echo(f"Time: {result.time_basis}, calendar: {result.calendar}", err=True)
         click.echo(csv_text(result.table), nl=False)
     else:
-        click.echo(_text(result, top))
+        click.echo(_text(result, top, cal.day_seconds))
 
 
 _DURATION = ("mean", "median", "p90", "total", "case_median", "overdue")
 
 
-def _duration(seconds, working: bool) -> str:
-    from procmine.output import human_duration
-
-    # a working day is not 24 hours: working time stays in hours
-    if working and seconds == seconds and abs(seconds) >= 3600:
-        return f"{seconds / 3600:,.1f} h"
-    return human_duration(seconds)
-
-
-def _readable(table, n: int, working: bool):
+def _readable(table, n: int, duration):
     shown = table.head(n).copy()
     for column in shown.columns:
         name = str(column)
         if name in _DURATION or name.startswith(("wait_", "service_", "overdue_")) and \
                 not name.endswith(("share", "cases")):
-            shown[column] = [_duration(v, working) for v in shown[column]]
+            shown[column] = [duration(v) for v in shown[column]]
         elif name.endswith(("share", "rate")):
             shown[column] = ["" if v != v else f"{100 * v:.1f}%" for v in shown[column]]
         elif name == "wip_mean":
@@ -100,14 +87,19 @@ def _readable(table, n: int, working: bool):
     return shown
 
 
-def _text(result, top: int | None) -> str:
-    from procmine.output import format_table
+def _text(result, top: int | None, day_seconds: float) -> str:
+    from procmine.output import format_table, human_duration
 
     n = top or _SHOWN
     working = result.time_basis == "working"
+
+    def _duration(seconds) -> str:
+        # working days of the calendar's day length, never 24-hour days of working time
+        return human_duration(seconds, basis=result.time_basis, day_seconds=day_seconds)
+
     title = (f"Waiting time by {result.by}, in {'working' if working else 'clock'} time; "
-             f"total {_duration(result.total_wait, working)}\nCalendar: {result.calendar}")
-    parts = [format_table(_readable(result.table, n, working), title=title)]
+             f"total {_duration(result.total_wait)}\nCalendar: {result.calendar}")
+    parts = [format_table(_readable(result.table, n, _duration), title=title)]
     if len(result.table) > n:
         parts.append(f"… {len(result.table) - n:,} more rows (--top N, --csv or --json for all)")
     dl = result.deadlines
@@ -115,10 +107,10 @@ def _text(result, top: int | None) -> str:
         s = dl.summary()
         parts += ["", f"Deadlines ({s['source']}): {s['cases']:,} cases, {s['overdue']:,} overdue, "
                       f"on time {100 * s['on_time_rate']:.1f}%; overdue by median "
-                      f"{_duration(s['overdue_median'], working)}, in all "
-                      f"{_duration(s['overdue_total'], working)}"]
+                      f"{_duration(s['overdue_median'])}, in all "
+                      f"{_duration(s['overdue_total'])}"]
         if len(dl.by_transition):
-            parts += ["", format_table(_readable(dl.by_transition, 5, working),
+            parts += ["", format_table(_readable(dl.by_transition, 5, _duration),
                                        title="Overdue time by transition")]
     parts += [f"Note: {note}" for note in result.notes]
     return "\n".join(parts)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import click
 
-from procmine.cli.options import calendar_option, load, log_options, output_options, pop_log_options
+from procmine.cli.options import (
+    calendar_option,
+    load,
+    log_options,
+    output_options,
+    pop_log_options,
+    working_calendar,
+)
 
 
 @click.command("compare")
@@ -56,8 +63,9 @@ def command(log, other, split, labels, workflow, alpha, output, top, calendar, a
     second = load(other, options, quiet=as_json or as_csv) if other else None
     if names is None and other:
         names = (Path(log).stem, Path(other).stem) if Path(log).stem != Path(other).stem else (log, other)
-    result = compare_logs(first, second, split=split, labels=names, calendar=calendar,
-                          workflow=workflow, alpha=alpha)
+    with working_calendar(calendar, first) as cal:
+        result = compare_logs(first, second, split=split, labels=names, calendar=cal,
+                              workflow=workflow, alpha=alpha)
     if output:
         write_graph(render_difference(result, top=top), output, inputs=[log] + ([other] if other else []))
         click.echo(f"Wrote {output}", err=True)
@@ -66,11 +74,15 @@ def command(log, other, split, labels, workflow, alpha, output, top, calendar, a
     elif as_csv:
         click.echo(csv_text(result.indicators), nl=False)
     else:
-        click.echo(_text(result))
+        click.echo(_text(result, cal.day_seconds))
 
 
-def _text(result) -> str:
-    from procmine.output import format_table, human_duration
+def _text(result, day_seconds: float) -> str:
+    from procmine.output import format_table
+    from procmine.output import human_duration as plain
+
+    def human_duration(v) -> str:  # in the result's basis: working days are the calendar's
+        return plain(v, basis=result.time_basis, day_seconds=day_seconds)
 
     def value(v, key: str) -> str:
         if v is None or v != v:

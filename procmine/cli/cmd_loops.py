@@ -12,6 +12,7 @@ from procmine.cli.options import (
     open_input,
     output_options,
     pop_log_options,
+    working_calendar,
 )
 
 _PATTERNS = ("all", "escalation", "pingpong", "dumping", "rework", "reopen", "hugging", "desk",
@@ -63,8 +64,8 @@ def command(log, patterns, by, cases_path, diagram, calendar, aliases, workflow,
     roles = _aliases(aliases, workflow)   # a bad alias or spec fails before a long read
     quiet = as_json or as_csv
     with open_input(log, pop_log_options(kwargs), engine=engine, memory_limit=memory_limit,
-                    quiet=quiet) as source:
-        result = find_loops(source, patterns=patterns, by=by, calendar=calendar, aliases=roles,
+                    quiet=quiet) as source, working_calendar(calendar, source) as cal:
+        result = find_loops(source, patterns=patterns, by=by, calendar=cal, aliases=roles,
                             desk_minutes=desk_minutes, extension_hours=extension_hours)
         if cases_path:   # from an engine, the evidence is read from it: while it is open
             write_csv(result.evidence, cases_path, inputs=[log])
@@ -77,7 +78,7 @@ def command(log, patterns, by, cases_path, diagram, calendar, aliases, workflow,
     elif as_csv:
         click.echo(csv_text(result.by if by else result.summary), nl=False)
     else:
-        click.echo(_text(result))
+        click.echo(_text(result, cal))
 
 
 def _aliases(pairs: tuple[str, ...], workflow: str | None) -> dict[str, str] | None:
@@ -99,8 +100,13 @@ def _aliases(pairs: tuple[str, ...], workflow: str | None) -> dict[str, str] | N
     return table or None
 
 
-def _text(result) -> str:
+def _text(result, cal) -> str:
     from procmine.output import format_table, human_duration
+
+    basis = "clock" if cal.kind == "none" else "working"
+
+    def working(v) -> str:  # working days of the calendar's day length, or working hours
+        return human_duration(v, basis=basis, day_seconds=cal.day_seconds)
 
     def pct(v) -> str:
         return "" if v is None or v != v else f"{100 * v:.1f}%"
@@ -108,7 +114,8 @@ def _text(result) -> str:
     summary = result.summary.copy()
     summary["share"] = [pct(v) for v in summary["share"]]
     for col in ("cost_s", "cost_work_s", "mean_cost_s"):
-        summary[col] = [human_duration(v) if v is not None and v == v else "" for v in summary[col]]
+        show = working if col == "cost_work_s" else human_duration
+        summary[col] = [show(v) if v is not None and v == v else "" for v in summary[col]]
     summary = summary.rename(columns={"cost_s": "time lost", "cost_work_s": "working",
                                       "mean_cost_s": "per case", "top_units": "units",
                                       "top_levels": "levels"})
@@ -117,7 +124,8 @@ def _text(result) -> str:
         by = result.by[result.by["flagged"] > 0].groupby("pattern", sort=False).head(5).copy()
         by["share"] = [pct(v) for v in by["share"]]
         for col in ("cost_s", "cost_work_s"):
-            by[col] = [human_duration(v) if v == v else "" for v in by[col]]
+            show = working if col == "cost_work_s" else human_duration
+            by[col] = [show(v) if v == v else "" for v in by[col]]
         by = by.rename(columns={"cost_s": "time lost", "cost_work_s": "working"})
         parts += ["", format_table(by, title=f"By {result.by.columns[1]}: the 5 with most "
                                              "flagged cases per pattern")]
@@ -128,7 +136,7 @@ def _text(result) -> str:
         parts += ["", f"Units that held the order before one signed: {by_units} cases; "
                       f"median {d['median_units_before_sign'] or 0:g}. "
                       f"Pre-sign dwell median {human_duration(d['median_presign_dwell_s'])} "
-                      f"({human_duration(d['median_presign_dwell_work_s'])} working), "
+                      f"({working(d['median_presign_dwell_work_s'])}), "
                       "outside the official clock"]
     if "hugging" in details:
         d = details["hugging"]

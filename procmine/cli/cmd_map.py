@@ -11,6 +11,7 @@ from procmine.cli.options import (
     open_input,
     output_options,
     pop_log_options,
+    working_calendar,
 )
 
 _METRICS = ("frequency", "cases", "mean-wait", "median-wait", "p90-wait", "total-wait")
@@ -64,7 +65,11 @@ def command(log: str, output: str | None, metric: str, activities: float, paths:
             # the waits procmine bottlenecks ranks: start of a step minus completion of the one before
             from procmine.bottlenecks import transition_waits
 
-            flows = transition_waits(source, working_time=working_time, calendar=calendar)
+            if working_time:
+                with working_calendar(calendar, source) as cal:
+                    flows = transition_waits(source, working_time=True, calendar=cal)
+            else:
+                flows = transition_waits(source, working_time=False, calendar=calendar)
         pmap = discover_map(source, metric=metric, activities=activities, paths=paths, by=by,
                             flows=flows)
     if output:

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import click
 
-from procmine.cli.options import calendar_option, load, log_options, output_options, pop_log_options
+from procmine.cli.options import (
+    calendar_option,
+    load,
+    log_options,
+    output_options,
+    pop_log_options,
+    working_calendar,
+)
 
 
 @click.command("network")
@@ -43,7 +50,8 @@ def command(log, network_kind, output, top, which, calendar, as_json, as_csv, **
     from procmine.render import render_network, write_graph
 
     event_log = load(log, pop_log_options(kwargs), quiet=as_json or as_csv)
-    net = discover_network(event_log, kind=network_kind, calendar=calendar)
+    with working_calendar(calendar, event_log) as cal:
+        net = discover_network(event_log, kind=network_kind, calendar=cal)
     if output:
         write_graph(render_network(net, top=top), output, inputs=[log])
         click.echo(f"Wrote {output}", err=True)
@@ -52,11 +60,15 @@ def command(log, network_kind, output, top, which, calendar, as_json, as_csv, **
     elif as_csv:
         click.echo(csv_text(net.nodes if which == "units" else net.edges), nl=False)
     else:
-        click.echo(_text(net, top))
+        click.echo(_text(net, top, cal.day_seconds))
 
 
-def _text(net, top: int) -> str:
-    from procmine.output import format_pairs, format_table, human_duration
+def _text(net, top: int, day_seconds: float) -> str:
+    from procmine.output import format_pairs, format_table
+    from procmine.output import human_duration as plain
+
+    def human_duration(v) -> str:  # in the result's basis: working days are the calendar's
+        return plain(v, basis=net.time_basis, day_seconds=day_seconds)
 
     def show(value, key: str):
         if value is None or value != value:

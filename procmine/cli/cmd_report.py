@@ -8,6 +8,7 @@ import click
 
 from procmine.cli.options import (
     calendar_option,
+    choose_for_log,
     engine_options,
     log_options,
     open_input,
@@ -56,13 +57,15 @@ def command(log: str, output: str, workflow: str | None, lang: str | None, title
     names = stages(workflow=spec)
     following = dict(zip(names, [*names[1:], "writing"], strict=True))
     with open_input(log, pop_log_options(kwargs), engine=engine, memory_limit=memory_limit,
-                    quiet=quiet) as source, \
-            click.progressbar(length=len(names), label="report", file=sys.stderr,
-                              item_show_func=lambda n: n, show_eta=False, hidden=quiet) as bar:
-        as_engine(source).progress = None  # the bar shows the stages
-        bar.update(0, names[0])     # the bar names the stage that is running
-        write_report(source, output, workflow=spec, lang=lang, title=title,
-                     calendar=calendar, inputs=[log],
-                     on_stage=lambda name: bar.update(1, following[name]))
+                    quiet=quiet) as source:
+        # the report's sections read the calendar themselves and note its fallback years
+        choice = choose_for_log(calendar, source, quiet=quiet)
+        with click.progressbar(length=len(names), label="report", file=sys.stderr,
+                               item_show_func=lambda n: n, show_eta=False, hidden=quiet) as bar:
+            as_engine(source).progress = None  # the bar shows the stages
+            bar.update(0, names[0])     # the bar names the stage that is running
+            write_report(source, output, workflow=spec, lang=lang, title=title,
+                         calendar=choice.name, inputs=[log],
+                         on_stage=lambda name: bar.update(1, following[name]))
     if not quiet:
         click.echo(f"Wrote {output}", err=True)

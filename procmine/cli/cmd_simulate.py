@@ -22,7 +22,7 @@ from procmine.cli.options import calendar_option, output_options
               help="YAML/JSON file of pattern rates, e.g. 'round_trip: 0.1'.")
 @click.option("--per-day", default=60.0, show_default=True, type=click.FloatRange(min=0.01),
               help="Cases reported per day: sets the time span of the log.")
-@calendar_option("Calendar of office hours and deadlines")
+@calendar_option("Calendar of office hours and deadlines", default="cn")
 @click.option("--reform-date", metavar="DATE",
               help="Cases reported on or after this date follow --reform-rates.")
 @click.option("--reform-rates", "reform_file", type=click.Path(dir_okay=False, exists=True),

@@ -155,9 +155,49 @@ def output_options(table: bool = True) -> Callable:
     return decorate
 
 
-def calendar_option(purpose: str = "Working calendar") -> Callable:
+def calendar_option(purpose: str = "Working calendar", *, default: str = "auto") -> Callable:
     """The --calendar option shared by every command that reports durations."""
     return click.option(
-        "--calendar", default="cn", show_default=True, metavar="cn|none|FILE",
-        help=f"{purpose}: cn (office hours, weekends, Chinese holidays and swapped working "
-             "days), none (clock time, 24x7), or a calendar file (docs/calendar.md).")
+        "--calendar", default=default, show_default=True, metavar="auto|cn|CC|weekdays|none|FILE",
+        help=f"{purpose}: auto (cn for a Chinese log, else clock time; said on stderr), cn "
+             "(office hours, weekends, Chinese holidays and swapped working days), a country "
+             "code such as nl, it, us, de, gb (its public holidays, 09:00-17:00), weekdays "
+             "(weekends only), none (clock time, 24x7), or a calendar file (docs/calendar.md).")
+
+
+@contextlib.contextmanager
+def working_calendar(option: str | None, source: Any, *, quiet: bool = False) -> Iterator[Any]:
+    """The calendar of ``--calendar`` for an open log (``auto``: chosen from it).
+
+    Says the choice on stderr in one line (also with --json; not with --quiet);
+    years the calendar has no holiday data for are said once each, after the
+    block, instead of as Python warnings.
+    """
+    import warnings
+
+    from procmine.calendar import CalendarFallbackWarning
+
+    choice = choose_for_log(option, source, quiet=quiet)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CalendarFallbackWarning)
+        yield choice.calendar
+    for note in [] if quiet else choice.calendar.notes:
+        click.echo(f"Note: calendar {note}", err=True)
+
+
+def choose_for_log(option: str | None, source: Any, *, quiet: bool = False) -> Any:
+    """The :class:`~procmine.calendar.CalendarChoice` for an open log, said on stderr."""
+    from procmine.calendar import choose_calendar
+
+    facts: dict[str, Any] = {}
+    if (option or "auto").strip().lower() == "auto":
+        report = source.report if hasattr(source, "report") else source.load_report()
+        ctx = click.get_current_context(silent=True)
+        given = ctx is not None and ctx.get_parameter_source("timezone") not in (
+            None, click.core.ParameterSource.DEFAULT)
+        facts = {"headers": list(report.mapping.values()), "timezone": report.timezone,
+                 "timezone_given": given}
+    choice = choose_calendar(option, **facts)
+    if not quiet:
+        click.echo(choice.message(), err=True)
+    return choice

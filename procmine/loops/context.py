@@ -191,7 +191,8 @@ def _working(ctx: _Ctx, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
     tz = ctx.log.timezone or "UTC"
     start = pd.DatetimeIndex(t0[ok].astype("datetime64[ns]"), tz="UTC").tz_convert(tz)
     stop = pd.DatetimeIndex(t1[ok].astype("datetime64[ns]"), tz="UTC").tz_convert(tz)
-    fn = getattr(ctx.calendar, "working_seconds", None)
+    cal = ctx.calendar.in_zone(tz) if hasattr(ctx.calendar, "in_zone") else ctx.calendar
+    fn = getattr(cal, "working_seconds", None)  # in the log's office zone
     if fn is None:
         from procmine import calendar as calmod  # the module-level form
 

@@ -82,7 +82,10 @@ def render_difference(result: Comparison, *, top: int = 50) -> Any:
         if row.median_a is not None and row.median_b is not None and \
                 row.median_a == row.median_a and row.median_b == row.median_b:
             wstar = "*" if row.significant_wait else ""
-            text += f"\n{human_duration(row.median_a)} → {human_duration(row.median_b)}{wstar}"
+            before, after = (human_duration(v, basis=result.time_basis,
+                                            day_seconds=result.working_day_seconds)
+                             for v in (row.median_a, row.median_b))
+            text += f"\n{before} → {after}{wstar}"
             if row.significant_wait:
                 wait_colour = "#b2182b" if row.median_b > row.median_a else "#1b7837"
         width = 0.8 + 4 * max(row.share_a, row.share_b) / (top_share or 1.0)

@@ -32,7 +32,14 @@ everything public is imported from here. :func:`procmine.render.render_workflow`
 """
 
 from procmine.workflow.check import WorkflowCheck, check_workflow
-from procmine.workflow.deadline import Deadline, parse_deadline, parse_duration
+from procmine.workflow.deadline import (
+    Deadline,
+    DeadlineColumnCheck,
+    check_deadline_column,
+    make_deadline,
+    parse_deadline,
+    parse_duration,
+)
 from procmine.workflow.model import ExtraPath, PetriNetModel, Workflow
 from procmine.workflow.read import MAX_MODEL_BYTES, read_workflow
 from procmine.workflow.spec import MAX_SPEC_BYTES, parse_workflow
@@ -40,8 +47,8 @@ from procmine.workflow.states import ReachabilityGraph, reachability
 from procmine.workflow.tree import Node
 
 __all__ = [
-    "MAX_MODEL_BYTES", "MAX_SPEC_BYTES", "Deadline", "ExtraPath", "Node",
+    "MAX_MODEL_BYTES", "MAX_SPEC_BYTES", "Deadline", "DeadlineColumnCheck", "ExtraPath", "Node",
     "PetriNetModel", "ReachabilityGraph", "Workflow", "WorkflowCheck", "check_workflow",
-    "parse_deadline", "parse_duration", "parse_workflow",
+    "check_deadline_column", "make_deadline", "parse_deadline", "parse_duration", "parse_workflow",
     "reachability", "read_workflow",
 ]

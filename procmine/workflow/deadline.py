@@ -7,8 +7,11 @@ in working time or clock time) and the readers of their text forms,
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Literal
+
+import pandas as pd
 
 from procmine.errors import SpecError
 
@@ -96,21 +99,126 @@ def parse_duration(text: str) -> tuple[float, Literal["hours", "days"], bool]:
     return amount * factor, unit, working  # type: ignore[return-value]
 
 
-_DEADLINE = re.compile(r"^(.+?)\s*(?:->|→|=>|到|至)\s*(.+?)\s*(?:within|in|:|：|不超过|内|限)\s*(.+)$")
+_ARROWS = (re.compile(r"->|→|=>"), re.compile(r"到|至"))
+_SEPARATOR = re.compile(r"\b(?:within|in)\b|:|：|不超过|以内|内|限", re.IGNORECASE)
+_HINT = "write it as '派遣 -> 结案 within 5 working days'"
 
 
-def parse_deadline(text: str, *, category: str | None = None, line: int | None = None) -> Deadline:
+def parse_deadline(text: str, *, category: str | None = None, line: int | None = None,
+                   steps: Collection[str] | None = None) -> Deadline:
     """A deadline written as ``'派遣 -> 结案 within 5 working days'``.
+
+    Step names may contain the words of the form (``in``, ``within``, ``:``, 到):
+    the duration is the text after the last separator that reads as a duration,
+    and with ``steps`` given, a split whose both ends are steps is preferred.
 
     >>> parse_deadline("派遣 -> 结案 within 4h").working
     False
+    >>> d = parse_deadline("Confirmation of receipt -> T10 Determine necessity to stop "
+    ...                    "indication within 5 working days")
+    >>> d.end, d.amount
+    ('T10 Determine necessity to stop indication', 5.0)
     """
-    m = _DEADLINE.match(str(text).strip())
-    if not m:
-        raise SpecError(f"cannot read deadline {text!r}",
-                        hint="write it as '派遣 -> 结案 within 5 working days'")
-    start, end, within = (g.strip() for g in m.groups())
+    raw = str(text).strip()
+    found = [c for c in _splits(raw) if c[0] != c[1]]
+    if steps is not None:
+        known = [c for c in found if c[0] in steps and c[1] in steps]
+        found = known or found
+    if not found:
+        same = next(iter(_splits(raw)), None)
+        if same is not None:
+            raise SpecError(f"deadline {text!r}: from and to are the same step")
+        # say what is wrong with the duration of the plainest reading, if there is one
+        arrow = _ARROWS[0].search(raw) or _ARROWS[1].search(raw)
+        seps = list(_SEPARATOR.finditer(raw, arrow.end())) if arrow else []
+        if seps and raw[seps[-1].end():].strip():
+            parse_duration(raw[seps[-1].end():].strip())
+        raise SpecError(f"cannot read deadline {text!r}", hint=_HINT)
+    start, end, within = found[0]
+    return make_deadline(start, end, within, category=category, text=raw, line=line)
+
+
+def make_deadline(start: str, end: str, within: str, *, category: str | None = None,
+                  text: str = "", line: int | None = None) -> Deadline:
+    """A deadline from its parts (the structured form ``{from, to, within}``).
+
+    >>> make_deadline("a in b", "c", "2 working hours").working_seconds()
+    7200.0
+    """
+    start, end = str(start).strip(), str(end).strip()
+    if not start or not end:
+        raise SpecError(f"deadline {text or start + ' -> ' + end!r}: a step name is empty")
     if start == end:
-        raise SpecError(f"deadline {text!r}: from and to are the same step")
+        raise SpecError(f"deadline {text or start + ' -> ' + end!r}: from and to are the same step")
     amount, unit, working = parse_duration(within)
-    return Deadline(category, start, end, amount, unit, working, str(text).strip(), line)
+    return Deadline(category, start, end, amount, unit, working,
+                    text or f"{start} -> {end} within {str(within).strip()}", line)
+
+
+def _splits(text: str) -> Iterator[tuple[str, str, str]]:
+    """Every reading ``(from, to, duration)`` of ``text`` whose duration parses: ASCII
+    arrows before 到/至, the first arrow first, the last separator first."""
+    for arrows in _ARROWS:
+        for arrow in arrows.finditer(text):
+            start = text[:arrow.start()].strip()
+            rest = text[arrow.end():]
+            if not start:
+                continue
+            for sep in reversed(list(_SEPARATOR.finditer(rest))):
+                end, within = rest[:sep.start()].strip(), rest[sep.end():].strip()
+                if not end or not within:
+                    continue
+                try:
+                    parse_duration(within)
+                except SpecError:
+                    continue
+                yield start, end, within
+
+
+@dataclass(frozen=True)
+class DeadlineColumnCheck:
+    """Whether a column of a log can be the case deadline: a case-level attribute
+    (one value in each case). ``varying_cases`` is the number of cases in which it
+    takes more than one value (a missing value counts as a value), ``event_share``
+    the share of events that carry it.
+    """
+
+    column: str
+    cases: int
+    varying_cases: int
+    event_share: float
+
+    @property
+    def case_level(self) -> bool:
+        return self.cases > 0 and self.varying_cases == 0
+
+    def message(self) -> str:
+        """One line for the load report when the column is not mapped (empty when it is)."""
+        if self.case_level:
+            return ""
+        return (f"column {self.column!r} looks like a deadline but is not one per case: it "
+                f"varies within {self.varying_cases:,} of {self.cases:,} cases and is on "
+                f"{self.event_share:.1%} of events; not used as the case deadline (give "
+                f"--deadline {self.column} if it is the case's due time)")
+
+
+def check_deadline_column(events: pd.DataFrame, column: str, *,
+                          case: str = "case:concept:name") -> DeadlineColumnCheck:
+    """Whether ``column`` of ``events`` is constant within each case (``case`` column).
+
+    Reading maps a deadline column automatically only when ``.case_level`` is true;
+    otherwise it reports ``.message()``.
+
+    >>> ev = pd.DataFrame({"case": ["a", "a", "b", "b"],
+    ...                    "due": ["2024-01-05", "2024-01-05", "2024-01-09", None]})
+    >>> check = check_deadline_column(ev, "due", case="case")
+    >>> check.case_level, check.varying_cases, check.event_share
+    (False, 1, 0.75)
+    """
+    if len(events) == 0:
+        return DeadlineColumnCheck(column, 0, 0, 0.0)
+    values = events[column]
+    per_case = values.groupby(events[case], sort=False).nunique(dropna=False)
+    return DeadlineColumnCheck(column=column, cases=int(len(per_case)),
+                               varying_cases=int((per_case > 1).sum()),
+                               event_share=float(values.notna().mean()))

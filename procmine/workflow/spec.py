@@ -13,7 +13,7 @@ from typing import Any
 from procmine.errors import SpecError
 from procmine.log import DEFAULT_LEVELS, LEVEL_ALIASES
 from procmine.vocabulary import STEPS, role_of
-from procmine.workflow.deadline import Deadline, parse_deadline
+from procmine.workflow.deadline import Deadline, make_deadline, parse_deadline
 from procmine.workflow.model import ExtraPath, Workflow
 from procmine.workflow.tree import Node, _build_line, _labels, _outline, _seq, _simplify
 
@@ -365,15 +365,18 @@ class _SpecParser:
                 missing = [key for key in ("from", "to", "within") if key not in fields]
                 if missing:
                     raise self.fail(v, f"deadline of {category!r}: missing {', '.join(missing)}")
-                text = (f"{self.text(fields['from'][1], 'a step')} -> "
-                        f"{self.text(fields['to'][1], 'a step')} within "
-                        f"{self.text(fields['within'][1], 'a duration')}")
+                parts = (self.text(fields["from"][1], "a step"), self.text(fields["to"][1], "a step"),
+                         self.text(fields["within"][1], "a duration"))
                 where = fields["within"][1]
             else:
+                parts = None
                 text = self.text(v, "a deadline like '派遣 -> 结案 within 5 working days'")
                 where = v
             try:
-                d = parse_deadline(text, category=cat, line=self.line(where))
+                if parts is not None:  # the structured form needs no splitting
+                    d = make_deadline(*parts, category=cat, line=self.line(where))
+                else:
+                    d = parse_deadline(text, category=cat, line=self.line(where), steps=known)
             except SpecError as e:
                 raise self.fail(where, f"deadline of {category!r}: {e.message}", hint=e.hint) from None
             for s in (d.start, d.end):
