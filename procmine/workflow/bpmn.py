@@ -23,7 +23,7 @@ def _safe_xml(data: bytes, path: Path) -> None:
     from procmine.xmlsafe import check_xml_bytes
 
     try:
-        check_xml_bytes(data[: 1 << 16], str(path))
+        check_xml_bytes(data, str(path))
         SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except InputError as e:
         raise SpecError(e.message, hint=e.hint) from None
