@@ -560,6 +560,9 @@ def read_calendar(path: str | Path) -> WorkingCalendar:
 def _calendar_from_yaml(path: Path, text: str) -> WorkingCalendar:
     import yaml
 
+    from procmine.yamlsafe import check_yaml_text
+
+    check_yaml_text(text, str(path))
     try:
         data = yaml.safe_load(text) or {}
     except (yaml.YAMLError, ValueError) as e:  # ValueError: a date like 2024-13-01

@@ -17,19 +17,23 @@ MAX_XML_DEPTH = 1000
 Real XES nests five or six levels; the Rust XES reader overflows its stack
 (a segfault) at a few thousand nested ``<list>``/``<container>`` elements."""
 
-MAX_WORKFLOW_STEPS = 1000
+MAX_WORKFLOW_STEPS = 500
 """Most distinct steps in a YAML workflow spec (a real closed loop has 10-50)."""
 
-MAX_NET_TRANSITIONS = 2000
+MAX_NET_TRANSITIONS = 1000
 """Most transitions in a Petri net from a workflow (YAML, BPMN or PNML); more would
 make ``workflow check`` explore states for minutes."""
 
-MAX_STATE_CHECKS = 5_000_000
+MAX_STATE_CHECKS = 2_000_000
 """Most (marking, transition) checks when exploring a workflow's states; beyond
 it the states are not listed and soundness is reported as not proven."""
 
 MAX_YAML_DEPTH = 50
 """Deepest nesting of lists and mappings in a YAML file (a spec needs 4 or 5)."""
+
+MAX_YAML_ALIASES = 1000
+"""Most YAML aliases (``*name``) in one file; aliases of aliases can multiply what a
+reader walks."""
 
 MAX_DEADLINE_DAYS = 3653
 """Longest deadline in a workflow spec: 10 years (in days; hours are counted too)."""
