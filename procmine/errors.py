@@ -40,6 +40,12 @@ class OutputError(ProcmineError):
     """An output cannot be written."""
 
 
+class OutputPathError(OutputError):
+    """The output path is not one procmine may write (the input log, or ``-``): a usage error."""
+
+    exit_code = 2
+
+
 class DependencyError(ProcmineError):
     """An optional program or package is missing (Graphviz, a CJK font, pyspark)."""
 

@@ -19,7 +19,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from procmine.errors import OutputError
+from procmine.errors import OutputError, OutputPathError
 
 
 def _umask() -> int:
@@ -43,23 +43,52 @@ def atomic_path(path: str | os.PathLike, *, inputs: Iterable[str] = ()) -> Itera
     is removed and an existing ``path`` is left as it was.
     """
     target = Path(path)
-    for source in inputs:
-        if source and target.exists() and Path(source).exists() and os.path.samefile(source, target):
-            raise OutputError(f"{target}: output would overwrite the input log",
-                              hint="choose another -o path")
+    check_output_path(path, inputs=inputs)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise OutputError(f"{target}: folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix or ".part",
-                               dir=folder)
-    os.close(fd)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix or ".part",
+                                   dir=folder)
+        os.close(fd)
+    except OSError as e:
+        raise _write_error(target, e) from None
     try:
         yield tmp
         _publish(tmp, target)
+    except OSError as e:  # a full disk, a read-only folder, a quota
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise _write_error(target, e) from None
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _write_error(target: Path, e: OSError) -> OutputError:
+    return OutputError(f"cannot write {target}: {e.strerror or e}",
+                       hint="check the free disk space and that the folder is writable")
+
+
+def check_output_path(path: str | os.PathLike, *, inputs: Iterable[str] = ()) -> None:
+    """Refuse ``-`` (procmine writes files, not standard output) and an output that is
+    one of ``inputs``; both are usage errors (exit 2).
+
+    >>> check_output_path("-")
+    Traceback (most recent call last):
+    ...
+    procmine.errors.OutputPathError: -: procmine writes output to files, not to standard output (give a file name, e.g. -o report.html; --json and --csv print data to stdout)
+    """
+    target = Path(path)
+    if str(path) == "-":
+        raise OutputPathError("-: procmine writes output to files, not to standard output",
+                              hint="give a file name, e.g. -o report.html; --json and --csv "
+                                   "print data to stdout")
+    for source in inputs:
+        if source and target.exists() and Path(source).exists() and os.path.samefile(source, target):
+            raise OutputPathError(f"{target}: output would overwrite the input log",
+                                  hint="choose another -o path")
 
 
 @contextlib.contextmanager

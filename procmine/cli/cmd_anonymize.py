@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
-from procmine.cli.options import load, log_options, pop_log_options
+from procmine.cli.options import file_output, load, log_options, pop_log_options
 
 
 @click.command("anonymize")
 @log_options
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=file_output,
               help="Anonymised log to write (.csv, .parquet or .xes).")
 @click.option("--key-file", type=click.Path(dir_okay=False),
               help="File holding the secret key (else the PROCMINE_ANON_KEY variable).")
@@ -20,7 +20,7 @@ from procmine.cli.options import load, log_options, pop_log_options
 @click.option("--keep-units", is_flag=True, help="Keep unit names (org:resource) in clear.")
 @click.option("--shift-days", default=0, type=click.IntRange(0, 3650), show_default=True,
               help="Shift each case by whole weeks within ± this many days.")
-@click.option("--mapping-out", type=click.Path(dir_okay=False),
+@click.option("--mapping-out", type=click.Path(dir_okay=False), callback=file_output,
               help="Write the original → pseudonym table here (secret!).")
 def command(log: str, output: str, key_file: str | None, columns: tuple[str, ...],
             keep: tuple[str, ...], drop: tuple[str, ...], keep_units: bool, shift_days: int,

@@ -161,3 +161,12 @@ def calendar_option(purpose: str = "Working calendar") -> Callable:
         "--calendar", default="cn", show_default=True, metavar="cn|none|FILE",
         help=f"{purpose}: cn (office hours, weekends, Chinese holidays and swapped working "
              "days), none (clock time, 24x7), or a calendar file (docs/calendar.md).")
+
+
+def file_output(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Click callback for ``-o``: refuse ``-`` at once (a usage error, exit 2), before any
+    work; procmine writes files, and ``--json``/``--csv`` print data to stdout."""
+    if value == "-":
+        raise click.BadParameter("procmine writes files, not standard output: give a file "
+                                 "name (--json and --csv print data to stdout)")
+    return value
