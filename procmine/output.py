@@ -28,15 +28,22 @@ def _umask() -> int:
     return mask
 
 
-def _publish(tmp: str, target: Path) -> None:
-    """Give the finished temporary file normal permissions and move it into place."""
-    os.chmod(tmp, 0o666 & ~_umask())
+def _publish(tmp: str, target: Path, *, private: bool = False) -> None:
+    """Give the finished temporary file normal permissions (or keep it 0600 when
+    ``private``) and move it into place."""
+    if not private:
+        os.chmod(tmp, 0o666 & ~_umask())
     os.replace(tmp, target)
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike, *, inputs: Iterable[str] = ()) -> Iterator[str]:
+def atomic_path(path: str | os.PathLike, *, inputs: Iterable[str] = (),
+                private: bool = False) -> Iterator[str]:
     """A temporary path in the target's folder, renamed to ``path`` only on success.
+
+    The temporary file is created with mode 0600 (``mkstemp``: ``os.open`` with
+    ``O_EXCL``); ``private`` keeps that mode for secrets (a pseudonym mapping), so
+    the file is never readable by others, not even for a moment.
 
     For writers that want a file name (pandas, graphviz, pm4py). Refuses to
     overwrite any of ``inputs``. On any exception (or Ctrl-C) the temporary file
@@ -55,7 +62,7 @@ def atomic_path(path: str | os.PathLike, *, inputs: Iterable[str] = ()) -> Itera
         raise _write_error(target, e) from None
     try:
         yield tmp
-        _publish(tmp, target)
+        _publish(tmp, target, private=private)
     except OSError as e:  # a full disk, a read-only folder, a quota
         with contextlib.suppress(OSError):
             os.unlink(tmp)
@@ -93,7 +100,7 @@ def check_output_path(path: str | os.PathLike, *, inputs: Iterable[str] = ()) ->
 
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "w", *, inputs: Iterable[str] = (),
-                 encoding: str | None = "utf-8") -> Iterator[IO]:
+                 encoding: str | None = "utf-8", private: bool = False) -> Iterator[IO]:
     """Open ``path`` for writing so that it appears only when complete (see :func:`atomic_path`).
 
     >>> with atomic_write("/tmp/procmine-doctest.txt") as f:
@@ -101,7 +108,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", *, inputs: Iterable[s
     >>> open("/tmp/procmine-doctest.txt").read()
     'ok'
     """
-    with atomic_path(path, inputs=inputs) as tmp:
+    with atomic_path(path, inputs=inputs, private=private) as tmp:
         if "b" in mode:
             handle: IO = open(tmp, mode)
         else:
@@ -206,9 +213,11 @@ def csv_text(table: Any) -> str:
     return buf.getvalue()
 
 
-def write_csv(table: Any, path: str | os.PathLike, *, inputs: Iterable[str] = ()) -> None:
-    """Write a table as a UTF-8 CSV file (with BOM so Excel shows Chinese), atomically."""
-    with atomic_write(path, inputs=inputs, encoding="utf-8-sig") as f:
+def write_csv(table: Any, path: str | os.PathLike, *, inputs: Iterable[str] = (),
+              private: bool = False) -> None:
+    """Write a table as a UTF-8 CSV file (with BOM so Excel shows Chinese), atomically;
+    ``private``: readable by the owner only (mode 0600)."""
+    with atomic_write(path, inputs=inputs, encoding="utf-8-sig", private=private) as f:
         f.write(csv_text(table))
 
 

@@ -111,7 +111,7 @@ def test_ctrl_c_exits_130_and_leaves_no_partial_output(tmp_path):
         "timestamp": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 10**7, n), "s"),
     }).to_csv(tmp_path / "big.csv", index=False)
     out = tmp_path / "out.parquet"
-    env = {**os.environ, "PROCMINE_ANON_KEY": "k" * 32}
+    env = {**os.environ, "PROCMINE_ANON_KEY": "k1-test-key-of-32-bytes-abcdefgh"}
     proc = subprocess.Popen([sys.executable, "-m", "procmine", "anonymize",
                              str(tmp_path / "big.csv"), "-o", str(out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
