@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from procmine.errors import ProcmineError, SpecError
+from procmine.errors import ProcmineError, SpecError, describe_columns
 from procmine.limits import MAX_KEY_FILE_BYTES, MIN_KEY_BYTES, MIN_KEY_DISTINCT
 from procmine.log import CASE, RESOURCE, EventLog
 from procmine.pii import find_pii, mask_pii
@@ -137,10 +137,13 @@ def detect_pii(events: pd.DataFrame, *, sample: int = 5000) -> dict[str, str]:
             if column not in _SAFE and column not in (CASE, RESOURCE)}
 
 
-def _scan(events: pd.DataFrame, *, sample: int = 5000) -> dict[str, tuple[str, int]]:
+def _scan(events: pd.DataFrame, *, sample: int = 5000,
+          skip: Sequence[str] = ()) -> dict[str, tuple[str, int]]:
     """Every column with personal data: (reason, number of values that hold it)."""
     found: dict[str, tuple[str, int]] = {}
     for column in events.columns:
+        if column in skip:  # already pseudonymised: nothing personal is left in it
+            continue
         values = events[column].dropna()
         header_pii = find_pii(str(column))
         if _PII_HEADERS.search(str(column)) or header_pii:
@@ -207,7 +210,7 @@ def anonymize_log(
     unknown = [c for c in [*columns, *keep, *drop] if c not in events.columns]
     if unknown:
         raise SpecError(f"no column {unknown[0]!r} in the log",
-                        hint=f"columns: {', '.join(map(str, events.columns))}")
+                        hint=f"columns: {describe_columns(events.columns)}")
     mappings = []
     done = []
     targets = [CASE, *([RESOURCE] if pseudonymise_resources and RESOURCE in events else []),
@@ -218,7 +221,7 @@ def anonymize_log(
         table.insert(0, "column", column)
         mappings.append(table)
         done.append(column)
-    found = _scan(events)
+    found = _scan(events, skip=done)
     needed = {*_SAFE, CASE, RESOURCE, *done, *keep}
     masked: dict[str, int] = {}
     for column in [c for c in events.columns if c in needed and c in found]:
