@@ -34,7 +34,8 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 # (what, pattern, Chinese mask, English mask); the order matters: longer forms first
 PATTERNS: tuple[tuple[str, re.Pattern[str], str, str], ...] = (
-    ("e-mail addresses", re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"), "[邮箱]", "[email]"),
+    ("e-mail addresses", re.compile(
+        r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"), "[邮箱]", "[email]"),
     ("ID numbers", re.compile(
         r"(?<![\dA-Za-z])(?:\d{17}[\dXx]|[1-9]\d{7}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3})"
         r"(?![\dA-Za-z])"), "[证件号]", "[id]"),
@@ -45,7 +46,7 @@ PATTERNS: tuple[tuple[str, re.Pattern[str], str, str], ...] = (
     ("street addresses", re.compile(
         r"[\u4e00-\u9fff]{0,8}(?:路|街|大道|巷|弄|胡同|里|村|小区)\s*\d+\s*(?:号|弄|栋|幢|室)"
         r"(?:\s*\d+\s*(?:号楼|号|栋|幢|单元|室))*"
-        r"|\d+\s*(?:号楼|栋|幢)\s*\d+\s*(?:单元|室)(?:\s*\d+\s*室)?"
+        r"|(?<!\d)\d+\s*(?:号楼|栋|幢)\s*\d+\s*(?:单元|室)(?:\s*\d+\s*室)?"
         r"|\b\d+\s+(?:[A-Z][a-z]+\s+){1,3}(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Boulevard|Blvd)\b"),
      "[地址]", "[address]"),
 )

@@ -51,3 +51,22 @@ def check_yaml_text(text: str, name: str) -> None:
                                     "aliases (*name)", hint="write the values out")
     except yaml.YAMLError:
         return
+
+
+def describe_yaml_error(error: Exception) -> str:
+    """A YAML syntax error as one line: ``line N: problem`` (PyYAML's own text spans
+    several lines and quotes the input back).
+
+    >>> import yaml
+    >>> try:
+    ...     yaml.safe_load("a: [b")
+    ... except yaml.YAMLError as e:
+    ...     print(describe_yaml_error(e))
+    line 1: expected ',' or ']', but got '<stream end>'
+    """
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or getattr(error, "reason", None) or str(error)
+    if mark is None and getattr(error, "position", None) is not None:
+        return f"position {error.position}: {' '.join(str(problem).split())}"  # type: ignore[attr-defined]
+    where = f"line {mark.line + 1}: " if mark is not None else ""
+    return where + " ".join(str(problem).split())

@@ -36,7 +36,7 @@ def parse_workflow(text: str, *, source: str = "<spec>") -> Workflow:
     """
     import yaml
 
-    from procmine.yamlsafe import check_yaml_text
+    from procmine.yamlsafe import check_yaml_text, describe_yaml_error
 
     if len(text.encode("utf-8", "ignore")) > MAX_SPEC_BYTES:
         raise SpecError(f"{source}: the spec is too large (at most {MAX_SPEC_BYTES:,} bytes)")
@@ -46,7 +46,7 @@ def parse_workflow(text: str, *, source: str = "<spec>") -> Workflow:
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(e, "problem", None) or str(e)
+        problem = describe_yaml_error(e).removeprefix(f"line {mark.line + 1}: " if mark else "")
         raise SpecError(f"{source}{where}: not valid YAML: {problem}") from None
     return _SpecParser(source).parse(root)
 
