@@ -54,7 +54,7 @@ class DependencyError(ProcmineError):
     exit_code = 3
 
 
-_NAME_CHARS = re.compile(r"^[\w \-.()（）/#%:：·、]{1,40}$")
+_NOT_IN_NAMES = re.compile(r"[$\"'`<>\\{}|;=\x00-\x1f\x7f]")
 
 
 def describe_columns(columns, *, limit: int = 30) -> str:
@@ -72,7 +72,7 @@ def describe_columns(columns, *, limit: int = 30) -> str:
     shown = []
     for i, name in enumerate(list(columns)[:limit]):
         text = str(name)
-        if _NAME_CHARS.match(text):
+        if 0 < len(text) <= 40 and not _NOT_IN_NAMES.search(text):
             shown.append(text)
         else:
             shown.append(f"column {i + 1} ({len(text)} characters, not shown: it does not "
