@@ -4,10 +4,13 @@ Case ids and units are replaced by HMAC-SHA256 pseudonyms under a secret key
 (the same key gives the same pseudonyms across files, so logs can still be
 joined; without the key they cannot be reversed or recomputed). Columns that
 look like personal data — by their header (电话, 姓名, 地址, 身份证 ...) or by
-their content (mainland mobile numbers, 18-digit ID numbers, e-mail addresses,
-long free text) — are dropped unless kept on purpose. Activities, times, levels,
-unit kinds, categories and sources stay, so every analysis gives the same
-numbers on the anonymised log.
+their content (phone numbers, ID numbers, e-mail or street addresses in even one
+row, see procmine.pii; long free text) — are dropped unless kept on purpose.
+The columns an analysis needs (activity, unit, case id, category, source, level
+...) and kept ones stay, with personal data masked inside the value
+(``回访13812345678`` → ``回访[电话]``). Activities, times, levels, unit kinds,
+categories and sources stay, so every analysis gives the same numbers on the
+anonymised log (unless personal data had to be masked in them).
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from procmine.errors import ProcmineError, SpecError
+from procmine.errors import ProcmineError, SpecError, describe_columns
+from procmine.limits import MAX_KEY_FILE_BYTES, MIN_KEY_BYTES, MIN_KEY_DISTINCT
 from procmine.log import CASE, RESOURCE, EventLog
+from procmine.pii import find_pii, mask_pii
 
 KEY_ENV = "PROCMINE_ANON_KEY"
 
@@ -35,12 +40,6 @@ _PII_HEADERS = re.compile(
     r"remark|note|text|content|latitude|longitude|\blat\b|\blon\b",
     re.IGNORECASE,
 )
-_PII_CONTENT = {
-    "mobile numbers": re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)"),
-    "ID numbers": re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)"),
-    "e-mail addresses": re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"),
-    "phone numbers": re.compile(r"(?<!\d)0\d{2,3}-\d{7,8}(?!\d)"),
-}
 _SAFE = {"concept:name", "time:timestamp", "start_timestamp", "org:level", "org:kind",
          "case:category", "case:source", "case:deadline", "lifecycle:transition"}
 
@@ -53,6 +52,8 @@ class AnonymizeResult:
     pseudonymised: list[str]
     dropped: dict[str, str] = field(default_factory=dict)
     kept: list[str] = field(default_factory=list)
+    masked: dict[str, int] = field(default_factory=dict)
+    dropped_values: dict[str, int] = field(default_factory=dict)
     shifted: bool = False
     mapping: pd.DataFrame | None = None
 
@@ -61,22 +62,46 @@ def load_key(key_file: str | None = None) -> bytes:
     """The secret key: from ``key_file``, else the environment variable PROCMINE_ANON_KEY.
 
     There is no default key: a default would let anyone recompute the pseudonyms.
+    A key file over :data:`~procmine.limits.MAX_KEY_FILE_BYTES` (or ``/dev/zero``) is
+    refused after reading that much, and so is a weak key (see :func:`check_key`).
     """
     if key_file:
         try:
             with open(key_file, "rb") as f:
-                key = f.read().strip()
+                key = f.read(MAX_KEY_FILE_BYTES + 1)
         except OSError as e:
             raise SpecError(f"{key_file}: cannot read the key file ({e.strerror})") from None
+        if len(key) > MAX_KEY_FILE_BYTES:
+            raise SpecError(f"{key_file}: the key file is larger than {MAX_KEY_FILE_BYTES:,} "
+                            "bytes, which no key needs", hint=_MAKE_KEY)
+        key = key.strip()
     else:
         key = os.environ.get(KEY_ENV, "").encode()
     if not key:
         raise SpecError("no key for pseudonymisation",
-                        hint=f"give --key-file FILE or set {KEY_ENV}; e.g. "
-                             "`head -c 32 /dev/urandom | base64 > key.txt`")
-    if len(key) < 16:
-        raise SpecError("the key is shorter than 16 bytes", hint="use a longer random key")
+                        hint=f"give --key-file FILE or set {KEY_ENV}; e.g. " + _MAKE_KEY[5:])
+    check_key(key)
     return key
+
+
+_MAKE_KEY = 'make one with `python -c "import secrets; print(secrets.token_hex(32))" > key.txt`'
+
+
+def check_key(key: bytes) -> None:
+    """Refuse a key that is short or has little variety (a guessable key lets anyone
+    recompute the pseudonyms).
+
+    >>> check_key(b"k" * 32)
+    Traceback (most recent call last):
+    ...
+    procmine.errors.SpecError: the key has only 1 distinct characters (at least 8 needed): it is easy to guess (make one with `python -c "import secrets; print(secrets.token_hex(32))" > key.txt`)
+    """
+    if len(key) < MIN_KEY_BYTES:
+        raise SpecError(f"the key is shorter than {MIN_KEY_BYTES} bytes", hint=_MAKE_KEY)
+    distinct = len(set(key))
+    if distinct < MIN_KEY_DISTINCT:
+        raise SpecError(f"the key has only {distinct} distinct characters (at least "
+                        f"{MIN_KEY_DISTINCT} needed): it is easy to guess", hint=_MAKE_KEY)
 
 
 def pseudonym(value: str, key: bytes, prefix: str) -> str:
@@ -101,29 +126,60 @@ def _pseudonymise(values: pd.Series, key: bytes, prefix: str) -> tuple[pd.Series
 def detect_pii(events: pd.DataFrame, *, sample: int = 5000) -> dict[str, str]:
     """Columns that look like personal data, with the reason for each.
 
+    Every text (and integer) column is scanned in full, so one phone number in a
+    thousand rows is enough; the columns an analysis needs are not listed (their
+    personal data is masked instead, see :func:`anonymize_log`).
+
     >>> detect_pii(pd.DataFrame({"联系电话": ["13812345678"], "环节": ["上报"]}))
     {'联系电话': 'header suggests personal data'}
     """
-    found: dict[str, str] = {}
+    return {column: reason for column, (reason, _) in _scan(events, sample=sample).items()
+            if column not in _SAFE and column not in (CASE, RESOURCE)}
+
+
+def _scan(events: pd.DataFrame, *, sample: int = 5000,
+          skip: Sequence[str] = ()) -> dict[str, tuple[str, int]]:
+    """Every column with personal data: (reason, number of values that hold it)."""
+    found: dict[str, tuple[str, int]] = {}
     for column in events.columns:
-        if column in _SAFE or column in (CASE, RESOURCE):
-            continue
-        if _PII_HEADERS.search(str(column)):
-            found[column] = "header suggests personal data"
+        if column in skip:  # already pseudonymised: nothing personal is left in it
             continue
         values = events[column].dropna()
-        if values.empty or not (values.dtype == object or pd.api.types.is_string_dtype(values.dtype)):
+        header_pii = find_pii(str(column))
+        if _PII_HEADERS.search(str(column)) or header_pii:
+            reason = f"header contains {header_pii}" if header_pii else "header suggests personal data"
+            found[column] = (reason, len(values))
+            continue
+        if values.empty or not _is_text_or_int(values.dtype):
             continue
         head = values.astype(str).head(sample)
-        for what, pattern in _PII_CONTENT.items():
-            if head.str.contains(pattern).mean() > 0.01:
-                found[column] = f"values contain {what}"
-                break
-        else:
-            lengths = head.str.len()
-            if lengths.mean() > 30 and head.nunique() > 0.5 * len(head):
-                found[column] = "long free text"
+        if head.str.len().mean() > 30 and head.nunique() > 0.5 * len(head):
+            found[column] = ("long free text", len(values))  # dropped whatever it holds
+            continue
+        codes, uniques = pd.factorize(values)
+        kinds = [find_pii(str(u)) for u in uniques]
+        hit = np.array([k is not None for k in kinds] + [False])
+        rows = int(hit[codes].sum())
+        if rows:
+            found[column] = (f"values contain {next(k for k in kinds if k)}", rows)
     return found
+
+
+def _is_text_or_int(dtype) -> bool:
+    return (pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
+            or isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_integer_dtype(dtype))
+
+
+def _mask_column(values: pd.Series) -> tuple[pd.Series, int]:
+    """``values`` with personal data masked inside each text value, and how many changed."""
+    codes, uniques = pd.factorize(values)
+    masked = [mask_pii(str(u)) for u in uniques]
+    changed = np.array([m != str(u) for m, u in zip(masked, uniques, strict=True)] + [False])
+    if not changed.any():
+        return values, 0
+    table = np.array(masked + [None], dtype=object)
+    out = pd.Series(table[codes], index=values.index, dtype="string")
+    return out, int(changed[codes].sum())
 
 
 def anonymize_log(
@@ -154,7 +210,7 @@ def anonymize_log(
     unknown = [c for c in [*columns, *keep, *drop] if c not in events.columns]
     if unknown:
         raise SpecError(f"no column {unknown[0]!r} in the log",
-                        hint=f"columns: {', '.join(map(str, events.columns))}")
+                        hint=f"columns: {describe_columns(events.columns)}")
     mappings = []
     done = []
     targets = [CASE, *([RESOURCE] if pseudonymise_resources and RESOURCE in events else []),
@@ -165,7 +221,13 @@ def anonymize_log(
         table.insert(0, "column", column)
         mappings.append(table)
         done.append(column)
-    flagged = {c: r for c, r in detect_pii(events).items() if c not in keep and c not in done}
+    found = _scan(events, skip=done)
+    needed = {*_SAFE, CASE, RESOURCE, *done, *keep}
+    masked: dict[str, int] = {}
+    for column in [c for c in events.columns if c in needed and c in found]:
+        if _is_text_or_int(events[column].dtype) and column not in drop:
+            events[column], masked[column] = _mask_column(events[column])
+    flagged = {c: r for c, (r, _) in found.items() if c not in needed}
     flagged.update({c: "asked with --drop" for c in drop})
     events = events.drop(columns=list(flagged))
     if shift_days:
@@ -185,6 +247,8 @@ def anonymize_log(
         pseudonymised=done,
         dropped=flagged,
         kept=[c for c in keep if c in events.columns],
+        masked={c: n for c, n in masked.items() if n},
+        dropped_values={c: found[c][1] for c in flagged if c in found},
         shifted=bool(shift_days),
         mapping=pd.concat(mappings, ignore_index=True) if with_mapping else None,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 class ProcmineError(Exception):
     """Base of every error procmine raises on purpose.
@@ -40,7 +42,40 @@ class OutputError(ProcmineError):
     """An output cannot be written."""
 
 
+class OutputPathError(OutputError):
+    """The output path is not one procmine may write (the input log, or ``-``): a usage error."""
+
+    exit_code = 2
+
+
 class DependencyError(ProcmineError):
     """An optional program or package is missing (Graphviz, a CJK font, pyspark)."""
 
     exit_code = 3
+
+
+_NOT_IN_NAMES = re.compile(r"[$\"'`<>\\{}|;=\x00-\x1f\x7f]")
+
+
+def describe_columns(columns, *, limit: int = 30) -> str:
+    """The column names of a file, for an error message, without echoing file content
+    that is not a column name: a header cell longer than 40 characters or with
+    characters names do not have (``$``, quotes, control characters ...) is shown as
+    its position and length only, so a non-log file (a password file behind a
+    symlink, a key) never lands in a message.
+
+    >>> describe_columns(["工单编号", "环节", "时间"])
+    '工单编号, 环节, 时间'
+    >>> describe_columns(["root:$6$salt$0123456789abcdef0123456789abcdef:19000:0:99999:7:::"])
+    'column 1 (64 characters, not shown: it does not look like a column name)'
+    """
+    shown = []
+    for i, name in enumerate(list(columns)[:limit]):
+        text = str(name)
+        if 0 < len(text) <= 40 and not _NOT_IN_NAMES.search(text):
+            shown.append(text)
+        else:
+            shown.append(f"column {i + 1} ({len(text)} characters, not shown: it does not "
+                         "look like a column name)")
+    more = len(list(columns)) - limit
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")

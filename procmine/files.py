@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
-from procmine.errors import OutputError
+from procmine.errors import OutputError, OutputPathError
 
 
 def _umask() -> int:
@@ -25,43 +25,79 @@ def _umask() -> int:
     return mask
 
 
-def _publish(tmp: str, target: Path) -> None:
-    """Give the finished temporary file normal permissions and move it into place."""
-    os.chmod(tmp, 0o666 & ~_umask())
+def _publish(tmp: str, target: Path, *, private: bool = False) -> None:
+    """Give the finished temporary file normal permissions (or keep it 0600 when
+    ``private``) and move it into place."""
+    if not private:
+        os.chmod(tmp, 0o666 & ~_umask())
     os.replace(tmp, target)
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike, *, inputs: Iterable[str] = ()) -> Iterator[str]:
+def atomic_path(path: str | os.PathLike, *, inputs: Iterable[str] = (),
+                private: bool = False) -> Iterator[str]:
     """A temporary path in the target's folder, renamed to ``path`` only on success.
+
+    The temporary file is created with mode 0600 (``mkstemp``: ``os.open`` with
+    ``O_EXCL``); ``private`` keeps that mode for secrets (a pseudonym mapping), so
+    the file is never readable by others, not even for a moment.
 
     For writers that want a file name (pandas, graphviz, pm4py). Refuses to
     overwrite any of ``inputs``. On any exception (or Ctrl-C) the temporary file
     is removed and an existing ``path`` is left as it was.
     """
     target = Path(path)
-    for source in inputs:
-        if source and target.exists() and Path(source).exists() and os.path.samefile(source, target):
-            raise OutputError(f"{target}: output would overwrite the input log",
-                              hint="choose another -o path")
+    check_output_path(path, inputs=inputs)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise OutputError(f"{target}: folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix or ".part",
-                               dir=folder)
-    os.close(fd)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix or ".part",
+                                   dir=folder)
+        os.close(fd)
+    except OSError as e:
+        raise _write_error(target, e) from None
     try:
         yield tmp
-        _publish(tmp, target)
+        _publish(tmp, target, private=private)
+    except OSError as e:  # a full disk, a read-only folder, a quota
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise _write_error(target, e) from None
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
 
 
+def _write_error(target: Path, e: OSError) -> OutputError:
+    return OutputError(f"cannot write {target}: {e.strerror or e}",
+                       hint="check the free disk space and that the folder is writable")
+
+
+def check_output_path(path: str | os.PathLike, *, inputs: Iterable[str] = ()) -> None:
+    """Refuse ``-`` (procmine writes files, not standard output) and an output that is
+    one of ``inputs``; both are usage errors (exit 2).
+
+    >>> check_output_path("-")
+    Traceback (most recent call last):
+    ...
+    procmine.errors.OutputPathError: -: procmine writes output to files, not to standard output (give a file name, e.g. -o report.html; --json and --csv print data to stdout)
+    """
+    target = Path(path)
+    if str(path) == "-":
+        raise OutputPathError("-: procmine writes output to files, not to standard output",
+                              hint="give a file name, e.g. -o report.html; --json and --csv "
+                                   "print data to stdout")
+    for source in inputs:
+        if source and target.exists() and Path(source).exists() and os.path.samefile(source, target):
+            raise OutputPathError(f"{target}: output would overwrite the input log",
+                                  hint="choose another -o path")
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "w", *, inputs: Iterable[str] = (),
-                 encoding: str | None = "utf-8") -> Iterator[IO]:
+                 encoding: str | None = "utf-8", private: bool = False) -> Iterator[IO]:
     """Open ``path`` for writing so that it appears only when complete (see :func:`atomic_path`).
 
     >>> with atomic_write("/tmp/procmine-doctest.txt") as f:
@@ -69,7 +105,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", *, inputs: Iterable[s
     >>> open("/tmp/procmine-doctest.txt").read()
     'ok'
     """
-    with atomic_path(path, inputs=inputs) as tmp:
+    with atomic_path(path, inputs=inputs, private=private) as tmp:
         if "b" in mode:
             handle: IO = open(tmp, mode)
         else:

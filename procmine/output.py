@@ -113,9 +113,11 @@ def csv_text(table: Any) -> str:
     return buf.getvalue()
 
 
-def write_csv(table: Any, path: str | os.PathLike, *, inputs: Iterable[str] = ()) -> None:
-    """Write a table as a UTF-8 CSV file (with BOM so Excel shows Chinese), atomically."""
-    with atomic_write(path, inputs=inputs, encoding="utf-8-sig") as f:
+def write_csv(table: Any, path: str | os.PathLike, *, inputs: Iterable[str] = (),
+              private: bool = False) -> None:
+    """Write a table as a UTF-8 CSV file (with BOM so Excel shows Chinese), atomically;
+    ``private``: readable by the owner only (mode 0600)."""
+    with atomic_write(path, inputs=inputs, encoding="utf-8-sig", private=private) as f:
         f.write(csv_text(table))
 
 

@@ -1,10 +1,13 @@
-"""Refuse XML that could expand entities or reach outside the file.
+"""Refuse XML that could expand entities, reach outside the file or nest too deep.
 
 Event logs (XES) and models (BPMN, PNML) never need a DTD. A file that declares
 one may carry an entity bomb ("billion laughs") or an external entity that reads
-local files (XXE), so procmine refuses it before any parser sees it.
+local files (XXE), so procmine refuses it before any parser sees it. The whole
+file is scanned, in chunks (bounded memory), so a DTD after a long comment is
+found too. XES elements that nest (``<list>``, ``<container>``) are counted as
+well: the Rust XES reader overflows its stack on a few thousand nested ones, so
+a file deeper than :data:`procmine.limits.MAX_XML_DEPTH` is refused first.
 
->>> import io
 >>> check_xml_bytes(b'<?xml version="1.0"?><log/>', "ok.xes")
 >>> check_xml_bytes(b'<!DOCTYPE x [<!ENTITY a "b">]><log/>', "bad.xes")
 Traceback (most recent call last):
@@ -17,34 +20,102 @@ from __future__ import annotations
 import gzip
 import re
 import zlib
+from collections.abc import Iterable, Iterator
 
 from procmine.errors import InputError
+from procmine.limits import MAX_XML_DEPTH
 
-_PROLOG_END = re.compile(rb"<[A-Za-z_]")
+_CHUNK = 1 << 20
+_OVERLAP = 16  # longest pattern looked for, so one split across two chunks is still found
 _DANGER = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
+_NESTING = re.compile(rb"<(?:list|container)\b")
 
 
-def check_xml_bytes(head: bytes, name: str) -> None:
-    """Raise InputError when the prolog of an XML document declares a DTD or entities."""
-    match = _PROLOG_END.search(head)
-    prolog = head[: match.start()] if match else head
-    if _DANGER.search(prolog):
-        raise InputError(f"{name}: the XML declares a DTD or entities, which procmine refuses "
-                         "for safety", hint="remove the <!DOCTYPE ...> block")
+def _dtd_error(name: str) -> InputError:
+    return InputError(f"{name}: the XML declares a DTD or entities, which procmine refuses "
+                      "for safety", hint="remove the <!DOCTYPE ...> block")
 
 
-def check_xml_file(path: str) -> None:
-    """Check the prolog of an XML file (plain or gzip) before it is parsed."""
+def check_xml_bytes(data: bytes, name: str) -> None:
+    """Raise InputError when an XML document declares a DTD or entities, or nests
+    deeper than :data:`~procmine.limits.MAX_XML_DEPTH` elements (all of ``data`` is read)."""
+    if _DANGER.search(data):
+        raise _dtd_error(name)
+    check_xml_nesting([data], name)
+
+
+def check_xml_nesting(chunks: Iterable[bytes], name: str, *, limit: int = MAX_XML_DEPTH) -> None:
+    """Raise InputError when the XML in ``chunks`` nests more than ``limit`` elements deep.
+
+    Streams through expat (which does not recurse), so memory stays bounded.
+
+    >>> check_xml_nesting([b"<a>" * 5, b"</a>" * 5], "x.xes", limit=4)
+    Traceback (most recent call last):
+    ...
+    procmine.errors.InputError: x.xes: the XML nests more than 4 elements deep (line 1), more than any event log or model needs (procmine refuses it before parsing, for safety)
+    """
+    import xml.parsers.expat as expat
+
+    parser = expat.ParserCreate()
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    depth = 0
+
+    def start(_name: str, _attrs: dict) -> None:
+        nonlocal depth
+        depth += 1
+        if depth > limit:
+            raise InputError(f"{name}: the XML nests more than {limit:,} elements deep "
+                             f"(line {parser.CurrentLineNumber}), more than any event log or "
+                             "model needs", hint="procmine refuses it before parsing, for safety")
+
+    def end(_name: str) -> None:
+        nonlocal depth
+        depth -= 1
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    try:
+        for chunk in chunks:
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+    except expat.ExpatError as e:
+        raise InputError(f"{name}: not well-formed XML ({expat.ErrorString(e.code)}, "
+                         f"line {e.lineno}, column {e.offset + 1})",
+                         hint="check that the file is complete and valid XML") from None
+
+
+def _chunks(path: str) -> Iterator[bytes]:
+    """The bytes of a plain or gzip file, a chunk at a time."""
     try:
         with open(path, "rb") as f:
             magic = f.read(2)
         opener = gzip.open if magic == b"\x1f\x8b" else open
         with opener(path, "rb") as f:
-            head = f.read(1 << 16)
+            while chunk := f.read(_CHUNK):
+                yield chunk
     except (OSError, EOFError, zlib.error) as e:
         raise InputError(f"{path}: not a readable gzip file ({e})",
                          hint="check that the download is complete") from None
-    check_xml_bytes(head, path)
+
+
+def check_xml_file(path: str) -> None:
+    """Check a whole XML file (plain or gzip) before it is parsed: no DTD or entities
+    anywhere, and no deeper nesting than :data:`~procmine.limits.MAX_XML_DEPTH`.
+
+    One streaming pass looks for ``<!DOCTYPE``/``<!ENTITY``; a second, exact pass
+    counts the nesting only when the file has elements that nest (``<list>``,
+    ``<container>``), so ordinary logs are read once.
+    """
+    tail = b""
+    nests = False
+    for chunk in _chunks(path):
+        window = tail + chunk
+        if _DANGER.search(window):
+            raise _dtd_error(path)
+        nests = nests or bool(_NESTING.search(window))
+        tail = window[-_OVERLAP:]
+    if nests:
+        check_xml_nesting(_chunks(path), path)
 
 
 check_xes = check_xml_file
@@ -59,6 +130,7 @@ def parse_xml(path: str):
     from defusedxml import DefusedXmlException
 
     check_xml_file(path)
+    check_xml_nesting(_chunks(path), path)
     try:
         return SafeET.parse(path, forbid_dtd=True, forbid_entities=True,
                             forbid_external=True).getroot()

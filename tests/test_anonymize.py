@@ -92,4 +92,7 @@ def test_no_default_key(monkeypatch, tmp_path):
     with pytest.raises(SpecError, match="shorter than 16"):
         load_key(str(short))
     monkeypatch.setenv("PROCMINE_ANON_KEY", "x" * 20)
-    assert load_key(None) == b"x" * 20
+    with pytest.raises(SpecError, match="distinct characters"):  # issue 21: weak keys refused
+        load_key(None)
+    monkeypatch.setenv("PROCMINE_ANON_KEY", "x-20-bytes-key-abcde")
+    assert load_key(None) == b"x-20-bytes-key-abcde"

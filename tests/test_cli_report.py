@@ -186,7 +186,7 @@ def test_refuses_to_overwrite_the_log(tmp_path, orders16):
     log = tmp_path / "orders.csv"
     log.write_bytes(orders16.read_bytes())
     result = run("report", log, "-o", log)
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage error, as docs/cli.md says
     assert "overwrite the input" in result.output
     assert log.read_bytes() == orders16.read_bytes()
 

@@ -66,3 +66,75 @@ def test_draw(tmp_path):
 def test_draw_refuses_an_unknown_format(tmp_path):
     result = run("draw", WORKFLOW, "-o", str(tmp_path / "wf.jpeg2000"))
     assert result.exit_code == 1 and "unknown drawing format" in result.output
+
+
+def _pnml_line(n: int) -> str:
+    """A PNML net: one line of ``n`` transitions, a token in the first place."""
+    places = "".join(f'<place id="p{i}">' + ("<initialMarking><text>1</text></initialMarking>"
+                                            if i == 0 else "") + "</place>" for i in range(n + 1))
+    transitions = "".join(f'<transition id="t{i}"><name><text>a{i}</text></name></transition>'
+                          for i in range(n))
+    arcs = "".join(f'<arc id="x{i}" source="p{i}" target="t{i}"/>'
+                   f'<arc id="y{i}" source="t{i}" target="p{i + 1}"/>' for i in range(n))
+    return ('<?xml version="1.0"?><pnml><net id="n" type="http://www.pnml.org/version-2009/'
+            f'grammar/pnmlcoremodel"><page id="g">{places}{transitions}{arcs}</page></net></pnml>')
+
+
+def test_huge_workflows_are_refused_within_seconds(tmp_path):
+    """Issue 21, item 6: these ran for more than two minutes."""
+    import time
+
+    steps = tmp_path / "steps.yaml"
+    steps.write_text("steps:\n" + "".join(f"  - s{i}\n" for i in range(20_000)))
+    net = tmp_path / "net.pnml"
+    net.write_text(_pnml_line(10_000))
+    for path, message in ((steps, "line 502: more than 500 steps"),
+                          (net, "the model has 10,000 transitions, more than the 1,000")):
+        start = time.perf_counter()
+        result = run("check", str(path))
+        assert time.perf_counter() - start < 5
+        assert result.exit_code == 2, result.output
+        assert message in result.stderr
+    parallel = tmp_path / "parallel.yaml"  # 2^40 states: explored within a budget, not proven
+    parallel.write_text("steps:\n  - parallel:\n" + "".join(f"    - s{i}\n" for i in range(40)))
+    start = time.perf_counter()
+    result = run("check", str(parallel))
+    assert time.perf_counter() - start < 10
+    assert result.exit_code == 0 and "soundness not proven" in result.stdout
+
+
+def test_nested_self_referencing_yaml_and_endless_deadlines_are_input_errors(tmp_path):
+    """Issue 21, item 7: these ended in 'internal error' (exit 70) or overflowed later."""
+    cases = {
+        "deep.yaml": ("steps: " + "[" * 5000 + "a" + "]" * 5000,
+                      "line 1: the YAML nests more than 50 lists or mappings deep"),
+        "loop.yaml": ("steps: &a [x, *a]", "the alias *a refers to a list or mapping that contains it"),
+        "deadline.yaml": ("steps: [上报, 结案]\ndeadlines:\n  default: 上报 -> 结案 within 99999999999 days",
+                          "line 3: deadline of 'default': bad duration '99999999999 days': longer "
+                          "than 3,653 days (10 years)"),
+        "hours.yaml": ("steps: [上报, 结案]\ndeadlines:\n  default: 上报 -> 结案 within 100000 hours",
+                       "longer than 3,653 days"),
+    }
+    for name, (text, message) in cases.items():
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        result = run("check", str(path))
+        assert result.exit_code == 2, (name, result.output)
+        assert message in result.stderr, name
+        assert "internal error" not in result.stderr
+    ten_years = tmp_path / "ten.yaml"
+    ten_years.write_text("steps: [上报, 结案]\ndeadlines:\n  default: 上报 -> 结案 within 3650 days",
+                         encoding="utf-8")
+    assert run("check", str(ten_years)).exit_code == 0
+
+
+def test_nested_yaml_in_a_calendar_is_an_input_error(tmp_path):
+    import pytest
+
+    from procmine.calendar import read_calendar
+    from procmine.errors import SpecError
+
+    path = tmp_path / "cal.yaml"
+    path.write_text("holidays: &h [2024-01-01, *h]\n")
+    with pytest.raises(SpecError, match="refers to a list or mapping that contains it"):
+        read_calendar(path)

@@ -115,3 +115,193 @@ def test_mixed_case_ids_in_parquet_and_excel(tmp_path, ids, empty_column):
     frame.to_excel(buffer, index=False)
     (tmp_path / "f.xlsx").write_bytes(buffer.getvalue())
     attempt("mixed ids excel", tmp_path / "f.xlsx")
+
+
+# -- hostile input (issue 21): deep nesting, mixed types, formatted PII, huge labels, bombs ----
+# In CI these run about 1,100 inputs in all; every one must end in a result or one clear
+# error line: no segfault, no traceback, no exit 70.
+
+from click.testing import CliRunner  # noqa: E402
+
+from procmine.cli import cli  # noqa: E402
+from procmine.pii import find_pii, mask_pii  # noqa: E402
+
+GOOD_KEY = "k1-test-key-of-32-bytes-abcdefgh"
+
+
+def invoke(kind: str, argv: list[str], **kwargs):
+    """Run the CLI in process: exit 0, 1, 2 or 3 with one Error line, never 70 or a traceback."""
+    result = CliRunner().invoke(cli, argv, **kwargs)
+    assert result.exit_code in (0, 1, 2, 3), (argv, result.output)
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    if result.exit_code:
+        assert result.stderr.strip().splitlines()[-1].startswith("Error: "), result.output
+    OUTCOMES[f"{kind}: exit {result.exit_code}"] += 1
+    return result
+
+
+def _nested_xes(rng, depth: int) -> bytes:
+    tags = ["list", "container", "string", "values"]
+    opens = [rng.choice(tags) for _ in range(depth)]
+    body = "".join(f'<{t} key="k{i % 7}" value="v">' + ("<!-- < -->" if i % 97 == 0 else "")
+                   for i, t in enumerate(opens))
+    body += "".join(f"</{t}>" for t in reversed(opens))
+    return ('<?xml version="1.0"?><log><trace><string key="concept:name" value="c"/><event>'
+            '<string key="concept:name" value="a"/>'
+            f'<date key="time:timestamp" value="2024-01-01T00:00:00+08:00"/>{body}'
+            "</event></trace></log>").encode()
+
+
+def test_deep_nesting_in_xes_never_segfaults(tmp_path):
+    """150 XES files nested 0-6,000 deep (plain and gzip), read in ONE child process, so a
+    segfault in the Rust reader is caught here instead of ending the test run."""
+    import random
+    import subprocess
+    import sys
+
+    rng = random.Random(21)
+    paths = []
+    for i in range(150):
+        depth = rng.choice([0, 1, 5, 50, 999, 1000, 1001, 3000, 4000, 6000, rng.randint(0, 6000)])
+        data = _nested_xes(rng, depth)
+        path = tmp_path / (f"f{i}.xes.gz" if i % 3 == 0 else f"f{i}.xes")
+        path.write_bytes(gzip.compress(data) if i % 3 == 0 else data)
+        paths.append(str(path))
+    script = ("import sys\nfrom procmine.io import read_log\nfrom procmine.errors import ProcmineError\n"
+              "for p in sys.argv[1:]:\n    print(p, flush=True)\n    try:\n        read_log(p)\n"
+              "        print('loaded', flush=True)\n    except ProcmineError as e:\n"
+              "        assert '\\n' not in str(e)\n        print('clear error', flush=True)\n")
+    proc = subprocess.run([sys.executable, "-c", script, *paths], capture_output=True, text=True,
+                          timeout=300)
+    last = proc.stdout.strip().splitlines()[-1:] or ["(none)"]
+    assert proc.returncode == 0, f"exit {proc.returncode} after {last[0]}: {proc.stderr[-500:]}"
+    outcomes = proc.stdout.split("\n")[1::2]
+    assert len(outcomes) == 150 and set(outcomes) <= {"loaded", "clear error"}
+    for outcome in outcomes:
+        OUTCOMES[f"deep xes: {outcome}"] += 1
+
+
+yaml_text = st.one_of(
+    st.integers(0, 3000).map(lambda n: "steps: " + "[" * n + "a" + "]" * n),
+    st.integers(0, 3000).map(lambda n: "steps:\n" + "".join(f"  - s{i}\n" for i in range(n))),
+    st.integers(1, 100_000).map(lambda n: f"steps: [上报, {'长' * n}, 结案]"),
+    st.sampled_from(["steps: &a [x, *a]", "a: &a {b: *a}\nsteps: [x, y]", "steps: [*nope]",
+                     "steps: !!python/object:os.system [x]", "steps: [a, b]\nsteps: [c]", "\x00",
+                     "steps: [" + ", ".join(f"*a{i}" for i in range(5)) + "]"]),
+    st.integers(1, 12).map(lambda n: "".join(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9 if i
+                                                                         else ["x"] * 9) + "]\n"
+                                             for i in range(n)) + "steps: [x, y]"),
+    st.tuples(st.integers(0, 10**15), st.sampled_from(["days", "hours", "working days", "min"])).map(
+        lambda t: f"steps: [上报, 结案]\ndeadlines:\n  default: 上报 -> 结案 within {t[0]} {t[1]}"),
+    st.text(max_size=200),
+)
+
+
+@settings(FUZZ, max_examples=250)
+@given(text=yaml_text)
+def test_hostile_workflow_specs(tmp_path, text):
+    path = tmp_path / "spec.yaml"
+    path.write_text(text, encoding="utf-8", errors="replace")
+    invoke("workflow spec", ["workflow", "check", str(path)])
+
+
+phone = st.builds(
+    lambda prefix, second, sep1, sep2, rest: f"{prefix}1{second}{rest[:1]}{sep1}{rest[1:5]}{sep2}{rest[5:]}",
+    st.sampled_from(["", "+86 ", "+86-", "0086 ", "86", "+86"]), st.sampled_from("3456789"),
+    st.sampled_from(["", "-", " "]), st.sampled_from(["", "-", " "]),
+    st.text("0123456789", min_size=9, max_size=9))
+id_number = st.one_of(
+    st.builds(lambda r, y, m, d, s: f"{r}{y}{m:02d}{d:02d}{s}", st.integers(110000, 659999),
+              st.integers(1930, 2020), st.integers(1, 12), st.integers(1, 28),
+              st.text("0123456789", min_size=3, max_size=3).map(lambda s: s + "X")),
+    st.builds(lambda r, y, m, d, s: f"{r}{y:02d}{m:02d}{d:02d}{s}", st.integers(110000, 659999),
+              st.integers(0, 99), st.integers(1, 12), st.integers(1, 28),
+              st.text("0123456789", min_size=3, max_size=3)))
+email = st.builds(lambda a, b: f"{a}@{b}.com", st.from_regex(r"[a-z][a-z0-9._]{0,10}", fullmatch=True),
+                  st.from_regex(r"[a-z]{1,10}", fullmatch=True))
+address = st.builds(lambda s, n, m: f"{s}路{n}弄{m}号", st.sampled_from(["长乐", "南京西", "漕溪北"]),
+                    st.integers(1, 999), st.integers(1, 99))
+pii_value = st.one_of(phone, id_number, email, address)
+surrounding = st.text(st.characters(whitelist_categories=("Lo", "Zs"), max_codepoint=0x9fff),
+                      max_size=8)
+
+
+@settings(FUZZ, max_examples=400)
+@given(value=pii_value, before=surrounding, after=surrounding)
+def test_formatted_personal_data_is_found_and_masked(value, before, after):
+    text = f"{before}{value}{after}"
+    assert find_pii(text) is not None, text
+    masked = mask_pii(text)
+    digits = "".join(ch for ch in value if ch.isdigit())
+    assert value not in masked and (len(digits) < 6 or digits[-6:] not in masked), (text, masked)
+    OUTCOMES["pii: masked"] += 1
+
+
+@settings(FUZZ, max_examples=40)
+@given(value=pii_value, row=st.integers(0, 49), column=st.sampled_from(["环节", "类别", "备用"]),
+       label=st.integers(1, 70_000))
+def test_anonymize_output_never_holds_planted_pii(tmp_path, value, row, column, label):
+    frame = pd.DataFrame({"工单编号": [f"GD{i // 5}" for i in range(50)],
+                          "环节": ["上报", "派遣", "处置", "核查", "结案"] * 10,
+                          "时间": pd.date_range("2024-03-04 09:00", periods=50, freq="h").astype(str),
+                          "类别": ["暴露垃圾"] * 50, "备用": ["无"] * 50})
+    frame.loc[row, column] = f"回访{value}"
+    frame.loc[(row + 1) % 50, "备用"] = "长" * label  # a huge label somewhere else
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    frame.to_csv(src, index=False)
+    result = invoke("anonymize", ["anonymize", str(src), "-o", str(out)],
+                    env={"PROCMINE_ANON_KEY": GOOD_KEY})
+    if result.exit_code == 0:
+        assert value not in out.read_text(encoding="utf-8-sig")
+
+
+bomb = st.one_of(
+    st.tuples(st.integers(0, 200_000), st.booleans()).map(
+        lambda t: ("xes", b'<?xml version="1.0"?><!--' + b"x" * t[0] + b'--><!DOCTYPE l [<!ENTITY a "'
+                   + b"a" * 10 + b'">]><log/>', t[1])),
+    st.tuples(st.integers(1, 20), st.booleans()).map(
+        lambda t: ("xes", b"<log>" + b"".join(b'<!ENTITY e%d "x">' % i for i in range(t[0]))
+                   + b"</log>", t[1])),
+    st.integers(1, 30).map(lambda mb: ("xes", b'<?xml version="1.0"?><log>' + b" " * (mb << 20)
+                                        + b"</log>", True)),  # a gzip bomb of whitespace
+    st.integers(0, 10_000).map(lambda n: ("key", bytes(n % 256 for n in range(n)), False)),
+    st.integers(0, 64).map(lambda n: ("key", b"k" * n, False)),
+)
+
+
+@settings(FUZZ, max_examples=150)
+@given(case=bomb)
+def test_bombs_are_refused_quickly(tmp_path, case):
+    import time
+
+    kind, data, gz = case
+    start = time.perf_counter()
+    if kind == "key":
+        path = tmp_path / "key.txt"
+        path.write_bytes(data)
+        invoke("key file", ["anonymize", str(tmp_path / "none.csv"), "--key-file", str(path),
+                            "-o", str(tmp_path / "o.csv")])
+    else:
+        path = tmp_path / ("bomb.xes.gz" if gz else "bomb.xes")
+        path.write_bytes(gzip.compress(data) if gz else data)
+        invoke("xml bomb", ["info", str(path)])
+    assert time.perf_counter() - start < 10
+
+
+scalar = st.one_of(st.integers(-10**6, 10**6).map(lambda v: ("int", str(v))),
+                   st.floats(allow_nan=True, allow_infinity=True).map(lambda v: ("float", str(v))),
+                   st.sampled_from([("string", "007"), ("string", "上报"), ("boolean", "true"),
+                                    ("date", "2024-01-01T00:00:00"), ("id", "x"), ("string", "")]))
+
+
+@settings(FUZZ, max_examples=100)
+@given(events=st.lists(st.tuples(scalar, scalar), min_size=1, max_size=8), gz=st.booleans())
+def test_mixed_type_xes_attributes(tmp_path, events, gz):
+    body = "".join(
+        f'<trace><{c[0]} key="concept:name" value="{c[1]}"/><event><{a[0]} key="concept:name" '
+        f'value="{a[1]}"/><date key="time:timestamp" value="2024-01-0{i % 9 + 1}T09:00:00+08:00"/>'
+        "</event></trace>" for i, (c, a) in enumerate(events))
+    data = f'<?xml version="1.0"?><log xes.version="1.0">{body}</log>'.encode()
+    path = tmp_path / ("m.xes.gz" if gz else "m.xes")
+    path.write_bytes(gzip.compress(data) if gz else data)
+    invoke("mixed types xes", ["info", str(path)])

@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -126,7 +127,7 @@ def test_ctrl_c_exits_130_and_leaves_no_partial_output(tmp_path):
         "timestamp": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 10**7, n), "s"),
     }).to_csv(tmp_path / "big.csv", index=False)
     out = tmp_path / "out.parquet"
-    env = {**os.environ, "PROCMINE_ANON_KEY": "k" * 32}
+    env = {**os.environ, "PROCMINE_ANON_KEY": "k1-test-key-of-32-bytes-abcdefgh"}
     proc = subprocess.Popen([sys.executable, "-m", "procmine", "anonymize",
                              str(tmp_path / "big.csv"), "-o", str(out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
@@ -141,3 +142,139 @@ def test_ctrl_c_exits_130_and_leaves_no_partial_output(tmp_path):
         assert err.strip().splitlines()[-1] == "Error: interrupted"
         assert "Traceback" not in err
         assert names == ["big.csv"]
+
+
+def _nested_xes(depth: int, tag: str = "list") -> str:
+    return ('<?xml version="1.0"?><log xes.version="1.0"><trace>'
+            '<string key="concept:name" value="c1"/><event><string key="concept:name" value="a"/>'
+            '<date key="time:timestamp" value="2024-01-01T00:00:00+08:00"/>'
+            + f'<{tag} key="x">' * depth + f"</{tag}>" * depth + "</event></trace></log>")
+
+
+@pytest.mark.parametrize("suffix", [".xes", ".xes.gz"])
+def test_deeply_nested_xes_is_an_input_error_not_a_segfault(tmp_path, suffix):
+    """Issue 21, item 2: the XES reader segfaulted (exit 139) on 4,000 nested lists."""
+    import gzip
+
+    path = tmp_path / f"deep{suffix}"
+    data = _nested_xes(5000, "container").encode()
+    path.write_bytes(gzip.compress(data) if suffix.endswith(".gz") else data)
+    proc = subprocess.run([sys.executable, "-m", "procmine", "info", str(path)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith(f"Error: {path}: the XML nests more than 1,000 elements deep")
+    shallow = tmp_path / "shallow.xes"  # nesting a real log might have still loads
+    shallow.write_text(_nested_xes(20))
+    assert read_log(shallow).n_events == 1
+
+
+def test_a_dtd_after_a_long_comment_is_still_refused(tmp_path):
+    """Issue 21, item 8: only the first 64 KB were checked."""
+    import gzip
+
+    text = ('<?xml version="1.0"?>\n<!--' + "x" * 70_000 + '-->\n'
+            + XXE.split("\n", 1)[1].format(secret="/etc/hostname"))
+    for name, data in (("late.xes", text.encode()), ("late.xes.gz", gzip.compress(text.encode()))):
+        path = tmp_path / name
+        path.write_bytes(data)
+        with pytest.raises(InputError, match="DTD or entities"):
+            read_log(path)
+    far = tmp_path / "far.bpmn"  # and in models, wherever the block is
+    far.write_text('<?xml version="1.0"?><definitions>' + " " * 200_000
+                   + '<!DOCTYPE x [<!ENTITY a "b">]></definitions>')
+    with pytest.raises(InputError, match="DTD or entities"):
+        parse_xml(str(far))
+
+
+COMMANDS_WITH_OUTPUT = [
+    ["report", "{log}", "-o", "-"], ["map", "{log}", "-o", "-"], ["network", "{log}", "-o", "-"],
+    ["compare", "{log}", "{log}", "-o", "-"], ["anonymize", "{log}", "-o", "-"],
+    ["simulate", "--cases", "3", "-o", "-"], ["workflow", "draw", "{workflow}", "-o", "-"],
+    ["discover", "{log}", "--model", "-"], ["discover", "{log}", "--diagram", "-"],
+    ["conform", "{log}", "--workflow", "{workflow}", "--cases", "-"],
+    ["loops", "{log}", "--cases", "-"], ["anonymize", "{log}", "-o", "a.csv", "--mapping-out", "-"],
+]
+
+
+@pytest.mark.parametrize("args", COMMANDS_WITH_OUTPUT, ids=lambda a: " ".join(a[:2]))
+def test_output_to_dash_is_a_usage_error(tmp_path, orders16, monkeypatch, args):
+    """Issue 21, item 11: `report -o -` wrote a file named '-'."""
+    workflow = Path(__file__).resolve().parents[1] / "logs" / "workflow.yaml"
+    argv = [a.format(log=orders16, workflow=workflow) for a in args]
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, argv, env={"PROCMINE_ANON_KEY": "k1-test-key-of-32-bytes-abcdefgh"})
+    assert result.exit_code == 2, result.output
+    assert "procmine writes files, not standard output" in result.stderr
+    assert list(tmp_path.iterdir()) == []  # no file named '-', nothing else either
+
+
+def test_output_over_the_input_is_a_usage_error(tmp_path, orders16):
+    log = tmp_path / "orders.csv"
+    log.write_bytes(orders16.read_bytes())
+    for argv in (["anonymize", str(log), "-o", str(log)],
+                 ["anonymize", str(log), "-o", str(tmp_path / "a.csv"), "--mapping-out", str(log)]):
+        result = CliRunner().invoke(cli, argv,
+                                    env={"PROCMINE_ANON_KEY": "k1-test-key-of-32-bytes-abcdefgh"})
+        assert result.exit_code == 2, result.output
+        assert "output would overwrite the input log" in result.stderr
+    assert log.read_bytes() == orders16.read_bytes()
+
+
+@pytest.mark.parametrize("where, error", [
+    ("tempfile.mkstemp", OSError(30, "Read-only file system")),
+    ("os.replace", OSError(28, "No space left on device")),
+])
+def test_a_failed_write_names_the_file_and_the_reason(tmp_path, orders16, monkeypatch, where,
+                                                      error):
+    """Issue 21, item 7: a full disk or a read-only folder was an internal error (exit 70)."""
+    import procmine.files
+
+    module, name = where.split(".")
+    def fail(*args, **kwargs):
+        raise error
+    monkeypatch.setattr(getattr(procmine.files, module), name, fail)
+    out = tmp_path / "anon.csv"
+    result = CliRunner().invoke(cli, ["anonymize", str(orders16), "-o", str(out)],
+                                env={"PROCMINE_ANON_KEY": "k1-test-key-of-32-bytes-abcdefgh"})
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"Error: cannot write {out}: {error.strerror} (check the free disk space and that the "
+        "folder is writable)")
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    assert [p.name for p in tmp_path.iterdir()] == []
+
+
+def test_a_backslash_in_an_activity_name_is_not_an_internal_error(tmp_path):
+    """Issue 21, item 7: `discover --model x.bpmn` with a backslash ended in exit 70."""
+    log = tmp_path / "bs.csv"
+    log.write_text("case_id,activity,timestamp\n1,a\\b,2024-01-01 09:00\n1,c\\,2024-01-01 10:00\n"
+                   "2,a\\b,2024-01-01 09:00\n2,c\\,2024-01-01 11:00\n")
+    for model in ("m.pnml", "m.bpmn"):
+        result = CliRunner().invoke(cli, ["discover", str(log), "--model", str(tmp_path / model)])
+        assert "internal error" not in result.output and "Warning" not in result.stderr
+        if result.exit_code == 0:
+            assert (tmp_path / model).exists()
+        else:
+            assert result.exit_code == 1
+            assert f"Error: cannot write {tmp_path / model}: Graphviz" in result.stderr
+    assert (tmp_path / "m.pnml").exists()
+
+
+def test_errors_do_not_echo_lines_of_a_file_that_is_not_a_log(tmp_path):
+    """Issue 21, item 10: a symlink to a password file put a hash into the message."""
+    from procmine.errors import describe_columns
+
+    line = "root:$6$rounds=5000$saltsalt$AbCdEfGhIjKlMnOpQrStUvWxYz0123456789:19000:0:99999:7:::"
+    assert "$6$" not in describe_columns([line])
+    assert describe_columns(["工单编号", "环节", "时间", "承办单位"]) == "工单编号, 环节, 时间, 承办单位"
+
+
+def test_reading_a_password_file_does_not_echo_its_hash(tmp_path):
+    secret = tmp_path / "shadow"
+    secret.write_text("root:$6$saltsalt$AbCdEfGhIjKlMnOpQrStUvWxYz0123456789:19000:0:99999:7:::\n"
+                      "daemon:*:19000:0:99999:7:::\n")
+    link = tmp_path / "log.csv"
+    link.symlink_to(secret)
+    result = CliRunner().invoke(cli, ["info", str(link)])
+    assert result.exit_code == 2
+    assert "$6$" not in result.output and "AbCdEf" not in result.output

@@ -53,10 +53,13 @@ def read_calendar(path: str | Path) -> WorkingCalendar:
 def _calendar_from_yaml(path: Path, text: str) -> WorkingCalendar:
     import yaml
 
+    from procmine.yamlsafe import check_yaml_text, describe_yaml_error
+
+    check_yaml_text(text, str(path))
     try:
         data = yaml.safe_load(text) or {}
     except (yaml.YAMLError, ValueError) as e:  # ValueError: a date like 2024-13-01
-        raise SpecError(f"{path}: not valid YAML: {e}") from None
+        raise SpecError(f"{path}: not valid YAML: {describe_yaml_error(e)}") from None
     if not isinstance(data, dict):
         raise SpecError(f"{path}: expected a mapping with holidays, workdays, hours")
     known = {"name", "base", "hours", "weekend", "holidays", "workdays", "timezone"}

@@ -61,6 +61,12 @@ class ProcmineGroup(click.Group):
             raise _Interrupted() from None
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except OSError as e:  # a full disk, a read-only folder: one line naming the file
+            if traceback:
+                raise
+            where = f"{e.filename}: " if e.filename else ""
+            raise _Failed(f"{where}{e.strerror or e} (check the free disk space and the "
+                          "permissions of the file and its folder)", 1) from None
         except MemoryError:
             if traceback:
                 raise

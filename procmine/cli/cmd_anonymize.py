@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
-from procmine.cli.options import load, log_options, pop_log_options
+from procmine.cli.options import file_output, load, log_options, pop_log_options
 
 
 @click.command("anonymize")
 @log_options
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=file_output,
               help="Anonymised log to write (.csv, .parquet or .xes).")
 @click.option("--key-file", type=click.Path(dir_okay=False),
               help="File holding the secret key (else the PROCMINE_ANON_KEY variable).")
@@ -20,7 +20,7 @@ from procmine.cli.options import load, log_options, pop_log_options
 @click.option("--keep-units", is_flag=True, help="Keep unit names (org:resource) in clear.")
 @click.option("--shift-days", default=0, type=click.IntRange(0, 3650), show_default=True,
               help="Shift each case by whole weeks within ± this many days.")
-@click.option("--mapping-out", type=click.Path(dir_okay=False),
+@click.option("--mapping-out", type=click.Path(dir_okay=False), callback=file_output,
               help="Write the original → pseudonym table here (secret!).")
 def command(log: str, output: str, key_file: str | None, columns: tuple[str, ...],
             keep: tuple[str, ...], drop: tuple[str, ...], keep_units: bool, shift_days: int,
@@ -29,12 +29,14 @@ def command(log: str, output: str, key_file: str | None, columns: tuple[str, ...
 
     Case ids and units become HMAC-SHA256 pseudonyms (same key, same pseudonyms
     across files); columns with phone numbers, ID numbers, names, addresses or
-    free text are dropped and listed. Nothing links pseudonyms to originals
-    unless --mapping-out is given.
+    free text are dropped and listed; in the columns analyses need (activity,
+    unit, category ...) such data is masked inside the value (回访[电话]).
+    Nothing links pseudonyms to originals unless --mapping-out is given (written
+    readable by you only, mode 0600).
 
     \b
     Examples:
-      head -c 32 /dev/urandom | base64 > key.txt
+      python -c "import secrets; print(secrets.token_hex(32))" > key.txt
       procmine anonymize orders.xlsx --key-file key.txt -o orders-anon.csv
       PROCMINE_ANON_KEY=... procmine anonymize log.csv -o anon.parquet --keep 备注
     """
@@ -53,10 +55,16 @@ def command(log: str, output: str, key_file: str | None, columns: tuple[str, ...
         events = events.rename(columns=event_log.report.mapping)
     write_log(events, output, inputs=[log])
     if mapping_out:
-        write_csv(result.mapping, mapping_out, inputs=[log, output])
+        write_csv(result.mapping, mapping_out, inputs=[log, output], private=True)
     click.echo(f"Pseudonymised: {', '.join(result.pseudonymised)}", err=True)
+    for column, count in result.masked.items():
+        header = event_log.report.mapping.get(column, column)
+        click.echo(f"Masked personal data inside {count:,} value{'s' * (count != 1)} of column "
+                   f"{header!r}", err=True)
     for column, reason in result.dropped.items():
-        click.echo(f"Dropped column {column!r}: {reason}", err=True)
+        count = result.dropped_values.get(column)
+        counted = f" ({count:,} values)" if count is not None else ""
+        click.echo(f"Dropped column {column!r}: {reason}{counted}", err=True)
     if result.shifted:
         click.echo(f"Shifted each case by whole weeks within ±{shift_days} days.", err=True)
     click.echo(f"Wrote {len(events):,} events to {output}", err=True)

@@ -6,6 +6,7 @@ import click
 
 from procmine.cli.options import (
     calendar_option,
+    file_output,
     load,
     log_options,
     output_options,
@@ -25,7 +26,7 @@ from procmine.cli.options import (
               help="Workflow spec: adds fitness and conforming cases, and deadlines per category.")
 @click.option("--alpha", default=0.05, show_default=True, type=click.FloatRange(0, 1, min_open=True,
               max_open=True), help="Significance level after Holm's correction.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False),
+@click.option("-o", "--output", type=click.Path(dir_okay=False), callback=file_output,
               help="Draw the difference map (.svg .png .pdf .dot).")
 @click.option("--top", default=50, show_default=True, type=click.IntRange(1),
               help="Edges to draw on the difference map.")

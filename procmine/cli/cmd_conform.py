@@ -6,6 +6,7 @@ import click
 
 from procmine.cli.options import (
     engine_options,
+    file_output,
     log_options,
     open_input,
     output_options,
@@ -21,11 +22,11 @@ from procmine.cli.options import (
               show_default=True, help="Optimal alignments, or token-based replay (coarser, faster).")
 @click.option("--top", default=10, show_default=True, type=click.IntRange(1),
               help="How many deviations to list.")
-@click.option("--cases", "cases_path", type=click.Path(dir_okay=False),
+@click.option("--cases", "cases_path", type=click.Path(dir_okay=False), callback=file_output,
               help="Write one row per case (fitness, conforming, deviations) to this CSV.")
-@click.option("--variants", "variants_path", type=click.Path(dir_okay=False),
+@click.option("--variants", "variants_path", type=click.Path(dir_okay=False), callback=file_output,
               help="Write one row per variant to this CSV.")
-@click.option("--diagram", type=click.Path(dir_okay=False),
+@click.option("--diagram", type=click.Path(dir_okay=False), callback=file_output,
               help="Draw the workflow with the deviations over it (.svg .png .pdf .dot).")
 @click.option("--no-precision", is_flag=True, help="Skip precision (it replays every prefix).")
 @click.option("--jobs", type=click.IntRange(1), help="Processes to use (default: every core).")

@@ -6,6 +6,7 @@ import click
 
 from procmine.cli.options import (
     engine_options,
+    file_output,
     log_options,
     open_input,
     output_options,
@@ -23,9 +24,9 @@ _ALGORITHMS = ("inductive", "heuristics", "alpha", "dfg")
               help="Noise threshold of the inductive miner (IMf when above 0), e.g. 0.2.")
 @click.option("--dependency", type=click.FloatRange(0, 1), default=0.5, show_default=True,
               help="Dependency threshold of the heuristics miner.")
-@click.option("--model", "model_path", type=click.Path(dir_okay=False),
+@click.option("--model", "model_path", type=click.Path(dir_okay=False), callback=file_output,
               help="Save the model: .pnml, .bpmn or .ptml (process tree, inductive only).")
-@click.option("--diagram", type=click.Path(dir_okay=False),
+@click.option("--diagram", type=click.Path(dir_okay=False), callback=file_output,
               help="Draw the model: .svg, .png, .pdf or .dot.")
 @click.option("--notation", type=click.Choice(("petri", "bpmn", "tree")), default="petri",
               show_default=True, help="Notation of --diagram.")
@@ -49,7 +50,7 @@ def command(log: str, algorithm: str, noise: float, dependency: float, model_pat
       procmine discover logs/sample.csv --algorithm heuristics --model model.pnml --json
       procmine discover city-2025.parquet --engine duckdb --diagram model.svg
     """
-    from procmine.discover import discover_model, save_model
+    from procmine.discover import discover_model
     from procmine.output import dumps, format_pairs
 
     with open_input(log, pop_log_options(kwargs), engine=engine, memory_limit=memory_limit,
@@ -58,7 +59,7 @@ def command(log: str, algorithm: str, noise: float, dependency: float, model_pat
         found = discover_model(source, algorithm=algorithm, noise=noise, dependency=dependency,
                                quality=not no_quality, alignments=alignments)
     if model_path:
-        save_model(found.model, model_path, inputs=[log])
+        _save_model(found.model, model_path, log)
         click.echo(f"Wrote the model to {model_path}", err=True)
     if diagram:
         from procmine.render import render_model, write_graph
@@ -82,3 +83,22 @@ def command(log: str, algorithm: str, noise: float, dependency: float, model_pat
                   ("simplicity", f"{q.simplicity:.4f}"),
                   ("fitting cases", f"{q.fitting_cases:.1%}")]
     click.echo(format_pairs(pairs))
+
+
+def _save_model(model, model_path: str, log: str) -> None:
+    """Save the model; pm4py lays out a BPMN diagram with Graphviz, which fails on some
+    names (a trailing backslash, a label over 16,384 characters): say so in one line."""
+    import subprocess
+    import warnings
+
+    from procmine.discover import save_model
+    from procmine.errors import OutputError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            save_model(model, model_path, inputs=[log])
+    except subprocess.CalledProcessError:
+        raise OutputError(f"cannot write {model_path}: Graphviz could not lay out the BPMN "
+                          "diagram (an activity name with a backslash or a very long name "
+                          "breaks it)", hint="save the model as .pnml or .ptml instead") from None

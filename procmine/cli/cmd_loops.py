@@ -8,6 +8,7 @@ import click
 from procmine.cli.options import (
     calendar_option,
     engine_options,
+    file_output,
     log_options,
     open_input,
     output_options,
@@ -26,9 +27,9 @@ _BY = ("unit", "level", "category", "month", "source")
               default=("all",), show_default=True, help="Pattern to find; repeat for several.")
 @click.option("--by", type=click.Choice(_BY), help="Also count each pattern by unit, level, "
               "category, month or source.")
-@click.option("--cases", "cases_path", type=click.Path(dir_okay=False),
+@click.option("--cases", "cases_path", type=click.Path(dir_okay=False), callback=file_output,
               help="Write every flagged case with its evidence (the events) to this CSV.")
-@click.option("--diagram", type=click.Path(dir_okay=False),
+@click.option("--diagram", type=click.Path(dir_okay=False), callback=file_output,
               help="Draw the level x level flows and the ping-pong units (.svg .png .pdf .dot).")
 @calendar_option("Calendar of time costs and the deadline window")
 @click.option("--alias", "aliases", multiple=True, metavar="NAME=ROLE",

@@ -7,6 +7,7 @@ import click
 from procmine.cli.options import (
     calendar_option,
     engine_options,
+    file_output,
     log_options,
     open_input,
     output_options,
@@ -19,7 +20,7 @@ _METRICS = ("frequency", "cases", "mean-wait", "median-wait", "p90-wait", "total
 
 @click.command("map")
 @log_options
-@click.option("-o", "--output", type=click.Path(dir_okay=False),
+@click.option("-o", "--output", type=click.Path(dir_okay=False), callback=file_output,
               help="Draw the map: .svg, .png, .pdf or .dot (default: list the paths).")
 @click.option("--metric", type=click.Choice(_METRICS), default="frequency", show_default=True,
               help="Number on the arrows (waits run from one step's completion to the next's).")

@@ -10,6 +10,7 @@ from procmine.cli.options import (
     calendar_option,
     choose_for_log,
     engine_options,
+    file_output,
     log_options,
     open_input,
     pop_log_options,
@@ -18,7 +19,7 @@ from procmine.cli.options import (
 
 @click.command("report")
 @log_options
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=file_output,
               help="The HTML file to write.")
 @click.option("--workflow", type=click.Path(exists=True, dir_okay=False),
               help="Intended workflow (YAML, BPMN, PNML): adds conformance; its deadlines and "

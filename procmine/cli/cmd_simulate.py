@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import click
 
-from procmine.cli.options import calendar_option, output_options
+from procmine.cli.options import calendar_option, file_output, output_options
 
 
 @click.command("simulate")
 @click.option("--cases", required=True, type=click.IntRange(1), help="Number of work orders.")
 @click.option("--seed", default=0, show_default=True, type=int,
               help="Random seed: the same seed gives the same file, byte for byte.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=file_output,
               help="Log file to write: .csv, .parquet or .xes (the truth goes beside it "
                    "as <name>.truth.csv).")
 @click.option("--start", default="2024-01-01", show_default=True,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from procmine.cli.options import output_options
+from procmine.cli.options import file_output, output_options
 
 
 @click.group("workflow")
@@ -76,7 +76,7 @@ def _text(result) -> str:
 
 @command.command("draw")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=file_output,
               help="Drawing to write; the format follows the suffix (.svg .png .pdf .dot).")
 @click.option("--notation", type=click.Choice(["bpmn", "petri"]),
               help="Draw as BPMN (tasks and gateways) or as the Petri net "

@@ -201,3 +201,12 @@ def choose_for_log(option: str | None, source: Any, *, quiet: bool = False) -> A
     if not quiet:
         click.echo(choice.message(), err=True)
     return choice
+
+
+def file_output(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Click callback for ``-o``: refuse ``-`` at once (a usage error, exit 2), before any
+    work; procmine writes files, and ``--json``/``--csv`` print data to stdout."""
+    if value == "-":
+        raise click.BadParameter("procmine writes files, not standard output: give a file "
+                                 "name (--json and --csv print data to stdout)")
+    return value

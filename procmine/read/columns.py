@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from procmine.errors import ColumnError
+from procmine.errors import ColumnError, describe_columns
 from procmine.log import (
     ACTIVITY,
     CASE,
@@ -86,7 +86,7 @@ def detect_columns(columns: Sequence[str], given: Mapping[str, str] | None = Non
         if column is None:
             continue
         if column not in columns:
-            listed = ", ".join(map(str, columns))
+            listed = describe_columns(columns)
             raise ColumnError(f"no column {column!r} (given with --{option.replace('_', '-')})",
                               hint=f"the file has: {listed}")
         mapping[FIELDS[option]] = column
@@ -116,7 +116,7 @@ def require_columns(mapping: Mapping[str, str], columns: Sequence[str], path: st
     if missing:
         option = {CASE: "--case-id", ACTIVITY: "--activity", TIMESTAMP: "--timestamp"}
         names = ", ".join(f"{m} ({option[m]})" for m in missing)
-        listed = ", ".join(map(str, columns))
+        listed = describe_columns(columns)
         raise ColumnError(f"{path}: no column found for {names}",
                           hint=f"the file has: {listed}; name the column with the option")
 

@@ -164,12 +164,16 @@ def _read_mapping(path: Path, what: str, expected: str) -> dict:
     """The YAML (or JSON) mapping in ``path``; an empty file is an empty mapping."""
     import yaml
 
+    from procmine.yamlsafe import check_yaml_text, describe_yaml_error
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+        text = path.read_text(encoding="utf-8-sig")
+        check_yaml_text(text, str(path))
+        data = yaml.safe_load(text)
     except OSError as e:
         raise SpecError(f"{path}: cannot read the {what} file: {e.strerror or e}") from None
     except yaml.YAMLError as e:
-        raise SpecError(f"{path}: not valid YAML or JSON: {e}") from None
+        raise SpecError(f"{path}: not valid YAML or JSON: {describe_yaml_error(e)}") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):

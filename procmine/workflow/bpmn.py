@@ -12,7 +12,7 @@ from typing import Any, Literal
 from procmine.errors import InputError, SpecError
 from procmine.vocabulary import role_of
 from procmine.workflow.model import PetriNetModel, Workflow
-from procmine.workflow.states import reachability
+from procmine.workflow.states import check_net_size, reachability
 
 
 def _safe_xml(data: bytes, path: Path) -> None:
@@ -23,7 +23,7 @@ def _safe_xml(data: bytes, path: Path) -> None:
     from procmine.xmlsafe import check_xml_bytes
 
     try:
-        check_xml_bytes(data[: 1 << 16], str(path))
+        check_xml_bytes(data, str(path))
         SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except InputError as e:
         raise SpecError(e.message, hint=e.hint) from None
@@ -83,6 +83,7 @@ def _from_net(net: Any, im: Any, fm: Any, path: Path, fmt: Literal["bpmn", "pnml
     labels = sorted({t.label for t in net.transitions if t.label is not None})
     if not labels:
         raise SpecError(f"{path}: the model has no named steps")
+    check_net_size(net, str(path))
     graph = reachability(net, im, limit=200_000)
     if graph is not None:
         if graph.final_index(fm) is None:

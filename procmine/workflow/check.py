@@ -12,7 +12,7 @@ from typing import Any
 from procmine.errors import SpecError
 from procmine.workflow.model import Workflow
 from procmine.workflow.read import read_workflow
-from procmine.workflow.states import reachability
+from procmine.workflow.states import check_net_size, reachability
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ def check_workflow(path: str | Path) -> WorkflowCheck:
     """
     wf = read_workflow(path)
     m = wf.petri_net()
+    check_net_size(m.net, str(path))
     graph = reachability(m.net, m.initial, limit=200_000)
     if graph is not None and not graph.can_finish(m.final):
         raise SpecError(f"{path}: unreachable end: some runs of the model get stuck before its end")

@@ -14,6 +14,7 @@ from typing import Literal
 import pandas as pd
 
 from procmine.errors import SpecError
+from procmine.limits import MAX_DEADLINE_DAYS
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,11 @@ def parse_duration(text: str) -> tuple[float, Literal["hours", "days"], bool]:
         raise SpecError(f"bad duration {raw!r}: must be more than zero", hint=hint)
     unit, factor = _UNITS[unit_word]
     if unit == "weeks":
-        return amount * (5 if working else 7), "days", working
+        amount, unit, factor = amount * (5 if working else 7), "days", 1
+    days = amount * factor / (24 if unit == "hours" else 1)
+    if days > MAX_DEADLINE_DAYS:
+        raise SpecError(f"bad duration {raw!r}: longer than {MAX_DEADLINE_DAYS:,} days (10 years)",
+                        hint=hint)
     return amount * factor, unit, working  # type: ignore[return-value]
 
 

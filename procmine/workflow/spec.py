@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from procmine.errors import SpecError
+from procmine.limits import MAX_WORKFLOW_STEPS
 from procmine.log import DEFAULT_LEVELS, LEVEL_ALIASES
 from procmine.vocabulary import STEPS, role_of
 from procmine.workflow.deadline import Deadline, make_deadline, parse_deadline
@@ -35,14 +36,17 @@ def parse_workflow(text: str, *, source: str = "<spec>") -> Workflow:
     """
     import yaml
 
+    from procmine.yamlsafe import check_yaml_text, describe_yaml_error
+
     if len(text.encode("utf-8", "ignore")) > MAX_SPEC_BYTES:
         raise SpecError(f"{source}: the spec is too large (at most {MAX_SPEC_BYTES:,} bytes)")
+    check_yaml_text(text, source)
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(e, "problem", None) or str(e)
+        problem = describe_yaml_error(e).removeprefix(f"line {mark.line + 1}: " if mark else "")
         raise SpecError(f"{source}{where}: not valid YAML: {problem}") from None
     return _SpecParser(source).parse(root)
 
@@ -125,6 +129,10 @@ class _SpecParser:
             raise self.fail(node, f"{name!r} is reserved for the start or end of a path",
                             hint="give the step another name")
         self.declared.setdefault(name, self.line(node))
+        if len(self.declared) > MAX_WORKFLOW_STEPS:
+            raise self.fail(node, f"more than {MAX_WORKFLOW_STEPS:,} steps, more than "
+                            "`workflow check` can explore in reasonable time",
+                            hint="a closed loop has tens of steps; split the workflow")
 
     # -- the spec ------------------------------------------------------------
     def parse(self, root: Any) -> Workflow:

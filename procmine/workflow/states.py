@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from procmine.errors import SpecError
+from procmine.limits import MAX_NET_TRANSITIONS, MAX_STATE_CHECKS
+
 
 @dataclass
 class ReachabilityGraph:
@@ -51,9 +54,19 @@ class ReachabilityGraph:
         return len(seen) == len(self.markings)
 
 
+def check_net_size(net: Any, source: str) -> None:
+    """Refuse a Petri net with more than :data:`~procmine.limits.MAX_NET_TRANSITIONS`
+    transitions before its states are explored."""
+    if len(net.transitions) > MAX_NET_TRANSITIONS:
+        raise SpecError(f"{source}: the model has {len(net.transitions):,} transitions, more than "
+                        f"the {MAX_NET_TRANSITIONS:,} procmine checks",
+                        hint="a city workflow has tens of steps; split or simplify the model")
+
+
 def reachability(net: Any, initial: Any, *, limit: int = 20_000) -> ReachabilityGraph | None:
     """All markings reachable from ``initial``, or None when there are more than ``limit``
     (an unbounded net, or a model with much parallelism)."""
+    budget = MAX_STATE_CHECKS
     places = sorted(net.places, key=lambda p: str(p.name))
     transitions = sorted(net.transitions, key=lambda t: str(t.name))
     pos = {id(p): i for i, p in enumerate(places)}
@@ -70,6 +83,9 @@ def reachability(net: Any, initial: Any, *, limit: int = 20_000) -> Reachability
     while todo:
         i = todo.pop()
         m = markings[i]
+        budget -= len(transitions)
+        if budget < 0:  # a large net with much parallelism: minutes of work, not proven
+            return None
         for t in range(len(transitions)):
             if all(m[p] >= w for p, w in pre[t]):
                 nxt = list(m)

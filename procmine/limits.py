@@ -1,0 +1,62 @@
+"""Input limits: how much procmine accepts from a file before it refuses it.
+
+Every limit is checked before the expensive step (parsing, building a net,
+exploring its states, reading a key), and a file over a limit is refused with
+one clear error that names the file and the limit. docs/security.md lists them
+all, with which are enforced today and which the log reader will enforce next.
+
+>>> MAX_XML_DEPTH
+1000
+"""
+
+from __future__ import annotations
+
+MAX_XML_DEPTH = 1000
+"""Deepest nesting of XML elements accepted in XES, BPMN and PNML files.
+
+Real XES nests five or six levels; the Rust XES reader overflows its stack
+(a segfault) at a few thousand nested ``<list>``/``<container>`` elements."""
+
+MAX_WORKFLOW_STEPS = 500
+"""Most distinct steps in a YAML workflow spec (a real closed loop has 10-50)."""
+
+MAX_NET_TRANSITIONS = 1000
+"""Most transitions in a Petri net from a workflow (YAML, BPMN or PNML); more would
+make ``workflow check`` explore states for minutes."""
+
+MAX_STATE_CHECKS = 2_000_000
+"""Most (marking, transition) checks when exploring a workflow's states; beyond
+it the states are not listed and soundness is reported as not proven."""
+
+MAX_YAML_DEPTH = 50
+"""Deepest nesting of lists and mappings in a YAML file (a spec needs 4 or 5)."""
+
+MAX_YAML_ALIASES = 1000
+"""Most YAML aliases (``*name``) in one file; aliases of aliases can multiply what a
+reader walks."""
+
+MAX_DEADLINE_DAYS = 3653
+"""Longest deadline in a workflow spec: 10 years (in days; hours are counted too)."""
+
+MAX_KEY_FILE_BYTES = 4096
+"""Most bytes read from a ``--key-file``; a larger file (or ``/dev/zero``) is refused."""
+
+MIN_KEY_BYTES = 16
+"""Shortest secret key accepted for pseudonymisation."""
+
+MIN_KEY_DISTINCT = 8
+"""Fewest distinct characters in a secret key (16 identical characters are refused)."""
+
+# -- for the log reader (enforced by procmine.io in the next step) -------------
+
+MAX_COLUMNS = 10_000
+"""Most columns in a CSV/Excel header (a dispatch log has 10-60)."""
+
+MAX_FIELD_BYTES = 1 << 20
+"""Largest single field (cell) in a CSV file: 1 MiB."""
+
+MAX_DECOMPRESSED_BYTES = 4 << 30
+"""Most bytes a compressed input (.gz, .xlsx) may expand to: 4 GiB."""
+
+MAX_DECOMPRESSION_RATIO = 200
+"""Most a compressed input may expand, as a multiple of its size on disk."""
