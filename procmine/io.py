@@ -26,8 +26,10 @@ import pandas as pd
 from procmine.errors import ColumnError, InputError
 from procmine.log import (
     ACTIVITY,
+    ADDRESS,
     CASE,
     CATEGORY,
+    CITIZEN,
     DEADLINE,
     DEFAULT_LEVELS,
     KIND,
@@ -57,6 +59,8 @@ FIELDS: dict[str, str] = {
     "category": CATEGORY,
     "source": SOURCE,
     "deadline": DEADLINE,
+    "citizen": CITIZEN,
+    "address": ADDRESS,
 }
 
 #: Headers recognised without options, per canonical column, in order of preference
@@ -79,6 +83,10 @@ HEADERS: dict[str, tuple[str, ...]] = {
     SOURCE: (SOURCE, "来源", "案件来源", "工单来源", "渠道", "source", "casesource"),
     DEADLINE: (DEADLINE, "时限", "截止时间", "处置时限", "办理时限", "办结时限", "应办结时间", "deadline", "due", "duedate",
                "casedeadline"),
+    CITIZEN: (CITIZEN, "诉求人", "市民", "来电人号码哈希", "来电号码哈希", "诉求人哈希", "citizen",
+              "citizenhash", "callerhash"),
+    ADDRESS: (ADDRESS, "地址", "事发地址", "网格", "所属网格", "address", "gridcell",
+              "casegrid", "caseaddress"),
 }
 
 _EXT_FORMATS = {
@@ -722,7 +730,7 @@ def _canonical(frame: pd.DataFrame, mapping: Mapping[str, str], report: LoadRepo
             if unparsed:
                 report.repaired[f"{mapping[column]}: {unparsed:,} unparsable values set empty"] = unparsed
             frame[column] = values
-    for column in (RESOURCE, LEVEL, KIND, CATEGORY, SOURCE):
+    for column in (RESOURCE, LEVEL, KIND, CATEGORY, SOURCE, CITIZEN, ADDRESS):
         if column in frame.columns:
             text = frame[column].astype("string").str.strip()
             frame[column] = text.mask(text == "", pd.NA)

@@ -451,8 +451,10 @@ class SqlEngine(Engine):
         """An EventLog from rows of :func:`procmine.engines.sql.part`, typed as read_log types."""
         from procmine.log import (
             ACTIVITY,
+            ADDRESS,
             CASE,
             CATEGORY,
+            CITIZEN,
             DEADLINE,
             KIND,
             LEVEL,
@@ -477,7 +479,8 @@ class SqlEngine(Engine):
                                ACTIVITY: frame["a"].astype("string"),
                                TIMESTAMP: stamps(frame["t"])})
         for canonical, column in ((START, "st"), (RESOURCE, "res"), (LEVEL, "lvn"), (KIND, "knd"),
-                                  (CATEGORY, "cat"), (SOURCE, "src"), (DEADLINE, "due")):
+                                  (CATEGORY, "cat"), (SOURCE, "src"), (DEADLINE, "due"),
+                                  (CITIZEN, "ctz"), (ADDRESS, "adr")):
             if canonical not in self._chosen:
                 continue
             timed = canonical == START or (canonical == DEADLINE and self._due_is_time)
@@ -664,7 +667,7 @@ def engine_from_options(path: str, options: Mapping[str, Any], *, engine: str = 
     """
     columns = {k: options.get(k) for k in ("case_id", "activity", "timestamp", "start_timestamp",
                                            "resource", "level", "kind", "category", "source",
-                                           "deadline")}
+                                           "deadline", "citizen", "address")}
     levels = options.get("levels")
     source = Source(path=path, columns={k: v for k, v in columns.items() if v},
                     encoding=options.get("encoding"),
@@ -860,7 +863,7 @@ OFFSET_PATTERN = r"(?:[+-][0-9]{2}:?[0-9]{2}|Z)$"
 _SQL_COLUMN = {"case:concept:name": "c", "concept:name": "a", "time:timestamp": "t",
                "start_timestamp": "st", "org:resource": "res", "org:level": "lvn",
                "org:kind": "knd", "case:category": "cat", "case:source": "src",
-               "case:deadline": "due"}
+               "case:deadline": "due", "case:citizen": "ctz", "case:address": "adr"}
 
 #: Missing microseconds while converting (never a real time: year -292,000)
 _NAT_US = np.iinfo(np.int64).min // 1000

@@ -40,8 +40,10 @@ from procmine.engines import sql as q
 from procmine.errors import DependencyError, InputError
 from procmine.log import (
     ACTIVITY,
+    ADDRESS,
     CASE,
     CATEGORY,
+    CITIZEN,
     DEADLINE,
     KIND,
     LEVEL,
@@ -55,7 +57,8 @@ _QUANTILE = "quantile_cont({x}, {q})"
 _LOCAL = "epoch_us(timezone({tz}, timezone('UTC', make_timestamp({us})))) / 1e6"
 #: canonical column -> name in the staging table
 _SHORT = {CASE: "c", ACTIVITY: "a", TIMESTAMP: "t", START: "st", RESOURCE: "res", LEVEL: "lvl",
-          KIND: "knd", CATEGORY: "cat", SOURCE: "src", DEADLINE: "due"}
+          KIND: "knd", CATEGORY: "cat", SOURCE: "src", DEADLINE: "due", CITIZEN: "ctz",
+          ADDRESS: "adr"}
 
 
 def _quote(name: str) -> str:
@@ -246,7 +249,8 @@ class DuckDBEngine(SqlEngine):
             f"CREATE TABLE staged AS SELECT {text('c')} AS c, {text('a')} AS a, "
             f"{text('t')} IS NULL AS no_time, {time_sql} AS ts, epoch_us({start}) AS st, "
             f"{text('res')} AS res, {text('lvl')} AS lvl, {text('knd')} AS knd, "
-            f"{text('cat')} AS cat, {text('src')} AS src, {due} AS due FROM {scan}")
+            f"{text('cat')} AS cat, {text('src')} AS src, {due} AS due, "
+            f"{text('ctz')} AS ctz, {text('adr')} AS adr FROM {scan}")
         counts = con.execute(
             "SELECT count(*), sum(CASE WHEN c IS NULL THEN 1 ELSE 0 END), "
             "sum(CASE WHEN c IS NOT NULL AND a IS NULL THEN 1 ELSE 0 END), "
@@ -278,7 +282,7 @@ class DuckDBEngine(SqlEngine):
             f"CREATE TABLE ev AS SELECT s.c, s.rowid AS r, min(s.rowid) OVER (PARTITION BY s.c) AS f, "
             f"s.a, epoch_us(s.ts) AS t, s.st, s.res, "
             f"CAST({level_rank} AS INTEGER) AS lvl, {level_name} AS lvn, {kind_name} AS knd, "
-            f"s.cat, s.src, s.due, "
+            f"s.cat, s.src, s.due, s.ctz, s.adr, "
             f"lag(s.a) OVER w AS pa, lag(epoch_us(s.ts)) OVER w AS pt, "
             f"lead(s.rowid) OVER w IS NULL AS is_last FROM staged s {level_join} {kind_join} "
             f"WHERE s.c IS NOT NULL AND s.a IS NOT NULL AND s.ts IS NOT NULL "

@@ -45,8 +45,10 @@ from procmine.engines import sql as q
 from procmine.errors import DependencyError, InputError
 from procmine.log import (
     ACTIVITY,
+    ADDRESS,
     CASE,
     CATEGORY,
+    CITIZEN,
     DEADLINE,
     KIND,
     LEVEL,
@@ -59,7 +61,8 @@ from procmine.log import (
 _QUANTILE = "percentile({x}, {q})"
 _LOCAL = "unix_micros(from_utc_timestamp(timestamp_micros({us}), {tz})) / 1e6"
 _SHORT = {CASE: "c", ACTIVITY: "a", TIMESTAMP: "t", START: "st", RESOURCE: "res", LEVEL: "lvl",
-          KIND: "knd", CATEGORY: "cat", SOURCE: "src", DEADLINE: "due"}
+          KIND: "knd", CATEGORY: "cat", SOURCE: "src", DEADLINE: "due", CITIZEN: "ctz",
+          ADDRESS: "adr"}
 _COUNTER = itertools.count()
 
 #: Warnings raised inside pyspark's toPandas under pandas 3 (see the module docstring).
@@ -314,7 +317,7 @@ class SparkEngine(SqlEngine):
             f"nullif(trim(CAST({column} AS STRING)), '') IS NULL AS no_time, {time_sql} AS ts, "
             f"{start} AS st, {text(RESOURCE)} AS res, CAST({rank} AS INT) AS lvl, "
             f"{level_name} AS lvn, {kind_name} AS knd, {text(CATEGORY)} AS cat, "
-            f"{text(SOURCE)} AS src, {due} AS due, "
+            f"{text(SOURCE)} AS src, {due} AS due, {text(CITIZEN)} AS ctz, {text(ADDRESS)} AS adr, "
             f"{'s.' + _RAGGED + ' IS NOT NULL' if _RAGGED in frame.columns else 'false'} AS bad "
             f"FROM {raw} s {join} {kind_join}")
         parsed = parsed.cache()
@@ -333,7 +336,7 @@ class SparkEngine(SqlEngine):
         self._dropped = {k: int(v) for k, v in zip(reasons, counts, strict=True) if v}
         ev = self.spark.sql(
             f"SELECT c, r, min(r) OVER (PARTITION BY c) AS f, a, unix_micros(ts) AS t, st, res, "
-            f"lvl, lvn, knd, cat, src, due, "
+            f"lvl, lvn, knd, cat, src, due, ctz, adr, "
             f"lag(a) OVER w AS pa, lag(unix_micros(ts)) OVER w AS pt, "
             f"lead(r) OVER w IS NULL AS is_last FROM {view} "
             f"WHERE NOT bad AND c IS NOT NULL AND a IS NOT NULL AND ts IS NOT NULL "

@@ -156,7 +156,7 @@ def part_bounds(max_events: int) -> str:
 
 def part(lo: int, hi: int) -> str:
     """The events of the cases with ``lo <= f <= hi``, in read_log's order."""
-    return (f"SELECT c, a, t, st, res, lvn, knd, cat, src, due FROM ev "
+    return (f"SELECT c, a, t, st, res, lvn, knd, cat, src, due, ctz, adr FROM ev "
             f"WHERE f BETWEEN {int(lo)} AND {int(hi)} ORDER BY f, t, r")
 
 
