@@ -116,6 +116,8 @@ def label(role: str, lang: str = "zh") -> str:
 
 
 # --------------------------------------------------------------------------- the audit's words
+#: The sections of ``procmine.audit.audit_log`` (and of ``procmine audit --section``).
+AUDIT_SECTIONS = ("dispatch", "clocks", "repeats")
 # One spelling for the simulator's truth columns, the detectors of procmine.audit and the report.
 
 #: The first dispatch went to a unit the responsibility list (权责清单) does not name.

@@ -22,7 +22,7 @@ def test_writes_the_log_and_its_truth_and_shows_the_counts(tmp_path):
     assert len(truth) == 400
     log = pd.read_csv(out, encoding="utf-8-sig")
     assert log.columns.tolist() == ["工单编号", "环节", "时间", "承办单位", "层级", "单位类型", "类别",
-                                    "来源", "时限"]
+                                    "来源", "时限", "诉求人", "地址"]
     assert log["工单编号"].nunique() == 400
     lines = result.stdout.splitlines()
     row = next(line for line in lines if line.startswith("round_trip"))

@@ -38,9 +38,10 @@ from procmine.audit.measures import clocks, dispatch_accuracy, link_repeats, rep
 from procmine.audit.responsibility import ResponsibilityList, read_responsibility
 from procmine.engines import as_engine, resolve_calendar
 from procmine.errors import SpecError
+from procmine.vocabulary import AUDIT_SECTIONS
 
 Section = Literal["dispatch", "clocks", "repeats"]
-SECTIONS: tuple[str, ...] = ("dispatch", "clocks", "repeats")
+SECTIONS: tuple[str, ...] = AUDIT_SECTIONS
 
 __all__ = ["SECTIONS", "AuditResult", "ResponsibilityList", "audit_log", "read_responsibility"]
 

@@ -58,6 +58,7 @@ from procmine.log import (
 from procmine.simulate.demands import REPEAT_DAYS as REPEAT_DAYS
 from procmine.simulate.demands import responsibility_list as responsibility_list
 from procmine.simulate.demands import with_demands
+from procmine.simulate.demands import write_responsibility as write_responsibility
 from procmine.simulate.files import truth_path as truth_path
 from procmine.simulate.files import write_simulation as write_simulation
 from procmine.simulate.model import BASE_RATES as BASE_RATES

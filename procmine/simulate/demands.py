@@ -214,3 +214,22 @@ def with_demands(events: Any, truth: Any, built: _Built, seed: int, lang: str) -
     truth[REPEATED] = t[REPEATED].astype(np.int8)
     truth["citizen"] = t["citizen"]
     truth["address"] = t["address"]
+
+
+def write_responsibility(path: Any, lang: str = "zh") -> None:
+    """Write :func:`responsibility_list` as YAML (what ``procmine audit --responsibility`` reads).
+
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "r.yaml")
+    >>> write_responsibility(p); open(p, encoding="utf-8").readline().startswith("#")
+    True
+    """
+    import yaml
+
+    from procmine.output import atomic_write
+
+    text = yaml.safe_dump(responsibility_list(lang), allow_unicode=True, sort_keys=False)
+    head = ("# 权责清单 of the simulated street: category -> responsible units (kind 条/块, level),\n"
+            "# deadline in working hours. Made by procmine.simulate.write_responsibility.\n")
+    with atomic_write(path, encoding="utf-8") as f:
+        f.write(head + text)
