@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from procmine.vocabulary import AUDIT_SECTIONS as SECTIONS
 from procmine.cli.options import (
     calendar_option,
     engine_options,
@@ -13,6 +12,7 @@ from procmine.cli.options import (
     output_options,
     pop_log_options,
 )
+from procmine.vocabulary import AUDIT_SECTIONS as SECTIONS
 
 
 @click.command("audit")
