@@ -44,28 +44,33 @@ CASE_COLUMNS = ("case", "category", "citizen", "address", "report", "first_close
 
 
 class _Part:
-    """The events of one part as arrays: case codes, roles, units, times."""
+    """The events of one part as arrays: case codes, role codes, times; columns on demand."""
 
     def __init__(self, events: pd.DataFrame, aliases: dict[str, str] | None):
         self.events = events
         self.case, uniques = pd.factorize(events[CASE], sort=False)
         self.n = len(uniques)
         self.ids = np.asarray(uniques, dtype=object)
-        names, codes = np.unique(events[ACTIVITY].astype(str).to_numpy(), return_inverse=True)
-        table = roles_of(names, aliases)
-        self.role = np.array([table[a] or "" for a in names], dtype=object)[codes.ravel()]
+        codes, names = pd.factorize(events[ACTIVITY], sort=False)
+        table = roles_of([str(a) for a in names], aliases)
+        self._roles = {}
+        for i, name in enumerate(names):
+            self._roles.setdefault(table[str(name)], []).append(i)
+        self.code = codes
         self.index = np.arange(len(events))
         self.time = pd.DatetimeIndex(events[TIMESTAMP])
         self.starts = np.flatnonzero(np.r_[True, self.case[1:] != self.case[:-1]])
 
-    def column(self, name: str) -> np.ndarray:
-        if name not in self.events.columns:
-            return np.full(len(self.events), None, dtype=object)
-        values = self.events[name].astype(object)
+    def values(self, name: str, idx: np.ndarray) -> np.ndarray:
+        """The values of column ``name`` at event positions ``idx`` (None where missing)."""
+        if name not in self.events.columns or len(idx) == 0:
+            return np.full(len(idx), None, dtype=object)
+        values = self.events[name].take(idx).astype(object)
         return values.where(values.notna(), None).to_numpy()
 
     def is_(self, *roles: str) -> np.ndarray:
-        return np.isin(self.role, roles)
+        codes = [c for r in roles for c in self._roles.get(r, ())]
+        return np.isin(self.code, codes)
 
     def first(self, where: np.ndarray) -> np.ndarray:
         out = np.full(self.n, _NONE)
@@ -77,12 +82,11 @@ class _Part:
         np.maximum.at(out, self.case[where], self.index[where])
         return out
 
-    def at(self, values: Any, idx: np.ndarray) -> np.ndarray:
-        """``values`` at event ``idx`` per case (None where the case has no such event)."""
-        values = np.asarray(values, dtype=object)
+    def at(self, name: str, idx: np.ndarray) -> np.ndarray:
+        """Column ``name`` at event ``idx`` per case (None where the case has no such event)."""
         ok = (idx >= 0) & (idx != _NONE)
         out = np.full(self.n, None, dtype=object)
-        out[ok] = values[idx[ok]]
+        out[ok] = self.values(name, idx[ok])
         return out
 
     def stamp(self, idx: np.ndarray) -> pd.Series:
@@ -100,22 +104,21 @@ def case_table(part: Any, calendar: Any, *, allowance: dict[str, float],
     ``allowance`` maps a category to its deadline in working seconds (for late extensions).
     """
     p = _Part(part.events, aliases)
-    unit = p.column(RESOURCE)
     dispatch = p.first(p.is_("dispatch"))
     receive = p.is_("sign", "return", "handle")
     first_unit = p.first(receive & (p.index > dispatch[p.case]))
     handle = p.first(p.is_("handle"))
     signed = p.last(p.is_("sign") & (p.index < handle[p.case]))
     accept = np.where(signed >= 0, signed, handle)
-    category = p.at(p.column(CATEGORY), p.starts)
+    category = p.at(CATEGORY, p.starts)
     out = pd.DataFrame({
         "case": p.ids, "category": category,
-        "citizen": p.at(p.column(CITIZEN), p.starts), "address": p.at(p.column(ADDRESS), p.starts),
+        "citizen": p.at(CITIZEN, p.starts), "address": p.at(ADDRESS, p.starts),
         "report": p.stamp(p.starts), "first_close": p.stamp(p.first(p.is_("close"))),
         "last_close": p.stamp(p.last(p.is_("close"))),
-        "first_unit": p.at(unit, first_unit), "first_kind": p.at(p.column(KIND), first_unit),
-        "first_level": p.at(p.column(LEVEL), first_unit),
-        "accept_unit": p.at(unit, accept), "handler": p.at(unit, handle),
+        "first_unit": p.at(RESOURCE, first_unit), "first_kind": p.at(KIND, first_unit),
+        "first_level": p.at(LEVEL, first_unit),
+        "accept_unit": p.at(RESOURCE, accept), "handler": p.at(RESOURCE, handle),
     })
     bounce = p.is_("return") & (p.index < accept[p.case])
     out["bounces"] = np.bincount(p.case[bounce], minlength=p.n)
@@ -130,7 +133,7 @@ def case_table(part: Any, calendar: Any, *, allowance: dict[str, float],
     out["late_extensions"] = _late_extensions(p, calendar, accepted, category, allowance)
     out["dissatisfied"] = np.bincount(p.case[p.is_("dissatisfied")], minlength=p.n)
     out["reopened"] = np.bincount(p.case[p.is_("reopen")], minlength=p.n)
-    return out[list(CASE_COLUMNS)], _bounces(p, unit, accept, category)
+    return out[list(CASE_COLUMNS)], _bounces(p, accept, category)
 
 
 def _suspended(p: _Part, calendar: Any, first_close: pd.Series) -> np.ndarray:
@@ -159,22 +162,21 @@ def _late_extensions(p: _Part, calendar: Any, accepted: pd.Series, category: np.
     return np.bincount(cases[late], minlength=p.n)
 
 
-def _bounces(p: _Part, unit: np.ndarray, accept: np.ndarray, category: np.ndarray) -> pd.DataFrame:
+def _bounces(p: _Part, accept: np.ndarray, category: np.ndarray) -> pd.DataFrame:
     """One row per return before acceptance: from the returning unit to the next receiving unit."""
     returns = np.flatnonzero(p.is_("return") & (p.index < accept[p.case]))
     receive = np.flatnonzero(p.is_("sign", "return", "handle"))
     pos = np.searchsorted(receive, returns, side="right")
     nxt = receive[np.minimum(pos, max(len(receive) - 1, 0))] if len(receive) else returns
     ok = (pos < len(receive)) & (p.case[nxt] == p.case[returns])
-    kind, level = p.column(KIND), p.column(LEVEL)
-    to = np.where(ok, nxt, -1)
 
-    def target(values: np.ndarray) -> np.ndarray:
+    def target(name: str) -> np.ndarray:
         out = np.full(len(returns), None, dtype=object)
-        out[ok] = values[to[ok]]
+        out[ok] = p.values(name, nxt[ok])
         return out
 
     return pd.DataFrame({
         "case": p.ids[p.case[returns]], "category": category[p.case[returns]],
-        "from_unit": unit[returns], "from_kind": kind[returns], "from_level": level[returns],
-        "to_unit": target(unit), "to_kind": target(kind), "to_level": target(level)})
+        "from_unit": p.values(RESOURCE, returns), "from_kind": p.values(KIND, returns),
+        "from_level": p.values(LEVEL, returns), "to_unit": target(RESOURCE),
+        "to_kind": target(KIND), "to_level": target(LEVEL)})

@@ -40,15 +40,13 @@ def boundary(bounces: pd.DataFrame, levels: tuple[str, ...]) -> np.ndarray:
 def dispatch_accuracy(cases: pd.DataFrame, bounces: pd.DataFrame, rules: Any,
                       levels: tuple[str, ...]) -> dict[str, Any]:
     """First-dispatch accuracy against the list, bounces by boundary, transit before acceptance."""
-    listed = np.array([rules.rule(c) is not None for c in cases["category"]], dtype=bool)
+    listed = cases["category"].isin([r.category for r in rules.rules]).to_numpy()
     known = listed & cases["first_unit"].notna().to_numpy()
-    correct = np.array([u in rules.units_of(c) for c, u in
-                        zip(cases["category"], cases["first_unit"], strict=True)], dtype=bool)
+    correct = _on_list(cases["category"], cases["first_unit"], rules)
     table = cases.assign(**{MISDISPATCH: known & ~correct, "correct": known & correct,
                             "dispatched": known})
     bounces = bounces.assign(boundary=boundary(bounces, levels))
-    bounces["to_listed"] = [u in rules.units_of(c) for c, u in
-                            zip(bounces["category"], bounces["to_unit"], strict=True)]
+    bounces["to_listed"] = _on_list(bounces["category"], bounces["to_unit"], rules)
     summary = {"dispatched": int(known.sum()), "correct_first": int((known & correct).sum()),
                "first_dispatch_accuracy": _rate((known & correct).sum(), known.sum()),
                "unlisted_category_cases": int((~listed).sum()),
@@ -61,6 +59,12 @@ def dispatch_accuracy(cases: pd.DataFrame, bounces: pd.DataFrame, rules: Any,
             "by_category": _dispatch_by(table, bounces, "category", "category", rules),
             "bounces": bounces, "cases": table[["case", "category", "first_unit", MISDISPATCH,
                                                 "bounces", "transit_s"]]}
+
+
+def _on_list(categories: pd.Series, units: pd.Series, rules: Any) -> np.ndarray:
+    """Whether each (category, unit) pair is on the list."""
+    pairs = pd.MultiIndex.from_tuples([(r.category, u.unit) for r in rules.rules for u in r.units])
+    return pd.MultiIndex.from_arrays([categories.astype(object), units.astype(object)]).isin(pairs)
 
 
 def _dispatch_by(table: pd.DataFrame, bounces: pd.DataFrame, key: str, bounce_key: str,
@@ -112,12 +116,13 @@ def chain_end(cases: pd.DataFrame, links: pd.DataFrame) -> pd.Series:
         if np.array_equal(jumped, nxt):
             break
         nxt = jumped
-    return pd.Series(cases["last_close"].to_numpy()[nxt], index=cases.index)
+    return pd.Series(pd.DatetimeIndex(cases["last_close"])[nxt], index=cases.index)
 
 
 def clocks(cases: pd.DataFrame, links: pd.DataFrame, rules: Any, calendar: Any) -> dict[str, Any]:
     """The official clock and the citizen's clock per order, their on-time rates per unit."""
-    allowed = np.array([rules.deadline_seconds(c) or np.nan for c in cases["category"]])
+    deadlines = {r.category: r.deadline_hours * 3600.0 for r in rules.rules if r.deadline_hours}
+    allowed = cases["category"].map(deadlines).to_numpy(dtype=float, na_value=np.nan)
     official_allowed = allowed * (1 + cases["extensions"].to_numpy())
     end = chain_end(cases, links)
     citizen_s = calendar.working_seconds(cases["report"], end).to_numpy()
