@@ -105,6 +105,9 @@ def test_help_lists_every_option():
 def test_the_documented_command_makes_the_sample_log(tmp_path, sample):
     """logs/README.md says how logs/sample.csv was made; regenerate it after changing the model."""
     out = tmp_path / "sample.csv"
-    assert run("simulate", "--cases", "3000", "--seed", "42", "-o", str(out)).exit_code == 0
+    rules = tmp_path / "responsibility.yaml"
+    assert run("simulate", "--cases", "3000", "--seed", "42", "-o", str(out),
+               "--responsibility", str(rules)).exit_code == 0
     assert out.read_bytes() == sample.read_bytes()
     assert (tmp_path / "sample.truth.csv").read_bytes() == sample.with_name("sample.truth.csv").read_bytes()
+    assert rules.read_bytes() == sample.with_name("responsibility.yaml").read_bytes()
