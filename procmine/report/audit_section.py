@@ -10,8 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from procmine.report.charts import _bars
 from procmine.report.context import _Context, _shell_quote
-from procmine.report.markup import _cards, _Col, _h3, _note, _records, _same, _table
+from procmine.report.markup import _cards, _Col, _figure, _h3, _note, _records, _same, _table
 from procmine.report.result import Section
 from procmine.vocabulary import BOUNDARIES
 
@@ -35,7 +36,10 @@ def audit_section(ctx: _Context) -> Section:
     aliases = getattr(ctx.workflow, "aliases", None) or None
     result = audit_log(ctx.log, responsibility=rules, calendar=ctx.calendar, aliases=aliases)
     numbers = _numbers(result)
-    body = [_cards("audit", [(k, t(f"audit_{k}"), v, "pct") for k, v in numbers.items()])]
+    body = [_cards("audit", [(k, t(f"audit_{k}"), v, "pct") for k, v in numbers.items()]),
+            _figure(_bars("audit-rates", [(t(f"audit_{k}"), v, f"{100 * v:.1f}%")
+                                          for k, v in numbers.items() if v is not None],
+                          colour="#8e6bb8"))]
     if result.clocks is not None:
         body.append(_h3(t("audit_headline")))
         body.append(_table("audit.clocks", _records(result.clocks["by_unit"]), [
