@@ -208,3 +208,13 @@ def test_pandas_and_duckdb_give_the_same_audit_of_the_sample():
     summary = pandas_result.to_dict()
     assert summary["dispatch"]["summary"]["dispatched"] == 3000
     assert summary["repeats"]["summary"]["repeats"] == 91
+
+
+def test_without_kinds_and_levels_no_boundary_is_claimed(tmp_path):
+    bare = tmp_path / "bare.csv"
+    frame = pd.read_csv(ORDERS).drop(columns=["层级", "单位类型"])
+    frame.to_csv(bare, index=False)
+    result = audit_log(read_log(bare), responsibility=RULES)
+    assert result.dispatch["summary"]["bounces"] == 7
+    assert set(result.dispatch["by_boundary"].values()) == {0}
+    assert result.dispatch["summary"]["correct_first"] == 9      # the list alone decides

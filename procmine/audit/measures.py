@@ -33,7 +33,9 @@ def boundary(bounces: pd.DataFrame, levels: tuple[str, ...]) -> np.ndarray:
                    np.where(known & (tl < fl), "level_down", "same_kind")).astype(object)
     out[(fk == "line") & (tk == "block")] = "line_to_block"
     out[(fk == "block") & (tk == "line")] = "block_to_line"
-    out[pd.isna(bounces["to_unit"]).to_numpy()] = None
+    # without the kinds and the levels of both units the boundary is not known
+    unknown = (pd.isna(bounces["from_kind"]) | pd.isna(bounces["to_kind"])).to_numpy() & ~known
+    out[unknown | pd.isna(bounces["to_unit"]).to_numpy()] = None
     return out
 
 
