@@ -23,9 +23,12 @@ KIND = "org:kind"
 CATEGORY = "case:category"
 SOURCE = "case:source"
 DEADLINE = "case:deadline"
+#: Who made the demand (a hashed phone or ID) and where (an address or grid cell).
+CITIZEN = "case:citizen"
+ADDRESS = "case:address"
 
 REQUIRED = (CASE, ACTIVITY, TIMESTAMP)
-OPTIONAL = (START, RESOURCE, LEVEL, KIND, CATEGORY, SOURCE, DEADLINE)
+OPTIONAL = (START, RESOURCE, LEVEL, KIND, CATEGORY, SOURCE, DEADLINE, CITIZEN, ADDRESS)
 
 #: Administrative levels, bottom up. Chinese names and their English aliases.
 DEFAULT_LEVELS = ("网格", "居村", "街镇", "区", "市")

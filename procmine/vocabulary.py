@@ -113,3 +113,35 @@ def label(role: str, lang: str = "zh") -> str:
     """
     zh, en = STEPS[role]
     return zh if lang == "zh" else en
+
+
+# --------------------------------------------------------------------------- the audit's words
+#: The sections of ``procmine.audit.audit_log`` (and of ``procmine audit --section``).
+AUDIT_SECTIONS = ("dispatch", "clocks", "repeats")
+# One spelling for the simulator's truth columns, the detectors of procmine.audit and the report.
+
+#: The first dispatch went to a unit the responsibility list (权责清单) does not name.
+MISDISPATCH = "misdispatch"
+#: The unit that received the first dispatch (the first to sign, return or handle after it).
+FIRST_UNIT = "first_unit"
+#: Return (退单) steps before the order was accepted: each restarts the official clock.
+BOUNCES = "bounces"
+#: This order is the same demand again: same citizen, address and category, reported
+#: within N days after the earlier order's final closure.
+REPEAT = "repeat"
+#: The earlier order this one repeats.
+REPEAT_OF = "repeat_of"
+#: Closed, then demanded again (closed but not resolved).
+REPEATED = "repeated"
+#: The order was parked (挂账) / granted an extension (延期批准).
+SUSPENDED = "suspended"
+EXTENDED = "extended"
+#: The boundary a bounce-back crosses, from the returning unit to the next unit:
+#: 条→块, 块→条, to a higher or a lower level, or to a unit of the same kind and level.
+BOUNDARIES: dict[str, tuple[str, str]] = {
+    "line_to_block": ("条→块", "line to block"),
+    "block_to_line": ("块→条", "block to line"),
+    "level_up": ("上一级", "level up"),
+    "level_down": ("下一级", "level down"),
+    "same_kind": ("同类同级", "same kind and level"),
+}

@@ -83,7 +83,7 @@ def test_writes_the_file_and_keeps_stdout_empty(sample_report):
     assert "Wrote" in result.stderr
     names = [el.get("data-section") for el in doc.xpath("//details[@data-section]")]
     assert names == ["summary", "quality", "map", "model", "conformance", "bottlenecks",
-                     "patterns", "variants"]
+                     "patterns", "audit", "variants"]
 
 
 def test_summary_and_quality_equal_info(sample_report):

@@ -22,7 +22,7 @@ def test_writes_the_log_and_its_truth_and_shows_the_counts(tmp_path):
     assert len(truth) == 400
     log = pd.read_csv(out, encoding="utf-8-sig")
     assert log.columns.tolist() == ["工单编号", "环节", "时间", "承办单位", "层级", "单位类型", "类别",
-                                    "来源", "时限"]
+                                    "来源", "时限", "诉求人", "地址"]
     assert log["工单编号"].nunique() == 400
     lines = result.stdout.splitlines()
     row = next(line for line in lines if line.startswith("round_trip"))
@@ -105,6 +105,9 @@ def test_help_lists_every_option():
 def test_the_documented_command_makes_the_sample_log(tmp_path, sample):
     """logs/README.md says how logs/sample.csv was made; regenerate it after changing the model."""
     out = tmp_path / "sample.csv"
-    assert run("simulate", "--cases", "3000", "--seed", "42", "-o", str(out)).exit_code == 0
+    rules = tmp_path / "responsibility.yaml"
+    assert run("simulate", "--cases", "3000", "--seed", "42", "-o", str(out),
+               "--responsibility", str(rules)).exit_code == 0
     assert out.read_bytes() == sample.read_bytes()
     assert (tmp_path / "sample.truth.csv").read_bytes() == sample.with_name("sample.truth.csv").read_bytes()
+    assert rules.read_bytes() == sample.with_name("responsibility.yaml").read_bytes()

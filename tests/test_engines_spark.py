@@ -93,3 +93,14 @@ def test_spark_counts_ragged_rows_as_read_log_does(spark, tmp_path):
         assert engine.variants().counts() == get_engine("pandas", path).variants().counts()
     assert totals.dropped == ref.report.dropped == {"ragged row (wrong number of fields)": 2}
     assert (totals.rows_read, totals.events) == (16, 14)
+
+
+def test_spark_gives_the_same_audit_of_the_sample(spark):
+    from procmine.audit import audit_log
+    from procmine.io import read_log
+    from procmine.output import dumps
+
+    rules = sample_log().parent / "responsibility.yaml"
+    with get_engine("spark", sample_log(), spark=spark) as engine:
+        result = audit_log(engine, responsibility=rules, max_events=20_000)   # two parts
+    assert dumps(result) == dumps(audit_log(read_log(sample_log()), responsibility=rules))

@@ -315,7 +315,7 @@ def test_english_labels_map_to_the_same_roles():
     zh = simulate_log(cases=200, seed=9).events
     en = simulate_log(cases=200, seed=9, lang="en").events
     assert en.columns.tolist() == ["case_id", "activity", "timestamp", "resource", "level", "kind",
-                                   "category", "source", "deadline"]
+                                   "category", "source", "deadline", "citizen", "address"]
     assert [role_of(a) for a in zh["环节"]] == [role_of(a) for a in en["activity"]]
     assert None not in {role_of(a) for a in en["activity"].unique()}
     assert set(en["kind"]) == {"line", "block"} and set(zh["单位类型"]) == {"条", "块"}

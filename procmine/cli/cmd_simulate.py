@@ -28,10 +28,13 @@ from procmine.cli.options import calendar_option, file_output, output_options
 @click.option("--reform-rates", "reform_file", type=click.Path(dir_okay=False, exists=True),
               help="YAML/JSON file of the reform: 'rates:' that change and per-unit "
                    "'service:' time factors, e.g. 'service: {housing: 0.5}'.")
+@click.option("--responsibility", type=click.Path(dir_okay=False),
+              help="Also write the simulated street's responsibility list (权责清单) as YAML, "
+                   "for procmine audit.")
 @output_options(table=False)
 def command(cases: int, seed: int, output: str, start: str, lang: str, rates_file: str | None,
             per_day: float, calendar: str, reform_date: str | None, reform_file: str | None,
-            as_json: bool) -> None:
+            responsibility: str | None, as_json: bool) -> None:
     """Write a simulated dispatch log of a street operations centre, and its truth.
 
     Reports from grid patrols, 12345, video AI and others are registered,
@@ -43,7 +46,8 @@ def command(cases: int, seed: int, output: str, start: str, lang: str, rates_fil
 
     \b
     Examples:
-      procmine simulate --cases 3000 --seed 42 -o logs/sample.csv
+      procmine simulate --cases 3000 --seed 42 -o logs/sample.csv \\
+          --responsibility logs/responsibility.yaml
       procmine simulate --cases 70000 --seed 1 -o big.parquet --lang en
       procmine simulate --cases 500 --seed 7 -o small.csv --rates rates.yaml --json
       procmine simulate --cases 12000 --seed 1 -o reform.csv --start 2024-03-01 \\
@@ -63,6 +67,11 @@ def command(cases: int, seed: int, output: str, start: str, lang: str, rates_fil
         result = simulate_log(cases=cases, seed=seed, start=start, lang=lang, rates=rates,  # type: ignore[arg-type]
                               cases_per_day=per_day, calendar=calendar, reform=reform)
         log_path, truth_path = write_simulation(result, output)
+    if responsibility:
+        from procmine.simulate import write_responsibility
+
+        write_responsibility(responsibility, lang)
+        click.echo(f"Wrote the responsibility list to {responsibility}", err=True)
     click.echo(f"Wrote {result.n_events:,} events of {result.n_cases:,} cases to {log_path}, "
                f"the truth to {truth_path}.", err=True)
     for note in result.notes:

@@ -51,7 +51,7 @@ def load(path: str, options: dict[str, Any], *, quiet: bool = False):
     levels = options.get("levels")
     columns = {k: options.get(k) for k in ("case_id", "activity", "timestamp", "start_timestamp",
                                            "resource", "level", "kind", "category", "source",
-                                           "deadline")}
+                                           "deadline", "citizen", "address")}
     log = read_log(
         path,
         columns={k: v for k, v in columns.items() if v},

@@ -427,7 +427,7 @@ def engine_from_options(path: str, options: Mapping[str, Any], *, engine: str = 
     """
     columns = {k: options.get(k) for k in ("case_id", "activity", "timestamp", "start_timestamp",
                                            "resource", "level", "kind", "category", "source",
-                                           "deadline")}
+                                           "deadline", "citizen", "address")}
     levels = options.get("levels")
     source = Source(path=path, columns={k: v for k, v in columns.items() if v},
                     encoding=options.get("encoding"),
@@ -510,13 +510,14 @@ def finish_flows(frame: pd.DataFrame, levels: Sequence[str]) -> pd.DataFrame:
     return out
 
 
-def resolve_calendar(calendar: Any) -> Any:
-    """A WorkingCalendar from a calendar or an option string (``cn``, ``none``, a file)."""
+def resolve_calendar(calendar: Any, *, timezone: str | None = None) -> Any:
+    """A WorkingCalendar from a calendar or an option string (``cn``, ``none``, a file),
+    counting on the wall clock of ``timezone`` (the log's office zone) when given."""
     if isinstance(calendar, str) or calendar is None:
         from procmine.calendar import calendar_from_option
 
-        return calendar_from_option(calendar)
-    return calendar
+        calendar = calendar_from_option(calendar)
+    return calendar.in_zone(timezone) if timezone else calendar
 
 
 def working_days(calendar: Any, first_local_s: float, last_local_s: float) -> pd.DataFrame:

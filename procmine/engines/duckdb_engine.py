@@ -223,7 +223,7 @@ class DuckDBEngine(SqlEngine):
         self._load()
         cal = None
         if time == "working":
-            cal = resolve_calendar(calendar)
+            cal = resolve_calendar(calendar, timezone=self.source.timezone)
             lo, hi = self.con.execute(q.span(DUCKDB.local, cal)).fetchall()[0]
             self.con.register("day_table", working_days(cal, lo, hi))
             self.con.execute("CREATE OR REPLACE TABLE days AS SELECT * FROM day_table")

@@ -75,7 +75,7 @@ class PandasEngine(Engine):
     def follows(self, *, time: TimeBasis = "clock", calendar: Any = "cn") -> abstractions.Follows:
         if time == "clock":
             return abstractions.follows(self.log)
-        cal = resolve_calendar(calendar)
+        cal = resolve_calendar(calendar, timezone=self.source.timezone)
         ts = self.log.events[TIMESTAMP]
         prev = ts.shift(1)
         durations = np.asarray(cal.working_seconds(prev, ts), dtype=np.float64)

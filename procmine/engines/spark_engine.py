@@ -279,7 +279,7 @@ class SparkEngine(SqlEngine):
         self._load()
         cal = None
         if time == "working":
-            cal = resolve_calendar(calendar)
+            cal = resolve_calendar(calendar, timezone=self.source.timezone)
             span = self._df(q.span(SPARK.local, cal)).iloc[0]
             self._view("days", from_pandas(
                 self.spark, working_days(cal, float(span["lo"]), float(span["hi"]))))

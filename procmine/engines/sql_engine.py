@@ -211,8 +211,10 @@ class SqlEngine(Engine):
         """An EventLog from rows of :func:`procmine.engines.sql.part`, typed as read_log types."""
         from procmine.log import (
             ACTIVITY,
+            ADDRESS,
             CASE,
             CATEGORY,
+            CITIZEN,
             DEADLINE,
             KIND,
             LEVEL,
@@ -236,7 +238,8 @@ class SqlEngine(Engine):
         events = pd.DataFrame({CASE: frame["c"].astype("string"),
                                ACTIVITY: frame["a"].astype("string"),
                                TIMESTAMP: stamps(frame["t"])})
-        for canonical in (START, RESOURCE, LEVEL, KIND, CATEGORY, SOURCE, DEADLINE):
+        for canonical in (START, RESOURCE, LEVEL, KIND, CATEGORY, SOURCE, DEADLINE, CITIZEN,
+                          ADDRESS):
             if canonical not in self._chosen:
                 continue
             column = EV_COLUMNS[canonical]

@@ -18,8 +18,10 @@ import pandas as pd
 from procmine.errors import InputError
 from procmine.log import (
     ACTIVITY,
+    ADDRESS,
     CASE,
     CATEGORY,
+    CITIZEN,
     DEADLINE,
     DEFAULT_LEVELS,
     KIND,
@@ -120,7 +122,7 @@ def _optional_times(frame: pd.DataFrame, mapping: Mapping[str, str], report: Loa
 
 def _trim_text(frame: pd.DataFrame, report: LoadReport) -> None:
     """Text columns trimmed (empty as missing); unit kinds named line or block."""
-    for column in (RESOURCE, LEVEL, KIND, CATEGORY, SOURCE):
+    for column in (RESOURCE, LEVEL, KIND, CATEGORY, SOURCE, CITIZEN, ADDRESS):
         if column in frame.columns:
             text = frame[column].astype("string").str.strip()
             frame[column] = text.mask(text == "", pd.NA)

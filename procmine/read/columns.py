@@ -13,8 +13,10 @@ from collections.abc import Mapping, Sequence
 from procmine.errors import ColumnError, describe_columns
 from procmine.log import (
     ACTIVITY,
+    ADDRESS,
     CASE,
     CATEGORY,
+    CITIZEN,
     DEADLINE,
     KIND,
     LEVEL,
@@ -36,6 +38,8 @@ FIELDS: dict[str, str] = {
     "category": CATEGORY,
     "source": SOURCE,
     "deadline": DEADLINE,
+    "citizen": CITIZEN,
+    "address": ADDRESS,
 }
 
 #: The columns every log must have.
@@ -61,6 +65,10 @@ HEADERS: dict[str, tuple[str, ...]] = {
     SOURCE: (SOURCE, "来源", "案件来源", "工单来源", "渠道", "source", "casesource"),
     DEADLINE: (DEADLINE, "时限", "截止时间", "处置时限", "办理时限", "办结时限", "应办结时间", "deadline", "due", "duedate",
                "casedeadline"),
+    CITIZEN: (CITIZEN, "诉求人", "市民", "来电人号码哈希", "来电号码哈希", "诉求人哈希", "citizen",
+              "citizenhash", "callerhash"),
+    ADDRESS: (ADDRESS, "地址", "事发地址", "网格", "所属网格", "address", "gridcell",
+              "casegrid", "caseaddress"),
 }
 
 

@@ -27,8 +27,10 @@ import pandas as pd
 from procmine.errors import InputError
 from procmine.log import (
     ACTIVITY,
+    ADDRESS,
     CASE,
     CATEGORY,
+    CITIZEN,
     DEADLINE,
     KIND,
     LEVEL,
@@ -50,7 +52,8 @@ from procmine.read.times import (
 #: canonical column -> its column in the SQL engines' ``ev`` view
 EV_COLUMNS: dict[str, str] = {CASE: "c", ACTIVITY: "a", TIMESTAMP: "t", START: "st",
                               RESOURCE: "res", LEVEL: "lvn", KIND: "knd", CATEGORY: "cat",
-                              SOURCE: "src", DEADLINE: "due"}
+                              SOURCE: "src", DEADLINE: "due", CITIZEN: "ctz",
+                              ADDRESS: "adr"}
 
 #: The reasons rows are dropped, in the order read_log reports them.
 DROP_REASONS = (RAGGED, "no case id", "no activity", "no time", "unparsable time")
@@ -296,7 +299,8 @@ def _parsed_sql(d: SqlDialect, relation: str, chosen: Mapping[str, str], times: 
     return (f"SELECT {row}{text(CASE)} AS c, {text(ACTIVITY)} AS a, "
             f"{text(TIMESTAMP)} IS NULL AS no_time, {times.time} AS ts, {times.start} AS st, "
             f"{text(RESOURCE)} AS res, {text(LEVEL)} AS lvn, {text(KIND)} AS knd, "
-            f"{text(CATEGORY)} AS cat, {text(SOURCE)} AS src, {times.due} AS due, {bad} AS bad "
+            f"{text(CATEGORY)} AS cat, {text(SOURCE)} AS src, {times.due} AS due, "
+            f"{text(CITIZEN)} AS ctz, {text(ADDRESS)} AS adr, {bad} AS bad "
             f"FROM {relation} s")
 
 
@@ -329,7 +333,7 @@ def _ev_sql(d: SqlDialect, parsed: str, chosen: Mapping[str, str], *, exact: boo
     r, t = d.row_in_parsed, d.epoch_us.format(x="s.ts")
     return (f"SELECT s.c, {r} AS r, min({r}) OVER (PARTITION BY s.c) AS f, s.a, {t} AS t, s.st, "
             f"s.res, CAST({rank} AS INT) AS lvl, {level_name} AS lvn, {kind_name} AS knd, "
-            f"s.cat, s.src, s.due, lag(s.a) OVER w AS pa, lag({t}) OVER w AS pt, "
+            f"s.cat, s.src, s.due, s.ctz, s.adr, lag(s.a) OVER w AS pa, lag({t}) OVER w AS pt, "
             f"lead({r}) OVER w IS NULL AS is_last FROM {parsed} s {level_join} {kind_join} "
             f"WHERE NOT s.bad AND s.c IS NOT NULL AND s.a IS NOT NULL AND s.ts IS NOT NULL "
             f"WINDOW w AS (PARTITION BY s.c ORDER BY s.ts, {r}){d.ev_order}")

@@ -63,7 +63,7 @@ if TYPE_CHECKING:
 
 #: The sections in page order; ``conformance`` only with a workflow.
 SECTIONS: tuple[str, ...] = ("summary", "quality", "map", "model", "conformance", "bottlenecks",
-                             "patterns", "variants")
+                             "patterns", "audit", "variants")
 
 
 def stages(*, workflow: Any = None) -> tuple[str, ...]:

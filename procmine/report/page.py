@@ -56,6 +56,11 @@ def _overview(ctx: _Context, sections: Sequence[Section]) -> str:
         key, top = max(got["patterns"].items(), key=lambda kv: kv[1]["share"])
         items.append((_show(top["share"], "pct"),
                       t("top_pattern", name=_PATTERN_NAMES.get(key, (key, key))[lang]), ""))
+    if got.get("audit", {}).get("official_on_time_rate") is not None:   # 数字悬浮: the two clocks
+        n = got["audit"]
+        items.append((_show(n["citizen_on_time_rate"], "pct"),
+                      t("audit_clocks_card", official=_show(n["official_on_time_rate"], "pct"),
+                        citizen=_show(n["citizen_on_time_rate"], "pct")), ""))
     if not items:
         return ""
     cards = "".join(f'<div class="card"><div class="v">{_e(v)}</div><div class="k">{_e(k)}</div></div>'

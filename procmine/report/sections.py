@@ -420,8 +420,14 @@ def _variants(ctx: _Context) -> Section:
 _BUILDERS: dict[str, Callable[[_Context], Section]] = {
     "summary": _summary, "quality": _quality, "map": _map, "model": _model,
     "conformance": _conformance, "bottlenecks": _bottlenecks, "patterns": _patterns,
-    "variants": _variants,
+    "variants": _variants, "audit": lambda ctx: _audit_section(ctx),
 }
+
+
+def _audit_section(ctx: _Context) -> Section:
+    from procmine.report.audit_section import audit_section
+
+    return audit_section(ctx)
 
 
 def _fallback_warning() -> type[Warning]:

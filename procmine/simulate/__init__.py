@@ -43,8 +43,10 @@ from procmine.calendar import WorkingCalendar, calendar_from_option
 from procmine.errors import SpecError
 from procmine.log import (
     ACTIVITY,
+    ADDRESS,
     CASE,
     CATEGORY,
+    CITIZEN,
     KIND,
     KIND_ALIASES,
     LEVEL,
@@ -53,6 +55,10 @@ from procmine.log import (
     SOURCE,
     EventLog,
 )
+from procmine.simulate.demands import REPEAT_DAYS as REPEAT_DAYS
+from procmine.simulate.demands import responsibility_list as responsibility_list
+from procmine.simulate.demands import with_demands
+from procmine.simulate.demands import write_responsibility as write_responsibility
 from procmine.simulate.files import truth_path as truth_path
 from procmine.simulate.files import write_simulation as write_simulation
 from procmine.simulate.model import BASE_RATES as BASE_RATES
@@ -124,6 +130,8 @@ class SimulationResult:
         events[KIND] = events[KIND].astype(str).map(KIND_ALIASES)
         events[LEVEL] = events[LEVEL].astype(str).map(LEVEL_ALIASES)
         events[CASE] = events[CASE].astype(str)
+        for column in (CITIZEN, ADDRESS):   # as read_log reads them: no value is missing
+            events[column] = events[column].astype("string").replace("", pd.NA)
         return EventLog(events=events, timezone=self.timezone)
 
     def to_dict(self) -> dict[str, Any]:
@@ -193,6 +201,7 @@ def simulate_log(
     notes = tuple(note for note in cal.notes[known_notes:]
                   if not note[:4].isdigit() or first_year <= int(note[:4]) <= last_year)
     events, truth = _tables(built, lang, cal)
+    with_demands(events, truth, built, int(seed), lang)   # its own random stream
     if reform is not None:
         truth["reformed"] = built.reformed.astype(np.int8)
         after = int(built.reformed.sum())

@@ -18,8 +18,10 @@ from typing import Literal
 from procmine.calendar import WorkingCalendar
 from procmine.log import (
     ACTIVITY,
+    ADDRESS,
     CASE,
     CATEGORY,
+    CITIZEN,
     DEADLINE,
     KIND,
     LEVEL,
@@ -215,10 +217,11 @@ BASE_RATES: dict[str, float] = {
 #: Column names of the event table.
 HEADERS: dict[str, dict[str, str]] = {
     "zh": {CASE: "工单编号", ACTIVITY: "环节", TIMESTAMP: "时间", RESOURCE: "承办单位",
-           LEVEL: "层级", KIND: "单位类型", CATEGORY: "类别", SOURCE: "来源", DEADLINE: "时限"},
+           LEVEL: "层级", KIND: "单位类型", CATEGORY: "类别", SOURCE: "来源", DEADLINE: "时限",
+           CITIZEN: "诉求人", ADDRESS: "地址"},
     "en": {CASE: "case_id", ACTIVITY: "activity", TIMESTAMP: "timestamp", RESOURCE: "resource",
            LEVEL: "level", KIND: "kind", CATEGORY: "category", SOURCE: "source",
-           DEADLINE: "deadline"},
+           DEADLINE: "deadline", CITIZEN: "citizen", ADDRESS: "address"},
 }
 
 #: The integer codes the simulator works with: roles (STEPS order) and units (UNITS order).

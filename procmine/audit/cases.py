@@ -1,0 +1,182 @@
+"""Per case, the facts the audit starts from, measured on one part of the log at a time.
+
+A part is an ``EventLog`` of whole cases (``Engine.event_logs``), so every
+measure here is per case and the parts' tables laid end to end are the table
+of the whole log. Steps are read by role (``procmine.vocabulary.role_of``):
+
+- the first dispatch (派遣), and the *first unit*: the unit of the first sign,
+  return or handling step after it;
+- *acceptance*: the last sign (签收) before the first handling step (the first
+  handling step itself when no unit signed); the official clock starts here;
+- *bounces*: returns (退单) before acceptance, each a restart of the official
+  clock; a bounce goes from the returning unit to the unit of the next sign,
+  return or handling step;
+- the first and the last closure (结案); suspensions: each park (挂账) until
+  the next step; extensions granted (延期批准); dissatisfaction; reopening.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from procmine.log import (
+    ACTIVITY,
+    ADDRESS,
+    CASE,
+    CATEGORY,
+    CITIZEN,
+    KIND,
+    LEVEL,
+    RESOURCE,
+    TIMESTAMP,
+)
+from procmine.vocabulary import roles_of
+
+_NONE = np.iinfo(np.int64).max
+#: Columns of the per-case table (times as timezone-aware timestamps, spans in working s).
+CASE_COLUMNS = ("case", "category", "citizen", "address", "report", "first_close", "last_close",
+                "first_unit", "first_kind", "first_level", "accept_unit", "handler", "bounces",
+                "transit_s", "presign_s", "official_s", "suspended_s", "extensions",
+                "late_extensions", "dissatisfied", "reopened")
+
+
+class _Part:
+    """The events of one part as arrays: case codes, role codes, times; columns on demand."""
+
+    def __init__(self, events: pd.DataFrame, aliases: dict[str, str] | None):
+        self.events = events
+        self.case, uniques = pd.factorize(events[CASE], sort=False)
+        self.n = len(uniques)
+        self.ids = np.asarray(uniques, dtype=object)
+        codes, names = pd.factorize(events[ACTIVITY], sort=False)
+        table = roles_of([str(a) for a in names], aliases)
+        self._roles = {}
+        for i, name in enumerate(names):
+            self._roles.setdefault(table[str(name)], []).append(i)
+        self.code = codes
+        self.index = np.arange(len(events))
+        self.time = pd.DatetimeIndex(events[TIMESTAMP])
+        self.starts = np.flatnonzero(np.r_[True, self.case[1:] != self.case[:-1]])
+
+    def values(self, name: str, idx: np.ndarray) -> np.ndarray:
+        """The values of column ``name`` at event positions ``idx`` (None where missing)."""
+        if name not in self.events.columns or len(idx) == 0:
+            return np.full(len(idx), None, dtype=object)
+        values = self.events[name].take(idx).astype(object)
+        return values.where(values.notna(), None).to_numpy()
+
+    def is_(self, *roles: str) -> np.ndarray:
+        codes = [c for r in roles for c in self._roles.get(r, ())]
+        return np.isin(self.code, codes)
+
+    def first(self, where: np.ndarray) -> np.ndarray:
+        out = np.full(self.n, _NONE)
+        np.minimum.at(out, self.case[where], self.index[where])
+        return out
+
+    def last(self, where: np.ndarray) -> np.ndarray:
+        out = np.full(self.n, -1)
+        np.maximum.at(out, self.case[where], self.index[where])
+        return out
+
+    def at(self, name: str, idx: np.ndarray) -> np.ndarray:
+        """Column ``name`` at event ``idx`` per case (None where the case has no such event)."""
+        ok = (idx >= 0) & (idx != _NONE)
+        out = np.full(self.n, None, dtype=object)
+        out[ok] = self.values(name, idx[ok])
+        return out
+
+    def stamp(self, idx: np.ndarray) -> pd.Series:
+        """The time of event ``idx`` per case (NaT where the case has no such event)."""
+        ok = (idx >= 0) & (idx != _NONE)
+        if len(self.time) == 0:
+            return pd.Series(pd.DatetimeIndex([pd.NaT] * self.n, tz=self.time.tz))
+        return pd.Series(self.time[np.where(ok, idx, 0)].where(ok))
+
+
+def case_table(part: Any, calendar: Any, *, allowance: dict[str, float],
+               aliases: dict[str, str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The per-case table (:data:`CASE_COLUMNS`) and the bounces of one part of the log.
+
+    ``allowance`` maps a category to its deadline in working seconds (for late extensions).
+    """
+    p = _Part(part.events, aliases)
+    dispatch = p.first(p.is_("dispatch"))
+    receive = p.is_("sign", "return", "handle")
+    first_unit = p.first(receive & (p.index > dispatch[p.case]))
+    handle = p.first(p.is_("handle"))
+    signed = p.last(p.is_("sign") & (p.index < handle[p.case]))
+    accept = np.where(signed >= 0, signed, handle)
+    category = p.at(CATEGORY, p.starts)
+    out = pd.DataFrame({
+        "case": p.ids, "category": category,
+        "citizen": p.at(CITIZEN, p.starts), "address": p.at(ADDRESS, p.starts),
+        "report": p.stamp(p.starts), "first_close": p.stamp(p.first(p.is_("close"))),
+        "last_close": p.stamp(p.last(p.is_("close"))),
+        "first_unit": p.at(RESOURCE, first_unit), "first_kind": p.at(KIND, first_unit),
+        "first_level": p.at(LEVEL, first_unit),
+        "accept_unit": p.at(RESOURCE, accept), "handler": p.at(RESOURCE, handle),
+    })
+    bounce = p.is_("return") & (p.index < accept[p.case])
+    out["bounces"] = np.bincount(p.case[bounce], minlength=p.n)
+    accepted, dispatched = p.stamp(accept), p.stamp(dispatch)
+    out["transit_s"] = calendar.working_seconds(dispatched, accepted).to_numpy()
+    out["presign_s"] = calendar.working_seconds(out["report"], accepted).to_numpy()
+    suspended = _suspended(p, calendar, out["first_close"])
+    out["suspended_s"] = suspended
+    out["official_s"] = (calendar.working_seconds(accepted, out["first_close"]).to_numpy()
+                         - suspended)
+    out["extensions"] = np.bincount(p.case[p.is_("extension_grant")], minlength=p.n)
+    out["late_extensions"] = _late_extensions(p, calendar, accepted, category, allowance)
+    out["dissatisfied"] = np.bincount(p.case[p.is_("dissatisfied")], minlength=p.n)
+    out["reopened"] = np.bincount(p.case[p.is_("reopen")], minlength=p.n)
+    return out[list(CASE_COLUMNS)], _bounces(p, accept, category)
+
+
+def _suspended(p: _Part, calendar: Any, first_close: pd.Series) -> np.ndarray:
+    """Working seconds from each park (挂账) to the case's next step, before the first closure."""
+    park = np.flatnonzero(p.is_("park"))
+    nxt = park + 1
+    ok = (nxt < len(p.case)) & (p.case[np.minimum(nxt, len(p.case) - 1)] == p.case[park])
+    park, nxt = park[ok], nxt[ok]
+    before = np.asarray(p.time[park] < pd.DatetimeIndex(first_close)[p.case[park]])
+    park, nxt = park[before], nxt[before]
+    spans = calendar.working_seconds(pd.Series(p.time[park]), pd.Series(p.time[nxt])).to_numpy()
+    return np.bincount(p.case[park], weights=spans, minlength=p.n)
+
+
+def _late_extensions(p: _Part, calendar: Any, accepted: pd.Series, category: np.ndarray,
+                     allowance: dict[str, float], late_share: float = 0.9) -> np.ndarray:
+    """Extension requests filed after ``late_share`` of the allowance had passed on the clock."""
+    asked = np.flatnonzero(p.is_("extension_request"))
+    if len(asked) == 0:
+        return np.zeros(p.n, dtype=np.int64)
+    cases = p.case[asked]
+    start = pd.Series(pd.DatetimeIndex(accepted)[cases])
+    used = calendar.working_seconds(start, pd.Series(p.time[asked])).to_numpy()
+    allowed = np.array([allowance.get(c, np.nan) for c in category[cases]], dtype=float)
+    late = used >= late_share * allowed
+    return np.bincount(cases[late], minlength=p.n)
+
+
+def _bounces(p: _Part, accept: np.ndarray, category: np.ndarray) -> pd.DataFrame:
+    """One row per return before acceptance: from the returning unit to the next receiving unit."""
+    returns = np.flatnonzero(p.is_("return") & (p.index < accept[p.case]))
+    receive = np.flatnonzero(p.is_("sign", "return", "handle"))
+    pos = np.searchsorted(receive, returns, side="right")
+    nxt = receive[np.minimum(pos, max(len(receive) - 1, 0))] if len(receive) else returns
+    ok = (pos < len(receive)) & (p.case[nxt] == p.case[returns])
+
+    def target(name: str) -> np.ndarray:
+        out = np.full(len(returns), None, dtype=object)
+        out[ok] = p.values(name, nxt[ok])
+        return out
+
+    return pd.DataFrame({
+        "case": p.ids[p.case[returns]], "category": category[p.case[returns]],
+        "from_unit": p.values(RESOURCE, returns), "from_kind": p.values(KIND, returns),
+        "from_level": p.values(LEVEL, returns), "to_unit": target(RESOURCE),
+        "to_kind": target(KIND), "to_level": target(LEVEL)})

@@ -1,0 +1,83 @@
+"""The report's audit section: what the platform's indicators hide (``procmine audit``).
+
+The responsibility list is the file ``responsibility.yaml`` (or ``.csv``) beside
+the log, as ``logs/`` ships it; without one the section shows the repeat demands
+only, and says why.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from procmine.report.charts import _bars
+from procmine.report.context import _Context, _shell_quote
+from procmine.report.markup import _cards, _Col, _figure, _h3, _note, _records, _same, _table
+from procmine.report.result import Section
+from procmine.vocabulary import BOUNDARIES
+
+
+def responsibility_beside(ctx: _Context) -> Path | None:
+    """``responsibility.yaml``/``.yml``/``.csv`` in the log's folder, if there is one."""
+    if not ctx.report.path:
+        return None
+    folder = Path(str(ctx.report.path)).parent
+    for name in ("responsibility.yaml", "responsibility.yml", "responsibility.csv"):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def audit_section(ctx: _Context) -> Section:
+    from procmine.audit import audit_log
+
+    t = ctx.t
+    rules = responsibility_beside(ctx)
+    aliases = getattr(ctx.workflow, "aliases", None) or None
+    result = audit_log(ctx.log, responsibility=rules, calendar=ctx.calendar, aliases=aliases)
+    numbers = _numbers(result)
+    body = [_cards("audit", [(k, t(f"audit_{k}"), v, "pct") for k, v in numbers.items()]),
+            _figure(_bars("audit-rates", [(t(f"audit_{k}"), v, f"{100 * v:.1f}%")
+                                          for k, v in numbers.items() if v is not None],
+                          colour="#8e6bb8"))]
+    if result.clocks is not None:
+        body.append(_h3(t("audit_headline")))
+        body.append(_table("audit.clocks", _records(result.clocks["by_unit"]), [
+            _Col("unit", t("unit")), _Col("cases", t("cases"), "int"),
+            _Col("official_on_time_rate", t("audit_official_on_time_rate"), "pct"),
+            _Col("citizen_on_time_rate", t("audit_citizen_on_time_rate"), "pct"),
+            _Col("gap", t("audit_gap"), "pct"), _Col("restarts", t("audit_restarts"), "int")],
+            limit=10, ctx=ctx, more=ctx.command("audit", "--json")))
+    if result.dispatch is not None:
+        lang = 0 if ctx.lang == "zh" else 1
+        rows = [{"boundary": BOUNDARIES[k][lang], "bounces": v}
+                for k, v in result.dispatch["by_boundary"].items()]
+        body.append(_h3(t("audit_boundaries")))
+        body.append(_table("audit.boundaries", rows, [_Col("boundary", t("audit_boundary")),
+                                                      _Col("bounces", t("audit_bounces"), "int")]))
+    body.append(_h3(t("audit_repeats_by_category")))
+    body.append(_table("audit.repeats", _records(result.repeats["by_category"]), [
+        _Col("category", t("category")), _Col("closed", t("audit_closed"), "int"),
+        _Col("repeated", t("audit_repeated"), "int"),
+        _Col("on_time_but_repeated", t("audit_on_time_but_repeated"), "int"),
+        _Col("repeat_rate", t("audit_repeat_rate"), "pct")], limit=12))
+    for note in result.notes:
+        body.append(_note(note))
+    extra = ("--responsibility", _shell_quote(str(rules))) if rules else ()
+    body.append(_same(ctx, ctx.command("audit", *extra)))
+    return Section("audit", t("audit"), "".join(body), numbers=numbers)
+
+
+def _numbers(result: Any) -> dict[str, Any]:
+    """The headline rates: accuracy, the two clocks, repeats, true resolution."""
+    out: dict[str, Any] = {}
+    if result.dispatch is not None:
+        out["first_dispatch_accuracy"] = result.dispatch["summary"]["first_dispatch_accuracy"]
+    if result.clocks is not None:
+        s = result.clocks["summary"]
+        out["official_on_time_rate"] = s["official_on_time_rate"]
+        out["citizen_on_time_rate"] = s["citizen_on_time_rate"]
+    s = result.repeats["summary"]
+    out["repeat_rate"] = s["repeat_rate"]
+    out["true_resolution_rate"] = s["true_resolution_rate"]
+    return out
