@@ -36,10 +36,11 @@ import numpy as np
 import pandas as pd
 
 from procmine.abstractions import Follows
+from procmine.bottlenecks.codes import _missing
 from procmine.bottlenecks.deadlines import Deadlines
 from procmine.bottlenecks.events import _Clock, _Events, _label, _resolve_calendar
-from procmine.bottlenecks.parts import _missing, _timezone
-from procmine.bottlenecks.tables import _Tables
+from procmine.bottlenecks.groupings import _Groupings
+from procmine.engines import as_engine
 from procmine.log import CATEGORY, LEVEL, RESOURCE, EventLog
 
 if TYPE_CHECKING:
@@ -158,9 +159,11 @@ def transition_waits(source: EventLog | Engine, *, working_time: bool = True,
     >>> parts.equals(transition_waits(read_log("logs/sample.csv"), working_time=False).table)
     True
     """
+    engine = as_engine(source)
     cal, _ = _resolve_calendar(calendar, working_time)
-    tables = _Tables(source, clock=_Clock(cal, _timezone(source)), part_events=part_events)
-    return tables.get("follows")
+    groupings = _Groupings(engine, clock=_Clock(cal, engine.source.timezone),
+                           part_events=part_events)
+    return groupings.get("follows")
 
 
 def find_bottlenecks(
@@ -203,14 +206,15 @@ def find_bottlenecks(
         raise ValueError(f"by must be one of {', '.join(BY_CHOICES)}, not {by!r}")
     if top is not None and top < 1:
         raise ValueError(f"top must be at least 1, not {top}")
+    engine = as_engine(log)
     cal, basis = _resolve_calendar(calendar, working_time)
-    timezone = _timezone(log)
+    timezone = engine.source.timezone
     clock = _Clock(cal, timezone)
     # deadlines in working days need the calendar even when durations are shown in clock time
     due_clock = clock
     if workflow is not None and basis == "clock" and calendar is not None:
         due_clock = _Clock(_resolve_calendar(calendar, True)[0], timezone)
-    tables = _Tables(log, clock=clock, due_clock=due_clock, workflow=workflow,
+    tables = _Groupings(engine, clock=clock, due_clock=due_clock, workflow=workflow,
                      part_events=part_events,
                      require={"unit": RESOURCE, "level": LEVEL, "category": CATEGORY}.get(by))
     tables.run(("totals", "deadlines", "follows", *((by,) if by != "transition" else ())))

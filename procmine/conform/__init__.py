@@ -92,7 +92,7 @@ def check_conformance(
     Under an engine (``procmine.engines``) the numbers come from its variant
     table, and the units of each deviation and the ``distinct_units`` rule from
     the log in parts of whole cases, ``part_events`` events each (default: from
-    the engine's memory limit, ``procmine.engines.parts.part_events``): the
+    the engine's memory limit, ``procmine.engines.collector.part_events``): the
     result equals the EventLog's, and the events are never all in memory.
 
     >>> from procmine.engines import get_engine

@@ -54,7 +54,7 @@ class _EventFacts:
 def _log_parts(log: EventLog | Engine, part_events: int | None) -> Iterator[EventLog]:
     """The log in parts of whole cases, in case order: an EventLog is its own one part."""
     from procmine.engines import is_engine
-    from procmine.engines.parts import part_events as events_per_part
+    from procmine.engines.collector import part_events as events_per_part
 
     if not is_engine(log):
         yield log

@@ -21,14 +21,16 @@ a table by unit, level, category, month or source:
 Everything is computed with numpy over the event table (shifts, cumulative sums
 and group-bys), never with a Python loop per case. One pass (``_analyse``) finds
 everything per case; ``_finish`` decides which patterns the log allows and makes the
-tables. Given an engine, the pass runs on each part of whole cases of a log larger
-than memory and ``procmine.loops.parts`` merges the parts before ``_finish``: the
-same result as on the log in memory, to the last bit.
+tables. The pass runs on each part of whole cases the engine hands out (a log in
+memory is one part of the pandas engine) and ``procmine.loops.merge`` merges the
+parts before ``_finish``: the same result on every engine and part size, to the
+last bit.
 
 The package: ``context`` reads the event table into numpy arrays, ``patterns`` holds
-one detector per pattern, ``tables`` assembles the evidence, summary, ``by``, flows
-and handover tables, ``diagram`` draws them (:func:`render_loops`); this module holds
-the pass, the result and :func:`find_loops`.
+one detector per pattern, ``aggregates`` assembles the evidence, summary, ``by``,
+flows and handover tables, ``diagram`` draws them (:func:`render_loops`), ``merge``
+runs the parts and merges them; this module holds the pass, the result and
+:func:`find_loops`.
 
 >>> from procmine.simulate import simulate_log
 >>> log = simulate_log(cases=300, seed=5).to_event_log()
@@ -46,8 +48,27 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from procmine.engines import as_engine
 from procmine.errors import InputError
 from procmine.log import CATEGORY, DEADLINE, KIND, LEVEL, RESOURCE, EventLog
+from procmine.loops.aggregates import Medians as Medians
+from procmine.loops.aggregates import (
+    _attrs,
+    _by_base,
+    _by_table,
+    _flows_empty,
+    _flows_table,
+    _handover_table,
+    _handovers,
+    _level_moves,
+    _no_evidence,
+    _no_handovers,
+    _per_case,
+    _summary,
+    _supervision_table,
+    _Tally,
+    _tally,
+)
 from procmine.loops.context import _context
 from procmine.loops.diagram import render_loops as render_loops
 from procmine.loops.patterns import DESCRIPTIONS as DESCRIPTIONS
@@ -66,24 +87,6 @@ from procmine.loops.patterns import (
     _rework,
     _rework_by_activity,
     _supervision,
-)
-from procmine.loops.tables import Medians as Medians
-from procmine.loops.tables import (
-    _attrs,
-    _by_base,
-    _by_table,
-    _flows_empty,
-    _flows_table,
-    _handover_table,
-    _handovers,
-    _level_moves,
-    _no_evidence,
-    _no_handovers,
-    _per_case,
-    _summary,
-    _supervision_table,
-    _Tally,
-    _tally,
 )
 
 if TYPE_CHECKING:
@@ -125,10 +128,10 @@ class LoopsResult:
     - ``skipped``: ``{pattern: why it could not run}``; ``notes``: how patterns
       were computed on this log.
 
-    Of a result from an engine (a log in parts), ``cases`` and ``evidence`` (a row per
-    case, a row per flagged case) are kept in the engine's database (the DuckDB
-    engine's own, within its memory limit) and made when first read: read them while
-    the engine is open. Everything else is computed in the one pass.
+    ``cases`` and ``evidence`` (a row per case, a row per flagged case) are kept in
+    the engine's collector (the DuckDB engine's own database, within its memory limit;
+    memory for a log in memory) and made when first read: read them while the engine
+    is open. Everything else is computed in the one pass.
     """
 
     _cases: pd.DataFrame | Callable[[], pd.DataFrame] = field(repr=False)
@@ -234,13 +237,13 @@ class _Options:
 
 @dataclass(frozen=True)
 class _Part:
-    """What one pass over events found: over a log in memory, or one part of whole cases.
+    """What one pass over events found in one part of whole cases.
 
     Per case, everything is final: ``kept`` holds the rows, ``cases`` (measures, and a
     flag for each pattern computed) and ``evidence_<pattern>`` (the cost of a supervised
-    case is still its cycle time; :func:`_finish` takes the ordinary median off). Of a
-    log in memory they stay here; of parts they go to the engine's collector. What the
-    tables need of them is in counts that add up over parts: ``tally`` (flagged cases,
+    case is still its cycle time; :func:`_finish` takes the ordinary median off); they
+    go to the engine's collector. What the tables need of them is in counts that add
+    up over parts: ``tally`` (flagged cases,
     exact cost sums, units and levels), ``signs`` (cases by units before one signs), as
     ``handovers``, ``flows``, ``hugging``, ``by`` and ``rework``; ``values`` are the rows
     medians are taken over. Which patterns ran is decided by :func:`_finish` from
@@ -447,18 +450,6 @@ def _less_ordinary(rows: pd.DataFrame, table: pd.DataFrame, *, by_category: bool
     return rows
 
 
-def _medians_in_memory(values: dict[str, pd.DataFrame]) -> Medians:
-    def medians(name: str, keys: list[str], value: str) -> pd.DataFrame:
-        if not keys:        # one group of every row
-            column = values[name][value].to_numpy(dtype=float)
-            return pd.DataFrame({"rows": [len(column)], "median": [_nanmedian(column)]},
-                                dtype=float)
-        grouped = values[name].groupby(keys)[value]
-        return pd.DataFrame({"rows": grouped.size(), "median": grouped.median()}).reset_index()
-
-    return medians
-
-
 def find_loops(
     log: EventLog | Engine,
     *,
@@ -513,15 +504,6 @@ def find_loops(
     options = _Options(patterns=tuple(_choose(patterns)), by=by, calendar=calendar,
                        aliases=aliases, last_share=last_share, window_start=window_start,
                        extension_hours=extension_hours, desk_minutes=desk_minutes)
-    if isinstance(log, EventLog):
-        part = _analyse(log, options)
-        return _finish(part, options, _medians_in_memory({**part.values, **part.kept}),
-                       part.kept.get, now=True)
-    from procmine.loops.parts import find_loops_in_parts
+    from procmine.loops.merge import find_loops_in_parts
 
-    return find_loops_in_parts(log, options, part_events=part_events)
-
-
-def _nanmedian(values: np.ndarray) -> float | None:
-    values = values[~np.isnan(values)]
-    return float(np.median(values)) if len(values) else None
+    return find_loops_in_parts(as_engine(log), options, part_events=part_events)
