@@ -142,12 +142,13 @@ def transition_waits(source: EventLog | Engine, *, working_time: bool = True,
                      part_events: int | None = None) -> Follows:
     """The directly-follows table with waiting times (seconds) per pair, as the process map draws it.
 
-    For an ``EventLog`` it is ``follows(log, durations=waiting_times(log, ...))``;
-    for an :class:`~procmine.engines.Engine` the same table, computed part by
-    part over ``engine.event_logs(max_events=part_events)`` (by default as
-    many events as the engine's ``memory_limit`` allows): counts, distinct
-    cases, sums, minima and maxima add up, and the medians and p90 come from
-    every wait, kept out of core.
+    For an ``EventLog`` it is ``follows(log, durations=waiting_times(log, ...))``
+    (the log is one part of the pandas engine); for another
+    :class:`~procmine.engines.Engine` the same table, computed part by part over
+    ``engine.event_logs(max_events=part_events)`` (by default as many events as
+    the engine's ``memory_limit`` allows): counts, distinct cases, sums, minima
+    and maxima add up, and the medians and p90 come from every wait, kept in the
+    engine's collector.
 
     >>> from procmine.engines import get_engine
     >>> from procmine.io import read_log
@@ -208,29 +209,31 @@ def find_bottlenecks(
         raise ValueError(f"top must be at least 1, not {top}")
     engine = as_engine(log)
     cal, basis = _resolve_calendar(calendar, working_time)
-    timezone = engine.source.timezone
-    clock = _Clock(cal, timezone)
+    clock = _Clock(cal, engine.source.timezone)
     # deadlines in working days need the calendar even when durations are shown in clock time
     due_clock = clock
     if workflow is not None and basis == "clock" and calendar is not None:
-        due_clock = _Clock(_resolve_calendar(calendar, True)[0], timezone)
+        due_clock = _Clock(_resolve_calendar(calendar, True)[0], engine.source.timezone)
     tables = _Groupings(engine, clock=clock, due_clock=due_clock, workflow=workflow,
-                     part_events=part_events,
-                     require={"unit": RESOURCE, "level": LEVEL, "category": CATEGORY}.get(by))
+                        part_events=part_events,
+                        require={"unit": RESOURCE, "level": LEVEL, "category": CATEGORY}.get(by))
     tables.run(("totals", "deadlines", "follows", *((by,) if by != "transition" else ())))
     chosen = tables.get(by)
     if chosen is None:
         raise _missing(by)
     totals = tables.get("totals")
-    notes = []
-    missing = totals["missing_start"]
-    if totals["service"] and missing:
-        notes.append(f"{missing:,} event{' has' if missing == 1 else 's have'} no start time: "
-                     "waiting runs to the completion and includes the service time")
     return BottleneckResult(
         by=by, time_basis=basis, calendar=_label(cal), service_time=totals["service"],
         total_wait=totals["total_wait"],
         table=chosen.head(top).reset_index(drop=True) if top else chosen,
         transitions=tables.get("transition"), deadlines=tables.get("deadlines"),
-        notes=tuple(notes), _tables=tables,
+        notes=_notes(totals), _tables=tables,
     )
+
+
+def _notes(totals: dict[str, Any]) -> tuple[str, ...]:
+    missing = totals["missing_start"]
+    if totals["service"] and missing:
+        return (f"{missing:,} event{' has' if missing == 1 else 's have'} no start time: "
+                "waiting runs to the completion and includes the service time",)
+    return ()

@@ -42,7 +42,7 @@ runs the parts and merges them; this module holds the pass, the result and
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -266,30 +266,6 @@ class _Part:
     values: dict[str, pd.DataFrame]    # "waits" (between levels), "cycles" (for supervision)
     kept: dict[str, pd.DataFrame]      # "cases", "evidence_<pattern>": rows per case
 
-    def without(self, *patterns: str) -> _Part:
-        """This part's counts as if ``patterns`` had found nothing in it (its rows:
-        :func:`_without_rows`)."""
-        handovers = _no_handovers() if "pingpong" in patterns else self.handovers
-        kept = {name: _without_rows(name, rows, np.ones(len(rows), dtype=bool), patterns)
-                for name, rows in self.kept.items()}
-        return replace(self, tally=self.tally.without(patterns), handovers=handovers, kept=kept)
-
-
-def _without_rows(name: str, rows: pd.DataFrame, cleared: np.ndarray,
-                  patterns: Sequence[str]) -> pd.DataFrame:
-    """The kept rows ``name`` as if ``patterns`` had found nothing in the ``cleared`` rows."""
-    if not cleared.any():
-        return rows
-    if name == "cases":
-        flags = [p for p in patterns if p in rows.columns]
-        rows = rows.copy()
-        rows.loc[cleared, flags] = False
-        return rows
-    if name.removeprefix("evidence_") in patterns:
-        rows = rows[~cleared].reset_index(drop=True)
-        return rows if len(rows) else _no_evidence()
-    return rows
-
 
 def _analyse(log: EventLog, o: _Options) -> _Part:
     """Every chosen pattern on ``log``, whatever its roles (what ran is :func:`_finish`'s call)."""
@@ -360,14 +336,8 @@ def _skip_reason(pattern: str, part: _Part) -> str | None:
     return None
 
 
-def _finish(part: _Part, o: _Options, medians: Medians,
-            rows: Callable[[str], pd.DataFrame | None], *, now: bool) -> LoopsResult:
-    """The result of what was found: which patterns ran, the summary, the ``by`` table,
-    the details and the flows, from the counts of ``part`` and ``medians``; the case and
-    evidence tables from ``rows(name)`` (the kept rows ``name``, None if there are none),
-    ``now`` or when first read."""
-    skipped = {p: why for p in o.patterns if (why := _skip_reason(p, part))}
-    ran = [p for p in o.patterns if p not in skipped]
+def _notes(part: _Part, o: _Options, ran: list[str]) -> list[str]:
+    """How the patterns that ran were computed on this log."""
     notes: list[str] = []
     if o.calendar is None:
         notes.append("no working calendar: working-time costs are empty and the hugging window is "
@@ -381,6 +351,17 @@ def _finish(part: _Part, o: _Options, medians: Medians,
     if not part.roles:
         notes.append("no activity name maps to a dispatch role; only unit- and activity-based "
                      "patterns ran")
+    return notes
+
+
+def _finish(part: _Part, o: _Options, medians: Medians,
+            rows: Callable[[str], pd.DataFrame | None]) -> LoopsResult:
+    """The result of what was found: which patterns ran, the summary, the ``by`` table,
+    the details and the flows, from the counts of ``part`` and ``medians``; the case and
+    evidence tables from ``rows(name)`` (the kept rows ``name``, None if there are none),
+    when first read."""
+    skipped = {p: why for p in o.patterns if (why := _skip_reason(p, part))}
+    ran = [p for p in o.patterns if p not in skipped]
     details: dict[str, Any] = {}
     measures: list[str] = []
     if "pingpong" in ran and "sign" in part.roles:
@@ -415,13 +396,13 @@ def _finish(part: _Part, o: _Options, medians: Medians,
         return pd.concat(frames, ignore_index=True) if frames else _no_evidence()
 
     return LoopsResult(
-        _cases=cases() if now else cases, _evidence=evidence() if now else evidence,
+        _cases=cases, _evidence=evidence,
         summary=_summary(part.tally, ran, part.n_cases, less),
         by=_by_table(part.tally, ran, o.by, part.by, less) if o.by else None,
         flows=_flows_table(part.flows, medians, part.levels) if part.has[LEVEL] else _flows_empty(),
         handovers=_handover_table(part.handovers) if "pingpong" in ran else _no_handovers(),
         rework_by_activity=dict(part.rework), details=details, skipped=skipped,
-        notes=tuple(notes), n_cases=part.n_cases, levels=part.levels)
+        notes=tuple(_notes(part, o, ran)), n_cases=part.n_cases, levels=part.levels)
 
 
 def _pingpong_details(signs: dict[str, int], medians: Medians) -> dict[str, Any]:

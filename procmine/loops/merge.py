@@ -31,10 +31,11 @@ result of:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from procmine.engines.collector import log_parts
@@ -46,9 +47,8 @@ from procmine.loops import (
     _finish,
     _Options,
     _Part,
-    _without_rows,
 )
-from procmine.loops.aggregates import _FLOW_KEYS, _tallies_added
+from procmine.loops.aggregates import _FLOW_KEYS, _no_evidence, _no_handovers, _tallies_added
 
 if TYPE_CHECKING:
     from procmine.engines import Engine
@@ -78,7 +78,7 @@ def find_loops_in_parts(engine: Engine, options: _Options, *, part_events: int |
         empty = {**blank, **typed}
         merged = merge_parts(parts)
         result = _finish(merged, options, store.medians,
-                         _stored_rows(store, empty, dispatch=merged.dispatch), now=False)
+                         _stored_rows(store, empty, dispatch=merged.dispatch))
         for name in ("waits", "cycles"):      # what only the medians needed
             store.drop(name)
         return result
@@ -92,7 +92,7 @@ def _stored_rows(store: Any, empty: dict[str, pd.DataFrame], *, dispatch: bool
     """``rows(name)``: the kept rows ``name`` of every part, end to end, as one pass over
     the log in memory gives them (dtypes of ``empty``, which are the rows when no part
     had any; the rows of a part whose ``dispatch`` is not the log's made as
-    :meth:`_Part.without` says)."""
+    :func:`_without` says)."""
 
     def rows(name: str) -> pd.DataFrame | None:
         if store.closed:
@@ -118,7 +118,7 @@ def merge_parts(parts: list[_Part]) -> _Part:
     dispatch = any(p.dispatch for p in parts)
     # a part with no step of the dispatch loop read pingpong and rework on units and
     # activities; on a dispatch log, the dispatch definitions find nothing in such a part
-    parts = [p if p.dispatch == dispatch else p.without(*_DISPATCH_DEFINED) for p in parts]
+    parts = [p if p.dispatch == dispatch else _without(p, _DISPATCH_DEFINED) for p in parts]
     first = parts[0]
     activities = tuple(dict.fromkeys(a for p in parts for a in p.activities))
     rework: Counter[str] = Counter()
@@ -141,6 +141,31 @@ def merge_parts(parts: list[_Part]) -> _Part:
         values={},
         kept={},
     )
+
+
+def _without(part: _Part, patterns: Sequence[str]) -> _Part:
+    """The counts of ``part`` as if ``patterns`` had found nothing in it (its rows:
+    :func:`_without_rows`)."""
+    handovers = _no_handovers() if "pingpong" in patterns else part.handovers
+    kept = {name: _without_rows(name, rows, np.ones(len(rows), dtype=bool), patterns)
+            for name, rows in part.kept.items()}
+    return replace(part, tally=part.tally.without(patterns), handovers=handovers, kept=kept)
+
+
+def _without_rows(name: str, rows: pd.DataFrame, cleared: np.ndarray,
+                  patterns: Sequence[str]) -> pd.DataFrame:
+    """The kept rows ``name`` as if ``patterns`` had found nothing in the ``cleared`` rows."""
+    if not cleared.any():
+        return rows
+    if name == "cases":
+        flags = [p for p in patterns if p in rows.columns]
+        rows = rows.copy()
+        rows.loc[cleared, flags] = False
+        return rows
+    if name.removeprefix("evidence_") in patterns:
+        rows = rows[~cleared].reset_index(drop=True)
+        return rows if len(rows) else _no_evidence()
+    return rows
 
 
 def _added(frames: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
