@@ -121,16 +121,16 @@ class PandasEngine(Engine):
         if max_events < 1:
             raise ValueError(f"max_events must be at least 1, not {max_events}")
         log = self.log
+        if 0 < log.n_events <= max_events:    # the whole log is one part: no copy
+            yield log
+            self._report(log.n_events, log.n_events)
+            return
         _, starts, _ = self._arrays()
         # a case joins the part of the events before it, as the SQL engines count
         part = starts // max_events
         firsts = starts[np.concatenate(([True], part[1:] != part[:-1]))] if len(starts) else starts
         ends = np.append(firsts[1:], log.n_events)[:len(firsts)]   # no part of a log without events
         for a, b in zip(firsts, ends, strict=True):
-            if a == 0 and b == log.n_events:      # the whole log is one part: no copy
-                yield log
-                self._report(int(b), log.n_events)
-                return
             events = log.events.iloc[int(a):int(b)].reset_index(drop=True)
             yield EventLog(events, report=log.report, levels=log.levels, timezone=log.timezone)
             self._report(int(b), log.n_events)
