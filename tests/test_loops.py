@@ -418,7 +418,7 @@ def test_summary_sums_are_exact_and_ties_keep_value_counts_order():
     # top units among equal counts come in the order value_counts gives (first seen)
     import math
 
-    from procmine.loops.tables import _costs, _rounded, _tallies_added, _tally, _top
+    from procmine.loops.aggregates import _costs, _rounded, _tallies_added, _tally, _top
 
     costs = np.random.default_rng(7).random(1000) * 1e5
     costs[::10] = np.nan

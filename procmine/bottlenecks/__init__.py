@@ -36,10 +36,11 @@ import numpy as np
 import pandas as pd
 
 from procmine.abstractions import Follows
+from procmine.bottlenecks.codes import _missing
 from procmine.bottlenecks.deadlines import Deadlines
 from procmine.bottlenecks.events import _Clock, _Events, _label, _resolve_calendar
-from procmine.bottlenecks.parts import _missing, _timezone
-from procmine.bottlenecks.tables import _Tables
+from procmine.bottlenecks.groupings import _Groupings
+from procmine.engines import as_engine
 from procmine.log import CATEGORY, LEVEL, RESOURCE, EventLog
 
 if TYPE_CHECKING:
@@ -141,12 +142,13 @@ def transition_waits(source: EventLog | Engine, *, working_time: bool = True,
                      part_events: int | None = None) -> Follows:
     """The directly-follows table with waiting times (seconds) per pair, as the process map draws it.
 
-    For an ``EventLog`` it is ``follows(log, durations=waiting_times(log, ...))``;
-    for an :class:`~procmine.engines.Engine` the same table, computed part by
-    part over ``engine.event_logs(max_events=part_events)`` (by default as
-    many events as the engine's ``memory_limit`` allows): counts, distinct
-    cases, sums, minima and maxima add up, and the medians and p90 come from
-    every wait, kept out of core.
+    For an ``EventLog`` it is ``follows(log, durations=waiting_times(log, ...))``
+    (the log is one part of the pandas engine); for another
+    :class:`~procmine.engines.Engine` the same table, computed part by part over
+    ``engine.event_logs(max_events=part_events)`` (by default as many events as
+    the engine's ``memory_limit`` allows): counts, distinct cases, sums, minima
+    and maxima add up, and the medians and p90 come from every wait, kept in the
+    engine's collector.
 
     >>> from procmine.engines import get_engine
     >>> from procmine.io import read_log
@@ -158,9 +160,11 @@ def transition_waits(source: EventLog | Engine, *, working_time: bool = True,
     >>> parts.equals(transition_waits(read_log("logs/sample.csv"), working_time=False).table)
     True
     """
+    engine = as_engine(source)
     cal, _ = _resolve_calendar(calendar, working_time)
-    tables = _Tables(source, clock=_Clock(cal, _timezone(source)), part_events=part_events)
-    return tables.get("follows")
+    groupings = _Groupings(engine, clock=_Clock(cal, engine.source.timezone),
+                           part_events=part_events)
+    return groupings.get("follows")
 
 
 def find_bottlenecks(
@@ -203,30 +207,33 @@ def find_bottlenecks(
         raise ValueError(f"by must be one of {', '.join(BY_CHOICES)}, not {by!r}")
     if top is not None and top < 1:
         raise ValueError(f"top must be at least 1, not {top}")
+    engine = as_engine(log)
     cal, basis = _resolve_calendar(calendar, working_time)
-    timezone = _timezone(log)
-    clock = _Clock(cal, timezone)
+    clock = _Clock(cal, engine.source.timezone)
     # deadlines in working days need the calendar even when durations are shown in clock time
     due_clock = clock
     if workflow is not None and basis == "clock" and calendar is not None:
-        due_clock = _Clock(_resolve_calendar(calendar, True)[0], timezone)
-    tables = _Tables(log, clock=clock, due_clock=due_clock, workflow=workflow,
-                     part_events=part_events,
-                     require={"unit": RESOURCE, "level": LEVEL, "category": CATEGORY}.get(by))
+        due_clock = _Clock(_resolve_calendar(calendar, True)[0], engine.source.timezone)
+    tables = _Groupings(engine, clock=clock, due_clock=due_clock, workflow=workflow,
+                        part_events=part_events,
+                        require={"unit": RESOURCE, "level": LEVEL, "category": CATEGORY}.get(by))
     tables.run(("totals", "deadlines", "follows", *((by,) if by != "transition" else ())))
     chosen = tables.get(by)
     if chosen is None:
         raise _missing(by)
     totals = tables.get("totals")
-    notes = []
-    missing = totals["missing_start"]
-    if totals["service"] and missing:
-        notes.append(f"{missing:,} event{' has' if missing == 1 else 's have'} no start time: "
-                     "waiting runs to the completion and includes the service time")
     return BottleneckResult(
         by=by, time_basis=basis, calendar=_label(cal), service_time=totals["service"],
         total_wait=totals["total_wait"],
         table=chosen.head(top).reset_index(drop=True) if top else chosen,
         transitions=tables.get("transition"), deadlines=tables.get("deadlines"),
-        notes=tuple(notes), _tables=tables,
+        notes=_notes(totals), _tables=tables,
     )
+
+
+def _notes(totals: dict[str, Any]) -> tuple[str, ...]:
+    missing = totals["missing_start"]
+    if totals["service"] and missing:
+        return (f"{missing:,} event{' has' if missing == 1 else 's have'} no start time: "
+                "waiting runs to the completion and includes the service time",)
+    return ()

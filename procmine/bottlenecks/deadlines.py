@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from procmine.bottlenecks.codes import _add
 from procmine.bottlenecks.events import _NAT, _Clock, _Events, _ns
-from procmine.bottlenecks.parts import _add
 from procmine.bottlenecks.stats import _distinct_cases
 from procmine.errors import SpecError
 from procmine.log import ACTIVITY, CATEGORY, DEADLINE

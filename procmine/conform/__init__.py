@@ -52,7 +52,7 @@ from procmine.conform.alignments import Move as Move
 from procmine.conform.alignments import _alignment_table
 from procmine.conform.alignments import align_variants as align_variants
 from procmine.conform.deviations import _case_table, _deviations, _find_deviations, _same_unit
-from procmine.conform.events import _EventFacts, _log_parts, _scan_events
+from procmine.conform.events import _EventFacts, _scan_events
 from procmine.conform.overlay import Overlay as Overlay
 from procmine.conform.overlay import deviation_overlay as deviation_overlay
 from procmine.conform.replay import _replay_table
@@ -60,6 +60,7 @@ from procmine.conform.replay import replay_variants as replay_variants
 from procmine.conform.replay import token_precision as token_precision
 from procmine.conform.result import ConformanceResult as ConformanceResult
 from procmine.conform.result import Deviation as Deviation
+from procmine.engines.collector import log_parts
 from procmine.errors import InputError
 from procmine.log import RESOURCE, EventLog
 
@@ -93,7 +94,7 @@ def check_conformance(
     the pandas engine, ``procmine.engines.as_engine``), and the units of each
     deviation and the ``distinct_units`` rule from the log in parts of whole cases,
     ``part_events`` events each (default: from the engine's memory limit,
-    ``procmine.engines.parts.part_events``): every engine gives the same result,
+    ``procmine.engines.collector.part_events``): every engine gives the same result,
     and the events are never all in memory.
 
     >>> from procmine.engines import get_engine
@@ -134,7 +135,7 @@ def check_conformance(
     rules = [p for p in spec.paths if p.distinct_units and p.steps] if spec is not None else []
     seen = _EventFacts({}, [[] for _ in rules])
     if (found or rules) and engine.has(RESOURCE):   # the units: from the events, part by part
-        seen = _scan_events(_log_parts(engine, part_events), vt.of_case, found, rules, spec)
+        seen = _scan_events(log_parts(engine, part_events), vt.of_case, found, rules, spec)
     devs = _deviations(found, details, seen.units, counts, total)
     same_unit = _same_unit(rules, seen, total)
     devs.extend(dev for dev, _ in same_unit)

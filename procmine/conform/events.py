@@ -8,7 +8,7 @@ the cases that break a ``distinct_units`` rule, adding them up in
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +19,7 @@ from procmine.errors import ProcmineError
 from procmine.log import ACTIVITY, CASE, RESOURCE, EventLog
 
 if TYPE_CHECKING:
-    from procmine.engines import Engine
+    pass
 
 
 def _apply_aliases(activities: pd.Series, spec: Any) -> pd.Series | None:
@@ -42,14 +42,6 @@ class _EventFacts:
 
     units: dict[tuple, dict[str, int]]
     returned: list[list[pd.Series]]
-
-
-def _log_parts(engine: Engine, part_events: int | None) -> Iterator[EventLog]:
-    """The log in parts of whole cases, in case order (``part_events`` events each, by
-    default as many as the engine's memory limit allows)."""
-    from procmine.engines.parts import part_events as events_per_part
-
-    yield from engine.event_logs(max_events=part_events or events_per_part(engine.memory_limit))
 
 
 def _scan_events(parts: Iterable[EventLog], of_case: pd.Series, found: dict[tuple, list[tuple[int, int]]],

@@ -162,10 +162,18 @@ class Engine:
         self.source = source
 
     def collector(self) -> Any:
-        """A :class:`procmine.engines.parts.Collector` within this engine's budget."""
-        from procmine.engines.parts import Collector
+        """The :class:`procmine.engines.collector.Collector` of part-by-part work: a
+        ``DuckDBCollector`` on disk, within this engine's budget."""
+        from procmine.engines.collector import DuckDBCollector
 
-        return Collector(memory_limit=self.memory_limit, temp_directory=self.temp_directory)
+        return DuckDBCollector(memory_limit=self.memory_limit, temp_directory=self.temp_directory)
+
+    def part_events(self, part_events: int | None = None) -> int:
+        """Events per part of :meth:`event_logs` for part-by-part work: ``part_events``
+        when given, else as many as this engine's ``memory_limit`` allows."""
+        from procmine.engines.collector import part_events as events_per_part
+
+        return part_events or events_per_part(self.memory_limit)
 
     def _report(self, done: int, total: int) -> None:
         if self.progress is not None:

@@ -128,11 +128,11 @@ class DuckDBEngine(SqlEngine):
         self._variants: Any = None
 
     def collector(self) -> Any:
-        """A Collector in this engine's own database, within its memory limit."""
-        from procmine.engines.parts import Collector
+        """A DuckDBCollector in this engine's own database, within its memory limit."""
+        from procmine.engines.collector import DuckDBCollector
 
         self._load()
-        return Collector(con=self.con)
+        return DuckDBCollector(con=self.con)
 
     def close(self) -> None:
         con = getattr(self, "con", None)

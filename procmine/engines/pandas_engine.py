@@ -133,11 +133,16 @@ class PandasEngine(Engine):
         if max_events < 1:
             raise ValueError(f"max_events must be at least 1, not {max_events}")
         log = self.log
+        if 0 < log.n_events <= max_events:    # the whole log is one part: no copy
+            yield log
+            self._report(log.n_events, log.n_events)
+            return
         starts = log.case_codes().starts
         # a case joins the part of the events before it, as the SQL engines count
         part = starts // max_events
         firsts = starts[np.concatenate(([True], part[1:] != part[:-1]))] if len(starts) else starts
-        for a, b in zip(firsts, np.append(firsts[1:], log.n_events), strict=True):
+        ends = np.append(firsts[1:], log.n_events)[:len(firsts)]   # no part of a log without events
+        for a, b in zip(firsts, ends, strict=True):
             events = log.events.iloc[int(a):int(b)].reset_index(drop=True)
             yield EventLog(events, report=log.report, levels=log.levels, timezone=log.timezone)
             self._report(int(b), log.n_events)
@@ -205,6 +210,16 @@ class PandasEngine(Engine):
         per = events.groupby([CASE, ACTIVITY], sort=False, observed=True).size()
         repeated = per[per > 1].reset_index()[ACTIVITY].value_counts()
         return {str(k): int(v) for k, v in sorted(repeated.items(), key=lambda kv: (-kv[1], kv[0]))}
+
+    def collector(self) -> Any:
+        """A ``MemoryCollector``: the log is in memory, and so are the rows of its parts."""
+        from procmine.engines.collector import MemoryCollector
+
+        return MemoryCollector()
+
+    def part_events(self, part_events: int | None = None) -> int:
+        """``part_events`` when given, else the whole log: it is in memory already."""
+        return part_events or max(self.log.n_events, 1)
 
 
 def _distinct_per_case(case: np.ndarray, values: np.ndarray, n_cases: int) -> np.ndarray:

@@ -21,14 +21,16 @@ a table by unit, level, category, month or source:
 Everything is computed with numpy over the event table (shifts, cumulative sums
 and group-bys), never with a Python loop per case. One pass (``_analyse``) finds
 everything per case; ``_finish`` decides which patterns the log allows and makes the
-tables. Given an engine, the pass runs on each part of whole cases of a log larger
-than memory and ``procmine.loops.parts`` merges the parts before ``_finish``: the
-same result as on the log in memory, to the last bit.
+tables. The pass runs on each part of whole cases the engine hands out (a log in
+memory is one part of the pandas engine) and ``procmine.loops.merge`` merges the
+parts before ``_finish``: the same result on every engine and part size, to the
+last bit.
 
 The package: ``context`` reads the event table into numpy arrays, ``patterns`` holds
-one detector per pattern, ``tables`` assembles the evidence, summary, ``by``, flows
-and handover tables (:func:`procmine.render.render_loops` draws them); this module holds
-the pass, the result and :func:`find_loops`.
+one detector per pattern, ``aggregates`` assembles the evidence, summary, ``by``,
+flows and handover tables (:func:`procmine.render.render_loops` draws them), ``merge``
+runs the parts and merges them; this module holds the pass, the result and
+:func:`find_loops`.
 
 >>> from procmine.simulate import simulate_log
 >>> log = simulate_log(cases=300, seed=5).to_event_log()
@@ -40,14 +42,33 @@ the pass, the result and :func:`find_loops`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from procmine.engines import as_engine
 from procmine.errors import InputError
 from procmine.log import CATEGORY, DEADLINE, KIND, LEVEL, RESOURCE, EventLog
+from procmine.loops.aggregates import Medians as Medians
+from procmine.loops.aggregates import (
+    _attrs,
+    _by_base,
+    _by_table,
+    _flows_empty,
+    _flows_table,
+    _handover_table,
+    _handovers,
+    _level_moves,
+    _no_evidence,
+    _no_handovers,
+    _per_case,
+    _summary,
+    _supervision_table,
+    _Tally,
+    _tally,
+)
 from procmine.loops.context import _context
 from procmine.loops.patterns import DESCRIPTIONS as DESCRIPTIONS
 from procmine.loops.patterns import PATTERNS as PATTERNS
@@ -65,24 +86,6 @@ from procmine.loops.patterns import (
     _rework,
     _rework_by_activity,
     _supervision,
-)
-from procmine.loops.tables import Medians as Medians
-from procmine.loops.tables import (
-    _attrs,
-    _by_base,
-    _by_table,
-    _flows_empty,
-    _flows_table,
-    _handover_table,
-    _handovers,
-    _level_moves,
-    _no_evidence,
-    _no_handovers,
-    _per_case,
-    _summary,
-    _supervision_table,
-    _Tally,
-    _tally,
 )
 
 if TYPE_CHECKING:
@@ -124,10 +127,10 @@ class LoopsResult:
     - ``skipped``: ``{pattern: why it could not run}``; ``notes``: how patterns
       were computed on this log.
 
-    Of a result from an engine (a log in parts), ``cases`` and ``evidence`` (a row per
-    case, a row per flagged case) are kept in the engine's database (the DuckDB
-    engine's own, within its memory limit) and made when first read: read them while
-    the engine is open. Everything else is computed in the one pass.
+    ``cases`` and ``evidence`` (a row per case, a row per flagged case) are kept in
+    the engine's collector (the DuckDB engine's own database, within its memory limit;
+    memory for a log in memory) and made when first read: read them while the engine
+    is open. Everything else is computed in the one pass.
     """
 
     _cases: pd.DataFrame | Callable[[], pd.DataFrame] = field(repr=False)
@@ -233,13 +236,13 @@ class _Options:
 
 @dataclass(frozen=True)
 class _Part:
-    """What one pass over events found: over a log in memory, or one part of whole cases.
+    """What one pass over events found in one part of whole cases.
 
     Per case, everything is final: ``kept`` holds the rows, ``cases`` (measures, and a
     flag for each pattern computed) and ``evidence_<pattern>`` (the cost of a supervised
-    case is still its cycle time; :func:`_finish` takes the ordinary median off). Of a
-    log in memory they stay here; of parts they go to the engine's collector. What the
-    tables need of them is in counts that add up over parts: ``tally`` (flagged cases,
+    case is still its cycle time; :func:`_finish` takes the ordinary median off); they
+    go to the engine's collector. What the tables need of them is in counts that add
+    up over parts: ``tally`` (flagged cases,
     exact cost sums, units and levels), ``signs`` (cases by units before one signs), as
     ``handovers``, ``flows``, ``hugging``, ``by`` and ``rework``; ``values`` are the rows
     medians are taken over. Which patterns ran is decided by :func:`_finish` from
@@ -261,30 +264,6 @@ class _Part:
     by: pd.Series | None               # cases per group of ``by``
     values: dict[str, pd.DataFrame]    # "waits" (between levels), "cycles" (for supervision)
     kept: dict[str, pd.DataFrame]      # "cases", "evidence_<pattern>": rows per case
-
-    def without(self, *patterns: str) -> _Part:
-        """This part's counts as if ``patterns`` had found nothing in it (its rows:
-        :func:`_without_rows`)."""
-        handovers = _no_handovers() if "pingpong" in patterns else self.handovers
-        kept = {name: _without_rows(name, rows, np.ones(len(rows), dtype=bool), patterns)
-                for name, rows in self.kept.items()}
-        return replace(self, tally=self.tally.without(patterns), handovers=handovers, kept=kept)
-
-
-def _without_rows(name: str, rows: pd.DataFrame, cleared: np.ndarray,
-                  patterns: Sequence[str]) -> pd.DataFrame:
-    """The kept rows ``name`` as if ``patterns`` had found nothing in the ``cleared`` rows."""
-    if not cleared.any():
-        return rows
-    if name == "cases":
-        flags = [p for p in patterns if p in rows.columns]
-        rows = rows.copy()
-        rows.loc[cleared, flags] = False
-        return rows
-    if name.removeprefix("evidence_") in patterns:
-        rows = rows[~cleared].reset_index(drop=True)
-        return rows if len(rows) else _no_evidence()
-    return rows
 
 
 def _analyse(log: EventLog, o: _Options) -> _Part:
@@ -356,14 +335,8 @@ def _skip_reason(pattern: str, part: _Part) -> str | None:
     return None
 
 
-def _finish(part: _Part, o: _Options, medians: Medians,
-            rows: Callable[[str], pd.DataFrame | None], *, now: bool) -> LoopsResult:
-    """The result of what was found: which patterns ran, the summary, the ``by`` table,
-    the details and the flows, from the counts of ``part`` and ``medians``; the case and
-    evidence tables from ``rows(name)`` (the kept rows ``name``, None if there are none),
-    ``now`` or when first read."""
-    skipped = {p: why for p in o.patterns if (why := _skip_reason(p, part))}
-    ran = [p for p in o.patterns if p not in skipped]
+def _notes(part: _Part, o: _Options, ran: list[str]) -> list[str]:
+    """How the patterns that ran were computed on this log."""
     notes: list[str] = []
     if o.calendar is None:
         notes.append("no working calendar: working-time costs are empty and the hugging window is "
@@ -377,6 +350,17 @@ def _finish(part: _Part, o: _Options, medians: Medians,
     if not part.roles:
         notes.append("no activity name maps to a dispatch role; only unit- and activity-based "
                      "patterns ran")
+    return notes
+
+
+def _finish(part: _Part, o: _Options, medians: Medians,
+            rows: Callable[[str], pd.DataFrame | None]) -> LoopsResult:
+    """The result of what was found: which patterns ran, the summary, the ``by`` table,
+    the details and the flows, from the counts of ``part`` and ``medians``; the case and
+    evidence tables from ``rows(name)`` (the kept rows ``name``, None if there are none),
+    when first read."""
+    skipped = {p: why for p in o.patterns if (why := _skip_reason(p, part))}
+    ran = [p for p in o.patterns if p not in skipped]
     details: dict[str, Any] = {}
     measures: list[str] = []
     if "pingpong" in ran and "sign" in part.roles:
@@ -411,13 +395,13 @@ def _finish(part: _Part, o: _Options, medians: Medians,
         return pd.concat(frames, ignore_index=True) if frames else _no_evidence()
 
     return LoopsResult(
-        _cases=cases() if now else cases, _evidence=evidence() if now else evidence,
+        _cases=cases, _evidence=evidence,
         summary=_summary(part.tally, ran, part.n_cases, less),
         by=_by_table(part.tally, ran, o.by, part.by, less) if o.by else None,
         flows=_flows_table(part.flows, medians, part.levels) if part.has[LEVEL] else _flows_empty(),
         handovers=_handover_table(part.handovers) if "pingpong" in ran else _no_handovers(),
         rework_by_activity=dict(part.rework), details=details, skipped=skipped,
-        notes=tuple(notes), n_cases=part.n_cases, levels=part.levels)
+        notes=tuple(_notes(part, o, ran)), n_cases=part.n_cases, levels=part.levels)
 
 
 def _pingpong_details(signs: dict[str, int], medians: Medians) -> dict[str, Any]:
@@ -444,18 +428,6 @@ def _less_ordinary(rows: pd.DataFrame, table: pd.DataFrame, *, by_category: bool
         rows[column] = (rows[column].to_numpy(dtype=float)
                         - group.map(ordinary[median]).to_numpy(dtype=float))
     return rows
-
-
-def _medians_in_memory(values: dict[str, pd.DataFrame]) -> Medians:
-    def medians(name: str, keys: list[str], value: str) -> pd.DataFrame:
-        if not keys:        # one group of every row
-            column = values[name][value].to_numpy(dtype=float)
-            return pd.DataFrame({"rows": [len(column)], "median": [_nanmedian(column)]},
-                                dtype=float)
-        grouped = values[name].groupby(keys)[value]
-        return pd.DataFrame({"rows": grouped.size(), "median": grouped.median()}).reset_index()
-
-    return medians
 
 
 def find_loops(
@@ -512,15 +484,6 @@ def find_loops(
     options = _Options(patterns=tuple(_choose(patterns)), by=by, calendar=calendar,
                        aliases=aliases, last_share=last_share, window_start=window_start,
                        extension_hours=extension_hours, desk_minutes=desk_minutes)
-    if isinstance(log, EventLog):
-        part = _analyse(log, options)
-        return _finish(part, options, _medians_in_memory({**part.values, **part.kept}),
-                       part.kept.get, now=True)
-    from procmine.loops.parts import find_loops_in_parts
+    from procmine.loops.merge import find_loops_in_parts
 
-    return find_loops_in_parts(log, options, part_events=part_events)
-
-
-def _nanmedian(values: np.ndarray) -> float | None:
-    values = values[~np.isnan(values)]
-    return float(np.median(values)) if len(values) else None
+    return find_loops_in_parts(as_engine(log), options, part_events=part_events)

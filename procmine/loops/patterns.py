@@ -7,7 +7,7 @@ a ``_Ctx`` and returns its occurrences as a ``_Found``: per occurrence the case,
 the unit and level it is charged to, the cost interval and the key events. Some
 also return per-case measures (``_presign``, the window used by ``_hugging``) or
 the rows the supervision gap is measured on. Turning occurrences into tables is
-:mod:`procmine.loops.tables`'s work.
+:mod:`procmine.loops.aggregates`'s work.
 """
 
 from __future__ import annotations

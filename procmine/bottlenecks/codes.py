@@ -1,12 +1,11 @@
-"""A log measured in parts of whole cases: shared codes, parts, and the in-memory store.
+"""Codes shared by the parts of a log, and a part coded with them.
 
-:class:`_Codes` codes the names of a column the same way in every part,
+:class:`_Codes` codes the names of a column the same way in every part and
 :class:`_Part` is one part (its :class:`~procmine.bottlenecks.events._Events`
-and the shared codes of its names), and :class:`_Values` keeps, for a log in
-memory, the values that do not add up across parts (waits for quantiles,
-stays for peaks) as :class:`procmine.engines.parts.Collector` does out of
-core. The helpers send values to such a store and add up and lay out what
-the parts measured.
+and the shared codes of its names). The helpers send the values that do not add
+up across parts (waits for quantiles, stays for peaks) to the engine's
+:class:`procmine.engines.collector.Collector`, and add up and lay out by table
+row what the parts measured.
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ import numpy as np
 import pandas as pd
 
 from procmine.bottlenecks.events import _Clock, _Events
-from procmine.bottlenecks.stats import _peaks, _quantiles
 from procmine.errors import ColumnError
 from procmine.log import CATEGORY, LEVEL, RESOURCE, EventLog
 
@@ -29,12 +27,12 @@ if TYPE_CHECKING:
 # --------------------------------------------------------------------------- parts
 #
 # A log is measured in parts of whole cases: an Engine hands out many
-# (Engine.event_logs), a log in memory is one. Per part, each table measures what
-# adds up across parts (counts, sums, distinct cases: no case lies in two parts)
-# in a small frame keyed by group, and sends the values that do not add up (waits
-# for quantiles, stays for the peak of work in progress) to a store: a Collector
-# of procmine.engines.parts out of core, or _Values in memory. Groups are keyed
-# by codes shared by all parts (_Codes), not by each part's own codes.
+# (Engine.event_logs; the pandas engine's log in memory is one). Per part, each
+# table measures what adds up across parts (counts, sums, distinct cases: no case
+# lies in two parts) in a small frame keyed by group, and sends the values that do
+# not add up (waits for quantiles, stays for the peak of work in progress) to the
+# engine's collector. Groups are keyed by codes shared by all parts (_Codes), not
+# by each part's own codes.
 
 #: Months from year 0 to 1970: month keys stay positive (stores ignore negative keys)
 _MONTH0 = 1970 * 12
@@ -92,46 +90,6 @@ class _Part:
         return np.append(self.keys(column), -1)[self.ev.codes(column)[0]]
 
 
-class _Values:
-    """The values of a log in memory that tables take quantiles and peaks of.
-
-    The in-memory counterpart of :class:`procmine.engines.parts.Collector`:
-    the same calls and the same numbers, with numpy.
-    """
-
-    def __init__(self) -> None:
-        self._frames: dict[str, list[pd.DataFrame]] = {}
-
-    def __enter__(self) -> _Values:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._frames.clear()
-
-    def add(self, name: str, frame: pd.DataFrame) -> None:
-        self._frames.setdefault(name, []).append(frame)
-
-    def _arrays(self, name: str, *columns: str) -> list[np.ndarray]:
-        frames = self._frames.get(name, [])
-        return [np.concatenate([f[c].to_numpy() for f in frames]) if frames
-                else np.zeros(0, dtype=np.int64) for c in columns]
-
-    def quantiles(self, name: str, key: str, value: str, qs: Sequence[float]) -> pd.DataFrame:
-        group, values = self._arrays(name, key, value)
-        group = group.astype(np.int64)
-        k = int(group.max()) + 1 if len(group) else 0
-        sizes, total, found = _quantiles(group, values.astype(np.float64), k, tuple(qs))
-        has = np.flatnonzero(sizes)
-        return pd.DataFrame({key: has, "n": sizes[has], "total": total[has],
-                             **{f"q{i}": q[has] for i, q in enumerate(found)}})
-
-    def peaks(self, name: str, key: str, time: str, delta: str) -> pd.DataFrame:
-        group, t, d = (a.astype(np.int64) for a in self._arrays(name, key, time, delta))
-        k = int(group.max()) + 1 if len(group) else 0
-        has = np.flatnonzero(np.bincount(group, minlength=k))
-        return pd.DataFrame({key: has, "peak": _peaks(group, t, d, k)[has]})
-
-
 def _add(values: Any, name: str, key: np.ndarray, value: np.ndarray) -> None:
     """Send the (key, value) rows that have both to the store."""
     ok = (key >= 0) & ~np.isnan(value)
@@ -150,10 +108,6 @@ def _spread(keys: Any, values: Any, row: np.ndarray, k: int, fill: float = np.na
     out = np.full(k, fill, dtype=dtype)
     out[row[np.asarray(keys, dtype=np.int64)]] = np.asarray(values)
     return out
-
-
-def _timezone(source: Any) -> str:
-    return source.timezone if isinstance(source, EventLog) else source.source.timezone
 
 
 def _missing(by: str) -> ColumnError:

@@ -1,15 +1,15 @@
-"""``find_loops`` on a log larger than memory: part by part through an engine, merged exactly.
+"""``find_loops`` part by part through an engine, the parts merged exactly.
 
-An engine hands the log out in parts of whole cases (:meth:`procmine.engines.Engine.event_logs`).
-Each part goes through the code a log in memory goes through (``procmine.loops._analyse``);
-:func:`merge_parts` adds up what the parts found, which is finished as a log in memory is
-(``procmine.loops._finish``):
+An engine hands the log out in parts of whole cases (:meth:`procmine.engines.Engine.event_logs`;
+the pandas engine's log in memory is one part). Each part goes through ``procmine.loops._analyse``;
+:func:`merge_parts` adds up what the parts found, which ``procmine.loops._finish`` makes the
+result of:
 
 - per case (flags, measures, evidence) a part is exact, and its rows go to the engine's
-  collector (for DuckDB, its own database within its memory limit): the case and evidence
+  collector (for DuckDB, its own database within its memory limit; for pandas, memory): the case and evidence
   tables are read from there, parts end to end, when the result's ``cases`` and
   ``evidence`` are first read (while the engine is open);
-- counts add up: flagged cases, the cost sums (exact, see ``tables._Tally``), the most
+- counts add up: flagged cases, the cost sums (exact, see ``aggregates._Tally``), the most
   frequent units and levels, cases per unit or group, moves between levels (their total
   wait kept in integer nanoseconds), ping-pong pairs, rework per activity, the hugging
   counts;
@@ -31,59 +31,54 @@ Each part goes through the code a log in memory goes through (``procmine.loops._
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
+from procmine.engines.collector import log_parts
 from procmine.errors import ProcmineError
-from procmine.log import ACTIVITY, CASE, DEFAULT_LEVELS, TIMESTAMP, EventLog
 from procmine.loops import (
     _DISPATCH_DEFINED,
     LoopsResult,
     _analyse,
     _finish,
-    _medians_in_memory,
     _Options,
     _Part,
-    _without_rows,
 )
-from procmine.loops.tables import _FLOW_KEYS, Medians, _tallies_added
+from procmine.loops.aggregates import _FLOW_KEYS, _no_evidence, _no_handovers, _tallies_added
 
-
-def find_loops_in_parts(engine: Any, options: _Options, *, part_events: int | None = None
-                        ) -> LoopsResult:
-    """``find_loops(engine, ...)``: every part of the engine's log analysed, then merged."""
+if TYPE_CHECKING:
     from procmine.engines import Engine
-    from procmine.engines.parts import part_events as events_per_part
 
-    if not isinstance(engine, Engine):
-        raise TypeError(f"find_loops takes an EventLog or an engine, not {type(engine).__name__}")
-    size = part_events or events_per_part(engine.memory_limit)
+
+def find_loops_in_parts(engine: Engine, options: _Options, *, part_events: int | None = None
+                        ) -> LoopsResult:
+    """``find_loops(log, ...)``: every part of the engine's log analysed, then merged."""
     # the collector outlives this call: the result reads its case and evidence rows from it
     store = engine.collector()
     try:
         parts = []
-        empty: dict[str, pd.DataFrame] = {}     # kept rows -> their columns and dtypes
-        for log in engine.event_logs(max_events=size):
+        typed: dict[str, pd.DataFrame] = {}     # kept rows -> their columns and dtypes
+        blank: dict[str, pd.DataFrame] = {}     # kept rows no part found
+        for log in log_parts(engine, part_events):
             part = _analyse(log, options)
             for name, frame in part.values.items():
                 if len(frame):
                     store.add(name, frame)
             for name, frame in part.kept.items():
                 if len(frame):
-                    empty.setdefault(name, frame.iloc[:0])
+                    typed.setdefault(name, frame.iloc[:0])
                     store.add(name, frame.assign(_dispatch=part.dispatch))
+                else:
+                    blank.setdefault(name, frame)
             parts.append(replace(part, values={}, kept={}))
-        if not parts:        # a log without events
-            store.close()
-            part = _analyse(_empty_log(engine), options)
-            return _finish(part, options, _medians_in_memory({**part.values, **part.kept}),
-                           part.kept.get, now=True)
+        empty = {**blank, **typed}
         merged = merge_parts(parts)
-        result = _finish(merged, options, _collected_medians(store),
-                         _stored_rows(store, empty, dispatch=merged.dispatch), now=False)
+        result = _finish(merged, options, store.medians,
+                         _stored_rows(store, empty, dispatch=merged.dispatch))
         for name in ("waits", "cycles"):      # what only the medians needed
             store.drop(name)
         return result
@@ -95,8 +90,9 @@ def find_loops_in_parts(engine: Any, options: _Options, *, part_events: int | No
 def _stored_rows(store: Any, empty: dict[str, pd.DataFrame], *, dispatch: bool
                  ) -> Callable[[str], pd.DataFrame | None]:
     """``rows(name)``: the kept rows ``name`` of every part, end to end, as one pass over
-    the log in memory gives them (dtypes of ``empty``; the rows of a part whose
-    ``dispatch`` is not the log's made as :meth:`_Part.without` says)."""
+    the log in memory gives them (dtypes of ``empty``, which are the rows when no part
+    had any; the rows of a part whose ``dispatch`` is not the log's made as
+    :func:`_without` says)."""
 
     def rows(name: str) -> pd.DataFrame | None:
         if store.closed:
@@ -105,9 +101,9 @@ def _stored_rows(store: Any, empty: dict[str, pd.DataFrame], *, dispatch: bool
                                 hint="read result.cases and result.evidence while the engine is open")
         frame = store.frame(name)
         if frame is None:
-            return None
-        other = frame.pop("_dispatch").to_numpy(dtype=bool) != dispatch
-        frame = frame.astype(empty[name].dtypes.to_dict())
+            return empty.get(name)
+        other = frame["_dispatch"].to_numpy(dtype=bool) != dispatch
+        frame = frame.drop(columns="_dispatch").astype(empty[name].dtypes.to_dict())
         return _without_rows(name, frame, other, _DISPATCH_DEFINED)
 
     return rows
@@ -115,11 +111,14 @@ def _stored_rows(store: Any, empty: dict[str, pd.DataFrame], *, dispatch: bool
 
 def merge_parts(parts: list[_Part]) -> _Part:
     """One part of parts of whole cases (in case order): what adds up added. Neither
-    ``values`` nor ``kept`` rows are merged (they are in the collector)."""
+    ``values`` nor ``kept`` rows are merged (they are in the collector); a log of one
+    part is its own merge."""
+    if len(parts) == 1:
+        return parts[0]
     dispatch = any(p.dispatch for p in parts)
     # a part with no step of the dispatch loop read pingpong and rework on units and
     # activities; on a dispatch log, the dispatch definitions find nothing in such a part
-    parts = [p if p.dispatch == dispatch else p.without(*_DISPATCH_DEFINED) for p in parts]
+    parts = [p if p.dispatch == dispatch else _without(p, _DISPATCH_DEFINED) for p in parts]
     first = parts[0]
     activities = tuple(dict.fromkeys(a for p in parts for a in p.activities))
     rework: Counter[str] = Counter()
@@ -144,27 +143,34 @@ def merge_parts(parts: list[_Part]) -> _Part:
     )
 
 
+def _without(part: _Part, patterns: Sequence[str]) -> _Part:
+    """The counts of ``part`` as if ``patterns`` had found nothing in it (its rows:
+    :func:`_without_rows`)."""
+    handovers = _no_handovers() if "pingpong" in patterns else part.handovers
+    kept = {name: _without_rows(name, rows, np.ones(len(rows), dtype=bool), patterns)
+            for name, rows in part.kept.items()}
+    return replace(part, tally=part.tally.without(patterns), handovers=handovers, kept=kept)
+
+
+def _without_rows(name: str, rows: pd.DataFrame, cleared: np.ndarray,
+                  patterns: Sequence[str]) -> pd.DataFrame:
+    """The kept rows ``name`` as if ``patterns`` had found nothing in the ``cleared`` rows."""
+    if not cleared.any():
+        return rows
+    if name == "cases":
+        flags = [p for p in patterns if p in rows.columns]
+        rows = rows.copy()
+        rows.loc[cleared, flags] = False
+        return rows
+    if name.removeprefix("evidence_") in patterns:
+        rows = rows[~cleared].reset_index(drop=True)
+        return rows if len(rows) else _no_evidence()
+    return rows
+
+
 def _added(frames: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
     """The counts of the frames added per ``keys``."""
     full = [f for f in frames if len(f)]
     if not full:
         return frames[0]
     return pd.concat(full, ignore_index=True).groupby(keys).sum().reset_index()
-
-
-def _collected_medians(store: Any) -> Medians:
-    """Medians over the rows the parts added to ``store`` (a ``Collector``), as pandas'
-    groupby median (see ``Collector.medians``)."""
-
-    def medians(name: str, keys: list[str], value: str) -> pd.DataFrame:
-        return store.medians(name, keys, value)
-
-    return medians
-
-
-def _empty_log(engine: Any) -> EventLog:
-    tz = engine.source.timezone
-    events = pd.DataFrame({CASE: pd.Series([], dtype="string"),
-                           ACTIVITY: pd.Series([], dtype="string"),
-                           TIMESTAMP: pd.Series([], dtype=f"datetime64[ns, {tz}]")})
-    return EventLog(events, levels=tuple(engine.source.levels or DEFAULT_LEVELS), timezone=tz)

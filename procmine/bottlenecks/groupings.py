@@ -1,9 +1,9 @@
-"""The tables of one analysis, each computed the first time it is asked for.
+"""The groupings of one analysis, each computed the first time it is asked for.
 
-:class:`_Tables` holds the totals, transitions, activities, units, levels,
-categories, months and deadlines of a source: it measures each table in every
-part of the source (``_measure_<name>``: what adds up, the rest sent to a
-store) and aggregates the measures (``_finish_<name>``).
+:class:`_Groupings` holds the totals, transitions, activities, units, levels,
+categories, months and deadlines of an engine's log: it measures each table in
+every part the engine hands out (``_measure_<name>``: what adds up, the rest
+sent to the engine's collector) and aggregates the measures (``_finish_<name>``).
 :func:`_quantile_rows` lays the quantiles of a store out by table row, and
 :func:`_transitions` ranks the transitions of the directly-follows table.
 """
@@ -18,6 +18,15 @@ import numpy as np
 import pandas as pd
 
 from procmine.abstractions import Follows, follows
+from procmine.bottlenecks.codes import (
+    _MONTH0,
+    _add,
+    _Codes,
+    _missing,
+    _Part,
+    _spread,
+    _summed,
+)
 from procmine.bottlenecks.deadlines import (
     Deadlines,
     _column_window,
@@ -30,44 +39,31 @@ from procmine.bottlenecks.deadlines import (
     _workflow_window,
 )
 from procmine.bottlenecks.events import _NAT, _Clock
-from procmine.bottlenecks.parts import (
-    _MONTH0,
-    _add,
-    _Codes,
-    _missing,
-    _Part,
-    _spread,
-    _summed,
-    _Values,
-)
 from procmine.bottlenecks.stats import _distinct, _distinct_cases, _month_codes, _rank, _stays
-from procmine.errors import InputError
+from procmine.engines.collector import log_parts
 from procmine.log import ACTIVITY, CATEGORY, DEADLINE, LEVEL, RESOURCE, EventLog
 
 if TYPE_CHECKING:
     from procmine.engines import Engine
 
 
-class _Tables:
+class _Groupings:
     """The tables of one analysis, each computed the first time it is asked for.
 
-    Computing a table measures it in every part of the source (the one part of
-    a log in memory, kept; the parts an engine hands out, read again) and then
+    Computing a table measures it in every part the engine hands out and then
     aggregates the measures: ``_measure_<name>(part, values)`` returns what
-    adds up and sends the rest to ``values``; ``_finish_<name>(measures,
-    values)`` makes the table. :meth:`run` measures several tables in one pass.
+    adds up and sends the rest to ``values`` (the engine's collector);
+    ``_finish_<name>(measures, values)`` makes the table. :meth:`run` measures
+    several tables in one pass. A log of one part (a log in memory) keeps that
+    part between passes; the parts of a larger log are read again.
     """
 
-    def __init__(self, source: EventLog | Engine, *, clock: _Clock, due_clock: _Clock | None = None,
+    def __init__(self, engine: Engine, *, clock: _Clock, due_clock: _Clock | None = None,
                  workflow: Any = None, part_events: int | None = None, require: str | None = None):
-        self.source, self.clock, self.workflow = source, clock, workflow
+        self.engine, self.clock, self.workflow = engine, clock, workflow
         self.due_clock = due_clock or clock
         self.require = require
         self.part_events = part_events
-        if part_events is None and not isinstance(source, EventLog):
-            from procmine.engines import parts
-
-            self.part_events = parts.part_events(source.memory_limit)
         self.codes: dict[str, _Codes] = defaultdict(_Codes)
         self.present: set[str] = set()  # columns with a value in some part
         self.levels: tuple[str, ...] = ()
@@ -88,24 +84,24 @@ class _Tables:
         if not names:
             return
         measures: dict[str, list[Any]] = {name: [] for name in names}
-        store = _Values() if isinstance(self.source, EventLog) else self.source.collector()
-        with store as values:
+        with self.engine.collector() as values:
             for part in self._parts():
                 for name in names:
                     measures[name].append(getattr(self, f"_measure_{name}")(part, values))
-            if not isinstance(self.source, EventLog) and not any(measures.values()):
-                raise InputError(f"{self.source.source.name}: no events to measure")
             for name in names:
                 self.cache[name] = getattr(self, f"_finish_{name}")(measures[name], values)
 
     def _parts(self) -> Iterator[_Part]:
-        if isinstance(self.source, EventLog):
-            if self.kept is None:
-                self.kept = self._part(self.source)
+        if self.kept is not None:
             yield self.kept
             return
-        for log in self.source.event_logs(max_events=self.part_events):
-            yield self._part(log)
+        parts, part = 0, None
+        for log in log_parts(self.engine, self.part_events):
+            part = self._part(log)
+            parts += 1
+            yield part
+        # a log of one part (a log in memory): its events are measured once
+        self.kept = part if parts == 1 else None
 
     def _part(self, log: EventLog) -> _Part:
         if self.require and self.require not in log.events.columns:

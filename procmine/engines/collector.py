@@ -1,0 +1,472 @@
+"""The one collector of part-by-part work, and the one quantile arithmetic.
+
+An engine hands out the log in parts of whole cases
+(:meth:`procmine.engines.Engine.event_logs`; the pandas engine's log in memory is
+one part). What is per case (a loop pattern, a deadline) is then exact in each
+part, and counts and sums add up across parts. Three things do not add up:
+quantiles (the median wait of a unit), medians as pandas takes them, and the peak
+of a running count (the most orders a unit held at once). A :class:`Collector`
+keeps the rows those need and computes them over every part at the end:
+
+- :class:`MemoryCollector` keeps the rows in memory (the pandas engine's);
+- :class:`DuckDBCollector` keeps them in a DuckDB database, out of core (the
+  DuckDB engine's own database, or one on disk for the other engines).
+
+Both take quantiles with :func:`interpolate`, numpy's linear interpolation
+between the two nearest values (``a + (b - a) * t``), or for a median the mean of
+the two middle values (``(a + b) / 2``), as pandas' groupby median does.
+
+>>> with MemoryCollector() as values:
+...     values.add("wait", pd.DataFrame({"unit": [0, 0, 1], "w": [1.0, 3.0, 5.0]}))
+...     values.add("wait", pd.DataFrame({"unit": [0], "w": [2.0]}))
+...     values.quantiles("wait", "unit", "w", (0.5,))[["unit", "n", "total", "q0"]].values.tolist()
+[[0.0, 3.0, 6.0, 2.0], [1.0, 1.0, 5.0, 5.0]]
+>>> with DuckDBCollector() as values:
+...     values.add("wait", pd.DataFrame({"unit": [0, 0, 1], "w": [1.0, 3.0, 5.0]}))
+...     values.add("wait", pd.DataFrame({"unit": [0], "w": [2.0]}))
+...     values.quantiles("wait", "unit", "w", (0.5,))[["unit", "n", "total", "q0"]].values.tolist()
+[[0.0, 3.0, 6.0, 2.0], [1.0, 1.0, 5.0, 5.0]]
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from procmine.errors import ProcmineError
+from procmine.log import ACTIVITY, CASE, DEFAULT_LEVELS, TIMESTAMP, EventLog
+
+#: Events per part when no memory budget is given (about 1 GiB of pandas per million events).
+DEFAULT_PART_EVENTS = 1_000_000
+
+
+def part_events(memory_limit: str | None) -> int:
+    """Events per part for a memory budget: a quarter of it at about 1 KiB per event.
+
+    >>> part_events("4GiB"), part_events(None)
+    (1048576, 1000000)
+    """
+    if not memory_limit:
+        return DEFAULT_PART_EVENTS
+    from procmine.engines import parse_memory_limit
+
+    return max(10_000, parse_memory_limit(memory_limit) // 4 // 1024)
+
+
+def log_parts(engine: Any, part_events: int | None = None) -> Iterator[EventLog]:
+    """The parts of whole cases part-by-part work goes through:
+    ``engine.event_logs`` with ``engine.part_events(part_events)`` events each, or
+    one log without events (of the engine's time zone and levels) when the log has
+    none, so that an empty log gives empty tables on every engine."""
+    empty = True
+    for log in engine.event_logs(max_events=engine.part_events(part_events)):
+        empty = False
+        yield log
+    if empty:
+        tz = engine.source.timezone
+        events = pd.DataFrame({CASE: pd.Series([], dtype="string"),
+                               ACTIVITY: pd.Series([], dtype="string"),
+                               TIMESTAMP: pd.Series([], dtype=f"datetime64[ns, {tz}]")})
+        yield EventLog(events, levels=tuple(engine.source.levels or DEFAULT_LEVELS), timezone=tz)
+
+
+# --------------------------------------------------------------------------- arithmetic
+
+
+def interpolate(n: np.ndarray, q: float, value_at: Callable[[np.ndarray, np.ndarray], np.ndarray],
+                *, midpoint: bool = False) -> np.ndarray:
+    """The ``q`` quantile of groups of ``n`` sorted values each (every ``n`` at least 1).
+
+    ``value_at(group, rank)`` gives the value of 0-based ``rank`` in each ``group``
+    (an index into ``n``). Between the two nearest ranks ``a`` and ``b`` it is numpy's
+    linear interpolation ``a + (b - a) * t``, or with ``midpoint`` (for the median as
+    pandas' groupby takes it) ``(a + b) / 2``, which differs in the last bit when
+    ``b > 2a``.
+
+    >>> sorted_values = np.array([1.0, 2.0, 3.0, 10.0])
+    >>> at = lambda group, rank: sorted_values[rank]
+    >>> interpolate(np.array([4]), 0.5, at), interpolate(np.array([4]), 0.9, at)
+    (array([2.5]), array([7.9]))
+    """
+    n = np.asarray(n, dtype=np.int64)
+    pos = (n - 1) * q
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.ceil(pos).astype(np.int64)
+    group = np.arange(len(n))
+    a = np.asarray(value_at(group, lo), dtype=np.float64)
+    b = np.asarray(value_at(group, hi), dtype=np.float64)
+    if midpoint:
+        return np.where(lo == hi, a, (b + a) / 2)
+    return a + (b - a) * (pos - lo)
+
+
+def group_quantiles(group: np.ndarray, values: np.ndarray, n_groups: int, qs: Sequence[float], *,
+                    midpoint: bool = False) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Per group code (values with a negative code or NaN left out): count, sum and
+    the quantiles ``qs`` (:func:`interpolate`); NaN for a group without values.
+
+    A stable sort by group of the value-sorted rows keeps each group's values in
+    order; group codes fit 16 bits, so that sort is a radix sort.
+    """
+    order = np.argsort(values, kind="stable")
+    g, v = group[order], values[order]
+    ok = (g >= 0) & ~np.isnan(v)
+    g, v = g[ok], v[ok]
+    by_group = np.argsort(g.astype(np.uint16) if n_groups < 2**16 else g, kind="stable")
+    g, v = g[by_group], v[by_group]
+    sizes = np.bincount(g, minlength=n_groups)
+    total = np.bincount(g, weights=v, minlength=n_groups).astype(float)
+    total[sizes == 0] = np.nan
+    has = sizes > 0
+    starts = (np.cumsum(sizes) - sizes)[has]
+    out = []
+    for q in qs:
+        result = np.full(n_groups, np.nan)
+        result[has] = interpolate(sizes[has], q, lambda j, rank: v[starts[j] + rank],
+                                  midpoint=midpoint)
+        out.append(result)
+    return sizes, total, out
+
+
+def group_peaks(group: np.ndarray, time: np.ndarray, delta: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per group, the highest running sum of ``delta`` in order of ``time``: +1/-1, sort, cumsum."""
+    peak = np.zeros(n_groups, dtype=np.int64)
+    if not len(group):
+        return peak
+    # pack the sign into the lowest bit so that -1 sorts before +1 at the same instant:
+    # a hand-over is not two orders at once
+    packed = (time - time.min()) * 2 + (delta > 0)
+    order = np.argsort(packed, kind="stable")
+    keys = group[order]
+    by_group = np.argsort(keys.astype(np.uint16) if n_groups < 2**16 else keys, kind="stable")
+    order = order[by_group]
+    keys = keys[by_group]
+    level = np.cumsum(delta[order])
+    sizes = np.bincount(keys, minlength=n_groups)
+    offsets = np.cumsum(sizes) - sizes
+    has = sizes > 0
+    # the running count restarts for each group: subtract the level reached before it
+    before = np.zeros(n_groups, dtype=np.int64)
+    before[has] = np.where(offsets[has] > 0, level[np.maximum(offsets[has] - 1, 0)], 0)
+    level = level - np.repeat(before, sizes)
+    peak[has] = np.maximum.reduceat(level, offsets[has])
+    return peak
+
+
+# --------------------------------------------------------------------------- the interface
+
+
+class Collector:
+    """Rows gathered from the parts of a log, for exact statistics over all of them.
+
+    ``add(name, frame)`` appends a frame's rows to the table ``name`` (the same
+    columns each time); :meth:`quantiles`, :meth:`medians` and :meth:`peaks`
+    compute over every row added, :meth:`frame` gives them back. Use it as a
+    context manager, or :meth:`close` it. Get one from ``engine.collector()``.
+    """
+
+    def __enter__(self) -> Collector:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Forget every row."""
+        raise NotImplementedError
+
+    @property
+    def closed(self) -> bool:
+        """True once the rows are gone."""
+        raise NotImplementedError
+
+    def add(self, name: str, frame: pd.DataFrame) -> None:
+        """Append the rows of ``frame`` to the table ``name``."""
+        raise NotImplementedError
+
+    def rows(self, name: str) -> int:
+        """Rows added to ``name`` so far (0 if none)."""
+        raise NotImplementedError
+
+    def frame(self, name: str) -> pd.DataFrame | None:
+        """Every row added to ``name``, in the order added (None if none were).
+
+        Raises ``ProcmineError`` once the collector, or the engine whose database it
+        shares, is closed: the rows went with it.
+        """
+        raise NotImplementedError
+
+    def drop(self, name: str) -> None:
+        """Forget the rows of ``name`` (once what needed them is computed)."""
+        raise NotImplementedError
+
+    def quantiles(self, name: str, key: str, value: str, qs: Sequence[float]) -> pd.DataFrame:
+        """Per ``key`` (a non-negative integer code; rows with a missing key or value
+        left out): ``n``, ``total`` and the quantiles ``q0``, ``q1``, ... of ``value``
+        (:func:`interpolate`). Rows come sorted by ``key``; a key without values has no row.
+        """
+        raise NotImplementedError
+
+    def medians(self, name: str, keys: Sequence[str], value: str) -> pd.DataFrame:
+        """Per group of ``keys``: ``rows`` (all rows) and ``median`` of ``value`` as pandas'
+        groupby median takes it (:func:`interpolate` with ``midpoint``). Sorted by
+        ``keys``; with no ``keys``, one row over every row of ``name``."""
+        raise NotImplementedError
+
+    def peaks(self, name: str, key: str, time: str, delta: str) -> pd.DataFrame:
+        """Per ``key``: ``peak``, the highest running sum of ``delta`` in order of ``time``
+        (at one instant a -1 counts before a +1: a hand-over is not two at once)."""
+        raise NotImplementedError
+
+    def _gone(self, name: str) -> ProcmineError:
+        return ProcmineError(f"the rows of {name!r} are gone: the engine that kept them was "
+                             "closed", hint="read them while the engine is open")
+
+
+class MemoryCollector(Collector):
+    """A :class:`Collector` that keeps the rows in memory and computes with numpy."""
+
+    def __init__(self) -> None:
+        self._frames: dict[str, list[pd.DataFrame]] | None = {}
+
+    def close(self) -> None:
+        self._frames = None
+
+    @property
+    def closed(self) -> bool:
+        return self._frames is None
+
+    def add(self, name: str, frame: pd.DataFrame) -> None:
+        self._frames.setdefault(name, []).append(frame)
+
+    def rows(self, name: str) -> int:
+        return sum(len(f) for f in self._frames.get(name, []))
+
+    def frame(self, name: str) -> pd.DataFrame | None:
+        if self.closed:
+            raise self._gone(name)
+        frames = self._frames.get(name)
+        if not frames:
+            return None
+        return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+    def drop(self, name: str) -> None:
+        self._frames.pop(name, None)
+
+    def _arrays(self, name: str, *columns: str) -> list[np.ndarray]:
+        frames = self._frames.get(name, [])
+        return [np.concatenate([f[c].to_numpy() for f in frames]) if frames
+                else np.zeros(0, dtype=np.int64) for c in columns]
+
+    def quantiles(self, name: str, key: str, value: str, qs: Sequence[float]) -> pd.DataFrame:
+        group, values = self._arrays(name, key, value)
+        group = group.astype(np.int64)
+        k = int(group.max()) + 1 if len(group) else 0
+        sizes, total, found = group_quantiles(group, values.astype(np.float64), k, tuple(qs))
+        has = np.flatnonzero(sizes)
+        return pd.DataFrame({key: has, "n": sizes[has], "total": total[has],
+                             **{f"q{i}": q[has] for i, q in enumerate(found)}})
+
+    def medians(self, name: str, keys: Sequence[str], value: str) -> pd.DataFrame:
+        keys = list(keys)
+        frame = self.frame(name)
+        if frame is None or not len(frame):
+            return pd.DataFrame(columns=[*keys, "rows", "median"])
+        values = frame[value].to_numpy(dtype=np.float64)
+        if not keys:
+            _, _, (median,) = group_quantiles(np.zeros(len(values), dtype=np.int64), values, 1,
+                                              (0.5,), midpoint=True)
+            return pd.DataFrame({"rows": [len(values)], "median": median})
+        grouped = frame.groupby(keys)
+        out = grouped.size().rename("rows").reset_index()
+        _, _, (median,) = group_quantiles(grouped.ngroup().to_numpy(dtype=np.int64), values,
+                                          len(out), (0.5,), midpoint=True)
+        out["median"] = median
+        return out
+
+    def peaks(self, name: str, key: str, time: str, delta: str) -> pd.DataFrame:
+        group, t, d = (a.astype(np.int64) for a in self._arrays(name, key, time, delta))
+        k = int(group.max()) + 1 if len(group) else 0
+        has = np.flatnonzero(np.bincount(group, minlength=k))
+        return pd.DataFrame({key: has, "peak": group_peaks(group, t, d, k)[has]})
+
+
+class DuckDBCollector(Collector):
+    """A :class:`Collector` that keeps the rows in DuckDB, out of core.
+
+    The database lives in a temporary folder (``temp_directory``) removed on
+    :meth:`close`; DuckDB keeps within ``memory_limit`` and spills. With ``con``
+    (the DuckDB engine's own connection, so that one memory limit holds) the
+    tables go there and are dropped on close. DuckDB ranks the values; the
+    quantiles come from the nearest values by :func:`interpolate`.
+    """
+
+    def __init__(self, *, memory_limit: str | None = None, temp_directory: str | None = None,
+                 con=None):
+        self._tables: set[str] = set()
+        self._prefix = f"parts{next(_COUNTER)}_"
+        self._own = con is None
+        self._folder = None
+        if con is not None:
+            self.con = con
+            return
+        import duckdb
+
+        self._folder = tempfile.mkdtemp(prefix="procmine-parts-", dir=temp_directory)
+        config = {"temp_directory": os.path.join(self._folder, "spill")}
+        if memory_limit:
+            config["memory_limit"] = str(memory_limit)
+        self.con = duckdb.connect(os.path.join(self._folder, "parts.duckdb"), config=config)
+        # DuckDB may draw a progress bar on stdout, which carries our data (ours is on stderr)
+        self.con.execute("SET enable_progress_bar = false")
+
+    def close(self) -> None:
+        if getattr(self, "con", None) is not None:
+            if self._own:
+                self.con.close()
+            else:
+                for name in self._tables:
+                    self.con.execute(f"DROP TABLE IF EXISTS {self._name(name)}")
+            self.con = None
+        if getattr(self, "_folder", None):
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None
+
+    def __del__(self) -> None:  # a forgotten collector still removes its folder
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    @property
+    def closed(self) -> bool:
+        if getattr(self, "con", None) is None:
+            return True
+        try:
+            self.con.execute("SELECT 1")
+        except Exception:       # duckdb.ConnectionException: the engine closed it
+            return True
+        return False
+
+    def add(self, name: str, frame: pd.DataFrame) -> None:
+        table = self._name(name)
+        self.con.register("incoming", frame)
+        try:
+            if name in self._tables:
+                self.con.execute(f"INSERT INTO {table} SELECT * FROM incoming")
+            else:
+                self.con.execute(f"CREATE TABLE {table} AS SELECT * FROM incoming")
+                self._tables.add(name)
+        finally:
+            self.con.unregister("incoming")
+
+    def rows(self, name: str) -> int:
+        if name not in self._tables:
+            return 0
+        return int(self.con.execute(f"SELECT count(*) FROM {self._name(name)}").fetchall()[0][0])
+
+    def frame(self, name: str) -> pd.DataFrame | None:
+        if self.closed:
+            raise self._gone(name)
+        if name not in self._tables:
+            return None
+        # DuckDB keeps the order of insertion in a scan (preserve_insertion_order)
+        return self.con.execute(f"SELECT * FROM {self._name(name)}").df()
+
+    def drop(self, name: str) -> None:
+        if name in self._tables:
+            self.con.execute(f"DROP TABLE IF EXISTS {self._name(name)}")
+            self._tables.discard(name)
+
+    def quantiles(self, name: str, key: str, value: str, qs: Sequence[float]) -> pd.DataFrame:
+        columns = [key, "n", "total", *(f"q{i}" for i in range(len(qs)))]
+        if name not in self._tables:
+            return pd.DataFrame(columns=columns)
+        table, k, v = self._name(name), _quote(key), _quote(value)
+        kept = f"SELECT {k} AS g, {v} AS v FROM {table} WHERE {k} IS NOT NULL AND {v} IS NOT NULL " \
+               f"AND NOT isnan({v})"
+        if pd.api.types.is_integer_dtype(self._type(name, key)):
+            kept += f" AND {k} >= 0"
+        sums = self.con.execute(f"SELECT g, sum(v) AS total FROM ({kept}) x GROUP BY g "
+                                "ORDER BY g").df()
+        out = pd.DataFrame({key: sums["g"].to_numpy(), "total": sums["total"].to_numpy(float)})
+        sizes, found = self._nearest(kept, ["g"], out.rename(columns={key: "g"}), qs, midpoint=False)
+        out.insert(1, "n", sizes)
+        for j, data in enumerate(found):
+            out[f"q{j}"] = data
+        return out[columns]
+
+    def medians(self, name: str, keys: Sequence[str], value: str) -> pd.DataFrame:
+        keys = list(keys)
+        if self.rows(name) == 0:
+            return pd.DataFrame(columns=[*keys, "rows", "median"])
+        table = self._name(name)
+        if not keys:
+            table = f"(SELECT 0 AS _all, {_quote(value)} FROM {table}) every"
+        by = keys or ["_all"]
+        k, v = ", ".join(_quote(key) for key in by), _quote(value)
+        rows = self.con.execute(f"SELECT {k}, count(*) AS rows FROM {table} GROUP BY {k}").df()
+        rows = rows.sort_values(by, kind="stable").reset_index(drop=True)
+        kept = f"SELECT {k}, {v} AS v FROM {table} WHERE {v} IS NOT NULL AND NOT isnan({v})"
+        sizes, (median,) = self._nearest(kept, by, rows, (0.5,), midpoint=True)
+        rows["median"] = np.where(sizes > 0, median, np.nan)
+        return rows[[*keys, "rows", "median"]]
+
+    def _nearest(self, kept: str, keys: list[str], groups: pd.DataFrame, qs: Sequence[float], *,
+                 midpoint: bool) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Per row of ``groups`` (by ``keys``): the number of values of ``kept`` (the
+        query of the groups' values ``v``) and their quantiles ``qs``, from the values
+        DuckDB ranks nearest to each (0 and NaN for a group without values)."""
+        k = ", ".join(_quote(key) for key in keys)
+        ranked = (f"SELECT {k}, v, row_number() OVER (PARTITION BY {k} ORDER BY v) - 1 AS i, "
+                  f"count(*) OVER (PARTITION BY {k}) AS n FROM ({kept}) x")
+        wanted = " OR ".join(f"i = floor((n - 1) * {float(q)!r}) OR i = ceil((n - 1) * {float(q)!r})"
+                             for q in qs)
+        near = self.con.execute(f"SELECT {k}, i, v, n FROM ({ranked}) r WHERE {wanted}").df()
+        slot = groups[keys].reset_index(drop=True).reset_index().rename(columns={"index": "_slot"})
+        near = near.merge(slot, on=keys)
+        sizes = np.zeros(len(groups), dtype=np.int64)
+        sizes[near["_slot"].to_numpy()] = near["n"].to_numpy(dtype=np.int64)
+        at = dict(zip(zip(near["_slot"], near["i"].astype(np.int64), strict=True),
+                      near["v"].astype(float), strict=True))
+        has = np.flatnonzero(sizes)
+        out = []
+        for q in qs:
+            data = np.full(len(groups), np.nan)
+            data[has] = interpolate(sizes[has], q, lambda j, rank: [
+                at[(s, r)] for s, r in zip(has[j], rank, strict=True)], midpoint=midpoint)
+            out.append(data)
+        return sizes, out
+
+    def peaks(self, name: str, key: str, time: str, delta: str) -> pd.DataFrame:
+        # an exact integer running sum, taken by DuckDB out of core as group_peaks takes it
+        if name not in self._tables:
+            return pd.DataFrame(columns=[key, "peak"])
+        table, k, t, d = self._name(name), _quote(key), _quote(time), _quote(delta)
+        running = (f"SELECT {k} AS g, sum({d}) OVER (PARTITION BY {k} ORDER BY {t}, {d} ROWS "
+                   f"BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS level FROM {table}")
+        frame = self.con.execute(f"SELECT g, max(level) AS peak FROM ({running}) x GROUP BY g "
+                                 "ORDER BY g").df()
+        return pd.DataFrame({key: frame["g"].to_numpy(),
+                             "peak": frame["peak"].to_numpy(dtype=np.int64)})
+
+    def _name(self, name: str) -> str:
+        return _quote(self._prefix + name)
+
+    def _type(self, name: str, column: str):
+        frame = self.con.execute(f"SELECT {_quote(column)} FROM {self._name(name)} LIMIT 0").df()
+        return frame[column].dtype
+
+
+_COUNTER = itertools.count()
+
+
+def _quote(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'

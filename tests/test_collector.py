@@ -1,0 +1,93 @@
+"""The collector of part-by-part work: in memory and in DuckDB, the same numbers to the last bit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from procmine.engines import as_engine, get_engine
+from procmine.engines.collector import DuckDBCollector, MemoryCollector
+from procmine.errors import ProcmineError
+from procmine.io import read_log
+
+ORDERS16 = str(Path(__file__).resolve().parent / "fixtures" / "orders16.csv")
+
+
+def _rows(seed: int = 7) -> list[pd.DataFrame]:
+    """Waits of 5 units in 3 parts, with ties, missing values and a unit without values."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for n in (40, 1, 25):
+        wait = np.round(rng.exponential(3600.0, n), 1)
+        wait[rng.random(n) < 0.1] = np.nan
+        key = rng.integers(0, 4, n)
+        parts.append(pd.DataFrame({"key": key, "value": wait, "cat": np.array(list("ab"))[key % 2]}))
+    parts.append(pd.DataFrame({"key": [4], "value": [np.nan], "cat": ["c"]}))
+    return parts
+
+
+@pytest.fixture(params=["memory", "duckdb"])
+def collector(request):
+    made = MemoryCollector() if request.param == "memory" else DuckDBCollector()
+    with made as values:
+        for frame in _rows():
+            values.add("wait", frame)
+        yield values
+
+
+def test_quantiles_are_numpys_linear_interpolation(collector):
+    every = pd.concat(_rows(), ignore_index=True).dropna()
+    q = collector.quantiles("wait", "key", "value", (0.5, 0.9))
+    assert q["key"].tolist() == [0, 1, 2, 3]          # unit 4 has no wait: no row
+    for key, n, total, median, p90 in q[["key", "n", "total", "q0", "q1"]].itertuples(index=False):
+        waits = every.loc[every["key"] == key, "value"].to_numpy()
+        assert n == len(waits)
+        assert total == pytest.approx(waits.sum(), rel=1e-12)
+        assert median == np.median(waits)
+        assert p90 == pytest.approx(np.quantile(waits, 0.9), rel=1e-15)
+
+
+def test_medians_are_pandas_groupby_medians_bit_for_bit(collector):
+    every = pd.concat(_rows(), ignore_index=True)
+    got = collector.medians("wait", ["cat"], "value")
+    want = every.groupby("cat")["value"]
+    assert got["cat"].tolist() == ["a", "b", "c"]
+    assert got["rows"].tolist() == want.size().tolist()
+    np.testing.assert_array_equal(got["median"].to_numpy(float), want.median().to_numpy())
+    (one,) = collector.medians("wait", [], "value")["median"]
+    assert one == every["value"].median()
+
+
+def test_peaks_count_a_hand_over_as_one(collector):
+    collector.add("stays", pd.DataFrame({"key": [0, 0, 0, 0, 1, 1], "time": [1, 5, 5, 9, 2, 3],
+                                         "delta": [1, -1, 1, -1, 1, -1]}))
+    collector.add("stays", pd.DataFrame({"key": [0, 0], "time": [2, 6], "delta": [1, -1]}))
+    peaks = collector.peaks("stays", "key", "time", "delta")
+    assert peaks["key"].tolist() == [0, 1] and peaks["peak"].tolist() == [2, 1]
+
+
+def test_memory_and_duckdb_collectors_agree_to_the_last_bit():
+    with MemoryCollector() as memory, DuckDBCollector() as duck:
+        for frame in _rows(11):
+            memory.add("wait", frame)
+            duck.add("wait", frame)
+        a = memory.quantiles("wait", "key", "value", (0.5, 0.9))
+        b = duck.quantiles("wait", "key", "value", (0.5, 0.9))
+        for column in ("n", "q0", "q1"):
+            np.testing.assert_array_equal(a[column].to_numpy(float), b[column].to_numpy(float))
+        np.testing.assert_array_equal(memory.medians("wait", ["cat", "key"], "value")["median"],
+                                      duck.medians("wait", ["cat", "key"], "value")["median"])
+
+
+def test_each_engine_hands_out_its_collector():
+    log = read_log(ORDERS16)
+    assert isinstance(as_engine(log).collector(), MemoryCollector)
+    with get_engine("duckdb", ORDERS16) as engine:
+        collector = engine.collector()
+        collector.add("x", pd.DataFrame({"a": [1]}))
+        assert isinstance(collector, DuckDBCollector) and collector.rows("x") == 1
+    with pytest.raises(ProcmineError, match="gone"):
+        collector.frame("x")           # the rows went with the engine's database
