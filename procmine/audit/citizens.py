@@ -10,8 +10,8 @@ compare`` tests it (Mann-Whitney U for times, the two-proportion test for rates,
 Holm within the family), with the same functions.
 
 Per unit, street and category the *answer ratio* compares how fast units answered:
-the time from the first dispatch to the acceptance, divided by the median of its
-category over all orders (so categories with longer deadlines weigh alike), median
+the time from the step that brought the order to the accepting unit to its
+acceptance (签收), divided by the median of its category over all orders (so categories with longer deadlines weigh alike), median
 of citizens' orders over median of internal ones. A unit answers citizens slower
 (*upward-oriented*, 向上负责) when the ratio is at least :data:`UPWARD_RATIO` and
 the Holm-corrected Mann-Whitney test of the ratios is significant.

@@ -6,8 +6,9 @@ Measured on one part of the log at a time (whole cases, ``Engine.event_logs``), 
 - ``response_s``: from the report to the *first response*, the first sign (签收),
   return (退单) or handling (处置) by a unit after the first dispatch;
 - ``accept_s``: from the report to the acceptance (the last sign before the first
-  handling, as in the clocks); ``answer_s``: from the first dispatch to the acceptance,
-  the time the units took to answer;
+  handling, as in the clocks); ``answer_s``: from the step before the acceptance (the
+  dispatch, redispatch or assignment that brought the order) to the acceptance, the
+  time the accepting unit took to answer;
 - ``close_s``: from the report to the first closure (结案); ``handle_s``: from the
   acceptance to the first handling, the time the order was in the unit's hands;
 - the *unit* of an order is the unit of its first handling step (of its acceptance
@@ -83,7 +84,7 @@ def order_table(part: Any, calendar: Any, vocab: Governance) -> tuple[pd.DataFra
         "report": p.stamp(p.starts), "accept": p.stamp(accept), "handle": p.stamp(handle),
         "first_close": p.stamp(close), "deadline": _deadline(p),
         "response_s": span(p.starts, response), "accept_s": span(p.starts, accept),
-        "answer_s": span(dispatch, accept), "close_s": span(p.starts, close),
+        "answer_s": span(_before(p, accept), accept), "close_s": span(p.starts, close),
         "handle_s": span(accept, handle),
         "returned": count(p.is_("return")), "reworked": count(p.is_("check_failed")),
         "dissatisfied": count(p.is_("dissatisfied")), "reopened": count(p.is_("reopen")),
@@ -91,6 +92,13 @@ def order_table(part: Any, calendar: Any, vocab: Governance) -> tuple[pd.DataFra
         "unit_field": count(mine & field), "unit_platform_s": count(mine & platform, gap),
         "unit_field_s": count(mine & field, gap)})
     return out[list(ORDER_COLUMNS)], _unit_steps(p, res, kind, gap)
+
+
+def _before(p: EventPart, idx: np.ndarray) -> np.ndarray:
+    """Per case, the event before event ``idx`` (none when ``idx`` is the case's first)."""
+    out = np.where(_ok(idx), idx - 1, _NONE)
+    out[_ok(idx) & (idx <= p.starts)] = _NONE
+    return out
 
 
 def _ok(idx: np.ndarray) -> np.ndarray:
@@ -111,7 +119,7 @@ def _street(p: EventPart) -> np.ndarray:
         return np.full(p.n, _NONE)
     street = (p.events[LEVEL] == STREET_LEVEL).to_numpy(dtype=bool, na_value=False)
     if KIND in p.events.columns:
-        street &= (p.events[KIND] == "block").to_numpy(dtype=bool, na_value=False)
+        street = street & (p.events[KIND] == "block").to_numpy(dtype=bool, na_value=False)
     return p.first(street)
 
 

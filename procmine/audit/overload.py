@@ -11,12 +11,13 @@ moment. Per unit:
   time) and the redo rate (返工 or 重办);
 - the regression slope of each on the load (per order held), with its 95%
   confidence interval (ordinary least squares, t distribution);
-- the breaking point: a hinge regression of the response, relative to the median
-  of its category, on the load, ``y = a + b*load + c*max(0, load - L)``, ``L``
-  chosen among the unit's load quantiles 40..90% by least squares. Performance
-  *breaks down above L* when ``c`` is positive with its 95% interval above 0 and
-  the median relative response above ``L`` is at least :data:`BREAK_RATIO` times
-  the median below.
+- the breaking point: a step regression of the response, relative to the median
+  of its category, on the load, ``log y = a + b*load + c*[load > L]``, ``L`` chosen
+  among the unit's loads between its 20th and 90th percentile (and at least
+  :data:`MIN_LEVEL`) by least squares; the
+  linear term takes the smooth growth of queueing, the step a breakdown. Performance
+  *breaks down above L* when ``exp(c)``, the jump, is at least :data:`BREAK_RATIO`
+  and its 95% interval lies above :data:`BREAK_LOW`.
 """
 
 from __future__ import annotations
@@ -27,7 +28,15 @@ import numpy as np
 import pandas as pd
 
 #: How much slower (median, relative to the category) the orders above the level must be.
-BREAK_RATIO = 1.5
+BREAK_RATIO = 2.0
+#: ... and the lower end of its 95% interval at least this (a few hundred orders of a
+#: small unit, searched over many levels, make jumps of 1.2 by chance).
+BREAK_LOW = 1.5
+#: The lowest level a breakdown is named at: below it, any order held means a queue for a
+#: unit with one or two people on it, and queueing alone makes a step.
+MIN_LEVEL = 3
+#: Orders needed on each side of a level.
+MIN_SIDE = 20
 #: Orders a unit needs before its slopes and its breaking point are estimated.
 MIN_ORDERS = 40
 
@@ -100,35 +109,38 @@ def slope(x: np.ndarray, y: np.ndarray) -> dict[str, float | None]:
 
 
 def breaking_point(load: np.ndarray, y: np.ndarray) -> dict[str, Any] | None:
-    """The load level above which ``y`` breaks down (hinge regression), or None."""
+    """The load level above which ``y`` (> 0) jumps: ``log y = a + b*load + c*[load > L]``.
+
+    ``L`` is chosen among the loads between the 20th and the 90th percentile by least
+    squares; the performance breaks down above ``L`` when ``exp(c)`` is at least
+    :data:`BREAK_RATIO` and the 95% interval of ``exp(c)`` is above :data:`BREAK_LOW`.
+    """
     from scipy import stats
 
-    ok = ~(np.isnan(load) | np.isnan(y))
-    load, y = load[ok], y[ok]
-    candidates = np.unique(np.quantile(load, np.linspace(0.4, 0.9, 11)).round())
+    ok = ~(np.isnan(load) | np.isnan(y)) & (y > 0)
+    load, y = load[ok], np.log(y[ok])
+    if len(y) < MIN_ORDERS:
+        return None
+    lo, hi = np.quantile(load, [0.2, 0.9])
     best = None
-    for level in candidates:
+    for level in np.unique(load[(load >= max(lo, MIN_LEVEL)) & (load <= hi)]):
         above = load > level
-        if above.sum() < 10 or (~above).sum() < 10:
+        if above.sum() < MIN_SIDE or (~above).sum() < MIN_SIDE:
             continue
-        X = np.column_stack([np.ones(len(load)), load, np.maximum(0.0, load - level)])
+        X = np.column_stack([np.ones(len(load)), load, above])
         coef, _, rank, _ = np.linalg.lstsq(X, y, rcond=None)
-        if rank < 3:
-            continue
         sse = float(((y - X @ coef) ** 2).sum())
-        if best is None or sse < best[0]:
+        if rank == 3 and (best is None or sse < best[0]):
             best = (sse, level, coef, X)
     if best is None:
         return None
     sse, level, coef, X = best
     dof = len(y) - 3
-    se = float(np.sqrt(sse / dof * np.linalg.inv(X.T @ X)[2, 2]))
-    half = float(stats.t.ppf(0.975, dof)) * se
-    above = load > level
-    ratio = float(np.median(y[above]) / np.median(y[~above])) if np.median(y[~above]) > 0 else None
-    broken = bool(coef[2] - half > 0 and ratio is not None and ratio >= BREAK_RATIO)
-    return {"level": float(level), "extra_slope": float(coef[2]), "low": float(coef[2] - half),
-            "high": float(coef[2] + half), "ratio": ratio, "breaks": broken}
+    half = float(stats.t.ppf(0.975, dof)) * float(np.sqrt(sse / dof * np.linalg.inv(X.T @ X)[2, 2]))
+    ratio = float(np.exp(coef[2]))
+    return {"level": float(level), "ratio": ratio, "low": float(np.exp(coef[2] - half)),
+            "high": float(np.exp(coef[2] + half)),
+            "breaks": bool(np.exp(coef[2] - half) >= BREAK_LOW and ratio >= BREAK_RATIO)}
 
 
 def overload(orders: pd.DataFrame, load: np.ndarray, daily: pd.DataFrame) -> dict[str, Any]:
@@ -154,7 +166,8 @@ def overload(orders: pd.DataFrame, load: np.ndarray, daily: pd.DataFrame) -> dic
                 row |= {f"{name}_{k}": v for k, v in slope(x, sub[name].to_numpy()).items()}
             point = breaking_point(x, sub["relative"].to_numpy())
             row |= {"break_level": point["level"] if point and point["breaks"] else None,
-                    "break_ratio": point["ratio"] if point else None}
+                    "break_ratio": point["ratio"] if point else None,
+                    "break_low": point["low"] if point else None}
             bands.append(_bands(unit, sub))
         rows.append(row)
     by_unit = pd.DataFrame(rows)

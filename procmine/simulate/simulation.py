@@ -35,6 +35,7 @@ from procmine.simulate.model import (
     SOURCES,
     UNITS,
 )
+from procmine.simulate import governance as gov
 from procmine.simulate.options import Reform
 
 #: Band limits kept clear of the definitions' thresholds, so rounding never flips a flag.
@@ -113,6 +114,7 @@ class _Simulation:
         self.n, self.rates, self.per_day, self.cal = n, rates, per_day, cal
         self.reform = reform
         self.rng = np.random.default_rng(seed)
+        self.gov_rng = np.random.default_rng([seed, 24])   # issue 24's effects: a stream of their own
         self.first_day = first_day
         self.day0 = int(first_day.value // (DAY * 10**9))
         self.days = max(1, math.ceil(n / per_day))
@@ -333,6 +335,9 @@ class _Simulation:
             "park": P.add("park", centre, 0.0, self.park),
         }
         c_handle = P.add("handle", X, 0.0)
+        extra, extra_gaps = gov.platform_steps(self.gov_rng, X, self.rates.get("platform_burden", 0.0))
+        for k in range(gov.MAX_EXTRA):      # a burdened unit's forms, photos and approvals
+            P.add(gov.EXTRA_ROLES[k % len(gov.EXTRA_ROLES)], X, extra_gaps[:, k], extra > k)
         P.add("feedback", X, ln(0.03 * W, 360, 4 * 3600))
 
         def check_gap() -> np.ndarray:
@@ -367,6 +372,10 @@ class _Simulation:
         if np.ndim(slowdown):
             slowdown = slowdown[:, None]
         gaps = np.where(own & (units == _CODE[BOTTLENECK_UNIT]), gaps * slowdown, gaps)
+        upward = gov.upward_mask(units, role == _ROLE_CODE["sign"], src == 1) & mask
+        citizen_slowdown = self.rates.get("citizen_slowdown", 1.0)
+        gaps = np.where(upward, gaps * citizen_slowdown, gaps)
+        self.gov_truth = [upward.any(axis=1) & (citizen_slowdown != 1), extra]
         factor = self._service_factor(units)
         if factor is not None:      # the reform: a unit signs, returns and reports back faster
             gaps = np.where(own, gaps * factor, gaps)
@@ -384,6 +393,10 @@ class _Simulation:
             service = np.maximum(staffing * factor, 60.0)
         wait = self._queue(X, arrival, service, staffing)
         d0 = wait + service
+        added, overloaded, capacity = gov.overload_extra(X, arrival, d0,
+                                                         self.rates.get("overload_slowdown", 0.0))
+        d0 = d0 + added
+        self.gov_truth += [overloaded, capacity]
         # the handling phase: steps at fixed shares of it, the handling at its end
         self.extension = (self.extension_draw < np.where(d0 > 0.9 * W, 0.6, 0.01))
         ext_amount = np.where(self.extension, np.round(rng.uniform(0.5, 1.0, n) * W / 3600) * 3600, 0.0)
@@ -495,7 +508,8 @@ class _Simulation:
         none = np.full(n, -1)
         levels = np.array([UNITS[k].level for k in _KEYS] + [""], dtype=object)
         top = np.where(self.rt_levels == 2, self.h2, np.where(self.rt, self.h1, -1))
-        return {
+        effects = gov.truth_columns(*self.gov_truth) if gov.enabled(self.rates) else {}
+        return effects | {
             "round_trip": self.rt,
             "round_trip_unit": np.where(self.rt, self.f, none),
             "round_trip_from_level": levels[np.where(self.rt, self.f, -1)],
