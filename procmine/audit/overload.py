@@ -171,6 +171,9 @@ def overload(orders: pd.DataFrame, load: np.ndarray, daily: pd.DataFrame) -> dic
             bands.append(_bands(unit, sub))
         rows.append(row)
     by_unit = pd.DataFrame(rows)
+    if "break_level" in by_unit:      # the units that break down first, then the busiest
+        by_unit = by_unit.sort_values(["break_level", "orders", "unit"], ascending=[True, False, True],
+                                      na_position="last", kind="stable").reset_index(drop=True)
     broken = by_unit[by_unit.get("break_level", pd.Series(dtype=float)).notna()] \
         if len(by_unit) else by_unit
     summary = {"units": len(by_unit), "mean_daily_wip": _mean(daily["wip"]),

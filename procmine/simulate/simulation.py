@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from procmine.calendar import DAY, WorkingCalendar
+from procmine.simulate import governance as gov
 from procmine.simulate.model import (
     _CODE,
     _KEYS,
@@ -35,7 +36,6 @@ from procmine.simulate.model import (
     SOURCES,
     UNITS,
 )
-from procmine.simulate import governance as gov
 from procmine.simulate.options import Reform
 
 #: Band limits kept clear of the definitions' thresholds, so rounding never flips a flag.
