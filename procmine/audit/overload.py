@@ -37,6 +37,10 @@ BREAK_LOW = 1.5
 MIN_LEVEL = 3
 #: Orders needed on each side of a level.
 MIN_SIDE = 20
+#: The columns of the per-unit table (slopes and the breaking point need MIN_ORDERS orders).
+UNIT_TABLE = ("unit", "orders", "mean_load", "max_daily_wip", "on_time_rate",
+              *(f"{m}_{k}" for m in ("hours", "on_time", "redo") for k in ("slope", "low", "high")),
+              "break_level", "break_ratio", "break_low")
 #: Orders a unit needs before its slopes and its breaking point are estimated.
 MIN_ORDERS = 40
 
@@ -151,7 +155,7 @@ def overload(orders: pd.DataFrame, load: np.ndarray, daily: pd.DataFrame) -> dic
     hours = orders["handle_s"].to_numpy(dtype=float) / 3600.0
     median = orders.groupby("category", dropna=False)["handle_s"].transform("median")
     relative = (orders["handle_s"] / median.where(median > 0)).to_numpy(dtype=float)
-    frame = pd.DataFrame({"unit": orders["unit"], "load": load, "on_time": on_time,
+    frame = pd.DataFrame({"case": orders["case"], "unit": orders["unit"], "load": load, "on_time": on_time,
                           "redo": redo, "hours": hours, "relative": relative})
     frame = frame[frame["unit"].notna() & ~np.isnan(load)]
     rows, bands = [], []
@@ -170,16 +174,14 @@ def overload(orders: pd.DataFrame, load: np.ndarray, daily: pd.DataFrame) -> dic
                     "break_low": point["low"] if point else None}
             bands.append(_bands(unit, sub))
         rows.append(row)
-    by_unit = pd.DataFrame(rows)
-    if "break_level" in by_unit:      # the units that break down first, then the busiest
-        by_unit = by_unit.sort_values(["break_level", "orders", "unit"], ascending=[True, False, True],
-                                      na_position="last", kind="stable").reset_index(drop=True)
-    broken = by_unit[by_unit.get("break_level", pd.Series(dtype=float)).notna()] \
-        if len(by_unit) else by_unit
+    by_unit = pd.DataFrame(rows).reindex(columns=UNIT_TABLE)
+    # the units that break down first, then the busiest
+    by_unit = by_unit.sort_values(["break_level", "orders", "unit"], ascending=[True, False, True],
+                                  na_position="last", kind="stable").reset_index(drop=True)
+    broken = by_unit[by_unit["break_level"].notna()]
     summary = {"units": len(by_unit), "mean_daily_wip": _mean(daily["wip"]),
                "breaking_units": {str(u): float(v) for u, v in
-                                  zip(broken.get("unit", []), broken.get("break_level", []),
-                                      strict=True)}}
+                                  zip(broken["unit"], broken["break_level"], strict=True)}}
     return {"summary": summary, "by_unit": by_unit,
             "by_band": pd.concat(bands, ignore_index=True) if bands else pd.DataFrame(),
             "wip_daily": daily, "load": frame}
