@@ -78,6 +78,8 @@ class AuditResult:
     overload: dict[str, Any] | None = None
     notes: tuple[str, ...] = ()
     cases: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    #: Per order, the facts of the sections citizens, burden and overload (procmine.audit.orders).
+    orders: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """Summaries and tables (not the per-case rows) for JSON."""
@@ -122,33 +124,48 @@ def audit_log(log: Any, *, responsibility: ResponsibilityList | str | Path | Non
              else read_governance(vocabulary, aliases=dict(aliases or {})))
     tables, bounce_tables, order_tables, step_tables = [], [], [], []
     with_orders = any(s in _ORDER_SECTIONS for s in sections)
+    with_cases = any(s in ("dispatch", "clocks", "repeats") for s in sections)
     for part in engine.event_logs(max_events=max_events):
-        table, bounces = case_table(part, cal, allowance=allowance, aliases=dict(aliases or {}))
-        tables.append(table)
-        bounce_tables.append(bounces)
+        if with_cases:
+            table, bounces = case_table(part, cal, allowance=allowance,
+                                        aliases=dict(aliases or {}))
+            tables.append(table)
+            bounce_tables.append(bounces)
         if with_orders:
             orders, steps = order_table(part, cal, vocab)
             order_tables.append(orders)
             step_tables.append(steps)
-    cases = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=CASE_COLUMNS)
-    bounces = pd.concat(bounce_tables, ignore_index=True)
-    result = _analyse(cases, bounces, rules, cal, sections, repeat_days, engine.levels)
-    if not with_orders:
-        return result
     orders = (pd.concat(order_tables, ignore_index=True) if order_tables
               else pd.DataFrame(columns=ORDER_COLUMNS))
+    if with_cases:
+        cases = (pd.concat(tables, ignore_index=True) if tables
+                 else pd.DataFrame(columns=CASE_COLUMNS))
+        result = _analyse(cases, pd.concat(bounce_tables, ignore_index=True) if bounce_tables
+                          else pd.DataFrame(), rules, cal, sections, repeat_days, engine.levels)
+    else:
+        result = AuditResult(n_cases=len(orders), repeat_days=float(repeat_days),
+                             notes=tuple(_link_notes(orders)))
+    if not with_orders:
+        return result
     steps = (pd.concat(step_tables, ignore_index=True) if step_tables
              else pd.DataFrame(columns=UNIT_COLUMNS))
-    return replace(result, **_governance(orders, steps, cases, cal, sections, repeat_days))
+    return replace(result, orders=orders, **_governance(orders, steps, cal, sections, repeat_days))
 
 
-def _governance(orders: pd.DataFrame, steps: pd.DataFrame, cases: pd.DataFrame, cal: Any,
+def _link_notes(cases: pd.DataFrame) -> list[str]:
+    if cases["citizen"].isna().all() or cases["address"].isna().all():
+        return ["the log has no citizen or no address column: no order can be linked "
+                "to an earlier one (the citizen's clock ends at its own closure)"]
+    return []
+
+
+def _governance(orders: pd.DataFrame, steps: pd.DataFrame, cal: Any,
                 sections: tuple[str, ...], repeat_days: float) -> dict[str, Any]:
     """The sections of issue 24 over the per-order table of the whole log."""
     out: dict[str, Any] = {}
     load = held(orders)
     if "citizens" in sections:
-        links = link_repeats(cases, repeat_days=repeat_days)   # the audit's linking
+        links = link_repeats(orders, repeat_days=repeat_days)   # the audit's linking
         out["citizens"] = citizens(order_flags(orders, links))
     if "burden" in sections:
         out["burden"] = burden(orders, steps, load)
@@ -160,11 +177,8 @@ def _governance(orders: pd.DataFrame, steps: pd.DataFrame, cases: pd.DataFrame, 
 def _analyse(cases: pd.DataFrame, bounces: pd.DataFrame, rules: ResponsibilityList | None,
              cal: Any, sections: tuple[str, ...], repeat_days: float,
              levels: tuple[str, ...]) -> AuditResult:
-    notes: list[str] = []
+    notes = _link_notes(cases)
     links = link_repeats(cases, repeat_days=repeat_days)
-    if cases["citizen"].isna().all() or cases["address"].isna().all():
-        notes.append("the log has no citizen or no address column: no order can be linked "
-                     "to an earlier one (the citizen's clock ends at its own closure)")
     out: dict[str, Any] = {}
     if rules is None and ("dispatch" in sections or "clocks" in sections):
         notes.append("no responsibility list (--responsibility): dispatch accuracy and the "

@@ -29,11 +29,11 @@ import pandas as pd
 
 from procmine.audit.cases import _NONE, EventPart
 from procmine.audit.governance import KINDS, Governance
-from procmine.log import CATEGORY, DEADLINE, KIND, LEVEL, RESOURCE, SOURCE
+from procmine.log import ADDRESS, CATEGORY, CITIZEN, DEADLINE, KIND, LEVEL, RESOURCE, SOURCE
 
 STREET_LEVEL = "街镇"
-ORDER_COLUMNS = ("case", "source", "group", "category", "street", "unit", "level", "report",
-                 "accept", "handle", "first_close", "deadline", "response_s", "accept_s",
+ORDER_COLUMNS = ("case", "source", "group", "category", "citizen", "address", "street", "unit",
+                 "level", "report", "accept", "handle", "first_close", "last_close", "deadline", "response_s", "accept_s",
                  "answer_s", "close_s", "handle_s", "returned", "reworked", "dissatisfied",
                  "reopened", "field_steps", "unit_platform", "unit_field", "unit_platform_s",
                  "unit_field_s")
@@ -58,8 +58,8 @@ def order_table(part: Any, calendar: Any, vocab: Governance) -> tuple[pd.DataFra
     accept = np.where(signed >= 0, signed, handle)
     close = p.first(p.is_("close"))
     unit_at = np.where(handle != _NONE, handle, accept)
-    res, _ = (pd.factorize(part.events[RESOURCE], sort=False) if RESOURCE in part.events
-              else (np.full(len(p.code), -1), None))
+    res, names = (pd.factorize(part.events[RESOURCE], sort=False) if RESOURCE in part.events
+                  else (np.full(len(p.code), -1), []))
     unit_code = np.full(p.n, -1)
     unit_code[_ok(unit_at)] = res[unit_at[_ok(unit_at)]]
     mine = (res == unit_code[p.case]) & (res >= 0)
@@ -79,10 +79,12 @@ def order_table(part: Any, calendar: Any, vocab: Governance) -> tuple[pd.DataFra
     platform, field = kind == KINDS.index("platform"), kind == KINDS.index("field")
     out = pd.DataFrame({
         "case": p.ids, "source": source, "group": [groups[s] for s in source],
-        "category": p.at(CATEGORY, p.starts), "street": p.at(RESOURCE, _street(p)),
+        "category": p.at(CATEGORY, p.starts), "citizen": p.at(CITIZEN, p.starts),
+        "address": p.at(ADDRESS, p.starts), "street": p.at(RESOURCE, _street(p)),
         "unit": p.at(RESOURCE, unit_at), "level": p.at(LEVEL, unit_at),
         "report": p.stamp(p.starts), "accept": p.stamp(accept), "handle": p.stamp(handle),
-        "first_close": p.stamp(close), "deadline": _deadline(p),
+        "first_close": p.stamp(close), "last_close": p.stamp(p.last(p.is_("close"))),
+        "deadline": _deadline(p),
         "response_s": span(p.starts, response), "accept_s": span(p.starts, accept),
         "answer_s": span(_before(p, accept), accept), "close_s": span(p.starts, close),
         "handle_s": span(accept, handle),
@@ -91,7 +93,7 @@ def order_table(part: Any, calendar: Any, vocab: Governance) -> tuple[pd.DataFra
         "field_steps": count(field), "unit_platform": count(mine & platform),
         "unit_field": count(mine & field), "unit_platform_s": count(mine & platform, gap),
         "unit_field_s": count(mine & field, gap)})
-    return out[list(ORDER_COLUMNS)], _unit_steps(p, res, kind, gap)
+    return out[list(ORDER_COLUMNS)], _unit_steps(p, res, np.asarray(names, dtype=object), kind, gap)
 
 
 def _before(p: EventPart, idx: np.ndarray) -> np.ndarray:
@@ -130,22 +132,25 @@ def _deadline(p: EventPart) -> pd.Series:
     return pd.Series(pd.DatetimeIndex(p.events[DEADLINE].take(p.starts)))
 
 
-def _unit_steps(p: EventPart, res: np.ndarray, kind: np.ndarray, gap: np.ndarray) -> pd.DataFrame:
+def _unit_steps(p: EventPart, res: np.ndarray, names: np.ndarray, kind: np.ndarray,
+                gap: np.ndarray) -> pd.DataFrame:
     """Per unit of the part: the orders it acted in, its steps and their time by kind."""
-    known = res >= 0
-    if not known.any():
+    known = np.flatnonzero(res >= 0)
+    if len(known) == 0:
         return pd.DataFrame(columns=list(UNIT_COLUMNS))
-    names = p.events[RESOURCE].take(np.flatnonzero(known)).astype(str).to_numpy()
-    frame = pd.DataFrame({"unit": names, "case": p.case[known], "kind": kind[known],
-                          "gap": gap[known]})
-    if LEVEL in p.events.columns:
-        frame["level"] = p.events[LEVEL].take(np.flatnonzero(known)).astype(object).to_numpy()
-    else:
-        frame["level"] = None
-    out = frame.groupby("unit", sort=False).agg(level=("level", "first"),
-                                                 orders=("case", "nunique"))
+    r, k = res[known], kind[known]
+    first = np.full(len(names), len(res))
+    np.minimum.at(first, r, known)
+    orders = np.bincount(np.unique(p.case[known] * len(names) + r) % len(names),
+                         minlength=len(names))
+    out = pd.DataFrame({"unit": names.astype(str), "level": p.values(LEVEL, first)
+                        if LEVEL in p.events.columns else None, "orders": orders})
+    cells = r * len(KINDS) + k
+    steps = np.bincount(cells, minlength=len(names) * len(KINDS)).reshape(-1, len(KINDS))
+    time = np.bincount(cells, weights=gap[known],
+                       minlength=len(names) * len(KINDS)).reshape(-1, len(KINDS))
     for i, name in enumerate(KINDS):
-        sel = frame[frame["kind"] == i].groupby("unit", sort=False)
-        out[f"{name}_steps"] = sel.size().reindex(out.index).fillna(0).astype(np.int64)
-        out[f"{name}_s"] = sel["gap"].sum().reindex(out.index).fillna(0.0)
-    return out.reset_index()[list(UNIT_COLUMNS)]
+        out[f"{name}_steps"] = steps[:, i]
+        out[f"{name}_s"] = time[:, i]
+    return out[list(UNIT_COLUMNS)]
+
