@@ -9,6 +9,10 @@ repeat demands (the audit's linking). Each difference is tested as ``procmine
 compare`` tests it (Mann-Whitney U for times, the two-proportion test for rates,
 Holm within the family), with the same functions.
 
+``close_ratio_within_category`` is the median time to closure relative to the median
+of its category, citizens' over internal orders: the gap that the mix of categories
+(citizens report matters with longer deadlines) does not explain.
+
 Per unit, street and category the *answer ratio* compares how fast units answered:
 the time from the step that brought the order to the accepting unit to its
 acceptance (签收), divided by the median of its category over all orders (so categories with longer deadlines weigh alike), median
@@ -63,7 +67,11 @@ def citizens(flags: pd.DataFrame) -> dict[str, Any]:
     table = _with_holm(pd.DataFrame(rows))
     by_unit = _by(flags, "unit")
     upward = by_unit[(by_unit["answer_ratio"] >= UPWARD_RATIO) & (by_unit["significant"] == True)]  # noqa: E712
+    median = flags.groupby("category", dropna=False)["close_s"].transform("median")
+    relative = flags["close_s"] / median.where(median > 0)
+    rc, ri = relative[flags["group"] == "citizen"].median(), relative[flags["group"] == "internal"].median()
     summary = {"citizen_orders": len(c), "internal_orders": len(i),
+               "close_ratio_within_category": float(rc / ri) if ri and ri == ri else None,
                "other_orders": int((flags["group"] == "other").sum()),
                "upward_units": upward["unit"].tolist()}
     return {"summary": summary, "indicators": table, "by_unit": by_unit,
