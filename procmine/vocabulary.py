@@ -79,9 +79,9 @@ _ALIASES: dict[str, str] = {
     "评价不满意": "dissatisfied", "not satisfied": "dissatisfied",
     "重新办理": "reopen", "reopened": "reopen", "re-open": "reopen",
     "挂起": "park", "parked": "park",
-    "信息填报": "fill_in", "表单填报": "fill_in", "form": "fill_in",
+    "信息填报": "fill_in", "表单填报": "fill_in", "fill in": "fill_in",
     "拍照上传": "upload", "上传照片": "upload", "照片上传": "upload", "uploaded": "upload",
-    "审批": "review", "审核通过": "review", "approval": "review", "approve": "review",
+    "审批": "review", "审核通过": "review", "approval": "review",
 }
 
 

@@ -35,7 +35,8 @@ from procmine.log import (
 )
 from procmine.vocabulary import roles_of
 
-_NONE = np.iinfo(np.int64).max
+#: The index of "no such event" in per-case event indexes.
+NO_EVENT = np.iinfo(np.int64).max
 #: Columns of the per-case table (times as timezone-aware timestamps, spans in working s).
 CASE_COLUMNS = ("case", "category", "citizen", "address", "report", "first_close", "last_close",
                 "first_unit", "first_kind", "first_level", "accept_unit", "handler", "bounces",
@@ -75,7 +76,7 @@ class EventPart:
         return np.isin(self.code, codes)
 
     def first(self, where: np.ndarray) -> np.ndarray:
-        out = np.full(self.n, _NONE)
+        out = np.full(self.n, NO_EVENT)
         np.minimum.at(out, self.case[where], self.index[where])
         return out
 
@@ -86,14 +87,14 @@ class EventPart:
 
     def at(self, name: str, idx: np.ndarray) -> np.ndarray:
         """Column ``name`` at event ``idx`` per case (None where the case has no such event)."""
-        ok = (idx >= 0) & (idx != _NONE)
+        ok = (idx >= 0) & (idx != NO_EVENT)
         out = np.full(self.n, None, dtype=object)
         out[ok] = self.values(name, idx[ok])
         return out
 
     def stamp(self, idx: np.ndarray) -> pd.Series:
         """The time of event ``idx`` per case (NaT where the case has no such event)."""
-        ok = (idx >= 0) & (idx != _NONE)
+        ok = (idx >= 0) & (idx != NO_EVENT)
         if len(self.time) == 0:
             return pd.Series(pd.DatetimeIndex([pd.NaT] * self.n, tz=self.time.tz))
         return pd.Series(self.time[np.where(ok, idx, 0)].where(ok))

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from procmine.audit.cases import _NONE, EventPart
+from procmine.audit.cases import NO_EVENT, EventPart
 from procmine.audit.governance import KINDS, Governance
 from procmine.log import ADDRESS, CATEGORY, CITIZEN, DEADLINE, KIND, LEVEL, RESOURCE, SOURCE
 
@@ -51,13 +51,13 @@ def order_table(part: Any, calendar: Any, vocab: Governance) -> tuple[pd.DataFra
     if len(pos):
         gap[1:] = np.where(p.case[1:] == p.case[:-1], np.diff(pos), 0.0)
     dispatch = p.first(p.is_("dispatch"))
-    after = p.index > np.where(dispatch == _NONE, -1, dispatch)[p.case]
+    after = p.index > np.where(dispatch == NO_EVENT, -1, dispatch)[p.case]
     response = p.first(p.is_("sign", "return", "handle") & after)
     handle = p.first(p.is_("handle"))
     signed = p.last(p.is_("sign") & (p.index < handle[p.case]))
     accept = np.where(signed >= 0, signed, handle)
     close = p.first(p.is_("close"))
-    unit_at = np.where(handle != _NONE, handle, accept)
+    unit_at = np.where(handle != NO_EVENT, handle, accept)
     res, names = (pd.factorize(part.events[RESOURCE], sort=False) if RESOURCE in part.events
                   else (np.full(len(p.code), -1), []))
     unit_code = np.full(p.n, -1)
@@ -98,13 +98,13 @@ def order_table(part: Any, calendar: Any, vocab: Governance) -> tuple[pd.DataFra
 
 def _before(p: EventPart, idx: np.ndarray) -> np.ndarray:
     """Per case, the event before event ``idx`` (none when ``idx`` is the case's first)."""
-    out = np.where(_ok(idx), idx - 1, _NONE)
-    out[_ok(idx) & (idx <= p.starts)] = _NONE
+    out = np.where(_ok(idx), idx - 1, NO_EVENT)
+    out[_ok(idx) & (idx <= p.starts)] = NO_EVENT
     return out
 
 
 def _ok(idx: np.ndarray) -> np.ndarray:
-    return (idx >= 0) & (idx != _NONE)
+    return (idx >= 0) & (idx != NO_EVENT)
 
 
 def _positions(p: EventPart, calendar: Any) -> np.ndarray:
@@ -118,7 +118,7 @@ def _positions(p: EventPart, calendar: Any) -> np.ndarray:
 def _street(p: EventPart) -> np.ndarray:
     """Per case, the first event of a block unit at the street level (街镇)."""
     if LEVEL not in p.events.columns:
-        return np.full(p.n, _NONE)
+        return np.full(p.n, NO_EVENT)
     street = (p.events[LEVEL] == STREET_LEVEL).to_numpy(dtype=bool, na_value=False)
     if KIND in p.events.columns:
         street = street & (p.events[KIND] == "block").to_numpy(dtype=bool, na_value=False)
