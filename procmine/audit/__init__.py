@@ -98,7 +98,7 @@ def audit_log(log: Any, *, responsibility: ResponsibilityList | str | Path | Non
               sections: Iterable[str] = SECTIONS, aliases: Mapping[str, str] | None = None,
               vocabulary: Governance | str | Path | None = None,
               max_events: int = 1_000_000) -> AuditResult:
-    """Audit a log (an ``EventLog`` or an open engine): dispatch, clocks and repeats.
+    """Audit a log (an ``EventLog`` or an open engine): the sections of :data:`SECTIONS`.
 
     ``responsibility`` is the list (a file or a :class:`ResponsibilityList`); the
     dispatch section needs it and the clocks need its deadlines. ``repeat_days``
@@ -122,9 +122,9 @@ def audit_log(log: Any, *, responsibility: ResponsibilityList | str | Path | Non
                  if r.deadline_hours}
     vocab = (vocabulary if isinstance(vocabulary, Governance)
              else read_governance(vocabulary, aliases=dict(aliases or {})))
-    tables, bounce_tables, order_tables, step_tables = [], [], [], []
     with_orders = any(s in _ORDER_SECTIONS for s in sections)
     with_cases = any(s in ("dispatch", "clocks", "repeats") for s in sections)
+    tables, bounce_tables, order_tables, step_tables = [], [], [], []
     for part in engine.event_logs(max_events=max_events):
         if with_cases:
             table, bounces = case_table(part, cal, allowance=allowance,
@@ -132,9 +132,7 @@ def audit_log(log: Any, *, responsibility: ResponsibilityList | str | Path | Non
             tables.append(table)
             bounce_tables.append(bounces)
         if with_orders:
-            orders, steps = order_table(part, cal, vocab)
-            order_tables.append(orders)
-            step_tables.append(steps)
+            _append(order_tables, step_tables, order_table(part, cal, vocab))
     orders = (pd.concat(order_tables, ignore_index=True) if order_tables
               else pd.DataFrame(columns=ORDER_COLUMNS))
     if with_cases:
@@ -149,7 +147,25 @@ def audit_log(log: Any, *, responsibility: ResponsibilityList | str | Path | Non
         return result
     steps = (pd.concat(step_tables, ignore_index=True) if step_tables
              else pd.DataFrame(columns=UNIT_COLUMNS))
-    return replace(result, orders=orders, **_governance(orders, steps, cal, sections, repeat_days))
+    notes = result.notes + tuple(_order_notes(orders, sections))
+    return replace(result, orders=orders, notes=notes,
+                   **_governance(orders, steps, cal, sections, repeat_days))
+
+
+def _append(orders: list, steps: list, tables: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    orders.append(tables[0])
+    steps.append(tables[1])
+
+
+def _order_notes(orders: pd.DataFrame, sections: tuple[str, ...]) -> list[str]:
+    notes = []
+    if "citizens" in sections and orders["source"].isna().all():
+        notes.append("the log has no source column (来源): citizens' and internal orders "
+                     "cannot be told apart")
+    if orders["unit"].isna().all():
+        notes.append("the log has no unit column (承办单位): the burden and the overload "
+                     "are not measured per unit")
+    return notes
 
 
 def _link_notes(cases: pd.DataFrame) -> list[str]:
