@@ -41,6 +41,10 @@ STEPS: dict[str, tuple[str, str]] = {
     "dissatisfied": ("不满意", "dissatisfied"),
     "reopen": ("重办", "reopen"),
     "park": ("挂账", "park"),
+    # platform work a unit does besides the loop: forms, photo evidence, internal approvals
+    "fill_in": ("填报", "fill in form"),
+    "upload": ("上传", "upload"),
+    "review": ("审核", "review"),
 }
 
 LOOP = ("report", "accept", "verify", "register", "dispatch", "sign", "handle",
@@ -75,6 +79,9 @@ _ALIASES: dict[str, str] = {
     "评价不满意": "dissatisfied", "not satisfied": "dissatisfied",
     "重新办理": "reopen", "reopened": "reopen", "re-open": "reopen",
     "挂起": "park", "parked": "park",
+    "信息填报": "fill_in", "表单填报": "fill_in", "fill in": "fill_in",
+    "拍照上传": "upload", "上传照片": "upload", "照片上传": "upload", "uploaded": "upload",
+    "审批": "review", "审核通过": "review", "approval": "review",
 }
 
 
@@ -117,7 +124,7 @@ def label(role: str, lang: str = "zh") -> str:
 
 # --------------------------------------------------------------------------- the audit's words
 #: The sections of ``procmine.audit.audit_log`` (and of ``procmine audit --section``).
-AUDIT_SECTIONS = ("dispatch", "clocks", "repeats")
+AUDIT_SECTIONS = ("dispatch", "clocks", "repeats", "citizens", "burden", "overload")
 # One spelling for the simulator's truth columns, the detectors of procmine.audit and the report.
 
 #: The first dispatch went to a unit the responsibility list (权责清单) does not name.
@@ -145,3 +152,40 @@ BOUNDARIES: dict[str, tuple[str, str]] = {
     "level_down": ("下一级", "level down"),
     "same_kind": ("同类同级", "same kind and level"),
 }
+
+# --------------------------------------------------------------------------- issue 24's words
+#: What a step is, for the online burden (``procmine.audit`` section ``burden``):
+#: field work on site, platform work (forms, reporting, approvals, returns), waiting
+#: (the order parked), or other (the citizen's verdicts and callbacks).
+WORK_KINDS: dict[str, tuple[str, ...]] = {
+    "field": ("handle", "verify", "check", "check_failed"),
+    "platform": ("report", "accept", "register", "dispatch", "sign", "feedback", "close",
+                 "return", "redispatch", "escalate", "assign_down", "extension_request",
+                 "extension_grant", "urge", "supervise", "fill_in", "upload", "review"),
+    "waiting": ("park",),
+    "other": ("callback", "dissatisfied", "reopen"),
+}
+#: The labels of the kinds of work, (zh, en).
+WORK_KIND_LABELS: dict[str, tuple[str, str]] = {
+    "field": ("现场处置", "field work"), "platform": ("平台操作", "platform work"),
+    "waiting": ("等待", "waiting"), "other": ("其他", "other"),
+}
+#: Source groups (``procmine.audit`` section ``citizens``): the channels through which
+#: citizens report, and those through which the administration finds matters itself.
+#: A source named by neither is ``other`` and takes part in no comparison.
+SOURCE_GROUPS: dict[str, tuple[str, ...]] = {
+    "citizen": ("12345热线", "12345", "12345 hotline", "热线", "市民热线", "app", "随手拍",
+                "市民上报", "微信", "小程序", "citizen"),
+    "internal": ("网格巡查", "网格员", "grid patrol", "巡查", "监督员", "视频ai", "智能发现",
+                 "video ai", "领导交办", "领导批示", "leader", "internal"),
+}
+SOURCE_GROUP_LABELS: dict[str, tuple[str, str]] = {
+    "citizen": ("市民诉求", "citizens' orders"), "internal": ("内部发现", "internal orders"),
+    "other": ("其他来源", "other sources"),
+}
+#: The simulator's truth of issue 24, per case: the order came from a citizen and a unit
+#: marked upward-oriented answered it slower; the extra platform steps a burdened unit
+#: filled in; the handling was slowed because the unit held more orders than its capacity.
+UPWARD_SLOWED = "upward_slowed"
+PLATFORM_EXTRA = "platform_extra"
+OVERLOADED = "overloaded"

@@ -67,3 +67,32 @@ def test_without_a_list_a_note_says_what_is_missing():
 def test_a_missing_list_file_is_a_usage_error():
     r = run("audit", ORDERS, "--responsibility", str(FIXTURES / "nope.yaml"))
     assert r.exit_code == 2 and "nope.yaml" in r.output
+
+
+GOVERNANCE = str(FIXTURES / "governance_orders.csv")
+
+
+def test_the_sections_of_citizens_burden_and_overload_in_english():
+    r = run("audit", GOVERNANCE, "--calendar", "none", "--lang", "en", "--section", "citizens",
+            "--section", "burden", "--section", "overload")
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert lines[0] == "== Citizens' orders against internal orders =="
+    assert next(line for line in lines if line.startswith("citizens' orders")).split()[-1] == "3"
+    row = next(line for line in lines if line.startswith("time to acceptance")).split()
+    assert row[3:7] == ["1.2", "h", "25", "min"]                  # 70 min against 25 min
+    burden = lines[lines.index("== Online burden: platform against field work =="):]
+    # G03, closed by 和平居委 on paper only: no field step at all
+    assert next(line for line in burden if line.startswith("和平居委")).split()[-1] == "100.0%"
+    assert "== Overload: work in progress and performance ==" in lines
+
+
+def test_a_vocabulary_file_and_its_errors(tmp_path):
+    words = tmp_path / "words.yaml"
+    words.write_text("sources:\n  citizen: [其他]\n", encoding="utf-8")
+    r = run("audit", GOVERNANCE, "--calendar", "none", "--section", "citizens", "--json",
+            "--vocabulary", str(words))
+    assert json.loads(r.stdout)["citizens"]["summary"]["citizen_orders"] == 4
+    words.write_text("work:\n  offline: [处置]\n", encoding="utf-8")
+    r = CliRunner().invoke(cli, ["audit", GOVERNANCE, "--vocabulary", str(words)])
+    assert r.exit_code != 0 and "Error:" in r.output and "work" in r.output

@@ -12,7 +12,13 @@ Three analyses of the digital suspension (数字悬浮) a dispatch log can show:
    included), and their on-time rates per unit;
 3. ``repeats``: orders closed but demanded again by the same citizen, at the
    same address, about the same category, within N days; with dissatisfaction
-   and reopening, the true resolution rate.
+   and reopening, the true resolution rate;
+4. ``citizens``: citizens' orders against internal ones (政民互动实效), with tests
+   (``procmine.audit.citizens``);
+5. ``burden``: the online burden, platform against field work per unit and level
+   (``procmine.audit.burden``);
+6. ``overload``: work in progress per unit and where load breaks performance
+   (``procmine.audit.overload``).
 
 The log is read part by part through its engine (``Engine.event_logs``); the
 per-case facts of every part are laid end to end, so every engine gives the
@@ -27,23 +33,31 @@ same numbers. Definitions and limits: docs/audit.md.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
 
+from procmine.audit.burden import burden
 from procmine.audit.cases import CASE_COLUMNS, case_table
+from procmine.audit.citizens import citizens, order_flags
+from procmine.audit.governance import Governance, read_governance
 from procmine.audit.measures import clocks, dispatch_accuracy, link_repeats, repeats
+from procmine.audit.orders import ORDER_COLUMNS, UNIT_COLUMNS, order_table
+from procmine.audit.overload import held, overload, wip_daily
 from procmine.audit.responsibility import ResponsibilityList, read_responsibility
 from procmine.engines import as_engine, resolve_calendar
 from procmine.errors import SpecError
 from procmine.vocabulary import AUDIT_SECTIONS
 
-Section = Literal["dispatch", "clocks", "repeats"]
+Section = Literal["dispatch", "clocks", "repeats", "citizens", "burden", "overload"]
+#: The sections that need the per-order facts of ``procmine.audit.orders``.
+_ORDER_SECTIONS = ("citizens", "burden", "overload")
 SECTIONS: tuple[str, ...] = AUDIT_SECTIONS
 
-__all__ = ["SECTIONS", "AuditResult", "ResponsibilityList", "audit_log", "read_responsibility"]
+__all__ = ["SECTIONS", "AuditResult", "Governance", "ResponsibilityList", "audit_log",
+           "read_governance", "read_responsibility"]
 
 
 @dataclass(frozen=True)
@@ -59,8 +73,13 @@ class AuditResult:
     dispatch: dict[str, Any] | None = None
     clocks: dict[str, Any] | None = None
     repeats: dict[str, Any] | None = None
+    citizens: dict[str, Any] | None = None
+    burden: dict[str, Any] | None = None
+    overload: dict[str, Any] | None = None
     notes: tuple[str, ...] = ()
     cases: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    #: Per order, the facts of the sections citizens, burden and overload (procmine.audit.orders).
+    orders: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """Summaries and tables (not the per-case rows) for JSON."""
@@ -68,7 +87,8 @@ class AuditResult:
         for name in SECTIONS:
             section = getattr(self, name)
             if section is not None:
-                out[name] = {k: v for k, v in section.items() if k not in ("cases", "bounces")}
+                out[name] = {k: v for k, v in section.items()
+                             if k not in ("cases", "bounces", "load", "wip_daily")}
         out["notes"] = list(self.notes)
         return out
 
@@ -76,14 +96,16 @@ class AuditResult:
 def audit_log(log: Any, *, responsibility: ResponsibilityList | str | Path | None = None,
               repeat_days: float = 30.0, calendar: Any = "cn",
               sections: Iterable[str] = SECTIONS, aliases: Mapping[str, str] | None = None,
+              vocabulary: Governance | str | Path | None = None,
               max_events: int = 1_000_000) -> AuditResult:
-    """Audit a log (an ``EventLog`` or an open engine): dispatch, clocks and repeats.
+    """Audit a log (an ``EventLog`` or an open engine): the sections of :data:`SECTIONS`.
 
     ``responsibility`` is the list (a file or a :class:`ResponsibilityList`); the
     dispatch section needs it and the clocks need its deadlines. ``repeat_days``
     is the linking window after a closure; ``calendar`` the working calendar
     (``"cn"``, ``"none"``, a file or a ``WorkingCalendar``); ``aliases`` extra
-    activity names per role.
+    activity names per role; ``vocabulary`` the source groups and kinds of work
+    (a file or a :class:`Governance`; default :func:`read_governance`'s).
     """
     sections = tuple(dict.fromkeys(sections))
     unknown = set(sections) - set(SECTIONS)
@@ -98,24 +120,81 @@ def audit_log(log: Any, *, responsibility: ResponsibilityList | str | Path | Non
     cal = resolve_calendar(calendar, timezone=engine.source.timezone)
     allowance = {r.category: r.deadline_hours * 3600.0 for r in (rules.rules if rules else ())
                  if r.deadline_hours}
-    tables, bounce_tables = [], []
+    vocab = (vocabulary if isinstance(vocabulary, Governance)
+             else read_governance(vocabulary, aliases=dict(aliases or {})))
+    with_orders = any(s in _ORDER_SECTIONS for s in sections)
+    with_cases = any(s in ("dispatch", "clocks", "repeats") for s in sections)
+    tables, bounce_tables, order_tables, step_tables = [], [], [], []
     for part in engine.event_logs(max_events=max_events):
-        table, bounces = case_table(part, cal, allowance=allowance, aliases=dict(aliases or {}))
-        tables.append(table)
-        bounce_tables.append(bounces)
-    cases = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=CASE_COLUMNS)
-    bounces = pd.concat(bounce_tables, ignore_index=True)
-    return _analyse(cases, bounces, rules, cal, sections, repeat_days, engine.levels)
+        if with_cases:
+            table, bounces = case_table(part, cal, allowance=allowance,
+                                        aliases=dict(aliases or {}))
+            tables.append(table)
+            bounce_tables.append(bounces)
+        if with_orders:
+            _append(order_tables, step_tables, order_table(part, cal, vocab))
+    orders = (pd.concat(order_tables, ignore_index=True) if order_tables
+              else pd.DataFrame(columns=ORDER_COLUMNS))
+    if with_cases:
+        cases = (pd.concat(tables, ignore_index=True) if tables
+                 else pd.DataFrame(columns=CASE_COLUMNS))
+        result = _analyse(cases, pd.concat(bounce_tables, ignore_index=True) if bounce_tables
+                          else pd.DataFrame(), rules, cal, sections, repeat_days, engine.levels)
+    else:
+        result = AuditResult(n_cases=len(orders), repeat_days=float(repeat_days),
+                             notes=tuple(_link_notes(orders)))
+    if not with_orders:
+        return result
+    steps = (pd.concat(step_tables, ignore_index=True) if step_tables
+             else pd.DataFrame(columns=UNIT_COLUMNS))
+    notes = result.notes + tuple(_order_notes(orders, sections))
+    return replace(result, orders=orders, notes=notes,
+                   **_governance(orders, steps, cal, sections, repeat_days))
+
+
+def _append(orders: list, steps: list, tables: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    orders.append(tables[0])
+    steps.append(tables[1])
+
+
+def _order_notes(orders: pd.DataFrame, sections: tuple[str, ...]) -> list[str]:
+    notes = []
+    if "citizens" in sections and orders["source"].isna().all():
+        notes.append("the log has no source column (来源): citizens' and internal orders "
+                     "cannot be told apart")
+    if orders["unit"].isna().all():
+        notes.append("the log has no unit column (承办单位): the burden and the overload "
+                     "are not measured per unit")
+    return notes
+
+
+def _link_notes(cases: pd.DataFrame) -> list[str]:
+    if cases["citizen"].isna().all() or cases["address"].isna().all():
+        return ["the log has no citizen or no address column: no order can be linked "
+                "to an earlier one (the citizen's clock ends at its own closure)"]
+    return []
+
+
+def _governance(orders: pd.DataFrame, steps: pd.DataFrame, cal: Any,
+                sections: tuple[str, ...], repeat_days: float) -> dict[str, Any]:
+    """The sections of issue 24 over the per-order table of the whole log."""
+    out: dict[str, Any] = {}
+    load = held(orders)
+    if "citizens" in sections:
+        links = link_repeats(orders, repeat_days=repeat_days)   # the audit's linking
+        out["citizens"] = citizens(order_flags(orders, links))
+    if "burden" in sections:
+        out["burden"] = burden(orders, steps, load)
+    if "overload" in sections:
+        out["overload"] = overload(orders, load, wip_daily(orders, cal))
+    return out
 
 
 def _analyse(cases: pd.DataFrame, bounces: pd.DataFrame, rules: ResponsibilityList | None,
              cal: Any, sections: tuple[str, ...], repeat_days: float,
              levels: tuple[str, ...]) -> AuditResult:
-    notes: list[str] = []
+    notes = _link_notes(cases)
     links = link_repeats(cases, repeat_days=repeat_days)
-    if cases["citizen"].isna().all() or cases["address"].isna().all():
-        notes.append("the log has no citizen or no address column: no order can be linked "
-                     "to an earlier one (the citizen's clock ends at its own closure)")
     out: dict[str, Any] = {}
     if rules is None and ("dispatch" in sections or "clocks" in sections):
         notes.append("no responsibility list (--responsibility): dispatch accuracy and the "

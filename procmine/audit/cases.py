@@ -35,7 +35,8 @@ from procmine.log import (
 )
 from procmine.vocabulary import roles_of
 
-_NONE = np.iinfo(np.int64).max
+#: The index of "no such event" in per-case event indexes.
+NO_EVENT = np.iinfo(np.int64).max
 #: Columns of the per-case table (times as timezone-aware timestamps, spans in working s).
 CASE_COLUMNS = ("case", "category", "citizen", "address", "report", "first_close", "last_close",
                 "first_unit", "first_kind", "first_level", "accept_unit", "handler", "bounces",
@@ -43,7 +44,7 @@ CASE_COLUMNS = ("case", "category", "citizen", "address", "report", "first_close
                 "late_extensions", "dissatisfied", "reopened")
 
 
-class _Part:
+class EventPart:
     """The events of one part as arrays: case codes, role codes, times; columns on demand."""
 
     def __init__(self, events: pd.DataFrame, aliases: dict[str, str] | None):
@@ -52,7 +53,9 @@ class _Part:
         self.n = len(uniques)
         self.ids = np.asarray(uniques, dtype=object)
         codes, names = pd.factorize(events[ACTIVITY], sort=False)
-        table = roles_of([str(a) for a in names], aliases)
+        self.names = [str(a) for a in names]
+        table = roles_of(self.names, aliases)
+        self.roles = table
         self._roles = {}
         for i, name in enumerate(names):
             self._roles.setdefault(table[str(name)], []).append(i)
@@ -73,7 +76,7 @@ class _Part:
         return np.isin(self.code, codes)
 
     def first(self, where: np.ndarray) -> np.ndarray:
-        out = np.full(self.n, _NONE)
+        out = np.full(self.n, NO_EVENT)
         np.minimum.at(out, self.case[where], self.index[where])
         return out
 
@@ -84,14 +87,14 @@ class _Part:
 
     def at(self, name: str, idx: np.ndarray) -> np.ndarray:
         """Column ``name`` at event ``idx`` per case (None where the case has no such event)."""
-        ok = (idx >= 0) & (idx != _NONE)
+        ok = (idx >= 0) & (idx != NO_EVENT)
         out = np.full(self.n, None, dtype=object)
         out[ok] = self.values(name, idx[ok])
         return out
 
     def stamp(self, idx: np.ndarray) -> pd.Series:
         """The time of event ``idx`` per case (NaT where the case has no such event)."""
-        ok = (idx >= 0) & (idx != _NONE)
+        ok = (idx >= 0) & (idx != NO_EVENT)
         if len(self.time) == 0:
             return pd.Series(pd.DatetimeIndex([pd.NaT] * self.n, tz=self.time.tz))
         return pd.Series(self.time[np.where(ok, idx, 0)].where(ok))
@@ -103,7 +106,7 @@ def case_table(part: Any, calendar: Any, *, allowance: dict[str, float],
 
     ``allowance`` maps a category to its deadline in working seconds (for late extensions).
     """
-    p = _Part(part.events, aliases)
+    p = EventPart(part.events, aliases)
     dispatch = p.first(p.is_("dispatch"))
     receive = p.is_("sign", "return", "handle")
     first_unit = p.first(receive & (p.index > dispatch[p.case]))
@@ -136,7 +139,7 @@ def case_table(part: Any, calendar: Any, *, allowance: dict[str, float],
     return out[list(CASE_COLUMNS)], _bounces(p, accept, category)
 
 
-def _suspended(p: _Part, calendar: Any, first_close: pd.Series) -> np.ndarray:
+def _suspended(p: EventPart, calendar: Any, first_close: pd.Series) -> np.ndarray:
     """Working seconds from each park (挂账) to the case's next step, before the first closure."""
     park = np.flatnonzero(p.is_("park"))
     nxt = park + 1
@@ -148,7 +151,7 @@ def _suspended(p: _Part, calendar: Any, first_close: pd.Series) -> np.ndarray:
     return np.bincount(p.case[park], weights=spans, minlength=p.n)
 
 
-def _late_extensions(p: _Part, calendar: Any, accepted: pd.Series, category: np.ndarray,
+def _late_extensions(p: EventPart, calendar: Any, accepted: pd.Series, category: np.ndarray,
                      allowance: dict[str, float], late_share: float = 0.9) -> np.ndarray:
     """Extension requests filed after ``late_share`` of the allowance had passed on the clock."""
     asked = np.flatnonzero(p.is_("extension_request"))
@@ -162,7 +165,7 @@ def _late_extensions(p: _Part, calendar: Any, accepted: pd.Series, category: np.
     return np.bincount(cases[late], minlength=p.n)
 
 
-def _bounces(p: _Part, accept: np.ndarray, category: np.ndarray) -> pd.DataFrame:
+def _bounces(p: EventPart, accept: np.ndarray, category: np.ndarray) -> pd.DataFrame:
     """One row per return before acceptance: from the returning unit to the next receiving unit."""
     returns = np.flatnonzero(p.is_("return") & (p.index < accept[p.case]))
     receive = np.flatnonzero(p.is_("sign", "return", "handle"))

@@ -25,6 +25,9 @@ from procmine.vocabulary import AUDIT_SECTIONS as SECTIONS
               help="A demand again within this many days after the closure is a repeat.")
 @click.option("--section", "sections", type=click.Choice(SECTIONS), multiple=True,
               default=SECTIONS, show_default=True, help="Section to compute; repeatable.")
+@click.option("--vocabulary", type=click.Path(exists=True, dir_okay=False),
+              help="Source groups (citizen, internal) and kinds of work (field, platform, "
+                   "waiting) by name, YAML; default: procmine.vocabulary's.")
 @click.option("--citizen", help="Column of the citizen (a hashed phone or ID, 诉求人).")
 @click.option("--address", help="Column of the address or grid cell (地址).")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
@@ -32,14 +35,17 @@ from procmine.vocabulary import AUDIT_SECTIONS as SECTIONS
 @calendar_option("Calendar of the official and the citizen's clocks")
 @engine_options
 @output_options()
-def command(log, responsibility, repeat_days, sections, citizen, address, lang, calendar, engine,
+def command(log, responsibility, repeat_days, sections, vocabulary, citizen, address, lang, calendar, engine,
             memory_limit, as_json, as_csv, **kwargs) -> None:
-    """What the platform's indicators hide (数字悬浮), from LOG: three sections.
+    """What the platform's indicators hide (数字悬浮), from LOG: six sections.
 
     dispatch: first-dispatch accuracy against the responsibility list and the
     boundary each bounce-back (退单/改派) crosses; clocks: the official clock
     beside the citizen's clock, per unit; repeats: orders closed but demanded
-    again by the same citizen, at the same address, about the same category.
+    again by the same citizen, at the same address, about the same category;
+    citizens: citizens' orders against internal ones, tested, per unit, street
+    and category; burden: platform against field work per unit and level;
+    overload: work in progress per unit and the load above which it breaks down.
     Definitions and limits: docs/audit.md.
 
     \b
@@ -48,6 +54,7 @@ def command(log, responsibility, repeat_days, sections, citizen, address, lang, 
       procmine audit logs/sample.csv --responsibility logs/responsibility.yaml --lang en \\
           --section clocks --json
       procmine audit city.parquet --responsibility list.csv --repeat-days 60 --engine duckdb
+      procmine audit logs/sample.csv --section citizens --section overload --vocabulary words.yaml
     """
     from procmine.audit import audit_log
     from procmine.audit.text import format_audit
@@ -57,7 +64,7 @@ def command(log, responsibility, repeat_days, sections, citizen, address, lang, 
     with open_input(log, options, engine=engine, memory_limit=memory_limit,
                     quiet=as_json or as_csv) as source, working_calendar(calendar, source) as cal:
         result = audit_log(source, responsibility=responsibility, repeat_days=repeat_days,
-                           calendar=cal, sections=sections)
+                           calendar=cal, sections=sections, vocabulary=vocabulary)
     if as_json:
         click.echo(dumps(result))
     elif as_csv:   # the per-unit table of the first section computed

@@ -12,7 +12,17 @@ from typing import Any
 
 from procmine.report.charts import _bars
 from procmine.report.context import _Context, _shell_quote
-from procmine.report.markup import _cards, _Col, _figure, _h3, _note, _records, _same, _table
+from procmine.report.markup import (
+    _cards,
+    _Col,
+    _figure,
+    _h3,
+    _note,
+    _records,
+    _same,
+    _show,
+    _table,
+)
 from procmine.report.result import Section
 from procmine.vocabulary import BOUNDARIES
 
@@ -61,11 +71,76 @@ def audit_section(ctx: _Context) -> Section:
         _Col("repeated", t("audit_repeated"), "int"),
         _Col("on_time_but_repeated", t("audit_on_time_but_repeated"), "int"),
         _Col("repeat_rate", t("audit_repeat_rate"), "pct")], limit=12))
+    body += _findings(ctx, result)
     for note in result.notes:
         body.append(_note(note))
     extra = ("--responsibility", _shell_quote(str(rules))) if rules else ()
     body.append(_same(ctx, ctx.command("audit", *extra)))
-    return Section("audit", t("audit"), "".join(body), numbers=numbers)
+    return Section("audit", t("audit"), "".join(body), numbers=numbers | _leader(result))
+
+
+def _findings(ctx: _Context, result: Any) -> list[str]:
+    """Issue 24's findings: citizens against internal orders, the online burden, overload."""
+    from procmine.audit.text import label
+
+    t, lang = ctx.t, ctx.lang
+
+    def cols(*spec: tuple[str, str]) -> list[_Col]:
+        return [_Col(key, label(key, lang), kind) for key, kind in spec]
+
+    rows = []
+    for row in _records(result.citizens["indicators"]):
+        kind = "wdur" if row["indicator"].endswith("_s") else "pct"
+        rows.append({**row, "indicator": label(row["indicator"] if row["indicator"] != "repeated"
+                                               else "repeated_rate", lang),
+                     "citizen": _show(row["citizen"], kind), "internal": _show(row["internal"], kind),
+                     "significant": t("audit_yes") if row["significant"] else t("audit_no")})
+    body = [_h3(t("audit_citizens")),
+            _table("audit.citizens", rows, cols(("indicator", "text"), ("citizen", "text"),
+                                                 ("internal", "text"), ("p_adjusted", "ratio"),
+                                                 ("significant", "text"))),
+            _h3(t("audit_citizens_by_unit")),
+            _table("audit.citizens_by_unit", _records(result.citizens["by_unit"]), cols(
+                ("unit", "text"), ("citizen", "int"), ("internal", "int"),
+                ("citizen_accept_s", "wdur"), ("internal_accept_s", "wdur"),
+                ("answer_ratio", "float"), ("p_adjusted", "ratio")), limit=10, ctx=ctx,
+                more=ctx.command("audit", "--section", "citizens", "--json")),
+            _h3(t("audit_burden")),
+            _table("audit.burden", _records(result.burden["by_unit"]), cols(
+                ("unit", "text"), ("level", "text"), ("orders", "int"),
+                ("platform_per_order", "float"), ("field_per_order", "float"),
+                ("platform_time_share", "pct"), ("no_field_share", "pct")), limit=10, ctx=ctx,
+                more=ctx.command("audit", "--section", "burden", "--json")),
+            _h3(t("audit_overload")),
+            _table("audit.overload", _records(result.overload["by_unit"]), cols(
+                ("unit", "text"), ("orders", "int"), ("mean_load", "float"),
+                ("on_time_rate", "pct"), ("hours_slope", "float"), ("break_level", "int"),
+                ("break_ratio", "float")), limit=10, ctx=ctx,
+                more=ctx.command("audit", "--section", "overload", "--json"))]
+    return body
+
+
+def _leader(result: Any) -> dict[str, Any]:
+    """The numbers of the leader's cards (procmine.report.page): how citizens' orders fared,
+    who carries the most platform work, where load breaks performance."""
+    table = result.citizens["indicators"].set_index("indicator")
+    close = table.loc["close_s"]
+    burden = result.burden["by_unit"]
+    sized = burden[burden["orders"] >= 20]
+    top = sized.iloc[0] if len(sized) else None
+    over = result.overload["by_unit"]
+    broken = over[over["break_level"].notna()]
+    worst = broken.iloc[0] if len(broken) else None
+    within = result.citizens["summary"]["close_ratio_within_category"]
+    return {"citizens": {"citizen_close_s": close["citizen"], "internal_close_s": close["internal"],
+                         "within_category": within,
+                         "p_adjusted": close["p_adjusted"], "significant": close["significant"]},
+            "burden": None if top is None else {
+                "unit": top["unit"], "platform_per_order": float(top["platform_per_order"]),
+                "median": result.burden["summary"]["median_unit_platform_per_order"]},
+            "overload": None if worst is None else {
+                "unit": worst["unit"], "level": float(worst["break_level"]),
+                "ratio": float(worst["break_ratio"])}}
 
 
 def _numbers(result: Any) -> dict[str, Any]:

@@ -61,11 +61,37 @@ def _overview(ctx: _Context, sections: Sequence[Section]) -> str:
         items.append((_show(n["citizen_on_time_rate"], "pct"),
                       t("audit_clocks_card", official=_show(n["official_on_time_rate"], "pct"),
                         citizen=_show(n["citizen_on_time_rate"], "pct")), ""))
+    items += _governance_cards(ctx, got.get("audit", {}))
     if not items:
         return ""
     cards = "".join(f'<div class="card"><div class="v">{_e(v)}</div><div class="k">{_e(k)}</div></div>'
                     for v, k, _ in items)
     return f'<section class="overview"><div class="cards">{cards}</div></section>'
+
+
+def _governance_cards(ctx: _Context, n: dict) -> list[tuple[str, str, str]]:
+    """Issue 24 for the leader: citizens against internal orders, platform work, overload."""
+    t, items = ctx.t, []
+    c = n.get("citizens")
+    if c and c["citizen_close_s"] and c["internal_close_s"]:
+        ratio = c["citizen_close_s"] / c["internal_close_s"]
+        items.append((f"{ratio:.1f}×", t("audit_citizens_card",
+                                         citizen=_show(c["citizen_close_s"], "wdur"),
+                                         internal=_show(c["internal_close_s"], "wdur"),
+                                         within=_show(c["within_category"], "float"),
+                                         test=t("audit_significant" if c["significant"]
+                                                else "audit_not_significant")), ""))
+    b = n.get("burden")
+    if b:
+        items.append((_show(b["platform_per_order"], "float"),
+                      t("audit_burden_card", unit=b["unit"], median=_show(b["median"], "float")),
+                      b["unit"]))
+    if "overload" in n:
+        o = n["overload"]
+        items.append((_show(o["level"], "int"), t("audit_overload_card", unit=o["unit"],
+                                                  ratio=f"{o['ratio']:.1f}"), o["unit"])
+                     if o else ("–", t("audit_overload_none"), ""))
+    return items
 
 
 def _page(title: str, ctx: _Context, sections: Sequence[Section]) -> str:

@@ -19,8 +19,10 @@ to clock time by the calendar. One seed gives the same log, byte for byte.
 
 The package: ``model`` holds the units, categories, channels, patterns and their
 rates; ``options`` reads and checks rates and reforms; ``simulation`` is the run
-itself; ``tables`` makes the event and truth DataFrames and ``files`` writes them
-(:func:`write_simulation`). This module holds :func:`simulate_log` and
+itself, over the steps of ``plan``; ``demands`` adds citizens, addresses and the
+audit's truth, ``governance`` the effects of upward orientation, online burden and
+overload (off by default); ``tables`` makes the event and truth DataFrames and
+``files`` writes them (:func:`write_simulation`). This module holds :func:`simulate_log` and
 :class:`SimulationResult`.
 
 >>> result = simulate_log(cases=200, seed=1)

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from procmine.errors import SpecError
+from procmine.simulate.governance import GOVERNANCE_RATES, RANGES
 from procmine.simulate.model import DEFAULT_RATES, UNITS
 
 
@@ -49,13 +50,18 @@ def check_rates(rates: Mapping[str, Any] | None) -> dict[str, float]:
     """
     out = dict(DEFAULT_RATES)
     for key, value in (rates or {}).items():
-        if key not in DEFAULT_RATES:
-            raise SpecError(f"unknown rate {key!r}", hint=f"known: {', '.join(DEFAULT_RATES)}")
+        if key not in DEFAULT_RATES and key not in GOVERNANCE_RATES:
+            raise SpecError(f"unknown rate {key!r}",
+                            hint=f"known: {', '.join([*DEFAULT_RATES, *GOVERNANCE_RATES])}")
         try:
             number = float(value)
         except (TypeError, ValueError):
             raise SpecError(f"rate {key}: {value!r} is not a number") from None
-        if key == "bottleneck_slowdown":
+        if key in RANGES:       # issue 24's effects: a factor or a number of steps
+            lo, hi = RANGES[key]
+            if not lo <= number <= hi:
+                raise SpecError(f"{key} {number:g}: expected a number from {lo:g} to {hi:g}")
+        elif key == "bottleneck_slowdown":
             if not 1 <= number <= 20:
                 raise SpecError(f"bottleneck_slowdown {number:g}: expected a factor from 1 to 20")
         elif not 0 <= number <= 0.5:

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from procmine.calendar import DAY, WorkingCalendar
+from procmine.simulate import governance as gov
 from procmine.simulate.model import (
     _CODE,
     _KEYS,
@@ -36,59 +37,13 @@ from procmine.simulate.model import (
     UNITS,
 )
 from procmine.simulate.options import Reform
+from procmine.simulate.plan import _lindley, _lognormal, _pick, _Plan
 
 #: Band limits kept clear of the definitions' thresholds, so rounding never flips a flag.
 _HUG_BAND = (0.92, 0.99)        # injected: share of the window used at the final closure
 _HUG_CLEAR = (0.85, 1.03)       # every other case stays outside this range
 _DESK_SECONDS = (30.0, 240.0)   # injected desk checks: seconds after the feedback
 _CHECK_MIN = 1800.0             # other checks: 30 min after the feedback (>= 15 min once compressed)
-
-
-class _Plan:
-    """The steps of every case as columns: role, unit, gap (working s) and presence per case."""
-
-    def __init__(self, n: int):
-        self.n = n
-        self.roles: list[int] = []
-        self.units: list[np.ndarray] = []
-        self.gaps: list[np.ndarray] = []
-        self.masks: list[np.ndarray] = []
-
-    def add(self, role: str, unit: Any, gap: Any, mask: Any = True) -> int:
-        self.roles.append(_ROLE_CODE[role])
-        self.units.append(np.broadcast_to(np.asarray(unit, dtype=np.int64), (self.n,)).copy())
-        self.gaps.append(np.broadcast_to(np.asarray(gap, dtype=np.float64), (self.n,)).copy())
-        self.masks.append(np.broadcast_to(np.asarray(mask, dtype=bool), (self.n,)).copy())
-        return len(self.roles) - 1
-
-
-def _lognormal(rng: np.random.Generator, median: Any, sigma: float, lo: float, hi: Any) -> np.ndarray:
-    median = np.asarray(median, dtype=np.float64)
-    values = median * np.exp(sigma * rng.standard_normal(np.shape(median) or None))
-    return np.clip(values, lo, hi)
-
-
-def _pick(rng: np.random.Generator, pool: np.ndarray, n: int, exclude: list[np.ndarray]) -> np.ndarray:
-    """A unit from ``pool`` per case, none of the units in ``exclude`` (vectorised rejection)."""
-    out = pool[rng.integers(0, len(pool), n)]
-    for _ in range(200):
-        bad = np.zeros(n, dtype=bool)
-        for other in exclude:
-            bad |= out == other
-        if not bad.any():
-            return out
-        out[bad] = pool[rng.integers(0, len(pool), int(bad.sum()))]
-    raise RuntimeError("simulate: a unit pool is too small for the exclusions")  # pragma: no cover
-
-
-def _lindley(arrival: np.ndarray, service: np.ndarray) -> np.ndarray:
-    """Waiting times of a FIFO single-server queue (arrivals sorted): Lindley's recursion, closed form."""
-    if len(arrival) == 0:
-        return arrival
-    inc = np.zeros(len(arrival))
-    inc[1:] = service[:-1] - np.diff(arrival)
-    x = np.cumsum(inc)
-    return x - np.minimum.accumulate(x)
 
 
 @dataclass
@@ -113,6 +68,7 @@ class _Simulation:
         self.n, self.rates, self.per_day, self.cal = n, rates, per_day, cal
         self.reform = reform
         self.rng = np.random.default_rng(seed)
+        self.gov_rng = np.random.default_rng([seed, 24])   # issue 24's effects: a stream of their own
         self.first_day = first_day
         self.day0 = int(first_day.value // (DAY * 10**9))
         self.days = max(1, math.ceil(n / per_day))
@@ -333,6 +289,9 @@ class _Simulation:
             "park": P.add("park", centre, 0.0, self.park),
         }
         c_handle = P.add("handle", X, 0.0)
+        extra, extra_gaps = gov.platform_steps(self.gov_rng, X, self.rates.get("platform_burden", 0.0))
+        for k in range(gov.MAX_EXTRA):      # a burdened unit's forms, photos and approvals
+            P.add(gov.EXTRA_ROLES[k % len(gov.EXTRA_ROLES)], X, extra_gaps[:, k], extra > k)
         P.add("feedback", X, ln(0.03 * W, 360, 4 * 3600))
 
         def check_gap() -> np.ndarray:
@@ -367,6 +326,10 @@ class _Simulation:
         if np.ndim(slowdown):
             slowdown = slowdown[:, None]
         gaps = np.where(own & (units == _CODE[BOTTLENECK_UNIT]), gaps * slowdown, gaps)
+        upward = gov.upward_mask(units, role == _ROLE_CODE["sign"], src == 1) & mask
+        citizen_slowdown = self.rates.get("citizen_slowdown", 1.0)
+        gaps = np.where(upward, gaps * citizen_slowdown, gaps)
+        self.gov_truth = [upward.any(axis=1) & (citizen_slowdown != 1), extra]
         factor = self._service_factor(units)
         if factor is not None:      # the reform: a unit signs, returns and reports back faster
             gaps = np.where(own, gaps * factor, gaps)
@@ -384,6 +347,10 @@ class _Simulation:
             service = np.maximum(staffing * factor, 60.0)
         wait = self._queue(X, arrival, service, staffing)
         d0 = wait + service
+        added, overloaded, capacity = gov.overload_extra(X, arrival, d0,
+                                                         self.rates.get("overload_slowdown", 0.0))
+        d0 = d0 + added
+        self.gov_truth += [overloaded, capacity]
         # the handling phase: steps at fixed shares of it, the handling at its end
         self.extension = (self.extension_draw < np.where(d0 > 0.9 * W, 0.6, 0.01))
         ext_amount = np.where(self.extension, np.round(rng.uniform(0.5, 1.0, n) * W / 3600) * 3600, 0.0)
@@ -495,7 +462,8 @@ class _Simulation:
         none = np.full(n, -1)
         levels = np.array([UNITS[k].level for k in _KEYS] + [""], dtype=object)
         top = np.where(self.rt_levels == 2, self.h2, np.where(self.rt, self.h1, -1))
-        return {
+        effects = gov.truth_columns(*self.gov_truth) if gov.enabled(self.rates) else {}
+        return effects | {
             "round_trip": self.rt,
             "round_trip_unit": np.where(self.rt, self.f, none),
             "round_trip_from_level": levels[np.where(self.rt, self.f, -1)],

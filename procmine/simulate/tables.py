@@ -26,7 +26,7 @@ from procmine.log import (
     TIMESTAMP,
 )
 from procmine.simulate.model import _KEYS, _ROLES, CATEGORIES, HEADERS, SOURCES, UNITS
-from procmine.vocabulary import label
+from procmine.vocabulary import OVERLOADED, PLATFORM_EXTRA, UPWARD_SLOWED, label
 
 if TYPE_CHECKING:
     from procmine.simulate.simulation import _Built
@@ -99,6 +99,9 @@ def _tables(b: _Built, lang: str, cal: WorkingCalendar) -> tuple[pd.DataFrame, p
         "allowed_hours": np.round(t["allowed_hours"], 2),
         "extra_hours": np.round(t["extra_hours"], 2),
     })
+    for name in (UPWARD_SLOWED, PLATFORM_EXTRA, OVERLOADED, "overload_capacity"):
+        if name in t:       # issue 24's effects, when the run had them
+            truth[name] = t[name]
     return events, truth
 
 
