@@ -56,6 +56,22 @@ class PandasEngine(Engine):
         self._log = None
         self._variants = None
 
+    def narrowed(self, selection: Any) -> PandasEngine:
+        log = self.log
+        events = log.events
+        keep = np.ones(len(events), dtype=bool)
+        if selection.cases is not None:
+            keep &= events[CASE].isin(selection.cases).to_numpy(dtype=bool)
+        if selection.events is not None:
+            keep &= selection.events.mask(events)
+        if keep.all():
+            return self
+        narrow = EventLog(events[keep].reset_index(drop=True), report=log.report,
+                          levels=log.levels, timezone=log.timezone)
+        engine = PandasEngine(Source(log=narrow, timezone=log.timezone, levels=log.levels))
+        narrow.__dict__["_engine"] = engine  # as_engine(narrow) is this engine
+        return engine
+
     def totals(self) -> Totals:
         log = self.log
         events = log.events
@@ -134,6 +150,8 @@ class PandasEngine(Engine):
             raise ValueError(f"max_events must be at least 1, not {max_events}")
         log = self.log
         starts = log.case_codes().starts
+        if len(starts) == 0:
+            return
         # a case joins the part of the events before it, as the SQL engines count
         part = starts // max_events
         firsts = starts[np.concatenate(([True], part[1:] != part[:-1]))] if len(starts) else starts
