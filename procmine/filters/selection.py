@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from procmine.log import ACTIVITY, CASE, CATEGORY, KIND, LEVEL, RESOURCE, SOURCE, TIMESTAMP
 from procmine.errors import SpecError
+from procmine.log import ACTIVITY, CASE, CATEGORY, KIND, LEVEL, RESOURCE, SOURCE, TIMESTAMP
 from procmine.read import EV_COLUMNS
 
 
