@@ -134,12 +134,16 @@ def apply_filters(log: Any, chain: FilterChain | Iterable[Any], *,
     totals = engine.totals()
     before = (totals.cases, totals.events)
     steps = []
+    # the parts a filter reads are not the analysis the engine's progress reports
+    reporter, engine.progress = engine.progress, None
     for item in filters:
         if progress is not None:
             progress(f"filter {item.describe()}")
         engine = engine.narrowed(item.select(engine))
+        engine.progress = None
         totals = engine.totals()
         steps.append(Step(item.describe(), totals.cases, totals.events))
+    engine.progress = reporter
     return Filtered(engine, tuple(steps), before)
 
 
