@@ -145,9 +145,9 @@ SAMPLE_CHAIN = (
 )
 
 
-def sample_chain(tmp_path) -> FilterChain:
+def sample_chain(tmp_path, lines=SAMPLE_CHAIN) -> FilterChain:
     path = tmp_path / "chain.yaml"
-    path.write_text("".join(f"- {line}\n" for line in SAMPLE_CHAIN), encoding="utf-8")
+    path.write_text("".join(f"- {line}\n" for line in lines), encoding="utf-8")
     return FilterChain.from_yaml(str(path))
 
 
@@ -187,6 +187,10 @@ def test_duckdb_filters_equal_pandas_on_the_sample(sample_reference, tmp_path):
 
 
 @pytest.mark.slow
-def test_spark_filters_equal_pandas_on_the_sample(sample_reference, tmp_path, spark):
+def test_spark_filters_equal_pandas_on_the_sample(tmp_path, spark):
+    # a shorter chain (Spark is slow here): a case filter of each kind and both event rules
+    lines = [SAMPLE_CHAIN[i] for i in (0, 1, 4, 9, 11, 13)]
+    with get_engine("pandas", SAMPLE) as engine:
+        reference = outcome(engine, sample_chain(tmp_path, lines))
     with get_engine("spark", SAMPLE, spark=spark) as engine:
-        assert_same_outcome(sample_reference, outcome(engine, sample_chain(tmp_path)))
+        assert_same_outcome(reference, outcome(engine, sample_chain(tmp_path, lines)))

@@ -250,8 +250,9 @@ class SparkEngine(SqlEngine):
         return self._view(f"kept{self._narrowings}", from_pandas(self.spark, frame))
 
     def _replace_ev(self, query: str) -> None:
-        frame = self._sql(query).cache()
-        frame.count()
+        # a checkpoint cuts the plan: a chain of filters would otherwise stack every
+        # earlier narrowing (and its list of kept cases) into each query's plan
+        frame = self._sql(query).localCheckpoint(eager=True)
         self._ev.unpersist()
         self._ev = frame
         self._ev_view = self._view(f"ev{self._narrowings}x", frame)
