@@ -124,7 +124,7 @@ def apply_filter_options(source: Any, options: dict[str, Any]) -> Any:
         return source
     from procmine.filters import apply_filters
 
-    done = apply_filters(source, chain)
+    done = apply_filters(source, chain, progress=progress_line)
     for line in done.lines():
         click.echo(line, err=True)
     ctx = click.get_current_context(silent=True)
@@ -147,10 +147,18 @@ def pop_log_options(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {key: kwargs.pop(key) for key in LOG_KEYS if key in kwargs}
 
 
+def progress_line(text: str) -> None:
+    """Say the step that starts on stderr (only on a terminal, and not with --quiet)."""
+    from procmine.cli.progress import stage
+
+    stage(text)
+
+
 def load(path: str, options: dict[str, Any], *, quiet: bool = False):
     """Read a log with the command-line options and tell stderr what was done."""
     from procmine.io import read_log
 
+    progress_line(f"reading {path}")
     levels = options.get("levels")
     columns = {k: options.get(k) for k in ("case_id", "activity", "timestamp", "start_timestamp",
                                            "resource", "level", "kind", "category", "source",
@@ -206,6 +214,7 @@ def open_input(path: str, options: dict[str, Any], *, engine: str = "auto",
         return
     from procmine.engines import engine_from_options
 
+    progress_line(f"reading {path}")
     opened, choice = engine_from_options(path, options, engine=engine, memory_limit=memory_limit)
     if choice.name == "pandas":
         opened.close()
