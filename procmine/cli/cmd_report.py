@@ -29,7 +29,6 @@ from procmine.cli.options import (
 @click.option("--title", help="Title of the report (default: the log's file name).")
 @calendar_option("Calendar of waiting times, deadlines and time lost")
 @engine_options
-@click.option("-q", "--quiet", is_flag=True, help="No progress or messages on stderr.")
 def command(log: str, output: str, workflow: str | None, lang: str | None, title: str | None,
             calendar: str, engine: str, memory_limit: str | None, quiet: bool,
             **kwargs) -> None:

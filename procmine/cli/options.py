@@ -85,6 +85,8 @@ LOG_KEYS = [name[2:].replace("-", "_") for name, _ in _LOG_OPTIONS + _FILTER_OPT
 
 def log_options(func: Callable) -> Callable:
     """Add the LOG argument, every column-mapping and reading option, and the filters."""
+    func = click.option("-q", "--quiet", is_flag=True,
+                        help="No progress on stderr (progress shows only on a terminal).")(func)
     for name, kwargs in reversed(_LOG_OPTIONS + _FILTER_OPTIONS):
         dest = name[2:].replace("-", "_")
         func = click.option(name, dest, **kwargs)(func)
