@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import click
 
-from procmine.cli.options import engine_options, file_output, log_options, open_input, pop_log_options
+from procmine.cli.options import (
+    engine_options,
+    file_output,
+    log_options,
+    open_input,
+    pop_log_options,
+)
 
 
 @click.command("filter")

@@ -216,7 +216,6 @@ def open_input(path: str, options: dict[str, Any], *, engine: str = "auto",
         return
     from procmine.engines import engine_from_options
 
-    progress_line(f"reading {path}")
     opened, choice = engine_from_options(path, options, engine=engine, memory_limit=memory_limit)
     if choice.name == "pandas":
         opened.close()
@@ -227,6 +226,7 @@ def open_input(path: str, options: dict[str, Any], *, engine: str = "auto",
         return
     # said even with --json (on stderr): the figures come from another engine than usual
     click.echo(f"Engine: {choice.name} ({choice.reason})", err=True)
+    progress_line(f"reading {path} ({choice.name} engine)")
     with opened:
         if not quiet:
             click.echo(_engine_read(opened, path), err=True)

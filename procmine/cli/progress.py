@@ -46,6 +46,11 @@ class Progress:
             self.stream.write(f"… {label}\n")
             self.stream.flush()
 
+    def name(self, label: str) -> None:
+        """Name the step that starts without saying it (a progress bar already shows it)."""
+        with self._lock:
+            self.label, self.last = label, time.monotonic()
+
     def _beat(self) -> None:
         while not self._stop.wait(0.5):
             now = time.monotonic()
@@ -73,6 +78,11 @@ def begin(args: list[str]) -> Progress:
 def stage(label: str) -> None:
     """Say on stderr the step that starts, when progress is shown."""
     _CURRENT.stage(label)
+
+
+def name(label: str) -> None:
+    """Name the step for the heartbeat only (the command shows its own progress)."""
+    _CURRENT.name(label)
 
 
 def enabled() -> bool:
