@@ -61,7 +61,10 @@ class PandasEngine(Engine):
         events = log.events
         keep = np.ones(len(events), dtype=bool)
         if selection.cases is not None:
-            keep &= events[CASE].isin(selection.cases).to_numpy(dtype=bool)
+            # per case, then spread over its events: far faster than per event on text ids
+            codes, starts, _ = log.case_codes()
+            ids = pd.Index(events[CASE].iloc[starts].to_numpy(dtype=object), dtype=object)
+            keep &= ids.isin(pd.Index(selection.cases, dtype=object))[codes]
         if selection.events is not None:
             keep &= selection.events.mask(events)
         if keep.all():
