@@ -121,6 +121,9 @@ def filter_chain(options: dict[str, Any]) -> Any:
 def apply_filter_options(source: Any, options: dict[str, Any]) -> Any:
     """The log narrowed by the filter options (as given: an EventLog stays an EventLog),
     one line per filter on stderr; the steps are kept for the report (``filter_steps``)."""
+    from procmine.cli.progress import name
+
+    name("analysing the log")  # what the heartbeat says from here on
     chain = filter_chain(options)
     if not chain:
         return source
