@@ -130,9 +130,10 @@ def apply_filter_options(source: Any, options: dict[str, Any]) -> Any:
     from procmine.filters import apply_filters
 
     done = apply_filters(source, chain, progress=progress_line)
-    for line in done.lines():
-        click.echo(line, err=True)
     ctx = click.get_current_context(silent=True)
+    # said even with --json (the figures are of part of the log); not with --quiet
+    for line in [] if ctx is not None and ctx.params.get("quiet") else done.lines():
+        click.echo(line, err=True)
     if ctx is not None:
         ctx.meta["procmine.filtered"] = done
     from procmine.engines import as_engine
