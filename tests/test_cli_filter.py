@@ -76,6 +76,7 @@ def test_a_filter_set_file_and_options_apply_in_order(tmp_path):
     (["--where", "类别"], "bad condition"),
     (["--where", "nope=1"], "no column 'nope'"),
     (["--from", "yesterday-ish"], "bad time"),
+    (["--where", "类别=不存在"], "the filters kept no events"),
 ])
 def test_a_bad_filter_is_one_line_and_exit_2(args, message):
     result = run("info", ORDERS16, *args)

@@ -134,6 +134,11 @@ def apply_filter_options(source: Any, options: dict[str, Any]) -> Any:
     # said even with --json (the figures are of part of the log); not with --quiet
     for line in [] if ctx is not None and ctx.params.get("quiet") else done.lines():
         click.echo(line, err=True)
+    if done.steps and done.steps[-1].events == 0:
+        from procmine.errors import InputError
+
+        raise InputError(f"the filters kept no events (after: {done.steps[-1].filter})",
+                         hint="loosen the filters; stderr says what each one kept")
     if ctx is not None:
         ctx.meta["procmine.filtered"] = done
     from procmine.engines import as_engine
