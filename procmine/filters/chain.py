@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -96,7 +96,6 @@ class Filtered:
     engine: Any
     steps: tuple[Step, ...] = ()
     before: tuple[int, int] = (0, 0)
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         """One line per step, for stderr."""
@@ -125,7 +124,7 @@ def apply_filters(log: Any, chain: FilterChain | Iterable[Any], *,
     >>> from procmine.filters import FilterChain, TopVariants, apply_filters
     >>> done = apply_filters(read_log("logs/sample.csv"), FilterChain((TopVariants(3),)))
     >>> done.steps[0].filter, done.steps[0].cases
-    ('top 3 variants', 1742)
+    ('top 3 variants', 1511)
     """
     from procmine.engines import as_engine
 
