@@ -128,4 +128,10 @@ def _main(argv: list[str] | None) -> None:
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     if traceback:
         os.environ["PROCMINE_TRACEBACK"] = "1"
-    cli.main(args=args, prog_name="procmine", obj={"traceback": traceback})
+    from procmine.cli import progress
+
+    shown = progress.begin(args)
+    try:
+        cli.main(args=args, prog_name="procmine", obj={"traceback": traceback})
+    finally:
+        shown.stop()

@@ -11,6 +11,7 @@ from procmine.cli.options import (
     open_input,
     output_options,
     pop_log_options,
+    progress_line,
 )
 
 
@@ -58,6 +59,7 @@ def command(log, workflow, method, top, cases_path, variants_path, diagram, no_p
     spec = read_workflow(workflow)
     with open_input(log, pop_log_options(kwargs), engine=engine, memory_limit=memory_limit,
                     quiet=as_json or as_csv) as source:
+        progress_line(f"checking conformance ({method})")
         result = check_conformance(source, spec, method=method, precision=not no_precision,
                                    jobs=jobs, time_budget=time_budget)
     for note in result.notes:

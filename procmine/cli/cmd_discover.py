@@ -11,6 +11,7 @@ from procmine.cli.options import (
     open_input,
     output_options,
     pop_log_options,
+    progress_line,
 )
 
 _ALGORITHMS = ("inductive", "heuristics", "alpha", "dfg")
@@ -33,11 +34,14 @@ _ALGORITHMS = ("inductive", "heuristics", "alpha", "dfg")
 @click.option("--alignments", is_flag=True,
               help="Fitness and precision by alignments instead of token replay (slower).")
 @click.option("--no-quality", is_flag=True, help="Skip measuring the model's quality.")
+@click.option("--top-activities", type=click.IntRange(0), default=None, metavar="N",
+              help="Mine on the N most frequent activities (0: all). Default: all, or on a "
+                   "log of over 50 activities the 20 most frequent (said on stderr).")
 @engine_options
 @output_options(table=False)
 def command(log: str, algorithm: str, noise: float, dependency: float, model_path: str | None,
             diagram: str | None, notation: str, alignments: bool, no_quality: bool,
-            engine: str, memory_limit: str | None, as_json: bool, **kwargs) -> None:
+            top_activities: int | None, engine: str, memory_limit: str | None, as_json: bool, **kwargs) -> None:
     """Discover a process model from LOG and print its quality.
 
     Mines the distinct traces (variants) once each, with their counts; fitness,
@@ -56,15 +60,22 @@ def command(log: str, algorithm: str, noise: float, dependency: float, model_pat
     with open_input(log, pop_log_options(kwargs), engine=engine, memory_limit=memory_limit,
                     quiet=as_json) as source:
         # mined on the variant table, whichever engine computed it
+        progress_line(f"discovering the model ({algorithm})")
         found = discover_model(source, algorithm=algorithm, noise=noise, dependency=dependency,
-                               quality=not no_quality, alignments=alignments)
+                               quality=not no_quality, alignments=alignments,
+                               activities=top_activities)
+    if found.note:
+        click.echo(f"Note: {found.note}", err=True)
     if model_path:
         _save_model(found.model, model_path, log)
         click.echo(f"Wrote the model to {model_path}", err=True)
     if diagram:
         from procmine.render import render_model, write_graph
 
-        write_graph(render_model(found.model, notation=notation), diagram, inputs=[log])
+        note = write_graph(render_model(found.model, notation=notation), diagram, inputs=[log],
+                           progress=progress_line)
+        if note:
+            click.echo(f"Note: {note}", err=True)
         click.echo(f"Wrote the {notation} diagram to {diagram}", err=True)
     if as_json:
         click.echo(dumps(found.to_dict()))

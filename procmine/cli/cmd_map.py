@@ -12,6 +12,7 @@ from procmine.cli.options import (
     open_input,
     output_options,
     pop_log_options,
+    progress_line,
     working_calendar,
 )
 
@@ -24,10 +25,13 @@ _METRICS = ("frequency", "cases", "mean-wait", "median-wait", "p90-wait", "total
               help="Draw the map: .svg, .png, .pdf or .dot (default: list the paths).")
 @click.option("--metric", type=click.Choice(_METRICS), default="frequency", show_default=True,
               help="Number on the arrows (waits run from one step's completion to the next's).")
-@click.option("--activities", type=click.FloatRange(0, 100), default=100.0, show_default=True,
-              metavar="PCT", help="Keep the most frequent PCT% of activities (map stays connected).")
-@click.option("--paths", type=click.FloatRange(0, 100), default=100.0, show_default=True,
-              metavar="PCT", help="Keep the most frequent PCT% of paths (map stays connected).")
+@click.option("--activities", type=click.FloatRange(0, 100), default=None, metavar="PCT",
+              help="Keep the most frequent PCT% of activities (map stays connected). Default: "
+                   "all, or on a log of over 50 activities / 100 paths the 50 and 100 most "
+                   "frequent (said on stderr and in the legend).")
+@click.option("--paths", type=click.FloatRange(0, 100), default=None, metavar="PCT",
+              help="Keep the most frequent PCT% of paths (map stays connected). Default: as "
+                   "--activities; --activities 100 --paths 100 draws everything.")
 @click.option("--by", type=click.Choice(("unit", "level")), default=None,
               help="Colour each activity by its most frequent unit or level.")
 @click.option("--title", help="Title in the legend (default: the log's file name).")
@@ -36,7 +40,8 @@ _METRICS = ("frequency", "cases", "mean-wait", "median-wait", "p90-wait", "total
 @calendar_option("Calendar of --working-time")
 @engine_options
 @output_options()
-def command(log: str, output: str | None, metric: str, activities: float, paths: float,
+def command(log: str, output: str | None, metric: str, activities: float | None,
+            paths: float | None,
             by: str | None, title: str | None, working_time: bool, calendar: str,
             engine: str, memory_limit: str | None, as_json: bool, as_csv: bool,
             **kwargs) -> None:
@@ -73,10 +78,15 @@ def command(log: str, output: str | None, metric: str, activities: float, paths:
                 flows = transition_waits(source, working_time=False, calendar=calendar)
         pmap = discover_map(source, metric=metric, activities=activities, paths=paths, by=by,
                             flows=flows)
+    if pmap.note:
+        click.echo(f"Note: {pmap.note}", err=True)
     if output:
         from procmine.render import render_map, write_graph
 
-        write_graph(render_map(pmap, title=title or Path(log).name), output, inputs=[log])
+        note = write_graph(render_map(pmap, title=title or Path(log).name), output, inputs=[log],
+                           progress=progress_line)
+        if note:
+            click.echo(f"Note: {note}", err=True)
         click.echo(f"Wrote the map to {output}: {len(pmap.nodes)} of {pmap.activities_total} "
                    f"activities, {pmap.paths_shown} of {pmap.paths_total} paths", err=True)
     if as_json:

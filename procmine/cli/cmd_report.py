@@ -11,6 +11,7 @@ from procmine.cli.options import (
     choose_for_log,
     engine_options,
     file_output,
+    filter_steps,
     log_options,
     open_input,
     pop_log_options,
@@ -29,7 +30,6 @@ from procmine.cli.options import (
 @click.option("--title", help="Title of the report (default: the log's file name).")
 @calendar_option("Calendar of waiting times, deadlines and time lost")
 @engine_options
-@click.option("-q", "--quiet", is_flag=True, help="No progress or messages on stderr.")
 def command(log: str, output: str, workflow: str | None, lang: str | None, title: str | None,
             calendar: str, engine: str, memory_limit: str | None, quiet: bool,
             **kwargs) -> None:
@@ -65,8 +65,21 @@ def command(log: str, output: str, workflow: str | None, lang: str | None, title
                                item_show_func=lambda n: n, show_eta=False, hidden=quiet) as bar:
             as_engine(source).progress = None  # the bar shows the stages
             bar.update(0, names[0])     # the bar names the stage that is running
+            _name_stage(names[0])
             write_report(source, output, workflow=spec, lang=lang, title=title,
-                         calendar=choice.name, inputs=[log],
-                         on_stage=lambda name: bar.update(1, following[name]))
+                         calendar=choice.name, inputs=[log], filters=filter_steps(),
+                         on_stage=lambda name: _next(bar, following[name]))
     if not quiet:
         click.echo(f"Wrote {output}", err=True)
+
+
+def _name_stage(stage: str) -> None:
+    from procmine.cli.progress import name
+
+    name(f"report section {stage}")
+
+
+def _next(bar, stage: str) -> None:
+    """Move the bar to the next stage, and name it for the heartbeat of long stages."""
+    bar.update(1, stage)
+    _name_stage(stage)

@@ -29,14 +29,128 @@ _LOG_OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("--strict", {"is_flag": True, "help": "Fail on the first bad row instead of dropping it."}),
 ]
 
-LOG_KEYS = [name[2:].replace("-", "_") for name, _ in _LOG_OPTIONS]
+_MANY = {"multiple": True}
+#: The filters (docs/filters.md), applied in this order after --filters FILE's own.
+_FILTER_OPTIONS: list[tuple[str, dict[str, Any]]] = [
+    ("--filters", {"type": click.Path(exists=True, dir_okay=False), "metavar": "FILE.yaml",
+                   "help": "Filter set: a YAML list of filters applied in the order written, "
+                           "before the filter options (docs/filters.md)."}),
+    ("--case-ids", {"type": click.Path(exists=True, dir_okay=False), "metavar": "FILE",
+                    "help": "Keep the cases whose ids are in FILE (one a line)."}),
+    ("--from", {"metavar": "TIME", "help": "Start of the period (e.g. 2024-01-01)."}),
+    ("--to", {"metavar": "TIME", "help": "End of the period (a bare date: its end)."}),
+    ("--time-mode", {"type": click.Choice(["contained", "intersecting", "started", "completed",
+                                           "trim"]), "default": "intersecting",
+                     "show_default": True,
+                     "help": "Cases contained in, intersecting, started or completed in the "
+                             "period, or trim: the events in it."}),
+    ("--where", {**_MANY, "metavar": "COL=V[,V]",
+                 "help": "Cases whose attribute is (COL=...) or is not (COL!=...) a value, "
+                         "e.g. 类别=占道经营,违章搭建 or 来源!=12345热线."}),
+    ("--with-event", {**_MANY, "metavar": "COL=V[,V]",
+                      "help": "Cases with an event of that value (COL!=...: without one), "
+                              "e.g. 承办单位=城管执法中队."}),
+    ("--starts-with", {"metavar": "ACT[,ACT]", "help": "Cases that start with one of them."}),
+    ("--ends-with", {"metavar": "ACT[,ACT]", "help": "Cases that end with one of them."}),
+    ("--follows", {**_MANY, "metavar": "A>B", "help": "Cases where A is directly followed "
+                                                      "by B."}),
+    ("--eventually", {**_MANY, "metavar": "A>B", "help": "Cases where A is followed by B, "
+                                                         "directly or later."}),
+    ("--never", {**_MANY, "metavar": "A>B", "help": "Cases where A is never followed by B."}),
+    ("--duration", {"metavar": "LOW..HIGH", "help": "Case duration in clock time, bounds "
+                                                    "included, e.g. 1d..30d or ..12h."}),
+    ("--working-duration", {"metavar": "LOW..HIGH",
+                            "help": "Case duration in working time (cn calendar), e.g. ..40h."}),
+    ("--events", {"metavar": "LOW..HIGH", "help": "Events per case, e.g. 3..50."}),
+    ("--top-variants", {"type": click.IntRange(1), "metavar": "K",
+                        "help": "Cases of the K most frequent variants."}),
+    ("--variant-coverage", {"type": click.FloatRange(0, 100), "metavar": "PCT",
+                            "help": "Cases of the most frequent variants covering PCT% of "
+                                    "cases."}),
+    ("--variant-min-share", {"type": click.FloatRange(0, 100), "metavar": "PCT",
+                             "help": "Cases of the variants that each hold PCT% of cases "
+                                     "(pm4py's coverage filter)."}),
+    ("--variant-ids", {"metavar": "ID[,ID]", "help": "Cases of these variants (ids of "
+                                                     "procmine variants)."}),
+    ("--keep-activities", {"metavar": "ACT[,ACT]", "help": "Keep only these activities' "
+                                                           "events."}),
+    ("--drop-activities", {"metavar": "ACT[,ACT]", "help": "Remove these activities' events."}),
+    ("--activity-coverage", {"type": click.FloatRange(0, 100), "metavar": "PCT",
+                             "help": "Keep the events of the most frequent activities "
+                                     "covering PCT% of events."}),
+]
+
+LOG_KEYS = [name[2:].replace("-", "_") for name, _ in _LOG_OPTIONS + _FILTER_OPTIONS]
 
 
 def log_options(func: Callable) -> Callable:
-    """Add the LOG argument and every column-mapping and reading option."""
-    for name, kwargs in reversed(_LOG_OPTIONS):
-        func = click.option(name, **kwargs)(func)
+    """Add the LOG argument, every column-mapping and reading option, and the filters."""
+    func = click.option("-q", "--quiet", is_flag=True,
+                        help="No progress on stderr (progress shows only on a terminal).")(func)
+    for name, kwargs in reversed(_LOG_OPTIONS + _FILTER_OPTIONS):
+        dest = name[2:].replace("-", "_")
+        func = click.option(name, dest, **kwargs)(func)
     return click.argument("log", type=click.Path(dir_okay=False))(func)
+
+
+def filter_chain(options: dict[str, Any]) -> Any:
+    """The FilterChain of the filter options (``--filters FILE`` first, then the options
+    in the order of ``procmine filter --help``)."""
+    from procmine.filters import FilterChain
+    from procmine.filters.text import entries
+
+    timezone = options.get("timezone") or "Asia/Shanghai"
+    chain = FilterChain()
+    if options.get("filters"):
+        chain = FilterChain.from_yaml(options["filters"], timezone=timezone)
+    items: list[tuple[str, Any]] = []
+    if options.get("case_ids"):
+        items.append(("case-ids", options["case_ids"]))
+    if options.get("from") or options.get("to"):
+        items.append(("time", {"from": options.get("from"), "to": options.get("to"),
+                               "mode": options.get("time_mode") or "intersecting"}))
+    for name, _ in _FILTER_OPTIONS[5:]:
+        key = name[2:].replace("-", "_")
+        value = options.get(key)
+        for one in (value if isinstance(value, tuple) else (value,)):
+            if one is not None and one != ():
+                items.append((name[2:], one))
+    return chain + FilterChain(tuple(entries(items, timezone=timezone)))
+
+
+def apply_filter_options(source: Any, options: dict[str, Any]) -> Any:
+    """The log narrowed by the filter options (as given: an EventLog stays an EventLog),
+    one line per filter on stderr; the steps are kept for the report (``filter_steps``)."""
+    from procmine.cli.progress import name
+
+    name("analysing the log")  # what the heartbeat says from here on
+    chain = filter_chain(options)
+    if not chain:
+        return source
+    from procmine.filters import apply_filters
+
+    done = apply_filters(source, chain, progress=progress_line)
+    ctx = click.get_current_context(silent=True)
+    # said even with --json (the figures are of part of the log); not with --quiet
+    for line in [] if ctx is not None and ctx.params.get("quiet") else done.lines():
+        click.echo(line, err=True)
+    if done.steps and done.steps[-1].events == 0:
+        from procmine.errors import InputError
+
+        raise InputError(f"the filters kept no events (after: {done.steps[-1].filter})",
+                         hint="loosen the filters; stderr says what each one kept")
+    if ctx is not None:
+        ctx.meta["procmine.filtered"] = done
+    from procmine.engines import as_engine
+
+    # an EventLog given (read in memory) goes on as the EventLog of the pandas engine
+    return done.engine if as_engine(source) is source else done.engine.log
+
+
+def filter_steps() -> Any:
+    """The ``procmine.filters.Filtered`` of this command's filters, or None."""
+    ctx = click.get_current_context(silent=True)
+    return None if ctx is None else ctx.meta.get("procmine.filtered")
 
 
 def pop_log_options(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -44,10 +158,18 @@ def pop_log_options(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {key: kwargs.pop(key) for key in LOG_KEYS if key in kwargs}
 
 
+def progress_line(text: str) -> None:
+    """Say the step that starts on stderr (only on a terminal, and not with --quiet)."""
+    from procmine.cli.progress import stage
+
+    stage(text)
+
+
 def load(path: str, options: dict[str, Any], *, quiet: bool = False):
     """Read a log with the command-line options and tell stderr what was done."""
     from procmine.io import read_log
 
+    progress_line(f"reading {path}")
     levels = options.get("levels")
     columns = {k: options.get(k) for k in ("case_id", "activity", "timestamp", "start_timestamp",
                                            "resource", "level", "kind", "category", "source",
@@ -65,7 +187,7 @@ def load(path: str, options: dict[str, Any], *, quiet: bool = False):
         from procmine.output import describe_load
 
         click.echo(describe_load(log.report), err=True)
-    return log
+    return apply_filter_options(log, options)
 
 
 def engine_options(func: Callable) -> Callable:
@@ -113,11 +235,12 @@ def open_input(path: str, options: dict[str, Any], *, engine: str = "auto",
         return
     # said even with --json (on stderr): the figures come from another engine than usual
     click.echo(f"Engine: {choice.name} ({choice.reason})", err=True)
+    progress_line(f"reading {path} ({choice.name} engine)")
     with opened:
         if not quiet:
             click.echo(_engine_read(opened, path), err=True)
             opened.progress = _part_progress
-        yield opened
+        yield apply_filter_options(opened, options)
 
 
 def _engine_read(engine: Any, path: str) -> str:

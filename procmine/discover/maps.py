@@ -23,6 +23,12 @@ GroupBy = Literal["unit", "level"]
 METRICS: tuple[str, ...] = ("frequency", "cases", "mean-wait", "median-wait", "p90-wait",
                             "total-wait")
 
+#: The default map shows at most this many activities and paths (a person can read it);
+#: a larger log keeps its most frequent ones, connected, and the map says so.
+READABLE_ACTIVITIES = 50
+READABLE_PATHS = 100
+SEE_ALL = "--activities 100 --paths 100"
+
 
 @dataclass(frozen=True)
 class ProcessMap:
@@ -47,6 +53,8 @@ class ProcessMap:
     activities_total: int
     paths_total: int
     groups: tuple[str, ...] = field(default=())
+    #: What the default map hid on a large log and how to see it (None: nothing hidden)
+    note: str | None = None
 
     @property
     def paths_shown(self) -> int:
@@ -54,10 +62,11 @@ class ProcessMap:
         return int(((self.edges["source"] != START_NODE) & (self.edges["target"] != END_NODE)).sum())
 
     def to_dict(self) -> dict[str, Any]:
-        return {"metric": self.metric, "by": self.by, "cases": self.cases, "events": self.events,
-                "activities": {"shown": len(self.nodes), "total": self.activities_total},
-                "paths": {"shown": self.paths_shown, "total": self.paths_total},
-                "nodes": self.nodes, "edges": self.edges}
+        out = {"metric": self.metric, "by": self.by, "cases": self.cases, "events": self.events,
+               "activities": {"shown": len(self.nodes), "total": self.activities_total},
+               "paths": {"shown": self.paths_shown, "total": self.paths_total},
+               "nodes": self.nodes, "edges": self.edges}
+        return out if self.note is None else {**out, "note": self.note}
 
 
 _METRIC_COLUMN = {"frequency": "count", "cases": "cases", "mean-wait": "mean",
@@ -65,13 +74,15 @@ _METRIC_COLUMN = {"frequency": "count", "cases": "cases", "mean-wait": "mean",
 
 
 def discover_map(log: EventLog | Engine, *, metric: Metric = "frequency",
-                 activities: float = 100.0, paths: float = 100.0, by: GroupBy | None = None,
-                 flows: Follows | None = None) -> ProcessMap:
+                 activities: float | None = None, paths: float | None = None,
+                 by: GroupBy | None = None, flows: Follows | None = None) -> ProcessMap:
     """The process map of ``log``: nodes, edges and the numbers to draw on them.
 
     ``activities`` and ``paths`` (percent) keep the most frequent activities and
     paths while every kept activity stays on a path from start to end (pm4py's
-    DFG filters). ``by`` colours nodes by their most frequent ``unit``
+    DFG filters). None (the default) is 100 on a log a person can read, and on a
+    larger one (over :data:`READABLE_ACTIVITIES` activities or :data:`READABLE_PATHS`
+    paths) keeps about that many, the most frequent, and says so in ``note``. ``by`` colours nodes by their most frequent ``unit``
     (org:resource) or ``level`` (org:level). The edges carry clock time, or give
     ``flows``, the directly-follows table to draw (e.g. working time from
     :func:`procmine.bottlenecks.transition_waits`, or
@@ -85,7 +96,8 @@ def discover_map(log: EventLog | Engine, *, metric: Metric = "frequency",
     """
     from procmine.engines import as_engine
 
-    column = _group_column(metric, activities, paths, by)
+    column = _group_column(metric, 100.0 if activities is None else activities,
+                           100.0 if paths is None else paths, by)
     engine = as_engine(log)
     if column is not None and not engine.has(column):
         raise SpecError(f"--by {by}: the log has no {column} column",
@@ -98,12 +110,22 @@ def discover_map(log: EventLog | Engine, *, metric: Metric = "frequency",
     all_edges = flows.table
     starts, ends = dict(flows.starts), dict(flows.ends)
     activities_total, paths_total = len(nodes), len(all_edges)
-    if activities < 100 or paths < 100:
-        kept_nodes, kept_pairs, starts, ends = _filter(nodes, all_edges, starts, ends,
-                                                       activities / 100.0, paths / 100.0)
-        nodes = nodes[nodes["activity"].isin(kept_nodes)]
-        pairs = zip(all_edges["source"], all_edges["target"], strict=True)
-        all_edges = all_edges[np.array([p in kept_pairs for p in pairs], dtype=bool)]
+    auto = activities is None and paths is None
+    if activities is None:
+        activities = _readable(activities_total, READABLE_ACTIVITIES)
+    if activities < 100:
+        nodes, all_edges, starts, ends = _kept(nodes, all_edges, *_filter(
+            nodes, all_edges, starts, ends, activities / 100.0, 1.0))
+    if paths is None:
+        paths = _readable(len(all_edges), READABLE_PATHS)
+    if paths < 100:
+        nodes, all_edges, starts, ends = _kept(nodes, all_edges, *_filter(
+            nodes, all_edges, starts, ends, 1.0, paths / 100.0))
+    note = None
+    if auto and (len(nodes) < activities_total or len(all_edges) < paths_total):
+        note = (f"a large log: the {len(nodes)} most frequent of {activities_total} activities "
+                f"and {len(all_edges)} of {paths_total} paths are shown, kept connected; "
+                f"see more with {SEE_ALL}")
     counts = engine.group_counts(column) if column is not None else None
     nodes, groups = _grouped(nodes, counts, by, engine.levels)
     nodes = nodes.sort_values(["count", "activity"], ascending=[False, True], kind="stable")
@@ -112,7 +134,21 @@ def discover_map(log: EventLog | Engine, *, metric: Metric = "frequency",
     return ProcessMap(nodes=nodes, edges=_edges(all_edges, starts, ends, metric), metric=metric,
                       by=by, cases=totals.cases, events=totals.events,
                       activities_total=activities_total, paths_total=paths_total,
-                      groups=groups)
+                      groups=groups, note=note)
+
+
+def _readable(total: int, readable: int) -> float:
+    """The percentage of pm4py's DFG filters that keeps ``readable`` of ``total`` items
+    (it keeps ``ceil((total - 1) * pct) + 1``, and more where needed to stay connected)."""
+    return 100.0 if total <= readable else 100.0 * (readable - 1) / (total - 1)
+
+
+def _kept(nodes: pd.DataFrame, edges: pd.DataFrame, kept_nodes: set, kept_pairs: set,
+          starts: dict[str, int], ends: dict[str, int]):
+    """The nodes and edges a DFG filter kept, with its start and end counts."""
+    pairs = zip(edges["source"], edges["target"], strict=True)
+    edges = edges[np.array([p in kept_pairs for p in pairs], dtype=bool)]
+    return nodes[nodes["activity"].isin(kept_nodes)], edges, starts, ends
 
 
 def _group_column(metric: str, activities: float, paths: float, by: str | None) -> str | None:

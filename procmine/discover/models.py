@@ -56,8 +56,14 @@ class Discovery:
     noise: float
     cases: int
     variants: int
+    #: The choice made on a log of many activities (mined on the most frequent), or None
+    note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        out = self._fields()
+        return out if self.note is None else {**out, "note": self.note}
+
+    def _fields(self) -> dict[str, Any]:
         net = self.model.net
         return {
             "algorithm": self.model.algorithm,
@@ -82,9 +88,17 @@ class Discovery:
         }
 
 
+#: A log of more activities than this is by default mined on its DISCOVERY_ACTIVITIES
+#: most frequent: on the 398 activities of BPIC15_1 pm4py's inductive miner ran over
+#: 5 minutes; on its 50 most frequent the model took 10 s and its precision 6 minutes,
+#: on its 30 most frequent 2.5 minutes, on its 20 most frequent 20 s.
+MANY_ACTIVITIES = 50
+DISCOVERY_ACTIVITIES = 20
+
+
 def discover_model(log: EventLog | Variants | Engine, *, algorithm: Algorithm = "inductive",
                    noise: float = 0.0, dependency: float = 0.5, quality: bool = True,
-                   alignments: bool = False) -> Discovery:
+                   alignments: bool = False, activities: int | None = None) -> Discovery:
     """Discover a process model from the variants of ``log`` and measure its quality.
 
     ``algorithm``: ``inductive`` (pm4py's IM; IMf when ``noise`` > 0), ``heuristics``
@@ -92,6 +106,10 @@ def discover_model(log: EventLog | Variants | Engine, *, algorithm: Algorithm = 
     Petri net). ``quality=False`` skips the replay; ``alignments=True`` measures
     fitness and precision with alignments instead of token replay (slower).
     ``log`` may be a variant table or an open engine: the miners see only variants.
+    ``activities``: mine on the traces of the most frequent ``activities`` only (0:
+    all); None (the default) is all of them up to :data:`MANY_ACTIVITIES`, and the
+    :data:`DISCOVERY_ACTIVITIES` most frequent on a larger log, said in ``note``. Quality is then
+    measured on the same traces.
 
     >>> from procmine.io import read_log
     >>> found = discover_model(read_log("logs/sample.csv"), noise=0.2)   # doctest: +SKIP
@@ -107,13 +125,35 @@ def discover_model(log: EventLog | Variants | Engine, *, algorithm: Algorithm = 
         raise SpecError(f"--noise applies to the inductive miner, not to {algorithm}",
                         hint="drop --noise or use --algorithm inductive")
     traces = _traces(log)
-    counts = traces.counts
-    if not counts:
+    if not traces.counts:
         raise ProcmineError("the log has no events: nothing to discover")
+    traces, note = _limited(traces, activities)
+    counts = traces.counts
     model = _MINERS[algorithm](counts, noise=noise, dependency=dependency)
     measured = _quality(traces, model, alignments=alignments) if quality else None
     return Discovery(model=model, quality=measured, noise=noise,
-                     cases=int(sum(counts.values())), variants=len(counts))
+                     cases=int(sum(counts.values())), variants=len(counts), note=note)
+
+
+def _limited(traces: Any, activities: int | None) -> tuple[Any, str | None]:
+    """The traces on the most frequent activities, and the note saying so (or None)."""
+    from procmine.discover.traces import frequent_activities, project_traces
+
+    if activities is not None and activities < 0:
+        raise SpecError(f"--top-activities {activities}: give a number of activities, or 0 "
+                        "for all")
+    total = len({a for seq in traces.counts for a in seq})
+    if activities is None:
+        limit = DISCOVERY_ACTIVITIES if total > MANY_ACTIVITIES else 0
+    else:
+        limit = activities
+    if limit == 0 or total <= limit:
+        return traces, None
+    kept = frequent_activities(traces, limit)
+    note = (f"mined on the {limit} most frequent of {total} activities (the others are left "
+            f"out of every trace){'' if activities else ' to finish in time'}; choose with "
+            "--top-activities N, or 0 for all (slow: minutes on hundreds of activities)")
+    return project_traces(traces, set(kept)), note
 
 
 def _inductive(counts: Counter, *, noise: float, dependency: float) -> Model:

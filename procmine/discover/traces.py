@@ -54,6 +54,28 @@ def _traces(log: EventLog | Variants | Engine) -> _Traces:
                    position[by_case])
 
 
+def frequent_activities(traces: _Traces, n: int) -> list[str]:
+    """The ``n`` activities with the most events (ties by name)."""
+    events: Counter = Counter()
+    for seq, count in traces.counts.items():
+        for activity in seq:
+            events[activity] += count
+    return [a for a, _ in sorted(events.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
+
+
+def project_traces(traces: _Traces, keep: set[str]) -> _Traces:
+    """The traces with only the activities in ``keep``; variants that become equal merge
+    (where the first of them was), and every case follows its variant."""
+    counts: Counter = Counter()
+    moved = np.empty(len(traces.counts), dtype=np.int64)
+    slots: dict[tuple, int] = {}
+    for i, (seq, count) in enumerate(traces.counts.items()):
+        kept = tuple(a for a in seq if a in keep)
+        moved[i] = slots.setdefault(kept, len(slots))
+        counts[kept] += count
+    return _Traces(counts, moved[traces.of_case])
+
+
 def trace_counts(log: EventLog | Variants | Engine) -> Counter:
     """``Counter({activity tuple: cases})`` in the order pm4py builds it from a DataFrame.
 

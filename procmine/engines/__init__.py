@@ -188,6 +188,13 @@ class Engine:
     def close(self) -> None:
         """Free the engine's resources (the engine cannot be used afterwards)."""
 
+    def narrowed(self, selection: Any) -> Engine:
+        """An engine over the events a filter keeps (a ``procmine.filters.Selection``:
+        kept case ids and an event rule). The pandas engine returns a new engine on a
+        new log; DuckDB and Spark narrow their own event table and return themselves.
+        Used by :func:`procmine.filters.apply_filters`."""
+        raise NotImplementedError
+
     def totals(self) -> Totals:
         """Events, cases, activities, units, first and last time, rows read and dropped."""
         raise NotImplementedError

@@ -190,6 +190,17 @@ class DuckDBEngine(SqlEngine):
         self._load()
         return self.con.execute(query).df()
 
+    def _put_cases(self, frame: pd.DataFrame) -> str:
+        self.con.register("kept_frame", frame)
+        self.con.execute("CREATE OR REPLACE TABLE kept_cases AS SELECT c FROM kept_frame")
+        self.con.unregister("kept_frame")
+        return "kept_cases"
+
+    def _replace_ev(self, query: str) -> None:
+        self.con.execute(f"CREATE OR REPLACE TABLE ev_narrow AS {query}")
+        self.con.execute("DROP TABLE ev")
+        self.con.execute("ALTER TABLE ev_narrow RENAME TO ev")
+
     # ------------------------------------------------------------------ abstractions
 
     def variants(self) -> Any:

@@ -56,6 +56,25 @@ class PandasEngine(Engine):
         self._log = None
         self._variants = None
 
+    def narrowed(self, selection: Any) -> PandasEngine:
+        log = self.log
+        events = log.events
+        keep = np.ones(len(events), dtype=bool)
+        if selection.cases is not None:
+            # per case, then spread over its events: far faster than per event on text ids
+            codes, starts, _ = log.case_codes()
+            ids = pd.Index(events[CASE].iloc[starts].to_numpy(dtype=object), dtype=object)
+            keep &= ids.isin(pd.Index(selection.cases, dtype=object))[codes]
+        if selection.events is not None:
+            keep &= selection.events.mask(events)
+        if keep.all():
+            return self
+        narrow = EventLog(events[keep].reset_index(drop=True), report=log.report,
+                          levels=log.levels, timezone=log.timezone)
+        engine = PandasEngine(Source(log=narrow, timezone=log.timezone, levels=log.levels))
+        narrow.__dict__["_engine"] = engine  # as_engine(narrow) is this engine
+        return engine
+
     def totals(self) -> Totals:
         log = self.log
         events = log.events
@@ -138,6 +157,8 @@ class PandasEngine(Engine):
             self._report(log.n_events, log.n_events)
             return
         starts = log.case_codes().starts
+        if len(starts) == 0:
+            return
         # a case joins the part of the events before it, as the SQL engines count
         part = starts // max_events
         firsts = starts[np.concatenate(([True], part[1:] != part[:-1]))] if len(starts) else starts

@@ -159,6 +159,8 @@ class SparkEngine(SqlEngine):
         self._id = next(_COUNTER)
         self._views: list[str] = []
         self._ev: Any = None
+        self._ev_view = f"procmine_ev_{self._id}"  # a narrowed log gets a view of its own
+        self._narrowings = 0
         self._rows_read = 0
         self._dropped: dict[str, int] = {}
         self._levels: tuple[str, ...] = ()
@@ -177,7 +179,7 @@ class SparkEngine(SqlEngine):
 
     def _sql(self, query: str) -> Any:
         self._load()
-        query = re.sub(r"\bev\b", f"procmine_ev_{self._id}", query)
+        query = re.sub(r"\bev\b", self._ev_view, query)
         query = re.sub(r"\bdays\b", f"procmine_days_{self._id}", query)
         return self.spark.sql(query)
 
@@ -242,6 +244,19 @@ class SparkEngine(SqlEngine):
                                ragged_column=_RAGGED if _RAGGED in frame.columns else None))
         self._ev = session.frames.pop(self._loaded_events.ev)
         self._cached.extend(session.frames.values())
+
+    def _put_cases(self, frame: pd.DataFrame) -> str:
+        self._narrowings += 1
+        return self._view(f"kept{self._narrowings}", from_pandas(self.spark, frame))
+
+    def _replace_ev(self, query: str) -> None:
+        # a checkpoint cuts the plan: a chain of filters would otherwise stack every
+        # earlier narrowing (and its list of kept cases) into each query's plan
+        frame = self._sql(query).localCheckpoint(eager=True)
+        self._ev.unpersist()
+        self._ev = frame
+        self._ev_view = self._view(f"ev{self._narrowings}x", frame)
+        self._narrowings += 1
 
     # ------------------------------------------------------------------ abstractions
 

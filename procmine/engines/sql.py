@@ -37,6 +37,15 @@ from procmine.read import EV_COLUMNS
 CASE_ORDER = "PARTITION BY c ORDER BY t, r"
 
 
+def narrowed(where: str, order: str) -> str:
+    """The events of ``ev`` that meet ``where``, with the previous event and the last
+    event of each case found anew; ``f`` (the case's first file row) is kept, so cases
+    stay in the order read_log gives them."""
+    return (f"SELECT c, r, f, a, t, st, res, lvl, lvn, knd, cat, src, due, ctz, adr, "
+            f"lag(a) OVER w AS pa, lag(t) OVER w AS pt, lead(r) OVER w IS NULL AS is_last "
+            f"FROM ev WHERE {where} WINDOW w AS ({CASE_ORDER}){order}")
+
+
 def local_seconds(local: str, us: str, calendar: Any) -> str:
     """Local wall-clock seconds of ``us`` in the calendar's timezone."""
     return local.format(us=us, tz="'" + calendar.timezone.replace("'", "''") + "'")

@@ -49,6 +49,31 @@ class SqlEngine(Engine):
         self._rows_read = loaded.rows_read
         self._dropped = dict(loaded.dropped)
 
+    def narrowed(self, selection: Any) -> SqlEngine:
+        from procmine.engines import sql as q
+
+        self._load()
+        conditions = []
+        if selection.cases is not None:
+            kept = self._put_cases(pd.DataFrame({"c": pd.Series(
+                selection.cases.to_numpy(dtype=object), dtype=object).astype(str)}))
+            conditions.append(f"c IN (SELECT c FROM {kept})")
+        if selection.events is not None:
+            conditions.append(selection.events.where(self.dialect.literal))
+        if conditions:
+            self._replace_ev(q.narrowed(" AND ".join(conditions), self.dialect.ev_order))
+            self._variants = None
+            self._cases = None
+        return self
+
+    def _put_cases(self, frame: pd.DataFrame) -> str:
+        """Put the kept case ids (column ``c``) where SQL can read them; the table's name."""
+        raise NotImplementedError
+
+    def _replace_ev(self, query: str) -> None:
+        """Make the events of ``query`` (over ``ev``) the engine's ``ev``."""
+        raise NotImplementedError
+
     def totals(self) -> Totals:
         from procmine.engines import sql as q
         from procmine.log import RESOURCE
@@ -88,7 +113,8 @@ class SqlEngine(Engine):
             "start": stamps(frame["start"]),
             "end": stamps(frame["stop"]),
         })
-        out["duration"] = (out["end"] - out["start"]).dt.total_seconds()
+        out["duration"] = ((out["end"] - out["start"]).dt.total_seconds() if len(out)
+                           else pd.Series(dtype="float64"))
         out["variant"] = self.variants().of_case.reindex(out["case"]).to_numpy()
         for name, canonical in (("category", CATEGORY), ("source", SOURCE),
                                 ("deadline", DEADLINE)):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -88,24 +88,63 @@ def graph_format(path: str | Path) -> str:
     return suffix
 
 
-def _pipe(graph: graphviz.Digraph, fmt: str) -> bytes:
-    import graphviz
+#: Seconds Graphviz may take to lay out a graph before a simpler layout is tried
+LAYOUT_SECONDS = 30.0
+#: The simpler layout: straight arrows and few crossing-reduction passes (seconds, not minutes)
+_QUICK = ("-Gsplines=line", "-Gnslimit=2", "-Gnslimit1=2", "-Gmclimit=0.2", "-Gsearchsize=8")
 
-    if shutil.which("dot") is None:
+
+def _run_dot(source: str, fmt: str, args: tuple[str, ...], limit: float,
+             layout: str = "dot") -> bytes:
+    """Graphviz's ``layout`` program on ``source``; raises subprocess.TimeoutExpired after
+    ``limit`` s."""
+    dot = shutil.which(layout) if shutil.which("dot") else None
+    if dot is None:
         raise DependencyError(INSTALL_GRAPHVIZ)
+    done = subprocess.run([dot, f"-T{fmt}", *args], input=source.encode("utf-8"),
+                          capture_output=True, timeout=limit, check=False)
+    if done.returncode != 0:
+        detail = done.stderr.decode("utf-8", "replace").strip()
+        raise OutputError(f"Graphviz failed to draw the {fmt.upper()}: {detail or done.returncode}")
+    return done.stdout
+
+
+def _pipe(graph: graphviz.Digraph, fmt: str, *, limit: float | None = None,
+          progress: Callable[[str], None] | None = None) -> tuple[bytes, str | None]:
+    """The drawing, and a note when the time limit made it a simpler layout.
+
+    Never waits without end: the full layout gets ``limit`` seconds, the simpler one
+    (straight arrows, a note on the drawing) as long again, then it is an error.
+    """
+    limit = LAYOUT_SECONDS if limit is None else limit
+    if progress is not None:
+        progress(f"laying out the {fmt.upper()} with Graphviz (at most {limit:.0f} s)")
     try:
-        return graph.pipe(format=fmt)
-    except graphviz.ExecutableNotFound:
-        raise DependencyError(INSTALL_GRAPHVIZ) from None
-    except (graphviz.CalledProcessError, subprocess.CalledProcessError) as e:
-        detail = (getattr(e, "stderr", b"") or b"").decode("utf-8", "replace").strip()
-        raise OutputError(f"Graphviz failed to draw the {fmt.upper()}: {detail or e}") from None
+        return _run_dot(graph.source, fmt, (), limit, graph.engine), None
+    except subprocess.TimeoutExpired:
+        pass
+    note = (f"Graphviz did not finish the layout in {limit:.0f} s: drawn with straight "
+            "arrows; show fewer activities or paths (--activities, --paths) for a finer map")
+    if progress is not None:
+        progress(f"the layout took over {limit:.0f} s: drawing a simpler one")
+    source = graph.source.rstrip().rstrip("}") + (
+        f'  procmine_layout_note [shape=plaintext label="{note}"]\n}}\n')
+    try:
+        return _run_dot(source, fmt, _QUICK, limit, graph.engine), note
+    except subprocess.TimeoutExpired:
+        raise OutputError(f"Graphviz did not finish even a simple layout in {limit:.0f} s",
+                          hint="show fewer activities or paths (--activities 20 --paths 20), "
+                               "or write .dot and lay it out elsewhere") from None
 
 
-def write_graph(graph: graphviz.Digraph, path: str | Path, *, inputs: Iterable[str] = ()) -> None:
+def write_graph(graph: graphviz.Digraph, path: str | Path, *, inputs: Iterable[str] = (),
+                limit: float | None = None,
+                progress: Callable[[str], None] | None = None) -> str | None:
     """Write ``graph`` to ``path`` as SVG, PNG, PDF or DOT (by suffix), atomically.
 
-    DOT needs nothing else; the image formats need Graphviz's ``dot`` program.
+    DOT needs nothing else; the image formats need Graphviz's ``dot`` program,
+    which gets ``limit`` seconds (:data:`LAYOUT_SECONDS`) before a simpler layout
+    is drawn instead; the note saying so is returned (None when all went well).
 
     >>> import os, tempfile
     >>> path = os.path.join(tempfile.mkdtemp(), "graph.dot")
@@ -117,19 +156,21 @@ def write_graph(graph: graphviz.Digraph, path: str | Path, *, inputs: Iterable[s
     if fmt == "dot":
         with atomic_write(path, inputs=inputs) as f:
             f.write(graph.source)
-        return
-    data = _pipe(graph, fmt)
+        return None
+    data, note = _pipe(graph, fmt, limit=limit, progress=progress)
     with atomic_write(path, "wb", inputs=inputs) as f:
         f.write(data)
+    return note
 
 
-def to_svg(graph: graphviz.Digraph) -> str:
-    """The SVG text of ``graph``, to put inline in an HTML page.
+def to_svg(graph: graphviz.Digraph, *, limit: float | None = None) -> str:
+    """The SVG text of ``graph``, to put inline in an HTML page (a simpler layout, with a
+    note drawn on it, past ``limit`` seconds).
 
     >>> to_svg(digraph("example")).lstrip().startswith("<?xml")   # doctest: +SKIP
     True
     """
-    return _pipe(graph, "svg").decode("utf-8")
+    return _pipe(graph, "svg", limit=limit)[0].decode("utf-8")
 
 
 def _cjk_families() -> set[str] | None:

@@ -169,6 +169,8 @@ def _legend(pmap: ProcessMap, *, title: str | None, colour_of: dict[str, str],
     rows.append(f'<TR><TD ALIGN="LEFT" COLSPAN="2">{pmap.cases:,} cases, {pmap.events:,} events; '
                 f'{len(pmap.nodes)} of {pmap.activities_total} activities, '
                 f'{pmap.paths_shown} of {pmap.paths_total} paths shown</TD></TR>')
+    if pmap.note:
+        rows.append(f'<TR><TD ALIGN="LEFT" COLSPAN="2">Note: {e(pmap.note)}</TD></TR>')
     if colour_of:
         what = "most frequent unit" if pmap.by == "unit" else "most frequent level"
         rows.append(f'<TR><TD ALIGN="LEFT" COLSPAN="2">Colour: {e(what)} of the activity</TD></TR>')

@@ -99,6 +99,7 @@ def build_report(
     title: str | None = None,
     calendar: Any = "cn",
     on_stage: Callable[[str], None] | None = None,
+    filters: Any = None,
 ) -> Report:
     """Run every analysis on ``log`` and lay the results out as one HTML page.
 
@@ -129,7 +130,8 @@ def build_report(
         raise InputError("the log has no events: there is nothing to report")
     ctx = _Context(log=log, lang=lang or default_lang(log), calendar=calendar,
                    workflow=_workflow(workflow), workflow_path=_workflow_path(workflow),
-                   report=engine.load_report(), n_cases=totals.cases, n_events=totals.events)
+                   report=engine.load_report(), n_cases=totals.cases, n_events=totals.events,
+                   filters=filters)
     title = title or f"{ctx.t('title')}: {Path(str(ctx.report.path or 'log')).name}"
     sections: list[Section] = []
     seconds: dict[str, float] = {}
@@ -154,6 +156,7 @@ def write_report(
     calendar: Any = "cn",
     on_stage: Callable[[str], None] | None = None,
     inputs: Iterable[str] = (),
+    filters: Any = None,
 ) -> Report:
     """Build the report of ``log`` and write it to ``path`` atomically (UTF-8 HTML).
 
@@ -174,7 +177,7 @@ def write_report(
     if path_read:
         inputs.append(str(path_read))
     report = build_report(log, workflow=workflow, lang=lang, title=title, calendar=calendar,
-                          on_stage=on_stage)
+                          on_stage=on_stage, filters=filters)
     with atomic_write(path, inputs=inputs) as f:
         f.write(report.html)
     return report

@@ -31,6 +31,8 @@ class _Context:
     report: LoadReport
     n_cases: int
     n_events: int
+    #: The filters applied before the report (a ``procmine.filters.Filtered``), or None
+    filters: Any = None
 
     def t(self, key: str, **values: Any) -> str:
         zh, en = _T[key]

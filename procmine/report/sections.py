@@ -144,10 +144,27 @@ def _quality(ctx: _Context) -> Section:
         body.append(_note(f"{t('attributes')}: " + ", ".join(map(str, attributes))))
     for note in r.notes:
         body.append(_note(note))
+    body += _filters(ctx)
     body.append(_same(ctx, ctx.command("info")))
     numbers = {"rows_read": r.rows_read, "rows_kept": r.rows_kept, "rows_dropped": r.rows_dropped,
                "duplicates": r.duplicates, "dropped": dict(r.dropped)}
     return Section("quality", t("quality"), "".join(body), numbers=numbers)
+
+
+def _filters(ctx: _Context) -> list[str]:
+    """The filters applied before the report, with what each kept (nothing without filters)."""
+    done = ctx.filters
+    if done is None or not done.steps:
+        return []
+    t = ctx.t
+    (cases, events), last = done.before, done.steps[-1]
+    rows = [{"filter": s.filter, "cases": s.cases, "events": s.events} for s in done.steps]
+    return [_h3(t("filters")),
+            _note(t("filters_note", cases=cases, events=events, kept_cases=last.cases,
+                    kept_events=last.events)),
+            _table("quality.filters", rows, [_Col("filter", t("filter")),
+                                             _Col("cases", t("cases"), "int"),
+                                             _Col("events", t("events"), "int")])]
 
 
 def _map(ctx: _Context) -> Section:
@@ -168,7 +185,7 @@ def _map(ctx: _Context) -> Section:
     # a map narrower than half the page sits beside its table, a wider one above it
     width = re.search(r'<svg[^>]* width="([0-9.]+)pt"', figure)
     body = [_pair(figure, table) if width and float(width.group(1)) <= 520 else figure + table]
-    for note in getattr(pmap, "notes", ()):
+    for note in [*getattr(pmap, "notes", ()), *([pmap.note] if pmap.note else [])]:
         body.append(_note(note))
     body.append(_same(ctx, ctx.command("map", "-o", "map.svg")))
     return Section("map", t("map"), "".join(body),
@@ -204,6 +221,8 @@ def _model(ctx: _Context) -> Section:
         body.append(_table("model.quality", rows, [_Col("measure", t("measure")),
                                                    _Col("value", t("value"), "ratio"),
                                                    _Col("meaning", t("meaning"))]))
+    if found.note:
+        body.append(_note(found.note))
     body.append(_same(ctx, ctx.command("discover")))
     return Section("model", t("model"), "".join(body), numbers=numbers)
 
