@@ -201,7 +201,7 @@ def anonymize_log(
     up, so working-time figures may change slightly. ``with_mapping`` returns the
     original → pseudonym table (keep it as secret as the key).
 
-    >>> from procmine.io import read_log
+    >>> from procmine.read import read_log
     >>> result = anonymize_log(read_log("logs/sample.csv"), b"0" * 32)
     >>> result.pseudonymised, result.dropped
     (['case:concept:name', 'org:resource'], {})

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from procmine.abstractions import follows
 from procmine.bottlenecks import find_bottlenecks, transition_waits, waiting_times
 from procmine.errors import ColumnError
-from procmine.io import read_log
 from procmine.log import ACTIVITY, CASE, TIMESTAMP, EventLog
+from procmine.read import read_log
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 MIN = 60.0

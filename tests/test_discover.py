@@ -19,8 +19,8 @@ from procmine.discover import (
     variant_summary,
 )
 from procmine.errors import OutputError, ProcmineError, SpecError
-from procmine.io import read_log
 from procmine.log import ACTIVITY, CASE
+from procmine.read import read_log
 
 pm4py = pytest.importorskip("pm4py")
 warnings.filterwarnings("ignore", module="pm4py")

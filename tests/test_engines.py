@@ -124,7 +124,7 @@ def receipt_results() -> dict:
 
 def test_pandas_engine_is_the_abstractions_module():
     from procmine import abstractions
-    from procmine.io import read_log
+    from procmine.read import read_log
 
     log = read_log(sample_log())
     with get_engine("pandas", log) as engine:
@@ -137,7 +137,7 @@ def test_pandas_engine_is_the_abstractions_module():
 def test_pandas_engine_equals_pm4py_on_receipt(receipt_results):
     import pm4py
 
-    from procmine.io import read_log
+    from procmine.read import read_log
 
     frame = read_log(receipt()).events
     with warnings.catch_warnings():
@@ -159,7 +159,7 @@ def test_pandas_engine_equals_pm4py_on_receipt(receipt_results):
 def test_working_time_follows_match_bottlenecks(sample_results):
     from procmine.abstractions import follows
     from procmine.bottlenecks import waiting_times
-    from procmine.io import read_log
+    from procmine.read import read_log
 
     log = read_log(sample_log())
     if "start_timestamp" in log.events.columns:
@@ -171,8 +171,8 @@ def test_working_time_follows_match_bottlenecks(sample_results):
 
 
 def test_level_flows_match_the_loops_flows(sample_results):
-    from procmine.io import read_log
     from procmine.loops import find_loops
+    from procmine.read import read_log
 
     flows = find_loops(read_log(sample_log()), calendar=None).flows
     expected = (flows.groupby(["from_level", "to_level"], sort=False)[["count", "total_s"]].sum()
@@ -185,8 +185,8 @@ def test_level_flows_match_the_loops_flows(sample_results):
 
 @pytest.mark.real
 def test_returns_are_the_pingpong_cases_on_a_log_without_return_steps(receipt_results):
-    from procmine.io import read_log
     from procmine.loops import find_loops
+    from procmine.read import read_log
 
     result = find_loops(read_log(receipt()), patterns=("pingpong",), calendar=None)
     features = receipt_results["features"]
@@ -220,7 +220,7 @@ def test_duckdb_equals_pandas_on_receipt(receipt_results):
 
 
 def test_duckdb_reads_parquet_with_datetimes_or_text(tmp_path):
-    from procmine.io import read_log
+    from procmine.read import read_log
 
     frame = pd.read_csv(ORDERS16, dtype=str)
     as_text = tmp_path / "text.parquet"
@@ -360,7 +360,7 @@ CANONICAL = ("case:concept:name", "concept:name", "time:timestamp", "start_times
 
 
 def assert_parts_are_the_log(engine, path, max_events: int = 1_000_000, columns=None) -> list:
-    from procmine.io import read_log
+    from procmine.read import read_log
 
     ref = read_log(path, columns=columns)
     parts = list(engine.event_logs(max_events=max_events))
@@ -404,7 +404,7 @@ def test_parts_carry_start_times_kinds_and_text_levels(tmp_path):
 
 
 def test_duckdb_counts_ragged_rows_as_read_log_does(tmp_path):
-    from procmine.io import read_log
+    from procmine.read import read_log
 
     lines = ORDERS16.read_text(encoding="utf-8").splitlines()
     lines[3] += ",one field too many"
@@ -422,7 +422,7 @@ def test_duckdb_counts_ragged_rows_as_read_log_does(tmp_path):
 def assert_of_case_is_read_when_asked(name: str, **options) -> None:
     """The variants count without the ids of every case; of_case, read later, is pandas'."""
     from procmine.abstractions import variants as variant_table
-    from procmine.io import read_log
+    from procmine.read import read_log
 
     expected = variant_table(read_log(SAMPLE)).of_case
     with get_engine(name, SAMPLE, **options) as engine:
@@ -447,7 +447,7 @@ def test_duckdb_variant_of_each_case_is_read_when_asked():
 def test_an_analysis_gives_the_same_numbers_on_a_log_and_on_each_engine():
     """summary, variants and the map take a log or an engine and run one body on it."""
     from procmine.discover import discover_map, variant_summary
-    from procmine.io import read_log
+    from procmine.read import read_log
     from procmine.summary import summarize_log
 
     path = sample_log()
@@ -472,8 +472,8 @@ def test_an_analysis_gives_the_same_numbers_on_a_log_and_on_each_engine():
 def test_a_log_whose_events_are_replaced_is_counted_anew():
     """The case codes and the variants kept with a log follow its events."""
     from procmine.engines import as_engine
-    from procmine.io import read_log
     from procmine.log import CASE
+    from procmine.read import read_log
 
     log = read_log(ORDERS16)
     before = len(as_engine(log).variants())

@@ -279,11 +279,11 @@ def test_no_such_file(tmp_path):
         read_log(tmp_path / "missing.csv")
 
 
-def test_reading_imports_no_analysis_and_io_is_the_same_functions():
+def test_reading_imports_no_analysis():
     import subprocess
     import sys
 
-    code = ("import sys, procmine.read, procmine.io; from procmine.read import read_log; "
+    code = ("import sys, procmine.read; from procmine.read import read_log; "
             "read_log('tests/fixtures/orders16.csv'); "
             "print(' '.join(sorted(m for m in sys.modules if m.startswith('procmine'))))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -293,8 +293,15 @@ def test_reading_imports_no_analysis_and_io_is_the_same_functions():
                 "report", "render", "cli", "engines")
     assert "procmine.read.dialect" in loaded
     assert [m for m in loaded if m.split(".")[1:2] and m.split(".")[1] in analyses] == []
-    import procmine.io
-    import procmine.read
 
-    assert procmine.io.read_log is procmine.read.read_log
+
+def test_read_log_is_exported_lazily_from_the_package():
+    import subprocess
+    import sys
+
+    code = ("import sys, procmine; print('procmine.read' in sys.modules); "
+            "import procmine.read; print(procmine.read_log is procmine.read.read_log)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["False", "True"]
 

@@ -357,7 +357,7 @@ def parts_seen(engine, part_events: int, **options):
 
 @pytest.fixture(scope="module")
 def sample_in_memory():
-    from procmine.io import read_log
+    from procmine.read import read_log
 
     return read_log(SAMPLE)
 
@@ -454,7 +454,7 @@ def test_medians_over_parts_are_pandas_medians_with_fractional_seconds(tmp_path,
     # waits with milliseconds: a sum or an interpolated median over parts would differ in the
     # last bits from the one pandas takes over the whole log
     from procmine.engines import get_engine
-    from procmine.io import read_log
+    from procmine.read import read_log
 
     raw = pd.read_csv(SAMPLE, dtype=str, encoding="utf-8-sig")
     jitter = np.random.default_rng(3).integers(0, 1000, len(raw))
@@ -505,7 +505,7 @@ def test_duckdb_in_parts_gives_the_figures_of_pandas_on_receipt(by):
     from conftest import real_path
 
     from procmine.engines import get_engine
-    from procmine.io import read_log
+    from procmine.read import read_log
 
     path = real_path("receipt.csv")
     want = find_loops(read_log(path), by=by)

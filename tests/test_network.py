@@ -121,7 +121,7 @@ def receipt_path():
 
 @pytest.fixture(scope="module")
 def receipt(receipt_path):
-    from procmine.io import read_log
+    from procmine.read import read_log
 
     return read_log(receipt_path)
 

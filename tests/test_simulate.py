@@ -334,7 +334,7 @@ def test_argument_errors(tmp_path):
 
 
 def test_written_formats_read_back_alike(tmp_path):
-    from procmine.io import read_log
+    from procmine.read import read_log
 
     result = simulate_log(cases=150, seed=6)
     counts = set()

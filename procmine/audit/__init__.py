@@ -18,7 +18,7 @@ The log is read part by part through its engine (``Engine.event_logs``); the
 per-case facts of every part are laid end to end, so every engine gives the
 same numbers. Definitions and limits: docs/audit.md.
 
->>> from procmine.io import read_log
+>>> from procmine.read import read_log
 >>> result = audit_log(read_log("logs/sample.csv"), responsibility="logs/responsibility.yaml")
 >>> result.n_cases
 3000

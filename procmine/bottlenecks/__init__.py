@@ -151,7 +151,7 @@ def transition_waits(source: EventLog | Engine, *, working_time: bool = True,
     engine's collector.
 
     >>> from procmine.engines import get_engine
-    >>> from procmine.io import read_log
+    >>> from procmine.read import read_log
     >>> with get_engine("duckdb", "logs/sample.csv") as engine:
     ...     parts = transition_waits(engine, working_time=False, part_events=5000).table
     >>> row = parts.iloc[0]

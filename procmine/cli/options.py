@@ -46,7 +46,7 @@ def pop_log_options(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 def load(path: str, options: dict[str, Any], *, quiet: bool = False):
     """Read a log with the command-line options and tell stderr what was done."""
-    from procmine.io import read_log
+    from procmine.read import read_log
 
     levels = options.get("levels")
     columns = {k: options.get(k) for k in ("case_id", "activity", "timestamp", "start_timestamp",

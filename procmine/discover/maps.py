@@ -78,7 +78,7 @@ def discover_map(log: EventLog | Engine, *, metric: Metric = "frequency",
     ``procmine.abstractions.follows(log, durations=...)``). ``log`` is an EventLog
     or an open engine (:mod:`procmine.engines`): the map is drawn from its tables.
 
-    >>> from procmine.io import read_log
+    >>> from procmine.read import read_log
     >>> m = discover_map(read_log("logs/sample.csv"), metric="median-wait")
     >>> m.edges.columns.tolist()[:3], m.cases
     (['source', 'target', 'count'], 3000)

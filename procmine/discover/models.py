@@ -93,7 +93,7 @@ def discover_model(log: EventLog | Variants | Engine, *, algorithm: Algorithm = 
     fitness and precision with alignments instead of token replay (slower).
     ``log`` may be a variant table or an open engine: the miners see only variants.
 
-    >>> from procmine.io import read_log
+    >>> from procmine.read import read_log
     >>> found = discover_model(read_log("logs/sample.csv"), noise=0.2)   # doctest: +SKIP
     >>> found.model.n_transitions, round(found.quality.precision, 2)     # doctest: +SKIP
     (14, 0.87)

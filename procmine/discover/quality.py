@@ -51,7 +51,7 @@ def measure_quality(log: EventLog | Variants | Engine, model: Model, *,
     ``simplicity_petri_net``; with ``alignments=True`` ``fitness_alignments`` and
     ``precision_alignments``).
 
-    >>> from procmine.io import read_log
+    >>> from procmine.read import read_log
     >>> log = read_log("logs/sample.csv")                          # doctest: +SKIP
     >>> found = discover_model(log, quality=False)                  # doctest: +SKIP
     >>> measure_quality(log, found.model).fitness                   # doctest: +SKIP

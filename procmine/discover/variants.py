@@ -34,7 +34,7 @@ def variant_summary(log: EventLog | Engine, *, top: int | None = None) -> Varian
 
     ``log`` is an EventLog or an open engine (:mod:`procmine.engines`).
 
-    >>> from procmine.io import read_log
+    >>> from procmine.read import read_log
     >>> s = variant_summary(read_log("logs/sample.csv"), top=3)    # doctest: +SKIP
     >>> s.table.columns.tolist()[:4]                                # doctest: +SKIP
     ['variant', 'cases', 'share', 'cumulative']

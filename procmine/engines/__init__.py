@@ -33,18 +33,7 @@ import numpy as np
 import pandas as pd
 
 from procmine.errors import ProcmineError, SpecError
-
-# RAGGED and file_kind are used below; the rest is re-exported for now. temporary: the
-# re-exports are removed when the branches merge (the reading rules live in procmine.read)
-from procmine.read import (  # noqa: F401
-    OFFSET_PATTERN,
-    RAGGED,
-    chinese_to_iso,
-    choose_time_format,
-    file_kind,
-    kind_table,
-    level_table,
-)
+from procmine.read import file_kind
 
 if TYPE_CHECKING:
     from procmine.abstractions import Follows, Variants
@@ -71,7 +60,7 @@ class Source:
     ``path`` is a CSV (also .tsv, .csv.gz) or Parquet file; ``table`` a table
     name (Spark only); ``log`` an ``EventLog`` already read (pandas only).
     ``columns`` maps ``case_id``, ``activity``, ``timestamp``, ... to column
-    names as in :func:`procmine.io.read_log`; naive times are read in ``timezone``.
+    names as in :func:`procmine.read.read_log`; naive times are read in ``timezone``.
     """
 
     path: str | None = None
@@ -96,7 +85,7 @@ def as_engine(log: Any) -> Engine:
     engine's tables only. The pandas engine of a log is made once and kept with
     the log, so the analyses of one log share its variant table.
 
-    >>> from procmine.io import read_log
+    >>> from procmine.read import read_log
     >>> log = read_log("tests/fixtures/orders16.csv")
     >>> as_engine(log).name, as_engine(log) is as_engine(log)
     ('pandas', True)

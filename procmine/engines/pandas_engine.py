@@ -25,7 +25,7 @@ from procmine.log import ACTIVITY, CASE, LEVEL, RESOURCE, TIMESTAMP, EventLog
 
 
 class PandasEngine(Engine):
-    """Reads the whole log into memory with :func:`procmine.io.read_log`.
+    """Reads the whole log into memory with :func:`procmine.read.read_log`.
 
     >>> from procmine.engines import get_engine
     >>> get_engine("pandas", "tests/fixtures/orders16.csv").totals().events  # doctest: +SKIP
@@ -45,7 +45,7 @@ class PandasEngine(Engine):
     def log(self) -> EventLog:
         """The EventLog (read on first use)."""
         if self._log is None:
-            from procmine.io import read_log
+            from procmine.read import read_log
 
             self._log = read_log(self.source.path, columns=self.source.columns,
                                  encoding=self.source.encoding, timezone=self.source.timezone,

@@ -469,7 +469,7 @@ def find_loops(
     >>> r.by.columns.tolist()[:4]
     ['pattern', 'level', 'cases', 'flagged']
     >>> from procmine.engines import get_engine
-    >>> from procmine.io import read_log
+    >>> from procmine.read import read_log
     >>> with get_engine("duckdb", "logs/sample.csv") as engine:
     ...     parts = find_loops(engine, patterns="reopen", part_events=10_000)
     >>> parts.summary.equals(find_loops(read_log("logs/sample.csv"), patterns="reopen").summary)

@@ -25,7 +25,7 @@ else and run no script but its own. Each figure shown is also a number in the pa
 cards and table cells carry ``data-key``/``data-value`` attributes with the raw
 value, for sorting and for machines.
 
->>> from procmine.io import read_log
+>>> from procmine.read import read_log
 >>> report = write_report(read_log("logs/sample.csv"), "report.html")   # doctest: +SKIP
 >>> [s.key for s in report.sections]                                      # doctest: +SKIP
 ['summary', 'quality', 'map', 'model', 'bottlenecks', 'patterns', 'variants']
