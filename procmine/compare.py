@@ -559,7 +559,7 @@ def compare_logs(
     significance level after Holm's correction.
 
     >>> from procmine.simulate import Reform, simulate_log
-    >>> reform = Reform(date="2024-01-15", rates={"ping_pong": 0.0})
+    >>> reform = Reform(date="2024-01-15", rates={"pingpong": 0.0})
     >>> log = simulate_log(cases=1500, seed=2, reform=reform).to_event_log()
     >>> result = compare_logs(log, split="2024-01-15")
     >>> "pattern:pingpong" in result.significant()

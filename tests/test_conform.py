@@ -218,10 +218,10 @@ def test_the_simulators_injected_deviations_have_the_right_counts():
     assert reopen.cases == int(sim.truth["reopen"].sum())
     assert reopen.detail.startswith("then 签收 → 处置 → 反馈 → 核查 → 结案")
     pingpong = [d for d in result.deviations if d.kind == "same_unit"]
-    assert pingpong[0].cases == int(sim.truth["ping_pong"].sum())
+    assert pingpong[0].cases == int(sim.truth["pingpong"].sum())
     # the ordinary exception paths (returns, escalations, rework, callbacks) conform
     assert not any(d.kind == "skipped" for d in result.deviations)
-    flagged = set(sim.truth.loc[sim.truth["reopen"].astype(bool) | sim.truth["ping_pong"].astype(bool),
+    flagged = set(sim.truth.loc[sim.truth["reopen"].astype(bool) | sim.truth["pingpong"].astype(bool),
                                 "case_id"].astype(str))
     table = result.cases_table.set_index("case")
     assert set(table.index[~table["conforming"].astype(bool)]) == flagged
@@ -332,8 +332,8 @@ def test_the_sample_logs_deviations_match_its_truth_file(sample):
     result = check_conformance(read_log(sample), read_workflow(WORKFLOW), precision=False)
     by_label = {d.label: d.cases for d in result.deviations}
     assert by_label["重办 (not in the workflow)"] == int(truth["reopen"].sum())
-    assert by_label["签收 back at a unit that had returned the order (ping-pong)"] == int(truth["ping_pong"].sum())
-    assert result.conforming_cases == int((~(truth["reopen"].astype(bool) | truth["ping_pong"].astype(bool))).sum())
+    assert by_label["签收 back at a unit that had returned the order (ping-pong)"] == int(truth["pingpong"].sum())
+    assert result.conforming_cases == int((~(truth["reopen"].astype(bool) | truth["pingpong"].astype(bool))).sum())
 
 
 # --------------------------------------------------------------------------- through an engine

@@ -21,6 +21,7 @@ from procmine.log import (
     EventLog,
 )
 from procmine.loops import find_loops
+from procmine.vocabulary import SIMULATED_PATTERNS
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
@@ -278,9 +279,7 @@ def test_rework_on_real_logs_equals_pm4py(name):
 # --------------------------------------------------------------------------- simulator truth
 
 #: our pattern -> the simulator's truth column (docs/simulate.md)
-TRUTH = {"escalation": "round_trip", "pingpong": "ping_pong", "dumping": "dumping_down",
-         "rework": "rework", "reopen": "reopen", "hugging": "deadline_hugging",
-         "desk": "desk_check"}
+TRUTH = {pattern: pattern for pattern in SIMULATED_PATTERNS}
 
 
 @pytest.fixture(scope="module")
@@ -307,14 +306,14 @@ def test_evidence_names_the_units_the_simulator_chose(simulated):
     sim, r = simulated
     truth = sim.truth.set_index("case_id")
     ev = r.evidence.set_index(["pattern", "case"])
-    for pattern, column in (("escalation", "round_trip_unit"), ("pingpong", "ping_pong_a"),
+    for pattern, column in (("escalation", "escalation_unit"), ("pingpong", "pingpong_a"),
                             ("dumping", "dumping_line_unit")):
         units = ev.loc[pattern, "unit"]
         common = units.index.intersection(truth.index[truth[column] != ""])
         assert len(common) > 50
         assert (units.loc[common] == truth.loc[common, column]).mean() >= 0.98, pattern
     levels = ev.loc["escalation", "detail"].str.extract(r"\((\d) level")[0].astype(int)
-    crossed = truth.loc[levels.index, "round_trip_levels"]
+    crossed = truth.loc[levels.index, "escalation_levels"]
     assert (levels == crossed).mean() >= 0.98
 
 

@@ -15,9 +15,9 @@ from procmine.cli.options import (
     pop_log_options,
     working_calendar,
 )
+from procmine.vocabulary import LOOP_PATTERNS
 
-_PATTERNS = ("all", "escalation", "pingpong", "dumping", "rework", "reopen", "hugging", "desk",
-             "supervision")
+_PATTERNS = ("all", *LOOP_PATTERNS)
 _BY = ("unit", "level", "category", "month", "source")
 
 

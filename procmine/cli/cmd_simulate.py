@@ -19,7 +19,7 @@ from procmine.cli.options import calendar_option, file_output, output_options
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of the headers, steps, units and categories.")
 @click.option("--rates", "rates_file", type=click.Path(dir_okay=False, exists=True),
-              help="YAML/JSON file of pattern rates, e.g. 'round_trip: 0.1'.")
+              help="YAML/JSON file of pattern rates, e.g. 'escalation: 0.1'.")
 @click.option("--per-day", default=60.0, show_default=True, type=click.FloatRange(min=0.01),
               help="Cases reported per day: sets the time span of the log.")
 @calendar_option("Calendar of office hours and deadlines", default="cn")

@@ -26,7 +26,7 @@ itself; ``tables`` makes the event and truth DataFrames and ``files`` writes the
 >>> result = simulate_log(cases=200, seed=1)
 >>> result.events.columns[:4].tolist()
 ['工单编号', '环节', '时间', '承办单位']
->>> int(result.truth["round_trip"].sum()) > 0
+>>> int(result.truth["escalation"].sum()) > 0
 True
 """
 
@@ -175,7 +175,7 @@ def simulate_log(
     >>> r.events["activity"].iloc[0], r.bottleneck_unit
     ('report', 'housing office')
     >>> sorted(r.truth.columns[:4])
-    ['case_id', 'dumping_down', 'ping_pong', 'round_trip']
+    ['case_id', 'dumping', 'escalation', 'pingpong']
     """
     if lang not in ("zh", "en"):
         raise SpecError(f"lang {lang!r}: expected zh or en")
