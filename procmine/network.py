@@ -40,11 +40,11 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from procmine.choices import NETWORK_KINDS, NetworkKind
 from procmine.errors import ColumnError, InputError
 from procmine.log import CASE, KIND, LEVEL, RESOURCE, START, TIMESTAMP, EventLog
 
-NetworkKind = Literal["handover", "together", "escalation"]
-KINDS: tuple[str, ...] = ("handover", "together", "escalation")
+KINDS: tuple[str, ...] = NETWORK_KINDS
 
 _KIND_CODES = {"line": 1, "条": 1, "block": 2, "块": 2}
 _NAT = np.iinfo(np.int64).min

@@ -40,6 +40,7 @@ from procmine.bottlenecks.codes import _missing
 from procmine.bottlenecks.deadlines import Deadlines
 from procmine.bottlenecks.events import _Clock, _Events, _label, _resolve_calendar
 from procmine.bottlenecks.groupings import _Groupings
+from procmine.choices import BOTTLENECK_BY, BottleneckBy
 from procmine.engines import as_engine
 from procmine.log import CATEGORY, LEVEL, RESOURCE, EventLog
 
@@ -48,8 +49,8 @@ if TYPE_CHECKING:
     from procmine.engines import Engine
     from procmine.workflow import Workflow
 
-By = Literal["transition", "activity", "unit", "level", "category", "month"]
-BY_CHOICES: tuple[str, ...] = ("transition", "activity", "unit", "level", "category", "month")
+By = BottleneckBy
+BY_CHOICES: tuple[str, ...] = BOTTLENECK_BY
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ from typing import Any
 
 import click
 
+from procmine.choices import ENGINES
+
 _LOG_OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("--case-id", {"help": "Column of the work-order id (工单编号)."}),
     ("--activity", {"help": "Column of the step (环节)."}),
@@ -74,7 +76,7 @@ def engine_options(func: Callable) -> Callable:
                         help="Memory the command may use with DuckDB (e.g. 4GiB; DuckDB's "
                              "buffers get 60%, spilling above); also the budget --engine "
                              "auto compares the log against.")(func)
-    return click.option("--engine", type=click.Choice(["auto", "pandas", "duckdb", "spark"]),
+    return click.option("--engine", type=click.Choice(ENGINES),
                         default="auto", show_default=True,
                         help="pandas in memory, duckdb out of core (CSV/Parquet), spark; auto "
                              "picks DuckDB when the file is large for the memory, and says "

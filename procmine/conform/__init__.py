@@ -40,11 +40,12 @@ from __future__ import annotations
 
 import os
 import time
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from procmine.choices import ConformMethod
 from procmine.conform.alignments import MAX_MARKINGS as MAX_MARKINGS
 from procmine.conform.alignments import MOVE_COST as MOVE_COST
 from procmine.conform.alignments import TAU_COST as TAU_COST
@@ -76,7 +77,7 @@ def check_conformance(
     log: EventLog | Engine,
     workflow: Any,
     *,
-    method: Literal["alignments", "tokens"] = "alignments",
+    method: ConformMethod = "alignments",
     precision: bool = True,
     jobs: int | None = None,
     time_budget: float = 10.0,

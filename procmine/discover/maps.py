@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from procmine.abstractions import END_NODE, START_NODE
+from procmine.choices import METRICS, GroupBy, Metric
 from procmine.errors import ProcmineError, SpecError
 from procmine.log import LEVEL, RESOURCE
 
@@ -17,11 +18,6 @@ if TYPE_CHECKING:
     from procmine.engines import Engine
     from procmine.log import EventLog
 
-Metric = Literal["frequency", "cases", "mean-wait", "median-wait", "p90-wait", "total-wait"]
-GroupBy = Literal["unit", "level"]
-
-METRICS: tuple[str, ...] = ("frequency", "cases", "mean-wait", "median-wait", "p90-wait",
-                            "total-wait")
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
+from procmine.choices import ALGORITHMS, Algorithm
 from procmine.discover.quality import Quality, _quality
 from procmine.discover.traces import _traces
 from procmine.errors import OutputError, ProcmineError, SpecError
@@ -18,9 +19,6 @@ if TYPE_CHECKING:
     from procmine.engines import Engine
     from procmine.log import EventLog
 
-Algorithm = Literal["inductive", "heuristics", "alpha", "dfg"]
-
-ALGORITHMS: tuple[str, ...] = ("inductive", "heuristics", "alpha", "dfg")
 MODEL_SUFFIXES = (".pnml", ".bpmn", ".ptml")
 
 

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from procmine.choices import EngineName
 from procmine.errors import ProcmineError, SpecError
 from procmine.read import file_kind
 
@@ -39,9 +40,7 @@ if TYPE_CHECKING:
     from procmine.abstractions import Follows, Variants
     from procmine.log import EventLog
 
-EngineName = Literal["auto", "pandas", "duckdb", "spark"]
 TimeBasis = Literal["clock", "working"]
-ENGINES: tuple[str, ...] = ("auto", "pandas", "duckdb", "spark")
 
 #: Columns of :meth:`Engine.case_features`.
 FEATURE_COLUMNS = ("case", "events", "activities", "repeats", "units", "handovers", "returns",

@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from procmine.choices import LOOP_BY, LoopBy
 from procmine.engines import as_engine
 from procmine.errors import InputError
 from procmine.log import CATEGORY, DEADLINE, KIND, LEVEL, RESOURCE, EventLog
@@ -91,8 +92,8 @@ from procmine.loops.patterns import (
 if TYPE_CHECKING:
     from procmine.engines import Engine
 
-By = Literal["unit", "level", "category", "month", "source"]
-BY_CHOICES: tuple[str, ...] = ("unit", "level", "category", "month", "source")
+By = LoopBy
+BY_CHOICES: tuple[str, ...] = LOOP_BY
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ True
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
+from procmine.choices import NOTATIONS, Notation
 from procmine.errors import SpecError
 from procmine.render.graphviz import digraph, plain_label
 
@@ -23,8 +24,6 @@ if TYPE_CHECKING:
 
     from procmine.discover import Model
 
-Notation = Literal["petri", "bpmn", "tree"]
-NOTATIONS: tuple[str, ...] = ("petri", "bpmn", "tree")
 
 
 def render_model(model: Model, *, notation: Notation = "petri") -> graphviz.Digraph:

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import re
 from importlib import resources
-from typing import Any, Literal
-
-Lang = Literal["zh", "en"]
+from typing import Any
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 

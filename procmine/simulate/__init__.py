@@ -34,12 +34,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from procmine.calendar import WorkingCalendar, calendar_from_option
+from procmine.choices import Lang
 from procmine.errors import SpecError
 from procmine.log import (
     ACTIVITY,
@@ -154,7 +155,7 @@ def simulate_log(
     cases: int,
     seed: int = 0,
     start: str = "2024-01-01",
-    lang: Literal["zh", "en"] = "zh",
+    lang: Lang = "zh",
     rates: Mapping[str, float] | None = None,
     cases_per_day: float = 60.0,
     calendar: WorkingCalendar | str = "cn",
