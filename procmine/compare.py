@@ -289,9 +289,9 @@ def _moment(at: str | pd.Timestamp, timezone: str) -> pd.Timestamp:
     try:
         moment = pd.Timestamp(at)
     except (ValueError, TypeError):
-        raise SpecError(f"--split {at!r}: not a date or time", hint="write it as YYYY-MM-DD") from None
+        raise SpecError(f"split={at!r}: not a date or time", hint="write it as YYYY-MM-DD") from None
     if moment is pd.NaT:
-        raise SpecError(f"--split {at!r}: not a date or time", hint="write it as YYYY-MM-DD")
+        raise SpecError(f"split={at!r}: not a date or time", hint="write it as YYYY-MM-DD")
     return moment.tz_localize(timezone) if moment.tzinfo is None else moment
 
 
@@ -569,7 +569,7 @@ def compare_logs(
         raise SpecError(f"alpha {alpha}: expected a level between 0 and 1, e.g. 0.05")
     if (other is None) == (split is None):
         raise InputError("compare needs two logs, or one log and a split date",
-                         hint="procmine compare LOG --split 2024-07-01, or procmine compare A B")
+                         hint="give other=, or split='2024-07-01'")
     if other is None:
         a, b = split_log(log, at=split)
         labels = labels or (f"before {split}", f"from {split}")
@@ -577,7 +577,7 @@ def compare_logs(
             if side.n_cases == 0:
                 first = log.events[TIMESTAMP].min()
                 last = log.events[TIMESTAMP].max()
-                raise InputError(f"--split {split}: no case {name.split(' ')[0]} it "
+                raise InputError(f"split={split!r}: no case {name.split(' ')[0]} it "
                                  f"(the log runs from {first:%Y-%m-%d} to {last:%Y-%m-%d})",
                                  hint="choose a date inside the log's period")
     else:

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from procmine.choices import NETWORK_KINDS, NetworkKind
-from procmine.errors import ColumnError, InputError
+from procmine.errors import ColumnError, check_choice
 from procmine.log import CASE, KIND, LEVEL, RESOURCE, START, TIMESTAMP, EventLog
 
 KINDS: tuple[str, ...] = NETWORK_KINDS
@@ -229,7 +229,7 @@ def _handovers(log: EventLog, cal: Any) -> Handovers:
     events = log.events
     if not log.has(RESOURCE):
         raise ColumnError("the network needs the acting unit (org:resource), and this log has none",
-                          hint="name the column that holds it with --resource COLUMN")
+                          hint="name the column that holds it when reading the log: resource=")
     case_codes, case_ids = pd.factorize(events[CASE], sort=False)
     res, units = pd.factorize(events[RESOURCE], sort=True)
     units = np.asarray(units, dtype=object)
@@ -308,12 +308,12 @@ def discover_network(
     >>> sorted(discover_network(log, kind="escalation").nodes["level"])[:2]
     ['区', '居村']
     """
-    if kind not in KINDS:
-        raise InputError(f"unknown network kind {kind!r}", hint="choose " + ", ".join(KINDS))
+    check_choice("kind", kind, KINDS)
     cal, basis, described = resolve_calendar(calendar)
     if kind == "escalation" and not log.has(LEVEL):
-        raise ColumnError("--kind escalation needs the level of each unit (org:level), and this "
-                          "log has none", hint="name the column that holds it with --level COLUMN")
+        raise ColumnError("kind='escalation' needs the level of each unit (org:level), and this "
+                          "log has none", hint="name the column that holds it when reading the "
+                                               "log: level=")
     if kind == "escalation":
         return _escalation(log, cal, basis, described)
     h = _handovers(log, cal)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from procmine.conform import align_variants, check_conformance
-from procmine.errors import InputError
+from procmine.errors import ChoiceError, InputError
 from procmine.log import ACTIVITY, CASE, EventLog
 from procmine.workflow import PetriNetModel, parse_workflow, read_workflow
 
@@ -291,7 +291,7 @@ def test_per_variant_and_per_case_tables(simulated):
 
 def test_bad_inputs():
     wf = parse_workflow("steps: [a, b]")
-    with pytest.raises(InputError, match="unknown method"):
+    with pytest.raises(ChoiceError, match="method='magic': not a choice"):
         check_conformance(_log([("x", "a", 0)]), wf, method="magic")  # type: ignore[arg-type]
     empty = EventLog(events=pd.DataFrame({CASE: [], ACTIVITY: [],
                                           "time:timestamp": pd.Series([], dtype="datetime64[ns, UTC]")}))

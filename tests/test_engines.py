@@ -295,7 +295,7 @@ def test_duckdb_honours_levels_and_column_options(tmp_path):
 def test_duckdb_refuses_what_it_cannot_read(tmp_path):
     xes = REAL / "running-example.xes"
     if xes.exists():
-        with pytest.raises(InputError, match="--engine pandas"):
+        with pytest.raises(InputError, match="engine='pandas'"):
             get_engine("duckdb", xes)
     gbk = tmp_path / "gbk.csv"
     gbk.write_bytes("工单编号,环节,时间\nA1,上报,2024-03-05 09:00:00\n".encode("gb18030") * 1)

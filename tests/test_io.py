@@ -110,7 +110,7 @@ def test_encoding_override(tmp_path, orders16):
     path.write_bytes(orders16.read_text(encoding="utf-8").encode("gb18030"))
     log = read_log(path, encoding="gb18030")
     assert log.n_cases == 3
-    with pytest.raises(InputError, match="--encoding"):
+    with pytest.raises(InputError, match="encoding="):
         read_log(path, encoding="utf-8")
 
 
@@ -253,7 +253,7 @@ def test_missing_column_lists_what_exists(tmp_path):
     with pytest.raises(ColumnError) as err:
         read_log(path)
     message = str(err.value)
-    assert "--case-id" in message and "--activity" in message
+    assert "case_id=" in message and "activity=" in message
     assert "the file has: id, what, when" in message
     log = read_log(path, columns={"case_id": "id", "activity": "what", "timestamp": "when"})
     assert log.n_events == 1

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from procmine.errors import InputError
+from procmine.errors import ChoiceError
 from procmine.log import (
     ACTIVITY,
     CASE,
@@ -240,8 +240,8 @@ def test_events_out_of_order_are_grouped_by_case_first():
     assert find_loops(shuffled, patterns="pingpong").flagged("pingpong") == {"P1"}
 
 
-def test_unknown_pattern_is_an_input_error():
-    with pytest.raises(InputError, match="unknown pattern"):
+def test_unknown_pattern_is_a_choice_error():
+    with pytest.raises(ChoiceError, match="patterns='nope': not a choice"):
         find_loops(fixture("desk"), patterns="nope")
 
 

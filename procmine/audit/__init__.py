@@ -37,7 +37,7 @@ from procmine.audit.cases import CASE_COLUMNS, case_table
 from procmine.audit.measures import clocks, dispatch_accuracy, link_repeats, repeats
 from procmine.audit.responsibility import ResponsibilityList, read_responsibility
 from procmine.engines import as_engine, resolve_calendar
-from procmine.errors import SpecError
+from procmine.errors import ChoiceError, SpecError
 from procmine.vocabulary import AUDIT_SECTIONS
 
 Section = Literal["dispatch", "clocks", "repeats"]
@@ -88,7 +88,7 @@ def audit_log(log: Any, *, responsibility: ResponsibilityList | str | Path | Non
     sections = tuple(dict.fromkeys(sections))
     unknown = set(sections) - set(SECTIONS)
     if unknown:
-        raise SpecError(f"unknown audit section(s): {', '.join(sorted(unknown))}",
+        raise ChoiceError(f"unknown audit section(s): {', '.join(sorted(unknown))}",
                         hint=f"choose among {', '.join(SECTIONS)}")
     if not repeat_days >= 0:
         raise SpecError(f"repeat_days {repeat_days!r}: expected a number of days, 0 or more")

@@ -42,6 +42,7 @@ from procmine.bottlenecks.events import _Clock, _Events, _label, _resolve_calend
 from procmine.bottlenecks.groupings import _Groupings
 from procmine.choices import BOTTLENECK_BY, BottleneckBy
 from procmine.engines import as_engine
+from procmine.errors import SpecError, check_choice
 from procmine.log import CATEGORY, LEVEL, RESOURCE, EventLog
 
 if TYPE_CHECKING:
@@ -204,10 +205,9 @@ def find_bottlenecks(
     >>> round(result.deadlines.on_time_rate, 2) <= 1
     True
     """
-    if by not in BY_CHOICES:
-        raise ValueError(f"by must be one of {', '.join(BY_CHOICES)}, not {by!r}")
+    check_choice("by", by, BY_CHOICES)
     if top is not None and top < 1:
-        raise ValueError(f"top must be at least 1, not {top}")
+        raise SpecError(f"top={top}: give at least 1")
     engine = as_engine(log)
     cal, basis = _resolve_calendar(calendar, working_time)
     clock = _Clock(cal, engine.source.timezone)

@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from procmine.choices import ConformMethod
+from procmine.choices import CONFORM_METHODS, ConformMethod
 from procmine.conform.alignments import MAX_MARKINGS as MAX_MARKINGS
 from procmine.conform.alignments import MOVE_COST as MOVE_COST
 from procmine.conform.alignments import TAU_COST as TAU_COST
@@ -62,7 +62,7 @@ from procmine.conform.replay import token_precision as token_precision
 from procmine.conform.result import ConformanceResult as ConformanceResult
 from procmine.conform.result import Deviation as Deviation
 from procmine.engines.collector import log_parts
-from procmine.errors import InputError
+from procmine.errors import InputError, check_choice
 from procmine.log import RESOURCE, EventLog
 
 if TYPE_CHECKING:
@@ -109,8 +109,7 @@ def check_conformance(
     from procmine.engines import as_engine
 
     started = time.perf_counter()
-    if method not in ("alignments", "tokens"):
-        raise InputError(f"unknown method {method!r}", hint="choose alignments or tokens")
+    check_choice("method", method, CONFORM_METHODS)
     model, spec, name = _model_of(workflow)
     engine = as_engine(log)
     vt = engine.variants()

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from procmine.abstractions import END_NODE, START_NODE
-from procmine.choices import METRICS, GroupBy, Metric
-from procmine.errors import ProcmineError, SpecError
+from procmine.choices import MAP_BY, METRICS, GroupBy, Metric
+from procmine.errors import ProcmineError, SpecError, check_choice
 from procmine.log import LEVEL, RESOURCE
 
 if TYPE_CHECKING:
@@ -84,8 +84,8 @@ def discover_map(log: EventLog | Engine, *, metric: Metric = "frequency",
     column = _group_column(metric, activities, paths, by)
     engine = as_engine(log)
     if column is not None and not engine.has(column):
-        raise SpecError(f"--by {by}: the log has no {column} column",
-                        hint="map it with --resource/--level when reading the log")
+        raise SpecError(f"by={by!r}: the log has no {column} column",
+                        hint="name it when reading the log: resource=, level=")
     totals = engine.totals()
     if totals.events == 0:
         raise ProcmineError("the log has no events: nothing to map")
@@ -113,15 +113,13 @@ def discover_map(log: EventLog | Engine, *, metric: Metric = "frequency",
 
 def _group_column(metric: str, activities: float, paths: float, by: str | None) -> str | None:
     """Check the options of :func:`discover_map`; the column ``by`` groups on (or None)."""
-    if metric not in METRICS:
-        raise SpecError(f"unknown metric {metric!r}", hint="choose one of " + ", ".join(METRICS))
-    for name, pct in (("--activities", activities), ("--paths", paths)):
+    check_choice("metric", metric, METRICS)
+    for name, pct in (("activities", activities), ("paths", paths)):
         if not 0 <= pct <= 100:
-            raise SpecError(f"{name} {pct}: give a percentage between 0 and 100")
-    column = {"unit": RESOURCE, "level": LEVEL}.get(by) if by else None
-    if by is not None and column is None:
-        raise SpecError(f"--by {by!r}: choose unit or level")
-    return column
+            raise SpecError(f"{name}={pct}: give a percentage between 0 and 100")
+    if by is not None:
+        check_choice("by", by, MAP_BY)
+    return {"unit": RESOURCE, "level": LEVEL}.get(by) if by else None
 
 
 def _grouped(nodes: pd.DataFrame, counts: pd.DataFrame | None, by: str | None,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from procmine.choices import ALGORITHMS, Algorithm
 from procmine.discover.quality import Quality, _quality
 from procmine.discover.traces import _traces
-from procmine.errors import OutputError, ProcmineError, SpecError
+from procmine.errors import OutputError, ProcmineError, SpecError, check_choice
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -96,14 +96,12 @@ def discover_model(log: EventLog | Variants | Engine, *, algorithm: Algorithm = 
     >>> found.model.n_transitions, round(found.quality.precision, 2)     # doctest: +SKIP
     (14, 0.87)
     """
-    if algorithm not in ALGORITHMS:
-        raise SpecError(f"unknown algorithm {algorithm!r}",
-                        hint="choose one of " + ", ".join(ALGORITHMS))
+    check_choice("algorithm", algorithm, ALGORITHMS)
     if not 0.0 <= noise <= 1.0:
-        raise SpecError(f"noise threshold {noise} is outside 0..1", hint="e.g. --noise 0.2")
+        raise SpecError(f"noise threshold {noise} is outside 0..1", hint="e.g. noise=0.2")
     if noise and algorithm != "inductive":
-        raise SpecError(f"--noise applies to the inductive miner, not to {algorithm}",
-                        hint="drop --noise or use --algorithm inductive")
+        raise SpecError(f"noise={noise} applies to the inductive miner, not to {algorithm}",
+                        hint="drop noise= or use algorithm='inductive'")
     traces = _traces(log)
     counts = traces.counts
     if not counts:
@@ -205,7 +203,7 @@ def save_model(model: Model, path: str | Path, *, inputs: Iterable[str] = ()) ->
                           hint="use .pnml, .bpmn or .ptml")
     if suffix == ".ptml" and model.tree is None:
         raise OutputError(f"{path}: only the inductive miner gives a process tree",
-                          hint="use .pnml or .bpmn, or --algorithm inductive")
+                          hint="use .pnml or .bpmn, or algorithm='inductive'")
     with atomic_path(path, inputs=inputs) as tmp:
         if suffix == ".pnml":
             pm4py.write_pnml(model.net, model.initial_marking, model.final_marking, tmp)

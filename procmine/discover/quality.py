@@ -163,7 +163,7 @@ def _require_easy_sound(net, im, fm) -> None:
     if not soundness.check_easy_soundness_net_in_fin_marking(net, im, fm):
         raise ProcmineError("alignments need a model that can reach its final marking "
                             "(an easy-sound net); this one cannot",
-                            hint="use token replay (drop --alignments) or --algorithm inductive")
+                            hint="use token replay (alignments=False) or algorithm='inductive'")
 
 
 def _prefixes(counts: Counter) -> tuple[dict[str, set[str]], Counter]:

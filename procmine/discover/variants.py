@@ -40,7 +40,7 @@ def variant_summary(log: EventLog | Engine, *, top: int | None = None) -> Varian
     ['variant', 'cases', 'share', 'cumulative']
     """
     if top is not None and top < 1:
-        raise SpecError(f"--top {top}: give a positive number of variants")
+        raise SpecError(f"top={top}: give a positive number of variants")
     from procmine.engines import as_engine
 
     engine = as_engine(log)

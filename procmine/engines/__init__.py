@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from procmine.choices import EngineName
-from procmine.errors import ProcmineError, SpecError
+from procmine.choices import ENGINES, EngineName
+from procmine.errors import ProcmineError, SpecError, check_choice
 from procmine.read import file_kind
 
 if TYPE_CHECKING:
@@ -311,7 +311,8 @@ def get_engine(name: EngineName | str, source: Source | str | os.PathLike | Even
         from procmine.engines.spark_engine import SparkEngine
 
         return SparkEngine(src, spark=spark)
-    raise SpecError(f"unknown engine {name!r}", hint="choose auto, pandas, duckdb or spark")
+    check_choice("engine", name, ENGINES)
+    raise AssertionError(name)  # every choice is handled above
 
 
 def _as_source(source: Any, options: Mapping[str, Any]) -> Source:

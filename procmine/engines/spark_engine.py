@@ -152,7 +152,7 @@ class SparkEngine(SqlEngine):
         super().__init__(source)
         if source.log is not None:
             raise InputError("the Spark engine reads files or tables, not a log in memory",
-                             hint="use --engine pandas")
+                             hint="use engine='pandas'")
         self.spark = spark if spark is not None else spark_session()
         self.spark.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
         self.spark.conf.set("spark.sql.execution.arrow.pyspark.fallback.enabled", "false")
@@ -222,7 +222,7 @@ class SparkEngine(SqlEngine):
                          .option("columnNameOfCorruptRecord", _RAGGED).csv(src.path))
             else:
                 raise InputError(f"{src.path}: Spark reads CSV, Parquet or a table name",
-                                 hint="use --engine pandas (Excel, XES)")
+                                 hint="use engine='pandas' (Excel, XES)")
         # increasing in file order: orders ties of time within a case as read_log does
         return frame.withColumn("__row", F.monotonically_increasing_id())
 

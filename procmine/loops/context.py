@@ -121,7 +121,7 @@ def _context(log: EventLog, calendar: Any, aliases: Mapping[str, str] | None) ->
     for column in (CASE, ACTIVITY, TIMESTAMP):
         if column not in events.columns:
             raise InputError(f"the log has no column {column!r}; loops need case, activity and time",
-                             hint="map it with --case-id/--activity/--timestamp")
+                             hint="name it when reading the log: case_id=, activity=, timestamp=")
     n = len(events)
     codes, case_ids = pd.factorize(events[CASE], sort=False)
     codes = codes.astype(np.int64)

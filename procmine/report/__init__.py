@@ -47,7 +47,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from procmine.errors import InputError, ProcmineError
+from procmine.choices import LANGS
+from procmine.errors import InputError, check_choice
 from procmine.files import atomic_write
 from procmine.log import EventLog
 from procmine.report.context import _Context, _workflow, _workflow_path
@@ -119,8 +120,8 @@ def build_report(
     ...     "http://www.w3.org", "")
     True
     """
-    if lang not in (None, "zh", "en"):
-        raise ProcmineError(f"unknown report language {lang!r}", hint="choose zh or en")
+    if lang is not None:
+        check_choice("lang", lang, LANGS)
     from procmine.engines import as_engine
 
     engine = as_engine(log)

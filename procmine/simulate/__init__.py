@@ -40,8 +40,8 @@ import numpy as np
 import pandas as pd
 
 from procmine.calendar import WorkingCalendar, calendar_from_option
-from procmine.choices import Lang
-from procmine.errors import SpecError
+from procmine.choices import LANGS, Lang
+from procmine.errors import SpecError, check_choice
 from procmine.log import (
     ACTIVITY,
     ADDRESS,
@@ -178,8 +178,7 @@ def simulate_log(
     >>> sorted(r.truth.columns[:4])
     ['case_id', 'dumping', 'escalation', 'pingpong']
     """
-    if lang not in ("zh", "en"):
-        raise SpecError(f"lang {lang!r}: expected zh or en")
+    check_choice("lang", lang, LANGS)
     if not isinstance(cases, (int, np.integer)) or cases < 1:
         raise SpecError(f"cases {cases!r}: expected a positive number of cases")
     if not cases_per_day > 0:

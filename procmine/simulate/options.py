@@ -138,7 +138,7 @@ def check_reform(reform: Reform | Mapping[str, Any]) -> Reform:
         factors[key] = number
     date = data.get("date")
     if date is None or str(date).strip() == "":
-        raise SpecError("reform: no date", hint="give --reform-date YYYY-MM-DD or 'date:' in the file")
+        raise SpecError("reform: no date", hint="give date='YYYY-MM-DD' or 'date:' in the file")
     try:
         pd.Timestamp(str(date))
     except (ValueError, TypeError):
