@@ -1,4 +1,4 @@
-"""The three small tables that carry almost every analysis (see docs/design.md).
+"""The three small tables that carry almost every analysis (see docs/architecture.md).
 
 - :func:`variants`: each distinct activity sequence, its case count, and which
   variant each case follows.

@@ -8,7 +8,6 @@ bodies, so ``procmine --help`` answers at once.
 from __future__ import annotations
 
 import importlib
-import os
 import re
 import signal
 import sys
@@ -164,6 +163,4 @@ def _main(argv: list[str] | None) -> None:
     if hasattr(signal, "SIGPIPE"):
         # `procmine ... | head` closes the pipe early: end quietly like other Unix tools.
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    if traceback:
-        os.environ["PROCMINE_TRACEBACK"] = "1"
     cli.main(args=args, prog_name="procmine", obj={"traceback": traceback})

@@ -9,8 +9,9 @@ rules, and answers the same questions with the same result objects:
 - :meth:`Engine.follows`: a :class:`~procmine.abstractions.Follows`, the time
   between the two events in clock time or in working time (a calendar);
 - :meth:`Engine.cases`: the case table of :func:`procmine.abstractions.cases`;
-- :meth:`Engine.case_features`, :meth:`Engine.level_flows`,
-  :meth:`Engine.rework_by_activity`: the per-case measures the loop patterns use.
+- :meth:`Engine.event_logs`: the events in parts of whole cases, for the per-event
+  passes of the analyses (loops, bottlenecks, conformance), collected part by part
+  through :mod:`procmine.engines.collector`.
 
 Discovery and conformance then run in process on the variant table, whatever
 the engine. :func:`get_engine` opens one; :func:`choose_engine` is ``--engine
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -42,11 +43,6 @@ if TYPE_CHECKING:
 
 TimeBasis = Literal["clock", "working"]
 
-#: Columns of :meth:`Engine.case_features`.
-FEATURE_COLUMNS = ("case", "events", "activities", "repeats", "units", "handovers", "returns",
-                   "up", "down")
-#: Columns of :meth:`Engine.level_flows` (the same as ``find_loops(...).flows``).
-FLOW_COLUMNS = ("from_level", "to_level", "direction", "count", "cases", "median_s", "total_s")
 #: Columns of :meth:`Engine.follows` tables.
 FOLLOW_COLUMNS = ("source", "target", "count", "cases", "mean", "median", "p90", "total", "min",
                   "max")
@@ -251,30 +247,6 @@ class Engine:
         the events of ``read_log`` in its order. Per-case analyses (the loop
         patterns, deadlines) run part by part on logs larger than memory.
         """
-        raise NotImplementedError
-
-    def case_features(self) -> pd.DataFrame:
-        """Per case, the counts the loop patterns start from (cases in order of appearance).
-
-        - ``events``; ``activities`` (distinct); ``repeats``: events whose
-          activity already occurred in the case (rework on logs without roles);
-        - ``units``: distinct ``org:resource`` values; ``handovers``: consecutive
-          events (with a unit) where the unit changes; ``returns``: A → B → A
-          runs of units (ping-pong on logs without return steps, as
-          ``procmine.loops`` reads them);
-        - ``up``, ``down``: moves between administrative levels (consecutive
-          events with a known level).
-
-        Unit and level columns are 0 when the log has no such column.
-        """
-        raise NotImplementedError
-
-    def level_flows(self) -> pd.DataFrame:
-        """Moves between levels, as the ``flows`` table of ``procmine.loops.find_loops``."""
-        raise NotImplementedError
-
-    def rework_by_activity(self) -> dict[str, int]:
-        """``{activity: cases in which it occurs more than once}`` (pm4py's rework measure)."""
         raise NotImplementedError
 
 
@@ -488,23 +460,6 @@ def finish_follows(table: pd.DataFrame, starts: pd.DataFrame, ends: pd.DataFrame
 
     return Follows(table, counted(starts), counted(ends))
 
-
-def finish_flows(frame: pd.DataFrame, levels: Sequence[str]) -> pd.DataFrame:
-    """The level-flows table from rank pairs (``from``, ``to``, ``count``, ``cases``, ...)."""
-    if frame.empty:
-        return pd.DataFrame(columns=list(FLOW_COLUMNS))
-    frame = frame.sort_values(["from", "to"], kind="stable").reset_index(drop=True)
-    names = np.asarray(levels, dtype=object)
-    out = pd.DataFrame({
-        "from_level": names[frame["from"].to_numpy(dtype=np.int64)],
-        "to_level": names[frame["to"].to_numpy(dtype=np.int64)],
-        "direction": np.where(frame["to"] > frame["from"], "up", "down"),
-        "count": frame["count"].to_numpy(dtype=np.int64),
-        "cases": frame["cases"].to_numpy(dtype=np.int64),
-        "median_s": frame["median_s"].to_numpy(dtype=np.float64),
-        "total_s": frame["total_s"].to_numpy(dtype=np.float64),
-    })
-    return out
 
 
 def resolve_calendar(calendar: Any, *, timezone: str | None = None) -> Any:
