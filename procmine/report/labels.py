@@ -14,6 +14,8 @@ import re
 from importlib import resources
 from typing import Any
 
+from procmine.choices import Lang as Lang
+
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
