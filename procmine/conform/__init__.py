@@ -24,10 +24,12 @@ The log may be an open engine (``procmine.engines``) instead of an EventLog:
 everything above runs on its variant table, and the units are read from the
 log in parts of whole cases, never all events at once; the result is the same.
 
+>>> from procmine.read import read_log
 >>> from procmine.workflow import read_workflow
->>> result = check_conformance(log, read_workflow("logs/workflow.yaml"))   # doctest: +SKIP
->>> result.fitness, result.deviations[0].text                            # doctest: +SKIP
-(0.9871, '重办 (not in the workflow) in 120 cases (4.0%)')
+>>> log = read_log("logs/sample.csv")
+>>> result = check_conformance(log, read_workflow("logs/workflow.yaml"))
+>>> round(result.fitness, 4), result.deviations[0].text
+(0.9861, '签收 back at a unit that had returned the order (ping-pong) in 127 cases (4.2%)')
 
 The parts live in the modules of this package: ``alignments`` (the aligners),
 ``replay`` (token replay and precision), ``deviations`` (the deviations in plain

@@ -51,10 +51,11 @@ def measure_quality(log: EventLog | Variants | Engine, model: Model, *,
     ``simplicity_petri_net``; with ``alignments=True`` ``fitness_alignments`` and
     ``precision_alignments``).
 
+    >>> from procmine.discover import discover_model
     >>> from procmine.read import read_log
-    >>> log = read_log("logs/sample.csv")                          # doctest: +SKIP
-    >>> found = discover_model(log, quality=False)                  # doctest: +SKIP
-    >>> measure_quality(log, found.model).fitness                   # doctest: +SKIP
+    >>> log = read_log("logs/sample.csv")
+    >>> found = discover_model(log, quality=False)
+    >>> measure_quality(log, found.model).fitness
     1.0
     """
     return _quality(_traces(log), model, alignments=alignments)

@@ -18,8 +18,9 @@ the engine. :func:`get_engine` opens one; :func:`choose_engine` is ``--engine
 auto``: pandas when the input fits comfortably in memory, DuckDB otherwise.
 
 >>> from procmine.engines import get_engine
->>> with get_engine("duckdb", "logs/sample.csv", memory_limit="4GiB") as engine:  # doctest: +SKIP
-...     engine.variants().table.head(3)
+>>> with get_engine("duckdb", "logs/sample.csv", memory_limit="1GiB") as engine:
+...     engine.totals().cases, int(engine.variants().table["cases"].iloc[0])
+(3000, 865)
 """
 
 from __future__ import annotations
@@ -264,8 +265,8 @@ def get_engine(name: EngineName | str, source: Source | str | os.PathLike | Even
     existing ``SparkSession`` (by default one is got or created, local mode).
     ``"auto"`` picks with :func:`choose_engine`.
 
-    >>> engine = get_engine("pandas", "tests/fixtures/orders16.csv")   # doctest: +SKIP
-    >>> engine.totals().cases                                          # doctest: +SKIP
+    >>> engine = get_engine("pandas", "tests/fixtures/orders16.csv")
+    >>> engine.totals().cases
     3
     """
     src = _as_source(source, read_options)
@@ -323,7 +324,7 @@ def choose_engine(source: Source | str | os.PathLike, *, memory_limit: str | Non
     Formats DuckDB does not read (Excel, XES) and logs already in memory stay with
     pandas; a table name goes to Spark.
 
-    >>> choose_engine("tests/fixtures/orders16.csv").name              # doctest: +SKIP
+    >>> choose_engine("tests/fixtures/orders16.csv").name
     'pandas'
     """
     src = source if isinstance(source, Source) else Source(path=str(source))
@@ -391,8 +392,9 @@ def engine_from_options(path: str, options: Mapping[str, Any], *, engine: str = 
 
     Returns the engine and the choice to report on stderr.
 
-    >>> engine, choice = engine_from_options("big.parquet", {}, engine="auto")   # doctest: +SKIP
-    >>> choice.reason                                                            # doctest: +SKIP
+    >>> engine, choice = engine_from_options("tests/fixtures/orders16.csv", {}, engine="auto")
+    >>> engine.name, choice.reason.startswith("1.3 KiB csv ≈ 7.8 KiB in memory, under a third of")
+    ('pandas', True)
     """
     columns = {k: options.get(k) for k in ("case_id", "activity", "timestamp", "start_timestamp",
                                            "resource", "level", "kind", "category", "source",

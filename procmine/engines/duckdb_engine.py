@@ -83,8 +83,10 @@ class DuckDBEngine(SqlEngine):
     """Computes the abstractions with DuckDB, out of core.
 
     >>> from procmine.engines import get_engine
-    >>> with get_engine("duckdb", "big.parquet", memory_limit="4GiB") as engine:   # doctest: +SKIP
-    ...     engine.follows().table.head()
+    >>> with get_engine("duckdb", "tests/fixtures/orders16.csv", memory_limit="1GiB") as engine:
+    ...     first = engine.follows().table.iloc[0]
+    >>> first["source"], first["target"], int(first["count"])
+    ('签收', '处置', 2)
     """
 
     dialect = DUCKDB

@@ -26,7 +26,7 @@ class PandasEngine(Engine):
     """Reads the whole log into memory with :func:`procmine.read.read_log`.
 
     >>> from procmine.engines import get_engine
-    >>> get_engine("pandas", "tests/fixtures/orders16.csv").totals().events  # doctest: +SKIP
+    >>> get_engine("pandas", "tests/fixtures/orders16.csv").totals().events
     16
     """
 

@@ -54,7 +54,10 @@ QUIET = (r"PySpark does not yet fully support pandas", r"The copy keyword is dep
 def spark_session(master: str = "local[2]") -> Any:
     """The active SparkSession, or a new local one set up for procmine (Arrow on, UI off).
 
-    >>> spark = spark_session()             # doctest: +SKIP
+    It needs Java and starts a JVM (15-20 s), so the example is not run as a doctest::
+
+        spark = spark_session()
+        engine = get_engine("spark", "logs/sample.csv", spark=spark)
     """
     with warnings.catch_warnings():
         for message in QUIET:
@@ -139,9 +142,13 @@ class _Session:
 class SparkEngine(SqlEngine):
     """Computes the abstractions with Spark SQL (local mode or an existing cluster session).
 
-    >>> from procmine.engines import get_engine
-    >>> engine = get_engine("spark", "lake.orders_2024")             # doctest: +SKIP
-    >>> engine.variants().table.head()                               # doctest: +SKIP
+    A table of the session's catalog is read by its name (the example needs a Spark
+    session with that table, so it is not run as a doctest; tests/test_engines_spark.py
+    runs the engine on the sample log)::
+
+        from procmine.engines import get_engine
+        engine = get_engine("spark", "lake.orders_2024")
+        engine.variants().table.head()
     """
 
     dialect = SPARK

@@ -25,10 +25,12 @@ else and run no script but its own. Each figure shown is also a number in the pa
 cards and table cells carry ``data-key``/``data-value`` attributes with the raw
 value, for sorting and for machines.
 
+>>> import os, tempfile
 >>> from procmine.read import read_log
->>> report = write_report(read_log("logs/sample.csv"), "report.html")   # doctest: +SKIP
->>> [s.key for s in report.sections]                                      # doctest: +SKIP
-['summary', 'quality', 'map', 'model', 'bottlenecks', 'patterns', 'variants']
+>>> path = os.path.join(tempfile.mkdtemp(), "report.html")
+>>> report = write_report(read_log("logs/sample.csv"), path)
+>>> [s.key for s in report.sections]
+['summary', 'quality', 'map', 'model', 'bottlenecks', 'patterns', 'audit', 'variants']
 
 The package: ``labels`` holds the report's words in both languages (from
 ``procmine/templates``), ``result`` the ``Report`` and its sections (``Section``),
