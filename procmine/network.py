@@ -23,7 +23,11 @@ times the number of consecutive event pairs; the working-together counts are
 pm4py's ``discover_working_together_network`` times the number of events of the
 DataFrame (pm4py divides by ``len(df)``). docs/network.md says more.
 
-Everything is vectorised with numpy and pandas (no Python loop per case).
+Everything is vectorised with numpy and pandas (no Python loop per case). The
+log may be an ``EventLog`` or an open engine (``procmine.engines``): the network
+reads the events through the engine's parts of whole cases, asked for as one part
+(unit codes and each unit's level and kind are counted over the whole log, so
+the events are held in memory once; a log already in memory is used as it is).
 
 >>> from procmine.simulate import simulate_log
 >>> net = discover_network(simulate_log(cases=300, seed=5).to_event_log(), calendar="none")
@@ -41,6 +45,8 @@ import numpy as np
 import pandas as pd
 
 from procmine.choices import NETWORK_KINDS, NetworkKind
+from procmine.engines import Engine, as_engine
+from procmine.engines.collector import log_parts
 from procmine.errors import ColumnError, check_choice
 from procmine.log import CASE, KIND, LEVEL, RESOURCE, START, TIMESTAMP, EventLog
 
@@ -210,7 +216,20 @@ class Handovers:
     n_cases: int
 
 
-def handovers(log: EventLog, *, calendar: Any = "cn") -> Handovers:
+def _events_of(log: EventLog | Engine) -> EventLog:
+    """The events of ``log`` as one EventLog, read through the engine's parts of whole
+    cases (one part when it fits; parts laid end to end are the log in its order)."""
+    parts = list(log_parts(as_engine(log), part_events=_ONE_PART))
+    if len(parts) == 1:
+        return parts[0]
+    return EventLog(pd.concat([p.events for p in parts], ignore_index=True),
+                    levels=parts[0].levels, timezone=parts[0].timezone)
+
+
+_ONE_PART = 1 << 62   # events per part: every log is one part
+
+
+def handovers(log: EventLog | Engine, *, calendar: Any = "cn") -> Handovers:
     """Every pair of consecutive unit steps in the cases of ``log``, with its time and crossings.
 
     ``calendar`` as for ``--calendar`` (``"cn"``, ``"none"``, a file, a
@@ -222,7 +241,7 @@ def handovers(log: EventLog, *, calendar: Any = "cn") -> Handovers:
     ['case', 'source', 'target', 'seconds']
     """
     cal, _, _ = resolve_calendar(calendar)
-    return _handovers(log, cal)
+    return _handovers(_events_of(log), cal)
 
 
 def _handovers(log: EventLog, cal: Any) -> Handovers:
@@ -288,7 +307,7 @@ def _handovers(log: EventLog, cal: Any) -> Handovers:
 
 
 def discover_network(
-    log: EventLog,
+    log: EventLog | Engine,
     *,
     kind: NetworkKind = "handover",
     calendar: Any = "cn",
@@ -310,6 +329,7 @@ def discover_network(
     """
     check_choice("kind", kind, KINDS)
     cal, basis, described = resolve_calendar(calendar)
+    log = _events_of(log)
     if kind == "escalation" and not log.has(LEVEL):
         raise ColumnError("kind='escalation' needs the level of each unit (org:level), and this "
                           "log has none", hint="name the column that holds it when reading the "
