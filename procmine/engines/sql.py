@@ -18,7 +18,7 @@ Both engines first build a view ``ev`` with one row per kept event
 ====== ==============================================================
 
 The queries below read only ``ev`` (and ``days``, the working-day table of
-:func:`procmine.engines.working_days`), so the two dialects differ only in the
+:func:`procmine.engines.shared.working_days`), so the two dialects differ only in the
 quantile function (``SqlDialect.quantile``, a format string with ``{x}`` and ``{q}``;
 kept for callers, the queries compute exact quantiles by sorting, see :func:`grouped`),
 and in the expression of local wall-clock seconds of a UTC-microsecond column in
