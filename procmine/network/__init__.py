@@ -183,8 +183,19 @@ def discover_network(
 def _handover_network(log: EventLog, h: Handovers, basis: Any, described: str,
                       notes: list[str]) -> Network:
     p = h.pairs
-    n_units = len(h.units)
     moves = p[~p["self"]]
+    edges, codes_src, codes_dst = _handover_edges(moves, h)
+    nodes, density = _handover_nodes(p, moves, h, codes_src, codes_dst, log.levels)
+    measures = _handover_measures(p, moves, h, edges, nodes, codes_src, codes_dst, density)
+    by_kind = _crosstab(moves, "kind", h, log.levels)
+    by_level = _crosstab(moves, "level", h, log.levels)
+    return Network(kind="handover", nodes=nodes, edges=edges, measures=measures, by_kind=by_kind,
+                   by_level=by_level, time_basis=basis, calendar=described,
+                   levels=tuple(log.levels), notes=tuple(notes))
+
+
+def _handover_edges(moves: pd.DataFrame, h: Handovers) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """One row per (source, target) unit pair, and the unit codes of both ends."""
     grouped = moves.groupby(["source", "target"], sort=True)
     edges = grouped.agg(count=("seconds", "size"), cases=("case", "nunique"),
                         median_s=("seconds", "median"), mean_s=("seconds", "mean"),
@@ -197,6 +208,13 @@ def _handover_network(log: EventLog, h: Handovers, basis: Any, described: str,
     codes_dst = edges["target"].to_numpy(dtype=np.int64)
     edges["source"] = h.units[codes_src]
     edges["target"] = h.units[codes_dst]
+    return edges, codes_src, codes_dst
+
+
+def _handover_nodes(p: pd.DataFrame, moves: pd.DataFrame, h: Handovers, codes_src: np.ndarray,
+                    codes_dst: np.ndarray, levels: tuple[str, ...]) -> tuple[pd.DataFrame, float]:
+    """One row per unit (hand-overs in and out, crossings, centrality), and the density."""
+    n_units = len(h.units)
     out_count = np.bincount(moves["source"], minlength=n_units)
     in_count = np.bincount(moves["target"], minlength=n_units)
     self_count = np.bincount(p.loc[p["self"], "source"], minlength=n_units)
@@ -218,7 +236,14 @@ def _handover_network(log: EventLog, h: Handovers, basis: Any, described: str,
     })
     nodes["degree"] = nodes["in_degree"] + nodes["out_degree"]
     nodes["betweenness"] = [between[u] for u in names]
-    nodes = _order_nodes(nodes, log.levels)
+    return _order_nodes(nodes, levels), density
+
+
+def _handover_measures(p: pd.DataFrame, moves: pd.DataFrame, h: Handovers, edges: pd.DataFrame,
+                       nodes: pd.DataFrame, codes_src: np.ndarray, codes_dst: np.ndarray,
+                       density: float) -> dict[str, Any]:
+    """The measures of the whole hand-over network (docs/network.md)."""
+    n_units = len(h.units)
     seconds = moves["seconds"].to_numpy()
     crossing = moves["cross_kind"].to_numpy()
     within = moves["known_kind"].to_numpy() & ~crossing
@@ -255,11 +280,7 @@ def _handover_network(log: EventLog, h: Handovers, basis: Any, described: str,
         "max_betweenness_unit": (str(nodes.loc[nodes["betweenness"].idxmax(), "unit"])
                                  if len(nodes) else None),
     }
-    by_kind = _crosstab(moves, "kind", h, log.levels)
-    by_level = _crosstab(moves, "level", h, log.levels)
-    return Network(kind="handover", nodes=nodes, edges=edges, measures=measures, by_kind=by_kind,
-                   by_level=by_level, time_basis=basis, calendar=described,
-                   levels=tuple(log.levels), notes=tuple(notes))
+    return measures
 
 
 def _crosstab(moves: pd.DataFrame, what: str, h: Handovers, levels: tuple[str, ...]) -> pd.DataFrame:
@@ -336,26 +357,52 @@ def _together_network(log: EventLog, h: Handovers, basis: Any, described: str,
     nodes["degree"] = nodes["partners"]
     nodes["betweenness"] = [between[u] for u in names]
     nodes = _order_nodes(nodes, log.levels)
-    known_kind = int(count[(kc[a] > 0) & (kc[b] > 0)].sum())
-    known_level = int(count[(lvl[a] >= 0) & (lvl[b] >= 0)].sum())
+    known_kind = count[(kc[a] > 0) & (kc[b] > 0)]
+    known_level = count[(lvl[a] >= 0) & (lvl[b] >= 0)]
     per_case = np.bincount(distinct["case"], minlength=h.n_cases)
-    measures = {
-        "cases": h.n_cases,
-        "units": n_units,
-        "edges": len(table),
-        "pairs_in_cases": int(count.sum()),
-        "density": density,
-        "median_units_per_case": float(np.median(per_case)) if len(per_case) else None,
-        "cross_kind_share": _share(int(count[cross_kind].sum()), known_kind),
-        "cross_level_share": _share(int(count[cross_level].sum()), known_level),
-        "mean_degree": float(nodes["degree"].mean()) if len(nodes) else 0.0,
-        "max_betweenness_unit": (str(nodes.loc[nodes["betweenness"].idxmax(), "unit"])
-                                 if len(nodes) else None),
-    }
+    measures = _together_measures(h, table, nodes, per_case, density, count[cross_kind],
+                                  count[cross_level], known_kind, known_level)
     empty = pd.DataFrame()
     return Network(kind="together", nodes=nodes, edges=table, measures=measures, by_kind=empty,
                    by_level=empty, time_basis=basis, calendar=described,
                    levels=tuple(log.levels), notes=tuple(notes))
+
+
+def _together_measures(h: Handovers, table: pd.DataFrame, nodes: pd.DataFrame,
+                       per_case: np.ndarray, density: float, cross_kind: np.ndarray,
+                       cross_level: np.ndarray, known_kind: np.ndarray,
+                       known_level: np.ndarray) -> dict[str, Any]:
+    """The measures of the whole working-together network; the counts are cases per pair."""
+    return {
+        "cases": h.n_cases,
+        "units": len(h.units),
+        "edges": len(table),
+        "pairs_in_cases": int(table["count"].sum()),
+        "density": density,
+        "median_units_per_case": float(np.median(per_case)) if len(per_case) else None,
+        "cross_kind_share": _share(int(cross_kind.sum()), int(known_kind.sum())),
+        "cross_level_share": _share(int(cross_level.sum()), int(known_level.sum())),
+        "mean_degree": float(nodes["degree"].mean()) if len(nodes) else 0.0,
+        "max_betweenness_unit": (str(nodes.loc[nodes["betweenness"].idxmax(), "unit"])
+                                 if len(nodes) else None),
+    }
+
+
+def _escalation_edges(frame: pd.DataFrame, levels: np.ndarray) -> pd.DataFrame:
+    """One row per (from level, to level) move, with its direction and times."""
+    edges = frame.groupby(["from", "to"]).agg(
+        count=("seconds", "size"), cases=("case", "nunique"), median_s=("seconds", "median"),
+        mean_s=("seconds", "mean"), p90_s=("seconds", lambda s: s.quantile(0.9))).reset_index()
+    edges.insert(2, "direction", np.where(edges["to"] > edges["from"], "up", "down"))
+    src = edges["from"].to_numpy(dtype=np.int64)
+    dst = edges["to"].to_numpy(dtype=np.int64)
+    edges = edges.rename(columns={"from": "source", "to": "target"})
+    edges["source"] = levels[src]
+    edges["target"] = levels[dst]
+    edges["cross_kind"] = False
+    edges["cross_level"] = True
+    return edges.sort_values(["count", "source", "target"], ascending=[False, True, True],
+                             kind="stable").reset_index(drop=True)
 
 
 def _escalation(log: EventLog, cal: Any, basis: Any, described: str) -> Network:
@@ -375,19 +422,7 @@ def _escalation(log: EventLog, cal: Any, basis: Any, described: str) -> Network:
         a = b = np.zeros(0, dtype=np.int64)
     seconds = spans(ts[a], ts[b], cal, log.timezone)
     frame = pd.DataFrame({"from": lvl[a], "to": lvl[b], "case": case[a], "seconds": seconds})
-    edges = frame.groupby(["from", "to"]).agg(
-        count=("seconds", "size"), cases=("case", "nunique"), median_s=("seconds", "median"),
-        mean_s=("seconds", "mean"), p90_s=("seconds", lambda s: s.quantile(0.9))).reset_index()
-    edges.insert(2, "direction", np.where(edges["to"] > edges["from"], "up", "down"))
-    src = edges["from"].to_numpy(dtype=np.int64)
-    dst = edges["to"].to_numpy(dtype=np.int64)
-    edges = edges.rename(columns={"from": "source", "to": "target"})
-    edges["source"] = levels[src]
-    edges["target"] = levels[dst]
-    edges["cross_kind"] = False
-    edges["cross_level"] = True
-    edges = edges.sort_values(["count", "source", "target"], ascending=[False, True, True],
-                              kind="stable").reset_index(drop=True)
+    edges = _escalation_edges(frame, levels)
     present = np.unique(lvl)
     names = [levels[i] for i in present]
     in_deg, out_deg, between, density = _centrality(
