@@ -174,7 +174,6 @@ def _side(log: EventLog, cal: Any, workflow: Any, notes: list[str], label: str) 
     from procmine.abstractions import variants
     from procmine.bottlenecks import find_bottlenecks, waiting_times
     from procmine.loops import find_loops
-    from procmine.network import handovers
 
     events = log.events
     codes, _ = pd.factorize(events[CASE], sort=False)
@@ -209,6 +208,27 @@ def _side(log: EventLog, cal: Any, workflow: Any, notes: list[str], label: str) 
     aliases = getattr(workflow, "aliases", None) or None
     loops = find_loops(log, calendar=cal, aliases=aliases)
     patterns = {row.pattern: int(row.cases) for row in loops.summary.itertuples(index=False)}
+    cross, unit_time = _crossings(log, cal, codes, waits, week, n_cases)
+    acts = events[ACTIVITY].to_numpy(dtype=object)
+    same = codes[1:] == codes[:-1] if len(codes) > 1 else np.zeros(0, dtype=bool)
+    edge_waits = pd.DataFrame({"source": acts[:-1][same], "target": acts[1:][same],
+                               "case": codes[1:][same], "week": week[codes[1:][same]],
+                               "seconds": waits[1:][same]})
+    edge_cases = edge_waits.groupby(["source", "target"])["case"].nunique().rename(
+        "cases").reset_index()
+    return _Side(log=log, n_cases=n_cases, cycle=cycle, variants=len(variants(log)),
+                 on_time=on_time, fitness=fitness, log_fitness=log_fitness,
+                 conforming=conforming, patterns=patterns, pattern_cases=loops.n_cases,
+                 cross=cross, unit_time=unit_time, edge_waits=edge_waits, edge_cases=edge_cases)
+
+
+def _crossings(log: EventLog, cal: Any, codes: np.ndarray, waits: np.ndarray, week: np.ndarray,
+               n_cases: int) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], pd.DataFrame]:
+    """Per case, the hand-overs that cross 条/块 and levels (and those whose ends are
+    known), and the working time each unit held each case (with the case's week)."""
+    from procmine.network import handovers
+
+    events = log.events
     cross: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     unit_time = pd.DataFrame(columns=["case", "unit", "week", "seconds"])
     if log.has(RESOURCE):
@@ -227,17 +247,7 @@ def _side(log: EventLog, cal: Any, workflow: Any, notes: list[str], label: str) 
         frame = pd.DataFrame({"case": codes[ok], "unit": unit[ok], "seconds": waits[ok]})
         unit_time = frame.groupby(["case", "unit"], sort=False)["seconds"].sum().reset_index()
         unit_time["week"] = week[unit_time["case"].to_numpy()]
-    acts = events[ACTIVITY].to_numpy(dtype=object)
-    same = codes[1:] == codes[:-1] if len(codes) > 1 else np.zeros(0, dtype=bool)
-    edge_waits = pd.DataFrame({"source": acts[:-1][same], "target": acts[1:][same],
-                               "case": codes[1:][same], "week": week[codes[1:][same]],
-                               "seconds": waits[1:][same]})
-    edge_cases = edge_waits.groupby(["source", "target"])["case"].nunique().rename(
-        "cases").reset_index()
-    return _Side(log=log, n_cases=n_cases, cycle=cycle, variants=len(variants(log)),
-                 on_time=on_time, fitness=fitness, log_fitness=log_fitness,
-                 conforming=conforming, patterns=patterns, pattern_cases=loops.n_cases,
-                 cross=cross, unit_time=unit_time, edge_waits=edge_waits, edge_cases=edge_cases)
+    return cross, unit_time
 
 
 def _weeks(first_ns: np.ndarray, timezone: str) -> np.ndarray:
