@@ -39,7 +39,7 @@ _c.SHOW_PROGRESS_BAR = False
 def _setup(log_path: Path, model: str) -> str:
     return _QUIET + f"""
 import pm4py
-from procmine.io import read_log
+from procmine.read import read_log
 from procmine.workflow import read_workflow
 log = read_log({str(log_path)!r})
 df = log.events
@@ -77,7 +77,7 @@ def road_model(path: Path) -> Path:
         CACHE.mkdir(parents=True, exist_ok=True)
         measure(f"""
 import pm4py
-from procmine.io import read_log
+from procmine.read import read_log
 log = read_log({str(path)!r})
 net, im, fm = pm4py.discover_petri_net_inductive(log.events)
 pm4py.write_pnml(net, im, fm, {str(out)!r})

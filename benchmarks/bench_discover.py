@@ -37,7 +37,7 @@ def step(name, fn):
 """
 
 OURS = """
-from procmine.io import read_log
+from procmine.read import read_log
 from procmine.discover import discover_map, discover_model
 from procmine.render import render_map
 log = step("read", lambda: read_log({path!r}))
@@ -65,7 +65,7 @@ result = {{"steps": _steps, "fitness": fit["log_fitness"], "precision": prec, "p
 """
 
 ROAD = """
-from procmine.io import read_log
+from procmine.read import read_log
 from procmine.discover import discover_map
 from procmine.render import render_map, write_graph
 log = step("read", lambda: read_log({path!r}))

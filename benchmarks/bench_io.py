@@ -1,4 +1,4 @@
-"""Reading: procmine.io.read_log against pandas.read_csv + pm4py.format_dataframe and pm4py.read_xes.
+"""Reading: procmine.read.read_log against pandas.read_csv + pm4py.format_dataframe and pm4py.read_xes.
 
 Targets (issue 2): CSV at least 3x faster than read_csv + format_dataframe on a
 1M-event log; XES no slower than pm4py's default reader.
@@ -21,7 +21,7 @@ def run(events: int) -> list[dict]:
     csv = simulated_csv(events)
     ours = measure(
         f"log = read_log({str(csv)!r}); result = [log.n_events, log.n_cases]",
-        setup="from procmine.io import read_log",
+        setup="from procmine.read import read_log",
     )
     theirs = measure(
         f"""
@@ -41,7 +41,7 @@ def run(events: int) -> list[dict]:
         # the reader's own import (rustxes, polars) is untimed on both sides: pm4py's
         # setup imports it with pm4py
         ours = measure(f"log = read_log({str(road)!r}); result = [log.n_events, log.n_cases]",
-                       setup="from procmine.io import read_log\nimport rustxes")
+                       setup="from procmine.read import read_log\nimport rustxes")
         theirs = measure(
             f"df = pm4py.read_xes({str(road)!r}); "
             "result = [len(df), df['case:concept:name'].nunique()]",

@@ -25,10 +25,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import machine, measure, ratio  # noqa: E402
 
+from procmine.vocabulary import SIMULATED_PATTERNS  # noqa: E402
+
 #: find_loops pattern -> simulator truth column
-TRUTH = {"escalation": "round_trip", "pingpong": "ping_pong", "dumping": "dumping_down",
-         "rework": "rework", "reopen": "reopen", "hugging": "deadline_hugging",
-         "desk": "desk_check"}
+TRUTH = {pattern: pattern for pattern in SIMULATED_PATTERNS}
 SEEDS = (1, 2, 3, 4, 5)
 SETTINGS = {"half": 0.5, "default": 1.0, "2.5x": 2.5}
 

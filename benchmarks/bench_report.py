@@ -38,7 +38,7 @@ result = os.path.getsize({out!r})
 """
 
 _SETUP = """
-from procmine.io import read_log
+from procmine.read import read_log
 from procmine.report import write_report
 log = read_log({log!r})
 """
@@ -79,7 +79,7 @@ def run(name: str, *, pm4py: bool) -> dict:
     cli = measure(_CLI.format(log=str(log), out=out, extra=extra), timeout=7200)
     row["cli_s"], row["cli_mb"], row["html_bytes"] = cli.seconds, cli.peak_mb, cli.result
     base = measure(f"log = read_log({str(log)!r})\nresult = log.n_events",
-                   setup="from procmine.io import read_log", timeout=3600)
+                   setup="from procmine.read import read_log", timeout=3600)
     row["events"], row["read_s"], row["read_mb"] = base.result, base.seconds, base.peak_mb
     lib = measure(_LIBRARY.format(out=out, workflow=str(workflow) if workflow else None),
                   setup=_SETUP.format(log=str(log)), timeout=7200)

@@ -68,7 +68,7 @@ def main() -> None:
 import warnings
 warnings.filterwarnings("ignore")
 import pm4py
-from procmine.io import read_log
+from procmine.read import read_log
 log = read_log("logs/sample.csv")
 net, im, fm = pm4py.discover_petri_net_inductive(log.events, noise_threshold=0.2)
 """

@@ -35,7 +35,7 @@ ROAD = REAL / "Road_Traffic_Fine_Management_Process.xes.gz"
 
 # -- how each side loads the log (untimed setup of the later stages) -----------------------
 
-_OURS = "import warnings\nwarnings.filterwarnings('ignore')\nfrom procmine.io import read_log\n"
+_OURS = "import warnings\nwarnings.filterwarnings('ignore')\nfrom procmine.read import read_log\n"
 _THEIRS = "import warnings\nwarnings.filterwarnings('ignore')\nimport pandas as pd, pm4py\n"
 
 

@@ -19,7 +19,7 @@ import atheris
 
 with atheris.instrument_imports():
     from procmine.errors import ProcmineError
-    from procmine.io import read_log
+    from procmine.read import read_log
 
 FOLDER = tempfile.mkdtemp(prefix="procmine-fuzz-")
 OUTCOMES: collections.Counter = collections.Counter()

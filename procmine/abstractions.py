@@ -1,4 +1,4 @@
-"""The three small tables that carry almost every analysis (see docs/design.md).
+"""The three small tables that carry almost every analysis (see docs/architecture.md).
 
 - :func:`variants`: each distinct activity sequence, its case count, and which
   variant each case follows.
@@ -80,7 +80,7 @@ def variants(log: EventLog) -> Variants:
     Sequences are hashed per case with two independent polynomial hashes
     computed by ``np.add.reduceat``, then decoded from one representative case.
 
-    >>> from procmine.io import read_log
+    >>> from procmine.read import read_log
     >>> v = variants(read_log("logs/sample.csv"))
     >>> int(v.table.iloc[0]["cases"])
     865
@@ -137,7 +137,7 @@ def follows(log: EventLog, *, durations: np.ndarray | None = None) -> Follows:
     ``durations`` (seconds, one per event, the time from the previous event of the
     same case) replaces clock time, e.g. with working time from ``procmine.calendar``.
 
-    >>> from procmine.io import read_log
+    >>> from procmine.read import read_log
     >>> f = follows(read_log("logs/sample.csv"))
     >>> f.table.columns.tolist()[:3]
     ['source', 'target', 'count']
@@ -207,7 +207,7 @@ def cases(log: EventLog, *, variants_of: Variants | None = None) -> pd.DataFrame
     ``variant``, and ``category``, ``source``, ``deadline`` where the log has them.
     Pass ``variants_of`` when the variants are already computed.
 
-    >>> from procmine.io import read_log
+    >>> from procmine.read import read_log
     >>> cases(read_log("logs/sample.csv")).columns[:3].tolist()
     ['case', 'events', 'start']
     """

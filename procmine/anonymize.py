@@ -79,7 +79,7 @@ def load_key(key_file: str | None = None) -> bytes:
         key = os.environ.get(KEY_ENV, "").encode()
     if not key:
         raise SpecError("no key for pseudonymisation",
-                        hint=f"give --key-file FILE or set {KEY_ENV}; e.g. " + _MAKE_KEY[5:])
+                        hint=f"give key_file= or set {KEY_ENV}; e.g. " + _MAKE_KEY[5:])
     check_key(key)
     return key
 
@@ -201,7 +201,7 @@ def anonymize_log(
     up, so working-time figures may change slightly. ``with_mapping`` returns the
     original → pseudonym table (keep it as secret as the key).
 
-    >>> from procmine.io import read_log
+    >>> from procmine.read import read_log
     >>> result = anonymize_log(read_log("logs/sample.csv"), b"0" * 32)
     >>> result.pseudonymised, result.dropped
     (['case:concept:name', 'org:resource'], {})

@@ -10,8 +10,8 @@ class ProcmineError(Exception):
 
     The message says what is wrong, where (file, row, column) and what to do.
 
-    >>> str(ProcmineError("no such column 'x'", hint="use --activity"))
-    "no such column 'x' (use --activity)"
+    >>> str(ProcmineError("no such column 'x'", hint="name it with activity='...'"))
+    "no such column 'x' (name it with activity='...')"
     """
 
     exit_code = 1
@@ -36,6 +36,28 @@ class SpecError(ProcmineError):
     """A workflow spec, calendar file or rates file is invalid."""
 
     exit_code = 2
+
+
+class ChoiceError(SpecError):
+    """A parameter got a value that is not one of its choices (an unknown ``by``,
+    ``metric``, ``algorithm``, pattern, engine ...). Raised by :func:`check_choice`."""
+
+
+def check_choice(parameter: str, value: object, choices: tuple | list) -> None:
+    """Raise :class:`ChoiceError` unless ``value`` is one of ``choices``.
+
+    The message names the parameter as in Python (``by='x'``); the command line
+    shows the same error with its option (``--by x``).
+
+    >>> check_choice("by", "unit", ("unit", "level"))
+    >>> check_choice("by", "x", ("unit", "level"))
+    Traceback (most recent call last):
+    ...
+    procmine.errors.ChoiceError: by='x': not a choice (choose one of unit, level)
+    """
+    if value not in choices:
+        raise ChoiceError(f"{parameter}={value!r}: not a choice",
+                          hint="choose one of " + ", ".join(map(str, choices)))
 
 
 class OutputError(ProcmineError):

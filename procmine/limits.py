@@ -47,7 +47,7 @@ MIN_KEY_BYTES = 16
 MIN_KEY_DISTINCT = 8
 """Fewest distinct characters in a secret key (16 identical characters are refused)."""
 
-# -- for the log reader (enforced by procmine.io in the next step) -------------
+# -- for the log reader (enforced by procmine.read in the next step) -------------
 
 MAX_COLUMNS = 10_000
 """Most columns in a CSV/Excel header (a dispatch log has 10-60)."""

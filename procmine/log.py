@@ -1,7 +1,7 @@
 """The event log: canonical column names, the ``EventLog`` and its ``LoadReport``.
 
 Inside procmine every log uses pm4py's XES names, so each pm4py function takes
-``log.events`` as it is. User column names are mapped once, at the edge (``io``).
+``log.events`` as it is. User column names are mapped once, at the edge (``procmine.read``).
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ class EventLog:
     timezone-aware in ``timezone``. ``org:level`` (when present) holds level names
     from ``levels``, ordered bottom up.
 
-    >>> from procmine.io import read_log
+    >>> from procmine.read import read_log
     >>> log = read_log("logs/sample.csv")
     >>> log.n_cases, log.n_events
     (3000, 34609)

@@ -54,7 +54,7 @@ def summarize_log(log: EventLog | Engine, *, top: int = 10) -> LogSummary:
     ``log`` is an EventLog or an open engine (:mod:`procmine.engines`): the figures
     come from the engine's tables either way.
 
-    >>> from procmine.io import read_log
+    >>> from procmine.read import read_log
     >>> s = summarize_log(read_log("logs/sample.csv"))
     >>> s.cases, s.events
     (3000, 34609)

@@ -15,6 +15,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Literal, get_args
 
 #: role -> (Chinese label, English label). Order is the closed loop, then exceptions.
 STEPS: dict[str, tuple[str, str]] = {
@@ -49,6 +50,40 @@ STEPS: dict[str, tuple[str, str]] = {
 
 LOOP = ("report", "accept", "verify", "register", "dispatch", "sign", "handle",
         "feedback", "check", "close", "callback")
+
+# --------------------------------------------------------------------------- the loop patterns
+# One word per governance pattern, for the detectors (procmine.loops, ``procmine loops
+# --patterns``, the JSON keys of ``loops --json``), the simulator's truth columns and the report.
+
+#: Escalated up (提级) and sent back down (下派) to the same unit, no handling above.
+ESCALATION = "escalation"
+#: Returned by A, returned by B, back to A (推诿).
+PINGPONG = "pingpong"
+#: A line unit (条) returned the order, a block unit (块) handled it.
+DUMPING = "dumping"
+#: Check failed (核查不通过) and handled again.
+REWORK = "rework"
+#: Closed, then reopened (重办).
+REOPEN = "reopen"
+#: Closed in the last 10% of the allowed working window.
+HUGGING = "hugging"
+#: Checked within minutes of the feedback (a desk check).
+DESK = "desk"
+#: Urged (催办) or supervised (督办).
+SUPERVISION = "supervision"
+
+#: The patterns the detectors find, in the order they are shown.
+LoopPattern = Literal["escalation", "pingpong", "dumping", "rework", "reopen", "hugging", "desk",
+                      "supervision"]
+LOOP_PATTERNS: tuple[str, ...] = get_args(LoopPattern)
+#: The patterns the simulator injects (one 0/1 truth column each, same words).
+SIMULATED_PATTERNS: tuple[str, ...] = (ESCALATION, PINGPONG, DUMPING, REWORK, REOPEN, HUGGING,
+                                       DESK)
+#: Older spellings of the simulator's rates (still read from rates and reform files).
+PATTERN_ALIASES: dict[str, str] = {
+    "round_trip": ESCALATION, "ping_pong": PINGPONG, "dumping_down": DUMPING,
+    "deadline_hugging": HUGGING, "desk_check": DESK,
+}
 
 #: Further spellings seen in exports (lower-cased for English).
 _ALIASES: dict[str, str] = {

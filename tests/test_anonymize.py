@@ -8,8 +8,8 @@ import pytest
 from procmine.abstractions import follows, variants
 from procmine.anonymize import anonymize_log, detect_pii, load_key, pseudonym
 from procmine.errors import SpecError
-from procmine.io import read_log, write_log
 from procmine.log import CASE, RESOURCE
+from procmine.read import read_log, write_log
 
 KEY = b"a-test-key-of-32-bytes-0123456789"
 

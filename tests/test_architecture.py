@@ -146,3 +146,13 @@ def test_a_new_measure_written_once_runs_on_every_engine():
     assert (in_memory[truth.index] == truth).all()
     with get_engine("duckdb", str(sample)) as engine:
         assert _returns_per_case(engine).equals(in_memory)
+
+
+def test_command_line_choices_come_from_the_library():
+    """click choices are the library's tuples (procmine.choices, procmine.vocabulary), not copies."""
+    import re
+
+    copies = [f"{path.name}:{n}" for path in sorted((PACKAGE / "cli").glob("*.py"))
+              for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+              if re.search(r"click\.Choice\(\s*[\[(]", line) and "--table" not in line]
+    assert copies == []

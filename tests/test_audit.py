@@ -10,7 +10,7 @@ import pytest
 
 from procmine.audit import audit_log, read_responsibility
 from procmine.errors import SpecError
-from procmine.io import read_log
+from procmine.read import read_log
 from procmine.simulate import responsibility_list, simulate_log
 from procmine.vocabulary import MISDISPATCH, REPEAT, REPEAT_OF
 

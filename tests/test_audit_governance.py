@@ -11,7 +11,7 @@ import pytest
 
 from procmine.audit import audit_log, read_governance
 from procmine.errors import SpecError
-from procmine.io import read_log
+from procmine.read import read_log
 from procmine.simulate import simulate_log
 from procmine.simulate.governance import BURDENED_UNITS, OVERLOAD_UNITS, UPWARD_UNITS
 from procmine.simulate.model import UNITS

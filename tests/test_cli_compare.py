@@ -70,7 +70,7 @@ SPLIT = "2024-06-03"
 def logs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("reform")
     reform = folder / "reform.yaml"
-    reform.write_text("rates:\n  ping_pong: 0.02     # half the default 0.04\n"
+    reform.write_text("rates:\n  pingpong: 0.02     # half the default 0.04\n"
                       "service:\n  房管办: 0.5\n", encoding="utf-8")
     out = {}
     for name, extra in (("reformed", ["--reform-date", SPLIT, "--reform-rates", str(reform)]),

@@ -35,7 +35,7 @@ def test_summary_and_top_deviations():
 
 def test_fitness_and_precision_are_the_librarys(tmp_path):
     from procmine.conform import check_conformance
-    from procmine.io import read_log
+    from procmine.read import read_log
     from procmine.workflow import read_workflow
 
     expected = check_conformance(read_log(ORDERS), read_workflow(WORKFLOW), method="tokens")

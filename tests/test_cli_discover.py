@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from procmine.cli import cli
 from procmine.discover import discover_model
-from procmine.io import read_log
+from procmine.read import read_log
 
 warnings.filterwarnings("ignore", module="pm4py")
 SMALL = Path(__file__).resolve().parent / "fixtures" / "map_small.csv"

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from conftest import FIXTURES, SAMPLE
 
 from procmine.cli import cli
-from procmine.io import read_log
+from procmine.read import read_log
 
 ORDERS16 = str(FIXTURES / "orders16.csv")
 

@@ -144,3 +144,28 @@ def test_info_on_duckdb_equals_pandas_on_receipt(real):
 def test_auto_engine_reports_its_choice(orders16):
     result = run("info", orders16)
     assert "\nEngine: pandas (" in result.stderr
+
+
+def test_library_errors_name_parameters_and_the_command_line_names_its_options(tmp_path):
+    """A bad choice is one exception type everywhere; the message names the parameter in
+    Python and the option at the command line."""
+    from click.testing import CliRunner
+
+    from procmine.bottlenecks import find_bottlenecks
+    from procmine.cli import cli
+    from procmine.discover import discover_map
+    from procmine.engines import get_engine
+    from procmine.errors import ChoiceError
+    from procmine.loops import find_loops
+    from procmine.read import read_log
+
+    log = read_log("tests/fixtures/orders16.csv")
+    for call, message in ((lambda: find_bottlenecks(log, by="x"), "by='x'"),
+                          (lambda: find_loops(log, by="x"), "by='x'"),
+                          (lambda: discover_map(log, metric="x"), "metric='x'"),
+                          (lambda: get_engine("x", "tests/fixtures/orders16.csv"), "engine='x'")):
+        with pytest.raises(ChoiceError, match=message):
+            call()
+    result = CliRunner().invoke(cli, ["compare", "tests/fixtures/orders16.csv", "--split", "nope"])
+    assert result.exit_code == 2
+    assert "Error: --split nope: not a date or time" in result.output

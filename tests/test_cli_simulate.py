@@ -25,8 +25,8 @@ def test_writes_the_log_and_its_truth_and_shows_the_counts(tmp_path):
                                     "来源", "时限", "诉求人", "地址"]
     assert log["工单编号"].nunique() == 400
     lines = result.stdout.splitlines()
-    row = next(line for line in lines if line.startswith("round_trip"))
-    assert row.split()[2] == str(truth["round_trip"].sum())
+    row = next(line for line in lines if line.startswith("escalation"))
+    assert row.split()[2] == str(truth["escalation"].sum())
     assert "bottleneck (房管办)" in result.stdout
     assert f"Wrote {len(log):,} events of 400 cases" in result.stderr
 
@@ -56,15 +56,15 @@ def test_english_parquet_and_xes_read_back(tmp_path):
 
 def test_rates_file_and_json_summary(tmp_path):
     rates = tmp_path / "rates.yaml"
-    rates.write_text("round_trip: 0.3\nping_pong: 0\n", encoding="utf-8")
+    rates.write_text("escalation: 0.3\nping_pong: 0\n", encoding="utf-8")
     out = tmp_path / "r.csv"
     result = run("simulate", "--cases", "600", "--seed", "1", "-o", str(out), "--rates", str(rates),
                  "--json")
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert summary["rates"]["round_trip"] == 0.3
-    assert summary["flagged"]["ping_pong"] == 0
-    assert 0.24 < summary["flagged"]["round_trip"] / 600 < 0.36
+    assert summary["rates"]["escalation"] == 0.3
+    assert summary["flagged"]["pingpong"] == 0
+    assert 0.24 < summary["flagged"]["escalation"] / 600 < 0.36
     assert summary["truth"].endswith("r.truth.csv")
 
 

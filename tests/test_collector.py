@@ -11,7 +11,7 @@ import pytest
 from procmine.engines import as_engine, get_engine
 from procmine.engines.collector import DuckDBCollector, MemoryCollector
 from procmine.errors import ProcmineError
-from procmine.io import read_log
+from procmine.read import read_log
 
 ORDERS16 = str(Path(__file__).resolve().parent / "fixtures" / "orders16.csv")
 

@@ -25,7 +25,7 @@ from procmine.simulate import Reform, simulate_log
 @pytest.fixture(scope="module")
 def reformed():
     """2,000 orders; from 2024-01-20 on no ping-pong at all, and the housing office 3x faster."""
-    reform = Reform(date="2024-01-20", rates={"ping_pong": 0.0}, service={"housing": 0.3})
+    reform = Reform(date="2024-01-20", rates={"pingpong": 0.0}, service={"housing": 0.3})
     sim = simulate_log(cases=2000, seed=8, reform=reform)
     return sim, sim.to_event_log()
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from procmine.conform import align_variants, check_conformance
-from procmine.errors import InputError
+from procmine.errors import ChoiceError, InputError
 from procmine.log import ACTIVITY, CASE, EventLog
 from procmine.workflow import PetriNetModel, parse_workflow, read_workflow
 
@@ -86,7 +86,7 @@ def test_equal_to_pm4py_on_a_simulated_log_with_the_sample_workflow(simulated):
 
 @pytest.mark.slow
 def test_equal_to_pm4py_on_the_sample_log(sample):
-    from procmine.io import read_log
+    from procmine.read import read_log
 
     wf = read_workflow(WORKFLOW)
     assert_equal_to_pm4py(read_log(sample), wf, wf.petri_net())
@@ -94,7 +94,7 @@ def test_equal_to_pm4py_on_the_sample_log(sample):
 
 @pytest.mark.slow
 def test_equal_to_pm4py_on_the_receipt_log_with_a_discovered_pnml(tmp_path):
-    from procmine.io import read_log
+    from procmine.read import read_log
 
     log = read_log(str(real("Receipt_phase_of_an_environmental_permit_application_process_WABO_CoSeLoG_project.xes.gz")))
     wf = read_workflow(discovered_pnml(log.events, tmp_path, noise_threshold=0.2))
@@ -104,7 +104,7 @@ def test_equal_to_pm4py_on_the_receipt_log_with_a_discovered_pnml(tmp_path):
 
 @pytest.mark.slow
 def test_equal_to_pm4py_on_bpic15_1_with_a_discovered_pnml(tmp_path):
-    from procmine.io import read_log
+    from procmine.read import read_log
 
     log = read_log(str(real("BPIC15_1.xes.gz")))
     events = log.events
@@ -218,10 +218,10 @@ def test_the_simulators_injected_deviations_have_the_right_counts():
     assert reopen.cases == int(sim.truth["reopen"].sum())
     assert reopen.detail.startswith("then 签收 → 处置 → 反馈 → 核查 → 结案")
     pingpong = [d for d in result.deviations if d.kind == "same_unit"]
-    assert pingpong[0].cases == int(sim.truth["ping_pong"].sum())
+    assert pingpong[0].cases == int(sim.truth["pingpong"].sum())
     # the ordinary exception paths (returns, escalations, rework, callbacks) conform
     assert not any(d.kind == "skipped" for d in result.deviations)
-    flagged = set(sim.truth.loc[sim.truth["reopen"].astype(bool) | sim.truth["ping_pong"].astype(bool),
+    flagged = set(sim.truth.loc[sim.truth["reopen"].astype(bool) | sim.truth["pingpong"].astype(bool),
                                 "case_id"].astype(str))
     table = result.cases_table.set_index("case")
     assert set(table.index[~table["conforming"].astype(bool)]) == flagged
@@ -291,7 +291,7 @@ def test_per_variant_and_per_case_tables(simulated):
 
 def test_bad_inputs():
     wf = parse_workflow("steps: [a, b]")
-    with pytest.raises(InputError, match="unknown method"):
+    with pytest.raises(ChoiceError, match="method='magic': not a choice"):
         check_conformance(_log([("x", "a", 0)]), wf, method="magic")  # type: ignore[arg-type]
     empty = EventLog(events=pd.DataFrame({CASE: [], ACTIVITY: [],
                                           "time:timestamp": pd.Series([], dtype="datetime64[ns, UTC]")}))
@@ -326,14 +326,14 @@ def test_numbers_are_weighted_by_cases():
 
 
 def test_the_sample_logs_deviations_match_its_truth_file(sample):
-    from procmine.io import read_log
+    from procmine.read import read_log
 
     truth = pd.read_csv(sample.with_name("sample.truth.csv"))
     result = check_conformance(read_log(sample), read_workflow(WORKFLOW), precision=False)
     by_label = {d.label: d.cases for d in result.deviations}
     assert by_label["重办 (not in the workflow)"] == int(truth["reopen"].sum())
-    assert by_label["签收 back at a unit that had returned the order (ping-pong)"] == int(truth["ping_pong"].sum())
-    assert result.conforming_cases == int((~(truth["reopen"].astype(bool) | truth["ping_pong"].astype(bool))).sum())
+    assert by_label["签收 back at a unit that had returned the order (ping-pong)"] == int(truth["pingpong"].sum())
+    assert result.conforming_cases == int((~(truth["reopen"].astype(bool) | truth["pingpong"].astype(bool))).sum())
 
 
 # --------------------------------------------------------------------------- through an engine
@@ -364,7 +364,7 @@ def in_parts(name: str, path, workflow, *, part_events: int, spark=None, **optio
 @pytest.mark.parametrize("method", ["tokens", "alignments"])
 @pytest.mark.parametrize("engine", ["duckdb", "pandas"])
 def test_an_engine_in_parts_equals_the_event_log_on_the_sample_log(sample, engine, method):
-    from procmine.io import read_log
+    from procmine.read import read_log
 
     wf = read_workflow(WORKFLOW)
     expected = check_conformance(read_log(sample), wf, method=method)
@@ -380,7 +380,7 @@ def test_aliases_under_duckdb_equal_reading_the_events_through_them_first(method
     """The fixture spells a third of its cases with the spec's Chinese aliases (派单, 办理,
     回退 ...) and a third in English: under an engine the variant table is renamed and
     merged, and the result is that of a log whose events were renamed first."""
-    from procmine.io import read_log
+    from procmine.read import read_log
 
     wf = read_workflow(WORKFLOW)
     log = read_log(ALIASES)
@@ -402,7 +402,7 @@ def test_aliases_under_duckdb_equal_reading_the_events_through_them_first(method
 def test_duckdb_equals_pandas_on_the_receipt_log_with_a_discovered_pnml(tmp_path):
     from conftest import real_path
 
-    from procmine.io import read_log
+    from procmine.read import read_log
 
     path = real_path("receipt.csv")
     log = read_log(path)
@@ -416,7 +416,7 @@ def test_duckdb_equals_pandas_on_the_receipt_log_with_a_discovered_pnml(tmp_path
 
 @pytest.mark.slow
 def test_spark_in_parts_equals_the_event_log_on_the_sample_log(sample, spark):
-    from procmine.io import read_log
+    from procmine.read import read_log
 
     wf = read_workflow(WORKFLOW)
     expected = check_conformance(read_log(sample), wf, method="tokens")

@@ -80,7 +80,7 @@ def test_spark_parts_laid_end_to_end_are_read_log(spark):
 
 
 def test_spark_counts_ragged_rows_as_read_log_does(spark, tmp_path):
-    from procmine.io import read_log
+    from procmine.read import read_log
 
     lines = ORDERS16.read_text(encoding="utf-8").splitlines()
     lines[3] += ",one field too many"
@@ -97,8 +97,8 @@ def test_spark_counts_ragged_rows_as_read_log_does(spark, tmp_path):
 
 def test_spark_gives_the_same_audit_of_the_sample(spark):
     from procmine.audit import audit_log
-    from procmine.io import read_log
     from procmine.output import dumps
+    from procmine.read import read_log
 
     rules = sample_log().parent / "responsibility.yaml"
     with get_engine("spark", sample_log(), spark=spark) as engine:

@@ -30,7 +30,7 @@ from procmine.filters import (
     build_filter,
     filtered_events,
 )
-from procmine.io import read_log
+from procmine.read import read_log
 
 ORDERS16 = FIXTURES / "orders16.csv"
 TZ = "Asia/Shanghai"

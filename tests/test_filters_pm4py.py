@@ -21,7 +21,7 @@ from procmine.filters import (
     apply_filters,
 )
 from procmine.filters.definitions import Duration, EventValues
-from procmine.io import read_log
+from procmine.read import read_log
 
 pytestmark = [pytest.mark.real, pytest.mark.slow]
 

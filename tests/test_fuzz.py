@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from procmine.errors import ProcmineError
-from procmine.io import read_log
+from procmine.read import read_log
 
 OUTCOMES: collections.Counter = collections.Counter()
 FUZZ = settings(max_examples=60, deadline=None, derandomize=True,
@@ -167,7 +167,7 @@ def test_deep_nesting_in_xes_never_segfaults(tmp_path):
         path = tmp_path / (f"f{i}.xes.gz" if i % 3 == 0 else f"f{i}.xes")
         path.write_bytes(gzip.compress(data) if i % 3 == 0 else data)
         paths.append(str(path))
-    script = ("import sys\nfrom procmine.io import read_log\nfrom procmine.errors import ProcmineError\n"
+    script = ("import sys\nfrom procmine.read import read_log\nfrom procmine.errors import ProcmineError\n"
               "for p in sys.argv[1:]:\n    print(p, flush=True)\n    try:\n        read_log(p)\n"
               "        print('loaded', flush=True)\n    except ProcmineError as e:\n"
               "        assert '\\n' not in str(e)\n        print('clear error', flush=True)\n")

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from procmine.errors import InputError
+from procmine.errors import ChoiceError
 from procmine.log import (
     ACTIVITY,
     CASE,
@@ -21,6 +21,7 @@ from procmine.log import (
     EventLog,
 )
 from procmine.loops import find_loops
+from procmine.vocabulary import SIMULATED_PATTERNS
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
@@ -239,8 +240,8 @@ def test_events_out_of_order_are_grouped_by_case_first():
     assert find_loops(shuffled, patterns="pingpong").flagged("pingpong") == {"P1"}
 
 
-def test_unknown_pattern_is_an_input_error():
-    with pytest.raises(InputError, match="unknown pattern"):
+def test_unknown_pattern_is_a_choice_error():
+    with pytest.raises(ChoiceError, match="patterns='nope': not a choice"):
         find_loops(fixture("desk"), patterns="nope")
 
 
@@ -278,9 +279,7 @@ def test_rework_on_real_logs_equals_pm4py(name):
 # --------------------------------------------------------------------------- simulator truth
 
 #: our pattern -> the simulator's truth column (docs/simulate.md)
-TRUTH = {"escalation": "round_trip", "pingpong": "ping_pong", "dumping": "dumping_down",
-         "rework": "rework", "reopen": "reopen", "hugging": "deadline_hugging",
-         "desk": "desk_check"}
+TRUTH = {pattern: pattern for pattern in SIMULATED_PATTERNS}
 
 
 @pytest.fixture(scope="module")
@@ -307,14 +306,14 @@ def test_evidence_names_the_units_the_simulator_chose(simulated):
     sim, r = simulated
     truth = sim.truth.set_index("case_id")
     ev = r.evidence.set_index(["pattern", "case"])
-    for pattern, column in (("escalation", "round_trip_unit"), ("pingpong", "ping_pong_a"),
+    for pattern, column in (("escalation", "escalation_unit"), ("pingpong", "pingpong_a"),
                             ("dumping", "dumping_line_unit")):
         units = ev.loc[pattern, "unit"]
         common = units.index.intersection(truth.index[truth[column] != ""])
         assert len(common) > 50
         assert (units.loc[common] == truth.loc[common, column]).mean() >= 0.98, pattern
     levels = ev.loc["escalation", "detail"].str.extract(r"\((\d) level")[0].astype(int)
-    crossed = truth.loc[levels.index, "round_trip_levels"]
+    crossed = truth.loc[levels.index, "escalation_levels"]
     assert (levels == crossed).mean() >= 0.98
 
 
@@ -357,7 +356,7 @@ def parts_seen(engine, part_events: int, **options):
 
 @pytest.fixture(scope="module")
 def sample_in_memory():
-    from procmine.io import read_log
+    from procmine.read import read_log
 
     return read_log(SAMPLE)
 
@@ -454,7 +453,7 @@ def test_medians_over_parts_are_pandas_medians_with_fractional_seconds(tmp_path,
     # waits with milliseconds: a sum or an interpolated median over parts would differ in the
     # last bits from the one pandas takes over the whole log
     from procmine.engines import get_engine
-    from procmine.io import read_log
+    from procmine.read import read_log
 
     raw = pd.read_csv(SAMPLE, dtype=str, encoding="utf-8-sig")
     jitter = np.random.default_rng(3).integers(0, 1000, len(raw))
@@ -505,7 +504,7 @@ def test_duckdb_in_parts_gives_the_figures_of_pandas_on_receipt(by):
     from conftest import real_path
 
     from procmine.engines import get_engine
-    from procmine.io import read_log
+    from procmine.read import read_log
 
     path = real_path("receipt.csv")
     want = find_loops(read_log(path), by=by)

@@ -95,7 +95,7 @@ def test_events_without_a_unit_are_skipped_and_said():
 
 def test_a_log_without_units_is_a_clear_error():
     events = LOG.events.drop(columns=[RESOURCE])
-    with pytest.raises(ColumnError, match="--resource"):
+    with pytest.raises(ColumnError, match="reading the log: resource="):
         discover_network(EventLog(events=events))
 
 
@@ -121,7 +121,7 @@ def receipt_path():
 
 @pytest.fixture(scope="module")
 def receipt(receipt_path):
-    from procmine.io import read_log
+    from procmine.read import read_log
 
     return read_log(receipt_path)
 
@@ -171,3 +171,20 @@ def test_working_together_counts_equal_pm4py_on_the_receipt_log(receipt, receipt
         ours[(r.source, r.target)] = ours[(r.target, r.source)] = r.count
     assert ours == theirs
     assert len(theirs) == 418
+
+
+@pytest.mark.parametrize("kind", ["handover", "together", "escalation"])
+def test_an_open_engine_gives_the_network_of_the_log_in_memory(kind):
+    """discover_network takes an engine like every analysis: DuckDB reading the file
+    gives the same units, edges and numbers as the log read into memory."""
+    from pathlib import Path
+
+    from procmine.engines import get_engine
+    from procmine.output import dumps
+    from procmine.read import read_log
+
+    sample = Path(__file__).resolve().parents[1] / "logs" / "sample.csv"
+    expected = dumps(discover_network(read_log(sample), kind=kind, calendar="none"))
+    with get_engine("duckdb", sample) as engine:
+        got = dumps(discover_network(engine, kind=kind, calendar="none"))
+    assert got == expected

@@ -11,7 +11,7 @@ import pytest
 
 from procmine.discover import discover_map, discover_model
 from procmine.errors import DependencyError, OutputError, SpecError
-from procmine.io import read_log
+from procmine.read import read_log
 from procmine.render import (
     FONT,
     cjk_font_installed,

@@ -49,7 +49,7 @@ def table(page: str, name: str) -> list[dict[str, str]]:
 def small_log(tmp_path_factory) -> EventLog:
     """A simulated dispatch log with every column (levels, kinds, deadlines ...), read
     from a CSV file as a user's log is (so it has a load report)."""
-    from procmine.io import read_log
+    from procmine.read import read_log
 
     path = tmp_path_factory.mktemp("log") / "small.csv"
     simulate_log(cases=150, seed=11).events.to_csv(path, index=False)
@@ -95,7 +95,7 @@ def test_variant_count_equals_pm4py(small_log, small_report):
 
 
 def test_workflow_adds_conformance(sample):
-    from procmine.io import read_log
+    from procmine.read import read_log
 
     log = read_log(sample)
     # a slice of the sample keeps the test quick; the workflow is the sample's own
@@ -254,7 +254,7 @@ def test_every_label_has_both_languages_with_the_same_placeholders():
 
 def test_report_through_duckdb_has_the_numbers_of_the_report_in_memory():
     from procmine.engines import get_engine
-    from procmine.io import read_log
+    from procmine.read import read_log
 
     sample = Path(__file__).resolve().parents[1] / "logs" / "sample.csv"
     workflow = sample.parent / "workflow.yaml"

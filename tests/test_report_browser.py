@@ -55,7 +55,7 @@ def chromium(browser: str, page: Path, profile: Path, *options: str) -> tuple[st
 
 @pytest.fixture(scope="module")
 def sample_page(tmp_path_factory) -> Path:
-    from procmine.io import read_log
+    from procmine.read import read_log
 
     root = Path(__file__).resolve().parents[1] / "logs"
     if not (root / "sample.csv").exists():

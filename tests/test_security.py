@@ -16,8 +16,8 @@ from click.testing import CliRunner
 from procmine.cli import cli
 from procmine.errors import InputError, OutputError
 from procmine.files import atomic_write
-from procmine.io import read_log
 from procmine.output import csv_text, write_csv
+from procmine.read import read_log
 from procmine.xmlsafe import parse_xml
 
 LAUGHS = """<?xml version="1.0"?>

@@ -52,7 +52,7 @@ def reference_flags(log) -> pd.DataFrame:
         n = len(role)
         # escalation round trip: 提级 by U at L; then only units above L, no 处置 there;
         # then a 下派 whose next event is by U
-        round_trip = False
+        escalation = False
         for i in range(n):
             if role[i] != "escalate":
                 continue
@@ -60,7 +60,7 @@ def reference_flags(log) -> pd.DataFrame:
                 if level[j] <= level[i] or role[j] == "handle":
                     break
                 if role[j] == "assign_down" and unit[j + 1] == unit[i]:
-                    round_trip = True
+                    escalation = True
                     break
         # ping-pong: 退单 by A, 改派 to B, 退单 by B, 改派 back to A (target = next event's unit)
         returns = [i for i in range(n) if role[i] == "return"]
@@ -69,14 +69,14 @@ def reference_flags(log) -> pd.DataFrame:
             j = next((j for j in range(k + 1, n - 1) if role[j] == "redispatch"), None)
             return (j, unit[j + 1]) if j is not None else (None, None)
 
-        ping_pong = False
+        pingpong = False
         for i in returns:
             j, b = redispatch_after(i)
             if j is None or b == unit[i]:
                 continue
             k = next((k for k in returns if k > j), None)
             if k is not None and unit[k] == b and redispatch_after(k)[1] == unit[i]:
-                ping_pong = True
+                pingpong = True
         handles = [i for i in range(n) if role[i] == "handle"]
         line_returns = [i for i in returns if kind[i] == "line"]
         dumping = bool(line_returns and handles and handles[-1] > line_returns[0]
@@ -90,15 +90,15 @@ def reference_flags(log) -> pd.DataFrame:
         desk = any(role[i] == "check" and role[i - 1] == "feedback"
                    and (ts[i] - ts[i - 1]).total_seconds() < 300 for i in range(1, n))
         dispatch = next(i for i in range(n) if role[i] == "dispatch")
-        rows[case] = {"round_trip": round_trip, "ping_pong": ping_pong, "dumping_down": dumping,
-                      "rework": rework, "reopen": reopen, "desk_check": desk,
+        rows[case] = {"escalation": escalation, "pingpong": pingpong, "dumping": dumping,
+                      "rework": rework, "reopen": reopen, "desk": desk,
                       "_dispatch": ts[dispatch], "_close": ts[closes[-1]],
                       "_deadline": g[DEADLINE].iloc[0], "_handler": unit[handles[-1]]}
     frame = pd.DataFrame.from_dict(rows, orient="index")
     # deadline hugging: the final 结案 in the last 10% of the working window from the first 派遣
     used = (CAL.working_seconds(frame["_dispatch"], frame["_close"])
             / CAL.working_seconds(frame["_dispatch"], frame["_deadline"]))
-    frame["deadline_hugging"] = (used >= 0.9) & (frame["_close"] <= frame["_deadline"])
+    frame["hugging"] = (used >= 0.9) & (frame["_close"] <= frame["_deadline"])
     frame["_used"] = used
     return frame
 
@@ -121,23 +121,23 @@ def test_truth_is_exactly_what_the_definitions_find(big, big_log):
 def test_truth_details_name_the_units_involved(big, big_log):
     ev = big_log.events
     truth = big.truth.set_index("case_id")
-    rt = truth[truth["round_trip"] == 1]
+    rt = truth[truth["escalation"] == 1]
     escalations = ev[ev[ACTIVITY] == STEPS["escalate"][0]].groupby(CASE)[RESOURCE].first()
-    assert (escalations.reindex(rt.index) == rt["round_trip_unit"]).all()
-    assert set(rt["round_trip_levels"]) == {1, 2}
+    assert (escalations.reindex(rt.index) == rt["escalation_unit"]).all()
+    assert set(rt["escalation_levels"]) == {1, 2}
     ranks = {"网格": 0, "居村": 1, "街镇": 2, "区": 3, "市": 4}
-    crossed = rt["round_trip_to_level"].map(ranks) - rt["round_trip_from_level"].map(ranks)
-    assert (crossed == rt["round_trip_levels"]).all()
-    pp = truth[truth["ping_pong"] == 1]
+    crossed = rt["escalation_to_level"].map(ranks) - rt["escalation_from_level"].map(ranks)
+    assert (crossed == rt["escalation_levels"]).all()
+    pp = truth[truth["pingpong"] == 1]
     returns = ev[ev[ACTIVITY] == "退单"].groupby(CASE)[RESOURCE].agg(list)
-    assert all(returns[c][:2] == [a, b] for c, a, b in zip(pp.index, pp["ping_pong_a"], pp["ping_pong_b"],
+    assert all(returns[c][:2] == [a, b] for c, a, b in zip(pp.index, pp["pingpong_a"], pp["pingpong_b"],
                                                             strict=True))
-    dd = truth[truth["dumping_down"] == 1]
+    dd = truth[truth["dumping"] == 1]
     kinds = {u.zh: u.kind for u in UNITS.values()}
     assert (dd["dumping_line_unit"].map(kinds) == "line").all()
     assert (dd["dumping_block_unit"].map(kinds) == "block").all()
     assert (truth.loc[truth["rework"] == 1, "rework_count"] >= 1).all()
-    assert (truth.loc[truth["desk_check"] == 1, "desk_check_seconds"] < 300).all()
+    assert (truth.loc[truth["desk"] == 1, "desk_seconds"] < 300).all()
 
 
 # -- rates -------------------------------------------------------------------------------
@@ -151,20 +151,20 @@ def test_injected_shares_are_within_tolerance_of_the_rates(big):
 
 
 def test_rates_are_configurable():
-    rates = {"round_trip": 0.2, "ping_pong": 0.0, "dumping_down": 0.1, "rework": 0.0,
-             "reopen": 0.15, "deadline_hugging": 0.2, "desk_check": 0.3}
+    rates = {"escalation": 0.2, "pingpong": 0.0, "dumping": 0.1, "rework": 0.0,
+             "reopen": 0.15, "hugging": 0.2, "desk": 0.3}
     truth = simulate_log(cases=5000, seed=4, rates=rates).truth
     for pattern, rate in rates.items():
         tolerance = 4 * np.sqrt(rate * (1 - rate) / len(truth))
         assert abs(truth[pattern].mean() - rate) <= tolerance, pattern
-    assert truth["ping_pong"].sum() == 0 and truth["rework"].sum() == 0
+    assert truth["pingpong"].sum() == 0 and truth["rework"].sum() == 0
 
 
 def test_rates_file_and_its_errors(tmp_path):
     good = tmp_path / "rates.yaml"
-    good.write_text("round_trip: 0.12\nbottleneck_slowdown: 6\n", encoding="utf-8")
+    good.write_text("escalation: 0.12\nbottleneck_slowdown: 6\n", encoding="utf-8")
     rates = read_rates(good)
-    assert rates["round_trip"] == 0.12 and rates["bottleneck_slowdown"] == 6
+    assert rates["escalation"] == 0.12 and rates["bottleneck_slowdown"] == 6
     assert rates["reopen"] == DEFAULT_RATES["reopen"]
     for text, message in (("roundtrip: 0.1\n", "unknown rate 'roundtrip'"),
                           ("reopen: 0.9\n", "from 0 to 0.5"),
@@ -334,7 +334,7 @@ def test_argument_errors(tmp_path):
 
 
 def test_written_formats_read_back_alike(tmp_path):
-    from procmine.io import read_log
+    from procmine.read import read_log
 
     result = simulate_log(cases=150, seed=6)
     counts = set()
@@ -351,14 +351,14 @@ def test_written_formats_read_back_alike(tmp_path):
 def test_a_reform_changes_rates_and_service_only_after_its_date():
     from procmine.simulate import Reform
 
-    reform = Reform(date="2024-02-01", rates={"ping_pong": 0.0, "reopen": 0.2},
+    reform = Reform(date="2024-02-01", rates={"pingpong": 0.0, "reopen": 0.2},
                     service={"房管办": 0.4})
     sim = simulate_log(cases=4000, seed=21, reform=reform)
     truth = sim.truth
     after = truth["reformed"] == 1
     assert 0.2 < after.mean() < 0.8
-    assert truth.loc[after, "ping_pong"].sum() == 0
-    assert truth.loc[~after, "ping_pong"].mean() > 0.02
+    assert truth.loc[after, "pingpong"].sum() == 0
+    assert truth.loc[~after, "pingpong"].mean() > 0.02
     assert truth.loc[after, "reopen"].mean() > 2 * truth.loc[~after, "reopen"].mean()
     # the reform's date is the report time of the case
     first = sim.events.groupby("工单编号", sort=False)["时间"].min()
@@ -373,7 +373,7 @@ def test_without_a_reform_the_random_numbers_are_drawn_as_before():
     plain = simulate_log(cases=500, seed=9)
     # a reform that starts after the last case changes nothing, not even the draws
     late = simulate_log(cases=500, seed=9, reform=Reform(date="2030-01-01",
-                                                         rates={"ping_pong": 0.3}))
+                                                         rates={"pingpong": 0.3}))
     pd.testing.assert_frame_equal(plain.events, late.events)
     assert "reformed" not in plain.truth.columns
     assert any("no case" in note for note in late.notes)
@@ -383,17 +383,17 @@ def test_reform_file_and_its_errors(tmp_path):
     from procmine.simulate import read_reform
 
     good = tmp_path / "reform.yaml"
-    good.write_text("date: 2024-03-01\nrates:\n  ping_pong: 0.02\nservice:\n  housing office: 0.5\n",
+    good.write_text("date: 2024-03-01\nrates:\n  pingpong: 0.02\nservice:\n  housing office: 0.5\n",
                     encoding="utf-8")
     reform = read_reform(good)
-    assert (reform.date, reform.rates, reform.service) == ("2024-03-01", {"ping_pong": 0.02},
+    assert (reform.date, reform.rates, reform.service) == ("2024-03-01", {"pingpong": 0.02},
                                                            {"housing": 0.5})
     assert read_reform(good, date="2024-05-01").date == "2024-05-01"
-    for text, message in (("rates:\n  pingpong: 0.1\n", "unknown rate 'pingpong'"),
+    for text, message in (("rates:\n  ping-pong: 0.1\n", "unknown rate 'ping-pong'"),
                           ("service:\n  nobody: 0.5\n", "unknown unit 'nobody'"),
                           ("service:\n  housing: 0\n", "from 0.05 to 20"),
                           ("date: 2024-03-01\nextra: 1\n", "unknown key 'extra'"),
-                          ("rates:\n  ping_pong: 0.1\n", "no date")):
+                          ("rates:\n  pingpong: 0.1\n", "no date")):
         bad = tmp_path / "bad.yaml"
         bad.write_text(text, encoding="utf-8")
         with pytest.raises(SpecError, match=message):

@@ -24,7 +24,7 @@ The log is read part by part through its engine (``Engine.event_logs``); the
 per-case facts of every part are laid end to end, so every engine gives the
 same numbers. Definitions and limits: docs/audit.md.
 
->>> from procmine.io import read_log
+>>> from procmine.read import read_log
 >>> result = audit_log(read_log("logs/sample.csv"), responsibility="logs/responsibility.yaml")
 >>> result.n_cases
 3000
@@ -48,7 +48,7 @@ from procmine.audit.orders import ORDER_COLUMNS, UNIT_COLUMNS, order_table
 from procmine.audit.overload import held, overload, wip_daily
 from procmine.audit.responsibility import ResponsibilityList, read_responsibility
 from procmine.engines import as_engine, resolve_calendar
-from procmine.errors import SpecError
+from procmine.errors import ChoiceError, SpecError
 from procmine.vocabulary import AUDIT_SECTIONS
 
 Section = Literal["dispatch", "clocks", "repeats", "citizens", "burden", "overload"]
@@ -110,7 +110,7 @@ def audit_log(log: Any, *, responsibility: ResponsibilityList | str | Path | Non
     sections = tuple(dict.fromkeys(sections))
     unknown = set(sections) - set(SECTIONS)
     if unknown:
-        raise SpecError(f"unknown audit section(s): {', '.join(sorted(unknown))}",
+        raise ChoiceError(f"unknown audit section(s): {', '.join(sorted(unknown))}",
                         hint=f"choose among {', '.join(SECTIONS)}")
     if not repeat_days >= 0:
         raise SpecError(f"repeat_days {repeat_days!r}: expected a number of days, 0 or more")

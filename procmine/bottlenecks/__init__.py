@@ -40,7 +40,9 @@ from procmine.bottlenecks.codes import _missing
 from procmine.bottlenecks.deadlines import Deadlines
 from procmine.bottlenecks.events import _Clock, _Events, _label, _resolve_calendar
 from procmine.bottlenecks.groupings import _Groupings
+from procmine.choices import BOTTLENECK_BY, BottleneckBy
 from procmine.engines import as_engine
+from procmine.errors import SpecError, check_choice
 from procmine.log import CATEGORY, LEVEL, RESOURCE, EventLog
 
 if TYPE_CHECKING:
@@ -48,8 +50,8 @@ if TYPE_CHECKING:
     from procmine.engines import Engine
     from procmine.workflow import Workflow
 
-By = Literal["transition", "activity", "unit", "level", "category", "month"]
-BY_CHOICES: tuple[str, ...] = ("transition", "activity", "unit", "level", "category", "month")
+By = BottleneckBy
+BY_CHOICES: tuple[str, ...] = BOTTLENECK_BY
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,7 @@ def transition_waits(source: EventLog | Engine, *, working_time: bool = True,
     engine's collector.
 
     >>> from procmine.engines import get_engine
-    >>> from procmine.io import read_log
+    >>> from procmine.read import read_log
     >>> with get_engine("duckdb", "logs/sample.csv") as engine:
     ...     parts = transition_waits(engine, working_time=False, part_events=5000).table
     >>> row = parts.iloc[0]
@@ -203,10 +205,9 @@ def find_bottlenecks(
     >>> round(result.deadlines.on_time_rate, 2) <= 1
     True
     """
-    if by not in BY_CHOICES:
-        raise ValueError(f"by must be one of {', '.join(BY_CHOICES)}, not {by!r}")
+    check_choice("by", by, BY_CHOICES)
     if top is not None and top < 1:
-        raise ValueError(f"top must be at least 1, not {top}")
+        raise SpecError(f"top={top}: give at least 1")
     engine = as_engine(log)
     cal, basis = _resolve_calendar(calendar, working_time)
     clock = _Clock(cal, engine.source.timezone)

@@ -112,6 +112,6 @@ def _spread(keys: Any, values: Any, row: np.ndarray, k: int, fill: float = np.na
 
 def _missing(by: str) -> ColumnError:
     column = {"unit": RESOURCE, "level": LEVEL, "category": CATEGORY}[by]
-    option = {"unit": "--resource", "level": "--level", "category": "--category"}[by]
-    return ColumnError(f"--by {by} needs the {column} column, and this log has none",
-                       hint=f"name the column that holds it with {option} COLUMN")
+    option = {"unit": "resource", "level": "level", "category": "category"}[by]
+    return ColumnError(f"by={by!r} needs the {column} column, and this log has none",
+                       hint=f"name the column that holds it when reading the log: {option}=")

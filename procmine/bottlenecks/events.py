@@ -112,19 +112,21 @@ class _Events:
     def __init__(self, log: EventLog, clock: _Clock):
         events = log.events
         self.log = log
-        codes, case_ids = pd.factorize(events[CASE], sort=False)
-        self.case = codes.astype(np.int64)
-        self.case_ids = np.asarray(case_ids, dtype=object)
+        cases = log.case_codes()
+        self.case = cases.codes
         n = len(self.case)
         self.n = n
-        self.first = np.ones(n, dtype=bool)
-        self.last = np.ones(n, dtype=bool)
-        if n > 1:
-            same = self.case[1:] == self.case[:-1]
-            self.first[1:] = ~same
-            self.last[:-1] = ~same
-        self.first_idx = np.flatnonzero(self.first)
-        self.last_idx = np.flatnonzero(self.last)
+        # the first and last event of each run of one case's rows (one run per case
+        # in a log grouped by case, as read_log gives it)
+        self.first_idx = cases.starts
+        self.last_idx = cases.starts + cases.lengths - 1
+        self.first = np.zeros(n, dtype=bool)
+        self.first[self.first_idx] = True
+        self.last = np.zeros(n, dtype=bool)
+        self.last[self.last_idx] = True
+        grouped = len(cases.starts) == (int(self.case.max()) + 1 if n else 0)
+        ids = events[CASE].to_numpy()[cases.starts] if grouped else pd.unique(events[CASE])
+        self.case_ids = np.asarray(ids, dtype=object)
         self.ts = _ns(events[TIMESTAMP])
         if (self.ts == _NAT).any():
             row = int(np.flatnonzero(self.ts == _NAT)[0])

@@ -57,7 +57,7 @@ def calendar_from_option(option: str | None, *, hours: str | None = None) -> Wor
         return cal
     if 2 <= len(value) <= 3 and value.isalpha():
         return WorkingCalendar(kind="country", country=check_country(value), hours=plain)
-    raise SpecError(f"--calendar {value}: not cn, a country code, weekdays, none or an "
+    raise SpecError(f"calendar={value!r}: not cn, a country code, weekdays, none or an "
                     "existing file",
                     hint="use cn (Chinese working days), nl/it/us/... (public holidays of a "
                          "country), weekdays, none (clock time) or a YAML/CSV file")

@@ -79,7 +79,7 @@ def check_country(code: str) -> str:
     if upper not in holidays.list_supported_countries():
         raise SpecError(f"calendar {code!r}: not cn, weekdays, none, a country code the "
                         "holidays package knows, or an existing file",
-                        hint="e.g. --calendar nl, it, us, de, gb (ISO 3166 codes), weekdays, "
+                        hint="e.g. calendar='nl' (or it, us, de, gb: ISO 3166 codes), weekdays, "
                              "none, cn or a YAML/CSV file")
     return upper
 

@@ -8,7 +8,7 @@ bodies, so ``procmine --help`` answers at once.
 from __future__ import annotations
 
 import importlib
-import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -34,6 +34,43 @@ class _Failed(click.ClickException):
         self.exit_code = exit_code
 
 
+#: The library names its parameters (``by='x'``); the command line names its options.
+_OPTIONS = {
+    "activities": "--activities", "activity": "--activity", "algorithm": "--algorithm",
+    "by": "--by", "calendar": "--calendar", "case_id": "--case-id", "category": "--category",
+    "date": "--reform-date", "encoding": "--encoding", "engine": "--engine",
+    "key_file": "--key-file", "kind": "--type", "lang": "--lang", "level": "--level",
+    "method": "--method", "metric": "--metric", "noise": "--noise", "notation": "--notation",
+    "other": "a second LOG", "paths": "--paths", "patterns": "--pattern",
+    "resource": "--resource", "sheet": "--sheet", "split": "--split",
+    "timestamp": "--timestamp", "top": "--top",
+}
+#: Whole phrases whose option reads differently from the parameter.
+_PHRASES = {"read with strict=False": "drop --strict", "alignments=False": "drop --alignments"}
+_PARAMETER = re.compile(r"\b([a-z_]+)=('[^']*'|[^\s,;:()'\"]+)?")
+
+
+def options_named(message: str) -> str:
+    """A library message with each ``parameter=value`` written as the command's option.
+
+    >>> options_named("by='x': not a choice (choose one of unit, level)")
+    '--by x: not a choice (choose one of unit, level)'
+    >>> options_named("use engine='pandas'; drop noise=, or read with strict=False")
+    'use --engine pandas; drop --noise, or drop --strict'
+    """
+    for phrase, option in _PHRASES.items():
+        message = message.replace(phrase, option)
+
+    def option(match: re.Match) -> str:
+        flag = _OPTIONS.get(match.group(1))
+        if flag is None:
+            return match.group(0)
+        value = (match.group(2) or "").strip("'")
+        return f"{flag} {value}" if value else flag
+
+    return _PARAMETER.sub(option, message)
+
+
 class ProcmineGroup(click.Group):
     """Finds commands in ``cmd_*.py`` modules and turns errors into one line."""
 
@@ -54,7 +91,7 @@ class ProcmineGroup(click.Group):
         except ProcmineError as e:
             if traceback:
                 raise
-            raise _Failed(str(e), e.exit_code) from None
+            raise _Failed(options_named(str(e)), e.exit_code) from None
         except KeyboardInterrupt:
             if traceback:
                 raise
@@ -126,8 +163,6 @@ def _main(argv: list[str] | None) -> None:
     if hasattr(signal, "SIGPIPE"):
         # `procmine ... | head` closes the pipe early: end quietly like other Unix tools.
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    if traceback:
-        os.environ["PROCMINE_TRACEBACK"] = "1"
     from procmine.cli import progress
 
     shown = progress.begin(args)

@@ -41,8 +41,8 @@ def command(log: str, output: str, key_file: str | None, columns: tuple[str, ...
       PROCMINE_ANON_KEY=... procmine anonymize log.csv -o anon.parquet --keep 备注
     """
     from procmine.anonymize import anonymize_log, load_key
-    from procmine.io import write_log
     from procmine.output import write_csv
+    from procmine.read import write_log
 
     key = load_key(key_file)
     event_log = load(log, pop_log_options(kwargs))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from procmine.choices import LANGS
 from procmine.cli.options import (
     calendar_option,
     engine_options,
@@ -30,7 +31,7 @@ from procmine.vocabulary import AUDIT_SECTIONS as SECTIONS
                    "waiting) by name, YAML; default: procmine.vocabulary's.")
 @click.option("--citizen", help="Column of the citizen (a hashed phone or ID, 诉求人).")
 @click.option("--address", help="Column of the address or grid cell (地址).")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+@click.option("--lang", type=click.Choice(LANGS), default="zh", show_default=True,
               help="Language of the tables.")
 @calendar_option("Calendar of the official and the citizen's clocks")
 @engine_options

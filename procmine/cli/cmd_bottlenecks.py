@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from procmine.choices import BOTTLENECK_BY
 from procmine.cli.options import (
     calendar_option,
     engine_options,
@@ -14,13 +15,12 @@ from procmine.cli.options import (
     working_calendar,
 )
 
-_BY = ("transition", "activity", "unit", "level", "category", "month")
 _SHOWN = 20  # rows of the readable table when --top is not given
 
 
 @click.command("bottlenecks")
 @log_options
-@click.option("--by", type=click.Choice(_BY), default="transition", show_default=True,
+@click.option("--by", type=click.Choice(BOTTLENECK_BY), default="transition", show_default=True,
               help="Group waiting time by transition (a -> b), activity, unit, level, category "
                    "or month.")
 @click.option("--top", type=click.IntRange(1), default=None,

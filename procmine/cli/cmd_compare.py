@@ -124,23 +124,29 @@ def _text(result, day_seconds: float) -> str:
     parts = [format_table(rows, title=f"{a} ({result.cases[0]:,} cases) vs {b} "
                                       f"({result.cases[1]:,} cases), {result.time_basis} time, "
                                       f"alpha {result.alpha:g} after Holm's correction")]
-    units = result.units
-    tested = units[units["test"] != ""]
-    changed = units[units["significant"].fillna(False).astype(bool)]
-    parts.append("")
-    if len(changed):
-        table = [{"unit": r.unit, "cases": f"{r.cases_a:,} / {r.cases_b:,}",
-                  f"median {a}": human_duration(r.median_a), f"median {b}": human_duration(r.median_b),
-                  "geometric change": f"{100 * r.effect:+.0f}%" if r.effect == r.effect else "",
-                  "weeks": f"{int(r.weeks_a)} / {int(r.weeks_b)}", "p (Holm)": p(r.p_adjusted)}
-                 for r in changed.itertuples(index=False)]
-        parts.append(format_table(table, title=f"Units whose time per order changed significantly "
-                                               f"({len(changed)} of {len(tested)} tested)"))
-    else:
-        parts.append(f"No unit's time per order changed significantly ({len(tested)} units tested).")
+    parts += ["", _units_text(result, human_duration, p)]
     edges = result.edges
     moved = edges[edges["significant_share"] | edges["significant_wait"]]
     parts.append(f"Difference map: {len(moved)} of {len(edges)} edges changed significantly "
                  "in share of cases or waiting time (-o diff.svg draws them).")
     parts += [f"Note: {note}" for note in result.notes]
     return "\n".join(parts)
+
+
+def _units_text(result, human_duration, p) -> str:
+    """The units whose time per order changed significantly, as a table (or one line)."""
+    from procmine.output import format_table
+
+    a, b = result.labels
+    units = result.units
+    tested = units[units["test"] != ""]
+    changed = units[units["significant"].fillna(False).astype(bool)]
+    if not len(changed):
+        return f"No unit's time per order changed significantly ({len(tested)} units tested)."
+    table = [{"unit": r.unit, "cases": f"{r.cases_a:,} / {r.cases_b:,}",
+              f"median {a}": human_duration(r.median_a), f"median {b}": human_duration(r.median_b),
+              "geometric change": f"{100 * r.effect:+.0f}%" if r.effect == r.effect else "",
+              "weeks": f"{int(r.weeks_a)} / {int(r.weeks_b)}", "p (Holm)": p(r.p_adjusted)}
+             for r in changed.itertuples(index=False)]
+    return format_table(table, title=f"Units whose time per order changed significantly "
+                                     f"({len(changed)} of {len(tested)} tested)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from procmine.choices import CONFORM_METHODS
 from procmine.cli.options import (
     engine_options,
     file_output,
@@ -19,7 +20,7 @@ from procmine.cli.options import (
 @log_options
 @click.option("--workflow", required=True, type=click.Path(dir_okay=False),
               help="The intended workflow: a YAML spec, a BPMN 2.0 or a PNML file.")
-@click.option("--method", type=click.Choice(["alignments", "tokens"]), default="alignments",
+@click.option("--method", type=click.Choice(CONFORM_METHODS), default="alignments",
               show_default=True, help="Optimal alignments, or token-based replay (coarser, faster).")
 @click.option("--top", default=10, show_default=True, type=click.IntRange(1),
               help="How many deviations to list.")

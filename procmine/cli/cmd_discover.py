@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from procmine.choices import ALGORITHMS, NOTATIONS
 from procmine.cli.options import (
     engine_options,
     file_output,
@@ -14,12 +15,10 @@ from procmine.cli.options import (
     progress_line,
 )
 
-_ALGORITHMS = ("inductive", "heuristics", "alpha", "dfg")
-
 
 @click.command("discover")
 @log_options
-@click.option("--algorithm", type=click.Choice(_ALGORITHMS), default="inductive",
+@click.option("--algorithm", type=click.Choice(ALGORITHMS), default="inductive",
               show_default=True, help="Discovery algorithm (pm4py's).")
 @click.option("--noise", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Noise threshold of the inductive miner (IMf when above 0), e.g. 0.2.")
@@ -29,7 +28,7 @@ _ALGORITHMS = ("inductive", "heuristics", "alpha", "dfg")
               help="Save the model: .pnml, .bpmn or .ptml (process tree, inductive only).")
 @click.option("--diagram", type=click.Path(dir_okay=False), callback=file_output,
               help="Draw the model: .svg, .png, .pdf or .dot.")
-@click.option("--notation", type=click.Choice(("petri", "bpmn", "tree")), default="petri",
+@click.option("--notation", type=click.Choice(NOTATIONS), default="petri",
               show_default=True, help="Notation of --diagram.")
 @click.option("--alignments", is_flag=True,
               help="Fitness and precision by alignments instead of token replay (slower).")

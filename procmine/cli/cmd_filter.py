@@ -35,7 +35,7 @@ def command(log: str, output: str, engine: str, memory_limit: str | None, **kwar
     """
     from procmine.engines import as_engine
     from procmine.filters import filtered_events
-    from procmine.io import write_log
+    from procmine.read import write_log
 
     with open_input(log, pop_log_options(kwargs), engine=engine,
                     memory_limit=memory_limit) as source:

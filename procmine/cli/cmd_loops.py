@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 
+from procmine.choices import LOOP_BY
 from procmine.cli.options import (
     calendar_option,
     engine_options,
@@ -15,17 +16,16 @@ from procmine.cli.options import (
     pop_log_options,
     working_calendar,
 )
+from procmine.vocabulary import LOOP_PATTERNS
 
-_PATTERNS = ("all", "escalation", "pingpong", "dumping", "rework", "reopen", "hugging", "desk",
-             "supervision")
-_BY = ("unit", "level", "category", "month", "source")
+_PATTERNS = ("all", *LOOP_PATTERNS)
 
 
 @click.command("loops")
 @log_options
 @click.option("--pattern", "patterns", type=click.Choice(_PATTERNS), multiple=True,
               default=("all",), show_default=True, help="Pattern to find; repeat for several.")
-@click.option("--by", type=click.Choice(_BY), help="Also count each pattern by unit, level, "
+@click.option("--by", type=click.Choice(LOOP_BY), help="Also count each pattern by unit, level, "
               "category, month or source.")
 @click.option("--cases", "cases_path", type=click.Path(dir_okay=False), callback=file_output,
               help="Write every flagged case with its evidence (the events) to this CSV.")

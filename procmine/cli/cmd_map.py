@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from procmine.choices import MAP_BY, METRICS
 from procmine.cli.options import (
     calendar_option,
     engine_options,
@@ -16,14 +17,12 @@ from procmine.cli.options import (
     working_calendar,
 )
 
-_METRICS = ("frequency", "cases", "mean-wait", "median-wait", "p90-wait", "total-wait")
-
 
 @click.command("map")
 @log_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False), callback=file_output,
               help="Draw the map: .svg, .png, .pdf or .dot (default: list the paths).")
-@click.option("--metric", type=click.Choice(_METRICS), default="frequency", show_default=True,
+@click.option("--metric", type=click.Choice(METRICS), default="frequency", show_default=True,
               help="Number on the arrows (waits run from one step's completion to the next's).")
 @click.option("--activities", type=click.FloatRange(0, 100), default=None, metavar="PCT",
               help="Keep the most frequent PCT% of activities (map stays connected). Default: "
@@ -32,7 +31,7 @@ _METRICS = ("frequency", "cases", "mean-wait", "median-wait", "p90-wait", "total
 @click.option("--paths", type=click.FloatRange(0, 100), default=None, metavar="PCT",
               help="Keep the most frequent PCT% of paths (map stays connected). Default: as "
                    "--activities; --activities 100 --paths 100 draws everything.")
-@click.option("--by", type=click.Choice(("unit", "level")), default=None,
+@click.option("--by", type=click.Choice(MAP_BY), default=None,
               help="Colour each activity by its most frequent unit or level.")
 @click.option("--title", help="Title in the legend (default: the log's file name).")
 @click.option("--working-time/--clock-time", default=False, show_default=True,

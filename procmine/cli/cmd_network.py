@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 
+from procmine.choices import NETWORK_KINDS
 from procmine.cli.options import (
     calendar_option,
     file_output,
@@ -18,7 +19,7 @@ from procmine.cli.options import (
 
 @click.command("network")
 @log_options
-@click.option("--type", "network_kind", type=click.Choice(["handover", "together", "escalation"]),
+@click.option("--type", "network_kind", type=click.Choice(NETWORK_KINDS),
               default="handover", show_default=True,
               help="handover: A's step directly followed by B's; together: units in the same "
                    "case; escalation: flows between levels.")

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from procmine.choices import LANGS
 from procmine.cli.options import (
     calendar_option,
     choose_for_log,
@@ -25,7 +26,7 @@ from procmine.cli.options import (
 @click.option("--workflow", type=click.Path(exists=True, dir_okay=False),
               help="Intended workflow (YAML, BPMN, PNML): adds conformance; its deadlines and "
                    "aliases are used as by conform, bottlenecks and loops.")
-@click.option("--lang", type=click.Choice(["zh", "en"]),
+@click.option("--lang", type=click.Choice(LANGS),
               help="Language of the report's labels (default: Chinese when the activity names are).")
 @click.option("--title", help="Title of the report (default: the log's file name).")
 @calendar_option("Calendar of waiting times, deadlines and time lost")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from procmine.choices import LANGS
 from procmine.cli.options import calendar_option, file_output, output_options
 
 
@@ -16,10 +17,10 @@ from procmine.cli.options import calendar_option, file_output, output_options
                    "as <name>.truth.csv).")
 @click.option("--start", default="2024-01-01", show_default=True,
               help="Day of the first reports (YYYY-MM-DD).")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+@click.option("--lang", type=click.Choice(LANGS), default="zh", show_default=True,
               help="Language of the headers, steps, units and categories.")
 @click.option("--rates", "rates_file", type=click.Path(dir_okay=False, exists=True),
-              help="YAML/JSON file of pattern rates, e.g. 'round_trip: 0.1'.")
+              help="YAML/JSON file of pattern rates, e.g. 'escalation: 0.1'.")
 @click.option("--per-day", default=60.0, show_default=True, type=click.FloatRange(min=0.01),
               help="Cases reported per day: sets the time span of the log.")
 @calendar_option("Calendar of office hours and deadlines", default="cn")

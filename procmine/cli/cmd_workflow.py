@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from procmine.choices import WORKFLOW_NOTATIONS
 from procmine.cli.options import file_output, output_options
 
 
@@ -78,7 +79,7 @@ def _text(result) -> str:
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=file_output,
               help="Drawing to write; the format follows the suffix (.svg .png .pdf .dot).")
-@click.option("--notation", type=click.Choice(["bpmn", "petri"]),
+@click.option("--notation", type=click.Choice(WORKFLOW_NOTATIONS),
               help="Draw as BPMN (tasks and gateways) or as the Petri net "
                    "(default: BPMN, the Petri net for a PNML file).")
 def draw(file: str, output: str, notation: str) -> None:

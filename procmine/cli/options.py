@@ -9,6 +9,8 @@ from typing import Any
 
 import click
 
+from procmine.choices import ENGINES, TIME_MODES
+
 _LOG_OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("--case-id", {"help": "Column of the work-order id (工单编号)."}),
     ("--activity", {"help": "Column of the step (环节)."}),
@@ -39,8 +41,7 @@ _FILTER_OPTIONS: list[tuple[str, dict[str, Any]]] = [
                     "help": "Keep the cases whose ids are in FILE (one a line)."}),
     ("--from", {"metavar": "TIME", "help": "Start of the period (e.g. 2024-01-01)."}),
     ("--to", {"metavar": "TIME", "help": "End of the period (a bare date: its end)."}),
-    ("--time-mode", {"type": click.Choice(["contained", "intersecting", "started", "completed",
-                                           "trim"]), "default": "intersecting",
+    ("--time-mode", {"type": click.Choice(TIME_MODES), "default": "intersecting",
                      "show_default": True,
                      "help": "Cases contained in, intersecting, started or completed in the "
                              "period, or trim: the events in it."}),
@@ -167,7 +168,7 @@ def progress_line(text: str) -> None:
 
 def load(path: str, options: dict[str, Any], *, quiet: bool = False):
     """Read a log with the command-line options and tell stderr what was done."""
-    from procmine.io import read_log
+    from procmine.read import read_log
 
     progress_line(f"reading {path}")
     levels = options.get("levels")
@@ -196,7 +197,7 @@ def engine_options(func: Callable) -> Callable:
                         help="Memory the command may use with DuckDB (e.g. 4GiB; DuckDB's "
                              "buffers get 60%, spilling above); also the budget --engine "
                              "auto compares the log against.")(func)
-    return click.option("--engine", type=click.Choice(["auto", "pandas", "duckdb", "spark"]),
+    return click.option("--engine", type=click.Choice(ENGINES),
                         default="auto", show_default=True,
                         help="pandas in memory, duckdb out of core (CSV/Parquet), spark; auto "
                              "picks DuckDB when the file is large for the memory, and says "

@@ -24,10 +24,12 @@ The log may be an open engine (``procmine.engines``) instead of an EventLog:
 everything above runs on its variant table, and the units are read from the
 log in parts of whole cases, never all events at once; the result is the same.
 
+>>> from procmine.read import read_log
 >>> from procmine.workflow import read_workflow
->>> result = check_conformance(log, read_workflow("logs/workflow.yaml"))   # doctest: +SKIP
->>> result.fitness, result.deviations[0].text                            # doctest: +SKIP
-(0.9871, '重办 (not in the workflow) in 120 cases (4.0%)')
+>>> log = read_log("logs/sample.csv")
+>>> result = check_conformance(log, read_workflow("logs/workflow.yaml"))
+>>> round(result.fitness, 4), result.deviations[0].text
+(0.9861, '签收 back at a unit that had returned the order (ping-pong) in 127 cases (4.2%)')
 
 The parts live in the modules of this package: ``alignments`` (the aligners),
 ``replay`` (token replay and precision), ``deviations`` (the deviations in plain
@@ -40,11 +42,12 @@ from __future__ import annotations
 
 import os
 import time
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from procmine.choices import CONFORM_METHODS, ConformMethod
 from procmine.conform.alignments import MAX_MARKINGS as MAX_MARKINGS
 from procmine.conform.alignments import MOVE_COST as MOVE_COST
 from procmine.conform.alignments import TAU_COST as TAU_COST
@@ -61,7 +64,7 @@ from procmine.conform.replay import token_precision as token_precision
 from procmine.conform.result import ConformanceResult as ConformanceResult
 from procmine.conform.result import Deviation as Deviation
 from procmine.engines.collector import log_parts
-from procmine.errors import InputError
+from procmine.errors import InputError, check_choice
 from procmine.log import RESOURCE, EventLog
 
 if TYPE_CHECKING:
@@ -76,7 +79,7 @@ def check_conformance(
     log: EventLog | Engine,
     workflow: Any,
     *,
-    method: Literal["alignments", "tokens"] = "alignments",
+    method: ConformMethod = "alignments",
     precision: bool = True,
     jobs: int | None = None,
     time_budget: float = 10.0,
@@ -108,8 +111,7 @@ def check_conformance(
     from procmine.engines import as_engine
 
     started = time.perf_counter()
-    if method not in ("alignments", "tokens"):
-        raise InputError(f"unknown method {method!r}", hint="choose alignments or tokens")
+    check_choice("method", method, CONFORM_METHODS)
     model, spec, name = _model_of(workflow)
     engine = as_engine(log)
     vt = engine.variants()

@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from procmine.choices import ConformMethod
+
 
 @dataclass(frozen=True)
 class Deviation:
@@ -53,7 +55,7 @@ class ConformanceResult:
     align within the time budget (left out of fitness, as pm4py leaves them out).
     """
 
-    method: Literal["alignments", "tokens"]
+    method: ConformMethod
     fitness: float
     average_case_fitness: float
     precision: float | None

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from procmine.abstractions import END_NODE, START_NODE
-from procmine.errors import ProcmineError, SpecError
+from procmine.choices import MAP_BY, METRICS, GroupBy, Metric
+from procmine.errors import ProcmineError, SpecError, check_choice
 from procmine.log import LEVEL, RESOURCE
 
 if TYPE_CHECKING:
@@ -17,11 +18,6 @@ if TYPE_CHECKING:
     from procmine.engines import Engine
     from procmine.log import EventLog
 
-Metric = Literal["frequency", "cases", "mean-wait", "median-wait", "p90-wait", "total-wait"]
-GroupBy = Literal["unit", "level"]
-
-METRICS: tuple[str, ...] = ("frequency", "cases", "mean-wait", "median-wait", "p90-wait",
-                            "total-wait")
 
 #: The default map shows at most this many activities and paths (a person can read it);
 #: a larger log keeps its most frequent ones, connected, and the map says so.
@@ -89,7 +85,7 @@ def discover_map(log: EventLog | Engine, *, metric: Metric = "frequency",
     ``procmine.abstractions.follows(log, durations=...)``). ``log`` is an EventLog
     or an open engine (:mod:`procmine.engines`): the map is drawn from its tables.
 
-    >>> from procmine.io import read_log
+    >>> from procmine.read import read_log
     >>> m = discover_map(read_log("logs/sample.csv"), metric="median-wait")
     >>> m.edges.columns.tolist()[:3], m.cases
     (['source', 'target', 'count'], 3000)
@@ -100,8 +96,8 @@ def discover_map(log: EventLog | Engine, *, metric: Metric = "frequency",
                            100.0 if paths is None else paths, by)
     engine = as_engine(log)
     if column is not None and not engine.has(column):
-        raise SpecError(f"--by {by}: the log has no {column} column",
-                        hint="map it with --resource/--level when reading the log")
+        raise SpecError(f"by={by!r}: the log has no {column} column",
+                        hint="name it when reading the log: resource=, level=")
     totals = engine.totals()
     if totals.events == 0:
         raise ProcmineError("the log has no events: nothing to map")
@@ -153,15 +149,13 @@ def _kept(nodes: pd.DataFrame, edges: pd.DataFrame, kept_nodes: set, kept_pairs:
 
 def _group_column(metric: str, activities: float, paths: float, by: str | None) -> str | None:
     """Check the options of :func:`discover_map`; the column ``by`` groups on (or None)."""
-    if metric not in METRICS:
-        raise SpecError(f"unknown metric {metric!r}", hint="choose one of " + ", ".join(METRICS))
-    for name, pct in (("--activities", activities), ("--paths", paths)):
+    check_choice("metric", metric, METRICS)
+    for name, pct in (("activities", activities), ("paths", paths)):
         if not 0 <= pct <= 100:
-            raise SpecError(f"{name} {pct}: give a percentage between 0 and 100")
-    column = {"unit": RESOURCE, "level": LEVEL}.get(by) if by else None
-    if by is not None and column is None:
-        raise SpecError(f"--by {by!r}: choose unit or level")
-    return column
+            raise SpecError(f"{name}={pct}: give a percentage between 0 and 100")
+    if by is not None:
+        check_choice("by", by, MAP_BY)
+    return {"unit": RESOURCE, "level": LEVEL}.get(by) if by else None
 
 
 def _grouped(nodes: pd.DataFrame, counts: pd.DataFrame | None, by: str | None,

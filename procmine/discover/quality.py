@@ -51,10 +51,11 @@ def measure_quality(log: EventLog | Variants | Engine, model: Model, *,
     ``simplicity_petri_net``; with ``alignments=True`` ``fitness_alignments`` and
     ``precision_alignments``).
 
-    >>> from procmine.io import read_log
-    >>> log = read_log("logs/sample.csv")                          # doctest: +SKIP
-    >>> found = discover_model(log, quality=False)                  # doctest: +SKIP
-    >>> measure_quality(log, found.model).fitness                   # doctest: +SKIP
+    >>> from procmine.discover import discover_model
+    >>> from procmine.read import read_log
+    >>> log = read_log("logs/sample.csv")
+    >>> found = discover_model(log, quality=False)
+    >>> measure_quality(log, found.model).fitness
     1.0
     """
     return _quality(_traces(log), model, alignments=alignments)
@@ -163,7 +164,7 @@ def _require_easy_sound(net, im, fm) -> None:
     if not soundness.check_easy_soundness_net_in_fin_marking(net, im, fm):
         raise ProcmineError("alignments need a model that can reach its final marking "
                             "(an easy-sound net); this one cannot",
-                            hint="use token replay (drop --alignments) or --algorithm inductive")
+                            hint="use token replay (alignments=False) or algorithm='inductive'")
 
 
 def _prefixes(counts: Counter) -> tuple[dict[str, set[str]], Counter]:

@@ -83,9 +83,9 @@ def trace_counts(log: EventLog | Variants | Engine) -> Counter:
     where its first case (in that order) appears; we give it the same order so
     that even ties inside the miner break the same way.
 
-    >>> from procmine.io import read_log
-    >>> trace_counts(read_log("logs/sample.csv")).most_common(1)   # doctest: +SKIP
-    [(('上报', '立案', '派遣', '处置', '核查', '结案'), 1523)]
+    >>> from procmine.read import read_log
+    >>> trace_counts(read_log("logs/sample.csv")).most_common(1)
+    [(('上报', '受理', '立案', '派遣', '签收', '处置', '反馈', '核查', '结案'), 865)]
     """
     return _traces(log).counts
 

@@ -34,13 +34,13 @@ def variant_summary(log: EventLog | Engine, *, top: int | None = None) -> Varian
 
     ``log`` is an EventLog or an open engine (:mod:`procmine.engines`).
 
-    >>> from procmine.io import read_log
-    >>> s = variant_summary(read_log("logs/sample.csv"), top=3)    # doctest: +SKIP
-    >>> s.table.columns.tolist()[:4]                                # doctest: +SKIP
+    >>> from procmine.read import read_log
+    >>> s = variant_summary(read_log("logs/sample.csv"), top=3)
+    >>> s.table.columns.tolist()[:4]
     ['variant', 'cases', 'share', 'cumulative']
     """
     if top is not None and top < 1:
-        raise SpecError(f"--top {top}: give a positive number of variants")
+        raise SpecError(f"top={top}: give a positive number of variants")
     from procmine.engines import as_engine
 
     engine = as_engine(log)

@@ -9,59 +9,46 @@ rules, and answers the same questions with the same result objects:
 - :meth:`Engine.follows`: a :class:`~procmine.abstractions.Follows`, the time
   between the two events in clock time or in working time (a calendar);
 - :meth:`Engine.cases`: the case table of :func:`procmine.abstractions.cases`;
-- :meth:`Engine.case_features`, :meth:`Engine.level_flows`,
-  :meth:`Engine.rework_by_activity`: the per-case measures the loop patterns use.
+- :meth:`Engine.event_logs`: the events in parts of whole cases, for the per-event
+  passes of the analyses (loops, bottlenecks, conformance), collected part by part
+  through :mod:`procmine.engines.collector`.
 
 Discovery and conformance then run in process on the variant table, whatever
 the engine. :func:`get_engine` opens one; :func:`choose_engine` is ``--engine
 auto``: pandas when the input fits comfortably in memory, DuckDB otherwise.
 
 >>> from procmine.engines import get_engine
->>> with get_engine("duckdb", "logs/sample.csv", memory_limit="4GiB") as engine:  # doctest: +SKIP
-...     engine.variants().table.head(3)
+>>> with get_engine("duckdb", "logs/sample.csv", memory_limit="1GiB") as engine:
+...     engine.totals().cases, int(engine.variants().table["cases"].iloc[0])
+(3000, 865)
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
 import pandas as pd
 
-from procmine.errors import ProcmineError, SpecError
-
-# RAGGED and file_kind are used below; the rest is re-exported for now. temporary: the
-# re-exports are removed when the branches merge (the reading rules live in procmine.read)
-from procmine.read import (  # noqa: F401
-    OFFSET_PATTERN,
-    RAGGED,
-    chinese_to_iso,
-    choose_time_format,
-    file_kind,
-    kind_table,
-    level_table,
-)
+from procmine.choices import ENGINES, EngineName
+from procmine.engines.shared import FOLLOW_COLUMNS as FOLLOW_COLUMNS
+from procmine.engines.shared import SEPARATOR as SEPARATOR
+from procmine.engines.shared import finish_follows as finish_follows
+from procmine.engines.shared import position_sql as position_sql
+from procmine.engines.shared import rank_variants as rank_variants
+from procmine.engines.shared import resolve_calendar as resolve_calendar
+from procmine.engines.shared import working_days as working_days
+from procmine.errors import ProcmineError, SpecError, check_choice
+from procmine.read import file_kind
 
 if TYPE_CHECKING:
     from procmine.abstractions import Follows, Variants
     from procmine.log import EventLog
 
-EngineName = Literal["auto", "pandas", "duckdb", "spark"]
 TimeBasis = Literal["clock", "working"]
-ENGINES: tuple[str, ...] = ("auto", "pandas", "duckdb", "spark")
-
-#: Columns of :meth:`Engine.case_features`.
-FEATURE_COLUMNS = ("case", "events", "activities", "repeats", "units", "handovers", "returns",
-                   "up", "down")
-#: Columns of :meth:`Engine.level_flows` (the same as ``find_loops(...).flows``).
-FLOW_COLUMNS = ("from_level", "to_level", "direction", "count", "cases", "median_s", "total_s")
-#: Columns of :meth:`Engine.follows` tables.
-FOLLOW_COLUMNS = ("source", "target", "count", "cases", "mean", "median", "p90", "total", "min",
-                  "max")
 
 
 @dataclass(frozen=True)
@@ -71,7 +58,7 @@ class Source:
     ``path`` is a CSV (also .tsv, .csv.gz) or Parquet file; ``table`` a table
     name (Spark only); ``log`` an ``EventLog`` already read (pandas only).
     ``columns`` maps ``case_id``, ``activity``, ``timestamp``, ... to column
-    names as in :func:`procmine.io.read_log`; naive times are read in ``timezone``.
+    names as in :func:`procmine.read.read_log`; naive times are read in ``timezone``.
     """
 
     path: str | None = None
@@ -96,7 +83,7 @@ def as_engine(log: Any) -> Engine:
     engine's tables only. The pandas engine of a log is made once and kept with
     the log, so the analyses of one log share its variant table.
 
-    >>> from procmine.io import read_log
+    >>> from procmine.read import read_log
     >>> log = read_log("tests/fixtures/orders16.csv")
     >>> as_engine(log).name, as_engine(log) is as_engine(log)
     ('pandas', True)
@@ -272,30 +259,6 @@ class Engine:
         """
         raise NotImplementedError
 
-    def case_features(self) -> pd.DataFrame:
-        """Per case, the counts the loop patterns start from (cases in order of appearance).
-
-        - ``events``; ``activities`` (distinct); ``repeats``: events whose
-          activity already occurred in the case (rework on logs without roles);
-        - ``units``: distinct ``org:resource`` values; ``handovers``: consecutive
-          events (with a unit) where the unit changes; ``returns``: A → B → A
-          runs of units (ping-pong on logs without return steps, as
-          ``procmine.loops`` reads them);
-        - ``up``, ``down``: moves between administrative levels (consecutive
-          events with a known level).
-
-        Unit and level columns are 0 when the log has no such column.
-        """
-        raise NotImplementedError
-
-    def level_flows(self) -> pd.DataFrame:
-        """Moves between levels, as the ``flows`` table of ``procmine.loops.find_loops``."""
-        raise NotImplementedError
-
-    def rework_by_activity(self) -> dict[str, int]:
-        """``{activity: cases in which it occurs more than once}`` (pm4py's rework measure)."""
-        raise NotImplementedError
-
 
 # --------------------------------------------------------------------------- choosing
 
@@ -311,8 +274,8 @@ def get_engine(name: EngineName | str, source: Source | str | os.PathLike | Even
     existing ``SparkSession`` (by default one is got or created, local mode).
     ``"auto"`` picks with :func:`choose_engine`.
 
-    >>> engine = get_engine("pandas", "tests/fixtures/orders16.csv")   # doctest: +SKIP
-    >>> engine.totals().cases                                          # doctest: +SKIP
+    >>> engine = get_engine("pandas", "tests/fixtures/orders16.csv")
+    >>> engine.totals().cases
     3
     """
     src = _as_source(source, read_options)
@@ -330,7 +293,8 @@ def get_engine(name: EngineName | str, source: Source | str | os.PathLike | Even
         from procmine.engines.spark_engine import SparkEngine
 
         return SparkEngine(src, spark=spark)
-    raise SpecError(f"unknown engine {name!r}", hint="choose auto, pandas, duckdb or spark")
+    check_choice("engine", name, ENGINES)
+    raise AssertionError(name)  # every choice is handled above
 
 
 def _as_source(source: Any, options: Mapping[str, Any]) -> Source:
@@ -369,7 +333,7 @@ def choose_engine(source: Source | str | os.PathLike, *, memory_limit: str | Non
     Formats DuckDB does not read (Excel, XES) and logs already in memory stay with
     pandas; a table name goes to Spark.
 
-    >>> choose_engine("tests/fixtures/orders16.csv").name              # doctest: +SKIP
+    >>> choose_engine("tests/fixtures/orders16.csv").name
     'pandas'
     """
     src = source if isinstance(source, Source) else Source(path=str(source))
@@ -437,8 +401,9 @@ def engine_from_options(path: str, options: Mapping[str, Any], *, engine: str = 
 
     Returns the engine and the choice to report on stderr.
 
-    >>> engine, choice = engine_from_options("big.parquet", {}, engine="auto")   # doctest: +SKIP
-    >>> choice.reason                                                            # doctest: +SKIP
+    >>> engine, choice = engine_from_options("tests/fixtures/orders16.csv", {}, engine="auto")
+    >>> engine.name, choice.reason.startswith("1.3 KiB csv ≈ 7.8 KiB in memory, under a third of")
+    ('pandas', True)
     """
     columns = {k: options.get(k) for k in ("case_id", "activity", "timestamp", "start_timestamp",
                                            "resource", "level", "kind", "category", "source",
@@ -453,117 +418,3 @@ def engine_from_options(path: str, options: Mapping[str, Any], *, engine: str = 
     else:
         choice = Choice(engine, "chosen with --engine")
     return get_engine(choice.name, source, memory_limit=memory_limit), choice
-
-
-# --------------------------------------------------------------------------- shared pieces
-
-
-def rank_variants(frame: pd.DataFrame, separator: str) -> tuple[pd.DataFrame, pd.Series]:
-    """The variant table from ``seq`` (activities joined by ``separator``) and ``cases``.
-
-    Orders variants exactly as :func:`procmine.abstractions.variants` does (most
-    cases first, then by the activities joined with spaces) so every engine gives
-    the same ids. Returns the table and a Series ``seq -> variant id``.
-    """
-    if frame.empty:
-        table = pd.DataFrame({"variant": [], "activities": [], "cases": [], "share": [],
-                              "length": []})
-        return table, pd.Series(dtype="int64")
-    activities = [tuple(s.split(separator)) for s in frame["seq"]]
-    spaced = np.array([" ".join(a) for a in activities])
-    counts = frame["cases"].to_numpy(dtype=np.int64)
-    order = np.lexsort((spaced, -counts))
-    total = counts.sum()
-    lengths = np.array([len(a) for a in activities], dtype=np.int64)
-    table = pd.DataFrame({
-        "variant": np.arange(len(order)),
-        "activities": [activities[i] for i in order],
-        "cases": counts[order],
-        "share": counts[order] / total,
-        "length": lengths[order],
-    })
-    ids = pd.Series(np.arange(len(order)), index=frame["seq"].to_numpy()[order])
-    return table, ids
-
-
-def finish_follows(table: pd.DataFrame, starts: pd.DataFrame, ends: pd.DataFrame) -> Follows:
-    """A Follows from engine rows: column order, types and sort order of the pandas path."""
-    from procmine.abstractions import Follows
-
-    table = table[list(FOLLOW_COLUMNS)].copy()
-    table["source"] = table["source"].astype(str)
-    table["target"] = table["target"].astype(str)
-    for column in ("count", "cases"):
-        table[column] = table[column].astype(np.int64)
-    for column in FOLLOW_COLUMNS[4:]:
-        table[column] = table[column].astype(np.float64)
-    table = table.sort_values(["count", "source", "target"], ascending=[False, True, True],
-                              kind="stable").reset_index(drop=True)
-
-    def counted(frame: pd.DataFrame) -> dict[str, int]:
-        frame = frame.sort_values(["n", "activity"], ascending=[False, True], kind="stable")
-        return {str(a): int(n) for a, n in zip(frame["activity"], frame["n"], strict=True)}
-
-    return Follows(table, counted(starts), counted(ends))
-
-
-def finish_flows(frame: pd.DataFrame, levels: Sequence[str]) -> pd.DataFrame:
-    """The level-flows table from rank pairs (``from``, ``to``, ``count``, ``cases``, ...)."""
-    if frame.empty:
-        return pd.DataFrame(columns=list(FLOW_COLUMNS))
-    frame = frame.sort_values(["from", "to"], kind="stable").reset_index(drop=True)
-    names = np.asarray(levels, dtype=object)
-    out = pd.DataFrame({
-        "from_level": names[frame["from"].to_numpy(dtype=np.int64)],
-        "to_level": names[frame["to"].to_numpy(dtype=np.int64)],
-        "direction": np.where(frame["to"] > frame["from"], "up", "down"),
-        "count": frame["count"].to_numpy(dtype=np.int64),
-        "cases": frame["cases"].to_numpy(dtype=np.int64),
-        "median_s": frame["median_s"].to_numpy(dtype=np.float64),
-        "total_s": frame["total_s"].to_numpy(dtype=np.float64),
-    })
-    return out
-
-
-def resolve_calendar(calendar: Any, *, timezone: str | None = None) -> Any:
-    """A WorkingCalendar from a calendar or an option string (``cn``, ``none``, a file),
-    counting on the wall clock of ``timezone`` (the log's office zone) when given."""
-    if isinstance(calendar, str) or calendar is None:
-        from procmine.calendar import calendar_from_option
-
-        calendar = calendar_from_option(calendar)
-    return calendar.in_zone(timezone) if timezone else calendar
-
-
-def working_days(calendar: Any, first_local_s: float, last_local_s: float) -> pd.DataFrame:
-    """Per day from before ``first`` to after ``last`` (local seconds since the epoch):
-    ``day`` (days since 1970-01-01), ``working`` (bool) and ``cumulative`` (working
-    seconds before the day), the table SQL engines join to measure working time."""
-    import datetime as dt
-
-    epoch = dt.date(1970, 1, 1)
-    first = epoch + dt.timedelta(days=int(np.floor(first_local_s / 86400)) - 1)
-    last = epoch + dt.timedelta(days=int(np.floor(last_local_s / 86400)) + 1)
-    timeline = calendar.timeline(first, last)
-    n = len(timeline.working)
-    return pd.DataFrame({
-        "day": np.arange(timeline.first_day, timeline.first_day + n, dtype=np.int64),
-        "working": timeline.working.astype(bool),
-        "cumulative": timeline.cumulative[:n].astype(np.float64),
-    })
-
-
-def position_sql(local_seconds: str, calendar: Any, *, day: str = "d") -> str:
-    """SQL for the working position of ``local_seconds`` joined to the day table ``day``.
-
-    The same arithmetic as ``procmine.calendar.Timeline.position``: working time
-    before the day, plus the part of each office-hour interval already past.
-    """
-    tod = f"({local_seconds} - {day}.day * 86400.0)"
-    within = " + ".join(f"least(greatest({tod} - {a}.0, 0.0), {b - a}.0)"
-                        for a, b in calendar.hours)
-    return f"({day}.cumulative + CASE WHEN {day}.working THEN {within} ELSE 0.0 END)"
-
-
-#: Characters that never occur in activity names; joins activities into a variant key.
-SEPARATOR = "\x1f"

@@ -83,8 +83,10 @@ class DuckDBEngine(SqlEngine):
     """Computes the abstractions with DuckDB, out of core.
 
     >>> from procmine.engines import get_engine
-    >>> with get_engine("duckdb", "big.parquet", memory_limit="4GiB") as engine:   # doctest: +SKIP
-    ...     engine.follows().table.head()
+    >>> with get_engine("duckdb", "tests/fixtures/orders16.csv", memory_limit="1GiB") as engine:
+    ...     first = engine.follows().table.iloc[0]
+    >>> first["source"], first["target"], int(first["count"])
+    ('签收', '处置', 2)
     """
 
     dialect = DUCKDB
@@ -96,7 +98,7 @@ class DuckDBEngine(SqlEngine):
         super().__init__(source)
         if source.path is None:
             raise InputError("the DuckDB engine reads CSV or Parquet files",
-                             hint="give a file path, or use --engine pandas for a log in memory")
+                             hint="give a file path, or use engine='pandas' for a log in memory")
         try:
             import duckdb
         except ImportError:  # pragma: no cover - duckdb is a dependency
@@ -107,7 +109,7 @@ class DuckDBEngine(SqlEngine):
             raise InputError(f"{source.path}: no such file")
         if self.kind is None:
             raise InputError(f"{source.path}: DuckDB reads CSV and Parquet, not this format",
-                             hint="use --engine pandas (Excel, XES)")
+                             hint="use engine='pandas' (Excel, XES)")
         self._folder = tempfile.mkdtemp(prefix="procmine-duckdb-", dir=temp_directory)
         config = {"temp_directory": os.path.join(self._folder, "spill")}
         if memory_limit:
@@ -168,7 +170,7 @@ class DuckDBEngine(SqlEngine):
                              "utf-16": "utf-16"}.get(encoding.lower())
             if duck_encoding is None:
                 raise InputError(f"{self.source.path}: DuckDB cannot read {encoding} text",
-                                 hint="use --engine pandas, or convert the file to UTF-8")
+                                 hint="use engine='pandas', or convert the file to UTF-8")
             scan = (f"read_csv({path}, header = true, all_varchar = true, "
                     f"delim = {DUCKDB.literal(delimiter)}, quote = '\"', escape = '\"', "
                     f"encoding = {DUCKDB.literal(duck_encoding)}, store_rejects = true, "

@@ -13,22 +13,20 @@ import pandas as pd
 
 from procmine import abstractions
 from procmine.engines import (
-    FEATURE_COLUMNS,
     Engine,
     Source,
     TimeBasis,
     Totals,
-    finish_flows,
     resolve_calendar,
 )
-from procmine.log import ACTIVITY, CASE, LEVEL, RESOURCE, TIMESTAMP, EventLog
+from procmine.log import ACTIVITY, CASE, RESOURCE, TIMESTAMP, EventLog
 
 
 class PandasEngine(Engine):
-    """Reads the whole log into memory with :func:`procmine.io.read_log`.
+    """Reads the whole log into memory with :func:`procmine.read.read_log`.
 
     >>> from procmine.engines import get_engine
-    >>> get_engine("pandas", "tests/fixtures/orders16.csv").totals().events  # doctest: +SKIP
+    >>> get_engine("pandas", "tests/fixtures/orders16.csv").totals().events
     16
     """
 
@@ -45,7 +43,7 @@ class PandasEngine(Engine):
     def log(self) -> EventLog:
         """The EventLog (read on first use)."""
         if self._log is None:
-            from procmine.io import read_log
+            from procmine.read import read_log
 
             self._log = read_log(self.source.path, columns=self.source.columns,
                                  encoding=self.source.encoding, timezone=self.source.timezone,
@@ -167,70 +165,6 @@ class PandasEngine(Engine):
             events = log.events.iloc[int(a):int(b)].reset_index(drop=True)
             yield EventLog(events, report=log.report, levels=log.levels, timezone=log.timezone)
             self._report(int(b), log.n_events)
-
-    def case_features(self) -> pd.DataFrame:
-        events = self.log.events
-        case, starts, lengths = self.log.case_codes()
-        n_cases = len(starts)
-        act, _ = pd.factorize(events[ACTIVITY], sort=False)
-        distinct = _distinct_per_case(case, act.astype(np.int64), n_cases)
-        out = pd.DataFrame({
-            "case": events[CASE].to_numpy(dtype=object)[starts],
-            "events": lengths.astype(np.int64),
-            "activities": distinct,
-            "repeats": lengths - distinct,
-        })
-        if RESOURCE in events.columns:
-            res, _ = pd.factorize(events[RESOURCE], sort=False)
-            res = res.astype(np.int64)
-            known = res >= 0
-            out["units"] = _distinct_per_case(case[known], res[known], n_cases)
-            idx = np.flatnonzero(known)
-            c, r = case[idx], res[idx]
-            same_case = c[1:] == c[:-1]
-            change = same_case & (r[1:] != r[:-1])
-            out["handovers"] = np.bincount(c[1:][change], minlength=n_cases)
-            # runs of one unit (blocks), then A -> B -> A over consecutive blocks
-            head = np.ones(len(idx), dtype=bool)
-            head[1:] = ~same_case | change
-            hc, hr = c[head], r[head]
-            back = (hc[2:] == hc[:-2]) & (hr[2:] == hr[:-2])
-            out["returns"] = np.bincount(hc[2:][back], minlength=n_cases)
-        else:
-            out["units"] = out["handovers"] = out["returns"] = 0
-        rank = self.log.level_rank().to_numpy(dtype=np.int64)
-        idx = np.flatnonzero(rank >= 0)
-        c, lv = case[idx], rank[idx]
-        same_case = c[1:] == c[:-1]
-        out["up"] = np.bincount(c[1:][same_case & (lv[1:] > lv[:-1])], minlength=n_cases)
-        out["down"] = np.bincount(c[1:][same_case & (lv[1:] < lv[:-1])], minlength=n_cases)
-        for column in FEATURE_COLUMNS[1:]:
-            out[column] = out[column].astype(np.int64)
-        return out[list(FEATURE_COLUMNS)]
-
-    def level_flows(self) -> pd.DataFrame:
-        events = self.log.events
-        case = self.log.case_codes().codes
-        rank = self.log.level_rank().to_numpy(dtype=np.int64)
-        if LEVEL not in events.columns:
-            return finish_flows(pd.DataFrame(), self.log.levels)
-        idx = np.flatnonzero(rank >= 0)
-        a, b = idx[:-1], idx[1:]
-        move = (case[a] == case[b]) & (rank[a] != rank[b])
-        a, b = a[move], b[move]
-        ts = events[TIMESTAMP].to_numpy(dtype="datetime64[ns]").astype(np.int64)
-        frame = pd.DataFrame({"from": rank[a], "to": rank[b], "case": case[a],
-                              "wait": (ts[b] - ts[a]) / 1e9})
-        table = frame.groupby(["from", "to"]).agg(
-            count=("wait", "size"), cases=("case", "nunique"), median_s=("wait", "median"),
-            total_s=("wait", "sum")).reset_index()
-        return finish_flows(table, self.log.levels)
-
-    def rework_by_activity(self) -> dict[str, int]:
-        events = self.log.events
-        per = events.groupby([CASE, ACTIVITY], sort=False, observed=True).size()
-        repeated = per[per > 1].reset_index()[ACTIVITY].value_counts()
-        return {str(k): int(v) for k, v in sorted(repeated.items(), key=lambda kv: (-kv[1], kv[0]))}
 
     def collector(self) -> Any:
         """A ``MemoryCollector``: the log is in memory, and so are the rows of its parts."""

@@ -54,7 +54,10 @@ QUIET = (r"PySpark does not yet fully support pandas", r"The copy keyword is dep
 def spark_session(master: str = "local[2]") -> Any:
     """The active SparkSession, or a new local one set up for procmine (Arrow on, UI off).
 
-    >>> spark = spark_session()             # doctest: +SKIP
+    It needs Java and starts a JVM (15-20 s), so the example is not run as a doctest::
+
+        spark = spark_session()
+        engine = get_engine("spark", "logs/sample.csv", spark=spark)
     """
     with warnings.catch_warnings():
         for message in QUIET:
@@ -139,9 +142,13 @@ class _Session:
 class SparkEngine(SqlEngine):
     """Computes the abstractions with Spark SQL (local mode or an existing cluster session).
 
-    >>> from procmine.engines import get_engine
-    >>> engine = get_engine("spark", "lake.orders_2024")             # doctest: +SKIP
-    >>> engine.variants().table.head()                               # doctest: +SKIP
+    A table of the session's catalog is read by its name (the example needs a Spark
+    session with that table, so it is not run as a doctest; tests/test_engines_spark.py
+    runs the engine on the sample log)::
+
+        from procmine.engines import get_engine
+        engine = get_engine("spark", "lake.orders_2024")
+        engine.variants().table.head()
     """
 
     dialect = SPARK
@@ -152,7 +159,7 @@ class SparkEngine(SqlEngine):
         super().__init__(source)
         if source.log is not None:
             raise InputError("the Spark engine reads files or tables, not a log in memory",
-                             hint="use --engine pandas")
+                             hint="use engine='pandas'")
         self.spark = spark if spark is not None else spark_session()
         self.spark.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
         self.spark.conf.set("spark.sql.execution.arrow.pyspark.fallback.enabled", "false")
@@ -224,7 +231,7 @@ class SparkEngine(SqlEngine):
                          .option("columnNameOfCorruptRecord", _RAGGED).csv(src.path))
             else:
                 raise InputError(f"{src.path}: Spark reads CSV, Parquet or a table name",
-                                 hint="use --engine pandas (Excel, XES)")
+                                 hint="use engine='pandas' (Excel, XES)")
         # increasing in file order: orders ties of time within a case as read_log does
         return frame.withColumn("__row", F.monotonically_increasing_id())
 

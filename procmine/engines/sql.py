@@ -18,7 +18,7 @@ Both engines first build a view ``ev`` with one row per kept event
 ====== ==============================================================
 
 The queries below read only ``ev`` (and ``days``, the working-day table of
-:func:`procmine.engines.working_days`), so the two dialects differ only in the
+:func:`procmine.engines.shared.working_days`), so the two dialects differ only in the
 quantile function (``SqlDialect.quantile``, a format string with ``{x}`` and ``{q}``;
 kept for callers, the queries compute exact quantiles by sorting, see :func:`grouped`),
 and in the expression of local wall-clock seconds of a UTC-microsecond column in
@@ -106,8 +106,6 @@ STARTS = "SELECT a AS activity, count(*) AS n FROM ev WHERE pa IS NULL GROUP BY 
 ENDS = "SELECT a AS activity, count(*) AS n FROM ev WHERE is_last GROUP BY a"
 TOTALS = ("SELECT count(*) AS events, count(DISTINCT c) AS cases, count(DISTINCT a) AS activities, "
           "count(DISTINCT res) AS units, min(t) AS first, max(t) AS last FROM ev")
-REWORK = ("SELECT a AS activity, count(*) AS n FROM "
-          "(SELECT c, a FROM ev GROUP BY c, a HAVING count(*) > 1) x GROUP BY a")
 
 #: One row per case (order of first appearance): events, start, end, and the first
 #: event's category, source and deadline.
@@ -116,43 +114,6 @@ CASES = ("SELECT f.c AS c, f.events, f.start, f.stop, f.first_row, e.cat, e.src,
          "FROM ev GROUP BY c) f JOIN ev e ON e.c = f.c AND e.pa IS NULL ORDER BY f.first_row")
 
 
-def features() -> str:
-    """Per case: events, distinct activities and units, handovers, A→B→A returns, level moves."""
-    units = ("SELECT c, t, r, res, lag(res) OVER (PARTITION BY c ORDER BY t, r) AS pres "
-             "FROM ev WHERE res IS NOT NULL")
-    heads = f"SELECT c, t, r, res FROM ({units}) u WHERE pres IS NULL OR pres <> res"
-    returns = (f"SELECT c, count(*) AS returns FROM (SELECT c, res, lag(res, 2) OVER "
-               f"(PARTITION BY c ORDER BY t, r) AS p2 FROM ({heads}) h) x WHERE p2 = res "
-               f"GROUP BY c")
-    handovers = (f"SELECT c, count(*) AS handovers FROM ({units}) u WHERE pres IS NOT NULL "
-                 f"AND pres <> res GROUP BY c")
-    levels = ("SELECT c, lvl, lag(lvl) OVER (PARTITION BY c ORDER BY t, r) AS pl "
-              "FROM ev WHERE lvl >= 0")
-    moves = (f"SELECT c, sum(CASE WHEN lvl > pl THEN 1 ELSE 0 END) AS up, "
-             f"sum(CASE WHEN lvl < pl THEN 1 ELSE 0 END) AS down FROM ({levels}) l "
-             f"WHERE pl IS NOT NULL GROUP BY c")
-    # distinct counts by grouping first: that spills to disk, count(DISTINCT) per group may not
-    base = "SELECT c, count(*) AS events, min(r) AS first_row FROM ev GROUP BY c"
-    acts = "SELECT c, count(*) AS activities FROM (SELECT DISTINCT c, a FROM ev) d GROUP BY c"
-    units = ("SELECT c, count(*) AS units FROM (SELECT DISTINCT c, res FROM ev "
-             "WHERE res IS NOT NULL) d GROUP BY c")
-    return (f"SELECT b.c AS c, b.events, a.activities, b.events - a.activities AS repeats, "
-            f"coalesce(u.units, 0) AS units, coalesce(h.handovers, 0) AS handovers, "
-            f"coalesce(x.returns, 0) AS returns, "
-            f"coalesce(m.up, 0) AS up, coalesce(m.down, 0) AS down FROM ({base}) b "
-            f"JOIN ({acts}) a ON a.c = b.c LEFT JOIN ({units}) u ON u.c = b.c "
-            f"LEFT JOIN ({handovers}) h ON h.c = b.c LEFT JOIN ({returns}) x ON x.c = b.c "
-            f"LEFT JOIN ({moves}) m ON m.c = b.c ORDER BY b.first_row")
-
-
-def flows(quantile: str) -> str:
-    """Level-to-level moves of consecutive events with a known level (clock time)."""
-    levels = ("SELECT c, lvl, t, lag(lvl) OVER (PARTITION BY c ORDER BY t, r) AS pl, "
-              "lag(t) OVER (PARTITION BY c ORDER BY t, r) AS plt FROM ev WHERE lvl >= 0")
-    moves = (f"SELECT c, pl AS lvl_from, lvl AS lvl_to, (t - plt) / 1e6 AS w FROM ({levels}) l "
-             f"WHERE pl IS NOT NULL AND pl <> lvl")
-    return grouped(moves, ("lvl_from", "lvl_to"), {"median_s": 0.5},
-                   "count(*) AS count, sum(w) AS total_s")
 
 
 def part_bounds(max_events: int) -> str:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from procmine.engines import Engine, Totals, finish_flows
+from procmine.engines import Engine, Totals
 from procmine.errors import ProcmineError
 from procmine.read import EV_COLUMNS, LoadedEvents, SqlDialect
 
@@ -126,28 +126,6 @@ class SqlEngine(Engine):
             else:
                 out[name] = values.astype(object).where(values.notna(), None).to_numpy()
         return out
-
-    def case_features(self) -> pd.DataFrame:
-        from procmine.engines import sql as q
-
-        frame = self._df(q.features()).rename(columns={"c": "case"})
-        frame["case"] = frame["case"].astype(str)
-        for column in frame.columns[1:]:
-            frame[column] = frame[column].astype(np.int64)
-        return frame.reset_index(drop=True)
-
-    def level_flows(self) -> pd.DataFrame:
-        from procmine.engines import sql as q
-
-        frame = self._df(q.flows(self.quantile)).rename(columns={"lvl_from": "from",
-                                                                 "lvl_to": "to"})
-        return finish_flows(frame, self._levels)
-
-    def rework_by_activity(self) -> dict[str, int]:
-        from procmine.engines import sql as q
-
-        frame = self._df(q.REWORK).sort_values(["n", "activity"], ascending=[False, True])
-        return {str(a): int(n) for a, n in zip(frame["activity"], frame["n"], strict=True)}
 
     def activities(self) -> pd.DataFrame:
         from procmine.engines import sql as q

@@ -5,7 +5,7 @@ order (a filter set file, docs/filters.md), and :func:`apply_filters` narrows an
 engine to what they keep, the same on pandas, DuckDB and Spark, so every
 analysis after it sees a smaller log.
 
->>> from procmine.io import read_log
+>>> from procmine.read import read_log
 >>> from procmine.filters import Endpoint, FilterChain, TopVariants, apply_filters
 >>> done = apply_filters(read_log("logs/sample.csv"),
 ...                      FilterChain((TopVariants(5), Endpoint(("结案",), end=True))))

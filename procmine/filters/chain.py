@@ -120,7 +120,7 @@ def apply_filters(log: Any, chain: FilterChain | Iterable[Any], *,
     kept events only (the pandas engine: a new log; DuckDB and Spark narrow their own
     event table, so the engine given is the engine returned).
 
-    >>> from procmine.io import read_log
+    >>> from procmine.read import read_log
     >>> from procmine.filters import FilterChain, TopVariants, apply_filters
     >>> done = apply_filters(read_log("logs/sample.csv"), FilterChain((TopVariants(3),)))
     >>> done.steps[0].filter, done.steps[0].cases

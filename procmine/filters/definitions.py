@@ -15,6 +15,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from procmine.choices import TIME_MODES as TIME_MODES  # noqa: E402
+from procmine.choices import TimeMode as TimeMode  # noqa: E402
 from procmine.filters.selection import (
     Selection,
     TimeWithin,
@@ -26,9 +28,6 @@ from procmine.filters.selection import (
     resolve_column,
 )
 from procmine.log import ACTIVITY
-
-TimeMode = Literal["contained", "intersecting", "started", "completed", "trim"]
-TIME_MODES: tuple[str, ...] = ("contained", "intersecting", "started", "completed", "trim")
 
 
 def _listed(values: Sequence[str]) -> str:

@@ -48,8 +48,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from procmine.choices import LOOP_BY, LoopBy
 from procmine.engines import as_engine
-from procmine.errors import InputError
+from procmine.errors import check_choice
 from procmine.log import CATEGORY, DEADLINE, KIND, LEVEL, RESOURCE, EventLog
 from procmine.loops.aggregates import Medians as Medians
 from procmine.loops.aggregates import (
@@ -91,8 +92,8 @@ from procmine.loops.patterns import (
 if TYPE_CHECKING:
     from procmine.engines import Engine
 
-By = Literal["unit", "level", "category", "month", "source"]
-BY_CHOICES: tuple[str, ...] = ("unit", "level", "category", "month", "source")
+By = LoopBy
+BY_CHOICES: tuple[str, ...] = LOOP_BY
 
 
 @dataclass(frozen=True)
@@ -189,10 +190,8 @@ def _choose(patterns: str | Sequence[str]) -> list[str]:
     chosen = [patterns] if isinstance(patterns, str) else list(patterns)
     if "all" in chosen:
         return list(PATTERNS)
-    unknown = [p for p in chosen if p not in PATTERNS]
-    if unknown:
-        raise InputError(f"unknown pattern {unknown[0]!r}",
-                         hint="choose among all, " + ", ".join(PATTERNS))
+    for pattern in chosen:
+        check_choice("patterns", pattern, ("all", *PATTERNS))
     return [p for p in PATTERNS if p in chosen]
 
 
@@ -469,7 +468,7 @@ def find_loops(
     >>> r.by.columns.tolist()[:4]
     ['pattern', 'level', 'cases', 'flagged']
     >>> from procmine.engines import get_engine
-    >>> from procmine.io import read_log
+    >>> from procmine.read import read_log
     >>> with get_engine("duckdb", "logs/sample.csv") as engine:
     ...     parts = find_loops(engine, patterns="reopen", part_events=10_000)
     >>> parts.summary.equals(find_loops(read_log("logs/sample.csv"), patterns="reopen").summary)
@@ -479,8 +478,8 @@ def find_loops(
         from procmine.calendar import calendar_from_option
 
         calendar = calendar_from_option(calendar)
-    if by is not None and by not in BY_CHOICES:
-        raise InputError(f"unknown grouping {by!r}", hint="choose among " + ", ".join(BY_CHOICES))
+    if by is not None:
+        check_choice("by", by, BY_CHOICES)
     options = _Options(patterns=tuple(_choose(patterns)), by=by, calendar=calendar,
                        aliases=aliases, last_share=last_share, window_start=window_start,
                        extension_hours=extension_hours, desk_minutes=desk_minutes)

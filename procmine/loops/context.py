@@ -121,19 +121,16 @@ def _context(log: EventLog, calendar: Any, aliases: Mapping[str, str] | None) ->
     for column in (CASE, ACTIVITY, TIMESTAMP):
         if column not in events.columns:
             raise InputError(f"the log has no column {column!r}; loops need case, activity and time",
-                             hint="map it with --case-id/--activity/--timestamp")
+                             hint="name it when reading the log: case_id=, activity=, timestamp=")
     n = len(events)
-    codes, case_ids = pd.factorize(events[CASE], sort=False)
-    codes = codes.astype(np.int64)
+    codes = log.case_codes().codes
     if n and (np.diff(codes) < 0).any():
         # events must be grouped by case (EventLog's promise); re-group if not
         order = np.lexsort((events[TIMESTAMP].to_numpy(dtype="datetime64[ns]"), codes))
         events = events.iloc[order].reset_index(drop=True)
         log = EventLog(events=events, report=log.report, levels=log.levels, timezone=log.timezone)
-        codes = codes[order]
-    change = np.flatnonzero(np.diff(codes) != 0) + 1 if n else np.zeros(0, dtype=np.int64)
-    starts = np.concatenate(([0], change)).astype(np.int64) if n else np.zeros(0, dtype=np.int64)
-    lengths = np.diff(np.concatenate((starts, [n]))).astype(np.int64)
+    codes, starts, lengths = log.case_codes()      # grouped: one run of rows per case
+    case_ids = events[CASE].to_numpy()[starts]
     first = np.repeat(starts, lengths)
     end = np.repeat(starts + lengths, lengths)
     ts = events[TIMESTAMP].to_numpy(dtype="datetime64[ns]").astype(np.int64)

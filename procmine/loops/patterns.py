@@ -13,19 +13,17 @@ the rows the supervision gap is measured on. Turning occurrences into tables is
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from procmine.log import DEADLINE
 from procmine.loops.context import _NS, _UNIT_STEPS, _Ctx, _cumsum0, _names, _working
+from procmine.vocabulary import LOOP_PATTERNS, LoopPattern
 
-Pattern = Literal["escalation", "pingpong", "dumping", "rework", "reopen", "hugging", "desk",
-                  "supervision"]
-
-PATTERNS: tuple[str, ...] = ("escalation", "pingpong", "dumping", "rework", "reopen", "hugging",
-                             "desk", "supervision")
+Pattern = LoopPattern
+PATTERNS: tuple[str, ...] = LOOP_PATTERNS
 
 #: One line per pattern, for tables and the CLI help.
 DESCRIPTIONS: dict[str, str] = {

@@ -63,7 +63,7 @@ class _Dropping:
             i = index[0]
             raise InputError(f"{self.path}: {_where(self.report.format)} {self.rows[i]}, column "
                              f"{source!r}: {reason} (value {_show(values.iloc[i])})",
-                             hint="fix the row, or drop --strict to skip bad rows")
+                             hint="fix the row, or read with strict=False to skip bad rows")
         xes = self.report.format == "xes"
         examples = [(int(self.rows[i]), str(source), _show(values.iloc[i])
                      + (f" in trace {self.frame[CASE].iloc[i]}" if xes else ""))

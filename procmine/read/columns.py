@@ -118,15 +118,15 @@ def require_columns(mapping: Mapping[str, str], columns: Sequence[str], path: st
     >>> require_columns({}, ["a", "b"], "x.csv")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    procmine.errors.ColumnError: x.csv: no column found for case:concept:name (--case-id), ... (the file has: a, b; name the column with the option)
+    procmine.errors.ColumnError: x.csv: no column found for case:concept:name (case_id=), ... (the file has: a, b; name the column when reading the log)
     """
     missing = [c for c in REQUIRED if c not in mapping]
     if missing:
-        option = {CASE: "--case-id", ACTIVITY: "--activity", TIMESTAMP: "--timestamp"}
+        option = {CASE: "case_id=", ACTIVITY: "activity=", TIMESTAMP: "timestamp="}
         names = ", ".join(f"{m} ({option[m]})" for m in missing)
         listed = describe_columns(columns)
         raise ColumnError(f"{path}: no column found for {names}",
-                          hint=f"the file has: {listed}; name the column with the option")
+                          hint=f"the file has: {listed}; name the column when reading the log")
 
 
 def map_columns(header: Sequence[str], given: Mapping[str, str] | None, *,

@@ -275,7 +275,7 @@ class _TimeColumns:
                                              tz=d.literal(self.timezone))
         if kind is None:
             raise InputError(f"{self.where}: column {name!r} holds {sql_type} values, not "
-                             f"times {d.name} can read", hint="use --engine pandas")
+                             f"times {d.name} can read", hint="use engine='pandas'")
         rows = self.session.rows(f"SELECT trim({column}) AS v FROM {self.relation} s WHERE "
                                  f"{column} IS NOT NULL AND trim({column}) <> '' LIMIT 2000")
         sample = pd.Series([row[0] for row in rows], dtype=object)

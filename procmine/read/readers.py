@@ -70,7 +70,7 @@ def _read_csv(path: str, report: LoadReport, encoding: str | None,
         text = sample.decode(encoding, errors="replace" if len(sample) == 1 << 20 else "strict")
     except (UnicodeDecodeError, LookupError) as e:
         raise InputError(f"{path}: cannot decode the file as {encoding} ({e})",
-                         hint="try --encoding gb18030, utf-8 or latin-1") from None
+                         hint="try encoding='gb18030' (or utf-8, latin-1)") from None
     report.encoding = encoding
     delimiter = sniff_delimiter(text)
     report.delimiter = delimiter
@@ -157,7 +157,7 @@ def _arrow_csv(path: str, header: list[str], encoding: str, delimiter: str,
     except (pa.ArrowInvalid, OSError, EOFError, zlib.error, UnicodeDecodeError) as e:
         raise InputError(f"{path}: cannot parse the CSV: {short_error(e)}",
                          hint=f"check the quoting and the delimiter {delimiter!r}"
-                              + ("" if report.encoding else ", or set --encoding")) from None
+                              + ("" if report.encoding else ", or set encoding=")) from None
     return table, bad_rows
 
 
@@ -189,7 +189,7 @@ def _read_excel(path: str, report: LoadReport, sheet: str | int | None) -> pd.Da
     names = book.sheet_names
     if isinstance(target, str) and target not in names:
         raise InputError(f"{path}: no sheet named {target!r}",
-                         hint=f"sheets: {', '.join(map(str, names))}; use --sheet")
+                         hint=f"sheets: {', '.join(map(str, names))}; choose one with sheet=")
     if isinstance(target, int) and not 0 <= target < len(names):
         raise InputError(f"{path}: no sheet number {target}",
                          hint=f"the file has {len(names)} sheet(s), numbered from 0")

@@ -206,7 +206,7 @@ def choose_time_format(sample: pd.Series, *, timezone: str, what: str) -> str:
     if pd.to_numeric(text, errors="coerce").notna().all() and not text.str.fullmatch(
             r"\d{8}(\d{6})?").all():
         raise InputError(f"{what}: times are numbers (epoch or Excel serial days)",
-                         hint="read this log with --engine pandas")
+                         hint="read this log with engine='pandas'")
     if has_chinese_dates(text):
         text = chinese_to_iso(text)
     best, best_ok = _best_format(text)
@@ -214,5 +214,5 @@ def choose_time_format(sample: pd.Series, *, timezone: str, what: str) -> str:
         reference, _ = parse_timestamps(sample, timezone=timezone)
         if reference.notna().sum() > best_ok:
             raise InputError(f"{what}: the times mix formats ({best_ok} of {len(text)} sampled "
-                             f"values parse as {best})", hint="read this log with --engine pandas")
+                             f"values parse as {best})", hint="read this log with engine='pandas'")
     return str(best)

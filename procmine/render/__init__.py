@@ -14,7 +14,7 @@ suffix and :func:`to_svg` gives its SVG text.
 
 >>> import os, tempfile
 >>> from procmine.discover import discover_map
->>> from procmine.io import read_log
+>>> from procmine.read import read_log
 >>> graph = render_map(discover_map(read_log("logs/sample.csv")))
 >>> path = os.path.join(tempfile.mkdtemp(), "map.dot")   # .svg .png .pdf need Graphviz's dot
 >>> write_graph(graph, path)

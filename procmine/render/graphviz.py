@@ -167,7 +167,7 @@ def to_svg(graph: graphviz.Digraph, *, limit: float | None = None) -> str:
     """The SVG text of ``graph``, to put inline in an HTML page (a simpler layout, with a
     note drawn on it, past ``limit`` seconds).
 
-    >>> to_svg(digraph("example")).lstrip().startswith("<?xml")   # doctest: +SKIP
+    >>> to_svg(digraph("example")).lstrip().startswith("<?xml")
     True
     """
     return _pipe(graph, "svg", limit=limit)[0].decode("utf-8")

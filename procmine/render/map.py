@@ -6,7 +6,7 @@ what the numbers are. The DOT text is deterministic (nodes and edges in a stable
 order) so a golden file can pin it.
 
 >>> from procmine.discover import discover_map
->>> from procmine.io import read_log
+>>> from procmine.read import read_log
 >>> render_map(discover_map(read_log("logs/sample.csv"))).source.count("->") > 10
 True
 """
@@ -82,7 +82,7 @@ def render_map(pmap: ProcessMap, *, title: str | None = None) -> graphviz.Digrap
     the numbers are.
 
     >>> from procmine.discover import discover_map
-    >>> from procmine.io import read_log
+    >>> from procmine.read import read_log
     >>> g = render_map(discover_map(read_log("logs/sample.csv"), metric="median-wait"))
     >>> "median waiting time" in g.source
     True

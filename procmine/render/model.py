@@ -13,9 +13,10 @@ True
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from procmine.errors import SpecError
+from procmine.choices import NOTATIONS, Notation
+from procmine.errors import SpecError, check_choice
 from procmine.render.graphviz import digraph, plain_label
 
 if TYPE_CHECKING:
@@ -23,8 +24,6 @@ if TYPE_CHECKING:
 
     from procmine.discover import Model
 
-Notation = Literal["petri", "bpmn", "tree"]
-NOTATIONS: tuple[str, ...] = ("petri", "bpmn", "tree")
 
 
 def render_model(model: Model, *, notation: Notation = "petri") -> graphviz.Digraph:
@@ -36,12 +35,11 @@ def render_model(model: Model, *, notation: Notation = "petri") -> graphviz.Digr
     >>> "→" in render_model(m, notation="tree").source
     True
     """
-    if notation not in NOTATIONS:
-        raise SpecError(f"unknown notation {notation!r}", hint="choose petri, bpmn or tree")
+    check_choice("notation", notation, NOTATIONS)
     if notation == "tree":
         if model.tree is None:
             raise SpecError(f"the {model.algorithm} miner gives no process tree",
-                            hint="use --notation petri or bpmn, or --algorithm inductive")
+                            hint="use notation='petri', notation='bpmn', or algorithm='inductive'")
         return _render_tree(model.tree)
     if notation == "bpmn":
         from procmine.discover import to_bpmn

@@ -12,8 +12,9 @@ True
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
+from procmine.choices import WorkflowNotation
 from procmine.render.graphviz import cjk_font
 
 if TYPE_CHECKING:
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
 
     from procmine.workflow import Workflow
 
-WorkflowNotation = Literal["bpmn", "petri"]
 
 
 def render_workflow(workflow: Workflow, *,

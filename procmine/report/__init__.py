@@ -25,10 +25,12 @@ else and run no script but its own. Each figure shown is also a number in the pa
 cards and table cells carry ``data-key``/``data-value`` attributes with the raw
 value, for sorting and for machines.
 
->>> from procmine.io import read_log
->>> report = write_report(read_log("logs/sample.csv"), "report.html")   # doctest: +SKIP
->>> [s.key for s in report.sections]                                      # doctest: +SKIP
-['summary', 'quality', 'map', 'model', 'bottlenecks', 'patterns', 'variants']
+>>> import os, tempfile
+>>> from procmine.read import read_log
+>>> path = os.path.join(tempfile.mkdtemp(), "report.html")
+>>> report = write_report(read_log("logs/sample.csv"), path)
+>>> [s.key for s in report.sections]
+['summary', 'quality', 'map', 'model', 'bottlenecks', 'patterns', 'audit', 'variants']
 
 The package: ``labels`` holds the report's words in both languages (from
 ``procmine/templates``), ``result`` the ``Report`` and its sections (``Section``),
@@ -47,7 +49,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from procmine.errors import InputError, ProcmineError
+from procmine.choices import LANGS
+from procmine.errors import InputError, check_choice
 from procmine.files import atomic_write
 from procmine.log import EventLog
 from procmine.report.context import _Context, _workflow, _workflow_path
@@ -120,8 +123,8 @@ def build_report(
     ...     "http://www.w3.org", "")
     True
     """
-    if lang not in (None, "zh", "en"):
-        raise ProcmineError(f"unknown report language {lang!r}", hint="choose zh or en")
+    if lang is not None:
+        check_choice("lang", lang, LANGS)
     from procmine.engines import as_engine
 
     engine = as_engine(log)

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 from importlib import resources
-from typing import Any, Literal
+from typing import Any
 
-Lang = Literal["zh", "en"]
+from procmine.choices import Lang as Lang
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 

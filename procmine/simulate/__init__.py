@@ -28,7 +28,7 @@ overload (off by default); ``tables`` makes the event and truth DataFrames and
 >>> result = simulate_log(cases=200, seed=1)
 >>> result.events.columns[:4].tolist()
 ['工单编号', '环节', '时间', '承办单位']
->>> int(result.truth["round_trip"].sum()) > 0
+>>> int(result.truth["escalation"].sum()) > 0
 True
 """
 
@@ -36,13 +36,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from procmine.calendar import WorkingCalendar, calendar_from_option
-from procmine.errors import SpecError
+from procmine.choices import LANGS, Lang
+from procmine.errors import SpecError, check_choice
 from procmine.log import (
     ACTIVITY,
     ADDRESS,
@@ -156,7 +157,7 @@ def simulate_log(
     cases: int,
     seed: int = 0,
     start: str = "2024-01-01",
-    lang: Literal["zh", "en"] = "zh",
+    lang: Lang = "zh",
     rates: Mapping[str, float] | None = None,
     cases_per_day: float = 60.0,
     calendar: WorkingCalendar | str = "cn",
@@ -177,10 +178,9 @@ def simulate_log(
     >>> r.events["activity"].iloc[0], r.bottleneck_unit
     ('report', 'housing office')
     >>> sorted(r.truth.columns[:4])
-    ['case_id', 'dumping_down', 'ping_pong', 'round_trip']
+    ['case_id', 'dumping', 'escalation', 'pingpong']
     """
-    if lang not in ("zh", "en"):
-        raise SpecError(f"lang {lang!r}: expected zh or en")
+    check_choice("lang", lang, LANGS)
     if not isinstance(cases, (int, np.integer)) or cases < 1:
         raise SpecError(f"cases {cases!r}: expected a positive number of cases")
     if not cases_per_day > 0:

@@ -29,7 +29,7 @@ from procmine.log import (
     SOURCE,
     TIMESTAMP,
 )
-from procmine.vocabulary import STEPS
+from procmine.vocabulary import SIMULATED_PATTERNS, STEPS
 
 
 @dataclass(frozen=True)
@@ -197,11 +197,10 @@ _MIX: dict[str, dict[str, float]] = {
 }
 
 #: The injected patterns and their default rates (share of all cases).
-PATTERNS: tuple[str, ...] = ("round_trip", "ping_pong", "dumping_down", "rework", "reopen",
-                             "deadline_hugging", "desk_check")
+PATTERNS: tuple[str, ...] = SIMULATED_PATTERNS
 DEFAULT_RATES: dict[str, float] = {
-    "round_trip": 0.05, "ping_pong": 0.04, "dumping_down": 0.05, "rework": 0.08, "reopen": 0.04,
-    "deadline_hugging": 0.08, "desk_check": 0.06, "bottleneck_slowdown": 4.0,
+    "escalation": 0.05, "pingpong": 0.04, "dumping": 0.05, "rework": 0.08, "reopen": 0.04,
+    "hugging": 0.08, "desk": 0.06, "bottleneck_slowdown": 4.0,
 }
 
 #: Rates of the ordinary exception paths (not patterns; their cases carry no flag).

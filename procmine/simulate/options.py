@@ -21,6 +21,7 @@ import pandas as pd
 from procmine.errors import SpecError
 from procmine.simulate.governance import GOVERNANCE_RATES, RANGES
 from procmine.simulate.model import DEFAULT_RATES, UNITS
+from procmine.vocabulary import PATTERN_ALIASES
 
 
 def read_rates(path: str | os.PathLike) -> dict[str, float]:
@@ -30,12 +31,12 @@ def read_rates(path: str | os.PathLike) -> dict[str, float]:
 
     >>> import tempfile, os
     >>> p = os.path.join(tempfile.mkdtemp(), "rates.yaml")
-    >>> _ = open(p, "w").write("round_trip: 0.2\\nbottleneck_slowdown: 6\\n")
-    >>> read_rates(p)["round_trip"]
+    >>> _ = open(p, "w").write("escalation: 0.2\\nbottleneck_slowdown: 6\\n")
+    >>> read_rates(p)["escalation"]
     0.2
     """
     path = Path(path)
-    data = _read_mapping(path, "rates", "a mapping like 'round_trip: 0.05'")
+    data = _read_mapping(path, "rates", "a mapping like 'escalation: 0.05'")
     try:
         return check_rates(data)
     except SpecError as e:
@@ -47,9 +48,12 @@ def check_rates(rates: Mapping[str, Any] | None) -> dict[str, float]:
 
     >>> check_rates({"reopen": 0.1})["reopen"]
     0.1
+    >>> check_rates({"ping_pong": 0.02})["pingpong"]       # an older spelling
+    0.02
     """
     out = dict(DEFAULT_RATES)
     for key, value in (rates or {}).items():
+        key = _pattern(key)
         if key not in DEFAULT_RATES and key not in GOVERNANCE_RATES:
             raise SpecError(f"unknown rate {key!r}",
                             hint=f"known: {', '.join([*DEFAULT_RATES, *GOVERNANCE_RATES])}")
@@ -79,7 +83,7 @@ class Reform:
     per unit key of :data:`UNITS` (``{"housing": 0.5}`` halves the housing office's
     handling time and the time it takes to sign, return and report back).
 
-    >>> Reform(date="2024-02-01", rates={"ping_pong": 0.02}, service={"housing": 0.5}).to_dict()["service"]
+    >>> Reform(date="2024-02-01", rates={"pingpong": 0.02}, service={"housing": 0.5}).to_dict()["service"]
     {'housing': 0.5}
     """
 
@@ -89,6 +93,10 @@ class Reform:
 
     def to_dict(self) -> dict[str, Any]:
         return {"date": str(self.date), "rates": dict(self.rates), "service": dict(self.service)}
+
+
+def _pattern(key: str) -> str:
+    return PATTERN_ALIASES.get(key, key)
 
 
 def _unit_key(name: str) -> str | None:
@@ -119,7 +127,7 @@ def check_reform(reform: Reform | Mapping[str, Any]) -> Reform:
     rates = data.get("rates") or {}
     service = data.get("service") or {}
     if not isinstance(rates, Mapping) or not isinstance(service, Mapping):
-        raise SpecError("reform: rates and service must be mappings like 'ping_pong: 0.02'")
+        raise SpecError("reform: rates and service must be mappings like 'pingpong: 0.02'")
     checked = check_rates(rates)
     factors: dict[str, float] = {}
     for name, value in service.items():
@@ -136,12 +144,12 @@ def check_reform(reform: Reform | Mapping[str, Any]) -> Reform:
         factors[key] = number
     date = data.get("date")
     if date is None or str(date).strip() == "":
-        raise SpecError("reform: no date", hint="give --reform-date YYYY-MM-DD or 'date:' in the file")
+        raise SpecError("reform: no date", hint="give date='YYYY-MM-DD' or 'date:' in the file")
     try:
         pd.Timestamp(str(date))
     except (ValueError, TypeError):
         raise SpecError(f"reform date {date!r}: not a date (YYYY-MM-DD)") from None
-    return Reform(date=str(date).strip(), rates={k: checked[k] for k in rates}, service=factors)
+    return Reform(date=str(date).strip(), rates={k: checked[k] for k in map(_pattern, rates)}, service=factors)
 
 
 def read_reform(path: str | os.PathLike, *, date: str | None = None) -> Reform:
@@ -151,10 +159,10 @@ def read_reform(path: str | os.PathLike, *, date: str | None = None) -> Reform:
 
     >>> import tempfile, os
     >>> p = os.path.join(tempfile.mkdtemp(), "reform.yaml")
-    >>> _ = open(p, "w").write("rates:\\n  ping_pong: 0.02\\nservice:\\n  housing: 0.5\\n")
+    >>> _ = open(p, "w").write("rates:\\n  pingpong: 0.02\\nservice:\\n  housing: 0.5\\n")
     >>> r = read_reform(p, date="2024-03-01")
     >>> r.rates, r.service
-    ({'ping_pong': 0.02}, {'housing': 0.5})
+    ({'pingpong': 0.02}, {'housing': 0.5})
     """
     path = Path(path)
     data = _read_mapping(path, "reform", "a mapping with 'rates:' and 'service:'")

@@ -158,13 +158,13 @@ class _Simulation:
         """Which case gets which pattern and which ordinary exception path."""
         rng, n, r = self.rng, self.n, self._rate
         draw = {p: rng.random(n) for p in (*PATTERNS, *BASE_RATES)}
-        self.rt = draw["round_trip"] < r("round_trip")
-        self.pp = draw["ping_pong"] < r("ping_pong")
-        self.dd = draw["dumping_down"] < r("dumping_down")
+        self.rt = draw["escalation"] < r("escalation")
+        self.pp = draw["pingpong"] < r("pingpong")
+        self.dd = draw["dumping"] < r("dumping")
         self.rw = draw["rework"] < r("rework")
         self.ro = draw["reopen"] < r("reopen")
-        self.desk = draw["desk_check"] < r("desk_check")
-        self.hug_draw = draw["deadline_hugging"]            # decided once times are known
+        self.desk = draw["desk"] < r("desk")
+        self.hug_draw = draw["hugging"]            # decided once times are known
         b = BASE_RATES
         self.single = ~self.pp & ~self.dd & (draw["single_return"] < b["single_return"])
         self.double = (~self.pp & ~self.dd & ~self.single
@@ -379,7 +379,7 @@ class _Simulation:
         close_rel = (pos[rows, final_close] - begin) / window
         eligible = ~self.ro & (prev_rel <= _HUG_CLEAR[0])
         share_eligible = max(float(eligible.mean()), 1e-9)
-        self.hug = eligible & (self.hug_draw < np.minimum(1.0, self._rate("deadline_hugging")
+        self.hug = eligible & (self.hug_draw < np.minimum(1.0, self._rate("hugging")
                                                           / share_eligible))
         target = np.where(self.hug, rng.uniform(*_HUG_BAND, n), close_rel)
         # any other case closing near the end of its window is either compressed (the whole
@@ -464,24 +464,24 @@ class _Simulation:
         top = np.where(self.rt_levels == 2, self.h2, np.where(self.rt, self.h1, -1))
         effects = gov.truth_columns(*self.gov_truth) if gov.enabled(self.rates) else {}
         return effects | {
-            "round_trip": self.rt,
-            "round_trip_unit": np.where(self.rt, self.f, none),
-            "round_trip_from_level": levels[np.where(self.rt, self.f, -1)],
-            "round_trip_to_level": levels[top],
-            "round_trip_levels": self.rt_levels,
-            "ping_pong": self.pp,
-            "ping_pong_a": np.where(self.pp, self.f, none),
-            "ping_pong_b": np.where(self.pp, self.second, none),
-            "dumping_down": self.dd,
+            "escalation": self.rt,
+            "escalation_unit": np.where(self.rt, self.f, none),
+            "escalation_from_level": levels[np.where(self.rt, self.f, -1)],
+            "escalation_to_level": levels[top],
+            "escalation_levels": self.rt_levels,
+            "pingpong": self.pp,
+            "pingpong_a": np.where(self.pp, self.f, none),
+            "pingpong_b": np.where(self.pp, self.second, none),
+            "dumping": self.dd,
             "dumping_line_unit": np.where(self.dd, self.line_returner, none),
             "dumping_block_unit": np.where(self.dd, self.handler, none),
             "rework": self.rw,
             "rework_count": self.rw.astype(int) + self.rework_twice.astype(int),
             "reopen": self.ro,
-            "deadline_hugging": self.hug,
+            "hugging": self.hug,
             "window_used": used,
-            "desk_check": self.desk,
-            "desk_check_seconds": np.where(self.desk, desk_seconds, np.nan),
+            "desk": self.desk,
+            "desk_seconds": np.where(self.desk, desk_seconds, np.nan),
             "bottleneck": self.handler == _CODE[BOTTLENECK_UNIT],
             "handler": self.handler,
             "allowed_hours": self.allowed / 3600,

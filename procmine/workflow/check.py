@@ -37,7 +37,7 @@ def check_workflow(path: str | Path) -> WorkflowCheck:
 
     Raises SpecError on the first problem (with the line for a YAML spec).
 
-    >>> check_workflow("logs/workflow.yaml").markings       # doctest: +SKIP
+    >>> check_workflow("logs/workflow.yaml").markings
     26
     """
     wf = read_workflow(path)

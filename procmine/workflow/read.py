@@ -20,8 +20,8 @@ def read_workflow(path: str | Path) -> Workflow:
 
     Raises SpecError naming the file, the line and the problem.
 
-    >>> wf = read_workflow("logs/workflow.yaml")      # doctest: +SKIP
-    >>> wf.main[:3]                                    # doctest: +SKIP
+    >>> wf = read_workflow("logs/workflow.yaml")
+    >>> wf.main[:3]
     ('上报', '受理', '核实')
     """
     path = Path(path)

@@ -23,7 +23,11 @@ times the number of consecutive event pairs; the working-together counts are
 pm4py's ``discover_working_together_network`` times the number of events of the
 DataFrame (pm4py divides by ``len(df)``). docs/network.md says more.
 
-Everything is vectorised with numpy and pandas (no Python loop per case).
+Everything is vectorised with numpy and pandas (no Python loop per case). The
+log may be an ``EventLog`` or an open engine (``procmine.engines``): the network
+reads the events through the engine's parts of whole cases, asked for as one part
+(unit codes and each unit's level and kind are counted over the whole log, so
+the events are held in memory once; a log already in memory is used as it is).
 
 >>> from procmine.simulate import simulate_log
 >>> net = discover_network(simulate_log(cases=300, seed=5).to_event_log(), calendar="none")
@@ -40,14 +44,22 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from procmine.errors import ColumnError, InputError
-from procmine.log import CASE, KIND, LEVEL, RESOURCE, START, TIMESTAMP, EventLog
+from procmine.choices import NETWORK_KINDS, NetworkKind
+from procmine.engines import Engine
+from procmine.errors import ColumnError, check_choice
+from procmine.log import CASE, KIND, LEVEL, RESOURCE, TIMESTAMP, EventLog
+from procmine.network.handovers import (
+    KIND_CODES,
+    Handovers,
+    events_of,
+    handover_pairs,
+)
+from procmine.network.handovers import handovers as handovers
+from procmine.network.handovers import nanoseconds as nanoseconds
+from procmine.network.handovers import resolve_calendar as resolve_calendar
+from procmine.network.handovers import spans as spans
 
-NetworkKind = Literal["handover", "together", "escalation"]
-KINDS: tuple[str, ...] = ("handover", "together", "escalation")
-
-_KIND_CODES = {"line": 1, "条": 1, "block": 2, "块": 2}
-_NAT = np.iinfo(np.int64).min
+KINDS: tuple[str, ...] = NETWORK_KINDS
 
 
 @dataclass(frozen=True)
@@ -95,73 +107,6 @@ class Network:
 # --------------------------------------------------------------------------- helpers
 
 
-def resolve_calendar(calendar: Any) -> tuple[Any, Literal["working", "clock"], str]:
-    """The calendar object (None for clock time), the time basis and a description."""
-    if calendar is None:
-        return None, "clock", "none: clock time"
-    if isinstance(calendar, str):
-        from procmine.calendar import calendar_from_option
-
-        calendar = calendar_from_option(calendar)
-    describe = getattr(calendar, "describe", None)
-    text = str(describe()) if callable(describe) else str(calendar)
-    if getattr(calendar, "kind", None) == "none":
-        return None, "clock", text
-    return calendar, "working", text
-
-
-def spans(t0: np.ndarray, t1: np.ndarray, calendar: Any, timezone: str) -> np.ndarray:
-    """Seconds from ``t0`` to ``t1`` (int64 UTC ns), working time with a calendar; NaN where missing.
-
-    >>> spans(np.array([0]), np.array([3_600_000_000_000]), None, "UTC")
-    array([3600.])
-    """
-    t0 = np.asarray(t0, dtype=np.int64)
-    t1 = np.asarray(t1, dtype=np.int64)
-    out = np.full(len(t0), np.nan)
-    ok = (t0 != _NAT) & (t1 != _NAT)
-    if not ok.any():
-        return out
-    if calendar is None:
-        out[ok] = (t1[ok] - t0[ok]) / 1e9
-        return out
-    lo, hi = np.minimum(t0[ok], t1[ok]), np.maximum(t0[ok], t1[ok])
-    sign = np.where(t1[ok] >= t0[ok], 1.0, -1.0)
-    start = pd.DatetimeIndex(lo.astype("datetime64[ns]"), tz="UTC").tz_convert(timezone)
-    stop = pd.DatetimeIndex(hi.astype("datetime64[ns]"), tz="UTC").tz_convert(timezone)
-    if hasattr(calendar, "in_zone"):
-        calendar = calendar.in_zone(timezone)  # count in the log's office zone
-    out[ok] = sign * np.asarray(calendar.working_seconds(start, stop), dtype=float)
-    return out
-
-
-def nanoseconds(values: pd.Series) -> np.ndarray:
-    """Int64 UTC nanoseconds of a datetime column (NaT as int64 min)."""
-    if not pd.api.types.is_datetime64_any_dtype(values):
-        values = pd.to_datetime(values, utc=True, errors="coerce")
-    if getattr(values.dt, "tz", None) is None:
-        values = values.dt.tz_localize("UTC")
-    return values.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(
-        dtype="datetime64[ns]").view(np.int64).copy()
-
-
-def _mode_per_group(group: np.ndarray, values: pd.Series, n_groups: int) -> np.ndarray:
-    """The most frequent non-missing value of ``values`` per group code ('' where none)."""
-    out = np.full(n_groups, "", dtype=object)
-    if values is None:
-        return out
-    codes, names = pd.factorize(values, sort=True)
-    ok = codes >= 0
-    if not ok.any():
-        return out
-    frame = pd.DataFrame({"g": group[ok], "v": codes[ok]})
-    counts = frame.groupby(["g", "v"]).size().reset_index(name="n")
-    counts = counts.sort_values(["g", "n", "v"], ascending=[True, False, True], kind="stable")
-    top = counts.drop_duplicates("g")
-    out[top["g"].to_numpy()] = np.asarray(names, dtype=object)[top["v"].to_numpy()]
-    return out
-
-
 def _centrality(nodes: list[Any], edges: Iterable[tuple[Any, Any]], *, directed: bool
                 ) -> tuple[dict[Any, int], dict[Any, int], dict[Any, float], float]:
     """In-degree, out-degree, betweenness (normalised, unweighted) and density, via networkx."""
@@ -188,107 +133,11 @@ def _share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-# --------------------------------------------------------------------------- the pairs
-
-
-@dataclass(frozen=True)
-class Handovers:
-    """Consecutive steps of a case by known units, one row per pair (see :func:`handovers`).
-
-    ``pairs`` columns: ``case`` (code), ``source``/``target`` (unit codes),
-    ``seconds`` (hand-over time), ``self`` (same unit), ``cross_kind``,
-    ``cross_level`` (both ends known and different). ``units``, ``unit_level``
-    and ``unit_kind`` name the codes.
-    """
-
-    pairs: pd.DataFrame
-    units: np.ndarray
-    unit_level: np.ndarray
-    unit_kind: np.ndarray
-    unit_cases: np.ndarray
-    unit_events: np.ndarray
-    n_cases: int
-
-
-def handovers(log: EventLog, *, calendar: Any = "cn") -> Handovers:
-    """Every pair of consecutive unit steps in the cases of ``log``, with its time and crossings.
-
-    ``calendar`` as for ``--calendar`` (``"cn"``, ``"none"``, a file, a
-    WorkingCalendar) or None for clock time.
-
-    >>> from procmine.simulate import simulate_log
-    >>> h = handovers(simulate_log(cases=50, seed=1).to_event_log(), calendar="none")
-    >>> h.pairs.columns.tolist()[:4]
-    ['case', 'source', 'target', 'seconds']
-    """
-    cal, _, _ = resolve_calendar(calendar)
-    return _handovers(log, cal)
-
-
-def _handovers(log: EventLog, cal: Any) -> Handovers:
-    events = log.events
-    if not log.has(RESOURCE):
-        raise ColumnError("the network needs the acting unit (org:resource), and this log has none",
-                          hint="name the column that holds it with --resource COLUMN")
-    case_codes, case_ids = pd.factorize(events[CASE], sort=False)
-    res, units = pd.factorize(events[RESOURCE], sort=True)
-    units = np.asarray(units, dtype=object)
-    keep = np.flatnonzero(res >= 0)
-    case = case_codes[keep].astype(np.int64)
-    unit = res[keep].astype(np.int64)
-    # events must be grouped by case in time order (EventLog's promise); sort if not
-    ts = nanoseconds(events[TIMESTAMP])[keep]
-    if len(case) > 1 and ((np.diff(case) < 0).any()):
-        order = np.lexsort((ts, case))
-        keep, case, unit, ts = keep[order], case[order], unit[order], ts[order]
-    n_units = len(units)
-    level = _mode_per_group(res[res >= 0], events[LEVEL][res >= 0], n_units) if LEVEL in events.columns \
-        else np.full(n_units, "", dtype=object)
-    kind_raw = _mode_per_group(res[res >= 0], events[KIND][res >= 0], n_units) if KIND in events.columns \
-        else np.full(n_units, "", dtype=object)
-    kind = np.array([{1: "line", 2: "block"}.get(_KIND_CODES.get(str(k).strip().lower(), 0), "")
-                     for k in kind_raw], dtype=object)
-    pair_cases = np.unique(case * max(n_units, 1) + unit)
-    unit_cases = np.bincount(pair_cases % max(n_units, 1), minlength=n_units)
-    unit_events = np.bincount(unit, minlength=n_units)
-    if len(case) > 1:
-        a = np.arange(len(case) - 1)
-        same = case[1:] == case[:-1]
-        a = a[same]
-        b = a + 1
-    else:
-        a = b = np.zeros(0, dtype=np.int64)
-    begin = ts[a]
-    end = ts[b]
-    if START in events.columns:
-        start = nanoseconds(events[START])[keep][b]
-        known = start != _NAT
-        end = np.where(known, np.maximum(start, begin), end)
-    seconds = spans(begin, end, cal, log.timezone)
-    rank = {name: i for i, name in enumerate(log.levels)}
-    level_rank = np.array([rank.get(x, -1) for x in level] + [-1], dtype=np.int64)
-    kind_code = np.array([_KIND_CODES.get(k, 0) for k in kind] + [0], dtype=np.int64)
-    src, dst = unit[a], unit[b]
-    ks, kt = kind_code[src], kind_code[dst]
-    ls, lt = level_rank[src], level_rank[dst]
-    pairs = pd.DataFrame({
-        "case": case[a], "source": src, "target": dst, "seconds": seconds,
-        "self": src == dst,
-        "cross_kind": (ks > 0) & (kt > 0) & (ks != kt),
-        "cross_level": (ls >= 0) & (lt >= 0) & (ls != lt),
-        "known_kind": (ks > 0) & (kt > 0),
-        "known_level": (ls >= 0) & (lt >= 0),
-        "source_level": ls, "target_level": lt,
-    })
-    return Handovers(pairs=pairs, units=units, unit_level=level, unit_kind=kind,
-                     unit_cases=unit_cases, unit_events=unit_events, n_cases=len(case_ids))
-
-
 # --------------------------------------------------------------------------- the networks
 
 
 def discover_network(
-    log: EventLog,
+    log: EventLog | Engine,
     *,
     kind: NetworkKind = "handover",
     calendar: Any = "cn",
@@ -308,15 +157,16 @@ def discover_network(
     >>> sorted(discover_network(log, kind="escalation").nodes["level"])[:2]
     ['区', '居村']
     """
-    if kind not in KINDS:
-        raise InputError(f"unknown network kind {kind!r}", hint="choose " + ", ".join(KINDS))
+    check_choice("kind", kind, KINDS)
     cal, basis, described = resolve_calendar(calendar)
+    log = events_of(log)
     if kind == "escalation" and not log.has(LEVEL):
-        raise ColumnError("--kind escalation needs the level of each unit (org:level), and this "
-                          "log has none", hint="name the column that holds it with --level COLUMN")
+        raise ColumnError("kind='escalation' needs the level of each unit (org:level), and this "
+                          "log has none", hint="name the column that holds it when reading the "
+                                               "log: level=")
     if kind == "escalation":
         return _escalation(log, cal, basis, described)
-    h = _handovers(log, cal)
+    h = handover_pairs(log, cal)
     notes = []
     if not log.has(KIND):
         notes.append("no org:kind column: 条/块 crossings are not known (map it with --kind)")
@@ -333,8 +183,19 @@ def discover_network(
 def _handover_network(log: EventLog, h: Handovers, basis: Any, described: str,
                       notes: list[str]) -> Network:
     p = h.pairs
-    n_units = len(h.units)
     moves = p[~p["self"]]
+    edges, codes_src, codes_dst = _handover_edges(moves, h)
+    nodes, density = _handover_nodes(p, moves, h, codes_src, codes_dst, log.levels)
+    measures = _handover_measures(p, moves, h, edges, nodes, codes_src, codes_dst, density)
+    by_kind = _crosstab(moves, "kind", h, log.levels)
+    by_level = _crosstab(moves, "level", h, log.levels)
+    return Network(kind="handover", nodes=nodes, edges=edges, measures=measures, by_kind=by_kind,
+                   by_level=by_level, time_basis=basis, calendar=described,
+                   levels=tuple(log.levels), notes=tuple(notes))
+
+
+def _handover_edges(moves: pd.DataFrame, h: Handovers) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """One row per (source, target) unit pair, and the unit codes of both ends."""
     grouped = moves.groupby(["source", "target"], sort=True)
     edges = grouped.agg(count=("seconds", "size"), cases=("case", "nunique"),
                         median_s=("seconds", "median"), mean_s=("seconds", "mean"),
@@ -347,6 +208,13 @@ def _handover_network(log: EventLog, h: Handovers, basis: Any, described: str,
     codes_dst = edges["target"].to_numpy(dtype=np.int64)
     edges["source"] = h.units[codes_src]
     edges["target"] = h.units[codes_dst]
+    return edges, codes_src, codes_dst
+
+
+def _handover_nodes(p: pd.DataFrame, moves: pd.DataFrame, h: Handovers, codes_src: np.ndarray,
+                    codes_dst: np.ndarray, levels: tuple[str, ...]) -> tuple[pd.DataFrame, float]:
+    """One row per unit (hand-overs in and out, crossings, centrality), and the density."""
+    n_units = len(h.units)
     out_count = np.bincount(moves["source"], minlength=n_units)
     in_count = np.bincount(moves["target"], minlength=n_units)
     self_count = np.bincount(p.loc[p["self"], "source"], minlength=n_units)
@@ -368,7 +236,14 @@ def _handover_network(log: EventLog, h: Handovers, basis: Any, described: str,
     })
     nodes["degree"] = nodes["in_degree"] + nodes["out_degree"]
     nodes["betweenness"] = [between[u] for u in names]
-    nodes = _order_nodes(nodes, log.levels)
+    return _order_nodes(nodes, levels), density
+
+
+def _handover_measures(p: pd.DataFrame, moves: pd.DataFrame, h: Handovers, edges: pd.DataFrame,
+                       nodes: pd.DataFrame, codes_src: np.ndarray, codes_dst: np.ndarray,
+                       density: float) -> dict[str, Any]:
+    """The measures of the whole hand-over network (docs/network.md)."""
+    n_units = len(h.units)
     seconds = moves["seconds"].to_numpy()
     crossing = moves["cross_kind"].to_numpy()
     within = moves["known_kind"].to_numpy() & ~crossing
@@ -405,11 +280,7 @@ def _handover_network(log: EventLog, h: Handovers, basis: Any, described: str,
         "max_betweenness_unit": (str(nodes.loc[nodes["betweenness"].idxmax(), "unit"])
                                  if len(nodes) else None),
     }
-    by_kind = _crosstab(moves, "kind", h, log.levels)
-    by_level = _crosstab(moves, "level", h, log.levels)
-    return Network(kind="handover", nodes=nodes, edges=edges, measures=measures, by_kind=by_kind,
-                   by_level=by_level, time_basis=basis, calendar=described,
-                   levels=tuple(log.levels), notes=tuple(notes))
+    return measures
 
 
 def _crosstab(moves: pd.DataFrame, what: str, h: Handovers, levels: tuple[str, ...]) -> pd.DataFrame:
@@ -462,7 +333,7 @@ def _together_network(log: EventLog, h: Handovers, basis: Any, described: str,
     b = edges["unit_b"].to_numpy(dtype=np.int64)
     rank = {name: i for i, name in enumerate(log.levels)}
     lvl = np.array([rank.get(x, -1) for x in h.unit_level], dtype=np.int64)
-    kc = np.array([_KIND_CODES.get(k, 0) for k in h.unit_kind], dtype=np.int64)
+    kc = np.array([KIND_CODES.get(k, 0) for k in h.unit_kind], dtype=np.int64)
     count = edges["count"].to_numpy(dtype=np.int64)
     cross_kind = (kc[a] > 0) & (kc[b] > 0) & (kc[a] != kc[b])
     cross_level = (lvl[a] >= 0) & (lvl[b] >= 0) & (lvl[a] != lvl[b])
@@ -486,26 +357,52 @@ def _together_network(log: EventLog, h: Handovers, basis: Any, described: str,
     nodes["degree"] = nodes["partners"]
     nodes["betweenness"] = [between[u] for u in names]
     nodes = _order_nodes(nodes, log.levels)
-    known_kind = int(count[(kc[a] > 0) & (kc[b] > 0)].sum())
-    known_level = int(count[(lvl[a] >= 0) & (lvl[b] >= 0)].sum())
+    known_kind = count[(kc[a] > 0) & (kc[b] > 0)]
+    known_level = count[(lvl[a] >= 0) & (lvl[b] >= 0)]
     per_case = np.bincount(distinct["case"], minlength=h.n_cases)
-    measures = {
-        "cases": h.n_cases,
-        "units": n_units,
-        "edges": len(table),
-        "pairs_in_cases": int(count.sum()),
-        "density": density,
-        "median_units_per_case": float(np.median(per_case)) if len(per_case) else None,
-        "cross_kind_share": _share(int(count[cross_kind].sum()), known_kind),
-        "cross_level_share": _share(int(count[cross_level].sum()), known_level),
-        "mean_degree": float(nodes["degree"].mean()) if len(nodes) else 0.0,
-        "max_betweenness_unit": (str(nodes.loc[nodes["betweenness"].idxmax(), "unit"])
-                                 if len(nodes) else None),
-    }
+    measures = _together_measures(h, table, nodes, per_case, density, count[cross_kind],
+                                  count[cross_level], known_kind, known_level)
     empty = pd.DataFrame()
     return Network(kind="together", nodes=nodes, edges=table, measures=measures, by_kind=empty,
                    by_level=empty, time_basis=basis, calendar=described,
                    levels=tuple(log.levels), notes=tuple(notes))
+
+
+def _together_measures(h: Handovers, table: pd.DataFrame, nodes: pd.DataFrame,
+                       per_case: np.ndarray, density: float, cross_kind: np.ndarray,
+                       cross_level: np.ndarray, known_kind: np.ndarray,
+                       known_level: np.ndarray) -> dict[str, Any]:
+    """The measures of the whole working-together network; the counts are cases per pair."""
+    return {
+        "cases": h.n_cases,
+        "units": len(h.units),
+        "edges": len(table),
+        "pairs_in_cases": int(table["count"].sum()),
+        "density": density,
+        "median_units_per_case": float(np.median(per_case)) if len(per_case) else None,
+        "cross_kind_share": _share(int(cross_kind.sum()), int(known_kind.sum())),
+        "cross_level_share": _share(int(cross_level.sum()), int(known_level.sum())),
+        "mean_degree": float(nodes["degree"].mean()) if len(nodes) else 0.0,
+        "max_betweenness_unit": (str(nodes.loc[nodes["betweenness"].idxmax(), "unit"])
+                                 if len(nodes) else None),
+    }
+
+
+def _escalation_edges(frame: pd.DataFrame, levels: np.ndarray) -> pd.DataFrame:
+    """One row per (from level, to level) move, with its direction and times."""
+    edges = frame.groupby(["from", "to"]).agg(
+        count=("seconds", "size"), cases=("case", "nunique"), median_s=("seconds", "median"),
+        mean_s=("seconds", "mean"), p90_s=("seconds", lambda s: s.quantile(0.9))).reset_index()
+    edges.insert(2, "direction", np.where(edges["to"] > edges["from"], "up", "down"))
+    src = edges["from"].to_numpy(dtype=np.int64)
+    dst = edges["to"].to_numpy(dtype=np.int64)
+    edges = edges.rename(columns={"from": "source", "to": "target"})
+    edges["source"] = levels[src]
+    edges["target"] = levels[dst]
+    edges["cross_kind"] = False
+    edges["cross_level"] = True
+    return edges.sort_values(["count", "source", "target"], ascending=[False, True, True],
+                             kind="stable").reset_index(drop=True)
 
 
 def _escalation(log: EventLog, cal: Any, basis: Any, described: str) -> Network:
@@ -525,19 +422,7 @@ def _escalation(log: EventLog, cal: Any, basis: Any, described: str) -> Network:
         a = b = np.zeros(0, dtype=np.int64)
     seconds = spans(ts[a], ts[b], cal, log.timezone)
     frame = pd.DataFrame({"from": lvl[a], "to": lvl[b], "case": case[a], "seconds": seconds})
-    edges = frame.groupby(["from", "to"]).agg(
-        count=("seconds", "size"), cases=("case", "nunique"), median_s=("seconds", "median"),
-        mean_s=("seconds", "mean"), p90_s=("seconds", lambda s: s.quantile(0.9))).reset_index()
-    edges.insert(2, "direction", np.where(edges["to"] > edges["from"], "up", "down"))
-    src = edges["from"].to_numpy(dtype=np.int64)
-    dst = edges["to"].to_numpy(dtype=np.int64)
-    edges = edges.rename(columns={"from": "source", "to": "target"})
-    edges["source"] = levels[src]
-    edges["target"] = levels[dst]
-    edges["cross_kind"] = False
-    edges["cross_level"] = True
-    edges = edges.sort_values(["count", "source", "target"], ascending=[False, True, True],
-                              kind="stable").reset_index(drop=True)
+    edges = _escalation_edges(frame, levels)
     present = np.unique(lvl)
     names = [levels[i] for i in present]
     in_deg, out_deg, between, density = _centrality(
