@@ -11,7 +11,7 @@ quotes a path for those command lines.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from procmine.log import EventLog, LoadReport
@@ -31,6 +31,9 @@ class _Context:
     report: LoadReport
     n_cases: int
     n_events: int
+    #: the result objects the sections computed, by section key, for the leaders' page
+    #: and the explorer (``procmine.report.leaders``, ``procmine.report.explore``)
+    results: dict[str, Any] = field(default_factory=dict)
 
     def t(self, key: str, **values: Any) -> str:
         zh, en = _T[key]

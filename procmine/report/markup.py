@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,9 @@ import pandas as pd
 
 from procmine.output import human_duration
 from procmine.report.context import _Context
+
+#: the language durations are written in (``build_report`` sets it for the page it builds)
+_LANG: ContextVar[str] = ContextVar("report_lang", default="en")
 
 
 def _e(value: Any) -> str:
@@ -55,8 +59,8 @@ def _raw(value: Any) -> str:
 def _working(seconds: float) -> str:
     """Working time as the bottlenecks command shows it: hours from one hour up."""
     if abs(seconds) >= 3600:
-        return f"{seconds / 3600:,.1f} h"
-    return human_duration(seconds)
+        return f"{seconds / 3600:,.1f}" + (" 工作小时" if _LANG.get() == "zh" else " h")
+    return human_duration(seconds, lang=_LANG.get())
 
 
 def _show(value: Any, kind: str) -> str:
@@ -70,7 +74,7 @@ def _show(value: Any, kind: str) -> str:
     if kind == "pct":
         return f"{100 * float(value):.1f}%"
     if kind == "dur":
-        return human_duration(float(value))
+        return human_duration(float(value), lang=_LANG.get())
     if kind == "wdur":
         return _working(float(value))
     if kind == "float":

@@ -155,6 +155,7 @@ def _map(ctx: _Context) -> Section:
 
     t = ctx.t
     pmap = discover_map(ctx.log)
+    ctx.results["map"] = pmap
     figure = _safe_figure(ctx, lambda: _map_svg(pmap, Path(ctx.log_name).name), t("map_caption"))
     edges = pmap.edges
     inner = edges[edges["median"].notna()] if "median" in edges.columns else edges
@@ -186,6 +187,7 @@ def _model(ctx: _Context) -> Section:
 
     t = ctx.t
     found = discover_model(ctx.log)
+    ctx.results["model"] = found
     q = found.quality
     body = []
     numbers: dict[str, Any] = {"algorithm": found.model.algorithm,
@@ -220,6 +222,7 @@ def _conformance(ctx: _Context) -> Section:
 
     t = ctx.t
     result = check_conformance(ctx.log, ctx.workflow)
+    ctx.results["conformance"] = result
     items = [("fitness", t("fitness"), result.fitness, "ratio")]
     if result.precision is not None:
         items.append(("precision", t("precision"), result.precision, "ratio"))
@@ -257,6 +260,7 @@ def _bottlenecks(ctx: _Context) -> Section:
 
     t = ctx.t
     result = find_bottlenecks(ctx.log, calendar=ctx.calendar, workflow=ctx.workflow)
+    ctx.results["bottlenecks"] = result
     dur = "wdur" if result.time_basis == "working" else "dur"
     basis = t("working_hours") if result.time_basis == "working" else t("clock_time")
     items = [("total_wait", f"{t('total_wait')} ({basis})", result.total_wait, dur)]
@@ -338,6 +342,7 @@ def _patterns(ctx: _Context) -> Section:
     t = ctx.t
     aliases = getattr(ctx.workflow, "aliases", None) or None
     result = find_loops(ctx.log, calendar=ctx.calendar, aliases=aliases)
+    ctx.results["patterns"] = result
     lang = 0 if ctx.lang == "zh" else 1
     rows = []
     for r in _records(result.summary):
@@ -365,7 +370,7 @@ def _patterns(ctx: _Context) -> Section:
     if "pingpong" in d:
         p = d["pingpong"]["cases_by_units_before_sign"]
         body.append(_note(t("pingpong_detail", one=f"{p['1']:,}", two=f"{p['2']:,}", three=f"{p['3+']:,}",
-                            dwell=human_duration(d["pingpong"]["median_presign_dwell_s"]),
+                            dwell=human_duration(d["pingpong"]["median_presign_dwell_s"], lang=ctx.lang),
                             work=_show(d["pingpong"]["median_presign_dwell_work_s"], "wdur"))))
     if "hugging" in d:
         h = d["hugging"]
