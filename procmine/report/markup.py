@@ -93,6 +93,8 @@ class _Col:
     key: str
     label: str
     kind: str = "text"
+    #: the text a person reads for a raw value, when it is not the raw value (a code's name)
+    names: Mapping[str, str] | None = None
 
 
 def _table(name: str, rows: Sequence[Mapping[str, Any]], cols: Sequence[_Col], *,
@@ -108,7 +110,7 @@ def _table(name: str, rows: Sequence[Mapping[str, Any]], cols: Sequence[_Col], *
             value = row.get(c.key)
             cls = "num" if c.kind in _NUMERIC else ("wrap" if c.kind == "text" else "")
             cells.append(f'<td{f" class={cls}" if cls else ""} data-value="{_e(_raw(value))}">'
-                         f"{_e(_show(value, c.kind))}</td>")
+                         f"{_e(c.names.get(value, value) if c.names else _show(value, c.kind))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     out = (f'<div class="scroll"><table class="sortable" data-table="{_e(name)}"><thead><tr>{head}'
            f"</tr></thead><tbody>{''.join(body)}</tbody></table></div>")

@@ -75,8 +75,15 @@ def _leaders(ctx: _Context, sections: Sequence[Section]) -> str:
     return leaders_page(ctx, sections)
 
 
+def _explore(ctx: _Context) -> str:
+    """The explorer (filters, drill-down, the map with sliders): :mod:`procmine.report.explore`."""
+    from procmine.report.explore import explore_block
+
+    return explore_block(ctx)
+
+
 def _page(title: str, ctx: _Context, sections: Sequence[Section]) -> str:
-    css, js = _asset("report.css"), _asset("report.js")
+    css, js = _asset("report.css"), _asset("report.js") + _asset("report-explore.js")
     # nothing may load from outside the file, and only our own script may run
     csp = ("default-src 'none'; style-src 'unsafe-inline'; "
            f"script-src {_csp_hash(js)}; img-src data:; font-src data:")
@@ -106,7 +113,8 @@ def _page(title: str, ctx: _Context, sections: Sequence[Section]) -> str:
         f'<header class="top"><div class="inner"><h1>{_e(title)}</h1><p>{_e(meta)}</p></div></header>'
         f'<nav class="toc">{"".join(toc)}<button type="button" id="toggle-all">'
         f'{_e(ctx.t("toggle"))}</button></nav>'
-        f"<main>{_leaders(ctx, sections)}{_overview(ctx, sections)}{''.join(parts)}</main>"
+        f"<main>{_leaders(ctx, sections)}{_overview(ctx, sections)}{_explore(ctx)}"
+        f"{''.join(parts)}</main>"
         f"<footer>procmine {__version__}</footer>"
         f"<script>{js}</script></body></html>\n"
     )

@@ -235,13 +235,16 @@ def _conformance(ctx: _Context) -> Section:
     body.append(_safe_figure(ctx, lambda: _graphviz_svg(
         render_conformance(result, ctx.workflow, notation="bpmn"), "conformance"),
         t("conf_caption")))
-    rows = [{"text": getattr(d, "label", None) or d.text, "kind": d.kind, "cases": d.cases,
+    from procmine.report.deviations import KINDS, deviation_text
+
+    rows = [{"text": deviation_text(d, ctx.lang), "kind": d.kind, "cases": d.cases,
              "share": d.share,
              "units": ", ".join(f"{u} ({n:,})" for u, n in d.units)} for d in result.deviations]
     if rows:
         body.append(_h3(t("deviations")))
         body.append(_table("conformance.deviations", rows,
-                           [_Col("text", t("deviation")), _Col("kind", t("kind")),
+                           [_Col("text", t("deviation")), _Col("kind", t("kind"), names={k: v[0 if ctx.lang == "zh" else 1]
+                                                                  for k, v in KINDS.items()}),
                             _Col("cases", t("cases"), "int"), _Col("share", t("share"), "pct"),
                             _Col("units", t("where"))], limit=20, ctx=ctx,
                            more=ctx.command("conform", "--workflow", ctx.workflow_path or "FILE", "--json")))
