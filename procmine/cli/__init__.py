@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -33,6 +34,25 @@ class _Failed(click.ClickException):
         super().__init__(message)
         self.exit_code = exit_code
 
+    def show(self, file: Any = None) -> None:
+        from procmine.i18n import message
+
+        click.echo(f"{message('error')}: {self.format_message()}", err=True, file=file)
+
+
+def _set_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    from procmine import i18n
+
+    if value is not None:
+        i18n.set_language(value)
+
+
+#: ``--lang`` for a command that has none of its own (one option, added to every command)
+_LANG_OPTION = dict(type=click.Choice(["zh", "en"]), expose_value=False, is_eager=True,
+                    callback=_set_lang,
+                    help="Language of tables and messages: zh or en (default: PROCMINE_LANG, "
+                         "the locale, then the log's column names).")
+
 
 class ProcmineGroup(click.Group):
     """Finds commands in ``cmd_*.py`` modules and turns errors into one line."""
@@ -45,7 +65,10 @@ class ProcmineGroup(click.Group):
         module = f"procmine.cli.cmd_{name.replace('-', '_')}"
         if not (_HERE / f"cmd_{name.replace('-', '_')}.py").exists():
             return None
-        return importlib.import_module(module).command
+        command = importlib.import_module(module).command
+        if not any(p.name == "lang" for p in command.params):
+            command.params.append(click.Option(["--lang"], **_LANG_OPTION))
+        return command
 
     def invoke(self, ctx: click.Context):
         traceback = bool((ctx.obj or {}).get("traceback")) or ctx.params.get("traceback")
@@ -82,8 +105,11 @@ class ProcmineGroup(click.Group):
 @click.group(cls=ProcmineGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="procmine")
 @click.option("--traceback", is_flag=True, help="Show the full traceback of an error.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
+              help="Language of every command's tables, messages and reports: zh or en "
+                   "(default: PROCMINE_LANG, the locale, then the log's column names).")
 @click.pass_context
-def cli(ctx: click.Context, traceback: bool) -> None:
+def cli(ctx: click.Context, traceback: bool, lang: str | None) -> None:
     """Process mining for the dispatch logs of city governance.
 
     Point procmine at an event log (CSV, Excel, XES or Parquet) of work orders:
@@ -97,8 +123,13 @@ def cli(ctx: click.Context, traceback: bool) -> None:
     Data goes to stdout, messages and progress to stderr. Add --traceback to any
     command to see the full traceback of an error.
     """
+    from procmine import i18n
+
     ctx.ensure_object(dict)
     ctx.obj["traceback"] = ctx.obj.get("traceback") or traceback
+    i18n.set_language(lang)           # also forgets the headers of an earlier run in process
+    if lang is not None:              # commands with a --lang of their own take it as default
+        ctx.default_map = {name: {"lang": lang} for name in ("report", "simulate", "audit")}
 
 
 def main(argv: list[str] | None = None) -> None:
