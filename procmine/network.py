@@ -33,7 +33,7 @@ Everything is vectorised with numpy and pandas (no Python loop per case).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -41,7 +41,8 @@ import numpy as np
 import pandas as pd
 
 from procmine.errors import ColumnError, InputError
-from procmine.log import CASE, KIND, LEVEL, RESOURCE, START, TIMESTAMP, EventLog
+from procmine.log import ACTIVITY, CASE, KIND, LEVEL, RESOURCE, START, TIMESTAMP, EventLog
+from procmine.vocabulary import is_followup
 
 NetworkKind = Literal["handover", "together", "escalation"]
 KINDS: tuple[str, ...] = ("handover", "together", "escalation")
@@ -292,6 +293,8 @@ def discover_network(
     *,
     kind: NetworkKind = "handover",
     calendar: Any = "cn",
+    include_followup: bool = False,
+    aliases: Mapping[str, str] | None = None,
 ) -> Network:
     """The collaboration network of the units in ``log``.
 
@@ -307,10 +310,18 @@ def discover_network(
     True
     >>> sorted(discover_network(log, kind="escalation").nodes["level"])[:2]
     ['区', '居村']
+
+    Follow-up steps (回访, 督办, 催办: :data:`procmine.vocabulary.FOLLOWUP_ROLES`, known
+    by role through ``aliases`` as a workflow's) are not hand-overs or escalation
+    moves: the hotline that calls the citizen back after closure did not take the
+    order up a level. They are left out of ``handover`` and ``escalation`` unless
+    ``include_followup``.
     """
     if kind not in KINDS:
         raise InputError(f"unknown network kind {kind!r}", hint="choose " + ", ".join(KINDS))
     cal, basis, described = resolve_calendar(calendar)
+    if kind != "together" and not include_followup:
+        log = _without_followup(log, aliases)
     if kind == "escalation" and not log.has(LEVEL):
         raise ColumnError("--kind escalation needs the level of each unit (org:level), and this "
                           "log has none", hint="name the column that holds it with --level COLUMN")
@@ -328,6 +339,17 @@ def discover_network(
     if kind == "handover":
         return _handover_network(log, h, basis, described, notes)
     return _together_network(log, h, basis, described, notes)
+
+
+def _without_followup(log: EventLog, aliases: Mapping[str, str] | None) -> EventLog:
+    """The log without its follow-up steps (the same log when it has none)."""
+    import dataclasses
+
+    followup = is_followup(log.events[ACTIVITY].unique(), aliases)
+    drop = log.events[ACTIVITY].map(followup).astype(bool).to_numpy()
+    if not drop.any():
+        return log
+    return dataclasses.replace(log, events=log.events[~drop].reset_index(drop=True))
 
 
 def _handover_network(log: EventLog, h: Handovers, basis: Any, described: str,

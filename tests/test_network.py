@@ -171,3 +171,19 @@ def test_working_together_counts_equal_pm4py_on_the_receipt_log(receipt, receipt
         ours[(r.source, r.target)] = ours[(r.target, r.source)] = r.count
     assert ours == theirs
     assert len(theirs) == 418
+
+
+def test_hotline_call_backs_are_not_escalation_moves(sample):
+    from procmine.io import read_log
+
+    log = read_log(sample)
+
+    def up_to_city(**kw) -> int:
+        edges = discover_network(log, kind="escalation", **kw).edges
+        row = edges[(edges["source"] == "街镇") & (edges["target"] == "市")]
+        return int(row["count"].sum())
+
+    # the 12345 hotline calls back (回访) after closure 915 times: not moves up a level
+    assert up_to_city(include_followup=True) - up_to_city() == 915
+    hotline = discover_network(log).nodes.set_index("unit").loc["12345热线"]
+    assert hotline["in"] == 57     # its 915 call-backs are no hand-overs in either

@@ -109,10 +109,12 @@
                on_time: s.onTime, overdue: s.timed ? s.overdue : null, idx: groups[k] };
     }).sort(function (a, b) { return b.cases - a.cases || (a.name < b.name ? -1 : 1); });
   }
+  var timedLog = C.o.some(function (o) { return o >= 0; });
   var groupCols = function (label) {
-    return [{ key: "name", label: label }, { key: "cases", label: W.ex_cases, num: true, show: int },
-            { key: "median", label: W.ex_median, num: true, show: duration },
-            { key: "on_time", label: W.ex_on_time, num: true, show: pct }];
+    var cols = [{ key: "name", label: label }, { key: "cases", label: W.ex_cases, num: true, show: int },
+                { key: "median", label: W.ex_median, num: true, show: duration }];
+    if (timedLog) { cols.push({ key: "on_time", label: W.ex_on_time, num: true, show: pct }); }
+    return cols;
   };
   function listCases(title, idx) {
     var rows = idx.slice(0, 200).map(function (i) {
@@ -145,7 +147,8 @@
     var n = D.periods.length, width = 520, height = 150, left = 36, bottom = 40;
     var top = Math.max.apply(null, counts.concat([1]));
     var bar = (width - left) / n;
-    var step = Math.max(1, Math.ceil(n / Math.floor((width - left) / 44)));   // labels that fit
+    var room = 7 * Math.max.apply(null, D.periods.map(function (p) { return p.length; })) + 12;
+    var step = Math.max(1, Math.ceil(room / bar));                            // labels that fit
     var chart = svg("svg", { width: width, height: height + bottom, "class": "chart",
                              "data-total": String(idx.length) });
     counts.forEach(function (c, k) {
@@ -309,7 +312,7 @@
     fill("ex-units", W.ex_by_unit, units.length ? table("units", groupCols(W.ex_unit), units.slice(0, 15),
       function (r) { listCases(r.name, r.idx); }) : null);
     var cats = groupRows(idx, "c", D.dims.c);
-    fill("ex-categories", W.ex_by_category, cats.length ? table("categories", groupCols(W.ex_category),
+    fill("ex-categories", cats.length ? W.ex_by_category : null, cats.length ? table("categories", groupCols(W.ex_category),
       cats.slice(0, 15), function (r) { listCases(r.name, r.idx); }) : null);
     var perVariant = {};
     idx.forEach(function (i) { (perVariant[C.v[i]] = perVariant[C.v[i]] || []).push(i); });
