@@ -20,7 +20,9 @@ KINDS: dict[str, tuple[str, str]] = {
 
 
 def kind_name(kind: str, lang: str) -> str:
-    """>>> kind_name("same_unit", "zh")
+    """The name of a kind of deviation in ``lang``.
+
+    >>> kind_name("same_unit", "zh")
     '退回原单位'
     """
     zh, en = KINDS.get(kind, (kind, kind))

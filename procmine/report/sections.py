@@ -120,13 +120,18 @@ def _quality(ctx: _Context) -> Section:
              (t("timezone"), (r.timezone or "") + (t("assumed") if r.timezone_assumed else ""))]
     body.append(_note(" · ".join(f"{k}: {v}" for k, v in facts if v)))
     bars = [(t("kept"), r.rows_kept, f"{r.rows_kept:,}")]
-    bars += [(t("dropped", reason=reason), n, f"{n:,}") for reason, n in r.dropped.items()]
+    from procmine.report.drawing_words import DROP_REASONS
+
+    def said(reason: str) -> str:
+        return DROP_REASONS.get(reason, reason) if ctx.lang == "zh" else reason
+
+    bars += [(t("dropped", reason=said(reason)), n, f"{n:,}") for reason, n in r.dropped.items()]
     if r.duplicates:
         bars.append((t("duplicates"), r.duplicates, f"{r.duplicates:,}"))
     body.append(_h3(t("quality_rows")))
     body.append(_figure(_bars("quality-rows", bars, scale_max=max(r.rows_read, 1))))
     if r.dropped:
-        rows = [{"reason": reason, "count": n,
+        rows = [{"reason": said(reason), "count": n,
                  "examples": "; ".join(f"{row}, {col}, {val!r}" for row, col, val in r.examples.get(reason, []))}
                 for reason, n in r.dropped.items()]
         body.append(_table("quality.dropped", rows, [_Col("reason", t("reason")),
@@ -278,9 +283,13 @@ def _bottlenecks(ctx: _Context) -> Section:
                   ("overdue", t("overdue"), s["overdue"], "int"),
                   ("overdue_median", t("overdue_median"), s["overdue_median"], dur)]
         numbers.update({f"deadlines.{k}": v for k, v in s.items()})
-    body = [_cards("bottlenecks", items),
-            _note(f"{t('calendar')}: {result.calendar}" +
-                  (f" · {t('deadline_source')}: {dl.source}" if dl is not None else ""))]
+    line = (f"{t('calendar')}: {result.calendar}" +
+            (f" · {t('deadline_source')}: {dl.source}" if dl is not None else ""))
+    if ctx.lang == "zh":
+        from procmine.report.drawing_words import calendar_in_chinese
+
+        line = calendar_in_chinese(line)
+    body = [_cards("bottlenecks", items), _note(line)]
     tr = result.transitions
     body.append(_h3(t("bars_wait")))
     body.append(_figure(_bars("bottlenecks-transitions", [
