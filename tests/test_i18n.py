@@ -63,3 +63,15 @@ def test_json_stays_english_whatever_the_language(sample):
 def test_unknown_language_is_refused(sample, value):
     result = CliRunner().invoke(cli, ["--lang", value, "info", str(sample)])
     assert result.exit_code == 2
+
+
+def test_anonymize_keeps_tiao_kuai_in_chinese(sample, tmp_path):
+    import pandas as pd
+
+    key = tmp_path / "key.txt"
+    key.write_text("0123456789abcdef" * 4)
+    for lang, expected in (("zh", {"条", "块"}), ("en", {"line", "block"})):
+        out = tmp_path / f"anon-{lang}.csv"
+        result = run("--lang", lang, "anonymize", str(sample), "--key-file", str(key), "-o", str(out))
+        assert result.exit_code == 0, result.output
+        assert set(pd.read_csv(out, encoding="utf-8-sig")["单位类型"].dropna()) == expected
