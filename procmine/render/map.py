@@ -193,7 +193,7 @@ def map_layout(activities: list[str], edges: list[tuple[str, str, float]]) -> di
     g = digraph("layout", rankdir="TB", nodesep="0.35", ranksep="0.45")
     ids = {a: f"a{i}" for i, a in enumerate(activities)}
     for a in activities:
-        g.node(ids[a], plain_label(a), shape="box", width="1.3", height="0.45", fixedsize="true")
+        g.node(ids[a], plain_label(a), shape="box", width="1.3", height="0.45")
     for source, target, weight in edges:
         if source in ids and target in ids:
             g.edge(ids[source], ids[target], weight=str(max(1, int(math.log1p(weight)))))
