@@ -11,6 +11,7 @@ import io
 import json
 import math
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -139,6 +140,23 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+_DURATION = re.compile(r"^(-?[\d,.]+) (s|min|h|d|working min|working h|working days)$")
+
+
+def _said(text: str) -> str:
+    """A cell's text in the output language: durations in Chinese units for ``zh``."""
+    from procmine import i18n
+
+    if i18n.language() != "zh":
+        return text
+    found = _DURATION.match(text)
+    if not found:
+        return text
+    units = dict(zip(_CLOCK_UNITS["en"] + _WORKING_UNITS["en"], _CLOCK_UNITS["zh"] + _WORKING_UNITS["zh"],
+                     strict=True))
+    return found.group(1) + (" " if found.group(2).startswith("working") else "") + units[found.group(2)]
+
+
 def format_table(table: Any, *, title: str | None = None, max_rows: int | None = None) -> str:
     """A plain-text table for people, aligned for CJK (wide) characters too.
 
@@ -147,10 +165,13 @@ def format_table(table: Any, *, title: str | None = None, max_rows: int | None =
     ----  -----
     派遣  1,200
     """
+    from procmine import i18n
+
     columns, rows = rows_of(table)
     if max_rows is not None and len(rows) > max_rows:
         rows = rows[:max_rows]
-    cells = [[_cell(v) for v in row] for row in rows]
+    cells = [[_said(_cell(i18n.cell(columns[i], v))) for i, v in enumerate(row)] for row in rows]
+    columns = [i18n.header(c) for c in columns]
     widths = [max([_width(c)] + [_width(r[i]) for r in cells]) for i, c in enumerate(columns)]
     numeric = [all(isinstance(r[i], (int, float)) or r[i] is None for r in rows) and rows
                for i in range(len(columns))]
@@ -173,9 +194,11 @@ def format_table(table: Any, *, title: str | None = None, max_rows: int | None =
 
 def format_pairs(pairs: Iterable[tuple[str, Any]]) -> str:
     """Aligned ``key  value`` lines."""
-    pairs = list(pairs)
+    from procmine import i18n
+
+    pairs = [(i18n.header(k), _said(_cell(_plain(v)))) for k, v in pairs]
     width = max((_width(k) for k, _ in pairs), default=0)
-    return "\n".join(f"{k}{' ' * (width - _width(k))}  {_cell(_plain(v))}" for k, v in pairs)
+    return "\n".join(f"{k}{' ' * (width - _width(k))}  {v}" for k, v in pairs)
 
 
 _CLOCK_UNITS = {"en": ("s", "min", "h", "d"), "zh": ("秒", "分钟", "小时", "天")}

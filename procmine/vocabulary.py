@@ -147,6 +147,21 @@ def roles_of(activities: Iterable[str], aliases: Mapping[str, str] | None = None
     return {a: table.get(str(a).strip().lower()) for a in activities}
 
 
+#: Steps that follow an order up without dispatching or handling it: the call-back after
+#: closure (回访), supervision (督办) and urging (催办). Escalation moves and unit wait
+#: rankings leave them out by default (``include_followup=True`` keeps them).
+FOLLOWUP_ROLES: tuple[str, ...] = ("callback", "supervise", "urge")
+
+
+def is_followup(activities: Iterable[str], aliases: Mapping[str, str] | None = None) -> dict[str, bool]:
+    """Which activity names are follow-up steps (:data:`FOLLOWUP_ROLES`), by role.
+
+    >>> is_followup(["回访", "派遣", "督办"])
+    {'回访': True, '派遣': False, '督办': True}
+    """
+    return {a: role in FOLLOWUP_ROLES for a, role in roles_of(activities, aliases).items()}
+
+
 def label(role: str, lang: str = "zh") -> str:
     """The label of a role in ``lang`` ('zh' or 'en').
 

@@ -67,3 +67,15 @@ def spark():
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+@pytest.fixture(autouse=True)
+def english_output(monkeypatch):
+    """Tests read English tables and messages unless they ask for Chinese: the output's
+    language otherwise follows the machine's locale and the log's headers (procmine.i18n)."""
+    from procmine import i18n
+
+    monkeypatch.setenv("PROCMINE_LANG", "en")
+    i18n.set_language(None)
+    yield
+    i18n.set_language(None)

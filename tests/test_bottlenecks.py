@@ -130,8 +130,20 @@ def test_unit_wip_mean_and_peak(service_log):
     assert units.loc["指挥中心", "cases"] == 2 and units.loc["指挥中心", "events"] == 6
     # median wait before 指挥中心 acts: 派遣 30, 0; 核查 0, 30; 结案 60, 0 -> 15 min
     assert units.loc["指挥中心", "wait_median"] == 15 * MIN
-    # the table for --by unit is ranked by total waiting time before the unit acts
-    assert r.table["unit"].iloc[0] == "热线"
+    # the table for --by unit is ranked by the waiting time before the unit acts; 热线 acts
+    # only in the call-back after closure (回访, a follow-up step): its wait counts only
+    # with include_followup, and then it leads
+    assert r.table["unit"].iloc[0] != "热线" and pd.isna(units.loc["热线", "wait_median"])
+    with_followup = find_bottlenecks(service_log, working_time=False, by="unit", include_followup=True)
+    assert with_followup.table["unit"].iloc[0] == "热线"
+    assert with_followup.units.set_index("unit").loc["热线", "wait_total"] == (16 * 60 + 55) * MIN
+
+
+def test_sample_hotline_not_ranked_for_its_call_backs(sample):
+    log = read_log(sample)
+    ranked = list(find_bottlenecks(log, by="unit").table["unit"])
+    assert ranked.index("12345热线") > 10
+    assert list(find_bottlenecks(log, by="unit", include_followup=True).table["unit"])[1] == "12345热线"
 
 
 def test_level_table_in_hierarchy_order():

@@ -25,7 +25,7 @@ def test_command_has_a_page_naming_every_option(name):
     page = ROOT / "docs" / f"{name}.md"
     assert page.exists(), f"docs/{name}.md is missing"
     text = page.read_text(encoding="utf-8")
-    for shared in ("reading.md", "filters.md"):  # the options every command that reads has
+    for shared in ("reading.md", "filters.md", "language.md"):  # options every command has
         if (ROOT / "docs" / shared).exists():
             text += (ROOT / "docs" / shared).read_text(encoding="utf-8")
     if name == "anonymize":

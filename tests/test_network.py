@@ -188,3 +188,21 @@ def test_an_open_engine_gives_the_network_of_the_log_in_memory(kind):
     with get_engine("duckdb", sample) as engine:
         got = dumps(discover_network(engine, kind=kind, calendar="none"))
     assert got == expected
+
+
+def test_hotline_call_backs_are_not_escalation_moves(sample):
+    from procmine.read import read_log
+
+    log = read_log(sample)
+
+    def up_to_city(**kw) -> int:
+        edges = discover_network(log, kind="escalation", **kw).edges
+        row = edges[(edges["source"] == "街镇") & (edges["target"] == "市")]
+        return int(row["count"].sum())
+
+    # the 12345 hotline calls back (回访) after closure 915 times: not moves up a level
+    # what stays: the hotline recording 不满意 (dissatisfied) after closure, which reopens
+    # the order (重办) and so is a move, not a follow-up
+    assert up_to_city(include_followup=True) == 915 and up_to_city() == 57
+    hotline = discover_network(log).nodes.set_index("unit").loc["12345热线"]
+    assert hotline["in"] == 57     # its 915 call-backs are no hand-overs in either

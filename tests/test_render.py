@@ -201,3 +201,62 @@ def test_no_analysis_imports_render_report_or_cli():
                           if n.split(".")[:2] in (["procmine", "render"], ["procmine", "report"],
                                                   ["procmine", "cli"])]
     assert offenders == []
+
+
+def test_difference_marks_only_changes_that_show_in_the_unit_printed():
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from procmine.render import render_difference
+    from procmine.render.graphviz import node_id
+
+    def edge(source, target, median_a, median_b, share_change=0.05):
+        return {"source": source, "target": target, "cases_a": 100, "cases_b": 120,
+                "share_a": 0.5, "share_b": 0.5 + share_change, "share_change": share_change,
+                "significant_share": True, "median_a": median_a, "median_b": median_b,
+                "significant_wait": True}
+
+    edges = pd.DataFrame([edge("派遣", "签收", 24 * 60 + 5, 24 * 60 + 20),      # 24 min → 24 min
+                          edge("签收", "处置", 24 * 60, 3 * 3600),                # 24 min → 3.0 h
+                          edge("处置", "结案", 600, 660, share_change=0.0002)])   # +0.0 pp
+    result = SimpleNamespace(edges=edges, labels=("A", "B"), cases=(200, 240), time_basis="clock",
+                             alpha=0.05, working_day_seconds=None)
+    source = render_difference(result).source
+    lines = {block.split(" [")[0].strip(): block for block in source.split("\n\t") if " -> " in block}
+    same = next(v for k, v in lines.items() if k.startswith(node_id("A", "派遣")))
+    assert "24 min → 24 min\"" in same
+    assert "24 min → 24 min*" not in same and "#1b7837" not in same and "#b2182b" not in same
+    longer = next(v for k, v in lines.items() if k.startswith(node_id("A", "签收")))
+    assert "3.0 h*" in longer and "#b2182b" in longer
+    flat = next(v for k, v in lines.items() if k.startswith(node_id("A", "处置")))
+    assert "+0.0 pp*" not in flat and "#9e9e9e" in flat
+
+
+def test_network_edge_labels_do_not_overlap(sample):
+    """The sample's hand-over network: label boxes (estimated from the SVG text) never overlap."""
+    import graphviz
+
+    if not shutil.which("dot"):
+        pytest.skip("Graphviz's dot is not installed")
+    from lxml import etree
+
+    from procmine.network import discover_network
+    from procmine.render import render_network, to_svg
+
+    del graphviz
+    root = etree.fromstring(to_svg(render_network(discover_network(read_log(sample)))).encode())
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    boxes = []
+    for text in root.xpath("//s:g[@class='edge']/s:text", namespaces=ns):
+        size = float(text.get("font-size", 9))
+        width = sum(size if ord(c) > 0x2E80 else 0.6 * size for c in text.text or "")
+        x, y = float(text.get("x")), float(text.get("y"))
+        boxes.append((x - width / 2, y - size, x + width / 2, y))
+    assert boxes                                   # the widest edges still carry numbers
+    overlaps = [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+                if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]]
+    assert overlaps == []
+    tooltips = root.xpath("//s:g[@class='edge']//s:a/@xlink:title",
+                          namespaces={**ns, "xlink": "http://www.w3.org/1999/xlink"})
+    assert len(tooltips) > len(boxes) // 2 and all("→" in t for t in tooltips)

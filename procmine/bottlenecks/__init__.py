@@ -178,6 +178,7 @@ def find_bottlenecks(
     workflow: Workflow | None = None,
     top: int | None = None,
     part_events: int | None = None,
+    include_followup: bool = False,
 ) -> BottleneckResult:
     """Where the orders of ``log`` wait, at which units and levels, and which deadlines slip.
 
@@ -204,6 +205,11 @@ def find_bottlenecks(
     ('房管办', 'working', 'cn:')
     >>> round(result.deadlines.on_time_rate, 2) <= 1
     True
+
+    The wait before a follow-up step (回访 after closure, 督办, 催办: by role, see
+    :data:`procmine.vocabulary.FOLLOWUP_ROLES`) is not the following unit's
+    slowness: the units' and levels' waits leave it out unless ``include_followup``
+    (the transitions keep it).
     """
     check_choice("by", by, BY_CHOICES)
     if top is not None and top < 1:
@@ -216,7 +222,7 @@ def find_bottlenecks(
     if workflow is not None and basis == "clock" and calendar is not None:
         due_clock = _Clock(_resolve_calendar(calendar, True)[0], engine.source.timezone)
     tables = _Groupings(engine, clock=clock, due_clock=due_clock, workflow=workflow,
-                        part_events=part_events,
+                        part_events=part_events, include_followup=include_followup,
                         require={"unit": RESOURCE, "level": LEVEL, "category": CATEGORY}.get(by))
     tables.run(("totals", "deadlines", "follows", *((by,) if by != "transition" else ())))
     chosen = tables.get(by)

@@ -59,8 +59,10 @@ class _Groupings:
     """
 
     def __init__(self, engine: Engine, *, clock: _Clock, due_clock: _Clock | None = None,
-                 workflow: Any = None, part_events: int | None = None, require: str | None = None):
+                 workflow: Any = None, part_events: int | None = None, require: str | None = None,
+                 include_followup: bool = False):
         self.engine, self.clock, self.workflow = engine, clock, workflow
+        self.include_followup = include_followup
         self.due_clock = due_clock or clock
         self.require = require
         self.part_events = part_events
@@ -226,12 +228,24 @@ class _Groupings:
         deadline = self._deadline(part)
         if deadline is not None:
             frame["overdue_cases"] = _distinct_cases(group, ev.case, k, among=deadline[3])
-        _add(values, label, code[group], ev.wait)
+        _add(values, label, self._not_followup(part, code[group]), ev.wait)
         ones = np.ones(len(stay), dtype=np.int64)
         values.add(f"{label}_stays", pd.DataFrame({"key": code[np.concatenate((stay, stay))],
                                                    "time": np.concatenate((begin, end)),
                                                    "delta": np.concatenate((ones, -ones))}))
         return frame
+
+    def _not_followup(self, part: _Part, keys: np.ndarray) -> np.ndarray:
+        """``keys`` with the follow-up steps' set to -1 (their waits left out), unless
+        ``include_followup``."""
+        if self.include_followup:
+            return keys
+        from procmine.vocabulary import is_followup
+
+        aliases = getattr(self.workflow, "aliases", None) or None
+        activity = part.log.events[ACTIVITY]
+        followup = activity.map(is_followup(activity.unique(), aliases)).to_numpy(dtype=bool)
+        return np.where(followup, -1, keys)
 
     def _finish_unit(self, measures: list[Any], values: Any) -> pd.DataFrame | None:
         units = self._finish_organisation(measures, values, RESOURCE, "unit")

@@ -12,10 +12,12 @@ import re
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from procmine import __version__
+from procmine.choices import LANGS
 from procmine.errors import ProcmineError
 
 _HERE = Path(__file__).parent
@@ -32,6 +34,25 @@ class _Failed(click.ClickException):
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+    def show(self, file: Any = None) -> None:
+        from procmine.i18n import message
+
+        click.echo(f"{message('error')}: {self.format_message()}", err=True, file=file)
+
+
+def _set_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    from procmine import i18n
+
+    if value is not None:
+        i18n.set_language(value)
+
+
+#: ``--lang`` for a command that has none of its own (one option, added to every command)
+_LANG_OPTION = dict(type=click.Choice(LANGS), expose_value=False, is_eager=True,
+                    callback=_set_lang,
+                    help="Language of tables and messages: zh or en (default: PROCMINE_LANG, "
+                         "the locale, then the log's column names).")
 
 
 #: The library names its parameters (``by='x'``); the command line names its options.
@@ -82,7 +103,10 @@ class ProcmineGroup(click.Group):
         module = f"procmine.cli.cmd_{name.replace('-', '_')}"
         if not (_HERE / f"cmd_{name.replace('-', '_')}.py").exists():
             return None
-        return importlib.import_module(module).command
+        command = importlib.import_module(module).command
+        if not any(p.name == "lang" for p in command.params):
+            command.params.append(click.Option(["--lang"], **_LANG_OPTION))
+        return command
 
     def invoke(self, ctx: click.Context):
         traceback = bool((ctx.obj or {}).get("traceback")) or ctx.params.get("traceback")
@@ -119,8 +143,11 @@ class ProcmineGroup(click.Group):
 @click.group(cls=ProcmineGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="procmine")
 @click.option("--traceback", is_flag=True, help="Show the full traceback of an error.")
+@click.option("--lang", type=click.Choice(LANGS), default=None,
+              help="Language of every command's tables, messages and reports: zh or en "
+                   "(default: PROCMINE_LANG, the locale, then the log's column names).")
 @click.pass_context
-def cli(ctx: click.Context, traceback: bool) -> None:
+def cli(ctx: click.Context, traceback: bool, lang: str | None) -> None:
     """Process mining for the dispatch logs of city governance.
 
     Point procmine at an event log (CSV, Excel, XES or Parquet) of work orders:
@@ -134,8 +161,13 @@ def cli(ctx: click.Context, traceback: bool) -> None:
     Data goes to stdout, messages and progress to stderr. Add --traceback to any
     command to see the full traceback of an error.
     """
+    from procmine import i18n
+
     ctx.ensure_object(dict)
     ctx.obj["traceback"] = ctx.obj.get("traceback") or traceback
+    i18n.set_language(lang)           # also forgets the headers of an earlier run in process
+    if lang is not None:              # commands with a --lang of their own take it as default
+        ctx.default_map = {name: {"lang": lang} for name in ("report", "simulate", "audit")}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -52,6 +52,11 @@ def command(log: str, output: str, key_file: str | None, columns: tuple[str, ...
     events = result.events
     if not output.lower().endswith((".xes", ".xes.gz")):
         # keep the analyst's own headers, so the file reads back with the same mapping
+        from procmine import i18n
+        from procmine.log import KIND
+
+        if KIND in events.columns and i18n.language() == "zh":    # 条/块 stay 条/块
+            events = events.assign(**{KIND: events[KIND].map(i18n.KINDS).fillna(events[KIND])})
         events = events.rename(columns=event_log.report.mapping)
     write_log(events, output, inputs=[log])
     if mapping_out:

@@ -30,11 +30,14 @@ _SHOWN = 20  # rows of the readable table when --top is not given
 @calendar_option("Working calendar")
 @click.option("--workflow", type=click.Path(exists=True, dir_okay=False),
               help="Workflow spec whose deadlines replace the deadline column.")
+@click.option("--include-followup", is_flag=True,
+              help="Count the waits before follow-up steps (回访 call-backs, 督办, 催办) in the "
+                   "units' and levels' waits (by default they are left out).")
 @engine_options
 @output_options()
 def command(log: str, by: str, top: int | None, working_time: bool, calendar: str,
-            workflow: str | None, engine: str, memory_limit: str | None, as_json: bool,
-            as_csv: bool, **kwargs) -> None:
+            workflow: str | None, include_followup: bool, engine: str, memory_limit: str | None,
+            as_json: bool, as_csv: bool, **kwargs) -> None:
     """Waiting and service times, work in progress and deadlines of LOG.
 
     Ranks where waiting time goes (the first row is where most goes), measured
@@ -60,7 +63,8 @@ def command(log: str, by: str, top: int | None, working_time: bool, calendar: st
     with open_input(log, pop_log_options(kwargs), engine=engine, memory_limit=memory_limit,
                     quiet=quiet) as source, working_calendar(calendar, source) as cal:
         result = find_bottlenecks(source, by=by, working_time=working_time,
-                                  calendar=cal, workflow=spec, top=top)
+                                  calendar=cal, workflow=spec, top=top,
+                                  include_followup=include_followup)
     if as_json:
         click.echo(dumps(result))
     elif as_csv:

@@ -29,9 +29,13 @@ from procmine.cli.options import (
               help="Edges to draw (by count) and to print.")
 @click.option("--table", "which", type=click.Choice(["units", "edges"]), default="units",
               show_default=True, help="The table --csv writes.")
+@click.option("--include-followup", is_flag=True,
+              help="Count follow-up steps (回访 call-backs, 督办, 催办) as hand-overs and "
+                   "escalation moves (by default they are left out).")
 @calendar_option("Calendar of hand-over times")
 @output_options()
-def command(log, network_kind, output, top, which, calendar, as_json, as_csv, **kwargs) -> None:
+def command(log, network_kind, output, top, which, include_followup, calendar, as_json, as_csv,
+            **kwargs) -> None:
     """The collaboration network of the units in LOG.
 
     Units are nodes (条 line / 块 block, by level); edges count hand-overs (or
@@ -53,7 +57,8 @@ def command(log, network_kind, output, top, which, calendar, as_json, as_csv, **
 
     event_log = load(log, pop_log_options(kwargs), quiet=as_json or as_csv)
     with working_calendar(calendar, event_log) as cal:
-        net = discover_network(event_log, kind=network_kind, calendar=cal)
+        net = discover_network(event_log, kind=network_kind, calendar=cal,
+                               include_followup=include_followup)
     if output:
         write_graph(render_network(net, top=top), output, inputs=[log])
         click.echo(f"Wrote {output}", err=True)

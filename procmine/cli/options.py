@@ -184,6 +184,9 @@ def load(path: str, options: dict[str, Any], *, quiet: bool = False):
         levels=tuple(x.strip() for x in levels.split(",")) if levels else None,
         strict=bool(options.get("strict")),
     )
+    from procmine import i18n
+
+    i18n.follow_headers(log.report.mapping.values())    # Chinese headers: Chinese output
     if not quiet:
         from procmine.output import describe_load
 

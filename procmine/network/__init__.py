@@ -37,7 +37,7 @@ the events are held in memory once; a log already in memory is used as it is).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -47,7 +47,7 @@ import pandas as pd
 from procmine.choices import NETWORK_KINDS, NetworkKind
 from procmine.engines import Engine
 from procmine.errors import ColumnError, check_choice
-from procmine.log import CASE, KIND, LEVEL, RESOURCE, TIMESTAMP, EventLog
+from procmine.log import ACTIVITY, CASE, KIND, LEVEL, RESOURCE, TIMESTAMP, EventLog
 from procmine.network.handovers import (
     KIND_CODES,
     Handovers,
@@ -58,6 +58,7 @@ from procmine.network.handovers import handovers as handovers
 from procmine.network.handovers import nanoseconds as nanoseconds
 from procmine.network.handovers import resolve_calendar as resolve_calendar
 from procmine.network.handovers import spans as spans
+from procmine.vocabulary import is_followup
 
 KINDS: tuple[str, ...] = NETWORK_KINDS
 
@@ -141,6 +142,8 @@ def discover_network(
     *,
     kind: NetworkKind = "handover",
     calendar: Any = "cn",
+    include_followup: bool = False,
+    aliases: Mapping[str, str] | None = None,
 ) -> Network:
     """The collaboration network of the units in ``log``.
 
@@ -156,10 +159,18 @@ def discover_network(
     True
     >>> sorted(discover_network(log, kind="escalation").nodes["level"])[:2]
     ['区', '居村']
+
+    Follow-up steps (回访, 督办, 催办: :data:`procmine.vocabulary.FOLLOWUP_ROLES`, known
+    by role through ``aliases`` as a workflow's) are not hand-overs or escalation
+    moves: the hotline that calls the citizen back after closure did not take the
+    order up a level. They are left out of ``handover`` and ``escalation`` unless
+    ``include_followup``.
     """
     check_choice("kind", kind, KINDS)
     cal, basis, described = resolve_calendar(calendar)
     log = events_of(log)
+    if kind != "together" and not include_followup:
+        log = _without_followup(log, aliases)
     if kind == "escalation" and not log.has(LEVEL):
         raise ColumnError("kind='escalation' needs the level of each unit (org:level), and this "
                           "log has none", hint="name the column that holds it when reading the "
@@ -178,6 +189,17 @@ def discover_network(
     if kind == "handover":
         return _handover_network(log, h, basis, described, notes)
     return _together_network(log, h, basis, described, notes)
+
+
+def _without_followup(log: EventLog, aliases: Mapping[str, str] | None) -> EventLog:
+    """The log without its follow-up steps (the same log when it has none)."""
+    import dataclasses
+
+    followup = is_followup(log.events[ACTIVITY].unique(), aliases)
+    drop = log.events[ACTIVITY].map(followup).astype(bool).to_numpy()
+    if not drop.any():
+        return log
+    return dataclasses.replace(log, events=log.events[~drop].reset_index(drop=True))
 
 
 def _handover_network(log: EventLog, h: Handovers, basis: Any, described: str,

@@ -42,8 +42,9 @@ def render_difference(result: Comparison, *, top: int = 50) -> Any:
     significant change; dashed: only in B, dotted: only in A). Label: the share
     change in percentage points and the median waiting time A → B, in red when B
     waits significantly longer, green when significantly shorter; ``*`` marks a
-    change that is significant after Holm's correction. Only the ``top`` edges by
-    cases are drawn.
+    change that is significant after Holm's correction. A change is marked (colour
+    and ``*``) only when it is also non-zero as printed: ``24 min → 24 min`` is
+    never green. Only the ``top`` edges by cases are drawn.
 
     >>> from procmine.compare import compare_logs
     >>> from procmine.simulate import simulate_log
@@ -76,21 +77,24 @@ def render_difference(result: Comparison, *, top: int = 50) -> Any:
         graph.node(node_id("A", name), str(name))
     for row in edges.itertuples(index=False):
         style = "dashed" if row.cases_a == 0 else "dotted" if row.cases_b == 0 else "solid"
-        star = "*" if row.significant_share else ""
-        text = f"{100 * row.share_change:+.1f} pp{star}"
+        # a change is marked only when it is significant AND shows in the unit printed:
+        # "+0.0 pp*" or "24 min → 24 min*" would flag a change the reader cannot see
+        points = f"{100 * row.share_change:+.1f}"
+        share_marked = bool(row.significant_share) and points not in ("+0.0", "-0.0")
+        text = f"{points} pp{'*' if share_marked else ''}"
         wait_colour = "black"
         if row.median_a is not None and row.median_b is not None and \
                 row.median_a == row.median_a and row.median_b == row.median_b:
-            wstar = "*" if row.significant_wait else ""
             before, after = (human_duration(v, basis=result.time_basis,
                                             day_seconds=result.working_day_seconds)
                              for v in (row.median_a, row.median_b))
-            text += f"\n{before} → {after}{wstar}"
-            if row.significant_wait:
+            wait_marked = bool(row.significant_wait) and before != after
+            text += f"\n{before} → {after}{'*' if wait_marked else ''}"
+            if wait_marked:
                 wait_colour = "#b2182b" if row.median_b > row.median_a else "#1b7837"
         width = 0.8 + 4 * max(row.share_a, row.share_b) / (top_share or 1.0)
         graph.edge(node_id("A", row.source), node_id("A", row.target), label=text,
-                   fontcolor=wait_colour, color=_diverging(row.share_change, bool(row.significant_share)),
+                   fontcolor=wait_colour, color=_diverging(row.share_change, share_marked),
                    style=style, penwidth=f"{width:.2f}",
                    tooltip=f"{row.source} → {row.target}: {row.cases_a:,} → {row.cases_b:,} cases")
     return graph

@@ -179,3 +179,35 @@ def _legend(pmap: ProcessMap, *, title: str | None, colour_of: dict[str, str],
                         f'<TD ALIGN="LEFT">{e(grp)}</TD></TR>')
     return ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="1">'
             + "".join(rows) + "</TABLE>>")
+
+
+def map_layout(activities: list[str], edges: list[tuple[str, str, float]]) -> dict[str, tuple[float, float]]:
+    """Where Graphviz puts each activity of a map, in points (x right, y down), for a
+    drawing made elsewhere (the report's explorer draws its map in the browser).
+
+    ``edges`` are (source, target, weight); the start and end symbols of
+    :mod:`procmine.abstractions` may be among the activities.
+
+    >>> pos = map_layout(["a", "b"], [("a", "b", 3)])
+    >>> pos["a"][1] < pos["b"][1]
+    True
+    """
+    g = digraph("layout", rankdir="TB", nodesep="0.35", ranksep="0.45")
+    ids = {a: f"a{i}" for i, a in enumerate(activities)}
+    for a in activities:
+        g.node(ids[a], plain_label(a), shape="box", width="1.3", height="0.45")
+    for source, target, weight in edges:
+        if source in ids and target in ids:
+            g.edge(ids[source], ids[target], weight=str(max(1, int(math.log1p(weight)))))
+    plain = g.pipe(format="plain").decode("utf-8")
+    height = 0.0
+    found: dict[str, tuple[float, float]] = {}
+    back = {v: k for k, v in ids.items()}
+    for line in plain.splitlines():
+        parts = line.split()
+        if parts and parts[0] == "graph":
+            height = float(parts[3])
+        elif parts and parts[0] == "node" and parts[1] in back:
+            found[back[parts[1]]] = (round(float(parts[2]) * 72, 1),
+                                     round((height - float(parts[3])) * 72, 1))
+    return found

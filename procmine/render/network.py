@@ -22,11 +22,17 @@ KIND_COLOURS = {"line": "#4e79a7", "block": "#f28e2b", "": "#bab0ac"}
 KIND_LABELS = {"line": "条 line", "block": "块 block", "": "unknown"}
 
 
+#: edges of a unit network that carry a label (the widest); the others say it in a tooltip
+LABELLED_EDGES = 8
+
+
 def render_network(network: Network, *, top: int = 60, title: str | None = None) -> Any:
     """A graphviz drawing of ``network``: units ranked by level (top level up), coloured 条/块.
 
     Edges show the count and, for hand-overs, the median hand-over time; edges
-    that cross 条/块 are drawn in purple. Only the ``top`` edges by count are
+    that cross 条/块 are drawn in purple. Only the widest :data:`LABELLED_EDGES`
+    carry their numbers as a label, at most three at a unit (more would overlap
+    around a busy unit); every edge has them in its tooltip. Only the ``top`` edges by count are
     drawn (the label says so); units without a drawn edge are left out.
 
     >>> from procmine.network import discover_network
@@ -119,6 +125,7 @@ def _draw_units(graph: Any, network: Network, edges: pd.DataFrame, top_count: fl
     # its label giving the reverse flow as "back"
     drawn = {(row.source, row.target): row for row in edges.itertuples(index=False)}
     done: set[tuple[Any, Any]] = set()
+    labelled_at: dict[Any, int] = {}
     for (source, target), row in drawn.items():     # by count, largest first
         if (source, target) in done:
             continue
@@ -127,11 +134,23 @@ def _draw_units(graph: Any, network: Network, edges: pd.DataFrame, top_count: fl
         label = _edge_text(row, network.kind)
         if back is not None:
             label += "\nback " + _edge_text(back, network.kind)
-        graph.edge(node_id("U", source), node_id("U", target), label=label, constraint="false",
-                   color="#7b3294" if row.cross_kind else "#808080",
+        # the widest edges carry their numbers; the others' labels would overlap in a
+        # dense drawing: their numbers are in the tooltip (the pen width shows the count)
+        labelled = len(done) <= 2 * LABELLED_EDGES and not _crowded(labelled_at, source, target)
+        graph.edge(node_id("U", source), node_id("U", target), label=label if labelled else "",
+                   constraint="false", color="#7b3294" if row.cross_kind else "#808080",
                    penwidth=f"{0.8 + 4 * row.count / top_count:.2f}",
-                   tooltip=f"{source} → {target}: {row.count:,}"
-                           + (f"; back {back.count:,}" if back else "") + f" ({basis} time)")
+                   tooltip=f"{source} → {target}: {label.replace(chr(10), '; ')} ({basis} time)")
+
+
+def _crowded(ends: dict[Any, int], source: Any, target: Any, most: int = 3) -> bool:
+    """Whether ``most`` labelled edges already meet at one end of this one (their labels
+    would sit on top of each other around that unit); counts the edge as labelled if not."""
+    if ends.get(source, 0) >= most or ends.get(target, 0) >= most:
+        return True
+    ends[source] = ends.get(source, 0) + 1
+    ends[target] = ends.get(target, 0) + 1
+    return False
 
 
 def _edge_text(row: Any, kind: str) -> str:

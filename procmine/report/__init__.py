@@ -56,6 +56,7 @@ from procmine.log import EventLog
 from procmine.report.context import _Context, _workflow, _workflow_path
 from procmine.report.labels import _CJK
 from procmine.report.labels import Lang as Lang
+from procmine.report.markup import _LANG
 from procmine.report.page import _page
 from procmine.report.result import Report as Report
 from procmine.report.result import Section as Section
@@ -135,6 +136,15 @@ def build_report(
                    workflow=_workflow(workflow), workflow_path=_workflow_path(workflow),
                    report=engine.load_report(), n_cases=totals.cases, n_events=totals.events,
                    filters=filters)
+    token = _LANG.set(ctx.lang)
+    try:
+        return _build(ctx, title, workflow, on_stage)
+    finally:
+        _LANG.reset(token)
+
+
+def _build(ctx: _Context, title: str | None, workflow: Any,
+           on_stage: Callable[[str], None] | None) -> Report:
     title = title or f"{ctx.t('title')}: {Path(str(ctx.report.path or 'log')).name}"
     sections: list[Section] = []
     seconds: dict[str, float] = {}

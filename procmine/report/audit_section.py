@@ -45,6 +45,7 @@ def audit_section(ctx: _Context) -> Section:
     rules = responsibility_beside(ctx)
     aliases = getattr(ctx.workflow, "aliases", None) or None
     result = audit_log(ctx.log, responsibility=rules, calendar=ctx.calendar, aliases=aliases)
+    ctx.results["audit"] = result
     numbers = _numbers(result)
     body = [_cards("audit", [(k, t(f"audit_{k}"), v, "pct") for k, v in numbers.items()]),
             _figure(_bars("audit-rates", [(t(f"audit_{k}"), v, f"{100 * v:.1f}%")

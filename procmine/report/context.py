@@ -11,7 +11,7 @@ quotes a path for those command lines.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from procmine.log import EventLog, LoadReport
@@ -33,6 +33,9 @@ class _Context:
     n_events: int
     #: The filters applied before the report (a ``procmine.filters.Filtered``), or None
     filters: Any = None
+    #: the result objects the sections computed, by section key, for the leaders' page
+    #: and the explorer (``procmine.report.leaders``, ``procmine.report.explore``)
+    results: dict[str, Any] = field(default_factory=dict)
 
     def t(self, key: str, **values: Any) -> str:
         zh, en = _T[key]

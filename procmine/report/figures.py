@@ -15,7 +15,7 @@ from typing import Any
 
 from procmine.errors import ProcmineError
 from procmine.report.context import _Context
-from procmine.report.markup import _figure, _note
+from procmine.report.markup import _LANG, _figure, _note
 
 
 def _clean_svg(svg: str | bytes, prefix: str) -> str:
@@ -27,7 +27,10 @@ def _clean_svg(svg: str | bytes, prefix: str) -> str:
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                              remove_comments=True, remove_pis=True, huge_tree=False)
     root = etree.fromstring(data, parser)
-    for bad in root.xpath("//*[local-name()='script' or local-name()='foreignObject']"):
+    # Graphviz titles every node and edge with its internal id (U_e6b0..., a4->end): noise
+    # on hover; the tooltips a drawing means to show are its links' titles
+    for bad in root.xpath("//*[local-name()='script' or local-name()='foreignObject' or "
+                          "local-name()='title']"):
         bad.getparent().remove(bad)
     for el in root.iter():
         if not isinstance(el.tag, str):
@@ -43,6 +46,16 @@ def _clean_svg(svg: str | bytes, prefix: str) -> str:
                 el.attrib[name] = f"{prefix}-{value}"
             elif local == "href":
                 el.attrib[name] = f"#{prefix}-{value[1:]}"
+    if _LANG.get() == "zh":           # the drawings' English legends and labels, in Chinese
+        from procmine.report.drawing_words import in_chinese
+
+        for el in root.iter():
+            if not isinstance(el.tag, str):
+                continue
+            if el.text:
+                el.text = in_chinese(el.text)
+            for name in [n for n in el.attrib if n.rsplit("}", 1)[-1] == "title"]:
+                el.attrib[name] = in_chinese(el.attrib[name])
     root.set("data-figure", prefix)
     width = re.fullmatch(r"([0-9.]+)(pt|px)?", root.get("width", ""))
     if width:

@@ -22,9 +22,14 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 def _labels() -> dict[str, Any]:
     import json
 
-    text = resources.files("procmine").joinpath("templates", "report-labels.json").read_text(
-        encoding="utf-8")
-    return json.loads(text)
+    def read(name: str) -> dict[str, Any]:
+        return json.loads(resources.files("procmine").joinpath("templates", name).read_text(
+            encoding="utf-8"))
+
+    labels = read("report-labels.json")
+    # the leaders' page and the explorer keep their words in a file of their own
+    labels["labels"].update(read("report-labels-leaders.json")["labels"])
+    return labels
 
 
 _LABELS = _labels()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,9 @@ import pandas as pd
 
 from procmine.output import human_duration
 from procmine.report.context import _Context
+
+#: the language durations are written in (``build_report`` sets it for the page it builds)
+_LANG: ContextVar[str] = ContextVar("report_lang", default="en")
 
 
 def _e(value: Any) -> str:
@@ -55,8 +59,8 @@ def _raw(value: Any) -> str:
 def _working(seconds: float) -> str:
     """Working time as the bottlenecks command shows it: hours from one hour up."""
     if abs(seconds) >= 3600:
-        return f"{seconds / 3600:,.1f} h"
-    return human_duration(seconds)
+        return f"{seconds / 3600:,.1f}" + (" 工作小时" if _LANG.get() == "zh" else " h")
+    return human_duration(seconds, lang=_LANG.get())
 
 
 def _show(value: Any, kind: str) -> str:
@@ -70,7 +74,7 @@ def _show(value: Any, kind: str) -> str:
     if kind == "pct":
         return f"{100 * float(value):.1f}%"
     if kind == "dur":
-        return human_duration(float(value))
+        return human_duration(float(value), lang=_LANG.get())
     if kind == "wdur":
         return _working(float(value))
     if kind == "float":
@@ -89,6 +93,8 @@ class _Col:
     key: str
     label: str
     kind: str = "text"
+    #: the text a person reads for a raw value, when it is not the raw value (a code's name)
+    names: Mapping[str, str] | None = None
 
 
 def _table(name: str, rows: Sequence[Mapping[str, Any]], cols: Sequence[_Col], *,
@@ -104,7 +110,7 @@ def _table(name: str, rows: Sequence[Mapping[str, Any]], cols: Sequence[_Col], *
             value = row.get(c.key)
             cls = "num" if c.kind in _NUMERIC else ("wrap" if c.kind == "text" else "")
             cells.append(f'<td{f" class={cls}" if cls else ""} data-value="{_e(_raw(value))}">'
-                         f"{_e(_show(value, c.kind))}</td>")
+                         f"{_e(c.names.get(value, value) if c.names else _show(value, c.kind))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     out = (f'<div class="scroll"><table class="sortable" data-table="{_e(name)}"><thead><tr>{head}'
            f"</tr></thead><tbody>{''.join(body)}</tbody></table></div>")

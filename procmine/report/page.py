@@ -51,7 +51,7 @@ def _overview(ctx: _Context, sections: Sequence[Section]) -> str:
         if "top_transition" in n:
             name, share = n["top_transition"]
             items.append((_show(share, "pct"), t("top_wait", name=name), name))
-    if got.get("patterns"):
+    if any(p["cases"] for p in got.get("patterns", {}).values()):     # no card for no pattern
         lang = 0 if ctx.lang == "zh" else 1
         key, top = max(got["patterns"].items(), key=lambda kv: kv[1]["share"])
         items.append((_show(top["share"], "pct"),
@@ -94,8 +94,22 @@ def _governance_cards(ctx: _Context, n: dict) -> list[tuple[str, str, str]]:
     return items
 
 
+def _leaders(ctx: _Context, sections: Sequence[Section]) -> str:
+    """The leaders' page (领导摘要), first on the page: :mod:`procmine.report.leaders`."""
+    from procmine.report.leaders import leaders_page
+
+    return leaders_page(ctx, sections)
+
+
+def _explore(ctx: _Context) -> str:
+    """The explorer (filters, drill-down, the map with sliders): :mod:`procmine.report.explore`."""
+    from procmine.report.explore import explore_block
+
+    return explore_block(ctx)
+
+
 def _page(title: str, ctx: _Context, sections: Sequence[Section]) -> str:
-    css, js = _asset("report.css"), _asset("report.js")
+    css, js = _asset("report.css"), _asset("report.js") + _asset("report-explore.js")
     # nothing may load from outside the file, and only our own script may run
     csp = ("default-src 'none'; style-src 'unsafe-inline'; "
            f"script-src {_csp_hash(js)}; img-src data:; font-src data:")
@@ -125,7 +139,8 @@ def _page(title: str, ctx: _Context, sections: Sequence[Section]) -> str:
         f'<header class="top"><div class="inner"><h1>{_e(title)}</h1><p>{_e(meta)}</p></div></header>'
         f'<nav class="toc">{"".join(toc)}<button type="button" id="toggle-all">'
         f'{_e(ctx.t("toggle"))}</button></nav>'
-        f"<main>{_overview(ctx, sections)}{''.join(parts)}</main>"
+        f"<main>{_leaders(ctx, sections)}{_overview(ctx, sections)}{_explore(ctx)}"
+        f"{''.join(parts)}</main>"
         f"<footer>procmine {__version__}</footer>"
         f"<script>{js}</script></body></html>\n"
     )

@@ -120,13 +120,18 @@ def _quality(ctx: _Context) -> Section:
              (t("timezone"), (r.timezone or "") + (t("assumed") if r.timezone_assumed else ""))]
     body.append(_note(" · ".join(f"{k}: {v}" for k, v in facts if v)))
     bars = [(t("kept"), r.rows_kept, f"{r.rows_kept:,}")]
-    bars += [(t("dropped", reason=reason), n, f"{n:,}") for reason, n in r.dropped.items()]
+    from procmine.report.drawing_words import DROP_REASONS
+
+    def said(reason: str) -> str:
+        return DROP_REASONS.get(reason, reason) if ctx.lang == "zh" else reason
+
+    bars += [(t("dropped", reason=said(reason)), n, f"{n:,}") for reason, n in r.dropped.items()]
     if r.duplicates:
         bars.append((t("duplicates"), r.duplicates, f"{r.duplicates:,}"))
     body.append(_h3(t("quality_rows")))
     body.append(_figure(_bars("quality-rows", bars, scale_max=max(r.rows_read, 1))))
     if r.dropped:
-        rows = [{"reason": reason, "count": n,
+        rows = [{"reason": said(reason), "count": n,
                  "examples": "; ".join(f"{row}, {col}, {val!r}" for row, col, val in r.examples.get(reason, []))}
                 for reason, n in r.dropped.items()]
         body.append(_table("quality.dropped", rows, [_Col("reason", t("reason")),
@@ -172,6 +177,7 @@ def _map(ctx: _Context) -> Section:
 
     t = ctx.t
     pmap = discover_map(ctx.log)
+    ctx.results["map"] = pmap
     figure = _safe_figure(ctx, lambda: _map_svg(pmap, Path(ctx.log_name).name), t("map_caption"))
     edges = pmap.edges
     inner = edges[edges["median"].notna()] if "median" in edges.columns else edges
@@ -203,6 +209,7 @@ def _model(ctx: _Context) -> Section:
 
     t = ctx.t
     found = discover_model(ctx.log)
+    ctx.results["model"] = found
     q = found.quality
     body = []
     numbers: dict[str, Any] = {"algorithm": found.model.algorithm,
@@ -239,6 +246,7 @@ def _conformance(ctx: _Context) -> Section:
 
     t = ctx.t
     result = check_conformance(ctx.log, ctx.workflow)
+    ctx.results["conformance"] = result
     items = [("fitness", t("fitness"), result.fitness, "ratio")]
     if result.precision is not None:
         items.append(("precision", t("precision"), result.precision, "ratio"))
@@ -251,13 +259,16 @@ def _conformance(ctx: _Context) -> Section:
     body.append(_safe_figure(ctx, lambda: _graphviz_svg(
         render_conformance(result, ctx.workflow, notation="bpmn"), "conformance"),
         t("conf_caption")))
-    rows = [{"text": getattr(d, "label", None) or d.text, "kind": d.kind, "cases": d.cases,
+    from procmine.report.deviations import KINDS, deviation_text
+
+    rows = [{"text": deviation_text(d, ctx.lang), "kind": d.kind, "cases": d.cases,
              "share": d.share,
              "units": ", ".join(f"{u} ({n:,})" for u, n in d.units)} for d in result.deviations]
     if rows:
         body.append(_h3(t("deviations")))
         body.append(_table("conformance.deviations", rows,
-                           [_Col("text", t("deviation")), _Col("kind", t("kind")),
+                           [_Col("text", t("deviation")), _Col("kind", t("kind"), names={k: v[0 if ctx.lang == "zh" else 1]
+                                                                  for k, v in KINDS.items()}),
                             _Col("cases", t("cases"), "int"), _Col("share", t("share"), "pct"),
                             _Col("units", t("where"))], limit=20, ctx=ctx,
                            more=ctx.command("conform", "--workflow", ctx.workflow_path or "FILE", "--json")))
@@ -276,6 +287,7 @@ def _bottlenecks(ctx: _Context) -> Section:
 
     t = ctx.t
     result = find_bottlenecks(ctx.log, calendar=ctx.calendar, workflow=ctx.workflow)
+    ctx.results["bottlenecks"] = result
     dur = "wdur" if result.time_basis == "working" else "dur"
     basis = t("working_hours") if result.time_basis == "working" else t("clock_time")
     items = [("total_wait", f"{t('total_wait')} ({basis})", result.total_wait, dur)]
@@ -290,9 +302,13 @@ def _bottlenecks(ctx: _Context) -> Section:
                   ("overdue", t("overdue"), s["overdue"], "int"),
                   ("overdue_median", t("overdue_median"), s["overdue_median"], dur)]
         numbers.update({f"deadlines.{k}": v for k, v in s.items()})
-    body = [_cards("bottlenecks", items),
-            _note(f"{t('calendar')}: {result.calendar}" +
-                  (f" · {t('deadline_source')}: {dl.source}" if dl is not None else ""))]
+    line = (f"{t('calendar')}: {result.calendar}" +
+            (f" · {t('deadline_source')}: {dl.source}" if dl is not None else ""))
+    if ctx.lang == "zh":
+        from procmine.report.drawing_words import calendar_in_chinese
+
+        line = calendar_in_chinese(line)
+    body = [_cards("bottlenecks", items), _note(line)]
     tr = result.transitions
     body.append(_h3(t("bars_wait")))
     body.append(_figure(_bars("bottlenecks-transitions", [
@@ -357,6 +373,7 @@ def _patterns(ctx: _Context) -> Section:
     t = ctx.t
     aliases = getattr(ctx.workflow, "aliases", None) or None
     result = find_loops(ctx.log, calendar=ctx.calendar, aliases=aliases)
+    ctx.results["patterns"] = result
     lang = 0 if ctx.lang == "zh" else 1
     rows = []
     for r in _records(result.summary):
@@ -384,7 +401,7 @@ def _patterns(ctx: _Context) -> Section:
     if "pingpong" in d:
         p = d["pingpong"]["cases_by_units_before_sign"]
         body.append(_note(t("pingpong_detail", one=f"{p['1']:,}", two=f"{p['2']:,}", three=f"{p['3+']:,}",
-                            dwell=human_duration(d["pingpong"]["median_presign_dwell_s"]),
+                            dwell=human_duration(d["pingpong"]["median_presign_dwell_s"], lang=ctx.lang),
                             work=_show(d["pingpong"]["median_presign_dwell_work_s"], "wdur"))))
     if "hugging" in d:
         h = d["hugging"]

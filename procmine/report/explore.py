@@ -1,0 +1,156 @@
+"""The report's explorer: filters, drill-down and a map with sliders, in the one offline file.
+
+The page embeds aggregates, not events: one row per case, column by column and
+coded as small integers (period, category, source, handling unit, variant,
+duration in hours, on-time verdict, loop patterns as bits), the variants as
+sequences of activity codes, and where Graphviz puts each activity. The
+script ``procmine/templates/report-explore.js`` filters the cases, recomputes
+the explorer's cards, charts and tables from them, lists the cases of a unit,
+an activity or a pattern, shows a case's steps, and draws the map (only the
+activities and paths the sliders keep, as Disco does). A log of at most
+:data:`MAX_TIMED_EVENTS` events also embeds each case's step times (minutes from
+its start), for the case timeline.
+
+``explore_block(ctx)`` gives the HTML block (``<section class="explore">``
+with the data as JSON in a hidden ``<textarea>``, which runs nothing).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from procmine.log import CASE, TIMESTAMP
+from procmine.report.cases import case_facts
+from procmine.report.labels import _PATTERN_NAMES
+from procmine.report.markup import _e
+
+if TYPE_CHECKING:
+    from procmine.report.context import _Context
+
+#: logs up to this many events also carry each case's step times
+MAX_TIMED_EVENTS = 60_000
+#: the words the explorer's script shows, by key (taken from the labels in the page's language)
+_UI = ("ex_title", "ex_period", "ex_category", "ex_source", "ex_unit", "ex_all", "ex_reset",
+       "ex_cases", "ex_median", "ex_on_time", "ex_by_period", "ex_by_unit", "ex_by_category",
+       "ex_variants", "ex_patterns", "ex_case_list", "ex_timeline", "ex_map", "ex_activities_kept",
+       "ex_paths_kept", "ex_click", "ex_no_times", "ex_share", "ex_count", "ex_name", "ex_steps",
+       "ex_from", "ex_to", "ex_more", "ex_duration", "ex_pattern", "ex_activity", "ex_case")
+
+
+def _period_labels(start: pd.Series) -> tuple[str, list[str], np.ndarray]:
+    """Weeks (up to 60), months (up to 180) or years of each case's start: the
+    period's kind, its labels in order and each case's index into them."""
+    local = start.dt.tz_localize(None) if start.dt.tz is not None else start
+    day = local.dt.normalize()
+    for kind, first, fmt, most in (
+            ("week", day - pd.to_timedelta(local.dt.day_of_week, unit="D"), "%Y-%m-%d", 60),
+            ("month", day - pd.to_timedelta(local.dt.day - 1, unit="D"), "%Y-%m", 180),
+            ("year", pd.to_datetime(local.dt.year.astype(str) + "-01-01"), "%Y", None)):
+        labels = sorted(first.dropna().unique())
+        if most is None or len(labels) <= most:
+            codes = np.searchsorted(np.array(labels, dtype="datetime64[ns]"),
+                                    first.to_numpy(dtype="datetime64[ns]"))
+            return kind, [f"{pd.Timestamp(x):{fmt}}" for x in labels], codes
+    raise AssertionError("the yearly labels always return")
+
+
+def _codes(values: pd.Series) -> tuple[list[str], list[int]]:
+    """Names by frequency (most first) and each row's code; -1 for a missing value."""
+    names = values.dropna().astype(str).value_counts().index.tolist()
+    index = {n: i for i, n in enumerate(names)}
+    return names, [index.get(str(v), -1) if pd.notna(v) else -1 for v in values]
+
+
+def _step_times(ctx: _Context, cases: pd.Series) -> list[list[int]] | None:
+    """Minutes from each case's first step to each of its steps (in the case table's order)."""
+    from procmine.engines import as_engine
+
+    if ctx.n_events > MAX_TIMED_EVENTS:
+        return None
+    parts = [p.events[[CASE, TIMESTAMP]] for p in as_engine(ctx.log).event_logs()]
+    events = pd.concat(parts) if parts else pd.DataFrame(columns=[CASE, TIMESTAMP])
+    first = events.groupby(CASE, sort=False)[TIMESTAMP].transform("min")
+    minutes = ((events[TIMESTAMP] - first).dt.total_seconds() // 60).astype(int)
+    by_case = minutes.groupby(events[CASE].astype(str), sort=False).agg(list)
+    return [by_case.get(c, []) for c in cases]
+
+
+def explorer_data(ctx: _Context) -> dict[str, Any]:
+    """What the explorer's script works from (see the module docstring)."""
+    from procmine.engines import as_engine
+    from procmine.render.map import map_layout
+
+    facts = case_facts(ctx)
+    lang = 0 if ctx.lang == "zh" else 1
+    period, periods, period_code = _period_labels(facts["start"])
+    variants = as_engine(ctx.log).variants().table.sort_values("variant")
+    activities = sorted({a for seq in variants["activities"] for a in seq})
+    act = {a: i for i, a in enumerate(activities)}
+    sequences = [[act[a] for a in seq] for seq in variants["activities"]]
+    pairs: dict[tuple[str, str], float] = {}
+    for seq, n in zip(variants["activities"], variants["cases"], strict=True):
+        for a, b in zip(seq, seq[1:], strict=False):
+            pairs[(a, b)] = pairs.get((a, b), 0) + n
+    layout = map_layout(activities, [(a, b, n) for (a, b), n in pairs.items()])
+    patterns = [p for p in (ctx.results["patterns"].summary["pattern"]
+                            if "patterns" in ctx.results else []) if p in facts]
+    flags = np.zeros(len(facts), dtype=np.int64)
+    for bit, p in enumerate(patterns):
+        flags |= facts[p].to_numpy(dtype=bool).astype(np.int64) << bit
+    dims = {}
+    columns: dict[str, Any] = {"id": facts["case"].tolist(), "p": period_code.tolist()}
+    for key, column in (("c", "category"), ("s", "source"), ("u", "unit")):
+        dims[key], columns[key] = _codes(facts[column])
+    on_time = facts["on_time"] if "on_time" in facts else pd.Series([None] * len(facts))
+    columns.update({
+        "v": facts["variant"].tolist(),
+        "d": [round(x / 3600, 2) if pd.notna(x) else None for x in facts["duration"]],
+        "o": [-1 if pd.isna(x) else int(bool(x)) for x in on_time],
+        "f": flags.tolist()})
+    times = _step_times(ctx, facts["case"])
+    return {
+        "lang": ctx.lang, "period": period, "periods": periods, "dims": dims,
+        "activities": activities, "variants": sequences, "patterns": patterns,
+        "patternNames": [_PATTERN_NAMES.get(p, (p, p))[lang] for p in patterns],
+        "layout": [layout.get(a, (0.0, 0.0)) for a in activities],
+        "cases": columns, "times": times, "words": {k: ctx.t(k) for k in _UI}}
+
+
+def _json_in_html(data: Any) -> str:
+    """JSON as the text of a hidden ``<textarea>`` (raw text: only ``&`` and ``<`` need
+    escaping, and the page keeps a single script)."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.replace("&", "&amp;").replace("<", "&lt;")
+
+
+def explore_block(ctx: _Context) -> str:
+    """The explorer's section: its frame, filled in by the script from the embedded data."""
+    t = ctx.t
+    data = explorer_data(ctx)
+    selects = "".join(
+        f'<label>{_e(t(label))} <select id="ex-{key}" data-dim="{key}"></select></label>'
+        for key, label in (("c", "ex_category"), ("s", "ex_source"), ("u", "ex_unit")))
+    period = (f'<label>{_e(t("ex_from"))} <select id="ex-from"></select></label>'
+              f'<label>{_e(t("ex_to"))} <select id="ex-to"></select></label>')
+    sliders = (f'<label>{_e(t("ex_activities_kept"))} <input type="range" id="ex-acts" min="1" '
+               f'max="100" value="100"> <output id="ex-acts-out"></output></label>'
+               f'<label>{_e(t("ex_paths_kept"))} <input type="range" id="ex-paths" min="1" '
+               f'max="100" value="100"> <output id="ex-paths-out"></output></label>')
+    return (
+        f'<section class="explore" id="explore"><h2>{_e(t("ex_title"))}</h2>'
+        f'<div class="filters">{period}{selects}<button type="button" id="ex-reset">'
+        f'{_e(t("ex_reset"))}</button></div>'
+        '<div class="cards" id="ex-cards"></div>'
+        '<div class="ex-grid"><div id="ex-periods"></div><div id="ex-patterns"></div></div>'
+        '<div class="ex-grid"><div id="ex-units"></div><div id="ex-categories"></div></div>'
+        f'<h3>{_e(t("ex_map"))}</h3><div class="sliders">{sliders}</div>'
+        '<div class="scroll" id="ex-map"></div>'
+        '<div id="ex-variants"></div>'
+        '<div class="ex-grid"><div id="ex-list"></div><div id="ex-timeline"></div></div>'
+        f'<p class="note">{_e(t("ex_click"))}</p>'
+        f'<textarea hidden readonly id="explore-data">{_json_in_html(data)}</textarea>'
+        "</section>")

@@ -1,0 +1,257 @@
+"""The leaders' page (领导摘要): five to eight findings in plain words, first in the report.
+
+Every finding comes from a result a section already computed (bottlenecks,
+patterns, conformance, audit) and the per-case table of
+:mod:`procmine.report.cases`; each is one sentence with its number, a comparison
+(the first half of the log's period against the second, or the log against the
+workflow, or one clock against the other) and where it happens (unit, category).
+
+The ranking rule: a finding weighs the share of all cases it concerns (overdue
+cases, cases with a pattern, cases off the workflow, repeated demands, first
+dispatches to the wrong unit); the top wait weighs its share of all waiting time,
+the two clocks their gap, the volume and duration their relative change between
+the halves. A finding of weight 0, or without data, is left out (nothing to say);
+the rest are sorted by weight, heaviest first, at most eight.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from procmine.output import human_duration
+from procmine.report.cases import case_facts
+from procmine.report.context import _Context
+from procmine.report.labels import _PATTERN_NAMES
+from procmine.report.markup import _e, _show
+from procmine.report.result import Section
+
+MAX_FINDINGS = 8
+#: the inductive miner's noise threshold for the leaders' BPMN drawing
+LEADERS_NOISE = 0.2
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One sentence of the leaders' page: ``key`` names its kind, ``weight`` ranks it,
+    ``value`` is its headline number (as ``data-value``) and ``text`` the sentence."""
+
+    key: str
+    weight: float
+    value: float
+    text: str
+
+
+def _pct(x: Any) -> str:
+    return "—" if x is None or pd.isna(x) else f"{100 * float(x):.1f}%"
+
+
+def _halves(ctx: _Context, values: pd.Series) -> tuple[float, float]:
+    """The mean of a per-case value (aligned with :func:`case_facts`) in each half."""
+    facts = case_facts(ctx)
+    frame = pd.DataFrame({"half": facts["half"].to_numpy(), "v": values.to_numpy(dtype=float)})
+    means = frame.dropna().groupby("half")["v"].mean()
+    return float(means.get(0, float("nan"))), float(means.get(1, float("nan")))
+
+
+def _count_in_words(text: str, lang: str) -> str:
+    """``城管中队 (25)`` as ``城管中队（25 件）`` in Chinese, ``城管中队 (25)`` in English."""
+    name, _, n = text.rpartition(" (")
+    if lang != "zh" or not name:
+        return text
+    return f"{name}（{n.rstrip(')')} 件）"
+
+
+def _big_enough(n: pd.Series, total: int) -> pd.Series:
+    """Groups large enough to name: at least 2% of the cases and 10 of them."""
+    return n >= max(10, 0.02 * total)
+
+
+def _on_time(ctx: _Context) -> Finding | None:
+    b = ctx.results.get("bottlenecks")
+    dl = getattr(b, "deadlines", None)
+    facts = case_facts(ctx)
+    if dl is None or not dl.n_cases or "on_time" not in facts:
+        return None
+    first, second = _halves(ctx, facts["on_time"].astype(float))
+    # the handling unit of each overdue case (every unit a case passed would name the centre)
+    by_unit = facts.loc[facts["on_time"].eq(False), "unit"].value_counts()
+    cats = dl.by_category[_big_enough(dl.by_category["deadline_cases"], dl.n_cases)]
+    cats = cats.sort_values("on_time_rate", kind="stable")
+    if not len(by_unit) or not len(cats) or not dl.n_overdue:
+        return None
+    text = ctx.t("lead_on_time", rate=_pct(dl.on_time_rate), overdue=f"{dl.n_overdue:,}",
+                 first=_pct(first), second=_pct(second),
+                 unit=by_unit.index[0], unit_n=f"{int(by_unit.iloc[0]):,}",
+                 cat=cats.iloc[0]["category"], cat_rate=_pct(cats.iloc[0]["on_time_rate"]))
+    return Finding("on_time", dl.n_overdue / dl.n_cases, dl.on_time_rate, text)
+
+
+def _patterns(ctx: _Context) -> list[Finding]:
+    loops = ctx.results.get("patterns")
+    if loops is None:
+        return []
+    facts = case_facts(ctx)
+    lang = 0 if ctx.lang == "zh" else 1
+    found = []
+    for row in loops.summary.to_dict(orient="records"):
+        key = row["pattern"]
+        if not row["cases"] or key not in facts:
+            continue
+        first, second = _halves(ctx, facts[key].astype(float))
+        units = [_count_in_words(u, ctx.lang) for u in str(row.get("top_units") or "").split(", ")[:2]]
+        text = ctx.t("lead_pattern", name=_PATTERN_NAMES.get(key, (key, key))[lang],
+                     n=f"{int(row['cases']):,}", share=_pct(row["share"]), first=_pct(first),
+                     second=_pct(second),
+                     where=ctx.t("lead_pattern_where", units=("、" if lang == 0 else ", ").join(units))
+                     if units != [""] else "")
+        found.append(Finding(f"pattern.{key}", float(row["share"]), float(row["share"]), text))
+    return found
+
+
+def _wait(ctx: _Context) -> Finding | None:
+    b = ctx.results.get("bottlenecks")
+    if b is None or not len(b.transitions) or not b.total_wait:
+        return None
+    top = b.transitions.iloc[0]
+    kind = "wdur" if b.time_basis == "working" else "dur"
+    units = b.units[b.units["wait_share"] >= 0.01] if b.units is not None else pd.DataFrame()
+    units = units.sort_values("wait_share", ascending=False, kind="stable")
+    where = (ctx.t("lead_wait_unit", unit=units.iloc[0]["unit"], share=_pct(units.iloc[0]["wait_share"]))
+             if len(units) else "")
+    text = ctx.t("lead_wait", step=f"{top['source']} → {top['target']}", share=_pct(top["share"]),
+                 median=_show(top["median"], kind), where=where)
+    return Finding("wait", float(top["share"]), float(top["share"]), text)
+
+
+def _conformance(ctx: _Context) -> Finding | None:
+    result = ctx.results.get("conformance")
+    if result is None or not result.cases:
+        return None
+    off = result.cases - result.conforming_cases
+    if not off or not result.deviations:
+        return None
+    d = max(result.deviations, key=lambda d: d.cases)
+    from procmine.report.deviations import deviation_text
+
+    units = "、".join(u for u, _ in d.units[:2]) if ctx.lang == "zh" else ", ".join(u for u, _ in d.units[:2])
+    text = ctx.t("lead_conformance", share=_pct(off / result.cases), n=f"{off:,}",
+                 dev=deviation_text(d, ctx.lang), dev_n=f"{d.cases:,}", units=units or "—")
+    return Finding("conformance", off / result.cases, 1 - off / result.cases, text)
+
+
+def _audit(ctx: _Context) -> list[Finding]:
+    a = ctx.results.get("audit")
+    if a is None:
+        return []
+    found = []
+    if a.clocks is not None:
+        s = a.clocks["summary"]
+        gap = (s["official_on_time_rate"] or 0) - (s["citizen_on_time_rate"] or 0)
+        by_unit = a.clocks["by_unit"]
+        by_unit = by_unit[_big_enough(by_unit["cases"], a.n_cases)].sort_values("gap", ascending=False)
+        if gap > 0 and len(by_unit):
+            text = ctx.t("lead_clocks", citizen=_pct(s["citizen_on_time_rate"]),
+                         official=_pct(s["official_on_time_rate"]), gap=f"{100 * gap:.1f}",
+                         unit=by_unit.iloc[0]["unit"], unit_gap=f"{100 * by_unit.iloc[0]['gap']:.1f}")
+            found.append(Finding("clocks", gap, s["citizen_on_time_rate"], text))
+    s = a.repeats["summary"]
+    cats = a.repeats["by_category"]
+    cats = cats[_big_enough(cats["closed"], a.n_cases)].sort_values("repeat_rate", ascending=False)
+    if s["repeated"] and len(cats):
+        text = ctx.t("lead_repeats", rate=_pct(s["repeat_rate"]), n=f"{s['repeated']:,}",
+                     on_time=f"{s['closed_on_time_but_repeated']:,}", cat=cats.iloc[0]["category"],
+                     cat_rate=_pct(cats.iloc[0]["repeat_rate"]))
+        found.append(Finding("repeats", s["repeat_rate"], s["repeat_rate"], text))
+    if a.dispatch is not None:
+        s = a.dispatch["summary"]
+        wrong = s["dispatched"] - s["correct_first"]
+        cats = a.dispatch["by_category"]
+        cats = cats[_big_enough(cats["dispatched"], a.n_cases)].sort_values("accuracy")
+        if wrong and len(cats) and s["dispatched"]:
+            text = ctx.t("lead_dispatch", acc=_pct(s["first_dispatch_accuracy"]), n=f"{wrong:,}",
+                         cat=cats.iloc[0]["category"], cat_acc=_pct(cats.iloc[0]["accuracy"]))
+            found.append(Finding("dispatch", wrong / s["dispatched"], s["first_dispatch_accuracy"], text))
+    return found
+
+
+def _volume_and_duration(ctx: _Context) -> list[Finding]:
+    facts = case_facts(ctx)
+    n0, n1 = int((facts["half"] == 0).sum()), int((facts["half"] == 1).sum())
+    found = []
+    has_category = facts["category"].notna().any()
+    if n0 and n1 and n0 != n1:
+        where = ""
+        if has_category:
+            by = facts.groupby(["category", "half"]).size().unstack(fill_value=0)
+            by = by.reindex(columns=[0, 1], fill_value=0)
+            growth = (by[1] - by[0]).sort_values(ascending=n1 < n0, kind="stable")
+            where = ctx.t("lead_volume_where", cat=growth.index[0], cat_n=f"{int(growth.iloc[0]):+,}")
+        text = ctx.t("lead_volume", first=f"{n0:,}", second=f"{n1:,}",
+                     change=f"{100 * (n1 - n0) / n0:+.1f}%", where=where)
+        found.append(Finding("volume", abs(n1 - n0) / len(facts), n1 - n0, text))
+    medians = facts.groupby("half")["duration"].median()
+    if len(medians) == 2 and max(medians) > 0 and medians[0] != medians[1]:
+        where = ""
+        if has_category:
+            cats = facts.groupby("category")["duration"].agg(["median", "size"])
+            cats = cats[_big_enough(cats["size"], len(facts))].sort_values("median", ascending=False)
+            if len(cats):
+                where = ctx.t("lead_duration_where", cat=cats.index[0],
+                              cat_median=human_duration(cats.iloc[0]["median"], lang=ctx.lang))
+        text = ctx.t("lead_duration", median=human_duration(facts["duration"].median(), lang=ctx.lang),
+                     first=human_duration(medians[0], lang=ctx.lang),
+                     second=human_duration(medians[1], lang=ctx.lang), where=where)
+        change = abs(medians[1] - medians[0]) / max(medians)
+        found.append(Finding("duration", change, float(facts["duration"].median()), text))
+    return found
+
+
+def find_findings(ctx: _Context) -> list[Finding]:
+    """Every finding with something to say, heaviest first, at most :data:`MAX_FINDINGS`."""
+    makers: Sequence[Callable[[_Context], Any]] = (_on_time, _patterns, _wait, _conformance,
+                                                   _audit, _volume_and_duration)
+    found: list[Finding] = []
+    for make in makers:
+        got = make(ctx)
+        found += [f for f in (got if isinstance(got, list) else [got]) if f is not None]
+    found = [f for f in found if f.weight > 0 and not pd.isna(f.weight)]
+    return sorted(found, key=lambda f: -f.weight)[:MAX_FINDINGS]
+
+
+def leaders_page(ctx: _Context, sections: Sequence[Section]) -> str:
+    """The leaders' page as HTML: the findings, then the process as BPMN (or the map)."""
+    try:
+        findings = find_findings(ctx)
+    except (KeyError, ValueError, TypeError):      # a log too thin for the per-case table
+        findings = []
+    items = "".join(f'<li data-finding="{_e(f.key)}" data-value="{f.value:.6g}" '
+                    f'data-weight="{f.weight:.6g}">{_e(f.text)}</li>' for f in findings)
+    body = f'<ol class="findings">{items}</ol>' if findings else f'<p class="note">{_e(ctx.t("lead_none"))}</p>'
+    figure = _process_figure(ctx)
+    return (f'<section class="leaders" id="leaders"><h2>{_e(ctx.t("leaders"))}</h2>{body}{figure}'
+            f'<p class="note">{_e(ctx.t("lead_rule"))}</p></section>')
+
+
+def _process_figure(ctx: _Context) -> str:
+    """The main flow as BPMN (the inductive miner with noise 0.2, so that the paths of a
+    few cases do not crowd the drawing) when it is small enough to read, else the map."""
+    from procmine.discover import discover_model
+    from procmine.errors import ProcmineError
+    from procmine.render import render_map, render_model
+    from procmine.report.figures import _graphviz_svg, _safe_figure
+
+    try:
+        model = discover_model(ctx.log, noise=LEADERS_NOISE, quality=False).model
+    except (ProcmineError, ImportError):
+        model = None
+    if model is not None and model.n_transitions <= 60:
+        return _safe_figure(ctx, lambda: _graphviz_svg(render_model(model, notation="bpmn"),
+                                                       "leaders"), ctx.t("lead_bpmn"))
+    pmap = ctx.results.get("map")
+    if pmap is None:
+        return ""
+    return _safe_figure(ctx, lambda: _graphviz_svg(render_map(pmap), "leaders"), ctx.t("lead_map"))

@@ -1,0 +1,77 @@
+"""One --lang for every command; the default from PROCMINE_LANG, the locale, the log's headers."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from procmine import i18n
+from procmine.cli import cli
+
+
+def run(*args: str, env: dict | None = None):
+    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+
+
+def test_every_command_takes_lang():
+    for name in cli.list_commands(None):
+        command = cli.get_command(None, name)
+        assert "--lang" in {o for p in command.params for o in getattr(p, "opts", [])}, name
+
+
+def test_chinese_headers_give_chinese_tables_unless_told(sample, monkeypatch):
+    monkeypatch.delenv("PROCMINE_LANG")
+    zh = run("info", str(sample), env={"LANG": "C.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""})
+    assert zh.stdout.splitlines()[0].split() == ["工单数", "3,000"]
+    for args in (("--lang", "en", "info", str(sample)), ("info", str(sample), "--lang", "en")):
+        en = run(*args, env={"LANG": "C.UTF-8"})
+        assert en.stdout.splitlines()[0].split() == ["cases", "3,000"]
+    # the locale speaks before the headers; PROCMINE_LANG before the locale
+    assert run("info", str(sample), env={"LANG": "en_US.UTF-8", "LC_ALL": ""}).stdout.startswith("cases")
+    assert run("info", str(sample), env={"LANG": "en_US.UTF-8", "LC_ALL": "",
+                                          "PROCMINE_LANG": "zh"}).stdout.startswith("工单数")
+
+
+def test_zh_tables_keep_tiao_kuai_and_chinese_units(sample):
+    out = run("--lang", "zh", "bottlenecks", str(sample), "--by", "unit").stdout
+    head = out.splitlines()[2]
+    assert head.split()[:3] == ["单位", "事件数", "工单数"]
+    rows = out.split("\n\n")[0].splitlines()[4:]        # the table's rows, after its title
+    assert rows and "工作日" in "".join(rows) and "working" not in "".join(rows)
+    i18n.set_language("zh")
+    from procmine.output import format_table
+
+    assert "条" in format_table([{"unit": "城管中队", "kind": "line"}])
+    assert "line" not in format_table([{"unit": "城管中队", "kind": "line"}])
+
+
+def test_errors_in_the_chosen_language(tmp_path):
+    missing = str(tmp_path / "nothere.csv")
+    assert run("--lang", "zh", "info", missing).output.startswith("错误: ")
+    assert run("info", missing).output.startswith("Error: ")
+
+
+def test_json_stays_english_whatever_the_language(sample):
+    import json
+
+    zh = json.loads(run("--lang", "zh", "info", str(sample), "--json").stdout)
+    en = json.loads(run("--lang", "en", "info", str(sample), "--json").stdout)
+    assert zh == en and "cases" in zh
+
+
+@pytest.mark.parametrize("value", ["fr", "zh-TW"])
+def test_unknown_language_is_refused(sample, value):
+    result = CliRunner().invoke(cli, ["--lang", value, "info", str(sample)])
+    assert result.exit_code == 2
+
+
+def test_anonymize_keeps_tiao_kuai_in_chinese(sample, tmp_path):
+    import pandas as pd
+
+    key = tmp_path / "key.txt"
+    key.write_text("0123456789abcdef" * 4)
+    for lang, expected in (("zh", {"条", "块"}), ("en", {"line", "block"})):
+        out = tmp_path / f"anon-{lang}.csv"
+        result = run("--lang", lang, "anonymize", str(sample), "--key-file", str(key), "-o", str(out))
+        assert result.exit_code == 0, result.output
+        assert set(pd.read_csv(out, encoding="utf-8-sig")["单位类型"].dropna()) == expected
