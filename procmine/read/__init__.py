@@ -119,7 +119,8 @@ def read_log(
     report = LoadReport(path=path, format=fmt, timezone=timezone)
     check_timezone(timezone)
     given = {k: v for k, v in (columns or {}).items() if v}
-    frame = read_frame(path, report, encoding=encoding, sheet=sheet, given=given)
+    frame = read_frame(path, report, encoding=encoding, sheet=sheet, given=given,
+                       timezone=timezone)
     data_columns = [c for c in frame.columns if c != "__row"]
     mapping = map_columns(data_columns, given, path=path)
     report.mapping = dict(mapping)

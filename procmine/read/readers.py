@@ -21,6 +21,7 @@ from procmine.errors import ColumnError, InputError
 from procmine.log import ACTIVITY, CASE, DEADLINE, START, TIMESTAMP, LoadReport
 from procmine.read.columns import detect_columns
 from procmine.read.sniff import detect_encoding, open_bytes, sniff_delimiter
+from procmine.read.xes import read_xes
 
 #: The reason given for CSV rows with the wrong number of fields (every engine uses it)
 RAGGED = "ragged row (wrong number of fields)"
@@ -30,11 +31,12 @@ FORMATS = ("csv", "excel", "xes", "parquet")
 
 
 def read_frame(path: str, report: LoadReport, *, encoding: str | None = None,
-               sheet: str | int | None = None, given: Mapping[str, str] | None = None
-               ) -> pd.DataFrame:
+               sheet: str | int | None = None, given: Mapping[str, str] | None = None,
+               timezone: str = "Asia/Shanghai") -> pd.DataFrame:
     """The records of a log file in the format ``report.format``, with ``__row``.
 
-    ``given`` are the user's column options (the CSV reader types the time columns).
+    ``given`` are the user's column options (the CSV reader types the time columns);
+    ``timezone`` is the zone of naive times (the XES reader needs it for its notes).
     """
     fmt = report.format
     if fmt == "csv":
@@ -42,7 +44,7 @@ def read_frame(path: str, report: LoadReport, *, encoding: str | None = None,
     if fmt == "excel":
         return _read_excel(path, report, sheet)
     if fmt == "xes":
-        return _read_xes(path, report)
+        return read_xes(path, report, timezone=timezone)
     if fmt == "parquet":
         return _read_parquet(path, report)
     raise InputError(f"{path}: unknown log format",
@@ -223,67 +225,5 @@ def _read_parquet(path: str, report: LoadReport) -> pd.DataFrame:
     except (pa.ArrowInvalid, OSError) as e:
         raise InputError(f"{path}: not a readable Parquet file ({short_error(e)})") from None
     frame["__row"] = np.arange(len(frame), dtype=np.int64) + 1
-    report.rows_read = len(frame)
-    return frame
-
-
-# --------------------------------------------------------------------------- XES
-
-
-def _unfill_globals(frame: pd.DataFrame, meta: str, report: LoadReport) -> None:
-    """Undo the XES global defaults that the reader filled into missing names.
-
-    An event without ``concept:name`` gets the global default (often 'UNKNOWN');
-    procmine treats it as an event without an activity, to be dropped and named.
-    """
-    import json
-
-    try:
-        info = json.loads(meta)
-    except (TypeError, ValueError):
-        return
-    for scope, key, column in (("global_event_attrs", "concept:name", ACTIVITY),
-                               ("global_trace_attrs", "concept:name", CASE)):
-        default = next((g.get("value", {}).get("content") for g in info.get(scope) or []
-                        if g.get("key") == key), None)
-        if default is None or column not in frame.columns:
-            continue
-        filled = frame[column] == default
-        if filled.any():
-            frame.loc[filled, column] = None
-            report.notes.append(f"{int(filled.sum()):,} events had no {key} (the XES global "
-                                f"default {default!r} stood in)")
-
-
-def _read_xes(path: str, report: LoadReport) -> pd.DataFrame:
-    from procmine import xmlsafe
-
-    xmlsafe.check_xml_file(path)
-    try:
-        import rustxes
-
-        frame, meta = rustxes.import_xes(path)
-        frame = frame.to_pandas()
-        _unfill_globals(frame, meta, report)
-    except ImportError:  # pragma: no cover - rustxes is a dependency
-        frame = None
-    except KeyboardInterrupt:
-        raise
-    except BaseException as e:  # rustxes raises a pyo3 PanicException on some files
-        raise InputError(f"{path}: not a readable XES file ({short_error(e)})",
-                         hint="check that the file is complete XES (gzip if .xes.gz)") from None
-    if frame is None:  # pragma: no cover
-        import pm4py
-
-        frame = pm4py.read_xes(path, return_legacy_log_object=False)
-    if TIMESTAMP in frame.columns and pd.api.types.is_datetime64_any_dtype(frame[TIMESTAMP]):
-        if frame[TIMESTAMP].dt.tz is None:
-            # rustxes converts every offset to UTC and drops the zone
-            frame[TIMESTAMP] = frame[TIMESTAMP].dt.tz_localize("UTC")
-    if CASE in frame.columns:
-        position = frame.groupby(CASE, sort=False, dropna=False).cumcount() + 1
-        frame["__row"] = position.to_numpy()
-    else:
-        frame["__row"] = np.arange(len(frame), dtype=np.int64) + 1
     report.rows_read = len(frame)
     return frame
