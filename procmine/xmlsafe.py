@@ -18,9 +18,9 @@ procmine.errors.InputError: bad.xes: the XML declares a DTD or entities, which p
 from __future__ import annotations
 
 import gzip
+import os
 import re
 import zlib
-import os
 from collections.abc import Callable, Iterable, Iterator
 
 from procmine.errors import InputError

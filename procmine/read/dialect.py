@@ -44,6 +44,8 @@ from procmine.read.columns import map_columns
 from procmine.read.readers import RAGGED
 from procmine.read.times import (
     CHINESE_DATE,
+    HIGHEST_US,
+    LOWEST_US,
     OFFSET_PATTERN,
     choose_time_format,
     has_chinese_dates,
@@ -222,7 +224,7 @@ def load_events(dialect: SqlDialect, session: SqlSession, relation: str,
                          where=where)
     bad = f"s.{dialect.quote(ragged_column)} IS NOT NULL" if ragged_column else "false"
     parsed = session.create("parsed", _parsed_sql(dialect, relation, chosen, times, bad))
-    counts = session.rows(_COUNTS.format(parsed=parsed))[0]
+    counts = session.rows(_COUNTS.format(parsed=parsed, ok=_in_range(dialect, "ts")))[0]
     rejected = session.rejected()
     level_rows, level_names = level_table(levels)
     ev = session.create("ev", _ev_sql(dialect, parsed, chosen, exact=bool(levels),
@@ -310,8 +312,15 @@ _COUNTS = (
     "sum(CASE WHEN NOT bad AND c IS NULL THEN 1 ELSE 0 END) AS a, "
     "sum(CASE WHEN NOT bad AND c IS NOT NULL AND a IS NULL THEN 1 ELSE 0 END) AS b, "
     "sum(CASE WHEN NOT bad AND c IS NOT NULL AND a IS NOT NULL AND no_time THEN 1 ELSE 0 END) AS d, "
-    "sum(CASE WHEN NOT bad AND c IS NOT NULL AND a IS NOT NULL AND NOT no_time AND ts IS NULL "
+    "sum(CASE WHEN NOT bad AND c IS NOT NULL AND a IS NOT NULL AND NOT no_time AND NOT {ok} "
     "THEN 1 ELSE 0 END) AS e, count(*) AS n FROM {parsed}")
+
+
+def _in_range(d: SqlDialect, instant: str) -> str:
+    """SQL: the instant is a time pandas holds (1678-2262, as read_log); false
+    when NULL. Out-of-range times are unparsable in every engine."""
+    us = d.epoch_us.format(x=instant)
+    return f"coalesce({us} BETWEEN {LOWEST_US} AND {HIGHEST_US}, false)"
 
 
 def _ev_sql(d: SqlDialect, parsed: str, chosen: Mapping[str, str], *, exact: bool, levels: str,
@@ -335,5 +344,5 @@ def _ev_sql(d: SqlDialect, parsed: str, chosen: Mapping[str, str], *, exact: boo
             f"s.res, CAST({rank} AS INT) AS lvl, {level_name} AS lvn, {kind_name} AS knd, "
             f"s.cat, s.src, s.due, s.ctz, s.adr, lag(s.a) OVER w AS pa, lag({t}) OVER w AS pt, "
             f"lead({r}) OVER w IS NULL AS is_last FROM {parsed} s {level_join} {kind_join} "
-            f"WHERE NOT s.bad AND s.c IS NOT NULL AND s.a IS NOT NULL AND s.ts IS NOT NULL "
+            f"WHERE NOT s.bad AND s.c IS NOT NULL AND s.a IS NOT NULL AND {_in_range(d, 's.ts')} "
             f"WINDOW w AS (PARTITION BY s.c ORDER BY s.ts, {r}){d.ev_order}")

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from procmine.errors import ColumnError, InputError
-from procmine.log import ACTIVITY, CASE, DEADLINE, START, TIMESTAMP, LoadReport
+from procmine.log import DEADLINE, START, TIMESTAMP, LoadReport
 from procmine.read.columns import detect_columns
 from procmine.read.sniff import detect_encoding, open_bytes, sniff_delimiter
 from procmine.read.xes import read_xes

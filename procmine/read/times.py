@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import warnings
 
+import numpy as np
 import pandas as pd
 
 from procmine.errors import InputError
@@ -92,11 +93,12 @@ def parse_timestamps(values: pd.Series, *, timezone: str) -> tuple[pd.Series, bo
     present = text.notna()
     if not present.any():
         return pd.Series(pd.NaT, index=values.index, dtype=f"datetime64[ns, {timezone}]"), False
-    head = text[present].iloc[:1000]
-    if pd.to_numeric(head, errors="coerce").notna().all():
+    sample = _spread(text[present], 1000)
+    if pd.to_numeric(sample, errors="coerce").notna().mean() > 0.5:
         numbers = pd.to_numeric(text, errors="coerce")
-        looks_compact = text[present].str.fullmatch(r"\d{8}(\d{6})?").all()
-        if numbers[present].notna().all() and not looks_compact:
+        counted = numbers[present].notna()
+        looks_compact = text[present][counted].str.fullmatch(r"\d{8}(\d{6})?").all()
+        if counted.mean() > 0.5 and not looks_compact:
             return _from_numbers(numbers, timezone)
     if has_chinese_dates(text[present]):
         text = chinese_to_iso(text)
@@ -132,8 +134,18 @@ def _best_format(sample: pd.Series) -> tuple[str | None, int]:
     return best_format, best_ok
 
 
+def _spread(values: pd.Series, n: int) -> pd.Series:
+    """The first ``n`` values and ``n`` more spread over the rest: a sample of the whole."""
+    if len(values) <= 2 * n:
+        return values
+    rest = np.linspace(n, len(values) - 1, n).astype(np.int64)
+    return values.iloc[np.concatenate([np.arange(n), rest])]
+
+
 def _parse_naive(text: pd.Series) -> pd.Series:
-    best_format, _ = _best_format(text.iloc[: 2000])
+    """Naive times in the one format that reads most of a sample spread over the column;
+    the values it does not read are read one by one (never changing the others)."""
+    best_format, _ = _best_format(_spread(text, 1000))
     parsed = _in_range(pd.to_datetime(text, format=best_format, errors="coerce", cache=False))
     rest = parsed.isna()
     if rest.any():
@@ -147,6 +159,9 @@ def _parse_naive(text: pd.Series) -> pd.Series:
 
 
 _LOW, _HIGH = pd.Timestamp("1678-01-02"), pd.Timestamp("2262-04-10")
+
+#: The times procmine holds, in microseconds since the epoch (UTC): the SQL engines' range.
+LOWEST_US, HIGHEST_US = _LOW.value // 1000, _HIGH.value // 1000
 
 
 def _in_range(values: pd.Series) -> pd.Series:
@@ -162,17 +177,27 @@ def _localize(values: pd.Series, timezone: str) -> pd.Series:
     return values.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="shift_forward")
 
 
+#: Excel serial days procmine reads (1900 system): 1 = 1900-01-01, 200,000 = year 2447.
+_EXCEL_DAYS = (1, 200_000)
+
+
 def _from_numbers(numbers: pd.Series, timezone: str) -> tuple[pd.Series, bool]:
-    """Excel serial days (1900 system), epoch seconds or epoch milliseconds."""
+    """Excel serial days (1900 system), epoch seconds or epoch milliseconds.
+
+    The kind is decided from the column as a whole (its median), so a few odd values
+    are dropped (NaT) and never change how the others are read.
+    """
     present = numbers.dropna()
     if present.empty:
         return pd.Series(pd.NaT, index=numbers.index, dtype=f"datetime64[ns, {timezone}]"), False
-    low, high = present.min(), present.max()
-    if 1 <= low and high < 2_958_466 and high < 200_000:  # Excel serial days
-        naive = pd.Timestamp("1899-12-30") + pd.to_timedelta(numbers.round(9) * 86400, unit="s")
+    middle = present.median()
+    low, high = _EXCEL_DAYS
+    if low <= middle < high:
+        days = numbers.where((numbers >= low) & (numbers < high))
+        naive = pd.Timestamp("1899-12-30") + pd.to_timedelta(days.round(9) * 86400, unit="s")
         naive = naive.dt.round("ms")
         return _localize(naive, timezone), True
-    unit = "ms" if high > 1e11 else "s"
+    unit = "ms" if middle > 1e11 else "s"
     plausible = numbers.where(numbers.abs() < (9.2e15 if unit == "ms" else 9.2e12))
     aware = pd.to_datetime(plausible, unit=unit, utc=True, errors="coerce")
     return _in_range(aware).dt.tz_convert(timezone), False
