@@ -100,7 +100,22 @@ def canonical_events(frame: pd.DataFrame, mapping: Mapping[str, str], report: Lo
     dropping.drop(bad_time, "unparsable time", TIMESTAMP, shown=raw_time)
     _optional_times(frame, mapping, report, timezone)
     _trim_text(frame, report)
+    _count_lost_cases(frame[CASE], dropping.keep, report)
     return _sorted(frame[dropping.keep], report)
+
+
+def _count_lost_cases(cases: pd.Series, keep: np.ndarray, report: LoadReport) -> None:
+    """Cases none of whose events is kept: counted, and said in the notes."""
+    if keep.all():
+        return
+    present = cases.notna().to_numpy(dtype=bool) & (cases != "").to_numpy(dtype=bool, na_value=False)
+    lost = cases[present].nunique() - cases[keep & present].nunique()
+    if lost:
+        report.cases_lost = int(lost)
+        example = next(iter(set(cases[present].unique()) - set(cases[keep & present].unique())))
+        report.notes.append(f"{lost:,} case{'s' if lost > 1 else ''} lost: all "
+                            f"{'their' if lost > 1 else 'its'} events were dropped "
+                            f"(e.g. case {_show(example)})")
 
 
 def _optional_times(frame: pd.DataFrame, mapping: Mapping[str, str], report: LoadReport,

@@ -10,6 +10,7 @@ the file row of every record in ``__row``, and the facts of reading in the LoadR
 from __future__ import annotations
 
 import csv
+import os
 import zlib
 from collections.abc import Mapping
 from typing import Any
@@ -18,9 +19,16 @@ import numpy as np
 import pandas as pd
 
 from procmine.errors import ColumnError, InputError
+from procmine.limits import MAX_COLUMNS, MAX_FIELD_BYTES, check_expansion
 from procmine.log import DEADLINE, START, TIMESTAMP, LoadReport
 from procmine.read.columns import detect_columns
-from procmine.read.sniff import detect_encoding, open_bytes, sniff_delimiter
+from procmine.read.sniff import (
+    check_gzip_expansion,
+    detect_encoding,
+    is_gzip,
+    open_bytes,
+    sniff_delimiter,
+)
 from procmine.read.xes import read_xes
 
 #: The reason given for CSV rows with the wrong number of fields (every engine uses it)
@@ -77,6 +85,8 @@ def _read_csv(path: str, report: LoadReport, encoding: str | None,
     delimiter = sniff_delimiter(text)
     report.delimiter = delimiter
     header = _csv_header(text, delimiter, report)
+    if is_gzip(path):
+        check_gzip_expansion(path)
     table, bad_rows = _arrow_csv(path, header, encoding, delimiter, given, report)
     if bad_rows:
         report.drop(
@@ -86,6 +96,7 @@ def _read_csv(path: str, report: LoadReport, encoding: str | None,
               f"{r.actual_columns} fields, expected {r.expected_columns}: {r.text[:60]}")
              for r in bad_rows[:5]],
         )
+    _check_fields(path, table)
     frame = table.to_pandas()
     frame["__row"] = _file_rows(len(frame), bad_rows)
     report.rows_read = len(frame) + len(bad_rows)
@@ -95,6 +106,10 @@ def _read_csv(path: str, report: LoadReport, encoding: str | None,
 def _csv_header(text: str, delimiter: str, report: LoadReport) -> list[str]:
     """The header row, empty names as ``column_N`` and repeated names numbered."""
     header_line = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+    if header_line.count(delimiter) >= MAX_COLUMNS:
+        raise InputError(f"{report.path}: the header has more than {MAX_COLUMNS:,} columns",
+                         hint="a limit (procmine.limits.MAX_COLUMNS), checked before reading; "
+                              "no option raises it")
     header = next(csv.reader([header_line], delimiter=delimiter))
     if any(not h.strip() for h in header):
         header = [h if h.strip() else f"column_{i + 1}" for i, h in enumerate(header)]
@@ -163,6 +178,22 @@ def _arrow_csv(path: str, header: list[str], encoding: str, delimiter: str,
     return table, bad_rows
 
 
+def _check_fields(path: str, table: Any) -> None:
+    """Refuse a field longer than MAX_FIELD_BYTES before the table becomes Python objects."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if not pa.types.is_string(column.type) or len(column) == 0:
+            continue
+        longest = pc.max(pc.binary_length(column)).as_py() or 0
+        if longest > MAX_FIELD_BYTES:
+            raise InputError(f"{path}: column {name!r} has a field of {longest:,} bytes, more "
+                             f"than {MAX_FIELD_BYTES >> 20} MiB",
+                             hint="a limit (procmine.limits.MAX_FIELD_BYTES); no option raises "
+                                  "it: check the quoting, an unclosed quote joins many rows")
+
+
 def _file_rows(n: int, bad_rows: list[Any]) -> np.ndarray:
     """File rows (header = row 1) of the ``n`` records kept, for error messages."""
     rows = np.arange(n, dtype=np.int64) + 2
@@ -183,6 +214,7 @@ def _read_excel(path: str, report: LoadReport, sheet: str | int | None) -> pd.Da
     target: str | int = 0
     if sheet is not None:
         target = int(sheet) if str(sheet).isdigit() else sheet
+    _check_zip_sizes(path)
     try:
         book = pd.ExcelFile(path)
     except Exception as e:  # openpyxl raises many types on broken files
@@ -208,6 +240,19 @@ def _read_excel(path: str, report: LoadReport, sheet: str | int | None) -> pd.Da
     return frame
 
 
+def _check_zip_sizes(path: str) -> None:
+    """Refuse an xlsx whose parts expand past the decompression limits, from the sizes in
+    its zip directory, before any part is decompressed."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as book:
+            expanded = sum(info.file_size for info in book.infolist())
+    except (zipfile.BadZipFile, OSError):
+        return  # not a zip (an old .xls): the Excel reader says what it is
+    check_expansion(path, expanded, os.path.getsize(path))
+
+
 def _excel_cell(value: Any) -> Any:
     if isinstance(value, pd.Timestamp):
         return value.isoformat()
@@ -221,9 +266,32 @@ def _read_parquet(path: str, report: LoadReport) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
     try:
-        frame = pq.read_table(path).to_pandas()
+        table = pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as e:
         raise InputError(f"{path}: not a readable Parquet file ({short_error(e)})") from None
+    frame = table.to_pandas()
+    for field in table.schema:
+        if pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type):
+            frame[field.name] = _bytes_as_text(frame[field.name], field.name, report)
     frame["__row"] = np.arange(len(frame), dtype=np.int64) + 1
     report.rows_read = len(frame)
     return frame
+
+
+def _bytes_as_text(values: pd.Series, name: str, report: LoadReport) -> pd.Series:
+    """A Parquet column of bytes as text: UTF-8 where it is, ``\\xff`` escapes where not."""
+    bad = 0
+
+    def text(value: bytes) -> str:
+        nonlocal bad
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            bad += 1
+            return bytes(value).decode("utf-8", errors="backslashreplace")
+
+    out = values.map(text, na_action="ignore").astype("string")
+    if bad:
+        report.notes.append(f"column {name!r}: {bad:,} values are bytes that are not UTF-8 "
+                            "text, read with \\x escapes")
+    return out
