@@ -179,7 +179,8 @@ class SqlEngine(Engine):
             duplicates=int(self._df(q.DUPLICATES)["duplicates"].iloc[0]),
             notes=[f"the {self.name} engine reads the mapped columns only: "
                    f"{', '.join(self.attributes[:5])}{' ...' if len(self.attributes) > 5 else ''}"
-                   " not read"] if self.attributes else [])
+                   " not read"] if self.attributes else []
+            + list(getattr(self, "_loaded_events", None) and self._loaded_events.notes or ()))
 
     @property
     def attributes(self) -> list[str]:

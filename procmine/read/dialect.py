@@ -205,6 +205,7 @@ class LoadedEvents:
     levels: tuple[str, ...]       #: the level names, bottom up
     rows_read: int
     dropped: dict[str, int]       #: rows dropped per reason (of :data:`DROP_REASONS`)
+    notes: tuple[str, ...] = ()   #: lines for the load report
 
 
 def load_events(dialect: SqlDialect, session: SqlSession, relation: str,
@@ -219,6 +220,12 @@ def load_events(dialect: SqlDialect, session: SqlSession, relation: str,
     """
     header = list(types)
     mapping = map_columns(header, columns, path=where)
+    notes: list[str] = []
+    if DEADLINE in mapping and "deadline" not in columns:
+        note = _event_deadline(dialect, session, relation, mapping)
+        if note:
+            del mapping[DEADLINE]
+            notes.append(note)
     chosen = {canonical: column for canonical, column in mapping.items() if canonical in EV_COLUMNS}
     times = _TimeColumns(dialect, session, relation, types, chosen, timezone=timezone,
                          where=where)
@@ -238,7 +245,25 @@ def load_events(dialect: SqlDialect, session: SqlSession, relation: str,
     found = ((counts[0] or 0) + rejected, *counts[1:5])
     return LoadedEvents(ev=ev, header=header, mapping=dict(mapping), naive=frozenset(times.naive),
                         due_is_time=times.due_is_time, levels=level_names, rows_read=rows_read,
-                        dropped={k: int(v) for k, v in zip(DROP_REASONS, found, strict=True) if v})
+                        dropped={k: int(v) for k, v in zip(DROP_REASONS, found, strict=True) if v},
+                        notes=tuple(notes))
+
+
+def _event_deadline(d: SqlDialect, session: SqlSession, relation: str,
+                    mapping: Mapping[str, str]) -> str:
+    """read_log's rule: a deadline column found by its header is the case deadline only
+    when constant within each case; else the load report's line (empty when it is)."""
+    from procmine.workflow.deadline import DeadlineColumnCheck
+
+    case, due = (d.text(f"s.{d.quote(mapping[k])}") for k in (CASE, DEADLINE))
+    row = session.rows(
+        f"SELECT count(*), sum(CASE WHEN n > 1 THEN 1 ELSE 0 END), sum(k), sum(e) FROM "
+        f"(SELECT count(DISTINCT v) + max(CASE WHEN v IS NULL THEN 1 ELSE 0 END) AS n, "
+        f"count(v) AS k, count(*) AS e FROM (SELECT {case} AS c, {due} AS v FROM {relation} s) "
+        f"t WHERE c IS NOT NULL GROUP BY c) g")[0]
+    cases, varying, carried, events = (int(x or 0) for x in row)
+    check = DeadlineColumnCheck(mapping[DEADLINE], cases, varying, carried / max(events, 1))
+    return check.message()
 
 
 class _TimeColumns:
