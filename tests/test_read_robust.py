@@ -56,11 +56,11 @@ def test_naive_times_are_read_in_the_office_zone_in_every_format(tmp_path, fmt):
     logs = {}
     for name, values in (("naive", naive), ("offset", offset)):
         if fmt == "xes":
-            path = write_xes(tmp_path / f"{name}.xes", [("c1", list(zip("ab", values)))])
+            path = write_xes(tmp_path / f"{name}.xes", [("c1", list(zip("ab", values, strict=True)))])
         else:
             path = tmp_path / f"{name}.csv"
             path.write_text("case,activity,time\n" + "".join(
-                f"c1,{a},{t}\n" for a, t in zip("ab", values)), encoding="utf-8")
+                f"c1,{a},{t}\n" for a, t in zip("ab", values, strict=True)), encoding="utf-8")
         logs[name] = read_log(path, timezone="Europe/Amsterdam")
     assert times(logs["naive"]) == times(logs["offset"]) == [
         "2024-01-01 10:00:00+01:00", "2024-01-01 11:30:00+01:00"]
@@ -281,3 +281,41 @@ def test_any_activity_name_can_be_drawn(tmp_path, command):
     assert "办" * 150 + "…" in svg and "x\ufffdy" in svg
     if command == "map":
         assert long not in svg and "a\\b\\" in svg
+
+
+def test_out_of_range_times_drop_their_rows_in_parquet_and_excel(tmp_path):
+    import datetime as dt
+
+    import openpyxl
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    stamps = [dt.datetime(2024, 1, 1, 10, tzinfo=dt.timezone.utc),
+              dt.datetime(3000, 1, 1, tzinfo=dt.timezone.utc),
+              dt.datetime(2024, 1, 1, 12, tzinfo=dt.timezone.utc)]
+    parquet = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"case": ["a", "a", "b"], "activity": ["x", "y", "x"],
+                             "time": pa.array(stamps, pa.timestamp("us", tz="UTC"))}), parquet)
+    excel = tmp_path / "t.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["case", "activity", "time"])
+    for case, activity, stamp in zip("aab", "xyx", stamps, strict=True):
+        book.active.append([case, activity, stamp.replace(tzinfo=None)])
+    book.save(excel)
+    for path in (parquet, excel):
+        log = read_log(path)
+        assert log.n_events == 2 and log.report.dropped == {"unparsable time": 1}
+    result = run("info", parquet, "--engine", "duckdb", "--json")
+    assert json.loads(result.stdout)["events"] == 2
+
+
+def test_duckdb_leaves_an_event_level_deadline_unmapped_too(tmp_path):
+    path = tmp_path / "due.csv"
+    path.write_text("case,activity,time,dueDate\n"
+                    "a,x,2024-01-01 10:00,2024-01-05\na,y,2024-01-01 11:00,2024-01-09\n",
+                    encoding="utf-8")
+    result = run("info", path, "--engine", "duckdb", "--json")
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.stdout)
+    assert "case:deadline" not in info["mapping"] and "dueDate" in info["attributes"]
+    assert any("not used as the case deadline" in n for n in info["load"]["notes"])

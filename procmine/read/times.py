@@ -83,7 +83,7 @@ def parse_timestamps(values: pd.Series, *, timezone: str) -> tuple[pd.Series, bo
     (['2024-03-05 09:07:00+08:00', '2024-03-05 09:08:00+08:00'], True)
     """
     if isinstance(values.dtype, pd.DatetimeTZDtype):
-        return values.dt.tz_convert(timezone), False
+        return _in_range(values).dt.tz_convert(timezone), False
     if pd.api.types.is_datetime64_dtype(values.dtype):
         return _localize(values, timezone), True
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
