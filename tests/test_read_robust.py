@@ -290,9 +290,9 @@ def test_out_of_range_times_drop_their_rows_in_parquet_and_excel(tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    stamps = [dt.datetime(2024, 1, 1, 10, tzinfo=dt.timezone.utc),
-              dt.datetime(3000, 1, 1, tzinfo=dt.timezone.utc),
-              dt.datetime(2024, 1, 1, 12, tzinfo=dt.timezone.utc)]
+    stamps = [dt.datetime(2024, 1, 1, 10, tzinfo=dt.UTC),
+              dt.datetime(3000, 1, 1, tzinfo=dt.UTC),
+              dt.datetime(2024, 1, 1, 12, tzinfo=dt.UTC)]
     parquet = tmp_path / "t.parquet"
     pq.write_table(pa.table({"case": ["a", "a", "b"], "activity": ["x", "y", "x"],
                              "time": pa.array(stamps, pa.timestamp("us", tz="UTC"))}), parquet)
