@@ -68,9 +68,15 @@ def test_naive_times_are_read_in_the_office_zone_in_every_format(tmp_path, fmt):
     assert logs["offset"].report.timezone_assumed is False
 
 
-def test_xes_offsets_other_than_the_zone_are_said_once(tmp_path):
-    path = write_xes(tmp_path / "x.xes", [("c1", [("a", "2024-01-01T10:00:00+01:00"),
-                                                  ("b", "2024-07-01T10:00:00+02:00")])])
+@pytest.mark.parametrize("fmt", ["csv", "xes"])
+def test_offsets_other_than_the_zone_are_said_once(tmp_path, fmt):
+    events = [("a", "2024-01-01T10:00:00+01:00"), ("b", "2024-07-01T10:00:00+02:00")]
+    if fmt == "xes":
+        path = write_xes(tmp_path / "x.xes", [("c1", events)])
+    else:
+        path = tmp_path / "x.csv"
+        path.write_text("case,activity,time\n" + "".join(f"c1,{a},{t}\n" for a, t in events),
+                        encoding="utf-8")
     log = read_log(path, timezone="Asia/Shanghai")
     notes = [n for n in log.report.notes if "offsets" in n]
     assert len(notes) == 1 and "+01:00, +02:00" in notes[0] and "Asia/Shanghai" in notes[0]

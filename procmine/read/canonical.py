@@ -34,7 +34,7 @@ from procmine.log import (
     TIMESTAMP,
     LoadReport,
 )
-from procmine.read.times import parse_timestamps
+from procmine.read.times import offset_note, parse_timestamps, text_offsets
 
 
 @dataclass
@@ -93,6 +93,9 @@ def canonical_events(frame: pd.DataFrame, mapping: Mapping[str, str], report: Lo
         dropping.drop((text.isna() | (text == "")).to_numpy(dtype=bool), reason, column)
     raw_time = frame[TIMESTAMP]
     parsed, report.timezone_assumed = parse_timestamps(raw_time, timezone=timezone)
+    note = offset_note(text_offsets(raw_time), timezone)
+    if note and note not in report.notes:
+        report.notes.append(note)
     frame[TIMESTAMP] = parsed
     missing_time = raw_time.isna().to_numpy(dtype=bool)
     dropping.drop(missing_time, "no time", TIMESTAMP, shown=parsed)

@@ -29,6 +29,7 @@ from procmine.read.sniff import (
     open_bytes,
     sniff_delimiter,
 )
+from procmine.read.times import offset_note, text_offsets
 from procmine.read.xes import read_xes
 
 #: The reason given for CSV rows with the wrong number of fields (every engine uses it)
@@ -48,7 +49,7 @@ def read_frame(path: str, report: LoadReport, *, encoding: str | None = None,
     """
     fmt = report.format
     if fmt == "csv":
-        return _read_csv(path, report, encoding, dict(given or {}))
+        return _read_csv(path, report, encoding, dict(given or {}), timezone)
     if fmt == "excel":
         return _read_excel(path, report, sheet)
     if fmt == "xes":
@@ -70,7 +71,7 @@ def short_error(e: BaseException) -> str:
 
 
 def _read_csv(path: str, report: LoadReport, encoding: str | None,
-              given: Mapping[str, str]) -> pd.DataFrame:
+              given: Mapping[str, str], timezone: str) -> pd.DataFrame:
     sample = open_bytes(path, 1 << 20)
     if not sample.strip():
         raise InputError(f"{path}: the file is empty", hint="export the log again")
@@ -87,6 +88,7 @@ def _read_csv(path: str, report: LoadReport, encoding: str | None,
     header = _csv_header(text, delimiter, report)
     if is_gzip(path):
         check_gzip_expansion(path)
+    _note_offsets(text, header, delimiter, given, report, timezone)
     table, bad_rows = _arrow_csv(path, header, encoding, delimiter, given, report)
     if bad_rows:
         report.drop(
@@ -101,6 +103,24 @@ def _read_csv(path: str, report: LoadReport, encoding: str | None,
     frame["__row"] = _file_rows(len(frame), bad_rows)
     report.rows_read = len(frame) + len(bad_rows)
     return frame
+
+
+def _note_offsets(text: str, header: list[str], delimiter: str, given: Mapping[str, str],
+                  report: LoadReport, timezone: str) -> None:
+    """Say once when the time column's first rows carry offsets ``timezone`` never has
+    (Arrow turns them into UTC, so they are looked at in the sample)."""
+    try:
+        column = header.index(detect_columns(header, given).get(TIMESTAMP, ""))
+    except (ColumnError, ValueError):
+        return
+    rows = csv.reader(text.lstrip("\ufeff").splitlines()[1:1001], delimiter=delimiter)
+    try:
+        values = pd.Series([row[column] for row in rows if len(row) > column], dtype=object)
+    except csv.Error:  # a huge field: the reader's limits speak about it
+        return
+    note = offset_note(text_offsets(values), timezone)
+    if note:
+        report.notes.append(note)
 
 
 def _csv_header(text: str, delimiter: str, report: LoadReport) -> list[str]:

@@ -203,6 +203,43 @@ def _from_numbers(numbers: pd.Series, timezone: str) -> tuple[pd.Series, bool]:
     return _in_range(aware).dt.tz_convert(timezone), False
 
 
+def offset_note(offsets: set[str], timezone: str) -> str | None:
+    """The load report's line when times carry UTC offsets ``timezone`` never has (in
+    January or July), else None.
+
+    >>> offset_note({"+08:00"}, "Asia/Shanghai") is None, offset_note({"Z"}, "Asia/Shanghai")[:30]
+    (True, 'the times carry UTC offsets (Z')
+    """
+    zone = {_zone_minutes(timezone, month) for month in (1, 7)}
+    others = sorted(o for o in offsets if _offset_minutes(o) not in zone)
+    if not others:
+        return None
+    return (f"the times carry UTC offsets ({', '.join(others[:3])}) other than {timezone}'s; "
+            f"they are shown in {timezone} (--timezone names the log's office zone)")
+
+
+def text_offsets(values: pd.Series) -> set[str]:
+    """The distinct trailing UTC offsets of a sample of a text column of times."""
+    if values.dtype != object and not pd.api.types.is_string_dtype(values.dtype):
+        return set()
+    sample = _spread(values.dropna().astype("string"), 1000)
+    found = sample.str.strip().str.extract(f"({OFFSET_PATTERN})", expand=False).dropna()
+    return {str(o) for o in found.unique()}
+
+
+def _zone_minutes(timezone: str, month: int) -> int:
+    stamp = pd.Timestamp(2024, month, 1).tz_localize(timezone)
+    return int(stamp.utcoffset().total_seconds() // 60)
+
+
+def _offset_minutes(offset: str) -> int:
+    if offset == "Z":
+        return 0
+    digits = offset.replace(":", "")
+    sign = -1 if digits[0] == "-" else 1
+    return sign * (int(digits[1:3]) * 60 + int(digits[3:5]))
+
+
 def check_timezone(timezone: str) -> None:
     """Raise InputError unless ``timezone`` is an IANA time zone name.
 

@@ -37,6 +37,7 @@ import pandas as pd
 from procmine import xmlsafe
 from procmine.errors import InputError
 from procmine.log import ACTIVITY, CASE, TIMESTAMP, LoadReport
+from procmine.read.times import offset_note
 
 _NAIVE_DATE = re.compile(rb'value="\d{4}-\d\d-\d\dT[\d:.]*"')
 _OFFSET_DATE = re.compile(rb'<date\s[^>]*?value="[^"]*?([+-]\d\d:?\d\d|Z)"')
@@ -93,27 +94,9 @@ def read_xes(path: str, report: LoadReport, *, timezone: str) -> pd.DataFrame:
 
 def _offset_note(shapes: DateShapes, report: LoadReport, timezone: str) -> None:
     """Say once when the file's offsets are not those of ``timezone``."""
-    if not shapes.offsets:
-        return
-    zone_offsets = {_zone_offset(timezone, month) for month in (1, 7)}
-    others = sorted(o for o in shapes.offsets if _minutes(o) not in zone_offsets)
-    if others:
-        report.notes.append(f"the times carry UTC offsets ({', '.join(others[:3])}) other than "
-                            f"{timezone}'s; they are shown in {timezone} (--timezone names the "
-                            "log's office zone)")
-
-
-def _zone_offset(timezone: str, month: int) -> int:
-    stamp = pd.Timestamp(2024, month, 1).tz_localize(timezone)
-    return int(stamp.utcoffset().total_seconds() // 60)
-
-
-def _minutes(offset: str) -> int:
-    if offset == "Z":
-        return 0
-    digits = offset.replace(":", "")
-    sign = -1 if digits[0] == "-" else 1
-    return sign * (int(digits[1:3]) * 60 + int(digits[3:5]))
+    note = offset_note(shapes.offsets, timezone)
+    if note:
+        report.notes.append(note)
 
 
 # --------------------------------------------------------------------------- the Rust reader
@@ -133,7 +116,7 @@ def _rust_frame(path: str, report: LoadReport) -> tuple[pd.DataFrame | None, str
             raise
         except BaseException:  # rustxes raises a pyo3 PanicException on some files
             frame, meta = None, None
-    mixed = _MIXED_TYPES.findall(said.text())
+    mixed = _MIXED_TYPES.findall(said.text)
     if mixed:
         return None, f"attribute {', '.join(mixed[:3])} mixes value types"
     if frame is None:
@@ -142,28 +125,24 @@ def _rust_frame(path: str, report: LoadReport) -> tuple[pd.DataFrame | None, str
     return frame, ""
 
 
-class _Said:
-    def __init__(self, file: Any):
-        self.file = file
-
-    def text(self) -> str:
-        self.file.seek(0)
-        return self.file.read(1 << 16).decode("utf-8", errors="replace")
-
-
 class _captured_stderr:
-    """What native code writes to file descriptor 2, kept in a temporary file."""
+    """What native code writes to file descriptor 2 while inside, kept (``.text``) and
+    never shown."""
 
-    def __enter__(self) -> _Said:
+    def __enter__(self) -> _captured_stderr:
         sys.stderr.flush()
         self.file = tempfile.TemporaryFile()
         self.saved = os.dup(2)
         os.dup2(self.file.fileno(), 2)
-        return _Said(self.file)
+        self.text = ""
+        return self
 
     def __exit__(self, *exc: Any) -> None:
         os.dup2(self.saved, 2)
         os.close(self.saved)
+        self.file.seek(0)
+        self.text = self.file.read(1 << 16).decode("utf-8", errors="replace")
+        self.file.close()
 
 
 def _unfill_globals(frame: pd.DataFrame, meta: str, report: LoadReport) -> None:
