@@ -3,7 +3,7 @@
 Every limit is checked before the expensive step (parsing, building a net,
 exploring its states, reading a key), and a file over a limit is refused with
 one clear error that names the file and the limit. docs/security.md lists them
-all, with which are enforced today and which the log reader will enforce next.
+all.
 
 >>> MAX_XML_DEPTH
 1000
@@ -47,7 +47,7 @@ MIN_KEY_BYTES = 16
 MIN_KEY_DISTINCT = 8
 """Fewest distinct characters in a secret key (16 identical characters are refused)."""
 
-# -- for the log reader (enforced by procmine.read in the next step) -------------
+# -- for the log reader (procmine.read) ----------------------------------------
 
 MAX_COLUMNS = 10_000
 """Most columns in a CSV/Excel header (a dispatch log has 10-60)."""
@@ -59,4 +59,29 @@ MAX_DECOMPRESSED_BYTES = 4 << 30
 """Most bytes a compressed input (.gz, .xlsx) may expand to: 4 GiB."""
 
 MAX_DECOMPRESSION_RATIO = 200
-"""Most a compressed input may expand, as a multiple of its size on disk."""
+"""Most a compressed input may expand, as a multiple of its size on disk (checked once
+it has expanded past :data:`RATIO_FLOOR_BYTES`; real logs expand 5-70 times)."""
+
+RATIO_FLOOR_BYTES = 64 << 20
+"""Below this many expanded bytes the ratio is not checked (small files compress well)."""
+
+
+def check_expansion(name: str, expanded: int, compressed: int) -> None:
+    """Raise InputError when ``expanded`` bytes from a ``compressed``-byte file pass
+    :data:`MAX_DECOMPRESSED_BYTES` or :data:`MAX_DECOMPRESSION_RATIO`.
+
+    >>> check_expansion("x.csv.gz", 300 << 20, 1 << 20)
+    Traceback (most recent call last):
+    ...
+    procmine.errors.InputError: x.csv.gz: expands more than 200 times its size when decompressed (a limit, procmine.limits.MAX_DECOMPRESSION_RATIO; no option raises it: decompress the file yourself if you trust it)
+    """
+    from procmine.errors import InputError
+
+    if expanded > MAX_DECOMPRESSED_BYTES:
+        raise InputError(f"{name}: expands to more than {MAX_DECOMPRESSED_BYTES >> 30} GiB when "
+                         "decompressed", hint="a limit, procmine.limits.MAX_DECOMPRESSED_BYTES; "
+                         "no option raises it: decompress the file yourself if you trust it")
+    if expanded > RATIO_FLOOR_BYTES and expanded > MAX_DECOMPRESSION_RATIO * max(compressed, 1):
+        raise InputError(f"{name}: expands more than {MAX_DECOMPRESSION_RATIO} times its size "
+                         "when decompressed", hint="a limit, procmine.limits.MAX_DECOMPRESSION_RATIO"
+                         "; no option raises it: decompress the file yourself if you trust it")

@@ -69,6 +69,7 @@ class LoadReport:
     dropped: dict[str, int] = field(default_factory=dict)
     examples: dict[str, list[tuple[int, str, str]]] = field(default_factory=dict)
     duplicates: int = 0
+    cases_lost: int = 0
     repaired: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -96,6 +97,7 @@ class LoadReport:
             "dropped": self.dropped,
             "examples": {k: [list(e) for e in v] for k, v in self.examples.items()},
             "duplicates": self.duplicates,
+            "cases_lost": self.cases_lost,
             "repaired": self.repaired,
             "notes": self.notes,
         }

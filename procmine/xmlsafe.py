@@ -18,12 +18,13 @@ procmine.errors.InputError: bad.xes: the XML declares a DTD or entities, which p
 from __future__ import annotations
 
 import gzip
+import os
 import re
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from procmine.errors import InputError
-from procmine.limits import MAX_XML_DEPTH
+from procmine.limits import MAX_XML_DEPTH, check_expansion
 
 _CHUNK = 1 << 20
 _OVERLAP = 16  # longest pattern looked for, so one split across two chunks is still found
@@ -84,38 +85,47 @@ def check_xml_nesting(chunks: Iterable[bytes], name: str, *, limit: int = MAX_XM
                          hint="check that the file is complete and valid XML") from None
 
 
-def _chunks(path: str) -> Iterator[bytes]:
-    """The bytes of a plain or gzip file, a chunk at a time."""
+def file_chunks(path: str) -> Iterator[bytes]:
+    """The bytes of a plain or gzip file, a chunk at a time (a gzip file is refused once it
+    expands past the limits of :func:`procmine.limits.check_expansion`)."""
     try:
         with open(path, "rb") as f:
             magic = f.read(2)
-        opener = gzip.open if magic == b"\x1f\x8b" else open
-        with opener(path, "rb") as f:
+        gzipped = magic == b"\x1f\x8b"
+        on_disk = os.path.getsize(path) if gzipped else 0
+        expanded = 0
+        with (gzip.open if gzipped else open)(path, "rb") as f:
             while chunk := f.read(_CHUNK):
+                if gzipped:
+                    expanded += len(chunk)
+                    check_expansion(path, expanded, on_disk)
                 yield chunk
     except (OSError, EOFError, zlib.error) as e:
         raise InputError(f"{path}: not a readable gzip file ({e})",
                          hint="check that the download is complete") from None
 
 
-def check_xml_file(path: str) -> None:
+def check_xml_file(path: str, *, inspect: Callable[[bytes], None] | None = None) -> None:
     """Check a whole XML file (plain or gzip) before it is parsed: no DTD or entities
     anywhere, and no deeper nesting than :data:`~procmine.limits.MAX_XML_DEPTH`.
 
     One streaming pass looks for ``<!DOCTYPE``/``<!ENTITY``; a second, exact pass
     counts the nesting only when the file has elements that nest (``<list>``,
-    ``<container>``), so ordinary logs are read once.
+    ``<container>``), so ordinary logs are read once. ``inspect`` sees each window of
+    bytes too (the XES reader looks at the dates on the way).
     """
     tail = b""
     nests = False
-    for chunk in _chunks(path):
+    for chunk in file_chunks(path):
         window = tail + chunk
         if _DANGER.search(window):
             raise _dtd_error(path)
         nests = nests or bool(_NESTING.search(window))
+        if inspect is not None:
+            inspect(window)
         tail = window[-_OVERLAP:]
     if nests:
-        check_xml_nesting(_chunks(path), path)
+        check_xml_nesting(file_chunks(path), path)
 
 
 check_xes = check_xml_file
@@ -130,7 +140,7 @@ def parse_xml(path: str):
     from defusedxml import DefusedXmlException
 
     check_xml_file(path)
-    check_xml_nesting(_chunks(path), path)
+    check_xml_nesting(file_chunks(path), path)
     try:
         return SafeET.parse(path, forbid_dtd=True, forbid_entities=True,
                             forbid_external=True).getroot()

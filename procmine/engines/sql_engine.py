@@ -181,9 +181,10 @@ class SqlEngine(Engine):
             mapping=dict(self._mapping), rows_read=totals.rows_read, rows_kept=totals.events,
             dropped=dict(totals.dropped),
             duplicates=int(self._df(q.DUPLICATES)["duplicates"].iloc[0]),
-            notes=[f"the {self.name} engine reads the mapped columns only: "
-                   f"{', '.join(self.attributes[:5])}{' ...' if len(self.attributes) > 5 else ''}"
-                   " not read"] if self.attributes else [])
+            notes=([f"the {self.name} engine reads the mapped columns only: "
+                    f"{', '.join(self.attributes[:5])}{' ...' if len(self.attributes) > 5 else ''}"
+                    " not read"] if self.attributes else [])
+            + list(getattr(self, "_loaded_events", None) and self._loaded_events.notes or ()))
 
     @property
     def attributes(self) -> list[str]:

@@ -22,7 +22,7 @@ import os
 from collections.abc import Mapping, Sequence
 
 from procmine.errors import InputError
-from procmine.log import EventLog, LoadReport
+from procmine.log import CASE, DEADLINE, EventLog, LoadReport
 from procmine.read.canonical import (
     canonical_events,
     count_duplicates,
@@ -119,9 +119,12 @@ def read_log(
     report = LoadReport(path=path, format=fmt, timezone=timezone)
     check_timezone(timezone)
     given = {k: v for k, v in (columns or {}).items() if v}
-    frame = read_frame(path, report, encoding=encoding, sheet=sheet, given=given)
+    frame = read_frame(path, report, encoding=encoding, sheet=sheet, given=given,
+                       timezone=timezone)
     data_columns = [c for c in frame.columns if c != "__row"]
     mapping = map_columns(data_columns, given, path=path)
+    if DEADLINE in mapping and "deadline" not in given:
+        _unmap_event_deadline(frame, mapping, report)
     report.mapping = dict(mapping)
     report.mapping_detected = {k: (k not in {FIELDS[o] for o in given}) for k in mapping}
     events = canonical_events(frame, mapping, report, timezone=timezone, strict=strict, path=path)
@@ -131,3 +134,14 @@ def read_log(
         raise InputError(f"{path}: no usable events ({report.rows_read} rows read, all dropped)",
                          hint="check the column mapping and the timestamp format")
     return EventLog(events=events, report=report, levels=level_names, timezone=timezone)
+
+
+def _unmap_event_deadline(frame, mapping: dict[str, str], report: LoadReport) -> None:
+    """A deadline column found by its header is the case deadline only when it is constant
+    within each case; otherwise it stays an attribute, and the report says why."""
+    from procmine.workflow.deadline import check_deadline_column
+
+    check = check_deadline_column(frame, mapping[DEADLINE], case=mapping[CASE])
+    if not check.case_level:
+        del mapping[DEADLINE]
+        report.notes.append(check.message())

@@ -34,7 +34,7 @@ from procmine.log import (
     TIMESTAMP,
     LoadReport,
 )
-from procmine.read.times import parse_timestamps
+from procmine.read.times import offset_note, parse_timestamps, text_offsets
 
 
 @dataclass
@@ -93,6 +93,9 @@ def canonical_events(frame: pd.DataFrame, mapping: Mapping[str, str], report: Lo
         dropping.drop((text.isna() | (text == "")).to_numpy(dtype=bool), reason, column)
     raw_time = frame[TIMESTAMP]
     parsed, report.timezone_assumed = parse_timestamps(raw_time, timezone=timezone)
+    note = offset_note(text_offsets(raw_time), timezone)
+    if note and note not in report.notes:
+        report.notes.append(note)
     frame[TIMESTAMP] = parsed
     missing_time = raw_time.isna().to_numpy(dtype=bool)
     dropping.drop(missing_time, "no time", TIMESTAMP, shown=parsed)
@@ -100,7 +103,22 @@ def canonical_events(frame: pd.DataFrame, mapping: Mapping[str, str], report: Lo
     dropping.drop(bad_time, "unparsable time", TIMESTAMP, shown=raw_time)
     _optional_times(frame, mapping, report, timezone)
     _trim_text(frame, report)
+    _count_lost_cases(frame[CASE], dropping.keep, report)
     return _sorted(frame[dropping.keep], report)
+
+
+def _count_lost_cases(cases: pd.Series, keep: np.ndarray, report: LoadReport) -> None:
+    """Cases none of whose events is kept: counted, and said in the notes."""
+    if keep.all():
+        return
+    present = cases.notna().to_numpy(dtype=bool) & (cases != "").to_numpy(dtype=bool, na_value=False)
+    lost = cases[present].nunique() - cases[keep & present].nunique()
+    if lost:
+        report.cases_lost = int(lost)
+        example = next(iter(set(cases[present].unique()) - set(cases[keep & present].unique())))
+        report.notes.append(f"{lost:,} case{'s' if lost > 1 else ''} lost: all "
+                            f"{'their' if lost > 1 else 'its'} events were dropped "
+                            f"(e.g. case {_show(example)})")
 
 
 def _optional_times(frame: pd.DataFrame, mapping: Mapping[str, str], report: LoadReport,

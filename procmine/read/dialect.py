@@ -44,6 +44,8 @@ from procmine.read.columns import map_columns
 from procmine.read.readers import RAGGED
 from procmine.read.times import (
     CHINESE_DATE,
+    HIGHEST_US,
+    LOWEST_US,
     OFFSET_PATTERN,
     choose_time_format,
     has_chinese_dates,
@@ -203,6 +205,7 @@ class LoadedEvents:
     levels: tuple[str, ...]       #: the level names, bottom up
     rows_read: int
     dropped: dict[str, int]       #: rows dropped per reason (of :data:`DROP_REASONS`)
+    notes: tuple[str, ...] = ()   #: lines for the load report
 
 
 def load_events(dialect: SqlDialect, session: SqlSession, relation: str,
@@ -217,12 +220,18 @@ def load_events(dialect: SqlDialect, session: SqlSession, relation: str,
     """
     header = list(types)
     mapping = map_columns(header, columns, path=where)
+    notes: list[str] = []
+    if DEADLINE in mapping and "deadline" not in columns:
+        note = _event_deadline(dialect, session, relation, mapping)
+        if note:
+            del mapping[DEADLINE]
+            notes.append(note)
     chosen = {canonical: column for canonical, column in mapping.items() if canonical in EV_COLUMNS}
     times = _TimeColumns(dialect, session, relation, types, chosen, timezone=timezone,
                          where=where)
     bad = f"s.{dialect.quote(ragged_column)} IS NOT NULL" if ragged_column else "false"
     parsed = session.create("parsed", _parsed_sql(dialect, relation, chosen, times, bad))
-    counts = session.rows(_COUNTS.format(parsed=parsed))[0]
+    counts = session.rows(_COUNTS.format(parsed=parsed, ok=_in_range(dialect, "ts")))[0]
     rejected = session.rejected()
     level_rows, level_names = level_table(levels)
     ev = session.create("ev", _ev_sql(dialect, parsed, chosen, exact=bool(levels),
@@ -236,7 +245,25 @@ def load_events(dialect: SqlDialect, session: SqlSession, relation: str,
     found = ((counts[0] or 0) + rejected, *counts[1:5])
     return LoadedEvents(ev=ev, header=header, mapping=dict(mapping), naive=frozenset(times.naive),
                         due_is_time=times.due_is_time, levels=level_names, rows_read=rows_read,
-                        dropped={k: int(v) for k, v in zip(DROP_REASONS, found, strict=True) if v})
+                        dropped={k: int(v) for k, v in zip(DROP_REASONS, found, strict=True) if v},
+                        notes=tuple(notes))
+
+
+def _event_deadline(d: SqlDialect, session: SqlSession, relation: str,
+                    mapping: Mapping[str, str]) -> str:
+    """read_log's rule: a deadline column found by its header is the case deadline only
+    when constant within each case; else the load report's line (empty when it is)."""
+    from procmine.workflow.deadline import DeadlineColumnCheck
+
+    case, due = (d.text(f"s.{d.quote(mapping[k])}") for k in (CASE, DEADLINE))
+    row = session.rows(
+        f"SELECT count(*), sum(CASE WHEN n > 1 THEN 1 ELSE 0 END), sum(k), sum(e) FROM "
+        f"(SELECT count(DISTINCT v) + max(CASE WHEN v IS NULL THEN 1 ELSE 0 END) AS n, "
+        f"count(v) AS k, count(*) AS e FROM (SELECT {case} AS c, {due} AS v FROM {relation} s) "
+        f"t WHERE c IS NOT NULL GROUP BY c) g")[0]
+    cases, varying, carried, events = (int(x or 0) for x in row)
+    check = DeadlineColumnCheck(mapping[DEADLINE], cases, varying, carried / max(events, 1))
+    return check.message()
 
 
 class _TimeColumns:
@@ -310,8 +337,15 @@ _COUNTS = (
     "sum(CASE WHEN NOT bad AND c IS NULL THEN 1 ELSE 0 END) AS a, "
     "sum(CASE WHEN NOT bad AND c IS NOT NULL AND a IS NULL THEN 1 ELSE 0 END) AS b, "
     "sum(CASE WHEN NOT bad AND c IS NOT NULL AND a IS NOT NULL AND no_time THEN 1 ELSE 0 END) AS d, "
-    "sum(CASE WHEN NOT bad AND c IS NOT NULL AND a IS NOT NULL AND NOT no_time AND ts IS NULL "
+    "sum(CASE WHEN NOT bad AND c IS NOT NULL AND a IS NOT NULL AND NOT no_time AND NOT {ok} "
     "THEN 1 ELSE 0 END) AS e, count(*) AS n FROM {parsed}")
+
+
+def _in_range(d: SqlDialect, instant: str) -> str:
+    """SQL: the instant is a time pandas holds (1678-2262, as read_log); false
+    when NULL. Out-of-range times are unparsable in every engine."""
+    us = d.epoch_us.format(x=instant)
+    return f"coalesce({us} BETWEEN {LOWEST_US} AND {HIGHEST_US}, false)"
 
 
 def _ev_sql(d: SqlDialect, parsed: str, chosen: Mapping[str, str], *, exact: bool, levels: str,
@@ -335,5 +369,5 @@ def _ev_sql(d: SqlDialect, parsed: str, chosen: Mapping[str, str], *, exact: boo
             f"s.res, CAST({rank} AS INT) AS lvl, {level_name} AS lvn, {kind_name} AS knd, "
             f"s.cat, s.src, s.due, s.ctz, s.adr, lag(s.a) OVER w AS pa, lag({t}) OVER w AS pt, "
             f"lead({r}) OVER w IS NULL AS is_last FROM {parsed} s {level_join} {kind_join} "
-            f"WHERE NOT s.bad AND s.c IS NOT NULL AND s.a IS NOT NULL AND s.ts IS NOT NULL "
+            f"WHERE NOT s.bad AND s.c IS NOT NULL AND s.a IS NOT NULL AND {_in_range(d, 's.ts')} "
             f"WINDOW w AS (PARTITION BY s.c ORDER BY s.ts, {r}){d.ev_order}")

@@ -10,6 +10,7 @@ the file row of every record in ``__row``, and the facts of reading in the LoadR
 from __future__ import annotations
 
 import csv
+import os
 import zlib
 from collections.abc import Mapping
 from typing import Any
@@ -18,9 +19,18 @@ import numpy as np
 import pandas as pd
 
 from procmine.errors import ColumnError, InputError
-from procmine.log import ACTIVITY, CASE, DEADLINE, START, TIMESTAMP, LoadReport
+from procmine.limits import MAX_COLUMNS, MAX_FIELD_BYTES, check_expansion
+from procmine.log import DEADLINE, START, TIMESTAMP, LoadReport
 from procmine.read.columns import detect_columns
-from procmine.read.sniff import detect_encoding, open_bytes, sniff_delimiter
+from procmine.read.sniff import (
+    check_gzip_expansion,
+    detect_encoding,
+    is_gzip,
+    open_bytes,
+    sniff_delimiter,
+)
+from procmine.read.times import offset_note, text_offsets
+from procmine.read.xes import read_xes
 
 #: The reason given for CSV rows with the wrong number of fields (every engine uses it)
 RAGGED = "ragged row (wrong number of fields)"
@@ -30,19 +40,20 @@ FORMATS = ("csv", "excel", "xes", "parquet")
 
 
 def read_frame(path: str, report: LoadReport, *, encoding: str | None = None,
-               sheet: str | int | None = None, given: Mapping[str, str] | None = None
-               ) -> pd.DataFrame:
+               sheet: str | int | None = None, given: Mapping[str, str] | None = None,
+               timezone: str = "Asia/Shanghai") -> pd.DataFrame:
     """The records of a log file in the format ``report.format``, with ``__row``.
 
-    ``given`` are the user's column options (the CSV reader types the time columns).
+    ``given`` are the user's column options (the CSV reader types the time columns);
+    ``timezone`` is the zone of naive times (the XES reader needs it for its notes).
     """
     fmt = report.format
     if fmt == "csv":
-        return _read_csv(path, report, encoding, dict(given or {}))
+        return _read_csv(path, report, encoding, dict(given or {}), timezone)
     if fmt == "excel":
         return _read_excel(path, report, sheet)
     if fmt == "xes":
-        return _read_xes(path, report)
+        return read_xes(path, report, timezone=timezone)
     if fmt == "parquet":
         return _read_parquet(path, report)
     raise InputError(f"{path}: unknown log format",
@@ -60,7 +71,7 @@ def short_error(e: BaseException) -> str:
 
 
 def _read_csv(path: str, report: LoadReport, encoding: str | None,
-              given: Mapping[str, str]) -> pd.DataFrame:
+              given: Mapping[str, str], timezone: str) -> pd.DataFrame:
     sample = open_bytes(path, 1 << 20)
     if not sample.strip():
         raise InputError(f"{path}: the file is empty", hint="export the log again")
@@ -75,6 +86,9 @@ def _read_csv(path: str, report: LoadReport, encoding: str | None,
     delimiter = sniff_delimiter(text)
     report.delimiter = delimiter
     header = _csv_header(text, delimiter, report)
+    if is_gzip(path):
+        check_gzip_expansion(path)
+    _note_offsets(text, header, delimiter, given, report, timezone)
     table, bad_rows = _arrow_csv(path, header, encoding, delimiter, given, report)
     if bad_rows:
         report.drop(
@@ -84,15 +98,38 @@ def _read_csv(path: str, report: LoadReport, encoding: str | None,
               f"{r.actual_columns} fields, expected {r.expected_columns}: {r.text[:60]}")
              for r in bad_rows[:5]],
         )
+    _check_fields(path, table)
     frame = table.to_pandas()
     frame["__row"] = _file_rows(len(frame), bad_rows)
     report.rows_read = len(frame) + len(bad_rows)
     return frame
 
 
+def _note_offsets(text: str, header: list[str], delimiter: str, given: Mapping[str, str],
+                  report: LoadReport, timezone: str) -> None:
+    """Say once when the time column's first rows carry offsets ``timezone`` never has
+    (Arrow turns them into UTC, so they are looked at in the sample)."""
+    try:
+        column = header.index(detect_columns(header, given).get(TIMESTAMP, ""))
+    except (ColumnError, ValueError):
+        return
+    rows = csv.reader(text.lstrip("\ufeff").splitlines()[1:1001], delimiter=delimiter)
+    try:
+        values = pd.Series([row[column] for row in rows if len(row) > column], dtype=object)
+    except csv.Error:  # a huge field: the reader's limits speak about it
+        return
+    note = offset_note(text_offsets(values), timezone)
+    if note:
+        report.notes.append(note)
+
+
 def _csv_header(text: str, delimiter: str, report: LoadReport) -> list[str]:
     """The header row, empty names as ``column_N`` and repeated names numbered."""
     header_line = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+    if header_line.count(delimiter) >= MAX_COLUMNS:
+        raise InputError(f"{report.path}: the header has more than {MAX_COLUMNS:,} columns",
+                         hint="a limit (procmine.limits.MAX_COLUMNS), checked before reading; "
+                              "no option raises it")
     header = next(csv.reader([header_line], delimiter=delimiter))
     if any(not h.strip() for h in header):
         header = [h if h.strip() else f"column_{i + 1}" for i, h in enumerate(header)]
@@ -161,6 +198,22 @@ def _arrow_csv(path: str, header: list[str], encoding: str, delimiter: str,
     return table, bad_rows
 
 
+def _check_fields(path: str, table: Any) -> None:
+    """Refuse a field longer than MAX_FIELD_BYTES before the table becomes Python objects."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if not pa.types.is_string(column.type) or len(column) == 0:
+            continue
+        longest = pc.max(pc.binary_length(column)).as_py() or 0
+        if longest > MAX_FIELD_BYTES:
+            raise InputError(f"{path}: column {name!r} has a field of {longest:,} bytes, more "
+                             f"than {MAX_FIELD_BYTES >> 20} MiB",
+                             hint="a limit (procmine.limits.MAX_FIELD_BYTES); no option raises "
+                                  "it: check the quoting, an unclosed quote joins many rows")
+
+
 def _file_rows(n: int, bad_rows: list[Any]) -> np.ndarray:
     """File rows (header = row 1) of the ``n`` records kept, for error messages."""
     rows = np.arange(n, dtype=np.int64) + 2
@@ -181,6 +234,7 @@ def _read_excel(path: str, report: LoadReport, sheet: str | int | None) -> pd.Da
     target: str | int = 0
     if sheet is not None:
         target = int(sheet) if str(sheet).isdigit() else sheet
+    _check_zip_sizes(path)
     try:
         book = pd.ExcelFile(path)
     except Exception as e:  # openpyxl raises many types on broken files
@@ -206,6 +260,19 @@ def _read_excel(path: str, report: LoadReport, sheet: str | int | None) -> pd.Da
     return frame
 
 
+def _check_zip_sizes(path: str) -> None:
+    """Refuse an xlsx whose parts expand past the decompression limits, from the sizes in
+    its zip directory, before any part is decompressed."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as book:
+            expanded = sum(info.file_size for info in book.infolist())
+    except (zipfile.BadZipFile, OSError):
+        return  # not a zip (an old .xls): the Excel reader says what it is
+    check_expansion(path, expanded, os.path.getsize(path))
+
+
 def _excel_cell(value: Any) -> Any:
     if isinstance(value, pd.Timestamp):
         return value.isoformat()
@@ -219,71 +286,32 @@ def _read_parquet(path: str, report: LoadReport) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
     try:
-        frame = pq.read_table(path).to_pandas()
+        table = pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as e:
         raise InputError(f"{path}: not a readable Parquet file ({short_error(e)})") from None
+    frame = table.to_pandas()
+    for field in table.schema:
+        if pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type):
+            frame[field.name] = _bytes_as_text(frame[field.name], field.name, report)
     frame["__row"] = np.arange(len(frame), dtype=np.int64) + 1
     report.rows_read = len(frame)
     return frame
 
 
-# --------------------------------------------------------------------------- XES
+def _bytes_as_text(values: pd.Series, name: str, report: LoadReport) -> pd.Series:
+    """A Parquet column of bytes as text: UTF-8 where it is, ``\\xff`` escapes where not."""
+    bad = 0
 
+    def text(value: bytes) -> str:
+        nonlocal bad
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            bad += 1
+            return bytes(value).decode("utf-8", errors="backslashreplace")
 
-def _unfill_globals(frame: pd.DataFrame, meta: str, report: LoadReport) -> None:
-    """Undo the XES global defaults that the reader filled into missing names.
-
-    An event without ``concept:name`` gets the global default (often 'UNKNOWN');
-    procmine treats it as an event without an activity, to be dropped and named.
-    """
-    import json
-
-    try:
-        info = json.loads(meta)
-    except (TypeError, ValueError):
-        return
-    for scope, key, column in (("global_event_attrs", "concept:name", ACTIVITY),
-                               ("global_trace_attrs", "concept:name", CASE)):
-        default = next((g.get("value", {}).get("content") for g in info.get(scope) or []
-                        if g.get("key") == key), None)
-        if default is None or column not in frame.columns:
-            continue
-        filled = frame[column] == default
-        if filled.any():
-            frame.loc[filled, column] = None
-            report.notes.append(f"{int(filled.sum()):,} events had no {key} (the XES global "
-                                f"default {default!r} stood in)")
-
-
-def _read_xes(path: str, report: LoadReport) -> pd.DataFrame:
-    from procmine import xmlsafe
-
-    xmlsafe.check_xml_file(path)
-    try:
-        import rustxes
-
-        frame, meta = rustxes.import_xes(path)
-        frame = frame.to_pandas()
-        _unfill_globals(frame, meta, report)
-    except ImportError:  # pragma: no cover - rustxes is a dependency
-        frame = None
-    except KeyboardInterrupt:
-        raise
-    except BaseException as e:  # rustxes raises a pyo3 PanicException on some files
-        raise InputError(f"{path}: not a readable XES file ({short_error(e)})",
-                         hint="check that the file is complete XES (gzip if .xes.gz)") from None
-    if frame is None:  # pragma: no cover
-        import pm4py
-
-        frame = pm4py.read_xes(path, return_legacy_log_object=False)
-    if TIMESTAMP in frame.columns and pd.api.types.is_datetime64_any_dtype(frame[TIMESTAMP]):
-        if frame[TIMESTAMP].dt.tz is None:
-            # rustxes converts every offset to UTC and drops the zone
-            frame[TIMESTAMP] = frame[TIMESTAMP].dt.tz_localize("UTC")
-    if CASE in frame.columns:
-        position = frame.groupby(CASE, sort=False, dropna=False).cumcount() + 1
-        frame["__row"] = position.to_numpy()
-    else:
-        frame["__row"] = np.arange(len(frame), dtype=np.int64) + 1
-    report.rows_read = len(frame)
-    return frame
+    out = values.map(text, na_action="ignore").astype("string")
+    if bad:
+        report.notes.append(f"column {name!r}: {bad:,} values are bytes that are not UTF-8 "
+                            "text, read with \\x escapes")
+    return out

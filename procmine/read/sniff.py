@@ -12,6 +12,7 @@ import re
 import zlib
 
 from procmine.errors import InputError
+from procmine.limits import check_expansion
 
 #: File name endings -> format, longest first when matching.
 EXT_FORMATS = {
@@ -85,6 +86,27 @@ def open_bytes(path: str, n: int) -> bytes:
                 return f.read(n)
         with open(path, "rb") as f:
             return f.read(n)
+    except (OSError, EOFError, zlib.error) as e:
+        raise InputError(f"{path}: not a readable gzip file ({e})",
+                         hint="check that the download is complete") from None
+
+
+def is_gzip(path: str) -> bool:
+    """True when the file starts with the gzip magic bytes."""
+    with open(path, "rb") as f:
+        return f.read(2) == b"\x1f\x8b"
+
+
+def check_gzip_expansion(path: str) -> None:
+    """Decompress a gzip file once, in bounded memory, refusing it as soon as it passes the
+    decompression limits (:func:`procmine.limits.check_expansion`): a bomb stops early,
+    before any reader builds a table from it."""
+    on_disk, expanded = os.path.getsize(path), 0
+    try:
+        with gzip.open(path, "rb") as f:
+            while chunk := f.read(1 << 22):
+                expanded += len(chunk)
+                check_expansion(path, expanded, on_disk)
     except (OSError, EOFError, zlib.error) as e:
         raise InputError(f"{path}: not a readable gzip file ({e})",
                          hint="check that the download is complete") from None

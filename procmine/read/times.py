@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import warnings
 
+import numpy as np
 import pandas as pd
 
 from procmine.errors import InputError
@@ -82,7 +83,7 @@ def parse_timestamps(values: pd.Series, *, timezone: str) -> tuple[pd.Series, bo
     (['2024-03-05 09:07:00+08:00', '2024-03-05 09:08:00+08:00'], True)
     """
     if isinstance(values.dtype, pd.DatetimeTZDtype):
-        return values.dt.tz_convert(timezone), False
+        return _in_range(values).dt.tz_convert(timezone), False
     if pd.api.types.is_datetime64_dtype(values.dtype):
         return _localize(values, timezone), True
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
@@ -92,11 +93,12 @@ def parse_timestamps(values: pd.Series, *, timezone: str) -> tuple[pd.Series, bo
     present = text.notna()
     if not present.any():
         return pd.Series(pd.NaT, index=values.index, dtype=f"datetime64[ns, {timezone}]"), False
-    head = text[present].iloc[:1000]
-    if pd.to_numeric(head, errors="coerce").notna().all():
+    sample = _spread(text[present], 1000)
+    if pd.to_numeric(sample, errors="coerce").notna().mean() > 0.5:
         numbers = pd.to_numeric(text, errors="coerce")
-        looks_compact = text[present].str.fullmatch(r"\d{8}(\d{6})?").all()
-        if numbers[present].notna().all() and not looks_compact:
+        counted = numbers[present].notna()
+        looks_compact = text[present][counted].str.fullmatch(r"\d{8}(\d{6})?").all()
+        if counted.mean() > 0.5 and not looks_compact:
             return _from_numbers(numbers, timezone)
     if has_chinese_dates(text[present]):
         text = chinese_to_iso(text)
@@ -132,8 +134,18 @@ def _best_format(sample: pd.Series) -> tuple[str | None, int]:
     return best_format, best_ok
 
 
+def _spread(values: pd.Series, n: int) -> pd.Series:
+    """The first ``n`` values and ``n`` more spread over the rest: a sample of the whole."""
+    if len(values) <= 2 * n:
+        return values
+    rest = np.linspace(n, len(values) - 1, n).astype(np.int64)
+    return values.iloc[np.concatenate([np.arange(n), rest])]
+
+
 def _parse_naive(text: pd.Series) -> pd.Series:
-    best_format, _ = _best_format(text.iloc[: 2000])
+    """Naive times in the one format that reads most of a sample spread over the column;
+    the values it does not read are read one by one (never changing the others)."""
+    best_format, _ = _best_format(_spread(text, 1000))
     parsed = _in_range(pd.to_datetime(text, format=best_format, errors="coerce", cache=False))
     rest = parsed.isna()
     if rest.any():
@@ -147,6 +159,9 @@ def _parse_naive(text: pd.Series) -> pd.Series:
 
 
 _LOW, _HIGH = pd.Timestamp("1678-01-02"), pd.Timestamp("2262-04-10")
+
+#: The times procmine holds, in microseconds since the epoch (UTC): the SQL engines' range.
+LOWEST_US, HIGHEST_US = _LOW.value // 1000, _HIGH.value // 1000
 
 
 def _in_range(values: pd.Series) -> pd.Series:
@@ -162,20 +177,67 @@ def _localize(values: pd.Series, timezone: str) -> pd.Series:
     return values.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="shift_forward")
 
 
+#: Excel serial days procmine reads (1900 system): 1 = 1900-01-01, 200,000 = year 2447.
+_EXCEL_DAYS = (1, 200_000)
+
+
 def _from_numbers(numbers: pd.Series, timezone: str) -> tuple[pd.Series, bool]:
-    """Excel serial days (1900 system), epoch seconds or epoch milliseconds."""
+    """Excel serial days (1900 system), epoch seconds or epoch milliseconds.
+
+    The kind is decided from the column as a whole (its median), so a few odd values
+    are dropped (NaT) and never change how the others are read.
+    """
     present = numbers.dropna()
     if present.empty:
         return pd.Series(pd.NaT, index=numbers.index, dtype=f"datetime64[ns, {timezone}]"), False
-    low, high = present.min(), present.max()
-    if 1 <= low and high < 2_958_466 and high < 200_000:  # Excel serial days
-        naive = pd.Timestamp("1899-12-30") + pd.to_timedelta(numbers.round(9) * 86400, unit="s")
+    middle = present.median()
+    low, high = _EXCEL_DAYS
+    if low <= middle < high:
+        days = numbers.where((numbers >= low) & (numbers < high))
+        naive = pd.Timestamp("1899-12-30") + pd.to_timedelta(days.round(9) * 86400, unit="s")
         naive = naive.dt.round("ms")
         return _localize(naive, timezone), True
-    unit = "ms" if high > 1e11 else "s"
+    unit = "ms" if middle > 1e11 else "s"
     plausible = numbers.where(numbers.abs() < (9.2e15 if unit == "ms" else 9.2e12))
     aware = pd.to_datetime(plausible, unit=unit, utc=True, errors="coerce")
     return _in_range(aware).dt.tz_convert(timezone), False
+
+
+def offset_note(offsets: set[str], timezone: str) -> str | None:
+    """The load report's line when times carry UTC offsets ``timezone`` never has (in
+    January or July), else None.
+
+    >>> offset_note({"+08:00"}, "Asia/Shanghai") is None, offset_note({"Z"}, "Asia/Shanghai")[:30]
+    (True, 'the times carry UTC offsets (Z')
+    """
+    zone = {_zone_minutes(timezone, month) for month in (1, 7)}
+    others = sorted(o for o in offsets if _offset_minutes(o) not in zone)
+    if not others:
+        return None
+    return (f"the times carry UTC offsets ({', '.join(others[:3])}) other than {timezone}'s; "
+            f"they are shown in {timezone} (--timezone names the log's office zone)")
+
+
+def text_offsets(values: pd.Series) -> set[str]:
+    """The distinct trailing UTC offsets of a sample of a text column of times."""
+    if values.dtype != object and not pd.api.types.is_string_dtype(values.dtype):
+        return set()
+    sample = _spread(values.dropna().astype("string"), 1000)
+    found = sample.str.strip().str.extract(f"({OFFSET_PATTERN})", expand=False).dropna()
+    return {str(o) for o in found.unique()}
+
+
+def _zone_minutes(timezone: str, month: int) -> int:
+    stamp = pd.Timestamp(2024, month, 1).tz_localize(timezone)
+    return int(stamp.utcoffset().total_seconds() // 60)
+
+
+def _offset_minutes(offset: str) -> int:
+    if offset == "Z":
+        return 0
+    digits = offset.replace(":", "")
+    sign = -1 if digits[0] == "-" else 1
+    return sign * (int(digits[1:3]) * 60 + int(digits[3:5]))
 
 
 def check_timezone(timezone: str) -> None:

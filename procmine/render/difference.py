@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from procmine.output import human_duration
-from procmine.render.graphviz import FONT, node_id
+from procmine.render.graphviz import FONT, new_graph, node_id
 
 if TYPE_CHECKING:
     from procmine.compare import Comparison
@@ -53,11 +53,10 @@ def render_difference(result: Comparison, *, top: int = 50) -> Any:
     >>> g.source.count("->") >= 10
     True
     """
-    import graphviz
 
     font = FONT
     edges = result.edges.head(top)
-    graph = graphviz.Digraph("difference", graph_attr={
+    graph = new_graph("difference", graph_attr={
         "rankdir": "TB", "fontname": font, "fontsize": "12", "labelloc": "t", "bgcolor": "white",
         "nodesep": "0.35", "ranksep": "0.5"},
         node_attr={"fontname": font, "fontsize": "11", "shape": "box", "style": "rounded,filled",

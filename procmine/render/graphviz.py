@@ -14,6 +14,8 @@ install when it is missing. Files are written atomically (:mod:`procmine.files`)
 
 from __future__ import annotations
 
+import hashlib
+import re
 import shutil
 import subprocess
 from collections.abc import Callable, Iterable
@@ -44,13 +46,107 @@ INSTALL_GRAPHVIZ = ("Graphviz's dot program is not installed: apt-get install gr
                     "(Windows); .dot files are written without it")
 
 
-def digraph(name: str, **graph_attr: str) -> graphviz.Digraph:
-    """A directed graph with :data:`FONT` on the graph, its nodes and its edges."""
+#: Longest line of a label (characters); a longer one ends in "…" and the full text
+#: goes to the tooltip.
+MAX_LABEL_LINE = 200
+
+#: Longest tooltip (characters): Graphviz refuses a quoted string of 16,384 bytes or more.
+MAX_TOOLTIP = 4000
+
+#: The Graphviz escapes kept as escapes in labels (``\\n`` and friends); any other
+#: backslash is text.
+_ESCAPES = re.compile(r"\\(?![nlrNGETHL])")
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f]")
+_TEXT_ATTRS = ("label", "xlabel", "headlabel", "taillabel")
+
+
+def clean_text(text: Any, *, limit: int = MAX_LABEL_LINE) -> Any:
+    r"""Label text Graphviz draws as written: control characters (NUL too) as U+FFFD,
+    lone backslashes escaped, each line at most ``limit`` characters (then "…").
+    HTML-like labels (our own, ``<...>``) are kept as they are.
+
+    >>> clean_text("a\\b"), clean_text("x" * 300)[-3:], clean_text("a\x00")
+    ('a\\\\b', 'xx…', 'a�')
+    """
+    if text is None or _is_html(text):
+        return text
+    plain = str(text)
+    out = _ESCAPES.sub(r"\\\\", _CONTROL.sub("\ufffd", plain))
+    out = "\n".join(line if len(line) <= limit else line[: limit - 1] + "…"
+                     for line in out.split("\n"))
+    return _like(text, out)
+
+
+def _is_html(text: Any) -> bool:
     import graphviz
 
+    return (isinstance(text, str) and not isinstance(text, graphviz.quoting.NoHtml)
+            and text.startswith("<") and text.endswith(">"))
+
+
+def _like(original: Any, text: str) -> Any:
+    import graphviz
+
+    return graphviz.nohtml(text) if isinstance(original, graphviz.quoting.NoHtml) else text
+
+
+def _clean(attrs: dict[str, Any]) -> dict[str, Any]:
+    """The text attributes of a node, edge or graph cleaned (:func:`clean_text`); a
+    shortened label leaves its full text in the tooltip."""
+    out = dict(attrs)
+    for key in _TEXT_ATTRS:
+        if out.get(key) is not None:
+            out[key] = clean_text(out[key])
+    label = attrs.get("label")
+    if label is not None and out["label"] != label and not out.get("tooltip"):
+        out["tooltip"] = str(label)
+    if out.get("tooltip") is not None:
+        out["tooltip"] = clean_text(str(out["tooltip"]).replace("\n", " "), limit=MAX_TOOLTIP)
+    return out
+
+
+def _cleaning(base: type) -> type:
+    class Cleaned(base):  # type: ignore[misc, valid-type]
+        """A graphviz graph whose labels and tooltips are always cleaned (:func:`clean_text`),
+        so any activity or unit name can be drawn."""
+
+        def __init__(self, *args: Any, graph_attr: dict | None = None, **kwargs: Any):
+            super().__init__(*args, graph_attr=_clean(graph_attr or {}), **kwargs)
+
+        def node(self, name: str, label: Any = None, _attributes: Any = None, **attrs: Any) -> None:
+            attrs = _clean({"label": label, **attrs})
+            super().node(name, attrs.pop("label"), _attributes=_attributes, **attrs)
+
+        def edge(self, tail_name: str, head_name: str, label: Any = None, _attributes: Any = None,
+                 **attrs: Any) -> None:
+            attrs = _clean({"label": label, **attrs})
+            super().edge(tail_name, head_name, attrs.pop("label"), _attributes=_attributes,
+                         **attrs)
+
+        def attr(self, kw: str | None = None, _attributes: Any = None, **attrs: Any) -> None:
+            super().attr(kw, _attributes=_attributes, **_clean(attrs))
+
+    return Cleaned
+
+
+_CLASSES: dict[bool, type] = {}
+
+
+def new_graph(*args: Any, directed: bool = True, **kwargs: Any) -> graphviz.Digraph:
+    """A graphviz.Digraph (or Graph, same arguments) whose labels and tooltips are cleaned:
+    every drawing makes its graph here or with :func:`digraph`."""
+    import graphviz
+
+    if directed not in _CLASSES:
+        _CLASSES[directed] = _cleaning(graphviz.Digraph if directed else graphviz.Graph)
+    return _CLASSES[directed](*args, **kwargs)
+
+
+def digraph(name: str, **graph_attr: str) -> graphviz.Digraph:
+    """A directed graph with :data:`FONT` on the graph, its nodes and its edges."""
     attrs = {"fontname": FONT, "fontsize": "12", "bgcolor": "white"}
     attrs.update(graph_attr)
-    return graphviz.Digraph(
+    return new_graph(
         name=name,
         graph_attr=attrs,
         node_attr={"fontname": FONT, "fontsize": "12"},
@@ -71,7 +167,10 @@ def node_id(prefix: str, name: Any) -> str:
     >>> node_id("U", "a:b")
     'U_613a62'
     """
-    return prefix + "_" + str(name).encode("utf-8").hex()
+    data = str(name).encode("utf-8")
+    if len(data) > 64:  # a long name gets a short, still unique, id
+        return prefix + "_h" + hashlib.sha256(data).hexdigest()
+    return prefix + "_" + data.hex()
 
 
 def graph_format(path: str | Path) -> str:

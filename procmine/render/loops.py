@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from procmine.output import human_duration
-from procmine.render.graphviz import FONT, node_id
+from procmine.render.graphviz import FONT, new_graph, node_id
 
 if TYPE_CHECKING:
     import graphviz
@@ -34,7 +34,7 @@ def render_loops(result: LoopsResult) -> graphviz.Digraph:
     import graphviz
 
     font = FONT
-    graph = graphviz.Digraph("loops", graph_attr={"rankdir": "BT", "fontname": font, "label":
+    graph = new_graph("loops", graph_attr={"rankdir": "BT", "fontname": font, "label":
                                                   "procmine loops", "labelloc": "t",
                                                   "nodesep": "0.8", "ranksep": "0.9"},
                              node_attr={"fontname": font, "shape": "box", "style": "rounded"},

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from procmine.output import human_duration
-from procmine.render.graphviz import FONT, node_id
+from procmine.render.graphviz import FONT, new_graph, node_id
 
 if TYPE_CHECKING:
     from procmine.network import Network
@@ -41,19 +41,18 @@ def render_network(network: Network, *, top: int = 60, title: str | None = None)
     >>> "rankdir" in render_network(net, top=10).source
     True
     """
-    import graphviz
 
     font = FONT
     edges = network.edges.head(top)
     shown = len(edges)
     directed = network.kind != "together"
-    graph = (graphviz.Digraph if directed else graphviz.Graph)(
+    graph = new_graph(
         "network", graph_attr={"rankdir": "TB", "fontname": font, "fontsize": "12",
                                "labelloc": "t", "nodesep": "0.3", "ranksep": "0.8",
                                "bgcolor": "white", "newrank": "true"},
         node_attr={"fontname": font, "fontsize": "11", "shape": "box",
                    "style": "rounded,filled"},
-        edge_attr={"fontname": font, "fontsize": "9"})
+        edge_attr={"fontname": font, "fontsize": "9"}, directed=directed)
     what = {"handover": "hand-overs (A's step directly followed by B's; count, median time; "
                         "'back': the reverse flow)",
             "together": "units acting in the same case (cases)",

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from procmine.choices import WorkflowNotation
-from procmine.render.graphviz import cjk_font
+from procmine.render.graphviz import cjk_font, new_graph
 
 if TYPE_CHECKING:
     import graphviz
@@ -41,10 +41,9 @@ def render_workflow(workflow: Workflow, *,
 
 def workflow_digraph(title: str) -> graphviz.Digraph:
     """The empty graph of a workflow drawing, with ``title`` above it."""
-    import graphviz
 
     font = cjk_font()
-    return graphviz.Digraph("workflow", graph_attr={"rankdir": "LR", "fontname": font, "fontsize": "12",
+    return new_graph("workflow", graph_attr={"rankdir": "LR", "fontname": font, "fontsize": "12",
                                                     "label": title, "labelloc": "t"},
                             node_attr={"fontname": font, "fontsize": "11"},
                             edge_attr={"fontname": font, "fontsize": "10", "color": "#555555"})

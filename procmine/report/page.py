@@ -14,12 +14,24 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from importlib import resources
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from procmine import __version__
 from procmine.report.context import _Context
 from procmine.report.labels import _PATTERN_NAMES
 from procmine.report.markup import _e, _note, _show
 from procmine.report.result import Section
+
+
+def _office_now(timezone: str | None) -> str:
+    """Now, in the log's office zone (``--timezone``), for the page header."""
+    try:
+        zone = ZoneInfo(timezone) if timezone else None
+    except (KeyError, ValueError):
+        zone = None
+    now = datetime.now(zone) if zone else datetime.now().astimezone()
+    return now.strftime("%Y-%m-%d %H:%M %z") + (f" ({timezone})" if zone else "")
 
 
 def _asset(name: str) -> str:
@@ -125,8 +137,8 @@ def _page(title: str, ctx: _Context, sections: Sequence[Section]) -> str:
         parts.append(f'<details class="section" id="{anchor}" data-section="{_e(s.key)}" '
                      f'{"" if s.skipped else "open"}><summary><h2>{i} {_e(s.title)}</h2></summary>'
                      f"{inner}</details>")
-    generated = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %z")
-    meta = (f"{ctx.t('log')}: {ctx.log_name} · {ctx.n_cases:,} {ctx.t('cases')} · "
+    generated = _office_now(ctx.report.timezone)
+    meta = (f"{ctx.t('log')}: {Path(ctx.log_name).name} · {ctx.n_cases:,} {ctx.t('cases')} · "
             f"{ctx.n_events:,} {ctx.t('events')} · {ctx.t('generated')} {generated} · "
             f"procmine {__version__}")
     return (

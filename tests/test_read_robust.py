@@ -1,0 +1,327 @@
+"""Reading odd and hostile logs (issues 19 and 21): time zones of naive times in every
+format, columns of times with a few bad values, out-of-range times, event-level
+deadlines, mixed-type XES attributes, input limits, lost cases, and labels any name
+can have. Every file is generated here, small."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import zipfile
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from procmine.cli import cli
+from procmine.errors import InputError
+from procmine.log import ACTIVITY, CASE, DEADLINE, TIMESTAMP
+from procmine.read import read_log
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def write_xes(path, traces, *, case_kind="string"):
+    """traces: [(case id, [(activity, time), ...])]; case_kind is the type of trace names
+    (a dict gives it per case)."""
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<log xes.version="1.0">']
+    for case, events in traces:
+        kind = case_kind.get(case, "string") if isinstance(case_kind, dict) else case_kind
+        lines.append(f'<trace><{kind} key="concept:name" value="{case}"/>')
+        for activity, time in events:
+            attrs = f'<string key="concept:name" value="{activity}"/>' if activity else ""
+            if time:
+                attrs += f'<date key="time:timestamp" value="{time}"/>'
+            lines.append(f"<event>{attrs}</event>")
+        lines.append("</trace>")
+    lines.append("</log>")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def times(log):
+    return [str(t) for t in log.events[TIMESTAMP]]
+
+
+# ------------------------------------------------------------------ 1. the office zone
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xes"])
+def test_naive_times_are_read_in_the_office_zone_in_every_format(tmp_path, fmt):
+    naive = ["2024-01-01T10:00:00", "2024-01-01T11:30:00"]
+    offset = [t + "+01:00" for t in naive]
+    logs = {}
+    for name, values in (("naive", naive), ("offset", offset)):
+        if fmt == "xes":
+            path = write_xes(tmp_path / f"{name}.xes", [("c1", list(zip("ab", values, strict=True)))])
+        else:
+            path = tmp_path / f"{name}.csv"
+            path.write_text("case,activity,time\n" + "".join(
+                f"c1,{a},{t}\n" for a, t in zip("ab", values, strict=True)), encoding="utf-8")
+        logs[name] = read_log(path, timezone="Europe/Amsterdam")
+    assert times(logs["naive"]) == times(logs["offset"]) == [
+        "2024-01-01 10:00:00+01:00", "2024-01-01 11:30:00+01:00"]
+    assert logs["naive"].report.timezone_assumed is True
+    assert logs["offset"].report.timezone_assumed is False
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xes"])
+def test_offsets_other_than_the_zone_are_said_once(tmp_path, fmt):
+    events = [("a", "2024-01-01T10:00:00+01:00"), ("b", "2024-07-01T10:00:00+02:00")]
+    if fmt == "xes":
+        path = write_xes(tmp_path / "x.xes", [("c1", events)])
+    else:
+        path = tmp_path / "x.csv"
+        path.write_text("case,activity,time\n" + "".join(f"c1,{a},{t}\n" for a, t in events),
+                        encoding="utf-8")
+    log = read_log(path, timezone="Asia/Shanghai")
+    notes = [n for n in log.report.notes if "offsets" in n]
+    assert len(notes) == 1 and "+01:00, +02:00" in notes[0] and "Asia/Shanghai" in notes[0]
+    assert times(log)[0] == "2024-01-01 17:00:00+08:00"
+    quiet = read_log(path, timezone="Europe/Amsterdam")
+    assert not [n for n in quiet.report.notes if "offsets" in n]
+
+
+def test_xes_mixing_times_with_and_without_offset_reads_each_as_written(tmp_path):
+    path = write_xes(tmp_path / "x.xes", [("c1", [("a", "2024-01-01T10:00:00"),
+                                                  ("b", "2024-01-01T10:30:00+08:00")])])
+    log = read_log(path, timezone="Asia/Shanghai")
+    assert times(log) == ["2024-01-01 10:00:00+08:00", "2024-01-01 10:30:00+08:00"]
+
+
+# ------------------------------------------------------------------ 2. a few bad values
+
+
+@pytest.mark.parametrize("values, first", [
+    (["1700000000", "1700003600", "1e20", "1700007200"], "2023-11-15 06:13:20+08:00"),
+    (["45000", "45000.5", "1e20", "45001"], "2023-03-15 00:00:00+08:00"),
+])
+def test_one_bad_number_is_dropped_and_changes_no_other_time(tmp_path, values, first):
+    path = tmp_path / "numbers.csv"
+    path.write_text("case,activity,time\n" + "".join(
+        f"c{i // 2},{'ab'[i % 2]},{v}\n" for i, v in enumerate(values)), encoding="utf-8")
+    log = read_log(path)
+    assert log.n_events == 3
+    assert times(log)[0] == first
+    assert log.report.dropped == {"unparsable time": 1}
+    row, column, value = log.report.examples["unparsable time"][0]
+    assert (row, column) == (4, "time") and "1e" in value
+
+
+def test_out_of_range_xes_time_drops_only_its_own_row(tmp_path):
+    path = write_xes(tmp_path / "x.xes", [("a", [("x", "2024-01-01T10:00:00"),
+                                                 ("y", "3000-01-01T11:00:00")]),
+                                          ("b", [("x", "2024-01-01T10:00:00"),
+                                                 ("y", "2024-01-01T11:00:00")])])
+    log = read_log(path)
+    assert log.n_events == 3 and log.report.dropped == {"unparsable time": 1}
+
+
+def test_out_of_range_csv_times_keep_the_same_rows_in_pandas_and_duckdb(tmp_path):
+    path = tmp_path / "range.csv"
+    path.write_text("case,activity,time\na,x,2024-01-01 10:00:00\na,y,3000-01-01 10:00:00\n"
+                    "b,x,2024-01-02 10:00:00\nb,y,1500-01-01 00:00:00\nb,z,2024-01-03 10:00\n",
+                    encoding="utf-8")
+    outputs = {}
+    for engine in ("pandas", "duckdb"):
+        result = run("info", path, "--engine", engine, "--json")
+        assert result.exit_code == 0, result.output
+        outputs[engine] = json.loads(result.stdout)
+    assert outputs["pandas"]["events"] == outputs["duckdb"]["events"] == 3
+    assert outputs["pandas"]["last"] == outputs["duckdb"]["last"] == "2024-01-03T10:00:00+08:00"
+
+
+# ------------------------------------------------------------------ 3. deadlines
+
+
+def test_a_deadline_varying_within_a_case_is_not_mapped_and_is_reported(tmp_path):
+    path = tmp_path / "due.csv"
+    path.write_text("case,activity,time,dueDate\n"
+                    "a,x,2024-01-01 10:00,2024-01-05\na,y,2024-01-01 11:00,2024-01-09\n"
+                    "b,x,2024-01-01 10:00,2024-01-07\nb,y,2024-01-01 12:00,2024-01-07\n",
+                    encoding="utf-8")
+    log = read_log(path)
+    assert DEADLINE not in log.report.mapping and DEADLINE not in log.events.columns
+    assert any("dueDate" in n and "not used as the case deadline" in n for n in log.report.notes)
+    given = read_log(path, columns={"deadline": "dueDate"})
+    assert DEADLINE in given.events.columns
+
+
+def test_a_case_level_deadline_is_still_mapped(tmp_path):
+    path = tmp_path / "due.csv"
+    path.write_text("case,activity,time,deadline\n"
+                    "a,x,2024-01-01 10:00,2024-01-05\na,y,2024-01-01 11:00,2024-01-05\n",
+                    encoding="utf-8")
+    assert DEADLINE in read_log(path).events.columns
+
+
+# ------------------------------------------------------------------ 4. report header
+
+
+def test_report_header_names_the_file_and_the_office_time(tmp_path, orders16):
+    out = tmp_path / "r.html"
+    result = run("report", orders16.resolve(), "--timezone", "Europe/Amsterdam", "-o", out)
+    assert result.exit_code == 0, result.output
+    header = out.read_text(encoding="utf-8").split('<header class="top">')[1].split("</header>")[0]
+    assert "orders16.csv" in header and str(orders16.resolve().parent) not in header
+    assert "(Europe/Amsterdam)" in header and ("+0100" in header or "+0200" in header)
+
+
+# ------------------------------------------------------------------ 5. mixed-type XES
+
+
+def test_mixed_type_xes_names_keep_their_text_and_nothing_reaches_stderr(tmp_path, capfd):
+    path = write_xes(tmp_path / "mixed.xes",
+                     [("007", [("上报", "2024-01-01T10:00:00+08:00"),
+                               ("办结", "2024-01-01T11:00:00+08:00")]),
+                      ("7", [("上报", "2024-01-01T10:00:00+08:00")])],
+                     case_kind={"7": "int"})
+    log = read_log(path)
+    assert sorted(log.events[CASE].unique()) == ["007", "7"]
+    assert set(log.events[ACTIVITY]) == {"上报", "办结"}
+    captured = capfd.readouterr()
+    assert "panicked" not in captured.err and "dtypes" not in captured.err
+    assert any("mixes value types" in n for n in log.report.notes)
+
+
+def test_xes_without_times_says_so_plainly(tmp_path):
+    path = write_xes(tmp_path / "t.xes", [("a", [("x", None), ("y", None)])])
+    result = run("info", path)
+    assert result.exit_code == 2
+    assert "the log has no times" in result.output and "--timestamp" not in result.output
+
+
+# ------------------------------------------------------------------ 6. limits
+
+
+def test_a_header_of_too_many_columns_is_refused_before_reading(tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(f"c{i}" for i in range(20_000)) + "\n" + "1," * 19_999 + "1\n")
+    with pytest.raises(InputError, match="more than 10,000 columns") as e:
+        read_log(path)
+    assert "MAX_COLUMNS" in e.value.hint
+
+
+def test_a_field_over_one_mebibyte_is_refused(tmp_path):
+    path = tmp_path / "field.csv"
+    path.write_text("case,activity,time,note\na,x,2024-01-01 10:00," + "y" * (2 << 20) + "\n")
+    with pytest.raises(InputError, match="field of 2,097,152 bytes"):
+        read_log(path)
+
+
+def test_a_gzip_bomb_stops_early(tmp_path):
+    path = tmp_path / "bomb.csv.gz"
+    with gzip.open(path, "wb") as f:
+        f.write(b"case,activity,time\n")
+        block = b"a,x,2024-01-01 10:00\n" * 50_000
+        for _ in range(200):
+            f.write(block)
+    with pytest.raises(InputError, match="expands more than 200 times") as e:
+        read_log(path)
+    assert "MAX_DECOMPRESSION_RATIO" in e.value.hint
+
+
+def test_an_xlsx_bomb_is_refused_from_its_zip_directory(tmp_path):
+    path = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as f:
+            for _ in range(100):
+                f.write(b" " * (1 << 20))
+    with pytest.raises(InputError, match="expands more than 200 times"):
+        read_log(path)
+
+
+# ------------------------------------------------------------------ 7. Parquet bytes
+
+
+def test_parquet_bytes_that_are_not_utf8_are_read_with_escapes(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "b.parquet"
+    pq.write_table(pa.table({
+        "case": pa.array([b"a\xff", b"a\xff", b"b"], pa.binary()),
+        "activity": ["x", "y", "x"],
+        "time": ["2024-01-01 10:00", "2024-01-01 11:00", "2024-01-01 12:00"]}), path)
+    result = run("info", path)
+    assert result.exit_code == 0, result.output
+    assert "not UTF-8" in result.output
+    assert sorted(read_log(path).events[CASE].unique()) == ["a\\xff", "b"]
+
+
+# ------------------------------------------------------------------ 8. lost cases
+
+
+def test_a_case_whose_events_all_lack_an_activity_is_counted_as_lost(tmp_path):
+    path = write_xes(tmp_path / "lost.xes", [
+        ("8458485", [(None, "2024-01-01T10:00:00+08:00"), (None, "2024-01-01T11:00:00+08:00")]),
+        ("1", [("x", "2024-01-01T10:00:00+08:00")])])
+    log = read_log(path)
+    assert log.report.cases_lost == 1 and log.n_cases == 1
+    result = run("info", path)
+    assert "1 case lost: all its events were dropped (e.g. case 8458485)" in result.output
+
+
+# ------------------------------------------------------------------ 9. labels
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="needs Graphviz's dot")
+@pytest.mark.parametrize("command", ["map", "report"])
+def test_any_activity_name_can_be_drawn(tmp_path, command):
+    long = "办" * 70_000
+    names = ["上报", long, "a\\b\\", "x\x01y"]
+    frame = pd.DataFrame([(f"c{c}", name, f"2024-01-01 1{i}:00")
+                          for c in range(3) for i, name in enumerate(names)],
+                         columns=["case", "activity", "time"])
+    path = tmp_path / "names.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / ("map.svg" if command == "map" else "r.html")
+    result = run(command, path, "-o", out)
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert "图无法绘制" not in text and "could not be drawn" not in text
+    svg = text[text.index("<svg"):]
+    assert "办" * 150 + "…" in svg and "x\ufffdy" in svg
+    if command == "map":
+        assert long not in svg and "a\\b\\" in svg
+
+
+def test_out_of_range_times_drop_their_rows_in_parquet_and_excel(tmp_path):
+    import datetime as dt
+
+    import openpyxl
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    stamps = [dt.datetime(2024, 1, 1, 10, tzinfo=dt.UTC),
+              dt.datetime(3000, 1, 1, tzinfo=dt.UTC),
+              dt.datetime(2024, 1, 1, 12, tzinfo=dt.UTC)]
+    parquet = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"case": ["a", "a", "b"], "activity": ["x", "y", "x"],
+                             "time": pa.array(stamps, pa.timestamp("us", tz="UTC"))}), parquet)
+    excel = tmp_path / "t.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["case", "activity", "time"])
+    for case, activity, stamp in zip("aab", "xyx", stamps, strict=True):
+        book.active.append([case, activity, stamp.replace(tzinfo=None)])
+    book.save(excel)
+    for path in (parquet, excel):
+        log = read_log(path)
+        assert log.n_events == 2 and log.report.dropped == {"unparsable time": 1}
+    result = run("info", parquet, "--engine", "duckdb", "--json")
+    assert json.loads(result.stdout)["events"] == 2
+
+
+def test_duckdb_leaves_an_event_level_deadline_unmapped_too(tmp_path):
+    path = tmp_path / "due.csv"
+    path.write_text("case,activity,time,dueDate\n"
+                    "a,x,2024-01-01 10:00,2024-01-05\na,y,2024-01-01 11:00,2024-01-09\n",
+                    encoding="utf-8")
+    result = run("info", path, "--engine", "duckdb", "--json")
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.stdout)
+    assert "case:deadline" not in info["mapping"] and "dueDate" in info["attributes"]
+    assert any("not used as the case deadline" in n for n in info["load"]["notes"])
