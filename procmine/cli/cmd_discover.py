@@ -35,7 +35,7 @@ from procmine.cli.options import (
 @click.option("--no-quality", is_flag=True, help="Skip measuring the model's quality.")
 @click.option("--top-activities", type=click.IntRange(0), default=None, metavar="N",
               help="Mine on the N most frequent activities (0: all). Default: all, or on a "
-                   "log of over 50 activities the 20 most frequent (said on stderr).")
+                   "log of over 100 activities the 20 most frequent (said on stderr).")
 @engine_options
 @output_options(table=False)
 def command(log: str, algorithm: str, noise: float, dependency: float, model_path: str | None,
