@@ -204,7 +204,7 @@ def anonymize_log(
     >>> from procmine.read import read_log
     >>> result = anonymize_log(read_log("logs/sample.csv"), b"0" * 32)
     >>> result.pseudonymised, result.dropped
-    (['case:concept:name', 'org:resource'], {})
+    (['case:concept:name', 'org:resource'], {'case:citizen': 'header suggests personal data', 'case:address': 'header suggests personal data'})
     """
     events = log.events.copy()
     unknown = [c for c in [*columns, *keep, *drop] if c not in events.columns]
