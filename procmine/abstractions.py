@@ -228,5 +228,8 @@ def cases(log: EventLog, *, variants_of: Variants | None = None) -> pd.DataFrame
     table["variant"] = v.of_case.to_numpy() if len(v.of_case) == len(table) else np.nan
     for column, name in ((CATEGORY, "category"), (SOURCE, "source"), (DEADLINE, "deadline")):
         if column in events.columns:
-            table[name] = events[column].iloc[starts].to_numpy() if len(starts) else []
+            values = events[column].iloc[starts]
+            # a zoned time stays a time array: to_numpy would make one object per case
+            table[name] = (values.array if isinstance(values.dtype, pd.DatetimeTZDtype)
+                           else values.to_numpy())
     return table

@@ -131,6 +131,9 @@ class EventLog:
     levels: tuple[str, ...] = DEFAULT_LEVELS
     timezone: str = "Asia/Shanghai"
 
+    def __post_init__(self) -> None:
+        self.events = pm4py_strings(self.events)
+
     @property
     def n_events(self) -> int:
         return len(self.events)
@@ -193,3 +196,22 @@ class EventLog:
         ranks = {name: i for i, name in enumerate(self.levels)}
         lookup = np.array([ranks.get(u, -1) for u in uniques] + [-1], dtype=np.int64)
         return pd.Series(lookup[codes], index=self.events.index)
+
+
+def pm4py_strings(events: pd.DataFrame) -> pd.DataFrame:
+    """``events`` with its text columns in pandas' own ``str`` dtype (Arrow, NaN for missing).
+
+    pm4py's organisational functions (handover, working together, subcontracting)
+    and its variant filters fail on the ``string`` dtype (``pd.NA`` for missing):
+    a list of such values becomes an Arrow list that cannot be counted. The ``str``
+    dtype holds the same Arrow array, so the change copies nothing.
+
+    >>> import pandas as pd
+    >>> pm4py_strings(pd.DataFrame({"a": pd.Series(["x", None], dtype="string")}))["a"].dtype
+    <StringDtype(na_value=nan)>
+    """
+    import pandas as pd
+
+    text = {c: "str" for c, dtype in events.dtypes.items()
+            if isinstance(dtype, pd.StringDtype) and dtype.na_value is pd.NA}
+    return events.astype(text) if text else events

@@ -184,8 +184,20 @@ def _prefixes(counts: Counter) -> tuple[dict[str, set[str]], Counter]:
 
 def _precision(counts: Counter, net, im, fm, *, alignments: bool) -> float:
     """ETConformance (token replay) or Align-ETConformance precision, as pm4py computes it,
-    with each prefix counted by the cases of the variants that share it."""
+    with each prefix counted by the cases of the variants that share it.
+
+    Token replay walks the prefix tree of the variants with one memoised replayer
+    (:func:`procmine.conform.replay.token_precision`): a prefix costs one step from
+    its parent's marking, where pm4py replays every prefix from the start (17 of the
+    21 CPU seconds of the report of a 1M-event log). The sums are pm4py's integers.
+    """
+    if not alignments:
+        from procmine.conform.replay import token_precision
+        from procmine.workflow import PetriNetModel
+
+        return token_precision(PetriNetModel(net, im, fm), list(counts), list(counts.values()))
     from pm4py.algo.evaluation.precision import utils as precision_utils
+    from pm4py.algo.evaluation.precision.variants import align_etconformance as aetc
     from pm4py.objects.petri_net.utils.align_utils import (
         get_visible_transitions_eventually_enabled_by_marking as eventually_enabled,
     )
@@ -195,34 +207,16 @@ def _precision(counts: Counter, net, im, fm, *, alignments: bool) -> float:
     fake_log = precision_utils.form_fake_log(keys, activity_key=ACTIVITY)
     sum_at = 0
     sum_ee = 0
-    if alignments:
-        from pm4py.algo.evaluation.precision.variants import align_etconformance as aetc
-
-        stops = aetc.align_fake_log_stop_marking(fake_log, net, im, fm, parameters=dict(_QUIET))
-        markings = aetc.transform_markings_from_sync_to_original_net(stops, net)
-        for key, marks in zip(keys, markings, strict=True):
-            if marks is None:
-                continue
-            enabled: set[str] = set()
-            for m in marks:
-                enabled |= {t.label for t in eventually_enabled(net, m) if t.label is not None}
-            sum_at += len(enabled) * prefix_count[key]
-            sum_ee += len(enabled - prefixes[key]) * prefix_count[key]
-    else:
-        from pm4py.algo.conformance.tokenreplay.variants import token_replay
-
-        p = token_replay.Parameters
-        parameters = {p.SHOW_PROGRESS_BAR: False, p.CONSIDER_REMAINING_IN_FITNESS: False,
-                      p.TRY_TO_REACH_FINAL_MARKING_THROUGH_HIDDEN: False,
-                      p.STOP_IMMEDIATELY_UNFIT: True, p.WALK_THROUGH_HIDDEN_TRANS: True,
-                      p.CLEANING_TOKEN_FLOOD: False, p.ACTIVITY_KEY: ACTIVITY}
-        replayed = token_replay.apply(fake_log, net, im, fm, parameters=parameters)
-        for key, r in zip(keys, replayed, strict=True):
-            if r["trace_is_fit"]:
-                enabled = {t.label for t in r["enabled_transitions_in_marking"]
-                           if t.label is not None}
-                sum_at += len(enabled) * prefix_count[key]
-                sum_ee += len(enabled - prefixes[key]) * prefix_count[key]
+    stops = aetc.align_fake_log_stop_marking(fake_log, net, im, fm, parameters=dict(_QUIET))
+    markings = aetc.transform_markings_from_sync_to_original_net(stops, net)
+    for key, marks in zip(keys, markings, strict=True):
+        if marks is None:
+            continue
+        enabled: set[str] = set()
+        for m in marks:
+            enabled |= {t.label for t in eventually_enabled(net, m) if t.label is not None}
+        sum_at += len(enabled) * prefix_count[key]
+        sum_ee += len(enabled - prefixes[key]) * prefix_count[key]
     # the empty prefix, counted once per case (pm4py's "fix")
     starts = {seq[0] for seq in counts if seq}
     at_start = {t.label for t in eventually_enabled(net, im)}

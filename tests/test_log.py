@@ -1,0 +1,73 @@
+"""``log.events`` goes to pm4py's functions as it is, and they give the numbers they give
+on a plain table of Python strings."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from procmine.log import CASE, EventLog, pm4py_strings
+from procmine.read import read_log
+
+pm4py = pytest.importorskip("pm4py")
+
+# every function takes the events; ``net`` is the inductive model of the same events
+FUNCTIONS = {
+    "discover_dfg": lambda ev, net: pm4py.discover_dfg(ev),
+    "discover_performance_dfg": lambda ev, net: pm4py.discover_performance_dfg(ev),
+    "discover_petri_net_inductive": lambda ev, net: _shape(pm4py.discover_petri_net_inductive(ev)[0]),
+    "discover_heuristics_net": lambda ev, net: str(pm4py.discover_heuristics_net(ev)),
+    "fitness_token_based_replay": lambda ev, net: pm4py.fitness_token_based_replay(ev, *net),
+    "precision_token_based_replay": lambda ev, net: pm4py.precision_token_based_replay(ev, *net),
+    "get_variants": lambda ev, net: pm4py.get_variants(ev),
+    "get_start_activities": lambda ev, net: pm4py.get_start_activities(ev),
+    "get_end_activities": lambda ev, net: pm4py.get_end_activities(ev),
+    "get_all_case_durations": lambda ev, net: pm4py.get_all_case_durations(ev),
+    "get_rework_cases_per_activity": lambda ev, net: pm4py.get_rework_cases_per_activity(ev),
+    "filter_variants_top_k": lambda ev, net: len(pm4py.filter_variants_top_k(ev, 3)),
+    "discover_handover_of_work_network":
+        lambda ev, net: pm4py.discover_handover_of_work_network(ev).connections,
+    "discover_working_together_network":
+        lambda ev, net: pm4py.discover_working_together_network(ev).connections,
+    "discover_subcontracting_network":
+        lambda ev, net: pm4py.discover_subcontracting_network(ev).connections,
+    "discover_organizational_roles":
+        lambda ev, net: sorted(sorted(r.activities) for r in pm4py.discover_organizational_roles(ev)),
+}
+
+
+def _shape(net) -> tuple[int, int, int, list[str]]:
+    """Places, transitions, arcs and the visible labels of a Petri net (its ids differ per run)."""
+    return (len(net.places), len(net.transitions), len(net.arcs),
+            sorted(t.label for t in net.transitions if t.label))
+
+
+@pytest.fixture(scope="module")
+def events() -> pd.DataFrame:
+    log = read_log(Path(__file__).resolve().parents[1] / "logs" / "sample.csv")
+    first = log.events[CASE].unique()[:400]   # 400 cases: token replay stays quick
+    return log.events[log.events[CASE].isin(first)].reset_index(drop=True)
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_pm4py_takes_the_events_as_they_are(events, name):
+    plain = events.astype({c: object for c in events.columns if events[c].dtype == "str"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net = pm4py.discover_petri_net_inductive(plain)
+        ours = FUNCTIONS[name](events, net)
+        theirs = FUNCTIONS[name](plain, net)
+    assert repr(ours) == repr(theirs)     # repr: a NaN deviation equals a NaN
+    assert ours       # a result with something in it (a network with links, a DFG with pairs)
+
+
+def test_a_log_made_from_string_columns_hands_pm4py_str_columns():
+    frame = pd.DataFrame({CASE: pd.Series(["a", "a", None], dtype="string")})
+    log = EventLog(frame)
+    assert log.events[CASE].dtype == "str"
+    assert log.events[CASE].isna().tolist() == [False, False, True]
+    assert frame[CASE].dtype == "string"          # the caller's frame is left as it was
+    assert pm4py_strings(log.events) is log.events
