@@ -104,7 +104,8 @@ def canonical_events(frame: pd.DataFrame, mapping: Mapping[str, str], report: Lo
     _optional_times(frame, mapping, report, timezone)
     _trim_text(frame, report)
     _count_lost_cases(frame[CASE], dropping.keep, report)
-    return _sorted(frame[dropping.keep], report)
+    # a boolean filter copies every column: only when a row is dropped
+    return _sorted(frame if dropping.keep.all() else frame[dropping.keep], report)
 
 
 def _count_lost_cases(cases: pd.Series, keep: np.ndarray, report: LoadReport) -> None:
@@ -157,7 +158,11 @@ def _sorted(events: pd.DataFrame, report: LoadReport) -> pd.DataFrame:
     """Each case sorted by time, keeping file order for ties; cases in order of appearance."""
     case_codes, _ = pd.factorize(events[CASE], sort=False)
     ts = events[TIMESTAMP].to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    order = np.lexsort((np.arange(len(events)), ts, case_codes))
+    step = np.diff(case_codes)
+    if (step >= 0).all() and (np.diff(ts)[step == 0] >= 0).all():
+        order = np.arange(len(events))     # already in order (most exports): no sort
+    else:
+        order = np.lexsort((np.arange(len(events)), ts, case_codes))
     if not np.array_equal(order, np.arange(len(order))):
         events = events.iloc[order]
     events = events.reset_index(drop=True)
