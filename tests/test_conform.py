@@ -251,8 +251,11 @@ def test_skipped_swapped_and_repeated_steps(simulated):
     n = changed.n_cases
     assert f"核查 skipped in 7 cases ({7 / n:.1%})" in texts
     assert f"结案 before 核查 in 5 cases ({5 / n:.1%})" in texts
-    assert f"派遣 repeated in 8 cases ({8 / n:.1%}), 3+ times in 3 cases" in texts
+    assert f"派遣 repeated in 8 cases ({8 / n:.1%}), 3+ times in 3 cases, up to ×4" in texts
     table = result.cases_table.set_index("case")
+    # per case, the loop collapsed with its length
+    assert all("派遣 repeated ×4" in table.loc[c, "deviations"] for c in repeat[:3])
+    assert all("派遣 repeated ×2" in table.loc[c, "deviations"] for c in repeat[3:])
     assert all("核查 skipped" in table.loc[c, "deviations"] for c in skip)
     assert all(not table.loc[c, "conforming"] for c in skip + swap + repeat)
 

@@ -135,7 +135,7 @@ def check_conformance(
     seen = _EventFacts({}, [[] for _ in rules])
     if (found or rules) and engine.has(RESOURCE):   # the units: from the events, part by part
         seen = _scan_events(_log_parts(engine, part_events), vt.of_case, found, rules, spec)
-    devs = _deviations(found, details, seen.units, counts, total)
+    devs = _deviations(found, details, seen.units, counts, total, _first_cases(vt.of_case, len(traces)))
     same_unit = _same_unit(rules, seen, total)
     devs.extend(dev for dev, _ in same_unit)
     devs.sort(key=lambda d: (-d.cases, d.kind, d.step, d.other or ""))
@@ -143,6 +143,12 @@ def check_conformance(
     table.loc[~aligned, "deviations"] = "not aligned within the time budget"
     cases_table = _case_table(vt.of_case, table, same_unit, total)
     not_aligned = int((~aligned).sum())
+    aligner = None
+    if method == "alignments":
+        aligner = "pm4py A*" if any("pm4py's A*" in n for n in notes) else "state space"
+        notes.append(f"{int(aligned.sum()):,} of {len(aligned):,} variants aligned exactly "
+                     f"({'pm4py A*, ' + format(time_budget, 'g') + ' s each' if aligner == 'pm4py A*' else 'over the reachable markings'})"
+                     + (f"; {not_aligned:,} over the budget" if not_aligned else ""))
     if not_aligned:
         notes.append(f"{not_aligned} variants ({int(counts[~aligned].sum())} cases) did not align within "
                      f"{time_budget:g} s each and are left out of fitness")
@@ -150,8 +156,14 @@ def check_conformance(
         method=method, fitness=float(fitness), average_case_fitness=avg, precision=prec,
         cases=total, fitting_cases=fitting,
         conforming_cases=int(cases_table["conforming"].astype(bool).sum()), deviations=tuple(devs),
-        variants=table, cases_table=cases_table, workflow=name, not_aligned=not_aligned,
+        variants=table, cases_table=cases_table, workflow=name, not_aligned=not_aligned, aligner=aligner,
         notes=tuple(notes), seconds=time.perf_counter() - started)
+
+
+def _first_cases(of_case: pd.Series, n_variants: int) -> list[str]:
+    """The first case of each variant (in the log's case order)."""
+    first = pd.Series(of_case.index, index=of_case.to_numpy()).groupby(level=0, sort=False).first()
+    return [str(c) for c in first.reindex(range(n_variants)).tolist()]
 
 
 def _average_case_fitness(of_case: pd.Series, fitness: np.ndarray, aligned: np.ndarray,
