@@ -51,7 +51,14 @@ from procmine.conform.alignments import TAU_COST as TAU_COST
 from procmine.conform.alignments import Move as Move
 from procmine.conform.alignments import _alignment_table
 from procmine.conform.alignments import align_variants as align_variants
-from procmine.conform.deviations import _case_table, _deviations, _find_deviations, _same_unit
+from procmine.conform.deviations import (
+    _case_table,
+    _deviations,
+    _find_deviations,
+    _same_unit,
+    _with_case_facts,
+    collapse,
+)
 from procmine.conform.events import _EventFacts, _log_parts, _scan_events
 from procmine.conform.overlay import Overlay as Overlay
 from procmine.conform.overlay import deviation_overlay as deviation_overlay
@@ -133,7 +140,7 @@ def check_conformance(
     found, details, case_devs = _find_deviations(model, traces, counts, per_variant, method)
     rules = [p for p in spec.paths if p.distinct_units and p.steps] if spec is not None else []
     seen = _EventFacts({}, [[] for _ in rules])
-    if (found or rules) and engine.has(RESOURCE):   # the units: from the events, part by part
+    if engine.has(RESOURCE):   # the units: from the events, part by part
         seen = _scan_events(_log_parts(engine, part_events), vt.of_case, found, rules, spec)
     devs = _deviations(found, details, seen.units, counts, total, _first_cases(vt.of_case, len(traces)))
     same_unit = _same_unit(rules, seen, total)
@@ -141,7 +148,8 @@ def check_conformance(
     devs.sort(key=lambda d: (-d.cases, d.kind, d.step, d.other or ""))
     table["deviations"] = ["; ".join(x) for x in case_devs]
     table.loc[~aligned, "deviations"] = "not aligned within the time budget"
-    cases_table = _case_table(vt.of_case, table, same_unit, total)
+    cases_table = _with_case_facts(_case_table(vt.of_case, table, same_unit, total), engine.cases(),
+                                   seen.case_units, [collapse(list(t), limit=40) for t in traces])
     not_aligned = int((~aligned).sum())
     aligner = None
     if method == "alignments":

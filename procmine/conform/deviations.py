@@ -297,3 +297,27 @@ def _case_table(of_case: pd.Series, table: pd.DataFrame, same_unit: list[tuple[D
                                            for d in out.loc[mask, "deviations"]]
             out.loc[mask, "conforming"] = False
     return out
+
+
+#: the case attributes the per-case table carries, from the engine's case table
+_CASE_FACTS = ("category", "source", "start", "end", "duration")
+
+
+def _with_case_facts(table: pd.DataFrame, facts: pd.DataFrame, case_units: list[pd.Series] | None,
+                     trails: list[str]) -> pd.DataFrame:
+    """The per-case table with what an auditor needs beside each verdict: the case's
+    trail (its steps, loops collapsed), category, source, the units it passed, start,
+    end and duration (seconds, raw: files for people format them)."""
+    out = table.copy()
+    out.insert(out.columns.get_loc("deviations") + 1, "trail",
+               np.asarray(trails, dtype=object)[out["variant"].to_numpy()])
+    keyed = facts.set_index(facts["case"].astype(str))
+    case = out["case"].astype(str)
+    for column in _CASE_FACTS:
+        if column in keyed.columns:
+            out[column] = keyed[column].reindex(case).to_numpy()
+    if case_units:
+        units = pd.concat(case_units)
+        units.index = units.index.astype(str)
+        out.insert(out.columns.get_loc("trail") + 1, "units", units.reindex(case).fillna("").to_numpy())
+    return out
