@@ -30,10 +30,12 @@ log in parts of whole cases, never all events at once; the result is the same.
 (0.9871, '重办 (not in the workflow) in 120 cases (4.0%)')
 
 The parts live in the modules of this package: ``alignments`` (the aligners),
-``replay`` (token replay and precision), ``deviations`` (the deviations in plain
-words, per kind and per case), ``events`` (the units, read from the events),
+``precision`` (Align-ETConformance over the state space), ``replay`` (token replay
+and precision), ``deviations`` (the deviations in plain words, grouped per kind,
+and the per-case table), ``events`` (the units, read from the events),
 ``parallel`` (the worker processes), ``result`` (``ConformanceResult``,
-``Deviation``) and ``overlay`` (the deviations counted per step, to draw over the workflow).
+``Deviation``), ``audit_files`` (the case and deviation tables as CSV or .xlsx for
+people) and ``overlay`` (the deviations counted per step, to draw over the workflow).
 """
 
 from __future__ import annotations
@@ -151,21 +153,30 @@ def check_conformance(
     cases_table = _with_case_facts(_case_table(vt.of_case, table, same_unit, total), engine.cases(),
                                    seen.case_units, [collapse(list(t), limit=40) for t in traces])
     not_aligned = int((~aligned).sum())
-    aligner = None
-    if method == "alignments":
-        aligner = "pm4py A*" if any("pm4py's A*" in n for n in notes) else "state space"
-        notes.append(f"{int(aligned.sum()):,} of {len(aligned):,} variants aligned exactly "
-                     f"({'pm4py A*, ' + format(time_budget, 'g') + ' s each' if aligner == 'pm4py A*' else 'over the reachable markings'})"
-                     + (f"; {not_aligned:,} over the budget" if not_aligned else ""))
-    if not_aligned:
-        notes.append(f"{not_aligned} variants ({int(counts[~aligned].sum())} cases) did not align within "
-                     f"{time_budget:g} s each and are left out of fitness")
+    aligner = _report_aligner(method, aligned, counts, time_budget, notes)
     return ConformanceResult(
         method=method, fitness=float(fitness), average_case_fitness=avg, precision=prec,
         cases=total, fitting_cases=fitting,
         conforming_cases=int(cases_table["conforming"].astype(bool).sum()), deviations=tuple(devs),
         variants=table, cases_table=cases_table, workflow=name, not_aligned=not_aligned, aligner=aligner,
         notes=tuple(notes), seconds=time.perf_counter() - started)
+
+
+def _report_aligner(method: str, aligned: np.ndarray, counts: np.ndarray, time_budget: float,
+                    notes: list[str]) -> str | None:
+    """How the variants were aligned (None for token replay), said in the notes: how many
+    exactly, by which aligner, and how many went over the budget."""
+    if method != "alignments":
+        return None
+    not_aligned = int((~aligned).sum())
+    aligner = "pm4py A*" if any("pm4py's A*" in n for n in notes) else "state space"
+    how = f"pm4py A*, {time_budget:g} s each" if aligner == "pm4py A*" else "over the reachable markings"
+    notes.append(f"{int(aligned.sum()):,} of {len(aligned):,} variants aligned exactly ({how})"
+                 + (f"; {not_aligned:,} over the budget" if not_aligned else ""))
+    if not_aligned:
+        notes.append(f"{not_aligned} variants ({int(counts[~aligned].sum())} cases) did not align within "
+                     f"{time_budget:g} s each and are left out of fitness")
+    return aligner
 
 
 def _first_cases(of_case: pd.Series, n_variants: int) -> list[str]:

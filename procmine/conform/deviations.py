@@ -92,7 +92,7 @@ def _occurrences(trace: tuple, moves: list[Move], model_steps: set[str] | None =
         steps = [moves[k][1] for k in run]
         first_pos = moves[run[0]][2]
         done_before = set(trace[:first_pos])
-        rest = f"then {collapse(steps[1:])}" if len(steps) > 1 else None
+        rest = f"then {collapse(steps[1:], limit=5)}" if len(steps) > 1 else None
         if steps[0] not in model_steps:
             out.append((("unexpected", steps[0], None), first_pos, rest))
         elif all(s in done_before or s in steps[:i] for i, s in enumerate(steps)):
@@ -250,10 +250,13 @@ def _detail(key: tuple, details: dict[str, int], top: str | None = None) -> str 
     if kind == "repeated":
         times = {d: int(d.rsplit("×", 1)[1]) for d in details}
         many = sum(n for d, n in details.items() if times[d] >= 3)
-        loops = sorted({d.rsplit(" ×", 1)[0] for d in details} - {top.rsplit(" ×", 1)[0]} if top else set())
+        # the other loops back to the same step, by the steps in between
+        loops = sorted({d.rsplit(" ×", 1)[0].partition(" → ")[2] for d in details}
+                       - {top.rsplit(" ×", 1)[0].partition(" → ")[2] if top else ""} - {""})
         parts = [f"3+ times in {many:,} cases" if many else "",
                  f"up to ×{max(times.values())}" if max(times.values()) > 3 else "",
-                 ("also " + "; ".join(loops[:3]) + (" …" if len(loops) > 3 else "")) if loops else ""]
+                 ("also via " + "; ".join(loops[:2]) + (f" (+{len(loops) - 2})" if len(loops) > 2 else ""))
+                 if loops else ""]
         return ", ".join(p for p in parts if p) or None
     if kind == "order":
         rest = sorted((d for d in details if d != top), key=lambda d: -details[d])
@@ -315,7 +318,10 @@ def _with_case_facts(table: pd.DataFrame, facts: pd.DataFrame, case_units: list[
     case = out["case"].astype(str)
     for column in _CASE_FACTS:
         if column in keyed.columns:
-            out[column] = keyed[column].reindex(case).to_numpy()
+            values = keyed[column].reindex(case)
+            if hasattr(values, "dt") and column in ("start", "end"):
+                values = values.dt.as_unit("ns")     # every engine gives the same table
+            out[column] = values.to_numpy() if column not in ("start", "end") else values.reset_index(drop=True)
     if case_units:
         units = pd.concat(case_units)
         units.index = units.index.astype(str)
