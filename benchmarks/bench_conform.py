@@ -12,10 +12,24 @@ fresh processes of the same run, values checked identical:
 - token-replay log fitness: ``pm4py.fitness_token_based_replay`` vs
   ``check_conformance(method="tokens", precision=False)``.
 
+With ``--sample``, also logs/sample.csv against logs/workflow.yaml; unless
+``--skip-bpic``, the filtered BPIC 2015 municipality logs (BPIC15_1f, BPIC15_2f)
+against the IMf 0.2 model procmine discovers (PNML, made once), with three more
+measures:
+
+- alignment fitness and average case fitness: ``pm4py.fitness_alignments`` vs
+  ``check_conformance`` (both figures compared with ``==``);
+- alignment precision: ``pm4py.precision_alignments`` vs
+  ``procmine.conform.precision.alignment_precision``;
+- what ``procmine discover --alignments`` measures: both of pm4py's calls vs
+  ``measure_quality(..., alignments=True)`` (which also replays tokens for
+  generalization and measures simplicity).
+
 Time excludes reading the log (the same for both). Peak memory is the process's
 max RSS (procmine's forked workers are not included).
 
     .venv/bin/python benchmarks/bench_conform.py [--events 1000000] [--skip-road] [--skip-sim]
+        [--skip-bpic] [--sample]
 """
 
 from __future__ import annotations
