@@ -29,7 +29,7 @@ def test_summary_and_top_deviations():
     assert "conforming cases  2 (33.3%)" in out          # GD006 is back at the unit that returned it
     lines = out.splitlines()
     top = lines[lines.index(next(x for x in lines if x.startswith("Top deviations"))) + 3]
-    assert top.split() == ["核查", "skipped", "2", "33.3%", "街道城运中心", "2"]
+    assert top.split() == ["核查", "skipped", "2", "33.3%", "街道城运中心", "2", "GD003"]   # with an example case
     assert "重办 (not in the workflow)" in out and "ping-pong" in out
 
 
@@ -64,6 +64,45 @@ def test_cases_variants_and_diagram_files(tmp_path):
     svg = diagram.read_text(encoding="utf-8")
     assert "skipped 2" in svg and "重办" in svg
     assert "Wrote 6 cases" in result.stderr
+
+
+def test_the_case_file_opens_in_excel_with_the_chinese_intact(tmp_path):
+    import openpyxl
+
+    book_path = tmp_path / "audit.xlsx"
+    result = run(ORDERS, "--workflow", WORKFLOW, "--cases", str(book_path))
+    assert result.exit_code == 0, result.output
+    book = openpyxl.load_workbook(book_path)
+    assert book.sheetnames == ["cases", "deviations"]
+    header = [c.value for c in book["cases"][1]]
+    for column in ("case", "fitness", "deviations", "trail", "units", "start", "end", "duration (days)"):
+        assert column in header
+    rows = {r[0]: dict(zip(header, r, strict=True)) for r in book["cases"].iter_rows(min_row=2, values_only=True)}
+    assert rows["GD004"]["deviations"] == "核查 skipped"
+    assert rows["GD004"]["trail"].startswith("上报 → 受理")
+    assert "街道城运中心" in rows["GD004"]["units"]
+    # numbers stay numbers in Excel, shown as people read them
+    fitness = book["cases"].cell(row=2, column=header.index("fitness") + 1)
+    assert isinstance(fitness.value, (int, float)) and fitness.number_format == "0.0%"
+    assert rows["GD004"]["duration (days)"] > 0 and rows["GD004"]["start"].year >= 2020
+    devs = [r for r in book["deviations"].iter_rows(min_row=2, values_only=True)]
+    assert devs[0][:4] == ("核查 skipped in 2 cases (33.3%)", "skipped", "核查", 2)
+    assert devs[0][-1] in ("GD003", "GD004")
+
+
+def test_the_case_csv_has_a_bom_and_numbers_for_people(tmp_path):
+    cases, devs = tmp_path / "cases.csv", tmp_path / "deviations.csv"
+    result = run(ORDERS, "--workflow", WORKFLOW, "--cases", str(cases), "--deviations", str(devs))
+    assert result.exit_code == 0, result.output
+    assert cases.read_bytes().startswith(b"\xef\xbb\xbf") and devs.read_bytes().startswith(b"\xef\xbb\xbf")
+    rows = {r["case"]: r for r in csv.DictReader(cases.open(encoding="utf-8-sig"))}
+    assert rows["GD001"]["fitness"] == "100.0%"
+    assert rows["GD001"]["duration"].endswith((" d", " h", " min"))
+    assert [r["share"] for r in csv.DictReader(devs.open(encoding="utf-8-sig"))][0] == "33.3%"
+    # ... and raw in JSON
+    data = json.loads(run(ORDERS, "--workflow", WORKFLOW, "--json").stdout)
+    assert data["case_table"][0]["fitness"] == 1.0
+    assert isinstance(data["case_table"][0]["duration"], float)
 
 
 def test_csv_lists_every_deviation():

@@ -55,14 +55,13 @@ def assert_equal_to_pm4py(log: EventLog, workflow, model: PetriNetModel, *, alig
     ref = pm4py_figures(log.events, model, alignments=alignments)
     tokens = check_conformance(log, workflow, method="tokens")
     assert tokens.fitness == ref["tokens"]["log_fitness"]
-    assert tokens.average_case_fitness == pytest.approx(ref["tokens"]["average_trace_fitness"], abs=1e-12)
+    assert tokens.average_case_fitness == ref["tokens"]["average_trace_fitness"]
     assert 100 * tokens.fitting_cases / tokens.cases == pytest.approx(ref["tokens"]["percentage_of_fitting_traces"])
     assert tokens.precision == ref["precision"]
     if alignments:
         aligned = check_conformance(log, workflow, method="alignments", precision=False)
         assert aligned.fitness == ref["alignments"]["log_fitness"]
-        assert aligned.average_case_fitness == pytest.approx(ref["alignments"]["average_trace_fitness"],
-                                                             abs=1e-12)
+        assert aligned.average_case_fitness == ref["alignments"]["average_trace_fitness"]
         assert 100 * aligned.fitting_cases / aligned.cases == pytest.approx(
             ref["alignments"]["percentage_of_fitting_traces"])
 
@@ -119,7 +118,7 @@ def test_equal_to_pm4py_on_bpic15_1_with_a_discovered_pnml(tmp_path):
     ref = pm4py_figures(first, wf.petri_net())["alignments"]
     ours = check_conformance(EventLog(events=first), wf, precision=False)
     assert ours.fitness == ref["log_fitness"]
-    assert ours.average_case_fitness == pytest.approx(ref["average_trace_fitness"], abs=1e-12)
+    assert ours.average_case_fitness == ref["average_trace_fitness"]
 
 
 def test_alignment_costs_equal_pm4py_trace_by_trace():
@@ -252,8 +251,11 @@ def test_skipped_swapped_and_repeated_steps(simulated):
     n = changed.n_cases
     assert f"核查 skipped in 7 cases ({7 / n:.1%})" in texts
     assert f"结案 before 核查 in 5 cases ({5 / n:.1%})" in texts
-    assert f"派遣 repeated in 8 cases ({8 / n:.1%}), 3+ times in 3 cases" in texts
+    assert f"派遣 repeated in 8 cases ({8 / n:.1%}), 3+ times in 3 cases, up to ×4" in texts
     table = result.cases_table.set_index("case")
+    # per case, the loop collapsed with its length
+    assert all("派遣 repeated ×4" in table.loc[c, "deviations"] for c in repeat[:3])
+    assert all("派遣 repeated ×2" in table.loc[c, "deviations"] for c in repeat[3:])
     assert all("核查 skipped" in table.loc[c, "deviations"] for c in skip)
     assert all(not table.loc[c, "conforming"] for c in skip + swap + repeat)
 

@@ -25,7 +25,12 @@ from procmine.cli.options import (
 @click.option("--top", default=10, show_default=True, type=click.IntRange(1),
               help="How many deviations to list.")
 @click.option("--cases", "cases_path", type=click.Path(dir_okay=False), callback=file_output,
-              help="Write one row per case (fitness, conforming, deviations) to this CSV.")
+              help="Write one row per case (fitness, deviations, trail, units, category, source, "
+                   "start, end, duration) to this .csv (with a BOM, for Excel) or .xlsx "
+                   "(with a second sheet of the deviations).")
+@click.option("--deviations", "deviations_path", type=click.Path(dir_okay=False), callback=file_output,
+              help="Write one row per kind of deviation (cases, share, units, an example case) "
+                   "to this .csv or .xlsx.")
 @click.option("--variants", "variants_path", type=click.Path(dir_okay=False), callback=file_output,
               help="Write one row per variant to this CSV.")
 @click.option("--diagram", type=click.Path(dir_okay=False), callback=file_output,
@@ -36,7 +41,7 @@ from procmine.cli.options import (
               help="Seconds per variant when the model is too large for the fast aligner.")
 @engine_options
 @output_options()
-def command(log, workflow, method, top, cases_path, variants_path, diagram, no_precision, jobs,
+def command(log, workflow, method, top, cases_path, deviations_path, variants_path, diagram, no_precision, jobs,
             time_budget, engine, memory_limit, as_json, as_csv, **kwargs) -> None:
     """Check LOG against the intended workflow: fitness, precision, deviations.
 
@@ -50,9 +55,11 @@ def command(log, workflow, method, top, cases_path, variants_path, diagram, no_p
       procmine conform logs/sample.csv --workflow logs/workflow.yaml
       procmine conform logs/sample.csv --workflow model.bpmn --method tokens
       procmine conform logs/sample.csv --workflow logs/workflow.yaml --cases cases.csv --diagram dev.svg
+      procmine conform logs/sample.csv --workflow logs/workflow.yaml --cases audit.xlsx
       procmine conform city-2025.parquet --workflow logs/workflow.yaml --engine duckdb
     """
     from procmine.conform import check_conformance
+    from procmine.conform.audit_files import write_audit_file
     from procmine.output import csv_text, dumps, write_csv
     from procmine.render import render_conformance, write_graph
     from procmine.workflow import read_workflow
@@ -66,8 +73,11 @@ def command(log, workflow, method, top, cases_path, variants_path, diagram, no_p
     for note in result.notes:
         click.echo(f"Note: {note}", err=True)
     if cases_path:
-        write_csv(result.cases_table, cases_path, inputs=[log])
+        write_audit_file(result, cases_path, table="cases", inputs=(log,))
         click.echo(f"Wrote {len(result.cases_table):,} cases to {cases_path}", err=True)
+    if deviations_path:
+        write_audit_file(result, deviations_path, table="deviations", inputs=(log,))
+        click.echo(f"Wrote {len(result.deviations):,} kinds of deviation to {deviations_path}", err=True)
     if variants_path:
         write_csv(result.variants, variants_path, inputs=[log])
         click.echo(f"Wrote {len(result.variants):,} variants to {variants_path}", err=True)
@@ -85,7 +95,7 @@ def command(log, workflow, method, top, cases_path, variants_path, diagram, no_p
 def _rows(result, top: int | None) -> list[dict]:
     return [{"deviation": d.label if top is not None else d.text, "kind": d.kind,
              "step": d.step, "cases": d.cases, "share": round(d.share, 4),
-             "units": ", ".join(f"{u} {n}" for u, n in d.units)}
+             "units": ", ".join(f"{u} {n}" for u, n in d.units), "example": d.example or ""}
             for d in result.deviations[:top]]
 
 
@@ -106,7 +116,7 @@ def _text(result, top: int) -> str:
     out = [format_pairs(pairs)]
     if result.deviations:
         rows = [{"deviation": r["deviation"], "cases": r["cases"], "share": f"{r['share']:.1%}",
-                 "units where most": r["units"]} for r in _rows(result, top)]
+                 "units where most": r["units"], "example": r["example"]} for r in _rows(result, top)]
         out.append("")
         out.append(format_table(rows, title=f"Top deviations ({len(result.deviations)} kinds)"))
         if len(result.deviations) > top:

@@ -32,10 +32,12 @@ log in parts of whole cases, never all events at once; the result is the same.
 (0.9861, '签收 back at a unit that had returned the order (ping-pong) in 127 cases (4.2%)')
 
 The parts live in the modules of this package: ``alignments`` (the aligners),
-``replay`` (token replay and precision), ``deviations`` (the deviations in plain
-words, per kind and per case), ``events`` (the units, read from the events),
+``precision`` (Align-ETConformance over the state space), ``replay`` (token replay
+and precision), ``deviations`` (the deviations in plain words, grouped per kind,
+and the per-case table), ``events`` (the units, read from the events),
 ``parallel`` (the worker processes), ``result`` (``ConformanceResult``,
-``Deviation``) and ``overlay`` (the deviations counted per step, to draw over the workflow).
+``Deviation``), ``audit_files`` (the case and deviation tables as CSV or .xlsx for
+people) and ``overlay`` (the deviations counted per step, to draw over the workflow).
 """
 
 from __future__ import annotations
@@ -54,7 +56,14 @@ from procmine.conform.alignments import TAU_COST as TAU_COST
 from procmine.conform.alignments import Move as Move
 from procmine.conform.alignments import _alignment_table
 from procmine.conform.alignments import align_variants as align_variants
-from procmine.conform.deviations import _case_table, _deviations, _find_deviations, _same_unit
+from procmine.conform.deviations import (
+    _case_table,
+    _deviations,
+    _find_deviations,
+    _same_unit,
+    _with_case_facts,
+    collapse,
+)
 from procmine.conform.events import _EventFacts, _scan_events
 from procmine.conform.overlay import Overlay as Overlay
 from procmine.conform.overlay import deviation_overlay as deviation_overlay
@@ -129,32 +138,67 @@ def check_conformance(
         method, model, traces, counts, jobs=jobs, time_budget=time_budget,
         max_markings=max_markings, notes=notes)
     n_aligned = int(counts[aligned].sum())
-    avg = float((table["fitness"].to_numpy()[aligned] * counts[aligned]).sum() / n_aligned) if n_aligned else 0.0
+    avg = _average_case_fitness(vt.of_case, table["fitness"].to_numpy(), aligned, n_aligned)
     fitting = int(counts[aligned & table["conforming"].to_numpy(dtype=bool)].sum())
     prec = token_precision(model, traces, counts) if precision else None
 
     found, details, case_devs = _find_deviations(model, traces, counts, per_variant, method)
     rules = [p for p in spec.paths if p.distinct_units and p.steps] if spec is not None else []
     seen = _EventFacts({}, [[] for _ in rules])
-    if (found or rules) and engine.has(RESOURCE):   # the units: from the events, part by part
+    if engine.has(RESOURCE):   # the units: from the events, part by part
         seen = _scan_events(log_parts(engine, part_events), vt.of_case, found, rules, spec)
-    devs = _deviations(found, details, seen.units, counts, total)
+    devs = _deviations(found, details, seen.units, counts, total, _first_cases(vt.of_case, len(traces)))
     same_unit = _same_unit(rules, seen, total)
     devs.extend(dev for dev, _ in same_unit)
     devs.sort(key=lambda d: (-d.cases, d.kind, d.step, d.other or ""))
     table["deviations"] = ["; ".join(x) for x in case_devs]
     table.loc[~aligned, "deviations"] = "not aligned within the time budget"
-    cases_table = _case_table(vt.of_case, table, same_unit, total)
+    cases_table = _with_case_facts(_case_table(vt.of_case, table, same_unit, total), engine.cases(),
+                                   seen.case_units, [collapse(list(t), limit=40) for t in traces])
     not_aligned = int((~aligned).sum())
-    if not_aligned:
-        notes.append(f"{not_aligned} variants ({int(counts[~aligned].sum())} cases) did not align within "
-                     f"{time_budget:g} s each and are left out of fitness")
+    aligner = _report_aligner(method, aligned, counts, time_budget, notes)
     return ConformanceResult(
         method=method, fitness=float(fitness), average_case_fitness=avg, precision=prec,
         cases=total, fitting_cases=fitting,
         conforming_cases=int(cases_table["conforming"].astype(bool).sum()), deviations=tuple(devs),
-        variants=table, cases_table=cases_table, workflow=name, not_aligned=not_aligned,
+        variants=table, cases_table=cases_table, workflow=name, not_aligned=not_aligned, aligner=aligner,
         notes=tuple(notes), seconds=time.perf_counter() - started)
+
+
+def _report_aligner(method: str, aligned: np.ndarray, counts: np.ndarray, time_budget: float,
+                    notes: list[str]) -> str | None:
+    """How the variants were aligned (None for token replay), said in the notes: how many
+    exactly, by which aligner, and how many went over the budget."""
+    if method != "alignments":
+        return None
+    not_aligned = int((~aligned).sum())
+    aligner = "pm4py A*" if any("pm4py's A*" in n for n in notes) else "state space"
+    how = f"pm4py A*, {time_budget:g} s each" if aligner == "pm4py A*" else "over the reachable markings"
+    notes.append(f"{int(aligned.sum()):,} of {len(aligned):,} variants aligned exactly ({how})"
+                 + (f"; {not_aligned:,} over the budget" if not_aligned else ""))
+    if not_aligned:
+        notes.append(f"{not_aligned} variants ({int(counts[~aligned].sum())} cases) did not align within "
+                     f"{time_budget:g} s each and are left out of fitness")
+    return aligner
+
+
+def _first_cases(of_case: pd.Series, n_variants: int) -> list[str]:
+    """The first case of each variant (in the log's case order)."""
+    first = pd.Series(of_case.index, index=of_case.to_numpy()).groupby(level=0, sort=False).first()
+    return [str(c) for c in first.reindex(range(n_variants)).tolist()]
+
+
+def _average_case_fitness(of_case: pd.Series, fitness: np.ndarray, aligned: np.ndarray,
+                          n_aligned: int) -> float:
+    """The mean fitness per case, added up case by case in case-id order, as pm4py's
+    ``average_trace_fitness`` adds its traces (so the float sum is pm4py's to the last bit)."""
+    if not n_aligned:
+        return 0.0
+    by_case = of_case.sort_index(kind="stable").to_numpy()
+    total = 0.0
+    for f in fitness[by_case[aligned[by_case]]].tolist():
+        total += f
+    return float(total) / float(n_aligned)
 
 
 def _model_of(workflow: Any) -> tuple[Any, Any, str]:
@@ -187,6 +231,8 @@ def _score(method: str, model: Any, traces: list, counts: np.ndarray, *, jobs: i
         fitness = 1.0 - float((cost[aligned] * w).sum()) / sum_bwc if sum_bwc > 0 else 0.0
     else:
         per_variant = replay_variants(model, traces, jobs=jobs)
+        notes.extend(_check_duplicate_labels(model, traces, per_variant, jobs=jobs,
+                                             time_budget=time_budget, max_markings=max_markings))
         table = _replay_table(traces, counts, per_variant)
         aligned = np.ones(len(table), dtype=bool)
         tm, tc, tr, tp = ((table[c].to_numpy(dtype=np.int64) * counts).sum()
@@ -194,6 +240,33 @@ def _score(method: str, model: Any, traces: list, counts: np.ndarray, *, jobs: i
         fitness = (0.5 * (1 - tm / tc) + 0.5 * (1 - tr / tp)) if tc > 0 and tp > 0 else 0.0
         fitness = float(fitness)
     return per_variant, table, aligned, fitness
+
+
+def _check_duplicate_labels(model: Any, traces: list, per_variant: list, *, jobs: int,
+                            time_budget: float, max_markings: int) -> list[str]:
+    """With a step on more than one transition, token replay has to guess which one fired
+    (pm4py guesses differently from run to run; procmine looks one event ahead, the same
+    way every run) and may count a fitting case as deviating. The variants it finds
+    unfit are aligned: one that aligns perfectly is blamed for no deviation."""
+    labels = [t.label for t in model.net.transitions if t.label is not None]
+    twice = sorted({a for a in labels if labels.count(a) > 1})
+    if not twice:
+        return []
+    unfit = [i for i, r in enumerate(per_variant) if not r["fit"]]
+    cleared = 0
+    if unfit:
+        aligned, _ = align_variants(model, [traces[i] for i in unfit], jobs=jobs,
+                                    time_budget=time_budget, max_markings=max_markings)
+        for i, a in zip(unfit, aligned, strict=True):
+            if a is not None and a[0] < MOVE_COST:
+                per_variant[i]["fits_by_alignment"] = True
+                cleared += 1
+    note = (f"the workflow has {', '.join(twice)} on more than one transition: token replay cannot "
+            f"tell which one a case took (the fitness numbers are token replay's); "
+            f"--method alignments decides it exactly")
+    if cleared:
+        note += f"; {cleared} variants that token replay counts as unfit align perfectly and are blamed for no deviation"
+    return [note]
 
 
 def _read_through_aliases(vt: Variants, spec: Any) -> Variants:

@@ -42,6 +42,8 @@ class _EventFacts:
 
     units: dict[tuple, dict[str, int]]
     returned: list[list[pd.Series]]
+    #: per part, the units each case passed, in order of first appearance ("A, B, C")
+    case_units: list[pd.Series] | None = None
 
 
 def _scan_events(parts: Iterable[EventLog], of_case: pd.Series, found: dict[tuple, list[tuple[int, int]]],
@@ -54,7 +56,7 @@ def _scan_events(parts: Iterable[EventLog], of_case: pd.Series, found: dict[tupl
     for key, where in found.items():      # per variant, the position of the deviation (or -1)
         at[key] = np.full(int(variant_of_case.max()) + 1, -1, dtype=np.int64)
         at[key][[v for v, _ in where]] = [p for _, p in where]
-    facts = _EventFacts({key: {} for key in found}, [[] for _ in rules])
+    facts = _EventFacts({key: {} for key in found}, [[] for _ in rules], [])
     done = 0
     for part in parts:
         events = part.events
@@ -69,6 +71,7 @@ def _scan_events(parts: Iterable[EventLog], of_case: pd.Series, found: dict[tupl
         if RESOURCE not in events.columns:
             continue
         units = events[RESOURCE]
+        facts.case_units.append(_units_per_case(events))
         for key, positions in at.items():
             p = positions[variant]
             hit = p >= 0
@@ -82,6 +85,12 @@ def _scan_events(parts: Iterable[EventLog], of_case: pd.Series, found: dict[tupl
             if len(back):
                 returned.append(back)
     return facts
+
+
+def _units_per_case(events: pd.DataFrame) -> pd.Series:
+    """The distinct units of each case, in order of first appearance, joined by commas."""
+    pairs = events[[CASE, RESOURCE]].dropna().drop_duplicates()
+    return pairs.groupby(CASE, sort=False)[RESOURCE].agg(lambda u: ", ".join(map(str, u)))
 
 
 def _tally(counts: dict[str, int], units: pd.Series) -> None:

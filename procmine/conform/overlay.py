@@ -16,7 +16,9 @@ from procmine.conform.result import ConformanceResult
 @dataclass(frozen=True)
 class Overlay:
     """Counts drawn over the intended model: per step the cases in which it was
-    skipped, repeated, out of order; and unexpected steps with the step they followed."""
+    skipped, repeated, out of order (a step of the workflow, before its turn or where
+    the workflow does not have it); and the steps the workflow does not have at all
+    (``unexpected``) with the step they followed."""
 
     skipped: Mapping[str, int] = field(default_factory=dict)
     repeated: Mapping[str, int] = field(default_factory=dict)
@@ -38,12 +40,15 @@ def deviation_overlay(result: ConformanceResult, *, top: int = 8) -> Overlay:
             skipped[d.step] = skipped.get(d.step, 0) + d.cases
         elif d.kind == "repeated":
             repeated[d.step] = repeated.get(d.step, 0) + d.cases
-        elif d.kind == "order":
-            misplaced[d.other or d.step] = misplaced.get(d.other or d.step, 0) + d.cases
+        elif d.kind in ("order", "misplaced"):
+            # a step of the workflow out of order is drawn on that step, never as "unexpected"
+            misplaced[d.step] = misplaced.get(d.step, 0) + d.cases
         elif d.kind == "unexpected" and len(unexpected) < top:
             unexpected.append((d.step, _usual_predecessor(result, d.step), d.cases))
         elif d.kind == "same_unit":
             notes[d.step] = f"back at a returner {d.cases:,}"
+        elif d.kind == "incomplete":
+            notes[d.step] = f"ended here {d.cases:,}"
     title = (f"{result.workflow}: fitness {result.fitness:.3f}, "
              f"{result.conforming_share:.1%} of {result.cases:,} cases conform")
     return Overlay(skipped, repeated, misplaced, tuple(unexpected), title, notes)

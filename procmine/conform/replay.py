@@ -38,8 +38,14 @@ class _Replayer:
         self.model = model
         self.net = model.net
         self.trans_map = {}
-        for t in sorted(self.net.transitions, key=lambda x: x.name):
+        by_label: dict[str, list[Any]] = {}
+        # the last of a label wins, as in pm4py; a structural order, not the names (a
+        # workflow's transitions are named at random), so every run picks the same one
+        for t in sorted(self.net.transitions, key=_structural_key, reverse=True):
             self.trans_map[t.label] = t
+            by_label.setdefault(t.label, []).append(t)
+        #: labels carried by more than one transition: replay must choose, and says so
+        self.ambiguous = {label for label, ts in by_label.items() if label is not None and len(ts) > 1}
         self.paths = tr.get_places_shortest_path_by_hidden(self.net, tr.TechnicalParameters.MAX_REC_DEPTH.value)
         self.visible = get_visible_transitions_eventually_enabled_by_marking
         self.steps: dict[Any, Any] = {}
@@ -50,9 +56,17 @@ class _Replayer:
     def key(marking: Any) -> frozenset:
         return frozenset(marking.items())
 
-    def step(self, marking: Any, activity: str) -> tuple[Any, int, int, int, bool]:
-        """(next marking, consumed, produced, missing, enabled without missing tokens)."""
-        memo_key = (self.key(marking), activity)
+    def step(self, marking: Any, activity: str, following: str | None = None
+             ) -> tuple[Any, int, int, int, bool]:
+        """(next marking, consumed, produced, missing, enabled without missing tokens).
+
+        When several enabled transitions carry ``activity`` (a duplicated label), the
+        one after which ``following`` (the next event) can happen is fired; among
+        equals, the first in a fixed structural order: the same answer every run.
+        """
+        if activity not in self.ambiguous:
+            following = None
+        memo_key = (self.key(marking), activity, following)
         hit = self.steps.get(memo_key)
         if hit is not None:
             return hit
@@ -63,8 +77,9 @@ class _Replayer:
             out = (marking, 0, 0, 0, True)
             self.steps[memo_key] = out
             return out
-        candidates = [x for x in semantics.enabled_transitions(net, marking) if x.label == activity]
-        t = candidates[0] if candidates else self.trans_map[activity]
+        candidates = sorted((x for x in semantics.enabled_transitions(net, marking) if x.label == activity),
+                            key=_structural_key)
+        t = self._choose(candidates, marking, following) if candidates else self.trans_map[activity]
         consumed = produced = missing = 0
         if not semantics.is_enabled(t, net, marking):
             _, marking, fired, _ = tr.apply_hidden_trans(t, net, copy(marking), self.paths, [], 0,
@@ -83,6 +98,16 @@ class _Replayer:
         out = (marking, consumed, produced, missing, fit)
         self.steps[memo_key] = out
         return out
+
+    def _choose(self, candidates: list[Any], marking: Any, following: str | None) -> Any:
+        if len(candidates) == 1 or following is None:
+            return candidates[0]
+        from pm4py.objects.petri_net import semantics
+
+        for t in candidates:
+            if following in self.visible_enabled(semantics.execute(t, self.net, marking)):
+                return t
+        return candidates[0]
 
     def end(self, marking: Any) -> tuple[int, int, int, int]:
         """(consumed, produced, missing, remaining) of reaching the end from ``marking``."""
@@ -118,7 +143,8 @@ class _Replayer:
         produced = sum(marking.values())
         problems: list[tuple[str, int]] = []
         for i, activity in enumerate(trace):
-            marking, c, p, m, fit = self.step(marking, activity)
+            following = trace[i + 1] if i + 1 < len(trace) else None
+            marking, c, p, m, fit = self.step(marking, activity, following)
             consumed += c
             produced += p
             missing += m
@@ -136,6 +162,13 @@ class _Replayer:
         return {"fit": is_fit, "fitness": fitness, "missing": missing, "consumed": consumed,
                 "remaining": remaining, "produced": produced, "problems": problems,
                 "not_in_model": [(a, i) for i, a in enumerate(trace) if a not in self.trans_map]}
+
+
+def _structural_key(t: Any) -> tuple:
+    """A transition's place in the net: its label and the names of its places (a
+    workflow's places are numbered in order, its transitions named at random)."""
+    return (t.label or "", tuple(sorted(str(a.source.name) for a in t.in_arcs)),
+            tuple(sorted(str(a.target.name) for a in t.out_arcs)), str(t.name))
 
 
 def _replay_chunk(model: Any, traces: list[tuple]) -> list[dict[str, Any]]:

@@ -20,16 +20,20 @@ from procmine.choices import ConformMethod
 class Deviation:
     """One kind of deviation, with the cases in which it happened.
 
-    ``kind``: ``skipped`` (a step the workflow requires did not happen), ``order``
-    (``step`` happened before ``other`` although the workflow puts it after),
-    ``repeated`` (a step happened again where the workflow does not allow it),
-    ``unexpected`` (a step the workflow does not have, or not at that point),
+    ``kind``: ``skipped`` (a step the workflow requires did not happen),
+    ``incomplete`` (the case ended after ``step`` with two or more steps of the
+    workflow still to come), ``order`` (``step`` happened before its turn, mostly before
+    ``other``), ``repeated`` (a loop back to ``step`` the workflow does not allow,
+    collapsed: "T06 → T07-1 repeated ×4" per case), ``misplaced`` (a step of the
+    workflow at a point where the workflow does not have it), ``unexpected`` (a step
+    the workflow does not have at all),
     ``same_unit`` (an extra path marked ``distinct_units`` went back to a unit that
     had returned the order: ping-pong). ``units``: the units where it happened most,
-    with their number of cases.
+    with their number of cases; ``example``: one case where it happened (the first case
+    of the kind's most frequent variant).
     """
 
-    kind: Literal["skipped", "order", "repeated", "unexpected", "same_unit"]
+    kind: Literal["skipped", "incomplete", "order", "repeated", "misplaced", "unexpected", "same_unit"]
     step: str
     other: str | None
     cases: int
@@ -38,6 +42,7 @@ class Deviation:
     units: tuple[tuple[str, int], ...] = ()
     detail: str | None = None
     label: str = ""
+    example: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,7 +57,8 @@ class ConformanceResult:
     ``conforming_cases``: fitting cases that also break no unit rule of the
     workflow (``distinct_units``); ``variants``: one row per variant;
     ``cases_table``: one row per case; ``not_aligned``: variants that did not
-    align within the time budget (left out of fitness, as pm4py leaves them out).
+    align within the time budget (left out of fitness, as pm4py leaves them out);
+    ``aligner``: how the others were aligned.
     """
 
     method: ConformMethod
@@ -68,6 +74,10 @@ class ConformanceResult:
     workflow: str
     not_aligned: int = 0
     notes: tuple[str, ...] = ()
+    #: how the variants were aligned: ``state space`` (every variant exactly, by shortest
+    #: paths over the model's reachable markings), ``pm4py A*`` (each variant within the
+    #: time budget; ``not_aligned`` went over it), None for token replay
+    aligner: str | None = None
     seconds: float = 0.0
 
     @property
@@ -82,6 +92,8 @@ class ConformanceResult:
             "fitting_cases": self.fitting_cases,
             "conforming_cases": self.conforming_cases, "conforming_share": self.conforming_share,
             "not_aligned_variants": self.not_aligned,
+            "aligner": self.aligner,
+            "aligned_variants": (len(self.variants) - self.not_aligned) if self.aligner else None,
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -89,7 +101,8 @@ class ConformanceResult:
             **self.summary(),
             "deviations": [{"kind": d.kind, "step": d.step, "other": d.other, "cases": d.cases,
                             "share": d.share, "text": d.text, "label": d.label, "detail": d.detail,
-                            "units": [{"unit": u, "cases": n} for u, n in d.units]}
+                            "units": [{"unit": u, "cases": n} for u, n in d.units],
+                            "example": d.example}
                            for d in self.deviations],
             "notes": list(self.notes),
             # the tables by their own names: "cases" and "variants" are the summary's counts

@@ -141,21 +141,36 @@ def _generalization(traces: _Traces, net, replay: list[dict]) -> float:
 
 
 def _alignment_fitness(traces: _Traces, net, im, fm) -> dict[str, float]:
-    """pm4py's alignment-based fitness ``evaluate``, each variant aligned once and weighted."""
-    from pm4py.algo.conformance.alignments.petri_net import algorithm as align
+    """pm4py's alignment-based fitness ``evaluate``, each variant aligned once and weighted.
 
-    aligned = align.apply(_variant_log(traces.counts), net, im, fm, parameters=dict(_QUIET))
-    pairs = [(w, a) for w, a in zip(traces.weights, aligned, strict=True) if a is not None]
-    n = sum(traces.weights[i] for i in range(len(aligned)) if aligned[i] is not None)
+    The alignments are procmine's (``procmine.conform.align_variants``: the same optimal
+    costs as pm4py's A*, by dynamic programming over the state space when it is small);
+    each variant's fitness is pm4py's ``1 - (cost // 10⁴) / (bwc // 10⁴)``.
+    """
+    from procmine.conform import align_variants
+    from procmine.workflow import PetriNetModel
+
+    # no time budget: pm4py waits for every alignment
+    aligned, _ = align_variants(PetriNetModel(net, im, fm), list(traces.counts), jobs=1, time_budget=1e9)
+    per_variant = [None if a is None else {"cost": a[0], "bwc": a[1], "fitness": _fitness(a[0], a[1])}
+                   for a in aligned]
+    pairs = [(w, a) for w, a in zip(traces.weights, per_variant, strict=True) if a is not None]
+    n = sum(w for w, _ in pairs)
     if n == 0:
         return {"perc_fit_traces": 0.0, "average_trace_fitness": 0.0, "log_fitness": 0.0}
     fit = sum(w for w, a in pairs if a["fitness"] == 1.0)
     cost = sum(w * a["cost"] for w, a in pairs)
     bwc = sum(w * a["bwc"] for w, a in pairs)
-    fitness_sum = _per_case_sum(traces, [0.0 if a is None else a["fitness"] for a in aligned])
+    fitness_sum = _per_case_sum(traces, [0.0 if a is None else a["fitness"] for a in per_variant])
     return {"perc_fit_traces": (100.0 * float(fit)) / float(n),
             "average_trace_fitness": float(fitness_sum) / float(n),
             "log_fitness": 1.0 - (float(cost) / float(bwc) if bwc > 0 else 0.0)}
+
+
+def _fitness(cost: float, bwc: float) -> float:
+    """pm4py's per-trace alignment fitness, in integers as pm4py divides them."""
+    num, den = int(cost) // 10_000, int(bwc) // 10_000
+    return 1 - num / den if den > 0 else 0
 
 
 def _require_easy_sound(net, im, fm) -> None:
@@ -202,6 +217,13 @@ def _precision(counts: Counter, net, im, fm, *, alignments: bool) -> float:
         get_visible_transitions_eventually_enabled_by_marking as eventually_enabled,
     )
 
+    if alignments:
+        from procmine.conform.precision import alignment_precision
+        from procmine.workflow import PetriNetModel
+
+        fast = alignment_precision(PetriNetModel(net, im, fm), list(counts), list(counts.values()))
+        if fast is not None:
+            return fast
     prefixes, prefix_count = _prefixes(counts)
     keys = list(prefixes)
     fake_log = precision_utils.form_fake_log(keys, activity_key=ACTIVITY)
