@@ -36,9 +36,9 @@ def real(name: str) -> Path:
 def discovered(path: Path, tmp_path: Path):
     """The log, and procmine's IMf 0.2 model of it as a PNML workflow."""
     import pm4py
-    from procmine.read import read_log
 
     from procmine.discover import discover_model
+    from procmine.read import read_log
 
     log = read_log(str(path))
     m = discover_model(log, noise=0.2, quality=False).model
@@ -85,10 +85,10 @@ def test_discover_quality_with_alignments_equals_pm4py(tmp_path):
 
 def test_alignment_precision_equals_pm4py_on_the_sample_workflow():
     import pm4py
-    from procmine.read import read_log
 
     from procmine.conform.precision import alignment_precision
     from procmine.engines import as_engine
+    from procmine.read import read_log
 
     log = read_log(ROOT / "logs" / "sample.csv")
     m = read_workflow(ROOT / "logs" / "workflow.yaml").petri_net()
