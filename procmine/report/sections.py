@@ -273,6 +273,12 @@ def _conformance(ctx: _Context) -> Section:
                             _Col("units", t("where"))], limit=20, ctx=ctx,
                            more=ctx.command("conform", "--workflow", ctx.workflow_path or "FILE", "--json")))
     for note in result.notes:
+        if result.aligner and re.match(r"[\d,]+ of [\d,]+ variants aligned exactly", note):
+            # said from the result's own fields, in the report's language
+            note = t("aligned_note", done=f"{len(result.variants) - result.not_aligned:,}",
+                     total=f"{len(result.variants):,}", over=f"{result.not_aligned:,}",
+                     how=result.aligner if result.aligner != "state space" else
+                     ("在可达标识上" if ctx.lang == "zh" else "over the reachable markings"))
         body.append(_note(note))
     body.append(_same(ctx, ctx.command("conform", "--workflow",
                                        _shell_quote(ctx.workflow_path or "FILE"))))
