@@ -208,7 +208,7 @@ def _run_dot(source: str, fmt: str, args: tuple[str, ...], limit: float,
     return done.stdout
 
 
-def _pipe(graph: graphviz.Digraph, fmt: str, *, limit: float | None = None,
+def pipe_limited(graph: graphviz.Digraph, fmt: str, *, limit: float | None = None,
           progress: Callable[[str], None] | None = None) -> tuple[bytes, str | None]:
     """The drawing, and a note when the time limit made it a simpler layout.
 
@@ -256,7 +256,7 @@ def write_graph(graph: graphviz.Digraph, path: str | Path, *, inputs: Iterable[s
         with atomic_write(path, inputs=inputs) as f:
             f.write(graph.source)
         return None
-    data, note = _pipe(graph, fmt, limit=limit, progress=progress)
+    data, note = pipe_limited(graph, fmt, limit=limit, progress=progress)
     with atomic_write(path, "wb", inputs=inputs) as f:
         f.write(data)
     return note
@@ -269,7 +269,7 @@ def to_svg(graph: graphviz.Digraph, *, limit: float | None = None) -> str:
     >>> to_svg(digraph("example")).lstrip().startswith("<?xml")
     True
     """
-    return _pipe(graph, "svg", limit=limit)[0].decode("utf-8")
+    return pipe_limited(graph, "svg", limit=limit)[0].decode("utf-8")
 
 
 def _cjk_families() -> set[str] | None:
