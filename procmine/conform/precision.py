@@ -38,7 +38,7 @@ def alignment_precision(model: Any, traces: Sequence[tuple], counts: Sequence[in
     walker = _PrefixWalker.build(model, max_markings)
     if walker is None:
         return None
-    children, onward = _prefix_tree(traces, counts)
+    children, onward = prefix_tree(traces, counts)
     n_cases = int(sum(int(c) for c in counts))
     starts = {t[0] for t in traces if t}
     initial = walker.enabled_at(walker.start)
@@ -63,8 +63,9 @@ def alignment_precision(model: Any, traces: Sequence[tuple], counts: Sequence[in
     return 1 - float(sum_ee) / float(sum_at) if sum_at > 0 else 1.0
 
 
-def _prefix_tree(traces: Sequence[tuple], counts: Sequence[int]) -> tuple[list[dict[str, int]], list[int]]:
-    """Children per node, and how many cases go on after each node's prefix."""
+def prefix_tree(traces: Sequence[tuple], counts: Sequence[int]) -> tuple[list[dict[str, int]], list[int]]:
+    """The prefix tree of the variants (the two precisions walk it): children per node,
+    and how many cases go on after each node's prefix."""
     children: list[dict[str, int]] = [{}]
     onward: list[int] = [0]
     for trace, n in zip(traces, counts, strict=True):

@@ -212,20 +212,9 @@ def token_precision(model: Any, traces: Sequence[tuple], counts: Sequence[int]) 
     0.6666666666666667
     """
     replayer = _Replayer(model)
-    # the prefix tree: children per node, and how many cases go on from each node
-    children: list[dict[str, int]] = [{}]
-    onward: list[int] = [0]
-    for trace, n in zip(traces, counts, strict=True):
-        node = 0
-        for i, activity in enumerate(trace):
-            nxt = children[node].get(activity)
-            if nxt is None:
-                nxt = children[node][activity] = len(children)
-                children.append({})
-                onward.append(0)
-            if i < len(trace) - 1:
-                onward[nxt] += int(n)
-            node = nxt
+    from procmine.conform.precision import prefix_tree
+
+    children, onward = prefix_tree(traces, counts)
     n_cases = int(sum(int(c) for c in counts))
     starts = {t[0] for t in traces if t}
     initial = replayer.visible_enabled(model.initial)
