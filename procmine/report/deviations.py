@@ -7,6 +7,7 @@ a Chinese report carries no English sentence. ``KINDS`` names each kind.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 #: kind -> (Chinese, English)
@@ -54,3 +55,14 @@ def deviation_text(d: Any, lang: str) -> str:
     if other == "in_model":
         return f"「{step}」出现在不该出现的位置"
     return f"「{step}」（规定流程中没有此环节）"
+
+
+def conform_note(note: str, result: Any, t: Any) -> str:
+    """A note of ``check_conformance`` for the report: the alignment summary is said
+    again from the result's own fields (``aligner``, ``not_aligned``) in the report's
+    language; other notes as they are."""
+    if not (result.aligner and re.match(r"[\d,]+ of [\d,]+ variants aligned exactly", note)):
+        return note
+    return t("aligned_note", done=f"{len(result.variants) - result.not_aligned:,}",
+             total=f"{len(result.variants):,}", over=f"{result.not_aligned:,}",
+             how=t("aligned_state_space") if result.aligner == "state space" else result.aligner)

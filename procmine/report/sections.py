@@ -1,11 +1,11 @@
 """The sections of the report, each from the library call of its own command.
 
 One builder per section (``_summary``, ``_quality``, ``_map``, ``_model``,
-``_conformance``, ``_bottlenecks``, ``_patterns``, ``_variants``, by key in
-``_BUILDERS``) makes its ``Section`` from the ``_Context``: cards, charts,
-figures and tables, and the command that prints the same numbers.
-``_run_section`` runs one of them and turns a missing module, a log without the
-needed columns or a calendar that falls back into a note.
+``_conformance``, ``_bottlenecks``, ``_patterns``, ``_variants``, by key in ``_BUILDERS``)
+makes its ``Section`` from the ``_Context``: cards, charts, figures, tables, and the
+command that prints the same numbers.
+``_run_section`` runs one, turning a missing module, missing columns or a calendar
+fallback into a note.
 """
 
 from __future__ import annotations
@@ -259,7 +259,7 @@ def _conformance(ctx: _Context) -> Section:
     body.append(_safe_figure(ctx, lambda: _graphviz_svg(
         render_conformance(result, ctx.workflow, notation="bpmn"), "conformance"),
         t("conf_caption")))
-    from procmine.report.deviations import KINDS, deviation_text
+    from procmine.report.deviations import KINDS, conform_note, deviation_text
 
     rows = [{"text": deviation_text(d, ctx.lang), "kind": d.kind, "cases": d.cases,
              "share": d.share,
@@ -273,13 +273,7 @@ def _conformance(ctx: _Context) -> Section:
                             _Col("units", t("where"))], limit=20, ctx=ctx,
                            more=ctx.command("conform", "--workflow", ctx.workflow_path or "FILE", "--json")))
     for note in result.notes:
-        if result.aligner and re.match(r"[\d,]+ of [\d,]+ variants aligned exactly", note):
-            # said from the result's own fields, in the report's language
-            note = t("aligned_note", done=f"{len(result.variants) - result.not_aligned:,}",
-                     total=f"{len(result.variants):,}", over=f"{result.not_aligned:,}",
-                     how=result.aligner if result.aligner != "state space" else
-                     ("在可达标识上" if ctx.lang == "zh" else "over the reachable markings"))
-        body.append(_note(note))
+        body.append(_note(conform_note(note, result, t)))
     body.append(_same(ctx, ctx.command("conform", "--workflow",
                                        _shell_quote(ctx.workflow_path or "FILE"))))
     numbers = {"fitness": result.fitness, "precision": result.precision, "fitting_cases": fitting,
