@@ -3,9 +3,8 @@
 One builder per section (``_summary``, ``_quality``, ``_map``, ``_model``,
 ``_conformance``, ``_bottlenecks``, ``_patterns``, ``_variants``, by key in ``_BUILDERS``)
 makes its ``Section`` from the ``_Context``: cards, charts, figures, tables, and the
-command that prints the same numbers.
-``_run_section`` runs one, turning a missing module, missing columns or a calendar
-fallback into a note.
+command that prints the same numbers. ``_run_section`` runs one, turning a missing
+module, missing columns or a calendar fallback into a note.
 """
 
 from __future__ import annotations
