@@ -265,6 +265,32 @@ def test_a_case_whose_events_all_lack_an_activity_is_counted_as_lost(tmp_path):
     assert "1 case lost: all its events were dropped (e.g. case 8458485)" in result.output
 
 
+def write_lost_cases_csv(path):
+    """Seven cases of three events: C3 has no activity anywhere, C5 no readable time
+    (both lost); C6 loses one event only; C2's first row is ragged."""
+    lines = ["case_id,activity,timestamp"]
+    for c in range(1, 8):
+        for i in range(3):
+            activity = "" if c == 3 or (c == 6 and i == 0) else f"s{i}"
+            time = "not a time" if c == 5 else f"2024-01-0{i + 1} 09:00"
+            lines.append(f"C{c},{activity},{time}" + (",extra" if c == 2 and i == 0 else ""))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_the_duckdb_engine_counts_lost_cases_as_pandas_does(tmp_path):
+    from procmine.engines import get_engine
+
+    path = write_lost_cases_csv(tmp_path / "lost.csv")
+    with get_engine("pandas", path) as ref, get_engine("duckdb", path) as engine:
+        pandas_report, duckdb_report = ref.load_report(), engine.load_report()
+    assert pandas_report.cases_lost == duckdb_report.cases_lost == 2
+    line = "2 cases lost: all their events were dropped (e.g. case C3)"
+    assert line in pandas_report.notes and line in duckdb_report.notes
+    result = run("info", str(path), "--engine", "duckdb", "--json")
+    assert json.loads(result.stdout)["load"]["cases_lost"] == 2
+
+
 # ------------------------------------------------------------------ 9. labels
 
 
