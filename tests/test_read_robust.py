@@ -234,6 +234,72 @@ def test_an_xlsx_bomb_is_refused_from_its_zip_directory(tmp_path):
         read_log(path)
 
 
+@pytest.mark.parametrize("fmt", ["xes", "xlsx", "parquet"])
+def test_the_field_limit_holds_in_every_format(tmp_path, fmt):
+    huge = "y" * (2 << 20)
+    if fmt == "xes":
+        path = write_xes(tmp_path / "f.xes", [("a", [(huge, "2024-01-01T10:00:00+08:00")])])
+    elif fmt == "xlsx":     # Excel's own limit is 32,767 characters; a crafted file has more
+        from openpyxl import Workbook
+
+        book = Workbook()
+        for row in (["case", "activity", "time"], ["a", "x", "2024-01-01 10:00"],
+                    ["a", "y" * 32_767, "2024-01-01 11:00"]):
+            book.active.append(row)
+        book.save(tmp_path / "short.xlsx")
+        path = tmp_path / "f.xlsx"
+        with zipfile.ZipFile(tmp_path / "short.xlsx") as short, \
+                zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as crafted:
+            for info in short.infolist():
+                crafted.writestr(info, short.read(info).replace(b"y" * 32_767, huge.encode()))
+    else:
+        path = tmp_path / "f.parquet"
+        pd.DataFrame({"case": ["a", "a"], "activity": ["x", huge],
+                      "time": ["2024-01-01 10:00", "2024-01-01 11:00"]}).to_parquet(path)
+    with pytest.raises(InputError, match="has a field of 2,097,15[2-9] bytes") as e:
+        read_log(path)
+    assert "MAX_FIELD_BYTES" in e.value.hint
+
+
+def write_parquet(path, rows, **options):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"case": ["a"] * rows, "activity": ["x"] * rows,
+                             "time": ["2024-01-01 10:00"] * rows}), path, **options)
+    return path
+
+
+@pytest.mark.parametrize("limit, value, message", [
+    ("MAX_COLUMNS", 2, "the file has 3 columns, more than 2"),
+    ("MAX_ROWS", 10, "the file has 11 rows, more than 10 for reading into memory")])
+def test_parquet_over_a_limit_is_refused_from_its_metadata(tmp_path, monkeypatch, limit, value,
+                                                           message):
+    import pyarrow.parquet as pq
+
+    path = write_parquet(tmp_path / "big.parquet", 11)
+    monkeypatch.setattr(f"procmine.read.readers.{limit}", value)
+    monkeypatch.setattr(pq, "read_table", lambda *a, **k: pytest.fail("the data was read"))
+    with pytest.raises(InputError, match=message) as e:
+        read_log(path)
+    assert limit in e.value.hint
+    result = run("info", path)
+    assert result.exit_code == 2 and result.output.strip().splitlines()[-1].startswith("Error: ")
+
+
+def test_a_parquet_bomb_is_refused_from_its_metadata(tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    # 200,000 rows of the same text, without dictionary, expand about 1,000 times
+    path = write_parquet(tmp_path / "bomb.parquet", 200_000, use_dictionary=False,
+                         compression="zstd")
+    monkeypatch.setattr("procmine.limits.RATIO_FLOOR_BYTES", 1 << 20)
+    monkeypatch.setattr(pq, "read_table", lambda *a, **k: pytest.fail("the data was read"))
+    with pytest.raises(InputError, match="expands more than 200 times") as e:
+        read_log(path)
+    assert "MAX_DECOMPRESSION_RATIO" in e.value.hint
+
+
 # ------------------------------------------------------------------ 7. Parquet bytes
 
 

@@ -36,6 +36,7 @@ import pandas as pd
 
 from procmine import xmlsafe
 from procmine.errors import InputError
+from procmine.limits import check_frame_fields
 from procmine.log import ACTIVITY, CASE, TIMESTAMP, LoadReport
 from procmine.read.times import offset_note
 
@@ -79,6 +80,7 @@ def read_xes(path: str, report: LoadReport, *, timezone: str) -> pd.DataFrame:
             values = frame[column]
             if pd.api.types.is_datetime64_dtype(values.dtype) and values.dt.tz is None:
                 frame[column] = values.dt.tz_localize("UTC")  # the Rust reader's UTC
+    check_frame_fields(path, frame)
     if TIMESTAMP not in frame.columns:
         raise InputError(f"{path}: the log has no times (no event has a time:timestamp)",
                          hint="procmine needs the time of each event; export the log with "
