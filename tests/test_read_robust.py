@@ -192,6 +192,79 @@ def test_xes_without_times_says_so_plainly(tmp_path):
     result = run("info", path)
     assert result.exit_code == 2
     assert "the log has no times" in result.output and "--timestamp" not in result.output
+    assert "or read it with --order-as-time" in result.output
+
+
+# ------------------------------------------------------------------ order as time
+
+
+UNTIMED = [("c1", ["上报", "派遣", "处置", "结案"]), ("c2", ["上报", "派遣", "处置", "派遣", "处置", "结案"]),
+           ("c3", ["上报", "派遣", "处置", "结案"])]
+
+
+def untimed_log(tmp_path, fmt):
+    if fmt == "xes":
+        return write_xes(tmp_path / "untimed.xes",
+                         [(case, [(a, None) for a in steps]) for case, steps in UNTIMED])
+    path = tmp_path / "untimed.csv"
+    path.write_text("工单编号,环节\n" + "".join(f"{case},{a}\n" for case, steps in UNTIMED
+                                             for a in steps), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["xes", "csv"])
+def test_order_as_time_reads_a_log_without_times_in_file_order(tmp_path, fmt):
+    path = untimed_log(tmp_path, fmt)
+    log = read_log(path, order_as_time=True)
+    assert log.report.time_from_order and log.report.to_dict()["time_from_order"] is True
+    assert any("the order of the events in the file stands for time" in n for n in log.report.notes)
+    sequences = log.events.groupby(CASE, sort=False)[ACTIVITY].agg(list).to_dict()
+    assert sequences == dict(UNTIMED)
+    result = run("variants", path, "--order-as-time", "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["table"]
+    assert [r["cases"] for r in rows] == [2, 1]
+    assert all(r["median_duration"] is None for r in rows)      # no duration is invented
+    assert "--order-as-time" in result.stderr
+    info = json.loads(run("info", path, "--order-as-time", "--json").stdout)
+    assert info["first"] is None and info["last"] is None
+
+
+def test_without_the_option_a_csv_without_times_points_to_it(tmp_path):
+    result = run("info", untimed_log(tmp_path, "csv"))
+    assert result.exit_code == 2 and "--order-as-time" in result.output
+
+
+@pytest.mark.parametrize("argv", [["bottlenecks"], ["loops"], ["audit"],
+                                  ["map", "--metric", "median-wait"], ["info", "--from", "2024-01-01"],
+                                  ["variants", "--duration", "..1d"]])
+def test_what_measures_time_refuses_a_log_whose_order_is_its_time(tmp_path, argv):
+    result = run(argv[0], untimed_log(tmp_path, "xes"), "--order-as-time", *argv[1:])
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines()[-1].startswith("Error: ")
+    assert "measures time, and this log has none" in result.output
+
+
+def test_order_as_time_is_refused_for_a_log_with_times(tmp_path, orders16):
+    result = run("info", orders16, "--order-as-time")
+    assert result.exit_code == 2 and "is for logs without times" in result.output
+    result = run("info", orders16, "--order-as-time", "--engine", "duckdb")
+    assert result.exit_code == 2 and "--order-as-time needs --engine pandas" in result.output
+
+
+def test_filter_and_report_keep_a_log_without_times_without_times(tmp_path):
+    path = untimed_log(tmp_path, "xes")
+    out = tmp_path / "kept.csv"
+    assert run("filter", path, "--order-as-time", "--top-variants", "1", "-o", out).exit_code == 0
+    header = out.read_text(encoding="utf-8-sig").splitlines()[0]
+    assert sorted(header.split(",")) == ["case:concept:name", "concept:name"]   # no time
+    assert run("filter", path, "--order-as-time", "-o", tmp_path / "k.xes").exit_code == 2
+    html = tmp_path / "r.html"
+    result = run("report", path, "--order-as-time", "--lang", "en", "-o", html)
+    assert result.exit_code == 0, result.output
+    page = html.read_text(encoding="utf-8")
+    assert "the order of the events in the file stands for time" in page
+    assert "bottlenecks measures time, and this log has none" in page
 
 
 # ------------------------------------------------------------------ 6. limits

@@ -117,6 +117,7 @@ def audit_log(log: Any, *, responsibility: ResponsibilityList | str | Path | Non
     if not repeat_days >= 0:
         raise SpecError(f"repeat_days {repeat_days!r}: expected a number of days, 0 or more")
     engine = as_engine(log)
+    engine.require_times("audit")
     rules = (read_responsibility(responsibility) if isinstance(responsibility, (str, Path))
              else responsibility)
     cal = resolve_calendar(calendar, timezone=engine.source.timezone)

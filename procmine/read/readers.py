@@ -47,11 +47,12 @@ FORMATS = ("csv", "excel", "xes", "parquet")
 
 def read_frame(path: str, report: LoadReport, *, encoding: str | None = None,
                sheet: str | int | None = None, given: Mapping[str, str] | None = None,
-               timezone: str = "Asia/Shanghai") -> pd.DataFrame:
+               timezone: str = "Asia/Shanghai", order_as_time: bool = False) -> pd.DataFrame:
     """The records of a log file in the format ``report.format``, with ``__row``.
 
     ``given`` are the user's column options (the CSV reader types the time columns);
-    ``timezone`` is the zone of naive times (the XES reader needs it for its notes).
+    ``timezone`` is the zone of naive times (the XES reader needs it for its notes);
+    ``order_as_time``: an XES without times is read (not refused).
     """
     fmt = report.format
     if fmt == "csv":
@@ -59,7 +60,7 @@ def read_frame(path: str, report: LoadReport, *, encoding: str | None = None,
     if fmt == "excel":
         return _read_excel(path, report, sheet)
     if fmt == "xes":
-        return read_xes(path, report, timezone=timezone)
+        return read_xes(path, report, timezone=timezone, times_needed=not order_as_time)
     if fmt == "parquet":
         return _read_parquet(path, report)
     raise InputError(f"{path}: unknown log format",
