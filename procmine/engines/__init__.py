@@ -162,6 +162,12 @@ class Engine:
 
         return part_events or events_per_part(self.memory_limit)
 
+    def hold_outside(self, nbytes: int) -> None:
+        """Count ``nbytes`` the caller keeps in Python (results it holds across analyses)
+        against :attr:`memory_limit`: the engine's own share shrinks by them (DuckDB:
+        down to a floor, see ``duckdb_engine.MIN_SHARE``); 0 gives the share back. The
+        pandas and Spark engines keep nothing of the budget for themselves: no-op."""
+
     @property
     def time_from_order(self) -> bool:
         """True when the log has no times and the order of its events stands for them
