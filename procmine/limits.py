@@ -101,7 +101,7 @@ def check_field_sizes(name: str, longest: dict[str, int]) -> None:
     >>> check_field_sizes("x.xes", {"concept:name": 2 << 20})
     Traceback (most recent call last):
     ...
-    procmine.errors.InputError: x.xes: column 'concept:name' has a field of 2,097,152 bytes, more than 1 MiB (a limit (procmine.limits.MAX_FIELD_BYTES); no option raises it: check the quoting, an unclosed quote joins many rows)
+    procmine.errors.InputError: x.xes: column 'concept:name' has a field of 2,097,152 bytes, more than 1 MiB (a limit (procmine.limits.MAX_FIELD_BYTES); no option raises it: in a CSV, check the quoting (an unclosed quote joins many rows))
     """
     from procmine.errors import InputError
 
@@ -110,7 +110,7 @@ def check_field_sizes(name: str, longest: dict[str, int]) -> None:
             raise InputError(f"{name}: column {column!r} has a field of {size:,} bytes, more "
                              f"than {MAX_FIELD_BYTES >> 20} MiB",
                              hint="a limit (procmine.limits.MAX_FIELD_BYTES); no option raises "
-                                  "it: check the quoting, an unclosed quote joins many rows")
+                                  "it: in a CSV, check the quoting (an unclosed quote joins many rows)")
 
 
 def check_frame_fields(name: str, frame: Any) -> None:
