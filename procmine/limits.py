@@ -11,6 +11,8 @@ all.
 
 from __future__ import annotations
 
+from typing import Any
+
 MAX_XML_DEPTH = 1000
 """Deepest nesting of XML elements accepted in XES, BPMN and PNML files.
 
@@ -53,10 +55,15 @@ MAX_COLUMNS = 10_000
 """Most columns in a CSV/Excel header (a dispatch log has 10-60)."""
 
 MAX_FIELD_BYTES = 1 << 20
-"""Largest single field (cell) in a CSV file: 1 MiB."""
+"""Largest single field (cell, attribute value) in any log format: 1 MiB."""
+
+MAX_ROWS = 100_000_000
+"""Most rows the in-memory (pandas) reader takes from a Parquet file, counted in its
+metadata before reading (a few KiB of Parquet can declare billions of repeated values);
+larger logs are read out of core with ``--engine duckdb`` or ``spark``."""
 
 MAX_DECOMPRESSED_BYTES = 4 << 30
-"""Most bytes a compressed input (.gz, .xlsx) may expand to: 4 GiB."""
+"""Most bytes a compressed input (.gz, .xlsx, Parquet read into memory) may expand to: 4 GiB."""
 
 MAX_DECOMPRESSION_RATIO = 200
 """Most a compressed input may expand, as a multiple of its size on disk (checked once
@@ -85,3 +92,42 @@ def check_expansion(name: str, expanded: int, compressed: int) -> None:
         raise InputError(f"{name}: expands more than {MAX_DECOMPRESSION_RATIO} times its size "
                          "when decompressed", hint="a limit, procmine.limits.MAX_DECOMPRESSION_RATIO"
                          "; no option raises it: decompress the file yourself if you trust it")
+
+
+def check_field_sizes(name: str, longest: dict[str, int]) -> None:
+    """Raise InputError when a column's longest field (``longest``: column -> bytes)
+    passes :data:`MAX_FIELD_BYTES`.
+
+    >>> check_field_sizes("x.xes", {"concept:name": 2 << 20})
+    Traceback (most recent call last):
+    ...
+    procmine.errors.InputError: x.xes: column 'concept:name' has a field of 2,097,152 bytes, more than 1 MiB (a limit (procmine.limits.MAX_FIELD_BYTES); no option raises it: in a CSV, check the quoting (an unclosed quote joins many rows))
+    """
+    from procmine.errors import InputError
+
+    for column, size in longest.items():
+        if size > MAX_FIELD_BYTES:
+            raise InputError(f"{name}: column {column!r} has a field of {size:,} bytes, more "
+                             f"than {MAX_FIELD_BYTES >> 20} MiB",
+                             hint="a limit (procmine.limits.MAX_FIELD_BYTES); no option raises "
+                                  "it: in a CSV, check the quoting (an unclosed quote joins many rows)")
+
+
+def check_frame_fields(name: str, frame: Any) -> None:
+    """:func:`check_field_sizes` on the text columns of a pandas frame (for the readers
+    that build Python objects first: Excel, XES); values are measured in UTF-8 bytes."""
+    import pandas as pd
+
+    longest = {}
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype != object and not pd.api.types.is_string_dtype(values.dtype):
+            continue
+        text = values[values.map(lambda v: isinstance(v, str), na_action="ignore")
+                      .astype(object).fillna(False).astype(bool)]
+        chars = text.str.len()
+        if chars.empty or chars.max() * 4 <= MAX_FIELD_BYTES:   # at most 4 bytes a character
+            continue
+        top = text[chars > MAX_FIELD_BYTES // 4]
+        longest[str(column)] = max(len(v.encode("utf-8", "surrogatepass")) for v in top)
+    check_field_sizes(name, longest)

@@ -70,6 +70,8 @@ class LoadReport:
     examples: dict[str, list[tuple[int, str, str]]] = field(default_factory=dict)
     duplicates: int = 0
     cases_lost: int = 0
+    #: the log had no times: the order of its events stands for them (``order_as_time``)
+    time_from_order: bool = False
     repaired: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -100,6 +102,8 @@ class LoadReport:
             "cases_lost": self.cases_lost,
             "repaired": self.repaired,
             "notes": self.notes,
+            # only when set: the JSON of every log with times stays as it was
+            **({"time_from_order": True} if self.time_from_order else {}),
         }
 
 

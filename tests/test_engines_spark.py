@@ -104,3 +104,13 @@ def test_spark_gives_the_same_audit_of_the_sample(spark):
     with get_engine("spark", sample_log(), spark=spark) as engine:
         result = audit_log(engine, responsibility=rules, max_events=20_000)   # two parts
     assert dumps(result) == dumps(audit_log(read_log(sample_log()), responsibility=rules))
+
+
+def test_spark_counts_lost_cases_as_pandas_does(spark, tmp_path):
+    from test_read_robust import write_lost_cases_csv
+
+    path = write_lost_cases_csv(tmp_path / "lost.csv")
+    with get_engine("pandas", path) as ref, get_engine("spark", path, spark=spark) as engine:
+        pandas_report, spark_report = ref.load_report(), engine.load_report()
+    assert pandas_report.cases_lost == spark_report.cases_lost == 2
+    assert "2 cases lost: all their events were dropped (e.g. case C3)" in spark_report.notes

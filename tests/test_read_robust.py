@@ -192,6 +192,79 @@ def test_xes_without_times_says_so_plainly(tmp_path):
     result = run("info", path)
     assert result.exit_code == 2
     assert "the log has no times" in result.output and "--timestamp" not in result.output
+    assert "or read it with --order-as-time" in result.output
+
+
+# ------------------------------------------------------------------ order as time
+
+
+UNTIMED = [("c1", ["上报", "派遣", "处置", "结案"]), ("c2", ["上报", "派遣", "处置", "派遣", "处置", "结案"]),
+           ("c3", ["上报", "派遣", "处置", "结案"])]
+
+
+def untimed_log(tmp_path, fmt):
+    if fmt == "xes":
+        return write_xes(tmp_path / "untimed.xes",
+                         [(case, [(a, None) for a in steps]) for case, steps in UNTIMED])
+    path = tmp_path / "untimed.csv"
+    path.write_text("工单编号,环节\n" + "".join(f"{case},{a}\n" for case, steps in UNTIMED
+                                             for a in steps), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["xes", "csv"])
+def test_order_as_time_reads_a_log_without_times_in_file_order(tmp_path, fmt):
+    path = untimed_log(tmp_path, fmt)
+    log = read_log(path, order_as_time=True)
+    assert log.report.time_from_order and log.report.to_dict()["time_from_order"] is True
+    assert any("the order of the events in the file stands for time" in n for n in log.report.notes)
+    sequences = log.events.groupby(CASE, sort=False)[ACTIVITY].agg(list).to_dict()
+    assert sequences == dict(UNTIMED)
+    result = run("variants", path, "--order-as-time", "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["table"]
+    assert [r["cases"] for r in rows] == [2, 1]
+    assert all(r["median_duration"] is None for r in rows)      # no duration is invented
+    assert "--order-as-time" in result.stderr
+    info = json.loads(run("info", path, "--order-as-time", "--json").stdout)
+    assert info["first"] is None and info["last"] is None
+
+
+def test_without_the_option_a_csv_without_times_points_to_it(tmp_path):
+    result = run("info", untimed_log(tmp_path, "csv"))
+    assert result.exit_code == 2 and "--order-as-time" in result.output
+
+
+@pytest.mark.parametrize("argv", [["bottlenecks"], ["loops"], ["audit"],
+                                  ["map", "--metric", "median-wait"], ["info", "--from", "2024-01-01"],
+                                  ["variants", "--duration", "..1d"]])
+def test_what_measures_time_refuses_a_log_whose_order_is_its_time(tmp_path, argv):
+    result = run(argv[0], untimed_log(tmp_path, "xes"), "--order-as-time", *argv[1:])
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines()[-1].startswith("Error: ")
+    assert "measures time, and this log has none" in result.output
+
+
+def test_order_as_time_is_refused_for_a_log_with_times(tmp_path, orders16):
+    result = run("info", orders16, "--order-as-time")
+    assert result.exit_code == 2 and "is for logs without times" in result.output
+    result = run("info", orders16, "--order-as-time", "--engine", "duckdb")
+    assert result.exit_code == 2 and "--order-as-time needs --engine pandas" in result.output
+
+
+def test_filter_and_report_keep_a_log_without_times_without_times(tmp_path):
+    path = untimed_log(tmp_path, "xes")
+    out = tmp_path / "kept.csv"
+    assert run("filter", path, "--order-as-time", "--top-variants", "1", "-o", out).exit_code == 0
+    header = out.read_text(encoding="utf-8-sig").splitlines()[0]
+    assert sorted(header.split(",")) == ["case:concept:name", "concept:name"]   # no time
+    assert run("filter", path, "--order-as-time", "-o", tmp_path / "k.xes").exit_code == 2
+    html = tmp_path / "r.html"
+    result = run("report", path, "--order-as-time", "--lang", "en", "-o", html)
+    assert result.exit_code == 0, result.output
+    page = html.read_text(encoding="utf-8")
+    assert "the order of the events in the file stands for time" in page
+    assert "bottlenecks measures time, and this log has none" in page
 
 
 # ------------------------------------------------------------------ 6. limits
@@ -234,6 +307,72 @@ def test_an_xlsx_bomb_is_refused_from_its_zip_directory(tmp_path):
         read_log(path)
 
 
+@pytest.mark.parametrize("fmt", ["xes", "xlsx", "parquet"])
+def test_the_field_limit_holds_in_every_format(tmp_path, fmt):
+    huge = "y" * (2 << 20)
+    if fmt == "xes":
+        path = write_xes(tmp_path / "f.xes", [("a", [(huge, "2024-01-01T10:00:00+08:00")])])
+    elif fmt == "xlsx":     # Excel's own limit is 32,767 characters; a crafted file has more
+        from openpyxl import Workbook
+
+        book = Workbook()
+        for row in (["case", "activity", "time"], ["a", "x", "2024-01-01 10:00"],
+                    ["a", "y" * 32_767, "2024-01-01 11:00"]):
+            book.active.append(row)
+        book.save(tmp_path / "short.xlsx")
+        path = tmp_path / "f.xlsx"
+        with zipfile.ZipFile(tmp_path / "short.xlsx") as short, \
+                zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as crafted:
+            for info in short.infolist():
+                crafted.writestr(info, short.read(info).replace(b"y" * 32_767, huge.encode()))
+    else:
+        path = tmp_path / "f.parquet"
+        pd.DataFrame({"case": ["a", "a"], "activity": ["x", huge],
+                      "time": ["2024-01-01 10:00", "2024-01-01 11:00"]}).to_parquet(path)
+    with pytest.raises(InputError, match="has a field of 2,097,15[2-9] bytes") as e:
+        read_log(path)
+    assert "MAX_FIELD_BYTES" in e.value.hint
+
+
+def write_parquet(path, rows, **options):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"case": ["a"] * rows, "activity": ["x"] * rows,
+                             "time": ["2024-01-01 10:00"] * rows}), path, **options)
+    return path
+
+
+@pytest.mark.parametrize("limit, value, message", [
+    ("MAX_COLUMNS", 2, "the file has 3 columns, more than 2"),
+    ("MAX_ROWS", 10, "the file has 11 rows, more than 10 for reading into memory")])
+def test_parquet_over_a_limit_is_refused_from_its_metadata(tmp_path, monkeypatch, limit, value,
+                                                           message):
+    import pyarrow.parquet as pq
+
+    path = write_parquet(tmp_path / "big.parquet", 11)
+    monkeypatch.setattr(f"procmine.read.readers.{limit}", value)
+    monkeypatch.setattr(pq, "read_table", lambda *a, **k: pytest.fail("the data was read"))
+    with pytest.raises(InputError, match=message) as e:
+        read_log(path)
+    assert limit in e.value.hint
+    result = run("info", path)
+    assert result.exit_code == 2 and result.output.strip().splitlines()[-1].startswith("Error: ")
+
+
+def test_a_parquet_bomb_is_refused_from_its_metadata(tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    # 200,000 rows of the same text, without dictionary, expand about 1,000 times
+    path = write_parquet(tmp_path / "bomb.parquet", 200_000, use_dictionary=False,
+                         compression="zstd")
+    monkeypatch.setattr("procmine.limits.RATIO_FLOOR_BYTES", 1 << 20)
+    monkeypatch.setattr(pq, "read_table", lambda *a, **k: pytest.fail("the data was read"))
+    with pytest.raises(InputError, match="expands more than 200 times") as e:
+        read_log(path)
+    assert "MAX_DECOMPRESSION_RATIO" in e.value.hint
+
+
 # ------------------------------------------------------------------ 7. Parquet bytes
 
 
@@ -263,6 +402,32 @@ def test_a_case_whose_events_all_lack_an_activity_is_counted_as_lost(tmp_path):
     assert log.report.cases_lost == 1 and log.n_cases == 1
     result = run("info", path)
     assert "1 case lost: all its events were dropped (e.g. case 8458485)" in result.output
+
+
+def write_lost_cases_csv(path):
+    """Seven cases of three events: C3 has no activity anywhere, C5 no readable time
+    (both lost); C6 loses one event only; C2's first row is ragged."""
+    lines = ["case_id,activity,timestamp"]
+    for c in range(1, 8):
+        for i in range(3):
+            activity = "" if c == 3 or (c == 6 and i == 0) else f"s{i}"
+            time = "not a time" if c == 5 else f"2024-01-0{i + 1} 09:00"
+            lines.append(f"C{c},{activity},{time}" + (",extra" if c == 2 and i == 0 else ""))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_the_duckdb_engine_counts_lost_cases_as_pandas_does(tmp_path):
+    from procmine.engines import get_engine
+
+    path = write_lost_cases_csv(tmp_path / "lost.csv")
+    with get_engine("pandas", path) as ref, get_engine("duckdb", path) as engine:
+        pandas_report, duckdb_report = ref.load_report(), engine.load_report()
+    assert pandas_report.cases_lost == duckdb_report.cases_lost == 2
+    line = "2 cases lost: all their events were dropped (e.g. case C3)"
+    assert line in pandas_report.notes and line in duckdb_report.notes
+    result = run("info", str(path), "--engine", "duckdb", "--json")
+    assert json.loads(result.stdout)["load"]["cases_lost"] == 2
 
 
 # ------------------------------------------------------------------ 9. labels

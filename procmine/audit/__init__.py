@@ -97,7 +97,7 @@ def audit_log(log: Any, *, responsibility: ResponsibilityList | str | Path | Non
               repeat_days: float = 30.0, calendar: Any = "cn",
               sections: Iterable[str] = SECTIONS, aliases: Mapping[str, str] | None = None,
               vocabulary: Governance | str | Path | None = None,
-              max_events: int = 1_000_000) -> AuditResult:
+              max_events: int | None = None) -> AuditResult:
     """Audit a log (an ``EventLog`` or an open engine): the sections of :data:`SECTIONS`.
 
     ``responsibility`` is the list (a file or a :class:`ResponsibilityList`); the
@@ -105,7 +105,9 @@ def audit_log(log: Any, *, responsibility: ResponsibilityList | str | Path | Non
     is the linking window after a closure; ``calendar`` the working calendar
     (``"cn"``, ``"none"``, a file or a ``WorkingCalendar``); ``aliases`` extra
     activity names per role; ``vocabulary`` the source groups and kinds of work
-    (a file or a :class:`Governance`; default :func:`read_governance`'s).
+    (a file or a :class:`Governance`; default :func:`read_governance`'s). An engine's
+    events are read in parts of ``max_events`` (default: as many as its ``memory_limit``
+    allows, :meth:`procmine.engines.Engine.part_events`).
     """
     sections = tuple(dict.fromkeys(sections))
     unknown = set(sections) - set(SECTIONS)
@@ -115,6 +117,7 @@ def audit_log(log: Any, *, responsibility: ResponsibilityList | str | Path | Non
     if not repeat_days >= 0:
         raise SpecError(f"repeat_days {repeat_days!r}: expected a number of days, 0 or more")
     engine = as_engine(log)
+    engine.require_times("audit")
     rules = (read_responsibility(responsibility) if isinstance(responsibility, (str, Path))
              else responsibility)
     cal = resolve_calendar(calendar, timezone=engine.source.timezone)
@@ -125,7 +128,7 @@ def audit_log(log: Any, *, responsibility: ResponsibilityList | str | Path | Non
     with_orders = any(s in _ORDER_SECTIONS for s in sections)
     with_cases = any(s in ("dispatch", "clocks", "repeats") for s in sections)
     tables, bounce_tables, order_tables, step_tables = [], [], [], []
-    for part in engine.event_logs(max_events=max_events):
+    for part in engine.event_logs(max_events=engine.part_events(max_events)):
         if with_cases:
             table, bounces = case_table(part, cal, allowance=allowance,
                                         aliases=dict(aliases or {}))

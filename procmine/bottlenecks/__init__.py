@@ -215,6 +215,7 @@ def find_bottlenecks(
     if top is not None and top < 1:
         raise SpecError(f"top={top}: give at least 1")
     engine = as_engine(log)
+    engine.require_times("bottlenecks")
     cal, basis = _resolve_calendar(calendar, working_time)
     clock = _Clock(cal, engine.source.timezone)
     # deadlines in working days need the calendar even when durations are shown in clock time

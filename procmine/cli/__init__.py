@@ -67,7 +67,9 @@ _OPTIONS = {
     "timestamp": "--timestamp", "top": "--top",
 }
 #: Whole phrases whose option reads differently from the parameter.
-_PHRASES = {"read with strict=False": "drop --strict", "alignments=False": "drop --alignments"}
+_PHRASES = {"read with strict=False": "drop --strict", "alignments=False": "drop --alignments",
+            "read without order_as_time=True": "drop --order-as-time",
+            "order_as_time=True": "--order-as-time"}
 _PARAMETER = re.compile(r"\b([a-z_]+)=('[^']*'|[^\s,;:()'\"]+)?")
 
 

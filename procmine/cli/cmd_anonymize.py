@@ -50,6 +50,8 @@ def command(log: str, output: str, key_file: str | None, columns: tuple[str, ...
                            pseudonymise_resources=not keep_units, shift_days=shift_days,
                            with_mapping=bool(mapping_out))
     events = result.events
+    if event_log.report.time_from_order:    # the log had no times: it gets none invented
+        events = events.drop(columns=["time:timestamp"])
     if not output.lower().endswith((".xes", ".xes.gz")):
         # keep the analyst's own headers, so the file reads back with the same mapping
         from procmine import i18n

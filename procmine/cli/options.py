@@ -29,6 +29,10 @@ _LOG_OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("--levels", {"help": "Administrative levels bottom up, comma-separated "
                           "(default: 网格,居村,街镇,区,市)."}),
     ("--strict", {"is_flag": True, "help": "Fail on the first bad row instead of dropping it."}),
+    ("--order-as-time", {"is_flag": True,
+                         "help": "For a log without times: the order of its events in the file "
+                                 "stands for time (durations, waits and deadlines are then not "
+                                 "measured; bottlenecks, loops and audit refuse the log)."}),
 ]
 
 _MANY = {"multiple": True}
@@ -183,6 +187,7 @@ def load(path: str, options: dict[str, Any], *, quiet: bool = False):
         timezone=options.get("timezone") or "Asia/Shanghai",
         levels=tuple(x.strip() for x in levels.split(",")) if levels else None,
         strict=bool(options.get("strict")),
+        order_as_time=bool(options.get("order_as_time")),
     )
     from procmine import i18n
 
@@ -191,6 +196,10 @@ def load(path: str, options: dict[str, Any], *, quiet: bool = False):
         from procmine.output import describe_load
 
         click.echo(describe_load(log.report), err=True)
+    elif log.report.time_from_order:    # said even with --json: the figures have no times
+        from procmine.read.order import NOTE
+
+        click.echo(f"Note: {NOTE}", err=True)
     return apply_filter_options(log, options)
 
 
@@ -219,7 +228,8 @@ def open_input(path: str, options: dict[str, Any], *, engine: str = "auto",
     """
     from procmine.errors import SpecError
 
-    pandas_only = [f"--{k}" for k in ("sheet", "strict") if options.get(k)]
+    pandas_only = [f"--{k.replace('_', '-')}" for k in ("sheet", "strict", "order_as_time")
+                   if options.get(k)]
     if pandas_only and engine not in ("auto", "pandas"):
         verb = "needs" if len(pandas_only) == 1 else "need"
         raise SpecError(f"{' and '.join(pandas_only)} {verb} --engine pandas",

@@ -95,6 +95,8 @@ def discover_map(log: EventLog | Engine, *, metric: Metric = "frequency",
     column = _group_column(metric, 100.0 if activities is None else activities,
                            100.0 if paths is None else paths, by)
     engine = as_engine(log)
+    if metric.endswith("-wait"):
+        engine.require_times(f"metric={metric!r}")
     if column is not None and not engine.has(column):
         raise SpecError(f"by={by!r}: the log has no {column} column",
                         hint="name it when reading the log: resource=, level=")

@@ -162,6 +162,32 @@ class Engine:
 
         return part_events or events_per_part(self.memory_limit)
 
+    def hold_outside(self, nbytes: int) -> None:
+        """Count ``nbytes`` the caller keeps in Python (results it holds across analyses)
+        against :attr:`memory_limit`: the engine's own share shrinks by them (DuckDB:
+        down to a floor, see ``duckdb_engine.MIN_SHARE``); 0 gives the share back. The
+        pandas and Spark engines keep nothing of the budget for themselves: no-op."""
+
+    @property
+    def time_from_order(self) -> bool:
+        """True when the log has no times and the order of its events stands for them
+        (``read_log(..., order_as_time=True)``; the pandas engine only)."""
+        return False
+
+    def require_times(self, what: str) -> None:
+        """Raise InputError when :attr:`time_from_order`: ``what`` measures time.
+
+        >>> from procmine.read import read_log
+        >>> as_engine(read_log("tests/fixtures/orders16.csv")).require_times("bottlenecks")
+        """
+        if self.time_from_order:
+            from procmine.errors import InputError
+
+            raise InputError(f"{what} measures time, and this log has none: the order of its "
+                             "events stands for time (order_as_time=True)",
+                             hint="use a log with timestamps; variants, map, discover and "
+                                  "conform need none")
+
     def _report(self, done: int, total: int) -> None:
         if self.progress is not None:
             self.progress(done, total)

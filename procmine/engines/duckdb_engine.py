@@ -44,6 +44,9 @@ from procmine.read import (
 #: for the parts of the log held in pandas (a quarter, see ``part_events``), the
 #: Python objects of the results and allocations DuckDB makes outside its buffers.
 DUCKDB_SHARE = 0.6
+#: The least of ``memory_limit`` DuckDB keeps when a caller holds memory outside it
+#: (:meth:`DuckDBEngine.hold_outside`): below it DuckDB would spill all it reads.
+MIN_SHARE = 0.2
 
 
 class _Session:
@@ -128,6 +131,13 @@ class DuckDBEngine(SqlEngine):
         self._naive: set[str] = set()  # columns with times read in the log's timezone
         self._of_case: pd.DataFrame | None = None
         self._variants: Any = None
+
+    def hold_outside(self, nbytes: int) -> None:
+        if not self.memory_limit or self.con is None:
+            return
+        limit = parse_memory_limit(self.memory_limit)
+        share = max(int(limit * DUCKDB_SHARE) - max(nbytes, 0), int(limit * MIN_SHARE))
+        self.con.execute(f"SET memory_limit = '{share}B'")
 
     def collector(self) -> Any:
         """A DuckDBCollector in this engine's own database, within its memory limit."""

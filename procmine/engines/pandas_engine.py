@@ -79,8 +79,9 @@ class PandasEngine(Engine):
         return Totals(
             events=log.n_events, cases=log.n_cases, activities=log.n_activities,
             units=int(events[RESOURCE].nunique()) if RESOURCE in events.columns else None,
-            first=events[TIMESTAMP].min() if len(events) else None,
-            last=events[TIMESTAMP].max() if len(events) else None,
+            # a log whose order stands for time has no first or last time
+            first=events[TIMESTAMP].min() if len(events) and not self.time_from_order else None,
+            last=events[TIMESTAMP].max() if len(events) and not self.time_from_order else None,
             rows_read=log.report.rows_read or len(events), dropped=dict(log.report.dropped))
 
     def variants(self) -> abstractions.Variants:
@@ -90,6 +91,8 @@ class PandasEngine(Engine):
         return self._variants[1]
 
     def follows(self, *, time: TimeBasis = "clock", calendar: Any = "cn") -> abstractions.Follows:
+        if self.time_from_order:    # counts only: the times are the order of the events
+            return abstractions.follows(self.log, durations=np.full(self.log.n_events, np.nan))
         if time == "clock":
             return abstractions.follows(self.log)
         cal = resolve_calendar(calendar, timezone=self.source.timezone)
@@ -99,7 +102,10 @@ class PandasEngine(Engine):
         return abstractions.follows(self.log, durations=durations)
 
     def cases(self) -> pd.DataFrame:
-        return abstractions.cases(self.log, variants_of=self.variants())
+        cases = abstractions.cases(self.log, variants_of=self.variants())
+        if self.time_from_order:    # no duration: the times are the order of the events
+            cases["duration"] = np.nan
+        return cases
 
     def activities(self) -> pd.DataFrame:
         events = self.log.events
@@ -137,6 +143,10 @@ class PandasEngine(Engine):
 
     def load_report(self) -> Any:
         return self.log.report
+
+    @property
+    def time_from_order(self) -> bool:
+        return bool(self.log.report.time_from_order)
 
     @property
     def attributes(self) -> list[str]:

@@ -181,6 +181,7 @@ class SqlEngine(Engine):
             mapping=dict(self._mapping), rows_read=totals.rows_read, rows_kept=totals.events,
             dropped=dict(totals.dropped),
             duplicates=int(self._df(q.DUPLICATES)["duplicates"].iloc[0]),
+            cases_lost=getattr(getattr(self, "_loaded_events", None), "cases_lost", 0),
             notes=([f"the {self.name} engine reads the mapped columns only: "
                     f"{', '.join(self.attributes[:5])}{' ...' if len(self.attributes) > 5 else ''}"
                     " not read"] if self.attributes else [])

@@ -54,6 +54,7 @@ class TimeFrame:
     mode: TimeMode = "intersecting"
 
     def select(self, engine: Any) -> Selection:
+        engine.require_times("the time filter")
         lo = self.first if self.first is not None else pd.Timestamp.min.tz_localize("UTC")
         hi = self.last if self.last is not None else pd.Timestamp.max.tz_localize("UTC")
         if self.mode == "trim":
@@ -319,6 +320,7 @@ class Duration:
     calendar: Any = "cn"
 
     def select(self, engine: Any) -> Selection:
+        engine.require_times("the duration filter")
         table = engine.cases()
         if self.time == "working":
             from procmine.engines import resolve_calendar

@@ -485,4 +485,6 @@ def find_loops(
                        extension_hours=extension_hours, desk_minutes=desk_minutes)
     from procmine.loops.merge import find_loops_in_parts
 
-    return find_loops_in_parts(as_engine(log), options, part_events=part_events)
+    engine = as_engine(log)
+    engine.require_times("loops")
+    return find_loops_in_parts(engine, options, part_events=part_events)

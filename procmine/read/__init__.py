@@ -50,6 +50,7 @@ from procmine.read.dialect import (
     load_events,
     spark_pattern,
 )
+from procmine.read.order import ORDER_COLUMN, order_as_times
 from procmine.read.readers import FORMATS, RAGGED, read_frame, short_error
 from procmine.read.sniff import (
     EXT_FORMATS,
@@ -75,7 +76,7 @@ from procmine.read.writing import write_log
 __all__ = [
     "CHINESE_DATE", "CHINESE_YEAR", "DROP_REASONS", "DUCKDB", "EV_COLUMNS", "EXT_FORMATS",
     "FIELDS", "FORMATS", "HEADERS", "OFFSET_PATTERN", "RAGGED", "REQUIRED", "SPARK",
-    "TIME_FORMATS", "LoadedEvents", "SqlDialect", "SqlSession", "canonical_events",
+    "ORDER_COLUMN", "TIME_FORMATS", "LoadedEvents", "SqlDialect", "SqlSession", "canonical_events",
     "check_timezone", "chinese_to_iso", "choose_time_format", "count_duplicates",
     "detect_columns", "detect_encoding", "detect_format", "file_kind", "has_chinese_dates",
     "kind_table", "level_table", "load_events", "map_columns", "map_values", "name_levels",
@@ -94,6 +95,7 @@ def read_log(
     levels: Sequence[str] | None = None,
     strict: bool = False,
     format: str | None = None,
+    order_as_time: bool = False,
 ) -> EventLog:
     """Read an event log file (CSV, TSV, .csv.gz, Excel, XES, .xes.gz, Parquet).
 
@@ -103,6 +105,9 @@ def read_log(
     the usual Chinese and English headers. Naive times are read in ``timezone``.
     Rows without a case id, an activity or a parsable time are dropped and
     counted in ``log.report`` (``strict=True`` raises on the first instead).
+    ``order_as_time=True`` reads a log that has no times at all: the order of the
+    events in the file stands for time (``log.report.time_from_order``), so the
+    control flow can be analysed while durations cannot (see docs/reading.md).
 
     >>> log = read_log("logs/sample.csv")
     >>> log.n_cases, log.report.encoding
@@ -120,7 +125,9 @@ def read_log(
     check_timezone(timezone)
     given = {k: v for k, v in (columns or {}).items() if v}
     frame = read_frame(path, report, encoding=encoding, sheet=sheet, given=given,
-                       timezone=timezone)
+                       timezone=timezone, order_as_time=order_as_time)
+    if order_as_time:
+        given = order_as_times(frame, given, report)
     data_columns = [c for c in frame.columns if c != "__row"]
     mapping = map_columns(data_columns, given, path=path)
     if DEADLINE in mapping and "deadline" not in given:

@@ -113,13 +113,21 @@ def _count_lost_cases(cases: pd.Series, keep: np.ndarray, report: LoadReport) ->
     if keep.all():
         return
     present = cases.notna().to_numpy(dtype=bool) & (cases != "").to_numpy(dtype=bool, na_value=False)
-    lost = cases[present].nunique() - cases[keep & present].nunique()
+    kept = set(cases[keep & present].unique())
+    lost = [c for c in cases[present].unique() if c not in kept]   # in file order
     if lost:
-        report.cases_lost = int(lost)
-        example = next(iter(set(cases[present].unique()) - set(cases[keep & present].unique())))
-        report.notes.append(f"{lost:,} case{'s' if lost > 1 else ''} lost: all "
-                            f"{'their' if lost > 1 else 'its'} events were dropped "
-                            f"(e.g. case {_show(example)})")
+        report.cases_lost = len(lost)
+        report.notes.append(lost_cases_note(len(lost), lost[0]))
+
+
+def lost_cases_note(lost: int, example: Any) -> str:
+    """The load report's line on cases all of whose events were dropped (every engine).
+
+    >>> lost_cases_note(2, "GD7")
+    '2 cases lost: all their events were dropped (e.g. case GD7)'
+    """
+    return (f"{lost:,} case{'s' if lost > 1 else ''} lost: all "
+            f"{'their' if lost > 1 else 'its'} events were dropped (e.g. case {_show(example)})")
 
 
 def _optional_times(frame: pd.DataFrame, mapping: Mapping[str, str], report: LoadReport,

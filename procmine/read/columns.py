@@ -125,8 +125,11 @@ def require_columns(mapping: Mapping[str, str], columns: Sequence[str], path: st
         option = {CASE: "case_id=", ACTIVITY: "activity=", TIMESTAMP: "timestamp="}
         names = ", ".join(f"{m} ({option[m]})" for m in missing)
         listed = describe_columns(columns)
+        untimed = ("; a log without times can be read with order_as_time=True (its order "
+                   "stands for time)") if missing == [TIMESTAMP] else ""
         raise ColumnError(f"{path}: no column found for {names}",
-                          hint=f"the file has: {listed}; name the column when reading the log")
+                          hint=f"the file has: {listed}; name the column when reading the "
+                               f"log{untimed}")
 
 
 def map_columns(header: Sequence[str], given: Mapping[str, str] | None, *,

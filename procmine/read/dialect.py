@@ -39,7 +39,7 @@ from procmine.log import (
     START,
     TIMESTAMP,
 )
-from procmine.read.canonical import kind_table, level_table
+from procmine.read.canonical import kind_table, level_table, lost_cases_note
 from procmine.read.columns import map_columns
 from procmine.read.readers import RAGGED
 from procmine.read.times import (
@@ -206,6 +206,7 @@ class LoadedEvents:
     rows_read: int
     dropped: dict[str, int]       #: rows dropped per reason (of :data:`DROP_REASONS`)
     notes: tuple[str, ...] = ()   #: lines for the load report
+    cases_lost: int = 0           #: cases all of whose events were dropped
 
 
 def load_events(dialect: SqlDialect, session: SqlSession, relation: str,
@@ -241,12 +242,26 @@ def load_events(dialect: SqlDialect, session: SqlSession, relation: str,
     if session.rows(f"SELECT count(*) FROM {ev}")[0][0] == 0:
         raise InputError(f"{where}: no usable events ({rows_read} rows read, all dropped)",
                          hint="check the column mapping and the timestamp format")
+    lost = _lost_cases(dialect, session, parsed) if any(counts[1:5]) else None
+    if lost:
+        notes.append(lost_cases_note(*lost))
     session.drop(parsed)
     found = ((counts[0] or 0) + rejected, *counts[1:5])
     return LoadedEvents(ev=ev, header=header, mapping=dict(mapping), naive=frozenset(times.naive),
                         due_is_time=times.due_is_time, levels=level_names, rows_read=rows_read,
                         dropped={k: int(v) for k, v in zip(DROP_REASONS, found, strict=True) if v},
-                        notes=tuple(notes))
+                        notes=tuple(notes), cases_lost=lost[0] if lost else 0)
+
+
+def _lost_cases(d: SqlDialect, session: SqlSession, parsed: str) -> tuple[int, Any] | None:
+    """read_log's count of cases none of whose events is kept, and the first of them in
+    file order (None when no case is lost). Ragged rows belong to no case, as in read_log."""
+    kept = f"s.a IS NOT NULL AND {_in_range(d, 's.ts')}"
+    row = session.rows(
+        f"SELECT count(*), min_by(c, fr) FROM (SELECT s.c AS c, min({d.row_in_parsed}) AS fr, "
+        f"max(CASE WHEN {kept} THEN 1 ELSE 0 END) AS k FROM {parsed} s "
+        f"WHERE NOT s.bad AND s.c IS NOT NULL GROUP BY s.c) g WHERE k = 0")[0]
+    return (int(row[0]), row[1]) if row[0] else None
 
 
 def _event_deadline(d: SqlDialect, session: SqlSession, relation: str,

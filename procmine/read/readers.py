@@ -19,7 +19,13 @@ import numpy as np
 import pandas as pd
 
 from procmine.errors import ColumnError, InputError
-from procmine.limits import MAX_COLUMNS, MAX_FIELD_BYTES, check_expansion
+from procmine.limits import (
+    MAX_COLUMNS,
+    MAX_ROWS,
+    check_expansion,
+    check_field_sizes,
+    check_frame_fields,
+)
 from procmine.log import DEADLINE, START, TIMESTAMP, LoadReport
 from procmine.read.columns import detect_columns
 from procmine.read.sniff import (
@@ -41,11 +47,12 @@ FORMATS = ("csv", "excel", "xes", "parquet")
 
 def read_frame(path: str, report: LoadReport, *, encoding: str | None = None,
                sheet: str | int | None = None, given: Mapping[str, str] | None = None,
-               timezone: str = "Asia/Shanghai") -> pd.DataFrame:
+               timezone: str = "Asia/Shanghai", order_as_time: bool = False) -> pd.DataFrame:
     """The records of a log file in the format ``report.format``, with ``__row``.
 
     ``given`` are the user's column options (the CSV reader types the time columns);
-    ``timezone`` is the zone of naive times (the XES reader needs it for its notes).
+    ``timezone`` is the zone of naive times (the XES reader needs it for its notes);
+    ``order_as_time``: an XES without times is read (not refused).
     """
     fmt = report.format
     if fmt == "csv":
@@ -53,7 +60,7 @@ def read_frame(path: str, report: LoadReport, *, encoding: str | None = None,
     if fmt == "excel":
         return _read_excel(path, report, sheet)
     if fmt == "xes":
-        return read_xes(path, report, timezone=timezone)
+        return read_xes(path, report, timezone=timezone, times_needed=not order_as_time)
     if fmt == "parquet":
         return _read_parquet(path, report)
     raise InputError(f"{path}: unknown log format",
@@ -203,15 +210,13 @@ def _check_fields(path: str, table: Any) -> None:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    longest = {}
     for name, column in zip(table.column_names, table.columns, strict=True):
-        if not pa.types.is_string(column.type) or len(column) == 0:
-            continue
-        longest = pc.max(pc.binary_length(column)).as_py() or 0
-        if longest > MAX_FIELD_BYTES:
-            raise InputError(f"{path}: column {name!r} has a field of {longest:,} bytes, more "
-                             f"than {MAX_FIELD_BYTES >> 20} MiB",
-                             hint="a limit (procmine.limits.MAX_FIELD_BYTES); no option raises "
-                                  "it: check the quoting, an unclosed quote joins many rows")
+        kind = column.type
+        if len(column) and (pa.types.is_string(kind) or pa.types.is_large_string(kind)
+                            or pa.types.is_binary(kind) or pa.types.is_large_binary(kind)):
+            longest[name] = pc.max(pc.binary_length(column)).as_py() or 0
+    check_field_sizes(path, longest)
 
 
 def _file_rows(n: int, bad_rows: list[Any]) -> np.ndarray:
@@ -248,6 +253,7 @@ def _read_excel(path: str, report: LoadReport, sheet: str | int | None) -> pd.Da
         raise InputError(f"{path}: no sheet number {target}",
                          hint=f"the file has {len(names)} sheet(s), numbered from 0")
     frame = pd.read_excel(book, sheet_name=target, dtype=object)
+    check_frame_fields(path, frame)
     report.notes.append(f"sheet {names[target] if isinstance(target, int) else target!r}")
     frame.columns = [str(c) for c in frame.columns]
     for column in frame.columns:
@@ -286,9 +292,11 @@ def _read_parquet(path: str, report: LoadReport) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
     try:
+        check_parquet_size(path, pq.read_metadata(path))
         table = pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as e:
         raise InputError(f"{path}: not a readable Parquet file ({short_error(e)})") from None
+    _check_fields(path, table)
     frame = table.to_pandas()
     for field in table.schema:
         if pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type):
@@ -296,6 +304,23 @@ def _read_parquet(path: str, report: LoadReport) -> pd.DataFrame:
     frame["__row"] = np.arange(len(frame), dtype=np.int64) + 1
     report.rows_read = len(frame)
     return frame
+
+
+def check_parquet_size(path: str, meta: Any) -> None:
+    """Refuse a Parquet file over the limits on columns, rows and decompressed bytes, from
+    its metadata (``pyarrow.parquet.FileMetaData``), before any column is read."""
+    hint = "a limit (procmine.limits.{}), checked before reading; {}"
+    if meta.num_columns > MAX_COLUMNS:
+        raise InputError(f"{path}: the file has {meta.num_columns:,} columns, more than "
+                         f"{MAX_COLUMNS:,}", hint=hint.format("MAX_COLUMNS", "keep the columns "
+                                                              "of the log only"))
+    if meta.num_rows > MAX_ROWS:
+        raise InputError(f"{path}: the file has {meta.num_rows:,} rows, more than {MAX_ROWS:,} "
+                         "for reading into memory",
+                         hint=hint.format("MAX_ROWS", "read it out of core with --engine duckdb "
+                                                      "or --engine spark"))
+    expanded = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    check_expansion(path, expanded, os.path.getsize(path))
 
 
 def _bytes_as_text(values: pd.Series, name: str, report: LoadReport) -> pd.Series:

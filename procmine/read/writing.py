@@ -31,6 +31,9 @@ def write_log(events: pd.DataFrame, path: str | os.PathLike, *, inputs: Sequence
         kind = "csv"
     else:
         raise InputError(f"{path}: unknown output format", hint="use .csv, .parquet or .xes")
+    if kind == "xes" and "time:timestamp" not in events.columns:
+        raise InputError(f"{path}: the log has no times, and XES is written with times only",
+                         hint="use .csv or .parquet")
     with atomic_path(path, inputs=inputs) as tmp:
         if kind == "parquet":
             events.to_parquet(tmp, index=False)

@@ -36,6 +36,7 @@ import pandas as pd
 
 from procmine import xmlsafe
 from procmine.errors import InputError
+from procmine.limits import check_frame_fields
 from procmine.log import ACTIVITY, CASE, TIMESTAMP, LoadReport
 from procmine.read.times import offset_note
 
@@ -64,9 +65,11 @@ class DateShapes:
         self.chunks += 1
 
 
-def read_xes(path: str, report: LoadReport, *, timezone: str) -> pd.DataFrame:
+def read_xes(path: str, report: LoadReport, *, timezone: str,
+             times_needed: bool = True) -> pd.DataFrame:
     """The events of an XES file (plain or gzip) as a frame with ``__row`` (position of the
-    event in its trace); dates as instants when they carry offsets, else wall times."""
+    event in its trace); dates as instants when they carry offsets, else wall times. A
+    file without times is refused unless ``times_needed`` is false."""
     shapes = DateShapes()
     xmlsafe.check_xml_file(path, inspect=shapes.inspect)
     _offset_note(shapes, report, timezone)
@@ -79,10 +82,12 @@ def read_xes(path: str, report: LoadReport, *, timezone: str) -> pd.DataFrame:
             values = frame[column]
             if pd.api.types.is_datetime64_dtype(values.dtype) and values.dt.tz is None:
                 frame[column] = values.dt.tz_localize("UTC")  # the Rust reader's UTC
-    if TIMESTAMP not in frame.columns:
+    check_frame_fields(path, frame)
+    if TIMESTAMP not in frame.columns and times_needed:
         raise InputError(f"{path}: the log has no times (no event has a time:timestamp)",
-                         hint="procmine needs the time of each event; export the log with "
-                              "its timestamps")
+                         hint="export the log with its timestamps, or read it with "
+                              "order_as_time=True to take the order of the events in each "
+                              "trace as time (durations are then not measured)")
     if CASE in frame.columns:
         position = frame.groupby(CASE, sort=False, dropna=False).cumcount() + 1
         frame["__row"] = position.to_numpy()

@@ -65,6 +65,12 @@ from procmine.report.sections import _run_section
 if TYPE_CHECKING:
     from procmine.engines import Engine
 
+#: What the report holds per case across its sections (the per-case tables of the
+#: bottlenecks and patterns, the case facts of the leaders' page and the explorer,
+#: the explorer's data as Python lists and JSON), measured on a 175,000-case log:
+#: counted against the engine's memory limit (``Engine.hold_outside``).
+HELD_PER_CASE = 1500
+
 #: The sections in page order; ``conformance`` only with a workflow.
 SECTIONS: tuple[str, ...] = ("summary", "quality", "map", "model", "conformance", "bottlenecks",
                              "patterns", "audit", "variants")
@@ -137,9 +143,11 @@ def build_report(
                    report=engine.load_report(), n_cases=totals.cases, n_events=totals.events,
                    filters=filters)
     token = _LANG.set(ctx.lang)
+    engine.hold_outside(HELD_PER_CASE * totals.cases)   # the report's tables count too
     try:
         return _build(ctx, title, workflow, on_stage)
     finally:
+        engine.hold_outside(0)
         _LANG.reset(token)
 
 

@@ -33,12 +33,13 @@ def handling_units(engine: Any, *, aliases: Any = None) -> pd.Series:
     >>> handling_units(as_engine(read_log("logs/sample.csv")))["GD0000003"]
     '街道自治办'
     """
+    from procmine.engines.collector import log_parts
     from procmine.vocabulary import roles_of
 
     if not engine.has(RESOURCE):
         return pd.Series(dtype="object")
     found: list[pd.Series] = []
-    for part in engine.event_logs():
+    for part in log_parts(engine):      # parts within the engine's memory limit
         events = part.events[[CASE, ACTIVITY, RESOURCE]].dropna(subset=[RESOURCE])
         roles = roles_of(events[ACTIVITY].unique(), aliases)
         handling = events[events[ACTIVITY].map(roles).astype(object).isin(_HANDLING)]

@@ -87,7 +87,7 @@ def _case_starts(log: EventLog | Engine) -> tuple[str, list[tuple[str, float]]]:
     from procmine.engines import as_engine
 
     first = as_engine(log).cases()["start"]
-    if first.empty:
+    if first.empty or as_engine(log).time_from_order:   # the order of events has no weeks
         return "week", []
     local = first.dt.tz_localize(None) if first.dt.tz is not None else first
     day = local.dt.normalize()
