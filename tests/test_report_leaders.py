@@ -167,3 +167,27 @@ def test_road_traffic_has_five_to_eight_findings():
     # 58,997 of the 150,370 fines end with the credit collection, 67,201 with the payment
     assert texts["ends"].startswith("39.2% 的工单（58,997 件）以「Send for Credit Collection」结束")
     assert "「Payment」（44.7%）" in texts["ends"]
+
+
+def test_cases_too_recent_to_be_finished_are_pointed_out(sample_zh):
+    """Cases that take 40 days, reported until the log's last day: the second half's
+    durations are shorter only because its cases are not finished; the page says so."""
+    import pandas as pd
+
+    from procmine.log import ACTIVITY, CASE, TIMESTAMP
+
+    rows = []
+    last = pd.Timestamp("2024-04-30 09:00", tz="Asia/Shanghai")
+    for i in range(120):
+        day = pd.Timestamp("2024-01-01 09:00", tz="Asia/Shanghai") + pd.Timedelta(days=i)
+        rows += [(f"c{i:03}", "立案", day), (f"c{i:03}", "结案", min(day + pd.Timedelta(days=40), last))]
+    report = build_report(EventLog(events=pd.DataFrame(rows, columns=[CASE, ACTIVITY, TIMESTAMP])),
+                          lang="en", calendar=None)
+    page = lxml_html.document_fromstring(report.html)
+    assert "duration" in [li.get("data-finding") for li in findings(report.html)]
+    (note,) = page.xpath("//p[@data-note='unfinished']")
+    # nine in ten cases take 40 days: the 39 cases reported after 21 March may be unfinished
+    assert note.text_content().startswith("Note: 32.5% of the cases (39) started less than the time "
+                                          "nine in ten cases take (40.0 d)")
+    # the sample's cases are all finished (its last event is months after its last report)
+    assert not lxml_html.document_fromstring(sample_zh.html).xpath("//p[@data-note='unfinished']")

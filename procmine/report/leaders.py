@@ -121,10 +121,13 @@ def _wait(ctx: _Context) -> list[Finding]:
     if b is None or not len(b.transitions) or not b.total_wait:
         return []
     kind = "wdur" if b.time_basis == "working" else "dur"
-    units = b.units[b.units["wait_share"] >= 0.01] if b.units is not None else pd.DataFrame()
-    units = units.sort_values("wait_share", ascending=False, kind="stable")
-    where = (ctx.t("lead_wait_unit", unit=units.iloc[0]["unit"], share=_pct(units.iloc[0]["wait_share"]))
-             if len(units) else "")
+    where = ""
+    if b.units is not None:           # a log without a unit column has no unit to name
+        units = b.units[b.units["wait_share"] >= 0.01].sort_values("wait_share", ascending=False,
+                                                                     kind="stable")
+        if len(units):
+            where = ctx.t("lead_wait_unit", unit=units.iloc[0]["unit"],
+                          share=_pct(units.iloc[0]["wait_share"]))
     from procmine.vocabulary import is_followup
 
     # a wait for a follow-up step (回访 after 结案) is no citizen waiting for the service
@@ -313,9 +316,29 @@ def leaders_page(ctx: _Context, sections: Sequence[Section]) -> str:
     items = "".join(f'<li data-finding="{_e(f.key)}" data-value="{f.value:.6g}" '
                     f'data-weight="{f.weight:.6g}">{_e(f.text)}</li>' for f in findings)
     body = f'<ol class="findings">{items}</ol>' if findings else f'<p class="note">{_e(ctx.t("lead_none"))}</p>'
+    if findings:
+        body += _unfinished_note(ctx)
     figure = _process_figure(ctx)
     return (f'<section class="leaders" id="leaders"><h2>{_e(ctx.t("leaders"))}</h2>{body}{figure}'
             f'<p class="note">{_e(ctx.t("lead_rule"))}</p></section>')
+
+
+def _unfinished_note(ctx: _Context) -> str:
+    """A warning when the halves are unequal by construction: cases that started less than
+    the time nine in ten cases take before the log's last event may not be finished yet,
+    and they all fall in the second half (shorter, fewer of the late ends and patterns)."""
+    try:
+        facts = case_facts(ctx)
+    except (KeyError, ValueError, TypeError):
+        return ""
+    p90 = pd.to_timedelta(facts["duration"].quantile(0.9), unit="s")
+    ends = facts["start"] + pd.to_timedelta(facts["duration"], unit="s")
+    late = facts["start"] > ends.max() - p90
+    if pd.isna(p90) or late.mean() < 0.05:
+        return ""
+    text = ctx.t("lead_unfinished", share=_pct(late.mean()), n=f"{int(late.sum()):,}",
+                 p90=human_duration(p90.total_seconds(), lang=ctx.lang))
+    return f'<p class="note" data-note="unfinished">{_e(text)}</p>'
 
 
 def _process_figure(ctx: _Context) -> str:
