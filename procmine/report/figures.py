@@ -76,6 +76,13 @@ def _clean_svg(svg: str | bytes, prefix: str) -> str:
     return etree.tostring(root, encoding="unicode")
 
 
+def _narrow(figure: str) -> bool:
+    """Whether a figure's drawing is shown at most 60% as wide as the page (then it can
+    sit beside its table)."""
+    found = re.search(r'<svg[^>]*style="width: ([0-9.]+)px', figure)
+    return bool(found) and float(found.group(1)) <= 0.6 * PAGE_WIDTH
+
+
 def _size_px(width: str, height: str) -> tuple[float, float] | None:
     """An SVG's width and height attributes (pt or px) in CSS pixels."""
     found = [re.fullmatch(r"([0-9.]+)(pt|px)?", v) for v in (width, height)]
@@ -117,10 +124,36 @@ def _svg_size(svg: str) -> tuple[str, str]:
 
 def _graphviz_svg(graph: Any, prefix: str) -> str:
     """Draw a graphviz ``Digraph`` as inline SVG, laid out the other way when that shows
-    it larger (a drawing bottom up, where up means a higher level, keeps its direction)."""
+    it larger (a drawing bottom up, where up means a higher level, keeps its direction);
+    in a Chinese report its words are said in Chinese before the layout, which then
+    leaves them room."""
     from procmine.render import to_svg
 
+    if _LANG.get() == "zh":
+        graph = _in_chinese(graph)
     return _clean_svg(_turned_if_larger(graph, to_svg(graph)), prefix)
+
+
+_QUOTED = re.compile(r'\b(label|xlabel|tooltip)="((?:[^"\\]|\\.)*)"')
+_CELL = re.compile(r"(<TD[^>]*>)([^<]*)(</TD>)")
+_BREAK = re.compile(r"(\\[nlr])")
+
+
+def _in_chinese(graph: Any) -> Any:
+    """A copy of ``graph`` with its labels, table cells and tooltips in Chinese
+    (:func:`procmine.report.drawing_words.in_chinese`, line by line)."""
+    from procmine.report.drawing_words import in_chinese
+
+    def lines(text: str) -> str:
+        return "".join(p if _BREAK.fullmatch(p) else in_chinese(p) for p in _BREAK.split(text))
+
+    out = graph.copy()
+    out.body = [_CELL.sub(lambda m: m.group(1) + in_chinese(m.group(2)) + m.group(3),
+                          _QUOTED.sub(lambda m: f'{m.group(1)}="{lines(m.group(2))}"', line))
+                for line in graph.body]
+    if isinstance(out.graph_attr.get("label"), str):
+        out.graph_attr["label"] = lines(out.graph_attr["label"])
+    return out
 
 
 def _safe_figure(ctx: _Context, draw: Callable[[], str], caption: str | None = None, *,

@@ -153,6 +153,7 @@ def _figure(svg: str, caption: str | None = None, *, graph: bool = False) -> str
     return f'<figure{" class=graph" if graph else ""}>{svg}{cap}</figure>'
 
 
-def _pair(left: str, right: str) -> str:
-    """A figure and its table side by side on a wide screen, one above the other otherwise."""
-    return f'<div class="pair"><div>{left}</div><div>{right}</div></div>'
+def _pair(left: str, right: str, *, snug: bool = False) -> str:
+    """A figure and its table side by side on a wide screen, one above the other otherwise;
+    ``snug``: the figure as wide as its drawing, the table in the rest."""
+    return f'<div class="pair{" snug" if snug else ""}"><div>{left}</div><div>{right}</div></div>'
