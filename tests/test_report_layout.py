@@ -5,6 +5,8 @@ Every section is opened, as when printing. Texts are measured by the browser
 (``getBoundingClientRect``), so fonts and scaling are those a reader gets. Two lines
 of one Graphviz label touch by a pixel or two (their boxes include the font's ascent
 and descent): an overlap counts when it covers more than 40% of the lower text's height.
+A text is cut when it reaches past its drawing's left or right edge (a Chinese title
+laid out for its shorter English words was).
 Screenshots go to test-artifacts/ (git-ignored: the test writes them on each run).
 """
 
@@ -30,7 +32,8 @@ WIDTH = 1280
 #: what a reader would see as broken, measured in the page
 MEASURE = r"""(function () {
   document.querySelectorAll("details").forEach(function (d) { d.open = true; });
-  var out = {page: document.documentElement.scrollWidth, scrolling: [], overlaps: [], figures: {}};
+  var out = {page: document.documentElement.scrollWidth, scrolling: [], overlaps: [], clipped: [],
+             figures: {}};
   document.querySelectorAll("main *").forEach(function (e) {
     var x = getComputedStyle(e).overflowX;
     if ((x === "auto" || x === "scroll") && e.scrollWidth > e.clientWidth + 1) {
@@ -39,6 +42,13 @@ MEASURE = r"""(function () {
     }
   });
   document.querySelectorAll("main svg").forEach(function (svg) {
+    var frame = svg.getBoundingClientRect();
+    svg.querySelectorAll("text").forEach(function (t) {
+      var r = t.getBoundingClientRect();
+      if (r.width && (r.left < frame.left - 1 || r.right > frame.right + 1)) {
+        out.clipped.push([svg.dataset.figure || svg.getAttribute("class"), t.textContent]);
+      }
+    });
     var boxes = [].map.call(svg.querySelectorAll("text"), function (t) {
       var r = t.getBoundingClientRect();
       return {l: r.left, r: r.right, t: r.top, b: r.bottom, text: t.textContent};
@@ -89,6 +99,7 @@ def assert_readable_at_1280(found: dict) -> None:
     assert found["page"] <= WIDTH                   # the page itself never scrolls sideways
     assert found["scrolling"] == []                 # nor does any table, chart or drawing in it
     assert found["overlaps"] == []
+    assert found["clipped"] == []                   # no text cut at a drawing's edge
     for name, box in found["figures"].items():
         assert box["left"] >= 0 and box["right"] <= WIDTH, name
         assert box["frame"] < 40, name              # no blank band in the drawing's frame
