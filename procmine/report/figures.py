@@ -76,11 +76,12 @@ def _clean_svg(svg: str | bytes, prefix: str) -> str:
     return etree.tostring(root, encoding="unicode")
 
 
-def _narrow(figure: str) -> bool:
-    """Whether a figure's drawing is shown at most 60% as wide as the page (then it can
-    sit beside its table)."""
+def _narrow(figure: str) -> float | None:
+    """The width a figure's drawing is shown at, when at most 60% of the page's (then it
+    can sit beside its table); else None."""
     found = re.search(r'<svg[^>]*style="width: ([0-9.]+)px', figure)
-    return bool(found) and float(found.group(1)) <= 0.6 * PAGE_WIDTH
+    width = float(found.group(1)) if found else None
+    return width if width is not None and width <= 0.6 * PAGE_WIDTH else None
 
 
 def _size_px(width: str, height: str) -> tuple[float, float] | None:

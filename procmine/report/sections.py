@@ -268,7 +268,8 @@ def _conformance(ctx: _Context) -> Section:
          _Col("cases", t("cases"), "int"), _Col("share", t("share"), "pct"), _Col("units", t("where"))],
         limit=20, ctx=ctx, more=ctx.command("conform", "--workflow", ctx.workflow_path or "FILE", "--json"))
     # a drawing laid out top down, narrower than 60% of the page, sits beside its table
-    body.append(_pair(figure, table, snug=True) if table and _narrow(figure) else figure + table)
+    narrow = _narrow(figure) if table else None
+    body.append(figure + table if narrow is None else _pair(figure, table, left_width=narrow))
     for note in result.notes:
         body.append(_note(conform_note(note, result, t)))
     body.append(_same(ctx, ctx.command("conform", "--workflow",
