@@ -60,6 +60,11 @@ def test_no_finding_and_no_card_for_a_pattern_never_seen():
     report = build_report(EventLog(events=pd.DataFrame(rows, columns=[CASE, ACTIVITY, TIMESTAMP])))
     keys = [li.get("data-finding") for li in findings(report.html)]
     assert not [k for k in keys if k.startswith("pattern.")]
+    # nor in the explorer, whose cards and table list the patterns its data names
+    import json
+
+    (data,) = lxml_html.document_fromstring(report.html).xpath("//textarea[@id='explore-data']")
+    assert json.loads(data.text)["patterns"] == []
     assert "0.0%" not in "".join(lxml_html.document_fromstring(report.html).xpath(
         "//section[@class='overview']//text()"))
 
