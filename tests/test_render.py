@@ -260,3 +260,20 @@ def test_network_edge_labels_do_not_overlap(sample):
     tooltips = root.xpath("//s:g[@class='edge']//s:a/@xlink:title",
                           namespaces={**ns, "xlink": "http://www.w3.org/1999/xlink"})
     assert len(tooltips) > len(boxes) // 2 and all("→" in t for t in tooltips)
+
+
+def test_workflow_drawings_are_the_same_from_run_to_run():
+    """pm4py keeps a BPMN's nodes and a net's places in sets with random ids: the DOT text,
+    and so the layout a reader sees, must not change with Python's hash seed."""
+    import subprocess
+    import sys
+
+    script = ("import hashlib; from procmine.workflow import read_workflow; "
+              "from procmine.render import render_workflow; w = read_workflow('logs/workflow.yaml'); "
+              "print(hashlib.sha1((render_workflow(w).source + render_workflow(w, notation='petri')"
+              ".source).encode()).hexdigest())")
+    root = Path(__file__).resolve().parents[1]
+    digests = {subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True,
+                              check=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+               for seed in ("1", "2", "3")}
+    assert len(digests) == 1

@@ -157,7 +157,7 @@ def test_clicks_sort_tables_and_zoom_drawings(browser, sample_page, tmp_path):
       document.body.dataset.sort = header.getAttribute("aria-sort");
       var figure = document.querySelector("figure.graph");
       figure.click();
-      document.body.dataset.fit = figure.classList.contains("fit") ? "yes" : "no";
+      document.body.dataset.zoom = figure.classList.contains("zoom") ? "yes" : "no";
       document.getElementById("toggle-all").click();
       document.body.dataset.closed = document.querySelectorAll("details.section:not([open])").length;
     </script></body>"""
@@ -171,5 +171,5 @@ def test_clicks_sort_tables_and_zoom_drawings(browser, sample_page, tmp_path):
     assert first == sorted(first, reverse=True) and second == sorted(second)
     assert len(first) == 30 and first != second
     assert body.get("data-sort") == "ascending"
-    assert body.get("data-fit") == "yes"
+    assert body.get("data-zoom") == "yes"      # a click shows the fitted drawing full size
     assert body.get("data-closed") == str(len(SECTIONS))   # every section was open: all closed

@@ -60,6 +60,11 @@ def test_no_finding_and_no_card_for_a_pattern_never_seen():
     report = build_report(EventLog(events=pd.DataFrame(rows, columns=[CASE, ACTIVITY, TIMESTAMP])))
     keys = [li.get("data-finding") for li in findings(report.html)]
     assert not [k for k in keys if k.startswith("pattern.")]
+    # nor in the explorer, whose cards and table list the patterns its data names
+    import json
+
+    (data,) = lxml_html.document_fromstring(report.html).xpath("//textarea[@id='explore-data']")
+    assert json.loads(data.text)["patterns"] == []
     assert "0.0%" not in "".join(lxml_html.document_fromstring(report.html).xpath(
         "//section[@class='overview']//text()"))
 
@@ -113,3 +118,81 @@ def test_chinese_report_has_no_english_words_but_names_from_the_data(sample_zh):
     english = build_report(read(root / "sample.csv").events.pipe(lambda e: EventLog(events=e.head(400))),
                            lang="en")
     assert len(visible_words(english.html) & ENGLISH) > 10
+
+
+def test_without_workflow_the_page_says_how_cases_end_and_how_varied_their_paths_are():
+    """A log with no deadlines, categories or workflow (as road traffic): how the cases
+    end and how many paths they take, each compared between the halves, with its unit."""
+    import pandas as pd
+
+    from procmine.log import ACTIVITY, CASE, RESOURCE, TIMESTAMP
+
+    rows = []
+    for i in range(120):
+        day = pd.Timestamp("2024-01-01 09:00", tz="Asia/Shanghai") + pd.Timedelta(days=i)
+        unit = "一中队" if i % 2 else "二中队"
+        # the first 60 cases: one in three collected; the last 60: one in six; 8 rare paths
+        collected = i % 3 == 0 if i < 60 else i % 6 == 0
+        steps = ["立案", "告知", "催缴" if collected else "缴款"]
+        if i % 15 == 7:
+            steps = ["立案", *(["告知"] * (2 + i // 15)), "缴款"]
+        rows += [(f"c{i:03}", s, day + pd.Timedelta(hours=k), unit) for k, s in enumerate(steps)]
+    log = EventLog(events=pd.DataFrame(rows, columns=[CASE, ACTIVITY, TIMESTAMP, RESOURCE]))
+    texts = {li.get("data-finding"): li.text_content() for li in findings(build_report(log, lang="zh").html)}
+    # 缴款 ends 120 - 30 = 90 cases; 催缴 30: 20 of the first 60, 10 of the last 60
+    assert texts["ends"].startswith("25.0% 的工单（30 件）以「催缴」结束：前半段 33.3%，后半段 16.7%")
+    assert "最常见的结束环节是「缴款」（75.0%）" in texts["ends"]
+    assert "占比最高的单位是" in texts["ends"]
+    # 2 common paths (112 cases) and 8 of one case each: the five most common cover 115 of 120
+    assert texts["paths"].startswith("工单共有 10 种办理路径，最常见的 5 种覆盖 95.8% 的工单")
+    english = {li.get("data-finding"): li.text_content()
+               for li in findings(build_report(log, lang="en").html)}
+    assert english["ends"].startswith("25.0% of the cases (30) end with 催缴: 33.3% in the first half")
+
+
+def test_the_waits_leave_follow_up_steps_aside(sample_zh):
+    """结案 → 回访 (the call-back after closure) holds 15.7% of the sample's waiting time,
+    but no citizen waits for it: it is no finding; 签收 → 处置 is."""
+    texts = {li.get("data-finding"): li.text_content() for li in findings(sample_zh.html)}
+    assert "「签收 → 处置」" in texts["wait"]
+    assert "回访" not in texts["wait"] and "wait.next" not in texts
+    assert "paths" not in texts              # with a workflow, the conformance finding says it
+
+
+@pytest.mark.slow
+def test_road_traffic_has_five_to_eight_findings():
+    from conftest import ROAD_XES, real_path
+
+    from procmine.read import read_log
+
+    report = build_report(read_log(real_path(ROAD_XES)), lang="zh", calendar=None)
+    texts = {li.get("data-finding"): li.text_content() for li in findings(report.html)}
+    assert 5 <= len(texts) <= 8
+    assert {"wait", "ends", "paths", "volume"} <= set(texts)
+    # 58,997 of the 150,370 fines end with the credit collection, 67,201 with the payment
+    assert texts["ends"].startswith("39.2% 的工单（58,997 件）以「Send for Credit Collection」结束")
+    assert "「Payment」（44.7%）" in texts["ends"]
+
+
+def test_cases_too_recent_to_be_finished_are_pointed_out(sample_zh):
+    """Cases that take 40 days, reported until the log's last day: the second half's
+    durations are shorter only because its cases are not finished; the page says so."""
+    import pandas as pd
+
+    from procmine.log import ACTIVITY, CASE, TIMESTAMP
+
+    rows = []
+    last = pd.Timestamp("2024-04-30 09:00", tz="Asia/Shanghai")
+    for i in range(120):
+        day = pd.Timestamp("2024-01-01 09:00", tz="Asia/Shanghai") + pd.Timedelta(days=i)
+        rows += [(f"c{i:03}", "立案", day), (f"c{i:03}", "结案", min(day + pd.Timedelta(days=40), last))]
+    report = build_report(EventLog(events=pd.DataFrame(rows, columns=[CASE, ACTIVITY, TIMESTAMP])),
+                          lang="en", calendar=None)
+    page = lxml_html.document_fromstring(report.html)
+    assert "duration" in [li.get("data-finding") for li in findings(report.html)]
+    (note,) = page.xpath("//p[@data-note='unfinished']")
+    # nine in ten cases take 40 days: the 39 cases reported after 21 March may be unfinished
+    assert note.text_content().startswith("Note: 32.5% of the cases (39) started less than the time "
+                                          "nine in ten cases take (40.0 d)")
+    # the sample's cases are all finished (its last event is months after its last report)
+    assert not lxml_html.document_fromstring(sample_zh.html).xpath("//p[@data-note='unfinished']")

@@ -48,12 +48,17 @@ def render_model(model: Model, *, notation: Notation = "petri") -> graphviz.Digr
     return _render_petri(model.net, model.initial_marking, model.final_marking)
 
 
-def _canonical(starts: Iterable[Any], successors: Callable[[Any], Iterable[Any]],
-               key: Callable[[Any], Hashable], everything: Iterable[Any]) -> list[Any]:
+def canonical_order(starts: Iterable[Any], successors: Callable[[Any], Iterable[Any]],
+                    key: Callable[[Any], Hashable], everything: Iterable[Any]) -> list[Any]:
     """Nodes in breadth-first order from ``starts``, neighbours sorted by ``key``.
 
-    pm4py names model elements with random ids; this order depends only on the
-    structure and the labels, so the DOT text stays the same from run to run.
+    pm4py names model elements with random ids and keeps them in sets; this order
+    depends only on the structure and the labels, so the DOT text (and the layout)
+    stays the same from run to run.
+
+    >>> after = {"a": {"c", "b"}, "b": {"d"}, "c": set(), "d": set()}
+    >>> canonical_order(["a"], after.__getitem__, str, {"d", "c", "b", "a", "x"})
+    ['a', 'b', 'c', 'd', 'x']
     """
     seen: dict[int, Any] = {}
     queue = sorted(starts, key=key)
@@ -82,7 +87,7 @@ def _render_petri(net, im, fm) -> graphviz.Digraph:
         before = sorted(label(a.source) for a in x.in_arcs)
         return (is_place, label(x) == "", label(x), after, before)
 
-    order = _canonical(list(im), lambda x: [a.target for a in x.out_arcs], key,
+    order = canonical_order(list(im), lambda x: [a.target for a in x.out_arcs], key,
                        list(net.places) + list(net.transitions))
     ids: dict[int, str] = {}
     for i, x in enumerate(order):
@@ -149,7 +154,7 @@ def _render_bpmn(bpmn) -> graphviz.Digraph:
 
     nodes = list(bpmn.get_nodes())
     starts = [n for n in nodes if isinstance(n, BPMN.StartEvent)]
-    order = _canonical(starts, lambda n: out.get(id(n), []), key, nodes)
+    order = canonical_order(starts, lambda n: out.get(id(n), []), key, nodes)
     ids = {id(n): f"b{i}" for i, n in enumerate(order)}
     for n in order:
         nid = ids[id(n)]

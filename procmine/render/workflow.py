@@ -12,10 +12,11 @@ True
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from procmine.choices import WorkflowNotation
 from procmine.render.graphviz import cjk_font, new_graph
+from procmine.render.model import canonical_order
 
 if TYPE_CHECKING:
     import graphviz
@@ -64,8 +65,22 @@ def _draw_bpmn(g: graphviz.Digraph, workflow: Workflow) -> dict[str, str]:
 
     task_of: dict[str, str] = {}
     bpmn = workflow.bpmn()
-    ids = {id(n): f"n{i}" for i, n in enumerate(bpmn.get_nodes())}
-    for n in bpmn.get_nodes():
+    flows = list(bpmn.get_flows())
+    out: dict[int, list] = {}
+    for f in flows:
+        out.setdefault(id(f.get_source()), []).append(f.get_target())
+
+    def key(n: Any) -> tuple:
+        return (type(n).__name__, n.get_name() or "",
+                sorted(t.get_name() or type(t).__name__ for t in out.get(id(n), [])))
+
+    # pm4py keeps the nodes in a set with random ids: in an order of the structure and the
+    # names instead, the DOT text (and so the layout) is the same from run to run
+    nodes = list(bpmn.get_nodes())
+    order = canonical_order([n for n in nodes if "Start" in type(n).__name__], lambda n: out.get(id(n), []),
+                       key, nodes)
+    ids = {id(n): f"n{i}" for i, n in enumerate(order)}
+    for n in order:
         kind = type(n).__name__
         nid = ids[id(n)]
         if kind.endswith("Task"):
@@ -79,7 +94,8 @@ def _draw_bpmn(g: graphviz.Digraph, workflow: Workflow) -> dict[str, str]:
             g.node(nid, "", shape="circle", penwidth="3", width="0.3", fixedsize="true")
         else:
             g.node(nid, "", shape="circle", width="0.3", fixedsize="true")
-    for f in bpmn.get_flows():
+    position = {id(n): i for i, n in enumerate(order)}
+    for f in sorted(flows, key=lambda f: (position[id(f.get_source())], position[id(f.get_target())])):
         g.edge(ids[id(f.get_source())], ids[id(f.get_target())])
     return task_of
 
@@ -89,18 +105,31 @@ def _draw_petri(g: graphviz.Digraph, workflow: Workflow) -> dict[str, str]:
 
     task_of: dict[str, str] = {}
     m = workflow.petri_net()
-    ids = {id(p): f"p{i}" for i, p in enumerate(m.net.places)}
-    for p in m.net.places:
-        mark = "●" if p in m.initial else ("■" if p in m.final else "")
-        g.node(ids[id(p)], mark, shape="circle", width="0.3", fixedsize="true")
-    for i, t in enumerate(m.net.transitions):
-        ids[id(t)] = f"t{i}"
-        if t.label is None:
+
+    def label(x: Any) -> str:
+        return getattr(x, "label", None) or ""
+
+    def key(x: Any) -> tuple:           # places first, then silent steps, then by name
+        return (hasattr(x, "label"), label(x) != "", label(x),
+                sorted(label(a.target) for a in x.out_arcs), sorted(label(a.source) for a in x.in_arcs))
+
+    order = canonical_order(list(m.initial), lambda x: [a.target for a in x.out_arcs], key,
+                            list(m.net.places) + list(m.net.transitions))
+    ids: dict[int, str] = {}
+    for i, x in enumerate(order):
+        if not hasattr(x, "label"):
+            ids[id(x)] = f"p{i}"
+            mark = "●" if x in m.initial else ("■" if x in m.final else "")
+            g.node(ids[id(x)], mark, shape="circle", width="0.3", fixedsize="true")
+        elif x.label is None:
+            ids[id(x)] = f"t{i}"
             g.node(f"t{i}", "", shape="box", style="filled", fillcolor="#333333", width="0.1",
                    height="0.4")
         else:
-            task_of.setdefault(t.label, f"t{i}")
-            g.node(f"t{i}", graphviz.nohtml(t.label), shape="box", style="filled", fillcolor="#eef3fb")
-    for a in m.net.arcs:
+            ids[id(x)] = f"t{i}"
+            task_of.setdefault(x.label, f"t{i}")
+            g.node(f"t{i}", graphviz.nohtml(x.label), shape="box", style="filled", fillcolor="#eef3fb")
+    position = {id(x): i for i, x in enumerate(order)}
+    for a in sorted(m.net.arcs, key=lambda a: (position[id(a.source)], position[id(a.target)])):
         g.edge(ids[id(a.source)], ids[id(a.target)])
     return task_of

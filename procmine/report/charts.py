@@ -63,29 +63,53 @@ def _bars(name: str, items: Sequence[tuple[str, float, str]], *, colour: str = "
 
 def _columns(name: str, items: Sequence[tuple[str, float]], *, width: int = 760,
              height: int = 180, colour: str = "#2f5d8c") -> str:
-    """A column chart over time: (label, value); a few labels on the x axis."""
+    """A column chart over time: (label, value); as many x-axis labels as fit side by side."""
     if not items:
         return ""
     left, bottom, top = 44, 34, 12
     plot_w, plot_h = width - left - 10, height - bottom - top
     peak = max(v for _, v in items) or 1
-    step = min(plot_w / len(items), 48.0)
+    # a few columns are as wide as their labels, so that each keeps its label
+    widest = max(_text_width(label) for label, _ in items) + _TICK_GAP
+    step = min(plot_w / len(items), max(48.0, widest))
     parts = [f'<svg class="chart" data-figure="{_e(name)}" viewBox="0 0 {width} {height}" '
              f'width="{width}" height="{height}" role="img" xmlns="http://www.w3.org/2000/svg">',
              f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 10}" y2="{top + plot_h}" stroke="#aab3bf"/>',
              f'<text x="{left - 6}" y="{top + 10}" text-anchor="end" class="muted">{peak:,.0f}</text>',
              f'<text x="{left - 6}" y="{top + plot_h}" text-anchor="end" class="muted">0</text>']
-    every = max(1, math.ceil(len(items) / 8))
     for i, (label, value) in enumerate(items):
         h = plot_h * value / peak
         x = left + i * step
         parts.append(f'<rect x="{x + step * 0.1:.1f}" y="{top + plot_h - h:.1f}" width="{step * 0.8:.1f}" '
                      f'height="{h:.1f}" fill="{colour}"><title>{_e(label)}: {value:,.0f}</title></rect>')
-        if i % every == 0:
-            parts.append(f'<text x="{x + step / 2:.1f}" y="{height - 12}" text-anchor="middle" '
-                         f'class="muted">{_e(label)}</text>')
+    for i in _tick_indices([label for label, _ in items], step, left=left, width=width):
+        parts.append(f'<text x="{left + (i + 0.5) * step:.1f}" y="{height - 12}" text-anchor="middle" '
+                     f'class="muted">{_e(items[i][0])}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+#: pixels between two neighbouring x-axis labels
+_TICK_GAP = 10.0
+
+#: the label steps a time axis may take: every column, every 2nd, 3rd, ... (weeks and
+#: months both read well in these)
+_TICK_STEPS = (1, 2, 3, 4, 6, 12, 24, 36, 48, 60, 120, 240, 480)
+
+
+def _tick_indices(labels: Sequence[str], step: float, *, left: float, width: float,
+                  gap: float = _TICK_GAP, size: float = 12) -> list[int]:
+    """The columns that get an x-axis label: every k-th one, k the smallest of
+    :data:`_TICK_STEPS` that leaves ``gap`` pixels between neighbouring labels (centred
+    under their columns), and none that would stick out of the chart's sides."""
+    widest = max(_text_width(label, size) for label in labels)
+    every = next((k for k in _TICK_STEPS if k * step >= widest + gap), len(labels))
+    out = []
+    for i in range(0, len(labels), every):
+        centre, half = left + (i + 0.5) * step, _text_width(labels[i], size) / 2
+        if centre - half >= 0 and centre + half <= width:
+            out.append(i)
+    return out
 
 
 def _variant_strips(name: str, rows: Sequence[Mapping[str, Any]], colours: Mapping[str, str],

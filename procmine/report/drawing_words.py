@@ -49,6 +49,7 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), r) for
     (r"^skipped ([\d,]+)$", r"跳过 \1"),
     (r"^repeated ([\d,]+)$", r"重复 \1"),
     (r"^out of order ([\d,]+)$", r"顺序颠倒 \1"),
+    (r"^procmine loops$", "治理模式"),
     (r"^levels: escalations ↑, dispatches ↓ \(count, mean time\)$", "层级：↑ 提级，↓ 下派（次数，平均时间）"),
     (r"^ping-pong: A returned, B returned, back to A \(top (\d+) of (\d+) pairs\)$",
      r"推诿：A 退单、B 退单、又回到 A（\2 对中的前 \1 对）"),

@@ -96,8 +96,9 @@ def explorer_data(ctx: _Context) -> dict[str, Any]:
         for a, b in zip(seq, seq[1:], strict=False):
             pairs[(a, b)] = pairs.get((a, b), 0) + n
     layout = map_layout(activities, [(a, b, n) for (a, b), n in pairs.items()])
+    # a pattern no case of the log shows gets no card and no row ("0 · 0.0%" says nothing)
     patterns = [p for p in (ctx.results["patterns"].summary["pattern"]
-                            if "patterns" in ctx.results else []) if p in facts]
+                            if "patterns" in ctx.results else []) if p in facts and facts[p].any()]
     flags = np.zeros(len(facts), dtype=np.int64)
     for bit, p in enumerate(patterns):
         flags |= facts[p].to_numpy(dtype=bool).astype(np.int64) << bit

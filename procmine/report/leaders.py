@@ -8,9 +8,10 @@ workflow, or one clock against the other) and where it happens (unit, category).
 
 The ranking rule: a finding weighs the share of all cases it concerns (overdue
 cases, cases with a pattern, cases off the workflow, repeated demands, first
-dispatches to the wrong unit); the top wait weighs its share of all waiting time,
-the two clocks their gap, the volume and duration their relative change between
-the halves. A finding of weight 0, or without data, is left out (nothing to say);
+dispatches to the wrong unit, cases with the second most common end, cases off
+the five most common paths); the two longest waits weigh their share of all
+waiting time, the two clocks their gap, the volume and duration their relative
+change between the halves. A finding of weight 0, or without data, is left out (nothing to say);
 the rest are sorted by weight, heaviest first, at most eight.
 """
 
@@ -103,7 +104,8 @@ def _patterns(ctx: _Context) -> list[Finding]:
             continue
         first, second = _halves(ctx, facts[key].astype(float))
         units = [_count_in_words(u, ctx.lang) for u in str(row.get("top_units") or "").split(", ")[:2]]
-        text = ctx.t("lead_pattern", name=_PATTERN_NAMES.get(key, (key, key))[lang],
+        name = _PATTERN_NAMES.get(key, (key, key))[lang]
+        text = ctx.t("lead_pattern", name=name[:1].upper() + name[1:],    # it opens the sentence
                      n=f"{int(row['cases']):,}", share=_pct(row["share"]), first=_pct(first),
                      second=_pct(second),
                      where=ctx.t("lead_pattern_where", units=("、" if lang == 0 else ", ").join(units))
@@ -112,19 +114,102 @@ def _patterns(ctx: _Context) -> list[Finding]:
     return found
 
 
-def _wait(ctx: _Context) -> Finding | None:
+def _wait(ctx: _Context) -> list[Finding]:
+    """The step with most waiting time and, when it also holds a tenth of it, the next
+    (waits for a follow-up step left aside)."""
     b = ctx.results.get("bottlenecks")
     if b is None or not len(b.transitions) or not b.total_wait:
-        return None
-    top = b.transitions.iloc[0]
+        return []
     kind = "wdur" if b.time_basis == "working" else "dur"
-    units = b.units[b.units["wait_share"] >= 0.01] if b.units is not None else pd.DataFrame()
-    units = units.sort_values("wait_share", ascending=False, kind="stable")
-    where = (ctx.t("lead_wait_unit", unit=units.iloc[0]["unit"], share=_pct(units.iloc[0]["wait_share"]))
-             if len(units) else "")
-    text = ctx.t("lead_wait", step=f"{top['source']} → {top['target']}", share=_pct(top["share"]),
-                 median=_show(top["median"], kind), where=where)
-    return Finding("wait", float(top["share"]), float(top["share"]), text)
+    where = ""
+    if b.units is not None:           # a log without a unit column has no unit to name
+        units = b.units[b.units["wait_share"] >= 0.01].sort_values("wait_share", ascending=False,
+                                                                     kind="stable")
+        if len(units):
+            where = ctx.t("lead_wait_unit", unit=units.iloc[0]["unit"],
+                          share=_pct(units.iloc[0]["wait_share"]))
+    from procmine.vocabulary import is_followup
+
+    # a wait for a follow-up step (回访 after 结案) is no citizen waiting for the service
+    steps = b.transitions
+    followup = is_followup(set(steps["target"]), getattr(ctx.workflow, "aliases", None) or None)
+    steps = steps[~steps["target"].map(followup).astype(bool)]
+    found = []
+    for rank, top in enumerate(steps.head(2).to_dict(orient="records")):
+        if rank and top["share"] < 0.1:
+            break
+        values = {"step": f"{top['source']} → {top['target']}", "share": _pct(top["share"]),
+                  "median": _show(top["median"], kind)}
+        text = (ctx.t("lead_wait", where=where, **values) if not rank else
+                ctx.t("lead_wait_next", cases=_pct(top["cases"] / ctx.n_cases), **values))
+        found.append(Finding("wait" if not rank else "wait.next", float(top["share"]),
+                             float(top["share"]), text))
+    return found
+
+
+def _case_ends(ctx: _Context) -> pd.Series:
+    """The step each case ends with, follow-up steps (回访, 督办: by role) left aside;
+    aligned with :func:`case_facts`."""
+    from procmine.engines import as_engine
+    from procmine.vocabulary import is_followup
+
+    table = as_engine(ctx.log).variants().table
+    aliases = getattr(ctx.workflow, "aliases", None) or None
+    followup = is_followup({a for steps in table["activities"] for a in steps}, aliases)
+
+    def end(steps: tuple[str, ...]) -> str:
+        kept = [a for a in steps if not followup.get(a)]
+        return (kept or list(steps))[-1]
+
+    last = table.set_index("variant")["activities"].map(end)
+    return case_facts(ctx)["variant"].map(last)
+
+
+def _where_most(ctx: _Context, flag: pd.Series, key: str) -> str:
+    """Where a per-case flag is most frequent: the unit (else the category) with the
+    highest share of flagged cases among those large enough to name."""
+    facts = case_facts(ctx)
+    for column in ("unit", "category"):
+        if facts[column].notna().any():
+            frame = pd.DataFrame({"g": facts[column], "f": flag.astype(float)}).dropna()
+            rates = frame.groupby("g")["f"].agg(["mean", "size"])
+            rates = rates[_big_enough(rates["size"], len(facts))].sort_values("mean", ascending=False,
+                                                                               kind="stable")
+            if len(rates) > 1:
+                return ctx.t(f"{key}_{column}", name=rates.index[0], share=_pct(rates.iloc[0]["mean"]))
+    return ""
+
+
+def _ends(ctx: _Context) -> Finding | None:
+    """How the cases end: the second most common last step, its share in each half."""
+    ends = _case_ends(ctx)
+    counts = ends.value_counts()
+    if len(counts) < 2:
+        return None
+    main, other = counts.index[0], counts.index[1]
+    first, second = _halves(ctx, (ends == other).astype(float))
+    share = counts.iloc[1] / len(ends)
+    text = ctx.t("lead_ends", share=_pct(share), n=f"{int(counts.iloc[1]):,}", end=other,
+                 first=_pct(first), second=_pct(second), main=main,
+                 main_share=_pct(counts.iloc[0] / len(ends)), where=_where_most(ctx, ends == other, "lead_ends_where"))
+    return Finding("ends", float(share), float(share), text)
+
+
+def _paths(ctx: _Context) -> Finding | None:
+    """How varied the paths are: the share of cases on the five most common paths (without
+    a workflow: with one, the conformance finding says how the cases depart from it)."""
+    if ctx.workflow is not None:
+        return None
+    facts = case_facts(ctx)
+    top = facts["variant"].value_counts()
+    if len(top) <= 5:
+        return None
+    common = facts["variant"].isin(top.index[:5])
+    first, second = _halves(ctx, common.astype(float))
+    text = ctx.t("lead_paths", n=f"{len(top):,}", top=_pct(common.mean()), first=_pct(first),
+                 second=_pct(second), main=_pct(top.iloc[0] / len(facts)),
+                 where=_where_most(ctx, ~common, "lead_paths_where"))
+    return Finding("paths", float(1 - common.mean()), float(common.mean()), text)
 
 
 def _conformance(ctx: _Context) -> Finding | None:
@@ -213,7 +298,7 @@ def _volume_and_duration(ctx: _Context) -> list[Finding]:
 def find_findings(ctx: _Context) -> list[Finding]:
     """Every finding with something to say, heaviest first, at most :data:`MAX_FINDINGS`."""
     makers: Sequence[Callable[[_Context], Any]] = (_on_time, _patterns, _wait, _conformance,
-                                                   _audit, _volume_and_duration)
+                                                   _audit, _volume_and_duration, _ends, _paths)
     found: list[Finding] = []
     for make in makers:
         got = make(ctx)
@@ -231,9 +316,29 @@ def leaders_page(ctx: _Context, sections: Sequence[Section]) -> str:
     items = "".join(f'<li data-finding="{_e(f.key)}" data-value="{f.value:.6g}" '
                     f'data-weight="{f.weight:.6g}">{_e(f.text)}</li>' for f in findings)
     body = f'<ol class="findings">{items}</ol>' if findings else f'<p class="note">{_e(ctx.t("lead_none"))}</p>'
+    if findings:
+        body += _unfinished_note(ctx)
     figure = _process_figure(ctx)
     return (f'<section class="leaders" id="leaders"><h2>{_e(ctx.t("leaders"))}</h2>{body}{figure}'
             f'<p class="note">{_e(ctx.t("lead_rule"))}</p></section>')
+
+
+def _unfinished_note(ctx: _Context) -> str:
+    """A warning when the halves are unequal by construction: cases that started less than
+    the time nine in ten cases take before the log's last event may not be finished yet,
+    and they all fall in the second half (shorter, fewer of the late ends and patterns)."""
+    try:
+        facts = case_facts(ctx)
+    except (KeyError, ValueError, TypeError):
+        return ""
+    p90 = pd.to_timedelta(facts["duration"].quantile(0.9), unit="s")
+    ends = facts["start"] + pd.to_timedelta(facts["duration"], unit="s")
+    late = facts["start"] > ends.max() - p90
+    if pd.isna(p90) or late.mean() < 0.05:
+        return ""
+    text = ctx.t("lead_unfinished", share=_pct(late.mean()), n=f"{int(late.sum()):,}",
+                 p90=human_duration(p90.total_seconds(), lang=ctx.lang))
+    return f'<p class="note" data-note="unfinished">{_e(text)}</p>'
 
 
 def _process_figure(ctx: _Context) -> str:

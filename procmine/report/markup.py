@@ -153,6 +153,10 @@ def _figure(svg: str, caption: str | None = None, *, graph: bool = False) -> str
     return f'<figure{" class=graph" if graph else ""}>{svg}{cap}</figure>'
 
 
-def _pair(left: str, right: str) -> str:
-    """A figure and its table side by side on a wide screen, one above the other otherwise."""
-    return f'<div class="pair"><div>{left}</div><div>{right}</div></div>'
+def _pair(left: str, right: str, *, left_width: float | None = None) -> str:
+    """A figure and its table side by side on a wide screen, one above the other otherwise;
+    ``left_width``: the figure that wide (CSS pixels, its drawing's), the table in the rest."""
+    if left_width is None:
+        return f'<div class="pair"><div>{left}</div><div>{right}</div></div>'
+    return (f'<div class="pair snug" style="--left: {left_width:.0f}px"><div>{left}</div>'
+            f'<div>{right}</div></div>')

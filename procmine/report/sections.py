@@ -22,7 +22,7 @@ from procmine.log import EventLog
 from procmine.output import human_duration
 from procmine.report.charts import _PALETTE, _bars, _columns, _variant_strips
 from procmine.report.context import _Context, _shell_quote
-from procmine.report.figures import _graphviz_svg, _safe_figure
+from procmine.report.figures import _graphviz_svg, _narrow, _safe_figure
 from procmine.report.labels import _PATTERN_NAMES, _PATTERN_ZH, _QUALITY_MEANING
 from procmine.report.markup import (
     _cards,
@@ -255,22 +255,21 @@ def _conformance(ctx: _Context) -> Section:
     items += [("conforming_cases", t("conforming"), result.conforming_cases, "int"),
               ("conforming_share", t("conforming_share"), result.conforming_share, "pct")]
     body = [_cards("conformance", items)]
-    body.append(_safe_figure(ctx, lambda: _graphviz_svg(
-        render_conformance(result, ctx.workflow, notation="bpmn"), "conformance"),
-        t("conf_caption")))
+    figure = _safe_figure(ctx, lambda: _graphviz_svg(
+        render_conformance(result, ctx.workflow, notation="bpmn"), "conformance"), t("conf_caption"))
     from procmine.report.deviations import KINDS, conform_note, deviation_text
 
-    rows = [{"text": deviation_text(d, ctx.lang), "kind": d.kind, "cases": d.cases,
-             "share": d.share,
+    rows = [{"text": deviation_text(d, ctx.lang), "kind": d.kind, "cases": d.cases, "share": d.share,
              "units": ", ".join(f"{u} ({n:,})" for u, n in d.units)} for d in result.deviations]
-    if rows:
-        body.append(_h3(t("deviations")))
-        body.append(_table("conformance.deviations", rows,
-                           [_Col("text", t("deviation")), _Col("kind", t("kind"), names={k: v[0 if ctx.lang == "zh" else 1]
-                                                                  for k, v in KINDS.items()}),
-                            _Col("cases", t("cases"), "int"), _Col("share", t("share"), "pct"),
-                            _Col("units", t("where"))], limit=20, ctx=ctx,
-                           more=ctx.command("conform", "--workflow", ctx.workflow_path or "FILE", "--json")))
+    table = "" if not rows else _h3(t("deviations")) + _table(
+        "conformance.deviations", rows,
+        [_Col("text", t("deviation")), _Col("kind", t("kind"), names={k: v[0 if ctx.lang == "zh" else 1]
+                                                               for k, v in KINDS.items()}),
+         _Col("cases", t("cases"), "int"), _Col("share", t("share"), "pct"), _Col("units", t("where"))],
+        limit=20, ctx=ctx, more=ctx.command("conform", "--workflow", ctx.workflow_path or "FILE", "--json"))
+    # a drawing laid out top down, narrower than 60% of the page, sits beside its table
+    narrow = _narrow(figure) if table else None
+    body.append(figure + table if narrow is None else _pair(figure, table, left_width=narrow))
     for note in result.notes:
         body.append(_note(conform_note(note, result, t)))
     body.append(_same(ctx, ctx.command("conform", "--workflow",

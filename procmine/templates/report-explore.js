@@ -216,6 +216,13 @@
     document.getElementById("ex-paths-out").textContent = shown.length + "/" + list.length;
     renderMap(kept, acts, shown);
   }
+  function textWidth(text, size) {        // CJK glyphs are square, others about 0.6 em
+    return String(text).split("").reduce(function (w, ch) {
+      return w + (ch.charCodeAt(0) > 0x2e80 ? size : 0.6 * size);
+    }, 0);
+  }
+  function boxWidth(activity) { return Math.max(100, textWidth(activity, 11) + 14); }
+  function overlaps(p, q) { return p[0] < q[2] && q[0] < p[2] && p[1] < q[3] && q[1] < p[3]; }
   function renderMap(kept, acts, shown) {
     var pos = {}, minY = Infinity, maxY = 0, maxX = 0, sumX = 0, n = 0;
     Object.keys(kept).forEach(function (a) {
@@ -229,8 +236,14 @@
     pos.end = { x: mid, y: maxY + 50 };
     var top = Math.max.apply(null, shown.map(function (e) { return e.n; }).concat([1]));
     var topAct = Math.max.apply(null, acts.concat([1]));
-    var g = svg("svg", { width: maxX + 90, height: maxY + 90, "class": "exmap",
-                         "data-activities": String(n), "data-paths": String(shown.length) });
+    var g = svg("svg", { width: maxX + 90, height: maxY + 90, viewBox: "0 0 " + (maxX + 90) + " " + (maxY + 90),
+                         "class": "exmap", "data-activities": String(n), "data-paths": String(shown.length) });
+    // the boxes of the activities and of the numbers drawn so far: a number that would
+    // overlap one is left to its path's tooltip
+    var taken = Object.keys(kept).map(function (a) {
+      var half = boxWidth(D.activities[a]) / 2;
+      return [pos[a].x - half, pos[a].y - 16, pos[a].x + half, pos[a].y + 16];
+    });
     var defs = g.appendChild(svg("defs"));
     var marker = defs.appendChild(svg("marker", { id: "ex-arrow", viewBox: "0 0 10 10", refX: "10", refY: "5",
                                                   markerWidth: "6", markerHeight: "6", orient: "auto" }));
@@ -247,15 +260,19 @@
                                "marker-end": "url(#ex-arrow)", "data-value": String(e.n) });
       path.appendChild(svg("title", {}, name(e.from) + " → " + name(e.to) + ": " + int(e.n)));
       g.appendChild(path);
-      if (k < 12) {           // the numbers of the widest paths; the rest in their tooltips
-        g.appendChild(svg("text", { x: (a.x + b.x) / 2 + bend / 2 + 4, y: cy, "font-size": 10,
-                                    fill: "#33414f" }, int(e.n)));
+      var label = int(e.n), lx = (a.x + b.x) / 2 + bend / 2 + 4;
+      var where = [lx, cy - 10, lx + textWidth(label, 10), cy + 2];
+      // the numbers of the widest paths, where they have room; the rest in their tooltips
+      if (k < 12 && !taken.some(function (t) { return overlaps(t, where); })) {
+        taken.push(where);
+        g.appendChild(svg("text", { x: lx, y: cy, "font-size": 10, fill: "#33414f" }, label));
       }
     });
     Object.keys(kept).forEach(function (a) {
       var p = pos[a], share = acts[a] / topAct;
       var node = svg("g", { "class": "ex-node", "data-activity": D.activities[a], tabindex: "0" });
-      node.appendChild(svg("rect", { x: p.x - 50, y: p.y - 16, width: 100, height: 32, rx: 6,
+      var w = boxWidth(D.activities[a]);
+      node.appendChild(svg("rect", { x: p.x - w / 2, y: p.y - 16, width: w, height: 32, rx: 6,
                                      fill: share > 0.6 ? "#2f5d8c" : share > 0.3 ? "#9ecae1" : "#deebf7",
                                      stroke: "#4d4d4d" }));
       var colour = share > 0.6 ? "#fff" : "#111";

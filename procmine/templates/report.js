@@ -72,7 +72,7 @@
     });
   });
   Array.prototype.forEach.call(document.querySelectorAll("figure.graph"), function (figure) {
-    figure.addEventListener("click", function () { figure.classList.toggle("fit"); });
+    figure.addEventListener("click", function () { figure.classList.toggle("zoom"); });
   });
   document.documentElement.setAttribute("data-ready", "1");
 })();
