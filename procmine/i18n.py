@@ -101,11 +101,46 @@ def header(name: str) -> str:
     return table.get(name, table.get(name.replace("_", " "), name))
 
 
+_KIND_COLUMNS = ("kind", "org:kind", "unit kind", "from_kind", "to_kind")
+
+
 def cell(column: str, value: object) -> object:
-    """A table cell in the current language: unit kinds as 条/块 in Chinese."""
-    if language() == "zh" and column in ("kind", "org:kind", "unit kind") and isinstance(value, str):
+    """A table cell in the current language: in Chinese, unit kinds as 条/块, pattern
+    names as the report names them, yes/no, and the canonical values of
+    ``words/values.json`` (per column: a direction, a method ...)."""
+    if language() != "zh":
+        return value
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if not isinstance(value, str):
+        return value
+    if column in _KIND_COLUMNS:
         return KINDS.get(value, value)
-    return value
+    if column == "pattern":
+        return pattern_name(value)
+    return words("values").get(column, {}).get(value, value)
+
+
+def pattern_name(pattern: str) -> str:
+    """A governance pattern's name in the current language (the report's names:
+    ``templates/report-labels.json``).
+
+    >>> set_language("zh"); pattern_name("pingpong"); set_language(None)
+    '推诿（来回退单）'
+    """
+    if language() != "zh":
+        return pattern
+    return _patterns().get(pattern, pattern)
+
+
+@functools.cache
+def _patterns() -> dict[str, str]:
+    import json
+    from importlib import resources
+
+    labels = json.loads(resources.files("procmine").joinpath("templates", "report-labels.json")
+                        .read_text(encoding="utf-8"))
+    return {key: names[0] for key, names in labels["patterns"].items()}
 
 
 def message(key: str, **values: object) -> str:
@@ -115,18 +150,19 @@ def message(key: str, **values: object) -> str:
     return (zh if language() == "zh" else en).format(**values)
 
 
-def say(text: str) -> str:
+def say(text: str, lang: str | None = None) -> str:
     """A sentence the library worded in English (a note, a reason, an error), in the
     current language: English as it is; Chinese from ``words/sentences.json``, a list of
     [pattern, replacement] tried in order on the whole text (names and numbers kept),
     else its known pieces (``pieces``: a calendar's description) replaced; durations
-    in Chinese units.
+    in Chinese units. ``lang`` overrides the current language (a command with a
+    ``--lang`` of its own).
 
     >>> set_language("zh"); say("no case id"), say("Filter top-variants 3: kept 9 of 10 cases, 90 of 99 events")
     ('缺少工单编号', '筛选 top-variants 3：保留 10 件工单中的 9 件、99 个事件中的 90 个')
     >>> set_language(None)
     """
-    if language() != "zh" or not text:
+    if (lang or language()) != "zh" or not text:
         return text
     for pattern, replacement in _sentences():
         found = pattern.fullmatch(text)

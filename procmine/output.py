@@ -260,7 +260,7 @@ def format_pairs(pairs: Iterable[tuple[str, Any]]) -> str:
     """Aligned ``key  value`` lines."""
     from procmine import i18n
 
-    pairs = [(i18n.header(k), _said(_cell(_plain(v)))) for k, v in pairs]
+    pairs = [(i18n.header(k), _said(_cell(i18n.cell(k, _plain(v))))) for k, v in pairs]
     width = max((_width(k) for k, _ in pairs), default=0)
     return "\n".join(f"{k}{' ' * (width - _width(k))}  {v}" for k, v in pairs)
 

@@ -62,10 +62,11 @@ class _Usage(click.UsageError):
 
 def _said(error: ProcmineError) -> str:
     """A library error in the output language: its message and its hint."""
-    from procmine.i18n import say
+    from procmine.i18n import message, say
 
-    message = say(error.message)
-    return f"{message} ({say(error.hint)})" if error.hint else message
+    if not error.hint:
+        return say(error.message)
+    return message("error.hint", message=say(error.message), hint=say(error.hint))
 
 
 def _set_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> None:

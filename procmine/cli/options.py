@@ -241,11 +241,12 @@ def open_input(path: str, options: dict[str, Any], *, engine: str = "auto",
             click.echo(i18n.message("engine", name="pandas", reason=i18n.say(choice.reason)), err=True)
         yield log
         return
-    i18n.follow_headers(opened.mapping.values())   # Chinese headers: Chinese output, as load()
-    # said even with --json (on stderr): the figures come from another engine than usual
-    click.echo(i18n.message("engine", name=choice.name, reason=i18n.say(choice.reason)), err=True)
-    progress_line(i18n.message("progress.reading_engine", path=path, name=choice.name))
     with opened:
+        try:
+            i18n.follow_headers(opened.mapping.values())   # Chinese headers: Chinese output, as load()
+        finally:   # said even with --json (on stderr): the figures come from another engine than usual
+            click.echo(i18n.message("engine", name=choice.name, reason=i18n.say(choice.reason)), err=True)
+        progress_line(i18n.message("progress.reading_engine", path=path, name=choice.name))
         if not quiet:
             click.echo(_engine_read(opened, path), err=True)
             opened.progress = _part_progress

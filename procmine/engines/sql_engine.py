@@ -170,6 +170,7 @@ class SqlEngine(Engine):
 
     @property
     def mapping(self) -> dict[str, str]:
+        self._load()
         return dict(self._mapping)
 
     def load_report(self) -> Any:
