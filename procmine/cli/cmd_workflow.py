@@ -87,10 +87,9 @@ def _text(result) -> str:
                    "(default: BPMN, the Petri net for a PNML file).")
 def draw(file: str, output: str, notation: str) -> None:
     """Draw the workflow in FILE to OUTPUT (Chinese labels need a CJK font; one is picked)."""
+    from procmine.i18n import message
     from procmine.render import render_workflow, write_graph
     from procmine.workflow import read_workflow
-
-    from procmine.i18n import message
 
     write_graph(render_workflow(read_workflow(file), notation=notation), output, inputs=[file])
     click.echo(message("wrote", path=output), err=True)
