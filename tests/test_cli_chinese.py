@@ -66,8 +66,9 @@ def ascii_words(text: str) -> set[str]:
     text = re.sub(r"procmine [a-z-]+(?: [a-z-]+)?", " ", text)            # a command line
     text = re.sub(r"'[^'\n]*'", " ", text)                                  # a quoted value
     text = re.sub(r"(?<![\w-])--?[a-zA-Z][a-z-]*", " ", text)              # --by, -o
+    text = re.sub(r"\(\w+ [\d.]+\)", " ", text)                              # (chinese_calendar 1.11.0)
     text = re.sub(r"[A-Za-z0-9_-]*\d[A-Za-z0-9_-]*", " ", text)            # utf-8, GD0000027
-    text = re.sub(r"\S*[:/._@\\=]\S*", " ", text)                          # paths, case:concept:name
+    text = re.sub(r"\S*[:/.@\\=]\S*", " ", text)                           # paths, case:concept:name
     return {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z'-]*", text)}
 
 

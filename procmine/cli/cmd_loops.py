@@ -120,8 +120,8 @@ def _text(result, cal) -> str:
         show = working if col == "cost_work_s" else human_duration
         summary[col] = [show(v) if v is not None and v == v else "" for v in summary[col]]
     summary = summary.rename(columns={"cost_s": "time lost", "cost_work_s": "working",
-                                      "mean_cost_s": "per case", "top_units": "units",
-                                      "top_levels": "levels"})
+                                      "mean_cost_s": "per case", "top_units": message("loops.units"),
+                                      "top_levels": message("loops.levels")})
     parts = [format_table(summary, title=message("loops.title", cases=result.n_cases))]
     if result.by is not None:
         by = result.by[result.by["flagged"] > 0].groupby("pattern", sort=False).head(5).copy()
