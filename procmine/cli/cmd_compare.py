@@ -56,10 +56,10 @@ def command(log, other, split, labels, workflow, alpha, output, top, calendar, a
     from procmine.render import render_difference, write_graph
 
     if (other is None) == (split is None):
-        raise click.UsageError("give two logs (LOG OTHER), or one log and --split DATE")
+        raise click.UsageError(message("compare.usage"))
     names = tuple(x.strip() for x in labels.split(",")) if labels else None
     if names is not None and len(names) != 2:
-        raise click.BadParameter(f"{labels!r}: expected two names, A,B", param_hint="--labels")
+        raise click.BadParameter(message("compare.labels", labels=repr(labels)), param_hint="--labels")
     options = pop_log_options(kwargs)
     first = load(log, options, quiet=as_json or as_csv)
     second = load(other, options, quiet=as_json or as_csv) if other else None

@@ -97,7 +97,9 @@ def _aliases(pairs: tuple[str, ...], workflow: str | None) -> dict[str, str] | N
     for pair in pairs:
         name, sep, role = pair.partition("=")
         if not sep or not name.strip() or not role.strip():
-            raise click.BadParameter(f"{pair!r}: expected NAME=ROLE", param_hint="--alias")
+            from procmine.i18n import message
+
+            raise click.BadParameter(message("loops.alias", pair=repr(pair)), param_hint="--alias")
         table[name.strip()] = role.strip()
     return table or None
 

@@ -61,7 +61,7 @@ def command(cases: int, seed: int, output: str, start: str, lang: str, rates_fil
     from procmine.simulate import read_rates, read_reform, simulate_log, write_simulation
 
     if reform_date and not reform_file:
-        raise click.UsageError("--reform-date needs --reform-rates FILE (what the reform changes)")
+        raise click.UsageError(message("simulate.reform_usage"))
     rates = read_rates(rates_file) if rates_file else None
     reform = read_reform(reform_file, date=reform_date) if reform_file else None
     with warnings.catch_warnings():

@@ -242,11 +242,11 @@ def open_input(path: str, options: dict[str, Any], *, engine: str = "auto",
         yield log
         return
     with opened:
-        try:
-            i18n.follow_headers(opened.mapping.values())   # Chinese headers: Chinese output, as load()
+        progress_line(i18n.message("progress.reading_engine", path=path, name=choice.name))
+        try:   # the engine reads the log's header here; Chinese headers: Chinese output, as load()
+            i18n.follow_headers(opened.mapping.values())
         finally:   # said even with --json (on stderr): the figures come from another engine than usual
             click.echo(i18n.message("engine", name=choice.name, reason=i18n.say(choice.reason)), err=True)
-        progress_line(i18n.message("progress.reading_engine", path=path, name=choice.name))
         if not quiet:
             click.echo(_engine_read(opened, path), err=True)
             opened.progress = _part_progress
@@ -285,7 +285,9 @@ def output_options(table: bool = True) -> Callable:
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if kwargs.get("as_json") and kwargs.get("as_csv"):
-                raise click.UsageError("choose one of --json and --csv")
+                from procmine.i18n import message
+
+                raise click.UsageError(message("json_or_csv"))
             return func(*args, **kwargs)
 
         return wrapper
@@ -349,6 +351,7 @@ def file_output(ctx: click.Context, param: click.Parameter, value: str | None) -
     """Click callback for ``-o``: refuse ``-`` at once (a usage error, exit 2), before any
     work; procmine writes files, and ``--json``/``--csv`` print data to stdout."""
     if value == "-":
-        raise click.BadParameter("procmine writes files, not standard output: give a file "
-                                 "name (--json and --csv print data to stdout)")
+        from procmine.i18n import message
+
+        raise click.BadParameter(message("file_output"))
     return value
