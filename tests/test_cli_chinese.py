@@ -134,3 +134,11 @@ def test_duckdb_follows_chinese_headers_like_pandas(sample, monkeypatch):
         result = CliRunner().invoke(cli, ["info", str(sample), "--engine", engine], env=env)
         assert result.stdout.splitlines()[0].split() == ["工单数", "3,000"], engine
         assert "读取 34,609 行" in result.stderr
+
+
+def test_a_commands_own_lang_sets_its_messages_too(sample):
+    """audit's --lang (the language of its tables) typed: its stderr follows."""
+    zh = CliRunner().invoke(cli, ["audit", str(sample), "--section", "clocks", "--lang", "zh"])
+    assert zh.stderr.startswith("从 ") and zh.stdout.startswith("注：没有权责清单")
+    en = CliRunner().invoke(cli, ["audit", str(sample), "--section", "clocks", "--lang", "en"])
+    assert en.stderr.startswith("Read ") and en.stdout.startswith("Note: no responsibility list")

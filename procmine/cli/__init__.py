@@ -76,6 +76,16 @@ def _set_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> 
         i18n.set_language(value)
 
 
+def _own_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A command's own ``--lang`` (its tables, its report, its data), when typed on the command
+    line, is also the language of its messages."""
+    from procmine import i18n
+
+    if value is not None and ctx.get_parameter_source(param.name) is click.core.ParameterSource.COMMANDLINE:
+        i18n.set_language(value)
+    return value
+
+
 #: ``--lang`` for a command that has none of its own (one option, added to every command)
 _LANG_OPTION = dict(type=click.Choice(LANGS), expose_value=False, is_eager=True,
                     callback=_set_lang,
@@ -132,8 +142,11 @@ class ProcmineGroup(click.Group):
         if not (_HERE / f"cmd_{name.replace('-', '_')}.py").exists():
             return None
         command = importlib.import_module(module).command
-        if not any(p.name == "lang" for p in command.params):
+        own = next((p for p in command.params if p.name == "lang"), None)
+        if own is None:
             command.params.append(click.Option(["--lang"], **_LANG_OPTION))
+        elif own.callback is None:   # report, simulate, audit: their --lang, typed, sets messages too
+            own.callback = _own_lang
         return command
 
     def invoke(self, ctx: click.Context):
