@@ -5,8 +5,11 @@ One setting for the whole process. The CLI sets it from ``--lang`` (on the
 ``PROCMINE_LANG``, then from the locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``;
 ``C`` and ``POSIX`` say nothing), then from the log's column names (Chinese
 headers: ``zh``), else ``en``. :mod:`procmine.output` shows table headers and
-unit kinds (条/块) through :func:`header` and :func:`cell`; JSON and CSV keep
-their English keys and canonical values (machines read them).
+cells (条/块, pattern names, yes/no) through :func:`header` and :func:`cell`; the
+CLI's own lines come from :func:`message`, and the sentences the library words in
+English (notes, reasons, errors) are said through :func:`say`. JSON and CSV keep
+their English keys and canonical values (machines read them). The words live in
+``procmine/words/*.json`` (docs/language.md), read the first time they are needed.
 
 No pandas here: ``procmine --help`` imports this module.
 
