@@ -5,8 +5,11 @@ One setting for the whole process. The CLI sets it from ``--lang`` (on the
 ``PROCMINE_LANG``, then from the locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``;
 ``C`` and ``POSIX`` say nothing), then from the log's column names (Chinese
 headers: ``zh``), else ``en``. :mod:`procmine.output` shows table headers and
-unit kinds (条/块) through :func:`header` and :func:`cell`; JSON and CSV keep
-their English keys and canonical values (machines read them).
+cells (条/块, pattern names, yes/no) through :func:`header` and :func:`cell`; the
+CLI's own lines come from :func:`message`, and the sentences the library words in
+English (notes, reasons, errors) are said through :func:`say`. JSON and CSV keep
+their English keys and canonical values (machines read them). The words live in
+``procmine/words/*.json`` (docs/language.md), read the first time they are needed.
 
 No pandas here: ``procmine --help`` imports this module.
 
@@ -19,6 +22,7 @@ No pandas here: ``procmine --help`` imports this module.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -78,52 +82,120 @@ def language() -> Lang:
     return "zh" if lang == "zh" else "en"
 
 
-#: column and row names of the CLI's tables -> Chinese
-HEADERS: dict[str, str] = {
-    "cases": "工单数", "events": "事件数", "activities": "环节数", "variants": "路径数",
-    "variant": "路径", "share": "占比", "cumulative": "累计占比", "median duration": "时长中位数",
-    "length": "环节个数", "first event": "最早事件", "last event": "最晚事件",
-    "events per case": "每单事件数", "units": "单位数", "unit": "单位", "level": "层级",
-    "levels": "层级", "kind": "条块", "source": "起点", "target": "终点", "from": "起点",
-    "to": "终点", "count": "次数", "frequency": "频次", "mean": "平均", "median": "中位数",
-    "p90": "90分位", "total": "合计", "pattern": "模式", "time lost": "损失时间",
-    "working": "工作时间", "per case": "每单", "wip_mean": "平均在办", "wip_peak": "峰值在办",
-    "wait_median": "等待中位数", "wait_p90": "等待90分位", "wait_total": "等待合计",
-    "wait_share": "等待占比", "overdue_cases": "超期工单", "overdue_share": "超期占比",
-    "category": "类别", "categories": "类别", "sources": "来源", "algorithm": "算法",
-    "transitions": "变迁", "places": "库所", "quality by": "质量计算方法", "fitness": "拟合度",
-    "precision": "精确度", "generalization": "泛化度", "simplicity": "简洁度",
-    "edges": "连线数", "handovers": "移交次数", "self_handovers": "本单位内移交",
-    "pairs": "相邻事件对", "density": "密度", "deviation": "偏离", "name": "名称",
-    "value": "数值", "direction": "方向", "moves": "移动次数", "up": "上行", "down": "下行",
-    "on_time_rate": "按时率", "on time": "按时率", "overdue": "超期", "deadline_cases": "有时限工单",
-}
-
 #: unit kinds: canonical value -> Chinese
 KINDS: dict[str, str] = {"line": "条", "block": "块"}
 
-#: the CLI's own messages: key -> (Chinese, English)
-MESSAGES: dict[str, tuple[str, str]] = {
-    "wrote": ("已写入 {path}", "Wrote {path}"),
-    "error": ("错误", "Error"),
-}
+@functools.cache
+def words(name: str) -> dict:
+    """One table of words from ``procmine/words/<name>.json`` (read once, when first needed:
+    ``procmine --help`` reads none)."""
+    import json
+    from importlib import resources
+
+    return json.loads(resources.files("procmine").joinpath("words", f"{name}.json").read_text(
+        encoding="utf-8"))
 
 
 def header(name: str) -> str:
     """A table's column (or a pairs table's row) name in the current language."""
     if language() != "zh":
         return name
-    return HEADERS.get(name, HEADERS.get(name.replace("_", " "), name))
+    table = words("headers")
+    return table.get(name, table.get(name.replace("_", " "), name))
+
+
+_KIND_COLUMNS = ("kind", "org:kind", "unit kind", "from_kind", "to_kind")
 
 
 def cell(column: str, value: object) -> object:
-    """A table cell in the current language: unit kinds as 条/块 in Chinese."""
-    if language() == "zh" and column in ("kind", "org:kind", "unit kind") and isinstance(value, str):
+    """A table cell in the current language: in Chinese, unit kinds as 条/块, pattern
+    names as the report names them, yes/no, and the canonical values of
+    ``words/values.json`` (per column: a direction, a method ...)."""
+    if language() != "zh":
+        return value
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if not isinstance(value, str):
+        return value
+    if column in _KIND_COLUMNS:
         return KINDS.get(value, value)
-    return value
+    if column == "pattern":
+        return pattern_name(value)
+    return words("values").get(column, {}).get(value, value)
+
+
+def pattern_name(pattern: str) -> str:
+    """A governance pattern's name in the current language (the report's names:
+    ``templates/report-labels.json``).
+
+    >>> set_language("zh"); pattern_name("pingpong"); set_language(None)
+    '推诿（来回退单）'
+    """
+    if language() != "zh":
+        return pattern
+    return _patterns().get(pattern, pattern)
+
+
+@functools.cache
+def _patterns() -> dict[str, str]:
+    import json
+    from importlib import resources
+
+    labels = json.loads(resources.files("procmine").joinpath("templates", "report-labels.json")
+                        .read_text(encoding="utf-8"))
+    return {key: names[0] for key, names in labels["patterns"].items()}
 
 
 def message(key: str, **values: object) -> str:
-    """One of the CLI's own messages in the current language."""
-    zh, en = MESSAGES[key]
+    """One of the CLI's own messages in the current language (``words/messages.json``:
+    key -> [Chinese, English], ``str.format`` fields; a field neither uses is ignored)."""
+    zh, en = words("messages")[key]
     return (zh if language() == "zh" else en).format(**values)
+
+
+def say(text: str, lang: str | None = None) -> str:
+    """A sentence the library worded in English (a note, a reason, an error), in the
+    current language: English as it is; Chinese from ``words/sentences.json``, a list of
+    [pattern, replacement] tried in order on the whole text (names and numbers kept),
+    else its known pieces (``pieces``: a calendar's description) replaced; durations
+    in Chinese units. ``lang`` overrides the current language (a command with a
+    ``--lang`` of its own).
+
+    >>> set_language("zh"); say("no case id"), say("Filter top-variants 3: kept 9 of 10 cases, 90 of 99 events")
+    ('缺少工单编号', '筛选 top-variants 3：保留 10 件工单中的 9 件、99 个事件中的 90 个')
+    >>> set_language(None)
+    """
+    if (lang or language()) != "zh" or not text:
+        return text
+    for pattern, replacement in _sentences():
+        found = pattern.fullmatch(text)
+        if found:
+            return _DURATION.sub(_duration, _fill(found, replacement))
+    for english, chinese in words("sentences")["pieces"]:   # e.g. a calendar's description
+        text = text.replace(english, chinese)
+    return _DURATION.sub(_duration, text)
+
+
+def _fill(found: re.Match[str], replacement: str) -> str:
+    """``replacement`` with ``\\1`` or ``\\g<name>`` of ``found``; a group named ``say...``
+    is itself said in the language (a reason inside a sentence)."""
+    def group(m: re.Match[str]) -> str:
+        key = m.group(1) or m.group(2)
+        value = found.group(int(key) if key.isdigit() else key) or ""
+        return say(value) if key.startswith("say") else value
+
+    return re.sub(r"\\g<(\w+)>|\\(\d+)", group, replacement)
+
+
+_DURATION = re.compile(r"(\d[\d,.]*) (working min|working h|working days?|min|s|h|d)\b")
+_UNITS = {"s": "秒", "min": "分钟", "h": "小时", "d": "天", "working min": "工作分钟",
+          "working h": "工作小时", "working day": "工作日", "working days": "工作日"}
+
+
+def _duration(m: re.Match[str]) -> str:
+    return m.group(1) + (" " if m.group(2).startswith("working") else "") + _UNITS[m.group(2)]
+
+
+@functools.cache
+def _sentences() -> list[tuple[re.Pattern[str], str]]:
+    return [(re.compile(p), r) for p, r in words("sentences")["sentences"]]

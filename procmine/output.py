@@ -260,7 +260,7 @@ def format_pairs(pairs: Iterable[tuple[str, Any]]) -> str:
     """Aligned ``key  value`` lines."""
     from procmine import i18n
 
-    pairs = [(i18n.header(k), _said(_cell(_plain(v)))) for k, v in pairs]
+    pairs = [(i18n.header(k), _said(_cell(i18n.cell(k, _plain(v))))) for k, v in pairs]
     width = max((_width(k) for k, _ in pairs), default=0)
     return "\n".join(f"{k}{' ' * (width - _width(k))}  {v}" for k, v in pairs)
 
@@ -314,23 +314,26 @@ def human_duration(seconds: float | None, *, basis: str = "clock",
 
 
 def describe_load(report: Any) -> str:
-    """One or a few lines for stderr: what was read, mapped, repaired and dropped."""
+    """One or a few lines for stderr: what was read, mapped, repaired and dropped
+    (in the output language: :func:`procmine.i18n.message`)."""
+    from procmine.i18n import message, say
+
     mapped = ", ".join(f"{canon}←{col}" for canon, col in report.mapping.items())
-    lines = [
-        f"Read {report.rows_read:,} rows from {report.path} ({report.format}"
-        + (f", {report.encoding}" if report.encoding else "")
-        + f"): kept {report.rows_kept:,}, dropped {report.rows_dropped:,}.",
-        f"Columns: {mapped}.",
-    ]
+    how = f"{report.format}" + (f", {report.encoding}" if report.encoding else "")
+    lines = [message("load.read", rows=report.rows_read, path=report.path, how=how,
+                     kept=report.rows_kept, dropped=report.rows_dropped),
+             message("load.columns", mapped=mapped)]
     if report.timezone_assumed:
-        lines.append(f"Times without an offset were read in {report.timezone} (--timezone).")
-    unit = {"xes": "event", "parquet": "record"}.get(report.format or "", "row")
+        lines.append(message("load.timezone", zone=report.timezone))
+    unit = message("load.unit." + {"xes": "event", "parquet": "record"}.get(report.format or "", "row"))
     for reason, count in report.dropped.items():
-        examples = "; ".join(f"{unit} {r} {c}={v!r}" for r, c, v in report.examples.get(reason, [])[:3])
-        lines.append(f"Dropped {count:,} rows: {reason}" + (f" (e.g. {examples})" if examples else ""))
+        examples = "; ".join(message("load.example", unit=unit, row=r, column=c, value=repr(v))
+                             for r, c, v in report.examples.get(reason, [])[:3])
+        lines.append(message("load.dropped", count=count, reason=say(reason))
+                     + (message("load.examples", examples=examples) if examples else ""))
     for what, count in report.repaired.items():
-        lines.append(f"Repaired {count:,}: {what}")
+        lines.append(message("load.repaired", count=count, what=say(what)))
     if report.duplicates:
-        lines.append(f"Note: {report.duplicates:,} exact duplicate events (kept).")
-    lines.extend(f"Note: {n}" for n in report.notes)
+        lines.append(message("load.duplicates", count=report.duplicates))
+    lines.extend(message("note", note=say(n)) for n in report.notes)
     return "\n".join(lines)

@@ -23,7 +23,9 @@ pytestmark = pytest.mark.slow   # one report and six commands on the sample log:
 
 
 def run(*args: str):
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    # English messages also in the module's fixture (conftest pins them per test only)
+    return CliRunner(env={"PROCMINE_LANG": "en"}).invoke(cli, [str(a) for a in args],
+                                                         catch_exceptions=False)
 
 
 def command_json(*args) -> dict:

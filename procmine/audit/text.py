@@ -1,4 +1,5 @@
-"""The audit as text for people, in Chinese or English (the tables of ``procmine audit``)."""
+"""The audit as text for people, in Chinese or English (the tables of ``procmine audit``);
+its notes in Chinese from ``procmine/words/sentences.json`` (:func:`procmine.i18n.say`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from procmine.i18n import say
 from procmine.vocabulary import BOUNDARIES
 
 #: Labels of the audit's words, (zh, en).
@@ -75,6 +77,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "mean_load": ("平均在办量", "mean load"), "break_level": ("崩溃在办量", "breaks above"),
     "break_ratio": ("崩溃倍数", "jump"), "hours_slope": ("响应时长斜率（小时/单）", "response slope (h per order)"),
     "on_time_rate": ("按期率", "on-time rate"),
+    # English: the key, as before it had a label
+    "close_ratio_within_category": ("同类别结案用时比（市民/内部）", "close_ratio_within_category"),
 }
 
 
@@ -127,7 +131,7 @@ def format_audit(result: Any, lang: str = "zh", *, top: int = 10) -> str:
         table = section["by_unit"]
         table = table[[c for c in _COLUMNS.get(name, table.columns) if c in table.columns]]
         parts += ["", format_table(_shown(table.head(top), lang), title=title), ""]
-    parts += [("注：" if lang == "zh" else "Note: ") + note for note in result.notes]
+    parts += [("注：" if lang == "zh" else "Note: ") + say(note, lang) for note in result.notes]
     return "\n".join(parts).rstrip("\n")
 
 

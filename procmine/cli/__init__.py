@@ -27,7 +27,9 @@ class _Interrupted(click.ClickException):
     exit_code = 130
 
     def __init__(self) -> None:
-        super().__init__("interrupted")
+        from procmine.i18n import message
+
+        super().__init__(message("error.interrupted"))
 
 
 class _Failed(click.ClickException):
@@ -41,11 +43,47 @@ class _Failed(click.ClickException):
         click.echo(f"{message('error')}: {self.format_message()}", err=True, file=file)
 
 
+class _Usage(click.UsageError):
+    """A usage error (an unknown choice, a missing option) said in Chinese: click words
+    its own in English."""
+
+    def show(self, file: Any = None) -> None:
+        from procmine.i18n import message
+
+        ctx = self.ctx
+        if ctx is not None:
+            click.echo(message("usage", usage=ctx.get_usage().removeprefix("Usage: ")), err=True,
+                       file=file)
+            if ctx.command.get_help_option(ctx) is not None:
+                click.echo(message("usage.help", command=ctx.command_path), err=True, file=file)
+            click.echo(err=True, file=file)
+        click.echo(f"{message('error')}: {self.format_message()}", err=True, file=file)
+
+
+def _said(error: ProcmineError) -> str:
+    """A library error in the output language: its message and its hint."""
+    from procmine.i18n import message, say
+
+    if not error.hint:
+        return say(error.message)
+    return message("error.hint", message=say(error.message), hint=say(error.hint))
+
+
 def _set_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
     from procmine import i18n
 
     if value is not None:
         i18n.set_language(value)
+
+
+def _own_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A command's own ``--lang`` (its tables, its report, its data), when typed on the command
+    line, is also the language of its messages."""
+    from procmine import i18n
+
+    if value is not None and ctx.get_parameter_source(param.name) is click.core.ParameterSource.COMMANDLINE:
+        i18n.set_language(value)
+    return value
 
 
 #: ``--lang`` for a command that has none of its own (one option, added to every command)
@@ -106,40 +144,48 @@ class ProcmineGroup(click.Group):
         if not (_HERE / f"cmd_{name.replace('-', '_')}.py").exists():
             return None
         command = importlib.import_module(module).command
-        if not any(p.name == "lang" for p in command.params):
+        own = next((p for p in command.params if p.name == "lang"), None)
+        if own is None:
             command.params.append(click.Option(["--lang"], **_LANG_OPTION))
+        elif own.callback is None:   # report, simulate, audit: their --lang, typed, sets messages too
+            own.callback = _own_lang
         return command
 
     def invoke(self, ctx: click.Context):
+        from procmine.i18n import message
+
         traceback = bool((ctx.obj or {}).get("traceback")) or ctx.params.get("traceback")
         try:
             return super().invoke(ctx)
         except ProcmineError as e:
             if traceback:
                 raise
-            raise _Failed(options_named(str(e)), e.exit_code) from None
+            raise _Failed(options_named(_said(e)), e.exit_code) from None
         except KeyboardInterrupt:
             if traceback:
                 raise
             raise _Interrupted() from None
+        except click.UsageError as e:
+            from procmine.i18n import language, say
+
+            if language() != "zh" or isinstance(e, _Usage):
+                raise
+            raise _Usage(say(e.format_message()), e.ctx) from None
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except OSError as e:  # a full disk, a read-only folder: one line naming the file
             if traceback:
                 raise
             where = f"{e.filename}: " if e.filename else ""
-            raise _Failed(f"{where}{e.strerror or e} (check the free disk space and the "
-                          "permissions of the file and its folder)", 1) from None
+            raise _Failed(message("error.os", where=where, what=e.strerror or e), 1) from None
         except MemoryError:
             if traceback:
                 raise
-            raise _Failed("out of memory (try --engine duckdb with --memory-limit)", 1) from None
+            raise _Failed(message("error.memory"), 1) from None
         except Exception as e:  # a bug: one line, and how to report it
             if traceback:
                 raise
-            raise _Failed(
-                f"internal error: {type(e).__name__}: {e} (rerun with --traceback and report it)", 70
-            ) from None
+            raise _Failed(message("error.internal", kind=type(e).__name__, what=e), 70) from None
 
 
 @click.group(cls=ProcmineGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -183,7 +229,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         _main(argv)
     except KeyboardInterrupt:
-        click.echo("Error: interrupted", err=True)
+        from procmine.i18n import message
+
+        click.echo(f"{message('error')}: {message('error.interrupted')}", err=True)
         sys.exit(130)
     finally:
         if argv is None:

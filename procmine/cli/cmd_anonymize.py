@@ -63,15 +63,18 @@ def command(log: str, output: str, key_file: str | None, columns: tuple[str, ...
     write_log(events, output, inputs=[log])
     if mapping_out:
         write_csv(result.mapping, mapping_out, inputs=[log, output], private=True)
-    click.echo(f"Pseudonymised: {', '.join(result.pseudonymised)}", err=True)
+    from procmine.i18n import message, say
+
+    click.echo(message("anonymize.pseudonymised", columns=", ".join(result.pseudonymised)), err=True)
     for column, count in result.masked.items():
         header = event_log.report.mapping.get(column, column)
-        click.echo(f"Masked personal data inside {count:,} value{'s' * (count != 1)} of column "
-                   f"{header!r}", err=True)
+        click.echo(message("anonymize.masked", count=count, s="s" * (count != 1), column=repr(header)),
+                   err=True)
     for column, reason in result.dropped.items():
         count = result.dropped_values.get(column)
-        counted = f" ({count:,} values)" if count is not None else ""
-        click.echo(f"Dropped column {column!r}: {reason}{counted}", err=True)
+        counted = message("anonymize.values", count=count) if count is not None else ""
+        click.echo(message("anonymize.dropped", column=repr(column), reason=say(reason), counted=counted),
+                   err=True)
     if result.shifted:
-        click.echo(f"Shifted each case by whole weeks within ±{shift_days} days.", err=True)
-    click.echo(f"Wrote {len(events):,} events to {output}", err=True)
+        click.echo(message("anonymize.shifted", days=shift_days), err=True)
+    click.echo(message("wrote_events", events=len(events), path=output), err=True)

@@ -68,7 +68,10 @@ def command(log: str, by: str, top: int | None, working_time: bool, calendar: st
     if as_json:
         click.echo(dumps(result))
     elif as_csv:
-        click.echo(f"Time: {result.time_basis}, calendar: {result.calendar}", err=True)
+        from procmine.i18n import message, say
+
+        click.echo(message("bottlenecks.csv", basis=message("basis." + result.time_basis),
+                           calendar=say(result.calendar)), err=True)
         click.echo(csv_text(result.table), nl=False)
     else:
         click.echo(_text(result, top, cal.day_seconds))
@@ -92,6 +95,7 @@ def _readable(table, n: int, duration):
 
 
 def _text(result, top: int | None, day_seconds: float) -> str:
+    from procmine.i18n import message, say
     from procmine.output import format_table, human_duration
 
     n = top or _SHOWN
@@ -101,20 +105,21 @@ def _text(result, top: int | None, day_seconds: float) -> str:
         # working days of the calendar's day length, never 24-hour days of working time
         return human_duration(seconds, basis=result.time_basis, day_seconds=day_seconds)
 
-    title = (f"Waiting time by {result.by}, in {'working' if working else 'clock'} time; "
-             f"total {_duration(result.total_wait)}\nCalendar: {result.calendar}")
-    parts = [format_table(_readable(result.table, n, _duration), title=title)]
+    title = message("bottlenecks.title", by=message("by." + result.by),
+                    basis=message("basis." + ("working" if working else "clock")),
+                    total=_duration(result.total_wait), calendar=say(result.calendar))
+    parts = [format_table(_readable(result.table, n, _duration), title=say(title))]
     if len(result.table) > n:
-        parts.append(f"… {len(result.table) - n:,} more rows (--top N, --csv or --json for all)")
+        parts.append(message("more_rows", n=len(result.table) - n))
     dl = result.deadlines
     if dl is not None:
         s = dl.summary()
-        parts += ["", f"Deadlines ({s['source']}): {s['cases']:,} cases, {s['overdue']:,} overdue, "
-                      f"on time {100 * s['on_time_rate']:.1f}%; overdue by median "
-                      f"{_duration(s['overdue_median'])}, in all "
-                      f"{_duration(s['overdue_total'])}"]
+        parts += ["", say(message("bottlenecks.deadlines", source=say(s["source"]), cases=s["cases"],
+                                  overdue=s["overdue"], rate=100 * s["on_time_rate"],
+                                  median=_duration(s["overdue_median"]),
+                                  total=_duration(s["overdue_total"])))]
         if len(dl.by_transition):
             parts += ["", format_table(_readable(dl.by_transition, 5, _duration),
-                                       title="Overdue time by transition")]
-    parts += [f"Note: {note}" for note in result.notes]
+                                       title=message("bottlenecks.overdue"))]
+    parts += [message("note", note=say(note)) for note in result.notes]
     return "\n".join(parts)

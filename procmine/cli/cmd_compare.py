@@ -51,14 +51,15 @@ def command(log, other, split, labels, workflow, alpha, output, top, calendar, a
     from pathlib import Path
 
     from procmine.compare import compare_logs
+    from procmine.i18n import message
     from procmine.output import csv_text, dumps
     from procmine.render import render_difference, write_graph
 
     if (other is None) == (split is None):
-        raise click.UsageError("give two logs (LOG OTHER), or one log and --split DATE")
+        raise click.UsageError(message("compare.usage"))
     names = tuple(x.strip() for x in labels.split(",")) if labels else None
     if names is not None and len(names) != 2:
-        raise click.BadParameter(f"{labels!r}: expected two names, A,B", param_hint="--labels")
+        raise click.BadParameter(message("compare.labels", labels=repr(labels)), param_hint="--labels")
     options = pop_log_options(kwargs)
     first = load(log, options, quiet=as_json or as_csv)
     second = load(other, options, quiet=as_json or as_csv) if other else None
@@ -69,7 +70,7 @@ def command(log, other, split, labels, workflow, alpha, output, top, calendar, a
                               workflow=workflow, alpha=alpha)
     if output:
         write_graph(render_difference(result, top=top), output, inputs=[log] + ([other] if other else []))
-        click.echo(f"Wrote {output}", err=True)
+        click.echo(message("wrote", path=output), err=True)
     if as_json:
         click.echo(dumps(result))
     elif as_csv:
@@ -79,11 +80,12 @@ def command(log, other, split, labels, workflow, alpha, output, top, calendar, a
 
 
 def _text(result, day_seconds: float) -> str:
+    from procmine.i18n import message, say
     from procmine.output import format_table
     from procmine.output import human_duration as plain
 
     def human_duration(v) -> str:  # in the result's basis: working days are the calendar's
-        return plain(v, basis=result.time_basis, day_seconds=day_seconds)
+        return say(plain(v, basis=result.time_basis, day_seconds=day_seconds))
 
     def value(v, key: str) -> str:
         if v is None or v != v:
@@ -108,45 +110,55 @@ def _text(result, day_seconds: float) -> str:
         elif key == "fitness":
             text = f"{row.change:+.3f}"
         else:
-            text = f"{100 * row.change:+.1f} pp"
+            text = message("compare.points", change=100 * row.change)
         return text
 
     def p(v) -> str:
         return "" if v is None or v != v else "<0.0001" if v < 1e-4 else f"{v:.4f}"
 
-    a, b = result.labels
-    rows = [{"indicator": r.label, a: value(r.a, r.indicator), b: value(r.b, r.indicator),
+    a, b = (say(label) for label in result.labels)
+    rows = [{"indicator": _indicator(r), a: value(r.a, r.indicator), b: value(r.b, r.indicator),
              "change": change(r), "n": "" if r.n_a is None or r.n_a != r.n_a else
              f"{int(r.n_a):,} / {int(r.n_b):,}", "test": r.test, "p": p(r.p_value),
              "p (Holm)": p(r.p_adjusted),
-             "significant": "" if r.significant is None else "YES" if r.significant else "no"}
+             "significant": "" if r.significant is None else message(
+                 "compare.yes" if r.significant else "compare.no")}
             for r in result.indicators.itertuples(index=False)]
-    parts = [format_table(rows, title=f"{a} ({result.cases[0]:,} cases) vs {b} "
-                                      f"({result.cases[1]:,} cases), {result.time_basis} time, "
-                                      f"alpha {result.alpha:g} after Holm's correction")]
-    parts += ["", _units_text(result, human_duration, p)]
+    parts = [format_table(rows, title=message("compare.title", a=a, b=b, cases_a=result.cases[0],
+                                              cases_b=result.cases[1], alpha=result.alpha,
+                                              basis=message("basis." + result.time_basis)))]
+    parts += ["", _units_text(result, human_duration, p, (a, b))]
     edges = result.edges
     moved = edges[edges["significant_share"] | edges["significant_wait"]]
-    parts.append(f"Difference map: {len(moved)} of {len(edges)} edges changed significantly "
-                 "in share of cases or waiting time (-o diff.svg draws them).")
-    parts += [f"Note: {note}" for note in result.notes]
+    parts.append(message("compare.map", moved=len(moved), edges=len(edges)))
+    parts += [message("note", note=say(note)) for note in result.notes]
     return "\n".join(parts)
 
 
-def _units_text(result, human_duration, p) -> str:
+def _indicator(row) -> str:
+    """An indicator's name in the output language (the library's label in English)."""
+    from procmine.i18n import language, message
+
+    if language() != "zh":
+        return row.label
+    return message("compare." + row.indicator.replace("pattern:", ""))
+
+
+def _units_text(result, human_duration, p, labels: tuple[str, str]) -> str:
     """The units whose time per order changed significantly, as a table (or one line)."""
+    from procmine.i18n import message
     from procmine.output import format_table
 
-    a, b = result.labels
+    a, b = labels
     units = result.units
     tested = units[units["test"] != ""]
     changed = units[units["significant"].fillna(False).astype(bool)]
     if not len(changed):
-        return f"No unit's time per order changed significantly ({len(tested)} units tested)."
+        return message("compare.no_unit", tested=len(tested))
+    median = message("compare.median")
     table = [{"unit": r.unit, "cases": f"{r.cases_a:,} / {r.cases_b:,}",
-              f"median {a}": human_duration(r.median_a), f"median {b}": human_duration(r.median_b),
+              f"{median} {a}": human_duration(r.median_a), f"{median} {b}": human_duration(r.median_b),
               "geometric change": f"{100 * r.effect:+.0f}%" if r.effect == r.effect else "",
               "weeks": f"{int(r.weeks_a)} / {int(r.weeks_b)}", "p (Holm)": p(r.p_adjusted)}
              for r in changed.itertuples(index=False)]
-    return format_table(table, title=f"Units whose time per order changed significantly "
-                                     f"({len(changed)} of {len(tested)} tested)")
+    return format_table(table, title=message("compare.units", changed=len(changed), tested=len(tested)))

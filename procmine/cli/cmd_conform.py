@@ -60,6 +60,7 @@ def command(log, workflow, method, top, cases_path, deviations_path, variants_pa
     """
     from procmine.conform import check_conformance
     from procmine.conform.audit_files import write_audit_file
+    from procmine.i18n import message, say
     from procmine.output import csv_text, dumps, write_csv
     from procmine.render import render_conformance, write_graph
     from procmine.workflow import read_workflow
@@ -67,23 +68,24 @@ def command(log, workflow, method, top, cases_path, deviations_path, variants_pa
     spec = read_workflow(workflow)
     with open_input(log, pop_log_options(kwargs), engine=engine, memory_limit=memory_limit,
                     quiet=as_json or as_csv) as source:
-        progress_line(f"checking conformance ({method})")
+        progress_line(message("progress.conformance", method=method))
         result = check_conformance(source, spec, method=method, precision=not no_precision,
                                    jobs=jobs, time_budget=time_budget)
     for note in result.notes:
-        click.echo(f"Note: {note}", err=True)
+        click.echo(message("note", note=say(note)), err=True)
     if cases_path:
         write_audit_file(result, cases_path, table="cases", inputs=(log,))
-        click.echo(f"Wrote {len(result.cases_table):,} cases to {cases_path}", err=True)
+        click.echo(message("conform.wrote_cases", n=len(result.cases_table), path=cases_path), err=True)
     if deviations_path:
         write_audit_file(result, deviations_path, table="deviations", inputs=(log,))
-        click.echo(f"Wrote {len(result.deviations):,} kinds of deviation to {deviations_path}", err=True)
+        click.echo(message("conform.wrote_deviations", n=len(result.deviations), path=deviations_path),
+                   err=True)
     if variants_path:
         write_csv(result.variants, variants_path, inputs=[log])
-        click.echo(f"Wrote {len(result.variants):,} variants to {variants_path}", err=True)
+        click.echo(message("conform.wrote_variants", n=len(result.variants), path=variants_path), err=True)
     if diagram:
         write_graph(render_conformance(result, spec), diagram, inputs=[log])
-        click.echo(f"Wrote {diagram}", err=True)
+        click.echo(message("wrote", path=diagram), err=True)
     if as_json:
         click.echo(dumps(result))
     elif as_csv:
@@ -100,6 +102,8 @@ def _rows(result, top: int | None) -> list[dict]:
 
 
 def _text(result, top: int) -> str:
+    from procmine.conform.wording import deviation_text
+    from procmine.i18n import language, message
     from procmine.output import format_pairs, format_table
 
     s = result.summary()
@@ -115,12 +119,13 @@ def _text(result, top: int) -> str:
     ]
     out = [format_pairs(pairs)]
     if result.deviations:
-        rows = [{"deviation": r["deviation"], "cases": r["cases"], "share": f"{r['share']:.1%}",
-                 "units where most": r["units"], "example": r["example"]} for r in _rows(result, top)]
+        rows = [{"deviation": deviation_text(d, language()), "cases": r["cases"], "share": f"{r['share']:.1%}",
+                 "units where most": r["units"], "example": r["example"]}
+                for d, r in zip(result.deviations, _rows(result, top), strict=False)]
         out.append("")
-        out.append(format_table(rows, title=f"Top deviations ({len(result.deviations)} kinds)"))
+        out.append(format_table(rows, title=message("conform.top", kinds=len(result.deviations))))
         if len(result.deviations) > top:
-            out.append(f"... {len(result.deviations) - top} more (--top, --csv, --json)")
+            out.append(message("conform.more", n=len(result.deviations) - top))
     else:
-        out.append("\nNo deviations: every case follows the workflow.")
+        out.append("\n" + message("conform.none"))
     return "\n".join(out)

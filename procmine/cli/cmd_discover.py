@@ -54,36 +54,39 @@ def command(log: str, algorithm: str, noise: float, dependency: float, model_pat
       procmine discover city-2025.parquet --engine duckdb --diagram model.svg
     """
     from procmine.discover import discover_model
+    from procmine.i18n import cell, message, say
     from procmine.output import dumps, format_pairs
 
     with open_input(log, pop_log_options(kwargs), engine=engine, memory_limit=memory_limit,
                     quiet=as_json) as source:
         # mined on the variant table, whichever engine computed it
-        progress_line(f"discovering the model ({algorithm})")
+        progress_line(message("progress.discovering", algorithm=algorithm))
         found = discover_model(source, algorithm=algorithm, noise=noise, dependency=dependency,
                                quality=not no_quality, alignments=alignments,
                                activities=top_activities)
     if found.note:
-        click.echo(f"Note: {found.note}", err=True)
+        click.echo(message("note", note=say(found.note)), err=True)
     if model_path:
         _save_model(found.model, model_path, log)
-        click.echo(f"Wrote the model to {model_path}", err=True)
+        click.echo(message("discover.wrote_model", path=model_path), err=True)
     if diagram:
         from procmine.render import render_model, write_graph
 
         note = write_graph(render_model(found.model, notation=notation), diagram, inputs=[log],
                            progress=progress_line)
         if note:
-            click.echo(f"Note: {note}", err=True)
-        click.echo(f"Wrote the {notation} diagram to {diagram}", err=True)
+            click.echo(message("note", note=say(note)), err=True)
+        click.echo(message("discover.wrote_diagram", notation=cell("notation", notation), path=diagram),
+                   err=True)
     if as_json:
         click.echo(dumps(found.to_dict()))
         return
     d = found.to_dict()
-    pairs = [("algorithm", d["algorithm"] + (f" (noise {noise:g})" if noise else "")),
+    pairs = [("algorithm", cell("algorithm", d["algorithm"])
+              + (message("discover.noise", noise=noise) if noise else "")),
              ("cases", d["cases"]), ("variants", d["variants"]),
              ("activities", len(d["activities"])),
-             ("transitions", f"{d['transitions']} ({d['silent_transitions']} silent)"),
+             ("transitions", message("discover.transitions", n=d["transitions"], silent=d["silent_transitions"])),
              ("places", d["places"])]
     q = found.quality
     if q is not None:

@@ -49,4 +49,6 @@ def command(log: str, output: str, engine: str, memory_limit: str | None, **kwar
         # the analyst's own headers, so the file reads back with the same mapping
         events = events.rename(columns=mapping)
     write_log(events, output, inputs=[log])
-    click.echo(f"Wrote {len(events):,} events of {cases:,} cases to {output}", err=True)
+    from procmine.i18n import message
+
+    click.echo(message("wrote_events_cases", events=len(events), cases=cases, path=output), err=True)

@@ -43,6 +43,7 @@ def command(log: str, top: int, engine: str, memory_limit: str | None, as_json: 
 
 
 def _text(s) -> str:
+    from procmine.i18n import message, say
     from procmine.output import format_pairs, format_table
 
     pairs = [
@@ -52,24 +53,25 @@ def _text(s) -> str:
         ("variants", s.variants),
         ("first event", s.first),
         ("last event", s.last),
-        ("events per case", f"min {s.events_per_case['min']}, median "
-                            f"{s.events_per_case['median']:g}, max {s.events_per_case['max']}"),
+        ("events per case", message("info.per_case", low=s.events_per_case["min"],
+                                    median=s.events_per_case["median"], high=s.events_per_case["max"])),
     ]
     if s.units is not None:
         pairs.append(("units", s.units))
     if s.levels:
         pairs.append(("levels", " < ".join(s.levels)))
-    parts = [format_pairs(pairs), "", format_table(s.top_activities, title="Top activities")]
+    parts = [format_pairs(pairs), "", format_table(s.top_activities, title=message("info.activities"))]
     if s.categories:
-        parts += ["", format_table(s.categories, title="Categories (cases)")]
+        parts += ["", format_table(s.categories, title=message("info.categories"))]
     if s.sources:
-        parts += ["", format_table(s.sources, title="Sources (cases)")]
-    parts += ["", format_pairs([(k, v) for k, v in s.mapping.items()]).join(["Column mapping\n", ""])]
+        parts += ["", format_table(s.sources, title=message("info.sources"))]
+    parts += ["", format_pairs([(k, v) for k, v in s.mapping.items()]).join(
+        [message("info.mapping") + "\n", ""])]
     if s.attributes:
-        parts += ["", "Other attributes: " + ", ".join(s.attributes)]
+        parts += ["", message("info.attributes", names=", ".join(s.attributes))]
     load = s.load
     parts += ["", format_pairs([("rows read", load["rows_read"]), ("rows kept", load["rows_kept"]),
                                 ("rows dropped", load["rows_dropped"])]
-                               + [(f"  {k}", v) for k, v in load["dropped"].items()]
+                               + [(f"  {say(k)}", v) for k, v in load["dropped"].items()]
                                + [("duplicate events", load["duplicates"])])]
     return "\n".join(parts)

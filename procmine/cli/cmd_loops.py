@@ -58,6 +58,7 @@ def command(log, patterns, by, cases_path, diagram, calendar, aliases, workflow,
       procmine loops logs/sample.csv --cases flagged.csv --json
       procmine loops city-2025.parquet --engine duckdb --memory-limit 4GiB --json
     """
+    from procmine.i18n import message
     from procmine.loops import find_loops
     from procmine.output import csv_text, dumps, write_csv
     from procmine.render import render_loops, write_graph
@@ -70,10 +71,10 @@ def command(log, patterns, by, cases_path, diagram, calendar, aliases, workflow,
                             desk_minutes=desk_minutes, extension_hours=extension_hours)
         if cases_path:   # from an engine, the evidence is read from it: while it is open
             write_csv(result.evidence, cases_path, inputs=[log])
-            click.echo(f"Wrote {len(result.evidence):,} flagged cases to {cases_path}", err=True)
+            click.echo(message("loops.wrote", n=len(result.evidence), path=cases_path), err=True)
     if diagram:
         write_graph(render_loops(result), diagram, inputs=[log])
-        click.echo(f"Wrote {diagram}", err=True)
+        click.echo(message("wrote", path=diagram), err=True)
     if as_json:
         click.echo(dumps(result))
     elif as_csv:
@@ -96,12 +97,15 @@ def _aliases(pairs: tuple[str, ...], workflow: str | None) -> dict[str, str] | N
     for pair in pairs:
         name, sep, role = pair.partition("=")
         if not sep or not name.strip() or not role.strip():
-            raise click.BadParameter(f"{pair!r}: expected NAME=ROLE", param_hint="--alias")
+            from procmine.i18n import message
+
+            raise click.BadParameter(message("loops.alias", pair=repr(pair)), param_hint="--alias")
         table[name.strip()] = role.strip()
     return table or None
 
 
 def _text(result, cal) -> str:
+    from procmine.i18n import message, pattern_name, say
     from procmine.output import format_table, human_duration
 
     basis = "clock" if cal.kind == "none" else "working"
@@ -118,9 +122,9 @@ def _text(result, cal) -> str:
         show = working if col == "cost_work_s" else human_duration
         summary[col] = [show(v) if v is not None and v == v else "" for v in summary[col]]
     summary = summary.rename(columns={"cost_s": "time lost", "cost_work_s": "working",
-                                      "mean_cost_s": "per case", "top_units": "units",
-                                      "top_levels": "levels"})
-    parts = [format_table(summary, title=f"Governance patterns in {result.n_cases:,} cases")]
+                                      "mean_cost_s": "per case", "top_units": message("loops.units"),
+                                      "top_levels": message("loops.levels")})
+    parts = [format_table(summary, title=message("loops.title", cases=result.n_cases))]
     if result.by is not None:
         by = result.by[result.by["flagged"] > 0].groupby("pattern", sort=False).head(5).copy()
         by["share"] = [pct(v) for v in by["share"]]
@@ -128,36 +132,33 @@ def _text(result, cal) -> str:
             show = working if col == "cost_work_s" else human_duration
             by[col] = [show(v) if v == v else "" for v in by[col]]
         by = by.rename(columns={"cost_s": "time lost", "cost_work_s": "working"})
-        parts += ["", format_table(by, title=f"By {result.by.columns[1]}: the 5 with most "
-                                             "flagged cases per pattern")]
+        parts += ["", format_table(by, title=message("loops.by", by=message("by." + result.by.columns[1])))]
     details = result.details
     if "pingpong" in details:
         d = details["pingpong"]
-        by_units = ", ".join(f"{k} unit(s): {v:,}" for k, v in d["cases_by_units_before_sign"].items())
-        parts += ["", f"Units that held the order before one signed: {by_units} cases; "
-                      f"median {d['median_units_before_sign'] or 0:g}. "
-                      f"Pre-sign dwell median {human_duration(d['median_presign_dwell_s'])} "
-                      f"({working(d['median_presign_dwell_work_s'])}), "
-                      "outside the official clock"]
+        by_units = ", ".join(message("loops.units_n", units=k, cases=v)
+                             for k, v in d["cases_by_units_before_sign"].items())
+        parts += ["", say(message("loops.pingpong", by_units=by_units,
+                                  median=d["median_units_before_sign"] or 0,
+                                  dwell=human_duration(d["median_presign_dwell_s"]),
+                                  working=working(d["median_presign_dwell_work_s"])))]
     if "hugging" in details:
         d = details["hugging"]
-        parts += ["", f"Closed in the last {100 * d['last_share']:.0f}% of the window: "
-                      f"{d['in_last_share']:,} of {d['closed_in_time']:,} closed in time "
-                      f"({pct(d['observed_share'])}; a smooth spread gives "
-                      f"{pct(d['expected_share_if_smooth'])}); overdue {d['overdue']:,}; "
-                      f"extensions filed in the last {d['extension_hours']:g} h: "
-                      f"{d['late_extensions']:,}"]
+        parts += ["", message("loops.hugging", last=100 * d["last_share"], n=d["in_last_share"],
+                              closed=d["closed_in_time"], observed=pct(d["observed_share"]),
+                              smooth=pct(d["expected_share_if_smooth"]), overdue=d["overdue"],
+                              hours=d["extension_hours"], late=d["late_extensions"])]
     if "supervision" in details:
         table = details["supervision"]["by_category"].copy()
         table = table[["category", "supervised_cases", "supervised_median_s", "ordinary_cases",
                        "ordinary_median_s", "gap_s"]]
         for col in ("supervised_median_s", "ordinary_median_s", "gap_s"):
             table[col] = [human_duration(v) for v in table[col]]
-        parts += ["", format_table(table, title="Supervision gap by category (median cycle time)")]
+        parts += ["", format_table(table, title=message("loops.supervision"))]
     if "rework" in set(result.summary["pattern"]) and result.rework_by_activity:
         top = sorted(result.rework_by_activity.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
-        parts += ["", "Activities repeated within a case (cases): "
-                      + ", ".join(f"{name} ({n:,})" for name, n in top)]
-    parts += [f"Skipped {name}: {why}" for name, why in result.skipped.items()]
-    parts += [f"Note: {note}" for note in result.notes]
+        parts += ["", message("loops.rework", names=", ".join(f"{name} ({n:,})" for name, n in top))]
+    parts += [message("loops.skipped", name=pattern_name(name), why=say(why))
+              for name, why in result.skipped.items()]
+    parts += [message("note", note=say(note)) for note in result.notes]
     return "\n".join(parts)

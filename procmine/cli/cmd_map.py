@@ -61,6 +61,7 @@ def command(log: str, output: str | None, metric: str, activities: float | None,
     from pathlib import Path
 
     from procmine.discover import discover_map
+    from procmine.i18n import message, say
     from procmine.output import csv_text, dumps
 
     with open_input(log, pop_log_options(kwargs), engine=engine, memory_limit=memory_limit,
@@ -78,16 +79,16 @@ def command(log: str, output: str | None, metric: str, activities: float | None,
         pmap = discover_map(source, metric=metric, activities=activities, paths=paths, by=by,
                             flows=flows)
     if pmap.note:
-        click.echo(f"Note: {pmap.note}", err=True)
+        click.echo(message("note", note=say(pmap.note)), err=True)
     if output:
         from procmine.render import render_map, write_graph
 
         note = write_graph(render_map(pmap, title=title or Path(log).name), output, inputs=[log],
                            progress=progress_line)
         if note:
-            click.echo(f"Note: {note}", err=True)
-        click.echo(f"Wrote the map to {output}: {len(pmap.nodes)} of {pmap.activities_total} "
-                   f"activities, {pmap.paths_shown} of {pmap.paths_total} paths", err=True)
+            click.echo(message("note", note=say(note)), err=True)
+        click.echo(message("map.wrote", path=output, nodes=len(pmap.nodes), activities=pmap.activities_total,
+                           shown=pmap.paths_shown, paths=pmap.paths_total), err=True)
     if as_json:
         click.echo(dumps(pmap.to_dict()))
     elif as_csv:
@@ -97,11 +98,12 @@ def command(log: str, output: str | None, metric: str, activities: float | None,
 
 
 def _text(pmap) -> str:
+    from procmine.i18n import header, message, say
     from procmine.output import format_table
     from procmine.render import format_value
 
-    rows = [{"from": r.source, "to": r.target, pmap.metric: format_value(r.value, pmap.metric),
+    rows = [{"from": r.source, "to": r.target, pmap.metric: say(format_value(r.value, pmap.metric)),
              "count": int(r.count)} for r in pmap.edges.itertuples(index=False)]
     rows.sort(key=lambda r: -r["count"])
-    return format_table(rows, title=f"{pmap.paths_shown} paths between {len(pmap.nodes)} "
-                                    f"activities ({pmap.metric})")
+    return format_table(rows, title=message("map.title", shown=pmap.paths_shown, nodes=len(pmap.nodes),
+                                            metric=header(pmap.metric)))

@@ -51,6 +51,7 @@ def command(log, network_kind, output, top, which, include_followup, calendar, a
       procmine network logs/sample.csv --type together --csv > together.csv
       procmine network logs/sample.csv --type escalation --json
     """
+    from procmine.i18n import message
     from procmine.network import discover_network
     from procmine.output import csv_text, dumps
     from procmine.render import render_network, write_graph
@@ -61,7 +62,7 @@ def command(log, network_kind, output, top, which, include_followup, calendar, a
                                include_followup=include_followup)
     if output:
         write_graph(render_network(net, top=top), output, inputs=[log])
-        click.echo(f"Wrote {output}", err=True)
+        click.echo(message("wrote", path=output), err=True)
     if as_json:
         click.echo(dumps(net))
     elif as_csv:
@@ -71,6 +72,7 @@ def command(log, network_kind, output, top, which, include_followup, calendar, a
 
 
 def _text(net, top: int, day_seconds: float) -> str:
+    from procmine.i18n import message, say
     from procmine.output import format_pairs, format_table
     from procmine.output import human_duration as plain
 
@@ -86,14 +88,14 @@ def _text(net, top: int, day_seconds: float) -> str:
             return f"{100 * value:.1f}%"
         return f"{value:,.3g}" if isinstance(value, float) else f"{value:,}" if isinstance(value, int) else value
 
-    what = {"handover": "Hand-over", "together": "Working-together", "escalation": "Escalation"}
-    parts = [f"{what[net.kind]} network ({net.time_basis} time)",
+    parts = [message("network." + net.kind, basis=message("basis." + net.time_basis)),
              format_pairs((k, show(v, k)) for k, v in net.measures.items()), ""]
     nodes = net.nodes.copy()
     for col in [c for c in nodes.columns if c.endswith("_s")]:
         nodes[col] = [show(v, col) for v in nodes[col]]
     nodes["betweenness"] = [f"{v:.3f}" for v in nodes["betweenness"]]
-    parts.append(format_table(nodes, title="Per " + ("level" if net.kind == "escalation" else "unit")))
+    parts.append(format_table(nodes, title=message("network.per_level" if net.kind == "escalation"
+                                                   else "network.per_unit")))
     edges = net.edges.head(top).copy()
     for col in ("median_s", "mean_s", "p90_s"):
         edges[col] = [show(v, col) for v in edges[col]]
@@ -101,11 +103,11 @@ def _text(net, top: int, day_seconds: float) -> str:
         edges = edges.drop(columns=["cases", "median_s", "mean_s", "p90_s"])
     if net.kind == "escalation":
         edges = edges.drop(columns=["cross_kind", "cross_level"])
-    title = f"Edges (top {len(edges)} of {len(net.edges):,} by count)"
+    title = message("network.edges", n=len(edges), total=len(net.edges))
     parts += ["", format_table(edges, title=title)]
     if len(net.by_kind):
         by_kind = net.by_kind.assign(share=[show(v, "share") for v in net.by_kind["share"]],
                                      median_s=[show(v, "_s") for v in net.by_kind["median_s"]])
-        parts += ["", format_table(by_kind, title="Hand-overs by 条/块 (line/block)")]
-    parts += [f"Note: {note}" for note in net.notes]
+        parts += ["", format_table(by_kind, title=message("network.by_kind"))]
+    parts += [message("note", note=say(note)) for note in net.notes]
     return "\n".join(parts)

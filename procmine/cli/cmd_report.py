@@ -49,6 +49,7 @@ def command(log: str, output: str, workflow: str | None, lang: str | None, title
       procmine report city-2025.parquet --engine duckdb --memory-limit 8GiB -o report.html
     """
     from procmine.engines import as_engine
+    from procmine.i18n import message
     from procmine.report import stages, write_report
 
     spec = None
@@ -62,8 +63,9 @@ def command(log: str, output: str, workflow: str | None, lang: str | None, title
                     quiet=quiet) as source:
         # the report's sections read the calendar themselves and note its fallback years
         choice = choose_for_log(calendar, source, quiet=quiet)
-        with click.progressbar(length=len(names), label="report", file=sys.stderr,
-                               item_show_func=lambda n: n, show_eta=False, hidden=quiet) as bar:
+        with click.progressbar(length=len(names), label=message("report.bar"), file=sys.stderr,
+                               item_show_func=lambda n: n and _stage_name(n), show_eta=False,
+                               hidden=quiet) as bar:
             as_engine(source).progress = None  # the bar shows the stages
             bar.update(0, names[0])     # the bar names the stage that is running
             _name_stage(names[0])
@@ -71,13 +73,21 @@ def command(log: str, output: str, workflow: str | None, lang: str | None, title
                          calendar=choice.name, inputs=[log], filters=filter_steps(),
                          on_stage=lambda name: _next(bar, following[name]))
     if not quiet:
-        click.echo(f"Wrote {output}", err=True)
+        click.echo(message("wrote", path=output), err=True)
+
+
+def _stage_name(stage: str) -> str:
+    """A stage of the report (a section, or writing) in the output language."""
+    from procmine.i18n import message
+
+    return message("report.stage." + stage)
 
 
 def _name_stage(stage: str) -> None:
     from procmine.cli.progress import name
+    from procmine.i18n import message
 
-    name(f"report section {stage}")
+    name(message("report.section", stage=_stage_name(stage)))
 
 
 def _next(bar, stage: str) -> None:

@@ -56,11 +56,12 @@ def command(cases: int, seed: int, output: str, start: str, lang: str, rates_fil
     """
     import warnings
 
+    from procmine.i18n import message, say
     from procmine.output import dumps, format_table
     from procmine.simulate import read_rates, read_reform, simulate_log, write_simulation
 
     if reform_date and not reform_file:
-        raise click.UsageError("--reform-date needs --reform-rates FILE (what the reform changes)")
+        raise click.UsageError(message("simulate.reform_usage"))
     rates = read_rates(rates_file) if rates_file else None
     reform = read_reform(reform_file, date=reform_date) if reform_file else None
     with warnings.catch_warnings():
@@ -72,24 +73,24 @@ def command(cases: int, seed: int, output: str, start: str, lang: str, rates_fil
         from procmine.simulate import write_responsibility
 
         write_responsibility(responsibility, lang)
-        click.echo(f"Wrote the responsibility list to {responsibility}", err=True)
-    click.echo(f"Wrote {result.n_events:,} events of {result.n_cases:,} cases to {log_path}, "
-               f"the truth to {truth_path}.", err=True)
+        click.echo(message("simulate.wrote_list", path=responsibility), err=True)
+    click.echo(message("simulate.wrote", events=result.n_events, cases=result.n_cases, path=log_path,
+                       truth=truth_path), err=True)
     for note in result.notes:
-        click.echo(f"Note: {note}", err=True)
+        click.echo(message("note", note=say(note)), err=True)
     summary = result.to_dict()
     if as_json:
         click.echo(dumps(summary | {"log": str(log_path), "truth": str(truth_path)}))
         return
     rows = [{"pattern": p, "rate": result.rates[p], "cases": n, "share": round(n / result.n_cases, 4)}
             for p, n in summary["flagged"].items() if p != "bottleneck"]
-    rows.append({"pattern": f"bottleneck ({result.bottleneck_unit})", "rate": None,
+    rows.append({"pattern": message("simulate.bottleneck", unit=result.bottleneck_unit), "rate": None,
                  "cases": summary["flagged"]["bottleneck"],
                  "share": round(summary["flagged"]["bottleneck"] / result.n_cases, 4)})
     click.echo(format_table(rows))
     if reform is not None:
         changes = [f"{k} {result.rates[k]:g} → {v:g}" for k, v in reform.rates.items()]
-        changes += [f"{k} service × {v:g}" for k, v in reform.service.items()]
-        click.echo(f"\nreform from {reform.date} ({summary['reform']['cases_after']:,} cases): "
-                   + ", ".join(changes))
-    click.echo(f"\ncalendar: {result.calendar}")
+        changes += [message("simulate.service", unit=k, factor=v) for k, v in reform.service.items()]
+        click.echo("\n" + message("simulate.reform", date=reform.date, cases=summary["reform"]["cases_after"],
+                                  changes=", ".join(changes)))
+    click.echo("\n" + message("simulate.calendar", calendar=say(result.calendar)))

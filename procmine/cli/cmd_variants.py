@@ -49,6 +49,7 @@ def command(log: str, top: int | None, engine: str, memory_limit: str | None, as
 
 
 def _text(summary, n: int) -> str:
+    from procmine.i18n import message
     from procmine.output import format_table, human_duration
 
     shown = summary.table.head(n).copy()
@@ -56,7 +57,7 @@ def _text(summary, n: int) -> str:
     shown["cumulative"] = [f"{v:.1%}" for v in shown["cumulative"]]
     shown["median_duration"] = [human_duration(v) for v in shown["median_duration"]]
     shown = shown.rename(columns={"median_duration": "median duration"})
-    title = f"{summary.variants:,} variants of {summary.cases:,} cases"
+    title = message("variants.title", variants=summary.variants, cases=summary.cases)
     if len(shown) < summary.variants:
-        title += f" (the {len(shown)} most frequent shown)"
+        title += message("variants.shown", n=len(shown))
     return format_table(shown, title=title)

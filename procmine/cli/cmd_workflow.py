@@ -42,7 +42,9 @@ def check(file: str, as_json: bool) -> None:
     click.echo(_text(result))
 
 
+
 def _text(result) -> str:
+    from procmine.i18n import message
     from procmine.output import format_pairs
 
     wf = result.workflow
@@ -53,25 +55,26 @@ def _text(result) -> str:
     if wf.exceptions:
         pairs.append(("exception steps", ", ".join(wf.exceptions)))
     for i, p in enumerate(wf.paths):
-        how = "loop back" if p.kind == "back" else "detour"
-        extra = [how] + (["may repeat"] if p.repeat else []) + (
-            ["a new unit each time"] if p.distinct_units else [])
-        pairs.append(("extra paths" if i == 0 else "", f"{p} ({', '.join(extra)})"))
+        extra = [message("workflow.back" if p.kind == "back" else "workflow.detour")]
+        extra += [message("workflow.repeat")] if p.repeat else []
+        extra += [message("workflow.distinct")] if p.distinct_units else []
+        pairs.append(("extra paths" if i == 0 else "", f"{p} ({message('list.sep').join(extra)})"))
     spellings = sum(1 for k, v in wf.names.items() if k != v)
     if spellings:
-        pairs.append(("aliases", f"{spellings} other spellings of {len(set(wf.names.values()))} steps"))
+        pairs.append(("aliases", message("workflow.aliases", n=spellings, steps=len(set(wf.names.values())))))
     for i, d in enumerate(wf.deadlines):
-        unit = ("working " if d.working else "") + (d.unit if d.amount != 1 else d.unit[:-1])
-        pairs.append(("deadlines" if i == 0 else "",
-                      f"{d.category or '*'}: {d.start} → {d.end} within {d.amount:g} {unit}"))
+        unit = message(("workflow.working_" if d.working else "workflow.") + d.unit.rstrip("s")
+                       + ("s" if d.amount != 1 else ""))
+        pairs.append(("deadlines" if i == 0 else "", message(
+            "workflow.deadline", category=d.category or "*", start=d.start, end=d.end, amount=d.amount,
+            unit=unit)))
     if wf.levels:
         pairs.append(("levels", " < ".join(wf.levels)))
-    states = (f"{result.markings:,} reachable markings" if result.markings is not None
-              else "too many reachable markings to list")
-    pairs.append(("Petri net", f"{result.places} places, {result.transitions} transitions "
-                               f"({result.silent} silent), {states}"))
-    verdict = ("OK: every step can happen and the end is always reachable."
-               if result.markings is not None else "OK: the spec is valid (soundness not proven).")
+    states = (message("workflow.markings", n=result.markings) if result.markings is not None
+              else message("workflow.too_many"))
+    pairs.append(("Petri net", message("workflow.net", places=result.places, transitions=result.transitions,
+                                       silent=result.silent, states=states)))
+    verdict = message("workflow.sound" if result.markings is not None else "workflow.valid")
     return format_pairs(pairs) + "\n" + verdict
 
 
@@ -84,8 +87,9 @@ def _text(result) -> str:
                    "(default: BPMN, the Petri net for a PNML file).")
 def draw(file: str, output: str, notation: str) -> None:
     """Draw the workflow in FILE to OUTPUT (Chinese labels need a CJK font; one is picked)."""
+    from procmine.i18n import message
     from procmine.render import render_workflow, write_graph
     from procmine.workflow import read_workflow
 
     write_graph(render_workflow(read_workflow(file), notation=notation), output, inputs=[file])
-    click.echo(f"Wrote {output}", err=True)
+    click.echo(message("wrote", path=output), err=True)

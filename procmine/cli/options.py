@@ -127,8 +127,9 @@ def apply_filter_options(source: Any, options: dict[str, Any]) -> Any:
     """The log narrowed by the filter options (as given: an EventLog stays an EventLog),
     one line per filter on stderr; the steps are kept for the report (``filter_steps``)."""
     from procmine.cli.progress import name
+    from procmine.i18n import message, say
 
-    name("analysing the log")  # what the heartbeat says from here on
+    name(message("progress.analysing"))  # what the heartbeat says from here on
     chain = filter_chain(options)
     if not chain:
         return source
@@ -138,7 +139,7 @@ def apply_filter_options(source: Any, options: dict[str, Any]) -> Any:
     ctx = click.get_current_context(silent=True)
     # said even with --json (the figures are of part of the log); not with --quiet
     for line in [] if ctx is not None and ctx.params.get("quiet") else done.lines():
-        click.echo(line, err=True)
+        click.echo(say(line), err=True)
     if done.steps and done.steps[-1].events == 0:
         from procmine.errors import InputError
 
@@ -166,15 +167,17 @@ def pop_log_options(kwargs: dict[str, Any]) -> dict[str, Any]:
 def progress_line(text: str) -> None:
     """Say the step that starts on stderr (only on a terminal, and not with --quiet)."""
     from procmine.cli.progress import stage
+    from procmine.i18n import say
 
-    stage(text)
+    stage(say(text))
 
 
 def load(path: str, options: dict[str, Any], *, quiet: bool = False):
     """Read a log with the command-line options and tell stderr what was done."""
+    from procmine.i18n import message
     from procmine.read import read_log
 
-    progress_line(f"reading {path}")
+    progress_line(message("progress.reading", path=path))
     levels = options.get("levels")
     columns = {k: options.get(k) for k in ("case_id", "activity", "timestamp", "start_timestamp",
                                            "resource", "level", "kind", "category", "source",
@@ -226,6 +229,7 @@ def open_input(path: str, options: dict[str, Any], *, engine: str = "auto",
     the block ends. Reading options only pandas has
     (``--sheet``, ``--strict``) keep auto on pandas and are refused by the others.
     """
+    from procmine import i18n
     from procmine.errors import SpecError
 
     pandas_only = [f"--{k.replace('_', '-')}" for k in ("sheet", "strict", "order_as_time")
@@ -244,13 +248,15 @@ def open_input(path: str, options: dict[str, Any], *, engine: str = "auto",
         opened.close()
         log = load(path, options, quiet=quiet)
         if not quiet:
-            click.echo(f"Engine: pandas ({choice.reason})", err=True)
+            click.echo(i18n.message("engine", name="pandas", reason=i18n.say(choice.reason)), err=True)
         yield log
         return
-    # said even with --json (on stderr): the figures come from another engine than usual
-    click.echo(f"Engine: {choice.name} ({choice.reason})", err=True)
-    progress_line(f"reading {path} ({choice.name} engine)")
     with opened:
+        progress_line(i18n.message("progress.reading_engine", path=path, name=choice.name))
+        try:   # the engine reads the log's header here; Chinese headers: Chinese output, as load()
+            i18n.follow_headers(opened.mapping.values())
+        finally:   # said even with --json (on stderr): the figures come from another engine than usual
+            click.echo(i18n.message("engine", name=choice.name, reason=i18n.say(choice.reason)), err=True)
         if not quiet:
             click.echo(_engine_read(opened, path), err=True)
             opened.progress = _part_progress
@@ -259,16 +265,21 @@ def open_input(path: str, options: dict[str, Any], *, engine: str = "auto",
 
 def _engine_read(engine: Any, path: str) -> str:
     """What an engine read and dropped, for stderr (as the load report of pandas)."""
+    from procmine.i18n import message, say
+
     totals = engine.totals()
-    lines = [f"Read {totals.rows_read:,} rows from {path} ({engine.name} engine): kept "
-             f"{totals.events:,}, dropped {sum(totals.dropped.values()):,}."]
-    lines += [f"Dropped {count:,} rows: {reason}" for reason, count in totals.dropped.items()]
+    lines = [message("load.read_engine", rows=totals.rows_read, path=path, name=engine.name,
+                     kept=totals.events, dropped=sum(totals.dropped.values()))]
+    lines += [message("load.dropped", count=count, reason=say(reason))
+              for reason, count in totals.dropped.items()]
     return "\n".join(lines)
 
 
 def _part_progress(done: int, total: int) -> None:
     """One line on stderr per part of the log an engine hands out."""
-    click.echo(f"  {done:,} of {total:,} events analysed", err=True)
+    from procmine.i18n import message
+
+    click.echo(message("progress.part", done=done, total=total), err=True)
 
 
 def output_options(table: bool = True) -> Callable:
@@ -284,7 +295,9 @@ def output_options(table: bool = True) -> Callable:
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if kwargs.get("as_json") and kwargs.get("as_csv"):
-                raise click.UsageError("choose one of --json and --csv")
+                from procmine.i18n import message
+
+                raise click.UsageError(message("json_or_csv"))
             return func(*args, **kwargs)
 
         return wrapper
@@ -318,8 +331,10 @@ def working_calendar(option: str | None, source: Any, *, quiet: bool = False) ->
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CalendarFallbackWarning)
         yield choice.calendar
+    from procmine.i18n import message, say
+
     for note in [] if quiet else choice.calendar.notes:
-        click.echo(f"Note: calendar {note}", err=True)
+        click.echo(message("note.calendar", note=say(note)), err=True)
 
 
 def choose_for_log(option: str | None, source: Any, *, quiet: bool = False) -> Any:
@@ -336,7 +351,9 @@ def choose_for_log(option: str | None, source: Any, *, quiet: bool = False) -> A
                  "timezone_given": given}
     choice = choose_calendar(option, **facts)
     if not quiet:
-        click.echo(choice.message(), err=True)
+        from procmine.i18n import say
+
+        click.echo(say(choice.message()), err=True)
     return choice
 
 
@@ -344,6 +361,7 @@ def file_output(ctx: click.Context, param: click.Parameter, value: str | None) -
     """Click callback for ``-o``: refuse ``-`` at once (a usage error, exit 2), before any
     work; procmine writes files, and ``--json``/``--csv`` print data to stdout."""
     if value == "-":
-        raise click.BadParameter("procmine writes files, not standard output: give a file "
-                                 "name (--json and --csv print data to stdout)")
+        from procmine.i18n import message
+
+        raise click.BadParameter(message("file_output"))
     return value

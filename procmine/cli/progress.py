@@ -22,7 +22,7 @@ class Progress:
 
     def __init__(self, stream: TextIO, *, enabled: bool):
         self.stream, self.enabled = stream, enabled
-        self.label = "working"
+        self.label = "working"   # until a command names its first step
         self.started = self.last = time.monotonic()
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -52,13 +52,16 @@ class Progress:
             self.label, self.last = label, time.monotonic()
 
     def _beat(self) -> None:
+        from procmine.i18n import message
+
         while not self._stop.wait(0.5):
             now = time.monotonic()
             if now - self.last < HEARTBEAT:
                 continue
             with self._lock:
                 self.last = now
-                self.stream.write(f"… still {self.label} ({now - self.started:.0f} s)\n")
+                self.stream.write(message("progress.still", label=self.label,
+                                          seconds=now - self.started) + "\n")
                 self.stream.flush()
 
 

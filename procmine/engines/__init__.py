@@ -255,6 +255,12 @@ class Engine:
         table = self.cases()
         return table[name].value_counts() if name in table else pd.Series(dtype="int64")
 
+    @property
+    def mapping(self) -> dict[str, str]:
+        """The source's column read as each canonical column (``load_report().mapping``,
+        without counting anything)."""
+        return dict(self.load_report().mapping)
+
     def load_report(self) -> Any:
         """What reading the source did, as a :class:`procmine.log.LoadReport` (rows read,
         kept and dropped per reason, the column mapping, duplicates)."""

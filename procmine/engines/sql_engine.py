@@ -168,6 +168,11 @@ class SqlEngine(Engine):
         return pd.Series(frame["n"].to_numpy(dtype=np.int64),
                          index=frame["value"].astype(str).to_numpy(dtype=object))
 
+    @property
+    def mapping(self) -> dict[str, str]:
+        self._load()
+        return dict(self._mapping)
+
     def load_report(self) -> Any:
         from procmine.engines import sql as q
         from procmine.log import TIMESTAMP, LoadReport
