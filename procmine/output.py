@@ -313,12 +313,21 @@ def human_duration(seconds: float | None, *, basis: str = "clock",
     return f"{sign}{s / 86400:.1f}{sep}{unit_d}"
 
 
+def source_column(name: str) -> str:
+    """A mapped column's source as a person reads it: the file's column name, or, for a
+    log read with ``--order-as-time``, "the order in the file" in the output language."""
+    from procmine.i18n import message
+    from procmine.vocabulary import ORDER_COLUMN
+
+    return message("load.order_column") if name == ORDER_COLUMN else name
+
+
 def describe_load(report: Any) -> str:
     """One or a few lines for stderr: what was read, mapped, repaired and dropped
     (in the output language: :func:`procmine.i18n.message`)."""
     from procmine.i18n import message, say
 
-    mapped = ", ".join(f"{canon}←{col}" for canon, col in report.mapping.items())
+    mapped = ", ".join(f"{canon}←{source_column(col)}" for canon, col in report.mapping.items())
     how = f"{report.format}" + (f", {report.encoding}" if report.encoding else "")
     lines = [message("load.read", rows=report.rows_read, path=report.path, how=how,
                      kept=report.rows_kept, dropped=report.rows_dropped),

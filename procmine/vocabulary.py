@@ -239,3 +239,8 @@ SOURCE_GROUP_LABELS: dict[str, tuple[str, str]] = {
 UPWARD_SLOWED = "upward_slowed"
 PLATFORM_EXTRA = "platform_extra"
 OVERLOADED = "overloaded"
+
+
+#: The column that holds the order of the events as time for a log read with
+#: ``--order-as-time`` (the load report's mapping names it; :func:`procmine.output.source_column`)
+ORDER_COLUMN = "(order in the file)"

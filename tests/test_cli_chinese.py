@@ -13,6 +13,7 @@ import functools
 import re
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -27,10 +28,11 @@ RESPONSIBILITY = str(ROOT / "logs" / "responsibility.yaml")
 #: technical names and symbols a Chinese reader meets as they are
 ALLOWED = {
     "csv", "json", "svg", "xes", "yaml", "parquet", "bpmn", "pnml", "petri", "duckdb", "pandas",
-    "spark", "graphviz", "pm4py", "mib", "gib", "kib", "cn", "iana", "gzip", "excel",
+    "spark", "graphviz", "pm4py", "b", "mib", "gib", "kib", "cn", "iana", "gzip", "excel",
     "p", "n", "z", "u", "mann-whitney", "holm", "fisher", "alpha",   # statistics
     "options", "log",                                   # click's usage line: [OPTIONS] LOG
-}
+    "iso", "nl", "it", "us", "de", "gb", "weekdays", "none",  # values typed after --calendar
+} | set(cli.list_commands(click.Context(cli)))          # command names, typed as they are
 
 #: each command's arguments after ``procmine --lang zh`` ({out}: a folder for files)
 COMMANDS = {
@@ -53,7 +55,12 @@ COMMANDS = {
     "simulate": ["simulate", "--cases", "60", "-o", "{out}/sim.csv"],
     "workflow-check": ["workflow", "check", WORKFLOW],
     "workflow-draw": ["workflow", "draw", WORKFLOW, "-o", "{out}/wf.dot"],
+    "order-as-time": ["info", "{out}/untimed.xes", "--order-as-time"],
+    "lost-case": ["info", "{out}/lost.csv"],
     "error-no-file": ["info", "{out}/nothere.csv"],
+    "error-no-times": ["info", "{out}/untimed.xes"],
+    "error-order-no-waits": ["bottlenecks", "{out}/untimed.xes", "--order-as-time"],
+    "error-no-time-column": ["info", "{out}/lost.csv", "--timestamp", "编号"],
     "error-no-column": ["info", SAMPLE, "--case-id", "编号"],
     "error-choice": ["bottlenecks", SAMPLE, "--by", "street"],
     "error-missing-option": ["conform", SAMPLE],
@@ -88,6 +95,12 @@ def data_words() -> set[str]:
 def run_all(lang: str, out: Path) -> dict[str, str]:
     """Each command's stdout and stderr, in ``lang``."""
     (out / "key.txt").write_text("0123456789abcdef" * 4)
+    (out / "untimed.xes").write_text(   # a log without times (issue 21's --order-as-time)
+        '<?xml version="1.0"?>\n<log><trace><string key="concept:name" value="7"/>'
+        '<event><string key="concept:name" value="上报"/></event>'
+        '<event><string key="concept:name" value="结案"/></event></trace></log>\n', encoding="utf-8")
+    (out / "lost.csv").write_text(      # case 1's only event has no activity: a lost case
+        "工单编号,环节,时间\n1,,2024-01-01 08:00\n2,上报,2024-01-01 09:00\n", encoding="utf-8")
     said = {}
     try:
         for name, args in COMMANDS.items():

@@ -44,7 +44,7 @@ def command(log: str, top: int, engine: str, memory_limit: str | None, as_json: 
 
 def _text(s) -> str:
     from procmine.i18n import message, say
-    from procmine.output import format_pairs, format_table
+    from procmine.output import format_pairs, format_table, source_column
 
     pairs = [
         ("cases", s.cases),
@@ -65,7 +65,7 @@ def _text(s) -> str:
         parts += ["", format_table(s.categories, title=message("info.categories"))]
     if s.sources:
         parts += ["", format_table(s.sources, title=message("info.sources"))]
-    parts += ["", format_pairs([(k, v) for k, v in s.mapping.items()]).join(
+    parts += ["", format_pairs([(k, source_column(v)) for k, v in s.mapping.items()]).join(
         [message("info.mapping") + "\n", ""])]
     if s.attributes:
         parts += ["", message("info.attributes", names=", ".join(s.attributes))]

@@ -28,9 +28,7 @@ import pandas as pd
 from procmine.errors import InputError
 from procmine.log import TIMESTAMP, LoadReport
 from procmine.read.columns import detect_columns
-
-#: The column that holds the order of the events as time (shown in the load report's mapping)
-ORDER_COLUMN = "(order in the file)"
+from procmine.vocabulary import ORDER_COLUMN as ORDER_COLUMN  # output names it too
 
 #: The load report's note for such a log (every output that would show a duration says it)
 NOTE = ("no times: the order of the events in the file stands for time (--order-as-time, "
