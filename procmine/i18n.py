@@ -170,9 +170,24 @@ def say(text: str, lang: str | None = None) -> str:
     for pattern, replacement in _sentences():
         found = pattern.fullmatch(text)
         if found:
-            return _DURATION.sub(_duration, _fill(found, replacement))
-    for english, chinese in words("sentences")["pieces"]:   # e.g. a calendar's description
+            return durations_in_chinese(_fill(found, replacement))
+    return durations_in_chinese(pieces_in_chinese(text))
+
+
+def pieces_in_chinese(text: str) -> str:
+    """``text`` with the known pieces of ``words/sentences.json`` (a calendar's
+    description, e.g. "office hours") in Chinese, the rest kept."""
+    for english, chinese in words("sentences")["pieces"]:
         text = text.replace(english, chinese)
+    return text
+
+
+def durations_in_chinese(text: str) -> str:
+    """``text`` with its durations ("2.5 working h", "3 d") in Chinese units.
+
+    >>> durations_in_chinese("median 2.5 working h, at most 3 d")
+    'median 2.5 工作小时, at most 3天'
+    """
     return _DURATION.sub(_duration, text)
 
 

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import re
 
-_UNITS = {"s": "秒", "min": "分钟", "h": "小时", "d": "天", "working min": "工作分钟",
-          "working h": "工作小时", "working days": "工作日"}
-_DURATION = re.compile(r"(\d[\d,.]*) (working min|working h|working days|min|s|h|d)\b")
+from procmine.i18n import durations_in_chinese, pieces_in_chinese
 
 _METRICS = {
     "frequency (events, transitions)": "频次（事件数、转换次数）",
@@ -58,23 +56,9 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), r) for
 ))
 
 
-#: pieces of a calendar's one-line description (``WorkingCalendar.describe``) and of the
-#: deadline source, said in Chinese in the report's calendar line
-_CALENDAR: tuple[tuple[str, str], ...] = (
-    ("Chinese public holidays and swapped working days", "中国法定节假日与调休工作日"),
-    ("clock time, 24 hours a day, 7 days a week", "自然时间，全天 24 小时、每周 7 天"),
-    ("weekends only, no public holidays", "仅周末休息，不含法定节假日"),
-    ("(the default outside China)", "（中国以外的默认值）"),
-    ("office hours", "办公时间"), ("public holidays of", "法定节假日："), ("and weekends", "及周末"),
-    ("holidays and", "个节假日、"), ("working days from the file, on top of", "个工作日（来自文件），基于"),
-    ("workflow ", "工作流程 "), ("column ", "列 "),
-)
-
-#: why rows were dropped when the log was read (``procmine.read.dialect.DROP_REASONS``)
-DROP_REASONS: dict[str, str] = {
-    "no case id": "缺少工单编号", "no activity": "缺少环节", "no time": "缺少时间",
-    "unparsable time": "时间无法解析", "ragged row (wrong number of fields)": "列数不符的行",
-}
+#: the deadline source's words in the report's calendar line (the calendar's own pieces
+#: are the commands' too: ``words/sentences.json``, :func:`procmine.i18n.pieces_in_chinese`)
+_DEADLINE_SOURCE: tuple[tuple[str, str], ...] = (("workflow ", "工作流程 "), ("column ", "列 "))
 
 
 def calendar_in_chinese(text: str) -> str:
@@ -83,9 +67,9 @@ def calendar_in_chinese(text: str) -> str:
     >>> calendar_in_chinese("cn: Chinese public holidays and swapped working days (x); office hours 09:00-12:00")
     'cn: 中国法定节假日与调休工作日 (x); 办公时间 09:00-12:00'
     """
-    for english, chinese in _CALENDAR:
+    for english, chinese in _DEADLINE_SOURCE:
         text = text.replace(english, chinese)
-    return text
+    return pieces_in_chinese(text)
 
 
 def in_chinese(text: str) -> str:
@@ -100,6 +84,5 @@ def in_chinese(text: str) -> str:
             out = f"箭头：{metric}；最粗 {found.group(2)}"
         else:
             out = found.expand(replacement)
-        return _DURATION.sub(lambda m: m.group(1) + (" " if m.group(2).startswith("working") else "")
-                             + _UNITS[m.group(2)], out)
+        return durations_in_chinese(out)
     return text

@@ -119,18 +119,15 @@ def _quality(ctx: _Context) -> Section:
              (t("timezone"), (r.timezone or "") + (t("assumed") if r.timezone_assumed else ""))]
     body.append(_note(" · ".join(f"{k}: {v}" for k, v in facts if v)))
     bars = [(t("kept"), r.rows_kept, f"{r.rows_kept:,}")]
-    from procmine.report.drawing_words import DROP_REASONS
+    from procmine.i18n import say
 
-    def said(reason: str) -> str:
-        return DROP_REASONS.get(reason, reason) if ctx.lang == "zh" else reason
-
-    bars += [(t("dropped", reason=said(reason)), n, f"{n:,}") for reason, n in r.dropped.items()]
+    bars += [(t("dropped", reason=say(reason, ctx.lang)), n, f"{n:,}") for reason, n in r.dropped.items()]
     if r.duplicates:
         bars.append((t("duplicates"), r.duplicates, f"{r.duplicates:,}"))
     body.append(_h3(t("quality_rows")))
     body.append(_figure(_bars("quality-rows", bars, scale_max=max(r.rows_read, 1))))
     if r.dropped:
-        rows = [{"reason": said(reason), "count": n,
+        rows = [{"reason": say(reason, ctx.lang), "count": n,
                  "examples": "; ".join(f"{row}, {col}, {val!r}" for row, col, val in r.examples.get(reason, []))}
                 for reason, n in r.dropped.items()]
         body.append(_table("quality.dropped", rows, [_Col("reason", t("reason")),
