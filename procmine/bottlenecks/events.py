@@ -15,6 +15,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from procmine.abstractions import column_codes
 from procmine.errors import ColumnError
 from procmine.log import CASE, START, TIMESTAMP, EventLog
 
@@ -125,7 +126,7 @@ class _Events:
         self.last = np.zeros(n, dtype=bool)
         self.last[self.last_idx] = True
         grouped = len(cases.starts) == (int(self.case.max()) + 1 if n else 0)
-        ids = events[CASE].to_numpy()[cases.starts] if grouped else pd.unique(events[CASE])
+        ids = events[CASE].iloc[cases.starts].to_numpy() if grouped else pd.unique(events[CASE])
         self.case_ids = np.asarray(ids, dtype=object)
         self.ts = _ns(events[TIMESTAMP])
         if (self.ts == _NAT).any():
@@ -144,11 +145,7 @@ class _Events:
         wait_end = np.where(known, np.maximum(self.start, handover), self.ts)
         self.wait = clock.span(self.prev_ts, wait_end)
         self.service = clock.span(self.start, np.where(known, self.ts, _NAT))
-        self._codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def codes(self, column: str) -> tuple[np.ndarray, np.ndarray]:
         """Integer codes of a column per event (-1 where missing) and the names they stand for."""
-        if column not in self._codes:
-            codes, names = pd.factorize(self.log.events[column], sort=True)
-            self._codes[column] = (codes.astype(np.int64), np.asarray(names, dtype=object))
-        return self._codes[column]
+        return column_codes(self.log, column)

@@ -71,6 +71,9 @@ class _Groupings:
         self.levels: tuple[str, ...] = ()
         self.cache: dict[str, Any] = {}
         self.kept: _Part | None = None
+        self.parts_seen = 0    # parts of the pass under way so far
+        #: the first part's transitions and waits, sent once a second part comes
+        self.first_waits: tuple | None = None
 
     def get(self, name: str) -> Any:
         if name not in self.cache:
@@ -95,12 +98,15 @@ class _Groupings:
 
     def _parts(self) -> Iterator[_Part]:
         if self.kept is not None:
+            self.parts_seen = 1
             yield self.kept
             return
         parts, part = 0, None
+        self.parts_seen = 0
         for log in log_parts(self.engine, self.part_events):
             part = self._part(log)
             parts += 1
+            self.parts_seen = parts
             yield part
         # a log of one part (a log in memory): its events are measured once
         self.kept = part if parts == 1 else None
@@ -143,10 +149,23 @@ class _Groupings:
         act, names = ev.codes(ACTIVITY)
         i = np.flatnonzero(~ev.first)
         k = max(len(names), 1)
-        local, pairs = pd.factorize(act[i - 1] * k + act[i])
-        keys = self.codes["pair"].of([(names[p // k], names[p % k]) for p in pairs])
-        _add(values, "follows", np.append(keys, -1)[local], ev.wait[i])
+        waits = (act[i - 1] * k + act[i], names, k, ev.wait[i])
+        # A log of one part is its own table: its waits go to the collector (for the
+        # quantiles over every part) only once a second part shows there are more.
+        if self.parts_seen == 1:
+            self.first_waits = waits
+        else:
+            if self.first_waits is not None:
+                self._send_waits(values, *self.first_waits)
+                self.first_waits = None
+            self._send_waits(values, *waits)
         return follows(part.log, durations=ev.wait)
+
+    def _send_waits(self, values: Any, pair: np.ndarray, names: np.ndarray, k: int,
+                    wait: np.ndarray) -> None:
+        local, pairs = pd.factorize(pair)
+        keys = self.codes["pair"].of([(names[p // k], names[p % k]) for p in pairs])
+        _add(values, "follows", np.append(keys, -1)[local], wait)
 
     def _finish_follows(self, measures: list[Follows], values: Any) -> Follows:
         if len(measures) == 1:

@@ -76,8 +76,12 @@ class PandasEngine(Engine):
     def totals(self) -> Totals:
         log = self.log
         events = log.events
+        cases = log.case_codes()
+        # a log grouped by case (as read_log gives it) has one run of rows per case
+        grouped = len(cases.starts) == (int(cases.codes.max()) + 1 if len(cases.codes) else 0)
         return Totals(
-            events=log.n_events, cases=log.n_cases, activities=log.n_activities,
+            events=log.n_events, cases=len(cases.starts) if grouped else log.n_cases,
+            activities=len(abstractions.column_codes(log, ACTIVITY)[1]),
             units=int(events[RESOURCE].nunique()) if RESOURCE in events.columns else None,
             first=events[TIMESTAMP].min() if len(events) else None,
             last=events[TIMESTAMP].max() if len(events) else None,
@@ -102,8 +106,7 @@ class PandasEngine(Engine):
         return abstractions.cases(self.log, variants_of=self.variants())
 
     def activities(self) -> pd.DataFrame:
-        events = self.log.events
-        act_codes, names = pd.factorize(events[ACTIVITY], sort=True)
+        act_codes, names = abstractions.column_codes(self.log, ACTIVITY)
         n_act = len(names)
         count = np.bincount(act_codes, minlength=n_act)
         cases_with = _cases_with(self.log.case_codes().codes, act_codes, n_act)
