@@ -115,7 +115,7 @@ def group_quantiles(group: np.ndarray, values: np.ndarray, n_groups: int, qs: Se
     >>> sizes, total, (median,) = group_quantiles(np.array([1, 0, 1, 1]),
     ...                                           np.array([5.0, 1.0, np.nan, 2.0]), 3, (0.5,))
     >>> sizes.tolist(), total.tolist(), median.tolist()
-    [[1, 2, 0], [1.0, 7.0, nan], [1.0, 3.5, nan]]
+    ([1, 2, 0], [1.0, 7.0, nan], [1.0, 3.5, nan])
     """
     ok = (group >= 0) & ~np.isnan(values)
     g, v = sorted_within_groups(group[ok], values[ok], n_groups)
