@@ -29,6 +29,7 @@ import pandas as pd
 
 from procmine.audit.cases import NO_EVENT, EventPart
 from procmine.audit.governance import KINDS, Governance
+from procmine.engines import distinct
 from procmine.log import ADDRESS, CATEGORY, CITIZEN, DEADLINE, KIND, LEVEL, RESOURCE, SOURCE
 
 STREET_LEVEL = "街镇"
@@ -141,7 +142,7 @@ def _unit_steps(p: EventPart, res: np.ndarray, names: np.ndarray, kind: np.ndarr
     r, k = res[known], kind[known]
     first = np.full(len(names), len(res))
     np.minimum.at(first, r, known)
-    orders = np.bincount(np.unique(p.case[known] * len(names) + r) % len(names),
+    orders = np.bincount(distinct(p.case[known] * len(names) + r) % len(names),
                          minlength=len(names))
     out = pd.DataFrame({"unit": names.astype(str), "level": p.values(LEVEL, first)
                         if LEVEL in p.events.columns else None, "orders": orders})

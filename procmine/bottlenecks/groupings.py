@@ -262,8 +262,9 @@ class _Groupings:
         from procmine.vocabulary import is_followup
 
         aliases = getattr(self.workflow, "aliases", None) or None
-        activity = part.log.events[ACTIVITY]
-        followup = activity.map(is_followup(activity.unique(), aliases)).to_numpy(dtype=bool)
+        act, names = part.ev.codes(ACTIVITY)
+        flags = is_followup(names, aliases)
+        followup = np.array([flags[a] for a in names] + [False], dtype=bool)[act]
         return np.where(followup, -1, keys)
 
     def _finish_unit(self, measures: list[Any], values: Any) -> pd.DataFrame | None:

@@ -12,18 +12,12 @@ import numpy as np
 import pandas as pd
 
 from procmine.bottlenecks.events import _NAT, _Events
+from procmine.engines import distinct
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:
-    """Sorted distinct values of an int64 array.
-
-    Keys built case-major are sorted already in runs of one case, which a stable
-    (merge) sort exploits; numpy's hashing unique is far slower here.
-    """
-    s = np.sort(values, kind="stable")
-    if len(s) < 2:
-        return s
-    return s[np.concatenate(([True], s[1:] != s[:-1]))]
+    """Sorted distinct values of an int64 array (:func:`procmine.engines.distinct`)."""
+    return distinct(values)
 
 
 def _distinct_cases(group: np.ndarray, case: np.ndarray, n_groups: int,

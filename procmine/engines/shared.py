@@ -108,5 +108,21 @@ def position_sql(local_seconds: str, calendar: Any, *, day: str = "d") -> str:
     return f"({day}.cumulative + CASE WHEN {day}.working THEN {within} ELSE 0.0 END)"
 
 
+def distinct(values: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of an integer array (as ``np.unique`` gives them).
+
+    Keys built case by case (``case * width + code``) come in runs of one case,
+    sorted already between cases: a stable (merge) sort runs through them, where
+    ``np.unique`` hashes every value, many times slower on millions of events.
+
+    >>> distinct(np.array([3, 1, 3, 2, 1])).tolist()
+    [1, 2, 3]
+    """
+    s = np.sort(values, kind="stable")
+    if len(s) < 2:
+        return s
+    return s[np.concatenate(([True], s[1:] != s[:-1]))]
+
+
 #: Characters that never occur in activity names; joins activities into a variant key.
 SEPARATOR = "\x1f"

@@ -12,10 +12,11 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from procmine.engines import Engine, as_engine
+from procmine.abstractions import column_codes
+from procmine.engines import Engine, as_engine, distinct
 from procmine.engines.collector import log_parts
 from procmine.errors import ColumnError
-from procmine.log import CASE, KIND, LEVEL, RESOURCE, START, TIMESTAMP, EventLog
+from procmine.log import KIND, LEVEL, RESOURCE, START, TIMESTAMP, EventLog
 
 KIND_CODES = {"line": 1, "条": 1, "block": 2, "块": 2}
 
@@ -142,9 +143,8 @@ def handover_pairs(log: EventLog, cal: Any) -> Handovers:
     if not log.has(RESOURCE):
         raise ColumnError("the network needs the acting unit (org:resource), and this log has none",
                           hint="name the column that holds it when reading the log: resource=")
-    case_codes, case_ids = pd.factorize(events[CASE], sort=False)
-    res, units = pd.factorize(events[RESOURCE], sort=True)
-    units = np.asarray(units, dtype=object)
+    case_codes = log.case_codes().codes
+    res, units = column_codes(log, RESOURCE)
     keep = np.flatnonzero(res >= 0)
     case = case_codes[keep].astype(np.int64)
     unit = res[keep].astype(np.int64)
@@ -160,7 +160,7 @@ def handover_pairs(log: EventLog, cal: Any) -> Handovers:
         else np.full(n_units, "", dtype=object)
     kind = np.array([{1: "line", 2: "block"}.get(KIND_CODES.get(str(k).strip().lower(), 0), "")
                      for k in kind_raw], dtype=object)
-    pair_cases = np.unique(case * max(n_units, 1) + unit)
+    pair_cases = distinct(case * max(n_units, 1) + unit)
     unit_cases = np.bincount(pair_cases % max(n_units, 1), minlength=n_units)
     unit_events = np.bincount(unit, minlength=n_units)
     if len(case) > 1:
@@ -193,5 +193,6 @@ def handover_pairs(log: EventLog, cal: Any) -> Handovers:
         "source_level": ls, "target_level": lt,
     })
     return Handovers(pairs=pairs, units=units, unit_level=level, unit_kind=kind,
-                     unit_cases=unit_cases, unit_events=unit_events, n_cases=len(case_ids))
+                     unit_cases=unit_cases, unit_events=unit_events,
+                     n_cases=int(case_codes.max()) + 1 if len(case_codes) else 0)
 
