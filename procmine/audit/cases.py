@@ -63,6 +63,8 @@ class EventPart:
         self.index = np.arange(len(events))
         self.time = pd.DatetimeIndex(events[TIMESTAMP])
         self.starts = np.flatnonzero(np.r_[True, self.case[1:] != self.case[:-1]])
+        # each case one run of rows (as read_log gives them): firsts and lasts by the runs
+        self._runs = len(self.starts) == self.n
 
     def values(self, name: str, idx: np.ndarray) -> np.ndarray:
         """The values of column ``name`` at event positions ``idx`` (None where missing)."""
@@ -72,17 +74,32 @@ class EventPart:
         return values.where(values.notna(), None).to_numpy()
 
     def is_(self, *roles: str) -> np.ndarray:
-        codes = [c for r in roles for c in self._roles.get(r, ())]
-        return np.isin(self.code, codes)
+        flags = np.zeros(len(self.names) + 1, dtype=bool)      # code -1 (none): False
+        flags[[c for r in roles for c in self._roles.get(r, ())]] = True
+        return flags[self.code]
 
     def first(self, where: np.ndarray) -> np.ndarray:
+        """Per case, the index of its first event ``where`` (``NO_EVENT`` if none)."""
         out = np.full(self.n, NO_EVENT)
-        np.minimum.at(out, self.case[where], self.index[where])
+        idx = self.index[where]
+        case = self.case[idx]
+        if self._runs:
+            first = np.r_[True, case[1:] != case[:-1]] if len(case) else np.zeros(0, dtype=bool)
+            out[case[first]] = idx[first]
+        else:
+            np.minimum.at(out, case, idx)
         return out
 
     def last(self, where: np.ndarray) -> np.ndarray:
+        """Per case, the index of its last event ``where`` (-1 if none)."""
         out = np.full(self.n, -1)
-        np.maximum.at(out, self.case[where], self.index[where])
+        idx = self.index[where]
+        case = self.case[idx]
+        if self._runs:
+            last = np.r_[case[1:] != case[:-1], True] if len(case) else np.zeros(0, dtype=bool)
+            out[case[last]] = idx[last]
+        else:
+            np.maximum.at(out, case, idx)
         return out
 
     def at(self, name: str, idx: np.ndarray) -> np.ndarray:

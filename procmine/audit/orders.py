@@ -141,7 +141,7 @@ def _unit_steps(p: EventPart, res: np.ndarray, names: np.ndarray, kind: np.ndarr
         return pd.DataFrame(columns=list(UNIT_COLUMNS))
     r, k = res[known], kind[known]
     first = np.full(len(names), len(res))
-    np.minimum.at(first, r, known)
+    first[r[::-1]] = known[::-1]        # the first event of each unit is assigned last
     orders = np.bincount(distinct(p.case[known] * len(names) + r) % len(names),
                          minlength=len(names))
     out = pd.DataFrame({"unit": names.astype(str), "level": p.values(LEVEL, first)
