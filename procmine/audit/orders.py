@@ -44,7 +44,7 @@ UNIT_COLUMNS = ("unit", "level", "orders", *(f"{k}_steps" for k in KINDS),
 
 def order_table(part: Any, calendar: Any, vocab: Governance) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The orders of one part (:data:`ORDER_COLUMNS`) and its units' steps (:data:`UNIT_COLUMNS`)."""
-    p = EventPart(part.events, vocab.aliases or None)
+    p = EventPart(part, vocab.aliases or None)
     kind = np.array([KINDS.index(vocab.kind_of(n)) for n in p.names] or [0], dtype=np.int64)
     kind = kind[p.code] if len(p.code) else np.zeros(0, dtype=np.int64)
     pos = _positions(p, calendar)
