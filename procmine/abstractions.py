@@ -176,15 +176,11 @@ def follows(log: EventLog, *, durations: np.ndarray | None = None) -> Follows:
     pair = (act_codes[:-1] * n_act + act_codes[1:])[same]
     wait = wait[same]
     case = codes[1:][same]
-    local, keys = pd.factorize(pair, sort=True)
+    local, keys = _small_codes(pair, n_act * n_act)
     stats = _pair_stats(local, wait, len(keys))
-    # distinct cases per pair: the (case, pair) combinations, sorted already case by case
-    width = max(len(keys), 1)
-    combined = np.sort(case * width + local, kind="stable")
-    if len(combined):
-        combined = combined[np.concatenate(([True], combined[1:] != combined[:-1]))]
-    stats.insert(1, "cases", np.bincount(combined % width, minlength=len(keys)))
-    keys = np.asarray(keys, dtype=np.int64)
+    from procmine.engines.shared import cases_with
+
+    stats.insert(1, "cases", cases_with(case, local, len(keys)))
     stats.insert(0, "target", names[keys % n_act])
     stats.insert(0, "source", names[keys // n_act])
     table = stats.reset_index(drop=True)
@@ -196,6 +192,17 @@ def follows(log: EventLog, *, durations: np.ndarray | None = None) -> Follows:
     last = pd.Series(acts_last).value_counts()
     return Follows(table, {str(k): int(v) for k, v in first.items()},
                    {str(k): int(v) for k, v in last.items()})
+
+
+def _small_codes(values: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values, sort=True)`` of integers in ``0 .. bound - 1``, by counting."""
+    if len(values) and (values.min() < 0 or bound > 4 * len(values) + 1024):
+        codes, keys = pd.factorize(values, sort=True)
+        return codes, np.asarray(keys, dtype=np.int64)
+    keys = np.flatnonzero(np.bincount(values, minlength=bound))
+    lookup = np.zeros(bound, dtype=np.int64)
+    lookup[keys] = np.arange(len(keys))
+    return lookup[values], keys
 
 
 def _pair_stats(pair: np.ndarray, wait: np.ndarray, n_pairs: int) -> pd.DataFrame:
@@ -219,8 +226,8 @@ def _pair_stats(pair: np.ndarray, wait: np.ndarray, n_pairs: int) -> pd.DataFram
         return out
 
     # the sum as pandas adds (compensated, in log order), so that the mean is its own
-    total = pd.Series(wait).groupby(pair).sum().reindex(range(n_pairs), fill_value=0.0)
-    total = total.to_numpy(dtype=np.float64)
+    groups = pd.Categorical.from_codes(pair, categories=np.arange(n_pairs))
+    total = pd.Series(wait).groupby(groups, observed=False).sum().to_numpy(dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(has, total / sizes, np.nan)
     return pd.DataFrame({

@@ -40,13 +40,11 @@ class _Clock:
 
     def span(self, begin: np.ndarray, end: np.ndarray) -> np.ndarray:
         """Seconds from ``begin`` to ``end`` (NaN where either is missing)."""
-        out = np.full(len(begin), np.nan)
         ok = (begin != _NAT) & (end != _NAT)
-        if not ok.any():
-            return out
-        if self.calendar is None:
-            out[ok] = (end[ok] - begin[ok]) / 1e9
-            return out
+        if self.calendar is None or not ok.any():
+            with np.errstate(over="ignore"):       # (a missing end or begin is left out)
+                return np.where(ok, (end - begin) / 1e9, np.nan)
+        out = np.full(len(begin), np.nan)
         b, e = begin[ok], end[ok]
         sign = np.where(e >= b, 1.0, -1.0)
         lo, hi = np.minimum(b, e), np.maximum(b, e)

@@ -19,6 +19,7 @@ from procmine.engines import (
     Totals,
     resolve_calendar,
 )
+from procmine.engines.shared import cases_with
 from procmine.log import ACTIVITY, CASE, RESOURCE, TIMESTAMP, EventLog
 
 
@@ -109,9 +110,9 @@ class PandasEngine(Engine):
         act_codes, names = abstractions.column_codes(self.log, ACTIVITY)
         n_act = len(names)
         count = np.bincount(act_codes, minlength=n_act)
-        cases_with = _cases_with(self.log.case_codes().codes, act_codes, n_act)
+        counted = cases_with(self.log.case_codes().codes, act_codes, n_act)
         return pd.DataFrame({"activity": np.asarray(names, dtype=object), "count": count,
-                             "cases": cases_with})
+                             "cases": counted})
 
     def group_counts(self, column: str) -> pd.DataFrame:
         events = self.log.events
@@ -187,25 +188,3 @@ def _distinct_per_case(case: np.ndarray, values: np.ndarray, n_cases: int) -> np
     key = np.sort(case * width + values)   # np.unique hashes every event: slower
     key = key[np.concatenate(([True], key[1:] != key[:-1]))]
     return np.bincount(key // width, minlength=n_cases).astype(np.int64)
-
-
-def _cases_with(case: np.ndarray, values: np.ndarray, n_values: int) -> np.ndarray:
-    """Per value code (0 .. n_values - 1, -1 for none), the number of cases that have it.
-
-    A table of flags (case x value) when it is not much larger than the log, else
-    the distinct (case, value) pairs; both far faster than ``np.unique`` over every event.
-    """
-    known = values >= 0
-    if not known.all():
-        case, values = case[known], values[known]
-    n_cases = int(case.max()) + 1 if len(case) else 0
-    if len(case) == 0 or n_values == 0:
-        return np.zeros(n_values, dtype=np.int64)
-    key = case.astype(np.int64) * n_values + values
-    if n_cases * n_values <= max(8 * len(key), 1 << 20):
-        seen = np.zeros(n_cases * n_values, dtype=bool)
-        seen[key] = True
-        return seen.reshape(n_cases, n_values).sum(axis=0, dtype=np.int64)
-    key.sort()
-    first = np.concatenate(([True], key[1:] != key[:-1]))
-    return np.bincount(key[first] % n_values, minlength=n_values).astype(np.int64)

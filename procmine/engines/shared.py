@@ -124,5 +124,30 @@ def distinct(values: np.ndarray) -> np.ndarray:
     return s[np.concatenate(([True], s[1:] != s[:-1]))]
 
 
+def cases_with(case: np.ndarray, values: np.ndarray, n_values: int) -> np.ndarray:
+    """Per value code (0 .. n_values - 1, -1 for none), the number of cases that have it.
+
+    >>> cases_with(np.array([0, 0, 1, 1]), np.array([2, 2, 2, 0]), 3).tolist()
+    [1, 0, 2]
+
+    A table of flags (case x value) when it is not much larger than the log, else
+    the distinct (case, value) pairs; both far faster than ``np.unique`` over every event.
+    """
+    known = values >= 0
+    if not known.all():
+        case, values = case[known], values[known]
+    n_cases = int(case.max()) + 1 if len(case) else 0
+    if len(case) == 0 or n_values == 0:
+        return np.zeros(n_values, dtype=np.int64)
+    key = case.astype(np.int64) * n_values + values
+    if n_cases * n_values <= max(8 * len(key), 1 << 20):
+        seen = np.zeros(n_cases * n_values, dtype=bool)
+        seen[key] = True
+        return seen.reshape(n_cases, n_values).sum(axis=0, dtype=np.int64)
+    key.sort()
+    first = np.concatenate(([True], key[1:] != key[:-1]))
+    return np.bincount(key[first] % n_values, minlength=n_values).astype(np.int64)
+
+
 #: Characters that never occur in activity names; joins activities into a variant key.
 SEPARATOR = "\x1f"
