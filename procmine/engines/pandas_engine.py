@@ -118,11 +118,21 @@ class PandasEngine(Engine):
         events = self.log.events
         if column not in events.columns:
             return pd.DataFrame({"activity": [], "value": [], "n": []})
-        sizes = (events[[ACTIVITY, column]].dropna()
-                 .groupby([ACTIVITY, column], sort=True, observed=True).size())
-        return pd.DataFrame({"activity": sizes.index.get_level_values(0).astype(str),
-                             "value": sizes.index.get_level_values(1).astype(str),
-                             "n": sizes.to_numpy(dtype=np.int64)})
+        act, act_names = abstractions.column_codes(self.log, ACTIVITY)
+        value, value_names = abstractions.column_codes(self.log, column)
+        known = (act >= 0) & (value >= 0)
+        width = max(len(value_names), 1)
+        key = act[known] * width + value[known]       # sorted codes: by activity, then value
+        if len(act_names) * width <= 4 * len(key) + 1024:
+            counts = np.bincount(key, minlength=len(act_names) * width)
+            key = np.flatnonzero(counts)
+            counts = counts[key]
+        else:
+            sizes = pd.Series(key).value_counts().sort_index()
+            key, counts = sizes.index.to_numpy(dtype=np.int64), sizes.to_numpy()
+        return pd.DataFrame({"activity": act_names[key // width].astype(str),
+                             "value": value_names[key % width].astype(str),
+                             "n": counts.astype(np.int64)})
 
     def events_per_case(self) -> dict[str, float]:
         per_case = pd.Series(self.log.case_codes().lengths)
