@@ -39,6 +39,7 @@ class PandasEngine(Engine):
         # (the events they were computed from, the variants): a log whose events are
         # replaced gets its variants anew
         self._variants: tuple[pd.DataFrame, abstractions.Variants] | None = None
+        self._totals: tuple[pd.DataFrame, Totals] | None = None
 
     @property
     def log(self) -> EventLog:
@@ -54,6 +55,7 @@ class PandasEngine(Engine):
     def close(self) -> None:
         self._log = None
         self._variants = None
+        self._totals = None
 
     def narrowed(self, selection: Any) -> PandasEngine:
         log = self.log
@@ -75,6 +77,12 @@ class PandasEngine(Engine):
         return engine
 
     def totals(self) -> Totals:
+        events = self.log.events
+        if self._totals is None or self._totals[0] is not events:
+            self._totals = (events, self._count_totals())
+        return self._totals[1]
+
+    def _count_totals(self) -> Totals:
         log = self.log
         events = log.events
         cases = log.case_codes()
