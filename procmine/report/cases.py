@@ -49,6 +49,10 @@ def _handling_units(part: Any, aliases: Any) -> pd.Series:
     from procmine.abstractions import column_codes
     from procmine.vocabulary import roles_of
 
+    def ids(cases: np.ndarray) -> np.ndarray:
+        """The ids of cases (codes), from their first events."""
+        return np.asarray(part.events[CASE].iloc[first_event[cases]].to_numpy(), dtype=object)
+
     act, act_names = column_codes(part, ACTIVITY)
     unit, unit_names = column_codes(part, RESOURCE)
     case = part.case_codes().codes
@@ -56,17 +60,14 @@ def _handling_units(part: Any, aliases: Any) -> pd.Series:
     handles = np.array([roles[a] in _HANDLING for a in act_names] + [False], dtype=bool)
     known = unit >= 0
     n_cases = int(case.max()) + 1 if len(case) else 0
+    first_event = np.full(n_cases, -1, dtype=np.int64)
+    first_event[case[::-1]] = np.arange(len(case))[::-1]   # the first event is assigned last
     last = np.full(n_cases, -1, dtype=np.int64)
     at = np.flatnonzero(handles[act] & known)
     last[case[at]] = at                          # the last handling event of each case wins
-    def ids(rows: np.ndarray) -> np.ndarray:
-        return np.asarray(part.events[CASE].iloc[rows].to_numpy(), dtype=object)
-
-    first_event = np.full(n_cases, -1, dtype=np.int64)
-    first_event[case[::-1]] = np.arange(len(case))[::-1]
     handled = np.flatnonzero(last >= 0)
     by_handling = pd.Series(unit_names[unit[last[handled]]], name=RESOURCE,
-                            index=pd.Index(ids(first_event[handled]), name=CASE))
+                            index=pd.Index(ids(handled), name=CASE))
     # the others: the unit of most of the case's events, the first met on a tie
     rest = np.flatnonzero(known & (last[case] < 0))
     width = max(len(unit_names), 1)
@@ -77,7 +78,7 @@ def _handling_units(part: Any, aliases: Any) -> pd.Series:
     order = np.lexsort((np.arange(len(pairs)), -n, pair_case))
     if len(order):
         order = order[np.concatenate(([True], pair_case[order][1:] != pair_case[order][:-1]))]
-    cases = ids(first_event[pair_case[order]])
+    cases = ids(pair_case[order])
     by_id = np.argsort(cases, kind="stable")
     by_most = pd.Series(unit_names[pairs[order][by_id] % width], name=RESOURCE,
                         index=pd.Index(cases[by_id], name=CASE))
