@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from procmine.grouping import cases_with, interpolate, sorted_within_groups
 from procmine.log import ACTIVITY, CASE, CATEGORY, DEADLINE, SOURCE, TIMESTAMP, EventLog
 
 if TYPE_CHECKING:
@@ -178,8 +179,6 @@ def follows(log: EventLog, *, durations: np.ndarray | None = None) -> Follows:
     case = codes[1:][same]
     local, keys = _small_codes(pair, n_act * n_act)
     stats = _pair_stats(local, wait, len(keys))
-    from procmine.engines.shared import cases_with
-
     stats.insert(1, "cases", cases_with(case, local, len(keys)))
     stats.insert(0, "target", names[keys % n_act])
     stats.insert(0, "source", names[keys // n_act])
@@ -209,8 +208,6 @@ def _pair_stats(pair: np.ndarray, wait: np.ndarray, n_pairs: int) -> pd.DataFram
     """Per pair code (``0 .. n_pairs - 1``): count (every transition), then the mean,
     median, p90, total, min and max of the waits that are known, as pandas' groupby
     takes them: one sort of the waits within each pair serves every quantile."""
-    from procmine.engines.collector import interpolate, sorted_within_groups
-
     known = ~np.isnan(wait)
     _, v = sorted_within_groups(pair[known], wait[known], n_pairs)
     sizes = np.bincount(pair[known], minlength=n_pairs)

@@ -29,7 +29,7 @@ import pandas as pd
 
 from procmine.audit.cases import NO_EVENT, EventPart
 from procmine.audit.governance import KINDS, Governance
-from procmine.engines import distinct
+from procmine.grouping import distinct
 from procmine.log import ADDRESS, CATEGORY, CITIZEN, DEADLINE, KIND, LEVEL, RESOURCE, SOURCE
 
 STREET_LEVEL = "街镇"

@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 
 from procmine.bottlenecks.events import _NAT, _Events
-from procmine.engines import distinct
+from procmine.grouping import distinct
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:
-    """Sorted distinct values of an int64 array (:func:`procmine.engines.distinct`)."""
+    """Sorted distinct values of an int64 array (:func:`procmine.grouping.distinct`)."""
     return distinct(values)
 
 

@@ -36,7 +36,6 @@ import pandas as pd
 from procmine.choices import ENGINES, EngineName
 from procmine.engines.shared import FOLLOW_COLUMNS as FOLLOW_COLUMNS
 from procmine.engines.shared import SEPARATOR as SEPARATOR
-from procmine.engines.shared import distinct as distinct
 from procmine.engines.shared import finish_follows as finish_follows
 from procmine.engines.shared import position_sql as position_sql
 from procmine.engines.shared import rank_variants as rank_variants

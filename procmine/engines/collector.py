@@ -34,13 +34,15 @@ import itertools
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from procmine.errors import ProcmineError
+from procmine.grouping import interpolate as interpolate
+from procmine.grouping import sorted_within_groups
 from procmine.log import ACTIVITY, CASE, DEFAULT_LEVELS, TIMESTAMP, EventLog
 
 #: Events per part when no memory budget is given (about 1 GiB of pandas per million events).
@@ -80,33 +82,6 @@ def log_parts(engine: Any, part_events: int | None = None) -> Iterator[EventLog]
 # --------------------------------------------------------------------------- arithmetic
 
 
-def interpolate(n: np.ndarray, q: float, value_at: Callable[[np.ndarray, np.ndarray], np.ndarray],
-                *, midpoint: bool = False) -> np.ndarray:
-    """The ``q`` quantile of groups of ``n`` sorted values each (every ``n`` at least 1).
-
-    ``value_at(group, rank)`` gives the value of 0-based ``rank`` in each ``group``
-    (an index into ``n``). Between the two nearest ranks ``a`` and ``b`` it is numpy's
-    linear interpolation ``a + (b - a) * t``, or with ``midpoint`` (for the median as
-    pandas' groupby takes it) ``(a + b) / 2``, which differs in the last bit when
-    ``b > 2a``.
-
-    >>> sorted_values = np.array([1.0, 2.0, 3.0, 10.0])
-    >>> at = lambda group, rank: sorted_values[rank]
-    >>> interpolate(np.array([4]), 0.5, at), interpolate(np.array([4]), 0.9, at)
-    (array([2.5]), array([7.9]))
-    """
-    n = np.asarray(n, dtype=np.int64)
-    pos = (n - 1) * q
-    lo = np.floor(pos).astype(np.int64)
-    hi = np.ceil(pos).astype(np.int64)
-    group = np.arange(len(n))
-    a = np.asarray(value_at(group, lo), dtype=np.float64)
-    b = np.asarray(value_at(group, hi), dtype=np.float64)
-    if midpoint:
-        return np.where(lo == hi, a, (b + a) / 2)
-    return a + (b - a) * (pos - lo)
-
-
 def group_quantiles(group: np.ndarray, values: np.ndarray, n_groups: int, qs: Sequence[float], *,
                     midpoint: bool = False) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
     """Per group code (values with a negative code or NaN left out): count, sum and
@@ -131,39 +106,6 @@ def group_quantiles(group: np.ndarray, values: np.ndarray, n_groups: int, qs: Se
                                   midpoint=midpoint)
         out.append(result)
     return sizes, total, out
-
-
-#: Up to this many groups, the values are sorted group by group (numpy's sort of the
-#: values alone is several times faster than a stable argsort of all of them)
-_SORT_EACH_GROUP = 4096
-
-
-def sorted_within_groups(g: np.ndarray, v: np.ndarray, n_groups: int
-                         ) -> tuple[np.ndarray, np.ndarray]:
-    """The rows (group codes ``0 .. n_groups - 1``, values without NaN) ordered by
-    group, and by value within each group. Group codes that fit 16 bits are ordered
-    by a radix sort.
-
-    >>> g, v = sorted_within_groups(np.array([1, 0, 1]), np.array([5.0, 9.0, 2.0]), 2)
-    >>> g.tolist(), v.tolist()
-    ([0, 1, 1], [9.0, 2.0, 5.0])
-    """
-    def by_group(codes: np.ndarray) -> np.ndarray:
-        return np.argsort(codes.astype(np.uint16) if n_groups < 2**16 else codes, kind="stable")
-
-    if n_groups > _SORT_EACH_GROUP:
-        order = np.argsort(v, kind="stable")
-        g, v = g[order], v[order]
-        order = by_group(g)
-        return g[order], v[order]
-    order = by_group(g)
-    g, v = g[order], v[order]
-    sizes = np.bincount(g, minlength=n_groups)
-    ends = np.cumsum(sizes)
-    for a, b in zip(ends - sizes, ends, strict=True):
-        if b - a > 1:
-            v[a:b].sort()
-    return g, v
 
 
 def group_peaks(group: np.ndarray, time: np.ndarray, delta: np.ndarray, n_groups: int) -> np.ndarray:

@@ -19,7 +19,7 @@ from procmine.engines import (
     Totals,
     resolve_calendar,
 )
-from procmine.engines.shared import cases_with
+from procmine.grouping import cases_with
 from procmine.log import ACTIVITY, CASE, RESOURCE, TIMESTAMP, EventLog
 
 

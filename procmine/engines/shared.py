@@ -108,46 +108,5 @@ def position_sql(local_seconds: str, calendar: Any, *, day: str = "d") -> str:
     return f"({day}.cumulative + CASE WHEN {day}.working THEN {within} ELSE 0.0 END)"
 
 
-def distinct(values: np.ndarray) -> np.ndarray:
-    """The sorted distinct values of an integer array (as ``np.unique`` gives them).
-
-    Keys built case by case (``case * width + code``) come in runs of one case,
-    sorted already between cases: a stable (merge) sort runs through them, where
-    ``np.unique`` hashes every value, many times slower on millions of events.
-
-    >>> distinct(np.array([3, 1, 3, 2, 1])).tolist()
-    [1, 2, 3]
-    """
-    s = np.sort(values, kind="stable")
-    if len(s) < 2:
-        return s
-    return s[np.concatenate(([True], s[1:] != s[:-1]))]
-
-
-def cases_with(case: np.ndarray, values: np.ndarray, n_values: int) -> np.ndarray:
-    """Per value code (0 .. n_values - 1, -1 for none), the number of cases that have it.
-
-    >>> cases_with(np.array([0, 0, 1, 1]), np.array([2, 2, 2, 0]), 3).tolist()
-    [1, 0, 2]
-
-    A table of flags (case x value) when it is not much larger than the log, else
-    the distinct (case, value) pairs; both far faster than ``np.unique`` over every event.
-    """
-    known = values >= 0
-    if not known.all():
-        case, values = case[known], values[known]
-    n_cases = int(case.max()) + 1 if len(case) else 0
-    if len(case) == 0 or n_values == 0:
-        return np.zeros(n_values, dtype=np.int64)
-    key = case.astype(np.int64) * n_values + values
-    if n_cases * n_values <= max(8 * len(key), 1 << 20):
-        seen = np.zeros(n_cases * n_values, dtype=bool)
-        seen[key] = True
-        return seen.reshape(n_cases, n_values).sum(axis=0, dtype=np.int64)
-    key.sort()
-    first = np.concatenate(([True], key[1:] != key[:-1]))
-    return np.bincount(key[first] % n_values, minlength=n_values).astype(np.int64)
-
-
 #: Characters that never occur in activity names; joins activities into a variant key.
 SEPARATOR = "\x1f"

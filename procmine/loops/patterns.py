@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from procmine.engines import distinct
+from procmine.grouping import distinct
 from procmine.log import DEADLINE
 from procmine.loops.context import _NS, _UNIT_STEPS, _Ctx, _cumsum0, _names, _working
 from procmine.vocabulary import LOOP_PATTERNS, LoopPattern

@@ -46,8 +46,9 @@ import pandas as pd
 
 from procmine.abstractions import column_codes
 from procmine.choices import NETWORK_KINDS, NetworkKind
-from procmine.engines import Engine, distinct
+from procmine.engines import Engine
 from procmine.errors import ColumnError, check_choice
+from procmine.grouping import distinct
 from procmine.log import ACTIVITY, CASE, KIND, LEVEL, RESOURCE, TIMESTAMP, EventLog
 from procmine.network.handovers import (
     KIND_CODES,

@@ -13,9 +13,10 @@ import numpy as np
 import pandas as pd
 
 from procmine.abstractions import column_codes
-from procmine.engines import Engine, as_engine, distinct
+from procmine.engines import Engine, as_engine
 from procmine.engines.collector import log_parts
 from procmine.errors import ColumnError
+from procmine.grouping import distinct
 from procmine.log import KIND, LEVEL, RESOURCE, START, TIMESTAMP, EventLog
 
 KIND_CODES = {"line": 1, "条": 1, "block": 2, "块": 2}
