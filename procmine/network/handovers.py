@@ -75,20 +75,18 @@ def nanoseconds(values: pd.Series) -> np.ndarray:
         dtype="datetime64[ns]").view(np.int64).copy()
 
 
-def mode_per_group(group: np.ndarray, values: pd.Series, n_groups: int) -> np.ndarray:
-    """The most frequent non-missing value of ``values`` per group code ('' where none)."""
+def mode_per_group(group: np.ndarray, codes: np.ndarray, names: np.ndarray,
+                   n_groups: int) -> np.ndarray:
+    """The most frequent value per group code ('' where none), from the values' codes
+    (-1 missing) and sorted ``names``: on a tie, the first name."""
     out = np.full(n_groups, "", dtype=object)
-    if values is None:
+    ok = (codes >= 0) & (group >= 0)
+    k = len(names)
+    if not ok.any() or k == 0:
         return out
-    codes, names = pd.factorize(values, sort=True)
-    ok = codes >= 0
-    if not ok.any():
-        return out
-    frame = pd.DataFrame({"g": group[ok], "v": codes[ok]})
-    counts = frame.groupby(["g", "v"]).size().reset_index(name="n")
-    counts = counts.sort_values(["g", "n", "v"], ascending=[True, False, True], kind="stable")
-    top = counts.drop_duplicates("g")
-    out[top["g"].to_numpy()] = np.asarray(names, dtype=object)[top["v"].to_numpy()]
+    counts = np.bincount(group[ok] * k + codes[ok], minlength=n_groups * k).reshape(n_groups, k)
+    has = counts.max(axis=1) > 0
+    out[has] = np.asarray(names, dtype=object)[counts[has].argmax(axis=1)]  # the first maximum
     return out
 
 
@@ -155,9 +153,9 @@ def handover_pairs(log: EventLog, cal: Any) -> Handovers:
         order = np.lexsort((ts, case))
         keep, case, unit, ts = keep[order], case[order], unit[order], ts[order]
     n_units = len(units)
-    level = mode_per_group(res[res >= 0], events[LEVEL][res >= 0], n_units) if LEVEL in events.columns \
+    level = mode_per_group(res, *column_codes(log, LEVEL), n_units) if LEVEL in events.columns \
         else np.full(n_units, "", dtype=object)
-    kind_raw = mode_per_group(res[res >= 0], events[KIND][res >= 0], n_units) if KIND in events.columns \
+    kind_raw = mode_per_group(res, *column_codes(log, KIND), n_units) if KIND in events.columns \
         else np.full(n_units, "", dtype=object)
     kind = np.array([{1: "line", 2: "block"}.get(KIND_CODES.get(str(k).strip().lower(), 0), "")
                      for k in kind_raw], dtype=object)
