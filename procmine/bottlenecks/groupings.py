@@ -4,8 +4,8 @@
 categories, months and deadlines of an engine's log: it measures each table in
 every part the engine hands out (``_measure_<name>``: what adds up, the rest
 sent to the engine's collector) and aggregates the measures (``_finish_<name>``).
-:func:`_quantile_rows` lays the quantiles of a store out by table row, and
-:func:`_transitions` ranks the transitions of the directly-follows table.
+The quantiles of a store are laid out by table row and the transitions ranked by
+:mod:`procmine.bottlenecks.stats`.
 """
 
 from __future__ import annotations
@@ -39,7 +39,15 @@ from procmine.bottlenecks.deadlines import (
     _workflow_window,
 )
 from procmine.bottlenecks.events import _NAT, _Clock
-from procmine.bottlenecks.stats import _distinct, _distinct_cases, _month_codes, _rank, _stays
+from procmine.bottlenecks.stats import (
+    _distinct,
+    _distinct_cases,
+    _month_codes,
+    _quantile_rows,
+    _rank,
+    _stays,
+    _transitions,
+)
 from procmine.engines.collector import log_parts
 from procmine.log import ACTIVITY, CATEGORY, DEADLINE, LEVEL, RESOURCE, EventLog
 
@@ -150,8 +158,8 @@ class _Groupings:
         i = np.flatnonzero(~ev.first)
         k = max(len(names), 1)
         waits = (act[i - 1] * k + act[i], names, k, ev.wait[i])
-        # A log of one part is its own table: its waits go to the collector (for the
-        # quantiles over every part) only once a second part shows there are more.
+        # a log of one part is its own table: its waits go to the collector (for the
+        # quantiles over every part) once a second part shows there are more
         if self.parts_seen == 1:
             self.first_waits = waits
         else:
@@ -502,28 +510,3 @@ class _Groupings:
                               "on_time_rate": rate, "overdue_median": median,
                               "overdue_total": np.nan_to_num(total)})
         return table[table["deadline_cases"] > 0].reset_index(drop=True)
-
-
-def _quantile_rows(values: Any, name: str, row: Any, k: int,
-                   qs: tuple[float, ...]) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Per table row: the total and the quantiles ``qs`` of the values ``name`` collected.
-
-    ``row`` maps shared codes to rows (an array, or a function of the code array).
-    """
-    q = values.quantiles(name, "key", "value", qs)
-    keys = q["key"].to_numpy(dtype=np.int64)
-    at = row(keys) if callable(row) else row[keys]
-    out = []
-    for column in ("total", *(f"q{i}" for i in range(len(qs)))):
-        data = np.full(k, np.nan)
-        data[at] = q[column].to_numpy(dtype=np.float64)
-        out.append(data)
-    return out[0], out[1:]
-
-
-def _transitions(table: pd.DataFrame, total_wait: float) -> pd.DataFrame:
-    table = table[["source", "target", "count", "cases", "mean", "median", "p90", "total"]].copy()
-    table["share"] = table["total"] / total_wait if total_wait > 0 else np.nan
-    table = table.sort_values(["total", "count", "source", "target"],
-                              ascending=[False, False, True, True], kind="stable")
-    return table.reset_index(drop=True)

@@ -2,11 +2,15 @@
 
 Per group of integer codes: distinct cases (:func:`_distinct_cases`); the
 stays of a case at a group (:func:`_stays`), the month of an instant
-(:func:`_month_codes`) and the ranking of a table (:func:`_rank`). Quantiles and
-peaks are the collector's (:mod:`procmine.engines.collector`).
+(:func:`_month_codes`), the ranking of a table (:func:`_rank`) and of the transitions
+(:func:`_transitions`), and the quantiles a collector found laid out by table row
+(:func:`_quantile_rows`). Quantiles and peaks are the collector's
+(:mod:`procmine.engines.collector`).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -55,3 +59,28 @@ def _month_codes(ns: np.ndarray, timezone: str) -> np.ndarray:
     """Months since 1970-01 of instants, in the log's time zone."""
     local = pd.DatetimeIndex(ns.astype("datetime64[ns]")).tz_localize("UTC").tz_convert(timezone)
     return local.tz_localize(None).to_numpy().astype("datetime64[M]").astype(np.int64)
+
+
+def _quantile_rows(values: Any, name: str, row: Any, k: int,
+                   qs: tuple[float, ...]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Per table row: the total and the quantiles ``qs`` of the values ``name`` collected.
+
+    ``row`` maps shared codes to rows (an array, or a function of the code array).
+    """
+    q = values.quantiles(name, "key", "value", qs)
+    keys = q["key"].to_numpy(dtype=np.int64)
+    at = row(keys) if callable(row) else row[keys]
+    out = []
+    for column in ("total", *(f"q{i}" for i in range(len(qs)))):
+        data = np.full(k, np.nan)
+        data[at] = q[column].to_numpy(dtype=np.float64)
+        out.append(data)
+    return out[0], out[1:]
+
+
+def _transitions(table: pd.DataFrame, total_wait: float) -> pd.DataFrame:
+    table = table[["source", "target", "count", "cases", "mean", "median", "p90", "total"]].copy()
+    table["share"] = table["total"] / total_wait if total_wait > 0 else np.nan
+    table = table.sort_values(["total", "count", "source", "target"],
+                              ascending=[False, False, True, True], kind="stable")
+    return table.reset_index(drop=True)
