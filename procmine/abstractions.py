@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from procmine.grouping import cases_with, interpolate, sorted_within_groups
 from procmine.log import ACTIVITY, CASE, CATEGORY, DEADLINE, SOURCE, TIMESTAMP, EventLog
 
 if TYPE_CHECKING:
@@ -74,6 +75,29 @@ class Follows:
         return {(s, t): int(c) for s, t, c in self.table[["source", "target", "count"]].itertuples(index=False)}
 
 
+def column_codes(log: EventLog, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per event, the integer code of ``column`` (-1 where missing), and the names the
+    codes stand for, sorted (``pd.factorize(..., sort=True)``). Computed once per log,
+    and kept with it until ``events`` is replaced: the analyses of one log share them.
+
+    >>> from procmine.read import read_log
+    >>> codes, names = column_codes(read_log("tests/fixtures/orders16.csv"), ACTIVITY)
+    >>> len(codes), names[codes[0]]
+    (16, '上报')
+    """
+    events = log.events
+    cached = log.__dict__.get("_column_codes")
+    if cached is None or cached[0] is not events or cached[1] != len(events):
+        cached = (events, len(events), {})
+        log.__dict__["_column_codes"] = cached
+    if column not in cached[2]:
+        codes, names = pd.factorize(events[column], sort=True)
+        codes = codes.astype(np.int64)
+        codes.flags.writeable = False   # shared: no analysis may change them
+        cached[2][column] = (codes, np.asarray(names, dtype=object))
+    return cached[2][column]
+
+
 def variants(log: EventLog) -> Variants:
     """Group the cases of ``log`` by their activity sequence.
 
@@ -89,7 +113,7 @@ def variants(log: EventLog) -> Variants:
     if events.empty:
         table = pd.DataFrame({"variant": [], "activities": [], "cases": [], "share": [], "length": []})
         return Variants(table, pd.Series(dtype="int64"))
-    act_codes, act_names = pd.factorize(events[ACTIVITY], sort=True)
+    act_codes, act_names = column_codes(log, ACTIVITY)
     act = act_codes.astype(np.uint64) + np.uint64(1)
     _, starts, lengths = log.case_codes()
     position = np.arange(len(act)) - np.repeat(starts, lengths)
@@ -144,9 +168,7 @@ def follows(log: EventLog, *, durations: np.ndarray | None = None) -> Follows:
     """
     events = log.events
     codes, starts, lengths = log.case_codes()
-    act_codes, names = pd.factorize(events[ACTIVITY], sort=True)
-    act_codes = act_codes.astype(np.int64)
-    names = np.asarray(names, dtype=object)
+    act_codes, names = column_codes(log, ACTIVITY)
     n_act = max(len(names), 1)
     same = codes[1:] == codes[:-1] if len(events) > 1 else np.zeros(0, dtype=bool)
     wait = np.asarray(durations[1:] if durations is not None else _gaps(log, codes)[1:],
@@ -155,25 +177,9 @@ def follows(log: EventLog, *, durations: np.ndarray | None = None) -> Follows:
     pair = (act_codes[:-1] * n_act + act_codes[1:])[same]
     wait = wait[same]
     case = codes[1:][same]
-    frame = pd.DataFrame({"pair": pair, "wait": wait})
-    grouped = frame.groupby("pair", sort=True)["wait"]
-    stats = pd.DataFrame({
-        "count": grouped.size(),
-        "mean": grouped.mean(),
-        "median": grouped.median(),
-        "p90": grouped.quantile(0.9),
-        "total": grouped.sum(),
-        "min": grouped.min(),
-        "max": grouped.max(),
-    })
-    # distinct cases per pair: unique (pair, case) combinations, counted per pair
-    n_case = int(codes.max()) + 1 if len(codes) else 1
-    combined = np.sort(pair * n_case + case)
-    if len(combined):
-        combined = combined[np.concatenate(([True], combined[1:] != combined[:-1]))]
-    per_pair = np.bincount(combined // n_case, minlength=n_act * n_act)
-    keys = stats.index.to_numpy()
-    stats.insert(1, "cases", per_pair[keys])
+    local, keys = _small_codes(pair, n_act * n_act)
+    stats = _pair_stats(local, wait, len(keys))
+    stats.insert(1, "cases", cases_with(case, local, len(keys)))
     stats.insert(0, "target", names[keys % n_act])
     stats.insert(0, "source", names[keys // n_act])
     table = stats.reset_index(drop=True)
@@ -185,6 +191,51 @@ def follows(log: EventLog, *, durations: np.ndarray | None = None) -> Follows:
     last = pd.Series(acts_last).value_counts()
     return Follows(table, {str(k): int(v) for k, v in first.items()},
                    {str(k): int(v) for k, v in last.items()})
+
+
+def _small_codes(values: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values, sort=True)`` of integers in ``0 .. bound - 1``, by counting."""
+    if len(values) and (values.min() < 0 or bound > 4 * len(values) + 1024):
+        codes, keys = pd.factorize(values, sort=True)
+        return codes, np.asarray(keys, dtype=np.int64)
+    keys = np.flatnonzero(np.bincount(values, minlength=bound))
+    lookup = np.zeros(bound, dtype=np.int64)
+    lookup[keys] = np.arange(len(keys))
+    return lookup[values], keys
+
+
+def _pair_stats(pair: np.ndarray, wait: np.ndarray, n_pairs: int) -> pd.DataFrame:
+    """Per pair code (``0 .. n_pairs - 1``): count (every transition), then the mean,
+    median, p90, total, min and max of the waits that are known, as pandas' groupby
+    takes them: one sort of the waits within each pair serves every quantile."""
+    known = ~np.isnan(wait)
+    _, v = sorted_within_groups(pair[known], wait[known], n_pairs)
+    sizes = np.bincount(pair[known], minlength=n_pairs)
+    has = sizes > 0
+    first = (np.cumsum(sizes) - sizes)[has]
+
+    def at(j: np.ndarray, rank: np.ndarray) -> np.ndarray:
+        return v[first[j] + rank]
+
+    def spread(values: np.ndarray) -> np.ndarray:
+        out = np.full(n_pairs, np.nan)
+        out[has] = values
+        return out
+
+    # the sum as pandas adds (compensated, in log order), so that the mean is its own
+    groups = pd.Categorical.from_codes(pair, categories=np.arange(n_pairs))
+    total = pd.Series(wait).groupby(groups, observed=False).sum().to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(has, total / sizes, np.nan)
+    return pd.DataFrame({
+        "count": np.bincount(pair, minlength=n_pairs),
+        "mean": mean,
+        "median": spread(interpolate(sizes[has], 0.5, at, midpoint=True)),
+        "p90": spread(interpolate(sizes[has], 0.9, at)),
+        "total": total,
+        "min": spread(v[first]),
+        "max": spread(v[first + sizes[has] - 1]),
+    })
 
 
 def gaps(log: EventLog) -> np.ndarray:
@@ -218,7 +269,7 @@ def cases(log: EventLog, *, variants_of: Variants | None = None) -> pd.DataFrame
     start = ts.iloc[starts].reset_index(drop=True) if len(starts) else ts.iloc[:0]
     end = ts.iloc[ends].reset_index(drop=True) if len(starts) else ts.iloc[:0]
     table = pd.DataFrame({
-        "case": events[CASE].iloc[starts].to_numpy(),
+        "case": _values(events[CASE].iloc[starts]),
         "events": lengths,
         "start": start,
         "end": end,
@@ -228,8 +279,13 @@ def cases(log: EventLog, *, variants_of: Variants | None = None) -> pd.DataFrame
     table["variant"] = v.of_case.to_numpy() if len(v.of_case) == len(table) else np.nan
     for column, name in ((CATEGORY, "category"), (SOURCE, "source"), (DEADLINE, "deadline")):
         if column in events.columns:
-            values = events[column].iloc[starts]
-            # a zoned time stays a time array: to_numpy would make one object per case
-            table[name] = (values.array if isinstance(values.dtype, pd.DatetimeTZDtype)
-                           else values.to_numpy())
+            table[name] = _values(events[column].iloc[starts])
     return table
+
+
+def _values(column: pd.Series) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """The values of a column for a new table: text and zoned times stay in their own
+    arrays (``to_numpy`` would make one Python object per value, converted back)."""
+    if isinstance(column.dtype, (pd.StringDtype, pd.DatetimeTZDtype)):
+        return column.array
+    return column.to_numpy()

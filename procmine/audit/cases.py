@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from procmine.abstractions import column_codes
 from procmine.log import (
     ACTIVITY,
     ADDRESS,
@@ -32,6 +33,7 @@ from procmine.log import (
     LEVEL,
     RESOURCE,
     TIMESTAMP,
+    EventLog,
 )
 from procmine.vocabulary import roles_of
 
@@ -47,12 +49,18 @@ CASE_COLUMNS = ("case", "category", "citizen", "address", "report", "first_close
 class EventPart:
     """The events of one part as arrays: case codes, role codes, times; columns on demand."""
 
-    def __init__(self, events: pd.DataFrame, aliases: dict[str, str] | None):
+    def __init__(self, part: EventLog, aliases: dict[str, str] | None):
+        events = part.events
         self.events = events
-        self.case, uniques = pd.factorize(events[CASE], sort=False)
-        self.n = len(uniques)
-        self.ids = np.asarray(uniques, dtype=object)
-        codes, names = pd.factorize(events[ACTIVITY], sort=False)
+        cases = part.case_codes()                # kept with the part: computed once
+        self.case = cases.codes
+        self.n = int(self.case.max()) + 1 if len(self.case) else 0
+        self.starts = cases.starts
+        # each case one run of rows (as read_log gives them): firsts and lasts by the runs
+        self._runs = len(self.starts) == self.n
+        ids = events[CASE].iloc[self.starts].to_numpy() if self._runs else pd.unique(events[CASE])
+        self.ids = np.asarray(ids, dtype=object)
+        codes, names = column_codes(part, ACTIVITY)
         self.names = [str(a) for a in names]
         table = roles_of(self.names, aliases)
         self.roles = table
@@ -62,7 +70,6 @@ class EventPart:
         self.code = codes
         self.index = np.arange(len(events))
         self.time = pd.DatetimeIndex(events[TIMESTAMP])
-        self.starts = np.flatnonzero(np.r_[True, self.case[1:] != self.case[:-1]])
 
     def values(self, name: str, idx: np.ndarray) -> np.ndarray:
         """The values of column ``name`` at event positions ``idx`` (None where missing)."""
@@ -72,17 +79,32 @@ class EventPart:
         return values.where(values.notna(), None).to_numpy()
 
     def is_(self, *roles: str) -> np.ndarray:
-        codes = [c for r in roles for c in self._roles.get(r, ())]
-        return np.isin(self.code, codes)
+        flags = np.zeros(len(self.names) + 1, dtype=bool)      # code -1 (none): False
+        flags[[c for r in roles for c in self._roles.get(r, ())]] = True
+        return flags[self.code]
 
     def first(self, where: np.ndarray) -> np.ndarray:
+        """Per case, the index of its first event ``where`` (``NO_EVENT`` if none)."""
         out = np.full(self.n, NO_EVENT)
-        np.minimum.at(out, self.case[where], self.index[where])
+        idx = self.index[where]
+        case = self.case[idx]
+        if self._runs:
+            first = np.r_[True, case[1:] != case[:-1]] if len(case) else np.zeros(0, dtype=bool)
+            out[case[first]] = idx[first]
+        else:
+            np.minimum.at(out, case, idx)
         return out
 
     def last(self, where: np.ndarray) -> np.ndarray:
+        """Per case, the index of its last event ``where`` (-1 if none)."""
         out = np.full(self.n, -1)
-        np.maximum.at(out, self.case[where], self.index[where])
+        idx = self.index[where]
+        case = self.case[idx]
+        if self._runs:
+            last = np.r_[case[1:] != case[:-1], True] if len(case) else np.zeros(0, dtype=bool)
+            out[case[last]] = idx[last]
+        else:
+            np.maximum.at(out, case, idx)
         return out
 
     def at(self, name: str, idx: np.ndarray) -> np.ndarray:
@@ -106,7 +128,7 @@ def case_table(part: Any, calendar: Any, *, allowance: dict[str, float],
 
     ``allowance`` maps a category to its deadline in working seconds (for late extensions).
     """
-    p = EventPart(part.events, aliases)
+    p = EventPart(part, aliases)
     dispatch = p.first(p.is_("dispatch"))
     receive = p.is_("sign", "return", "handle")
     first_unit = p.first(receive & (p.index > dispatch[p.case]))

@@ -54,7 +54,9 @@ def order_flags(orders: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:
 
 def citizens(flags: pd.DataFrame) -> dict[str, Any]:
     """Summary by group with tests, tables per unit, street and category, upward units."""
-    c, i = (flags[flags["group"] == g] for g in ("citizen", "internal"))
+    # the columns compared only: the orders' text columns need not be copied
+    measured = flags[["group", *TIMES, *RATES]]
+    c, i = (measured[measured["group"] == g] for g in ("citizen", "internal"))
     rows = []
     for key in TIMES:
         test = mann_whitney(i[key].to_numpy(float), c[key].to_numpy(float))
@@ -102,7 +104,8 @@ def _with_holm(table: pd.DataFrame) -> pd.DataFrame:
 def _by(flags: pd.DataFrame, key: str) -> pd.DataFrame:
     """Per value of ``key``: orders, medians and rates of both groups, the answer ratio, its test."""
     rows = []
-    for value, sub in flags[flags[key].notna()].groupby(key, sort=True):
+    used = flags[[key, "group", "answer_rel", "accept_s", "close_s", "dissatisfied"]]
+    for value, sub in used[used[key].notna()].groupby(key, sort=True):
         c, i = sub[sub["group"] == "citizen"], sub[sub["group"] == "internal"]
         if len(c) == 0 and len(i) == 0:
             continue

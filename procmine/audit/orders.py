@@ -29,6 +29,7 @@ import pandas as pd
 
 from procmine.audit.cases import NO_EVENT, EventPart
 from procmine.audit.governance import KINDS, Governance
+from procmine.grouping import distinct
 from procmine.log import ADDRESS, CATEGORY, CITIZEN, DEADLINE, KIND, LEVEL, RESOURCE, SOURCE
 
 STREET_LEVEL = "街镇"
@@ -43,7 +44,7 @@ UNIT_COLUMNS = ("unit", "level", "orders", *(f"{k}_steps" for k in KINDS),
 
 def order_table(part: Any, calendar: Any, vocab: Governance) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The orders of one part (:data:`ORDER_COLUMNS`) and its units' steps (:data:`UNIT_COLUMNS`)."""
-    p = EventPart(part.events, vocab.aliases or None)
+    p = EventPart(part, vocab.aliases or None)
     kind = np.array([KINDS.index(vocab.kind_of(n)) for n in p.names] or [0], dtype=np.int64)
     kind = kind[p.code] if len(p.code) else np.zeros(0, dtype=np.int64)
     pos = _positions(p, calendar)
@@ -140,8 +141,8 @@ def _unit_steps(p: EventPart, res: np.ndarray, names: np.ndarray, kind: np.ndarr
         return pd.DataFrame(columns=list(UNIT_COLUMNS))
     r, k = res[known], kind[known]
     first = np.full(len(names), len(res))
-    np.minimum.at(first, r, known)
-    orders = np.bincount(np.unique(p.case[known] * len(names) + r) % len(names),
+    first[r[::-1]] = known[::-1]        # the first event of each unit is assigned last
+    orders = np.bincount(distinct(p.case[known] * len(names) + r) % len(names),
                          minlength=len(names))
     out = pd.DataFrame({"unit": names.astype(str), "level": p.values(LEVEL, first)
                         if LEVEL in p.events.columns else None, "orders": orders})

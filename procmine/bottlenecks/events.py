@@ -15,6 +15,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from procmine.abstractions import column_codes
 from procmine.errors import ColumnError
 from procmine.log import CASE, START, TIMESTAMP, EventLog
 
@@ -39,13 +40,11 @@ class _Clock:
 
     def span(self, begin: np.ndarray, end: np.ndarray) -> np.ndarray:
         """Seconds from ``begin`` to ``end`` (NaN where either is missing)."""
-        out = np.full(len(begin), np.nan)
         ok = (begin != _NAT) & (end != _NAT)
-        if not ok.any():
-            return out
-        if self.calendar is None:
-            out[ok] = (end[ok] - begin[ok]) / 1e9
-            return out
+        if self.calendar is None or not ok.any():
+            with np.errstate(over="ignore"):       # (a missing end or begin is left out)
+                return np.where(ok, (end - begin) / 1e9, np.nan)
+        out = np.full(len(begin), np.nan)
         b, e = begin[ok], end[ok]
         sign = np.where(e >= b, 1.0, -1.0)
         lo, hi = np.minimum(b, e), np.maximum(b, e)
@@ -125,7 +124,7 @@ class _Events:
         self.last = np.zeros(n, dtype=bool)
         self.last[self.last_idx] = True
         grouped = len(cases.starts) == (int(self.case.max()) + 1 if n else 0)
-        ids = events[CASE].to_numpy()[cases.starts] if grouped else pd.unique(events[CASE])
+        ids = events[CASE].iloc[cases.starts].to_numpy() if grouped else pd.unique(events[CASE])
         self.case_ids = np.asarray(ids, dtype=object)
         self.ts = _ns(events[TIMESTAMP])
         if (self.ts == _NAT).any():
@@ -144,11 +143,7 @@ class _Events:
         wait_end = np.where(known, np.maximum(self.start, handover), self.ts)
         self.wait = clock.span(self.prev_ts, wait_end)
         self.service = clock.span(self.start, np.where(known, self.ts, _NAT))
-        self._codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def codes(self, column: str) -> tuple[np.ndarray, np.ndarray]:
         """Integer codes of a column per event (-1 where missing) and the names they stand for."""
-        if column not in self._codes:
-            codes, names = pd.factorize(self.log.events[column], sort=True)
-            self._codes[column] = (codes.astype(np.int64), np.asarray(names, dtype=object))
-        return self._codes[column]
+        return column_codes(self.log, column)

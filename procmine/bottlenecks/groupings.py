@@ -4,8 +4,8 @@
 categories, months and deadlines of an engine's log: it measures each table in
 every part the engine hands out (``_measure_<name>``: what adds up, the rest
 sent to the engine's collector) and aggregates the measures (``_finish_<name>``).
-:func:`_quantile_rows` lays the quantiles of a store out by table row, and
-:func:`_transitions` ranks the transitions of the directly-follows table.
+The quantiles of a store are laid out by table row and the transitions ranked by
+:mod:`procmine.bottlenecks.stats`.
 """
 
 from __future__ import annotations
@@ -39,7 +39,15 @@ from procmine.bottlenecks.deadlines import (
     _workflow_window,
 )
 from procmine.bottlenecks.events import _NAT, _Clock
-from procmine.bottlenecks.stats import _distinct, _distinct_cases, _month_codes, _rank, _stays
+from procmine.bottlenecks.stats import (
+    _distinct,
+    _distinct_cases,
+    _month_codes,
+    _quantile_rows,
+    _rank,
+    _stays,
+    _transitions,
+)
 from procmine.engines.collector import log_parts
 from procmine.log import ACTIVITY, CATEGORY, DEADLINE, LEVEL, RESOURCE, EventLog
 
@@ -71,6 +79,9 @@ class _Groupings:
         self.levels: tuple[str, ...] = ()
         self.cache: dict[str, Any] = {}
         self.kept: _Part | None = None
+        self.parts_seen = 0    # parts of the pass under way so far
+        #: the first part's transitions and waits, sent once a second part comes
+        self.first_waits: tuple | None = None
 
     def get(self, name: str) -> Any:
         if name not in self.cache:
@@ -95,12 +106,15 @@ class _Groupings:
 
     def _parts(self) -> Iterator[_Part]:
         if self.kept is not None:
+            self.parts_seen = 1
             yield self.kept
             return
         parts, part = 0, None
+        self.parts_seen = 0
         for log in log_parts(self.engine, self.part_events):
             part = self._part(log)
             parts += 1
+            self.parts_seen = parts
             yield part
         # a log of one part (a log in memory): its events are measured once
         self.kept = part if parts == 1 else None
@@ -143,10 +157,23 @@ class _Groupings:
         act, names = ev.codes(ACTIVITY)
         i = np.flatnonzero(~ev.first)
         k = max(len(names), 1)
-        local, pairs = pd.factorize(act[i - 1] * k + act[i])
-        keys = self.codes["pair"].of([(names[p // k], names[p % k]) for p in pairs])
-        _add(values, "follows", np.append(keys, -1)[local], ev.wait[i])
+        waits = (act[i - 1] * k + act[i], names, k, ev.wait[i])
+        # a log of one part is its own table: its waits go to the collector (for the
+        # quantiles over every part) once a second part shows there are more
+        if self.parts_seen == 1:
+            self.first_waits = waits
+        else:
+            if self.first_waits is not None:
+                self._send_waits(values, *self.first_waits)
+                self.first_waits = None
+            self._send_waits(values, *waits)
         return follows(part.log, durations=ev.wait)
+
+    def _send_waits(self, values: Any, pair: np.ndarray, names: np.ndarray, k: int,
+                    wait: np.ndarray) -> None:
+        local, pairs = pd.factorize(pair)
+        keys = self.codes["pair"].of([(names[p // k], names[p % k]) for p in pairs])
+        _add(values, "follows", np.append(keys, -1)[local], wait)
 
     def _finish_follows(self, measures: list[Follows], values: Any) -> Follows:
         if len(measures) == 1:
@@ -243,8 +270,9 @@ class _Groupings:
         from procmine.vocabulary import is_followup
 
         aliases = getattr(self.workflow, "aliases", None) or None
-        activity = part.log.events[ACTIVITY]
-        followup = activity.map(is_followup(activity.unique(), aliases)).to_numpy(dtype=bool)
+        act, names = part.ev.codes(ACTIVITY)
+        flags = is_followup(names, aliases)
+        followup = np.array([flags[a] for a in names] + [False], dtype=bool)[act]
         return np.where(followup, -1, keys)
 
     def _finish_unit(self, measures: list[Any], values: Any) -> pd.DataFrame | None:
@@ -482,28 +510,3 @@ class _Groupings:
                               "on_time_rate": rate, "overdue_median": median,
                               "overdue_total": np.nan_to_num(total)})
         return table[table["deadline_cases"] > 0].reset_index(drop=True)
-
-
-def _quantile_rows(values: Any, name: str, row: Any, k: int,
-                   qs: tuple[float, ...]) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Per table row: the total and the quantiles ``qs`` of the values ``name`` collected.
-
-    ``row`` maps shared codes to rows (an array, or a function of the code array).
-    """
-    q = values.quantiles(name, "key", "value", qs)
-    keys = q["key"].to_numpy(dtype=np.int64)
-    at = row(keys) if callable(row) else row[keys]
-    out = []
-    for column in ("total", *(f"q{i}" for i in range(len(qs)))):
-        data = np.full(k, np.nan)
-        data[at] = q[column].to_numpy(dtype=np.float64)
-        out.append(data)
-    return out[0], out[1:]
-
-
-def _transitions(table: pd.DataFrame, total_wait: float) -> pd.DataFrame:
-    table = table[["source", "target", "count", "cases", "mean", "median", "p90", "total"]].copy()
-    table["share"] = table["total"] / total_wait if total_wait > 0 else np.nan
-    table = table.sort_values(["total", "count", "source", "target"],
-                              ascending=[False, False, True, True], kind="stable")
-    return table.reset_index(drop=True)

@@ -34,13 +34,15 @@ import itertools
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from procmine.errors import ProcmineError
+from procmine.grouping import interpolate as interpolate
+from procmine.grouping import sorted_within_groups
 from procmine.log import ACTIVITY, CASE, DEFAULT_LEVELS, TIMESTAMP, EventLog
 
 #: Events per part when no memory budget is given (about 1 GiB of pandas per million events).
@@ -80,47 +82,18 @@ def log_parts(engine: Any, part_events: int | None = None) -> Iterator[EventLog]
 # --------------------------------------------------------------------------- arithmetic
 
 
-def interpolate(n: np.ndarray, q: float, value_at: Callable[[np.ndarray, np.ndarray], np.ndarray],
-                *, midpoint: bool = False) -> np.ndarray:
-    """The ``q`` quantile of groups of ``n`` sorted values each (every ``n`` at least 1).
-
-    ``value_at(group, rank)`` gives the value of 0-based ``rank`` in each ``group``
-    (an index into ``n``). Between the two nearest ranks ``a`` and ``b`` it is numpy's
-    linear interpolation ``a + (b - a) * t``, or with ``midpoint`` (for the median as
-    pandas' groupby takes it) ``(a + b) / 2``, which differs in the last bit when
-    ``b > 2a``.
-
-    >>> sorted_values = np.array([1.0, 2.0, 3.0, 10.0])
-    >>> at = lambda group, rank: sorted_values[rank]
-    >>> interpolate(np.array([4]), 0.5, at), interpolate(np.array([4]), 0.9, at)
-    (array([2.5]), array([7.9]))
-    """
-    n = np.asarray(n, dtype=np.int64)
-    pos = (n - 1) * q
-    lo = np.floor(pos).astype(np.int64)
-    hi = np.ceil(pos).astype(np.int64)
-    group = np.arange(len(n))
-    a = np.asarray(value_at(group, lo), dtype=np.float64)
-    b = np.asarray(value_at(group, hi), dtype=np.float64)
-    if midpoint:
-        return np.where(lo == hi, a, (b + a) / 2)
-    return a + (b - a) * (pos - lo)
-
-
 def group_quantiles(group: np.ndarray, values: np.ndarray, n_groups: int, qs: Sequence[float], *,
                     midpoint: bool = False) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
     """Per group code (values with a negative code or NaN left out): count, sum and
     the quantiles ``qs`` (:func:`interpolate`); NaN for a group without values.
 
-    A stable sort by group of the value-sorted rows keeps each group's values in
-    order; group codes fit 16 bits, so that sort is a radix sort.
+    >>> sizes, total, (median,) = group_quantiles(np.array([1, 0, 1, 1]),
+    ...                                           np.array([5.0, 1.0, np.nan, 2.0]), 3, (0.5,))
+    >>> sizes.tolist(), total.tolist(), median.tolist()
+    ([1, 2, 0], [1.0, 7.0, nan], [1.0, 3.5, nan])
     """
-    order = np.argsort(values, kind="stable")
-    g, v = group[order], values[order]
-    ok = (g >= 0) & ~np.isnan(v)
-    g, v = g[ok], v[ok]
-    by_group = np.argsort(g.astype(np.uint16) if n_groups < 2**16 else g, kind="stable")
-    g, v = g[by_group], v[by_group]
+    ok = (group >= 0) & ~np.isnan(values)
+    g, v = sorted_within_groups(group[ok], values[ok], n_groups)
     sizes = np.bincount(g, minlength=n_groups)
     total = np.bincount(g, weights=v, minlength=n_groups).astype(float)
     total[sizes == 0] = np.nan

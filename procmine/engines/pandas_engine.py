@@ -19,6 +19,7 @@ from procmine.engines import (
     Totals,
     resolve_calendar,
 )
+from procmine.grouping import cases_with
 from procmine.log import ACTIVITY, CASE, RESOURCE, TIMESTAMP, EventLog
 
 
@@ -38,6 +39,7 @@ class PandasEngine(Engine):
         # (the events they were computed from, the variants): a log whose events are
         # replaced gets its variants anew
         self._variants: tuple[pd.DataFrame, abstractions.Variants] | None = None
+        self._totals: tuple[pd.DataFrame, Totals] | None = None
 
     @property
     def log(self) -> EventLog:
@@ -53,6 +55,7 @@ class PandasEngine(Engine):
     def close(self) -> None:
         self._log = None
         self._variants = None
+        self._totals = None
 
     def narrowed(self, selection: Any) -> PandasEngine:
         log = self.log
@@ -74,10 +77,20 @@ class PandasEngine(Engine):
         return engine
 
     def totals(self) -> Totals:
+        events = self.log.events
+        if self._totals is None or self._totals[0] is not events:
+            self._totals = (events, self._count_totals())
+        return self._totals[1]
+
+    def _count_totals(self) -> Totals:
         log = self.log
         events = log.events
+        cases = log.case_codes()
+        # a log grouped by case (as read_log gives it) has one run of rows per case
+        grouped = len(cases.starts) == (int(cases.codes.max()) + 1 if len(cases.codes) else 0)
         return Totals(
-            events=log.n_events, cases=log.n_cases, activities=log.n_activities,
+            events=log.n_events, cases=len(cases.starts) if grouped else log.n_cases,
+            activities=len(abstractions.column_codes(log, ACTIVITY)[1]),
             units=int(events[RESOURCE].nunique()) if RESOURCE in events.columns else None,
             # a log whose order stands for time has no first or last time
             first=events[TIMESTAMP].min() if len(events) and not self.time_from_order else None,
@@ -108,23 +121,32 @@ class PandasEngine(Engine):
         return cases
 
     def activities(self) -> pd.DataFrame:
-        events = self.log.events
-        act_codes, names = pd.factorize(events[ACTIVITY], sort=True)
+        act_codes, names = abstractions.column_codes(self.log, ACTIVITY)
         n_act = len(names)
         count = np.bincount(act_codes, minlength=n_act)
-        cases_with = _cases_with(self.log.case_codes().codes, act_codes, n_act)
+        counted = cases_with(self.log.case_codes().codes, act_codes, n_act)
         return pd.DataFrame({"activity": np.asarray(names, dtype=object), "count": count,
-                             "cases": cases_with})
+                             "cases": counted})
 
     def group_counts(self, column: str) -> pd.DataFrame:
         events = self.log.events
         if column not in events.columns:
             return pd.DataFrame({"activity": [], "value": [], "n": []})
-        sizes = (events[[ACTIVITY, column]].dropna()
-                 .groupby([ACTIVITY, column], sort=True, observed=True).size())
-        return pd.DataFrame({"activity": sizes.index.get_level_values(0).astype(str),
-                             "value": sizes.index.get_level_values(1).astype(str),
-                             "n": sizes.to_numpy(dtype=np.int64)})
+        act, act_names = abstractions.column_codes(self.log, ACTIVITY)
+        value, value_names = abstractions.column_codes(self.log, column)
+        known = (act >= 0) & (value >= 0)
+        width = max(len(value_names), 1)
+        key = act[known] * width + value[known]       # sorted codes: by activity, then value
+        if len(act_names) * width <= 4 * len(key) + 1024:
+            counts = np.bincount(key, minlength=len(act_names) * width)
+            key = np.flatnonzero(counts)
+            counts = counts[key]
+        else:
+            sizes = pd.Series(key).value_counts().sort_index()
+            key, counts = sizes.index.to_numpy(dtype=np.int64), sizes.to_numpy()
+        return pd.DataFrame({"activity": act_names[key // width].astype(str),
+                             "value": value_names[key % width].astype(str),
+                             "n": counts.astype(np.int64)})
 
     def events_per_case(self) -> dict[str, float]:
         per_case = pd.Series(self.log.case_codes().lengths)
@@ -194,25 +216,3 @@ def _distinct_per_case(case: np.ndarray, values: np.ndarray, n_cases: int) -> np
     key = np.sort(case * width + values)   # np.unique hashes every event: slower
     key = key[np.concatenate(([True], key[1:] != key[:-1]))]
     return np.bincount(key // width, minlength=n_cases).astype(np.int64)
-
-
-def _cases_with(case: np.ndarray, values: np.ndarray, n_values: int) -> np.ndarray:
-    """Per value code (0 .. n_values - 1, -1 for none), the number of cases that have it.
-
-    A table of flags (case x value) when it is not much larger than the log, else
-    the distinct (case, value) pairs; both far faster than ``np.unique`` over every event.
-    """
-    known = values >= 0
-    if not known.all():
-        case, values = case[known], values[known]
-    n_cases = int(case.max()) + 1 if len(case) else 0
-    if len(case) == 0 or n_values == 0:
-        return np.zeros(n_values, dtype=np.int64)
-    key = case.astype(np.int64) * n_values + values
-    if n_cases * n_values <= max(8 * len(key), 1 << 20):
-        seen = np.zeros(n_cases * n_values, dtype=bool)
-        seen[key] = True
-        return seen.reshape(n_cases, n_values).sum(axis=0, dtype=np.int64)
-    key.sort()
-    first = np.concatenate(([True], key[1:] != key[:-1]))
-    return np.bincount(key[first] % n_values, minlength=n_values).astype(np.int64)

@@ -52,7 +52,7 @@ def _event_text(ctx: _Ctx, idx: np.ndarray) -> np.ndarray:
     chars[:, 5] = " "
     when = chars.view("<U11").ravel()
     pair = ctx.act[i] * (len(ctx.units) + 1) + np.where(ctx.res[i] >= 0, ctx.res[i], len(ctx.units))
-    pairs, inverse = np.unique(pair, return_inverse=True)
+    inverse, pairs = pd.factorize(pair, sort=True)
     acts = np.append(ctx.act_names, "")[pairs // (len(ctx.units) + 1)]
     units = _names(ctx.units, np.where(pairs % (len(ctx.units) + 1) < len(ctx.units),
                                        pairs % (len(ctx.units) + 1), -1))

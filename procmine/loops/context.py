@@ -130,7 +130,7 @@ def _context(log: EventLog, calendar: Any, aliases: Mapping[str, str] | None) ->
         events = events.iloc[order].reset_index(drop=True)
         log = EventLog(events=events, report=log.report, levels=log.levels, timezone=log.timezone)
     codes, starts, lengths = log.case_codes()      # grouped: one run of rows per case
-    case_ids = events[CASE].to_numpy()[starts]
+    case_ids = events[CASE].iloc[starts].to_numpy()
     first = np.repeat(starts, lengths)
     end = np.repeat(starts + lengths, lengths)
     ts = events[TIMESTAMP].to_numpy(dtype="datetime64[ns]").astype(np.int64)

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from procmine.grouping import distinct
 from procmine.log import DEADLINE
 from procmine.loops.context import _NS, _UNIT_STEPS, _Ctx, _cumsum0, _names, _working
 from procmine.vocabulary import LOOP_PATTERNS, LoopPattern
@@ -160,7 +161,7 @@ def _presign(ctx: _Ctx) -> dict[str, np.ndarray]:
     signed = last_sign >= 0
     limit = np.where(signed, last_sign, -1)[ctx.case]
     take = ((ctx.is_("return") & (ev < limit)) | (ev == limit)) & (ctx.res >= 0)
-    key = np.unique(ctx.case[take] * (len(ctx.units) + 1) + ctx.res[take])
+    key = distinct(ctx.case[take] * (len(ctx.units) + 1) + ctx.res[take])
     units = np.bincount(key // (len(ctx.units) + 1), minlength=n_cases).astype(float)
     units[~signed] = np.nan
     ok = signed & (first_dispatch >= 0) & (first_dispatch <= last_sign)

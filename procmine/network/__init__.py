@@ -44,9 +44,11 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from procmine.abstractions import column_codes
 from procmine.choices import NETWORK_KINDS, NetworkKind
 from procmine.engines import Engine
 from procmine.errors import ColumnError, check_choice
+from procmine.grouping import distinct
 from procmine.log import ACTIVITY, CASE, KIND, LEVEL, RESOURCE, TIMESTAMP, EventLog
 from procmine.network.handovers import (
     KIND_CODES,
@@ -195,8 +197,9 @@ def _without_followup(log: EventLog, aliases: Mapping[str, str] | None) -> Event
     """The log without its follow-up steps (the same log when it has none)."""
     import dataclasses
 
-    followup = is_followup(log.events[ACTIVITY].unique(), aliases)
-    drop = log.events[ACTIVITY].map(followup).astype(bool).to_numpy()
+    act, names = column_codes(log, ACTIVITY)
+    followup = is_followup(names, aliases)
+    drop = np.array([followup[a] for a in names] + [False], dtype=bool)[act]
     if not drop.any():
         return log
     return dataclasses.replace(log, events=log.events[~drop].reset_index(drop=True))
@@ -339,14 +342,13 @@ def _order_nodes(nodes: pd.DataFrame, levels: tuple[str, ...]) -> pd.DataFrame:
 
 def _together_network(log: EventLog, h: Handovers, basis: Any, described: str,
                       notes: list[str]) -> Network:
-    events = log.events
-    case_codes, _ = pd.factorize(events[CASE], sort=False)
-    res, _ = pd.factorize(events[RESOURCE], sort=True)
+    case_codes = log.case_codes().codes
+    res, _ = column_codes(log, RESOURCE)
     ok = res >= 0
     n_units = len(h.units)
-    key = np.unique(case_codes[ok].astype(np.int64) * n_units + res[ok])
-    distinct = pd.DataFrame({"case": key // n_units, "unit": key % n_units})
-    joined = distinct.merge(distinct, on="case", suffixes=("_a", "_b"))
+    key = distinct(case_codes[ok] * n_units + res[ok])
+    pairs = pd.DataFrame({"case": key // n_units, "unit": key % n_units})
+    joined = pairs.merge(pairs, on="case", suffixes=("_a", "_b"))
     joined = joined[joined["unit_a"] < joined["unit_b"]]
     edges = joined.groupby(["unit_a", "unit_b"]).size().rename("count").reset_index()
     edges = edges.sort_values(["count", "unit_a", "unit_b"], ascending=[False, True, True],
@@ -381,7 +383,7 @@ def _together_network(log: EventLog, h: Handovers, basis: Any, described: str,
     nodes = _order_nodes(nodes, log.levels)
     known_kind = count[(kc[a] > 0) & (kc[b] > 0)]
     known_level = count[(lvl[a] >= 0) & (lvl[b] >= 0)]
-    per_case = np.bincount(distinct["case"], minlength=h.n_cases)
+    per_case = np.bincount(pairs["case"], minlength=h.n_cases)
     measures = _together_measures(h, table, nodes, per_case, density, count[cross_kind],
                                   count[cross_level], known_kind, known_level)
     empty = pd.DataFrame()
@@ -449,10 +451,10 @@ def _escalation(log: EventLog, cal: Any, basis: Any, described: str) -> Network:
     names = [levels[i] for i in present]
     in_deg, out_deg, between, density = _centrality(
         names, zip(edges["source"], edges["target"], strict=True), directed=True)
-    res_codes = (pd.factorize(events[RESOURCE], sort=True)[0][keep] if RESOURCE in events.columns
+    res_codes = (column_codes(log, RESOURCE)[0][keep] if RESOURCE in events.columns
                  else np.full(len(keep), -1))
     units_per_level = pd.Series(res_codes[res_codes >= 0]).groupby(lvl[res_codes >= 0]).nunique()
-    cases_per_level = np.bincount(np.unique(case * n_levels + lvl) % n_levels, minlength=n_levels)
+    cases_per_level = np.bincount(distinct(case * n_levels + lvl) % n_levels, minlength=n_levels)
     up = frame[frame["to"] > frame["from"]]
     down = frame[frame["to"] < frame["from"]]
     nodes = pd.DataFrame({

@@ -12,10 +12,12 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from procmine.abstractions import column_codes
 from procmine.engines import Engine, as_engine
 from procmine.engines.collector import log_parts
 from procmine.errors import ColumnError
-from procmine.log import CASE, KIND, LEVEL, RESOURCE, START, TIMESTAMP, EventLog
+from procmine.grouping import distinct
+from procmine.log import KIND, LEVEL, RESOURCE, START, TIMESTAMP, EventLog
 
 KIND_CODES = {"line": 1, "条": 1, "block": 2, "块": 2}
 
@@ -73,20 +75,18 @@ def nanoseconds(values: pd.Series) -> np.ndarray:
         dtype="datetime64[ns]").view(np.int64).copy()
 
 
-def mode_per_group(group: np.ndarray, values: pd.Series, n_groups: int) -> np.ndarray:
-    """The most frequent non-missing value of ``values`` per group code ('' where none)."""
+def mode_per_group(group: np.ndarray, codes: np.ndarray, names: np.ndarray,
+                   n_groups: int) -> np.ndarray:
+    """The most frequent value per group code ('' where none), from the values' codes
+    (-1 missing) and sorted ``names``: on a tie, the first name."""
     out = np.full(n_groups, "", dtype=object)
-    if values is None:
+    ok = (codes >= 0) & (group >= 0)
+    k = len(names)
+    if not ok.any() or k == 0:
         return out
-    codes, names = pd.factorize(values, sort=True)
-    ok = codes >= 0
-    if not ok.any():
-        return out
-    frame = pd.DataFrame({"g": group[ok], "v": codes[ok]})
-    counts = frame.groupby(["g", "v"]).size().reset_index(name="n")
-    counts = counts.sort_values(["g", "n", "v"], ascending=[True, False, True], kind="stable")
-    top = counts.drop_duplicates("g")
-    out[top["g"].to_numpy()] = np.asarray(names, dtype=object)[top["v"].to_numpy()]
+    counts = np.bincount(group[ok] * k + codes[ok], minlength=n_groups * k).reshape(n_groups, k)
+    has = counts.max(axis=1) > 0
+    out[has] = np.asarray(names, dtype=object)[counts[has].argmax(axis=1)]  # the first maximum
     return out
 
 
@@ -142,9 +142,8 @@ def handover_pairs(log: EventLog, cal: Any) -> Handovers:
     if not log.has(RESOURCE):
         raise ColumnError("the network needs the acting unit (org:resource), and this log has none",
                           hint="name the column that holds it when reading the log: resource=")
-    case_codes, case_ids = pd.factorize(events[CASE], sort=False)
-    res, units = pd.factorize(events[RESOURCE], sort=True)
-    units = np.asarray(units, dtype=object)
+    case_codes = log.case_codes().codes
+    res, units = column_codes(log, RESOURCE)
     keep = np.flatnonzero(res >= 0)
     case = case_codes[keep].astype(np.int64)
     unit = res[keep].astype(np.int64)
@@ -154,13 +153,13 @@ def handover_pairs(log: EventLog, cal: Any) -> Handovers:
         order = np.lexsort((ts, case))
         keep, case, unit, ts = keep[order], case[order], unit[order], ts[order]
     n_units = len(units)
-    level = mode_per_group(res[res >= 0], events[LEVEL][res >= 0], n_units) if LEVEL in events.columns \
+    level = mode_per_group(res, *column_codes(log, LEVEL), n_units) if LEVEL in events.columns \
         else np.full(n_units, "", dtype=object)
-    kind_raw = mode_per_group(res[res >= 0], events[KIND][res >= 0], n_units) if KIND in events.columns \
+    kind_raw = mode_per_group(res, *column_codes(log, KIND), n_units) if KIND in events.columns \
         else np.full(n_units, "", dtype=object)
     kind = np.array([{1: "line", 2: "block"}.get(KIND_CODES.get(str(k).strip().lower(), 0), "")
                      for k in kind_raw], dtype=object)
-    pair_cases = np.unique(case * max(n_units, 1) + unit)
+    pair_cases = distinct(case * max(n_units, 1) + unit)
     unit_cases = np.bincount(pair_cases % max(n_units, 1), minlength=n_units)
     unit_events = np.bincount(unit, minlength=n_units)
     if len(case) > 1:
@@ -193,5 +192,6 @@ def handover_pairs(log: EventLog, cal: Any) -> Handovers:
         "source_level": ls, "target_level": lt,
     })
     return Handovers(pairs=pairs, units=units, unit_level=level, unit_kind=kind,
-                     unit_cases=unit_cases, unit_events=unit_events, n_cases=len(case_ids))
+                     unit_cases=unit_cases, unit_events=unit_events,
+                     n_cases=int(case_codes.max()) + 1 if len(case_codes) else 0)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from procmine.log import ACTIVITY, CASE, RESOURCE
@@ -34,23 +35,54 @@ def handling_units(engine: Any, *, aliases: Any = None) -> pd.Series:
     '街道自治办'
     """
     from procmine.engines.collector import log_parts
-    from procmine.vocabulary import roles_of
 
     if not engine.has(RESOURCE):
         return pd.Series(dtype="object")
-    found: list[pd.Series] = []
-    for part in log_parts(engine):      # parts within the engine's memory limit
-        events = part.events[[CASE, ACTIVITY, RESOURCE]].dropna(subset=[RESOURCE])
-        roles = roles_of(events[ACTIVITY].unique(), aliases)
-        handling = events[events[ACTIVITY].map(roles).astype(object).isin(_HANDLING)]
-        last = handling.groupby(CASE, sort=False)[RESOURCE].last()
-        rest = events[~events[CASE].isin(last.index)]
-        most = (rest.groupby([CASE, RESOURCE], sort=False).size().reset_index(name="n")
-                .sort_values([CASE, "n"], ascending=[True, False], kind="stable")
-                .drop_duplicates(CASE).set_index(CASE)[RESOURCE])
-        found += [last, most]
+    found = [_handling_units(part, aliases) for part in log_parts(engine)]  # within the memory limit
     units = pd.concat(found) if found else pd.Series(dtype="object")
     return units.astype(str)
+
+
+def _handling_units(part: Any, aliases: Any) -> pd.Series:
+    """:func:`handling_units` of one part of whole cases, on integer codes: the cases
+    with a handling step in log order, then the others by case id."""
+    from procmine.abstractions import column_codes
+    from procmine.vocabulary import roles_of
+
+    def ids(cases: np.ndarray) -> np.ndarray:
+        """The ids of cases (codes), from their first events."""
+        return np.asarray(part.events[CASE].iloc[first_event[cases]].to_numpy(), dtype=object)
+
+    act, act_names = column_codes(part, ACTIVITY)
+    unit, unit_names = column_codes(part, RESOURCE)
+    case = part.case_codes().codes
+    roles = roles_of(act_names, aliases)
+    handles = np.array([roles[a] in _HANDLING for a in act_names] + [False], dtype=bool)
+    known = unit >= 0
+    n_cases = int(case.max()) + 1 if len(case) else 0
+    first_event = np.full(n_cases, -1, dtype=np.int64)
+    first_event[case[::-1]] = np.arange(len(case))[::-1]   # the first event is assigned last
+    last = np.full(n_cases, -1, dtype=np.int64)
+    at = np.flatnonzero(handles[act] & known)
+    last[case[at]] = at                          # the last handling event of each case wins
+    handled = np.flatnonzero(last >= 0)
+    by_handling = pd.Series(unit_names[unit[last[handled]]], name=RESOURCE,
+                            index=pd.Index(ids(handled), name=CASE))
+    # the others: the unit of most of the case's events, the first met on a tie
+    rest = np.flatnonzero(known & (last[case] < 0))
+    width = max(len(unit_names), 1)
+    key, pairs = pd.factorize(case[rest] * width + unit[rest], sort=False)
+    n = np.bincount(key, minlength=len(pairs))
+    pairs = np.asarray(pairs, dtype=np.int64)
+    pair_case = pairs // width
+    order = np.lexsort((np.arange(len(pairs)), -n, pair_case))
+    if len(order):
+        order = order[np.concatenate(([True], pair_case[order][1:] != pair_case[order][:-1]))]
+    cases = ids(pair_case[order])
+    by_id = np.argsort(cases, kind="stable")
+    by_most = pd.Series(unit_names[pairs[order][by_id] % width], name=RESOURCE,
+                        index=pd.Index(cases[by_id], name=CASE))
+    return pd.concat([by_handling, by_most])
 
 
 def case_facts(ctx: _Context) -> pd.DataFrame:

@@ -60,9 +60,12 @@ def _period_labels(start: pd.Series) -> tuple[str, list[str], np.ndarray]:
 
 def _codes(values: pd.Series) -> tuple[list[str], list[int]]:
     """Names by frequency (most first) and each row's code; -1 for a missing value."""
-    names = values.dropna().astype(str).value_counts().index.tolist()
-    index = {n: i for i, n in enumerate(names)}
-    return names, [index.get(str(v), -1) if pd.notna(v) else -1 for v in values]
+    present = values.notna().to_numpy()
+    text = values[present].astype(str)
+    names = text.value_counts().index.tolist()
+    codes = np.full(len(values), -1, dtype=np.int64)
+    codes[present] = pd.Index(names, dtype=object).get_indexer(text.to_numpy(dtype=object))
+    return names, codes.tolist()
 
 
 def _step_times(ctx: _Context, cases: pd.Series) -> list[list[int]] | None:
@@ -109,8 +112,10 @@ def explorer_data(ctx: _Context) -> dict[str, Any]:
     on_time = facts["on_time"] if "on_time" in facts else pd.Series([None] * len(facts))
     columns.update({
         "v": facts["variant"].tolist(),
-        "d": [round(x / 3600, 2) if pd.notna(x) else None for x in facts["duration"]],
-        "o": [-1 if pd.isna(x) else int(bool(x)) for x in on_time],
+        "d": [None if x != x else round(x, 2)
+              for x in (facts["duration"].to_numpy(dtype=float) / 3600).tolist()],
+        "o": [-1 if missing else int(bool(x))
+              for x, missing in zip(on_time.tolist(), on_time.isna().tolist(), strict=True)],
         "f": flags.tolist()})
     times = _step_times(ctx, facts["case"])
     return {
