@@ -21,6 +21,7 @@ import pandas as pd
 from procmine.errors import ColumnError, InputError
 from procmine.limits import MAX_COLUMNS, MAX_FIELD_BYTES, check_expansion
 from procmine.log import DEADLINE, START, TIMESTAMP, LoadReport
+from procmine.read.canonical import TEXT_COLUMNS
 from procmine.read.columns import detect_columns
 from procmine.read.sniff import (
     check_gzip_expansion,
@@ -158,13 +159,17 @@ def _arrow_csv(path: str, header: list[str], encoding: str, delimiter: str,
         return "skip"
 
     # Only the timestamp-like columns may be typed by Arrow (fast C++ parsing);
-    # everything else stays text so ids like 00123 keep their zeros.
+    # everything else stays text so ids like 00123 keep their zeros. The text columns
+    # reading trims come as dictionaries (each distinct value once, then codes).
     try:
         mapping = detect_columns(header, given)
     except ColumnError:
         mapping = {}
     typed = {mapping.get(TIMESTAMP), mapping.get(START), mapping.get(DEADLINE)}
-    column_types = {h: pa.string() for h in header if h not in typed}
+    coded = {mapping[c] for c in TEXT_COLUMNS if c in mapping}
+    text = {h: pa.dictionary(pa.int32(), pa.string()) if h in coded else pa.string()
+            for h in header}
+    column_types = {h: t for h, t in text.items() if h not in typed}
 
     def read(threads: bool) -> Any:
         bad_rows.clear()
@@ -187,7 +192,7 @@ def _arrow_csv(path: str, header: list[str], encoding: str, delimiter: str,
         except pa.ArrowInvalid as e:
             if "conversion error" not in str(e).lower() or len(column_types) == len(header):
                 raise
-            column_types = {h: pa.string() for h in header}
+            column_types = text
             table = read(True)
         if bad_rows and any(r.number is None for r in bad_rows):
             table = read(False)  # single-threaded reading knows the row numbers
@@ -204,9 +209,14 @@ def _check_fields(path: str, table: Any) -> None:
     import pyarrow.compute as pc
 
     for name, column in zip(table.column_names, table.columns, strict=True):
-        if not pa.types.is_string(column.type) or len(column) == 0:
+        if pa.types.is_dictionary(column.type):
+            chunks = [chunk.dictionary for chunk in column.chunks]
+        elif pa.types.is_string(column.type):
+            chunks = column.chunks
+        else:
             continue
-        longest = pc.max(pc.binary_length(column)).as_py() or 0
+        longest = max((pc.max(pc.binary_length(c)).as_py() or 0 for c in chunks if len(c)),
+                      default=0)
         if longest > MAX_FIELD_BYTES:
             raise InputError(f"{path}: column {name!r} has a field of {longest:,} bytes, more "
                              f"than {MAX_FIELD_BYTES >> 20} MiB",
