@@ -68,6 +68,7 @@ print("[]")
 DUCKDB_EVENTS = """
 import duckdb, json
 con = duckdb.connect()
+con.execute("set enable_progress_bar = false")  # the bar of a slow query goes to stdout
 con.execute("create view e as select \\"{case}\\" c, \\"{act}\\" a, \\"{time}\\"::timestamp t "
             "from read_csv('{path}', header=true, all_varchar=true)")
 """

@@ -21,6 +21,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 
+import pandas as pd
+
 from procmine.errors import InputError
 from procmine.log import CASE, DEADLINE, EventLog, LoadReport
 from procmine.read.canonical import (
@@ -131,12 +133,15 @@ def read_log(
     report.mapping_detected = {k: (k not in {FIELDS[o] for o in given}) for k in mapping}
     events = canonical_events(frame, mapping, report, timezone=timezone, strict=strict, path=path)
     level_names = name_levels(events, levels, report)
+    case_codes, _ = pd.factorize(events[CASE], sort=False)   # quick on the Categorical
     events = as_text(events, TEXT_COLUMNS)
     report.rows_kept = len(events)
     if report.rows_kept == 0:
         raise InputError(f"{path}: no usable events ({report.rows_read} rows read, all dropped)",
                          hint="check the column mapping and the timestamp format")
-    return EventLog(events=events, report=report, levels=level_names, timezone=timezone)
+    log = EventLog(events=events, report=report, levels=level_names, timezone=timezone)
+    log.know_case_codes(case_codes)
+    return log
 
 
 def _unmap_event_deadline(frame, mapping: dict[str, str], report: LoadReport) -> None:

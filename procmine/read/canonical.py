@@ -8,6 +8,7 @@ by time keeping file order for ties. Also the level and kind tables the SQL engi
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -179,17 +180,26 @@ def per_value(values: pd.Series, change: Callable[[pd.Series], pd.Series]) -> pd
 
 def as_text(events: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     """The Categorical ``columns`` of ``events`` as plain text (pandas' ``str``), in place:
-    each value is written once per row here, after sorting and mapping."""
+    each value is written once per row here, after sorting and mapping. Arrow writes the
+    columns in threads of its own (it releases the GIL)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    coded = [c for c in columns
+             if c in events.columns and isinstance(events[c].dtype, pd.CategoricalDtype)]
+    with ThreadPoolExecutor(max_workers=max(1, min(len(coded), os.cpu_count() or 1))) as pool:
+        texts = list(pool.map(lambda column: _decoded(events[column]), coded))
+    for column, text in zip(coded, texts, strict=True):
+        events[column] = pd.Series(pd.array(text, dtype="str"), index=events.index)
+    return events
+
+
+def _decoded(values: pd.Series) -> Any:
+    """A Categorical column as an Arrow text array, one value per row."""
     import pyarrow as pa
 
-    for column in columns:
-        if column in events.columns and isinstance(events[column].dtype, pd.CategoricalDtype):
-            values = events[column]
-            codes = values.cat.codes.to_numpy()
-            distinct = pa.array(values.cat.categories.astype("str"), type=pa.large_string())
-            text = distinct.take(pa.array(codes, mask=codes < 0))
-            events[column] = pd.Series(pd.array(text, dtype="str"), index=events.index)
-    return events
+    codes = values.cat.codes.to_numpy()
+    distinct = pa.array(values.cat.categories.astype("str"), type=pa.large_string())
+    return distinct.take(pa.array(codes, mask=codes < 0))
 
 
 def _strip(text: pd.Series) -> pd.Series:

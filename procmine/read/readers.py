@@ -171,6 +171,8 @@ def _arrow_csv(path: str, header: list[str], encoding: str, delimiter: str,
             for h in header}
     column_types = {h: t for h, t in text.items() if h not in typed}
 
+    quoted = _has_quotes(path)
+
     def read(threads: bool) -> Any:
         bad_rows.clear()
         arrow_encoding = "utf8" if encoding in ("utf-8", "utf-8-sig") else encoding
@@ -180,7 +182,7 @@ def _arrow_csv(path: str, header: list[str], encoding: str, delimiter: str,
                                            skip_rows=1, use_threads=threads,
                                            block_size=1 << 24),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid,
-                                             newlines_in_values=True),
+                                             newlines_in_values=quoted),
             convert_options=pacsv.ConvertOptions(column_types=column_types,
                                                  strings_can_be_null=True,
                                                  quoted_strings_can_be_null=True),
@@ -201,6 +203,18 @@ def _arrow_csv(path: str, header: list[str], encoding: str, delimiter: str,
                          hint=f"check the quoting and the delimiter {delimiter!r}"
                               + ("" if report.encoding else ", or set encoding=")) from None
     return table, bad_rows
+
+
+def _has_quotes(path: str) -> bool:
+    """Whether a CSV file may hold a quote (and so a line break within a value): Arrow
+    splits a file without quotes at every line break, which is faster. A byte 0x22 is a
+    quote in UTF-8, GB18030 and Latin-1 alike; a gzip file is not looked into."""
+    import mmap
+
+    if is_gzip(path):
+        return True
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        return data.find(b'"') >= 0
 
 
 def _check_fields(path: str, table: Any) -> None:
