@@ -173,7 +173,10 @@ def per_value(values: pd.Series, change: Callable[[pd.Series], pd.Series]) -> pd
         codes, uniques = pd.factorize(values)
         distinct = pd.Series(uniques, dtype="string")
     remap, changed = pd.factorize(change(distinct.reset_index(drop=True)))
-    remap = np.append(remap, -1)          # a missing value (code -1) stays missing
+    # a missing value (code -1) stays missing; codes as small as the Categorical keeps them
+    small = next(t for t in (np.int8, np.int16, np.int32, np.int64)
+                 if len(changed) < np.iinfo(t).max)
+    remap = np.append(remap, -1).astype(small)
     return pd.Series(pd.Categorical.from_codes(remap[codes], categories=changed, validate=False),
                      index=values.index, name=values.name)
 
@@ -221,7 +224,7 @@ def _blank(values: pd.Series) -> np.ndarray:
 def _sorted(events: pd.DataFrame, report: LoadReport) -> pd.DataFrame:
     """Each case sorted by time, keeping file order for ties; cases in order of appearance."""
     case_codes, _ = pd.factorize(events[CASE], sort=False)
-    ts = events[TIMESTAMP].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    ts = events[TIMESTAMP].to_numpy(dtype="datetime64[ns]").view(np.int64)
     order = _time_order(case_codes, ts)
     if order is not None:
         events = events.iloc[order]

@@ -31,7 +31,6 @@ from procmine.read.sniff import (
     sniff_delimiter,
 )
 from procmine.read.times import offset_note, text_offsets
-from procmine.read.xes import read_xes
 
 #: The reason given for CSV rows with the wrong number of fields (every engine uses it)
 RAGGED = "ragged row (wrong number of fields)"
@@ -54,6 +53,8 @@ def read_frame(path: str, report: LoadReport, *, encoding: str | None = None,
     if fmt == "excel":
         return _read_excel(path, report, sheet)
     if fmt == "xes":
+        from procmine.read.xes import read_xes
+
         return read_xes(path, report, timezone=timezone)
     if fmt == "parquet":
         return _read_parquet(path, report)
