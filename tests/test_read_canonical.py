@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from procmine.errors import InputError
-from procmine.log import ACTIVITY, CASE, KIND, LEVEL, RESOURCE, EventLog
+from procmine.log import ACTIVITY, CASE, KIND, LEVEL, RESOURCE, TIMESTAMP, EventLog
 from procmine.read import read_log
 
 HEADER = "工单编号,环节,时间,承办单位,层级,单位类型\n"
@@ -114,3 +114,16 @@ def test_the_case_codes_kept_from_reading_are_those_of_the_events(tmp_path):
     for got, want in zip(kept, fresh, strict=True):
         np.testing.assert_array_equal(got, want)
     assert log.n_cases == log.events[CASE].nunique() == 40
+
+
+@pytest.mark.parametrize("odd", [None, "2023年2月29日 10时00分00秒", "2024年1月3日 25时00分"])
+def test_chinese_dates_read_as_their_iso_twins_and_an_odd_one_drops_alone(tmp_path, odd):
+    iso = [f"2024-01-{d:02d} {h:02d}:{m:02d}:{s:02d}" for d, h, m, s in
+           [(1, 9, 0, 0), (2, 14, 30, 5), (3, 0, 0, 0), (3, 17, 59, 59)]]
+    zh = ["2024年1月1日 9时0分0秒", "2024年01月02日 14时30分05秒", "2024年1月3日", "2024年1月3号 17:59:59"]
+    rows = [["A", f"s{i}", t] for i, t in enumerate(zh)] + ([["A", "odd", odd]] if odd else [])
+    log = read_log(write_rows(tmp_path / "zh.csv", rows, header="工单编号,环节,时间\n"))
+    twin = read_log(write_rows(tmp_path / "iso.csv", [["A", f"s{i}", t] for i, t in enumerate(iso)],
+                               header="工单编号,环节,时间\n"))
+    pd.testing.assert_series_equal(log.events[TIMESTAMP], twin.events[TIMESTAMP])
+    assert log.report.dropped == ({"unparsable time": 1} if odd else {})
