@@ -79,7 +79,8 @@ from procmine.read.writing import write_log
 __all__ = [
     "CHINESE_DATE", "CHINESE_YEAR", "DROP_REASONS", "DUCKDB", "EV_COLUMNS", "EXT_FORMATS",
     "FIELDS", "FORMATS", "HEADERS", "OFFSET_PATTERN", "RAGGED", "REQUIRED", "SPARK",
-    "TEXT_COLUMNS", "TIME_FORMATS", "LoadedEvents", "SqlDialect", "SqlSession", "as_text", "canonical_events",
+    "TEXT_COLUMNS", "TIME_FORMATS", "LoadedEvents", "SqlDialect", "SqlSession", "as_text",
+    "canonical_events",
     "check_timezone", "chinese_to_iso", "choose_time_format", "count_duplicates",
     "detect_columns", "detect_encoding", "detect_format", "file_kind", "has_chinese_dates",
     "kind_table", "level_table", "load_events", "map_columns", "map_values", "name_levels",
