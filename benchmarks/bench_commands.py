@@ -154,6 +154,9 @@ def main() -> None:
     parser.add_argument("--tasks", default="map,variants,info",
                         help="of map, variants, info, report (report: no workflow)")
     parser.add_argument("--no-pm4py", action="store_true", help="skip pm4py (slow)")
+    parser.add_argument("--engine", default="pandas",
+                        help="procmine's --engine (default pandas: auto would pick DuckDB for "
+                             "a large file when the shared machine has little memory free)")
     args = parser.parse_args()
     fill = {"path": str(args.log.resolve()), "case": args.case, "act": args.activity,
             "time": args.time,
@@ -162,12 +165,13 @@ def main() -> None:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     started = dt.datetime.now()
     print(f"{args.log} ({args.log.stat().st_size / 2**20:,.0f} MiB) on {machine()}, "
-          f"{started:%Y-%m-%d %H:%M}, load {os.getloadavg()[0]:.1f}")
+          f"{started:%Y-%m-%d %H:%M}, load {os.getloadavg()[0]:.1f}, --engine {args.engine}")
     print("| task | procmine s (CPU) | MB | pm4py s (CPU) | MB | DuckDB SQL s (CPU) | MB "
           "| x pm4py (CPU) | procmine / floor (CPU) | same numbers |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for task in args.tasks.split(","):
-        ours = run(procmine + [a.format(**fill) for a in PROCMINE[task]], env=env)
+        ours = run(procmine + [a.format(**fill) for a in PROCMINE[task]]
+                   + ["--engine", args.engine], env=env)
         mine = procmine_numbers(task, ours[2])
         theirs = floor = None
         same = []

@@ -24,14 +24,15 @@ _RUNNER = """
 import json, resource, sys, time, warnings
 warnings.filterwarnings("ignore")
 {setup}
-_t0 = time.perf_counter()
+_t0, _c0 = time.perf_counter(), time.process_time()
 {code}
-_elapsed = time.perf_counter() - _t0
+_elapsed, _cpu = time.perf_counter() - _t0, time.process_time() - _c0
 try:  # VmHWM is this process's own peak; ru_maxrss may carry a parent's across fork/exec
     _peak = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")) / 1024
 except (OSError, StopIteration):
     _peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print("@@" + json.dumps({{"seconds": _elapsed, "peak_mb": _peak, "result": globals().get("result")}}, default=str))
+print("@@" + json.dumps({{"seconds": _elapsed, "peak_mb": _peak, "cpu": _cpu,
+                         "result": globals().get("result")}}, default=str))
 """
 
 
@@ -40,6 +41,7 @@ class Measure:
     seconds: float
     peak_mb: float
     result: object = None
+    cpu: float | None = None   #: CPU seconds of the process (all threads) for the code
 
 
 def measure(code: str, *, setup: str = "", timeout: float = 3600) -> Measure:
@@ -51,7 +53,7 @@ def measure(code: str, *, setup: str = "", timeout: float = 3600) -> Measure:
     if proc.returncode != 0 or line is None:
         raise RuntimeError(f"benchmark step failed:\n{proc.stderr[-3000:]}")
     data = json.loads(line[2:])
-    return Measure(data["seconds"], data["peak_mb"], data.get("result"))
+    return Measure(data["seconds"], data["peak_mb"], data.get("result"), data.get("cpu"))
 
 
 def machine() -> str:

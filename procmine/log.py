@@ -144,7 +144,8 @@ class EventLog:
 
     @property
     def n_cases(self) -> int:
-        return int(self.events[CASE].nunique())
+        codes = self.case_codes().codes
+        return int(codes.max()) + 1 if len(codes) else 0
 
     @property
     def n_activities(self) -> int:
@@ -176,10 +177,17 @@ class EventLog:
         cached = self.__dict__.get("_case_codes")
         if cached is not None and cached[0] is self.events and cached[1] == len(self.events):
             return cached[2]
-        import numpy as np
         import pandas as pd
 
-        codes = pd.factorize(self.events[CASE], sort=False)[0].astype(np.int64)
+        return self.know_case_codes(pd.factorize(self.events[CASE], sort=False)[0])
+
+    def know_case_codes(self, codes: np.ndarray) -> CaseCodes:
+        """Keep ``codes`` (each event's case, numbered 0, 1, ... in order of first
+        appearance, as ``pd.factorize`` gives them) as the log's :meth:`case_codes`: a
+        reader that has them spares the analyses a pass over the case ids."""
+        import numpy as np
+
+        codes = np.asarray(codes).astype(np.int64, copy=False)
         if len(codes) == 0:
             starts = np.zeros(0, dtype=np.int64)
         else:

@@ -21,9 +21,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 
+import pandas as pd
+
 from procmine.errors import InputError
 from procmine.log import CASE, DEADLINE, EventLog, LoadReport
 from procmine.read.canonical import (
+    TEXT_COLUMNS,
+    as_text,
     canonical_events,
     count_duplicates,
     kind_table,
@@ -76,7 +80,8 @@ from procmine.read.writing import write_log
 __all__ = [
     "CHINESE_DATE", "CHINESE_YEAR", "DROP_REASONS", "DUCKDB", "EV_COLUMNS", "EXT_FORMATS",
     "FIELDS", "FORMATS", "HEADERS", "OFFSET_PATTERN", "RAGGED", "REQUIRED", "SPARK",
-    "ORDER_COLUMN", "TIME_FORMATS", "LoadedEvents", "SqlDialect", "SqlSession", "canonical_events",
+    "ORDER_COLUMN", "TEXT_COLUMNS", "TIME_FORMATS", "LoadedEvents", "SqlDialect", "SqlSession",
+    "as_text", "canonical_events",
     "check_timezone", "chinese_to_iso", "choose_time_format", "count_duplicates",
     "detect_columns", "detect_encoding", "detect_format", "file_kind", "has_chinese_dates",
     "kind_table", "level_table", "load_events", "map_columns", "map_values", "name_levels",
@@ -136,11 +141,15 @@ def read_log(
     report.mapping_detected = {k: (k not in {FIELDS[o] for o in given}) for k in mapping}
     events = canonical_events(frame, mapping, report, timezone=timezone, strict=strict, path=path)
     level_names = name_levels(events, levels, report)
+    case_codes, _ = pd.factorize(events[CASE], sort=False)   # quick on the Categorical
+    events = as_text(events, TEXT_COLUMNS)
     report.rows_kept = len(events)
     if report.rows_kept == 0:
         raise InputError(f"{path}: no usable events ({report.rows_read} rows read, all dropped)",
                          hint="check the column mapping and the timestamp format")
-    return EventLog(events=events, report=report, levels=level_names, timezone=timezone)
+    log = EventLog(events=events, report=report, levels=level_names, timezone=timezone)
+    log.know_case_codes(case_codes)
+    return log
 
 
 def _unmap_event_deadline(frame, mapping: dict[str, str], report: LoadReport) -> None:

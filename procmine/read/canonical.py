@@ -8,7 +8,8 @@ by time keeping file order for ties. Also the level and kind tables the SQL engi
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,9 @@ from procmine.log import (
     LoadReport,
 )
 from procmine.read.times import offset_note, parse_timestamps, text_offsets
+
+#: The canonical text columns reading trims (and, but for the ids, reads empty as missing).
+TEXT_COLUMNS = (CASE, ACTIVITY, RESOURCE, LEVEL, KIND, CATEGORY, SOURCE, CITIZEN, ADDRESS)
 
 
 @dataclass
@@ -84,13 +88,8 @@ def canonical_events(frame: pd.DataFrame, mapping: Mapping[str, str], report: Lo
     dropping = _Dropping(frame, rows, np.ones(len(frame), dtype=bool), mapping, report, strict,
                          path)
     for column, reason in ((CASE, "no case id"), (ACTIVITY, "no activity")):
-        values = frame[column]
-        if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
-            text = values.astype("string").str.strip()
-        else:
-            text = values.astype("string")
-        frame[column] = text
-        dropping.drop((text.isna() | (text == "")).to_numpy(dtype=bool), reason, column)
+        frame[column] = text = per_value(frame[column], _strip)
+        dropping.drop(_blank(text), reason, column)
     raw_time = frame[TIMESTAMP]
     parsed, report.timezone_assumed = parse_timestamps(raw_time, timezone=timezone)
     note = offset_note(text_offsets(raw_time), timezone)
@@ -149,33 +148,123 @@ def _optional_times(frame: pd.DataFrame, mapping: Mapping[str, str], report: Loa
 
 def _trim_text(frame: pd.DataFrame, report: LoadReport) -> None:
     """Text columns trimmed (empty as missing); unit kinds named line or block."""
-    for column in (RESOURCE, LEVEL, KIND, CATEGORY, SOURCE, CITIZEN, ADDRESS):
+    for column in TEXT_COLUMNS[2:]:
         if column in frame.columns:
-            text = frame[column].astype("string").str.strip()
-            frame[column] = text.mask(text == "", pd.NA)
+            frame[column] = per_value(frame[column], _strip_to_missing)
     if KIND in frame.columns:
-        kinds = map_values(frame[KIND].str.lower(), KIND_ALIASES)
+        kinds = per_value(frame[KIND], lambda distinct: _lookup(distinct.str.lower(), KIND_ALIASES))
         unknown = frame[KIND].notna() & kinds.isna()
         if unknown.any():
             report.notes.append(f"{int(unknown.sum()):,} unit kinds not line/block (条/块) set empty: "
                                 f"{', '.join(map(str, frame.loc[unknown, KIND].unique()[:5]))}")
-        frame[KIND] = kinds.astype("string")
+        frame[KIND] = kinds
+
+
+def per_value(values: pd.Series, change: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``change`` (text -> text) applied once per distinct value of a column, as a Categorical.
+
+    A log has few distinct units, steps or cases next to its rows, so trimming and
+    mapping the distinct values is cheap; the codes say which row holds which.
+    Arrow's dictionary columns come as Categoricals already; :func:`as_text` makes the
+    column plain text again.
+
+    >>> trimmed = per_value(pd.Series([" a", "a ", None]), _strip)
+    >>> trimmed.tolist(), list(trimmed.cat.categories)
+    (['a', 'a', <NA>], ['a'])
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        distinct = pd.Series(values.cat.categories).astype("string")
+    else:
+        if not pd.api.types.is_string_dtype(values.dtype) or values.dtype == object:
+            values = values.astype("string")
+        codes, uniques = pd.factorize(values)
+        distinct = pd.Series(uniques, dtype="string")
+    remap, changed = pd.factorize(change(distinct.reset_index(drop=True)))
+    # a missing value (code -1) stays missing; codes as small as the Categorical keeps them
+    small = next(t for t in (np.int8, np.int16, np.int32, np.int64)
+                 if len(changed) < np.iinfo(t).max)
+    remap = np.append(remap, -1).astype(small)
+    return pd.Series(pd.Categorical.from_codes(remap[codes], categories=changed, validate=False),
+                     index=values.index, name=values.name)
+
+
+def as_text(events: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """The Categorical ``columns`` of ``events`` as plain text (pandas' ``str``), in place:
+    each value is written once per row here, after sorting and mapping. Arrow writes the
+    columns in threads of its own (it releases the GIL)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    coded = [c for c in columns
+             if c in events.columns and isinstance(events[c].dtype, pd.CategoricalDtype)]
+    with ThreadPoolExecutor(max_workers=max(1, min(len(coded), os.cpu_count() or 1))) as pool:
+        texts = list(pool.map(lambda column: _decoded(events[column]), coded))
+    for column, text in zip(coded, texts, strict=True):
+        events[column] = pd.Series(pd.array(text, dtype="str"), index=events.index)
+    return events
+
+
+def _decoded(values: pd.Series) -> Any:
+    """A Categorical column as an Arrow text array, one value per row."""
+    import pyarrow as pa
+
+    codes = values.cat.codes.to_numpy()
+    distinct = pa.array(values.cat.categories.astype("str"), type=pa.large_string())
+    return distinct.take(pa.array(codes, mask=codes < 0))
+
+
+def _strip(text: pd.Series) -> pd.Series:
+    return text.str.strip()
+
+
+def _strip_to_missing(text: pd.Series) -> pd.Series:
+    text = text.str.strip()
+    return text.mask(text == "", pd.NA)
+
+
+def _blank(values: pd.Series) -> np.ndarray:
+    """Rows of a Categorical text column that are missing or empty."""
+    codes = values.cat.codes.to_numpy()
+    empty = np.append((values.cat.categories == "").to_numpy(dtype=bool), True)
+    return empty[codes]
 
 
 def _sorted(events: pd.DataFrame, report: LoadReport) -> pd.DataFrame:
     """Each case sorted by time, keeping file order for ties; cases in order of appearance."""
     case_codes, _ = pd.factorize(events[CASE], sort=False)
-    ts = events[TIMESTAMP].to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    step = np.diff(case_codes)
-    if (step >= 0).all() and (np.diff(ts)[step == 0] >= 0).all():
-        order = np.arange(len(events))     # already in order (most exports): no sort
-    else:
-        order = np.lexsort((np.arange(len(events)), ts, case_codes))
-    if not np.array_equal(order, np.arange(len(order))):
+    ts = events[TIMESTAMP].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    order = _time_order(case_codes, ts)
+    if order is not None:
         events = events.iloc[order]
+        case_codes = case_codes[order]
     events = events.reset_index(drop=True)
-    report.duplicates = count_duplicates(events, case_codes[order])
+    report.duplicates = count_duplicates(events, case_codes)
     return events
+
+
+def _time_order(case: np.ndarray, ts: np.ndarray) -> np.ndarray | None:
+    """The order that groups the cases (in order of first appearance; ``case`` numbers
+    them so) and sorts each by time, file order kept for ties; None when the rows are in
+    it already. Only the cases out of order are sorted when each case is one run of rows."""
+    step, later = np.diff(case), np.diff(ts)
+    if (step >= 0).all():
+        unsorted = np.unique(case[1:][(later < 0) & (step == 0)])  # cases with a step back
+        if not len(unsorted):
+            return None                # already in order (most exports): no sort
+        if len(unsorted) <= _FEW_CASES:
+            order = np.arange(len(case))
+            starts = np.flatnonzero(np.diff(case, prepend=-1))
+            ends = np.append(starts[1:], len(case))
+            for lo, hi in zip(starts[unsorted], ends[unsorted], strict=True):
+                order[lo:hi] = lo + np.argsort(ts[lo:hi], kind="stable")
+            return order
+    elif (later >= 0).all():
+        return np.argsort(case, kind="stable")    # in time order: cases gathered, times kept
+    return np.lexsort((ts, case))               # lexsort is stable: file order for ties
+
+
+#: Up to this many cases out of time order are sorted one by one, more all at once.
+_FEW_CASES = 1000
 
 
 def count_duplicates(events: pd.DataFrame, case: np.ndarray) -> int:
@@ -203,9 +292,11 @@ def map_values(values: pd.Series, table: Mapping[str, str]) -> pd.Series:
     >>> map_values(pd.Series(["a", "b"]), {"a": "x"}).tolist()
     ['x', <NA>]
     """
-    codes, uniques = pd.factorize(values)
-    mapped = np.array([table.get(str(u)) for u in uniques] + [None], dtype=object)
-    return pd.Series(mapped[codes], index=values.index, dtype="string")
+    return per_value(values, lambda distinct: _lookup(distinct, table)).astype("string")
+
+
+def _lookup(distinct: pd.Series, table: Mapping[str, str]) -> pd.Series:
+    return pd.Series([table.get(str(u)) for u in distinct], index=distinct.index, dtype="string")
 
 
 def _where(fmt: str | None) -> str:
@@ -234,15 +325,16 @@ def name_levels(events: pd.DataFrame, levels: Sequence[str] | None,
     if LEVEL not in events.columns:
         return DEFAULT_LEVELS
     values = events[LEVEL]
-    mapped = map_values(values.str.lower(), LEVEL_ALIASES)
+    mapped = per_value(values, lambda distinct: _lookup(distinct.str.lower(), LEVEL_ALIASES))
     unknown = values.notna() & mapped.isna()
     if unknown.any():
         report.notes.append(
             f"{int(unknown.sum()):,} level values not in 网格<居村<街镇<区<市 "
             f"({', '.join(map(str, values[unknown].unique()[:5]))}); give --levels bottom up")
-        events[LEVEL] = values.where(unknown, mapped).astype("string")
-        return DEFAULT_LEVELS
-    events[LEVEL] = mapped.astype("string")
+        # the values of no level keep their text
+        mapped = per_value(values, lambda distinct: _lookup(distinct.str.lower(), LEVEL_ALIASES)
+                           .fillna(distinct))
+    events[LEVEL] = mapped
     return DEFAULT_LEVELS
 
 

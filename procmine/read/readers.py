@@ -27,6 +27,7 @@ from procmine.limits import (
     check_frame_fields,
 )
 from procmine.log import DEADLINE, START, TIMESTAMP, LoadReport
+from procmine.read.canonical import TEXT_COLUMNS
 from procmine.read.columns import detect_columns
 from procmine.read.sniff import (
     check_gzip_expansion,
@@ -36,7 +37,6 @@ from procmine.read.sniff import (
     sniff_delimiter,
 )
 from procmine.read.times import offset_note, text_offsets
-from procmine.read.xes import read_xes
 
 #: The reason given for CSV rows with the wrong number of fields (every engine uses it)
 RAGGED = "ragged row (wrong number of fields)"
@@ -60,6 +60,8 @@ def read_frame(path: str, report: LoadReport, *, encoding: str | None = None,
     if fmt == "excel":
         return _read_excel(path, report, sheet)
     if fmt == "xes":
+        from procmine.read.xes import read_xes
+
         return read_xes(path, report, timezone=timezone, times_needed=not order_as_time)
     if fmt == "parquet":
         return _read_parquet(path, report)
@@ -165,13 +167,19 @@ def _arrow_csv(path: str, header: list[str], encoding: str, delimiter: str,
         return "skip"
 
     # Only the timestamp-like columns may be typed by Arrow (fast C++ parsing);
-    # everything else stays text so ids like 00123 keep their zeros.
+    # everything else stays text so ids like 00123 keep their zeros. The text columns
+    # reading trims come as dictionaries (each distinct value once, then codes).
     try:
         mapping = detect_columns(header, given)
     except ColumnError:
         mapping = {}
     typed = {mapping.get(TIMESTAMP), mapping.get(START), mapping.get(DEADLINE)}
-    column_types = {h: pa.string() for h in header if h not in typed}
+    coded = {mapping[c] for c in TEXT_COLUMNS if c in mapping}
+    text = {h: pa.dictionary(pa.int32(), pa.string()) if h in coded else pa.string()
+            for h in header}
+    column_types = {h: t for h, t in text.items() if h not in typed}
+
+    quoted = _has_quotes(path)
 
     def read(threads: bool) -> Any:
         bad_rows.clear()
@@ -182,7 +190,7 @@ def _arrow_csv(path: str, header: list[str], encoding: str, delimiter: str,
                                            skip_rows=1, use_threads=threads,
                                            block_size=1 << 24),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid,
-                                             newlines_in_values=True),
+                                             newlines_in_values=quoted),
             convert_options=pacsv.ConvertOptions(column_types=column_types,
                                                  strings_can_be_null=True,
                                                  quoted_strings_can_be_null=True),
@@ -194,7 +202,7 @@ def _arrow_csv(path: str, header: list[str], encoding: str, delimiter: str,
         except pa.ArrowInvalid as e:
             if "conversion error" not in str(e).lower() or len(column_types) == len(header):
                 raise
-            column_types = {h: pa.string() for h in header}
+            column_types = text
             table = read(True)
         if bad_rows and any(r.number is None for r in bad_rows):
             table = read(False)  # single-threaded reading knows the row numbers
@@ -205,6 +213,18 @@ def _arrow_csv(path: str, header: list[str], encoding: str, delimiter: str,
     return table, bad_rows
 
 
+def _has_quotes(path: str) -> bool:
+    """Whether a CSV file may hold a quote (and so a line break within a value): Arrow
+    splits a file without quotes at every line break, which is faster. A byte 0x22 is a
+    quote in UTF-8, GB18030 and Latin-1 alike; a gzip file is not looked into."""
+    import mmap
+
+    if is_gzip(path):
+        return True
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        return data.find(b'"') >= 0
+
+
 def _check_fields(path: str, table: Any) -> None:
     """Refuse a field longer than MAX_FIELD_BYTES before the table becomes Python objects."""
     import pyarrow as pa
@@ -212,10 +232,15 @@ def _check_fields(path: str, table: Any) -> None:
 
     longest = {}
     for name, column in zip(table.column_names, table.columns, strict=True):
-        kind = column.type
-        if len(column) and (pa.types.is_string(kind) or pa.types.is_large_string(kind)
-                            or pa.types.is_binary(kind) or pa.types.is_large_binary(kind)):
-            longest[name] = pc.max(pc.binary_length(column)).as_py() or 0
+        if pa.types.is_dictionary(column.type):      # a text column read with each value once
+            chunks = [chunk.dictionary for chunk in column.chunks]
+        elif (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+              or pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type)):
+            chunks = column.chunks
+        else:
+            continue
+        longest[name] = max((pc.max(pc.binary_length(c)).as_py() or 0 for c in chunks if len(c)),
+                            default=0)
     check_field_sizes(path, longest)
 
 

@@ -11,6 +11,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from procmine.errors import SpecError
@@ -223,7 +224,17 @@ def check_deadline_column(events: pd.DataFrame, column: str, *,
     if len(events) == 0:
         return DeadlineColumnCheck(column, 0, 0, 0.0)
     values = events[column]
-    per_case = values.groupby(events[case], sort=False).nunique(dropna=False)
-    return DeadlineColumnCheck(column=column, cases=int(len(per_case)),
-                               varying_cases=int((per_case > 1).sum()),
+    case_codes, cases = pd.factorize(events[case])
+    value_codes, _ = pd.factorize(values)            # a missing value is a value (-1)
+    known = case_codes >= 0
+    case_codes, value_codes = case_codes[known], value_codes[known]
+    # a case varies when one of its values differs from its first (no sort, no groupby);
+    # the codes number the cases in order of appearance, so a case's first row is where
+    # the codes reach a new high
+    new_high = case_codes > np.maximum.accumulate(np.append(-1, case_codes[:-1]))
+    first = value_codes[new_high]
+    varying = np.zeros(len(cases), dtype=bool)
+    varying[case_codes[value_codes != first[case_codes]]] = True
+    return DeadlineColumnCheck(column=column, cases=len(cases),
+                               varying_cases=int(varying.sum()),
                                event_share=float(values.notna().mean()))
