@@ -99,6 +99,9 @@ class SqlDialect:
     row_in_scan: str | None        #: the file row in the source relation ``s``, if it has one
     row_in_parsed: str             #: the file row of the parsed table ``s``
     ev_order: str                  #: how ``ev`` is stored
+    #: ``ev`` is built in one sort, with the case's first row as the window's key and
+    #: the text of few values as ENUM types (DuckDB; see :func:`_sorted_ev`)
+    one_sort: bool = False
 
     def literal(self, text: str) -> str:
         """A string literal."""
@@ -157,7 +160,7 @@ DUCKDB = SqlDialect(
     quantile="quantile_cont({x}, {q})",
     local="epoch_us(timezone({tz}, timezone('UTC', make_timestamp({us})))) / 1e6",
     quote_char='"', backslash_escapes=False, time_pattern=str,
-    row_in_scan=None, row_in_parsed="s.rowid", ev_order=" ORDER BY f, t, r")
+    row_in_scan=None, row_in_parsed="s.rowid", ev_order=" ORDER BY f, t, r", one_sort=True)
 
 SPARK = SqlDialect(
     name="Spark", text_type="STRING", instant_type="TIMESTAMP",
@@ -234,9 +237,9 @@ def load_events(dialect: SqlDialect, session: SqlSession, relation: str,
     counts = session.rows(_COUNTS.format(parsed=parsed, ok=_in_range(dialect, "ts")))[0]
     rejected = session.rejected()
     level_rows, level_names = level_table(levels)
-    ev = session.create("ev", _ev_sql(dialect, parsed, chosen, exact=bool(levels),
-                                      levels=session.put("levels", level_rows),
-                                      kinds=session.put("kinds", kind_table())))
+    build = _sorted_ev if dialect.one_sort else _ev_sql
+    ev = build(dialect, session, parsed, chosen, exact=bool(levels),
+               levels=session.put("levels", level_rows), kinds=session.put("kinds", kind_table()))
     rows_read = int(counts[5]) + rejected
     if session.rows(f"SELECT count(*) FROM {ev}")[0][0] == 0:
         raise InputError(f"{where}: no usable events ({rows_read} rows read, all dropped)",
@@ -348,26 +351,106 @@ def _in_range(d: SqlDialect, instant: str) -> str:
     return f"coalesce({us} BETWEEN {LOWEST_US} AND {HIGHEST_US}, false)"
 
 
-def _ev_sql(d: SqlDialect, parsed: str, chosen: Mapping[str, str], *, exact: bool, levels: str,
-            kinds: str) -> str:
+def _names(d: SqlDialect, chosen: Mapping[str, str], *, exact: bool, levels: str,
+           kinds: str) -> dict[str, tuple[str, str]]:
+    """How levels and unit kinds are named: for ``lvl``, ``lvn`` and ``knd``, the join
+    it needs (or "") and its SQL over the parsed row ``s``."""
+    null = f"CAST(NULL AS {d.text_type})"
+    names = {"lvl": ("", "CAST(-1 AS INT)"), "lvn": ("", null), "knd": ("", null)}
+    if LEVEL in chosen:
+        key = "s.lvn" if exact else "lower(s.lvn)"
+        join = f"LEFT JOIN {levels} lv ON lv.raw = {key}"
+        names["lvl"] = (join, "CAST(coalesce(lv.rank, -1) AS INT)")
+        names["lvn"] = (join, "CASE WHEN lv.exact OR lv.raw IS NULL THEN s.lvn ELSE lv.name END")
+    if KIND in chosen:
+        names["knd"] = (f"LEFT JOIN {kinds} kd ON kd.raw = lower(s.knd)", "kd.name")
+    return names
+
+
+def _kept(d: SqlDialect) -> str:
+    """The rows of the parsed table ``s`` that are events."""
+    return f"NOT s.bad AND s.c IS NOT NULL AND s.a IS NOT NULL AND {_in_range(d, 's.ts')}"
+
+
+def _ev_sql(d: SqlDialect, session: SqlSession, parsed: str, chosen: Mapping[str, str], *,
+            exact: bool, levels: str, kinds: str) -> str:
     """The kept events with levels and kinds named, and each case's order (time, file row).
 
     ``f``, the first row of the case, orders cases as read_log does (first appearance).
     """
-    null = f"CAST(NULL AS {d.text_type})"
-    level_join, rank, level_name = "", "-1", null
-    if LEVEL in chosen:
-        key = "s.lvn" if exact else "lower(s.lvn)"
-        level_join = f"LEFT JOIN {levels} lv ON lv.raw = {key}"
-        rank = "coalesce(lv.rank, -1)"
-        level_name = "CASE WHEN lv.exact OR lv.raw IS NULL THEN s.lvn ELSE lv.name END"
-    kind_join, kind_name = "", null
-    if KIND in chosen:
-        kind_join, kind_name = f"LEFT JOIN {kinds} kd ON kd.raw = lower(s.knd)", "kd.name"
+    names = _names(d, chosen, exact=exact, levels=levels, kinds=kinds)
+    joins = f"{names['lvn'][0]} {names['knd'][0]}"
     r, t = d.row_in_parsed, d.epoch_us.format(x="s.ts")
-    return (f"SELECT s.c, {r} AS r, min({r}) OVER (PARTITION BY s.c) AS f, s.a, {t} AS t, s.st, "
-            f"s.res, CAST({rank} AS INT) AS lvl, {level_name} AS lvn, {kind_name} AS knd, "
-            f"s.cat, s.src, s.due, s.ctz, s.adr, lag(s.a) OVER w AS pa, lag({t}) OVER w AS pt, "
-            f"lead({r}) OVER w IS NULL AS is_last FROM {parsed} s {level_join} {kind_join} "
-            f"WHERE NOT s.bad AND s.c IS NOT NULL AND s.a IS NOT NULL AND {_in_range(d, 's.ts')} "
-            f"WINDOW w AS (PARTITION BY s.c ORDER BY s.ts, {r}){d.ev_order}")
+    return session.create("ev", (
+        f"SELECT s.c, {r} AS r, min({r}) OVER (PARTITION BY s.c) AS f, s.a, {t} AS t, s.st, "
+        f"s.res, {names['lvl'][1]} AS lvl, {names['lvn'][1]} AS lvn, {names['knd'][1]} AS knd, "
+        f"s.cat, s.src, s.due, s.ctz, s.adr, lag(s.a) OVER w AS pa, lag({t}) OVER w AS pt, "
+        f"lead({r}) OVER w IS NULL AS is_last FROM {parsed} s {joins} WHERE {_kept(d)} "
+        f"WINDOW w AS (PARTITION BY s.c ORDER BY s.ts, {r}){d.ev_order}"))
+
+
+#: ``ev``'s columns that are text of few values (kept as ENUM types by :func:`_sorted_ev`)
+_FEW_VALUES = ("a", "res", "lvn", "knd", "cat", "src")
+
+
+def _sorted_ev(d: SqlDialect, session: SqlSession, parsed: str, chosen: Mapping[str, str], *,
+               exact: bool, levels: str, kinds: str) -> str:
+    """``ev`` in one sort (DuckDB): the same rows and columns as :func:`_ev_sql`.
+
+    The first row of each case comes from a grouping (not a window over the text
+    ids), the window runs over that number, and the table is stored in case, time
+    and row order. Text of few values (activity, unit, level, kind, category,
+    source) becomes an ENUM type, one or two bytes a row in the sort. The
+    columns that are not mapped are not stored: ``ev`` is a view adding them as
+    NULL over the table ``ev_sorted``.
+    """
+    names = _names(d, chosen, exact=exact, levels=levels, kinds=kinds)
+    joins = f"{names['lvn'][0]} {names['knd'][0]}"
+    firsts = session.create("case_first", f"SELECT s.c, min(s.rowid) AS f FROM {parsed} s "
+                                          f"WHERE {_kept(d)} GROUP BY s.c")
+    names.update({k: ("", f"s.{k}") for k in ("a", "res", "cat", "src")})
+    text, number = f"CAST(NULL AS {d.text_type})", "CAST(NULL AS BIGINT)"
+    columns = {"a": ACTIVITY, "lvl": LEVEL, "res": RESOURCE, "lvn": LEVEL, "knd": KIND,
+               "cat": CATEGORY, "src": SOURCE, "st": START, "due": DEADLINE, "ctz": CITIZEN,
+               "adr": ADDRESS}
+    stored, nulls = {}, []
+    for short, canonical in columns.items():
+        if canonical not in chosen:
+            nulls.append(f"{number if short in ('st', 'due') else text} AS {short}")
+        elif short in _FEW_VALUES:
+            join, expr = names[short]
+            stored[short] = _as_enum(d, session, short, expr,
+                                     f"(SELECT DISTINCT {short} FROM {parsed}) s {join}")
+        else:
+            stored[short] = names[short][1] if short in names else f"s.{short}"
+    if "lvl" not in stored:
+        nulls[nulls.index(f"{text} AS lvl")] = "CAST(-1 AS INT) AS lvl"
+    t = d.epoch_us.format(x="s.ts")
+    # in two steps: a window over a join ran out of memory at small limits
+    named = session.create("named", (
+        f"SELECT k.f, s.c, s.rowid AS r, {t} AS t, "
+        + ", ".join(f"{expr} AS {short}" for short, expr in stored.items())
+        + f" FROM {parsed} s JOIN {firsts} k ON k.c = s.c {joins} WHERE {_kept(d)}"))
+    session.drop(firsts)
+    session.create("ev_sorted", (
+        f"SELECT *, lag(a) OVER w AS pa, lag(t) OVER w AS pt, lead(r) OVER w IS NULL AS is_last "
+        f"FROM {named} WINDOW w AS (PARTITION BY f ORDER BY t, r) ORDER BY f, t, r"))
+    session.drop(named)
+    session.rows(f"CREATE VIEW ev AS SELECT *{''.join(', ' + n for n in nulls)} FROM ev_sorted")
+    return "ev"
+
+
+#: More distinct values than this stay text
+_MOST_ENUM_VALUES = 100_000
+
+
+def _as_enum(d: SqlDialect, session: SqlSession, short: str, expr: str, source: str) -> str:
+    """``expr`` as an ENUM type of its values in ``source`` (sorted, so that comparing and
+    ordering are those of the text), or as it is when it has none or very many."""
+    values = [row[0] for row in session.rows(
+        f"SELECT DISTINCT {expr} AS v FROM {source} WHERE {expr} IS NOT NULL "
+        f"ORDER BY v LIMIT {_MOST_ENUM_VALUES + 1}")]
+    if not values or len(values) > _MOST_ENUM_VALUES:
+        return expr
+    session.rows(f"CREATE TYPE enum_{short} AS ENUM ({', '.join(map(d.literal, values))})")
+    return f"CAST({expr} AS enum_{short})"
