@@ -224,7 +224,10 @@ def load_events(dialect: SqlDialect, session: SqlSession, relation: str,
     header = list(types)
     mapping = map_columns(header, columns, path=where)
     notes: list[str] = []
-    if DEADLINE in mapping and "deadline" not in columns:
+    # read_log's rule for a deadline column found by its header: checked on the source,
+    # or (one_sort) on the parsed table, which then carries the deadline's text
+    check = DEADLINE in mapping and "deadline" not in columns
+    if check and not dialect.one_sort:
         note = _event_deadline(dialect, session, relation, mapping)
         if note:
             del mapping[DEADLINE]
@@ -233,7 +236,14 @@ def load_events(dialect: SqlDialect, session: SqlSession, relation: str,
     times = _TimeColumns(dialect, session, relation, types, chosen, timezone=timezone,
                          where=where)
     bad = f"s.{dialect.quote(ragged_column)} IS NOT NULL" if ragged_column else "false"
-    parsed = session.create("parsed", _parsed_sql(dialect, relation, chosen, times, bad))
+    parsed = session.create("parsed", _parsed_sql(dialect, relation, chosen, times, bad,
+                                                  deadline_text=check))
+    if check and dialect.one_sort:
+        note = _event_deadline(dialect, session, parsed, mapping, parsed=True)
+        if note:
+            del mapping[DEADLINE], chosen[DEADLINE]
+            times.due_is_time = False
+            notes.append(note)
     counts = session.rows(_COUNTS.format(parsed=parsed, ok=_in_range(dialect, "ts")))[0]
     rejected = session.rejected()
     level_rows, level_names = level_table(levels)
@@ -253,12 +263,16 @@ def load_events(dialect: SqlDialect, session: SqlSession, relation: str,
 
 
 def _event_deadline(d: SqlDialect, session: SqlSession, relation: str,
-                    mapping: Mapping[str, str]) -> str:
+                    mapping: Mapping[str, str], *, parsed: bool = False) -> str:
     """read_log's rule: a deadline column found by its header is the case deadline only
-    when constant within each case; else the load report's line (empty when it is)."""
+    when constant within each case; else the load report's line (empty when it is).
+
+    ``relation`` is the source, or with ``parsed`` the parsed table (its ``c`` and the
+    deadline's text ``dv``)."""
     from procmine.workflow.deadline import DeadlineColumnCheck
 
-    case, due = (d.text(f"s.{d.quote(mapping[k])}") for k in (CASE, DEADLINE))
+    case, due = (("s.c", "s.dv") if parsed
+                 else (d.text(f"s.{d.quote(mapping[k])}") for k in (CASE, DEADLINE)))
     row = session.rows(
         f"SELECT count(*), sum(CASE WHEN n > 1 THEN 1 ELSE 0 END), sum(k), sum(e) FROM "
         f"(SELECT count(DISTINCT v) + max(CASE WHEN v IS NULL THEN 1 ELSE 0 END) AS n, "
@@ -319,18 +333,24 @@ class _TimeColumns:
 
 
 def _parsed_sql(d: SqlDialect, relation: str, chosen: Mapping[str, str], times: _TimeColumns,
-                bad: str) -> str:
-    """One pass over the source: text trimmed, times parsed (once: time zones are costly)."""
+                bad: str, *, deadline_text: bool = False) -> str:
+    """One pass over the source: text trimmed, times parsed (once: time zones are costly);
+    with ``deadline_text``, the deadline's text too (``dv``, for :func:`_event_deadline`)."""
 
     def text(canonical: str) -> str:
         return d.text(f"s.{d.quote(chosen[canonical])}" if canonical in chosen else None)
+
+    if deadline_text and d.one_sort:
+        bad = f"{bad} AS bad, {text(DEADLINE)} AS dv"
+    else:
+        bad = f"{bad} AS bad"
 
     row = f"{d.row_in_scan} AS r, " if d.row_in_scan else ""
     return (f"SELECT {row}{text(CASE)} AS c, {text(ACTIVITY)} AS a, "
             f"{text(TIMESTAMP)} IS NULL AS no_time, {times.time} AS ts, {times.start} AS st, "
             f"{text(RESOURCE)} AS res, {text(LEVEL)} AS lvn, {text(KIND)} AS knd, "
             f"{text(CATEGORY)} AS cat, {text(SOURCE)} AS src, {times.due} AS due, "
-            f"{text(CITIZEN)} AS ctz, {text(ADDRESS)} AS adr, {bad} AS bad "
+            f"{text(CITIZEN)} AS ctz, {text(ADDRESS)} AS adr, {bad} "
             f"FROM {relation} s")
 
 
