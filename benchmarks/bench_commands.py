@@ -70,7 +70,8 @@ print("[]")
 DUCKDB_EVENTS = """
 import duckdb, json
 con = duckdb.connect()
-con.execute("create view e as select \\"{case}\\" c, \\"{act}\\" a, \\"{time}\\"::timestamptz t "
+con.execute("SET enable_progress_bar = false")
+{limit}con.execute("create view e as select \\"{case}\\" c, \\"{act}\\" a, \\"{time}\\"::timestamptz t "
             "from {reader}")
 """
 DUCKDB = {
@@ -168,7 +169,10 @@ def main() -> None:
     tmp = Path(os.environ.get("TMPDIR", "/tmp"))
     fill = {"path": path, "case": args.case, "act": args.activity, "time": args.time,
             "reader": reader, "report": str(tmp / f"bench-{os.getpid()}.html"),
-            "svg": str(tmp / f"bench-{os.getpid()}.svg")}
+            "svg": str(tmp / f"bench-{os.getpid()}.svg"),
+            # the floor gets the whole --memory-limit (DuckDB's default is 80% of the machine)
+            "limit": (f"con.execute(\"SET memory_limit = '{args.memory_limit}'\")\n"
+                      if args.memory_limit else "")}
     engine = ["--engine", args.engine] if args.engine else []
     engine += ["--memory-limit", args.memory_limit] if args.memory_limit else []
     procmine = [sys.executable, "-m", "procmine"]

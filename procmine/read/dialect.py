@@ -99,8 +99,8 @@ class SqlDialect:
     row_in_scan: str | None        #: the file row in the source relation ``s``, if it has one
     row_in_parsed: str             #: the file row of the parsed table ``s``
     ev_order: str                  #: how ``ev`` is stored
-    #: ``ev`` is built in one sort, with the case's first row as the window's key and
-    #: the text of few values as ENUM types (DuckDB; see :func:`_sorted_ev`)
+    #: ``ev`` is built with the case's first row as the window's key and the text of
+    #: few values as ENUM types, stored in case order (DuckDB; see :func:`_sorted_ev`)
     one_sort: bool = False
 
     def literal(self, text: str) -> str:
@@ -415,11 +415,11 @@ _FEW_VALUES = ("a", "res", "lvn", "knd", "cat", "src")
 
 def _sorted_ev(d: SqlDialect, session: SqlSession, parsed: str, chosen: Mapping[str, str], *,
                exact: bool, levels: str, kinds: str) -> str:
-    """``ev`` in one sort (DuckDB): the same rows and columns as :func:`_ev_sql`.
+    """``ev`` for large logs (DuckDB): the same rows and columns as :func:`_ev_sql`.
 
     The first row of each case comes from a grouping (not a window over the text
     ids), the window runs over that number, and the table is stored in case, time
-    and row order. Text of few values (activity, unit, level, kind, category,
+    and row order, so that the parts of the log stream from one scan. Text of few values (activity, unit, level, kind, category,
     source) becomes an ENUM type, one or two bytes a row in the sort. The
     columns that are not mapped are not stored: ``ev`` is a view adding them as
     NULL over the table ``ev_sorted``.
