@@ -433,6 +433,10 @@ def _sorted_ev(d: SqlDialect, session: SqlSession, parsed: str, chosen: Mapping[
     columns = {"a": ACTIVITY, "lvl": LEVEL, "res": RESOURCE, "lvn": LEVEL, "knd": KIND,
                "cat": CATEGORY, "src": SOURCE, "st": START, "due": DEADLINE, "ctz": CITIZEN,
                "adr": ADDRESS}
+    # the distinct values of the ENUM columns, in one scan of the parsed rows
+    few = [short for short in _FEW_VALUES if columns[short] in chosen]
+    values = session.create("few_values", "SELECT " + ", ".join(
+        f"list(DISTINCT {short}) AS {short}" for short in few) + f" FROM {parsed}")
     stored, nulls = {}, []
     for short, canonical in columns.items():
         if canonical not in chosen:
@@ -440,9 +444,10 @@ def _sorted_ev(d: SqlDialect, session: SqlSession, parsed: str, chosen: Mapping[
         elif short in _FEW_VALUES:
             join, expr = names[short]
             stored[short] = _as_enum(d, session, short, expr,
-                                     f"(SELECT DISTINCT {short} FROM {parsed}) s {join}")
+                                     f"(SELECT unnest({short}) AS {short} FROM {values}) s {join}")
         else:
             stored[short] = names[short][1] if short in names else f"s.{short}"
+    session.drop(values)
     if "lvl" not in stored:
         nulls[nulls.index(f"{text} AS lvl")] = "CAST(-1 AS INT) AS lvl"
     t = d.epoch_us.format(x="s.ts")
