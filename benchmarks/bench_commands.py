@@ -19,6 +19,8 @@ machine is shared, so the load average is printed with them.
 
     .venv/bin/python benchmarks/bench_commands.py benchmarks/cache/5m.csv
     .venv/bin/python benchmarks/bench_commands.py LOG --case 工单编号 --activity 环节 --time 时间
+    .venv/bin/python benchmarks/bench_commands.py LOG.parquet --engine duckdb --memory-limit 4GiB \
+        --tasks info,map-svg,bottlenecks,loops,map,variants --no-pm4py
 """
 
 from __future__ import annotations
@@ -68,9 +70,9 @@ print("[]")
 DUCKDB_EVENTS = """
 import duckdb, json
 con = duckdb.connect()
-con.execute("SET enable_progress_bar = false")  # it would draw on stdout, where the numbers go
-con.execute("create view e as select \\"{case}\\" c, \\"{act}\\" a, \\"{time}\\"::timestamp t "
-            "from read_csv('{path}', header=true, all_varchar=true)")
+con.execute("SET enable_progress_bar = false")
+{limit}con.execute("create view e as select \\"{case}\\" c, \\"{act}\\" a, \\"{time}\\"::timestamptz t "
+            "from {reader}")
 """
 DUCKDB = {
     "map": DUCKDB_EVENTS + """
@@ -95,6 +97,10 @@ PROCMINE = {
     "variants": ["variants", "{path}", "--csv"],
     "info": ["info", "{path}", "--json"],
     "report": ["report", "{path}", "-o", "{report}"],
+    # (no pm4py or floor side: for --engine duckdb on large logs)
+    "map-svg": ["map", "{path}", "-o", "{svg}"],
+    "bottlenecks": ["bottlenecks", "{path}", "--by", "unit"],
+    "loops": ["loops", "{path}"],
 }
 
 
@@ -124,7 +130,7 @@ def procmine_numbers(task: str, out: str) -> list[int]:
         return [len(pairs), sum(int(float(r["count"])) for r in pairs)]
     if task == "variants":
         return [len(rows), sum(int(r["cases"]) for r in rows)]
-    if task == "report":
+    if task in ("report", "map-svg", "bottlenecks", "loops"):
         return []
     data = json.loads(out)
     return [data["variants"], data["cases"]]
@@ -157,10 +163,20 @@ def main() -> None:
     parser.add_argument("--engine", default="pandas",
                         help="procmine's --engine (default pandas: auto would pick DuckDB for "
                              "a large file when the shared machine has little memory free)")
+    parser.add_argument("--memory-limit", help="procmine's --memory-limit (with --engine)")
     args = parser.parse_args()
-    fill = {"path": str(args.log.resolve()), "case": args.case, "act": args.activity,
-            "time": args.time,
-            "report": str(Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-{os.getpid()}.html")}
+    path = str(args.log.resolve())
+    reader = (f"read_parquet('{path}')" if path.endswith(".parquet")
+              else f"read_csv('{path}', header=true, all_varchar=true)")
+    tmp = Path(os.environ.get("TMPDIR", "/tmp"))
+    fill = {"path": path, "case": args.case, "act": args.activity, "time": args.time,
+            "reader": reader, "report": str(tmp / f"bench-{os.getpid()}.html"),
+            "svg": str(tmp / f"bench-{os.getpid()}.svg"),
+            # the floor gets the whole --memory-limit (DuckDB's default is 80% of the machine)
+            "limit": (f"con.execute(\"SET memory_limit = '{args.memory_limit}'\")\n"
+                      if args.memory_limit else "")}
+    engine = ["--engine", args.engine]
+    engine += ["--memory-limit", args.memory_limit] if args.memory_limit else []
     procmine = [sys.executable, "-m", "procmine"]
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     started = dt.datetime.now()
@@ -170,8 +186,7 @@ def main() -> None:
           "| x pm4py (CPU) | procmine / floor (CPU) | same numbers |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for task in args.tasks.split(","):
-        ours = run(procmine + [a.format(**fill) for a in PROCMINE[task]]
-                   + ["--engine", args.engine], env=env)
+        ours = run(procmine + [a.format(**fill) for a in PROCMINE[task]] + engine, env=env)
         mine = procmine_numbers(task, ours[2])
         theirs = floor = None
         same = []

@@ -1,6 +1,6 @@
 """The out-of-core engine: DuckDB SQL over the CSV or Parquet file, spilling to disk.
 
-The file is read once into a DuckDB database in a temporary folder (only the
+The file is read once into a DuckDB database (in memory, spilling to a temporary folder; only the
 mapped columns, with procmine's parsing rules: trimmed text, empty as missing,
 naive times read in the log's timezone, offsets converted); every abstraction is
 then one SQL query over that table (window functions order each case by time
@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,7 @@ from procmine.engines.sql_engine import SqlEngine
 from procmine.errors import DependencyError, InputError
 from procmine.read import (
     DUCKDB,
+    EV_COLUMNS,
     detect_encoding,
     file_kind,
     load_events,
@@ -117,7 +119,9 @@ class DuckDBEngine(SqlEngine):
         config = {"temp_directory": os.path.join(self._folder, "spill")}
         if memory_limit:
             config["memory_limit"] = f"{int(parse_memory_limit(memory_limit) * DUCKDB_SHARE)}B"
-        self.con = duckdb.connect(os.path.join(self._folder, "events.duckdb"), config=config)
+        # an in-memory database: its tables are not compressed on the way in (a third of
+        # the load's CPU), and above the limit they go to the spill files like any buffer
+        self.con = duckdb.connect(":memory:", config=config)
         # DuckDB may draw a progress bar on stdout, which carries our data (ours is on stderr)
         self.con.execute("SET enable_progress_bar = false")
         self.memory_limit = memory_limit
@@ -200,7 +204,11 @@ class DuckDBEngine(SqlEngine):
 
     def _df(self, query: str) -> pd.DataFrame:
         self._load()
-        return self.con.execute(query).df()
+        frame = self.con.execute(query).df()
+        for column in frame.columns:  # ENUM columns (see procmine.read.dialect) come as text
+            if isinstance(frame[column].dtype, pd.CategoricalDtype):
+                frame[column] = frame[column].astype("str")
+        return frame
 
     def _put_cases(self, frame: pd.DataFrame) -> str:
         self.con.register("kept_frame", frame)
@@ -210,8 +218,16 @@ class DuckDBEngine(SqlEngine):
 
     def _replace_ev(self, query: str) -> None:
         self.con.execute(f"CREATE OR REPLACE TABLE ev_narrow AS {query}")
-        self.con.execute("DROP TABLE ev")
+        # after loading, ev is a view over ev_sorted (procmine.read.dialect._sorted_ev)
+        kind = self.con.execute("SELECT table_type FROM information_schema.tables "
+                                "WHERE table_name = 'ev'").fetchall()[0][0]
+        if kind == "VIEW":
+            self.con.execute("DROP VIEW ev")
+            self.con.execute("DROP TABLE ev_sorted")
+        else:
+            self.con.execute("DROP TABLE ev")
         self.con.execute("ALTER TABLE ev_narrow RENAME TO ev")
+        self._totals = None
 
     # ------------------------------------------------------------------ abstractions
 
@@ -220,27 +236,81 @@ class DuckDBEngine(SqlEngine):
             return self._variants
         self._load()
         sep = DUCKDB.literal(SEPARATOR)
-        self.con.execute(
-            f"CREATE OR REPLACE TABLE case_seq AS SELECT c, min(r) AS first_row, "
-            f"string_agg(a, {sep} ORDER BY t, r) AS seq FROM ev GROUP BY c")
-        counts = self.con.execute("SELECT seq, count(*) AS cases FROM case_seq GROUP BY seq").df()
+        # a list of ENUM values per case (half the work of a string), text per variant only
+        self.con.execute("CREATE OR REPLACE TABLE case_seq AS SELECT f, "
+                         "list(a ORDER BY t, r) AS seq FROM ev GROUP BY f")
+        self.con.execute(f"CREATE OR REPLACE TABLE seqs AS SELECT seq, array_to_string(seq, {sep}) "
+                         f"AS text, count(*) AS cases FROM case_seq GROUP BY seq")
+        counts = self.con.execute("SELECT text AS seq, cases FROM seqs").df()
         table, ids = rank_variants(counts, SEPARATOR)
         self.con.register("variant_ids", pd.DataFrame({"seq": ids.index.to_numpy(dtype=object),
                                                        "variant": ids.to_numpy(dtype=np.int64)}))
         # the variant of each case stays in the database until a caller asks for it
         self.con.execute(
-            "CREATE OR REPLACE TABLE case_variant AS SELECT s.c, s.first_row, v.variant "
-            "FROM case_seq s JOIN variant_ids v ON v.seq = s.seq")
+            "CREATE OR REPLACE TABLE case_variant AS SELECT s.f, v.variant FROM case_seq s "
+            "JOIN seqs q ON q.seq = s.seq JOIN variant_ids v ON v.seq = q.text")
         self.con.unregister("variant_ids")
         self.con.execute("DROP TABLE case_seq")
+        self.con.execute("DROP TABLE seqs")
 
         def pairs() -> pd.DataFrame | None:
             if self.con is None:
                 return None
-            return self.con.execute("SELECT c, variant FROM case_variant ORDER BY first_row").df()
+            return self.con.execute("SELECT e.c, v.variant FROM ev e JOIN case_variant v "
+                                    "ON v.f = e.f WHERE e.is_last ORDER BY e.f").df()
 
         self._variants = self._make_variants(table, pairs)
         return self._variants
+
+    def event_logs(self, *, max_events: int = 1_000_000) -> Iterator[Any]:
+        """The parts of :meth:`SqlEngine.event_logs` from one scan of ``ev`` (stored in
+        case, time and row order): a case goes to part ``floor(events before it /
+        max_events)``, as :func:`procmine.engines.sql.part_bounds` cuts."""
+        import pyarrow as pa
+
+        if max_events < 1:
+            raise ValueError(f"max_events must be at least 1, not {max_events}")
+        total = self.totals().events
+        columns = ", ".join(EV_COLUMNS.values())
+        # a cursor of its own: the collector uses the connection while the parts stream
+        reader = self.con.cursor().sql(f"SELECT f, {columns} FROM ev").to_arrow_reader(
+            min(max_events, 1 << 20))
+        held: list[Any] = []  # the rows of the part being gathered
+        done, seen, last_f, start, part = 0, 0, None, -1, None
+        for batch in reader:
+            f = batch.column(0).to_numpy()
+            new = np.empty(len(f), dtype=bool)
+            new[:1] = f[:1] != last_f
+            new[1:] = f[1:] != f[:-1]
+            # each row's part: the events before the first row of its case, over max_events
+            starts = np.where(new, np.arange(seen, seen + len(f)), -1)
+            starts = np.maximum(np.maximum.accumulate(starts), start)
+            parts = starts // max_events
+            cuts = np.flatnonzero(np.diff(parts)) + 1
+            for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(f)], strict=True):
+                if held and part != parts[lo]:
+                    yield self._part_log(pa.Table.from_batches(held))
+                    done += sum(len(b) for b in held)
+                    self._report(done, total)
+                    held = []
+                part = parts[lo]
+                held.append(batch.slice(lo, hi - lo))
+            seen += len(f)
+            last_f, start = f[-1], starts[-1]
+        if held:
+            yield self._part_log(pa.Table.from_batches(held))
+            self._report(total, total)
+
+    def _part_log(self, table: Any) -> Any:
+        """An EventLog of rows of ``ev`` in Arrow (text as pandas' Arrow strings)."""
+        import pyarrow as pa
+
+        for i, field in enumerate(table.schema):
+            if pa.types.is_dictionary(field.type):  # the ENUM columns
+                table = table.set_column(i, field.name, table.column(i).cast(pa.string()))
+        text = pd.StringDtype("pyarrow")
+        frame = table.to_pandas(types_mapper={pa.string(): text, pa.large_string(): text}.get)
+        return self._event_log(frame)
 
     def follows(self, *, time: TimeBasis = "clock", calendar: Any = "cn") -> Any:
         self._load()

@@ -34,7 +34,7 @@ from procmine.engines import position_sql
 from procmine.read import EV_COLUMNS
 
 #: The window that orders a case: time, then file row.
-CASE_ORDER = "PARTITION BY c ORDER BY t, r"
+CASE_ORDER = "PARTITION BY f ORDER BY t, r"
 
 
 def narrowed(where: str, order: str) -> str:
@@ -60,9 +60,9 @@ def span(local: str, calendar: Any) -> str:
 def follows(quantile: str, *, calendar: Any = None, local: str = "") -> str:
     """Directly-follows pairs with count, cases and the statistics of the wait (seconds)."""
     if calendar is None:
-        waits = "SELECT pa AS source, a AS target, c, (t - pt) / 1e6 AS w FROM ev WHERE pa IS NOT NULL"
+        waits = "SELECT pa AS source, a AS target, f AS c, (t - pt) / 1e6 AS w FROM ev WHERE pa IS NOT NULL"
     else:
-        stamps = (f"SELECT pa, a, c, {local_seconds(local, 't', calendar)} AS lt, "
+        stamps = (f"SELECT pa, a, f AS c, {local_seconds(local, 't', calendar)} AS lt, "
                   f"{local_seconds(local, 'pt', calendar)} AS plt FROM ev WHERE pa IS NOT NULL")
         here = position_sql("e.lt", calendar, day="d1")
         before = position_sql("e.plt", calendar, day="d0")
@@ -104,14 +104,16 @@ def grouped(rows: str, keys: tuple[str, ...], quantiles: dict[str, float], simpl
 
 STARTS = "SELECT a AS activity, count(*) AS n FROM ev WHERE pa IS NULL GROUP BY a"
 ENDS = "SELECT a AS activity, count(*) AS n FROM ev WHERE is_last GROUP BY a"
-TOTALS = ("SELECT count(*) AS events, count(DISTINCT c) AS cases, count(DISTINCT a) AS activities, "
-          "count(DISTINCT res) AS units, min(t) AS first, max(t) AS last FROM ev")
+#: (a case has one last event)
+TOTALS = ("SELECT count(*) AS events, sum(CASE WHEN is_last THEN 1 ELSE 0 END) AS cases, "
+          "count(DISTINCT a) AS activities, count(DISTINCT res) AS units, min(t) AS first, "
+          "max(t) AS last FROM ev")
 
 #: One row per case (order of first appearance): events, start, end, and the first
 #: event's category, source and deadline.
-CASES = ("SELECT f.c AS c, f.events, f.start, f.stop, f.first_row, e.cat, e.src, e.due FROM "
-         "(SELECT c, count(*) AS events, min(t) AS start, max(t) AS stop, min(r) AS first_row "
-         "FROM ev GROUP BY c) f JOIN ev e ON e.c = f.c AND e.pa IS NULL ORDER BY f.first_row")
+CASES = ("SELECT e.c, g.events, g.start, g.stop, e.f AS first_row, e.cat, e.src, e.due FROM "
+         "(SELECT f, count(*) AS events, min(t) AS start, max(t) AS stop "
+         "FROM ev GROUP BY f) g JOIN ev e ON e.f = g.f AND e.pa IS NULL ORDER BY e.f")
 
 
 
@@ -135,7 +137,7 @@ def part(lo: int, hi: int) -> str:
 #: Events and distinct cases per activity (distinct by grouping first: that spills).
 ACTIVITIES = ("SELECT e.a AS activity, e.n AS count, d.cases FROM "
               "(SELECT a, count(*) AS n FROM ev GROUP BY a) e JOIN "
-              "(SELECT a, count(*) AS cases FROM (SELECT DISTINCT a, c FROM ev) x GROUP BY a) d "
+              "(SELECT a, count(*) AS cases FROM (SELECT DISTINCT a, f FROM ev) x GROUP BY a) d "
               "ON d.a = e.a")
 
 
@@ -145,14 +147,16 @@ def group_counts(column: str) -> str:
             f"WHERE {column} IS NOT NULL GROUP BY a, {column}")
 
 
-#: Exact duplicate events (same case, activity, time and unit), as read_log counts them.
+#: Exact duplicate events (same case, activity, time and unit), as read_log counts them;
+#: only events of a case and time shared with the event before are looked at.
 DUPLICATES = ("SELECT coalesce(sum(n - 1), 0) AS duplicates FROM (SELECT count(*) AS n FROM ev "
-              "GROUP BY c, a, t, res HAVING count(*) > 1) x")
+              "JOIN (SELECT DISTINCT f, t FROM ev WHERE t = pt) k USING (f, t) "
+              "GROUP BY f, a, t, res HAVING count(*) > 1) x")
 
 
 #: Events per case: the fewest, the median (interpolated) and the most.
 SPREAD = ("SELECT min(n) AS lo, {median} AS mid, max(n) AS hi FROM "
-          "(SELECT count(*) AS n FROM ev GROUP BY c) x")
+          "(SELECT count(*) AS n FROM ev GROUP BY f) x")
 
 
 def cases_by(column: str) -> str:

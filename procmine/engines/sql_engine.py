@@ -64,6 +64,8 @@ class SqlEngine(Engine):
             self._replace_ev(q.narrowed(" AND ".join(conditions), self.dialect.ev_order))
             self._variants = None
             self._cases = None
+            self._totals = None
+            self._present = None
         return self
 
     def _put_cases(self, frame: pd.DataFrame) -> str:
@@ -75,6 +77,12 @@ class SqlEngine(Engine):
         raise NotImplementedError
 
     def totals(self) -> Totals:
+        """The totals (one pass over the events, kept until the events are narrowed)."""
+        if getattr(self, "_totals", None) is None:
+            self._totals = self._count_totals()
+        return self._totals
+
+    def _count_totals(self) -> Totals:
         from procmine.engines import sql as q
         from procmine.log import RESOURCE
 
@@ -202,8 +210,12 @@ class SqlEngine(Engine):
         self._load()
         if column not in self._chosen:
             return False
-        found = self._df(f"SELECT count(*) AS n FROM ev WHERE {EV_COLUMNS[column]} IS NOT NULL")
-        return bool(found["n"].iloc[0])
+        if getattr(self, "_present", None) is None:  # every mapped column in one pass
+            shorts = [EV_COLUMNS[c] for c in sorted(self._chosen)]
+            found = self._df("SELECT " + ", ".join(f"count({s}) AS {s}" for s in shorts)
+                             + " FROM ev").iloc[0]
+            self._present = {s for s in shorts if int(found[s])}
+        return EV_COLUMNS[column] in self._present
 
     def event_logs(self, *, max_events: int = 1_000_000) -> Iterator[EventLog]:
         from procmine.engines import sql as q

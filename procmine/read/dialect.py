@@ -99,6 +99,9 @@ class SqlDialect:
     row_in_scan: str | None        #: the file row in the source relation ``s``, if it has one
     row_in_parsed: str             #: the file row of the parsed table ``s``
     ev_order: str                  #: how ``ev`` is stored
+    #: ``ev`` is built with the case's first row as the window's key and the text of
+    #: few values as ENUM types, stored in case order (DuckDB; see :func:`_sorted_ev`)
+    one_sort: bool = False
 
     def literal(self, text: str) -> str:
         """A string literal."""
@@ -157,7 +160,7 @@ DUCKDB = SqlDialect(
     quantile="quantile_cont({x}, {q})",
     local="epoch_us(timezone({tz}, timezone('UTC', make_timestamp({us})))) / 1e6",
     quote_char='"', backslash_escapes=False, time_pattern=str,
-    row_in_scan=None, row_in_parsed="s.rowid", ev_order=" ORDER BY f, t, r")
+    row_in_scan=None, row_in_parsed="s.rowid", ev_order=" ORDER BY f, t, r", one_sort=True)
 
 SPARK = SqlDialect(
     name="Spark", text_type="STRING", instant_type="TIMESTAMP",
@@ -222,7 +225,10 @@ def load_events(dialect: SqlDialect, session: SqlSession, relation: str,
     header = list(types)
     mapping = map_columns(header, columns, path=where)
     notes: list[str] = []
-    if DEADLINE in mapping and "deadline" not in columns:
+    # read_log's rule for a deadline column found by its header: checked on the source,
+    # or (one_sort) on the parsed table, which then carries the deadline's text
+    check = DEADLINE in mapping and "deadline" not in columns
+    if check and not dialect.one_sort:
         note = _event_deadline(dialect, session, relation, mapping)
         if note:
             del mapping[DEADLINE]
@@ -231,13 +237,20 @@ def load_events(dialect: SqlDialect, session: SqlSession, relation: str,
     times = _TimeColumns(dialect, session, relation, types, chosen, timezone=timezone,
                          where=where)
     bad = f"s.{dialect.quote(ragged_column)} IS NOT NULL" if ragged_column else "false"
-    parsed = session.create("parsed", _parsed_sql(dialect, relation, chosen, times, bad))
+    parsed = session.create("parsed", _parsed_sql(dialect, relation, chosen, times, bad,
+                                                  deadline_text=check))
+    if check and dialect.one_sort:
+        note = _event_deadline(dialect, session, parsed, mapping, parsed=True)
+        if note:
+            del mapping[DEADLINE], chosen[DEADLINE]
+            times.due_is_time = False
+            notes.append(note)
     counts = session.rows(_COUNTS.format(parsed=parsed, ok=_in_range(dialect, "ts")))[0]
     rejected = session.rejected()
     level_rows, level_names = level_table(levels)
-    ev = session.create("ev", _ev_sql(dialect, parsed, chosen, exact=bool(levels),
-                                      levels=session.put("levels", level_rows),
-                                      kinds=session.put("kinds", kind_table())))
+    build = _sorted_ev if dialect.one_sort else _ev_sql
+    ev = build(dialect, session, parsed, chosen, exact=bool(levels),
+               levels=session.put("levels", level_rows), kinds=session.put("kinds", kind_table()))
     rows_read = int(counts[5]) + rejected
     if session.rows(f"SELECT count(*) FROM {ev}")[0][0] == 0:
         raise InputError(f"{where}: no usable events ({rows_read} rows read, all dropped)",
@@ -265,12 +278,16 @@ def _lost_cases(d: SqlDialect, session: SqlSession, parsed: str) -> tuple[int, A
 
 
 def _event_deadline(d: SqlDialect, session: SqlSession, relation: str,
-                    mapping: Mapping[str, str]) -> str:
+                    mapping: Mapping[str, str], *, parsed: bool = False) -> str:
     """read_log's rule: a deadline column found by its header is the case deadline only
-    when constant within each case; else the load report's line (empty when it is)."""
+    when constant within each case; else the load report's line (empty when it is).
+
+    ``relation`` is the source, or with ``parsed`` the parsed table (its ``c`` and the
+    deadline's text ``dv``)."""
     from procmine.workflow.deadline import DeadlineColumnCheck
 
-    case, due = (d.text(f"s.{d.quote(mapping[k])}") for k in (CASE, DEADLINE))
+    case, due = (("s.c", "s.dv") if parsed
+                 else (d.text(f"s.{d.quote(mapping[k])}") for k in (CASE, DEADLINE)))
     row = session.rows(
         f"SELECT count(*), sum(CASE WHEN n > 1 THEN 1 ELSE 0 END), sum(k), sum(e) FROM "
         f"(SELECT count(DISTINCT v) + max(CASE WHEN v IS NULL THEN 1 ELSE 0 END) AS n, "
@@ -331,18 +348,24 @@ class _TimeColumns:
 
 
 def _parsed_sql(d: SqlDialect, relation: str, chosen: Mapping[str, str], times: _TimeColumns,
-                bad: str) -> str:
-    """One pass over the source: text trimmed, times parsed (once: time zones are costly)."""
+                bad: str, *, deadline_text: bool = False) -> str:
+    """One pass over the source: text trimmed, times parsed (once: time zones are costly);
+    with ``deadline_text``, the deadline's text too (``dv``, for :func:`_event_deadline`)."""
 
     def text(canonical: str) -> str:
         return d.text(f"s.{d.quote(chosen[canonical])}" if canonical in chosen else None)
+
+    if deadline_text and d.one_sort:
+        bad = f"{bad} AS bad, {text(DEADLINE)} AS dv"
+    else:
+        bad = f"{bad} AS bad"
 
     row = f"{d.row_in_scan} AS r, " if d.row_in_scan else ""
     return (f"SELECT {row}{text(CASE)} AS c, {text(ACTIVITY)} AS a, "
             f"{text(TIMESTAMP)} IS NULL AS no_time, {times.time} AS ts, {times.start} AS st, "
             f"{text(RESOURCE)} AS res, {text(LEVEL)} AS lvn, {text(KIND)} AS knd, "
             f"{text(CATEGORY)} AS cat, {text(SOURCE)} AS src, {times.due} AS due, "
-            f"{text(CITIZEN)} AS ctz, {text(ADDRESS)} AS adr, {bad} AS bad "
+            f"{text(CITIZEN)} AS ctz, {text(ADDRESS)} AS adr, {bad} "
             f"FROM {relation} s")
 
 
@@ -363,26 +386,111 @@ def _in_range(d: SqlDialect, instant: str) -> str:
     return f"coalesce({us} BETWEEN {LOWEST_US} AND {HIGHEST_US}, false)"
 
 
-def _ev_sql(d: SqlDialect, parsed: str, chosen: Mapping[str, str], *, exact: bool, levels: str,
-            kinds: str) -> str:
+def _names(d: SqlDialect, chosen: Mapping[str, str], *, exact: bool, levels: str,
+           kinds: str) -> dict[str, tuple[str, str]]:
+    """How levels and unit kinds are named: for ``lvl``, ``lvn`` and ``knd``, the join
+    it needs (or "") and its SQL over the parsed row ``s``."""
+    null = f"CAST(NULL AS {d.text_type})"
+    names = {"lvl": ("", "CAST(-1 AS INT)"), "lvn": ("", null), "knd": ("", null)}
+    if LEVEL in chosen:
+        key = "s.lvn" if exact else "lower(s.lvn)"
+        join = f"LEFT JOIN {levels} lv ON lv.raw = {key}"
+        names["lvl"] = (join, "CAST(coalesce(lv.rank, -1) AS INT)")
+        names["lvn"] = (join, "CASE WHEN lv.exact OR lv.raw IS NULL THEN s.lvn ELSE lv.name END")
+    if KIND in chosen:
+        names["knd"] = (f"LEFT JOIN {kinds} kd ON kd.raw = lower(s.knd)", "kd.name")
+    return names
+
+
+def _kept(d: SqlDialect) -> str:
+    """The rows of the parsed table ``s`` that are events."""
+    return f"NOT s.bad AND s.c IS NOT NULL AND s.a IS NOT NULL AND {_in_range(d, 's.ts')}"
+
+
+def _ev_sql(d: SqlDialect, session: SqlSession, parsed: str, chosen: Mapping[str, str], *,
+            exact: bool, levels: str, kinds: str) -> str:
     """The kept events with levels and kinds named, and each case's order (time, file row).
 
     ``f``, the first row of the case, orders cases as read_log does (first appearance).
     """
-    null = f"CAST(NULL AS {d.text_type})"
-    level_join, rank, level_name = "", "-1", null
-    if LEVEL in chosen:
-        key = "s.lvn" if exact else "lower(s.lvn)"
-        level_join = f"LEFT JOIN {levels} lv ON lv.raw = {key}"
-        rank = "coalesce(lv.rank, -1)"
-        level_name = "CASE WHEN lv.exact OR lv.raw IS NULL THEN s.lvn ELSE lv.name END"
-    kind_join, kind_name = "", null
-    if KIND in chosen:
-        kind_join, kind_name = f"LEFT JOIN {kinds} kd ON kd.raw = lower(s.knd)", "kd.name"
+    names = _names(d, chosen, exact=exact, levels=levels, kinds=kinds)
+    joins = f"{names['lvn'][0]} {names['knd'][0]}"
     r, t = d.row_in_parsed, d.epoch_us.format(x="s.ts")
-    return (f"SELECT s.c, {r} AS r, min({r}) OVER (PARTITION BY s.c) AS f, s.a, {t} AS t, s.st, "
-            f"s.res, CAST({rank} AS INT) AS lvl, {level_name} AS lvn, {kind_name} AS knd, "
-            f"s.cat, s.src, s.due, s.ctz, s.adr, lag(s.a) OVER w AS pa, lag({t}) OVER w AS pt, "
-            f"lead({r}) OVER w IS NULL AS is_last FROM {parsed} s {level_join} {kind_join} "
-            f"WHERE NOT s.bad AND s.c IS NOT NULL AND s.a IS NOT NULL AND {_in_range(d, 's.ts')} "
-            f"WINDOW w AS (PARTITION BY s.c ORDER BY s.ts, {r}){d.ev_order}")
+    return session.create("ev", (
+        f"SELECT s.c, {r} AS r, min({r}) OVER (PARTITION BY s.c) AS f, s.a, {t} AS t, s.st, "
+        f"s.res, {names['lvl'][1]} AS lvl, {names['lvn'][1]} AS lvn, {names['knd'][1]} AS knd, "
+        f"s.cat, s.src, s.due, s.ctz, s.adr, lag(s.a) OVER w AS pa, lag({t}) OVER w AS pt, "
+        f"lead({r}) OVER w IS NULL AS is_last FROM {parsed} s {joins} WHERE {_kept(d)} "
+        f"WINDOW w AS (PARTITION BY s.c ORDER BY s.ts, {r}){d.ev_order}"))
+
+
+#: ``ev``'s columns that are text of few values (kept as ENUM types by :func:`_sorted_ev`)
+_FEW_VALUES = ("a", "res", "lvn", "knd", "cat", "src")
+
+
+def _sorted_ev(d: SqlDialect, session: SqlSession, parsed: str, chosen: Mapping[str, str], *,
+               exact: bool, levels: str, kinds: str) -> str:
+    """``ev`` for large logs (DuckDB): the same rows and columns as :func:`_ev_sql`.
+
+    The first row of each case comes from a grouping (not a window over the text
+    ids), the window runs over that number, and the table is stored in case, time
+    and row order, so that the parts of the log stream from one scan. Text of few values (activity, unit, level, kind, category,
+    source) becomes an ENUM type, one or two bytes a row in the sort. The
+    columns that are not mapped are not stored: ``ev`` is a view adding them as
+    NULL over the table ``ev_sorted``.
+    """
+    names = _names(d, chosen, exact=exact, levels=levels, kinds=kinds)
+    joins = f"{names['lvn'][0]} {names['knd'][0]}"
+    firsts = session.create("case_first", f"SELECT s.c, min(s.rowid) AS f FROM {parsed} s "
+                                          f"WHERE {_kept(d)} GROUP BY s.c")
+    names.update({k: ("", f"s.{k}") for k in ("a", "res", "cat", "src")})
+    text, number = f"CAST(NULL AS {d.text_type})", "CAST(NULL AS BIGINT)"
+    columns = {"a": ACTIVITY, "lvl": LEVEL, "res": RESOURCE, "lvn": LEVEL, "knd": KIND,
+               "cat": CATEGORY, "src": SOURCE, "st": START, "due": DEADLINE, "ctz": CITIZEN,
+               "adr": ADDRESS}
+    # the distinct values of the ENUM columns, in one scan of the parsed rows
+    few = [short for short in _FEW_VALUES if columns[short] in chosen]
+    values = session.create("few_values", "SELECT " + ", ".join(
+        f"list(DISTINCT {short}) AS {short}" for short in few) + f" FROM {parsed}")
+    stored, nulls = {}, []
+    for short, canonical in columns.items():
+        if canonical not in chosen:
+            nulls.append(f"{number if short in ('st', 'due') else text} AS {short}")
+        elif short in _FEW_VALUES:
+            join, expr = names[short]
+            stored[short] = _as_enum(d, session, short, expr,
+                                     f"(SELECT unnest({short}) AS {short} FROM {values}) s {join}")
+        else:
+            stored[short] = names[short][1] if short in names else f"s.{short}"
+    session.drop(values)
+    if "lvl" not in stored:
+        nulls[nulls.index(f"{text} AS lvl")] = "CAST(-1 AS INT) AS lvl"
+    t = d.epoch_us.format(x="s.ts")
+    # in two steps: a window over a join ran out of memory at small limits
+    named = session.create("named", (
+        f"SELECT k.f, s.c, s.rowid AS r, {t} AS t, "
+        + ", ".join(f"{expr} AS {short}" for short, expr in stored.items())
+        + f" FROM {parsed} s JOIN {firsts} k ON k.c = s.c {joins} WHERE {_kept(d)}"))
+    session.drop(firsts)
+    session.create("ev_sorted", (
+        f"SELECT *, lag(a) OVER w AS pa, lag(t) OVER w AS pt, lead(r) OVER w IS NULL AS is_last "
+        f"FROM {named} WINDOW w AS (PARTITION BY f ORDER BY t, r) ORDER BY f, t, r"))
+    session.drop(named)
+    session.rows(f"CREATE VIEW ev AS SELECT *{''.join(', ' + n for n in nulls)} FROM ev_sorted")
+    return "ev"
+
+
+#: More distinct values than this stay text
+_MOST_ENUM_VALUES = 100_000
+
+
+def _as_enum(d: SqlDialect, session: SqlSession, short: str, expr: str, source: str) -> str:
+    """``expr`` as an ENUM type of its values in ``source`` (sorted, so that comparing and
+    ordering are those of the text), or as it is when it has none or very many."""
+    values = [row[0] for row in session.rows(
+        f"SELECT DISTINCT {expr} AS v FROM {source} WHERE {expr} IS NOT NULL "
+        f"ORDER BY v LIMIT {_MOST_ENUM_VALUES + 1}")]
+    if not values or len(values) > _MOST_ENUM_VALUES:
+        return expr
+    session.rows(f"CREATE TYPE enum_{short} AS ENUM ({', '.join(map(d.literal, values))})")
+    return f"CAST({expr} AS enum_{short})"
