@@ -136,23 +136,29 @@ def audit_log(log: Any, *, responsibility: ResponsibilityList | str | Path | Non
             bounce_tables.append(bounces)
         if with_orders:
             _append(order_tables, step_tables, order_table(part, cal, vocab))
-    orders = (pd.concat(order_tables, ignore_index=True) if order_tables
-              else pd.DataFrame(columns=ORDER_COLUMNS))
+    orders = _concat(order_tables, ORDER_COLUMNS)
     if with_cases:
-        cases = (pd.concat(tables, ignore_index=True) if tables
-                 else pd.DataFrame(columns=CASE_COLUMNS))
-        result = _analyse(cases, pd.concat(bounce_tables, ignore_index=True) if bounce_tables
-                          else pd.DataFrame(), rules, cal, sections, repeat_days, engine.levels)
+        cases = _concat(tables, CASE_COLUMNS)
+        result = _analyse(cases, _concat(bounce_tables, ()), rules, cal, sections,
+                          repeat_days, engine.levels)
     else:
         result = AuditResult(n_cases=len(orders), repeat_days=float(repeat_days),
                              notes=tuple(_link_notes(orders)))
     if not with_orders:
         return result
-    steps = (pd.concat(step_tables, ignore_index=True) if step_tables
-             else pd.DataFrame(columns=UNIT_COLUMNS))
+    steps = _concat(step_tables, UNIT_COLUMNS)
     notes = result.notes + tuple(_order_notes(orders, sections))
     return replace(result, orders=orders, notes=notes,
                    **_governance(orders, steps, cal, sections, repeat_days))
+
+
+def _concat(frames: list[pd.DataFrame], columns: tuple[str, ...]) -> pd.DataFrame:
+    """The parts' tables laid end to end; the list is emptied, so that the parts' own
+    tables are freed before the analyses copy the whole."""
+    out = (pd.concat(frames, ignore_index=True) if frames
+           else pd.DataFrame(columns=list(columns) or None))
+    frames.clear()
+    return out
 
 
 def _append(orders: list, steps: list, tables: tuple[pd.DataFrame, pd.DataFrame]) -> None:
