@@ -55,8 +55,12 @@ Section = Literal["dispatch", "clocks", "repeats", "citizens", "burden", "overlo
 #: The sections that need the per-order facts of ``procmine.audit.orders``.
 _ORDER_SECTIONS = ("citizens", "burden", "overload")
 SECTIONS: tuple[str, ...] = AUDIT_SECTIONS
+#: What the audit holds per case while it runs (its per-case and per-order tables and
+#: the analyses' copies of them), measured on a 175,000-case log: ``procmine audit``
+#: counts it against the engine's memory limit (``Engine.hold_outside``).
+HELD_PER_CASE = 1000
 
-__all__ = ["SECTIONS", "AuditResult", "Governance", "ResponsibilityList", "audit_log",
+__all__ = ["HELD_PER_CASE", "SECTIONS", "AuditResult", "Governance", "ResponsibilityList", "audit_log",
            "read_governance", "read_responsibility"]
 
 
@@ -136,6 +140,7 @@ def audit_log(log: Any, *, responsibility: ResponsibilityList | str | Path | Non
             bounce_tables.append(bounces)
         if with_orders:
             _append(order_tables, step_tables, order_table(part, cal, vocab))
+        del part                            # freed before the next part is read
     orders = _concat(order_tables, ORDER_COLUMNS)
     if with_cases:
         cases = _concat(tables, CASE_COLUMNS)
