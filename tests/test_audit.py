@@ -241,3 +241,17 @@ def test_what_the_audit_holds_counts_against_the_memory_limit(orders16, monkeypa
     assert out.exit_code == 0, out.output
     number, unit = seen[0].split()
     assert unit == "MiB" and float(number) == pytest.approx(0.6 * 1024 - 3 * 50, abs=2)
+
+
+def test_without_per_case_tables_the_audit_gives_the_same_summaries():
+    """``per_case=False`` (the CLI and the report) frees the per-case tables as soon as their
+    summaries are made: every number of ``to_dict`` stays the same."""
+    from procmine.output import dumps
+
+    log = read_log("logs/sample.csv")
+    full = audit_log(log, responsibility="logs/responsibility.yaml")
+    slim = audit_log(log, responsibility="logs/responsibility.yaml", per_case=False)
+    assert dumps(slim) == dumps(full)
+    assert len(full.cases) == len(full.orders) == 3000
+    assert slim.cases.empty and slim.orders.empty
+    assert "cases" not in slim.clocks and "load" not in slim.overload

@@ -68,7 +68,8 @@ def command(log, responsibility, repeat_days, sections, vocabulary, citizen, add
         if isinstance(source, Engine):     # the audit's tables count against the limit too
             source.hold_outside(HELD_PER_CASE * source.totals().cases)
         result = audit_log(source, responsibility=responsibility, repeat_days=repeat_days,
-                           calendar=cal, sections=sections, vocabulary=vocabulary)
+                           calendar=cal, sections=sections, vocabulary=vocabulary,
+                           per_case=False)
     if as_json:
         click.echo(dumps(result))
     elif as_csv:   # the per-unit table of the first section computed
