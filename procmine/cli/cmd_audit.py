@@ -65,7 +65,7 @@ def command(log, responsibility, repeat_days, sections, vocabulary, citizen, add
     options = pop_log_options(kwargs) | {"citizen": citizen, "address": address}
     with open_input(log, options, engine=engine, memory_limit=memory_limit,
                     quiet=as_json or as_csv) as source, working_calendar(calendar, source) as cal:
-        if isinstance(source, Engine):     # the audit's tables count against the limit too
+        if isinstance(source, Engine) and source.memory_limit:   # the audit's tables count
             source.hold_outside(HELD_PER_CASE * source.totals().cases)
         result = audit_log(source, responsibility=responsibility, repeat_days=repeat_days,
                            calendar=cal, sections=sections, vocabulary=vocabulary,
