@@ -218,3 +218,40 @@ def test_without_kinds_and_levels_no_boundary_is_claimed(tmp_path):
     assert result.dispatch["summary"]["bounces"] == 7
     assert set(result.dispatch["by_boundary"].values()) == {0}
     assert result.dispatch["summary"]["correct_first"] == 9      # the list alone decides
+
+
+def test_what_the_audit_holds_counts_against_the_memory_limit(orders16, monkeypatch):
+    """``procmine audit --memory-limit`` shrinks DuckDB's share by what the audit keeps per
+    case while it runs, so that the process stays near the limit."""
+    from click.testing import CliRunner
+
+    import procmine.audit
+    from procmine.cli import cli
+
+    real, seen = procmine.audit.audit_log, []
+
+    def audit_log(engine, **kwargs):
+        seen.append(engine.con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+        return real(engine, **kwargs)
+
+    monkeypatch.setattr("procmine.audit.audit_log", audit_log)
+    monkeypatch.setattr("procmine.audit.HELD_PER_CASE", 50 << 20)   # as if its cases were huge
+    out = CliRunner().invoke(cli, ["audit", str(orders16), "--engine", "duckdb",
+                                   "--memory-limit", "1GiB", "--json"])
+    assert out.exit_code == 0, out.output
+    number, unit = seen[0].split()
+    assert unit == "MiB" and float(number) == pytest.approx(0.6 * 1024 - 3 * 50, abs=2)
+
+
+def test_without_per_case_tables_the_audit_gives_the_same_summaries():
+    """``per_case=False`` (the CLI and the report) frees the per-case tables as soon as their
+    summaries are made: every number of ``to_dict`` stays the same."""
+    from procmine.output import dumps
+
+    log = read_log("logs/sample.csv")
+    full = audit_log(log, responsibility="logs/responsibility.yaml")
+    slim = audit_log(log, responsibility="logs/responsibility.yaml", per_case=False)
+    assert dumps(slim) == dumps(full)
+    assert len(full.cases) == len(full.orders) == 3000
+    assert slim.cases.empty and slim.orders.empty
+    assert "cases" not in slim.clocks and "load" not in slim.overload

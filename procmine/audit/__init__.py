@@ -55,8 +55,14 @@ Section = Literal["dispatch", "clocks", "repeats", "citizens", "burden", "overlo
 #: The sections that need the per-order facts of ``procmine.audit.orders``.
 _ORDER_SECTIONS = ("citizens", "burden", "overload")
 SECTIONS: tuple[str, ...] = AUDIT_SECTIONS
+#: The entries of a section that are per case or per day (not in ``AuditResult.to_dict``).
+PER_CASE = ("cases", "bounces", "load", "wip_daily")
+#: What the audit holds per case while it runs (its per-case and per-order tables and
+#: the analyses' copies of them), measured on a 175,000-case log: ``procmine audit``
+#: counts it against the engine's memory limit (``Engine.hold_outside``).
+HELD_PER_CASE = 1000
 
-__all__ = ["SECTIONS", "AuditResult", "Governance", "ResponsibilityList", "audit_log",
+__all__ = ["HELD_PER_CASE", "SECTIONS", "AuditResult", "Governance", "ResponsibilityList", "audit_log",
            "read_governance", "read_responsibility"]
 
 
@@ -87,17 +93,23 @@ class AuditResult:
         for name in SECTIONS:
             section = getattr(self, name)
             if section is not None:
-                out[name] = {k: v for k, v in section.items()
-                             if k not in ("cases", "bounces", "load", "wip_daily")}
+                out[name] = {k: v for k, v in section.items() if k not in PER_CASE}
         out["notes"] = list(self.notes)
         return out
+
+    def summaries(self) -> AuditResult:
+        """This result without its per-case and per-day tables (``cases``, ``orders`` and
+        the sections' :data:`PER_CASE` entries): what ``to_dict`` gives, and no more."""
+        slim = {name: {k: v for k, v in getattr(self, name).items() if k not in PER_CASE}
+                for name in SECTIONS if getattr(self, name) is not None}
+        return replace(self, cases=pd.DataFrame(), orders=pd.DataFrame(), **slim)
 
 
 def audit_log(log: Any, *, responsibility: ResponsibilityList | str | Path | None = None,
               repeat_days: float = 30.0, calendar: Any = "cn",
               sections: Iterable[str] = SECTIONS, aliases: Mapping[str, str] | None = None,
               vocabulary: Governance | str | Path | None = None,
-              max_events: int | None = None) -> AuditResult:
+              max_events: int | None = None, per_case: bool = True) -> AuditResult:
     """Audit a log (an ``EventLog`` or an open engine): the sections of :data:`SECTIONS`.
 
     ``responsibility`` is the list (a file or a :class:`ResponsibilityList`); the
@@ -107,7 +119,9 @@ def audit_log(log: Any, *, responsibility: ResponsibilityList | str | Path | Non
     activity names per role; ``vocabulary`` the source groups and kinds of work
     (a file or a :class:`Governance`; default :func:`read_governance`'s). An engine's
     events are read in parts of ``max_events`` (default: as many as its ``memory_limit``
-    allows, :meth:`procmine.engines.Engine.part_events`).
+    allows, :meth:`procmine.engines.Engine.part_events`). ``per_case=False`` keeps only
+    what ``to_dict`` gives (:meth:`AuditResult.summaries`), each per-case table freed as
+    soon as the summaries over it are made.
     """
     sections = tuple(dict.fromkeys(sections))
     unknown = set(sections) - set(SECTIONS)
@@ -136,23 +150,31 @@ def audit_log(log: Any, *, responsibility: ResponsibilityList | str | Path | Non
             bounce_tables.append(bounces)
         if with_orders:
             _append(order_tables, step_tables, order_table(part, cal, vocab))
-    orders = (pd.concat(order_tables, ignore_index=True) if order_tables
-              else pd.DataFrame(columns=ORDER_COLUMNS))
+        del part                            # freed before the next part is read
+    orders = _concat(order_tables, ORDER_COLUMNS)
     if with_cases:
-        cases = (pd.concat(tables, ignore_index=True) if tables
-                 else pd.DataFrame(columns=CASE_COLUMNS))
-        result = _analyse(cases, pd.concat(bounce_tables, ignore_index=True) if bounce_tables
-                          else pd.DataFrame(), rules, cal, sections, repeat_days, engine.levels)
+        result = _analyse(_concat(tables, CASE_COLUMNS), _concat(bounce_tables, ()), rules,
+                          cal, sections, repeat_days, engine.levels)
     else:
         result = AuditResult(n_cases=len(orders), repeat_days=float(repeat_days),
                              notes=tuple(_link_notes(orders)))
+    result = result if per_case else result.summaries()
     if not with_orders:
         return result
-    steps = (pd.concat(step_tables, ignore_index=True) if step_tables
-             else pd.DataFrame(columns=UNIT_COLUMNS))
+    steps = _concat(step_tables, UNIT_COLUMNS)
     notes = result.notes + tuple(_order_notes(orders, sections))
-    return replace(result, orders=orders, notes=notes,
-                   **_governance(orders, steps, cal, sections, repeat_days))
+    result = replace(result, orders=orders, notes=notes,
+                     **_governance(orders, steps, cal, sections, repeat_days))
+    return result if per_case else result.summaries()
+
+
+def _concat(frames: list[pd.DataFrame], columns: tuple[str, ...]) -> pd.DataFrame:
+    """The parts' tables laid end to end; the list is emptied, so that the parts' own
+    tables are freed before the analyses copy the whole."""
+    out = (pd.concat(frames, ignore_index=True) if frames
+           else pd.DataFrame(columns=list(columns) or None))
+    frames.clear()
+    return out
 
 
 def _append(orders: list, steps: list, tables: tuple[pd.DataFrame, pd.DataFrame]) -> None:

@@ -30,11 +30,14 @@ from procmine.audit.overload import slope
 BURDEN_EXCESS = 1.0
 MIN_ORDERS = 20
 LOAD_BANDS = (0, 1, 3, 6, 11, 21)
+#: The columns of the orders the burden reads (no copy of the others).
+_KEPT = ("case", "unit", "level", "unit_platform", "unit_field", "unit_platform_s",
+         "unit_field_s")
 
 
 def burden(orders: pd.DataFrame, steps: pd.DataFrame, load: np.ndarray) -> dict[str, Any]:
     """Per unit and level: platform steps and time per order, orders without field work."""
-    frame = orders.assign(no_field=orders["field_steps"] == 0, load=load)
+    frame = orders[list(_KEPT)].assign(no_field=orders["field_steps"] == 0, load=load)
     frame = frame[frame["unit"].notna()]
     by_unit = _by(frame, "unit")
     level = frame.groupby("unit")["level"].first()

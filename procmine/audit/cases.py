@@ -70,13 +70,25 @@ class EventPart:
         self.code = codes
         self.index = np.arange(len(events))
         self.time = pd.DatetimeIndex(events[TIMESTAMP])
+        self._codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def values(self, name: str, idx: np.ndarray) -> np.ndarray:
-        """The values of column ``name`` at event positions ``idx`` (None where missing)."""
+        """The values of column ``name`` at event positions ``idx`` (None where missing).
+
+        Equal values are one object (:meth:`codes`): a per-case table of the part holds
+        one pointer per cell, not one string per case.
+        """
         if name not in self.events.columns or len(idx) == 0:
             return np.full(len(idx), None, dtype=object)
-        values = self.events[name].take(idx).astype(object)
-        return values.where(values.notna(), None).to_numpy()
+        codes, uniques = self.codes(name)
+        return uniques[codes[idx]]
+
+    def codes(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Column ``name`` as codes into its distinct values, with None last (code -1)."""
+        if name not in self._codes:
+            codes, uniques = pd.factorize(self.events[name], sort=False)
+            self._codes[name] = (codes, np.append(np.asarray(uniques, dtype=object), None))
+        return self._codes[name]
 
     def is_(self, *roles: str) -> np.ndarray:
         flags = np.zeros(len(self.names) + 1, dtype=bool)      # code -1 (none): False

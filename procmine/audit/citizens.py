@@ -39,10 +39,15 @@ TIMES = ("response_s", "accept_s", "close_s")
 RATES = ("returned", "bounced_back", "paper_only", "dissatisfied", "reopened", "repeated")
 
 
+#: The columns of the orders that :func:`citizens` reads besides the flags.
+KEPT = ("group", "unit", "street", "category", *TIMES, "answer_s")
+
+
 def order_flags(orders: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:
-    """The orders with the 0/1 outcomes of :data:`RATES`, ``closed`` and ``answer_rel``."""
+    """The orders' columns :data:`KEPT` with the 0/1 outcomes of :data:`RATES`, ``closed``
+    and ``answer_rel`` (no copy of the other columns: the table is as long as the log)."""
     closed = orders["first_close"].notna().to_numpy()
-    out = orders.assign(
+    out = orders[list(KEPT)].assign(
         closed=closed, returned=orders["returned"] > 0, bounced_back=orders["reworked"] > 0,
         paper_only=closed & (orders["field_steps"] == 0).to_numpy(),
         dissatisfied=orders["dissatisfied"] > 0, reopened=orders["reopened"] > 0,

@@ -93,7 +93,9 @@ def link_repeats(cases: pd.DataFrame, *, repeat_days: float) -> pd.DataFrame:
     again: the order before it of the same citizen, address and category (by report time)
     closed at most ``repeat_days`` days before it was reported."""
     keys = ["citizen", "address", "category"]
-    known = cases.dropna(subset=keys).assign(_row=lambda t: np.arange(len(t)))
+    # the columns the linking reads, not a copy of the whole table
+    known = cases[["case", *keys, "report", "last_close"]].dropna(subset=keys)
+    known = known.assign(_row=np.arange(len(known)))
     known = known.sort_values([*keys, "report", "_row"], kind="stable")
     same = np.ones(len(known), dtype=bool)
     same[:1] = False

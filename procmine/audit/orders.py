@@ -59,8 +59,9 @@ def order_table(part: Any, calendar: Any, vocab: Governance) -> tuple[pd.DataFra
     accept = np.where(signed >= 0, signed, handle)
     close = p.first(p.is_("close"))
     unit_at = np.where(handle != NO_EVENT, handle, accept)
-    res, names = (pd.factorize(part.events[RESOURCE], sort=False) if RESOURCE in part.events
-                  else (np.full(len(p.code), -1), []))
+    res, names = (p.codes(RESOURCE) if RESOURCE in part.events
+                  else (np.full(len(p.code), -1), np.array([None], dtype=object)))
+    names = names[:-1]                      # without the None of code -1
     unit_code = np.full(p.n, -1)
     unit_code[_ok(unit_at)] = res[unit_at[_ok(unit_at)]]
     mine = (res == unit_code[p.case]) & (res >= 0)
@@ -94,7 +95,7 @@ def order_table(part: Any, calendar: Any, vocab: Governance) -> tuple[pd.DataFra
         "field_steps": count(field), "unit_platform": count(mine & platform),
         "unit_field": count(mine & field), "unit_platform_s": count(mine & platform, gap),
         "unit_field_s": count(mine & field, gap)})
-    return out[list(ORDER_COLUMNS)], _unit_steps(p, res, np.asarray(names, dtype=object), kind, gap)
+    return out[list(ORDER_COLUMNS)], _unit_steps(p, res, names, kind, gap)
 
 
 def _before(p: EventPart, idx: np.ndarray) -> np.ndarray:

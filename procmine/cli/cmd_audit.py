@@ -57,15 +57,19 @@ def command(log, responsibility, repeat_days, sections, vocabulary, citizen, add
       procmine audit city.parquet --responsibility list.csv --repeat-days 60 --engine duckdb
       procmine audit logs/sample.csv --section citizens --section overload --vocabulary words.yaml
     """
-    from procmine.audit import audit_log
+    from procmine.audit import HELD_PER_CASE, audit_log
     from procmine.audit.text import format_audit
+    from procmine.engines import Engine
     from procmine.output import csv_text, dumps
 
     options = pop_log_options(kwargs) | {"citizen": citizen, "address": address}
     with open_input(log, options, engine=engine, memory_limit=memory_limit,
                     quiet=as_json or as_csv) as source, working_calendar(calendar, source) as cal:
+        if isinstance(source, Engine) and source.memory_limit:   # the audit's tables count
+            source.hold_outside(HELD_PER_CASE * source.totals().cases)
         result = audit_log(source, responsibility=responsibility, repeat_days=repeat_days,
-                           calendar=cal, sections=sections, vocabulary=vocabulary)
+                           calendar=cal, sections=sections, vocabulary=vocabulary,
+                           per_case=False)
     if as_json:
         click.echo(dumps(result))
     elif as_csv:   # the per-unit table of the first section computed

@@ -10,8 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from procmine.report.charts import _bars
 from procmine.report.context import _Context, _shell_quote
 from procmine.report.markup import (
@@ -40,28 +38,16 @@ def responsibility_beside(ctx: _Context) -> Path | None:
     return None
 
 
-#: the per-case and per-day tables of an audit result, which the page needs no more
-_PER_CASE = ("cases", "bounces", "load", "wip_daily")
-
-
-def _summaries(result: Any) -> Any:
-    """The audit result without its per-case and per-day tables (the leaders' page reads
-    its summaries only): the report holds no more than it shows."""
-    from dataclasses import fields, replace
-
-    slim = {f.name: {k: v for k, v in getattr(result, f.name).items() if k not in _PER_CASE}
-            for f in fields(result) if isinstance(getattr(result, f.name), dict)}
-    return replace(result, cases=pd.DataFrame(), orders=pd.DataFrame(), **slim)
-
-
 def audit_section(ctx: _Context) -> Section:
     from procmine.audit import audit_log
 
     t = ctx.t
     rules = responsibility_beside(ctx)
     aliases = getattr(ctx.workflow, "aliases", None) or None
-    result = audit_log(ctx.log, responsibility=rules, calendar=ctx.calendar, aliases=aliases)
-    ctx.results["audit"] = _summaries(result)
+    # only the summaries: the leaders' page reads them, and the report holds no more than it shows
+    result = audit_log(ctx.log, responsibility=rules, calendar=ctx.calendar, aliases=aliases,
+                       per_case=False)
+    ctx.results["audit"] = result
     numbers = _numbers(result)
     body = [_cards("audit", [(k, t(f"audit_{k}"), v, "pct") for k, v in numbers.items()]),
             _figure(_bars("audit-rates", [(t(f"audit_{k}"), v, f"{100 * v:.1f}%")
