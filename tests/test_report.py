@@ -281,7 +281,7 @@ def test_what_the_report_holds_counts_against_the_memory_limit(orders16, monkeyp
 
     monkeypatch.setattr("procmine.report.HELD_PER_CASE", 50 << 20)  # as if its cases were huge
     def duckdb_limit(engine) -> float:
-        text = engine.con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        text = engine.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]  # whole: no result left open
         number, unit = text.split()
         return float(number) * {"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30}[unit]
 
