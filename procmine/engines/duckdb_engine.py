@@ -119,9 +119,9 @@ class DuckDBEngine(SqlEngine):
         config = {"temp_directory": os.path.join(self._folder, "spill")}
         if memory_limit:
             config["memory_limit"] = f"{int(parse_memory_limit(memory_limit) * DUCKDB_SHARE)}B"
-        # an in-memory database: its tables are not compressed on the way in (a third of
-        # the load's CPU), and above the limit they go to the spill files like any buffer
-        self.con = duckdb.connect(":memory:", config=config)
+        # a database file, not ":memory:": in memory the tables escaped --memory-limit
+        # (bottlenecks on 2M events at 512MiB peaked at 696 MiB, against 553 MiB with a file)
+        self.con = duckdb.connect(os.path.join(self._folder, "events.duckdb"), config=config)
         # DuckDB may draw a progress bar on stdout, which carries our data (ours is on stderr)
         self.con.execute("SET enable_progress_bar = false")
         self.memory_limit = memory_limit
