@@ -18,6 +18,18 @@ from pathlib import Path
 from typing import Any
 
 
+def chromium_binary() -> str:
+    """The path of a Chromium or Chrome binary; the test is skipped when there is none."""
+    import shutil
+
+    import pytest
+
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"):
+        if shutil.which(name):
+            return shutil.which(name)
+    pytest.skip("no Chromium or Chrome binary on PATH (make setup-test installs one)")
+
+
 class Page:
     def __init__(self, binary: str, profile: Path, *, width: int = 1280, height: int = 1600):
         to_browser_r, self._to_browser = os.pipe()

@@ -8,7 +8,6 @@ Screenshots go to test-artifacts/ (git-ignored: the test writes them on each run
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import pytest
 from procmine.report import write_report
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from browser import Page  # noqa: E402
+from browser import Page, chromium_binary  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -26,10 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"):
-        if shutil.which(name):
-            return shutil.which(name)
-    pytest.skip("no Chromium or Chrome binary on PATH (make setup-test installs one)")
+    return chromium_binary()
 
 
 @pytest.fixture(scope="module")

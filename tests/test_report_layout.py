@@ -12,7 +12,6 @@ Screenshots go to test-artifacts/ (git-ignored: the test writes them on each run
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from conftest import ROAD_XES, real_path
 from procmine.report import write_report
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from browser import Page  # noqa: E402
+from browser import Page, chromium_binary  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -76,10 +75,7 @@ MEASURE = r"""(function () {
 
 @pytest.fixture(scope="module")
 def chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"):
-        if shutil.which(name):
-            return shutil.which(name)
-    pytest.skip("no Chromium or Chrome binary on PATH (make setup-test installs one)")
+    return chromium_binary()
 
 
 def measure(chromium: str, report: Path, profile: Path, shots: dict[str, Path]) -> dict:
