@@ -38,28 +38,44 @@ def alignment_precision(model: Any, traces: Sequence[tuple], counts: Sequence[in
     walker = _PrefixWalker.build(model, max_markings)
     if walker is None:
         return None
+    root = np.full(walker.n, _INF)
+    root[walker.start] = 0.0
+
+    def enabled(reached: np.ndarray) -> set[str]:
+        """pm4py's enabled steps after a prefix: those of its cheapest markings."""
+        found: set[str] = set()
+        for m in np.flatnonzero(reached == reached.min()):
+            found |= walker.enabled_at(int(m))
+        return found
+
+    # no alignment of sync and silent moves (advance gives None): pm4py's "unfit" prefix
+    return walk_precision(traces, counts, root, walker.enabled_at(walker.start),
+                          walker.advance, enabled)
+
+
+def walk_precision(traces: Sequence[tuple], counts: Sequence[int], start: Any,
+                   initial: set[str], step: Any, enabled: Any) -> float:
+    """Escaping-edges precision over the variants' prefix tree (both precisions walk it):
+    ``step(state, activity)`` is the state after a prefix (None: the prefix does not fit
+    and its subtree is left out), ``enabled(state)`` the visible steps the model allows
+    there, ``initial`` those at ``start``. 1 - escaping / allowed, weighted by the cases
+    that go on after each prefix."""
     children, onward = prefix_tree(traces, counts)
     n_cases = int(sum(int(c) for c in counts))
     starts = {t[0] for t in traces if t}
-    initial = walker.enabled_at(walker.start)
     sum_at = n_cases * len(initial)
     sum_ee = n_cases * len(initial - starts)
-    root = np.full(walker.n, _INF)
-    root[walker.start] = 0.0
-    todo = [(child, root, activity) for activity, child in children[0].items()]
+    todo = [(child, start, activity) for activity, child in children[0].items()]
     while todo:
-        node, costs, activity = todo.pop()
-        reached = walker.advance(costs, activity)
-        if reached is None:        # no alignment of sync and silent moves: pm4py's "unfit" prefix
+        node, state, activity = todo.pop()
+        state = step(state, activity)
+        if state is None:
             continue
         if onward[node]:
-            best = reached.min()
-            enabled: set[str] = set()
-            for m in np.flatnonzero(reached == best):
-                enabled |= walker.enabled_at(int(m))
-            sum_at += len(enabled) * onward[node]
-            sum_ee += len(enabled - set(children[node])) * onward[node]
-        todo.extend((child, reached, a) for a, child in children[node].items())
+            allowed = enabled(state)
+            sum_at += len(allowed) * onward[node]
+            sum_ee += len(allowed - set(children[node])) * onward[node]
+        todo.extend((child, state, a) for a, child in children[node].items())
     return 1 - float(sum_ee) / float(sum_at) if sum_at > 0 else 1.0
 
 

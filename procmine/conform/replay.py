@@ -211,25 +211,15 @@ def token_precision(model: Any, traces: Sequence[tuple], counts: Sequence[int]) 
     >>> token_precision(model, [("a", "b")], [3])
     0.6666666666666667
     """
-    replayer = _Replayer(model)
-    from procmine.conform.precision import prefix_tree
+    from procmine.conform.precision import walk_precision
 
-    children, onward = prefix_tree(traces, counts)
-    n_cases = int(sum(int(c) for c in counts))
-    starts = {t[0] for t in traces if t}
-    initial = replayer.visible_enabled(model.initial)
-    sum_at = n_cases * len(initial)
-    sum_ee = n_cases * len(initial - starts)
-    # walk the tree; a prefix that cannot fire without missing tokens stops its subtree
-    todo = [(child, model.initial, activity) for activity, child in children[0].items()]
-    while todo:
-        node, marking, activity = todo.pop()
+    replayer = _Replayer(model)
+
+    def step(marking: Any, activity: str) -> Any:
+        """The marking after ``activity``; None when it cannot fire without missing
+        tokens (the prefix's subtree is left out)."""
         marking, _, _, _, fit = replayer.step(marking, activity)
-        if not fit:
-            continue
-        if onward[node]:
-            enabled = replayer.visible_enabled(marking)
-            sum_at += len(enabled) * onward[node]
-            sum_ee += len(enabled - set(children[node])) * onward[node]
-        todo.extend((child, marking, a) for a, child in children[node].items())
-    return 1 - sum_ee / sum_at if sum_at > 0 else 1.0
+        return marking if fit else None
+
+    return walk_precision(traces, counts, model.initial, replayer.visible_enabled(model.initial),
+                          step, replayer.visible_enabled)
