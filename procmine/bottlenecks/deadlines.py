@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from procmine.bottlenecks.codes import _add
+from procmine.bottlenecks.codes import _add, _spread, _summed
 from procmine.bottlenecks.events import _NAT, _Clock, _Events, _ns
-from procmine.bottlenecks.stats import _distinct_cases
+from procmine.bottlenecks.stats import _distinct_cases, _quantile_rows
 from procmine.errors import SpecError
 from procmine.log import ACTIVITY, CATEGORY, DEADLINE
 
@@ -241,3 +241,20 @@ def _overdue_ranked(measures: list[pd.DataFrame]) -> pd.DataFrame:
     table["share"] = table["overdue"] / grand if grand > 0 else np.nan
     return table.sort_values(["overdue", "source", "target"], ascending=[False, True, True],
                              kind="stable").reset_index(drop=True)
+
+
+def _deadline_table(ordered: tuple[Any, Any], measures: list[pd.DataFrame], values: Any,
+                    name: str, label: str) -> pd.DataFrame:
+    """The deadline figures per category or unit (``ordered``: its names and their rows)."""
+    names, row = ordered
+    k = len(names)
+    s = _summed(measures)
+    n = _spread(s.index, s["deadline_cases"], row, k, 0, np.int64)
+    total, (median,) = _quantile_rows(values, name, row, k, (0.5,))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = _spread(s.index, s["on_time_cases"], row, k, 0.0) / n
+    table = pd.DataFrame({label: names, "deadline_cases": n,
+                          "overdue_cases": _spread(s.index, s["overdue_cases"], row, k, 0, np.int64),
+                          "on_time_rate": rate, "overdue_median": median,
+                          "overdue_total": np.nan_to_num(total)})
+    return table[table["deadline_cases"] > 0].reset_index(drop=True)

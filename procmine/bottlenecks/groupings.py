@@ -31,6 +31,7 @@ from procmine.bottlenecks.deadlines import (
     Deadlines,
     _column_window,
     _deadline_counts,
+    _deadline_table,
     _name,
     _overdue_by_transition,
     _overdue_ranked,
@@ -481,11 +482,11 @@ class _Groupings:
                   else f"column {DEADLINE}")
         n_cases, n_late, overdue_total = (sum(m[0][i] for m in measures) for i in range(3))
         median = values.quantiles("deadline_overdue", "key", "value", (0.5,))["q0"]
-        by_category = self._deadline_table([m[1]["category"] for m in measures], values,
-                                           "deadline_category", CATEGORY, "category")
+        by_category = _deadline_table(self.codes[CATEGORY].ordered(), [m[1]["category"] for m in measures],
+                                      values, "deadline_category", "category")
         if RESOURCE in self.present:
-            by_unit = self._deadline_table([m[1]["unit"] for m in measures], values,
-                                           "deadline_unit", RESOURCE, "unit")
+            by_unit = _deadline_table(self.codes[RESOURCE].ordered(), [m[1]["unit"] for m in measures],
+                                      values, "deadline_unit", "unit")
             by_unit["overdue_share"] = by_unit["overdue_cases"] / n_late if n_late else np.nan
             by_unit = _rank(by_unit, "overdue_cases", "unit")
         else:
@@ -494,19 +495,3 @@ class _Groupings:
                          n_cases=n_cases, n_overdue=n_late, overdue_total=overdue_total,
                          overdue_median=float(median.iloc[0]) if len(median) else float("nan"),
                          _cases=lambda: self.get("deadline_cases"))
-
-    def _deadline_table(self, measures: list[pd.DataFrame], values: Any, name: str, column: str,
-                        label: str) -> pd.DataFrame:
-        names, row = self.codes[column].ordered()
-        k = len(names)
-        s = _summed(measures)
-        n = _spread(s.index, s["deadline_cases"], row, k, 0, np.int64)
-        total, (median,) = _quantile_rows(values, name, row, k, (0.5,))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            rate = _spread(s.index, s["on_time_cases"], row, k, 0.0) / n
-        table = pd.DataFrame({label: names, "deadline_cases": n,
-                              "overdue_cases": _spread(s.index, s["overdue_cases"], row, k, 0,
-                                                       np.int64),
-                              "on_time_rate": rate, "overdue_median": median,
-                              "overdue_total": np.nan_to_num(total)})
-        return table[table["deadline_cases"] > 0].reset_index(drop=True)
