@@ -84,6 +84,7 @@ def stop_model(pending: _Pending) -> None:
 def _child(ctx: _Context, traces: Any, run_section: Callable[[str, _Context], Section],
            send: Any) -> None:
     started = time.perf_counter()
+    answer = None                      # None: the parent computes the section itself
     try:
         # the variants stand for the log: the engine (and its threads) stays untouched
         ctx = replace(ctx, log=traces)
@@ -91,17 +92,15 @@ def _child(ctx: _Context, traces: Any, run_section: Callable[[str, _Context], Se
             warnings.simplefilter("always")
             section = run_section("model", ctx)
             figure = _leaders_figure(ctx)
-        seconds = time.perf_counter() - started
-        send.send((section, figure, seconds,
-                   [(str(w.message), w.category, w.filename, w.lineno) for w in caught]))
-    except BaseException:      # noqa: BLE001 - the parent computes the section itself
-        try:
-            send.send(None)
-        except BaseException:  # noqa: BLE001, S110
-            pass
+        answer = (section, figure, time.perf_counter() - started,
+                  [(str(w.message), w.category, w.filename, w.lineno) for w in caught])
+    except BaseException:              # noqa: BLE001 - whatever it is, the parent redoes it
+        answer = None
     finally:
-        send.close()
-        os._exit(0)
+        try:
+            send.send(answer)
+        finally:
+            os._exit(0)
 
 
 def _leaders_figure(ctx: _Context) -> str:
