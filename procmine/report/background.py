@@ -43,7 +43,8 @@ def start_model(ctx: _Context, run_section: Callable[[str, _Context], Section]) 
     leaders' figure; None when the log is small or the platform cannot fork."""
     import multiprocessing
 
-    if ctx.n_events < MIN_EVENTS or "fork" not in multiprocessing.get_all_start_methods():
+    if (ctx.n_events < MIN_EVENTS or "fork" not in multiprocessing.get_all_start_methods()
+            or multiprocessing.current_process().daemon):    # a pool's worker may not fork
         return None
     from procmine.discover.traces import _traces
 
@@ -51,8 +52,13 @@ def start_model(ctx: _Context, run_section: Callable[[str, _Context], Section]) 
     fork = multiprocessing.get_context("fork")
     answer, send = fork.Pipe(duplex=False)
     process = fork.Process(target=_child, args=(ctx, traces, run_section, send), daemon=True)
-    process.start()
-    send.close()
+    try:
+        process.start()
+    except OSError:                  # no process to be had (limits): the model here
+        answer.close()
+        return None
+    finally:
+        send.close()
     return _Pending(process, answer)
 
 
