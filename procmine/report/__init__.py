@@ -36,7 +36,8 @@ The package: ``labels`` holds the report's words in both languages (from
 ``procmine/templates``), ``result`` the ``Report`` and its sections (``Section``),
 ``context`` what every section is built from, ``markup`` the HTML pieces,
 ``charts`` the SVG charts, ``figures`` the Graphviz figures made safe to inline,
-``sections`` one builder per section and ``page`` the page around them; this
+``sections`` one builder per section, ``background`` the model section in a process
+of its own on a large log, and ``page`` the page around them; this
 module holds :func:`stages`, :func:`default_lang`, :func:`build_report` and
 :func:`write_report`.
 """
