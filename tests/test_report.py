@@ -214,6 +214,51 @@ def test_progress_reports_every_stage(small_log):
     assert "conformance" in stages(workflow="logs/workflow.yaml")
 
 
+def _without_time(page: str) -> str:
+    return re.sub(r"(generated|生成于) \d{4}-\d\d-\d\d \d\d:\d\d [+-]\d{4}", "", page)
+
+
+def test_the_model_in_its_own_process_gives_the_same_page(small_log, small_report, monkeypatch):
+    """On a log of many events the model is mined in a forked process while the other
+    sections run; the page is the one computed in a single process."""
+    from procmine.report import background
+
+    monkeypatch.setattr(background, "MIN_EVENTS", 0)
+    seen: list[str] = []
+    forked = build_report(small_log, lang="en", on_stage=seen.append)
+    assert seen == WITHOUT_CONFORMANCE
+    assert forked.section("model").numbers == small_report.section("model").numbers
+    assert _without_time(forked.html) == _without_time(small_report.html)
+
+
+def test_a_failing_model_process_leaves_the_model_to_the_report(small_log, small_report,
+                                                                 monkeypatch):
+    from procmine.report import background
+
+    def fail(ctx):
+        raise RuntimeError("the model process fails")
+
+    monkeypatch.setattr(background, "MIN_EVENTS", 0)
+    monkeypatch.setattr(background, "_leaders_figure", fail)
+    report = build_report(small_log, lang="en")
+    assert _without_time(report.html) == _without_time(small_report.html)
+
+
+def test_the_report_leaves_pm4py_to_the_model_process():
+    """Importing pm4py takes most of the model's time: with the model in its own
+    process the report's process never imports it."""
+    import subprocess
+
+    code = ("import sys; import procmine.report.background as b; b.MIN_EVENTS = 0\n"
+            "from procmine.report import build_report\n"
+            "from procmine.simulate import simulate_log\n"
+            "report = build_report(simulate_log(cases=60, seed=3).to_event_log(), lang='en')\n"
+            "print(report.section('model').numbers['transitions'] > 0, 'pm4py' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert out.stdout.split() == ["True", "False"]
+
+
 def test_write_is_atomic_and_spares_the_input(small_log, tmp_path, monkeypatch):
     out = tmp_path / "report.html"
     write_report(small_log, out)

@@ -69,6 +69,7 @@ from procmine.conform.overlay import Overlay as Overlay
 from procmine.conform.overlay import deviation_overlay as deviation_overlay
 from procmine.conform.replay import _replay_table
 from procmine.conform.replay import replay_variants as replay_variants
+from procmine.conform.replay import replay_with_firings as replay_with_firings
 from procmine.conform.replay import token_precision as token_precision
 from procmine.conform.result import ConformanceResult as ConformanceResult
 from procmine.conform.result import Deviation as Deviation

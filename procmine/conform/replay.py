@@ -57,8 +57,9 @@ class _Replayer:
         return frozenset(marking.items())
 
     def step(self, marking: Any, activity: str, following: str | None = None
-             ) -> tuple[Any, int, int, int, bool]:
-        """(next marking, consumed, produced, missing, enabled without missing tokens).
+             ) -> tuple[Any, int, int, int, bool, tuple]:
+        """(next marking, consumed, produced, missing, enabled without missing tokens, the
+        transitions fired in pm4py's order: the silent ones that enabled it, then its own).
 
         When several enabled transitions carry ``activity`` (a duplicated label), the
         one after which ``following`` (the next event) can happen is fired; among
@@ -74,13 +75,14 @@ class _Replayer:
 
         tr, net = self.tr, self.net
         if activity not in self.trans_map:
-            out = (marking, 0, 0, 0, True)
+            out = (marking, 0, 0, 0, True, ())
             self.steps[memo_key] = out
             return out
         candidates = sorted((x for x in semantics.enabled_transitions(net, marking) if x.label == activity),
                             key=_structural_key)
         t = self._choose(candidates, marking, following) if candidates else self.trans_map[activity]
         consumed = produced = missing = 0
+        fired: list[Any] = []
         if not semantics.is_enabled(t, net, marking):
             _, marking, fired, _ = tr.apply_hidden_trans(t, net, copy(marking), self.paths, [], 0,
                                                          set(), [], False)
@@ -95,7 +97,7 @@ class _Replayer:
         consumed += tr.get_consumed_tokens(t)[0]
         produced += tr.get_produced_tokens(t)[0]
         marking = semantics.execute(t, net, marking)
-        out = (marking, consumed, produced, missing, fit)
+        out = (marking, consumed, produced, missing, fit, (*fired, t))
         self.steps[memo_key] = out
         return out
 
@@ -109,8 +111,9 @@ class _Replayer:
                 return t
         return candidates[0]
 
-    def end(self, marking: Any) -> tuple[int, int, int, int]:
-        """(consumed, produced, missing, remaining) of reaching the end from ``marking``."""
+    def end(self, marking: Any) -> tuple[int, int, int, int, tuple]:
+        """(consumed, produced, missing, remaining, silent transitions fired) of reaching
+        the end from ``marking``."""
         memo_key = self.key(marking)
         hit = self.ends.get(memo_key)
         if hit is not None:
@@ -124,7 +127,7 @@ class _Replayer:
                            post_fix_caching=tr.PostFixCaching(),
                            marking_to_activity_caching=tr.MarkingToActivityCaching())
         missing, consumed, remaining, produced = r[6], r[7], r[8], r[9]
-        out = (consumed, produced - sum(marking.values()), missing, remaining)
+        out = (consumed, produced - sum(marking.values()), missing, remaining, tuple(r[2]))
         self.ends[memo_key] = out
         return out
 
@@ -136,21 +139,26 @@ class _Replayer:
             self.enabled[memo_key] = hit
         return hit
 
-    def replay(self, trace: tuple) -> dict[str, Any]:
-        """pm4py's token replay of one trace (the memo makes shared prefixes cheap)."""
+    def replay(self, trace: tuple, *, firings: bool = False) -> dict[str, Any]:
+        """pm4py's token replay of one trace (the memo makes shared prefixes cheap);
+        ``firings=True`` adds the transitions fired in order (``activated``), as pm4py's
+        ``activated_transitions``."""
         marking = self.model.initial
         consumed = missing = 0
         produced = sum(marking.values())
         problems: list[tuple[str, int]] = []
+        activated: list[Any] = []
         for i, activity in enumerate(trace):
             following = trace[i + 1] if i + 1 < len(trace) else None
-            marking, c, p, m, fit = self.step(marking, activity, following)
+            marking, c, p, m, fit, fired = self.step(marking, activity, following)
+            activated += fired
             consumed += c
             produced += p
             missing += m
             if not fit:
                 problems.append((activity, i))
-        c, p, m_end, remaining = self.end(marking)
+        c, p, m_end, remaining, fired = self.end(marking)
+        activated += fired
         is_fit = missing == 0 and remaining == 0
         consumed += c
         produced += p
@@ -161,7 +169,8 @@ class _Replayer:
             fitness = 1.0
         return {"fit": is_fit, "fitness": fitness, "missing": missing, "consumed": consumed,
                 "remaining": remaining, "produced": produced, "problems": problems,
-                "not_in_model": [(a, i) for i, a in enumerate(trace) if a not in self.trans_map]}
+                "not_in_model": [(a, i) for i, a in enumerate(trace) if a not in self.trans_map],
+                **({"activated": activated} if firings else {})}
 
 
 def _structural_key(t: Any) -> tuple:
@@ -187,6 +196,20 @@ def replay_variants(model: Any, traces: Sequence[tuple], *, jobs: int = 1) -> li
     """
     # one replay step is cheap once memoised: only very many variants pay for workers
     return _run_chunks(_replay_chunk, model, traces, jobs, weight=1 if len(traces) > 20_000 else 0)
+
+
+def replay_with_firings(model: Any, traces: Sequence[tuple]) -> list[dict[str, Any]]:
+    """:func:`replay_variants` in this process, each result with the transitions fired
+    (``activated``, pm4py's ``activated_transitions``: the net's own objects, in order),
+    for pm4py's token-based generalization.
+
+    >>> from procmine.workflow import parse_workflow
+    >>> r = replay_with_firings(parse_workflow("steps: [a, b]").petri_net(), [("a", "b")])[0]
+    >>> r["fit"], [t.label for t in r["activated"] if t.label]
+    (True, ['a', 'b'])
+    """
+    replayer = _Replayer(model)
+    return [replayer.replay(t, firings=True) for t in traces]
 
 
 def _replay_table(traces: Sequence[tuple], counts: np.ndarray, per_variant: list) -> pd.DataFrame:
@@ -218,7 +241,7 @@ def token_precision(model: Any, traces: Sequence[tuple], counts: Sequence[int]) 
     def step(marking: Any, activity: str) -> Any:
         """The marking after ``activity``; None when it cannot fire without missing
         tokens (the prefix's subtree is left out)."""
-        marking, _, _, _, fit = replayer.step(marking, activity)
+        marking, _, _, _, fit, _ = replayer.step(marking, activity)
         return marking if fit else None
 
     return walk_precision(traces, counts, model.initial, replayer.visible_enabled(model.initial),

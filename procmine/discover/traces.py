@@ -37,9 +37,11 @@ class _Traces:
         return list(self.counts.values())
 
 
-def _traces(log: EventLog | Variants | Engine) -> _Traces:
+def _traces(log: EventLog | Variants | Engine | _Traces) -> _Traces:
     from procmine.engines import as_engine
 
+    if isinstance(log, _Traces):    # counted already (the report's model, in its own process)
+        return log
     table = log if isinstance(log, Variants) else as_engine(log).variants()
     if len(table) == 0:
         return _Traces(Counter(), np.zeros(0, dtype=np.int64))

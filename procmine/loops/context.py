@@ -134,14 +134,11 @@ def _context(log: EventLog, calendar: Any, aliases: Mapping[str, str] | None) ->
     first = np.repeat(starts, lengths)
     end = np.repeat(starts + lengths, lengths)
     ts = events[TIMESTAMP].to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    act_codes, act_names = pd.factorize(events[ACTIVITY], sort=False)
-    act_names = np.asarray(act_names, dtype=object)
+    act_codes, act_names = _appearance_codes(log, ACTIVITY)
     mapping = roles_of([str(a) for a in act_names], aliases)
     act_roles = np.array([mapping[str(a)] for a in act_names], dtype=object)
     if RESOURCE in events.columns:
-        res, units = pd.factorize(events[RESOURCE], sort=False)
-        res = res.astype(np.int64)
-        units = np.asarray(units, dtype=object)
+        res, units = _appearance_codes(log, RESOURCE)
     else:
         res, units = np.full(n, -1, dtype=np.int64), np.zeros(0, dtype=object)
     # levels and kinds: a handful of distinct values, so map the distinct values only
@@ -152,6 +149,19 @@ def _context(log: EventLog, calendar: Any, aliases: Mapping[str, str] | None) ->
     return _Ctx(log=log, n=n, case=codes, case_ids=np.asarray(case_ids, dtype=object), first=first,
                 end=end, starts=starts, lengths=lengths, ts=ts, act=act_codes.astype(np.int64),
                 act_names=act_names, act_roles=act_roles, res=res, units=units, lvl=lvl, kind=kind, calendar=calendar)
+
+
+def _appearance_codes(log: EventLog, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(column, sort=False)`` (codes in order of first appearance, -1 where
+    missing), from the log's shared sorted codes (``abstractions.column_codes``): the
+    other analyses of a report have factorised the column already."""
+    from procmine.abstractions import column_codes
+
+    codes, names = column_codes(log, column)
+    order = pd.unique(codes[codes >= 0])
+    renumber = np.full(len(names) + 1, -1, dtype=np.int64)   # the last entry: missing
+    renumber[order] = np.arange(len(order))
+    return renumber[codes], names[order]
 
 
 def _coded(events: pd.DataFrame, column: str, value: Any, n: int) -> np.ndarray:

@@ -36,7 +36,8 @@ The package: ``labels`` holds the report's words in both languages (from
 ``procmine/templates``), ``result`` the ``Report`` and its sections (``Section``),
 ``context`` what every section is built from, ``markup`` the HTML pieces,
 ``charts`` the SVG charts, ``figures`` the Graphviz figures made safe to inline,
-``sections`` one builder per section and ``page`` the page around them; this
+``sections`` one builder per section, ``background`` the model section in a process
+of its own on a large log, and ``page`` the page around them; this
 module holds :func:`stages`, :func:`default_lang`, :func:`build_report` and
 :func:`write_report`.
 """
@@ -53,6 +54,7 @@ from procmine.choices import LANGS
 from procmine.errors import InputError, check_choice
 from procmine.files import atomic_write
 from procmine.log import EventLog
+from procmine.report.background import finish_model, start_model, stop_model
 from procmine.report.context import _Context, _workflow, _workflow_path
 from procmine.report.labels import _CJK
 from procmine.report.labels import Lang as Lang
@@ -154,17 +156,30 @@ def build_report(
 def _build(ctx: _Context, title: str | None, workflow: Any,
            on_stage: Callable[[str], None] | None) -> Report:
     title = title or f"{ctx.t('title')}: {Path(str(ctx.report.path or 'log')).name}"
-    sections: list[Section] = []
+    sections: dict[str, Section] = {}
     seconds: dict[str, float] = {}
-    for name in stages(workflow=workflow):
-        started = time.perf_counter()
-        sections.append(_run_section(name, ctx))
-        seconds[name] = time.perf_counter() - started
-        if on_stage is not None:
-            on_stage(name)
-    page = _page(title, ctx, sections)
-    return Report(title=title, lang=ctx.lang, sections=tuple(sections), html=page,
-                  seconds=seconds)
+    pending = None
+    try:
+        for name in stages(workflow=workflow):
+            started = time.perf_counter()
+            # the model (and pm4py) in a process of its own while the sections after it run
+            pending = start_model(ctx, _run_section) if name == "model" else pending
+            if name != "model" or pending is None:
+                sections[name] = _run_section(name, ctx)
+            seconds[name] = time.perf_counter() - started
+            if on_stage is not None:
+                on_stage(name)
+        done = None if pending is None else finish_model(pending)
+    finally:
+        if pending is not None:
+            stop_model(pending)
+    if done is not None:
+        sections["model"], ctx.results["process_figure"], seconds["model"] = done
+    elif pending is not None:                    # the child failed: the model here
+        sections["model"] = _run_section("model", ctx)
+    ordered = tuple(sections[name] for name in stages(workflow=workflow))
+    page = _page(title, ctx, ordered)
+    return Report(title=title, lang=ctx.lang, sections=ordered, html=page, seconds=seconds)
 
 
 def write_report(

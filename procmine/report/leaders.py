@@ -318,7 +318,9 @@ def leaders_page(ctx: _Context, sections: Sequence[Section]) -> str:
     body = f'<ol class="findings">{items}</ol>' if findings else f'<p class="note">{_e(ctx.t("lead_none"))}</p>'
     if findings:
         body += _unfinished_note(ctx)
-    figure = _process_figure(ctx)
+    # drawn with the model where it ran in its own process (procmine.report.background)
+    figure = ctx.results.get("process_figure")
+    figure = _process_figure(ctx) if figure is None else figure
     return (f'<section class="leaders" id="leaders"><h2>{_e(ctx.t("leaders"))}</h2>{body}{figure}'
             f'<p class="note">{_e(ctx.t("lead_rule"))}</p></section>')
 
