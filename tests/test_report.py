@@ -259,6 +259,21 @@ def test_the_report_leaves_pm4py_to_the_model_process():
     assert out.stdout.split() == ["True", "False"]
 
 
+def test_under_a_memory_limit_the_model_stays_in_the_one_process():
+    """--memory-limit bounds the report's process: no second process holding pm4py."""
+    import subprocess
+
+    code = ("import sys; import procmine.report.background as b; b.MIN_EVENTS = 0\n"
+            "from procmine.engines import get_engine\n"
+            "from procmine.report import build_report\n"
+            "with get_engine('duckdb', 'logs/sample.csv', memory_limit='1GiB') as engine:\n"
+            "    report = build_report(engine, lang='en')\n"
+            "print(report.section('model').numbers['transitions'] > 0, 'pm4py' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert out.stdout.split() == ["True", "True"]
+
+
 def test_write_is_atomic_and_spares_the_input(small_log, tmp_path, monkeypatch):
     out = tmp_path / "report.html"
     write_report(small_log, out)

@@ -8,8 +8,9 @@ place in the page that does all of that from the variants (counted here first, s
 child never touches the engine: pandas, DuckDB or Spark) and sends back the model
 section and the leaders' figure as HTML; :func:`finish_model` collects them before the
 page is laid out. This process then never imports pm4py, and the two run on two
-cores. Without ``fork`` (Windows), or when the child fails, the model is computed here
-as before: the page is the same either way.
+cores. Without ``fork`` (Windows), under a memory limit (``--memory-limit`` bounds this
+one process, and a second one would hold pm4py besides), or when the child fails, the
+model is computed here as before: the page is the same either way.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ def start_model(ctx: _Context, run_section: Callable[[str, _Context], Section]) 
     import multiprocessing
 
     if (ctx.n_events < MIN_EVENTS or "fork" not in multiprocessing.get_all_start_methods()
-            or multiprocessing.current_process().daemon):    # a pool's worker may not fork
+            or multiprocessing.current_process().daemon     # a pool's worker may not fork
+            or getattr(ctx.log, "memory_limit", None)):      # the limit bounds one process
         return None
     from procmine.discover.traces import _traces
 
