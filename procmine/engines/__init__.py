@@ -160,7 +160,14 @@ class Engine:
         when given, else as many as this engine's ``memory_limit`` allows."""
         from procmine.engines.collector import part_events as events_per_part
 
-        return part_events or events_per_part(self.memory_limit)
+        budget = self.memory_limit
+        held = getattr(self, "_held_outside", 0)
+        if budget and held:       # what the caller holds outside shrinks the parts too
+            from procmine.engines.collector import MIN_PART_SHARE
+
+            limit = parse_memory_limit(budget)
+            budget = f"{max(limit - held, int(limit * MIN_PART_SHARE))}B"
+        return part_events or events_per_part(budget)
 
     def hold_outside(self, nbytes: int) -> None:
         """Count ``nbytes`` the caller keeps in Python (results it holds across analyses)
