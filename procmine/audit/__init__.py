@@ -32,7 +32,7 @@ same numbers. Definitions and limits: docs/audit.md.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -40,7 +40,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from procmine.audit.burden import burden
-from procmine.audit.cases import CASE_COLUMNS, case_table
+from procmine.audit.cases import CASE_COLUMNS, EventPart, case_table
 from procmine.audit.citizens import citizens, order_flags
 from procmine.audit.governance import Governance, read_governance
 from procmine.audit.measures import clocks, dispatch_accuracy, link_repeats, repeats
@@ -109,7 +109,8 @@ def audit_log(log: Any, *, responsibility: ResponsibilityList | str | Path | Non
               repeat_days: float = 30.0, calendar: Any = "cn",
               sections: Iterable[str] = SECTIONS, aliases: Mapping[str, str] | None = None,
               vocabulary: Governance | str | Path | None = None,
-              max_events: int | None = None, per_case: bool = True) -> AuditResult:
+              max_events: int | None = None, per_case: bool = True,
+              on_part: Callable[[Any], None] | None = None) -> AuditResult:
     """Audit a log (an ``EventLog`` or an open engine): the sections of :data:`SECTIONS`.
 
     ``responsibility`` is the list (a file or a :class:`ResponsibilityList`); the
@@ -121,7 +122,9 @@ def audit_log(log: Any, *, responsibility: ResponsibilityList | str | Path | Non
     events are read in parts of ``max_events`` (default: as many as its ``memory_limit``
     allows, :meth:`procmine.engines.Engine.part_events`). ``per_case=False`` keeps only
     what ``to_dict`` gives (:meth:`AuditResult.summaries`), each per-case table freed as
-    soon as the summaries over it are made.
+    soon as the summaries over it are made. ``on_part(part)`` is called with each part
+    (an ``EventLog`` of whole cases) as it is read: other per-part work rides on the
+    audit's pass over the log instead of reading it again (the report's handling units).
     """
     sections = tuple(dict.fromkeys(sections))
     unknown = set(sections) - set(SECTIONS)
@@ -143,13 +146,16 @@ def audit_log(log: Any, *, responsibility: ResponsibilityList | str | Path | Non
     with_cases = any(s in ("dispatch", "clocks", "repeats") for s in sections)
     tables, bounce_tables, order_tables, step_tables = [], [], [], []
     for part in engine.event_logs(max_events=engine.part_events(max_events)):
+        events = EventPart(part, vocab.aliases or None)     # one for both tables
         if with_cases:
-            table, bounces = case_table(part, cal, allowance=allowance,
-                                        aliases=dict(aliases or {}))
+            table, bounces = case_table(events, cal, allowance=allowance)
             tables.append(table)
             bounce_tables.append(bounces)
         if with_orders:
-            _append(order_tables, step_tables, order_table(part, cal, vocab))
+            _append(order_tables, step_tables, order_table(events, cal, vocab))
+        del events
+        if on_part is not None:
+            on_part(part)
         del part                            # freed before the next part is read
     orders = _concat(order_tables, ORDER_COLUMNS)
     if with_cases:

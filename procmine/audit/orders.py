@@ -43,8 +43,9 @@ UNIT_COLUMNS = ("unit", "level", "orders", *(f"{k}_steps" for k in KINDS),
 
 
 def order_table(part: Any, calendar: Any, vocab: Governance) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The orders of one part (:data:`ORDER_COLUMNS`) and its units' steps (:data:`UNIT_COLUMNS`)."""
-    p = EventPart(part, vocab.aliases or None)
+    """The orders of one part (:data:`ORDER_COLUMNS`) and its units' steps (:data:`UNIT_COLUMNS`);
+    ``part`` is an ``EventLog`` or its :class:`EventPart` (with the aliases of ``vocab``)."""
+    p = part if isinstance(part, EventPart) else EventPart(part, vocab.aliases or None)
     kind = np.array([KINDS.index(vocab.kind_of(n)) for n in p.names] or [0], dtype=np.int64)
     kind = kind[p.code] if len(p.code) else np.zeros(0, dtype=np.int64)
     pos = _positions(p, calendar)
@@ -59,7 +60,7 @@ def order_table(part: Any, calendar: Any, vocab: Governance) -> tuple[pd.DataFra
     accept = np.where(signed >= 0, signed, handle)
     close = p.first(p.is_("close"))
     unit_at = np.where(handle != NO_EVENT, handle, accept)
-    res, names = (p.codes(RESOURCE) if RESOURCE in part.events
+    res, names = (p.codes(RESOURCE) if RESOURCE in p.events.columns
                   else (np.full(len(p.code), -1), np.array([None], dtype=object)))
     names = names[:-1]                      # without the None of code -1
     unit_code = np.full(p.n, -1)
