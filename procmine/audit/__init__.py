@@ -44,7 +44,7 @@ from procmine.audit.cases import CASE_COLUMNS, EventPart, case_table
 from procmine.audit.citizens import citizens, order_flags
 from procmine.audit.governance import Governance, read_governance
 from procmine.audit.measures import clocks, dispatch_accuracy, link_repeats, repeats
-from procmine.audit.orders import ORDER_COLUMNS, UNIT_COLUMNS, order_table
+from procmine.audit.orders import ORDER_COLUMNS, SHARED_COLUMNS, UNIT_COLUMNS, order_table
 from procmine.audit.overload import held, overload, wip_daily
 from procmine.audit.responsibility import ResponsibilityList, read_responsibility
 from procmine.engines import as_engine, resolve_calendar
@@ -151,16 +151,21 @@ def audit_log(log: Any, *, responsibility: ResponsibilityList | str | Path | Non
             table, bounces = case_table(events, cal, allowance=allowance)
             tables.append(table)
             bounce_tables.append(bounces)
-        if with_orders:
-            _append(order_tables, step_tables, order_table(events, cal, vocab))
+        if with_orders:     # the columns the cases have too are not kept twice
+            _append(order_tables, step_tables,
+                    order_table(events, cal, vocab, shared=not with_cases))
         del events
         if on_part is not None:
             on_part(part)
         del part                            # freed before the next part is read
     orders = _concat(order_tables, ORDER_COLUMNS)
     if with_cases:
-        result = _analyse(_concat(tables, CASE_COLUMNS), _concat(bounce_tables, ()), rules,
-                          cal, sections, repeat_days, engine.levels)
+        cases = _concat(tables, CASE_COLUMNS)
+        if with_orders:
+            orders = _with_shared(orders, cases)
+        result = _analyse(cases, _concat(bounce_tables, ()), rules, cal, sections,
+                          repeat_days, engine.levels)
+        del cases
     else:
         result = AuditResult(n_cases=len(orders), repeat_days=float(repeat_days),
                              notes=tuple(_link_notes(orders)))
@@ -181,6 +186,14 @@ def _concat(frames: list[pd.DataFrame], columns: tuple[str, ...]) -> pd.DataFram
            else pd.DataFrame(columns=list(columns) or None))
     frames.clear()
     return out
+
+
+def _with_shared(orders: pd.DataFrame, cases: pd.DataFrame) -> pd.DataFrame:
+    """The per-order table with its :data:`~procmine.audit.orders.SHARED_COLUMNS` from the
+    per-case table (the same cases in the same order; the columns are shared, not copied)."""
+    if len(orders) != len(cases):       # an empty log: no part, no rows
+        return orders.reindex(columns=list(ORDER_COLUMNS))
+    return orders.assign(**{c: cases[c] for c in SHARED_COLUMNS})[list(ORDER_COLUMNS)]
 
 
 def _append(orders: list, steps: list, tables: tuple[pd.DataFrame, pd.DataFrame]) -> None:
