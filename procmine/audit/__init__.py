@@ -32,7 +32,7 @@ same numbers. Definitions and limits: docs/audit.md.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -40,11 +40,11 @@ from typing import Any, Literal
 import pandas as pd
 
 from procmine.audit.burden import burden
-from procmine.audit.cases import CASE_COLUMNS, case_table
+from procmine.audit.cases import CASE_COLUMNS, EventPart, case_table
 from procmine.audit.citizens import citizens, order_flags
 from procmine.audit.governance import Governance, read_governance
 from procmine.audit.measures import clocks, dispatch_accuracy, link_repeats, repeats
-from procmine.audit.orders import ORDER_COLUMNS, UNIT_COLUMNS, order_table
+from procmine.audit.orders import ORDER_COLUMNS, SHARED_COLUMNS, UNIT_COLUMNS, order_table
 from procmine.audit.overload import held, overload, wip_daily
 from procmine.audit.responsibility import ResponsibilityList, read_responsibility
 from procmine.engines import as_engine, resolve_calendar
@@ -109,7 +109,8 @@ def audit_log(log: Any, *, responsibility: ResponsibilityList | str | Path | Non
               repeat_days: float = 30.0, calendar: Any = "cn",
               sections: Iterable[str] = SECTIONS, aliases: Mapping[str, str] | None = None,
               vocabulary: Governance | str | Path | None = None,
-              max_events: int | None = None, per_case: bool = True) -> AuditResult:
+              max_events: int | None = None, per_case: bool = True,
+              on_part: Callable[[Any], None] | None = None) -> AuditResult:
     """Audit a log (an ``EventLog`` or an open engine): the sections of :data:`SECTIONS`.
 
     ``responsibility`` is the list (a file or a :class:`ResponsibilityList`); the
@@ -121,7 +122,9 @@ def audit_log(log: Any, *, responsibility: ResponsibilityList | str | Path | Non
     events are read in parts of ``max_events`` (default: as many as its ``memory_limit``
     allows, :meth:`procmine.engines.Engine.part_events`). ``per_case=False`` keeps only
     what ``to_dict`` gives (:meth:`AuditResult.summaries`), each per-case table freed as
-    soon as the summaries over it are made.
+    soon as the summaries over it are made. ``on_part(part)`` is called with each part
+    (an ``EventLog`` of whole cases) as it is read: other per-part work rides on the
+    audit's pass over the log instead of reading it again (the report's handling units).
     """
     sections = tuple(dict.fromkeys(sections))
     unknown = set(sections) - set(SECTIONS)
@@ -143,18 +146,26 @@ def audit_log(log: Any, *, responsibility: ResponsibilityList | str | Path | Non
     with_cases = any(s in ("dispatch", "clocks", "repeats") for s in sections)
     tables, bounce_tables, order_tables, step_tables = [], [], [], []
     for part in engine.event_logs(max_events=engine.part_events(max_events)):
+        events = EventPart(part, vocab.aliases or None)     # one for both tables
         if with_cases:
-            table, bounces = case_table(part, cal, allowance=allowance,
-                                        aliases=dict(aliases or {}))
+            table, bounces = case_table(events, cal, allowance=allowance)
             tables.append(table)
             bounce_tables.append(bounces)
-        if with_orders:
-            _append(order_tables, step_tables, order_table(part, cal, vocab))
+        if with_orders:     # the columns the cases have too are not kept twice
+            _append(order_tables, step_tables,
+                    order_table(events, cal, vocab, shared=not with_cases))
+        del events
+        if on_part is not None:
+            on_part(part)
         del part                            # freed before the next part is read
     orders = _concat(order_tables, ORDER_COLUMNS)
     if with_cases:
-        result = _analyse(_concat(tables, CASE_COLUMNS), _concat(bounce_tables, ()), rules,
-                          cal, sections, repeat_days, engine.levels)
+        cases = _concat(tables, CASE_COLUMNS)
+        if with_orders:
+            orders = _with_shared(orders, cases)
+        result = _analyse(cases, _concat(bounce_tables, ()), rules, cal, sections,
+                          repeat_days, engine.levels)
+        del cases
     else:
         result = AuditResult(n_cases=len(orders), repeat_days=float(repeat_days),
                              notes=tuple(_link_notes(orders)))
@@ -175,6 +186,14 @@ def _concat(frames: list[pd.DataFrame], columns: tuple[str, ...]) -> pd.DataFram
            else pd.DataFrame(columns=list(columns) or None))
     frames.clear()
     return out
+
+
+def _with_shared(orders: pd.DataFrame, cases: pd.DataFrame) -> pd.DataFrame:
+    """The per-order table with its :data:`~procmine.audit.orders.SHARED_COLUMNS` from the
+    per-case table (the same cases in the same order; the columns are shared, not copied)."""
+    if len(orders) != len(cases):       # an empty log: no part, no rows
+        return orders.reindex(columns=list(ORDER_COLUMNS))
+    return orders.assign(**{c: cases[c] for c in SHARED_COLUMNS})[list(ORDER_COLUMNS)]
 
 
 def _append(orders: list, steps: list, tables: tuple[pd.DataFrame, pd.DataFrame]) -> None:

@@ -139,8 +139,9 @@ def case_table(part: Any, calendar: Any, *, allowance: dict[str, float],
     """The per-case table (:data:`CASE_COLUMNS`) and the bounces of one part of the log.
 
     ``allowance`` maps a category to its deadline in working seconds (for late extensions).
+    ``part`` is an ``EventLog`` or its :class:`EventPart` (made once for both tables).
     """
-    p = EventPart(part, aliases)
+    p = part if isinstance(part, EventPart) else EventPart(part, aliases)
     dispatch = p.first(p.is_("dispatch"))
     receive = p.is_("sign", "return", "handle")
     first_unit = p.first(receive & (p.index > dispatch[p.case]))

@@ -38,13 +38,20 @@ ORDER_COLUMNS = ("case", "source", "group", "category", "citizen", "address", "s
                  "answer_s", "close_s", "handle_s", "returned", "reworked", "dissatisfied",
                  "reopened", "field_steps", "unit_platform", "unit_field", "unit_platform_s",
                  "unit_field_s")
+#: The columns of the per-order table the per-case table (``procmine.audit.cases``) has
+#: too, measured alike: when both are made, the orders take them from the cases.
+SHARED_COLUMNS = ("case", "category", "citizen", "address", "report", "first_close",
+                  "last_close", "dissatisfied", "reopened")
 UNIT_COLUMNS = ("unit", "level", "orders", *(f"{k}_steps" for k in KINDS),
                 *(f"{k}_s" for k in KINDS))
 
 
-def order_table(part: Any, calendar: Any, vocab: Governance) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The orders of one part (:data:`ORDER_COLUMNS`) and its units' steps (:data:`UNIT_COLUMNS`)."""
-    p = EventPart(part, vocab.aliases or None)
+def order_table(part: Any, calendar: Any, vocab: Governance, *,
+                shared: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The orders of one part (:data:`ORDER_COLUMNS`) and its units' steps (:data:`UNIT_COLUMNS`);
+    ``part`` is an ``EventLog`` or its :class:`EventPart` (with the aliases of ``vocab``).
+    ``shared=False`` leaves out the :data:`SHARED_COLUMNS` (the caller has them per case)."""
+    p = part if isinstance(part, EventPart) else EventPart(part, vocab.aliases or None)
     kind = np.array([KINDS.index(vocab.kind_of(n)) for n in p.names] or [0], dtype=np.int64)
     kind = kind[p.code] if len(p.code) else np.zeros(0, dtype=np.int64)
     pos = _positions(p, calendar)
@@ -59,7 +66,7 @@ def order_table(part: Any, calendar: Any, vocab: Governance) -> tuple[pd.DataFra
     accept = np.where(signed >= 0, signed, handle)
     close = p.first(p.is_("close"))
     unit_at = np.where(handle != NO_EVENT, handle, accept)
-    res, names = (p.codes(RESOURCE) if RESOURCE in part.events
+    res, names = (p.codes(RESOURCE) if RESOURCE in p.events.columns
                   else (np.full(len(p.code), -1), np.array([None], dtype=object)))
     names = names[:-1]                      # without the None of code -1
     unit_code = np.full(p.n, -1)
@@ -95,7 +102,8 @@ def order_table(part: Any, calendar: Any, vocab: Governance) -> tuple[pd.DataFra
         "field_steps": count(field), "unit_platform": count(mine & platform),
         "unit_field": count(mine & field), "unit_platform_s": count(mine & platform, gap),
         "unit_field_s": count(mine & field, gap)})
-    return out[list(ORDER_COLUMNS)], _unit_steps(p, res, names, kind, gap)
+    columns = [c for c in ORDER_COLUMNS if shared or c not in SHARED_COLUMNS]
+    return out[columns], _unit_steps(p, res, names, kind, gap)
 
 
 def _before(p: EventPart, idx: np.ndarray) -> np.ndarray:

@@ -144,6 +144,8 @@ class Engine:
     temp_directory: str | None = None
     #: Called as ``progress(events done, events in all)`` after each part of ``event_logs``
     progress: Any = None
+    #: Bytes the caller holds outside the engine (:meth:`hold_outside`; DuckDB's only)
+    _held_outside: int = 0
 
     def __init__(self, source: Source):
         self.source = source
@@ -157,10 +159,18 @@ class Engine:
 
     def part_events(self, part_events: int | None = None) -> int:
         """Events per part of :meth:`event_logs` for part-by-part work: ``part_events``
-        when given, else as many as this engine's ``memory_limit`` allows."""
+        when given, else as many as this engine's ``memory_limit`` allows, less what the
+        caller holds outside the engine (:meth:`hold_outside`; the parts are sized from
+        at least ``collector.MIN_PART_SHARE`` of the limit)."""
         from procmine.engines.collector import part_events as events_per_part
 
-        return part_events or events_per_part(self.memory_limit)
+        budget = self.memory_limit
+        if budget and self._held_outside:   # what the caller holds shrinks the parts too
+            from procmine.engines.collector import MIN_PART_SHARE
+
+            limit = parse_memory_limit(budget)
+            budget = f"{max(limit - self._held_outside, int(limit * MIN_PART_SHARE))}B"
+        return part_events or events_per_part(budget)
 
     def hold_outside(self, nbytes: int) -> None:
         """Count ``nbytes`` the caller keeps in Python (results it holds across analyses)

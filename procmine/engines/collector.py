@@ -47,6 +47,9 @@ from procmine.log import ACTIVITY, CASE, DEFAULT_LEVELS, TIMESTAMP, EventLog
 
 #: Events per part when no memory budget is given (about 1 GiB of pandas per million events).
 DEFAULT_PART_EVENTS = 1_000_000
+#: The least share of the memory limit the parts are sized from when a caller holds
+#: memory outside the engine (``Engine.hold_outside``).
+MIN_PART_SHARE = 0.2
 
 
 def part_events(memory_limit: str | None) -> int:

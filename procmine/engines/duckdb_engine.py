@@ -137,6 +137,7 @@ class DuckDBEngine(SqlEngine):
         self._variants: Any = None
 
     def hold_outside(self, nbytes: int) -> None:
+        self._held_outside = max(nbytes, 0)
         if not self.memory_limit or self.con is None:
             return
         limit = parse_memory_limit(self.memory_limit)
@@ -276,6 +277,7 @@ class DuckDBEngine(SqlEngine):
         reader = self.con.cursor().sql(f"SELECT f, {columns} FROM ev").to_arrow_reader(
             min(max_events, 1 << 20))
         held: list[Any] = []  # the rows of the part being gathered
+        pool = pa.default_memory_pool()
         done, seen, last_f, start, part = 0, 0, None, -1, None
         for batch in reader:
             f = batch.column(0).to_numpy()
@@ -293,6 +295,7 @@ class DuckDBEngine(SqlEngine):
                     done += sum(len(b) for b in held)
                     self._report(done, total)
                     held = []
+                    pool.release_unused()  # Arrow keeps freed pages otherwise: parts pile up
                 part = parts[lo]
                 held.append(batch.slice(lo, hi - lo))
             seen += len(f)

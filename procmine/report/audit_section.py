@@ -40,14 +40,18 @@ def responsibility_beside(ctx: _Context) -> Path | None:
 
 def audit_section(ctx: _Context) -> Section:
     from procmine.audit import audit_log
+    from procmine.report.cases import joined_units, part_handling_units
 
     t = ctx.t
     rules = responsibility_beside(ctx)
     aliases = getattr(ctx.workflow, "aliases", None) or None
+    units: list[Any] = []       # the leaders' handling units, from this pass over the log
     # only the summaries: the leaders' page reads them, and the report holds no more than it shows
     result = audit_log(ctx.log, responsibility=rules, calendar=ctx.calendar, aliases=aliases,
-                       per_case=False)
+                       per_case=False,
+                       on_part=lambda part: units.append(part_handling_units(part, aliases=aliases)))
     ctx.results["audit"] = result
+    ctx.results["handling_units"] = joined_units(units)
     numbers = _numbers(result)
     body = [_cards("audit", [(k, t(f"audit_{k}"), v, "pct") for k, v in numbers.items()]),
             _figure(_bars("audit-rates", [(t(f"audit_{k}"), v, f"{100 * v:.1f}%")

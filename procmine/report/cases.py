@@ -7,6 +7,11 @@ compressed, for the browser to filter. Columns: ``case``, ``start``, ``duration`
 the case, see :func:`handling_units`), ``half`` (0 or 1: which half of the period
 the case started in), ``on_time`` (the deadline's verdict, when the bottlenecks
 section had deadlines; else missing) and one boolean column per loop pattern found.
+
+The handling units need the events, part by part: the audit section reads them on its
+own pass over the log (``audit_log(..., on_part=...)``, into ``ctx.results
+["handling_units"]``), so that the leaders' page reads the log no second time; only
+without that section's pass does :func:`case_facts` read the parts itself.
 """
 
 from __future__ import annotations
@@ -38,14 +43,22 @@ def handling_units(engine: Any, *, aliases: Any = None) -> pd.Series:
 
     if not engine.has(RESOURCE):
         return pd.Series(dtype="object")
-    found = [_handling_units(part, aliases) for part in log_parts(engine)]  # within the memory limit
-    units = pd.concat(found) if found else pd.Series(dtype="object")
-    return units.astype(str)
+    return joined_units([part_handling_units(part, aliases=aliases)
+                         for part in log_parts(engine)])   # within the memory limit
 
 
-def _handling_units(part: Any, aliases: Any) -> pd.Series:
-    """:func:`handling_units` of one part of whole cases, on integer codes: the cases
-    with a handling step in log order, then the others by case id."""
+def joined_units(found: list[pd.Series | None]) -> pd.Series:
+    """The :func:`part_handling_units` of every part laid end to end: :func:`handling_units`."""
+    found = [units for units in found if units is not None]
+    return pd.concat(found).astype(str) if found else pd.Series(dtype="object")
+
+
+def part_handling_units(part: Any, *, aliases: Any = None) -> pd.Series | None:
+    """:func:`handling_units` of one part of whole cases (an ``EventLog``), on integer
+    codes: the cases with a handling step in log order, then the others by case id.
+    None when the part has no unit column."""
+    if RESOURCE not in part.events.columns:
+        return None
     from procmine.abstractions import column_codes
     from procmine.vocabulary import roles_of
 
@@ -98,8 +111,10 @@ def case_facts(ctx: _Context) -> pd.DataFrame:
                           "variant": cases["variant"].astype(int)})
     for column in ("category", "source"):
         frame[column] = cases[column].astype("object") if column in cases else None
-    aliases = getattr(ctx.workflow, "aliases", None) or None
-    frame["unit"] = frame["case"].map(handling_units(engine, aliases=aliases))
+    units = ctx.results.get("handling_units")      # from the audit section's pass
+    if units is None:
+        units = handling_units(engine, aliases=getattr(ctx.workflow, "aliases", None) or None)
+    frame["unit"] = frame["case"].map(units)
     first, last = frame["start"].min(), frame["start"].max()
     frame["half"] = (frame["start"] > first + (last - first) / 2).astype(int)
     bottlenecks = ctx.results.get("bottlenecks")

@@ -71,10 +71,11 @@ def _codes(values: pd.Series) -> tuple[list[str], list[int]]:
 def _step_times(ctx: _Context, cases: pd.Series) -> list[list[int]] | None:
     """Minutes from each case's first step to each of its steps (in the case table's order)."""
     from procmine.engines import as_engine
+    from procmine.engines.collector import log_parts
 
     if ctx.n_events > MAX_TIMED_EVENTS:
         return None
-    parts = [p.events[[CASE, TIMESTAMP]] for p in as_engine(ctx.log).event_logs()]
+    parts = [p.events[[CASE, TIMESTAMP]] for p in log_parts(as_engine(ctx.log))]  # within the limit
     events = pd.concat(parts) if parts else pd.DataFrame(columns=[CASE, TIMESTAMP])
     first = events.groupby(CASE, sort=False)[TIMESTAMP].transform("min")
     minutes = ((events[TIMESTAMP] - first).dt.total_seconds() // 60).astype(int)

@@ -1,0 +1,86 @@
+"""The report's memory under --memory-limit: the parts it reads are sized by what it holds,
+and the leaders' page reads no part of the log of its own."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from procmine.engines import get_engine
+from procmine.engines.collector import part_events
+from procmine.report import build_report
+
+LIMIT = "128MiB"
+HELD = 20_000            # bytes per case, as if the report's tables were large
+
+
+def _record_parts(engine, monkeypatch) -> list[int]:
+    """The number of events of each part the engine hands out from now on."""
+    sizes: list[int] = []
+    original = engine.event_logs
+
+    def event_logs(*, max_events: int = 1_000_000):
+        for part in original(max_events=max_events):
+            sizes.append(part.n_events)
+            yield part
+
+    monkeypatch.setattr(engine, "event_logs", event_logs)
+    return sizes
+
+
+def test_the_report_reads_parts_no_larger_than_the_memory_it_leaves(sample, monkeypatch):
+    """What the report holds per case shrinks the parts every analysis reads, not only
+    DuckDB's share: no part is larger than a quarter of what is left of the limit."""
+    monkeypatch.setattr("procmine.report.HELD_PER_CASE", HELD)
+    with get_engine("duckdb", sample, memory_limit=LIMIT) as engine:
+        cases = engine.totals().cases
+        whole = engine.part_events()
+        sizes = _record_parts(engine, monkeypatch)
+        build_report(engine, lang="en")
+        assert engine.part_events() == whole          # given back afterwards
+    left = part_events(f"{(128 << 20) - HELD * cases}B")
+    assert left < whole
+    longest_case = 60                                 # a part ends with a whole case
+    assert len(sizes) >= 3 and max(sizes) <= left + longest_case
+
+
+def test_the_leaders_page_reads_no_part_of_the_log_of_its_own(sample, monkeypatch):
+    """The handling unit of each case (the leaders' page names them) comes from the audit
+    section's pass over the log: the page starts no pass of its own."""
+    with get_engine("duckdb", sample, memory_limit=LIMIT) as engine:
+        sizes = _record_parts(engine, monkeypatch)
+        passes = []
+        monkeypatch.setattr("procmine.report.cases.handling_units",   # the page's own pass
+                            lambda *a, **k: passes.append("leaders") or pd.Series(dtype=object))
+        report = build_report(engine, lang="en")
+    assert passes == []
+    assert sum(sizes) % 34_609 == 0        # whole passes over the log, each of every event
+    assert 'data-finding="on_time"' in report.html
+
+
+def test_the_audit_hands_each_part_to_on_part(sample):
+    """audit_log(on_part=...) gives other per-part work the audit's own parts: whole cases,
+    every event once."""
+    from procmine.audit import audit_log
+
+    seen: list[pd.DataFrame] = []
+    with get_engine("duckdb", sample, memory_limit="64MiB") as engine:
+        audit_log(engine, per_case=False, max_events=10_000, on_part=lambda p: seen.append(p.events))
+    events = pd.concat(seen)
+    assert len(seen) >= 3 and len(events) == 34_609
+    cases_per_part = [set(part["case:concept:name"]) for part in seen]
+    assert sum(map(len, cases_per_part)) == len(set().union(*cases_per_part)) == 3000
+
+
+def test_the_handling_units_of_the_audit_pass_are_those_of_a_pass_of_their_own(sample):
+    from procmine.audit import audit_log
+    from procmine.report.cases import handling_units, joined_units, part_handling_units
+
+    found: list = []
+    with get_engine("duckdb", sample, memory_limit="64MiB") as engine:
+        audit_log(engine, per_case=False, max_events=10_000,
+                  on_part=lambda p: found.append(part_handling_units(p)))
+        own = handling_units(engine)
+    units = joined_units(found)
+    assert len(found) >= 3 and len(units) == 3000
+    pd.testing.assert_series_equal(units, own)
+    assert units["GD0000003"] == "街道自治办"
