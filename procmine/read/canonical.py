@@ -34,6 +34,7 @@ from procmine.log import (
     START,
     TIMESTAMP,
     LoadReport,
+    canonical_names,
 )
 from procmine.read.times import offset_note, parse_timestamps, text_offsets
 
@@ -79,11 +80,9 @@ class _Dropping:
 def canonical_events(frame: pd.DataFrame, mapping: Mapping[str, str], report: LoadReport, *,
                      timezone: str, strict: bool, path: str) -> pd.DataFrame:
     """The events of a raw frame (with ``__row``) under canonical names, in read_log's order."""
-    rename = {source: canonical for canonical, source in mapping.items()}
     # A canonical name already used by another column keeps that column under a new name.
-    clashes = {c: f"{c} (original)" for c in frame.columns
-               if c in set(mapping) and c not in rename and c != "__row"}
-    frame = frame.rename(columns={**clashes, **rename})
+    frame = frame.rename(columns=canonical_names([c for c in frame.columns if c != "__row"],
+                                                 mapping))
     rows = frame.pop("__row").to_numpy()
     dropping = _Dropping(frame, rows, np.ones(len(frame), dtype=bool), mapping, report, strict,
                          path)
