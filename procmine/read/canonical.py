@@ -179,12 +179,17 @@ def per_value(values: pd.Series, change: Callable[[pd.Series], pd.Series]) -> pd
             values = values.astype("string")
         codes, uniques = pd.factorize(values)
         distinct = pd.Series(uniques, dtype="string")
-    remap, changed = pd.factorize(change(distinct.reset_index(drop=True)))
+    distinct = distinct.reset_index(drop=True)
+    after = change(distinct)
+    if after.equals(distinct):      # nothing changed (most columns): the codes stay
+        remap, changed = None, distinct.array
+    else:
+        remap, changed = pd.factorize(after)
     # a missing value (code -1) stays missing; codes as small as the Categorical keeps them
     small = next(t for t in (np.int8, np.int16, np.int32, np.int64)
                  if len(changed) < np.iinfo(t).max)
-    remap = np.append(remap, -1).astype(small)
-    return pd.Series(pd.Categorical.from_codes(remap[codes], categories=changed, validate=False),
+    codes = (codes if remap is None else np.append(remap, -1)[codes]).astype(small, copy=False)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=changed, validate=False),
                      index=values.index, name=values.name)
 
 
