@@ -9,11 +9,10 @@ the file row of every record in ``__row``, and the facts of reading in the LoadR
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import os
 import zlib
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import numpy as np
@@ -194,19 +193,18 @@ def _arrow_csv(path: str, header: list[str], encoding: str, delimiter: str,
     def read(threads: bool) -> Any:
         bad_rows.clear()
         arrow_encoding = "utf8" if encoding in ("utf-8", "utf-8-sig") else encoding
-        with _csv_source(path) as source:
-            return pacsv.read_csv(
-                source,
-                read_options=pacsv.ReadOptions(encoding=arrow_encoding, column_names=header,
-                                               skip_rows=1, use_threads=threads,
-                                               block_size=1 << 24),
-                parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid,
-                                                 newlines_in_values=quoted),
-                convert_options=pacsv.ConvertOptions(column_types=column_types,
-                                                     include_columns=include or (),
-                                                     strings_can_be_null=True,
-                                                     quoted_strings_can_be_null=True),
-            )
+        return pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(encoding=arrow_encoding, column_names=header,
+                                           skip_rows=1, use_threads=threads,
+                                           block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid,
+                                             newlines_in_values=quoted),
+            convert_options=pacsv.ConvertOptions(column_types=column_types,
+                                                 include_columns=include or (),
+                                                 strings_can_be_null=True,
+                                                 quoted_strings_can_be_null=True),
+        )
 
     try:
         try:
@@ -223,23 +221,6 @@ def _arrow_csv(path: str, header: list[str], encoding: str, delimiter: str,
                          hint=f"check the quoting and the delimiter {delimiter!r}"
                               + ("" if report.encoding else ", or set encoding=")) from None
     return table, bad_rows
-
-
-@contextlib.contextmanager
-def _csv_source(path: str) -> Iterator[Any]:
-    """What Arrow reads a CSV from: the file memory-mapped (no copy of each block from the
-    page cache, fewer fresh pages to clear); its path when compressed (Arrow decompresses
-    by the file's extension)."""
-    import pyarrow as pa
-
-    try:
-        pa.Codec.detect(path)
-    except (TypeError, ValueError):   # no compression extension
-        if not is_gzip(path):
-            with pa.memory_map(path) as mapped:
-                yield mapped
-            return
-    yield path
 
 
 def _has_quotes(path: str) -> bool:
