@@ -61,6 +61,18 @@ def test_needs_names_a_file_column_or_a_canonical_one(messy):
     assert read_log(messy, needs=[]).report.mapping == read_log(messy).report.mapping
 
 
+def test_attributes_keep_their_file_order_when_some_are_left_out(tmp_path):
+    path = tmp_path / "attrs.csv"
+    path.write_text("备注,工单编号,环节,附件,时间,case:category,类别\n"
+                    "x,GD1,上报,a.pdf,2024-01-01 09:00,old,占道经营\n", encoding="utf-8")
+    given = {"category": "类别"}     # the column named case:category becomes an attribute
+    whole, part = read_log(path, columns=given), read_log(path, columns=given, needs=["附件"])
+    assert whole.attributes == ["备注", "附件", "case:category (original)"]
+    assert part.attributes == whole.attributes
+    assert "附件" in part.events and "备注" not in part.events
+    assert part.report.not_read == ["备注", "case:category", "类别"]
+
+
 def test_parquet_read_in_part(messy, tmp_path):
     encoding = "gb18030" if "gb18030" in messy.name else "utf-8"
     frame = pd.read_csv(messy, dtype=str, on_bad_lines="skip", encoding=encoding)
