@@ -144,16 +144,7 @@ def read_log(
                        timezone=timezone, order_as_time=order_as_time, needs=needs)
     if order_as_time:
         given = order_as_times(frame, given, report)
-    read = [c for c in frame.columns if c != "__row"]
-    report.columns = report.columns or read       # the mapping is chosen on every column
-    mapping = map_columns(report.columns + [c for c in read if c not in report.columns], given,
-                          path=path)
-    if DEADLINE in mapping and "deadline" not in given:
-        _unmap_event_deadline(frame, mapping, report)
-    if needs is not None:
-        frame = _leave_out(frame, wanted_columns(mapping, needs), report)
-    report.mapping = dict(mapping)
-    report.mapping_detected = {k: (k not in {FIELDS[o] for o in given}) for k in mapping}
+    frame, mapping = _mapped(frame, given, report, needs, path)
     events = canonical_events(frame, mapping, report, timezone=timezone, strict=strict, path=path)
     level_names = name_levels(events, levels, report)
     case_codes, _ = pd.factorize(events[CASE], sort=False)   # quick on the Categorical
@@ -165,6 +156,23 @@ def read_log(
     log = EventLog(events=events, report=report, levels=level_names, timezone=timezone)
     log.know_case_codes(case_codes)
     return log
+
+
+def _mapped(frame: pd.DataFrame, given: Mapping[str, str], report: LoadReport,
+            needs: Collection[str] | None, path: str) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The canonical mapping, chosen on every column of the file (read or not), in the
+    report; ``frame`` without the columns ``needs`` leaves out."""
+    read = [c for c in frame.columns if c != "__row"]
+    report.columns = report.columns or read
+    mapping = map_columns(report.columns + [c for c in read if c not in report.columns], given,
+                          path=path)
+    if DEADLINE in mapping and "deadline" not in given:
+        _unmap_event_deadline(frame, mapping, report)
+    if needs is not None:
+        frame = _leave_out(frame, wanted_columns(mapping, needs), report)
+    report.mapping = dict(mapping)
+    report.mapping_detected = {k: (k not in {FIELDS[o] for o in given}) for k in mapping}
+    return frame, mapping
 
 
 def _leave_out(frame: pd.DataFrame, wanted: set[str], report: LoadReport) -> pd.DataFrame:
