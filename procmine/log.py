@@ -6,6 +6,7 @@ Inside procmine every log uses pm4py's XES names, so each pm4py function takes
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -74,6 +75,11 @@ class LoadReport:
     time_from_order: bool = False
     repaired: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: the file's columns in order, read or not (not in :meth:`to_dict`, as the two below)
+    columns: list[str] = field(default_factory=list)
+    #: the file's columns ``read_log(..., needs=...)`` left out, in file order (they keep
+    #: their place in ``mapping`` and in ``EventLog.attributes``)
+    not_read: list[str] = field(default_factory=list)
 
     @property
     def rows_dropped(self) -> int:
@@ -157,9 +163,15 @@ class EventLog:
 
     @property
     def attributes(self) -> list[str]:
-        """Columns beyond the canonical ones, kept as they were read."""
+        """Columns beyond the canonical ones, kept as they were read; with those
+        ``read_log(..., needs=...)`` left out (``report.not_read``), in file order."""
         canonical = set(REQUIRED) | set(OPTIONAL)
-        return [c for c in self.events.columns if c not in canonical]
+        read = [c for c in self.events.columns if c not in canonical]
+        if not self.report.not_read:
+            return read
+        names = canonical_names(self.report.columns, self.report.mapping).values()
+        in_file = [n for n in names if n not in canonical]
+        return in_file + [c for c in read if c not in in_file]
 
     def case_codes(self) -> CaseCodes:
         """Where the cases are: the case code of each event (0, 1, ... in order of first
@@ -208,6 +220,18 @@ class EventLog:
         ranks = {name: i for i, name in enumerate(self.levels)}
         lookup = np.array([ranks.get(u, -1) for u in uniques] + [-1], dtype=np.int64)
         return pd.Series(lookup[codes], index=self.events.index)
+
+
+def canonical_names(columns: Sequence[str], mapping: Mapping[str, str]) -> dict[str, str]:
+    """The name each of a file's ``columns`` has among the events under ``mapping``
+    ({canonical: file column}): mapped columns their canonical name; a column that happens
+    to carry a canonical name mapped from another column becomes ``NAME (original)``.
+
+    >>> canonical_names(["单号", "concept:name", "环节"], {CASE: "单号", ACTIVITY: "环节"})
+    {'单号': 'case:concept:name', 'concept:name': 'concept:name (original)', '环节': 'concept:name'}
+    """
+    rename = {source: canonical for canonical, source in mapping.items()}
+    return {c: rename.get(c, f"{c} (original)" if c in mapping else c) for c in columns}
 
 
 def pm4py_strings(events: pd.DataFrame) -> pd.DataFrame:

@@ -11,6 +11,7 @@ from procmine.cli.options import (
     output_options,
     pop_log_options,
 )
+from procmine.log import CATEGORY, SOURCE
 
 
 @click.command("info")
@@ -37,7 +38,7 @@ def command(log: str, top: int, engine: str, memory_limit: str | None, as_json: 
     from procmine.summary import summarize_log
 
     with open_input(log, pop_log_options(kwargs), engine=engine, memory_limit=memory_limit,
-                    quiet=as_json) as source:
+                    quiet=as_json, needs=(CATEGORY, SOURCE)) as source:
         summary = summarize_log(source, top=top)
     click.echo(dumps(summary) if as_json else _text(summary))
 

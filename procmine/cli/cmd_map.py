@@ -65,7 +65,7 @@ def command(log: str, output: str | None, metric: str, activities: float | None,
     from procmine.output import csv_text, dumps
 
     with open_input(log, pop_log_options(kwargs), engine=engine, memory_limit=memory_limit,
-                    quiet=as_json or as_csv) as source:
+                    quiet=as_json or as_csv, needs=()) as source:
         flows = None
         if metric.endswith("wait"):
             # the waits procmine bottlenecks ranks: start of a step minus completion of the one before

@@ -38,7 +38,7 @@ def command(log: str, top: int | None, engine: str, memory_limit: str | None, as
     from procmine.output import csv_text, dumps
 
     with open_input(log, pop_log_options(kwargs), engine=engine, memory_limit=memory_limit,
-                    quiet=as_json or as_csv) as source:
+                    quiet=as_json or as_csv, needs=()) as source:
         summary = variant_summary(source, top=top)
     if as_json:
         click.echo(dumps(summary))

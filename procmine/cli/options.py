@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
 import click
@@ -98,6 +98,28 @@ def log_options(func: Callable) -> Callable:
     return click.argument("log", type=click.Path(dir_okay=False))(func)
 
 
+def filter_columns(chain: Any) -> list[str]:
+    """The columns the filters of ``chain`` read besides case, activity and time: each
+    filter's ``column`` (a canonical name, a header, or an alias such as ``category``)."""
+    from procmine.filters.selection import ALIASES
+
+    names = [getattr(f, "column", None) for f in chain.filters]
+    return [ALIASES.get(n.lower(), n) for n in names if isinstance(n, str)]
+
+
+def _with_filters(needs: Collection[str] | None, options: dict[str, Any]) -> list[str] | None:
+    """``needs`` and the columns the filter options read; None (every column) when the
+    filters cannot be built: their error then comes after reading, as without ``needs``."""
+    from procmine.errors import ProcmineError
+
+    if needs is None:
+        return None
+    try:
+        return [*needs, *filter_columns(filter_chain(options))]
+    except ProcmineError:
+        return None
+
+
 def filter_chain(options: dict[str, Any]) -> Any:
     """The FilterChain of the filter options (``--filters FILE`` first, then the options
     in the order of ``procmine filter --help``)."""
@@ -172,8 +194,11 @@ def progress_line(text: str) -> None:
     stage(say(text))
 
 
-def load(path: str, options: dict[str, Any], *, quiet: bool = False):
-    """Read a log with the command-line options and tell stderr what was done."""
+def load(path: str, options: dict[str, Any], *, quiet: bool = False,
+         needs: Collection[str] | None = None):
+    """Read a log with the command-line options and tell stderr what was done; ``needs``
+    (None: every column) are the columns the command uses (``read_log(needs=)``), to which
+    the columns the filters read are added."""
     from procmine.i18n import message
     from procmine.read import read_log
 
@@ -191,6 +216,7 @@ def load(path: str, options: dict[str, Any], *, quiet: bool = False):
         levels=tuple(x.strip() for x in levels.split(",")) if levels else None,
         strict=bool(options.get("strict")),
         order_as_time=bool(options.get("order_as_time")),
+        needs=_with_filters(needs, options),
     )
     from procmine import i18n
 
@@ -221,8 +247,12 @@ def engine_options(func: Callable) -> Callable:
 
 @contextlib.contextmanager
 def open_input(path: str, options: dict[str, Any], *, engine: str = "auto",
-               memory_limit: str | None = None, quiet: bool = False) -> Iterator[Any]:
+               memory_limit: str | None = None, quiet: bool = False,
+               needs: Collection[str] | None = None) -> Iterator[Any]:
     """The log as the analyses take it: an EventLog (pandas) or an open engine.
+
+    ``needs``: the optional columns the command uses, for the pandas engine
+    (:func:`load`; default: every column).
 
     The engine chosen is said on stderr (pandas only unless ``quiet``; another
     engine always, and its progress unless ``quiet``); the engine is closed when
@@ -239,14 +269,14 @@ def open_input(path: str, options: dict[str, Any], *, engine: str = "auto",
         raise SpecError(f"{' and '.join(pandas_only)} {verb} --engine pandas",
                         hint="drop the option, or read the log with --engine pandas")
     if engine == "pandas" or pandas_only:
-        yield load(path, options, quiet=quiet)
+        yield load(path, options, quiet=quiet, needs=needs)
         return
     from procmine.engines import engine_from_options
 
     opened, choice = engine_from_options(path, options, engine=engine, memory_limit=memory_limit)
     if choice.name == "pandas":
         opened.close()
-        log = load(path, options, quiet=quiet)
+        log = load(path, options, quiet=quiet, needs=needs)
         if not quiet:
             click.echo(i18n.message("engine", name="pandas", reason=i18n.say(choice.reason)), err=True)
         yield log

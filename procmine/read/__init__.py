@@ -19,7 +19,7 @@ This package imports no analysis.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import pandas as pd
 
@@ -55,6 +55,7 @@ from procmine.read.dialect import (
     spark_pattern,
 )
 from procmine.read.order import ORDER_COLUMN, order_as_times
+from procmine.read.projection import ALWAYS_READ, columns_to_read, wanted_columns
 from procmine.read.readers import FORMATS, RAGGED, read_frame, short_error
 from procmine.read.sniff import (
     EXT_FORMATS,
@@ -78,11 +79,12 @@ from procmine.read.times import (
 from procmine.read.writing import write_log
 
 __all__ = [
-    "CHINESE_DATE", "CHINESE_YEAR", "DROP_REASONS", "DUCKDB", "EV_COLUMNS", "EXT_FORMATS",
+    "ALWAYS_READ", "CHINESE_DATE", "CHINESE_YEAR", "DROP_REASONS", "DUCKDB", "EV_COLUMNS", "EXT_FORMATS",
     "FIELDS", "FORMATS", "HEADERS", "OFFSET_PATTERN", "RAGGED", "REQUIRED", "SPARK",
     "ORDER_COLUMN", "TEXT_COLUMNS", "TIME_FORMATS", "LoadedEvents", "SqlDialect", "SqlSession",
     "as_text", "canonical_events",
-    "check_timezone", "chinese_to_iso", "choose_time_format", "count_duplicates",
+    "check_timezone", "chinese_to_iso", "choose_time_format", "columns_to_read",
+    "count_duplicates",
     "detect_columns", "detect_encoding", "detect_format", "file_kind", "has_chinese_dates",
     "kind_table", "level_table", "load_events", "map_columns", "map_values", "name_levels",
     "open_bytes", "parse_timestamps", "read_frame", "read_log", "require_columns",
@@ -101,6 +103,7 @@ def read_log(
     strict: bool = False,
     format: str | None = None,
     order_as_time: bool = False,
+    needs: Collection[str] | None = None,
 ) -> EventLog:
     """Read an event log file (CSV, TSV, .csv.gz, Excel, XES, .xes.gz, Parquet).
 
@@ -114,9 +117,17 @@ def read_log(
     events in the file stands for time (``log.report.time_from_order``), so the
     control flow can be analysed while durations cannot (see docs/reading.md).
 
+    ``needs`` (default: every column) reads only the columns a caller uses: the
+    required ones, those the load report counts from
+    (:data:`~procmine.read.projection.ALWAYS_READ`), and the canonical columns or file
+    columns named; the others are not parsed (``log.report.not_read``), and keep their
+    place in ``log.report.mapping`` and ``log.attributes``.
+
     >>> log = read_log("logs/sample.csv")
     >>> log.n_cases, log.report.encoding
     (3000, 'utf-8-sig')
+    >>> read_log("logs/sample.csv", needs=[]).report.not_read
+    ['类别', '来源', '诉求人', '地址']
     """
     path = str(path)
     if not os.path.exists(path):
@@ -130,15 +141,10 @@ def read_log(
     check_timezone(timezone)
     given = {k: v for k, v in (columns or {}).items() if v}
     frame = read_frame(path, report, encoding=encoding, sheet=sheet, given=given,
-                       timezone=timezone, order_as_time=order_as_time)
+                       timezone=timezone, order_as_time=order_as_time, needs=needs)
     if order_as_time:
         given = order_as_times(frame, given, report)
-    data_columns = [c for c in frame.columns if c != "__row"]
-    mapping = map_columns(data_columns, given, path=path)
-    if DEADLINE in mapping and "deadline" not in given:
-        _unmap_event_deadline(frame, mapping, report)
-    report.mapping = dict(mapping)
-    report.mapping_detected = {k: (k not in {FIELDS[o] for o in given}) for k in mapping}
+    frame, mapping = _mapped(frame, given, report, needs, path)
     events = canonical_events(frame, mapping, report, timezone=timezone, strict=strict, path=path)
     level_names = name_levels(events, levels, report)
     case_codes, _ = pd.factorize(events[CASE], sort=False)   # quick on the Categorical
@@ -150,6 +156,31 @@ def read_log(
     log = EventLog(events=events, report=report, levels=level_names, timezone=timezone)
     log.know_case_codes(case_codes)
     return log
+
+
+def _mapped(frame: pd.DataFrame, given: Mapping[str, str], report: LoadReport,
+            needs: Collection[str] | None, path: str) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The canonical mapping, chosen on every column of the file (read or not), in the
+    report; ``frame`` without the columns ``needs`` leaves out."""
+    read = [c for c in frame.columns if c != "__row"]
+    report.columns = report.columns or read
+    mapping = map_columns(report.columns + [c for c in read if c not in report.columns], given,
+                          path=path)
+    if DEADLINE in mapping and "deadline" not in given:
+        _unmap_event_deadline(frame, mapping, report)
+    if needs is not None:
+        frame = _leave_out(frame, wanted_columns(mapping, needs), report)
+    report.mapping = dict(mapping)
+    report.mapping_detected = {k: (k not in {FIELDS[o] for o in given}) for k in mapping}
+    return frame, mapping
+
+
+def _leave_out(frame: pd.DataFrame, wanted: set[str], report: LoadReport) -> pd.DataFrame:
+    """``frame`` without the columns not ``wanted`` (those a reader read all the same, and
+    a deadline that turned out an attribute); ``report.not_read`` names every one left out."""
+    report.not_read = [c for c in report.columns if c not in wanted]
+    extra = [c for c in frame.columns if c in report.not_read]
+    return frame.drop(columns=extra) if extra else frame
 
 
 def _unmap_event_deadline(frame, mapping: dict[str, str], report: LoadReport) -> None:

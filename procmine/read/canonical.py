@@ -34,6 +34,7 @@ from procmine.log import (
     START,
     TIMESTAMP,
     LoadReport,
+    canonical_names,
 )
 from procmine.read.times import offset_note, parse_timestamps, text_offsets
 
@@ -79,11 +80,9 @@ class _Dropping:
 def canonical_events(frame: pd.DataFrame, mapping: Mapping[str, str], report: LoadReport, *,
                      timezone: str, strict: bool, path: str) -> pd.DataFrame:
     """The events of a raw frame (with ``__row``) under canonical names, in read_log's order."""
-    rename = {source: canonical for canonical, source in mapping.items()}
     # A canonical name already used by another column keeps that column under a new name.
-    clashes = {c: f"{c} (original)" for c in frame.columns
-               if c in set(mapping) and c not in rename and c != "__row"}
-    frame = frame.rename(columns={**clashes, **rename})
+    frame = frame.rename(columns=canonical_names([c for c in frame.columns if c != "__row"],
+                                                 mapping))
     rows = frame.pop("__row").to_numpy()
     dropping = _Dropping(frame, rows, np.ones(len(frame), dtype=bool), mapping, report, strict,
                          path)
@@ -180,12 +179,17 @@ def per_value(values: pd.Series, change: Callable[[pd.Series], pd.Series]) -> pd
             values = values.astype("string")
         codes, uniques = pd.factorize(values)
         distinct = pd.Series(uniques, dtype="string")
-    remap, changed = pd.factorize(change(distinct.reset_index(drop=True)))
+    distinct = distinct.reset_index(drop=True)
+    after = change(distinct)
+    if after.equals(distinct):      # nothing changed (most columns): the codes stay
+        remap, changed = None, distinct.array
+    else:
+        remap, changed = pd.factorize(after)
     # a missing value (code -1) stays missing; codes as small as the Categorical keeps them
     small = next(t for t in (np.int8, np.int16, np.int32, np.int64)
                  if len(changed) < np.iinfo(t).max)
-    remap = np.append(remap, -1).astype(small)
-    return pd.Series(pd.Categorical.from_codes(remap[codes], categories=changed, validate=False),
+    codes = (codes if remap is None else np.append(remap, -1)[codes]).astype(small, copy=False)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=changed, validate=False),
                      index=values.index, name=values.name)
 
 

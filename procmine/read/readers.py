@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import os
 import zlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import numpy as np
@@ -29,6 +29,7 @@ from procmine.limits import (
 from procmine.log import DEADLINE, START, TIMESTAMP, LoadReport
 from procmine.read.canonical import TEXT_COLUMNS
 from procmine.read.columns import detect_columns
+from procmine.read.projection import columns_to_read
 from procmine.read.sniff import (
     check_gzip_expansion,
     detect_encoding,
@@ -47,16 +48,19 @@ FORMATS = ("csv", "excel", "xes", "parquet")
 
 def read_frame(path: str, report: LoadReport, *, encoding: str | None = None,
                sheet: str | int | None = None, given: Mapping[str, str] | None = None,
-               timezone: str = "Asia/Shanghai", order_as_time: bool = False) -> pd.DataFrame:
+               timezone: str = "Asia/Shanghai", order_as_time: bool = False,
+               needs: Collection[str] | None = None) -> pd.DataFrame:
     """The records of a log file in the format ``report.format``, with ``__row``.
 
     ``given`` are the user's column options (the CSV reader types the time columns);
     ``timezone`` is the zone of naive times (the XES reader needs it for its notes);
-    ``order_as_time``: an XES without times is read (not refused).
+    ``order_as_time``: an XES without times is read (not refused); ``needs``: the CSV and
+    Parquet readers read only the columns :func:`~procmine.read.projection.columns_to_read`
+    chooses (the others read every column), and put the file's columns in ``report.columns``.
     """
     fmt = report.format
     if fmt == "csv":
-        return _read_csv(path, report, encoding, dict(given or {}), timezone)
+        return _read_csv(path, report, encoding, dict(given or {}), timezone, needs)
     if fmt == "excel":
         return _read_excel(path, report, sheet)
     if fmt == "xes":
@@ -64,7 +68,7 @@ def read_frame(path: str, report: LoadReport, *, encoding: str | None = None,
 
         return read_xes(path, report, timezone=timezone, times_needed=not order_as_time)
     if fmt == "parquet":
-        return _read_parquet(path, report)
+        return _read_parquet(path, report, dict(given or {}), needs)
     raise InputError(f"{path}: unknown log format",
                      hint="procmine reads .csv, .tsv, .txt, .csv.gz, .xlsx, .xes, .xes.gz "
                           "and .parquet")
@@ -80,7 +84,8 @@ def short_error(e: BaseException) -> str:
 
 
 def _read_csv(path: str, report: LoadReport, encoding: str | None,
-              given: Mapping[str, str], timezone: str) -> pd.DataFrame:
+              given: Mapping[str, str], timezone: str,
+              needs: Collection[str] | None) -> pd.DataFrame:
     sample = open_bytes(path, 1 << 20)
     if not sample.strip():
         raise InputError(f"{path}: the file is empty", hint="export the log again")
@@ -98,7 +103,9 @@ def _read_csv(path: str, report: LoadReport, encoding: str | None,
     if is_gzip(path):
         check_gzip_expansion(path)
     _note_offsets(text, header, delimiter, given, report, timezone)
-    table, bad_rows = _arrow_csv(path, header, encoding, delimiter, given, report)
+    report.columns = header
+    include = columns_to_read(header, given=given, needs=needs)
+    table, bad_rows = _arrow_csv(path, header, encoding, delimiter, given, report, include)
     if bad_rows:
         report.drop(
             RAGGED,
@@ -154,9 +161,11 @@ def _csv_header(text: str, delimiter: str, report: LoadReport) -> list[str]:
 
 
 def _arrow_csv(path: str, header: list[str], encoding: str, delimiter: str,
-               given: Mapping[str, str], report: LoadReport) -> tuple[Any, list[Any]]:
+               given: Mapping[str, str], report: LoadReport,
+               include: list[str] | None = None) -> tuple[Any, list[Any]]:
     """The CSV as an Arrow table (text columns, time columns typed where Arrow can),
-    and the rows skipped for a wrong number of fields."""
+    and the rows skipped for a wrong number of fields; ``include``: only those columns
+    (every row is still split into all its fields, so ragged rows are found as before)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -192,6 +201,7 @@ def _arrow_csv(path: str, header: list[str], encoding: str, delimiter: str,
             parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid,
                                              newlines_in_values=quoted),
             convert_options=pacsv.ConvertOptions(column_types=column_types,
+                                                 include_columns=include or (),
                                                  strings_can_be_null=True,
                                                  quoted_strings_can_be_null=True),
         )
@@ -312,13 +322,17 @@ def _excel_cell(value: Any) -> Any:
     return str(value)
 
 
-def _read_parquet(path: str, report: LoadReport) -> pd.DataFrame:
+def _read_parquet(path: str, report: LoadReport, given: Mapping[str, str],
+                  needs: Collection[str] | None) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        check_parquet_size(path, pq.read_metadata(path))
-        table = pq.read_table(path)
+        meta = pq.read_metadata(path)
+        check_parquet_size(path, meta)
+        report.columns = _parquet_columns(meta.schema.to_arrow_schema())
+        include = columns_to_read(report.columns, given=given, needs=needs)
+        table = pq.read_table(path, columns=include)
     except (pa.ArrowInvalid, OSError) as e:
         raise InputError(f"{path}: not a readable Parquet file ({short_error(e)})") from None
     _check_fields(path, table)
@@ -329,6 +343,13 @@ def _read_parquet(path: str, report: LoadReport) -> pd.DataFrame:
     frame["__row"] = np.arange(len(frame), dtype=np.int64) + 1
     report.rows_read = len(frame)
     return frame
+
+
+def _parquet_columns(schema: Any) -> list[str]:
+    """The columns of a Parquet file as pandas reads them (an index pandas stored is none)."""
+    index = {i for i in (schema.pandas_metadata or {}).get("index_columns", [])
+             if isinstance(i, str)}
+    return [name for name in schema.names if name not in index]
 
 
 def check_parquet_size(path: str, meta: Any) -> None:

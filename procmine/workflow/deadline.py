@@ -225,7 +225,10 @@ def check_deadline_column(events: pd.DataFrame, column: str, *,
         return DeadlineColumnCheck(column, 0, 0, 0.0)
     values = events[column]
     case_codes, cases = pd.factorize(events[case])
-    value_codes, _ = pd.factorize(values)            # a missing value is a value (-1)
+    if pd.api.types.is_datetime64_dtype(values.dtype):   # naive times: their numbers
+        value_codes = values.to_numpy().view(np.int64)   # (a missing time is one number too)
+    else:
+        value_codes, _ = pd.factorize(values)        # a missing value is a value (-1)
     known = case_codes >= 0
     case_codes, value_codes = case_codes[known], value_codes[known]
     # a case varies when one of its values differs from its first (no sort, no groupby);
