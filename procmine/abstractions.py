@@ -135,10 +135,8 @@ def variants(log: EventLog) -> Variants:
     first_case = np.full(len(counts), -1, dtype=np.int64)
     # first case index of each variant (reverse assignment keeps the first)
     first_case[variant_of_case[::-1]] = np.arange(len(variant_of_case))[::-1]
-    names = np.asarray(act_names, dtype=object)
-    sequences = [
-        tuple(names[act_codes[starts[c]: starts[c] + lengths[c]]]) for c in first_case
-    ]
+    sequences = _sequences(np.asarray(act_names, dtype=object), act_codes, starts[first_case],
+                           lengths[first_case])
     order = np.lexsort((np.array([" ".join(map(str, s)) for s in sequences]), -counts))
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
@@ -153,6 +151,17 @@ def variants(log: EventLog) -> Variants:
     case_ids = events[CASE].iloc[starts].to_numpy()
     of_case = pd.Series(rank[variant_of_case], index=pd.Index(case_ids, name=CASE), name="variant")
     return Variants(table, of_case)
+
+
+def _sequences(names: np.ndarray, codes: np.ndarray, starts: np.ndarray,
+               lengths: np.ndarray) -> list[tuple[str, ...]]:
+    """The activity tuple of each run ``codes[start : start + length]``: one gather of
+    every run's codes and one list of names, then a slice per run (a numpy lookup per
+    run costs more than the slice on a log of thousands of variants)."""
+    ends = np.cumsum(lengths)
+    within = np.arange(int(ends[-1]) if len(ends) else 0) - np.repeat(ends - lengths, lengths)
+    flat = names[codes[np.repeat(starts, lengths) + within]].tolist()
+    return [tuple(flat[a:b]) for a, b in zip((ends - lengths).tolist(), ends.tolist(), strict=True)]
 
 
 def follows(log: EventLog, *, durations: np.ndarray | None = None) -> Follows:
