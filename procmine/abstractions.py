@@ -13,13 +13,13 @@ Python loop per case), so they stay fast on logs of millions of events.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from procmine.grouping import cases_with, interpolate, sorted_within_groups
+from procmine.grouping import cases_with, interpolate, values_within_groups
 from procmine.log import ACTIVITY, CASE, CATEGORY, DEADLINE, SOURCE, TIMESTAMP, EventLog
 
 if TYPE_CHECKING:
@@ -42,6 +42,9 @@ class Variants:
 
     table: pd.DataFrame
     _of_case: pd.Series | Callable[[], pd.Series]
+    #: the variant of each case by case code (a log in memory), for :func:`cases`: the
+    #: case ids of ``of_case`` need not be made for it
+    _of_code: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def of_case(self) -> pd.Series:
@@ -148,9 +151,13 @@ def variants(log: EventLog) -> Variants:
         "share": counts[order] / total,
         "length": lengths[first_case[order]],
     })
-    case_ids = events[CASE].iloc[starts].to_numpy()
-    of_case = pd.Series(rank[variant_of_case], index=pd.Index(case_ids, name=CASE), name="variant")
-    return Variants(table, of_case)
+    of_code = rank[variant_of_case]
+
+    def of_case() -> pd.Series:
+        case_ids = events[CASE].iloc[starts].to_numpy()
+        return pd.Series(of_code, index=pd.Index(case_ids, name=CASE), name="variant")
+
+    return Variants(table, of_case, of_code)
 
 
 def _sequences(names: np.ndarray, codes: np.ndarray, starts: np.ndarray,
@@ -218,7 +225,7 @@ def _pair_stats(pair: np.ndarray, wait: np.ndarray, n_pairs: int) -> pd.DataFram
     median, p90, total, min and max of the waits that are known, as pandas' groupby
     takes them: one sort of the waits within each pair serves every quantile."""
     known = ~np.isnan(wait)
-    _, v = sorted_within_groups(pair[known], wait[known], n_pairs)
+    v = values_within_groups(pair[known], wait[known], n_pairs)
     sizes = np.bincount(pair[known], minlength=n_pairs)
     has = sizes > 0
     first = (np.cumsum(sizes) - sizes)[has]
@@ -285,7 +292,8 @@ def cases(log: EventLog, *, variants_of: Variants | None = None) -> pd.DataFrame
     })
     table["duration"] = (table["end"] - table["start"]).dt.total_seconds()
     v = variants_of if variants_of is not None else variants(log)
-    table["variant"] = v.of_case.to_numpy() if len(v.of_case) == len(table) else np.nan
+    of_case = v._of_code if v._of_code is not None else v.of_case.to_numpy()
+    table["variant"] = of_case if len(of_case) == len(table) else np.nan
     for column, name in ((CATEGORY, "category"), (SOURCE, "source"), (DEADLINE, "deadline")):
         if column in events.columns:
             table[name] = _values(events[column].iloc[starts])
