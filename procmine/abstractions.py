@@ -187,11 +187,16 @@ def follows(log: EventLog, *, durations: np.ndarray | None = None) -> Follows:
     act_codes, names = column_codes(log, ACTIVITY)
     n_act = max(len(names), 1)
     same = codes[1:] == codes[:-1] if len(events) > 1 else np.zeros(0, dtype=bool)
-    wait = np.asarray(durations[1:] if durations is not None else _gaps(log, codes)[1:],
-                      dtype="float64")
+    # (few arrays of the log's length: each new one costs its page faults at 5M events)
+    if durations is None:
+        ts = _nanoseconds(log)
+        wait = np.subtract(ts[1:], ts[:-1])[same] / 1e9
+    else:
+        wait = np.asarray(durations[1:], dtype="float64")[same]
     # one integer key per pair; grouping on integers is much faster than on string pairs
-    pair = (act_codes[:-1] * n_act + act_codes[1:])[same]
-    wait = wait[same]
+    pair = act_codes[:-1] * n_act
+    pair += act_codes[1:]
+    pair = pair[same]
     case = codes[1:][same]
     local, keys = _small_codes(pair, n_act * n_act)
     stats = _pair_stats(local, wait, len(keys))
@@ -224,9 +229,13 @@ def _pair_stats(pair: np.ndarray, wait: np.ndarray, n_pairs: int) -> pd.DataFram
     """Per pair code (``0 .. n_pairs - 1``): count (every transition), then the mean,
     median, p90, total, min and max of the waits that are known, as pandas' groupby
     takes them: one sort of the waits within each pair serves every quantile."""
+    counts = np.bincount(pair, minlength=n_pairs)
     known = ~np.isnan(wait)
-    v = values_within_groups(pair[known], wait[known], n_pairs)
-    sizes = np.bincount(pair[known], minlength=n_pairs)
+    if known.all():   # (no copies of every transition when every wait is known)
+        v, sizes = values_within_groups(pair, wait, n_pairs), counts
+    else:
+        v = values_within_groups(pair[known], wait[known], n_pairs)
+        sizes = np.bincount(pair[known], minlength=n_pairs)
     has = sizes > 0
     first = (np.cumsum(sizes) - sizes)[has]
 
@@ -244,7 +253,7 @@ def _pair_stats(pair: np.ndarray, wait: np.ndarray, n_pairs: int) -> pd.DataFram
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(has, total / sizes, np.nan)
     return pd.DataFrame({
-        "count": np.bincount(pair, minlength=n_pairs),
+        "count": counts,
         "mean": mean,
         "median": spread(interpolate(sizes[has], 0.5, at, midpoint=True)),
         "p90": spread(interpolate(sizes[has], 0.9, at)),
@@ -259,8 +268,13 @@ def gaps(log: EventLog) -> np.ndarray:
     return _gaps(log, log.case_codes().codes)
 
 
+def _nanoseconds(log: EventLog) -> np.ndarray:
+    """The completion times as int64 nanoseconds since the epoch (UTC)."""
+    return log.events[TIMESTAMP].to_numpy(dtype="datetime64[ns]").view(np.int64)
+
+
 def _gaps(log: EventLog, codes: np.ndarray) -> np.ndarray:
-    ts = log.events[TIMESTAMP].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    ts = _nanoseconds(log)
     out = np.full(len(ts), np.nan)
     if len(ts) > 1:
         diff = (ts[1:] - ts[:-1]) / 1e9
