@@ -11,9 +11,9 @@ compare two versions of the analyses on the same machine:
     PYTHONPATH=/tmp/old .venv/bin/python benchmarks/bench_compute.py benchmarks/cache/1m.csv
 
 Tasks: ``map`` (what ``procmine map --metric median-wait`` computes: clock waits per
-transition and the map), ``variants``, ``info``, ``bottlenecks`` (by unit, with the
-units, levels and activities tables), ``loops``, ``network``, ``audit`` and
-``report`` (``build_report`` without a workflow).
+transition, from start times where the log has them, and the map), ``variants``,
+``info``, ``bottlenecks`` (by unit, with the units, levels and activities tables),
+``loops``, ``network``, ``audit`` and ``report`` (``build_report`` without a workflow).
 """
 
 from __future__ import annotations
@@ -34,8 +34,11 @@ def _tasks() -> dict[str, Callable[[Any], Any]]:
     def map_(log: Any) -> Any:
         from procmine.bottlenecks import transition_waits
         from procmine.discover import discover_map
+        from procmine.log import START
 
-        flows = transition_waits(log, working_time=False, calendar="cn")
+        # as procmine map: bottlenecks' waits only where start times make them differ
+        flows = (transition_waits(log, working_time=False, calendar="cn") if log.has(START)
+                 else None)
         return discover_map(log, metric="median-wait", flows=flows)
 
     def bottlenecks(log: Any) -> Any:

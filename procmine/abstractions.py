@@ -13,13 +13,13 @@ Python loop per case), so they stay fast on logs of millions of events.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from procmine.grouping import cases_with, interpolate, sorted_within_groups
+from procmine.grouping import cases_with, interpolate, values_within_groups
 from procmine.log import ACTIVITY, CASE, CATEGORY, DEADLINE, SOURCE, TIMESTAMP, EventLog
 
 if TYPE_CHECKING:
@@ -42,6 +42,9 @@ class Variants:
 
     table: pd.DataFrame
     _of_case: pd.Series | Callable[[], pd.Series]
+    #: the variant of each case by case code (a log in memory), for :func:`cases`: the
+    #: case ids of ``of_case`` need not be made for it
+    _of_code: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def of_case(self) -> pd.Series:
@@ -135,10 +138,8 @@ def variants(log: EventLog) -> Variants:
     first_case = np.full(len(counts), -1, dtype=np.int64)
     # first case index of each variant (reverse assignment keeps the first)
     first_case[variant_of_case[::-1]] = np.arange(len(variant_of_case))[::-1]
-    names = np.asarray(act_names, dtype=object)
-    sequences = [
-        tuple(names[act_codes[starts[c]: starts[c] + lengths[c]]]) for c in first_case
-    ]
+    sequences = _sequences(np.asarray(act_names, dtype=object), act_codes, starts[first_case],
+                           lengths[first_case])
     order = np.lexsort((np.array([" ".join(map(str, s)) for s in sequences]), -counts))
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
@@ -150,9 +151,24 @@ def variants(log: EventLog) -> Variants:
         "share": counts[order] / total,
         "length": lengths[first_case[order]],
     })
-    case_ids = events[CASE].iloc[starts].to_numpy()
-    of_case = pd.Series(rank[variant_of_case], index=pd.Index(case_ids, name=CASE), name="variant")
-    return Variants(table, of_case)
+    of_code = rank[variant_of_case]
+
+    def of_case() -> pd.Series:
+        case_ids = events[CASE].iloc[starts].to_numpy()
+        return pd.Series(of_code, index=pd.Index(case_ids, name=CASE), name="variant")
+
+    return Variants(table, of_case, of_code)
+
+
+def _sequences(names: np.ndarray, codes: np.ndarray, starts: np.ndarray,
+               lengths: np.ndarray) -> list[tuple[str, ...]]:
+    """The activity tuple of each run ``codes[start : start + length]``: one gather of
+    every run's codes and one list of names, then a slice per run (a numpy lookup per
+    run costs more than the slice on a log of thousands of variants)."""
+    ends = np.cumsum(lengths)
+    within = np.arange(int(ends[-1]) if len(ends) else 0) - np.repeat(ends - lengths, lengths)
+    flat = names[codes[np.repeat(starts, lengths) + within]].tolist()
+    return [tuple(flat[a:b]) for a, b in zip((ends - lengths).tolist(), ends.tolist(), strict=True)]
 
 
 def follows(log: EventLog, *, durations: np.ndarray | None = None) -> Follows:
@@ -171,11 +187,16 @@ def follows(log: EventLog, *, durations: np.ndarray | None = None) -> Follows:
     act_codes, names = column_codes(log, ACTIVITY)
     n_act = max(len(names), 1)
     same = codes[1:] == codes[:-1] if len(events) > 1 else np.zeros(0, dtype=bool)
-    wait = np.asarray(durations[1:] if durations is not None else _gaps(log, codes)[1:],
-                      dtype="float64")
+    # (few arrays of the log's length: each new one costs its page faults at 5M events)
+    if durations is None:
+        ts = _nanoseconds(log)
+        wait = np.subtract(ts[1:], ts[:-1])[same] / 1e9
+    else:
+        wait = np.asarray(durations[1:], dtype="float64")[same]
     # one integer key per pair; grouping on integers is much faster than on string pairs
-    pair = (act_codes[:-1] * n_act + act_codes[1:])[same]
-    wait = wait[same]
+    pair = act_codes[:-1] * n_act
+    pair += act_codes[1:]
+    pair = pair[same]
     case = codes[1:][same]
     local, keys = _small_codes(pair, n_act * n_act)
     stats = _pair_stats(local, wait, len(keys))
@@ -208,9 +229,13 @@ def _pair_stats(pair: np.ndarray, wait: np.ndarray, n_pairs: int) -> pd.DataFram
     """Per pair code (``0 .. n_pairs - 1``): count (every transition), then the mean,
     median, p90, total, min and max of the waits that are known, as pandas' groupby
     takes them: one sort of the waits within each pair serves every quantile."""
+    counts = np.bincount(pair, minlength=n_pairs)
     known = ~np.isnan(wait)
-    _, v = sorted_within_groups(pair[known], wait[known], n_pairs)
-    sizes = np.bincount(pair[known], minlength=n_pairs)
+    if known.all():   # (no copies of every transition when every wait is known)
+        v, sizes = values_within_groups(pair, wait, n_pairs), counts
+    else:
+        v = values_within_groups(pair[known], wait[known], n_pairs)
+        sizes = np.bincount(pair[known], minlength=n_pairs)
     has = sizes > 0
     first = (np.cumsum(sizes) - sizes)[has]
 
@@ -228,7 +253,7 @@ def _pair_stats(pair: np.ndarray, wait: np.ndarray, n_pairs: int) -> pd.DataFram
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(has, total / sizes, np.nan)
     return pd.DataFrame({
-        "count": np.bincount(pair, minlength=n_pairs),
+        "count": counts,
         "mean": mean,
         "median": spread(interpolate(sizes[has], 0.5, at, midpoint=True)),
         "p90": spread(interpolate(sizes[has], 0.9, at)),
@@ -243,8 +268,13 @@ def gaps(log: EventLog) -> np.ndarray:
     return _gaps(log, log.case_codes().codes)
 
 
+def _nanoseconds(log: EventLog) -> np.ndarray:
+    """The completion times as int64 nanoseconds since the epoch (UTC)."""
+    return log.events[TIMESTAMP].to_numpy(dtype="datetime64[ns]").view(np.int64)
+
+
 def _gaps(log: EventLog, codes: np.ndarray) -> np.ndarray:
-    ts = log.events[TIMESTAMP].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    ts = _nanoseconds(log)
     out = np.full(len(ts), np.nan)
     if len(ts) > 1:
         diff = (ts[1:] - ts[:-1]) / 1e9
@@ -276,7 +306,8 @@ def cases(log: EventLog, *, variants_of: Variants | None = None) -> pd.DataFrame
     })
     table["duration"] = (table["end"] - table["start"]).dt.total_seconds()
     v = variants_of if variants_of is not None else variants(log)
-    table["variant"] = v.of_case.to_numpy() if len(v.of_case) == len(table) else np.nan
+    of_case = v._of_code if v._of_code is not None else v.of_case.to_numpy()
+    table["variant"] = of_case if len(of_case) == len(table) else np.nan
     for column, name in ((CATEGORY, "category"), (SOURCE, "source"), (DEADLINE, "deadline")):
         if column in events.columns:
             table[name] = _values(events[column].iloc[starts])

@@ -98,19 +98,30 @@ def sorted_within_groups(g: np.ndarray, v: np.ndarray, n_groups: int
     >>> g.tolist(), v.tolist()
     ([0, 1, 1], [9.0, 2.0, 5.0])
     """
+    sizes = np.bincount(g, minlength=n_groups)
+    # the group codes in order are each code as many times as it occurs: no gather needed
+    return np.repeat(np.arange(n_groups, dtype=g.dtype), sizes), values_within_groups(g, v, n_groups)
+
+
+def values_within_groups(g: np.ndarray, v: np.ndarray, n_groups: int) -> np.ndarray:
+    """The values of :func:`sorted_within_groups` alone (its group codes are not built).
+
+    >>> values_within_groups(np.array([1, 0, 1]), np.array([5.0, 9.0, 2.0]), 2).tolist()
+    [9.0, 2.0, 5.0]
+    """
     def by_group(codes: np.ndarray) -> np.ndarray:
-        return np.argsort(codes.astype(np.uint16) if n_groups < 2**16 else codes, kind="stable")
+        # a radix sort on the narrowest type that holds the codes (one pass for 8 bits)
+        narrow = np.uint8 if n_groups <= 2**8 else np.uint16 if n_groups <= 2**16 else None
+        return np.argsort(codes.astype(narrow) if narrow else codes, kind="stable")
 
     if n_groups > _SORT_EACH_GROUP:
         order = np.argsort(v, kind="stable")
         g, v = g[order], v[order]
-        order = by_group(g)
-        return g[order], v[order]
-    order = by_group(g)
-    g, v = g[order], v[order]
+        return v[by_group(g)]
+    v = v[by_group(g)]
     sizes = np.bincount(g, minlength=n_groups)
     ends = np.cumsum(sizes)
-    for a, b in zip(ends - sizes, ends, strict=True):
+    for a, b in zip((ends - sizes).tolist(), ends.tolist(), strict=True):
         if b - a > 1:
             v[a:b].sort()
-    return g, v
+    return v

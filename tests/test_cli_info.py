@@ -103,6 +103,24 @@ def test_help_does_not_import_pandas_or_pm4py():
     assert heavy.strip() == "[]"
 
 
+@pytest.mark.parametrize("args", [["map", "--metric", "median-wait", "--csv"], ["map"],
+                                  ["variants", "--csv"], ["info", "--json"]])
+def test_map_variants_and_info_do_not_import_pm4py(orders16, args):
+    """pm4py and its matplotlib and scipy take over a second to import: the commands that
+    need none of them start without them (and without DuckDB, when pandas reads the log)."""
+    code = (
+        "import sys\n"
+        "from procmine.cli import main\n"
+        f"try:\n    main({[args[0], str(orders16), *args[1:], '--engine', 'pandas']!r})\n"
+        "except SystemExit as e:\n    assert not e.code, e.code\n"
+        "heavy = ('pm4py', 'matplotlib', 'scipy', 'duckdb', 'networkx')\n"
+        "print(sorted(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == "[]"
+
+
 def test_broken_pipe_is_quiet(orders16):
     proc = subprocess.run(
         f"{sys.executable} -m procmine info {orders16} | head -1",

@@ -67,8 +67,11 @@ def command(log: str, output: str | None, metric: str, activities: float | None,
     with open_input(log, pop_log_options(kwargs), engine=engine, memory_limit=memory_limit,
                     quiet=as_json or as_csv, needs=()) as source:
         flows = None
-        if metric.endswith("wait"):
-            # the waits procmine bottlenecks ranks: start of a step minus completion of the one before
+        # the waits procmine bottlenecks ranks: start of a step minus completion of the one
+        # before. In clock time on a log without start times they are the waits of the
+        # engine's own directly-follows table (discover_map's default): the same numbers,
+        # without bottlenecks' per-event arrays.
+        if metric.endswith("wait") and (working_time or _has_start_times(source)):
             from procmine.bottlenecks import transition_waits
 
             if working_time:
@@ -95,6 +98,13 @@ def command(log: str, output: str | None, metric: str, activities: float | None,
         click.echo(csv_text(pmap.edges), nl=False)
     elif not output:
         click.echo(_text(pmap))
+
+
+def _has_start_times(source) -> bool:
+    from procmine.engines import as_engine
+    from procmine.log import START
+
+    return as_engine(source).has(START)
 
 
 def _text(pmap) -> str:

@@ -86,6 +86,8 @@ _FILTER_OPTIONS: list[tuple[str, dict[str, Any]]] = [
 ]
 
 LOG_KEYS = [name[2:].replace("-", "_") for name, _ in _LOG_OPTIONS + _FILTER_OPTIONS]
+#: The filter options that filter when given (--time-mode only says how --from/--to do)
+_FILTER_KEYS = [name[2:].replace("-", "_") for name, _ in _FILTER_OPTIONS if name != "--time-mode"]
 
 
 def log_options(func: Callable) -> Callable:
@@ -152,6 +154,8 @@ def apply_filter_options(source: Any, options: dict[str, Any]) -> Any:
     from procmine.i18n import message, say
 
     name(message("progress.analysing"))  # what the heartbeat says from here on
+    if not any(options.get(key) not in (None, ()) for key in _FILTER_KEYS):
+        return source    # no filter given: procmine.filters need not even be imported
     chain = filter_chain(options)
     if not chain:
         return source
