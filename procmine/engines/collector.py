@@ -133,6 +133,22 @@ def group_peaks(group: np.ndarray, time: np.ndarray, delta: np.ndarray, n_groups
     return peak
 
 
+def quantiles_fit(con: Any, values: int) -> bool:
+    """True when DuckDB's ``quantile_cont`` over ``values`` values fits the memory limit of
+    the connection ``con``: it holds every value (about 8.6 bytes each, measured), and
+    is given a third of the limit. Above that, quantiles are taken by sorting, which
+    spills to disk."""
+    from procmine.engines import parse_memory_limit
+    from procmine.errors import SpecError
+
+    text = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    try:
+        limit = parse_memory_limit(str(text).replace(" ", ""))
+    except SpecError:  # a form we do not read: as if there were no room
+        return False
+    return values * 9 <= limit // 3
+
+
 # --------------------------------------------------------------------------- the interface
 
 
@@ -429,14 +445,14 @@ class DuckDBCollector(Collector):
         differ from :func:`interpolate` in the last bit) gives a value ``x`` between the
         two nearest values; one more pass counts the values below and at ``x`` and takes
         the nearest value on either side, which are the values of the ranks around ``x``.
-        None when the values of the groups may not fit in a quarter of DuckDB's memory
-        (``quantile_cont`` holds them all), or when a rank is not among those found:
-        the caller then ranks every value by sorting, which spills.
+        None when the values may not fit in DuckDB's memory (:func:`quantiles_fit`), or
+        when a rank is not among those found: the caller then ranks every value by
+        sorting, which spills.
         """
         import duckdb
 
         rows = self.con.execute(f"SELECT count(*) FROM ({kept}) x").fetchall()[0][0]
-        if rows * 8 > self._memory_limit() // 4:
+        if not quantiles_fit(self.con, rows):
             return None
         k = ", ".join(_quote(key) for key in keys)
         wanted = ", ".join(repr(float(q)) for q in qs)
@@ -471,17 +487,6 @@ class DuckDBCollector(Collector):
                     return None
                 out.append(found[keys].assign(i=rank, v=value, n=n))
         return pd.concat(out, ignore_index=True).drop_duplicates([*keys, "i"])
-
-    def _memory_limit(self) -> int:
-        """DuckDB's memory limit on this connection, in bytes (0 when not readable)."""
-        from procmine.engines import parse_memory_limit
-        from procmine.errors import SpecError
-
-        text = self.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
-        try:
-            return parse_memory_limit(str(text).replace(" ", ""))
-        except SpecError:
-            return 0
 
     def peaks(self, name: str, key: str, time: str, delta: str) -> pd.DataFrame:
         # an exact integer running sum, taken by DuckDB out of core as group_peaks takes it
