@@ -167,6 +167,23 @@ def test_duckdb_equals_pandas_on_the_sample_log(sample_results, tmp_path):
     assert list(tmp_path.iterdir()) == [], "the spill folder is removed on close"
 
 
+def test_duckdb_follows_are_the_same_whether_the_waits_fit_in_memory_or_not(monkeypatch):
+    """The median and p90 of each pair from two aggregate passes (waits in memory) and
+    from sorting every wait (when they would not fit) are the same to the last bit."""
+    from procmine.engines import collector, sql
+
+    tables = []
+    sorting = sql.ranked_quantiles
+    for fits in (True, False):
+        monkeypatch.setattr(collector, "quantiles_fit", lambda con, values, fits=fits: fits)
+        # when the waits fit, nothing is sorted
+        monkeypatch.setattr(sql, "ranked_quantiles", None if fits else sorting)
+        with get_engine("duckdb", str(SAMPLE), memory_limit="1GiB") as engine:
+            tables.append([engine.follows().table, engine.follows(time="working").table])
+    for aggregated, sorted_ in zip(*tables, strict=True):
+        pd.testing.assert_frame_equal(aggregated, sorted_, check_exact=True)
+
+
 @pytest.mark.real
 def test_duckdb_equals_pandas_on_receipt(receipt_results):
     with get_engine("duckdb", receipt()) as engine:

@@ -383,10 +383,11 @@ class DuckDBCollector(Collector):
                f"AND NOT isnan({v})"
         if pd.api.types.is_integer_dtype(self._type(name, key)):
             kept += f" AND {k} >= 0"
-        sums = self.con.execute(f"SELECT g, sum(v) AS total FROM ({kept}) x GROUP BY g "
-                                "ORDER BY g").df()
+        sums = self.con.execute(f"SELECT g, sum(v) AS total, count(*) AS n FROM ({kept}) x "
+                                "GROUP BY g ORDER BY g").df()
         out = pd.DataFrame({key: sums["g"].to_numpy(), "total": sums["total"].to_numpy(float)})
-        sizes, found = self._nearest(kept, ["g"], out.rename(columns={key: "g"}), qs, midpoint=False)
+        sizes, found = self._nearest(kept, ["g"], out.rename(columns={key: "g"}), qs,
+                                     midpoint=False, rows=int(sums["n"].sum()))
         out.insert(1, "n", sizes)
         for j, data in enumerate(found):
             out[f"q{j}"] = data
@@ -404,16 +405,19 @@ class DuckDBCollector(Collector):
         rows = self.con.execute(f"SELECT {k}, count(*) AS rows FROM {table} GROUP BY {k}").df()
         rows = rows.sort_values(by, kind="stable").reset_index(drop=True)
         kept = f"SELECT {k}, {v} AS v FROM {table} WHERE {v} IS NOT NULL AND NOT isnan({v})"
-        sizes, (median,) = self._nearest(kept, by, rows, (0.5,), midpoint=True)
+        sizes, (median,) = self._nearest(kept, by, rows, (0.5,), midpoint=True,
+                                         rows=int(rows["rows"].sum()))
         rows["median"] = np.where(sizes > 0, median, np.nan)
         return rows[[*keys, "rows", "median"]]
 
     def _nearest(self, kept: str, keys: list[str], groups: pd.DataFrame, qs: Sequence[float], *,
-                 midpoint: bool) -> tuple[np.ndarray, list[np.ndarray]]:
+                 midpoint: bool, rows: int) -> tuple[np.ndarray, list[np.ndarray]]:
         """Per row of ``groups`` (by ``keys``): the number of values of ``kept`` (the
-        query of the groups' values ``v``) and their quantiles ``qs``, from the values
-        DuckDB ranks nearest to each (0 and NaN for a group without values)."""
-        near = self._near_by_aggregates(kept, keys, qs)
+        query of the groups' values ``v``; ``rows`` of them at most) and their quantiles
+        ``qs``, from the values nearest to each (0 and NaN for a group without values):
+        found by :meth:`_near_by_aggregates` when the values fit in memory, else ranked
+        by DuckDB."""
+        near = self._near_by_aggregates(kept, keys, qs) if quantiles_fit(self.con, rows) else None
         if near is None:
             k = ", ".join(_quote(key) for key in keys)
             ranked = (f"SELECT {k}, v, row_number() OVER (PARTITION BY {k} ORDER BY v) - 1 AS i, "
@@ -445,15 +449,11 @@ class DuckDBCollector(Collector):
         differ from :func:`interpolate` in the last bit) gives a value ``x`` between the
         two nearest values; one more pass counts the values below and at ``x`` and takes
         the nearest value on either side, which are the values of the ranks around ``x``.
-        None when the values may not fit in DuckDB's memory (:func:`quantiles_fit`), or
-        when a rank is not among those found: the caller then ranks every value by
-        sorting, which spills.
+        None when a rank is not among those found, or DuckDB ran out of memory: the
+        caller then ranks every value by sorting, which spills.
         """
         import duckdb
 
-        rows = self.con.execute(f"SELECT count(*) FROM ({kept}) x").fetchall()[0][0]
-        if not quantiles_fit(self.con, rows):
-            return None
         k = ", ".join(_quote(key) for key in keys)
         wanted = ", ".join(repr(float(q)) for q in qs)
         same = " AND ".join(f"x.{_quote(key)} IS NOT DISTINCT FROM a.{_quote(key)}" for key in keys)
