@@ -24,6 +24,7 @@ from procmine.engines import (
     parse_memory_limit,
 )
 from procmine.errors import ChoiceError, InputError, ProcmineError, SpecError
+from procmine.log import CASE
 
 HERE = Path(__file__).resolve().parent
 ORDERS16 = HERE / "fixtures" / "orders16.csv"
@@ -355,6 +356,36 @@ def test_parts_laid_end_to_end_are_read_log(name):
 def test_duckdb_parts_of_receipt_are_read_log():
     with get_engine("duckdb", receipt()) as engine:
         assert len(assert_parts_are_the_log(engine, receipt(), 3000)) == 3
+
+
+def test_duckdb_parts_read_ahead_stop_with_the_caller_and_raise_its_errors(monkeypatch):
+    """The next part is read in a thread while the caller works on one: leaving early
+    ends that thread, and an error reading a part reaches the caller."""
+    import threading
+
+    def reading() -> bool:
+        return any(t.name == "procmine-parts" and t.is_alive() for t in threading.enumerate())
+
+    with get_engine("duckdb", str(SAMPLE), memory_limit="1GiB") as engine:
+        parts = engine.event_logs(max_events=5000)
+        first = next(parts)
+        parts.close()
+        assert not reading()
+        ids = first.events[CASE].drop_duplicates().tolist()
+        assert ids == engine.cases()["case"].iloc[:len(ids)].tolist()
+        made = engine._part_log
+
+        def fails_second(table, seen=[]):  # noqa: B006 - counts the calls
+            seen.append(1)
+            if len(seen) == 2:
+                raise InputError("part 2 is unreadable")
+            return made(table)
+
+        monkeypatch.setattr(engine, "_part_log", fails_second)
+        with pytest.raises(InputError, match="part 2"):
+            for _ in engine.event_logs(max_events=5000):
+                pass
+        assert not reading()
 
 
 def test_parts_carry_start_times_kinds_and_text_levels(tmp_path):
