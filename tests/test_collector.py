@@ -96,23 +96,23 @@ def test_each_engine_hands_out_its_collector():
 def test_duckdb_quantiles_are_the_same_whether_the_values_fit_in_memory_or_not(monkeypatch):
     """Two aggregate passes find the nearest values when they fit in memory; else DuckDB
     sorts every value. Both give the in-memory numbers to the last bit, ties included."""
-    from procmine.engines import collector as module
+    from procmine.engines import nearest
 
     rng = np.random.default_rng(3)
     frame = pd.DataFrame({"key": rng.integers(0, 6, 5000),
                           "value": np.round(rng.exponential(900.0, 5000), -2),
                           "cat": np.array(list("abc"))[rng.integers(0, 3, 5000)]})
     found, aggregated = [], []
-    passes = DuckDBCollector._near_by_aggregates
+    passes = nearest.near_values
 
-    def counted(self, *args):
-        near = passes(self, *args)
+    def counted(*args):
+        near = passes(*args)
         aggregated.append(near is not None)
         return near
 
-    monkeypatch.setattr(DuckDBCollector, "_near_by_aggregates", counted)
+    monkeypatch.setattr(nearest, "near_values", counted)
     for fits in (True, False):
-        monkeypatch.setattr(module, "quantiles_fit", lambda con, values, fits=fits: fits)
+        monkeypatch.setattr(nearest, "quantiles_fit", lambda con, values, fits=fits: fits)
         with DuckDBCollector() as duck:
             duck.add("wait", frame)
             found.append((duck.quantiles("wait", "key", "value", (0.5, 0.9, 0.25)),

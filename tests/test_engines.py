@@ -171,12 +171,12 @@ def test_duckdb_equals_pandas_on_the_sample_log(sample_results, tmp_path):
 def test_duckdb_follows_are_the_same_whether_the_waits_fit_in_memory_or_not(monkeypatch):
     """The median and p90 of each pair from two aggregate passes (waits in memory) and
     from sorting every wait (when they would not fit) are the same to the last bit."""
-    from procmine.engines import collector, sql
+    from procmine.engines import nearest, sql
 
     tables = []
     sorting = sql.ranked_quantiles
     for fits in (True, False):
-        monkeypatch.setattr(collector, "quantiles_fit", lambda con, values, fits=fits: fits)
+        monkeypatch.setattr(nearest, "quantiles_fit", lambda con, values, fits=fits: fits)
         # when the waits fit, nothing is sorted
         monkeypatch.setattr(sql, "ranked_quantiles", None if fits else sorting)
         with get_engine("duckdb", str(SAMPLE), memory_limit="1GiB") as engine:

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from procmine.engines import nearest
 from procmine.errors import ProcmineError
 from procmine.grouping import interpolate as interpolate
 from procmine.grouping import sorted_within_groups
@@ -131,22 +132,6 @@ def group_peaks(group: np.ndarray, time: np.ndarray, delta: np.ndarray, n_groups
     level = level - np.repeat(before, sizes)
     peak[has] = np.maximum.reduceat(level, offsets[has])
     return peak
-
-
-def quantiles_fit(con: Any, values: int) -> bool:
-    """True when DuckDB's ``quantile_cont`` over ``values`` values fits the memory limit of
-    the connection ``con``: it holds every value (about 8.6 bytes each, measured), and
-    is given a third of the limit. Above that, quantiles are taken by sorting, which
-    spills to disk."""
-    from procmine.engines import parse_memory_limit
-    from procmine.errors import SpecError
-
-    text = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
-    try:
-        limit = parse_memory_limit(str(text).replace(" ", ""))
-    except SpecError:  # a form we do not read: as if there were no room
-        return False
-    return values * 9 <= limit // 3
 
 
 # --------------------------------------------------------------------------- the interface
@@ -415,9 +400,10 @@ class DuckDBCollector(Collector):
         """Per row of ``groups`` (by ``keys``): the number of values of ``kept`` (the
         query of the groups' values ``v``; ``rows`` of them at most) and their quantiles
         ``qs``, from the values nearest to each (0 and NaN for a group without values):
-        found by :meth:`_near_by_aggregates` when the values fit in memory, else ranked
-        by DuckDB."""
-        near = self._near_by_aggregates(kept, keys, qs) if quantiles_fit(self.con, rows) else None
+        found by :func:`procmine.engines.nearest.near_values` when the values fit in
+        memory, else ranked by DuckDB."""
+        near = (nearest.near_values(self.con, kept, keys, qs)
+                if nearest.quantiles_fit(self.con, rows) else None)
         if near is None:
             k = ", ".join(_quote(key) for key in keys)
             ranked = (f"SELECT {k}, v, row_number() OVER (PARTITION BY {k} ORDER BY v) - 1 AS i, "
@@ -439,54 +425,6 @@ class DuckDBCollector(Collector):
                 at[(s, r)] for s, r in zip(has[j], rank, strict=True)], midpoint=midpoint)
             out.append(data)
         return sizes, out
-
-    def _near_by_aggregates(self, kept: str, keys: list[str], qs: Sequence[float]
-                            ) -> pd.DataFrame | None:
-        """The rows of :meth:`_nearest`'s ranking (``keys``, ``i``, ``v``, ``n``: the values
-        of ranks ``floor`` and ``ceil`` of ``(n - 1) * q``) found without sorting, or None.
-
-        DuckDB's ``quantile_cont`` (it interpolates ``a * (1 - t) + b * t``, which may
-        differ from :func:`interpolate` in the last bit) gives a value ``x`` between the
-        two nearest values; one more pass counts the values below and at ``x`` and takes
-        the nearest value on either side, which are the values of the ranks around ``x``.
-        None when a rank is not among those found, or DuckDB ran out of memory: the
-        caller then ranks every value by sorting, which spills.
-        """
-        import duckdb
-
-        k = ", ".join(_quote(key) for key in keys)
-        wanted = ", ".join(repr(float(q)) for q in qs)
-        same = " AND ".join(f"x.{_quote(key)} IS NOT DISTINCT FROM a.{_quote(key)}" for key in keys)
-        measures = ", ".join(
-            f"count(*) FILTER (WHERE x.v < a.x[{j + 1}]) AS lt{j}, "
-            f"count(*) FILTER (WHERE x.v <= a.x[{j + 1}]) AS le{j}, "
-            f"max(x.v) FILTER (WHERE x.v < a.x[{j + 1}]) AS below{j}, "
-            f"min(x.v) FILTER (WHERE x.v > a.x[{j + 1}]) AS above{j}, a.x[{j + 1}] AS x{j}"
-            for j in range(len(qs)))
-        group = ", ".join(f"a.{_quote(key)}" for key in keys)
-        approx = (f"SELECT {k}, count(*) AS n, quantile_cont(v, [{wanted}]) AS x "
-                  f"FROM ({kept}) x GROUP BY {k}")
-        try:
-            found = self.con.execute(
-                f"SELECT {group}, a.n, {measures} FROM ({kept}) x JOIN ({approx}) a ON {same} "
-                f"GROUP BY {group}, a.n, a.x").df()
-        except duckdb.OutOfMemoryException:
-            return None
-        n = found["n"].to_numpy(dtype=np.int64)
-        out = []
-        for j, q in enumerate(qs):
-            lt, le = (found[f"{c}{j}"].to_numpy(dtype=np.int64) for c in ("lt", "le"))
-            x, below, above = (found[f"{c}{j}"].to_numpy(dtype=np.float64)
-                               for c in ("x", "below", "above"))
-            pos = (n - 1) * q   # the ranks interpolate() reads
-            for rank in (np.floor(pos).astype(np.int64), np.ceil(pos).astype(np.int64)):
-                # ranks lt - 1 (below x), lt .. le - 1 (equal to x) and le (above x) are known
-                value = np.where(rank == lt - 1, below,
-                                 np.where(rank == le, above, np.where(rank < le, x, np.nan)))
-                if not ((rank >= lt - 1) & (rank <= le)).all() or np.isnan(value).any():
-                    return None
-                out.append(found[keys].assign(i=rank, v=value, n=n))
-        return pd.concat(out, ignore_index=True).drop_duplicates([*keys, "i"])
 
     def peaks(self, name: str, key: str, time: str, delta: str) -> pd.DataFrame:
         # an exact integer running sum, taken by DuckDB out of core as group_peaks takes it

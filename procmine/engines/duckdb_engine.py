@@ -330,58 +330,22 @@ class DuckDBEngine(SqlEngine):
 
     def _follows_table(self, cal: Any) -> pd.DataFrame:
         """The directly-follows table of :func:`procmine.engines.sql.follows`, its quantiles
-        from :func:`nearest_quantiles` when the waits fit in memory (else, or when a
+        from :func:`procmine.engines.nearest.nearest_quantiles` when the waits fit in
+        memory (else, or when a
         rank was not found, by sorting them all)."""
         import duckdb
 
-        from procmine.engines.collector import quantiles_fit
+        from procmine.engines import nearest
 
-        if quantiles_fit(self.con, self.totals().events):
+        if nearest.quantiles_fit(self.con, self.totals().events):
             try:
                 table = self._df(q.follows(DUCKDB.quantile, calendar=cal, local=DUCKDB.local,
-                                           ranked=nearest_quantiles))
+                                           ranked=nearest.nearest_quantiles))
                 if not table[["median", "p90"]].isna().any().any():
                     return table
             except duckdb.OutOfMemoryException:
                 pass
         return self._df(q.follows(DUCKDB.quantile, calendar=cal, local=DUCKDB.local))
-
-
-def nearest_quantiles(rows: str, keys: tuple[str, ...], quantiles: dict[str, float]) -> str:
-    """:func:`procmine.engines.sql.ranked_quantiles`' numbers to the last bit, without
-    sorting every value: DuckDB's ``quantile_cont`` gives a value ``x`` between the two
-    nearest values of each quantile; one more pass counts the values below and at ``x``
-    and takes the nearest value on either side, which are the values of the ranks
-    around ``x``; they are interpolated as ``ranked_quantiles`` does. A quantile is
-    NULL where its ranks are not among those found (then sort). ``quantile_cont`` holds
-    the values of the groups in memory: see ``collector.quantiles_fit``."""
-    k = ", ".join(keys)
-    wanted = ", ".join(str(q) for q in quantiles.values())
-    same = " AND ".join(f"x.{key} IS NOT DISTINCT FROM a.{key}" for key in keys)
-    group = ", ".join(f"a.{key}" for key in keys)
-    approx = (f"SELECT {k}, count(*) AS n, quantile_cont(w, [{wanted}]) AS qx "
-              f"FROM ({rows}) x GROUP BY {k}")
-    measures = ", ".join(
-        f"count(*) FILTER (WHERE x.w < a.qx[{j}]) AS lt{j}, "
-        f"count(*) FILTER (WHERE x.w <= a.qx[{j}]) AS le{j}, "
-        f"max(x.w) FILTER (WHERE x.w < a.qx[{j}]) AS below{j}, "
-        f"min(x.w) FILTER (WHERE x.w > a.qx[{j}]) AS above{j}"
-        for j in range(1, len(quantiles) + 1))
-    near = (f"SELECT {group}, a.n, a.qx, {measures} FROM ({rows}) x JOIN ({approx}) a "
-            f"ON {same} GROUP BY {group}, a.n, a.qx")
-
-    def at(rank: str, j: int) -> str:
-        return (f"CASE WHEN {rank} = lt{j} - 1 THEN below{j} WHEN {rank} = le{j} THEN above{j} "
-                f"WHEN {rank} >= lt{j} AND {rank} < le{j} THEN qx[{j}] END")
-
-    parts = []
-    for j, (name, share) in enumerate(quantiles.items(), start=1):
-        h = f"((n - 1) * {share})"
-        lo = f"floor({h})"
-        frac = f"({h} - {lo})"
-        parts.append(f"CASE WHEN {frac} = 0 THEN {at(lo, j)} * (1 - {frac}) ELSE "
-                     f"{at(lo, j)} * (1 - {frac}) + {at(f'{lo} + 1', j)} * {frac} END AS {name}")
-    return f"SELECT {k}, {', '.join(parts)} FROM ({near}) r"
 
 
 def _one_ahead(items: Iterator[Any]) -> Iterator[Any]:
