@@ -91,3 +91,40 @@ def test_each_engine_hands_out_its_collector():
         assert isinstance(collector, DuckDBCollector) and collector.rows("x") == 1
     with pytest.raises(ProcmineError, match="gone"):
         collector.frame("x")           # the rows went with the engine's database
+
+
+def test_duckdb_quantiles_are_the_same_whether_the_values_fit_in_memory_or_not(monkeypatch):
+    """Two aggregate passes find the nearest values when they fit in memory; else DuckDB
+    sorts every value. Both give the in-memory numbers to the last bit, ties included."""
+    from procmine.engines import nearest
+
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"key": rng.integers(0, 6, 5000),
+                          "value": np.round(rng.exponential(900.0, 5000), -2),
+                          "cat": np.array(list("abc"))[rng.integers(0, 3, 5000)]})
+    found, aggregated = [], []
+    passes = nearest.near_values
+
+    def counted(*args):
+        near = passes(*args)
+        aggregated.append(near is not None)
+        return near
+
+    monkeypatch.setattr(nearest, "near_values", counted)
+    for fits in (True, False):
+        monkeypatch.setattr(nearest, "quantiles_fit", lambda con, values, fits=fits: fits)
+        with DuckDBCollector() as duck:
+            duck.add("wait", frame)
+            found.append((duck.quantiles("wait", "key", "value", (0.5, 0.9, 0.25)),
+                          duck.medians("wait", ["cat"], "value")))
+    with MemoryCollector() as memory:
+        memory.add("wait", frame)
+        want = (memory.quantiles("wait", "key", "value", (0.5, 0.9, 0.25)),
+                memory.medians("wait", ["cat"], "value"))
+    assert aggregated == [True, True], "the values that fit are not sorted"
+    for quantiles, medians in found:
+        for column in ("n", "q0", "q1", "q2"):
+            np.testing.assert_array_equal(quantiles[column].to_numpy(float),
+                                          want[0][column].to_numpy(float))
+        np.testing.assert_array_equal(medians["median"].to_numpy(float),
+                                      want[1]["median"].to_numpy(float))

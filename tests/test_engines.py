@@ -24,6 +24,7 @@ from procmine.engines import (
     parse_memory_limit,
 )
 from procmine.errors import ChoiceError, InputError, ProcmineError, SpecError
+from procmine.log import CASE
 
 HERE = Path(__file__).resolve().parent
 ORDERS16 = HERE / "fixtures" / "orders16.csv"
@@ -165,6 +166,23 @@ def test_duckdb_equals_pandas_on_the_sample_log(sample_results, tmp_path):
                     temp_directory=str(tmp_path)) as engine:
         assert_same(sample_results, everything(engine))
     assert list(tmp_path.iterdir()) == [], "the spill folder is removed on close"
+
+
+def test_duckdb_follows_are_the_same_whether_the_waits_fit_in_memory_or_not(monkeypatch):
+    """The median and p90 of each pair from two aggregate passes (waits in memory) and
+    from sorting every wait (when they would not fit) are the same to the last bit."""
+    from procmine.engines import nearest, sql
+
+    tables = []
+    sorting = sql.ranked_quantiles
+    for fits in (True, False):
+        monkeypatch.setattr(nearest, "quantiles_fit", lambda con, values, fits=fits: fits)
+        # when the waits fit, nothing is sorted
+        monkeypatch.setattr(sql, "ranked_quantiles", None if fits else sorting)
+        with get_engine("duckdb", str(SAMPLE), memory_limit="1GiB") as engine:
+            tables.append([engine.follows().table, engine.follows(time="working").table])
+    for aggregated, sorted_ in zip(*tables, strict=True):
+        pd.testing.assert_frame_equal(aggregated, sorted_, check_exact=True)
 
 
 @pytest.mark.real
@@ -338,6 +356,36 @@ def test_parts_laid_end_to_end_are_read_log(name):
 def test_duckdb_parts_of_receipt_are_read_log():
     with get_engine("duckdb", receipt()) as engine:
         assert len(assert_parts_are_the_log(engine, receipt(), 3000)) == 3
+
+
+def test_duckdb_parts_read_ahead_stop_with_the_caller_and_raise_its_errors(monkeypatch):
+    """The next part is read in a thread while the caller works on one: leaving early
+    ends that thread, and an error reading a part reaches the caller."""
+    import threading
+
+    def reading() -> bool:
+        return any(t.name == "procmine-parts" and t.is_alive() for t in threading.enumerate())
+
+    with get_engine("duckdb", str(SAMPLE), memory_limit="1GiB") as engine:
+        parts = engine.event_logs(max_events=5000)
+        first = next(parts)
+        parts.close()
+        assert not reading()
+        ids = first.events[CASE].drop_duplicates().tolist()
+        assert ids == engine.cases()["case"].iloc[:len(ids)].tolist()
+        made = engine._part_log
+
+        def fails_second(table, seen=[]):  # noqa: B006 - counts the calls
+            seen.append(1)
+            if len(seen) == 2:
+                raise InputError("part 2 is unreadable")
+            return made(table)
+
+        monkeypatch.setattr(engine, "_part_log", fails_second)
+        with pytest.raises(InputError, match="part 2"):
+            for _ in engine.event_logs(max_events=5000):
+                pass
+        assert not reading()
 
 
 def test_parts_carry_start_times_kinds_and_text_levels(tmp_path):

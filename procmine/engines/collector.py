@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from procmine.engines import nearest
 from procmine.errors import ProcmineError
 from procmine.grouping import interpolate as interpolate
 from procmine.grouping import sorted_within_groups
@@ -370,10 +371,11 @@ class DuckDBCollector(Collector):
                f"AND NOT isnan({v})"
         if pd.api.types.is_integer_dtype(self._type(name, key)):
             kept += f" AND {k} >= 0"
-        sums = self.con.execute(f"SELECT g, sum(v) AS total FROM ({kept}) x GROUP BY g "
-                                "ORDER BY g").df()
+        sums = self.con.execute(f"SELECT g, sum(v) AS total, count(*) AS n FROM ({kept}) x "
+                                "GROUP BY g ORDER BY g").df()
         out = pd.DataFrame({key: sums["g"].to_numpy(), "total": sums["total"].to_numpy(float)})
-        sizes, found = self._nearest(kept, ["g"], out.rename(columns={key: "g"}), qs, midpoint=False)
+        sizes, found = self._nearest(kept, ["g"], out.rename(columns={key: "g"}), qs,
+                                     midpoint=False, rows=int(sums["n"].sum()))
         out.insert(1, "n", sizes)
         for j, data in enumerate(found):
             out[f"q{j}"] = data
@@ -391,21 +393,27 @@ class DuckDBCollector(Collector):
         rows = self.con.execute(f"SELECT {k}, count(*) AS rows FROM {table} GROUP BY {k}").df()
         rows = rows.sort_values(by, kind="stable").reset_index(drop=True)
         kept = f"SELECT {k}, {v} AS v FROM {table} WHERE {v} IS NOT NULL AND NOT isnan({v})"
-        sizes, (median,) = self._nearest(kept, by, rows, (0.5,), midpoint=True)
+        sizes, (median,) = self._nearest(kept, by, rows, (0.5,), midpoint=True,
+                                         rows=int(rows["rows"].sum()))
         rows["median"] = np.where(sizes > 0, median, np.nan)
         return rows[[*keys, "rows", "median"]]
 
     def _nearest(self, kept: str, keys: list[str], groups: pd.DataFrame, qs: Sequence[float], *,
-                 midpoint: bool) -> tuple[np.ndarray, list[np.ndarray]]:
+                 midpoint: bool, rows: int) -> tuple[np.ndarray, list[np.ndarray]]:
         """Per row of ``groups`` (by ``keys``): the number of values of ``kept`` (the
-        query of the groups' values ``v``) and their quantiles ``qs``, from the values
-        DuckDB ranks nearest to each (0 and NaN for a group without values)."""
-        k = ", ".join(_quote(key) for key in keys)
-        ranked = (f"SELECT {k}, v, row_number() OVER (PARTITION BY {k} ORDER BY v) - 1 AS i, "
-                  f"count(*) OVER (PARTITION BY {k}) AS n FROM ({kept}) x")
-        wanted = " OR ".join(f"i = floor((n - 1) * {float(q)!r}) OR i = ceil((n - 1) * {float(q)!r})"
-                             for q in qs)
-        near = self.con.execute(f"SELECT {k}, i, v, n FROM ({ranked}) r WHERE {wanted}").df()
+        query of the groups' values ``v``; ``rows`` of them at most) and their quantiles
+        ``qs``, from the values nearest to each (0 and NaN for a group without values):
+        found by :func:`procmine.engines.nearest.near_values` when the values fit in
+        memory, else ranked by DuckDB."""
+        near = (nearest.near_values(self.con, kept, keys, qs)
+                if nearest.quantiles_fit(self.con, rows) else None)
+        if near is None:
+            k = ", ".join(_quote(key) for key in keys)
+            ranked = (f"SELECT {k}, v, row_number() OVER (PARTITION BY {k} ORDER BY v) - 1 AS i, "
+                      f"count(*) OVER (PARTITION BY {k}) AS n FROM ({kept}) x")
+            wanted = " OR ".join(f"i = floor((n - 1) * {float(q)!r}) OR i = ceil((n - 1) * "
+                                 f"{float(q)!r})" for q in qs)
+            near = self.con.execute(f"SELECT {k}, i, v, n FROM ({ranked}) r WHERE {wanted}").df()
         slot = groups[keys].reset_index(drop=True).reset_index().rename(columns={"index": "_slot"})
         near = near.merge(slot, on=keys)
         sizes = np.zeros(len(groups), dtype=np.int64)

@@ -266,19 +266,27 @@ class DuckDBEngine(SqlEngine):
     def event_logs(self, *, max_events: int = 1_000_000) -> Iterator[Any]:
         """The parts of :meth:`SqlEngine.event_logs` from one scan of ``ev`` (stored in
         case, time and row order): a case goes to part ``floor(events before it /
-        max_events)``, as :func:`procmine.engines.sql.part_bounds` cuts."""
-        import pyarrow as pa
-
+        max_events)``, as :func:`procmine.engines.sql.part_bounds` cuts. Each part is
+        read and made an EventLog in a thread of its own while the caller works on
+        the part before (one part ahead, no more)."""
         if max_events < 1:
             raise ValueError(f"max_events must be at least 1, not {max_events}")
-        total = self.totals().events
+        total, done = self.totals().events, 0
+        for log in _one_ahead(self._part_logs(max_events)):
+            yield log
+            done += len(log.events)
+            self._report(done, total)
+
+    def _part_logs(self, max_events: int) -> Iterator[Any]:
+        import pyarrow as pa
+
         columns = ", ".join(EV_COLUMNS.values())
         # a cursor of its own: the collector uses the connection while the parts stream
         reader = self.con.cursor().sql(f"SELECT f, {columns} FROM ev").to_arrow_reader(
             min(max_events, 1 << 20))
         held: list[Any] = []  # the rows of the part being gathered
         pool = pa.default_memory_pool()
-        done, seen, last_f, start, part = 0, 0, None, -1, None
+        seen, last_f, start, part = 0, None, -1, None
         for batch in reader:
             f = batch.column(0).to_numpy()
             new = np.empty(len(f), dtype=bool)
@@ -292,8 +300,6 @@ class DuckDBEngine(SqlEngine):
             for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(f)], strict=True):
                 if held and part != parts[lo]:
                     yield self._part_log(pa.Table.from_batches(held))
-                    done += sum(len(b) for b in held)
-                    self._report(done, total)
                     held = []
                     pool.release_unused()  # Arrow keeps freed pages otherwise: parts pile up
                 part = parts[lo]
@@ -302,7 +308,6 @@ class DuckDBEngine(SqlEngine):
             last_f, start = f[-1], starts[-1]
         if held:
             yield self._part_log(pa.Table.from_batches(held))
-            self._report(total, total)
 
     def _part_log(self, table: Any) -> Any:
         """An EventLog of rows of ``ev`` in Arrow (text as pandas' Arrow strings)."""
@@ -324,5 +329,65 @@ class DuckDBEngine(SqlEngine):
             self.con.register("day_table", working_days(cal, lo, hi))
             self.con.execute("CREATE OR REPLACE TABLE days AS SELECT * FROM day_table")
             self.con.unregister("day_table")
-        table = self._df(q.follows(DUCKDB.quantile, calendar=cal, local=DUCKDB.local))
-        return finish_follows(table, self._df(q.STARTS), self._df(q.ENDS))
+        return finish_follows(self._follows_table(cal), self._df(q.STARTS), self._df(q.ENDS))
+
+    def _follows_table(self, cal: Any) -> pd.DataFrame:
+        """The directly-follows table of :func:`procmine.engines.sql.follows`, its quantiles
+        from :func:`procmine.engines.nearest.nearest_quantiles` when the waits fit in
+        memory (else, or when a
+        rank was not found, by sorting them all)."""
+        import duckdb
+
+        from procmine.engines import nearest
+
+        if nearest.quantiles_fit(self.con, self.totals().events):
+            try:
+                table = self._df(q.follows(DUCKDB.quantile, calendar=cal, local=DUCKDB.local,
+                                           ranked=nearest.nearest_quantiles))
+                if not table[["median", "p90"]].isna().any().any():
+                    return table
+            except duckdb.OutOfMemoryException:
+                pass
+        return self._df(q.follows(DUCKDB.quantile, calendar=cal, local=DUCKDB.local))
+
+
+def _one_ahead(items: Iterator[Any]) -> Iterator[Any]:
+    """The items of ``items``, each made in a thread of its own while the caller works
+    on the one before: one item ahead, no more (an item is a part of the log). An
+    error in the thread is raised here; stopping early stops the thread."""
+    import queue
+    import threading
+
+    box: queue.Queue = queue.Queue(maxsize=1)
+    taken = threading.Semaphore(0)
+    stop = threading.Event()
+    end = object()
+
+    def make() -> None:
+        try:
+            for item in items:
+                box.put((item, None))
+                taken.acquire()  # the next is made once the caller has this one
+                if stop.is_set():
+                    return
+            box.put((end, None))
+        except BaseException as error:  # noqa: BLE001 - raised again in the caller's thread
+            box.put((end, error))
+        finally:
+            items.close()
+
+    thread = threading.Thread(target=make, name="procmine-parts", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = box.get()
+            if error is not None:
+                raise error
+            if item is end:
+                return
+            taken.release()
+            yield item
+    finally:
+        stop.set()
+        taken.release()
+        thread.join()

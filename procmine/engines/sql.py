@@ -28,6 +28,7 @@ Working time is measured in the calendar's timezone, as ``procmine.calendar`` do
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from procmine.engines import position_sql
@@ -57,8 +58,12 @@ def span(local: str, calendar: Any) -> str:
             f"max({local_seconds(local, 't', calendar)}) AS hi FROM ev")
 
 
-def follows(quantile: str, *, calendar: Any = None, local: str = "") -> str:
-    """Directly-follows pairs with count, cases and the statistics of the wait (seconds)."""
+def follows(quantile: str, *, calendar: Any = None, local: str = "",
+            ranked: Callable[[str, tuple[str, ...], dict[str, float]], str] | None = None) -> str:
+    """Directly-follows pairs with count, cases and the statistics of the wait (seconds).
+
+    ``ranked`` makes the quantiles' subquery (default :func:`ranked_quantiles`; see
+    :func:`grouped`)."""
     if calendar is None:
         waits = "SELECT pa AS source, a AS target, f AS c, (t - pt) / 1e6 AS w FROM ev WHERE pa IS NOT NULL"
     else:
@@ -72,18 +77,34 @@ def follows(quantile: str, *, calendar: Any = None, local: str = "") -> str:
                  "JOIN days d0 ON d0.day = CAST(floor(e.plt / 86400) AS BIGINT)")
     return grouped(waits, ("source", "target"), {"median": 0.5, "p90": 0.9},
                    "count(*) AS count, avg(w) AS mean, sum(w) AS total, min(w) AS min, "
-                   "max(w) AS max")
+                   "max(w) AS max", ranked=ranked)
 
 
-def grouped(rows: str, keys: tuple[str, ...], quantiles: dict[str, float], simple: str) -> str:
+def grouped(rows: str, keys: tuple[str, ...], quantiles: dict[str, float], simple: str, *,
+            ranked: Callable[[str, tuple[str, ...], dict[str, float]], str] | None = None) -> str:
     """Per group of ``keys`` over ``rows`` (with columns ``c`` and ``w``): the ``simple``
     aggregates, ``cases`` (distinct ``c``) and exact quantiles of ``w``.
 
-    Quantiles interpolate linearly between the sorted values (numpy's and pandas'
-    default), computed by sorting (row_number) rather than with a quantile
-    aggregate, and distinct cases by grouping first: both spill to disk, where
-    DuckDB's quantile and count(DISTINCT) hold every value of a group in memory.
+    Distinct cases are counted by grouping first (that spills to disk, where
+    DuckDB's count(DISTINCT) holds every value of a group in memory). The quantiles
+    come from ``ranked(rows, keys, quantiles)``, a subquery of ``keys`` and one column
+    per quantile: by default :func:`ranked_quantiles`, which sorts.
     """
+    k = ", ".join(keys)
+    quant = (ranked or ranked_quantiles)(rows, keys, quantiles)
+    cases = (f"SELECT {k}, count(*) AS cases FROM (SELECT DISTINCT {k}, c FROM ({rows}) x) d "
+             f"GROUP BY {k}")
+    base = f"SELECT {k}, {simple} FROM ({rows}) x GROUP BY {k}"
+    return (f"SELECT * FROM ({base}) b JOIN ({cases}) n USING ({k}) "
+            f"JOIN ({quant}) q USING ({k})")
+
+
+def ranked_quantiles(rows: str, keys: tuple[str, ...], quantiles: dict[str, float]) -> str:
+    """The quantiles of ``w`` per group of ``keys`` over ``rows``, one column per name of
+    ``quantiles``: linear interpolation between the two nearest sorted values,
+    ``a * (1 - t) + b * t``, computed by sorting (row_number) rather than with a
+    quantile aggregate: that spills to disk, where DuckDB's quantile holds every
+    value of a group in memory."""
     k = ", ".join(keys)
     ranked = (f"SELECT {k}, w, row_number() OVER (PARTITION BY {k} ORDER BY w) - 1 AS i, "
               f"count(*) OVER (PARTITION BY {k}) AS n FROM ({rows}) x")
@@ -94,12 +115,7 @@ def grouped(rows: str, keys: tuple[str, ...], quantiles: dict[str, float], simpl
         frac = f"({h} - {lo})"
         parts.append(f"sum(CASE WHEN i = {lo} THEN w * (1 - {frac}) WHEN i = {lo} + 1 "
                      f"THEN w * {frac} ELSE 0 END) AS {name}")
-    quant = f"SELECT {k}, {', '.join(parts)} FROM ({ranked}) r GROUP BY {k}"
-    cases = (f"SELECT {k}, count(*) AS cases FROM (SELECT DISTINCT {k}, c FROM ({rows}) x) d "
-             f"GROUP BY {k}")
-    base = f"SELECT {k}, {simple} FROM ({rows}) x GROUP BY {k}"
-    return (f"SELECT * FROM ({base}) b JOIN ({cases}) n USING ({k}) "
-            f"JOIN ({quant}) q USING ({k})")
+    return f"SELECT {k}, {', '.join(parts)} FROM ({ranked}) r GROUP BY {k}"
 
 
 STARTS = "SELECT a AS activity, count(*) AS n FROM ev WHERE pa IS NULL GROUP BY a"
