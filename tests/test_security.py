@@ -144,6 +144,30 @@ def test_ctrl_c_exits_130_and_leaves_no_partial_output(tmp_path):
         assert names == ["big.csv"]
 
 
+def test_sigterm_exits_143_and_removes_the_duckdb_folder(tmp_path):
+    """`kill` (or a job's time limit) during a DuckDB run: exit 143, no spill folder of
+    the engine left in the temporary folder, no half-written page."""
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    out = tmp_path / "report.html"
+    proc = subprocess.Popen([sys.executable, "-m", "procmine", "report", "logs/sample.csv",
+                             "--engine", "duckdb", "-o", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "TMPDIR": str(temp)},
+                            cwd=Path(__file__).resolve().parent.parent)
+    deadline = time.monotonic() + 60
+    while not list(temp.glob("procmine-duckdb-*")) and proc.poll() is None:
+        assert time.monotonic() < deadline, "the engine made no folder in a minute"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert "Traceback" not in err
+    if proc.returncode != 0:         # a fast machine may finish first: the page is whole
+        assert proc.returncode == 143
+        assert not out.exists()
+    assert list(temp.glob("procmine-duckdb-*")) == []
+
+
 def _nested_xes(depth: int, tag: str = "list") -> str:
     return ('<?xml version="1.0"?><log xes.version="1.0"><trace>'
             '<string key="concept:name" value="c1"/><event><string key="concept:name" value="a"/>'

@@ -183,6 +183,8 @@ class ProcmineGroup(click.Group):
                 raise
             raise _Failed(message("error.memory"), 1) from None
         except Exception as e:  # a bug: one line, and how to report it
+            if _SIGNALLED:      # DuckDB turns our SIGTERM's exit into "Query interrupted"
+                raise SystemExit(128 + _SIGNALLED[0]) from None
             if traceback:
                 raise
             raise _Failed(message("error.internal", kind=type(e).__name__, what=e), 70) from None
@@ -222,10 +224,15 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``procmine`` console script.
 
     A Ctrl-C before click takes over ends with exit 130 like one during a command.
-    Run as a program (``argv`` None), a Ctrl-C after the command has finished is
+    Run as a program (``argv`` None), SIGTERM ends the command like an exit (status
+    143), its temporary files removed, and a Ctrl-C after the command has finished is
     ignored: its outputs are whole, and the interpreter's exit must not turn a
     finished run into a KeyboardInterrupt traceback and a death by signal.
     """
+    if argv is None and hasattr(signal, "SIGTERM"):
+        # `kill`, a job's time limit: unwind like an exit, so that the DuckDB engine's
+        # folder and any half-written output are removed on the way out
+        signal.signal(signal.SIGTERM, _terminated)
     try:
         _main(argv)
     except KeyboardInterrupt:
@@ -236,6 +243,15 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         if argv is None:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+#: the signal that is ending the command (SIGTERM), once it came
+_SIGNALLED: list[int] = []
+
+
+def _terminated(signum: int, frame: object) -> None:
+    _SIGNALLED.append(signum)
+    sys.exit(128 + signum)
 
 
 def _main(argv: list[str] | None) -> None:
