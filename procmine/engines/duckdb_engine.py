@@ -144,6 +144,14 @@ class DuckDBEngine(SqlEngine):
         share = max(int(limit * DUCKDB_SHARE) - max(nbytes, 0), int(limit * MIN_SHARE))
         self.con.execute(f"SET memory_limit = '{share}B'")
 
+    def part_events(self, part_events: int | None = None) -> int:
+        """As :meth:`Engine.part_events`, halved under a memory limit: :meth:`event_logs`
+        holds two parts at once (it reads the next while the caller works on one)."""
+        if part_events:
+            return part_events
+        events = super().part_events()
+        return max(1, events // 2) if self.memory_limit else events
+
     def collector(self) -> Any:
         """A DuckDBCollector in this engine's own database, within its memory limit."""
         from procmine.engines.collector import DuckDBCollector
