@@ -244,34 +244,35 @@ def test_a_failing_model_process_leaves_the_model_to_the_report(small_log, small
     assert _without_time(report.html) == _without_time(small_report.html)
 
 
-def test_the_report_leaves_pm4py_to_the_model_process():
-    """Importing pm4py takes most of the model's time: with the model in its own
-    process the report's process never imports it."""
+def _model_and_pm4py(report_line: str) -> list[str]:
+    """In a fresh process with the model's process on for any log: whether the model
+    section has transitions, and whether the report's own process imported pm4py."""
     import subprocess
 
     code = ("import sys; import procmine.report.background as b; b.MIN_EVENTS = 0\n"
-            "from procmine.report import build_report\n"
-            "from procmine.simulate import simulate_log\n"
-            "report = build_report(simulate_log(cases=60, seed=3).to_event_log(), lang='en')\n"
+            "from procmine.report import build_report\n" + report_line +
             "print(report.section('model').numbers['transitions'] > 0, 'pm4py' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parent.parent)
-    assert out.stdout.split() == ["True", "False"]
+    return out.stdout.split()
+
+
+def test_the_report_leaves_pm4py_to_the_model_process():
+    """Importing pm4py takes most of the model's time: with the model in its own
+    process the report's process never imports it."""
+    assert _model_and_pm4py(
+        "from procmine.simulate import simulate_log\n"
+        "report = build_report(simulate_log(cases=60, seed=3).to_event_log(), lang='en')\n"
+    ) == ["True", "False"]
 
 
 def test_under_a_memory_limit_the_model_stays_in_the_one_process():
     """--memory-limit bounds the report's process: no second process holding pm4py."""
-    import subprocess
-
-    code = ("import sys; import procmine.report.background as b; b.MIN_EVENTS = 0\n"
-            "from procmine.engines import get_engine\n"
-            "from procmine.report import build_report\n"
-            "with get_engine('duckdb', 'logs/sample.csv', memory_limit='1GiB') as engine:\n"
-            "    report = build_report(engine, lang='en')\n"
-            "print(report.section('model').numbers['transitions'] > 0, 'pm4py' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parent.parent)
-    assert out.stdout.split() == ["True", "True"]
+    assert _model_and_pm4py(
+        "from procmine.engines import get_engine\n"
+        "with get_engine('duckdb', 'logs/sample.csv', memory_limit='1GiB') as engine:\n"
+        "    report = build_report(engine, lang='en')\n"
+    ) == ["True", "True"]
 
 
 def test_write_is_atomic_and_spares_the_input(small_log, tmp_path, monkeypatch):

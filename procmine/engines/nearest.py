@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from procmine.engines.sql import interpolation
+
 
 def quantiles_fit(con: Any, values: int) -> bool:
     """True when DuckDB's ``quantile_cont`` over ``values`` values fits the memory limit of
@@ -120,9 +122,7 @@ def nearest_quantiles(rows: str, keys: tuple[str, ...], quantiles: dict[str, flo
 
     parts = []
     for j, (name, share) in enumerate(quantiles.items(), start=1):
-        h = f"((n - 1) * {share})"
-        lo = f"floor({h})"
-        frac = f"({h} - {lo})"
+        lo, frac = interpolation(share)
         parts.append(f"CASE WHEN {frac} = 0 THEN {at(lo, j)} * (1 - {frac}) ELSE "
                      f"{at(lo, j)} * (1 - {frac}) + {at(f'{lo} + 1', j)} * {frac} END AS {name}")
     return f"SELECT {k}, {', '.join(parts)} FROM ({near}) r"

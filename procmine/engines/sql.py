@@ -110,12 +110,18 @@ def ranked_quantiles(rows: str, keys: tuple[str, ...], quantiles: dict[str, floa
               f"count(*) OVER (PARTITION BY {k}) AS n FROM ({rows}) x")
     parts = []
     for name, q in quantiles.items():
-        h = f"((n - 1) * {q})"
-        lo = f"floor({h})"
-        frac = f"({h} - {lo})"
+        lo, frac = interpolation(q)
         parts.append(f"sum(CASE WHEN i = {lo} THEN w * (1 - {frac}) WHEN i = {lo} + 1 "
                      f"THEN w * {frac} ELSE 0 END) AS {name}")
     return f"SELECT {k}, {', '.join(parts)} FROM ({ranked}) r GROUP BY {k}"
+
+
+def interpolation(share: float) -> tuple[str, str]:
+    """The 0-based rank below quantile ``share`` of ``n`` sorted values, and the fraction
+    of the way to the next (pandas' linear interpolation), as SQL over a column ``n``."""
+    h = f"((n - 1) * {share})"
+    lo = f"floor({h})"
+    return lo, f"({h} - {lo})"
 
 
 STARTS = "SELECT a AS activity, count(*) AS n FROM ev WHERE pa IS NULL GROUP BY a"
