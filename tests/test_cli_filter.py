@@ -163,6 +163,29 @@ def test_progress_is_quiet_off_a_terminal_and_beats_on_one(monkeypatch):
     assert quiet.getvalue() == ""
 
 
+def test_the_heartbeat_goes_on_while_a_call_holds_the_interpreter(tmp_path, monkeypatch):
+    """Some long calls (the XES reader) hold the interpreter's lock throughout: a thread
+    could not say anything meanwhile; the heartbeat's own process does."""
+    from procmine.cli import progress
+
+    monkeypatch.setattr(progress, "HEARTBEAT", 0.2)
+    path = tmp_path / "stderr.txt"
+    with open(path, "w", encoding="utf-8") as stream:
+        shown = progress.Progress(stream, enabled=True)
+        shown.start()
+        shown.stage("reading big.xes")
+        time.sleep(0.3)                # the process has started and learnt the step
+        started = time.monotonic()
+        sum(range(10**8))              # one C call: the lock is held throughout
+        held = time.monotonic() - started
+        shown.stop()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "… reading big.xes"
+    assert held > 0.5                  # else the machine is too fast for this check
+    still = [x for x in lines[1:] if x.startswith("… still reading big.xes (")]
+    assert len(still) >= 2             # during the sleep and the call, not only after
+
+
 def test_quiet_is_read_from_the_arguments(monkeypatch):
     from procmine.cli import progress
 
