@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from procmine.errors import InputError
 from procmine.log import ACTIVITY, CASE, KIND, LEVEL, RESOURCE, TIMESTAMP, EventLog
 from procmine.read import read_log
 
@@ -97,13 +96,6 @@ def test_a_line_break_within_a_quoted_value_is_part_of_the_value(tmp_path):
     plain = tmp_path / "p.csv"
     plain.write_text("case,activity,time\na,one,2024-01-01 10:00\nb,x,2024-01-01 11:00\n")
     assert read_log(plain).events[ACTIVITY].tolist() == ["one", "x"]
-
-
-def test_a_field_over_one_mebibyte_is_refused_in_a_mapped_column_too(tmp_path):
-    path = tmp_path / "field.csv"
-    path.write_text("case,activity,time\na," + "y" * (2 << 20) + ",2024-01-01 10:00\n")
-    with pytest.raises(InputError, match="column 'activity' has a field of 2,097,152 bytes"):
-        read_log(path)
 
 
 def test_the_case_codes_kept_from_reading_are_those_of_the_events(tmp_path):

@@ -278,10 +278,15 @@ def test_a_header_of_too_many_columns_is_refused_before_reading(tmp_path):
     assert "MAX_COLUMNS" in e.value.hint
 
 
-def test_a_field_over_one_mebibyte_is_refused(tmp_path):
+@pytest.mark.parametrize("text, column", [
+    # a column left as it is (an attribute), and a mapped one, read per distinct value
+    ("case,activity,time,note\na,x,2024-01-01 10:00,{big}\n", "note"),
+    ("case,activity,time\na,{big},2024-01-01 10:00\n", "activity"),
+])
+def test_a_field_over_one_mebibyte_is_refused(tmp_path, text, column):
     path = tmp_path / "field.csv"
-    path.write_text("case,activity,time,note\na,x,2024-01-01 10:00," + "y" * (2 << 20) + "\n")
-    with pytest.raises(InputError, match="field of 2,097,152 bytes"):
+    path.write_text(text.format(big="y" * (2 << 20)))
+    with pytest.raises(InputError, match=f"column '{column}' has a field of 2,097,152 bytes"):
         read_log(path)
 
 
