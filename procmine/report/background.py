@@ -114,6 +114,6 @@ def _child(ctx: _Context, traces: Any, run_section: Callable[[str, _Context], Se
 def _leaders_figure(ctx: _Context) -> str:
     """The leaders' drawing of the main flow (:mod:`procmine.report.leaders`): the model
     mined with noise, or the map of the section before (forked after it, so the same)."""
-    from procmine.report.leaders import _process_figure
+    from procmine.report.leaders import process_figure
 
-    return _process_figure(ctx)
+    return process_figure(ctx)

@@ -320,7 +320,7 @@ def leaders_page(ctx: _Context, sections: Sequence[Section]) -> str:
         body += _unfinished_note(ctx)
     # drawn with the model where it ran in its own process (procmine.report.background)
     figure = ctx.results.get("process_figure")
-    figure = _process_figure(ctx) if figure is None else figure
+    figure = process_figure(ctx) if figure is None else figure
     return (f'<section class="leaders" id="leaders"><h2>{_e(ctx.t("leaders"))}</h2>{body}{figure}'
             f'<p class="note">{_e(ctx.t("lead_rule"))}</p></section>')
 
@@ -343,7 +343,7 @@ def _unfinished_note(ctx: _Context) -> str:
     return f'<p class="note" data-note="unfinished">{_e(text)}</p>'
 
 
-def _process_figure(ctx: _Context) -> str:
+def process_figure(ctx: _Context) -> str:
     """The main flow as BPMN (the inductive miner with noise 0.2, so that the paths of a
     few cases do not crowd the drawing) when it is small enough to read, else the map."""
     from procmine.discover import discover_model
