@@ -112,3 +112,74 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", *, inputs: Iterable[s
             handle = open(tmp, mode, encoding=encoding, newline="")
         with handle:
             yield handle
+
+
+#: The lock file of a scratch folder, held (``flock``) while the process that made it lives
+_IN_USE = ".in-use"
+
+
+class ScratchFolder:
+    """A private temporary folder for an engine's database and spill files.
+
+    ``path`` is made with ``mkdtemp`` (mode 0700) and marked in use by a lock on a
+    file inside it, which the operating system releases when the process ends, even
+    when it is killed with SIGKILL (which no program can catch, so its folder stays).
+    Making a folder first removes the folders of the same ``prefix`` whose lock is
+    free: those that a killed process left. A folder is locked before its lock file
+    gets its name, so a folder being made is never taken for a left one.
+
+    >>> a = ScratchFolder("procmine-doctest-")
+    >>> os.path.isdir(a.path)
+    True
+    >>> a.remove()
+    >>> os.path.exists(a.path)
+    False
+    """
+
+    def __init__(self, prefix: str, dir: str | None = None):
+        _remove_left(prefix, dir)
+        self.path = tempfile.mkdtemp(prefix=prefix, dir=dir)
+        self._lock = _lock(self.path)
+
+    def remove(self) -> None:
+        """Remove the folder and everything in it (again: nothing happens)."""
+        import shutil
+
+        shutil.rmtree(self.path, ignore_errors=True)
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+
+def _lock(folder: str) -> IO | None:
+    """Lock a new file in ``folder`` and then name it :data:`_IN_USE`; None where
+    the platform has no ``flock`` (the folder is then never taken for a left one)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        return None
+    handle = open(os.path.join(folder, ".locking"), "w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.replace(os.path.join(folder, ".locking"), os.path.join(folder, _IN_USE))
+    except OSError:  # a file system without locks: nothing is ever taken for left
+        handle.close()
+        return None
+    return handle
+
+
+def _remove_left(prefix: str, dir: str | None) -> None:
+    """Remove the folders ``prefix*`` in ``dir`` (default: the temporary folder) that a
+    killed process left: their lock file is there and free. Any error leaves a folder."""
+    import shutil
+
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        return
+    base = Path(dir or tempfile.gettempdir())
+    with contextlib.suppress(OSError):
+        for folder in base.glob(f"{prefix}*"):
+            with contextlib.suppress(OSError), open(folder / _IN_USE) as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)   # free: its process is gone
+                shutil.rmtree(folder, ignore_errors=True)

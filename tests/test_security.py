@@ -302,3 +302,33 @@ def test_reading_a_password_file_does_not_echo_its_hash(tmp_path):
     result = CliRunner().invoke(cli, ["info", str(link)])
     assert result.exit_code == 2
     assert "$6$" not in result.output and "AbCdEf" not in result.output
+
+
+def _folder_holder(temp: Path, prefix: str) -> subprocess.Popen:
+    """A process that makes a scratch folder in ``temp`` and waits (to be killed)."""
+    code = ("import sys, time; from procmine.files import ScratchFolder; "
+            f"s = ScratchFolder({prefix!r}, sys.argv[1]); print(s.path, flush=True); time.sleep(120)")
+    return subprocess.Popen([sys.executable, "-c", code, str(temp)], stdout=subprocess.PIPE,
+                            text=True, cwd=Path(__file__).resolve().parent.parent)
+
+
+def test_a_folder_left_by_sigkill_goes_with_the_next_run_and_a_live_one_stays(tmp_path):
+    """SIGKILL cannot be caught, so a killed run leaves its DuckDB folder: the next DuckDB
+    run removes it, and never the folder of a run still going."""
+    killed, alive = _folder_holder(tmp_path, "procmine-duckdb-"), _folder_holder(tmp_path, "procmine-duckdb-")
+    try:
+        left, live = Path(killed.stdout.readline().strip()), Path(alive.stdout.readline().strip())
+        killed.kill()
+        killed.wait(timeout=30)
+        assert left.is_dir() and live.is_dir()
+        done = subprocess.run([sys.executable, "-m", "procmine", "info", "logs/sample.csv",
+                               "--engine", "duckdb", "--json"], capture_output=True, text=True,
+                              env={**os.environ, "TMPDIR": str(tmp_path)},
+                              cwd=Path(__file__).resolve().parent.parent)
+        assert done.returncode == 0, done.stderr
+        assert not left.exists()
+        assert live.is_dir()
+        assert sorted(tmp_path.glob("procmine-duckdb-*")) == [live]   # and its own is gone
+    finally:
+        alive.kill()
+        alive.wait(timeout=30)

@@ -32,8 +32,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -42,6 +40,7 @@ import pandas as pd
 
 from procmine.engines import nearest
 from procmine.errors import ProcmineError
+from procmine.files import ScratchFolder
 from procmine.grouping import interpolate as interpolate
 from procmine.grouping import sorted_within_groups
 from procmine.log import ACTIVITY, CASE, DEFAULT_LEVELS, TIMESTAMP, EventLog
@@ -296,7 +295,8 @@ class DuckDBCollector(Collector):
             return
         import duckdb
 
-        self._folder = tempfile.mkdtemp(prefix="procmine-parts-", dir=temp_directory)
+        self._scratch = ScratchFolder("procmine-parts-", temp_directory)
+        self._folder = self._scratch.path
         config = {"temp_directory": os.path.join(self._folder, "spill")}
         if memory_limit:
             config["memory_limit"] = str(memory_limit)
@@ -313,7 +313,7 @@ class DuckDBCollector(Collector):
                     self.con.execute(f"DROP TABLE IF EXISTS {self._name(name)}")
             self.con = None
         if getattr(self, "_folder", None):
-            shutil.rmtree(self._folder, ignore_errors=True)
+            self._scratch.remove()
             self._folder = None
 
     def __del__(self) -> None:  # a forgotten collector still removes its folder

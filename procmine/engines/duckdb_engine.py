@@ -11,8 +11,6 @@ to ``temp_directory``.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,6 +30,7 @@ from procmine.engines import (
 from procmine.engines import sql as q
 from procmine.engines.sql_engine import SqlEngine
 from procmine.errors import DependencyError, InputError
+from procmine.files import ScratchFolder
 from procmine.read import (
     DUCKDB,
     EV_COLUMNS,
@@ -115,7 +114,8 @@ class DuckDBEngine(SqlEngine):
         if self.kind is None:
             raise InputError(f"{source.path}: DuckDB reads CSV and Parquet, not this format",
                              hint="use engine='pandas' (Excel, XES)")
-        self._folder = tempfile.mkdtemp(prefix="procmine-duckdb-", dir=temp_directory)
+        self._scratch = ScratchFolder("procmine-duckdb-", temp_directory)
+        self._folder = self._scratch.path
         config = {"temp_directory": os.path.join(self._folder, "spill")}
         if memory_limit:
             config["memory_limit"] = f"{int(parse_memory_limit(memory_limit) * DUCKDB_SHARE)}B"
@@ -164,9 +164,8 @@ class DuckDBEngine(SqlEngine):
         if con is not None:
             con.close()
             self.con = None
-        folder = getattr(self, "_folder", None)
-        if folder:
-            shutil.rmtree(folder, ignore_errors=True)
+        if getattr(self, "_folder", None):
+            self._scratch.remove()
             self._folder = None
 
     def __del__(self) -> None:  # a forgotten engine still removes its spill folder
