@@ -277,3 +277,35 @@ def test_workflow_drawings_are_the_same_from_run_to_run():
                               check=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
                for seed in ("1", "2", "3")}
     assert len(digests) == 1
+
+
+def _laid_out_sources(monkeypatch, n: int) -> tuple[dict, list[str]]:
+    """map_layout on a ladder of ``n`` activities, and the Graphviz sources it laid out."""
+    from procmine.render import graphviz as gv
+    from procmine.render.map import map_layout
+
+    sources: list[str] = []
+    run = gv._run_dot
+
+    def recording(source, fmt, args, limit, layout="dot"):
+        sources.append(source)
+        return run(source, fmt, args, limit, layout)
+
+    monkeypatch.setattr(gv, "_run_dot", recording)
+    names = [f"step {i}" for i in range(n)]
+    edges = [(names[i], names[j], float(n - i)) for i in range(n) for j in (i + 1, i + 7) if j < n]
+    return map_layout(names, edges), sources
+
+
+def test_a_large_map_is_placed_at_once_with_the_quick_layout(monkeypatch):
+    """Over QUICK_LAYOUT_ACTIVITIES activities the explorer's positions come from one quick
+    Graphviz run (BPIC15_1's 398 activities waited 30 s for the full layout to time out,
+    and the page then depended on the machine's speed); a small map keeps the full one."""
+    from procmine.render.map import QUICK_LAYOUT_ACTIVITIES
+
+    big, sources = _laid_out_sources(monkeypatch, QUICK_LAYOUT_ACTIVITIES + 20)
+    assert len(big) == QUICK_LAYOUT_ACTIVITIES + 20
+    assert len(sources) == 1 and "splines=false" in sources[0]
+    assert big["step 0"][1] < big["step 1"][1] < big[f"step {QUICK_LAYOUT_ACTIVITIES}"][1]
+    small, sources = _laid_out_sources(monkeypatch, 20)
+    assert len(small) == 20 and "splines" not in sources[0]
