@@ -10,10 +10,10 @@ that are not UTF-8: an error), and the time columns are typed only when every va
 one Arrow types ``timestamp[s]``; on any doubt :func:`read_csv_fast` returns None and the
 Arrow reader reads the file, so bad rows are counted, with their file rows, as always.
 
->>> from procmine.read.readers import RAGGED
->>> table = read_csv_fast("tests/fixtures/orders16.csv", ["工单编号", "环节", "时间"],
-...                       include=None, delimiter=",", encoding="utf-8",
-...                       typed={"时间"}, coded={"工单编号", "环节"})
+>>> header = "工单编号,环节,时间,承办单位,层级,单位类型,类别,来源".split(",")
+>>> table = read_csv_fast("tests/fixtures/orders16.csv", header, include=header[:3],
+...                       delimiter=",", encoding="utf-8", typed={"时间"},
+...                       coded={"工单编号", "环节"}, min_bytes=0)
 >>> table.num_rows, str(table.schema.field("时间").type)
 (16, 'timestamp[s]')
 """
@@ -34,6 +34,10 @@ ARROW_NULLS = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-n
 #: The encodings the fast reader reads (DuckDB reads UTF-8 only, without an extension).
 ENCODINGS = ("utf-8", "utf-8-sig")
 
+#: Files smaller than this are read by Arrow: for them DuckDB's import and start take longer
+#: than the reading they save.
+MIN_BYTES = 32 << 20
+
 #: DuckDB's longest line, in bytes (its default): a longer one is an error, and so a file
 #: with a field past MAX_FIELD_BYTES is refused by the Arrow reader as it always was.
 _MAX_LINE_BYTES = 2_000_000
@@ -41,11 +45,14 @@ _MAX_LINE_BYTES = 2_000_000
 
 def read_csv_fast(path: str, header: Sequence[str], *, include: Sequence[str] | None,
                   delimiter: str, encoding: str, typed: Collection[str],
-                  coded: Collection[str]) -> Any | None:
+                  coded: Collection[str], min_bytes: int | None = None) -> Any | None:
     """The columns ``include`` (None: all) of a CSV with ``header`` as the Arrow reader
     reads them (``typed``: the time columns it may type, ``coded``: the text columns it
-    reads as dictionaries), or None when this reader cannot promise the same table."""
-    if encoding not in ENCODINGS or is_gzip(path) or not _header_plain(path):
+    reads as dictionaries), or None when this reader cannot promise the same table, or
+    the file is smaller than ``min_bytes`` (default :data:`MIN_BYTES`)."""
+    min_bytes = MIN_BYTES if min_bytes is None else min_bytes
+    if (encoding not in ENCODINGS or os.path.getsize(path) < min_bytes or is_gzip(path)
+            or not _header_plain(path)):
         return None
     try:
         import duckdb
@@ -96,16 +103,47 @@ def _as_arrow_reads(table: Any, names: Sequence[str], typed: Collection[str],
         elif name in coded:
             column = _as_dictionary(column)
         else:
-            continue
+            column = _with_nulls(column)
         table = table.set_column(i, pa.field(name, column.type), column)
     return table
 
 
-def _as_dictionary(column: Any) -> Any:
-    """A text column as Arrow's dictionary of it (int32 codes; one dictionary for all)."""
+def _null_text(values: Any) -> Any:
+    """Where text ``values`` hold one of :data:`ARROW_NULLS` (DuckDB reads only an empty
+    field as missing: its ``nullstr`` list costs more than looking afterwards)."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    return pc.dictionary_encode(column)
+    return pc.is_in(values, value_set=pa.array(ARROW_NULLS))
+
+
+def _with_nulls(column: Any) -> Any:
+    """A text column with :data:`ARROW_NULLS` missing, as Arrow reads it."""
+    import pyarrow.compute as pc
+
+    null = _null_text(column)
+    return pc.if_else(null, None, column) if pc.any(null).as_py() else column
+
+
+def _as_dictionary(column: Any) -> Any:
+    """A text column as Arrow's dictionary of it (int32 codes; one dictionary for all
+    chunks), :data:`ARROW_NULLS` missing."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    coded = pc.dictionary_encode(column)
+    if not coded.num_chunks:
+        return coded
+    dictionary = coded.chunk(0).dictionary
+    null = _null_text(dictionary)
+    if not pc.any(null).as_py():
+        return coded
+    chunks = []          # rare: the codes of "NA", "null"... become missing
+    for chunk in coded.chunks:
+        missing = pc.take(null, chunk.indices)
+        chunks.append(pa.DictionaryArray.from_arrays(pc.if_else(missing, None, chunk.indices),
+                                                     dictionary))
+    return pa.chunked_array(chunks, type=coded.type)
 
 
 def _as_time(column: Any) -> Any | None:
@@ -123,6 +161,10 @@ def _as_time(column: Any) -> Any | None:
     try:
         times = pc.cast(column, pa.timestamp("s"))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
+        column = _with_nulls(column)          # "NA", "null"... are missing to Arrow
+        try:
+            times = pc.cast(column, pa.timestamp("s"))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
     shortest = pc.min(pc.binary_length(column)).as_py()
     return times if times[0].is_valid and shortest > len("2024-01-01") else None
