@@ -15,8 +15,7 @@ from click.testing import CliRunner
 from procmine.cli import cli
 from procmine.errors import InputError
 from procmine.limits import MAX_FIELD_BYTES
-from procmine.read import RAGGED, read_log, readers
-from procmine.read import fastcsv
+from procmine.read import RAGGED, fastcsv, read_log, readers
 
 HEADER = "工单编号,环节,时间,承办单位,层级,单位类型,类别,时限,地址"
 ROWS = [
@@ -56,9 +55,9 @@ CASES = {
                        True),
     "null words": (text(replaced(1, 3, "NA", replaced(2, 6, '"null"',
                                                      replaced(3, 4, "N/A")))).encode(), True),
-    "null words in an attribute": (text([r + ("," + w) for r, w in zip(ROWS, ["NA", "x", '"null"', "",
-                                                                       "#N/A", "nan", "y"])],
-                                         header=HEADER + ",备注").encode(), True),
+    "null words in an attribute": (text([r + "," + w for r, w in zip(
+        ROWS, ["NA", "x", '"null"', "", "#N/A", "nan", "y"], strict=True)],
+        header=HEADER + ",备注").encode(), True),
     "missing times": (text(replaced(2, 2, "", replaced(3, 7, ""))).encode(), True),
     "a deadline of NULL": (text(replaced(3, 7, "NULL")).encode(), True),
     "no deadlines": (text([",".join(r.split(",")[:7] + ["", r.split(",")[8]])
