@@ -126,24 +126,19 @@ def _with_nulls(column: Any) -> Any:
 
 
 def _as_dictionary(column: Any) -> Any:
-    """A text column as Arrow's dictionary of it (int32 codes; one dictionary for all
-    chunks), :data:`ARROW_NULLS` missing."""
+    """A text column as Arrow's dictionary of it (int32 codes), :data:`ARROW_NULLS`
+    missing; one chunk, so its dictionary is looked at (and made a Categorical) once."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     coded = pc.dictionary_encode(column)
-    if not coded.num_chunks:
-        return coded
-    dictionary = coded.chunk(0).dictionary
-    null = _null_text(dictionary)
-    if not pc.any(null).as_py():
-        return coded
-    chunks = []          # rare: the codes of "NA", "null"... become missing
-    for chunk in coded.chunks:
-        missing = pc.take(null, chunk.indices)
-        chunks.append(pa.DictionaryArray.from_arrays(pc.if_else(missing, None, chunk.indices),
-                                                     dictionary))
-    return pa.chunked_array(chunks, type=coded.type)
+    coded = coded.combine_chunks() if coded.num_chunks else pa.array([], type=coded.type)
+    null = _null_text(coded.dictionary)
+    if pc.any(null).as_py():   # rare: the codes of "NA", "null"... become missing
+        missing = pc.take(null, coded.indices)
+        coded = pa.DictionaryArray.from_arrays(pc.if_else(missing, None, coded.indices),
+                                               coded.dictionary)
+    return pa.chunked_array([coded])
 
 
 def _as_time(column: Any) -> Any | None:
