@@ -34,9 +34,10 @@ ARROW_NULLS = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-n
 #: The encodings the fast reader reads (DuckDB reads UTF-8 only, without an extension).
 ENCODINGS = ("utf-8", "utf-8-sig")
 
-#: Files smaller than this are read by Arrow: for them DuckDB's import and start take longer
-#: than the reading they save.
-MIN_BYTES = 32 << 20
+#: Files smaller than this are read by Arrow: below it, DuckDB's import and start and the
+#: dictionaries made afterwards cost as much as the reading saves (measured on 2 cores:
+#: even at 127 MiB and 255 MiB, a gain at 627 MiB; benchmarks/RESULTS.md).
+MIN_BYTES = 256 << 20
 
 #: DuckDB's longest line, in bytes (its default): a longer one is an error, and so a file
 #: with a field past MAX_FIELD_BYTES is refused by the Arrow reader as it always was.
