@@ -92,21 +92,23 @@ def _duckdb_table(duckdb: Any, path: str, header: Sequence[str], names: Sequence
 def _as_arrow_reads(table: Any, names: Sequence[str], typed: Collection[str],
                     coded: Collection[str]) -> Any | None:
     """``table`` (text) with each column as the Arrow reader has it, or None when a time
-    column is not one Arrow surely types ``timestamp[s]``."""
+    column is not one Arrow surely types ``timestamp[s]``. The columns are made in
+    threads (Arrow's kernels release the GIL)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     import pyarrow as pa
 
-    for i, name in enumerate(names):
-        column = table.column(i)
+    def column_as_read(i: int) -> Any | None:
+        name, column = names[i], table.column(i)
         if name in typed:
-            column = _as_time(column)
-            if column is None:
-                return None
-        elif name in coded:
-            column = _as_dictionary(column)
-        else:
-            column = _with_nulls(column)
-        table = table.set_column(i, pa.field(name, column.type), column)
-    return table
+            return _as_time(column)
+        return _as_dictionary(column) if name in coded else _with_nulls(column)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(len(names), os.cpu_count() or 1))) as pool:
+        columns = list(pool.map(column_as_read, range(len(names))))
+    if any(column is None for column in columns):
+        return None
+    return pa.table(columns, names=list(names))
 
 
 def _null_text(values: Any) -> Any:
