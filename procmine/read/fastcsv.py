@@ -61,10 +61,10 @@ def read_csv_fast(path: str, header: Sequence[str], *, include: Sequence[str] | 
         return None
     names = list(include or header)
     try:
-        table = _duckdb_table(duckdb, path, header, names, delimiter)
+        columns = _duckdb_columns(duckdb, path, header, names, delimiter)
     except (duckdb.Error, OSError, MemoryError):
         return None
-    return _as_arrow_reads(table, names, typed, coded)
+    return _as_arrow_reads(columns, names, typed, coded)
 
 
 def _header_plain(path: str) -> bool:
@@ -74,8 +74,8 @@ def _header_plain(path: str) -> bool:
         return b'"' not in f.readline(1 << 20)
 
 
-def _duckdb_table(duckdb: Any, path: str, header: Sequence[str], names: Sequence[str],
-                  delimiter: str) -> Any:
+def _duckdb_columns(duckdb: Any, path: str, header: Sequence[str], names: Sequence[str],
+                    delimiter: str) -> list[Any]:
     """The columns ``names`` as DuckDB reads them, text as read (an empty field missing)."""
     position = {h: i for i, h in enumerate(header)}
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
@@ -85,30 +85,31 @@ def _duckdb_table(duckdb: Any, path: str, header: Sequence[str], names: Sequence
            f"strict_mode = true, null_padding = false, ignore_errors = false, "
            f"allow_quoted_nulls = true, max_line_size = {_MAX_LINE_BYTES})")
     with duckdb.connect(config={"threads": os.cpu_count() or 1}) as con:
-        table = con.sql(sql, params={"path": path, "delim": delimiter}).to_arrow_table()
-    return table.rename_columns(list(names))
+        return con.sql(sql, params={"path": path, "delim": delimiter}).to_arrow_table().columns
 
 
-def _as_arrow_reads(table: Any, names: Sequence[str], typed: Collection[str],
+def _as_arrow_reads(columns: list[Any], names: Sequence[str], typed: Collection[str],
                     coded: Collection[str]) -> Any | None:
-    """``table`` (text) with each column as the Arrow reader has it, or None when a time
-    column is not one Arrow surely types ``timestamp[s]``. The columns are made in
-    threads (Arrow's kernels release the GIL)."""
+    """The table of the text ``columns`` named ``names`` as the Arrow reader has it, or
+    None when a time column is not one Arrow surely types ``timestamp[s]``. The columns
+    are made in threads (Arrow's kernels release the GIL), and each text column is let
+    go once made, so the text and the table are not held whole at once."""
     from concurrent.futures import ThreadPoolExecutor
 
     import pyarrow as pa
 
     def column_as_read(i: int) -> Any | None:
-        name, column = names[i], table.column(i)
+        name, column = names[i], columns[i]
+        columns[i] = None
         if name in typed:
             return _as_time(column)
         return _as_dictionary(column) if name in coded else _with_nulls(column)
 
     with ThreadPoolExecutor(max_workers=max(1, min(len(names), os.cpu_count() or 1))) as pool:
-        columns = list(pool.map(column_as_read, range(len(names))))
-    if any(column is None for column in columns):
+        made = list(pool.map(column_as_read, range(len(names))))
+    if any(column is None for column in made):
         return None
-    return pa.table(columns, names=list(names))
+    return pa.table(made, names=list(names))
 
 
 def _null_text(values: Any) -> Any:
