@@ -219,3 +219,34 @@ def test_map_on_a_clean_file_reads_it_fast(tmp_path, monkeypatch, arrow_reads):
     assert arrow_reads == [str(path)]
     assert json.loads(fast.stdout) == json.loads(arrow.stdout)
     assert fast.stdout == arrow.stdout
+
+
+def test_duckdb_prints_no_progress_bar(tmp_path, monkeypatch, arrow_reads, capfd):
+    """DuckDB draws its progress bar on stdout (on a read longer than 2 s): it would go
+    into a command's output. Here the bar is set to show at once, as on a long read."""
+    import duckdb
+
+    class EagerBar:
+        def __init__(self, con):
+            self.con = con
+
+        def __getattr__(self, name):
+            return getattr(self.con, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return self.con.__exit__(*exc)
+
+        def sql(self, *args, **kwargs):
+            self.con.execute("set progress_bar_time = 0")
+            return self.con.sql(*args, **kwargs)
+
+    connect = duckdb.connect
+    monkeypatch.setattr(duckdb, "connect", lambda *a, **k: EagerBar(connect(*a, **k)))
+    path = tmp_path / "log.csv"
+    path.write_bytes(text(ROWS * 200).encode())
+    assert read_log(path).n_events == 1400
+    assert arrow_reads == []
+    assert capfd.readouterr().out == ""

@@ -85,6 +85,9 @@ def _duckdb_columns(duckdb: Any, path: str, header: Sequence[str], names: Sequen
            f"strict_mode = true, null_padding = false, ignore_errors = false, "
            f"allow_quoted_nulls = true, max_line_size = {_MAX_LINE_BYTES})")
     with duckdb.connect(config={"threads": os.cpu_count() or 1}) as con:
+        # no progress bar: DuckDB prints it on stdout, into a command's output
+        con.execute("set enable_progress_bar = false")
+        con.execute("set enable_progress_bar_print = false")
         return con.sql(sql, params={"path": path, "delim": delimiter}).to_arrow_table().columns
 
 
