@@ -93,7 +93,7 @@ CASES = {
 @pytest.fixture
 def arrow_reads(monkeypatch):
     """The files the Arrow reader was asked to read; every file is big enough for the
-    fast reader."""
+    fast reader, and it reads any share of the columns."""
     calls = []
     arrow = readers._arrow_csv
 
@@ -103,6 +103,7 @@ def arrow_reads(monkeypatch):
 
     monkeypatch.setattr(readers, "_arrow_csv", spy)
     monkeypatch.setattr(fastcsv, "MIN_BYTES", 0)
+    monkeypatch.setattr(fastcsv, "MAX_SHARE", 1.0)
     return calls
 
 
@@ -185,6 +186,20 @@ def test_without_duckdb_arrow_reads(tmp_path, monkeypatch, arrow_reads):
     assert arrow_reads == [str(path)]
 
 
+def test_the_fast_reader_reads_a_few_columns_of_many(tmp_path, monkeypatch, arrow_reads):
+    """It gains by the columns it leaves out: with half the columns or fewer to read."""
+    monkeypatch.setattr(fastcsv, "MAX_SHARE", 0.5)
+    wide = tmp_path / "wide.csv"      # 7 of 14 columns read
+    wide.write_bytes(text([r + ",a,b,c,d,e" for r in ROWS],
+                          header=HEADER + ",备注1,备注2,备注3,备注4,备注5").encode())
+    narrow = tmp_path / "narrow.csv"  # 7 of 9
+    narrow.write_bytes(text().encode())
+    assert read_fast(wide, arrow_reads, needs=())
+    assert not read_fast(wide, arrow_reads)                 # every column
+    assert not read_fast(narrow, arrow_reads, needs=())
+    assert_same(*read_both(wide, monkeypatch, needs=()))
+
+
 def test_small_files_are_read_by_arrow(tmp_path, monkeypatch, arrow_reads):
     path = tmp_path / "log.csv"
     path.write_bytes(text().encode())
@@ -209,8 +224,10 @@ def test_odd_little_files_read_alike(tmp_path, monkeypatch, arrow_reads):
 
 
 def test_map_on_a_clean_file_reads_it_fast(tmp_path, monkeypatch, arrow_reads):
-    path = tmp_path / "log.csv"
-    path.write_bytes(text().encode())
+    monkeypatch.setattr(fastcsv, "MAX_SHARE", 0.5)
+    path = tmp_path / "log.csv"       # map reads 7 of the 14 columns
+    path.write_bytes(text([r + ",a,b,c,d,e" for r in ROWS],
+                          header=HEADER + ",备注1,备注2,备注3,备注4,备注5").encode())
     fast = CliRunner().invoke(cli, ["map", str(path), "--metric", "median-wait", "--json"])
     assert fast.exit_code == 0, fast.output
     assert arrow_reads == []

@@ -1,5 +1,6 @@
-"""The fast way to read a plain UTF-8 CSV: DuckDB's reader, which parses only the columns
-read (Arrow's splits every field of every row), into the very table the Arrow reader
+"""The fast way to read a few columns of a large plain UTF-8 CSV: DuckDB's reader, which
+parses only the columns read (Arrow's splits every field of every row), into the very
+table the Arrow reader
 (:mod:`procmine.read.readers`) gives: the same column names, text columns as Arrow's
 strings or dictionaries, the time columns typed as Arrow types them, nulls where Arrow
 has them.
@@ -35,9 +36,14 @@ ARROW_NULLS = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-n
 ENCODINGS = ("utf-8", "utf-8-sig")
 
 #: Files smaller than this are read by Arrow: below it, DuckDB's import and start and the
-#: dictionaries made afterwards cost as much as the reading saves (measured on 2 cores:
-#: even at 127 MiB and 255 MiB, a gain at 627 MiB; benchmarks/RESULTS.md).
+#: dictionaries made afterwards cost as much as the reading saves (benchmarks/RESULTS.md).
 MIN_BYTES = 256 << 20
+
+#: The fast reader is taken when it reads at most this share of the file's columns: its
+#: gain is the columns it does not parse. Measured on 2 cores (benchmarks/RESULTS.md):
+#: 7 of 23 columns, 1.6x less CPU and half the memory; 7 of 11 (map, variants) and 9 of
+#: 11 (info) on the 5M-event CSV, no gain or a loss, so Arrow reads those.
+MAX_SHARE = 0.5
 
 #: DuckDB's longest line, in bytes (its default): a longer one is an error, and so a file
 #: with a field past MAX_FIELD_BYTES is refused by the Arrow reader as it always was.
@@ -50,16 +56,17 @@ def read_csv_fast(path: str, header: Sequence[str], *, include: Sequence[str] | 
     """The columns ``include`` (None: all) of a CSV with ``header`` as the Arrow reader
     reads them (``typed``: the time columns it may type, ``coded``: the text columns it
     reads as dictionaries), or None when this reader cannot promise the same table, or
-    the file is smaller than ``min_bytes`` (default :data:`MIN_BYTES`)."""
+    would not gain: the file is smaller than ``min_bytes`` (default :data:`MIN_BYTES`),
+    or more than :data:`MAX_SHARE` of its columns are read."""
     min_bytes = MIN_BYTES if min_bytes is None else min_bytes
-    if (encoding not in ENCODINGS or os.path.getsize(path) < min_bytes or is_gzip(path)
-            or not _header_plain(path)):
+    names = list(include or header)
+    if (len(names) > MAX_SHARE * len(header) or encoding not in ENCODINGS
+            or os.path.getsize(path) < min_bytes or is_gzip(path) or not _header_plain(path)):
         return None
     try:
         import duckdb
     except ImportError:
         return None
-    names = list(include or header)
     try:
         columns = _duckdb_columns(duckdb, path, header, names, delimiter)
     except (duckdb.Error, OSError, MemoryError):
