@@ -1,5 +1,5 @@
-"""The file readers: CSV (through Arrow, or DuckDB for a large plain UTF-8 file:
-:mod:`~procmine.read.fastcsv`), Excel, Parquet and XES, each to a raw frame with
+"""The file readers: CSV (through Arrow, or DuckDB for a few columns of a large plain UTF-8
+file: :mod:`~procmine.read.fastcsv`), Excel, Parquet and XES, each to a raw frame with
 the file row of every record in ``__row``, and the facts of reading in the LoadReport.
 
 >>> from procmine.log import LoadReport
@@ -108,8 +108,8 @@ def _read_csv(path: str, report: LoadReport, encoding: str | None,
     report.columns = header
     include = columns_to_read(header, given=given, needs=needs)
     typed, coded = _column_kinds(header, given)
-    # a large plain UTF-8 file is read by DuckDB when it gives Arrow's very table (and so
-    # has no bad rows); any other file, or a sign of trouble, is read by Arrow
+    # a few columns of a large plain UTF-8 file are read by DuckDB when it gives Arrow's
+    # very table (and so has no bad rows); any other file, or a sign of trouble: Arrow
     table, bad_rows = read_csv_fast(path, header, include=include, delimiter=delimiter,
                                     encoding=encoding, typed=typed, coded=coded), []
     if table is None:
