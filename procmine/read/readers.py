@@ -1,4 +1,5 @@
-"""The file readers: CSV (through Arrow), Excel, Parquet and XES, each to a raw frame with
+"""The file readers: CSV (through Arrow, or DuckDB for a few columns of a large plain UTF-8
+file: :mod:`~procmine.read.fastcsv`), Excel, Parquet and XES, each to a raw frame with
 the file row of every record in ``__row``, and the facts of reading in the LoadReport.
 
 >>> from procmine.log import LoadReport
@@ -29,6 +30,7 @@ from procmine.limits import (
 from procmine.log import DEADLINE, START, TIMESTAMP, LoadReport
 from procmine.read.canonical import TEXT_COLUMNS
 from procmine.read.columns import detect_columns
+from procmine.read.fastcsv import read_csv_fast
 from procmine.read.projection import columns_to_read
 from procmine.read.sniff import (
     check_gzip_expansion,
@@ -105,7 +107,14 @@ def _read_csv(path: str, report: LoadReport, encoding: str | None,
     _note_offsets(text, header, delimiter, given, report, timezone)
     report.columns = header
     include = columns_to_read(header, given=given, needs=needs)
-    table, bad_rows = _arrow_csv(path, header, encoding, delimiter, given, report, include)
+    typed, coded = _column_kinds(header, given)
+    # a few columns of a large plain UTF-8 file are read by DuckDB when it gives Arrow's
+    # very table (and so has no bad rows); any other file, or a sign of trouble: Arrow
+    table, bad_rows = read_csv_fast(path, header, include=include, delimiter=delimiter,
+                                    encoding=encoding, typed=typed, coded=coded), []
+    if table is None:
+        table, bad_rows = _arrow_csv(path, header, encoding, delimiter, typed, coded, report,
+                                     include)
     if bad_rows:
         report.drop(
             RAGGED,
@@ -160,12 +169,26 @@ def _csv_header(text: str, delimiter: str, report: LoadReport) -> list[str]:
     return header
 
 
+def _column_kinds(header: list[str], given: Mapping[str, str]) -> tuple[set[str], set[str]]:
+    """The columns a CSV reader may type (the time columns: fast C++ parsing) and those
+    it reads as dictionaries (the text columns reading trims: each distinct value once,
+    then codes); every other column stays text, so ids like 00123 keep their zeros."""
+    try:
+        mapping = detect_columns(header, given)
+    except ColumnError:
+        mapping = {}
+    typed = {mapping[c] for c in (TIMESTAMP, START, DEADLINE) if c in mapping}
+    coded = {mapping[c] for c in TEXT_COLUMNS if c in mapping}
+    return typed, coded
+
+
 def _arrow_csv(path: str, header: list[str], encoding: str, delimiter: str,
-               given: Mapping[str, str], report: LoadReport,
+               typed: set[str], coded: set[str], report: LoadReport,
                include: list[str] | None = None) -> tuple[Any, list[Any]]:
-    """The CSV as an Arrow table (text columns, time columns typed where Arrow can),
-    and the rows skipped for a wrong number of fields; ``include``: only those columns
-    (every row is still split into all its fields, so ragged rows are found as before)."""
+    """The CSV as an Arrow table (text columns, ``typed`` columns typed where Arrow can,
+    ``coded`` ones as dictionaries), and the rows skipped for a wrong number of fields;
+    ``include``: only those columns (every row is still split into all its fields, so
+    ragged rows are found as before)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -175,15 +198,6 @@ def _arrow_csv(path: str, header: list[str], encoding: str, delimiter: str,
         bad_rows.append(row)
         return "skip"
 
-    # Only the timestamp-like columns may be typed by Arrow (fast C++ parsing);
-    # everything else stays text so ids like 00123 keep their zeros. The text columns
-    # reading trims come as dictionaries (each distinct value once, then codes).
-    try:
-        mapping = detect_columns(header, given)
-    except ColumnError:
-        mapping = {}
-    typed = {mapping.get(TIMESTAMP), mapping.get(START), mapping.get(DEADLINE)}
-    coded = {mapping[c] for c in TEXT_COLUMNS if c in mapping}
     text = {h: pa.dictionary(pa.int32(), pa.string()) if h in coded else pa.string()
             for h in header}
     column_types = {h: t for h, t in text.items() if h not in typed}
