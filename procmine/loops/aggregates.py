@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from procmine.abstractions import column_codes
 from procmine.log import CATEGORY, SOURCE
 from procmine.loops.context import _NS, _Ctx, _names, _working
 from procmine.loops.patterns import PATTERNS, _Found
@@ -138,9 +139,13 @@ def _attrs(ctx: _Ctx) -> dict[str, np.ndarray]:
     first = ctx.starts
 
     def col(name: str) -> np.ndarray:
-        if name in events.columns:
-            return events[name].iloc[first].astype("string").fillna("").to_numpy(dtype=object)
-        return np.full(len(first), "", dtype=object)
+        if name not in events.columns:
+            return np.full(len(first), "", dtype=object)
+        if isinstance(events[name].dtype, pd.StringDtype):
+            # text: the log's shared codes of the column, its names once each
+            codes, names = column_codes(ctx.log, name)
+            return np.append(names, "")[codes[first]]
+        return events[name].iloc[first].astype("string").fillna("").to_numpy(dtype=object)
 
     month = np.datetime_as_string(_local_minutes(ctx, first).astype("datetime64[M]"))
     return {"category": col(CATEGORY), "source": col(SOURCE), "month": month.astype(object)}
