@@ -222,7 +222,17 @@ class EventLog:
         """Keep ``codes`` (each event's code of ``column``, -1 where missing) and ``names``
         (the distinct values, sorted, as ``pd.factorize(..., sort=True)`` gives them) as
         the column's :func:`procmine.abstractions.column_codes`: an engine that has them
-        (the DuckDB engine's ENUM columns) spares the analyses a pass over the text."""
+        (the DuckDB engine's ENUM columns) spares the analyses a pass over the text.
+
+        >>> import pandas as pd
+        >>> log = EventLog(pd.DataFrame({CASE: ["a", "a", "b"], ACTIVITY: ["y", None, "x"]}))
+        >>> log.know_column_codes(ACTIVITY, [1, -1, 0], ["x", "y"])
+        >>> log.kept_column_codes()[ACTIVITY][1].tolist()
+        ['x', 'y']
+        >>> log.events = log.events.iloc[:2]        # other events: the codes are dropped
+        >>> log.kept_column_codes()
+        {}
+        """
         import numpy as np
 
         codes = np.asarray(codes).astype(np.int64, copy=False)
