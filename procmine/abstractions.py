@@ -88,17 +88,10 @@ def column_codes(log: EventLog, column: str) -> tuple[np.ndarray, np.ndarray]:
     >>> len(codes), names[codes[0]]
     (16, '上报')
     """
-    events = log.events
-    cached = log.__dict__.get("_column_codes")
-    if cached is None or cached[0] is not events or cached[1] != len(events):
-        cached = (events, len(events), {})
-        log.__dict__["_column_codes"] = cached
-    if column not in cached[2]:
-        codes, names = pd.factorize(events[column], sort=True)
-        codes = codes.astype(np.int64)
-        codes.flags.writeable = False   # shared: no analysis may change them
-        cached[2][column] = (codes, np.asarray(names, dtype=object))
-    return cached[2][column]
+    kept = log.kept_column_codes()
+    if column not in kept:
+        log.know_column_codes(column, *pd.factorize(log.events[column], sort=True))
+    return kept[column]
 
 
 def variants(log: EventLog) -> Variants:

@@ -209,6 +209,36 @@ class EventLog:
         self.__dict__["_case_codes"] = (self.events, len(self.events), result)
         return result
 
+    def kept_column_codes(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """The codes of columns kept with the log, by column (see
+        :func:`procmine.abstractions.column_codes`): emptied when ``events`` is replaced."""
+        cached = self.__dict__.get("_column_codes")
+        if cached is None or cached[0] is not self.events or cached[1] != len(self.events):
+            cached = (self.events, len(self.events), {})
+            self.__dict__["_column_codes"] = cached
+        return cached[2]
+
+    def know_column_codes(self, column: str, codes: np.ndarray, names: Sequence[Any]) -> None:
+        """Keep ``codes`` (each event's code of ``column``, -1 where missing) and ``names``
+        (the distinct values, sorted, as ``pd.factorize(..., sort=True)`` gives them) as
+        the column's :func:`procmine.abstractions.column_codes`: an engine that has them
+        (the DuckDB engine's ENUM columns) spares the analyses a pass over the text.
+
+        >>> import pandas as pd
+        >>> log = EventLog(pd.DataFrame({CASE: ["a", "a", "b"], ACTIVITY: ["y", None, "x"]}))
+        >>> log.know_column_codes(ACTIVITY, [1, -1, 0], ["x", "y"])
+        >>> log.kept_column_codes()[ACTIVITY][1].tolist()
+        ['x', 'y']
+        >>> log.events = log.events.iloc[:2]        # other events: the codes are dropped
+        >>> log.kept_column_codes()
+        {}
+        """
+        import numpy as np
+
+        codes = np.asarray(codes).astype(np.int64, copy=False)
+        codes.flags.writeable = False   # shared: no analysis may change them
+        self.kept_column_codes()[column] = (codes, np.asarray(names, dtype=object))
+
     def level_rank(self) -> pd.Series:
         """The level of each event as its rank (0 = lowest), -1 where unknown."""
         import numpy as np

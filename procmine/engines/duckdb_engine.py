@@ -317,15 +317,27 @@ class DuckDBEngine(SqlEngine):
             yield self._part_log(pa.Table.from_batches(held))
 
     def _part_log(self, table: Any) -> Any:
-        """An EventLog of rows of ``ev`` in Arrow (text as pandas' Arrow strings)."""
+        """An EventLog of rows of ``ev`` in Arrow (text as pandas' Arrow strings), with its
+        case codes (from the case numbers ``f``) and the codes of its ENUM columns (from
+        their dictionaries) known: the analyses need not hash the text of every event."""
         import pyarrow as pa
 
+        codes = {}
         for i, field in enumerate(table.schema):
             if pa.types.is_dictionary(field.type):  # the ENUM columns
+                codes[field.name] = dictionary_codes(table.column(i))
                 table = table.set_column(i, field.name, table.column(i).cast(pa.string()))
         text = pd.StringDtype("pyarrow")
         frame = table.to_pandas(types_mapper={pa.string(): text, pa.large_string(): text}.get)
-        return self._event_log(frame)
+        log = self._event_log(frame)
+        f = frame["f"].to_numpy()
+        new_case = np.ones(len(f), dtype=bool)
+        new_case[1:] = f[1:] != f[:-1]     # ev is stored in case order: a case is one run
+        log.know_case_codes(np.cumsum(new_case) - 1)
+        for canonical, short in EV_COLUMNS.items():
+            if short in codes and canonical in log.events.columns:
+                log.know_column_codes(canonical, *codes[short])
+        return log
 
     def follows(self, *, time: TimeBasis = "clock", calendar: Any = "cn") -> Any:
         self._load()
@@ -356,6 +368,33 @@ class DuckDBEngine(SqlEngine):
             except duckdb.OutOfMemoryException:
                 pass
         return self._df(q.follows(DUCKDB.quantile, calendar=cal, local=DUCKDB.local))
+
+
+def dictionary_codes(column: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of an Arrow dictionary ``column`` (a ChunkedArray), the code of its value
+    among the values that occur, sorted, and those values: what ``pd.factorize(values,
+    sort=True)`` gives for the text (-1 for a null), from the small dictionaries.
+
+    >>> import pyarrow as pa
+    >>> column = pa.chunked_array([pa.array(["b", None, "c", "b"]).dictionary_encode()])
+    >>> codes, names = dictionary_codes(column)
+    >>> codes.tolist(), names.tolist()
+    ([0, -1, 1, 0], ['b', 'c'])
+    """
+    import pyarrow as pa
+
+    chunks = [(np.asarray(chunk.dictionary.to_pylist(), dtype=object),   # (unsigned indices)
+               chunk.indices.cast(pa.int64()).fill_null(-1).to_numpy())
+              for chunk in column.chunks]
+    present: set[Any] = set()
+    for values, index in chunks:
+        used = np.bincount(index[index >= 0], minlength=len(values)) > 0
+        present.update(v for v in values[used] if v is not None)
+    names = np.sort(np.array(list(present), dtype=object))
+    code = {name: i for i, name in enumerate(names)}
+    out = [np.append(np.array([code.get(v, -1) for v in values], dtype=np.int64), -1)[index]
+           for values, index in chunks]
+    return (np.concatenate(out) if out else np.zeros(0, dtype=np.int64)), names
 
 
 def _one_ahead(items: Iterator[Any]) -> Iterator[Any]:

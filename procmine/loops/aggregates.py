@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from procmine.abstractions import column_codes
 from procmine.log import CATEGORY, SOURCE
 from procmine.loops.context import _NS, _Ctx, _names, _working
 from procmine.loops.patterns import PATTERNS, _Found
@@ -138,9 +139,13 @@ def _attrs(ctx: _Ctx) -> dict[str, np.ndarray]:
     first = ctx.starts
 
     def col(name: str) -> np.ndarray:
-        if name in events.columns:
-            return events[name].iloc[first].astype("string").fillna("").to_numpy(dtype=object)
-        return np.full(len(first), "", dtype=object)
+        if name not in events.columns:
+            return np.full(len(first), "", dtype=object)
+        if isinstance(events[name].dtype, pd.StringDtype):
+            # text: the log's shared codes of the column, its names once each
+            codes, names = column_codes(ctx.log, name)
+            return np.append(names, "")[codes[first]]
+        return events[name].iloc[first].astype("string").fillna("").to_numpy(dtype=object)
 
     month = np.datetime_as_string(_local_minutes(ctx, first).astype("datetime64[M]"))
     return {"category": col(CATEGORY), "source": col(SOURCE), "month": month.astype(object)}
@@ -395,13 +400,17 @@ def _by_table(tally: _Tally, ran: list[str], by: str, base: pd.Series,
 _FLOW_COLUMNS = ["from_level", "to_level", "direction", "via", "count", "cases", "median_s",
                  "total_s"]
 _FLOW_KEYS = ["from", "to", "via"]
+#: The steps that move an order between levels, coded by their place here (sorted: the
+#: codes sort as the names do) until the flows table names them.
+_VIA = ("dispatch", "escalation", "other")
 
 
 def _level_moves(ctx: _Ctx) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Moves between levels: consecutive events of a case (with a level) at different levels.
 
     ``via`` names the step that moved the order: ``escalation`` (提级), ``dispatch``
-    (派遣, 改派, 下派) or ``other`` (e.g. a hotline report taken by a street centre).
+    (派遣, 改派, 下派) or ``other`` (e.g. a hotline report taken by a street centre),
+    coded by its place in :data:`_VIA` (named in :func:`_flows_table`).
     Returns per (``from``, ``to``, ``via``) level ranks the ``count``, the ``cases`` and
     the total wait in whole seconds ``s`` and nanoseconds ``ns`` (integers: they add up
     exactly, in any order); and the ``wait`` of each move in seconds, for the medians.
@@ -410,8 +419,9 @@ def _level_moves(ctx: _Ctx) -> tuple[pd.DataFrame, pd.DataFrame]:
     a, b = idx[:-1], idx[1:]
     move = (ctx.case[a] == ctx.case[b]) & (ctx.lvl[a] != ctx.lvl[b])
     a, b = a[move], b[move]
-    via = np.where(ctx.is_("escalate")[a], "escalation",
-                   np.where(ctx.is_("dispatch", "redispatch", "assign_down")[a], "dispatch", "other"))
+    via = np.where(ctx.is_("escalate")[a], _VIA.index("escalation"),
+                   np.where(ctx.is_("dispatch", "redispatch", "assign_down")[a],
+                            _VIA.index("dispatch"), _VIA.index("other")))
     wait = ctx.ts[b] - ctx.ts[a]
     moves = pd.DataFrame({"from": ctx.lvl[a], "to": ctx.lvl[b], "via": via, "case": ctx.case[a],
                           "wait": wait / _NS, "s": wait // _NS, "ns": wait % _NS})
@@ -436,6 +446,7 @@ def _flows_table(counts: pd.DataFrame, medians: Medians, levels: Sequence[str]) 
     table.insert(2, "direction", np.where(table["to"] > table["from"], "up", "down"))
     table["from"] = names[table["from"].to_numpy()]
     table["to"] = names[table["to"].to_numpy()]
+    table["via"] = np.asarray(_VIA, dtype=object)[table["via"].to_numpy(dtype=np.int64)]
     table = table.rename(columns={"from": "from_level", "to": "to_level"})[_FLOW_COLUMNS]
     return table.sort_values("count", ascending=False, kind="stable").reset_index(drop=True)
 

@@ -143,9 +143,9 @@ def _context(log: EventLog, calendar: Any, aliases: Mapping[str, str] | None) ->
         res, units = np.full(n, -1, dtype=np.int64), np.zeros(0, dtype=object)
     # levels and kinds: a handful of distinct values, so map the distinct values only
     rank = {name: i for i, name in enumerate(log.levels)}
-    lvl = _coded(events, LEVEL, lambda v: rank.get(v, -1), n)
+    lvl = _coded(log, LEVEL, lambda v: rank.get(v, -1), n)
     kinds = {"line": 1, "条": 1, "block": 2, "块": 2}
-    kind = _coded(events, KIND, lambda v: kinds.get(str(v).strip().lower(), 0), n)
+    kind = _coded(log, KIND, lambda v: kinds.get(str(v).strip().lower(), 0), n)
     return _Ctx(log=log, n=n, case=codes, case_ids=np.asarray(case_ids, dtype=object), first=first,
                 end=end, starts=starts, lengths=lengths, ts=ts, act=act_codes.astype(np.int64),
                 act_names=act_names, act_roles=act_roles, res=res, units=units, lvl=lvl, kind=kind, calendar=calendar)
@@ -164,24 +164,16 @@ def _appearance_codes(log: EventLog, column: str) -> tuple[np.ndarray, np.ndarra
     return renumber[codes], names[order]
 
 
-def _coded(events: pd.DataFrame, column: str, value: Any, n: int) -> np.ndarray:
-    """Per event, ``value(x)`` of the column's value, computed once per distinct value (0/-1 if absent)."""
-    missing = -1 if column == LEVEL else 0
-    if column not in events.columns:
-        return np.full(n, missing, dtype=np.int64)
-    values = events[column]
-    arrow = getattr(values.array, "_pa_array", None)
-    if arrow is not None:
-        # Arrow strings: look the few distinct values up instead of hashing every row
-        import pyarrow.compute as pc
+def _coded(log: EventLog, column: str, value: Any, n: int) -> np.ndarray:
+    """Per event, ``value(x)`` of the column's value, computed once per distinct value (0/-1 if
+    absent), from the log's shared codes of the column (:func:`procmine.abstractions.column_codes`)."""
+    from procmine.abstractions import column_codes
 
-        distinct = pc.unique(arrow).to_pylist()
-        table = np.array([value(u) if u is not None else missing for u in distinct] + [missing],
-                         dtype=np.int64)
-        codes = pc.index_in(arrow, value_set=pc.unique(arrow)).fill_null(len(distinct))
-        return table[codes.to_numpy()]
-    codes, uniques = pd.factorize(values, sort=False)
-    table = np.array([value(u) for u in uniques] + [missing], dtype=np.int64)
+    missing = -1 if column == LEVEL else 0
+    if column not in log.events.columns:
+        return np.full(n, missing, dtype=np.int64)
+    codes, names = column_codes(log, column)
+    table = np.array([value(u) for u in names] + [missing], dtype=np.int64)
     return table[codes]
 
 

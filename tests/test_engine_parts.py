@@ -1,0 +1,61 @@
+"""The parts of a log an engine hands out carry the codes the analyses share.
+
+The DuckDB engine gives each part its case codes (from the case numbers) and the codes
+of its ENUM columns (from the Arrow dictionaries): they must be what ``pd.factorize``
+gives, and the analyses on the parts what they are on the log in memory.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from procmine.engines import get_engine
+from procmine.log import CASE
+
+
+def test_duckdb_parts_know_the_codes_pandas_would_give(tmp_path):
+    """Each DuckDB part comes with its case codes and the codes of its ENUM columns, taken
+    from the case numbers and the dictionaries: they are pd.factorize's, with missing
+    values (code -1), odd case ids and a value absent from a part; and bottlenecks and
+    loops give the same tables as on the log in memory."""
+    from procmine.abstractions import column_codes
+    from procmine.bottlenecks import find_bottlenecks
+    from procmine.log import ACTIVITY, CATEGORY, KIND, LEVEL, RESOURCE, SOURCE
+    from procmine.loops import find_loops
+    from procmine.read import read_log
+
+    rows = ["工单编号,环节,时间,承办单位,层级,单位类型,类别,来源"]
+    ids = ["0", "00", " x", "a,b", "工单-1", "#1", "z", "10", "9"]
+    for i, case in enumerate(ids):
+        quoted = f'"{case}"' if "," in case else case
+        unit = ["城管科", "", "街道办", "城运中心"][i % 4]
+        level = ["区", "", "街镇"][i % 3]
+        kind = ["", "line", "block"][i % 3]
+        category = "" if i == 4 else ["市容", "噪音"][i % 2]
+        source = "热线" if i < 5 else ""          # the later parts have no source at all
+        for step, (activity, hour) in enumerate((("受理", 9), ("派遣", 10), ("处置", 15))):
+            rows.append(f"{quoted},{activity},2024-03-0{4 + i % 3} {hour}:0{step}:00,{unit},"
+                        f"{level},{kind},{category},{source}")
+    path = tmp_path / "odd.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    columns = (ACTIVITY, RESOURCE, LEVEL, KIND, CATEGORY, SOURCE)
+    with get_engine("duckdb", path) as engine:
+        parts = list(engine.event_logs(max_events=7))
+        assert len(parts) == 4
+        for part in parts:
+            kept = part.kept_column_codes()
+            assert set(kept) == set(columns), "the ENUM columns' codes come with the part"
+            expected = pd.factorize(part.events[CASE], sort=False)[0]
+            assert part.case_codes().codes.tolist() == expected.tolist()
+            for column in columns:
+                codes, names = pd.factorize(part.events[column], sort=True)
+                got_codes, got_names = column_codes(part, column)
+                assert got_codes.tolist() == codes.tolist(), column
+                assert got_names.tolist() == list(names), column
+        assert (column_codes(parts[3], SOURCE)[0] == -1).all()
+        log = read_log(path)
+        pd.testing.assert_frame_equal(find_bottlenecks(engine, by="unit", part_events=7).table,
+                                      find_bottlenecks(log, by="unit").table)
+        on_parts = find_loops(engine, part_events=7)
+        pd.testing.assert_frame_equal(on_parts.summary, find_loops(log).summary)
+        pd.testing.assert_frame_equal(on_parts.cases, find_loops(log).cases)
