@@ -59,6 +59,7 @@ from procmine.report.context import _Context, _workflow, _workflow_path
 from procmine.report.labels import _CJK
 from procmine.report.labels import Lang as Lang
 from procmine.report.markup import _LANG
+from procmine.report.memory import HELD_PER_CASE, MODEL_FIXED, give_back
 from procmine.report.page import _page
 from procmine.report.result import Report as Report
 from procmine.report.result import Section as Section
@@ -66,12 +67,6 @@ from procmine.report.sections import _run_section
 
 if TYPE_CHECKING:
     from procmine.engines import Engine
-
-#: What the report holds per case across its sections (the per-case tables of the
-#: bottlenecks and patterns, the case facts of the leaders' page and the explorer,
-#: the explorer's data as Python lists and JSON), measured on a 175,000-case log:
-#: counted against the engine's memory limit (``Engine.hold_outside``).
-HELD_PER_CASE = 1500
 
 #: The sections in page order; ``conformance`` only with a workflow.
 SECTIONS: tuple[str, ...] = ("summary", "quality", "map", "model", "conformance", "bottlenecks",
@@ -145,12 +140,26 @@ def build_report(
                    report=engine.load_report(), n_cases=totals.cases, n_events=totals.events,
                    filters=filters)
     token = _LANG.set(ctx.lang)
-    engine.hold_outside(HELD_PER_CASE * totals.cases)   # the report's tables count too
     try:
         return _build(ctx, title, workflow, on_stage)
     finally:
         engine.hold_outside(0)
         _LANG.reset(token)
+
+
+def _hold(ctx: _Context, stage: str, *, model_here: bool) -> None:
+    """Count what the report holds outside the engine during ``stage`` against its
+    memory limit (:mod:`procmine.report.memory`), and give back what the last stage freed."""
+    from procmine.engines import as_engine
+
+    engine = as_engine(ctx.log)
+    if not engine.memory_limit:
+        return
+    from procmine.audit import HELD_PER_CASE as AUDIT_PER_CASE
+
+    per_case = HELD_PER_CASE + (AUDIT_PER_CASE if stage == "audit" else 0)
+    give_back()
+    engine.hold_outside(per_case * ctx.n_cases + (MODEL_FIXED if model_here else 0))
 
 
 def _build(ctx: _Context, title: str | None, workflow: Any,
@@ -159,13 +168,16 @@ def _build(ctx: _Context, title: str | None, workflow: Any,
     sections: dict[str, Section] = {}
     seconds: dict[str, float] = {}
     pending = None
+    model_here = False           # pm4py imported here, and held to the end
     try:
         for name in stages(workflow=workflow):
+            _hold(ctx, name, model_here=model_here)
             started = time.perf_counter()
             # the model (and pm4py) in a process of its own while the sections after it run
             pending = start_model(ctx, _run_section) if name == "model" else pending
             if name != "model" or pending is None:
                 sections[name] = _run_section(name, ctx)
+                model_here = model_here or name == "model"
             seconds[name] = time.perf_counter() - started
             if on_stage is not None:
                 on_stage(name)
@@ -177,6 +189,8 @@ def _build(ctx: _Context, title: str | None, workflow: Any,
         sections["model"], ctx.results["process_figure"], seconds["model"] = done
     elif pending is not None:                    # the child failed: the model here
         sections["model"] = _run_section("model", ctx)
+        model_here = True
+    _hold(ctx, "page", model_here=model_here)
     ordered = tuple(sections[name] for name in stages(workflow=workflow))
     page = _page(title, ctx, ordered)
     return Report(title=title, lang=ctx.lang, sections=ordered, html=page, seconds=seconds)
