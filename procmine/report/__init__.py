@@ -68,6 +68,9 @@ from procmine.report.sections import _run_section
 if TYPE_CHECKING:
     from procmine.engines import Engine
 
+#: Characters of the page written at a time (each is encoded on its own)
+_WRITE_CHUNK = 1 << 20
+
 #: The sections in page order; ``conformance`` only with a workflow.
 SECTIONS: tuple[str, ...] = ("summary", "quality", "map", "model", "conformance", "bottlenecks",
                              "patterns", "audit", "variants")
@@ -229,5 +232,6 @@ def write_report(
     report = build_report(log, workflow=workflow, lang=lang, title=title, calendar=calendar,
                           on_stage=on_stage, filters=filters)
     with atomic_write(path, inputs=inputs) as f:
-        f.write(report.html)
+        for start in range(0, len(report.html), _WRITE_CHUNK):   # no second page as bytes
+            f.write(report.html[start:start + _WRITE_CHUNK])
     return report
