@@ -6,8 +6,8 @@ keeps in Python). What the report holds outside the engine is counted against th
 limit with ``Engine.hold_outside``, so that DuckDB's share and the parts shrink by
 it (down to their floors, ``duckdb_engine.MIN_SHARE`` and ``collector.MIN_PART_SHARE``):
 
-- :data:`HELD_PER_CASE` bytes a case for the whole report (the case table of the
-  leaders' page and the explorer, the handling units, the explorer's page text);
+- :data:`HELD_PER_CASE` bytes a case for the whole report (the case tables, the
+  handling units, the explorer's data and the page's text);
 - :data:`procmine.audit.HELD_PER_CASE` more while the audit section reads the log
   (its per-case and per-order tables, as ``procmine audit`` counts them);
 - :data:`MODEL_FIXED` once the model section runs in this process (pm4py's import
@@ -24,13 +24,16 @@ import ctypes
 import ctypes.util
 from functools import cache
 
-#: What the report keeps per case across its sections, in bytes: the case table of
-#: :func:`procmine.report.cases.case_facts` (ids, categories and units in Arrow,
-#: times, durations, variants and flags in numpy: about 120 bytes), the handling units
-#: (about 40), and the explorer's data and page text while the page is made (about
-#: 140 more). Measured with tracemalloc and Arrow's pool on a 175,000-case log
-#: (tests/test_report_memory.py checks the bound on a simulated log).
-HELD_PER_CASE = 300
+#: What the report's process keeps per case outside DuckDB's share and the parts, in
+#: bytes, from the first section to the written page (measured on a 175,000-case log
+#: with tracemalloc and Arrow's pool): the engine's case table and the variant of each
+#: case (about 110), the per-case tables of the bottlenecks and the patterns once read
+#: back from the engine's collector (about 140), the case table of
+#: :func:`procmine.report.cases.case_facts` (ids, categories and units in Arrow, the
+#: rest in numpy: about 120), the handling units (about 40), and the explorer's JSON
+#: and the page's text, held two or three times while the page is put together (about
+#: 200). tests/test_report_memory.py checks the report's own part on a simulated log.
+HELD_PER_CASE = 600
 #: Bytes pm4py's import and the model's mining keep in the report's process (about
 #: 110 MiB measured as resident memory, with ``/usr/bin/time -v``).
 MODEL_FIXED = 110 << 20
