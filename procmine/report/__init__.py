@@ -76,14 +76,27 @@ SECTIONS: tuple[str, ...] = ("summary", "quality", "map", "model", "conformance"
                              "patterns", "audit", "variants")
 
 
-def stages(*, workflow: Any = None) -> tuple[str, ...]:
+def stages(*, workflow: Any = None, log: EventLog | Engine | None = None) -> tuple[str, ...]:
     """The stages :func:`build_report` goes through, in order (for a progress bar).
+
+    The sections are computed in page order, but for ``log`` an engine with a memory
+    limit, the audit comes right after the data quality: its per-case tables are the
+    largest the report makes, and then they are not stacked on pm4py's import and the
+    results of the sections before it.
 
     >>> stages()[:3]
     ('summary', 'quality', 'map')
     >>> "conformance" in stages(workflow="logs/workflow.yaml")
     True
     """
+    names = _page_order(workflow)
+    if log is None or not getattr(log, "memory_limit", None):
+        return names
+    rest = tuple(name for name in names if name != "audit")
+    return (*rest[:2], "audit", *rest[2:])
+
+
+def _page_order(workflow: Any) -> tuple[str, ...]:
     return tuple(s for s in SECTIONS if s != "conformance" or workflow is not None)
 
 
@@ -173,7 +186,7 @@ def _build(ctx: _Context, title: str | None, workflow: Any,
     pending = None
     model_here = False           # pm4py imported here, and held to the end
     try:
-        for name in stages(workflow=workflow):
+        for name in stages(workflow=workflow, log=ctx.log):
             _hold(ctx, name, model_here=model_here)
             started = time.perf_counter()
             # the model (and pm4py) in a process of its own while the sections after it run
@@ -194,7 +207,7 @@ def _build(ctx: _Context, title: str | None, workflow: Any,
         sections["model"] = _run_section("model", ctx)
         model_here = True
     _hold(ctx, "page", model_here=model_here)
-    ordered = tuple(sections[name] for name in stages(workflow=workflow))
+    ordered = tuple(sections[name] for name in _page_order(workflow))
     page = _page(title, ctx, ordered)
     return Report(title=title, lang=ctx.lang, sections=ordered, html=page, seconds=seconds)
 
