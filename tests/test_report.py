@@ -360,6 +360,7 @@ def test_what_the_report_holds_counts_against_the_memory_limit(orders16, monkeyp
     assert before == pytest.approx(0.6 * (1 << 30), rel=0.01) and after == before
     assert seen["summary"] == seen["model"] == pytest.approx(before - held, abs=2 << 20)
     assert seen["bottlenecks"] == pytest.approx(before - held - MODEL_FIXED, abs=2 << 20)
-    assert seen["audit"] == pytest.approx(before - held - MODEL_FIXED - cases * AUDIT_PER_CASE,
-                                          abs=2 << 20)
+    # under the limit the audit runs before the model: pm4py is not imported yet
+    assert seen["audit"] == pytest.approx(before - held - cases * AUDIT_PER_CASE, abs=2 << 20)
+    assert list(seen).index("audit") < list(seen).index("model")
     assert floor == pytest.approx(0.2 * (1 << 30), rel=0.01)
