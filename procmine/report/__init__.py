@@ -59,7 +59,7 @@ from procmine.report.context import _Context, _workflow, _workflow_path
 from procmine.report.labels import _CJK
 from procmine.report.labels import Lang as Lang
 from procmine.report.markup import _LANG
-from procmine.report.memory import HELD_PER_CASE, MODEL_FIXED, give_back
+from procmine.report.memory import HELD_PER_CASE, LIBRARIES_FIXED, PROCESS_FIXED, give_back
 from procmine.report.page import _page
 from procmine.report.result import Report as Report
 from procmine.report.result import Section as Section
@@ -163,7 +163,7 @@ def build_report(
         _LANG.reset(token)
 
 
-def _hold(ctx: _Context, stage: str, *, model_here: bool) -> None:
+def _hold(ctx: _Context, stage: str) -> None:
     """Count what the report holds outside the engine during ``stage`` against its
     memory limit (:mod:`procmine.report.memory`), and give back what the last stage freed."""
     from procmine.engines import as_engine
@@ -175,7 +175,7 @@ def _hold(ctx: _Context, stage: str, *, model_here: bool) -> None:
 
     per_case = HELD_PER_CASE + (AUDIT_PER_CASE if stage == "audit" else 0)
     give_back()
-    engine.hold_outside(per_case * ctx.n_cases + (MODEL_FIXED if model_here else 0))
+    engine.hold_outside(PROCESS_FIXED + LIBRARIES_FIXED + per_case * ctx.n_cases)
 
 
 def _build(ctx: _Context, title: str | None, workflow: Any,
@@ -184,16 +184,14 @@ def _build(ctx: _Context, title: str | None, workflow: Any,
     sections: dict[str, Section] = {}
     seconds: dict[str, float] = {}
     pending = None
-    model_here = False           # pm4py imported here, and held to the end
     try:
         for name in stages(workflow=workflow, log=ctx.log):
-            _hold(ctx, name, model_here=model_here)
+            _hold(ctx, name)
             started = time.perf_counter()
             # the model (and pm4py) in a process of its own while the sections after it run
             pending = start_model(ctx, _run_section) if name == "model" else pending
             if name != "model" or pending is None:
                 sections[name] = _run_section(name, ctx)
-                model_here = model_here or name == "model"
             seconds[name] = time.perf_counter() - started
             if on_stage is not None:
                 on_stage(name)
@@ -205,8 +203,7 @@ def _build(ctx: _Context, title: str | None, workflow: Any,
         sections["model"], ctx.results["process_figure"], seconds["model"] = done
     elif pending is not None:                    # the child failed: the model here
         sections["model"] = _run_section("model", ctx)
-        model_here = True
-    _hold(ctx, "page", model_here=model_here)
+    _hold(ctx, "page")
     ordered = tuple(sections[name] for name in _page_order(workflow))
     page = _page(title, ctx, ordered)
     return Report(title=title, lang=ctx.lang, sections=ordered, html=page, seconds=seconds)
