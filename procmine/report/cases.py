@@ -129,12 +129,8 @@ def case_facts(ctx: _Context) -> pd.DataFrame:
     bottlenecks = ctx.results.get("bottlenecks")
     deadlines = getattr(bottlenecks, "deadlines", None)
     if deadlines is not None:
-        verdicts = copy.copy(deadlines).cases[["case", "on_time"]]
-        at = lookup(frame["case"], verdicts["case"])
-        # missing where a case has no deadline: NaN, as a map of the verdicts gives
-        on_time = verdicts["on_time"].to_numpy(dtype=float)
-        frame["on_time"] = np.where(at >= 0, on_time[at], np.nan)
-        del verdicts
+        on_time = ctx.results.get("on_time")        # from the bottlenecks section
+        frame["on_time"] = on_time if on_time is not None else on_time_of_cases(engine, deadlines)
     loops = ctx.results.get("patterns")
     if loops is not None:
         flags = copy.copy(loops).cases
@@ -146,6 +142,23 @@ def case_facts(ctx: _Context) -> pd.DataFrame:
         del flags
     ctx.results["case_facts"] = frame
     return frame
+
+
+def on_time_of_cases(log: Any, deadlines: Any) -> np.ndarray:
+    """Per case of the engine's ``cases()`` (``log`` an engine or EventLog), in its order, the verdict of the deadlines (a
+    ``DeadlineResult``): 1.0 on time, 0.0 overdue, NaN for a case without a deadline
+    (as a map of the verdicts by case id gives, in a float array).
+
+    The bottlenecks measure the verdicts on a pass of their own when first asked: the
+    report asks right after its bottlenecks section, so that the pass does not stack on
+    the page's tables, and keeps this array, not the per-case table (read from a copy).
+    """
+    from procmine.engines import as_engine
+
+    verdicts = copy.copy(deadlines).cases[["case", "on_time"]]
+    at = lookup(as_engine(log).cases()["case"], verdicts["case"])
+    on_time = verdicts["on_time"].to_numpy(dtype=float)
+    return np.where(at >= 0, on_time[at], np.nan)
 
 
 def lookup(ids: pd.Series, keys: pd.Series | pd.Index) -> np.ndarray:
