@@ -166,7 +166,7 @@ def build_report(
 def _hold(ctx: _Context, stage: str) -> None:
     """Count what the report holds outside the engine during ``stage`` against its
     memory limit (:mod:`procmine.report.memory`), and give back what the last stage freed."""
-    from procmine.engines import as_engine
+    from procmine.engines import as_engine, parse_memory_limit
 
     engine = as_engine(ctx.log)
     if not engine.memory_limit:
@@ -174,8 +174,12 @@ def _hold(ctx: _Context, stage: str) -> None:
     from procmine.audit import HELD_PER_CASE as AUDIT_PER_CASE
 
     per_case = HELD_PER_CASE + (AUDIT_PER_CASE if stage == "audit" else 0)
+    fixed = PROCESS_FIXED + LIBRARIES_FIXED
+    # a limit under twice the libraries cannot hold them besides anything: they are left
+    # to the margin then, as the other commands leave theirs, and DuckDB keeps its share
+    fixed = fixed if 2 * fixed <= parse_memory_limit(engine.memory_limit) else 0
     give_back()
-    engine.hold_outside(PROCESS_FIXED + LIBRARIES_FIXED + per_case * ctx.n_cases)
+    engine.hold_outside(fixed + per_case * ctx.n_cases)
 
 
 def _build(ctx: _Context, title: str | None, workflow: Any,
