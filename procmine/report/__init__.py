@@ -37,7 +37,8 @@ The package: ``labels`` holds the report's words in both languages (from
 ``context`` what every section is built from, ``markup`` the HTML pieces,
 ``charts`` the SVG charts, ``figures`` the Graphviz figures made safe to inline,
 ``sections`` one builder per section, ``background`` the model section in a process
-of its own on a large log, and ``page`` the page around them; this
+of its own on a large log, ``memory`` what the report counts against a memory limit
+and gives back after each stage, and ``page`` the page around them; this
 module holds :func:`stages`, :func:`default_lang`, :func:`build_report` and
 :func:`write_report`.
 """
