@@ -29,11 +29,12 @@ from functools import cache
 #: bytes, from the first section to the written page (measured on a 175,000-case log
 #: with tracemalloc and Arrow's pool): the engine's case table and the variant of each
 #: case (about 110), the per-case tables of the bottlenecks and the patterns once read
-#: back from the engine's collector (about 140), the case table of
+#: back (about 120), the case table of
 #: :func:`procmine.report.cases.case_facts` (ids, categories and units in Arrow, the
 #: rest in numpy: about 120), the handling units (about 40), and the explorer's JSON
 #: and the page's text, held two or three times while the page is put together (about
-#: 200). tests/test_report_memory.py checks the report's own part on a simulated log.
+#: 200: 36 characters a case, two bytes each for a Chinese page).
+#: tests/test_report_memory.py checks the case table's part on the sample log.
 HELD_PER_CASE = 600
 #: Bytes the process holds before it reads anything: the interpreter and the libraries
 #: every command imports (numpy, pandas, Arrow, DuckDB), 105 MiB of resident memory
