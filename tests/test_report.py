@@ -335,25 +335,31 @@ def test_report_through_duckdb_has_the_numbers_of_the_report_in_memory():
 
 
 def test_what_the_report_holds_counts_against_the_memory_limit(orders16, monkeypatch):
-    """With --memory-limit, DuckDB's share shrinks by what the report keeps per case while
-    it runs (down to a fifth of the limit), and is given back afterwards."""
+    """With --memory-limit, DuckDB's share shrinks by what the report's process holds
+    besides (its libraries, and what it keeps per case: more while the audit reads the
+    log), down to a fifth of the limit, and is given back afterwards."""
+    from procmine.audit import HELD_PER_CASE as AUDIT_PER_CASE
     from procmine.engines import get_engine
     from procmine.report import build_report
+    from procmine.report.memory import LIBRARIES_FIXED, PROCESS_FIXED
 
-    monkeypatch.setattr("procmine.report.HELD_PER_CASE", 50 << 20)  # as if its cases were huge
+    monkeypatch.setattr("procmine.report.HELD_PER_CASE", 10 << 20)  # as if its cases were huge
     def duckdb_limit(engine) -> float:
         text = engine.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]  # whole: no result left open
         number, unit = text.split()
         return float(number) * {"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30}[unit]
 
-    seen = []
+    seen = {}
     with get_engine("duckdb", orders16, memory_limit="1GiB") as engine:
         before, cases = duckdb_limit(engine), engine.totals().cases
-        build_report(engine, lang="en", on_stage=lambda _: seen.append(duckdb_limit(engine)))
+        build_report(engine, lang="en", on_stage=lambda name: seen.setdefault(name, duckdb_limit(engine)))
         after = duckdb_limit(engine)
         engine.hold_outside(10 << 30)               # more than the limit: the floor holds
         floor = duckdb_limit(engine)
-    held = cases * (50 << 20)
+    held = PROCESS_FIXED + LIBRARIES_FIXED + cases * (10 << 20)
     assert before == pytest.approx(0.6 * (1 << 30), rel=0.01) and after == before
-    assert seen and all(x == pytest.approx(before - held, abs=2 << 20) for x in seen)
+    assert seen["summary"] == seen["model"] == pytest.approx(before - held, abs=2 << 20)
+    assert seen["audit"] == pytest.approx(before - held - cases * AUDIT_PER_CASE, abs=2 << 20)
+    # under the limit the audit runs before the model, pm4py's import and the other results
+    assert list(seen).index("audit") < list(seen).index("model")
     assert floor == pytest.approx(0.2 * (1 << 30), rel=0.01)

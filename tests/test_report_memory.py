@@ -86,3 +86,71 @@ def test_the_handling_units_of_the_audit_pass_are_those_of_a_pass_of_their_own(s
     assert len(found) >= 3 and len(units) == 3000
     pd.testing.assert_series_equal(units, own)
     assert units["GD0000003"] == "街道自治办"
+
+
+def _context(engine, monkeypatch):
+    """Build the report of ``engine`` and return the context its page was made from."""
+    import procmine.report as report_module
+
+    seen = {}
+    page = report_module._page
+
+    def keep(title, ctx, sections):
+        seen["ctx"] = ctx
+        return page(title, ctx, sections)
+
+    monkeypatch.setattr(report_module, "_page", keep)
+    build_report(engine, lang="en")
+    return seen["ctx"]
+
+
+def test_the_case_table_of_the_page_is_compact(sample, monkeypatch):
+    """The per-case table the leaders' page and the explorer share holds its texts in Arrow
+    (no Python string per case and column) and its verdicts and flags in numpy: under 160
+    bytes a case (about 270 when categories and sources were Python strings)."""
+    from procmine.report.cases import case_facts
+
+    with get_engine("duckdb", sample, memory_limit=LIMIT) as engine:
+        ctx = _context(engine, monkeypatch)
+        facts = case_facts(ctx)
+        per_case = facts.memory_usage(deep=True).sum() / len(facts)
+        patterns = ctx.results["patterns"]
+        flagged = patterns.cases.set_index("case")["pingpong"]   # the table, read again
+    assert len(facts) == 3000 and per_case < 160
+    assert [c for c in facts.columns if facts[c].dtype == object] == []
+    # by position, the same verdicts as a lookup by case id
+    assert facts["pingpong"].tolist() == flagged.reindex(facts["case"]).fillna(False).tolist()
+    assert facts["unit"].notna().all() and facts.loc[facts["case"] == "GD0000003", "unit"].item() == "街道自治办"
+
+
+def test_the_explorers_json_is_made_in_pieces_as_one_dump(sample, monkeypatch):
+    """The explorer's data, written a few cases at a time, is the text ``json.dumps`` makes
+    of the whole lists (the page stays byte for byte the same)."""
+    import json
+
+    from procmine.report import explore
+
+    with get_engine("duckdb", sample, memory_limit=LIMIT) as engine:
+        ctx = _context(engine, monkeypatch)
+        data = explore.explorer_data(ctx)
+    monkeypatch.setattr(explore, "CHUNK", 7)
+    pieces = list(explore._json_pieces(data))
+    assert len(pieces) > 3000 * 7 / 7        # many pieces: no list of every case at once
+    whole = {**data, "cases": {k: c.convert(c.values) for k, c in data["cases"].items()}}
+    expected = json.dumps(whole, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    assert "".join(pieces) == expected
+    assert json.loads(expected)["cases"]["id"][:2] == ["GD0000001", "GD0000002"]
+
+
+def test_under_a_limit_the_audit_runs_third_and_the_page_keeps_its_order(sample):
+    """The audit's tables, the largest the report makes, are made before pm4py is imported
+    and the other sections' results are held; the progress bar follows that order."""
+    from procmine.report import stages
+
+    seen: list[str] = []
+    with get_engine("duckdb", sample, memory_limit=LIMIT) as engine:
+        order = stages(log=engine)
+        report = build_report(engine, lang="en", on_stage=seen.append)
+    assert seen == list(order) and order[:3] == ("summary", "quality", "audit")
+    assert [s.key for s in report.sections] == list(stages())    # the page: as without a limit
+    assert stages()[2] == "map"

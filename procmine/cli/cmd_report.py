@@ -57,10 +57,10 @@ def command(log: str, output: str, workflow: str | None, lang: str | None, title
         from procmine.workflow import read_workflow
 
         spec = read_workflow(workflow)
-    names = stages(workflow=spec)
-    following = dict(zip(names, [*names[1:], "writing"], strict=True))
     with open_input(log, pop_log_options(kwargs), engine=engine, memory_limit=memory_limit,
                     quiet=quiet) as source:
+        names = stages(workflow=spec, log=source)
+        following = dict(zip(names, [*names[1:], "writing"], strict=True))
         # the report's sections read the calendar themselves and note its fallback years
         choice = choose_for_log(calendar, source, quiet=quiet)
         with click.progressbar(length=len(names), label=message("report.bar"), file=sys.stderr,

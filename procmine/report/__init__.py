@@ -37,7 +37,8 @@ The package: ``labels`` holds the report's words in both languages (from
 ``context`` what every section is built from, ``markup`` the HTML pieces,
 ``charts`` the SVG charts, ``figures`` the Graphviz figures made safe to inline,
 ``sections`` one builder per section, ``background`` the model section in a process
-of its own on a large log, and ``page`` the page around them; this
+of its own on a large log, ``memory`` what the report counts against a memory limit
+and gives back after each stage, and ``page`` the page around them; this
 module holds :func:`stages`, :func:`default_lang`, :func:`build_report` and
 :func:`write_report`.
 """
@@ -59,6 +60,7 @@ from procmine.report.context import _Context, _workflow, _workflow_path
 from procmine.report.labels import _CJK
 from procmine.report.labels import Lang as Lang
 from procmine.report.markup import _LANG
+from procmine.report.memory import HELD_PER_CASE, LIBRARIES_FIXED, PROCESS_FIXED, give_back
 from procmine.report.page import _page
 from procmine.report.result import Report as Report
 from procmine.report.result import Section as Section
@@ -67,25 +69,35 @@ from procmine.report.sections import _run_section
 if TYPE_CHECKING:
     from procmine.engines import Engine
 
-#: What the report holds per case across its sections (the per-case tables of the
-#: bottlenecks and patterns, the case facts of the leaders' page and the explorer,
-#: the explorer's data as Python lists and JSON), measured on a 175,000-case log:
-#: counted against the engine's memory limit (``Engine.hold_outside``).
-HELD_PER_CASE = 1500
+#: Characters of the page written at a time (each is encoded on its own)
+_WRITE_CHUNK = 1 << 20
 
 #: The sections in page order; ``conformance`` only with a workflow.
 SECTIONS: tuple[str, ...] = ("summary", "quality", "map", "model", "conformance", "bottlenecks",
                              "patterns", "audit", "variants")
 
 
-def stages(*, workflow: Any = None) -> tuple[str, ...]:
+def stages(*, workflow: Any = None, log: EventLog | Engine | None = None) -> tuple[str, ...]:
     """The stages :func:`build_report` goes through, in order (for a progress bar).
+
+    The sections are computed in page order, but for ``log`` an engine with a memory
+    limit, the audit comes right after the data quality: its per-case tables are the
+    largest the report makes, and then they are not stacked on pm4py's import and the
+    results of the sections before it.
 
     >>> stages()[:3]
     ('summary', 'quality', 'map')
     >>> "conformance" in stages(workflow="logs/workflow.yaml")
     True
     """
+    names = _page_order(workflow)
+    if log is None or not getattr(log, "memory_limit", None):
+        return names
+    rest = tuple(name for name in names if name != "audit")
+    return (*rest[:2], "audit", *rest[2:])
+
+
+def _page_order(workflow: Any) -> tuple[str, ...]:
     return tuple(s for s in SECTIONS if s != "conformance" or workflow is not None)
 
 
@@ -145,12 +157,30 @@ def build_report(
                    report=engine.load_report(), n_cases=totals.cases, n_events=totals.events,
                    filters=filters)
     token = _LANG.set(ctx.lang)
-    engine.hold_outside(HELD_PER_CASE * totals.cases)   # the report's tables count too
     try:
         return _build(ctx, title, workflow, on_stage)
     finally:
         engine.hold_outside(0)
         _LANG.reset(token)
+
+
+def _hold(ctx: _Context, stage: str) -> None:
+    """Count what the report holds outside the engine during ``stage`` against its
+    memory limit (:mod:`procmine.report.memory`), and give back what the last stage freed."""
+    from procmine.engines import as_engine, parse_memory_limit
+
+    engine = as_engine(ctx.log)
+    if not engine.memory_limit:
+        return
+    from procmine.audit import HELD_PER_CASE as AUDIT_PER_CASE
+
+    per_case = HELD_PER_CASE + (AUDIT_PER_CASE if stage == "audit" else 0)
+    fixed = PROCESS_FIXED + LIBRARIES_FIXED
+    # a limit under twice the libraries cannot hold them besides anything: they are left
+    # to the margin then, as the other commands leave theirs, and DuckDB keeps its share
+    fixed = fixed if 2 * fixed <= parse_memory_limit(engine.memory_limit) else 0
+    give_back()
+    engine.hold_outside(fixed + per_case * ctx.n_cases)
 
 
 def _build(ctx: _Context, title: str | None, workflow: Any,
@@ -160,7 +190,8 @@ def _build(ctx: _Context, title: str | None, workflow: Any,
     seconds: dict[str, float] = {}
     pending = None
     try:
-        for name in stages(workflow=workflow):
+        for name in stages(workflow=workflow, log=ctx.log):
+            _hold(ctx, name)
             started = time.perf_counter()
             # the model (and pm4py) in a process of its own while the sections after it run
             pending = start_model(ctx, _run_section) if name == "model" else pending
@@ -177,7 +208,8 @@ def _build(ctx: _Context, title: str | None, workflow: Any,
         sections["model"], ctx.results["process_figure"], seconds["model"] = done
     elif pending is not None:                    # the child failed: the model here
         sections["model"] = _run_section("model", ctx)
-    ordered = tuple(sections[name] for name in stages(workflow=workflow))
+    _hold(ctx, "page")
+    ordered = tuple(sections[name] for name in _page_order(workflow))
     page = _page(title, ctx, ordered)
     return Report(title=title, lang=ctx.lang, sections=ordered, html=page, seconds=seconds)
 
@@ -215,5 +247,6 @@ def write_report(
     report = build_report(log, workflow=workflow, lang=lang, title=title, calendar=calendar,
                           on_stage=on_stage, filters=filters)
     with atomic_write(path, inputs=inputs) as f:
-        f.write(report.html)
+        for start in range(0, len(report.html), _WRITE_CHUNK):   # no second page as bytes
+            f.write(report.html[start:start + _WRITE_CHUNK])
     return report

@@ -7,6 +7,7 @@ only, and says why.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,9 @@ from procmine.report.markup import (
 from procmine.report.result import Section
 from procmine.vocabulary import BOUNDARIES
 
+#: The audit's sections over its per-order table (``procmine.audit``'s ``_ORDER_SECTIONS``)
+_BY_ORDER = ("citizens", "burden", "overload")
+
 
 def responsibility_beside(ctx: _Context) -> Path | None:
     """``responsibility.yaml``/``.yml``/``.csv`` in the log's folder, if there is one."""
@@ -38,6 +42,21 @@ def responsibility_beside(ctx: _Context) -> Path | None:
     return None
 
 
+def _in_two_passes(ctx: _Context, on_part: Any, common: dict[str, Any]) -> Any:
+    """The audit under a memory limit: the sections over the per-case table (dispatch,
+    clocks, repeats) on one pass over the log, those over the per-order table (citizens,
+    burden, overload) on a second, so that the two tables and their analyses are never
+    held at once. The numbers are those of one pass: the per-order table measures the
+    columns it shares with the per-case table as that table does."""
+    from procmine.audit import SECTIONS, audit_log
+
+    by_case = audit_log(ctx.log, sections=[s for s in SECTIONS if s not in _BY_ORDER],
+                        on_part=on_part, **common)
+    by_order = audit_log(ctx.log, sections=_BY_ORDER, **common)
+    notes = by_case.notes + tuple(n for n in by_order.notes if n not in by_case.notes)
+    return replace(by_case, notes=notes, **{s: getattr(by_order, s) for s in _BY_ORDER})
+
+
 def audit_section(ctx: _Context) -> Section:
     from procmine.audit import audit_log
     from procmine.report.cases import joined_units, part_handling_units
@@ -47,9 +66,13 @@ def audit_section(ctx: _Context) -> Section:
     aliases = getattr(ctx.workflow, "aliases", None) or None
     units: list[Any] = []       # the leaders' handling units, from this pass over the log
     # only the summaries: the leaders' page reads them, and the report holds no more than it shows
-    result = audit_log(ctx.log, responsibility=rules, calendar=ctx.calendar, aliases=aliases,
-                       per_case=False,
-                       on_part=lambda part: units.append(part_handling_units(part, aliases=aliases)))
+    common = {"responsibility": rules, "calendar": ctx.calendar, "aliases": aliases,
+              "per_case": False}
+    on_part = lambda part: units.append(part_handling_units(part, aliases=aliases))  # noqa: E731
+    if getattr(ctx.log, "memory_limit", None):
+        result = _in_two_passes(ctx, on_part, common)
+    else:
+        result = audit_log(ctx.log, on_part=on_part, **common)
     ctx.results["audit"] = result
     ctx.results["handling_units"] = joined_units(units)
     numbers = _numbers(result)

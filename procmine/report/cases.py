@@ -16,6 +16,7 @@ without that section's pass does :func:`case_facts` read the parts itself.
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -99,7 +100,14 @@ def part_handling_units(part: Any, *, aliases: Any = None) -> pd.Series | None:
 
 
 def case_facts(ctx: _Context) -> pd.DataFrame:
-    """The per-case table of the module docstring (computed once per report)."""
+    """The per-case table of the module docstring (computed once per report).
+
+    It holds about :data:`procmine.report.memory.FACTS_PER_CASE` bytes a case: the
+    case ids, categories, sources and units stay in Arrow (the engine's own strings),
+    and the verdicts and pattern flags are looked up by position, never by a Python
+    dict of ids. The per-case tables of the bottlenecks and the patterns are read from
+    copies of their results, so that they are not kept on the results afterwards.
+    """
     if "case_facts" in ctx.results:
         return ctx.results["case_facts"]
     from procmine.engines import as_engine
@@ -110,23 +118,73 @@ def case_facts(ctx: _Context) -> pd.DataFrame:
                           "duration": cases["duration"].astype(float),
                           "variant": cases["variant"].astype(int)})
     for column in ("category", "source"):
-        frame[column] = cases[column].astype("object") if column in cases else None
+        frame[column] = _names(cases[column]) if column in cases else None
+    del cases
     units = ctx.results.get("handling_units")      # from the audit section's pass
     if units is None:
         units = handling_units(engine, aliases=getattr(ctx.workflow, "aliases", None) or None)
-    frame["unit"] = frame["case"].map(units)
+    frame["unit"] = _taken(units.astype(str).array, lookup(frame["case"], units.index))
     first, last = frame["start"].min(), frame["start"].max()
     frame["half"] = (frame["start"] > first + (last - first) / 2).astype(int)
     bottlenecks = ctx.results.get("bottlenecks")
     deadlines = getattr(bottlenecks, "deadlines", None)
     if deadlines is not None:
-        verdict = deadlines.cases.set_index("case")["on_time"]
-        frame["on_time"] = frame["case"].map(verdict)
+        on_time = ctx.results.get("on_time")        # from the bottlenecks section
+        frame["on_time"] = on_time if on_time is not None else on_time_of_cases(engine, deadlines)
     loops = ctx.results.get("patterns")
     if loops is not None:
-        flags = loops.cases.set_index("case")
+        flags = copy.copy(loops).cases
+        at = lookup(frame["case"], flags["case"])
         for pattern in loops.summary["pattern"]:
             if pattern in flags:
-                frame[pattern] = frame["case"].map(flags[pattern]).fillna(False).astype(bool)
+                found = flags[pattern].fillna(False).to_numpy(dtype=bool)
+                frame[pattern] = np.where(at >= 0, found[at], False)
+        del flags
     ctx.results["case_facts"] = frame
     return frame
+
+
+def on_time_of_cases(log: Any, deadlines: Any) -> np.ndarray:
+    """Per case of the engine's ``cases()`` (``log`` an engine or EventLog), in its order, the verdict of the deadlines (a
+    ``DeadlineResult``): 1.0 on time, 0.0 overdue, NaN for a case without a deadline
+    (as a map of the verdicts by case id gives, in a float array).
+
+    The bottlenecks measure the verdicts on a pass of their own when first asked: the
+    report asks right after its bottlenecks section, so that the pass does not stack on
+    the page's tables, and keeps this array, not the per-case table (read from a copy).
+    """
+    from procmine.engines import as_engine
+
+    verdicts = copy.copy(deadlines).cases[["case", "on_time"]]
+    at = lookup(as_engine(log).cases()["case"], verdicts["case"])
+    on_time = verdicts["on_time"].to_numpy(dtype=float)
+    return np.where(at >= 0, on_time[at], np.nan)
+
+
+def lookup(ids: pd.Series, keys: pd.Series | pd.Index) -> np.ndarray:
+    """The position of each of ``ids`` among ``keys`` (-1 where it is not there), looked
+    up in Arrow: no Python string per case, no dict of ids.
+
+    >>> lookup(pd.Series(["b", "x", "a"]), pd.Index(["a", "b"])).tolist()
+    [1, -1, 0]
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def arrow(values: Any) -> Any:
+        values = pd.Series(values, copy=False)
+        return pa.array(values.astype(str).array if values.dtype != "str" else values.array)
+
+    found = pc.index_in(arrow(ids), value_set=arrow(keys))
+    return pc.fill_null(found, -1).to_numpy().astype(np.int64)
+
+
+def _taken(values: Any, at: np.ndarray) -> Any:
+    """``values`` at positions ``at``, missing where ``at`` is -1 (the array's own NA)."""
+    return values.take(at, allow_fill=True)
+
+
+def _names(values: pd.Series) -> pd.Series:
+    """A text column of the case table as the report reads it: Arrow strings stay Arrow
+    strings (not a Python string per case); other columns as Python objects."""
+    return values if values.dtype == "str" else values.astype("object")

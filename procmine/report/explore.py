@@ -18,13 +18,14 @@ with the data as JSON in a hidden ``<textarea>``, which runs nothing).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from procmine.log import CASE, TIMESTAMP
-from procmine.report.cases import case_facts
+from procmine.report.cases import case_facts, lookup
 from procmine.report.labels import _PATTERN_NAMES
 from procmine.report.markup import _e
 
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 
 #: logs up to this many events also carry each case's step times
 MAX_TIMED_EVENTS = 60_000
+#: cases per piece of the page's JSON (:class:`_Column`)
+CHUNK = 1 << 16
 #: the words the explorer's script shows, by key (taken from the labels in the page's language)
 _UI = ("ex_title", "ex_period", "ex_category", "ex_source", "ex_unit", "ex_all", "ex_reset",
        "ex_cases", "ex_median", "ex_on_time", "ex_by_period", "ex_by_unit", "ex_by_category",
@@ -58,14 +61,30 @@ def _period_labels(start: pd.Series) -> tuple[str, list[str], np.ndarray]:
     raise AssertionError("the yearly labels always return")
 
 
-def _codes(values: pd.Series) -> tuple[list[str], list[int]]:
+def _codes(values: pd.Series) -> tuple[list[str], np.ndarray]:
     """Names by frequency (most first) and each row's code; -1 for a missing value."""
     present = values.notna().to_numpy()
     text = values[present].astype(str)
     names = text.value_counts().index.tolist()
     codes = np.full(len(values), -1, dtype=np.int64)
-    codes[present] = pd.Index(names, dtype=object).get_indexer(text.to_numpy(dtype=object))
-    return names, codes.tolist()
+    codes[present] = lookup(text, pd.Index(names, dtype=object))
+    return names, codes
+
+
+class _Column:
+    """One column of the explorer's cases, kept as an array until it is written: the
+    page's JSON is made :data:`CHUNK` rows at a time (``convert`` gives the JSON values
+    of a slice), never as a Python list of every case."""
+
+    def __init__(self, values: Any, convert: Any = None):
+        self.values, self.convert = values, convert or (lambda part: part.tolist())
+
+    def json_pieces(self) -> Iterator[str]:
+        yield "["
+        for start in range(0, len(self.values), CHUNK):
+            text = _json(self.convert(self.values[start:start + CHUNK]))[1:-1]
+            yield text if not start else "," + text
+        yield "]"
 
 
 def _step_times(ctx: _Context, cases: pd.Series) -> list[list[int]] | None:
@@ -107,17 +126,19 @@ def explorer_data(ctx: _Context) -> dict[str, Any]:
     for bit, p in enumerate(patterns):
         flags |= facts[p].to_numpy(dtype=bool).astype(np.int64) << bit
     dims = {}
-    columns: dict[str, Any] = {"id": facts["case"].tolist(), "p": period_code.tolist()}
+    columns: dict[str, _Column] = {"id": _Column(facts["case"]), "p": _Column(period_code)}
     for key, column in (("c", "category"), ("s", "source"), ("u", "unit")):
-        dims[key], columns[key] = _codes(facts[column])
-    on_time = facts["on_time"] if "on_time" in facts else pd.Series([None] * len(facts))
+        dims[key], codes = _codes(facts[column])
+        columns[key] = _Column(codes)
+    on_time = np.full(len(facts), -1, dtype=np.int64)      # -1: no verdict
+    if "on_time" in facts:
+        known = facts["on_time"].notna().to_numpy()
+        on_time[known] = facts["on_time"][known].astype(bool).to_numpy(dtype=np.int64)
     columns.update({
-        "v": facts["variant"].tolist(),
-        "d": [None if x != x else round(x, 2)
-              for x in (facts["duration"].to_numpy(dtype=float) / 3600).tolist()],
-        "o": [-1 if missing else int(bool(x))
-              for x, missing in zip(on_time.tolist(), on_time.isna().tolist(), strict=True)],
-        "f": flags.tolist()})
+        "v": _Column(facts["variant"].to_numpy()),
+        "d": _Column(facts["duration"].to_numpy(dtype=float) / 3600,
+                     lambda part: [None if x != x else round(x, 2) for x in part.tolist()]),
+        "o": _Column(on_time), "f": _Column(flags)})
     times = _step_times(ctx, facts["case"])
     return {
         "lang": ctx.lang, "period": period, "periods": periods, "dims": dims,
@@ -127,11 +148,30 @@ def explorer_data(ctx: _Context) -> dict[str, Any]:
         "cases": columns, "times": times, "words": {k: ctx.t(k) for k in _UI}}
 
 
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _json_pieces(value: Any) -> Iterator[str]:
+    """The compact JSON of ``value`` (dicts, lists, numbers, text and :class:`_Column`),
+    piece by piece: the same text as ``json.dumps`` of the lists the columns stand for."""
+    if isinstance(value, _Column):
+        yield from value.json_pieces()
+    elif isinstance(value, dict) and any(isinstance(v, (_Column, dict)) for v in value.values()):
+        yield "{"
+        for i, (key, item) in enumerate(value.items()):
+            yield ("," if i else "") + _json(key) + ":"
+            yield from _json_pieces(item)
+        yield "}"
+    else:
+        yield _json(value)
+
+
 def _json_in_html(data: Any) -> str:
     """JSON as the text of a hidden ``<textarea>`` (raw text: only ``&`` and ``<`` need
-    escaping, and the page keeps a single script)."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return text.replace("&", "&amp;").replace("<", "&lt;")
+    escaping, and the page keeps a single script), made piece by piece."""
+    return "".join(piece.replace("&", "&amp;").replace("<", "&lt;")
+                   for piece in _json_pieces(data))
 
 
 def explore_block(ctx: _Context) -> str:

@@ -1,0 +1,68 @@
+"""The report's memory under a memory limit (``--memory-limit``): what it counts, what it gives back.
+
+The report runs every analysis in one process, and the limit bounds that process
+(the DuckDB engine's buffers, the parts of the log in pandas, and what the report
+keeps in Python). What the report holds outside the engine is counted against the
+limit with ``Engine.hold_outside``, so that DuckDB's share and the parts shrink by
+it (down to their floors, ``duckdb_engine.MIN_SHARE`` and ``collector.MIN_PART_SHARE``):
+
+- :data:`HELD_PER_CASE` bytes a case for the whole report (the case tables, the
+  handling units, the explorer's data and the page's text);
+- :data:`procmine.audit.HELD_PER_CASE` more while the audit section reads the log
+  (its per-case and per-order tables, as ``procmine audit`` counts them);
+- :data:`PROCESS_FIXED` for the interpreter and the libraries every command
+  imports, and :data:`LIBRARIES_FIXED` for scipy and pm4py, which the report
+  imports besides (the model is made in the report's process under a limit).
+
+:func:`give_back` returns the memory a stage freed to the system (the C heap and
+Arrow's pool keep freed pages otherwise), so that the next stage starts from what
+is live, not from the last stage's peak.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+from functools import cache
+
+#: What the report's process keeps per case outside DuckDB's share and the parts, in
+#: bytes, from the first section to the written page (measured on a 175,000-case log
+#: with tracemalloc and Arrow's pool): the engine's case table and the variant of each
+#: case (about 110), the per-case tables of the bottlenecks and the patterns once read
+#: back (about 120), the case table of
+#: :func:`procmine.report.cases.case_facts` (ids, categories and units in Arrow, the
+#: rest in numpy: about 120), the handling units (about 40), and the explorer's JSON
+#: and the page's text, held two or three times while the page is put together (about
+#: 200: 36 characters a case, two bytes each for a Chinese page).
+#: tests/test_report_memory.py checks the case table's part on the sample log.
+HELD_PER_CASE = 600
+#: Bytes the process holds before it reads anything: the interpreter and the libraries
+#: every command imports (numpy, pandas, Arrow, DuckDB), 105 MiB of resident memory
+#: after ``import procmine.report`` (``VmRSS``). The other commands leave them to the
+#: margin the limit's shares keep; the report, which holds most besides, counts them.
+PROCESS_FIXED = 105 << 20
+#: Bytes of the libraries the report imports besides under a memory limit: scipy (the
+#: audit's tests, 55 MiB) and pm4py (the model, made in the report's process under a
+#: limit, 75 MiB more), measured as resident memory after their import.
+LIBRARIES_FIXED = 130 << 20
+
+
+def give_back() -> None:
+    """Return the freed memory of Arrow's pool and of the C heap to the system (glibc's
+    ``malloc_trim``; nothing where there is no such call)."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@cache
+def _malloc_trim():
+    """glibc's ``malloc_trim``, or None (another C library, another system)."""
+    name = ctypes.util.find_library("c")
+    try:
+        return getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+    except OSError:
+        return None
