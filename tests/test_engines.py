@@ -420,6 +420,40 @@ def test_duckdb_counts_ragged_rows_as_read_log_does(tmp_path):
     assert (totals.rows_read, totals.events) == (ref.report.rows_read, ref.n_events) == (16, 14)
 
 
+def assert_null_words_are_missing_as_read_log_reads_them(name: str, tmp_path: Path,
+                                                          **options) -> None:
+    """`NaN`, `NULL`, `NA` (quoted or not) and the other words Arrow's reader takes for
+    missing are missing on this engine too: the same rows dropped, cases and units."""
+    from procmine.read import read_log
+
+    path = tmp_path / "null-words.csv"
+    path.write_text("case,activity,time,unit\n"
+                    "NaN,a,2024-01-01 08:00:00,NULL\n"
+                    "NaN,b,2024-01-01 09:00:00,u1\n"
+                    'c2,a,2024-01-01 08:00:00,"NA"\n'
+                    "c2,N/A,2024-01-01 09:00:00,#N/A\n"
+                    "c2,b,2024-01-01 10:00:00, NA \n", encoding="utf-8")
+    ref = read_log(path)
+    with get_engine(name, path, **options) as engine:
+        totals = engine.totals()
+    assert ref.report.dropped == {"no case id": 2, "no activity": 1}
+    assert totals.dropped == ref.report.dropped
+    assert (totals.events, totals.cases, totals.units) == (ref.n_events, 1, 1)   # " NA " -> "NA"
+
+
+def test_duckdb_reads_the_null_words_as_read_log_does(tmp_path):
+    assert_null_words_are_missing_as_read_log_reads_them("duckdb", tmp_path)
+
+
+def test_the_null_words_are_arrows_own():
+    """The engines' list of words read as missing is the one Arrow's CSV reader uses."""
+    import pyarrow.csv as pacsv
+
+    from procmine.read import ARROW_NULLS
+
+    assert sorted(ARROW_NULLS) == sorted(pacsv.ConvertOptions().null_values)
+
+
 def assert_of_case_is_read_when_asked(name: str, **options) -> None:
     """The variants count without the ids of every case; of_case, read later, is pandas'."""
     from procmine.abstractions import variants as variant_table

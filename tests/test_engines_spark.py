@@ -114,3 +114,9 @@ def test_spark_counts_lost_cases_as_pandas_does(spark, tmp_path):
         pandas_report, spark_report = ref.load_report(), engine.load_report()
     assert pandas_report.cases_lost == spark_report.cases_lost == 2
     assert "2 cases lost: all their events were dropped (e.g. case C3)" in spark_report.notes
+
+
+def test_spark_reads_the_null_words_as_read_log_does(spark, tmp_path):
+    from test_engines import assert_null_words_are_missing_as_read_log_reads_them
+
+    assert_null_words_are_missing_as_read_log_reads_them("spark", tmp_path, spark=spark)

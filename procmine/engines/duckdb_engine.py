@@ -32,6 +32,7 @@ from procmine.engines.sql_engine import SqlEngine
 from procmine.errors import DependencyError, InputError
 from procmine.files import ScratchFolder
 from procmine.read import (
+    ARROW_NULLS,
     DUCKDB,
     EV_COLUMNS,
     detect_encoding,
@@ -196,6 +197,7 @@ class DuckDBEngine(SqlEngine):
             scan = (f"read_csv({path}, header = true, all_varchar = true, "
                     f"delim = {DUCKDB.literal(delimiter)}, quote = '\"', escape = '\"', "
                     f"encoding = {DUCKDB.literal(duck_encoding)}, store_rejects = true, "
+                    f"nullstr = [{', '.join(DUCKDB.literal(w) for w in ARROW_NULLS)}], "
                     "rejects_scan = 'rejected_scans', rejects_table = 'rejected_rows')")
         described = self.con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()
         return scan, {row[0]: str(row[1]) for row in described}

@@ -37,6 +37,7 @@ from procmine.engines import sql as q
 from procmine.engines.sql_engine import SqlEngine
 from procmine.errors import DependencyError, InputError
 from procmine.read import (
+    ARROW_NULLS,
     SPARK,
     detect_encoding,
     file_kind,
@@ -229,6 +230,11 @@ class SparkEngine(SqlEngine):
                          .option("encoding", "UTF-8" if encoding == "utf-8-sig" else encoding)
                          .option("multiLine", True).option("mode", "PERMISSIVE")
                          .option("columnNameOfCorruptRecord", _RAGGED).csv(src.path))
+                # the words Arrow's reader (read_log) takes for missing, quoted or not
+                frame = frame.select(*[F.when(frame[f"`{c}`"].isin(*ARROW_NULLS), None)
+                                       .otherwise(frame[f"`{c}`"]).alias(c)
+                                       if c != _RAGGED else frame[f"`{c}`"]
+                                       for c in frame.columns])
             else:
                 raise InputError(f"{src.path}: Spark reads CSV, Parquet or a table name",
                                  hint="use engine='pandas' (Excel, XES)")

@@ -54,6 +54,7 @@ from procmine.read.dialect import (
     load_events,
     spark_pattern,
 )
+from procmine.read.fastcsv import ARROW_NULLS
 from procmine.read.order import ORDER_COLUMN, order_as_times
 from procmine.read.projection import ALWAYS_READ, columns_to_read, wanted_columns
 from procmine.read.readers import FORMATS, RAGGED, read_frame, short_error
@@ -79,7 +80,7 @@ from procmine.read.times import (
 from procmine.read.writing import write_log
 
 __all__ = [
-    "ALWAYS_READ", "CHINESE_DATE", "CHINESE_YEAR", "DROP_REASONS", "DUCKDB", "EV_COLUMNS", "EXT_FORMATS",
+    "ALWAYS_READ", "ARROW_NULLS", "CHINESE_DATE", "CHINESE_YEAR", "DROP_REASONS", "DUCKDB", "EV_COLUMNS", "EXT_FORMATS",
     "FIELDS", "FORMATS", "HEADERS", "OFFSET_PATTERN", "RAGGED", "REQUIRED", "SPARK",
     "ORDER_COLUMN", "TEXT_COLUMNS", "TIME_FORMATS", "LoadedEvents", "SqlDialect", "SqlSession",
     "as_text", "canonical_events",
