@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from procmine.audit.burden import burden
 from procmine.audit.cases import CASE_COLUMNS, EventPart, case_table
@@ -182,10 +183,17 @@ def audit_log(log: Any, *, responsibility: ResponsibilityList | str | Path | Non
 def _concat(frames: list[pd.DataFrame], columns: tuple[str, ...]) -> pd.DataFrame:
     """The parts' tables laid end to end; the list is emptied, so that the parts' own
     tables are freed before the analyses copy the whole."""
-    out = (pd.concat(frames, ignore_index=True) if frames
-           else pd.DataFrame(columns=list(columns) or None))
+    if not frames:
+        return pd.DataFrame(columns=list(columns) or None)
+    # coded columns (``procmine.audit.cases.coded``) are joined on the union of their values,
+    # sorted (pd.concat would turn codes of different values into text)
+    order = list(frames[0].columns)
+    coded = [c for c in order if isinstance(frames[0][c].dtype, pd.CategoricalDtype)]
+    out = pd.concat([f.drop(columns=coded) for f in frames], ignore_index=True)
+    for c in coded:
+        out[c] = union_categoricals([f[c] for f in frames], sort_categories=True)
     frames.clear()
-    return out
+    return out[order]
 
 
 def _with_shared(orders: pd.DataFrame, cases: pd.DataFrame) -> pd.DataFrame:
