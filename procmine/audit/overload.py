@@ -52,8 +52,8 @@ def held(orders: pd.DataFrame) -> np.ndarray:
     ok = orders["unit"].notna().to_numpy() & ~pd.isna(orders["accept"]).to_numpy() \
         & ~pd.isna(orders["handle"]).to_numpy()
     out = np.full(len(orders), np.nan)
-    units = orders["unit"].to_numpy(dtype=object)
-    for unit in pd.unique(units[ok]):
+    units = pd.factorize(orders["unit"])[0]     # codes, not a string per order
+    for unit in np.unique(units[ok]):
         idx = np.flatnonzero(ok & (units == unit))
         s, e = np.sort(start[idx]), np.sort(end[idx])
         t = start[idx]
