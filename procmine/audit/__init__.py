@@ -181,17 +181,23 @@ def audit_log(log: Any, *, responsibility: ResponsibilityList | str | Path | Non
 
 
 def _concat(frames: list[pd.DataFrame], columns: tuple[str, ...]) -> pd.DataFrame:
-    """The parts' tables laid end to end; the list is emptied, so that the parts' own
-    tables are freed before the analyses copy the whole."""
+    """The parts' tables laid end to end, column by column: each part's column is dropped
+    as soon as it is joined (the columns of one dtype one after the other, so that the
+    parts' blocks of that dtype are freed together), so the parts and the whole are not
+    held at once. The list is emptied. Coded columns (``procmine.audit.cases.coded``) are
+    joined on the union of their values, sorted (pd.concat would make text of them)."""
     if not frames:
         return pd.DataFrame(columns=list(columns) or None)
-    # coded columns (``procmine.audit.cases.coded``) are joined on the union of their values,
-    # sorted (pd.concat would turn codes of different values into text)
     order = list(frames[0].columns)
-    coded = [c for c in order if isinstance(frames[0][c].dtype, pd.CategoricalDtype)]
-    out = pd.concat([f.drop(columns=coded) for f in frames], ignore_index=True)
-    for c in coded:
-        out[c] = union_categoricals([f[c] for f in frames], sort_categories=True)
+    out = pd.DataFrame(index=pd.RangeIndex(sum(len(f) for f in frames)))
+    for name in sorted(order, key=lambda c: str(frames[0][c].dtype)):
+        parts = [f[name] for f in frames]
+        out[name] = (union_categoricals(parts, sort_categories=True)
+                     if isinstance(parts[0].dtype, pd.CategoricalDtype)
+                     else pd.concat(parts, ignore_index=True))
+        del parts
+        for f in frames:
+            del f[name]
     frames.clear()
     return out[order]
 
