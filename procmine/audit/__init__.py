@@ -197,14 +197,30 @@ def _concat(frames: list[pd.DataFrame], columns: tuple[str, ...]) -> pd.DataFram
     out = pd.DataFrame(index=pd.RangeIndex(sum(len(f) for f in frames)))
     for name in sorted(order, key=lambda c: str(frames[0][c].dtype)):
         parts = [f[name] for f in frames]
-        out[name] = (union_categoricals(parts, sort_categories=True)
-                     if isinstance(parts[0].dtype, pd.CategoricalDtype)
-                     else pd.concat(parts, ignore_index=True))
+        out[name] = _join(parts)
         del parts
         for f in frames:
             del f[name]
     frames.clear()
     return out[order]
+
+
+def _join(parts: list[pd.Series]) -> Any:
+    """One column of the parts laid end to end: codes on the union of their values, sorted,
+    when every part has codes of one kind of value (a part without any value takes that
+    kind); else as the values themselves, as pd.concat makes them."""
+    if all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
+        kinds = [p.cat.categories.dtype for p in parts if len(p.cat.categories)]
+        if all(k == kinds[0] for k in kinds):
+            none = pd.Index([], dtype=kinds[0] if kinds else object)
+            try:
+                return union_categoricals([p if len(p.cat.categories)
+                                           else p.cat.set_categories(none) for p in parts],
+                                          sort_categories=True)
+            except TypeError:       # values that cannot be sorted together
+                pass
+        parts = [p.astype(object) for p in parts]
+    return pd.concat(parts, ignore_index=True)
 
 
 def _with_shared(orders: pd.DataFrame, cases: pd.DataFrame) -> pd.DataFrame:

@@ -138,8 +138,12 @@ def coded(values: np.ndarray) -> pd.Categorical:
     """A text column of few distinct values (units, kinds, levels, categories) as codes into
     its sorted values: one or two bytes a case instead of the text. Sorted, the codes group
     and sort as the text does; the parts' codes are joined by ``procmine.audit``'s
-    ``_concat`` (the text of the ids, citizens and addresses, mostly distinct, stays text)."""
-    return pd.Categorical(values)
+    ``_concat`` (the text of the ids, citizens and addresses, mostly distinct, stays text).
+    Values that cannot be sorted together (text and numbers) stay as they are."""
+    try:
+        return pd.Categorical(values)
+    except TypeError:
+        return values
 
 
 def case_table(part: Any, calendar: Any, *, allowance: dict[str, float],
