@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from procmine.audit.burden import burden
 from procmine.audit.cases import CASE_COLUMNS, EventPart, case_table
@@ -58,9 +59,14 @@ SECTIONS: tuple[str, ...] = AUDIT_SECTIONS
 #: The entries of a section that are per case or per day (not in ``AuditResult.to_dict``).
 PER_CASE = ("cases", "bounces", "load", "wip_daily")
 #: What the audit holds per case while it runs (its per-case and per-order tables and
-#: the analyses' copies of them), measured on a 175,000-case log: ``procmine audit``
-#: counts it against the engine's memory limit (``Engine.hold_outside``).
-HELD_PER_CASE = 1000
+#: the analyses' copies of them): ``procmine audit`` counts it against the engine's memory
+#: limit (``Engine.hold_outside``). Measured on a 175,000-case log (2M events) read from
+#: DuckDB in parts of 50,000 events: at the peak of each pass (per-case sections, then
+#: per-order sections) the audit's own allocations (numpy and Python by tracemalloc, plus
+#: the Arrow pool's peak) are 420 and 510 bytes a case (640 before the tables held codes
+#: for their text and were joined column by column); 640 leaves a quarter for the
+#: allocator's fragmentation.
+HELD_PER_CASE = 640
 
 __all__ = ["HELD_PER_CASE", "SECTIONS", "AuditResult", "Governance", "ResponsibilityList", "audit_log",
            "read_governance", "read_responsibility"]
@@ -180,12 +186,41 @@ def audit_log(log: Any, *, responsibility: ResponsibilityList | str | Path | Non
 
 
 def _concat(frames: list[pd.DataFrame], columns: tuple[str, ...]) -> pd.DataFrame:
-    """The parts' tables laid end to end; the list is emptied, so that the parts' own
-    tables are freed before the analyses copy the whole."""
-    out = (pd.concat(frames, ignore_index=True) if frames
-           else pd.DataFrame(columns=list(columns) or None))
+    """The parts' tables laid end to end, column by column: each part's column is dropped
+    as soon as it is joined (the columns of one dtype one after the other, so that the
+    parts' blocks of that dtype are freed together), so the parts and the whole are not
+    held at once. The list is emptied. Coded columns (``procmine.audit.cases.coded``) are
+    joined on the union of their values, sorted (pd.concat would make text of them)."""
+    if not frames:
+        return pd.DataFrame(columns=list(columns) or None)
+    order = list(frames[0].columns)
+    out = pd.DataFrame(index=pd.RangeIndex(sum(len(f) for f in frames)))
+    for name in sorted(order, key=lambda c: str(frames[0][c].dtype)):
+        parts = [f[name] for f in frames]
+        out[name] = _join(parts)
+        del parts
+        for f in frames:
+            del f[name]
     frames.clear()
-    return out
+    return out[order]
+
+
+def _join(parts: list[pd.Series]) -> Any:
+    """One column of the parts laid end to end: codes on the union of their values, sorted,
+    when every part has codes of one kind of value (a part without any value takes that
+    kind); else as the values themselves, as pd.concat makes them."""
+    if all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
+        kinds = [p.cat.categories.dtype for p in parts if len(p.cat.categories)]
+        if all(k == kinds[0] for k in kinds):
+            none = pd.Index([], dtype=kinds[0] if kinds else object)
+            try:
+                return union_categoricals([p if len(p.cat.categories)
+                                           else p.cat.set_categories(none) for p in parts],
+                                          sort_categories=True)
+            except TypeError:       # values that cannot be sorted together
+                pass
+        parts = [p.astype(object) for p in parts]
+    return pd.concat(parts, ignore_index=True)
 
 
 def _with_shared(orders: pd.DataFrame, cases: pd.DataFrame) -> pd.DataFrame:

@@ -37,8 +37,9 @@ _KEPT = ("case", "unit", "level", "unit_platform", "unit_field", "unit_platform_
 
 def burden(orders: pd.DataFrame, steps: pd.DataFrame, load: np.ndarray) -> dict[str, Any]:
     """Per unit and level: platform steps and time per order, orders without field work."""
-    frame = orders[list(_KEPT)].assign(no_field=orders["field_steps"] == 0, load=load)
-    frame = frame[frame["unit"].notna()]
+    keep = orders["unit"].notna().to_numpy()       # the rows kept only, not a copy of all
+    frame = orders.loc[keep, list(_KEPT)].assign(no_field=(orders["field_steps"] == 0)[keep],
+                                                 load=load[keep])
     by_unit = _by(frame, "unit")
     level = frame.groupby("unit")["level"].first()
     by_unit.insert(1, "level", by_unit["unit"].map(level))

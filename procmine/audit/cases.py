@@ -134,6 +134,18 @@ class EventPart:
         return pd.Series(self.time[np.where(ok, idx, 0)].where(ok))
 
 
+def coded(values: np.ndarray) -> pd.Categorical:
+    """A text column of few distinct values (units, kinds, levels, categories) as codes into
+    its sorted values: one or two bytes a case instead of the text. Sorted, the codes group
+    and sort as the text does; the parts' codes are joined by ``procmine.audit``'s
+    ``_concat`` (the text of the ids, citizens and addresses, mostly distinct, stays text).
+    Values that cannot be sorted together (text and numbers) stay as they are."""
+    try:
+        return pd.Categorical(values)
+    except TypeError:
+        return values
+
+
 def case_table(part: Any, calendar: Any, *, allowance: dict[str, float],
                aliases: dict[str, str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The per-case table (:data:`CASE_COLUMNS`) and the bounces of one part of the log.
@@ -150,13 +162,14 @@ def case_table(part: Any, calendar: Any, *, allowance: dict[str, float],
     accept = np.where(signed >= 0, signed, handle)
     category = p.at(CATEGORY, p.starts)
     out = pd.DataFrame({
-        "case": p.ids, "category": category,
+        "case": p.ids, "category": coded(category),
         "citizen": p.at(CITIZEN, p.starts), "address": p.at(ADDRESS, p.starts),
         "report": p.stamp(p.starts), "first_close": p.stamp(p.first(p.is_("close"))),
         "last_close": p.stamp(p.last(p.is_("close"))),
-        "first_unit": p.at(RESOURCE, first_unit), "first_kind": p.at(KIND, first_unit),
-        "first_level": p.at(LEVEL, first_unit),
-        "accept_unit": p.at(RESOURCE, accept), "handler": p.at(RESOURCE, handle),
+        "first_unit": coded(p.at(RESOURCE, first_unit)),
+        "first_kind": coded(p.at(KIND, first_unit)),
+        "first_level": coded(p.at(LEVEL, first_unit)),
+        "accept_unit": coded(p.at(RESOURCE, accept)), "handler": coded(p.at(RESOURCE, handle)),
     })
     bounce = p.is_("return") & (p.index < accept[p.case])
     out["bounces"] = np.bincount(p.case[bounce], minlength=p.n)

@@ -71,7 +71,7 @@ def _on_list(categories: pd.Series, units: pd.Series, rules: Any) -> np.ndarray:
 
 def _dispatch_by(table: pd.DataFrame, bounces: pd.DataFrame, key: str, bounce_key: str,
                  rules: Any = None) -> pd.DataFrame:
-    sub = table[table["dispatched"]]
+    sub = table.loc[table["dispatched"], [key, "case", "correct", "transit_s"]]   # not a copy of all
     out = sub.groupby(key, sort=True).agg(dispatched=("case", "size"), correct=("correct", "sum"),
                                           transit_median_s=("transit_s", "median"))
     out["accuracy"] = out["correct"] / out["dispatched"]
@@ -99,14 +99,13 @@ def link_repeats(cases: pd.DataFrame, *, repeat_days: float) -> pd.DataFrame:
     known = known.sort_values([*keys, "report", "_row"], kind="stable")
     same = np.ones(len(known), dtype=bool)
     same[:1] = False
-    for k in keys:
-        v = known[k].to_numpy()
-        same[1:] &= v[1:] == v[:-1]
+    for k in keys:      # compared as stored (text or codes): no Python string per case
+        same &= (known[k] == known[k].shift(1)).to_numpy(dtype=bool, na_value=False)
     prev_close = known["last_close"].shift(1)
     gap = (known["report"] - prev_close).dt.total_seconds().to_numpy() / DAY_S
-    link = same & (gap >= 0) & (gap <= repeat_days)
-    return pd.DataFrame({"case": known["case"].to_numpy()[link],
-                         REPEAT_OF: known["case"].shift(1).to_numpy()[link],
+    link = np.flatnonzero(same & (gap >= 0) & (gap <= repeat_days))
+    return pd.DataFrame({"case": known["case"].iloc[link].to_numpy(),
+                         REPEAT_OF: known["case"].iloc[link - 1].to_numpy(),
                          "days_after_close": np.round(gap[link], 3)})
 
 

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from procmine.audit.cases import NO_EVENT, EventPart
+from procmine.audit.cases import NO_EVENT, EventPart, coded
 from procmine.audit.governance import KINDS, Governance
 from procmine.grouping import distinct
 from procmine.log import ADDRESS, CATEGORY, CITIZEN, DEADLINE, KIND, LEVEL, RESOURCE, SOURCE
@@ -87,10 +87,11 @@ def order_table(part: Any, calendar: Any, vocab: Governance, *,
 
     platform, field = kind == KINDS.index("platform"), kind == KINDS.index("field")
     out = pd.DataFrame({
-        "case": p.ids, "source": source, "group": [groups[s] for s in source],
-        "category": p.at(CATEGORY, p.starts), "citizen": p.at(CITIZEN, p.starts),
-        "address": p.at(ADDRESS, p.starts), "street": p.at(RESOURCE, _street(p)),
-        "unit": p.at(RESOURCE, unit_at), "level": p.at(LEVEL, unit_at),
+        "case": p.ids, "source": coded(source),
+        "group": coded(np.array([groups[s] for s in source], dtype=object)),
+        "category": coded(p.at(CATEGORY, p.starts)), "citizen": p.at(CITIZEN, p.starts),
+        "address": p.at(ADDRESS, p.starts), "street": coded(p.at(RESOURCE, _street(p))),
+        "unit": coded(p.at(RESOURCE, unit_at)), "level": coded(p.at(LEVEL, unit_at)),
         "report": p.stamp(p.starts), "accept": p.stamp(accept), "handle": p.stamp(handle),
         "first_close": p.stamp(close), "last_close": p.stamp(p.last(p.is_("close"))),
         "deadline": _deadline(p),

@@ -52,8 +52,8 @@ def held(orders: pd.DataFrame) -> np.ndarray:
     ok = orders["unit"].notna().to_numpy() & ~pd.isna(orders["accept"]).to_numpy() \
         & ~pd.isna(orders["handle"]).to_numpy()
     out = np.full(len(orders), np.nan)
-    units = orders["unit"].to_numpy(dtype=object)
-    for unit in pd.unique(units[ok]):
+    units = pd.factorize(orders["unit"])[0]     # codes, not a string per order
+    for unit in np.unique(units[ok]):
         idx = np.flatnonzero(ok & (units == unit))
         s, e = np.sort(start[idx]), np.sort(end[idx])
         t = start[idx]
@@ -65,7 +65,7 @@ def held(orders: pd.DataFrame) -> np.ndarray:
 def wip_daily(orders: pd.DataFrame, calendar: Any) -> pd.DataFrame:
     """``unit``, ``day``, ``wip``: orders held, averaged over each working day's working time."""
     ok = orders["unit"].notna() & orders["accept"].notna() & orders["handle"].notna()
-    sub = orders[ok]
+    sub = orders.loc[ok, ["unit", "accept", "handle"]]      # not a copy of every column
     if sub.empty:
         return pd.DataFrame(columns=["unit", "day", "wip"])
     accept, handle = pd.DatetimeIndex(sub["accept"]), pd.DatetimeIndex(sub["handle"])
@@ -155,9 +155,10 @@ def overload(orders: pd.DataFrame, load: np.ndarray, daily: pd.DataFrame) -> dic
     hours = orders["handle_s"].to_numpy(dtype=float) / 3600.0
     median = orders.groupby("category", dropna=False)["handle_s"].transform("median")
     relative = (orders["handle_s"] / median.where(median > 0)).to_numpy(dtype=float)
-    frame = pd.DataFrame({"case": orders["case"], "unit": orders["unit"], "load": load, "on_time": on_time,
-                          "redo": redo, "hours": hours, "relative": relative})
-    frame = frame[frame["unit"].notna() & ~np.isnan(load)]
+    keep = orders["unit"].notna().to_numpy() & ~np.isnan(load)     # made of these rows only
+    frame = pd.DataFrame({"case": orders["case"][keep], "unit": orders["unit"][keep],
+                          "load": load[keep], "on_time": on_time[keep], "redo": redo[keep],
+                          "hours": hours[keep], "relative": relative[keep]})
     rows, bands = [], []
     for unit, sub in frame.groupby("unit", sort=True):
         x = sub["load"].to_numpy()
