@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import ROOT, machine, ratio  # noqa: E402
+from harness import ROOT, load_line, machine, ratio  # noqa: E402
 
 PM4PY_READ = """
 import warnings; warnings.filterwarnings("ignore")
@@ -201,7 +201,7 @@ def main() -> None:
         print(f"| {task} | {' | '.join(_cells(ours))} | {' | '.join(_cells(theirs))} | "
               f"{' | '.join(_cells(floor))} | {_ratios(theirs, ours)} | {_ratios(ours, floor)} | "
               f"{'yes' if same and all(same) else ('no' if same else '–')} {mine} |", flush=True)
-    print(f"load average at the end: {' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(load_line())
 
 
 if __name__ == "__main__":

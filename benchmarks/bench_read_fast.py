@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import ROOT, machine  # noqa: E402
+from harness import ROOT, load_line, machine  # noqa: E402
 
 #: the reader chosen by the size a file must have for the fast one (0: always fast)
 SETUP = "import procmine.read.fastcsv as fastcsv\nfastcsv.MIN_BYTES = {min_bytes}\n"
@@ -73,7 +73,7 @@ def main() -> None:
         print(f"| {task} | {f[0]:.2f} ({f[1]:.2f}) | {f[2]:,.0f} | {a[0]:.2f} ({a[1]:.2f}) | "
               f"{a[2]:,.0f} | {a[0] / f[0]:.2f}x ({a[1] / f[1]:.2f}x) | "
               f"{'yes' if same else 'NO'} |", flush=True)
-    print(f"load average at the end: {' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(load_line())
 
 
 if __name__ == "__main__":

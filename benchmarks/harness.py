@@ -94,3 +94,8 @@ def simulated_csv(events: int, *, seed: int = 7, suffix: str = ".csv") -> Path:
 
 def ratio(slow: float, fast: float) -> str:
     return f"{slow / fast:.1f}x" if fast > 0 else "–"
+
+
+def load_line() -> str:
+    """The machine's load average now, for the end of a results table."""
+    return f"load average at the end: {' / '.join(f'{x:.1f}' for x in os.getloadavg())}"
