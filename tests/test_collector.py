@@ -128,3 +128,24 @@ def test_duckdb_quantiles_are_the_same_whether_the_values_fit_in_memory_or_not(m
                                           want[0][column].to_numpy(float))
         np.testing.assert_array_equal(medians["median"].to_numpy(float),
                                       want[1]["median"].to_numpy(float))
+
+
+def test_peaks_streamed_in_batches_are_the_peaks_of_the_whole():
+    """The DuckDB collector's peaks come sorted in batches, a group's running sum carried
+    from one batch to the next: equal to group_peaks on all rows at once, wherever the
+    batches are cut (a group within one batch, across two, across several)."""
+    from procmine.engines.collector import _RunningPeaks, group_peaks
+
+    rng = np.random.default_rng(5)
+    group = np.sort(rng.integers(0, 7, 400))
+    time = rng.integers(0, 50, 400)
+    delta = rng.choice([-1, 1], 400)
+    order = np.lexsort((delta, time, group))
+    expected = group_peaks(group, time, delta, 7)
+    for cuts in ([], [1], [57, 58, 200], list(range(0, 400, 13)), [399]):
+        running = _RunningPeaks()
+        for lo, hi in zip([0, *cuts], [*cuts, 400], strict=True):
+            running.add(group[order][lo:hi], delta[order][lo:hi])
+        found = running.frame("key")
+        assert found["key"].tolist() == sorted(set(group.tolist()))
+        assert found["peak"].tolist() == expected[found["key"]].tolist(), cuts
