@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -143,8 +144,6 @@ class ScratchFolder:
 
     def remove(self) -> None:
         """Remove the folder and everything in it (again: nothing happens)."""
-        import shutil
-
         shutil.rmtree(self.path, ignore_errors=True)
         if self._lock is not None:
             self._lock.close()
@@ -171,8 +170,6 @@ def _lock(folder: str) -> IO | None:
 def _remove_left(prefix: str, dir: str | None) -> None:
     """Remove the folders ``prefix*`` in ``dir`` (default: the temporary folder) that a
     killed process left: their lock file is there and free. Any error leaves a folder."""
-    import shutil
-
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows

@@ -186,9 +186,9 @@ class EventLog:
         >>> codes.codes.tolist(), codes.starts.tolist(), codes.lengths.tolist()
         ([0, 0, 1, 2, 2, 2], [0, 2, 3], [2, 1, 3])
         """
-        cached = self.__dict__.get("_case_codes")
-        if cached is not None and cached[0] is self.events and cached[1] == len(self.events):
-            return cached[2]
+        kept = self._kept()
+        if "case" in kept:
+            return kept["case"]
         import pandas as pd
 
         return self.know_case_codes(pd.factorize(self.events[CASE], sort=False)[0])
@@ -206,17 +206,22 @@ class EventLog:
             starts = np.concatenate(([0], np.flatnonzero(np.diff(codes) != 0) + 1)).astype(np.int64)
         lengths = np.diff(np.append(starts, len(codes))).astype(np.int64)
         result = CaseCodes(codes, starts, lengths)
-        self.__dict__["_case_codes"] = (self.events, len(self.events), result)
+        self._kept()["case"] = result
         return result
 
     def kept_column_codes(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """The codes of columns kept with the log, by column (see
         :func:`procmine.abstractions.column_codes`): emptied when ``events`` is replaced."""
-        cached = self.__dict__.get("_column_codes")
-        if cached is None or cached[0] is not self.events or cached[1] != len(self.events):
-            cached = (self.events, len(self.events), {})
-            self.__dict__["_column_codes"] = cached
-        return cached[2]
+        return self._kept().setdefault("columns", {})
+
+    def _kept(self) -> dict[str, Any]:
+        """What is kept with the log about its events (case and column codes), emptied
+        when ``events`` is replaced or changes length: the one rule for both."""
+        kept = self.__dict__.get("_kept_codes")
+        if kept is None or kept[0] is not self.events or kept[1] != len(self.events):
+            kept = (self.events, len(self.events), {})
+            self.__dict__["_kept_codes"] = kept
+        return kept[2]
 
     def know_column_codes(self, column: str, codes: np.ndarray, names: Sequence[Any]) -> None:
         """Keep ``codes`` (each event's code of ``column``, -1 where missing) and ``names``

@@ -146,7 +146,8 @@ def audit_log(log: Any, *, responsibility: ResponsibilityList | str | Path | Non
     cal = resolve_calendar(calendar, timezone=engine.source.timezone)
     allowance = {r.category: r.deadline_hours * 3600.0 for r in (rules.rules if rules else ())
                  if r.deadline_hours}
-    vocab = (vocabulary if isinstance(vocabulary, Governance)
+    vocab = (replace(vocabulary, aliases={**vocabulary.aliases, **dict(aliases or {})})
+             if isinstance(vocabulary, Governance)
              else read_governance(vocabulary, aliases=dict(aliases or {})))
     with_orders = any(s in _ORDER_SECTIONS for s in sections)
     with_cases = any(s in ("dispatch", "clocks", "repeats") for s in sections)

@@ -102,7 +102,7 @@ def part_handling_units(part: Any, *, aliases: Any = None) -> pd.Series | None:
 def case_facts(ctx: _Context) -> pd.DataFrame:
     """The per-case table of the module docstring (computed once per report).
 
-    It holds about :data:`procmine.report.memory.FACTS_PER_CASE` bytes a case: the
+    It holds about 120 bytes a case (part of :data:`procmine.report.memory.HELD_PER_CASE`): the
     case ids, categories, sources and units stay in Arrow (the engine's own strings),
     and the verdicts and pattern flags are looked up by position, never by a Python
     dict of ids. The per-case tables of the bottlenecks and the patterns are read from
