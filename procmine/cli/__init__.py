@@ -8,6 +8,7 @@ bodies, so ``procmine --help`` answers at once.
 from __future__ import annotations
 
 import importlib
+import os
 import re
 import signal
 import sys
@@ -229,6 +230,8 @@ def main(argv: list[str] | None = None) -> None:
     ignored: its outputs are whole, and the interpreter's exit must not turn a
     finished run into a KeyboardInterrupt traceback and a death by signal.
     """
+    if argv is None:
+        _quiet_huge_pages()
     if argv is None and hasattr(signal, "SIGTERM"):
         # `kill`, a job's time limit: unwind like an exit, so that the DuckDB engine's
         # folder and any half-written output are removed on the way out
@@ -243,6 +246,16 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         if argv is None:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _quiet_huge_pages() -> None:
+    """Ask NumPy not to back its large arrays with transparent huge pages (unless the
+    user chose otherwise in ``NUMPY_MADVISE_HUGEPAGE``). On Linux with THP in ``madvise``
+    mode (the common default), each first touch of such an array may compact memory to
+    find a free 2 MB page: on a 5M-event log that was 1.5-2 s of system time in a 3.7 s
+    ``procmine map`` (benchmarks/RESULTS.md, session 6). Read when NumPy is imported,
+    which the commands do in their bodies, after this."""
+    os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
 
 
 #: the signal that is ending the command (SIGTERM), once it came
