@@ -150,12 +150,10 @@ def _unit_steps(p: EventPart, res: np.ndarray, names: np.ndarray, kind: np.ndarr
     if len(known) == 0:
         return pd.DataFrame(columns=list(UNIT_COLUMNS))
     r, k = res[known], kind[known]
-    first = np.full(len(names), len(res))
-    first[r[::-1]] = known[::-1]        # the first event of each unit is assigned last
     orders = np.bincount(distinct(p.case[known] * len(names) + r) % len(names),
                          minlength=len(names))
-    out = pd.DataFrame({"unit": names.astype(str), "level": p.values(LEVEL, first)
-                        if LEVEL in p.events.columns else None, "orders": orders})
+    out = pd.DataFrame({"unit": names.astype(str), "level": _unit_levels(p, res, known, names),
+                        "orders": orders})
     cells = r * len(KINDS) + k
     steps = np.bincount(cells, minlength=len(names) * len(KINDS)).reshape(-1, len(KINDS))
     time = np.bincount(cells, weights=gap[known],
@@ -165,3 +163,18 @@ def _unit_steps(p: EventPart, res: np.ndarray, names: np.ndarray, kind: np.ndarr
         out[f"{name}_s"] = time[:, i]
     return out[list(UNIT_COLUMNS)]
 
+
+def _unit_levels(p: EventPart, res: np.ndarray, known: np.ndarray, names: np.ndarray
+                 ) -> np.ndarray:
+    """Per unit, the level (层级) of its first event that has one (None when none has): the
+    parts of a log give what the whole log gives, as ``burden`` takes the first level a
+    unit has in the first part where it has one."""
+    level = np.full(len(names), None, dtype=object)
+    if LEVEL not in p.events.columns:
+        return level
+    with_level = known[p.codes(LEVEL)[0][known] >= 0]
+    first = np.full(len(names), -1)
+    first[res[with_level][::-1]] = with_level[::-1]     # each unit's first is assigned last
+    found = first >= 0
+    level[found] = p.values(LEVEL, first[found])
+    return level
