@@ -256,13 +256,13 @@ def keep_freed_memory() -> None:
             k.startswith("MALLOC_") or k == "GLIBC_TUNABLES" for k in os.environ):
         return
     try:
-        mallopt = ctypes.CDLL(None).mallopt
-        gnu = ctypes.CDLL(None).gnu_get_libc_version
-    except (OSError, AttributeError):
+        libc = ctypes.CDLL(None)
+    except OSError:
         return
-    del gnu   # (glibc only: another C library's mallopt may mean other things)
-    mallopt(_M_MMAP_MAX, 0)
-    mallopt(_M_TRIM_THRESHOLD, 1 << 30)
+    # glibc only: another C library's mallopt numbers may mean other things
+    if hasattr(libc, "gnu_get_libc_version") and hasattr(libc, "mallopt"):
+        libc.mallopt(_M_MMAP_MAX, 0)
+        libc.mallopt(_M_TRIM_THRESHOLD, 1 << 30)
 
 
 def engine_options(func: Callable) -> Callable:
