@@ -187,3 +187,53 @@ def test_library_errors_name_parameters_and_the_command_line_names_its_options(t
     result = CliRunner().invoke(cli, ["compare", "tests/fixtures/orders16.csv", "--split", "nope"])
     assert result.exit_code == 2
     assert "Error: --split nope: not a date or time" in result.output
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="transparent huge pages: Linux")
+def test_the_command_line_turns_off_huge_pages_for_arrow():
+    """A command runs without transparent huge pages (their compaction cost seconds of
+    system time at 5M events); a user's own setting wins."""
+    probe = ("import sys; sys.argv = ['procmine', '--version']\n"
+             "from procmine import cli\n"
+             "try:\n    cli.main()\nexcept SystemExit:\n    pass\n"
+             "import pyarrow as pa; pa.array(range(1000))\n"
+             "status = open('/proc/self/status').read()\n"
+             "print(status.split('THP_enabled:')[1].split()[0] if 'THP_enabled' in status else '?')")
+
+    def thp(**overrides):
+        import os
+
+        env = {k: v for k, v in os.environ.items() if k != "MIMALLOC_ALLOW_THP"} | overrides
+        done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                              env=env, check=True)
+        return done.stdout.split()[-1]
+
+    if thp() == "?":
+        pytest.skip("this kernel does not say whether huge pages are on")
+    assert thp() == "0"
+    assert thp(MIMALLOC_ALLOW_THP="1") == "1"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc: Linux")
+def test_reading_keeps_freed_memory_for_the_next_arrays():
+    """After the command line reads a log into memory, a large array freed and made
+    again reuses its pages (no page faults the second time); a user's setting wins."""
+    probe = ("import resource, numpy as np\n"
+             "from procmine.cli.options import keep_freed_memory\n"
+             "keep_freed_memory()\n"
+             "a = np.ones(10_000_000); del a\n"
+             "before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt\n"
+             "b = np.ones(10_000_000)\n"
+             "print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)")
+
+    def faults(**overrides):
+        import os
+
+        env = ({k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+               | {"NUMPY_MADVISE_HUGEPAGE": "0"} | overrides)   # (4 kB pages, counted)
+        done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                              env=env, check=True)
+        return int(done.stdout.split()[-1])
+
+    assert faults() < 1000                                  # 80 MB would be 19,500 pages
+    assert faults(MALLOC_ARENA_MAX="8") > 10_000            # the user's malloc, as it is

@@ -119,3 +119,20 @@ def test_chinese_dates_read_as_their_iso_twins_and_an_odd_one_drops_alone(tmp_pa
                                header="工单编号,环节,时间\n"))
     pd.testing.assert_series_equal(log.events[TIMESTAMP], twin.events[TIMESTAMP])
     assert log.report.dropped == ({"unparsable time": 1} if odd else {})
+
+
+def test_the_activity_codes_kept_by_reading_are_those_of_the_text(tmp_path):
+    """read_log keeps the activity codes from its Categorical; they are what
+    pd.factorize(sort=True) gives on the text (sorted by code point, a missing or
+    dropped value in no code)."""
+    from procmine.abstractions import column_codes
+
+    steps = ["受理", "派遣", " 派遣", "Zeta", "alpha", "é", "", "NA", "派遣 ", "𝔘nit", "结案"]
+    rows = [[f"C{i % 7}", steps[i % len(steps)], f"2024-01-01 {10 + i % 12}:{i % 60:02d}:00"]
+            for i in range(120)]
+    rows.append(["C9", "只在被丢弃的行", "not a time"])
+    log = read_log(write_rows(tmp_path / "log.csv", rows, header="工单编号,环节,时间\n"))
+    kept, names = column_codes(log, ACTIVITY)
+    codes, distinct = pd.factorize(log.events[ACTIVITY], sort=True)
+    assert names.tolist() == list(distinct) and "只在被丢弃的行" not in names
+    assert kept.tolist() == codes.tolist()

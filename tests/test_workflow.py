@@ -358,3 +358,35 @@ def test_deadline_column_must_be_constant_within_each_case():
     assert "varies within 1 of 3 cases and is on 50.0% of events" in per_event.message()
     per_case = check_deadline_column(events, "case:deadline")
     assert per_case.case_level and per_case.message() == ""
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_deadline_column_check_counts_what_a_groupby_counts(seed):
+    """On scrambled logs (cases in runs or interleaved, missing ids and values, text,
+    Categorical or times), the varying cases are those a groupby finds."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 300))
+    case = rng.integers(0, max(1, n // int(rng.integers(1, 6))), n)
+    if seed % 2:
+        case = np.sort(case)                       # each case one run of rows
+    if seed % 3 == 0:
+        rng.shuffle(case[: n // 2])                # runs broken in the first half
+    ids = pd.Series([f"GD{c:03d}" for c in case], dtype=object)
+    ids[rng.random(n) < 0.05] = None
+    due = pd.Series(rng.integers(0, 3 if seed % 4 else 1, n))
+    if seed % 5 == 0:                              # a deadline set on a case's events alike
+        due = pd.Series(case % 3)
+    times = pd.Timestamp("2024-03-01") + pd.to_timedelta(due, unit="D")
+    times[rng.random(n) < 0.1] = pd.NaT
+    text = times.dt.strftime("%Y-%m-%d").astype(object)
+    for name, values in {"times": times, "text": text, "coded": text.astype("category")}.items():
+        for ids_as in (ids, ids.astype("category"), ids.astype("string")):
+            events = pd.DataFrame({"case": ids_as, "due": values})
+            check = check_deadline_column(events, "due", case="case")
+            known = events[events["case"].notna()]
+            distinct = known.groupby("case", observed=True)["due"].nunique(dropna=False)
+            assert check.cases == known["case"].nunique(), name
+            assert check.varying_cases == int((distinct > 1).sum()), name
+            assert check.event_share == pytest.approx(values.notna().mean())

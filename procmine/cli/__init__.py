@@ -249,13 +249,16 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _quiet_huge_pages() -> None:
-    """Ask NumPy not to back its large arrays with transparent huge pages (unless the
-    user chose otherwise in ``NUMPY_MADVISE_HUGEPAGE``). On Linux with THP in ``madvise``
-    mode (the common default), each first touch of such an array may compact memory to
-    find a free 2 MB page: on a 5M-event log that was 1.5-2 s of system time in a 3.7 s
-    ``procmine map`` (benchmarks/RESULTS.md, session 6). Read when NumPy is imported,
-    which the commands do in their bodies, after this."""
+    """Ask NumPy and Arrow's allocator (mimalloc) not to back large arrays with
+    transparent huge pages (unless the user chose otherwise in ``NUMPY_MADVISE_HUGEPAGE``
+    or ``MIMALLOC_ALLOW_THP``). On Linux with THP in ``madvise`` mode (the common
+    default), each first touch of such an array may compact memory to find a free 2 MB
+    page: on a 5M-event log that was 1.5-2 s of system time in a 3.7 s ``procmine map``
+    (NumPy), and another 0.8-1 s in Arrow's CSV reading (benchmarks/RESULTS.md, session
+    6; mimalloc turns them off for the whole process). Read when NumPy and pyarrow are
+    imported, which the commands do in their bodies, after this."""
     os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
+    os.environ.setdefault("MIMALLOC_ALLOW_THP", "0")
 
 
 #: the signal that is ending the command (SIGTERM), once it came

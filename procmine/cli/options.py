@@ -207,6 +207,7 @@ def load(path: str, options: dict[str, Any], *, quiet: bool = False,
     from procmine.read import read_log
 
     progress_line(message("progress.reading", path=path))
+    keep_freed_memory()
     levels = options.get("levels")
     columns = {k: options.get(k) for k in ("case_id", "activity", "timestamp", "start_timestamp",
                                            "resource", "level", "kind", "category", "source",
@@ -234,6 +235,34 @@ def load(path: str, options: dict[str, Any], *, quiet: bool = False,
 
         click.echo(f"Note: {NOTE}", err=True)
     return apply_filter_options(log, options)
+
+
+#: glibc's ``mallopt`` parameters (malloc.h)
+_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4
+
+
+def keep_freed_memory() -> None:
+    """Have glibc serve large arrays from its heap and keep what is freed for the next
+    ones, for the rest of this command (which holds the log in memory): by default each
+    array over 32 MB (one number per event of a 5M-event log) is mapped afresh and given
+    back when freed, so every such array costs its page faults again: 0.5 s of system
+    time in a 5M ``procmine map`` (benchmarks/RESULTS.md, session 6). Nothing is done
+    where the C library is not glibc, or when the user set glibc's malloc variables."""
+    import ctypes
+    import os
+    import sys
+
+    if not sys.platform.startswith("linux") or any(
+            k.startswith("MALLOC_") or k == "GLIBC_TUNABLES" for k in os.environ):
+        return
+    try:
+        libc = ctypes.CDLL(None)
+    except OSError:
+        return
+    # glibc only: another C library's mallopt numbers may mean other things
+    if hasattr(libc, "gnu_get_libc_version") and hasattr(libc, "mallopt"):
+        libc.mallopt(_M_MMAP_MAX, 0)
+        libc.mallopt(_M_TRIM_THRESHOLD, 1 << 30)
 
 
 def engine_options(func: Callable) -> Callable:

@@ -24,7 +24,7 @@ from collections.abc import Collection, Mapping, Sequence
 import pandas as pd
 
 from procmine.errors import InputError
-from procmine.log import CASE, DEADLINE, EventLog, LoadReport
+from procmine.log import ACTIVITY, CASE, DEADLINE, EventLog, LoadReport
 from procmine.read.canonical import (
     TEXT_COLUMNS,
     as_text,
@@ -34,6 +34,7 @@ from procmine.read.canonical import (
     level_table,
     map_values,
     name_levels,
+    sorted_codes,
 )
 from procmine.read.columns import (
     FIELDS,
@@ -149,6 +150,8 @@ def read_log(
     events = canonical_events(frame, mapping, report, timezone=timezone, strict=strict, path=path)
     level_names = name_levels(events, levels, report)
     case_codes, _ = pd.factorize(events[CASE], sort=False)   # quick on the Categorical
+    # the activity codes every analysis takes, from the Categorical canonical_events made
+    activities = sorted_codes(events[ACTIVITY])
     events = as_text(events, TEXT_COLUMNS)
     report.rows_kept = len(events)
     if report.rows_kept == 0:
@@ -156,6 +159,7 @@ def read_log(
                          hint="check the column mapping and the timestamp format")
     log = EventLog(events=events, report=report, levels=level_names, timezone=timezone)
     log.know_case_codes(case_codes)
+    log.know_column_codes(ACTIVITY, *activities)
     return log
 
 

@@ -193,6 +193,24 @@ def per_value(values: pd.Series, change: Callable[[pd.Series], pd.Series]) -> pd
                      index=values.index, name=values.name)
 
 
+def sorted_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values, sort=True)`` of a Categorical text column, from its codes
+    (no pass over the text): a code per row (-1: missing) and the distinct values present,
+    sorted, as :func:`procmine.abstractions.column_codes` keeps them.
+
+    >>> codes, names = sorted_codes(pd.Series(["b", None, "a", "b"], dtype="category"))
+    >>> codes.tolist(), names.tolist()
+    ([1, -1, 0, 1], ['a', 'b'])
+    """
+    codes = values.cat.codes.to_numpy()
+    categories = np.asarray(values.cat.categories, dtype=object)
+    present = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(categories)))
+    order = np.argsort(categories[present], kind="stable")
+    rank = np.full(len(categories) + 1, -1, dtype=np.int64)   # the last: missing stays -1
+    rank[present[order]] = np.arange(len(order))
+    return rank[codes], categories[present[order]]
+
+
 def as_text(events: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     """The Categorical ``columns`` of ``events`` as plain text (pandas' ``str``), in place:
     each value is written once per row here, after sorting and mapping. Arrow writes the
@@ -250,9 +268,11 @@ def _time_order(case: np.ndarray, ts: np.ndarray) -> np.ndarray | None:
     """The order that groups the cases (in order of first appearance; ``case`` numbers
     them so) and sorts each by time, file order kept for ties; None when the rows are in
     it already. Only the cases out of order are sorted when each case is one run of rows."""
-    step, later = np.diff(case), np.diff(ts)
-    if (step >= 0).all():
-        unsorted = np.unique(case[1:][(later < 0) & (step == 0)])  # cases with a step back
+    # comparisons of neighbours, not differences: no arrays of the log's length in int64
+    if not (case[1:] < case[:-1]).any():        # each case one run, in order of appearance
+        back = ts[1:] < ts[:-1]
+        back &= case[1:] == case[:-1]
+        unsorted = np.unique(case[1:][back])    # cases with a step back in time
         if not len(unsorted):
             return None                # already in order (most exports): no sort
         if len(unsorted) <= _FEW_CASES:
@@ -262,7 +282,7 @@ def _time_order(case: np.ndarray, ts: np.ndarray) -> np.ndarray | None:
             for lo, hi in zip(starts[unsorted], ends[unsorted], strict=True):
                 order[lo:hi] = lo + np.argsort(ts[lo:hi], kind="stable")
             return order
-    elif (later >= 0).all():
+    elif not (ts[1:] < ts[:-1]).any():
         return np.argsort(case, kind="stable")    # in time order: cases gathered, times kept
     return np.lexsort((ts, case))               # lexsort is stable: file order for ties
 

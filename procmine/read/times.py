@@ -196,7 +196,9 @@ def _in_range(values: pd.Series) -> pd.Series:
     """Times outside what nanosecond timestamps hold (1678-2262) become NaT (unparsable)."""
     tz = values.dt.tz
     low, high = (_LOW, _HIGH) if tz is None else (_LOW.tz_localize("UTC"), _HIGH.tz_localize("UTC"))
-    values = values.where((values >= low) & (values <= high))
+    first, last = values.min(), values.max()      # (NaT when there is no time)
+    if pd.isna(first) or first < low or last > high:   # (else: no copy of every time)
+        values = values.where((values >= low) & (values <= high))
     return values.astype("datetime64[ns]" if tz is None else f"datetime64[ns, {tz}]")
 
 

@@ -224,20 +224,45 @@ def check_deadline_column(events: pd.DataFrame, column: str, *,
     if len(events) == 0:
         return DeadlineColumnCheck(column, 0, 0, 0.0)
     values = events[column]
-    case_codes, cases = pd.factorize(events[case])
+    case_codes, n_cases = _codes(events[case])
     if pd.api.types.is_datetime64_dtype(values.dtype):   # naive times: their numbers
         value_codes = values.to_numpy().view(np.int64)   # (a missing time is one number too)
     else:
-        value_codes, _ = pd.factorize(values)        # a missing value is a value (-1)
+        value_codes, _ = _codes(values)              # a missing value is a value (-1)
     known = case_codes >= 0
-    case_codes, value_codes = case_codes[known], value_codes[known]
-    # a case varies when one of its values differs from its first (no sort, no groupby);
-    # the codes number the cases in order of appearance, so a case's first row is where
-    # the codes reach a new high
+    if not known.all():
+        case_codes, value_codes = case_codes[known], value_codes[known]
+    return DeadlineColumnCheck(column=column, cases=n_cases,
+                               varying_cases=_varying_cases(case_codes, value_codes, n_cases),
+                               event_share=float(values.notna().mean()))
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, int]:
+    """A code per row (-1: missing) and the number of distinct values present; a
+    Categorical's own codes (no pass over the text)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        present = np.bincount(codes[codes >= 0], minlength=len(values.cat.categories))
+        return codes, int(np.count_nonzero(present))
+    codes, distinct = pd.factorize(values)
+    return codes, len(distinct)
+
+
+def _varying_cases(case_codes: np.ndarray, value_codes: np.ndarray, n_cases: int) -> int:
+    """How many cases hold more than one value code (no sort, no groupby)."""
+    if not len(case_codes):
+        return 0
+    new_case = case_codes[1:] != case_codes[:-1]
+    if int(np.count_nonzero(new_case)) + 1 == n_cases:
+        # each case is one run of rows (most files): a case varies where its value changes
+        # from one row to the next
+        changed = (value_codes[1:] != value_codes[:-1]) & ~new_case
+        return len(np.unique(case_codes[1:][changed]))
+    # cases interleaved: a case varies when one of its values differs from its first;
+    # numbered in order of appearance, a case's first row is where the codes reach a new high
+    case_codes, cases = pd.factorize(case_codes)
     new_high = case_codes > np.maximum.accumulate(np.append(-1, case_codes[:-1]))
     first = value_codes[new_high]
     varying = np.zeros(len(cases), dtype=bool)
     varying[case_codes[value_codes != first[case_codes]]] = True
-    return DeadlineColumnCheck(column=column, cases=len(cases),
-                               varying_cases=int(varying.sum()),
-                               event_share=float(values.notna().mean()))
+    return int(varying.sum())
