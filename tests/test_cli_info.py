@@ -237,3 +237,18 @@ def test_reading_keeps_freed_memory_for_the_next_arrays():
 
     assert faults() < 1000                                  # 80 MB would be 19,500 pages
     assert faults(MALLOC_ARENA_MAX="8") > 10_000            # the user's malloc, as it is
+
+
+@pytest.mark.parametrize("engine", ["pandas", "auto"])
+def test_under_a_memory_limit_freed_memory_is_given_back(monkeypatch, engine):
+    """Keeping freed memory for the next arrays is for a command without a memory limit:
+    under ``--memory-limit`` the log read into memory leaves glibc's defaults alone."""
+    from procmine.cli import options
+
+    calls = []
+    monkeypatch.setattr(options, "keep_freed_memory", lambda: calls.append(1))
+    assert run("info", "logs/sample.csv", "--json", "--engine", engine).exit_code == 0
+    assert calls == [1]
+    assert run("info", "logs/sample.csv", "--json", "--engine", engine,
+               "--memory-limit", "512MiB").exit_code == 0
+    assert calls == [1]

@@ -199,15 +199,17 @@ def progress_line(text: str) -> None:
 
 
 def load(path: str, options: dict[str, Any], *, quiet: bool = False,
-         needs: Collection[str] | None = None):
+         needs: Collection[str] | None = None, bounded: bool = False):
     """Read a log with the command-line options and tell stderr what was done; ``needs``
     (None: every column) are the columns the command uses (``read_log(needs=)``), to which
-    the columns the filters read are added."""
+    the columns the filters read are added. ``bounded``: the command runs under a memory
+    limit (freed memory is then given back, not kept for the next arrays)."""
     from procmine.i18n import message
     from procmine.read import read_log
 
     progress_line(message("progress.reading", path=path))
-    keep_freed_memory()
+    if not bounded:
+        keep_freed_memory()
     levels = options.get("levels")
     columns = {k: options.get(k) for k in ("case_id", "activity", "timestamp", "start_timestamp",
                                            "resource", "level", "kind", "category", "source",
@@ -302,14 +304,14 @@ def open_input(path: str, options: dict[str, Any], *, engine: str = "auto",
         raise SpecError(f"{' and '.join(pandas_only)} {verb} --engine pandas",
                         hint="drop the option, or read the log with --engine pandas")
     if engine == "pandas" or pandas_only:
-        yield load(path, options, quiet=quiet, needs=needs)
+        yield load(path, options, quiet=quiet, needs=needs, bounded=memory_limit is not None)
         return
     from procmine.engines import engine_from_options
 
     opened, choice = engine_from_options(path, options, engine=engine, memory_limit=memory_limit)
     if choice.name == "pandas":
         opened.close()
-        log = load(path, options, quiet=quiet, needs=needs)
+        log = load(path, options, quiet=quiet, needs=needs, bounded=memory_limit is not None)
         if not quiet:
             click.echo(i18n.message("engine", name="pandas", reason=i18n.say(choice.reason)), err=True)
         yield log
