@@ -93,13 +93,13 @@ def _context(engine, monkeypatch):
     import procmine.report as report_module
 
     seen = {}
-    page = report_module._page
+    page = report_module._page_pieces
 
     def keep(title, ctx, sections):
         seen["ctx"] = ctx
         return page(title, ctx, sections)
 
-    monkeypatch.setattr(report_module, "_page", keep)
+    monkeypatch.setattr(report_module, "_page_pieces", keep)
     build_report(engine, lang="en")
     return seen["ctx"]
 

@@ -129,8 +129,10 @@ def case_facts(ctx: _Context) -> pd.DataFrame:
     bottlenecks = ctx.results.get("bottlenecks")
     deadlines = getattr(bottlenecks, "deadlines", None)
     if deadlines is not None:
-        on_time = ctx.results.get("on_time")        # from the bottlenecks section
-        frame["on_time"] = on_time if on_time is not None else on_time_of_cases(engine, deadlines)
+        verdicts = ctx.results.get("deadline_verdicts")     # from the bottlenecks section
+        if verdicts is None:
+            verdicts = deadline_verdicts(deadlines)
+        frame["on_time"] = on_time_of_cases(frame["case"], verdicts)
     loops = ctx.results.get("patterns")
     if loops is not None:
         flags = copy.copy(loops).cases
@@ -144,19 +146,24 @@ def case_facts(ctx: _Context) -> pd.DataFrame:
     return frame
 
 
-def on_time_of_cases(log: Any, deadlines: Any) -> np.ndarray:
-    """Per case of the engine's ``cases()`` (``log`` an engine or EventLog), in its order, the verdict of the deadlines (a
-    ``DeadlineResult``): 1.0 on time, 0.0 overdue, NaN for a case without a deadline
-    (as a map of the verdicts by case id gives, in a float array).
+def deadline_verdicts(deadlines: Any) -> pd.DataFrame:
+    """Per case with a deadline (``deadlines`` a ``DeadlineResult``), its id (``case``, in
+    Arrow) and the verdict (``on_time``: 1.0 on time, 0.0 overdue), read from a copy of
+    the deadlines' per-case table, which is then freed.
 
     The bottlenecks measure the verdicts on a pass of their own when first asked: the
     report asks right after its bottlenecks section, so that the pass does not stack on
-    the page's tables, and keeps this array, not the per-case table (read from a copy).
+    the page's tables, and keeps these two columns (about 25 bytes a case).
     """
-    from procmine.engines import as_engine
+    table = copy.copy(deadlines).cases
+    return pd.DataFrame({"case": pd.Series(table["case"].array, copy=False).astype("str"),
+                         "on_time": table["on_time"].to_numpy(dtype=float, copy=True)})
 
-    verdicts = copy.copy(deadlines).cases[["case", "on_time"]]
-    at = lookup(as_engine(log).cases()["case"], verdicts["case"])
+
+def on_time_of_cases(ids: pd.Series, verdicts: pd.DataFrame) -> np.ndarray:
+    """The verdict of each case of ``ids`` (:func:`deadline_verdicts`), NaN for a case without a
+    deadline (as a map of the verdicts by case id gives, in a float array)."""
+    at = lookup(ids, verdicts["case"])
     on_time = verdicts["on_time"].to_numpy(dtype=float)
     return np.where(at >= 0, on_time[at], np.nan)
 
