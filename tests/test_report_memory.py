@@ -154,3 +154,63 @@ def test_under_a_limit_the_audit_runs_third_and_the_page_keeps_its_order(sample)
     assert seen == list(order) and order[:3] == ("summary", "quality", "audit")
     assert [s.key for s in report.sections] == list(stages())    # the page: as without a limit
     assert stages()[2] == "map"
+
+
+def test_the_page_is_written_as_it_is_made_and_is_the_page_build_report_makes(sample, tmp_path,
+                                                                              monkeypatch):
+    """write_report hands the page to the file in pieces (the explorer's data a few cases at
+    a time, never the whole page as one text), and the file is byte for byte the page that
+    build_report joins in memory; report.html reads it back."""
+    import re
+
+    import procmine.files
+    from procmine.report import explore, write_report
+    from procmine.read import read_log
+
+    monkeypatch.setattr(explore, "CHUNK", 50)
+    pieces: list[int] = []
+    opened = procmine.files.atomic_write
+
+    def recording(*args, **kwargs):
+        class Recorder:
+            def __init__(self, f):
+                self.f = f
+
+            def write(self, text):
+                pieces.append(len(text))
+                return self.f.write(text)
+
+        from contextlib import contextmanager
+
+        @contextmanager
+        def wrapped():
+            with opened(*args, **kwargs) as f:
+                yield Recorder(f)
+        return wrapped()
+
+    monkeypatch.setattr("procmine.report.atomic_write", recording)
+    log = read_log(sample)
+    out = tmp_path / "report.html"
+    written = write_report(log, out, lang="en")
+    joined = build_report(log, lang="en").html
+    text = out.read_text(encoding="utf-8")
+    when = re.compile(r"generated \d{4}-\d\d-\d\d \d\d:\d\d")
+    assert when.sub("", text) == when.sub("", joined)      # the minute may turn between them
+    assert written.html == text
+    assert len(pieces) > 3000 / 50 and max(pieces) < len(text) / 2
+
+
+def test_the_deadline_verdicts_are_kept_in_two_columns_and_not_by_the_bottlenecks(sample,
+                                                                                 monkeypatch):
+    """After the bottlenecks section the report keeps each case's id and deadline verdict
+    (Arrow text and a float: a few dozen bytes a case), and the bottlenecks' result keeps no
+    per-case deadline table of its own (it is measured again if read again)."""
+    with get_engine("duckdb", sample, memory_limit=LIMIT) as engine:
+        ctx = _context(engine, monkeypatch)
+        verdicts = ctx.results["deadline_verdicts"]
+        kept = ctx.results["bottlenecks"]._tables.cache
+        again = ctx.results["bottlenecks"].deadlines.cases
+    assert "deadline_cases" not in kept
+    assert list(verdicts.columns) == ["case", "on_time"] and len(verdicts) == len(again)
+    assert verdicts.memory_usage(deep=True).sum() / len(verdicts) < 40
+    assert verdicts["on_time"].tolist() == again["on_time"].astype(float).tolist()
