@@ -164,8 +164,8 @@ def test_the_page_is_written_as_it_is_made_and_is_the_page_build_report_makes(sa
     import re
 
     import procmine.files
-    from procmine.report import explore, write_report
     from procmine.read import read_log
+    from procmine.report import explore, write_report
 
     monkeypatch.setattr(explore, "CHUNK", 50)
     pieces: list[int] = []
