@@ -205,9 +205,15 @@ def test_the_deadline_verdicts_are_kept_in_two_columns_and_not_by_the_bottleneck
     """After the bottlenecks section the report keeps each case's id and deadline verdict
     (Arrow text and a float: a few dozen bytes a case), and the bottlenecks' result keeps no
     per-case deadline table of its own (it is measured again if read again)."""
+    from procmine.report import cases
+
+    made = []
+    verdicts_of = cases.deadline_verdicts
+    monkeypatch.setattr(cases, "deadline_verdicts", lambda d: made.append(verdicts_of(d)) or made[-1])
     with get_engine("duckdb", sample, memory_limit=LIMIT) as engine:
         ctx = _context(engine, monkeypatch)
-        verdicts = ctx.results["deadline_verdicts"]
+        (verdicts,) = made                  # once, after the bottlenecks section
+        assert "deadline_verdicts" not in ctx.results       # the case table has them now
         kept = ctx.results["bottlenecks"]._tables.cache
         again = ctx.results["bottlenecks"].deadlines.cases
     assert "deadline_cases" not in kept

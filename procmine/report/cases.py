@@ -120,7 +120,8 @@ def case_facts(ctx: _Context) -> pd.DataFrame:
     for column in ("category", "source"):
         frame[column] = _names(cases[column]) if column in cases else None
     del cases
-    units = ctx.results.get("handling_units")      # from the audit section's pass
+    # from the audit section's pass; the case table keeps them from now on (so do the verdicts)
+    units = ctx.results.pop("handling_units", None)
     if units is None:
         units = handling_units(engine, aliases=getattr(ctx.workflow, "aliases", None) or None)
     frame["unit"] = _taken(units.astype(str).array, lookup(frame["case"], units.index))
@@ -129,7 +130,7 @@ def case_facts(ctx: _Context) -> pd.DataFrame:
     bottlenecks = ctx.results.get("bottlenecks")
     deadlines = getattr(bottlenecks, "deadlines", None)
     if deadlines is not None:
-        verdicts = ctx.results.get("deadline_verdicts")     # from the bottlenecks section
+        verdicts = ctx.results.pop("deadline_verdicts", None)   # from the bottlenecks section
         if verdicts is None:
             verdicts = deadline_verdicts(deadlines)
         frame["on_time"] = on_time_of_cases(frame["case"], verdicts)
