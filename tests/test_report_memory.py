@@ -142,16 +142,17 @@ def test_the_explorers_json_is_made_in_pieces_as_one_dump(sample, monkeypatch):
     assert json.loads(expected)["cases"]["id"][:2] == ["GD0000001", "GD0000002"]
 
 
-def test_under_a_limit_the_audit_runs_third_and_the_page_keeps_its_order(sample):
+def test_under_a_limit_the_audit_runs_first_and_the_page_keeps_its_order(sample):
     """The audit's tables, the largest the report makes, are made before pm4py is imported
-    and the other sections' results are held; the progress bar follows that order."""
+    and the other sections' results and the engine's case table are held; the progress bar
+    follows that order."""
     from procmine.report import stages
 
     seen: list[str] = []
     with get_engine("duckdb", sample, memory_limit=LIMIT) as engine:
         order = stages(log=engine)
         report = build_report(engine, lang="en", on_stage=seen.append)
-    assert seen == list(order) and order[:3] == ("summary", "quality", "audit")
+    assert seen == list(order) and order[:3] == ("audit", "summary", "quality")
     assert [s.key for s in report.sections] == list(stages())    # the page: as without a limit
     assert stages()[2] == "map"
 

@@ -78,9 +78,9 @@ def stages(*, workflow: Any = None, log: EventLog | Engine | None = None) -> tup
     """The stages :func:`build_report` goes through, in order (for a progress bar).
 
     The sections are computed in page order, but for ``log`` an engine with a memory
-    limit, the audit comes right after the data quality: its per-case tables are the
-    largest the report makes, and then they are not stacked on pm4py's import and the
-    results of the sections before it.
+    limit, the audit comes first: its per-order tables are the largest the report
+    makes, and then they are not stacked on pm4py's import, the results of the other
+    sections, or the engine's case table (which the summary makes, and the engine keeps).
 
     >>> stages()[:3]
     ('summary', 'quality', 'map')
@@ -90,8 +90,7 @@ def stages(*, workflow: Any = None, log: EventLog | Engine | None = None) -> tup
     names = _page_order(workflow)
     if log is None or not getattr(log, "memory_limit", None):
         return names
-    rest = tuple(name for name in names if name != "audit")
-    return (*rest[:2], "audit", *rest[2:])
+    return ("audit", *(name for name in names if name != "audit"))
 
 
 def _page_order(workflow: Any) -> tuple[str, ...]:
