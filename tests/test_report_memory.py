@@ -221,3 +221,23 @@ def test_the_deadline_verdicts_are_kept_in_two_columns_and_not_by_the_bottleneck
     assert list(verdicts.columns) == ["case", "on_time"] and len(verdicts) == len(again)
     assert verdicts.memory_usage(deep=True).sum() / len(verdicts) < 40
     assert verdicts["on_time"].tolist() == again["on_time"].astype(float).tolist()
+
+
+def test_the_pattern_flags_are_the_case_tables_flags_read_alone(sample):
+    """LoopsResult.flags() reads the case id and the flag of each pattern that ran from the
+    engine's collector, without the measures: the same rows and values as those columns of
+    ``cases``, in memory and part by part."""
+    from procmine.loops import find_loops
+    from procmine.read import read_log
+
+    with get_engine("duckdb", sample, memory_limit="64MiB") as engine:
+        result = find_loops(engine, part_events=5_000)
+        flags, cases = result.flags(), result.cases
+        in_memory = find_loops(read_log(sample))
+        memory_flags = in_memory.flags()
+    ran = list(result.summary["pattern"])
+    assert list(flags.columns) == ["case", *ran] and len(ran) >= 3
+    assert len(cases.columns) > len(flags.columns)          # the measures were left out
+    pd.testing.assert_frame_equal(flags, cases[["case", *ran]])
+    pd.testing.assert_frame_equal(memory_flags, in_memory.cases[["case", *ran]])
+    assert flags["pingpong"].sum() == int(result.summary.set_index("pattern").loc["pingpong", "cases"])

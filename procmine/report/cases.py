@@ -105,8 +105,9 @@ def case_facts(ctx: _Context) -> pd.DataFrame:
     It holds about 120 bytes a case (part of :data:`procmine.report.memory.HELD_PER_CASE`): the
     case ids, categories, sources and units stay in Arrow (the engine's own strings),
     and the verdicts and pattern flags are looked up by position, never by a Python
-    dict of ids. The per-case tables of the bottlenecks and the patterns are read from
-    copies of their results, so that they are not kept on the results afterwards.
+    dict of ids. The verdicts are the bottlenecks section's (:func:`deadline_verdicts`), and
+    the patterns' flags are read without their measures (``LoopsResult.flags``), not kept
+    on the result afterwards.
     """
     if "case_facts" in ctx.results:
         return ctx.results["case_facts"]
@@ -136,7 +137,7 @@ def case_facts(ctx: _Context) -> pd.DataFrame:
         frame["on_time"] = on_time_of_cases(frame["case"], verdicts)
     loops = ctx.results.get("patterns")
     if loops is not None:
-        flags = copy.copy(loops).cases
+        flags = loops.flags()          # read without the patterns' measures, and not kept
         at = lookup(frame["case"], flags["case"])
         for pattern in loops.summary["pattern"]:
             if pattern in flags:
