@@ -153,7 +153,7 @@ class LoopsResult:
         without its measures, read from the engine's collector without them (each call;
         the report's case table needs no more). Read while the engine is open."""
         if self._flags is None:
-            return self.cases[["case", *self.summary["pattern"]]]     # a row per pattern that ran
+            return self.cases[["case", *self.summary["pattern"]]]   # summary: a row per pattern run
         return self._flags()
 
     @property
