@@ -50,14 +50,10 @@ LIBRARIES_FIXED = 130 << 20
 
 
 def give_back() -> None:
-    """Free what only reference cycles keep (a full collection), then return the freed
-    memory of Arrow's pool and of the C heap to the system (glibc's ``malloc_trim``;
-    nothing where there is no such call)."""
-    import gc
-
+    """Return the freed memory of Arrow's pool and of the C heap to the system (glibc's
+    ``malloc_trim``; nothing where there is no such call)."""
     import pyarrow as pa
 
-    gc.collect()
     pa.default_memory_pool().release_unused()
     trim = _malloc_trim()
     if trim is not None:
