@@ -93,13 +93,13 @@ def _context(engine, monkeypatch):
     import procmine.report as report_module
 
     seen = {}
-    page = report_module._page
+    page = report_module._page_pieces
 
     def keep(title, ctx, sections):
         seen["ctx"] = ctx
         return page(title, ctx, sections)
 
-    monkeypatch.setattr(report_module, "_page", keep)
+    monkeypatch.setattr(report_module, "_page_pieces", keep)
     build_report(engine, lang="en")
     return seen["ctx"]
 
@@ -142,15 +142,102 @@ def test_the_explorers_json_is_made_in_pieces_as_one_dump(sample, monkeypatch):
     assert json.loads(expected)["cases"]["id"][:2] == ["GD0000001", "GD0000002"]
 
 
-def test_under_a_limit_the_audit_runs_third_and_the_page_keeps_its_order(sample):
+def test_under_a_limit_the_audit_runs_first_and_the_page_keeps_its_order(sample):
     """The audit's tables, the largest the report makes, are made before pm4py is imported
-    and the other sections' results are held; the progress bar follows that order."""
+    and the other sections' results and the engine's case table are held; the progress bar
+    follows that order."""
     from procmine.report import stages
 
     seen: list[str] = []
     with get_engine("duckdb", sample, memory_limit=LIMIT) as engine:
         order = stages(log=engine)
         report = build_report(engine, lang="en", on_stage=seen.append)
-    assert seen == list(order) and order[:3] == ("summary", "quality", "audit")
+    assert seen == list(order) and order[:3] == ("audit", "summary", "quality")
     assert [s.key for s in report.sections] == list(stages())    # the page: as without a limit
     assert stages()[2] == "map"
+
+
+def test_the_page_is_written_as_it_is_made_and_is_the_page_build_report_makes(sample, tmp_path,
+                                                                              monkeypatch):
+    """write_report hands the page to the file in pieces (the explorer's data a few cases at
+    a time, never the whole page as one text), and the file is byte for byte the page that
+    build_report joins in memory; report.html reads it back."""
+    import re
+
+    import procmine.files
+    from procmine.read import read_log
+    from procmine.report import explore, write_report
+
+    monkeypatch.setattr(explore, "CHUNK", 50)
+    pieces: list[int] = []
+    opened = procmine.files.atomic_write
+
+    def recording(*args, **kwargs):
+        class Recorder:
+            def __init__(self, f):
+                self.f = f
+
+            def write(self, text):
+                pieces.append(len(text))
+                return self.f.write(text)
+
+        from contextlib import contextmanager
+
+        @contextmanager
+        def wrapped():
+            with opened(*args, **kwargs) as f:
+                yield Recorder(f)
+        return wrapped()
+
+    monkeypatch.setattr("procmine.report.atomic_write", recording)
+    log = read_log(sample)
+    out = tmp_path / "report.html"
+    written = write_report(log, out, lang="en")
+    joined = build_report(log, lang="en").html
+    text = out.read_text(encoding="utf-8")
+    when = re.compile(r"generated \d{4}-\d\d-\d\d \d\d:\d\d")
+    assert when.sub("", text) == when.sub("", joined)      # the minute may turn between them
+    assert written.html == text
+    assert len(pieces) > 3000 / 50 and max(pieces) < len(text) / 2
+
+
+def test_the_deadline_verdicts_are_kept_in_two_columns_and_not_by_the_bottlenecks(sample,
+                                                                                 monkeypatch):
+    """After the bottlenecks section the report keeps each case's id and deadline verdict
+    (Arrow text and a float: a few dozen bytes a case), and the bottlenecks' result keeps no
+    per-case deadline table of its own (it is measured again if read again)."""
+    from procmine.report import cases
+
+    made = []
+    verdicts_of = cases.deadline_verdicts
+    monkeypatch.setattr(cases, "deadline_verdicts", lambda d: made.append(verdicts_of(d)) or made[-1])
+    with get_engine("duckdb", sample, memory_limit=LIMIT) as engine:
+        ctx = _context(engine, monkeypatch)
+        (verdicts,) = made                  # once, after the bottlenecks section
+        assert "deadline_verdicts" not in ctx.results       # the case table has them now
+        kept = ctx.results["bottlenecks"]._tables.cache
+        again = ctx.results["bottlenecks"].deadlines.cases
+    assert "deadline_cases" not in kept
+    assert list(verdicts.columns) == ["case", "on_time"] and len(verdicts) == len(again)
+    assert verdicts.memory_usage(deep=True).sum() / len(verdicts) < 40
+    assert verdicts["on_time"].tolist() == again["on_time"].astype(float).tolist()
+
+
+def test_the_pattern_flags_are_the_case_tables_flags_read_alone(sample):
+    """LoopsResult.flags() reads the case id and the flag of each pattern that ran from the
+    engine's collector, without the measures: the same rows and values as those columns of
+    ``cases``, in memory and part by part."""
+    from procmine.loops import find_loops
+    from procmine.read import read_log
+
+    with get_engine("duckdb", sample, memory_limit="64MiB") as engine:
+        result = find_loops(engine, part_events=5_000)
+        flags, cases = result.flags(), result.cases
+        in_memory = find_loops(read_log(sample))
+        memory_flags = in_memory.flags()
+    ran = list(result.summary["pattern"])
+    assert list(flags.columns) == ["case", *ran] and len(ran) >= 3
+    assert len(cases.columns) > len(flags.columns)          # the measures were left out
+    pd.testing.assert_frame_equal(flags, cases[["case", *ran]])
+    pd.testing.assert_frame_equal(memory_flags, in_memory.cases[["case", *ran]])
+    assert flags["pingpong"].sum() == int(result.summary.set_index("pattern").loc["pingpong", "cases"])

@@ -92,6 +92,13 @@ class _Groupings:
                 self.run((name,))
         return self.cache[name]
 
+    def taken(self, name: str) -> Any:
+        """The table ``name``, as :meth:`get` gives it, but not kept here: a per-case
+        table (``deadline_cases``) lives as long as its reader keeps it (``Deadlines.cases``
+        keeps it on the Deadlines that read it; the report keeps two of its columns)."""
+        self.run((name,))
+        return self.cache.pop(name)
+
     def run(self, names: Sequence[str]) -> None:
         """Measure the tables ``names`` in one pass over the parts, then aggregate them."""
         names = [n for n in names if n not in self.cache]
@@ -494,4 +501,4 @@ class _Groupings:
         return Deadlines(source, by_category, by_unit, _overdue_ranked([m[2] for m in measures]),
                          n_cases=n_cases, n_overdue=n_late, overdue_total=overdue_total,
                          overdue_median=float(median.iloc[0]) if len(median) else float("nan"),
-                         _cases=lambda: self.get("deadline_cases"))
+                         _cases=lambda: self.taken("deadline_cases"))

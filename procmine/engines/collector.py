@@ -171,8 +171,10 @@ class Collector:
         """Rows added to ``name`` so far (0 if none)."""
         raise NotImplementedError
 
-    def frame(self, name: str) -> pd.DataFrame | None:
-        """Every row added to ``name``, in the order added (None if none were).
+    def frame(self, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame | None:
+        """Every row added to ``name``, in the order added (None if none were); only
+        ``columns`` of them when given (a reader that needs a few columns of a long
+        table does not hold the others).
 
         Raises ``ProcmineError`` once the collector, or the engine whose database it
         shares, is closed: the rows went with it.
@@ -225,12 +227,14 @@ class MemoryCollector(Collector):
     def rows(self, name: str) -> int:
         return sum(len(f) for f in self._frames.get(name, []))
 
-    def frame(self, name: str) -> pd.DataFrame | None:
+    def frame(self, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame | None:
         if self.closed:
             raise self._gone(name)
         frames = self._frames.get(name)
         if not frames:
             return None
+        if columns is not None:
+            frames = [f[list(columns)] for f in frames]
         return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
     def drop(self, name: str) -> None:
@@ -386,13 +390,14 @@ class DuckDBCollector(Collector):
             return 0
         return int(self.con.execute(f"SELECT count(*) FROM {self._name(name)}").fetchall()[0][0])
 
-    def frame(self, name: str) -> pd.DataFrame | None:
+    def frame(self, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame | None:
         if self.closed:
             raise self._gone(name)
         if name not in self._tables:
             return None
+        chosen = "*" if columns is None else ", ".join(_quote(c) for c in columns)
         # DuckDB keeps the order of insertion in a scan (preserve_insertion_order)
-        return self.con.execute(f"SELECT * FROM {self._name(name)}").df()
+        return self.con.execute(f"SELECT {chosen} FROM {self._name(name)}").df()
 
     def drop(self, name: str) -> None:
         if name in self._tables:

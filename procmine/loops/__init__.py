@@ -146,6 +146,15 @@ class LoopsResult:
     notes: tuple[str, ...]
     n_cases: int
     levels: tuple[str, ...] = ()
+    _flags: Callable[[], pd.DataFrame] | None = field(default=None, repr=False, compare=False)
+
+    def flags(self) -> pd.DataFrame:
+        """``case`` and one boolean column per pattern that ran: the columns of :attr:`cases`
+        without its measures, read from the engine's collector without them (each call;
+        the report's case table needs no more). Read while the engine is open."""
+        if self._flags is None:
+            return self.cases[["case", *self.summary["pattern"]]]   # summary: a row per pattern run
+        return self._flags()
 
     @property
     def cases(self) -> pd.DataFrame:
@@ -353,7 +362,7 @@ def _notes(part: _Part, o: _Options, ran: list[str]) -> list[str]:
 
 
 def _finish(part: _Part, o: _Options, medians: Medians,
-            rows: Callable[[str], pd.DataFrame | None]) -> LoopsResult:
+            rows: Callable[..., pd.DataFrame | None]) -> LoopsResult:
     """The result of what was found: which patterns ran, the summary, the ``by`` table,
     the details and the flows, from the counts of ``part`` and ``medians``; the case and
     evidence tables from ``rows(name)`` (the kept rows ``name``, None if there are none),
@@ -394,7 +403,7 @@ def _finish(part: _Part, o: _Options, medians: Medians,
         return pd.concat(frames, ignore_index=True) if frames else _no_evidence()
 
     return LoopsResult(
-        _cases=cases, _evidence=evidence,
+        _cases=cases, _evidence=evidence, _flags=lambda: rows("cases", ["case", *ran]),
         summary=_summary(part.tally, ran, part.n_cases, less),
         by=_by_table(part.tally, ran, o.by, part.by, less) if o.by else None,
         flows=_flows_table(part.flows, medians, part.levels) if part.has[LEVEL] else _flows_empty(),

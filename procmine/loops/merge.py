@@ -88,22 +88,25 @@ def find_loops_in_parts(engine: Engine, options: _Options, *, part_events: int |
 
 
 def _stored_rows(store: Any, empty: dict[str, pd.DataFrame], *, dispatch: bool
-                 ) -> Callable[[str], pd.DataFrame | None]:
-    """``rows(name)``: the kept rows ``name`` of every part, end to end, as one pass over
-    the log in memory gives them (dtypes of ``empty``, which are the rows when no part
-    had any; the rows of a part whose ``dispatch`` is not the log's made as
-    :func:`_without` says)."""
+                 ) -> Callable[..., pd.DataFrame | None]:
+    """``rows(name, columns=None)``: the kept rows ``name`` of every part, end to end, as
+    one pass over the log in memory gives them (dtypes of ``empty``, which are the rows
+    when no part had any; the rows of a part whose ``dispatch`` is not the log's made as
+    :func:`_without` says); only ``columns`` of them when given, read without the others."""
 
-    def rows(name: str) -> pd.DataFrame | None:
+    def rows(name: str, columns: list[str] | None = None) -> pd.DataFrame | None:
         if store.closed:
             raise ProcmineError("the engine was closed before the case and evidence tables of "
                                 "find_loops were read",
                                 hint="read result.cases and result.evidence while the engine is open")
-        frame = store.frame(name)
+        frame = store.frame(name, None if columns is None else [*columns, "_dispatch"])
         if frame is None:
-            return empty.get(name)
+            found = empty.get(name)
+            return found if found is None or columns is None else found[columns]
         other = frame["_dispatch"].to_numpy(dtype=bool) != dispatch
-        frame = frame.drop(columns="_dispatch").astype(empty[name].dtypes.to_dict())
+        types = empty[name].dtypes.to_dict()
+        frame = frame.drop(columns="_dispatch").astype({c: types[c] for c in frame.columns
+                                                        if c != "_dispatch"})
         return _without_rows(name, frame, other, _DISPATCH_DEFINED)
 
     return rows

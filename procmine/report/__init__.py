@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,16 +61,13 @@ from procmine.report.labels import _CJK
 from procmine.report.labels import Lang as Lang
 from procmine.report.markup import _LANG
 from procmine.report.memory import HELD_PER_CASE, LIBRARIES_FIXED, PROCESS_FIXED, give_back
-from procmine.report.page import _page
+from procmine.report.page import _page_pieces
 from procmine.report.result import Report as Report
 from procmine.report.result import Section as Section
 from procmine.report.sections import _run_section
 
 if TYPE_CHECKING:
     from procmine.engines import Engine
-
-#: Characters of the page written at a time (each is encoded on its own)
-_WRITE_CHUNK = 1 << 20
 
 #: The sections in page order; ``conformance`` only with a workflow.
 SECTIONS: tuple[str, ...] = ("summary", "quality", "map", "model", "conformance", "bottlenecks",
@@ -81,9 +78,9 @@ def stages(*, workflow: Any = None, log: EventLog | Engine | None = None) -> tup
     """The stages :func:`build_report` goes through, in order (for a progress bar).
 
     The sections are computed in page order, but for ``log`` an engine with a memory
-    limit, the audit comes right after the data quality: its per-case tables are the
-    largest the report makes, and then they are not stacked on pm4py's import and the
-    results of the sections before it.
+    limit, the audit comes first: its per-order tables are the largest the report
+    makes, and then they are not stacked on pm4py's import, the results of the other
+    sections, or the engine's case table (which the summary makes, and the engine keeps).
 
     >>> stages()[:3]
     ('summary', 'quality', 'map')
@@ -93,8 +90,7 @@ def stages(*, workflow: Any = None, log: EventLog | Engine | None = None) -> tup
     names = _page_order(workflow)
     if log is None or not getattr(log, "memory_limit", None):
         return names
-    rest = tuple(name for name in names if name != "audit")
-    return (*rest[:2], "audit", *rest[2:])
+    return ("audit", *(name for name in names if name != "audit"))
 
 
 def _page_order(workflow: Any) -> tuple[str, ...]:
@@ -144,6 +140,15 @@ def build_report(
     ...     "http://www.w3.org", "")
     True
     """
+    return _made(log, workflow=workflow, lang=lang, title=title, calendar=calendar,
+                 on_stage=on_stage, filters=filters)
+
+
+def _made(log: EventLog | Engine, *, workflow: Any, lang: Lang | None, title: str | None,
+          calendar: Any, on_stage: Callable[[str], None] | None, filters: Any,
+          write: Callable[[Iterator[str]], Callable[[], str]] | None = None) -> Report:
+    """:func:`build_report`; with ``write``, the page is handed to it in pieces as it is made
+    (``write`` returns how to read the page back), not joined in memory."""
     if lang is not None:
         check_choice("lang", lang, LANGS)
     from procmine.engines import as_engine
@@ -158,7 +163,7 @@ def build_report(
                    filters=filters)
     token = _LANG.set(ctx.lang)
     try:
-        return _build(ctx, title, workflow, on_stage)
+        return _build(ctx, title, workflow, on_stage, write)
     finally:
         engine.hold_outside(0)
         _LANG.reset(token)
@@ -184,7 +189,8 @@ def _hold(ctx: _Context, stage: str) -> None:
 
 
 def _build(ctx: _Context, title: str | None, workflow: Any,
-           on_stage: Callable[[str], None] | None) -> Report:
+           on_stage: Callable[[str], None] | None,
+           write: Callable[[Iterator[str]], Callable[[], str]] | None) -> Report:
     title = title or f"{ctx.t('title')}: {Path(str(ctx.report.path or 'log')).name}"
     sections: dict[str, Section] = {}
     seconds: dict[str, float] = {}
@@ -210,8 +216,9 @@ def _build(ctx: _Context, title: str | None, workflow: Any,
         sections["model"] = _run_section("model", ctx)
     _hold(ctx, "page")
     ordered = tuple(sections[name] for name in _page_order(workflow))
-    page = _page(title, ctx, ordered)
-    return Report(title=title, lang=ctx.lang, sections=ordered, html=page, seconds=seconds)
+    pieces = _page_pieces(title, ctx, ordered)
+    page = "".join(pieces) if write is None else write(pieces)
+    return Report(title=title, lang=ctx.lang, sections=ordered, _html=page, seconds=seconds)
 
 
 def write_report(
@@ -244,9 +251,14 @@ def write_report(
     path_read = engine.source.path or engine.load_report().path
     if path_read:
         inputs.append(str(path_read))
-    report = build_report(log, workflow=workflow, lang=lang, title=title, calendar=calendar,
-                          on_stage=on_stage, filters=filters)
-    with atomic_write(path, inputs=inputs) as f:
-        for start in range(0, len(report.html), _WRITE_CHUNK):   # no second page as bytes
-            f.write(report.html[start:start + _WRITE_CHUNK])
-    return report
+
+    written = Path(os.path.abspath(path))
+
+    def write(pieces: Iterator[str]) -> Callable[[], str]:
+        with atomic_write(path, inputs=inputs) as f:
+            for piece in pieces:        # written as made: the page is never whole in memory
+                f.write(piece)
+        return lambda: written.read_text(encoding="utf-8")
+
+    return _made(log, workflow=workflow, lang=lang, title=title, calendar=calendar,
+                 on_stage=on_stage, filters=filters, write=write)

@@ -105,8 +105,9 @@ def case_facts(ctx: _Context) -> pd.DataFrame:
     It holds about 120 bytes a case (part of :data:`procmine.report.memory.HELD_PER_CASE`): the
     case ids, categories, sources and units stay in Arrow (the engine's own strings),
     and the verdicts and pattern flags are looked up by position, never by a Python
-    dict of ids. The per-case tables of the bottlenecks and the patterns are read from
-    copies of their results, so that they are not kept on the results afterwards.
+    dict of ids. The verdicts are the bottlenecks section's (:func:`deadline_verdicts`), and
+    the patterns' flags are read without their measures (``LoopsResult.flags``), not kept
+    on the result afterwards.
     """
     if "case_facts" in ctx.results:
         return ctx.results["case_facts"]
@@ -120,7 +121,8 @@ def case_facts(ctx: _Context) -> pd.DataFrame:
     for column in ("category", "source"):
         frame[column] = _names(cases[column]) if column in cases else None
     del cases
-    units = ctx.results.get("handling_units")      # from the audit section's pass
+    # from the audit section's pass; the case table keeps them from now on (so do the verdicts)
+    units = ctx.results.pop("handling_units", None)
     if units is None:
         units = handling_units(engine, aliases=getattr(ctx.workflow, "aliases", None) or None)
     frame["unit"] = _taken(units.astype(str).array, lookup(frame["case"], units.index))
@@ -129,11 +131,13 @@ def case_facts(ctx: _Context) -> pd.DataFrame:
     bottlenecks = ctx.results.get("bottlenecks")
     deadlines = getattr(bottlenecks, "deadlines", None)
     if deadlines is not None:
-        on_time = ctx.results.get("on_time")        # from the bottlenecks section
-        frame["on_time"] = on_time if on_time is not None else on_time_of_cases(engine, deadlines)
+        verdicts = ctx.results.pop("deadline_verdicts", None)   # from the bottlenecks section
+        if verdicts is None:
+            verdicts = deadline_verdicts(deadlines)
+        frame["on_time"] = on_time_of_cases(frame["case"], verdicts)
     loops = ctx.results.get("patterns")
     if loops is not None:
-        flags = copy.copy(loops).cases
+        flags = loops.flags()          # read without the patterns' measures, and not kept
         at = lookup(frame["case"], flags["case"])
         for pattern in loops.summary["pattern"]:
             if pattern in flags:
@@ -144,19 +148,24 @@ def case_facts(ctx: _Context) -> pd.DataFrame:
     return frame
 
 
-def on_time_of_cases(log: Any, deadlines: Any) -> np.ndarray:
-    """Per case of the engine's ``cases()`` (``log`` an engine or EventLog), in its order, the verdict of the deadlines (a
-    ``DeadlineResult``): 1.0 on time, 0.0 overdue, NaN for a case without a deadline
-    (as a map of the verdicts by case id gives, in a float array).
+def deadline_verdicts(deadlines: Any) -> pd.DataFrame:
+    """Per case with a deadline (``deadlines`` a ``DeadlineResult``), its id (``case``, in
+    Arrow) and the verdict (``on_time``: 1.0 on time, 0.0 overdue), read from a copy of
+    the deadlines' per-case table, which is then freed.
 
     The bottlenecks measure the verdicts on a pass of their own when first asked: the
     report asks right after its bottlenecks section, so that the pass does not stack on
-    the page's tables, and keeps this array, not the per-case table (read from a copy).
+    the page's tables, and keeps these two columns (about 25 bytes a case).
     """
-    from procmine.engines import as_engine
+    table = copy.copy(deadlines).cases
+    return pd.DataFrame({"case": pd.Series(table["case"].array, copy=False).astype("str"),
+                         "on_time": table["on_time"].to_numpy(dtype=float, copy=True)})
 
-    verdicts = copy.copy(deadlines).cases[["case", "on_time"]]
-    at = lookup(as_engine(log).cases()["case"], verdicts["case"])
+
+def on_time_of_cases(ids: pd.Series, verdicts: pd.DataFrame) -> np.ndarray:
+    """The verdict of each case of ``ids`` (:func:`deadline_verdicts`), NaN for a case without a
+    deadline (as a map of the verdicts by case id gives, in a float array)."""
+    at = lookup(ids, verdicts["case"])
     on_time = verdicts["on_time"].to_numpy(dtype=float)
     return np.where(at >= 0, on_time[at], np.nan)
 

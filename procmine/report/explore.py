@@ -170,12 +170,20 @@ def _json_pieces(value: Any) -> Iterator[str]:
 def _json_in_html(data: Any) -> str:
     """JSON as the text of a hidden ``<textarea>`` (raw text: only ``&`` and ``<`` need
     escaping, and the page keeps a single script), made piece by piece."""
-    return "".join(piece.replace("&", "&amp;").replace("<", "&lt;")
-                   for piece in _json_pieces(data))
+    return "".join(_json_in_html_pieces(data))
+
+
+def _json_in_html_pieces(data: Any) -> Iterator[str]:
+    return (piece.replace("&", "&amp;").replace("<", "&lt;") for piece in _json_pieces(data))
 
 
 def explore_block(ctx: _Context) -> str:
     """The explorer's section: its frame, filled in by the script from the embedded data."""
+    return "".join(explore_pieces(ctx))
+
+
+def explore_pieces(ctx: _Context) -> Iterator[str]:
+    """:func:`explore_block` in pieces: the frame, the data a few cases at a time, the end."""
     t = ctx.t
     data = explorer_data(ctx)
     selects = "".join(
@@ -187,7 +195,7 @@ def explore_block(ctx: _Context) -> str:
                f'max="100" value="100"> <output id="ex-acts-out"></output></label>'
                f'<label>{_e(t("ex_paths_kept"))} <input type="range" id="ex-paths" min="1" '
                f'max="100" value="100"> <output id="ex-paths-out"></output></label>')
-    return (
+    yield (
         f'<section class="explore" id="explore"><h2>{_e(t("ex_title"))}</h2>'
         f'<div class="filters">{period}{selects}<button type="button" id="ex-reset">'
         f'{_e(t("ex_reset"))}</button></div>'
@@ -199,5 +207,6 @@ def explore_block(ctx: _Context) -> str:
         '<div id="ex-variants"></div>'
         '<div class="ex-grid"><div id="ex-list"></div><div id="ex-timeline"></div></div>'
         f'<p class="note">{_e(t("ex_click"))}</p>'
-        f'<textarea hidden readonly id="explore-data">{_json_in_html(data)}</textarea>'
-        "</section>")
+        '<textarea hidden readonly id="explore-data">')
+    yield from _json_in_html_pieces(data)
+    yield "</textarea></section>"

@@ -7,7 +7,8 @@ limit with ``Engine.hold_outside``, so that DuckDB's share and the parts shrink 
 it (down to their floors, ``duckdb_engine.MIN_SHARE`` and ``collector.MIN_PART_SHARE``):
 
 - :data:`HELD_PER_CASE` bytes a case for the whole report (the case tables, the
-  handling units, the explorer's data and the page's text);
+  handling units, the deadline verdicts and the explorer's data; the page is written
+  as it is made, never held whole);
 - :data:`procmine.audit.HELD_PER_CASE` more while the audit section reads the log
   (its per-case and per-order tables, as ``procmine audit`` counts them);
 - :data:`PROCESS_FIXED` for the interpreter and the libraries every command
@@ -26,16 +27,17 @@ import ctypes.util
 from functools import cache
 
 #: What the report's process keeps per case outside DuckDB's share and the parts, in
-#: bytes, from the first section to the written page (measured on a 175,000-case log
-#: with tracemalloc and Arrow's pool): the engine's case table and the variant of each
-#: case (about 110), the per-case tables of the bottlenecks and the patterns once read
-#: back (about 120), the case table of
-#: :func:`procmine.report.cases.case_facts` (ids, categories and units in Arrow, the
-#: rest in numpy: about 120), the handling units (about 40), and the explorer's JSON
-#: and the page's text, held two or three times while the page is put together (about
-#: 200: 36 characters a case, two bytes each for a Chinese page).
-#: tests/test_report_memory.py checks the case table's part on the sample log.
-HELD_PER_CASE = 600
+#: bytes, from the first section to the written page. Measured on an 87,000-case log
+#: (``memory_usage(deep=True)``, Arrow strings included) when the page's case table is
+#: made: the engine's case table (104) and the variant of each case (about 25), the
+#: handling units (38) and the deadline verdicts (25: case ids and a float, not the
+#: bottlenecks' per-case table, which is no longer kept), the case table of
+#: :func:`procmine.report.cases.case_facts` (125), and the patterns' flags read back
+#: for it (about 80). The page is written to its file as it is made, a few cases of
+#: the explorer's data at a time: it is never held whole (600 were counted while the
+#: page's text was held two or three times and the bottlenecks kept their per-case table).
+#: tests/test_report_memory.py checks the case table's and the verdicts' parts on the sample log.
+HELD_PER_CASE = 400
 #: Bytes the process holds before it reads anything: the interpreter and the libraries
 #: every command imports (numpy, pandas, Arrow, DuckDB), 105 MiB of resident memory
 #: after ``import procmine.report`` (``VmRSS``). The other commands leave them to the

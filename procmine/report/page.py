@@ -5,13 +5,15 @@ headline of each section in one row of cards first (``_overview``), and inlines
 the CSS and the script of ``procmine/templates`` (``_asset``, through
 ``importlib.resources``); a Content-Security-Policy with the script's hash
 (``_csp_hash``) lets the page load nothing and run no other script.
+``_page_pieces`` gives the same text in pieces, for a file written as it is made
+(the explorer's data is the most of a large log's page, and is never whole in memory).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -113,14 +115,20 @@ def _leaders(ctx: _Context, sections: Sequence[Section]) -> str:
     return leaders_page(ctx, sections)
 
 
-def _explore(ctx: _Context) -> str:
+def _explore(ctx: _Context) -> Iterator[str]:
     """The explorer (filters, drill-down, the map with sliders): :mod:`procmine.report.explore`."""
-    from procmine.report.explore import explore_block
+    from procmine.report.explore import explore_pieces
 
-    return explore_block(ctx)
+    return explore_pieces(ctx)
 
 
 def _page(title: str, ctx: _Context, sections: Sequence[Section]) -> str:
+    """The whole page: the text of :func:`_page_pieces` joined."""
+    return "".join(_page_pieces(title, ctx, sections))
+
+
+def _page_pieces(title: str, ctx: _Context, sections: Sequence[Section]) -> Iterator[str]:
+    """The page in pieces, in order: each is made when the one before has been taken."""
     css, js = _asset("report.css"), _asset("report.js") + _asset("report-explore.js")
     # nothing may load from outside the file, and only our own script may run
     csp = ("default-src 'none'; style-src 'unsafe-inline'; "
@@ -141,7 +149,7 @@ def _page(title: str, ctx: _Context, sections: Sequence[Section]) -> str:
     meta = (f"{ctx.t('log')}: {Path(ctx.log_name).name} · {ctx.n_cases:,} {ctx.t('cases')} · "
             f"{ctx.n_events:,} {ctx.t('events')} · {ctx.t('generated')} {generated} · "
             f"procmine {__version__}")
-    return (
+    yield (
         "<!DOCTYPE html>\n"
         f'<html lang="{"zh-CN" if ctx.lang == "zh" else "en"}"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
@@ -151,8 +159,8 @@ def _page(title: str, ctx: _Context, sections: Sequence[Section]) -> str:
         f'<header class="top"><div class="inner"><h1>{_e(title)}</h1><p>{_e(meta)}</p></div></header>'
         f'<nav class="toc">{"".join(toc)}<button type="button" id="toggle-all">'
         f'{_e(ctx.t("toggle"))}</button></nav>'
-        f"<main>{_leaders(ctx, sections)}{_overview(ctx, sections)}{_explore(ctx)}"
-        f"{''.join(parts)}</main>"
-        f"<footer>procmine {__version__}</footer>"
-        f"<script>{js}</script></body></html>\n"
-    )
+        f"<main>{_leaders(ctx, sections)}{_overview(ctx, sections)}")
+    yield from _explore(ctx)
+    yield "".join(parts)
+    yield (f"</main><footer>procmine {__version__}</footer>"
+           f"<script>{js}</script></body></html>\n")

@@ -8,7 +8,7 @@ users import them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,13 +37,23 @@ class Section:
 
 @dataclass(frozen=True)
 class Report:
-    """The report: its sections, the page, and the seconds each stage took."""
+    """The report: its sections, the page (``html``), and the seconds each stage took.
+
+    The page of a report written to a file (``write_report``) was written as it was
+    made, never whole in memory: ``html`` reads it back from the file when first asked.
+    """
 
     title: str
     lang: Lang
     sections: tuple[Section, ...]
-    html: str
-    seconds: Mapping[str, float]
+    _html: str | Callable[[], str] = field(repr=False)
+    seconds: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def html(self) -> str:
+        if callable(self._html):
+            object.__setattr__(self, "_html", self._html())
+        return self._html
 
     def section(self, key: str) -> Section | None:
         return next((s for s in self.sections if s.key == key), None)

@@ -284,9 +284,9 @@ def _bottlenecks(ctx: _Context) -> Section:
     result = find_bottlenecks(ctx.log, calendar=ctx.calendar, workflow=ctx.workflow)
     ctx.results["bottlenecks"] = result
     if result.deadlines is not None:   # the leaders' page needs each case's verdict
-        from procmine.report.cases import on_time_of_cases
+        from procmine.report.cases import deadline_verdicts
 
-        ctx.results["on_time"] = on_time_of_cases(ctx.log, result.deadlines)
+        ctx.results["deadline_verdicts"] = deadline_verdicts(result.deadlines)
     dur = "wdur" if result.time_basis == "working" else "dur"
     basis = t("working_hours") if result.time_basis == "working" else t("clock_time")
     items = [("total_wait", f"{t('total_wait')} ({basis})", result.total_wait, dur)]
