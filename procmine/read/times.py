@@ -224,15 +224,15 @@ _OFFSET_SPAN = pd.Timedelta(days=366 * 20)
 
 
 def _one_offset(values: pd.Series, timezone: str) -> pd.Timedelta | None:
-    """The one UTC offset of ``timezone`` from a day before the first of the naive
-    ``values`` to a day after the last, or None (it changes; no times; a range over
+    """The one UTC offset of ``timezone`` from two days before the first of the naive
+    ``values`` to two days after the last, or None (it changes; no times; a range over
     :data:`_OFFSET_SPAN` or near the ends of what nanosecond times hold)."""
     first, last = values.min(), values.max()
     day = pd.Timedelta(days=1)
     if (pd.isna(first) or first - 2 * day < _LOW or last + 2 * day > _HIGH
             or last - first > _OFFSET_SPAN):
         return None
-    grid = pd.date_range(first - day - day, last + day + day, freq=_OFFSET_STEP, tz="UTC")
+    grid = pd.date_range(first - 2 * day, last + 2 * day, freq=_OFFSET_STEP, tz="UTC")
     local = grid.tz_convert(timezone).tz_localize(None)
     offsets = (local - grid.tz_localize(None)).unique()
     return offsets[0] if len(offsets) == 1 else None
