@@ -136,3 +136,27 @@ def test_the_activity_codes_kept_by_reading_are_those_of_the_text(tmp_path):
     codes, distinct = pd.factorize(log.events[ACTIVITY], sort=True)
     assert names.tolist() == list(distinct) and "只在被丢弃的行" not in names
     assert kept.tolist() == codes.tolist()
+
+
+def test_a_few_cases_out_of_order_give_the_events_a_full_sort_gives(tmp_path, monkeypatch):
+    """The rows of the few cases out of time order are set in copies of the columns; the
+    events (every column: codes, times, deadlines, plain text) are those of the general
+    sort, in UTF-8 and GB18030, quoted or not."""
+    import procmine.read.canonical as canonical
+
+    rows = [[f"C{c:03d}", f"a{k}", f"2024-01-{1 + c % 9:02d} {10 + (k * 7) % 5}:00:00",
+             f"单位{(c + k) % 4}", "街道", "块", f"2024-02-{1 + c % 9:02d} 10:00:00",
+             f'"备注, {c}"' if c % 3 == 0 else f"备注{k}"]
+            for c in range(30) for k in range(4)]
+    header = "工单编号,环节,时间,承办单位,层级,单位类型,时限,备注\n"
+    for encoding in ("utf-8", "gb18030"):
+        path = write_rows(tmp_path / f"log-{encoding}.csv", rows, encoding=encoding, header=header)
+        few = read_log(path)
+        monkeypatch.setattr(canonical, "_FEW_CASES", 0)     # every case sorted at once
+        general = read_log(path)
+        monkeypatch.undo()
+        pd.testing.assert_frame_equal(few.events, general.events)
+        assert few.report == general.report
+        got = list(zip(few.events[CASE], few.events[ACTIVITY], strict=True))
+        assert got == expected_order([r[:3] for r in rows])
+        assert few.events["备注"].iloc[0] == "备注, 0"

@@ -8,7 +8,6 @@ by time keeping file order for ties. Also the level and kind tables the SQL engi
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -213,16 +212,14 @@ def sorted_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 def as_text(events: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     """The Categorical ``columns`` of ``events`` as plain text (pandas' ``str``), in place:
-    each value is written once per row here, after sorting and mapping. Arrow writes the
-    columns in threads of its own (it releases the GIL)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    coded = [c for c in columns
-             if c in events.columns and isinstance(events[c].dtype, pd.CategoricalDtype)]
-    with ThreadPoolExecutor(max_workers=max(1, min(len(coded), os.cpu_count() or 1))) as pool:
-        texts = list(pool.map(lambda column: _decoded(events[column]), coded))
-    for column, text in zip(coded, texts, strict=True):
-        events[column] = pd.Series(pd.array(text, dtype="str"), index=events.index)
+    each value is written once per row here, after sorting and mapping. One column after
+    the other in this thread: Arrow's allocator gives each thread its own memory, and
+    fresh threads took fresh pages of the system for the 500 MB of a 5M-event log's text
+    (0.4 s more system time than in one thread, benchmarks/RESULTS.md)."""
+    for column in columns:
+        if column in events.columns and isinstance(events[column].dtype, pd.CategoricalDtype):
+            events[column] = pd.Series(pd.array(_decoded(events[column]), dtype="str"),
+                                       index=events.index)
     return events
 
 
@@ -257,16 +254,50 @@ def _sorted(events: pd.DataFrame, report: LoadReport) -> pd.DataFrame:
     ts = events[TIMESTAMP].to_numpy(dtype="datetime64[ns]").view(np.int64)
     order = _time_order(case_codes, ts)
     if order is not None:
-        events = events.iloc[order]
-        case_codes = case_codes[order]
+        rows, sources = order
+        events = _moved(events, rows, sources)
+        if rows is None:          # a whole new order (within a case, the codes stay)
+            case_codes = case_codes[sources]
     events = events.reset_index(drop=True)
     report.duplicates = count_duplicates(events, case_codes)
     return events
 
 
-def _time_order(case: np.ndarray, ts: np.ndarray) -> np.ndarray | None:
+def _moved(events: pd.DataFrame, rows: np.ndarray | None, sources: np.ndarray) -> pd.DataFrame:
+    """``events`` with the rows ``rows`` taken from the rows ``sources`` (``rows`` None:
+    every row, ``events.iloc[sources]``). A few rows out of place are set in a copy of each
+    column, not taken one by one into a new one: a copy is a plain copy of memory."""
+    if rows is None:
+        return events.iloc[sources]
+    columns = {}
+    for i in range(events.shape[1]):
+        values = events.iloc[:, i].array
+        if isinstance(values, _SET_IN_PLACE):
+            column = values.copy()
+            column[rows] = values.take(sources)
+        else:                     # other arrays (Arrow's text): taken whole
+            column = values.take(_whole(rows, sources, len(values)))
+        columns[i] = column
+    moved = pd.DataFrame(columns, index=events.index, copy=False)
+    moved.columns = events.columns
+    return moved
+
+
+#: The arrays :func:`_moved` copies and sets a few rows of (numbers, times, Categoricals).
+_SET_IN_PLACE = (pd.Categorical, pd.arrays.DatetimeArray, pd.arrays.NumpyExtensionArray)
+
+
+def _whole(rows: np.ndarray, sources: np.ndarray, n: int) -> np.ndarray:
+    """The order of all ``n`` rows in which the rows ``rows`` come from ``sources``."""
+    order = np.arange(n)
+    order[rows] = sources
+    return order
+
+
+def _time_order(case: np.ndarray, ts: np.ndarray) -> tuple[np.ndarray | None, np.ndarray] | None:
     """The order that groups the cases (in order of first appearance; ``case`` numbers
-    them so) and sorts each by time, file order kept for ties; None when the rows are in
+    them so) and sorts each by time, file order kept for ties, as the rows to move and the
+    rows they come from (None and the whole order: every row); None when the rows are in
     it already. Only the cases out of order are sorted when each case is one run of rows."""
     # comparisons of neighbours, not differences: no arrays of the log's length in int64
     if not (case[1:] < case[:-1]).any():        # each case one run, in order of appearance
@@ -276,15 +307,16 @@ def _time_order(case: np.ndarray, ts: np.ndarray) -> np.ndarray | None:
         if not len(unsorted):
             return None                # already in order (most exports): no sort
         if len(unsorted) <= _FEW_CASES:
-            order = np.arange(len(case))
-            starts = np.flatnonzero(np.diff(case, prepend=-1))
-            ends = np.append(starts[1:], len(case))
-            for lo, hi in zip(starts[unsorted], ends[unsorted], strict=True):
-                order[lo:hi] = lo + np.argsort(ts[lo:hi], kind="stable")
-            return order
+            # the codes do not decrease: each case's run is found by bisection
+            starts = np.searchsorted(case, unsorted, side="left")
+            ends = np.searchsorted(case, unsorted, side="right")
+            rows = np.concatenate([np.arange(lo, hi) for lo, hi in zip(starts, ends, strict=True)])
+            sources = np.concatenate([lo + np.argsort(ts[lo:hi], kind="stable")
+                                      for lo, hi in zip(starts, ends, strict=True)])
+            return rows, sources
     elif not (ts[1:] < ts[:-1]).any():
-        return np.argsort(case, kind="stable")    # in time order: cases gathered, times kept
-    return np.lexsort((ts, case))               # lexsort is stable: file order for ties
+        return None, np.argsort(case, kind="stable")    # in time order: cases gathered
+    return None, np.lexsort((ts, case))         # lexsort is stable: file order for ties
 
 
 #: Up to this many cases out of time order are sorted one by one, more all at once.
