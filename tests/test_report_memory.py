@@ -265,3 +265,25 @@ def test_the_page_releases_the_engines_case_table(sample, monkeypatch):
         build_report(engine, lang="en")
         assert engine._cases is None
         pd.testing.assert_frame_equal(engine.cases(), first)
+
+
+def test_under_a_limit_arrow_allocates_from_the_c_heap_while_the_report_runs(sample):
+    """Under a limit the report's Arrow buffers come from the C heap, whose freed pages
+    ``give_back`` returns (Arrow's own pool kept them): the pool it had is back afterwards,
+    and without a limit the pool is left alone."""
+    import pyarrow as pa
+
+    first = pa.default_memory_pool().backend_name
+    seen: list[str] = []
+
+    def on_stage(name):
+        seen.append(pa.default_memory_pool().backend_name)
+
+    with get_engine("duckdb", sample, memory_limit=LIMIT) as engine:
+        build_report(engine, lang="en", on_stage=on_stage)
+    assert set(seen) == {"system"}
+    assert pa.default_memory_pool().backend_name == first
+    seen.clear()
+    with get_engine("duckdb", sample) as engine:
+        build_report(engine, lang="en", on_stage=on_stage)
+    assert set(seen) == {first}
