@@ -44,9 +44,10 @@ from functools import cache
 #: Since branch s6-mem2 DuckDB's case table reads the variant of each case in the
 #: database (``Variants.of_case``, 25 bytes a case by ``memory_usage(deep=True)`` plus the
 #: hash table of its index, is no longer made for it), and the engine forgets its case
-#: table once the page's is made (``Engine.release_cases``): the count stays 400, which
-#: the stages' peaks (the process's, by a thread reading VmRSS) do not contradict: what
-#: grew with the cases beyond it was the allocators' (see :func:`arrow_from_heap`).
+#: table once the page's is made (``Engine.release_cases``). The count stays 400: between
+#: 2M and 5M events (175,000 and 430,000 cases) the page's peak of the process grows by
+#: 182 MiB, about 750 bytes a case (VmRSS sampled; 990 before Arrow allocated from the C
+#: heap, :func:`arrow_from_heap`), which is the page's own work on top of what is held.
 HELD_PER_CASE = 400
 #: Bytes the process holds before it reads anything: the interpreter and the libraries
 #: every command imports (numpy, pandas, Arrow, DuckDB), 105 MiB of resident memory
@@ -71,9 +72,10 @@ def arrow_from_heap(limited: bool) -> Iterator[None]:
     Arrow's default pool (mimalloc in the wheels) keeps the pages of the parts' strings
     and of the tables read from DuckDB partly used after a stage, and ``release_unused``
     gives back only whole empty ones; the C heap's free pages :func:`give_back` returns
-    (``malloc_trim``). Measured on 2M events at 512MiB (175,000 cases, the stages' peaks
-    by a thread reading VmRSS): the bottlenecks 603 -> 535 MiB, the patterns 592 -> 531,
-    the page 561 -> 498; the numbers are the same (only where memory comes from changes).
+    (``malloc_trim``). Measured at 512MiB (the stages' peaks by a thread reading VmRSS),
+    on 2M events (175,000 cases): the bottlenecks 603 -> 538 MiB, the patterns 592 -> 516,
+    the page 561 -> 491; on 5M (430,000): 731 -> 635, 734 -> 645, 752 -> 673. The numbers
+    are the same: only where the memory comes from changes.
     Buffers made before keep their pool and are freed to it."""
     import pyarrow as pa
 
