@@ -46,7 +46,7 @@ from functools import cache
 #: hash table of its index, is no longer made for it), and the engine forgets its case
 #: table once the page's is made (``Engine.release_cases``). The count stays 400: between
 #: 2M and 5M events (175,000 and 430,000 cases) the page's peak of the process grows by
-#: 182 MiB, about 750 bytes a case (VmRSS sampled; 990 before Arrow allocated from the C
+#: 182 MiB, about 750 bytes a case (VmRSS sampled; 785 before Arrow allocated from the C
 #: heap, :func:`arrow_from_heap`), which is the page's own work on top of what is held.
 HELD_PER_CASE = 400
 #: Bytes the process holds before it reads anything: the interpreter and the libraries
