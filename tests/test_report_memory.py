@@ -241,3 +241,49 @@ def test_the_pattern_flags_are_the_case_tables_flags_read_alone(sample):
     pd.testing.assert_frame_equal(flags, cases[["case", *ran]])
     pd.testing.assert_frame_equal(memory_flags, in_memory.cases[["case", *ran]])
     assert flags["pingpong"].sum() == int(result.summary.set_index("pattern").loc["pingpong", "cases"])
+
+
+def test_duckdbs_case_table_reads_the_variants_without_a_series_of_case_ids(sample):
+    """The case table of the DuckDB engine takes each case's variant from the database:
+    the same variant as ``Variants.of_case`` gives, without making that Series (a Python
+    string per case) when nobody asks for it."""
+    with get_engine("duckdb", sample) as engine:
+        cases = engine.cases()
+        assert callable(engine.variants()._of_case)         # still in the database
+        of_case = engine.variants().of_case
+        assert cases["variant"].dtype == "int64"
+        assert cases["variant"].tolist() == of_case.reindex(cases["case"]).tolist()
+    with get_engine("pandas", sample) as engine:    # the numbers of the engine in memory
+        assert sorted(engine.cases()["variant"].tolist()) == sorted(cases["variant"].tolist())
+
+
+def test_the_page_releases_the_engines_case_table(sample, monkeypatch):
+    """Once the page's case table is made, the engine keeps no case table of its own for
+    the rest of the page; asked again, it makes the same one."""
+    with get_engine("duckdb", sample, memory_limit=LIMIT) as engine:
+        first = engine.cases()
+        build_report(engine, lang="en")
+        assert engine._cases is None
+        pd.testing.assert_frame_equal(engine.cases(), first)
+
+
+def test_under_a_limit_arrow_allocates_from_the_c_heap_while_the_report_runs(sample):
+    """Under a limit the report's Arrow buffers come from the C heap, whose freed pages
+    ``give_back`` returns (Arrow's own pool kept them): the pool it had is back afterwards,
+    and without a limit the pool is left alone."""
+    import pyarrow as pa
+
+    first = pa.default_memory_pool().backend_name
+    seen: list[str] = []
+
+    def on_stage(name):
+        seen.append(pa.default_memory_pool().backend_name)
+
+    with get_engine("duckdb", sample, memory_limit=LIMIT) as engine:
+        build_report(engine, lang="en", on_stage=on_stage)
+    assert set(seen) == {"system"}
+    assert pa.default_memory_pool().backend_name == first
+    seen.clear()
+    with get_engine("duckdb", sample) as engine:
+        build_report(engine, lang="en", on_stage=on_stage)
+    assert set(seen) == {first}

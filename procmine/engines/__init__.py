@@ -240,6 +240,11 @@ class Engine:
         """One row per case, as :func:`procmine.abstractions.cases` computes it."""
         raise NotImplementedError
 
+    def release_cases(self) -> None:
+        """Forget the table :meth:`cases` keeps (an engine that keeps one makes it again
+        when next asked): for a caller that has taken what it needs of it (the report's
+        page, under a memory limit). The pandas engine keeps none: no-op."""
+
     def activities(self) -> pd.DataFrame:
         """Per activity (sorted by name): ``activity``, ``count`` (events), ``cases``."""
         raise NotImplementedError

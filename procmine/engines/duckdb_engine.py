@@ -272,6 +272,19 @@ class DuckDBEngine(SqlEngine):
         self._variants = self._make_variants(table, pairs)
         return self._variants
 
+    def _variant_of_cases(self, ids: pd.Series) -> np.ndarray:
+        """The variant of each case read from the database (``case_variant``, by case
+        number, in the order of ``sql.CASES``): ``Variants.of_case``, a Series indexed
+        by the case ids as Python strings (about 100 bytes a case), is then not made
+        unless a caller asks for it."""
+        self.variants()                         # makes case_variant
+        found = self.con.execute(
+            "SELECT v.variant FROM ev e LEFT JOIN case_variant v ON v.f = e.f "
+            "WHERE e.pa IS NULL ORDER BY e.f").df()["variant"]
+        if len(found) != len(ids) or found.isna().any():    # never seen: as of_case says
+            return super()._variant_of_cases(ids)
+        return found.to_numpy(dtype=np.int64)
+
     def event_logs(self, *, max_events: int = 1_000_000) -> Iterator[Any]:
         """The parts of :meth:`SqlEngine.event_logs` from one scan of ``ev`` (stored in
         case, time and row order): a case goes to part ``floor(events before it /

@@ -123,7 +123,7 @@ class SqlEngine(Engine):
         })
         out["duration"] = ((out["end"] - out["start"]).dt.total_seconds() if len(out)
                            else pd.Series(dtype="float64"))
-        out["variant"] = self.variants().of_case.reindex(out["case"]).to_numpy()
+        out["variant"] = self._variant_of_cases(out["case"])
         for name, canonical in (("category", CATEGORY), ("source", SOURCE),
                                 ("deadline", DEADLINE)):
             if canonical not in self._chosen:
@@ -134,6 +134,13 @@ class SqlEngine(Engine):
             else:
                 out[name] = values.astype(object).where(values.notna(), None).to_numpy()
         return out
+
+    def _variant_of_cases(self, ids: pd.Series) -> np.ndarray:
+        """The variant of each case of the case table (``ids``, in its order)."""
+        return self.variants().of_case.reindex(ids).to_numpy()
+
+    def release_cases(self) -> None:
+        self._cases = None
 
     def activities(self) -> pd.DataFrame:
         from procmine.engines import sql as q

@@ -60,7 +60,13 @@ from procmine.report.context import _Context, _workflow, _workflow_path
 from procmine.report.labels import _CJK
 from procmine.report.labels import Lang as Lang
 from procmine.report.markup import _LANG
-from procmine.report.memory import HELD_PER_CASE, LIBRARIES_FIXED, PROCESS_FIXED, give_back
+from procmine.report.memory import (
+    HELD_PER_CASE,
+    LIBRARIES_FIXED,
+    PROCESS_FIXED,
+    arrow_from_heap,
+    give_back,
+)
 from procmine.report.page import _page_pieces
 from procmine.report.result import Report as Report
 from procmine.report.result import Section as Section
@@ -163,7 +169,8 @@ def _made(log: EventLog | Engine, *, workflow: Any, lang: Lang | None, title: st
                    filters=filters)
     token = _LANG.set(ctx.lang)
     try:
-        return _build(ctx, title, workflow, on_stage, write)
+        with arrow_from_heap(bool(engine.memory_limit)):
+            return _build(ctx, title, workflow, on_stage, write)
     finally:
         engine.hold_outside(0)
         _LANG.reset(token)

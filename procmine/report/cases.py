@@ -115,6 +115,7 @@ def case_facts(ctx: _Context) -> pd.DataFrame:
 
     engine = as_engine(ctx.log)
     cases = engine.cases()
+    engine.release_cases()      # the table below holds what the page needs of it
     frame = pd.DataFrame({"case": cases["case"].astype(str), "start": cases["start"],
                           "duration": cases["duration"].astype(float),
                           "variant": cases["variant"].astype(int)})
