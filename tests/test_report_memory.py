@@ -195,7 +195,8 @@ def test_the_page_is_written_as_it_is_made_and_is_the_page_build_report_makes(sa
     written = write_report(log, out, lang="en")
     joined = build_report(log, lang="en").html
     text = out.read_text(encoding="utf-8")
-    when = re.compile(r"generated \d{4}-\d\d-\d\d \d\d:\d\d")
+    when = re.compile(r"([Gg]enerated|生成于) \d{4}-\d\d-\d\d \d\d:\d\d [+-]\d{4}")
+    assert len(when.findall(text)) == 1                     # the mask finds the page's time
     assert when.sub("", text) == when.sub("", joined)      # the minute may turn between them
     assert written.html == text
     assert len(pieces) > 3000 / 50 and max(pieces) < len(text) / 2
