@@ -466,16 +466,18 @@ def _sorted_ev(d: SqlDialect, session: SqlSession, parsed: str, chosen: Mapping[
     if "lvl" not in stored:
         nulls[nulls.index(f"{text} AS lvl")] = "CAST(-1 AS INT) AS lvl"
     t = d.epoch_us.format(x="s.ts")
-    # in two steps: a window over a join ran out of memory at small limits
-    named = session.create("named", (
-        f"SELECT k.f, s.c, s.rowid AS r, {t} AS t, "
-        + ", ".join(f"{expr} AS {short}" for short, expr in stored.items())
-        + f" FROM {parsed} s JOIN {firsts} k ON k.c = s.c {joins} WHERE {_kept(d)}"))
-    session.drop(firsts)
+    # one sort of the joined rows into case, time and row order; the previous and next
+    # events then come from the rows before and after (a streaming window: no second sort)
+    firsts_join = f"FROM {parsed} s JOIN {firsts} k ON k.c = s.c {joins} WHERE {_kept(d)}"
+    named = (f"SELECT k.f, s.c, s.rowid AS r, {t} AS t, "
+             + ", ".join(f"{expr} AS {short}" for short, expr in stored.items())
+             + f" {firsts_join} ORDER BY k.f, t, r")
+    same = "lag(f) OVER () = f"
     session.create("ev_sorted", (
-        f"SELECT *, lag(a) OVER w AS pa, lag(t) OVER w AS pt, lead(r) OVER w IS NULL AS is_last "
-        f"FROM {named} WINDOW w AS (PARTITION BY f ORDER BY t, r) ORDER BY f, t, r"))
-    session.drop(named)
+        f"SELECT *, CASE WHEN {same} THEN lag(a) OVER () END AS pa, "
+        f"CASE WHEN {same} THEN lag(t) OVER () END AS pt, "
+        f"coalesce(lead(f) OVER () <> f, true) AS is_last FROM ({named}) s"))
+    session.drop(firsts)
     session.rows(f"CREATE VIEW ev AS SELECT *{''.join(', ' + n for n in nulls)} FROM ev_sorted")
     return "ev"
 
