@@ -99,7 +99,7 @@ class SqlDialect:
     row_in_scan: str | None        #: the file row in the source relation ``s``, if it has one
     row_in_parsed: str             #: the file row of the parsed table ``s``
     ev_order: str                  #: how ``ev`` is stored
-    #: ``ev`` is built with the case's first row as the window's key and the text of
+    #: ``ev`` is built with the case's first row as the sort's key and the text of
     #: few values as ENUM types, stored in case order (DuckDB; see :func:`_sorted_ev`)
     one_sort: bool = False
 
@@ -433,9 +433,12 @@ def _sorted_ev(d: SqlDialect, session: SqlSession, parsed: str, chosen: Mapping[
     """``ev`` for large logs (DuckDB): the same rows and columns as :func:`_ev_sql`.
 
     The first row of each case comes from a grouping (not a window over the text
-    ids), the window runs over that number, and the table is stored in case, time
-    and row order, so that the parts of the log stream from one scan. Text of few values (activity, unit, level, kind, category,
-    source) becomes an ENUM type, one or two bytes a row in the sort. The
+    ids); the joined rows are sorted once by that number, time and row, stored in
+    that order (the parts of the log stream from one scan), and the event before
+    and after each come from its neighbours in that order (a streaming window,
+    ``OVER ()``, which keeps the order it is given). Text of few values (activity,
+    unit, level, kind, category, source) becomes an ENUM type, one or two bytes a
+    row in the sort. The
     columns that are not mapped are not stored: ``ev`` is a view adding them as
     NULL over the table ``ev_sorted``.
     """
