@@ -534,3 +534,27 @@ def test_the_engines_do_not_import_the_analyses():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          cwd=HERE.parent, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_duckdb_events_know_the_event_before_and_after_in_their_case(tmp_path):
+    """``ev`` holds each case's events in time and file order (ties by file row), with the
+    activity and time of the event before in the same case and whether it is the last:
+    cases interleaved in the file, events out of time order, equal times."""
+    rows = [("B", "b1", "2024-01-01 10:00"), ("A", "a2", "2024-01-02 09:00"),
+            ("A", "a1", "2024-01-01 08:00"), ("B", "b2", "2024-01-01 10:00"),
+            ("C", "c1", "2024-01-03 00:00"), ("A", "a3", "2024-01-02 09:00"),
+            ("B", "b3", "2024-01-01 09:00")]
+    path = tmp_path / "tied.csv"
+    pd.DataFrame(rows, columns=["case", "activity", "time"]).to_csv(path, index=False)
+    with get_engine("duckdb", path, memory_limit="1GiB") as engine:
+        engine._load()
+        # in stored order (a scan of one table keeps it): the parts are read in that order
+        stored = engine.con.execute("SELECT c, a, pa, pt IS NULL, is_last, t - pt "
+                                    "FROM ev").fetchall()
+    hour = 3_600_000_000
+    assert stored == [
+        ("B", "b3", None, True, False, None), ("B", "b1", "b3", False, False, hour),
+        ("B", "b2", "b1", False, True, 0),
+        ("A", "a1", None, True, False, None), ("A", "a2", "a1", False, False, 25 * hour),
+        ("A", "a3", "a2", False, True, 0),
+        ("C", "c1", None, True, True, None)]

@@ -99,7 +99,7 @@ class SqlDialect:
     row_in_scan: str | None        #: the file row in the source relation ``s``, if it has one
     row_in_parsed: str             #: the file row of the parsed table ``s``
     ev_order: str                  #: how ``ev`` is stored
-    #: ``ev`` is built with the case's first row as the window's key and the text of
+    #: ``ev`` is built with the case's first row as the sort's key and the text of
     #: few values as ENUM types, stored in case order (DuckDB; see :func:`_sorted_ev`)
     one_sort: bool = False
 
@@ -433,9 +433,12 @@ def _sorted_ev(d: SqlDialect, session: SqlSession, parsed: str, chosen: Mapping[
     """``ev`` for large logs (DuckDB): the same rows and columns as :func:`_ev_sql`.
 
     The first row of each case comes from a grouping (not a window over the text
-    ids), the window runs over that number, and the table is stored in case, time
-    and row order, so that the parts of the log stream from one scan. Text of few values (activity, unit, level, kind, category,
-    source) becomes an ENUM type, one or two bytes a row in the sort. The
+    ids); the joined rows are sorted once by that number, time and row, stored in
+    that order (the parts of the log stream from one scan), and the event before
+    and after each come from its neighbours in that order (a streaming window,
+    ``OVER ()``, which keeps the order it is given). Text of few values (activity,
+    unit, level, kind, category, source) becomes an ENUM type, one or two bytes a
+    row in the sort. The
     columns that are not mapped are not stored: ``ev`` is a view adding them as
     NULL over the table ``ev_sorted``.
     """
@@ -466,16 +469,18 @@ def _sorted_ev(d: SqlDialect, session: SqlSession, parsed: str, chosen: Mapping[
     if "lvl" not in stored:
         nulls[nulls.index(f"{text} AS lvl")] = "CAST(-1 AS INT) AS lvl"
     t = d.epoch_us.format(x="s.ts")
-    # in two steps: a window over a join ran out of memory at small limits
-    named = session.create("named", (
-        f"SELECT k.f, s.c, s.rowid AS r, {t} AS t, "
-        + ", ".join(f"{expr} AS {short}" for short, expr in stored.items())
-        + f" FROM {parsed} s JOIN {firsts} k ON k.c = s.c {joins} WHERE {_kept(d)}"))
-    session.drop(firsts)
+    # one sort of the joined rows into case, time and row order; the previous and next
+    # events then come from the rows before and after (a streaming window: no second sort)
+    firsts_join = f"FROM {parsed} s JOIN {firsts} k ON k.c = s.c {joins} WHERE {_kept(d)}"
+    named = (f"SELECT k.f, s.c, s.rowid AS r, {t} AS t, "
+             + ", ".join(f"{expr} AS {short}" for short, expr in stored.items())
+             + f" {firsts_join} ORDER BY k.f, t, r")
+    same = "lag(f) OVER () = f"
     session.create("ev_sorted", (
-        f"SELECT *, lag(a) OVER w AS pa, lag(t) OVER w AS pt, lead(r) OVER w IS NULL AS is_last "
-        f"FROM {named} WINDOW w AS (PARTITION BY f ORDER BY t, r) ORDER BY f, t, r"))
-    session.drop(named)
+        f"SELECT *, CASE WHEN {same} THEN lag(a) OVER () END AS pa, "
+        f"CASE WHEN {same} THEN lag(t) OVER () END AS pt, "
+        f"coalesce(lead(f) OVER () <> f, true) AS is_last FROM ({named}) s"))
+    session.drop(firsts)
     session.rows(f"CREATE VIEW ev AS SELECT *{''.join(', ' + n for n in nulls)} FROM ev_sorted")
     return "ev"
 
