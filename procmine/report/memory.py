@@ -41,7 +41,7 @@ from functools import cache
 #: the explorer's data at a time: it is never held whole (600 were counted while the
 #: page's text was held two or three times and the bottlenecks kept their per-case table).
 #: tests/test_report_memory.py checks the case table's and the verdicts' parts on the sample log.
-#: Since branch s6-mem2 DuckDB's case table reads the variant of each case in the
+#: DuckDB's case table reads the variant of each case in the
 #: database (``Variants.of_case``, 25 bytes a case by ``memory_usage(deep=True)`` plus the
 #: hash table of its index, is no longer made for it), and the engine forgets its case
 #: table once the page's is made (``Engine.release_cases``). The count stays 400: between
