@@ -71,10 +71,8 @@ class _Groupings:
                  workflow: Any = None, part_events: int | None = None, require: str | None = None,
                  include_followup: bool = False):
         self.engine, self.clock, self.workflow = engine, clock, workflow
-        self.include_followup = include_followup
-        self.due_clock = due_clock or clock
-        self.require = require
-        self.part_events = part_events
+        self.due_clock, self.include_followup = due_clock or clock, include_followup
+        self.require, self.part_events = require, part_events
         self.codes: dict[str, _Codes] = defaultdict(_Codes)
         self.present: set[str] = set()  # columns with a value in some part
         self.levels: tuple[str, ...] = ()
@@ -93,10 +91,8 @@ class _Groupings:
         return self.cache[name]
 
     def taken(self, name: str) -> Any:
-        """The table ``name``, as :meth:`get` gives it, but not kept here: a per-case
-        table (``deadline_cases``) lives as long as its reader keeps it (``Deadlines.cases``
-        keeps it on the Deadlines that read it; the report keeps two of its columns)."""
-        self.run((name,))
+        """The table ``name`` as :meth:`get` gives it, not kept here (a per-case table)."""
+        self.get(name)
         return self.cache.pop(name)
 
     def run(self, names: Sequence[str]) -> None:

@@ -172,13 +172,9 @@ class Collector:
         raise NotImplementedError
 
     def frame(self, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame | None:
-        """Every row added to ``name``, in the order added (None if none were); only
-        ``columns`` of them when given (a reader that needs a few columns of a long
-        table does not hold the others).
-
-        Raises ``ProcmineError`` once the collector, or the engine whose database it
-        shares, is closed: the rows went with it.
-        """
+        """Every row added to ``name`` (only its ``columns`` when given), in the order
+        added; None if none were. Raises ``ProcmineError`` once the collector, or the
+        engine whose database it shares, is closed: the rows went with it."""
         raise NotImplementedError
 
     def drop(self, name: str) -> None:

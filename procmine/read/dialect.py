@@ -438,9 +438,8 @@ def _sorted_ev(d: SqlDialect, session: SqlSession, parsed: str, chosen: Mapping[
     and after each come from its neighbours in that order (a streaming window,
     ``OVER ()``, which keeps the order it is given). Text of few values (activity,
     unit, level, kind, category, source) becomes an ENUM type, one or two bytes a
-    row in the sort. The
-    columns that are not mapped are not stored: ``ev`` is a view adding them as
-    NULL over the table ``ev_sorted``.
+    row in the sort. The columns that are not mapped are not stored: ``ev`` is a view
+    adding them as NULL over the table ``ev_sorted``.
     """
     names = _names(d, chosen, exact=exact, levels=levels, kinds=kinds)
     joins = f"{names['lvn'][0]} {names['knd'][0]}"
