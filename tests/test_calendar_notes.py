@@ -1,5 +1,6 @@
-"""The report's calendar notes: each section names the years without holiday data that
-its own figures used, whatever ran before it and whatever another thread does."""
+"""The calendar's notes of years without holiday data: each report section, and each
+command's result, names the years its own figures used, whatever ran before it and
+whatever another thread does."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import pytest
 
 from procmine.bottlenecks import find_bottlenecks
 from procmine.calendar import WorkingCalendar, fallback_years
+from procmine.compare import compare_logs
 from procmine.engines import as_engine
+from procmine.network import discover_network
 from procmine.report import sections
 from procmine.report.context import _Context
 from procmine.report.sections import _run_section
@@ -130,3 +133,17 @@ def test_fallback_years_collects_cached_years_in_nested_blocks():
     assert (outer, inner, later) == ({2027, 2028}, {2027, 2028}, set())
     # the notes in year order, though 2028 was counted first
     assert [note[:4] for note in cal.notes] == ["2027", "2028"]
+
+
+def test_network_and_compare_name_the_years_they_measured():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        log = simulate_log(cases=80, seed=2, start="2027-11-20", cases_per_day=6).to_event_log()
+        cal = WorkingCalendar()
+        cal.working_seconds("2030-03-01 09:00", "2030-03-02 09:00")   # another log, before
+        said = {"network": discover_network(log, calendar=cal).calendar,
+                "compare": compare_logs(log, split="2027-11-27", calendar=cal).calendar}
+    for text in said.values():
+        assert "2027: no Chinese holiday data" in text
+        assert "2028: no Chinese holiday data" in text
+        assert "2030" not in text
