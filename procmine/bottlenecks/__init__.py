@@ -225,13 +225,16 @@ def find_bottlenecks(
     tables = _Groupings(engine, clock=clock, due_clock=due_clock, workflow=workflow,
                         part_events=part_events, include_followup=include_followup,
                         require={"unit": RESOURCE, "level": LEVEL, "category": CATEGORY}.get(by))
-    tables.run(("totals", "deadlines", "follows", *((by,) if by != "transition" else ())))
+    from procmine.calendar import fallback_years
+
+    with fallback_years() as fallback:     # the years of this log the calendar lacks
+        tables.run(("totals", "deadlines", "follows", *((by,) if by != "transition" else ())))
     chosen = tables.get(by)
     if chosen is None:
         raise _missing(by)
     totals = tables.get("totals")
     return BottleneckResult(
-        by=by, time_basis=basis, calendar=_label(cal), service_time=totals["service"],
+        by=by, time_basis=basis, calendar=_label(cal, fallback), service_time=totals["service"],
         total_wait=totals["total_wait"],
         table=chosen.head(top).reset_index(drop=True) if top else chosen,
         transitions=tables.get("transition"), deadlines=tables.get("deadlines"),

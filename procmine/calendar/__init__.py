@@ -14,7 +14,8 @@ Kinds (``--calendar``):
   Chinese public holidays plus the swapped working weekends (调休), as the
   ``chinese_calendar`` package knows them. For a year the package does not know
   the calendar falls back to weekends only, warns once per year
-  (:class:`CalendarFallbackWarning`) and records a line in ``notes``.
+  (:class:`CalendarFallbackWarning`) and records a line in ``notes``;
+  :func:`fallback_years` collects the years one computation counted so.
 - a country code (``nl``, ``it``, ``us``, ``de``, ``gb``, ...): weekdays minus the
   public holidays of that country, from the ``holidays`` package (every year);
   office hours 09:00-17:00 unless given.
@@ -64,6 +65,7 @@ from procmine.calendar.choice import (
     choose_calendar,
 )
 from procmine.calendar.days import CalendarFallbackWarning
+from procmine.calendar.fallback import fallback_years
 from procmine.calendar.files import read_calendar
 from procmine.calendar.hours import DAY, DEFAULT_HOURS, PLAIN_HOURS, format_hours, parse_hours
 from procmine.calendar.timeline import Timeline
@@ -72,8 +74,8 @@ from procmine.calendar.working import KINDS, WorkingCalendar
 __all__ = [
     "CHINESE_ZONES", "DAY", "DEFAULT_HOURS", "KINDS", "PLAIN_HOURS", "CalendarChoice",
     "CalendarFallbackWarning", "Timeline", "WorkingCalendar", "add_working_time",
-    "calendar_from_option", "choose_calendar", "format_hours", "parse_hours", "read_calendar",
-    "working_seconds",
+    "calendar_from_option", "choose_calendar", "fallback_years", "format_hours", "parse_hours",
+    "read_calendar", "working_seconds",
 ]
 
 

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import math
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -24,6 +25,7 @@ from procmine.calendar.days import (
     weekend_flags,
     year_days,
 )
+from procmine.calendar.fallback import counted
 from procmine.calendar.hours import DAY, DEFAULT_HOURS, PLAIN_HOURS, format_hours, parse_hours
 from procmine.calendar.timeline import Timeline
 from procmine.errors import SpecError
@@ -52,7 +54,9 @@ class WorkingCalendar:
     calendar counting in another zone; the analyses use it with the log's zone.
 
     ``notes`` collects what a report should say about the calendar's own limits
-    (years counted with weekends only); :meth:`describe` says which calendar it is.
+    (years counted with weekends only, in year order); :meth:`describe` says which
+    calendar it is. Which of those years one computation used:
+    :func:`procmine.calendar.fallback_years`.
 
     >>> cal = WorkingCalendar(hours=parse_hours("08:30-12:00,13:00-17:00"))
     >>> cal.day_seconds / 3600
@@ -73,6 +77,7 @@ class WorkingCalendar:
     notes: list[str] = field(default_factory=list, compare=False, hash=False, repr=False)
     _years: dict[int, np.ndarray] = field(default_factory=dict, compare=False, hash=False,
                                           repr=False)
+    _fallback: set[int] = field(default_factory=set, compare=False, hash=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.kind == "none":
@@ -108,8 +113,12 @@ class WorkingCalendar:
         """Working seconds in one working day (the unit of 'working days')."""
         return int(sum(b - a for a, b in self.hours))
 
-    def describe(self) -> str:
+    def describe(self, *, fallback_years: Iterable[int] | None = None) -> str:
         """One line for a report: which calendar, which office hours, which limits.
+
+        The limits are the years counted with weekends only: ``fallback_years`` (those
+        one computation used, see :func:`procmine.calendar.fallback_years`), by default
+        every one this calendar has counted (its ``notes``).
 
         >>> WorkingCalendar(kind="none").describe()
         'none: clock time, 24 hours a day, 7 days a week'
@@ -129,8 +138,10 @@ class WorkingCalendar:
             self.kind == "custom" and self.base not in ("cn", "weekends"))
         if outside and self.hours == PLAIN_HOURS:
             text += " (the default outside China)"
-        if self.notes:
-            text += "; " + "; ".join(self.notes)
+        notes = (self.notes if fallback_years is None
+                 else [cn_fallback_note(year) for year in sorted(set(fallback_years))])
+        if notes:
+            text += "; " + "; ".join(notes)
         return text
 
     def _days_text(self) -> str:
@@ -172,7 +183,9 @@ class WorkingCalendar:
                 d.year == year for d in self.holidays | self.workdays)
             if not covered:
                 note = cn_fallback_note(year)
+                self._fallback.add(year)
                 self.notes.append(note)
+                self.notes.sort()       # in year order, whatever counted them first
                 warnings.warn(note + " (give a calendar file with --calendar FILE to fix this)",
                               CalendarFallbackWarning, stacklevel=5)
             return weekend_flags(days, self.weekend)
@@ -193,7 +206,9 @@ class WorkingCalendar:
         """The :class:`Timeline` of working time from ``first`` to ``last`` (inclusive)."""
         if last < first:
             raise ValueError("timeline: last day before first day")
-        flags = np.concatenate([self._year(y) for y in range(first.year, last.year + 1)])
+        years = range(first.year, last.year + 1)
+        flags = np.concatenate([self._year(y) for y in years])
+        counted(self._fallback.intersection(years))
         start = (first - dt.date(first.year, 1, 1)).days
         flags = flags[start:start + (last - first).days + 1]
         per_day = np.where(flags, float(self.day_seconds), 0.0)

@@ -40,6 +40,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from procmine.calendar import fallback_years
 from procmine.compare.statistics import TestResult as TestResult
 from procmine.compare.statistics import clustered_ratio_test as clustered_ratio_test
 from procmine.compare.statistics import holm as holm
@@ -48,7 +49,7 @@ from procmine.compare.statistics import proportion_test as proportion_test
 from procmine.compare.statistics import weekly_test as weekly_test
 from procmine.errors import InputError, SpecError
 from procmine.log import ACTIVITY, CASE, KIND, LEVEL, RESOURCE, TIMESTAMP, EventLog
-from procmine.network import nanoseconds, resolve_calendar, spans
+from procmine.network import nanoseconds, resolve_calendar, spans, with_fallback_years
 
 #: Significance level used unless told otherwise.
 ALPHA = 0.05
@@ -454,13 +455,14 @@ def compare_logs(
         workflow = read_workflow(workflow)
     cal, basis, described = resolve_calendar(calendar)
     notes: list[str] = []
-    side_a = _side(a, cal, workflow, notes, labels[0])
-    side_b = _side(b, cal, workflow, notes, labels[1])
+    with fallback_years() as fallback:      # the years of the log the calendar lacks
+        side_a = _side(a, cal, workflow, notes, labels[0])
+        side_b = _side(b, cal, workflow, notes, labels[1])
     indicators = pd.DataFrame(_indicators(side_a, side_b))
     indicators = _with_holm(indicators, alpha=alpha)[_INDICATOR_COLUMNS]
     return Comparison(labels=(str(labels[0]), str(labels[1])), indicators=indicators,
                       units=_units(side_a, side_b, alpha), edges=_edges(side_a, side_b, alpha),
                       alpha=alpha, split=None if split is None else str(split), time_basis=basis,
-                      calendar=described, cases=(side_a.n_cases, side_b.n_cases),
+                      calendar=with_fallback_years(described, fallback), cases=(side_a.n_cases, side_b.n_cases),
                       notes=tuple(notes),
                       working_day_seconds=getattr(cal, "day_seconds", None))

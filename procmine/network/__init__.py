@@ -38,13 +38,14 @@ the events are held in memory once; a log already in memory is used as it is).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from procmine.abstractions import column_codes
+from procmine.calendar import fallback_years
 from procmine.choices import NETWORK_KINDS, NetworkKind
 from procmine.engines import Engine
 from procmine.errors import ColumnError, check_choice
@@ -60,6 +61,7 @@ from procmine.network.handovers import handovers as handovers
 from procmine.network.handovers import nanoseconds as nanoseconds
 from procmine.network.handovers import resolve_calendar as resolve_calendar
 from procmine.network.handovers import spans as spans
+from procmine.network.handovers import with_fallback_years as with_fallback_years
 from procmine.vocabulary import is_followup
 
 KINDS: tuple[str, ...] = NETWORK_KINDS
@@ -170,7 +172,14 @@ def discover_network(
     """
     check_choice("kind", kind, KINDS)
     cal, basis, described = resolve_calendar(calendar)
-    log = events_of(log)
+    with fallback_years() as fallback:      # the years of this log the calendar lacks
+        net = _discover(events_of(log), kind, cal, basis, described, include_followup, aliases)
+    return replace(net, calendar=with_fallback_years(net.calendar, fallback))
+
+
+def _discover(log: EventLog, kind: NetworkKind, cal: Any, basis: Any, described: str,
+              include_followup: bool, aliases: Mapping[str, str] | None) -> Network:
+    """The network of ``log`` (:func:`discover_network`), its calendar said without years."""
     if kind != "together" and not include_followup:
         log = _without_followup(log, aliases)
     if kind == "escalation" and not log.has(LEVEL):

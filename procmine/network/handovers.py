@@ -6,6 +6,7 @@ spans, nanoseconds, each unit's most frequent level and kind).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -26,7 +27,8 @@ NAT = np.iinfo(np.int64).min
 
 
 def resolve_calendar(calendar: Any) -> tuple[Any, Literal["working", "clock"], str]:
-    """The calendar object (None for clock time), the time basis and a description."""
+    """The calendar object (None for clock time), the time basis and which calendar it is
+    (the years it lacks holiday data for are said after measuring: :func:`with_fallback_years`)."""
     if calendar is None:
         return None, "clock", "none: clock time"
     if isinstance(calendar, str):
@@ -34,10 +36,22 @@ def resolve_calendar(calendar: Any) -> tuple[Any, Literal["working", "clock"], s
 
         calendar = calendar_from_option(calendar)
     describe = getattr(calendar, "describe", None)
-    text = str(describe()) if callable(describe) else str(calendar)
+    text = str(describe(fallback_years=())) if callable(describe) else str(calendar)
     if getattr(calendar, "kind", None) == "none":
         return None, "clock", text
     return calendar, "working", text
+
+
+def with_fallback_years(described: str, years: Iterable[int]) -> str:
+    """``described`` (from :func:`resolve_calendar`) with the years a computation counted
+    with weekends only (:func:`procmine.calendar.fallback_years`), as the calendar says them.
+
+    >>> with_fallback_years("cn: ...", {2027})[:30]
+    'cn: ...; 2027: no Chinese holi'
+    """
+    from procmine.calendar.days import cn_fallback_note
+
+    return "; ".join([described, *(cn_fallback_note(year) for year in sorted(years))])
 
 
 def spans(t0: np.ndarray, t1: np.ndarray, calendar: Any, timezone: str) -> np.ndarray:

@@ -465,30 +465,26 @@ def _audit_section(ctx: _Context) -> Section:
     return audit_section(ctx)
 
 
-def _fallback_warning() -> type[Warning]:
-    try:
-        from procmine.calendar import CalendarFallbackWarning
-    except ImportError:  # pragma: no cover - the calendar ships with procmine
-        return UserWarning
-    return CalendarFallbackWarning
-
-
 def _run_section(name: str, ctx: _Context) -> Section:
-    """Compute one section; a missing module or a log without the needed columns gives a note."""
+    """Compute one section; a missing module or a log without the needed columns gives a
+    note, and so do the years its calendar counted with weekends only (no holiday data):
+    every such year this section's figures used, whatever other sections counted before."""
+    from procmine.calendar import CalendarFallbackWarning, fallback_years
+
     title = ctx.t(name)
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", _fallback_warning())
+        # the years come from the calendar, not its warnings: a calendar warns once per
+        # year, and a warning can be lost to another thread's warning filters
+        with warnings.catch_warnings(record=True) as caught, fallback_years() as years:
+            warnings.simplefilter("ignore", CalendarFallbackWarning)
             section = _BUILDERS[name](ctx)
-        years = sorted({m.group(1) for w in caught
-                        if (m := re.match(r"(\d{4}):", str(w.message)))})
         if years and name != "bottlenecks":      # bottlenecks says it in its calendar line
-            note = ctx.t("calendar_fallback", years=", ".join(years))
+            note = ctx.t("calendar_fallback", years=", ".join(map(str, sorted(years))))
             section = Section(section.key, section.title, section.body,
                               note=f"{section.note} {note}" if section.note else note,
                               numbers=section.numbers)
         for w in caught:
-            if not issubclass(w.category, _fallback_warning()):
+            if not issubclass(w.category, CalendarFallbackWarning):
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         return section
     except ModuleNotFoundError as e:

@@ -41,7 +41,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from procmine.calendar import WorkingCalendar, calendar_from_option
+from procmine.calendar import WorkingCalendar, calendar_from_option, fallback_years
+from procmine.calendar.days import cn_fallback_note
 from procmine.choices import LANGS, Lang
 from procmine.errors import SpecError, check_choice
 from procmine.log import (
@@ -195,13 +196,14 @@ def simulate_log(
     rates = check_rates(rates)
     reform = check_reform(reform) if reform is not None else None
     cal = calendar_from_option(calendar) if isinstance(calendar, str) else calendar
-    known_notes = len(cal.notes)
-    built = _Simulation(int(cases), int(seed), first_day, rates, cases_per_day, cal, reform).run()
-    # the calendar notes years it could not cover; keep those the log reaches
+    with fallback_years() as fallback:   # years the calendar had no holiday data for
+        built = _Simulation(int(cases), int(seed), first_day, rates, cases_per_day, cal,
+                            reform).run()
+    # of those, the years the log reaches
     first_year = int(str(np.datetime64(int(built.times.min()), "s"))[:4])
     last_year = int(str(np.datetime64(int(max(built.times.max(), built.deadline.max())), "s"))[:4])
-    notes = tuple(note for note in cal.notes[known_notes:]
-                  if not note[:4].isdigit() or first_year <= int(note[:4]) <= last_year)
+    notes = tuple(cn_fallback_note(year) for year in sorted(fallback)
+                  if first_year <= year <= last_year)
     events, truth = _tables(built, lang, cal)
     with_demands(events, truth, built, int(seed), lang)   # its own random stream
     if reform is not None:
@@ -213,5 +215,5 @@ def simulate_log(
     unit = UNITS[BOTTLENECK_UNIT]
     return SimulationResult(events=events, truth=truth, seed=int(seed), lang=lang, rates=rates,
                             bottleneck_unit=unit.zh if lang == "zh" else unit.en,
-                            calendar=cal.describe(), notes=notes, timezone=cal.timezone,
+                            calendar=cal.describe(fallback_years=fallback), notes=notes, timezone=cal.timezone,
                             reform=reform)
