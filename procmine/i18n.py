@@ -176,7 +176,14 @@ def say(text: str, lang: str | None = None) -> str:
 
 def pieces_in_chinese(text: str) -> str:
     """``text`` with the known pieces of ``words/sentences.json`` (a calendar's
-    description, e.g. "office hours") in Chinese, the rest kept."""
+    description, e.g. "office hours") in Chinese, the rest kept; the sentences listed
+    under ``within`` (a year without holiday data) in Chinese wherever they stand.
+
+    >>> pieces_in_chinese("weekends; 2040: no Chinese holiday data (chinese_calendar 1 knows 2004-2026); counted with weekends only")
+    'weekends; 2040：没有中国节假日数据（chinese_calendar 1 覆盖 2004-2026）；只按周末计算'
+    """
+    for pattern, replacement in words("sentences")["within"]:
+        text = re.sub(pattern, lambda found: _fill(found, replacement), text)
     for english, chinese in words("sentences")["pieces"]:
         text = text.replace(english, chinese)
     return text

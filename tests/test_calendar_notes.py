@@ -57,6 +57,13 @@ def test_every_section_that_counts_working_time_names_the_years(log):
     assert not _run_section("variants", ctx).note
 
 
+def test_a_chinese_report_says_the_years_without_holiday_data_in_chinese(log):
+    body = _run_section("bottlenecks", _context(log, "cn", lang="zh")).body
+    assert "no Chinese holiday data" not in body and "weekends only" not in body
+    for year in ("2027", "2028"):
+        assert f"{year}：没有中国节假日数据" in body
+
+
 def test_the_notes_do_not_depend_on_the_order_or_a_calendar_that_knows_the_years(log):
     fresh = {name: _said(_run_section(name, _context(log, "cn"))) for name in CALENDAR_SECTIONS}
     shared = WorkingCalendar()     # one calendar for every section, as the API allows
