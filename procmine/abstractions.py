@@ -191,11 +191,11 @@ def follows(log: EventLog, *, durations: np.ndarray | None = None) -> Follows:
     # one integer key per pair; grouping on integers is much faster than on string pairs
     pair = act_codes[:-1] * n_act
     pair += act_codes[1:]
-    pair = pair[same]
-    case = codes[1:][same]
-    local, keys = _small_codes(pair, n_act * n_act)
+    local, keys = _small_codes(pair[same], n_act * n_act)
+    del pair
     stats = _pair_stats(local, wait, len(keys), nanoseconds=nanoseconds)
-    stats.insert(1, "cases", cases_with(case, local, len(keys)))
+    del wait, nanoseconds
+    stats.insert(1, "cases", cases_with(codes[1:][same], local, len(keys)))
     stats.insert(0, "target", names[keys % n_act])
     stats.insert(0, "source", names[keys // n_act])
     table = stats.reset_index(drop=True)
@@ -238,7 +238,7 @@ def _pair_stats(pair: np.ndarray, wait: np.ndarray, n_pairs: int, *,
     ordered = None if nanoseconds is None else integers_within_groups(pair, nanoseconds, n_pairs)
     known = ~np.isnan(wait) if ordered is None else None
     if ordered is not None:
-        v, sizes = ordered / 1e9, counts
+        v, sizes = np.divide(ordered, 1e9, out=ordered.view(np.float64)), counts
     elif known.all():   # (no copies of every transition when every wait is known)
         v, sizes = values_within_groups(pair, wait, n_pairs), counts
     else:
