@@ -110,6 +110,8 @@ def integers_within_groups(g: np.ndarray, v: np.ndarray, n_groups: int) -> np.nd
 
     >>> integers_within_groups(np.array([1, 0, 1]), np.array([5, 9, 2]), 2).tolist()
     [9, 2, 5]
+    >>> integers_within_groups(np.array([1, 0]), np.array([5, -1]), 2) is None
+    True
     """
     if len(v) == 0:
         return np.asarray(v, dtype=np.int64).copy()
