@@ -65,9 +65,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _plain_column(column: Any) -> list[Any]:
+def _plain_column(column: Any, *, each: Any = None) -> list[Any]:
     """:func:`_plain` of each value of a column (a Series): numpy numbers all at once (one
-    call per value took most of the time of a CSV of thousands of rows), others one by one."""
+    call per value took most of the time of a CSV of thousands of rows), others one by one
+    (with ``each`` instead of :func:`_plain` when given)."""
     import numpy as np
 
     kind = column.dtype.kind if isinstance(column.dtype, np.dtype) else None
@@ -79,7 +80,7 @@ def _plain_column(column: Any) -> list[Any]:
         for i in np.flatnonzero(~np.isfinite(values)).tolist():
             plain[i] = None     # NaN and infinity, as _plain
         return plain
-    return [_plain(v) for v in column]
+    return [(each or _plain)(v) for v in column]
 
 
 def to_jsonable(obj: Any) -> Any:
@@ -95,7 +96,11 @@ def to_jsonable(obj: Any) -> Any:
     if isinstance(obj, (list, tuple, set)):
         return [to_jsonable(v) for v in obj]
     if type(obj).__name__ == "DataFrame":
-        return [to_jsonable(r) for r in obj.to_dict(orient="records")]
+        names = [str(c) for c in obj.columns]
+        if not names:
+            return [{} for _ in range(len(obj))]
+        values = [_plain_column(obj.iloc[:, i], each=to_jsonable) for i in range(len(names))]
+        return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
     if type(obj).__name__ == "Series":
         return {str(k): to_jsonable(v) for k, v in obj.items()}
     return _plain(obj)
