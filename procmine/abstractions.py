@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from procmine.grouping import cases_with, interpolate, values_within_groups
+from procmine.grouping import cases_with, integers_within_groups, interpolate, values_within_groups
 from procmine.log import ACTIVITY, CASE, CATEGORY, DEADLINE, SOURCE, TIMESTAMP, EventLog
 
 if TYPE_CHECKING:
@@ -181,30 +181,40 @@ def follows(log: EventLog, *, durations: np.ndarray | None = None) -> Follows:
     n_act = max(len(names), 1)
     same = codes[1:] == codes[:-1] if len(events) > 1 else np.zeros(0, dtype=bool)
     # (few arrays of the log's length: each new one costs its page faults at 5M events)
+    nanoseconds = None
     if durations is None:
         ts = _nanoseconds(log)
-        wait = np.subtract(ts[1:], ts[:-1])[same] / 1e9
+        nanoseconds = np.subtract(ts[1:], ts[:-1])[same]
+        wait = nanoseconds / 1e9
     else:
         wait = np.asarray(durations[1:], dtype="float64")[same]
     # one integer key per pair; grouping on integers is much faster than on string pairs
     pair = act_codes[:-1] * n_act
     pair += act_codes[1:]
-    pair = pair[same]
-    case = codes[1:][same]
-    local, keys = _small_codes(pair, n_act * n_act)
-    stats = _pair_stats(local, wait, len(keys))
-    stats.insert(1, "cases", cases_with(case, local, len(keys)))
+    local, keys = _small_codes(pair[same], n_act * n_act)
+    del pair
+    stats = _pair_stats(local, wait, len(keys), nanoseconds=nanoseconds)
+    del wait, nanoseconds
+    stats.insert(1, "cases", cases_with(codes[1:][same], local, len(keys)))
     stats.insert(0, "target", names[keys % n_act])
     stats.insert(0, "source", names[keys // n_act])
     table = stats.reset_index(drop=True)
     table = table.sort_values(["count", "source", "target"], ascending=[False, True, True],
                               kind="stable").reset_index(drop=True)
-    acts_first = names[act_codes[starts]] if len(starts) else np.array([], dtype=object)
-    acts_last = names[act_codes[starts + lengths - 1]] if len(starts) else np.array([], dtype=object)
-    first = pd.Series(acts_first).value_counts()
-    last = pd.Series(acts_last).value_counts()
-    return Follows(table, {str(k): int(v) for k, v in first.items()},
-                   {str(k): int(v) for k, v in last.items()})
+    return Follows(table, _counted(act_codes[starts], names),
+                   _counted(act_codes[starts + lengths - 1], names))
+
+
+def _counted(codes: np.ndarray, names: np.ndarray) -> dict[str, int]:
+    """``{name: count}`` of the codes (-1: none), in the order of ``value_counts`` of
+    their names (most first; ties in order of first appearance), counted on the codes."""
+    known = codes[codes >= 0]
+    counts = np.bincount(known, minlength=len(names))
+    first_at = np.full(len(names), len(known), dtype=np.int64)
+    first_at[known[::-1]] = np.arange(len(known))[::-1]
+    seen = np.flatnonzero(counts)
+    seen = seen[np.lexsort((first_at[seen], -counts[seen]))]
+    return dict(zip(map(str, names[seen]), counts[seen].tolist(), strict=True))
 
 
 def _small_codes(values: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
@@ -218,13 +228,18 @@ def _small_codes(values: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray
     return lookup[values], keys
 
 
-def _pair_stats(pair: np.ndarray, wait: np.ndarray, n_pairs: int) -> pd.DataFrame:
+def _pair_stats(pair: np.ndarray, wait: np.ndarray, n_pairs: int, *,
+                nanoseconds: np.ndarray | None = None) -> pd.DataFrame:
     """Per pair code (``0 .. n_pairs - 1``): count (every transition), then the mean,
     median, p90, total, min and max of the waits that are known, as pandas' groupby
-    takes them: one sort of the waits within each pair serves every quantile."""
+    takes them: one sort of the waits within each pair serves every quantile.
+    ``nanoseconds``: the waits as integers (``wait`` is them / 1e9), sorted as such."""
     counts = np.bincount(pair, minlength=n_pairs)
-    known = ~np.isnan(wait)
-    if known.all():   # (no copies of every transition when every wait is known)
+    ordered = None if nanoseconds is None else integers_within_groups(pair, nanoseconds, n_pairs)
+    known = ~np.isnan(wait) if ordered is None else None
+    if ordered is not None:
+        v, sizes = np.divide(ordered, 1e9, out=ordered.view(np.float64)), counts
+    elif known.all():   # (no copies of every transition when every wait is known)
         v, sizes = values_within_groups(pair, wait, n_pairs), counts
     else:
         v = values_within_groups(pair[known], wait[known], n_pairs)

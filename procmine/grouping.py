@@ -103,6 +103,28 @@ def sorted_within_groups(g: np.ndarray, v: np.ndarray, n_groups: int
     return np.repeat(np.arange(n_groups, dtype=g.dtype), sizes), values_within_groups(g, v, n_groups)
 
 
+def integers_within_groups(g: np.ndarray, v: np.ndarray, n_groups: int) -> np.ndarray | None:
+    """The values of :func:`values_within_groups` for non-negative integers ``v`` (int64),
+    by one sort of the keys ``group << k | value``, where the group codes fit the high
+    bits and the values the rest: None when they do not (a value negative, or too large).
+
+    >>> integers_within_groups(np.array([1, 0, 1]), np.array([5, 9, 2]), 2).tolist()
+    [9, 2, 5]
+    >>> integers_within_groups(np.array([1, 0]), np.array([5, -1]), 2) is None
+    True
+    """
+    if len(v) == 0:
+        return np.asarray(v, dtype=np.int64).copy()
+    shift = 63 - max(int(n_groups - 1).bit_length(), 1)
+    if v.min() < 0 or v.max() >= 1 << shift:
+        return None
+    key = np.left_shift(g, shift, dtype=np.int64)
+    key |= v
+    key.sort()     # one sort of integers: a radix sort of the groups and a gather cost more
+    key &= (1 << shift) - 1
+    return key
+
+
 def values_within_groups(g: np.ndarray, v: np.ndarray, n_groups: int) -> np.ndarray:
     """The values of :func:`sorted_within_groups` alone (its group codes are not built).
 

@@ -116,10 +116,17 @@ def _with_filters(needs: Collection[str] | None, options: dict[str, Any]) -> lis
 
     if needs is None:
         return None
+    if not _filtering(options):    # procmine.filters need not even be imported
+        return list(needs)
     try:
         return [*needs, *filter_columns(filter_chain(options))]
     except ProcmineError:
         return None
+
+
+def _filtering(options: dict[str, Any]) -> bool:
+    """True when a filter option is given."""
+    return any(options.get(key) not in (None, ()) for key in _FILTER_KEYS)
 
 
 def filter_chain(options: dict[str, Any]) -> Any:
@@ -154,7 +161,7 @@ def apply_filter_options(source: Any, options: dict[str, Any]) -> Any:
     from procmine.i18n import message, say
 
     name(message("progress.analysing"))  # what the heartbeat says from here on
-    if not any(options.get(key) not in (None, ()) for key in _FILTER_KEYS):
+    if not _filtering(options):
         return source    # no filter given: procmine.filters need not even be imported
     chain = filter_chain(options)
     if not chain:
