@@ -180,6 +180,7 @@ def audit_log(log: Any, *, responsibility: ResponsibilityList | str | Path | Non
         if on_part is not None:
             on_part(part)
         del part                            # freed before the next part is read
+    engine.release_buffers()                # what DuckDB cached of the log, before the analyses
     orders = _concat(order_tables, ORDER_COLUMNS)
     if with_cases:
         cases = _concat(tables, CASE_COLUMNS)
