@@ -65,8 +65,7 @@ def test_duckdb_gives_back_what_it_cached_of_the_log_and_keeps_its_share(monkeyp
     """After a pass over the parts, ``release_buffers`` empties DuckDB's cache of the log (the
     memory a memory-limited command holds while it works on what it read) and sets DuckDB's
     limit back to its share; the parts read again are the same."""
-    from procmine.engines import parse_memory_limit
-    from procmine.engines import duckdb_engine
+    from procmine.engines import duckdb_engine, parse_memory_limit
     from procmine.engines.duckdb_engine import DUCKDB_SHARE
 
     monkeypatch.setattr(duckdb_engine, "EVICT_LIMIT", "512KiB")     # the sample's table is small
