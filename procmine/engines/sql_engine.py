@@ -102,7 +102,7 @@ class SqlEngine(Engine):
     def cases(self) -> pd.DataFrame:
         if getattr(self, "_cases", None) is None:
             self._cases = self._case_table()
-        return self._cases.copy()
+        return self._cases.copy(deep=False)    # copy on write: the caller's changes stay its own
 
     def _case_table(self) -> pd.DataFrame:
         from procmine.engines import sql as q
