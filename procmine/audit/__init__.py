@@ -81,6 +81,9 @@ PER_CASE = ("cases", "bounces", "load", "wip_daily")
 #: allocator's fragmentation. In ``procmine report --memory-limit 512MiB`` (Arrow from the
 #: C heap, branch s6-mem2) the process's peak while the audit runs grows by more: 431 MiB
 #: at 175,000 cases, 699 at 430,000 (VmRSS sampled; about 1.1 KB a case between them).
+#: Since the analyses drop each per-order column once read (``per_case=False``) and DuckDB
+#: gives back its cache of the log after the parts (``Engine.release_buffers``), 562 at
+#: 430,000. The count stays 640: it sizes the parts and DuckDB's share, not the peak.
 HELD_PER_CASE = 640
 
 __all__ = ["HELD_PER_CASE", "SECTIONS", "AuditResult", "Governance", "ResponsibilityList", "audit_log",
