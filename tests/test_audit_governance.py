@@ -201,6 +201,38 @@ def test_pandas_and_duckdb_give_the_same_sections_of_the_sample():
     assert s["overload"]["summary"]["breaking_units"] == {"绿化市容所": 8.0}
 
 
+@pytest.mark.parametrize("sections", [NEW, ("citizens",), ("burden",), ("overload",),
+                                      ("citizens", "overload"), ("repeats", "burden")])
+def test_each_section_alone_gives_the_same_numbers_without_per_case_tables(sections):
+    """``per_case=False`` (``procmine audit``, the report) drops each per-order column once the
+    sections still to run no longer read it: any choice of sections keeps every number."""
+    from procmine.output import dumps
+
+    log = read_log(SAMPLE)
+    full = audit_log(log, sections=sections)
+    slim = audit_log(log, sections=sections, per_case=False)
+    assert dumps(slim) == dumps(full)
+    assert slim.orders.empty and len(full.orders) == 3000
+
+
+def test_the_daily_work_in_progress_is_the_same_in_pieces(monkeypatch):
+    """The calendar is given the orders' times a piece at a time (``overload.CHUNK``): the
+    daily work in progress of the sample is the same, to the last bit, as in one piece."""
+    import importlib
+
+    from procmine.calendar import WorkingCalendar
+
+    overload = importlib.import_module("procmine.audit.overload")    # the module, not the function
+
+    table = audit_log(read_log(SAMPLE), sections=("overload",)).orders
+    cal = WorkingCalendar()
+    whole = overload.wip_daily(table, cal)
+    monkeypatch.setattr(overload, "CHUNK", 7)
+    pieces = overload.wip_daily(table, cal)
+    pd.testing.assert_frame_equal(pieces, whole, check_exact=True)
+    assert len(whole) > 1000 and whole["wip"].max() > 0
+
+
 # --------------------------------------------------------------------------- report
 
 

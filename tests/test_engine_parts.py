@@ -59,3 +59,29 @@ def test_duckdb_parts_know_the_codes_pandas_would_give(tmp_path):
         on_parts = find_loops(engine, part_events=7)
         pd.testing.assert_frame_equal(on_parts.summary, find_loops(log).summary)
         pd.testing.assert_frame_equal(on_parts.cases, find_loops(log).cases)
+
+
+def test_duckdb_gives_back_what_it_cached_of_the_log_and_keeps_its_share(monkeypatch):
+    """After a pass over the parts, ``release_buffers`` empties DuckDB's cache of the log (the
+    memory a memory-limited command holds while it works on what it read) and sets DuckDB's
+    limit back to its share; the parts read again are the same."""
+    from procmine.engines import duckdb_engine, parse_memory_limit
+    from procmine.engines.duckdb_engine import DUCKDB_SHARE
+
+    monkeypatch.setattr(duckdb_engine, "EVICT_LIMIT", "512KiB")     # the sample's table is small
+
+    def cached(engine) -> int:
+        return int(engine.con.execute("SELECT sum(memory_usage_bytes) FROM duckdb_memory() "
+                                      "WHERE tag = 'BASE_TABLE'").fetchone()[0])
+
+    with get_engine("duckdb", "logs/sample.csv", memory_limit="512MiB") as engine:
+        engine.totals()
+        engine.con.execute("CHECKPOINT")    # into the file, as a large log's table is
+        first = [len(p.events) for p in engine.event_logs(max_events=5000)]
+        before = cached(engine)
+        engine.release_buffers()
+        assert cached(engine) <= parse_memory_limit("512KiB") < before
+        limit = engine.con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        share = parse_memory_limit("512MiB") * DUCKDB_SHARE
+        assert abs(parse_memory_limit(limit.replace(" ", "")) - share) < 0.01 * share
+        assert [len(p.events) for p in engine.event_logs(max_events=5000)] == first

@@ -40,13 +40,26 @@ from typing import Any, Literal
 import pandas as pd
 from pandas.api.types import union_categoricals
 
-from procmine.audit.burden import burden
+from procmine.audit.burden import BURDEN_COLUMNS, burden
 from procmine.audit.cases import CASE_COLUMNS, EventPart, case_table
-from procmine.audit.citizens import citizens, order_flags
+from procmine.audit.citizens import FLAG_COLUMNS, citizens, order_flags
 from procmine.audit.governance import Governance, read_governance
-from procmine.audit.measures import clocks, dispatch_accuracy, link_repeats, repeats
+from procmine.audit.measures import (
+    LINK_COLUMNS,
+    clocks,
+    dispatch_accuracy,
+    link_repeats,
+    repeats,
+)
 from procmine.audit.orders import ORDER_COLUMNS, SHARED_COLUMNS, UNIT_COLUMNS, order_table
-from procmine.audit.overload import held, overload, wip_daily
+from procmine.audit.overload import (
+    HELD_COLUMNS,
+    OVERLOAD_COLUMNS,
+    WIP_COLUMNS,
+    held,
+    overload,
+    wip_daily,
+)
 from procmine.audit.responsibility import ResponsibilityList, read_responsibility
 from procmine.engines import as_engine, resolve_calendar
 from procmine.errors import ChoiceError, SpecError
@@ -68,6 +81,9 @@ PER_CASE = ("cases", "bounces", "load", "wip_daily")
 #: allocator's fragmentation. In ``procmine report --memory-limit 512MiB`` (Arrow from the
 #: C heap, branch s6-mem2) the process's peak while the audit runs grows by more: 431 MiB
 #: at 175,000 cases, 699 at 430,000 (VmRSS sampled; about 1.1 KB a case between them).
+#: Since the analyses drop each per-order column once read (``per_case=False``) and DuckDB
+#: gives back its cache of the log after the parts (``Engine.release_buffers``), 562 at
+#: 430,000. The count stays 640: it sizes the parts and DuckDB's share, not the peak.
 HELD_PER_CASE = 640
 
 __all__ = ["HELD_PER_CASE", "SECTIONS", "AuditResult", "Governance", "ResponsibilityList", "audit_log",
@@ -167,6 +183,7 @@ def audit_log(log: Any, *, responsibility: ResponsibilityList | str | Path | Non
         if on_part is not None:
             on_part(part)
         del part                            # freed before the next part is read
+    engine.release_buffers()                # what DuckDB cached of the log, before the analyses
     orders = _concat(order_tables, ORDER_COLUMNS)
     if with_cases:
         cases = _concat(tables, CASE_COLUMNS)
@@ -183,9 +200,11 @@ def audit_log(log: Any, *, responsibility: ResponsibilityList | str | Path | Non
         return result
     steps = _concat(step_tables, UNIT_COLUMNS)
     notes = result.notes + tuple(_order_notes(orders, sections))
-    result = replace(result, orders=orders, notes=notes,
-                     **_governance(orders, steps, cal, sections, repeat_days))
-    return result if per_case else result.summaries()
+    if not per_case:                    # the analyses free the columns they are done with
+        return replace(result, notes=notes, **_governance(
+            _Narrowed(orders), steps, cal, sections, repeat_days)).summaries()
+    return replace(result, orders=orders, notes=notes,
+                   **_governance(orders, steps, cal, sections, repeat_days))
 
 
 def _concat(frames: list[pd.DataFrame], columns: tuple[str, ...]) -> pd.DataFrame:
@@ -257,18 +276,53 @@ def _link_notes(cases: pd.DataFrame) -> list[str]:
     return []
 
 
-def _governance(orders: pd.DataFrame, steps: pd.DataFrame, cal: Any,
+class _Narrowed:
+    """The per-order table of a :func:`audit_log` that keeps no per-case table
+    (``per_case=False``): :meth:`done` drops the columns no analysis still to come reads,
+    so that the last analyses (the overload's, the largest) are not stacked on columns
+    only the first ones needed. The table is the audit's own: nothing else holds it."""
+
+    def __init__(self, orders: pd.DataFrame):
+        self.orders = orders
+
+    def done(self, *still: tuple[str, ...]) -> pd.DataFrame:
+        """The table with only the columns of ``still`` (those of the analyses to come)."""
+        needed = {c for columns in still for c in columns}
+        for name in [c for c in self.orders.columns if c not in needed]:
+            del self.orders[name]
+        return self.orders
+
+
+#: The per-order columns each analysis of :func:`_governance` reads, in the order they run.
+_READS = {"held": HELD_COLUMNS, "linking": LINK_COLUMNS, "citizens": FLAG_COLUMNS,
+          "burden": BURDEN_COLUMNS, "overload": WIP_COLUMNS + OVERLOAD_COLUMNS}
+
+
+def _governance(orders: pd.DataFrame | _Narrowed, steps: pd.DataFrame, cal: Any,
                 sections: tuple[str, ...], repeat_days: float) -> dict[str, Any]:
-    """The sections of issue 24 over the per-order table of the whole log."""
+    """The sections of issue 24 over the per-order table of the whole log; a
+    :class:`_Narrowed` table loses each column once the analyses that read it are done."""
+    def table(*still: str) -> pd.DataFrame:
+        """The table for the analyses ``still`` to come (those of ``sections`` only)."""
+        if not isinstance(orders, _Narrowed):
+            return orders
+        return orders.done(*(_READS[s] for s in still if s in sections or s not in SECTIONS))
+
     out: dict[str, Any] = {}
-    load = held(orders)
+    load = held(table("held", "linking", "citizens", "burden", "overload"))
     if "citizens" in sections:
-        links = link_repeats(orders, repeat_days=repeat_days)   # the audit's linking
-        out["citizens"] = citizens(order_flags(orders, links))
+        links = link_repeats(table("linking", "citizens", "burden", "overload"),
+                             repeat_days=repeat_days)   # the audit's linking
+        flags = order_flags(table("citizens", "burden", "overload"), links)
+        del links
+        table("burden", "overload")     # the flags have what the citizens' tests read
+        out["citizens"] = citizens(flags)
+        del flags
     if "burden" in sections:
-        out["burden"] = burden(orders, steps, load)
+        out["burden"] = burden(table("burden", "overload"), steps, load)
     if "overload" in sections:
-        out["overload"] = overload(orders, load, wip_daily(orders, cal))
+        last = table("overload")
+        out["overload"] = overload(last, load, wip_daily(last, cal))
     return out
 
 

@@ -33,6 +33,8 @@ LOAD_BANDS = (0, 1, 3, 6, 11, 21)
 #: The columns of the orders the burden reads (no copy of the others).
 _KEPT = ("case", "unit", "level", "unit_platform", "unit_field", "unit_platform_s",
          "unit_field_s")
+#: The columns of the orders :func:`burden` reads.
+BURDEN_COLUMNS = (*_KEPT, "field_steps")
 
 
 def burden(orders: pd.DataFrame, steps: pd.DataFrame, load: np.ndarray) -> dict[str, Any]:

@@ -41,6 +41,9 @@ RATES = ("returned", "bounced_back", "paper_only", "dissatisfied", "reopened", "
 
 #: The columns of the orders that :func:`citizens` reads besides the flags.
 KEPT = ("group", "unit", "street", "category", *TIMES, "answer_s")
+#: The columns of the orders that :func:`order_flags` reads.
+FLAG_COLUMNS = (*KEPT, "case", "first_close", "returned", "reworked", "field_steps",
+                "dissatisfied", "reopened")
 
 
 def order_flags(orders: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:
@@ -59,25 +62,25 @@ def order_flags(orders: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:
 
 def citizens(flags: pd.DataFrame) -> dict[str, Any]:
     """Summary by group with tests, tables per unit, street and category, upward units."""
-    # the columns compared only: the orders' text columns need not be copied
-    measured = flags[["group", *TIMES, *RATES]]
-    c, i = (measured[measured["group"] == g] for g in ("citizen", "internal"))
+    # each group's rows of one column at a time: no copy of the table per group
+    c, i = ((flags["group"] == g).to_numpy() for g in ("citizen", "internal"))
+    nc, ni = int(c.sum()), int(i.sum())
     rows = []
     for key in TIMES:
-        test = mann_whitney(i[key].to_numpy(float), c[key].to_numpy(float))
-        rows.append(_row(key, _median(c[key]), _median(i[key]), test))
+        kc, ki = flags[key][c], flags[key][i]
+        test = mann_whitney(ki.to_numpy(float), kc.to_numpy(float))
+        rows.append(_row(key, _median(kc), _median(ki), test))
     for key in RATES:
-        kc, ki = int(c[key].sum()), int(i[key].sum())
-        test = proportion_test(ki, len(i), kc, len(c))
-        rows.append(_row(key, kc / len(c) if len(c) else None,
-                         ki / len(i) if len(i) else None, test))
+        kc, ki = int(flags[key][c].sum()), int(flags[key][i].sum())
+        test = proportion_test(ki, ni, kc, nc)
+        rows.append(_row(key, kc / nc if nc else None, ki / ni if ni else None, test))
     table = _with_holm(pd.DataFrame(rows))
     by_unit = _by(flags, "unit")
     upward = by_unit[(by_unit["answer_ratio"] >= UPWARD_RATIO) & (by_unit["significant"] == True)]  # noqa: E712
     median = flags.groupby("category", dropna=False)["close_s"].transform("median")
     relative = flags["close_s"] / median.where(median > 0)
     rc, ri = relative[flags["group"] == "citizen"].median(), relative[flags["group"] == "internal"].median()
-    summary = {"citizen_orders": len(c), "internal_orders": len(i),
+    summary = {"citizen_orders": nc, "internal_orders": ni,
                "close_ratio_within_category": float(rc / ri) if ri and ri == ri else None,
                "other_orders": int((flags["group"] == "other").sum()),
                "upward_units": upward["unit"].tolist()}

@@ -88,13 +88,17 @@ def _median(values: pd.Series) -> float | None:
     return float(values.median()) if len(values) else None
 
 
+#: The per-case (or per-order) columns :func:`link_repeats` reads.
+LINK_COLUMNS = ("case", "citizen", "address", "category", "report", "last_close")
+
+
 def link_repeats(cases: pd.DataFrame, *, repeat_days: float) -> pd.DataFrame:
     """``case``, ``repeat_of`` and ``days_after_close`` of every order that is the same demand
     again: the order before it of the same citizen, address and category (by report time)
     closed at most ``repeat_days`` days before it was reported."""
     keys = ["citizen", "address", "category"]
     # the columns the linking reads, not a copy of the whole table
-    known = cases[["case", *keys, "report", "last_close"]].dropna(subset=keys)
+    known = cases[list(LINK_COLUMNS)].dropna(subset=keys)
     known = known.assign(_row=np.arange(len(known)))
     known = known.sort_values([*keys, "report", "_row"], kind="stable")
     same = np.ones(len(known), dtype=bool)

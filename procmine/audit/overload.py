@@ -43,6 +43,15 @@ UNIT_TABLE = ("unit", "orders", "mean_load", "max_daily_wip", "on_time_rate",
               "break_level", "break_ratio", "break_low")
 #: Orders a unit needs before its slopes and its breaking point are estimated.
 MIN_ORDERS = 40
+#: Times per call of the calendar in :func:`wip_daily`.
+CHUNK = 1 << 16
+
+
+#: The columns of the orders :func:`held`, :func:`wip_daily` and :func:`overload` read.
+HELD_COLUMNS = ("unit", "accept", "handle")
+WIP_COLUMNS = HELD_COLUMNS
+OVERLOAD_COLUMNS = ("case", "unit", "category", "deadline", "first_close", "reworked",
+                    "reopened", "handle_s")
 
 
 def held(orders: pd.DataFrame) -> np.ndarray:
@@ -72,12 +81,8 @@ def wip_daily(orders: pd.DataFrame, calendar: Any) -> pd.DataFrame:
     origin = accept.min().normalize()
     days = pd.date_range(origin, handle.max().normalize() + pd.Timedelta(days=1), freq="D")
 
-    def position(times: pd.DatetimeIndex) -> np.ndarray:
-        return np.asarray(calendar.working_seconds(pd.Series(origin).repeat(len(times))
-                                                   .reset_index(drop=True),
-                                                   pd.Series(times)), dtype=float)
-
-    s, e, bounds = position(accept), position(handle), position(days)
+    s, e = _positions(calendar, origin, accept), _positions(calendar, origin, handle)
+    bounds = _positions(calendar, origin, days)
     length = np.diff(bounds)
     working = length > 0
     frames = []
@@ -88,6 +93,21 @@ def wip_daily(orders: pd.DataFrame, calendar: Any) -> pd.DataFrame:
         wip = np.diff(integral)[working] / length[working]
         frames.append(pd.DataFrame({"unit": unit, "day": days[:-1][working].date, "wip": wip}))
     return pd.concat(frames, ignore_index=True)
+
+
+def _positions(calendar: Any, origin: pd.Timestamp, times: pd.DatetimeIndex) -> np.ndarray:
+    """Working seconds of each of ``times`` from ``origin``, :data:`CHUNK` times at a time (the
+    calendar's temporaries are some ten arrays as long as what it is given). Each call is
+    given the earliest and the latest of all the times too, so that the calendar covers
+    the same days as in one call over all of them: the numbers are the same."""
+    out = np.empty(len(times))
+    ends = pd.DatetimeIndex([times.min(), times.max()]) if len(times) else times
+    for lo in range(0, len(times), CHUNK):
+        chunk = times[lo:lo + CHUNK].append(ends)
+        seconds = calendar.working_seconds(pd.Series(origin).repeat(len(chunk))
+                                           .reset_index(drop=True), pd.Series(chunk))
+        out[lo:lo + CHUNK] = np.asarray(seconds, dtype=float)[:-2]
+    return out
 
 
 def _held_time(start: np.ndarray, end: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -149,16 +169,7 @@ def breaking_point(load: np.ndarray, y: np.ndarray) -> dict[str, Any] | None:
 
 def overload(orders: pd.DataFrame, load: np.ndarray, daily: pd.DataFrame) -> dict[str, Any]:
     """Per unit: load, slopes with intervals, the table by load band and the breaking point."""
-    on_time = np.where(orders["deadline"].isna() | orders["first_close"].isna(), np.nan,
-                       (orders["first_close"] <= orders["deadline"]).to_numpy(dtype=float))
-    redo = ((orders["reworked"] > 0) | (orders["reopened"] > 0)).to_numpy(dtype=float)
-    hours = orders["handle_s"].to_numpy(dtype=float) / 3600.0
-    median = orders.groupby("category", dropna=False)["handle_s"].transform("median")
-    relative = (orders["handle_s"] / median.where(median > 0)).to_numpy(dtype=float)
-    keep = orders["unit"].notna().to_numpy() & ~np.isnan(load)     # made of these rows only
-    frame = pd.DataFrame({"case": orders["case"][keep], "unit": orders["unit"][keep],
-                          "load": load[keep], "on_time": on_time[keep], "redo": redo[keep],
-                          "hours": hours[keep], "relative": relative[keep]})
+    frame = _per_order(orders, load)
     rows, bands = [], []
     for unit, sub in frame.groupby("unit", sort=True):
         x = sub["load"].to_numpy()
@@ -186,6 +197,24 @@ def overload(orders: pd.DataFrame, load: np.ndarray, daily: pd.DataFrame) -> dic
     return {"summary": summary, "by_unit": by_unit,
             "by_band": pd.concat(bands, ignore_index=True) if bands else pd.DataFrame(),
             "wip_daily": daily, "load": frame}
+
+
+def _per_order(orders: pd.DataFrame, load: np.ndarray) -> pd.DataFrame:
+    """``case``, ``unit``, ``load``, ``on_time``, ``redo``, ``hours`` and ``relative`` (the
+    response over its category's median) of the orders with a unit and a load; each
+    measure is taken on those rows only, not made as long as the log and then cut."""
+    keep = orders["unit"].notna().to_numpy() & ~np.isnan(load)     # made of these rows only
+    median = orders.groupby("category", dropna=False)["handle_s"].transform("median")
+    median = median.to_numpy(dtype=float)[keep]
+    kept = orders[["deadline", "first_close", "reworked", "reopened", "handle_s"]][keep]
+    handle = kept["handle_s"].to_numpy(dtype=float)
+    on_time = np.where(kept["deadline"].isna() | kept["first_close"].isna(), np.nan,
+                       (kept["first_close"] <= kept["deadline"]).to_numpy(dtype=float))
+    return pd.DataFrame({
+        "case": orders["case"][keep], "unit": orders["unit"][keep], "load": load[keep],
+        "on_time": on_time, "redo": ((kept["reworked"] > 0) | (kept["reopened"] > 0)
+                                     ).to_numpy(dtype=float),
+        "hours": handle / 3600.0, "relative": handle / np.where(median > 0, median, np.nan)})
 
 
 def _mean(values: pd.Series) -> float | None:

@@ -245,6 +245,12 @@ class Engine:
         when next asked): for a caller that has taken what it needs of it (the report's
         page, under a memory limit). The pandas engine keeps none: no-op."""
 
+    def release_buffers(self) -> None:
+        """Give back what the engine keeps cached of its tables (DuckDB's buffer pool, which
+        fills up to the engine's share of the memory limit as the log is read), for a caller
+        about to work on what it has read: the audit after its parts, each stage of the
+        report. The next query reads the database file again. Other engines: no-op."""
+
     def activities(self) -> pd.DataFrame:
         """Per activity (sorted by name): ``activity``, ``count`` (events), ``cases``."""
         raise NotImplementedError

@@ -12,9 +12,8 @@ keeps the rows those need and computes them over every part at the end:
 - :class:`DuckDBCollector` keeps them in a DuckDB database, out of core (the
   DuckDB engine's own database, or one on disk for the other engines).
 
-Both take quantiles with :func:`interpolate`, numpy's linear interpolation
-between the two nearest values (``a + (b - a) * t``), or for a median the mean of
-the two middle values (``(a + b) / 2``), as pandas' groupby median does.
+Both take quantiles with :func:`interpolate`, numpy's linear interpolation (``a + (b - a) * t``),
+or for a median the mean of the two middle values, as pandas' groupby median does.
 
 >>> with MemoryCollector() as values:
 ...     values.add("wait", pd.DataFrame({"unit": [0, 0, 1], "w": [1.0, 3.0, 5.0]}))
@@ -69,11 +68,13 @@ def log_parts(engine: Any, part_events: int | None = None) -> Iterator[EventLog]
     """The parts of whole cases part-by-part work goes through:
     ``engine.event_logs`` with ``engine.part_events(part_events)`` events each, or
     one log without events (of the engine's time zone and levels) when the log has
-    none, so that an empty log gives empty tables on every engine."""
+    none, so that an empty log gives empty tables on every engine. After the last part,
+    the engine gives back what it cached of the log (``Engine.release_buffers``)."""
     empty = True
     for log in engine.event_logs(max_events=engine.part_events(part_events)):
         empty = False
         yield log
+    engine.release_buffers()
     if empty:
         tz = engine.source.timezone
         events = pd.DataFrame({CASE: pd.Series([], dtype="string"),

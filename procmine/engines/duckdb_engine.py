@@ -49,6 +49,9 @@ DUCKDB_SHARE = 0.6
 #: The least of ``memory_limit`` DuckDB keeps when a caller holds memory outside it
 #: (:meth:`DuckDBEngine.hold_outside`): below it DuckDB would spill all it reads.
 MIN_SHARE = 0.2
+#: The memory limit DuckDB is set to for a moment to drop its cached pages (release_buffers):
+#: on 5M events at 512MiB, 78 MiB of the process's memory after the audit's pass.
+EVICT_LIMIT = "16MiB"
 
 
 class _Session:
@@ -144,6 +147,17 @@ class DuckDBEngine(SqlEngine):
         limit = parse_memory_limit(self.memory_limit)
         share = max(int(limit * DUCKDB_SHARE) - max(nbytes, 0), int(limit * MIN_SHARE))
         self.con.execute(f"SET memory_limit = '{share}B'")
+
+    def release_buffers(self) -> None:
+        if not self.memory_limit or self.con is None:
+            return
+        import duckdb
+
+        try:    # a limit under what DuckDB holds cached makes it drop its pages, then its share
+            self.con.execute(f"SET memory_limit = '{EVICT_LIMIT}'")
+        except duckdb.Error:        # more pinned than that: as much as could be dropped
+            pass
+        self.hold_outside(self._held_outside)
 
     def part_events(self, part_events: int | None = None) -> int:
         """As :meth:`Engine.part_events`, halved under a memory limit: :meth:`event_logs`

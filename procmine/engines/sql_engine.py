@@ -102,7 +102,7 @@ class SqlEngine(Engine):
     def cases(self) -> pd.DataFrame:
         if getattr(self, "_cases", None) is None:
             self._cases = self._case_table()
-        return self._cases.copy()
+        return self._cases.copy(deep=False)    # copy on write: the caller's changes stay its own
 
     def _case_table(self) -> pd.DataFrame:
         from procmine.engines import sql as q
@@ -111,12 +111,14 @@ class SqlEngine(Engine):
         frame = self._df(q.CASES)
         tz = self.source.timezone
 
-        def stamps(values: pd.Series) -> np.ndarray:
+        def stamps(values: pd.Series) -> Any:
+            """The times (microseconds) in the log's zone, as an array of them (not a
+            Timestamp object per case, as ``to_numpy`` of aware times gives)."""
             return pd.to_datetime(values.astype("Float64").astype("float64"), unit="us",
-                                  utc=True).dt.tz_convert(tz).to_numpy()
+                                  utc=True).dt.tz_convert(tz).array
 
         out = pd.DataFrame({
-            "case": frame["c"].astype(str).to_numpy(),
+            "case": _text(frame["c"].astype(str)),
             "events": frame["events"].to_numpy(dtype=np.int64),
             "start": stamps(frame["start"]),
             "end": stamps(frame["stop"]),
@@ -132,7 +134,7 @@ class SqlEngine(Engine):
             if name == "deadline" and self._due_is_time:
                 out[name] = stamps(values)
             else:
-                out[name] = values.astype(object).where(values.notna(), None).to_numpy()
+                out[name] = _text(values)
         return out
 
     def _variant_of_cases(self, ids: pd.Series) -> np.ndarray:
@@ -300,3 +302,12 @@ class SqlEngine(Engine):
                              name="variant")
 
         return Variants(table, of_case)
+
+
+def _text(values: pd.Series) -> Any:
+    """A text column of the case table as pandas infers it from Python strings (``str``,
+    missing as NaN), kept in Arrow when it is so already: no Python string per case. A
+    column of other values, or of none at all, as Python objects (None where missing)."""
+    if values.dtype == "str" and values.notna().any():
+        return values.array
+    return values.astype(object).where(values.notna(), None).to_numpy()

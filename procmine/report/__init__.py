@@ -191,6 +191,7 @@ def _hold(ctx: _Context, stage: str) -> None:
     # a limit under twice the libraries cannot hold them besides anything: they are left
     # to the margin then, as the other commands leave theirs, and DuckDB keeps its share
     fixed = fixed if 2 * fixed <= parse_memory_limit(engine.memory_limit) else 0
+    engine.release_buffers()            # what the last stage had DuckDB cache of the log
     give_back()
     engine.hold_outside(fixed + per_case * ctx.n_cases)
 
