@@ -24,7 +24,7 @@ from collections.abc import Collection, Mapping, Sequence
 import pandas as pd
 
 from procmine.errors import InputError
-from procmine.log import ACTIVITY, CASE, DEADLINE, EventLog, LoadReport
+from procmine.log import ACTIVITY, CASE, DEADLINE, RESOURCE, EventLog, LoadReport
 from procmine.read.canonical import (
     TEXT_COLUMNS,
     as_text,
@@ -150,16 +150,18 @@ def read_log(
     events = canonical_events(frame, mapping, report, timezone=timezone, strict=strict, path=path)
     level_names = name_levels(events, levels, report)
     case_codes, _ = pd.factorize(events[CASE], sort=False)   # quick on the Categorical
-    # the activity codes every analysis takes, from the Categorical canonical_events made
-    activities = sorted_codes(events[ACTIVITY])
-    events = as_text(events, TEXT_COLUMNS)
+    # the codes of the activities (every analysis takes them) and of the units (the totals
+    # count them), from the Categoricals canonical_events made: no pass over the text
+    known = {c: sorted_codes(events[c]) for c in (ACTIVITY, RESOURCE) if c in events.columns}
     report.rows_kept = len(events)
     if report.rows_kept == 0:
         raise InputError(f"{path}: no usable events ({report.rows_read} rows read, all dropped)",
                          hint="check the column mapping and the timestamp format")
     log = EventLog(events=events, report=report, levels=level_names, timezone=timezone)
+    log.keep_coded(TEXT_COLUMNS)    # made text on first use: many commands never need it
     log.know_case_codes(case_codes)
-    log.know_column_codes(ACTIVITY, *activities)
+    for column, (codes, names) in known.items():
+        log.know_column_codes(column, codes, names)
     return log
 
 

@@ -34,6 +34,7 @@ from procmine.log import (
     TIMESTAMP,
     LoadReport,
     canonical_names,
+    coded_text,
 )
 from procmine.read.times import offset_note, parse_timestamps, text_offsets
 
@@ -211,25 +212,13 @@ def sorted_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def as_text(events: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    """The Categorical ``columns`` of ``events`` as plain text (pandas' ``str``), in place:
-    each value is written once per row here, after sorting and mapping. One column after
-    the other in this thread: Arrow's allocator gives each thread its own memory, and
-    fresh threads took fresh pages of the system for the 500 MB of a 5M-event log's text
-    (0.4 s more system time than in one thread, benchmarks/RESULTS.md)."""
+    """The Categorical ``columns`` of ``events`` as plain text (pandas' ``str``), in place
+    (:func:`~procmine.log.coded_text`); ``read_log`` leaves this to the log
+    (:meth:`~procmine.log.EventLog.keep_coded`), which does it on first use."""
     for column in columns:
         if column in events.columns and isinstance(events[column].dtype, pd.CategoricalDtype):
-            events[column] = pd.Series(pd.array(_decoded(events[column]), dtype="str"),
-                                       index=events.index)
+            events[column] = coded_text(events[column])
     return events
-
-
-def _decoded(values: pd.Series) -> Any:
-    """A Categorical column as an Arrow text array, one value per row."""
-    import pyarrow as pa
-
-    codes = values.cat.codes.to_numpy()
-    distinct = pa.array(values.cat.categories.astype("str"), type=pa.large_string())
-    return distinct.take(pa.array(codes, mask=codes < 0))
 
 
 def _strip(text: pd.Series) -> pd.Series:
