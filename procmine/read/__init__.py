@@ -193,7 +193,7 @@ def _leave_out(frame: pd.DataFrame, wanted: set[str], report: LoadReport) -> pd.
 def _unmap_event_deadline(frame, mapping: dict[str, str], report: LoadReport) -> None:
     """A deadline column found by its header is the case deadline only when it is constant
     within each case; otherwise it stays an attribute, and the report says why."""
-    from procmine.workflow.deadline import check_deadline_column
+    from procmine.read.deadline import check_deadline_column
 
     check = check_deadline_column(frame, mapping[DEADLINE], case=mapping[CASE])
     if not check.case_level:

@@ -286,13 +286,17 @@ def sampled_time_types(sample: bytes, header: list[str], encoding: str, delimite
 def _has_quotes(path: str) -> bool:
     """Whether a CSV file may hold a quote (and so a line break within a value): Arrow
     splits a file without quotes at every line break, which is faster. A byte 0x22 is a
-    quote in UTF-8, GB18030 and Latin-1 alike; a gzip file is not looked into."""
-    import mmap
-
+    quote in UTF-8, GB18030 and Latin-1 alike; a gzip file is not looked into. Read a MB
+    at a time into one buffer: less CPU than a map of the whole file (its page faults and
+    its unmapping, 0.18 s against 0.10 s for a 657 MB file)."""
     if is_gzip(path):
         return True
-    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        return data.find(b'"') >= 0
+    buffer = bytearray(1 << 20)
+    with open(path, "rb", buffering=0) as f:
+        while n := f.readinto(buffer):
+            if buffer.find(b'"', 0, n) >= 0:
+                return True
+    return False
 
 
 def _check_fields(path: str, table: Any) -> None:
