@@ -258,7 +258,8 @@ class EventLog:
         if len(codes) == 0:
             starts = np.zeros(0, dtype=np.int64)
         else:
-            starts = np.concatenate(([0], np.flatnonzero(np.diff(codes) != 0) + 1)).astype(np.int64)
+            # neighbours compared, not subtracted: no array of differences in int64
+            starts = np.concatenate(([0], np.flatnonzero(codes[1:] != codes[:-1]) + 1)).astype(np.int64)
         lengths = np.diff(np.append(starts, len(codes))).astype(np.int64)
         result = CaseCodes(codes, starts, lengths)
         self._kept()["case"] = result
