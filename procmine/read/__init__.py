@@ -27,6 +27,7 @@ from procmine.errors import InputError
 from procmine.log import ACTIVITY, CASE, DEADLINE, RESOURCE, EventLog, LoadReport
 from procmine.read.canonical import (
     TEXT_COLUMNS,
+    appearance_codes,
     as_text,
     canonical_events,
     count_duplicates,
@@ -84,7 +85,7 @@ __all__ = [
     "ALWAYS_READ", "ARROW_NULLS", "CHINESE_DATE", "CHINESE_YEAR", "DROP_REASONS", "DUCKDB", "EV_COLUMNS", "EXT_FORMATS",
     "FIELDS", "FORMATS", "HEADERS", "OFFSET_PATTERN", "RAGGED", "REQUIRED", "SPARK",
     "ORDER_COLUMN", "TEXT_COLUMNS", "TIME_FORMATS", "LoadedEvents", "SqlDialect", "SqlSession",
-    "as_text", "canonical_events",
+    "appearance_codes", "as_text", "canonical_events",
     "check_timezone", "chinese_to_iso", "choose_time_format", "columns_to_read",
     "count_duplicates",
     "detect_columns", "detect_encoding", "detect_format", "file_kind", "has_chinese_dates",
@@ -149,7 +150,7 @@ def read_log(
     frame, mapping = _mapped(frame, given, report, needs, path)
     events = canonical_events(frame, mapping, report, timezone=timezone, strict=strict, path=path)
     level_names = name_levels(events, levels, report)
-    case_codes, _ = pd.factorize(events[CASE], sort=False)   # quick on the Categorical
+    case_codes = appearance_codes(events[CASE])   # quick on the Categorical's codes
     # the codes of the activities (every analysis takes them) and of the units (the totals
     # count them), from the Categoricals canonical_events made: no pass over the text
     known = {c: sorted_codes(events[c]) for c in (ACTIVITY, RESOURCE) if c in events.columns}

@@ -193,6 +193,21 @@ def per_value(values: pd.Series, change: Callable[[pd.Series], pd.Series]) -> pd
                      index=values.index, name=values.name)
 
 
+def appearance_codes(values: pd.Series) -> np.ndarray:
+    """``pd.factorize(values, sort=False)[0]`` (a code per row, 0, 1, ... in order of first
+    appearance, -1: missing), from a Categorical's codes where it has no missing value: no
+    table of its distinct values is made (430,000 case ids in a 5M-event log).
+
+    >>> appearance_codes(pd.Series(["b", "a", "b"], dtype="category")).tolist()
+    [0, 1, 0]
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        if not len(codes) or codes.min() >= 0:
+            return pd.factorize(codes, sort=False)[0]
+    return pd.factorize(values, sort=False)[0]
+
+
 def sorted_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """``pd.factorize(values, sort=True)`` of a Categorical text column, from its codes
     (no pass over the text): a code per row (-1: missing) and the distinct values present,
@@ -239,7 +254,7 @@ def _blank(values: pd.Series) -> np.ndarray:
 
 def _sorted(events: pd.DataFrame, report: LoadReport) -> pd.DataFrame:
     """Each case sorted by time, keeping file order for ties; cases in order of appearance."""
-    case_codes, _ = pd.factorize(events[CASE], sort=False)
+    case_codes = appearance_codes(events[CASE])
     ts = events[TIMESTAMP].to_numpy(dtype="datetime64[ns]").view(np.int64)
     order = _time_order(case_codes, ts)
     if order is not None:

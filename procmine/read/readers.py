@@ -130,7 +130,8 @@ def _read_csv(path: str, report: LoadReport, encoding: str | None,
     _check_fields(path, table)
     frame = table_frame(table)
     del table
-    frame["__row"] = _file_rows(len(frame), bad_rows)
+    # (a Series taken as it is: an array would be copied into the frame)
+    frame["__row"] = pd.Series(_file_rows(len(frame), bad_rows), index=frame.index, copy=False)
     report.rows_read = len(frame) + len(bad_rows)
     return frame
 

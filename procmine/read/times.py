@@ -219,9 +219,10 @@ def _localize(values: pd.Series, timezone: str) -> pd.Series:
                                                 nonexistent="shift_forward")
     utc = values.to_numpy().astype("datetime64[ns]", copy=True)
     utc -= np.timedelta64(offset.value, "ns")     # (NaT stays NaT)
-    # integers become zoned times as instants (UTC): no localizing, no copy
-    return pd.Series(utc.view(np.int64), index=values.index, name=values.name).astype(
-        pd.DatetimeTZDtype("ns", timezone))
+    # integers become zoned times as instants (UTC): no localizing, no copy (the Series
+    # takes the array as it is)
+    return pd.Series(utc.view(np.int64), index=values.index, name=values.name,
+                     copy=False).astype(pd.DatetimeTZDtype("ns", timezone))
 
 
 #: The step at which :func:`_one_offset` looks at a zone's offset: a clock change and its
