@@ -20,7 +20,7 @@ from procmine.engines import (
     resolve_calendar,
 )
 from procmine.grouping import cases_with
-from procmine.log import ACTIVITY, CASE, RESOURCE, TIMESTAMP, EventLog
+from procmine.log import ACTIVITY, CASE, RESOURCE, TIMESTAMP, CaseCodes, EventLog
 
 
 class PandasEngine(Engine):
@@ -38,8 +38,8 @@ class PandasEngine(Engine):
         self._log: EventLog | None = source.log
         # (the case codes of the events they were computed from, the variants): a log
         # whose events are replaced gets its variants anew (and new case codes)
-        self._variants: tuple[pd.DataFrame, abstractions.Variants] | None = None
-        self._totals: tuple[pd.DataFrame, Totals] | None = None
+        self._variants: tuple[CaseCodes, abstractions.Variants] | None = None
+        self._totals: tuple[CaseCodes, Totals] | None = None
 
     @property
     def log(self) -> EventLog:
@@ -77,9 +77,9 @@ class PandasEngine(Engine):
         return engine
 
     def totals(self) -> Totals:
-        events = self.log.case_codes()
-        if self._totals is None or self._totals[0] is not events:
-            self._totals = (events, self._count_totals())
+        cases = self.log.case_codes()
+        if self._totals is None or self._totals[0] is not cases:
+            self._totals = (cases, self._count_totals())
         return self._totals[1]
 
     def _count_totals(self) -> Totals:
@@ -99,9 +99,9 @@ class PandasEngine(Engine):
             rows_read=log.report.rows_read or n, dropped=dict(log.report.dropped))
 
     def variants(self) -> abstractions.Variants:
-        events = self.log.case_codes()
-        if self._variants is None or self._variants[0] is not events:
-            self._variants = (events, abstractions.variants(self.log))
+        cases = self.log.case_codes()
+        if self._variants is None or self._variants[0] is not cases:
+            self._variants = (cases, abstractions.variants(self.log))
         return self._variants[1]
 
     def follows(self, *, time: TimeBasis = "clock", calendar: Any = "cn") -> abstractions.Follows:
