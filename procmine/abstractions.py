@@ -90,7 +90,7 @@ def column_codes(log: EventLog, column: str) -> tuple[np.ndarray, np.ndarray]:
     """
     kept = log.kept_column_codes()
     if column not in kept:
-        log.know_column_codes(column, *pd.factorize(log.events[column], sort=True))
+        log.know_column_codes(column, *pd.factorize(log.column(column), sort=True))
     return kept[column]
 
 
@@ -105,8 +105,7 @@ def variants(log: EventLog) -> Variants:
     >>> int(v.table.iloc[0]["cases"])
     865
     """
-    events = log.events
-    if events.empty:
+    if log.n_events == 0:
         table = pd.DataFrame({"variant": [], "activities": [], "cases": [], "share": [], "length": []})
         return Variants(table, pd.Series(dtype="int64"))
     act_codes, act_names = column_codes(log, ACTIVITY)
@@ -147,7 +146,7 @@ def variants(log: EventLog) -> Variants:
     of_code = rank[variant_of_case]
 
     def of_case() -> pd.Series:
-        case_ids = events[CASE].iloc[starts].to_numpy()
+        case_ids = log.column(CASE, rows=starts).to_numpy()
         return pd.Series(of_code, index=pd.Index(case_ids, name=CASE), name="variant")
 
     return Variants(table, of_case, of_code)
@@ -175,11 +174,10 @@ def follows(log: EventLog, *, durations: np.ndarray | None = None) -> Follows:
     >>> f.table.columns.tolist()[:3]
     ['source', 'target', 'count']
     """
-    events = log.events
     codes, starts, lengths = log.case_codes()
     act_codes, names = column_codes(log, ACTIVITY)
     n_act = max(len(names), 1)
-    same = codes[1:] == codes[:-1] if len(events) > 1 else np.zeros(0, dtype=bool)
+    same = codes[1:] == codes[:-1] if log.n_events > 1 else np.zeros(0, dtype=bool)
     # (few arrays of the log's length: each new one costs its page faults at 5M events)
     nanoseconds = None
     if durations is None:
@@ -278,7 +276,7 @@ def gaps(log: EventLog) -> np.ndarray:
 
 def _nanoseconds(log: EventLog) -> np.ndarray:
     """The completion times as int64 nanoseconds since the epoch (UTC)."""
-    return log.events[TIMESTAMP].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    return log.column(TIMESTAMP).to_numpy(dtype="datetime64[ns]").view(np.int64)
 
 
 def _gaps(log: EventLog, codes: np.ndarray) -> np.ndarray:
@@ -300,14 +298,13 @@ def cases(log: EventLog, *, variants_of: Variants | None = None) -> pd.DataFrame
     >>> cases(read_log("logs/sample.csv")).columns[:3].tolist()
     ['case', 'events', 'start']
     """
-    events = log.events
     _, starts, lengths = log.case_codes()
-    ts = events[TIMESTAMP]
+    ts = log.column(TIMESTAMP)
     ends = starts + lengths - 1
     start = ts.iloc[starts].reset_index(drop=True) if len(starts) else ts.iloc[:0]
     end = ts.iloc[ends].reset_index(drop=True) if len(starts) else ts.iloc[:0]
     table = pd.DataFrame({
-        "case": _values(events[CASE].iloc[starts]),
+        "case": _values(log.column(CASE, rows=starts)),
         "events": lengths,
         "start": start,
         "end": end,
@@ -317,8 +314,8 @@ def cases(log: EventLog, *, variants_of: Variants | None = None) -> pd.DataFrame
     of_case = v._of_code if v._of_code is not None else v.of_case.to_numpy()
     table["variant"] = of_case if len(of_case) == len(table) else np.nan
     for column, name in ((CATEGORY, "category"), (SOURCE, "source"), (DEADLINE, "deadline")):
-        if column in events.columns:
-            table[name] = _values(events[column].iloc[starts])
+        if column in log.column_names:
+            table[name] = _values(log.column(column, rows=starts))
     return table
 
 

@@ -71,3 +71,21 @@ def test_a_log_made_from_string_columns_hands_pm4py_str_columns():
     assert log.events[CASE].isna().tolist() == [False, False, True]
     assert frame[CASE].dtype == "string"          # the caller's frame is left as it was
     assert pm4py_strings(log.events) is log.events
+
+
+def test_a_read_log_gives_its_columns_as_its_events_have_them(tmp_path):
+    """A column got alone (``log.column``, the analyses' way) is the events' column; the
+    events have every text column in pandas' ``str``, as a log made from a frame."""
+    log = read_log(Path(__file__).parent / "fixtures" / "orders16.csv")
+    starts = log.case_codes().starts
+    cases = log.column(CASE, rows=starts)
+    alone = {name: log.column(name) for name in ("concept:name", "time:timestamp")}
+    assert cases.tolist() == ["GD001", "GD002", "GD003"]
+    assert log.column_names == log.events.columns.tolist()
+    pd.testing.assert_series_equal(cases, log.events[CASE].iloc[starts])
+    for name, values in alone.items():
+        pd.testing.assert_series_equal(values, log.events[name])
+    text = [c for c, dtype in log.events.dtypes.items() if dtype == "str"]
+    assert CASE in text and "org:resource" in text
+    assert not [c for c, dtype in log.events.dtypes.items() if isinstance(dtype, pd.CategoricalDtype)]
+    assert log.events is log.events        # one frame, the same to every caller

@@ -84,3 +84,26 @@ def test_a_gb18030_file_is_sampled_in_its_encoding(tmp_path, monkeypatch):
     sampled, inferred = read_twice(path, monkeypatch)
     assert_same(sampled, inferred)
     assert sampled.report.encoding == "gb18030" and sampled.n_events == 56
+
+
+def test_the_frame_of_an_arrow_table_is_the_one_pandas_makes():
+    """readers.table_frame makes dictionary columns Categoricals itself (faster): the same
+    frame as ``to_pandas``, categories in the same order, also with missing values, many
+    chunks, no rows, or no value at all."""
+    import pandas as pd
+    import pyarrow as pa
+
+    coded = pa.chunked_array([pa.array(["b", None, "a"]).dictionary_encode(),
+                              pa.array(["c", "a"]).dictionary_encode()])
+    tables = [pa.table({"case": coded, "n": pa.array([1, 2, 3, 4, 5])}),
+              pa.table({"case": coded}).slice(0, 0),
+              pa.table({"none": pa.array([None, None], pa.string()).dictionary_encode()})]
+    for table in tables:
+        made, theirs = readers.table_frame(table), table.to_pandas()
+        pd.testing.assert_frame_equal(made, theirs)
+        for name in theirs.columns:
+            if isinstance(theirs[name].dtype, pd.CategoricalDtype):
+                assert made[name].cat.categories.tolist() == theirs[name].cat.categories.tolist()
+    values = readers.table_frame(tables[0])["case"]
+    assert values.isna().tolist() == [False, True, False, False, False]
+    assert values.dropna().tolist() == ["b", "a", "c", "a"]

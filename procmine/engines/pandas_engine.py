@@ -20,7 +20,7 @@ from procmine.engines import (
     resolve_calendar,
 )
 from procmine.grouping import cases_with
-from procmine.log import ACTIVITY, CASE, RESOURCE, TIMESTAMP, EventLog
+from procmine.log import ACTIVITY, CASE, RESOURCE, TIMESTAMP, CaseCodes, EventLog
 
 
 class PandasEngine(Engine):
@@ -36,10 +36,10 @@ class PandasEngine(Engine):
     def __init__(self, source: Source):
         super().__init__(source)
         self._log: EventLog | None = source.log
-        # (the events they were computed from, the variants): a log whose events are
-        # replaced gets its variants anew
-        self._variants: tuple[pd.DataFrame, abstractions.Variants] | None = None
-        self._totals: tuple[pd.DataFrame, Totals] | None = None
+        # (the case codes of the events they were computed from, the variants): a log
+        # whose events are replaced gets its variants anew (and new case codes)
+        self._variants: tuple[CaseCodes, abstractions.Variants] | None = None
+        self._totals: tuple[CaseCodes, Totals] | None = None
 
     @property
     def log(self) -> EventLog:
@@ -77,30 +77,31 @@ class PandasEngine(Engine):
         return engine
 
     def totals(self) -> Totals:
-        events = self.log.events
-        if self._totals is None or self._totals[0] is not events:
-            self._totals = (events, self._count_totals())
+        cases = self.log.case_codes()
+        if self._totals is None or self._totals[0] is not cases:
+            self._totals = (cases, self._count_totals())
         return self._totals[1]
 
     def _count_totals(self) -> Totals:
         log = self.log
-        events = log.events
         cases = log.case_codes()
         # a log grouped by case (as read_log gives it) has one run of rows per case
         grouped = len(cases.starts) == (int(cases.codes.max()) + 1 if len(cases.codes) else 0)
+        n, times = log.n_events, log.column(TIMESTAMP)
         return Totals(
-            events=log.n_events, cases=len(cases.starts) if grouped else log.n_cases,
+            events=n, cases=len(cases.starts) if grouped else log.n_cases,
             activities=len(abstractions.column_codes(log, ACTIVITY)[1]),
-            units=int(events[RESOURCE].nunique()) if RESOURCE in events.columns else None,
+            units=(len(abstractions.column_codes(log, RESOURCE)[1])
+                   if RESOURCE in log.column_names else None),
             # a log whose order stands for time has no first or last time
-            first=events[TIMESTAMP].min() if len(events) and not self.time_from_order else None,
-            last=events[TIMESTAMP].max() if len(events) and not self.time_from_order else None,
-            rows_read=log.report.rows_read or len(events), dropped=dict(log.report.dropped))
+            first=times.min() if n and not self.time_from_order else None,
+            last=times.max() if n and not self.time_from_order else None,
+            rows_read=log.report.rows_read or n, dropped=dict(log.report.dropped))
 
     def variants(self) -> abstractions.Variants:
-        events = self.log.events
-        if self._variants is None or self._variants[0] is not events:
-            self._variants = (events, abstractions.variants(self.log))
+        cases = self.log.case_codes()
+        if self._variants is None or self._variants[0] is not cases:
+            self._variants = (cases, abstractions.variants(self.log))
         return self._variants[1]
 
     def follows(self, *, time: TimeBasis = "clock", calendar: Any = "cn") -> abstractions.Follows:
@@ -109,7 +110,7 @@ class PandasEngine(Engine):
         if time == "clock":
             return abstractions.follows(self.log)
         cal = resolve_calendar(calendar, timezone=self.source.timezone)
-        ts = self.log.events[TIMESTAMP]
+        ts = self.log.column(TIMESTAMP)
         prev = ts.shift(1)
         durations = np.asarray(cal.working_seconds(prev, ts), dtype=np.float64)
         return abstractions.follows(self.log, durations=durations)
@@ -129,8 +130,7 @@ class PandasEngine(Engine):
                              "cases": counted})
 
     def group_counts(self, column: str) -> pd.DataFrame:
-        events = self.log.events
-        if column not in events.columns:
+        if column not in self.log.column_names:
             return pd.DataFrame({"activity": [], "value": [], "n": []})
         act, act_names = abstractions.column_codes(self.log, ACTIVITY)
         value, value_names = abstractions.column_codes(self.log, column)
@@ -154,10 +154,9 @@ class PandasEngine(Engine):
                 "max": int(per_case.max())}
 
     def cases_by(self, column: str) -> pd.Series:
-        events = self.log.events
-        if column not in events.columns:
+        if column not in self.log.column_names:
             return pd.Series(dtype="int64")
-        return events[column].iloc[self.log.case_codes().starts].value_counts(dropna=True)
+        return self.log.column(column, rows=self.log.case_codes().starts).value_counts(dropna=True)
 
     @property
     def levels(self) -> tuple[str, ...]:

@@ -24,9 +24,10 @@ from collections.abc import Collection, Mapping, Sequence
 import pandas as pd
 
 from procmine.errors import InputError
-from procmine.log import ACTIVITY, CASE, DEADLINE, EventLog, LoadReport
+from procmine.log import ACTIVITY, CASE, DEADLINE, RESOURCE, EventLog, LoadReport
 from procmine.read.canonical import (
     TEXT_COLUMNS,
+    appearance_codes,
     as_text,
     canonical_events,
     count_duplicates,
@@ -84,7 +85,7 @@ __all__ = [
     "ALWAYS_READ", "ARROW_NULLS", "CHINESE_DATE", "CHINESE_YEAR", "DROP_REASONS", "DUCKDB", "EV_COLUMNS", "EXT_FORMATS",
     "FIELDS", "FORMATS", "HEADERS", "OFFSET_PATTERN", "RAGGED", "REQUIRED", "SPARK",
     "ORDER_COLUMN", "TEXT_COLUMNS", "TIME_FORMATS", "LoadedEvents", "SqlDialect", "SqlSession",
-    "as_text", "canonical_events",
+    "appearance_codes", "as_text", "canonical_events",
     "check_timezone", "chinese_to_iso", "choose_time_format", "columns_to_read",
     "count_duplicates",
     "detect_columns", "detect_encoding", "detect_format", "file_kind", "has_chinese_dates",
@@ -149,17 +150,19 @@ def read_log(
     frame, mapping = _mapped(frame, given, report, needs, path)
     events = canonical_events(frame, mapping, report, timezone=timezone, strict=strict, path=path)
     level_names = name_levels(events, levels, report)
-    case_codes, _ = pd.factorize(events[CASE], sort=False)   # quick on the Categorical
-    # the activity codes every analysis takes, from the Categorical canonical_events made
-    activities = sorted_codes(events[ACTIVITY])
-    events = as_text(events, TEXT_COLUMNS)
+    case_codes = appearance_codes(events[CASE])   # quick on the Categorical's codes
+    # the codes of the activities (every analysis takes them) and of the units (the totals
+    # count them), from the Categoricals canonical_events made: no pass over the text
+    known = {c: sorted_codes(events[c]) for c in (ACTIVITY, RESOURCE) if c in events.columns}
     report.rows_kept = len(events)
     if report.rows_kept == 0:
         raise InputError(f"{path}: no usable events ({report.rows_read} rows read, all dropped)",
                          hint="check the column mapping and the timestamp format")
     log = EventLog(events=events, report=report, levels=level_names, timezone=timezone)
+    log.keep_coded(TEXT_COLUMNS)    # made text on first use: many commands never need it
     log.know_case_codes(case_codes)
-    log.know_column_codes(ACTIVITY, *activities)
+    for column, (codes, names) in known.items():
+        log.know_column_codes(column, codes, names)
     return log
 
 
@@ -191,7 +194,7 @@ def _leave_out(frame: pd.DataFrame, wanted: set[str], report: LoadReport) -> pd.
 def _unmap_event_deadline(frame, mapping: dict[str, str], report: LoadReport) -> None:
     """A deadline column found by its header is the case deadline only when it is constant
     within each case; otherwise it stays an attribute, and the report says why."""
-    from procmine.workflow.deadline import check_deadline_column
+    from procmine.read.deadline import check_deadline_column
 
     check = check_deadline_column(frame, mapping[DEADLINE], case=mapping[CASE])
     if not check.case_level:

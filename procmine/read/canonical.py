@@ -34,6 +34,7 @@ from procmine.log import (
     TIMESTAMP,
     LoadReport,
     canonical_names,
+    coded_text,
 )
 from procmine.read.times import offset_note, parse_timestamps, text_offsets
 
@@ -192,6 +193,21 @@ def per_value(values: pd.Series, change: Callable[[pd.Series], pd.Series]) -> pd
                      index=values.index, name=values.name)
 
 
+def appearance_codes(values: pd.Series) -> np.ndarray:
+    """``pd.factorize(values, sort=False)[0]`` (a code per row, 0, 1, ... in order of first
+    appearance, -1: missing), from a Categorical's codes where it has no missing value: no
+    table of its distinct values is made (430,000 case ids in a 5M-event log).
+
+    >>> appearance_codes(pd.Series(["b", "a", "b"], dtype="category")).tolist()
+    [0, 1, 0]
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        if not len(codes) or codes.min() >= 0:
+            return pd.factorize(codes, sort=False)[0]
+    return pd.factorize(values, sort=False)[0]
+
+
 def sorted_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """``pd.factorize(values, sort=True)`` of a Categorical text column, from its codes
     (no pass over the text): a code per row (-1: missing) and the distinct values present,
@@ -211,25 +227,13 @@ def sorted_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def as_text(events: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    """The Categorical ``columns`` of ``events`` as plain text (pandas' ``str``), in place:
-    each value is written once per row here, after sorting and mapping. One column after
-    the other in this thread: Arrow's allocator gives each thread its own memory, and
-    fresh threads took fresh pages of the system for the 500 MB of a 5M-event log's text
-    (0.4 s more system time than in one thread, benchmarks/RESULTS.md)."""
+    """The Categorical ``columns`` of ``events`` as plain text (pandas' ``str``), in place
+    (:func:`~procmine.log.coded_text`); ``read_log`` leaves this to the log
+    (:meth:`~procmine.log.EventLog.keep_coded`), which does it on first use."""
     for column in columns:
         if column in events.columns and isinstance(events[column].dtype, pd.CategoricalDtype):
-            events[column] = pd.Series(pd.array(_decoded(events[column]), dtype="str"),
-                                       index=events.index)
+            events[column] = coded_text(events[column])
     return events
-
-
-def _decoded(values: pd.Series) -> Any:
-    """A Categorical column as an Arrow text array, one value per row."""
-    import pyarrow as pa
-
-    codes = values.cat.codes.to_numpy()
-    distinct = pa.array(values.cat.categories.astype("str"), type=pa.large_string())
-    return distinct.take(pa.array(codes, mask=codes < 0))
 
 
 def _strip(text: pd.Series) -> pd.Series:
@@ -250,7 +254,7 @@ def _blank(values: pd.Series) -> np.ndarray:
 
 def _sorted(events: pd.DataFrame, report: LoadReport) -> pd.DataFrame:
     """Each case sorted by time, keeping file order for ties; cases in order of appearance."""
-    case_codes, _ = pd.factorize(events[CASE], sort=False)
+    case_codes = appearance_codes(events[CASE])
     ts = events[TIMESTAMP].to_numpy(dtype="datetime64[ns]").view(np.int64)
     order = _time_order(case_codes, ts)
     if order is not None:

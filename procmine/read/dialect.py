@@ -284,7 +284,7 @@ def _event_deadline(d: SqlDialect, session: SqlSession, relation: str,
 
     ``relation`` is the source, or with ``parsed`` the parsed table (its ``c`` and the
     deadline's text ``dv``)."""
-    from procmine.workflow.deadline import DeadlineColumnCheck
+    from procmine.read.deadline import DeadlineColumnCheck
 
     case, due = (("s.c", "s.dv") if parsed
                  else (d.text(f"s.{d.quote(mapping[k])}") for k in (CASE, DEADLINE)))

@@ -128,10 +128,10 @@ def _read_csv(path: str, report: LoadReport, encoding: str | None,
              for r in bad_rows[:5]],
         )
     _check_fields(path, table)
-    # column by column, each let go once converted: less memory at once, fewer fresh pages
-    frame = table.to_pandas(split_blocks=True, self_destruct=True)
+    frame = table_frame(table)
     del table
-    frame["__row"] = _file_rows(len(frame), bad_rows)
+    # (a Series taken as it is: an array would be copied into the frame)
+    frame["__row"] = pd.Series(_file_rows(len(frame), bad_rows), index=frame.index, copy=False)
     report.rows_read = len(frame) + len(bad_rows)
     return frame
 
@@ -286,13 +286,60 @@ def sampled_time_types(sample: bytes, header: list[str], encoding: str, delimite
 def _has_quotes(path: str) -> bool:
     """Whether a CSV file may hold a quote (and so a line break within a value): Arrow
     splits a file without quotes at every line break, which is faster. A byte 0x22 is a
-    quote in UTF-8, GB18030 and Latin-1 alike; a gzip file is not looked into."""
-    import mmap
-
+    quote in UTF-8, GB18030 and Latin-1 alike; a gzip file is not looked into. Read a MB
+    at a time into one buffer: less CPU than a map of the whole file (its page faults and
+    its unmapping, 0.18 s against 0.10 s for a 657 MB file)."""
     if is_gzip(path):
         return True
-    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        return data.find(b'"') >= 0
+    buffer = bytearray(1 << 20)
+    with open(path, "rb", buffering=0) as f:
+        while n := f.readinto(buffer):
+            if buffer.find(b'"', 0, n) >= 0:
+                return True
+    return False
+
+
+def table_frame(table: Any) -> pd.DataFrame:
+    """An Arrow table as ``table.to_pandas()`` makes it, its dictionary columns
+    Categoricals with the dictionary's values in its order: made here from the dictionaries
+    unified and the codes, in half the time of ``to_pandas`` for the 430,000 case ids of
+    a 5M-event CSV. The table is let go column by column as it is converted (less memory
+    at once, fewer fresh pages); it cannot be used afterwards.
+
+    >>> import pyarrow as pa
+    >>> table = pa.table({"a": pa.array(["x", None, "y", "x"]).dictionary_encode(), "b": [1, 2, 3, 4]})
+    >>> frame = table_frame(table)
+    >>> frame["a"].tolist(), list(frame["a"].cat.categories), frame["b"].tolist()
+    (['x', nan, 'y', 'x'], ['x', 'y'], [1, 2, 3, 4])
+    """
+    import pyarrow as pa
+
+    names = table.column_names
+    coded = {name: _categorical(table.column(name)) for name, kind in zip(names, table.schema.types,
+                                                                         strict=True)
+             if pa.types.is_dictionary(kind) and pa.types.is_string(kind.value_type)}
+    if not coded:
+        return table.to_pandas(split_blocks=True, self_destruct=True)
+    rest = table.drop_columns(list(coded)).to_pandas(split_blocks=True, self_destruct=True)
+    index = rest.index if len(rest.columns) else pd.RangeIndex(table.num_rows)
+    return pd.DataFrame({name: pd.Series(coded[name], index=index, copy=False) if name in coded
+                         else rest[name] for name in names}, index=index, copy=False)
+
+
+def _categorical(column: Any) -> pd.Categorical:
+    """A chunked Arrow dictionary column of text as a Categorical, as ``to_pandas`` makes it."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    column = column.unify_dictionaries()
+    if column.num_chunks == 0:
+        return column.to_pandas().array
+    codes = np.concatenate([pc.fill_null(chunk.indices, -1).to_numpy() for chunk in column.chunks])
+    dictionary = column.chunks[0].dictionary
+    # (to_pandas makes an empty dictionary (every value missing) categories of objects)
+    categories = (pd.Index(pd.array(dictionary.cast(pa.string()), dtype="str")) if len(dictionary)
+                  else pd.Index([], dtype=object))
+    return pd.Categorical.from_codes(codes, categories=categories, validate=False)
 
 
 def _check_fields(path: str, table: Any) -> None:

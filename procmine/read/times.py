@@ -207,12 +207,22 @@ def _localize(values: pd.Series, timezone: str) -> pd.Series:
     it repeats is NaT). Where the zone's offset does not change over the times' range
     (most logs: Asia/Shanghai has had no clock change since 1991), the offset is taken
     off every time at once, which gives the same times as pandas' search of each time
-    among the zone's changes."""
-    values = _in_range(pd.to_datetime(values, errors="coerce"))
-    offset = _one_offset(values, timezone)
-    if offset is not None:
-        return (values - offset).dt.tz_localize("UTC").dt.tz_convert(timezone)
-    return values.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="shift_forward")
+    among the zone's changes: one new array of nanoseconds, made zoned as it is."""
+    values = pd.to_datetime(values, errors="coerce")
+    first, last = values.min(), values.max()      # (NaT when there is no time)
+    if pd.isna(first) or first < _LOW or last > _HIGH:
+        values = _in_range(values)
+        first, last = values.min(), values.max()
+    offset = _offset_between(first, last, timezone)
+    if offset is None:
+        return _in_range(values).dt.tz_localize(timezone, ambiguous="NaT",
+                                                nonexistent="shift_forward")
+    utc = values.to_numpy().astype("datetime64[ns]", copy=True)
+    utc -= np.timedelta64(offset.value, "ns")     # (NaT stays NaT)
+    # integers become zoned times as instants (UTC): no localizing, no copy (the Series
+    # takes the array as it is)
+    return pd.Series(utc.view(np.int64), index=values.index, name=values.name,
+                     copy=False).astype(pd.DatetimeTZDtype("ns", timezone))
 
 
 #: The step at which :func:`_one_offset` looks at a zone's offset: a clock change and its
@@ -227,7 +237,12 @@ def _one_offset(values: pd.Series, timezone: str) -> pd.Timedelta | None:
     """The one UTC offset of ``timezone`` from two days before the first of the naive
     ``values`` to two days after the last, or None (it changes; no times; a range over
     :data:`_OFFSET_SPAN` or near the ends of what nanosecond times hold)."""
-    first, last = values.min(), values.max()
+    return _offset_between(values.min(), values.max(), timezone)
+
+
+def _offset_between(first: pd.Timestamp, last: pd.Timestamp,
+                    timezone: str) -> pd.Timedelta | None:
+    """:func:`_one_offset` of the naive times from ``first`` to ``last``."""
     day = pd.Timedelta(days=1)
     if (pd.isna(first) or first - 2 * day < _LOW or last + 2 * day > _HIGH
             or last - first > _OFFSET_SPAN):
