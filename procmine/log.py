@@ -6,6 +6,7 @@ Inside procmine every log uses pm4py's XES names, so each pm4py function takes
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -121,6 +122,10 @@ class CaseCodes(NamedTuple):
     lengths: np.ndarray    #: per case, its number of events
 
 
+#: one column made text at a time (see :meth:`EventLog._make_text`)
+_MAKING_TEXT = threading.Lock()
+
+
 class _Events:
     """``EventLog.events``. Set, the frame is kept with its text in pandas' ``str``
     (:func:`pm4py_strings`); got, the text columns a reader left coded
@@ -222,11 +227,14 @@ class EventLog:
                                    and isinstance(frame[c].dtype, pd.CategoricalDtype)]
 
     def _make_text(self, name: str) -> pd.Series:
-        """The coded column ``name`` made text in ``events``, in place."""
+        """The coded column ``name`` made text in ``events``, in place (once, whichever
+        threads ask at the same time)."""
         frame = self.__dict__["_events"]
-        frame[name] = text = coded_text(frame[name])
-        self.__dict__["_coded"].remove(name)
-        return text
+        with _MAKING_TEXT:
+            if name in self.__dict__["_coded"]:
+                frame[name] = coded_text(frame[name])
+                self.__dict__["_coded"].remove(name)
+        return frame[name]
 
     def case_codes(self) -> CaseCodes:
         """Where the cases are: the case code of each event (0, 1, ... in order of first

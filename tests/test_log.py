@@ -12,6 +12,8 @@ import pytest
 from procmine.log import CASE, EventLog, pm4py_strings
 from procmine.read import read_log
 
+SAMPLE = str(Path(__file__).resolve().parent.parent / "logs" / "sample.csv")
+
 pm4py = pytest.importorskip("pm4py")
 
 # every function takes the events; ``net`` is the inductive model of the same events
@@ -89,3 +91,31 @@ def test_a_read_log_gives_its_columns_as_its_events_have_them(tmp_path):
     assert CASE in text and "org:resource" in text
     assert not [c for c, dtype in log.events.dtypes.items() if isinstance(dtype, pd.CategoricalDtype)]
     assert log.events is log.events        # one frame, the same to every caller
+
+
+
+@pytest.mark.parametrize("attempt", range(5))
+def test_threads_asking_for_a_read_logs_events_at_once_all_get_its_text(attempt):
+    """The text a reader left coded is made on first use; threads that ask together
+    (a report's parts thread and its sections) must not trip over each other."""
+    import threading
+
+    log = read_log(SAMPLE)
+    start, errors, frames = threading.Barrier(6), [], []
+
+    def ask():
+        start.wait()
+        try:
+            frames.append(log.events)
+        except Exception as e:   # noqa: BLE001 - the failure under test
+            errors.append(e)
+
+    threads = [threading.Thread(target=ask) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(frames) == 6 and all(f is frames[0] for f in frames)
+    assert pd.api.types.is_string_dtype(log.events[CASE])
+    assert log.events[CASE].iloc[0] == "GD0000001"   # the file's first case
