@@ -183,7 +183,7 @@ def pieces_in_chinese(text: str) -> str:
     'weekends; 2040：没有中国节假日数据（chinese_calendar 1 覆盖 2004-2026）；只按周末计算'
     """
     for pattern, replacement in words("sentences")["within"]:
-        text = re.sub(pattern, lambda found: _fill(found, replacement), text)
+        text = re.sub(pattern, functools.partial(_fill, replacement=replacement), text)
     for english, chinese in words("sentences")["pieces"]:
         text = text.replace(english, chinese)
     return text

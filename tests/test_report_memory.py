@@ -288,3 +288,28 @@ def test_under_a_limit_arrow_allocates_from_the_c_heap_while_the_report_runs(sam
     with get_engine("duckdb", sample) as engine:
         build_report(engine, lang="en", on_stage=on_stage)
     assert set(seen) == {first}
+
+
+def test_the_explorers_periods_are_weeks_from_monday_months_or_years(monkeypatch):
+    """The explorer's periods, now counted on integer days, are the calendar's: a week
+    starts on Monday (in the log's zone, before 1970 too), a longer log falls back to
+    months, then years; each case points at the label of its period."""
+    import numpy as np
+
+    from procmine.report.explore import _period_labels
+
+    def labels(times: list[str], tz: str | None = None):
+        start = pd.Series(pd.to_datetime(times))
+        return _period_labels(start.dt.tz_localize(tz) if tz else start)
+
+    kind, names, codes = labels(["1969-12-31 23:30", "1970-01-01 00:10", "1970-01-05 08:00"])
+    assert (kind, names, codes.tolist()) == ("week", ["1969-12-29", "1970-01-05"], [0, 0, 1])
+    # 23:30 in Shanghai is still Sunday there: the week of the Monday before
+    kind, names, codes = labels(["2024-03-10 23:30", "2024-03-11 00:30"], "Asia/Shanghai")
+    assert names == ["2024-03-04", "2024-03-11"] and codes.tolist() == [0, 1]
+    months = [f"{2000 + i // 12}-{i % 12 + 1:02d}-15" for i in range(0, 122, 2)]   # 61 weeks
+    kind, names, codes = labels(months)
+    assert kind == "month" and names[:2] == ["2000-01", "2000-03"] and len(names) == 61
+    assert np.array_equal(codes, np.arange(61))
+    kind, names, codes = labels([f"{1900 + y}-06-01" for y in range(0, 200, 1)])
+    assert kind == "year" and names[0] == "1900" and names[-1] == "2099" and codes[-1] == 199

@@ -46,19 +46,27 @@ _UI = ("ex_title", "ex_period", "ex_category", "ex_source", "ex_unit", "ex_all",
 
 def _period_labels(start: pd.Series) -> tuple[str, list[str], np.ndarray]:
     """Weeks (up to 60), months (up to 180) or years of each case's start: the
-    period's kind, its labels in order and each case's index into them."""
+    period's kind, its labels in order and each case's index into them. On integer
+    days, one kind of period at a time: no Python object per case."""
     local = start.dt.tz_localize(None) if start.dt.tz is not None else start
-    day = local.dt.normalize()
-    for kind, first, fmt, most in (
-            ("week", day - pd.to_timedelta(local.dt.day_of_week, unit="D"), "%Y-%m-%d", 60),
-            ("month", day - pd.to_timedelta(local.dt.day - 1, unit="D"), "%Y-%m", 180),
-            ("year", pd.to_datetime(local.dt.year.astype(str) + "-01-01"), "%Y", None)):
-        labels = sorted(first.dropna().unique())
+    day = local.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    for kind, fmt, most in (("week", "%Y-%m-%d", 60), ("month", "%Y-%m", 180), ("year", "%Y", None)):
+        first = _period_starts(kind, day)
+        labels = np.unique(first[~np.isnat(first)])
         if most is None or len(labels) <= most:
-            codes = np.searchsorted(np.array(labels, dtype="datetime64[ns]"),
-                                    first.to_numpy(dtype="datetime64[ns]"))
-            return kind, [f"{pd.Timestamp(x):{fmt}}" for x in labels], codes
+            return kind, [f"{pd.Timestamp(x):{fmt}}" for x in labels], np.searchsorted(labels, first)
     raise AssertionError("the yearly labels always return")
+
+
+def _period_starts(kind: str, day: np.ndarray) -> np.ndarray:
+    """The first day of the week (Monday), month or year of each day (NaT stays NaT), in ns."""
+    if kind == "week":
+        days = day.astype(np.int64)
+        monday = (days - (days + 3) % 7).astype("datetime64[D]")   # 1970-01-01 was a Thursday
+        first = np.where(np.isnat(day), np.datetime64("NaT", "D"), monday)
+    else:
+        first = day.astype("datetime64[M]" if kind == "month" else "datetime64[Y]")
+    return first.astype("datetime64[ns]")
 
 
 def _codes(values: pd.Series) -> tuple[list[str], np.ndarray]:
