@@ -38,7 +38,7 @@ import pandas as pd
 from procmine.abstractions import Follows
 from procmine.bottlenecks.codes import _missing
 from procmine.bottlenecks.deadlines import Deadlines
-from procmine.bottlenecks.events import _Clock, _Events, _label, _resolve_calendar
+from procmine.bottlenecks.events import _Clock, _Events, _resolve_calendar
 from procmine.bottlenecks.groupings import _Groupings
 from procmine.choices import BOTTLENECK_BY, BottleneckBy
 from procmine.engines import as_engine
@@ -225,7 +225,7 @@ def find_bottlenecks(
     tables = _Groupings(engine, clock=clock, due_clock=due_clock, workflow=workflow,
                         part_events=part_events, include_followup=include_followup,
                         require={"unit": RESOURCE, "level": LEVEL, "category": CATEGORY}.get(by))
-    from procmine.calendar import fallback_years
+    from procmine.calendar import describe_calendar, fallback_years
 
     with fallback_years() as fallback:     # the years of this log the calendar lacks
         tables.run(("totals", "deadlines", "follows", *((by,) if by != "transition" else ())))
@@ -234,7 +234,7 @@ def find_bottlenecks(
         raise _missing(by)
     totals = tables.get("totals")
     return BottleneckResult(
-        by=by, time_basis=basis, calendar=_label(cal, fallback), service_time=totals["service"],
+        by=by, time_basis=basis, calendar=describe_calendar(cal, fallback), service_time=totals["service"],
         total_wait=totals["total_wait"],
         table=chosen.head(top).reset_index(drop=True) if top else chosen,
         transitions=tables.get("transition"), deadlines=tables.get("deadlines"),

@@ -90,15 +90,6 @@ def _resolve_calendar(calendar: Any, working_time: bool) -> tuple[Any, Literal["
     return calendar, "working"
 
 
-def _label(calendar: Any, fallback_years: set[int]) -> str:
-    """Which calendar measured the time, with the years of ``fallback_years`` (those it
-    counted with weekends only while measuring: :func:`procmine.calendar.fallback_years`)."""
-    if calendar is None:
-        return "none: clock time"
-    describe = getattr(calendar, "describe", None)
-    return str(describe(fallback_years=fallback_years)) if callable(describe) else str(calendar)
-
-
 # --------------------------------------------------------------------------- events
 
 

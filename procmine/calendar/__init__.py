@@ -65,7 +65,7 @@ from procmine.calendar.choice import (
     choose_calendar,
 )
 from procmine.calendar.days import CalendarFallbackWarning
-from procmine.calendar.fallback import fallback_years
+from procmine.calendar.fallback import describe_calendar, fallback_years
 from procmine.calendar.files import read_calendar
 from procmine.calendar.hours import DAY, DEFAULT_HOURS, PLAIN_HOURS, format_hours, parse_hours
 from procmine.calendar.timeline import Timeline
@@ -74,7 +74,7 @@ from procmine.calendar.working import KINDS, WorkingCalendar
 __all__ = [
     "CHINESE_ZONES", "DAY", "DEFAULT_HOURS", "KINDS", "PLAIN_HOURS", "CalendarChoice",
     "CalendarFallbackWarning", "Timeline", "WorkingCalendar", "add_working_time",
-    "calendar_from_option", "choose_calendar", "fallback_years", "format_hours", "parse_hours",
+    "calendar_from_option", "choose_calendar", "describe_calendar", "fallback_years", "format_hours", "parse_hours",
     "read_calendar", "working_seconds",
 ]
 

@@ -11,9 +11,10 @@ block, cached or not, so each analysis can say exactly the years it used.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 #: The sets of the open :func:`fallback_years` blocks (innermost last)
 _OPEN: ContextVar[tuple[set[int], ...]] = ContextVar("procmine_fallback_years", default=())
@@ -52,3 +53,16 @@ def counted(years: set[int]) -> None:
     if years:
         for found in _OPEN.get():
             found.update(years)
+
+
+def describe_calendar(calendar: Any, years: Iterable[int] = ()) -> str:
+    """Which calendar measured the time (None: clock time), with ``years``, those one
+    computation counted with weekends only (a :func:`fallback_years` set).
+
+    >>> describe_calendar(None)
+    'none: clock time'
+    """
+    if calendar is None:
+        return "none: clock time"
+    describe = getattr(calendar, "describe", None)
+    return str(describe(fallback_years=years)) if callable(describe) else str(calendar)

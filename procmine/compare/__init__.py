@@ -40,7 +40,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from procmine.calendar import fallback_years
+from procmine.calendar import describe_calendar, fallback_years
 from procmine.compare.statistics import TestResult as TestResult
 from procmine.compare.statistics import clustered_ratio_test as clustered_ratio_test
 from procmine.compare.statistics import holm as holm
@@ -49,7 +49,7 @@ from procmine.compare.statistics import proportion_test as proportion_test
 from procmine.compare.statistics import weekly_test as weekly_test
 from procmine.errors import InputError, SpecError
 from procmine.log import ACTIVITY, CASE, KIND, LEVEL, RESOURCE, TIMESTAMP, EventLog
-from procmine.network import nanoseconds, resolve_calendar, spans, with_fallback_years
+from procmine.network import nanoseconds, resolve_calendar, spans
 
 #: Significance level used unless told otherwise.
 ALPHA = 0.05
@@ -463,6 +463,7 @@ def compare_logs(
     return Comparison(labels=(str(labels[0]), str(labels[1])), indicators=indicators,
                       units=_units(side_a, side_b, alpha), edges=_edges(side_a, side_b, alpha),
                       alpha=alpha, split=None if split is None else str(split), time_basis=basis,
-                      calendar=with_fallback_years(described, fallback), cases=(side_a.n_cases, side_b.n_cases),
+                      calendar=described if cal is None else describe_calendar(cal, fallback),
+                      cases=(side_a.n_cases, side_b.n_cases),
                       notes=tuple(notes),
                       working_day_seconds=getattr(cal, "day_seconds", None))

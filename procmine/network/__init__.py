@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from procmine.abstractions import column_codes
-from procmine.calendar import fallback_years
+from procmine.calendar import describe_calendar, fallback_years
 from procmine.choices import NETWORK_KINDS, NetworkKind
 from procmine.engines import Engine
 from procmine.errors import ColumnError, check_choice
@@ -61,7 +61,6 @@ from procmine.network.handovers import handovers as handovers
 from procmine.network.handovers import nanoseconds as nanoseconds
 from procmine.network.handovers import resolve_calendar as resolve_calendar
 from procmine.network.handovers import spans as spans
-from procmine.network.handovers import with_fallback_years as with_fallback_years
 from procmine.vocabulary import is_followup
 
 KINDS: tuple[str, ...] = NETWORK_KINDS
@@ -174,7 +173,7 @@ def discover_network(
     cal, basis, described = resolve_calendar(calendar)
     with fallback_years() as fallback:      # the years of this log the calendar lacks
         net = _discover(events_of(log), kind, cal, basis, described, include_followup, aliases)
-    return replace(net, calendar=with_fallback_years(net.calendar, fallback))
+    return replace(net, calendar=net.calendar if cal is None else describe_calendar(cal, fallback))
 
 
 def _discover(log: EventLog, kind: NetworkKind, cal: Any, basis: Any, described: str,

@@ -6,7 +6,6 @@ spans, nanoseconds, each unit's most frequent level and kind).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -28,30 +27,20 @@ NAT = np.iinfo(np.int64).min
 
 def resolve_calendar(calendar: Any) -> tuple[Any, Literal["working", "clock"], str]:
     """The calendar object (None for clock time), the time basis and which calendar it is
-    (the years it lacks holiday data for are said after measuring: :func:`with_fallback_years`)."""
+    (the years it lacks holiday data for are said after measuring:
+    :func:`procmine.calendar.describe_calendar`)."""
     if calendar is None:
         return None, "clock", "none: clock time"
     if isinstance(calendar, str):
         from procmine.calendar import calendar_from_option
 
         calendar = calendar_from_option(calendar)
-    describe = getattr(calendar, "describe", None)
-    text = str(describe(fallback_years=())) if callable(describe) else str(calendar)
+    from procmine.calendar import describe_calendar
+
+    text = describe_calendar(calendar)
     if getattr(calendar, "kind", None) == "none":
         return None, "clock", text
     return calendar, "working", text
-
-
-def with_fallback_years(described: str, years: Iterable[int]) -> str:
-    """``described`` (from :func:`resolve_calendar`) with the years a computation counted
-    with weekends only (:func:`procmine.calendar.fallback_years`), as the calendar says them.
-
-    >>> with_fallback_years("cn: ...", {2027})[:30]
-    'cn: ...; 2027: no Chinese holi'
-    """
-    from procmine.calendar.days import cn_fallback_note
-
-    return "; ".join([described, *(cn_fallback_note(year) for year in sorted(years))])
 
 
 def spans(t0: np.ndarray, t1: np.ndarray, calendar: Any, timezone: str) -> np.ndarray:
