@@ -122,7 +122,8 @@ def _positions(p: EventPart, calendar: Any) -> np.ndarray:
     """Working seconds of each event from the part's earliest time (differences are spans)."""
     if len(p.time) == 0:
         return np.zeros(0)
-    origin = pd.Series(p.time.min()).repeat(len(p.time)).reset_index(drop=True)
+    # the origin once, broadcast by the calendar: the same numbers as from a column of it
+    origin = pd.DatetimeIndex([p.time.min()])
     return np.asarray(calendar.working_seconds(origin, pd.Series(p.time)), dtype=float)
 
 
