@@ -90,7 +90,7 @@ def column_codes(log: EventLog, column: str) -> tuple[np.ndarray, np.ndarray]:
     """
     kept = log.kept_column_codes()
     if column not in kept:
-        log.know_column_codes(column, *pd.factorize(log.column(column), sort=True))
+        log.know_column_codes(column, *log.factorized(column, sort=True))
     return kept[column]
 
 

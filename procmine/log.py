@@ -183,6 +183,14 @@ class EventLog:
         frame = self.__dict__["_events"]
         return column in frame.columns and bool(frame[column].notna().any())
 
+    def is_text(self, name: str) -> bool:
+        """Whether column ``name`` holds text (pandas' string dtypes), or will when it is
+        used (a column a reader left coded), without making that text."""
+        import pandas as pd
+
+        return (name in self.__dict__["_coded"]
+                or isinstance(self.__dict__["_events"][name].dtype, pd.StringDtype))
+
     @property
     def column_names(self) -> list[str]:
         """The names of the columns of ``events`` (none of its text is made for them)."""
@@ -202,6 +210,39 @@ class EventLog:
         if name not in self.__dict__["_coded"]:
             return frame[name] if rows is None else frame[name].iloc[rows]
         return self._make_text(name) if rows is None else coded_text(frame[name].iloc[rows])
+
+    def factorized(self, name: str, *, sort: bool) -> tuple[np.ndarray, np.ndarray]:
+        """``pd.factorize(events[name], sort=sort)``: per event, a code (-1 where missing),
+        and the distinct values as an object array. A column a reader left coded is coded
+        from its Categorical's codes: no pass over the text, and none of it made.
+
+        >>> import pandas as pd
+        >>> log = EventLog(pd.DataFrame({CASE: ["a", "a", "b"],
+        ...                              ACTIVITY: pd.Categorical(["y", None, "x"])}))
+        >>> log.keep_coded([ACTIVITY])
+        >>> codes, names = log.factorized(ACTIVITY, sort=False)
+        >>> codes.tolist(), names.tolist()
+        ([0, -1, 1], ['y', 'x'])
+        """
+        import numpy as np
+        import pandas as pd
+
+        with _MAKING_TEXT:          # (another thread may be making the column text)
+            coded = name in self.__dict__["_coded"]
+            values = self.__dict__["_events"][name]
+        if not coded:
+            codes, uniques = pd.factorize(self.column(name), sort=sort)
+            return codes, np.asarray(uniques, dtype=object)
+        codes = values.cat.codes.to_numpy()
+        categories = np.asarray(values.cat.categories, dtype=object)
+        if sort:
+            present = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(categories)))
+            order = present[np.argsort(categories[present], kind="stable")]
+        else:                                  # in order of first appearance
+            order = pd.unique(codes[codes >= 0])
+        renumber = np.full(len(categories) + 1, -1, dtype=np.int64)   # the last: missing
+        renumber[order] = np.arange(len(order))
+        return renumber[codes], categories[order]
 
     @property
     def attributes(self) -> list[str]:

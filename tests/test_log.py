@@ -119,3 +119,32 @@ def test_threads_asking_for_a_read_logs_events_at_once_all_get_its_text(attempt)
     assert len(frames) == 6 and all(f is frames[0] for f in frames)
     assert pd.api.types.is_string_dtype(log.events[CASE])
     assert log.events[CASE].iloc[0] == "GD0000001"   # the file's first case
+
+
+@pytest.mark.parametrize("sort", [True, False])
+def test_a_read_logs_codes_are_those_of_its_text_and_make_none_of_it(sort):
+    """``factorized`` gives what ``pd.factorize`` gives of the text, from the reader's codes."""
+    log = read_log(SAMPLE)
+    text = read_log(SAMPLE).events                  # every column made text
+    columns = ["case:concept:name", "concept:name", "org:resource", "org:level",
+               "case:category", "case:source", "case:citizen", "case:address"]
+    for column in columns:
+        codes, names = log.factorized(column, sort=sort)
+        want_codes, want_names = pd.factorize(text[column], sort=sort)
+        assert codes.tolist() == want_codes.tolist(), column
+        assert names.tolist() == list(want_names), column
+        assert log.is_text(column) and text[column].dtype == "str"
+    # none of it was made: the columns are still the reader's codes
+    assert all(isinstance(log.__dict__["_events"][c].dtype, pd.CategoricalDtype) for c in columns)
+
+
+def test_the_report_makes_the_text_of_no_column_but_the_case_ids(tmp_path):
+    """The report's sections take the columns they use one by one: the citizens' and
+    addresses' text (no section shows them) is never made, a value per event."""
+    from procmine.report import write_report
+
+    log = read_log(SAMPLE)
+    write_report(log, tmp_path / "report.html", lang="en")
+    coded = [c for c, dtype in log.__dict__["_events"].dtypes.items()
+             if isinstance(dtype, pd.CategoricalDtype)]
+    assert "case:citizen" in coded and "case:address" in coded and "org:resource" in coded

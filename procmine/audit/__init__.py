@@ -189,12 +189,12 @@ def audit_log(log: Any, *, responsibility: ResponsibilityList | str | Path | Non
         cases = _concat(tables, CASE_COLUMNS)
         if with_orders:
             orders = _with_shared(orders, cases)
-        result = _analyse(cases, _concat(bounce_tables, ()), rules, cal, sections,
-                          repeat_days, engine.levels)
+        result, links = _analyse(cases, _concat(bounce_tables, ()), rules, cal, sections,
+                                 repeat_days, engine.levels)
         del cases
     else:
-        result = AuditResult(n_cases=len(orders), repeat_days=float(repeat_days),
-                             notes=tuple(_link_notes(orders)))
+        result, links = AuditResult(n_cases=len(orders), repeat_days=float(repeat_days),
+                                    notes=tuple(_link_notes(orders))), None
     result = result if per_case else result.summaries()
     if not with_orders:
         return result
@@ -202,9 +202,9 @@ def audit_log(log: Any, *, responsibility: ResponsibilityList | str | Path | Non
     notes = result.notes + tuple(_order_notes(orders, sections))
     if not per_case:                    # the analyses free the columns they are done with
         return replace(result, notes=notes, **_governance(
-            _Narrowed(orders), steps, cal, sections, repeat_days)).summaries()
+            _Narrowed(orders), steps, cal, sections, repeat_days, links)).summaries()
     return replace(result, orders=orders, notes=notes,
-                   **_governance(orders, steps, cal, sections, repeat_days))
+                   **_governance(orders, steps, cal, sections, repeat_days, links))
 
 
 def _concat(frames: list[pd.DataFrame], columns: tuple[str, ...]) -> pd.DataFrame:
@@ -299,9 +299,12 @@ _READS = {"held": HELD_COLUMNS, "linking": LINK_COLUMNS, "citizens": FLAG_COLUMN
 
 
 def _governance(orders: pd.DataFrame | _Narrowed, steps: pd.DataFrame, cal: Any,
-                sections: tuple[str, ...], repeat_days: float) -> dict[str, Any]:
+                sections: tuple[str, ...], repeat_days: float,
+                links: pd.DataFrame | None = None) -> dict[str, Any]:
     """The sections of issue 24 over the per-order table of the whole log; a
-    :class:`_Narrowed` table loses each column once the analyses that read it are done."""
+    :class:`_Narrowed` table loses each column once the analyses that read it are done.
+    ``links``: the per-case table's :func:`link_repeats`, when it was made (the orders
+    have its columns: the links are the same)."""
     def table(*still: str) -> pd.DataFrame:
         """The table for the analyses ``still`` to come (those of ``sections`` only)."""
         if not isinstance(orders, _Narrowed):
@@ -311,8 +314,9 @@ def _governance(orders: pd.DataFrame | _Narrowed, steps: pd.DataFrame, cal: Any,
     out: dict[str, Any] = {}
     load = held(table("held", "linking", "citizens", "burden", "overload"))
     if "citizens" in sections:
-        links = link_repeats(table("linking", "citizens", "burden", "overload"),
-                             repeat_days=repeat_days)   # the audit's linking
+        linking = table("linking", "citizens", "burden", "overload")
+        if links is None:
+            links = link_repeats(linking, repeat_days=repeat_days)   # the audit's linking
         flags = order_flags(table("citizens", "burden", "overload"), links)
         del links
         table("burden", "overload")     # the flags have what the citizens' tests read
@@ -328,7 +332,8 @@ def _governance(orders: pd.DataFrame | _Narrowed, steps: pd.DataFrame, cal: Any,
 
 def _analyse(cases: pd.DataFrame, bounces: pd.DataFrame, rules: ResponsibilityList | None,
              cal: Any, sections: tuple[str, ...], repeat_days: float,
-             levels: tuple[str, ...]) -> AuditResult:
+             levels: tuple[str, ...]) -> tuple[AuditResult, pd.DataFrame]:
+    """The per-case sections, and the links between repeated orders they used."""
     notes = _link_notes(cases)
     links = link_repeats(cases, repeat_days=repeat_days)
     out: dict[str, Any] = {}
@@ -347,4 +352,4 @@ def _analyse(cases: pd.DataFrame, bounces: pd.DataFrame, rules: ResponsibilityLi
                    else pd.Series(False, index=cases.index))
         out["repeats"] = repeats(cases, links, on_time)
     return AuditResult(n_cases=len(cases), repeat_days=float(repeat_days), notes=tuple(notes),
-                       cases=cases, **out)
+                       cases=cases, **out), links

@@ -50,15 +50,17 @@ class EventPart:
     """The events of one part as arrays: case codes, role codes, times; columns on demand."""
 
     def __init__(self, part: EventLog, aliases: dict[str, str] | None):
-        events = part.events
-        self.events = events
+        # columns one by one: the text of the columns a reader left coded is not made
+        self.log = part
+        self.columns = frozenset(part.column_names)
         cases = part.case_codes()                # kept with the part: computed once
         self.case = cases.codes
         self.n = int(self.case.max()) + 1 if len(self.case) else 0
         self.starts = cases.starts
         # each case one run of rows (as read_log gives them): firsts and lasts by the runs
         self._runs = len(self.starts) == self.n
-        ids = events[CASE].iloc[self.starts].to_numpy() if self._runs else pd.unique(events[CASE])
+        ids = (part.column(CASE, rows=self.starts).to_numpy() if self._runs
+               else pd.unique(part.column(CASE)))
         self.ids = np.asarray(ids, dtype=object)
         codes, names = column_codes(part, ACTIVITY)
         self.names = [str(a) for a in names]
@@ -68,8 +70,8 @@ class EventPart:
         for i, name in enumerate(names):
             self._roles.setdefault(table[str(name)], []).append(i)
         self.code = codes
-        self.index = np.arange(len(events))
-        self.time = pd.DatetimeIndex(events[TIMESTAMP])
+        self.index = np.arange(part.n_events)
+        self.time = pd.DatetimeIndex(part.column(TIMESTAMP))
         self._codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def values(self, name: str, idx: np.ndarray) -> np.ndarray:
@@ -78,7 +80,7 @@ class EventPart:
         Equal values are one object (:meth:`codes`): a per-case table of the part holds
         one pointer per cell, not one string per case.
         """
-        if name not in self.events.columns or len(idx) == 0:
+        if name not in self.columns or len(idx) == 0:
             return np.full(len(idx), None, dtype=object)
         codes, uniques = self.codes(name)
         return uniques[codes[idx]]
@@ -86,8 +88,8 @@ class EventPart:
     def codes(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Column ``name`` as codes into its distinct values, with None last (code -1)."""
         if name not in self._codes:
-            codes, uniques = pd.factorize(self.events[name], sort=False)
-            self._codes[name] = (codes, np.append(np.asarray(uniques, dtype=object), None))
+            codes, uniques = self.log.factorized(name, sort=False)
+            self._codes[name] = (codes, np.append(uniques, None))
         return self._codes[name]
 
     def is_(self, *roles: str) -> np.ndarray:

@@ -66,7 +66,7 @@ def order_table(part: Any, calendar: Any, vocab: Governance, *,
     accept = np.where(signed >= 0, signed, handle)
     close = p.first(p.is_("close"))
     unit_at = np.where(handle != NO_EVENT, handle, accept)
-    res, names = (p.codes(RESOURCE) if RESOURCE in p.events.columns
+    res, names = (p.codes(RESOURCE) if RESOURCE in p.columns
                   else (np.full(len(p.code), -1), np.array([None], dtype=object)))
     names = names[:-1]                      # without the None of code -1
     unit_code = np.full(p.n, -1)
@@ -122,25 +122,32 @@ def _positions(p: EventPart, calendar: Any) -> np.ndarray:
     """Working seconds of each event from the part's earliest time (differences are spans)."""
     if len(p.time) == 0:
         return np.zeros(0)
-    origin = pd.Series(p.time.min()).repeat(len(p.time)).reset_index(drop=True)
+    # the origin once, broadcast by the calendar: the same numbers as from a column of it
+    origin = pd.DatetimeIndex([p.time.min()])
     return np.asarray(calendar.working_seconds(origin, pd.Series(p.time)), dtype=float)
 
 
 def _street(p: EventPart) -> np.ndarray:
     """Per case, the first event of a block unit at the street level (街镇)."""
-    if LEVEL not in p.events.columns:
+    if LEVEL not in p.columns:
         return np.full(p.n, NO_EVENT)
-    street = (p.events[LEVEL] == STREET_LEVEL).to_numpy(dtype=bool, na_value=False)
-    if KIND in p.events.columns:
-        street = street & (p.events[KIND] == "block").to_numpy(dtype=bool, na_value=False)
+    street = _equal(p, LEVEL, STREET_LEVEL)
+    if KIND in p.columns:
+        street = street & _equal(p, KIND, "block")
     return p.first(street)
+
+
+def _equal(p: EventPart, column: str, value: str) -> np.ndarray:
+    """Per event, whether ``column`` is ``value`` (False where missing), on the column's codes."""
+    codes, names = p.codes(column)
+    return np.array([name == value for name in names], dtype=bool)[codes]
 
 
 def _deadline(p: EventPart) -> pd.Series:
     """The due time (时限) of each order, as its first event has it (NaT without one)."""
-    if DEADLINE not in p.events.columns or p.n == 0:
+    if DEADLINE not in p.columns or p.n == 0:
         return pd.Series(pd.DatetimeIndex([pd.NaT] * p.n, tz=p.time.tz))
-    return pd.Series(pd.DatetimeIndex(p.events[DEADLINE].take(p.starts)))
+    return pd.Series(pd.DatetimeIndex(p.log.column(DEADLINE, rows=p.starts)))
 
 
 def _unit_steps(p: EventPart, res: np.ndarray, names: np.ndarray, kind: np.ndarray,
@@ -170,7 +177,7 @@ def _unit_levels(p: EventPart, res: np.ndarray, known: np.ndarray, names: np.nda
     parts of a log give what the whole log gives, as ``burden`` takes the first level a
     unit has in the first part where it has one."""
     level = np.full(len(names), None, dtype=object)
-    if LEVEL not in p.events.columns:
+    if LEVEL not in p.columns:
         return level
     with_level = known[p.codes(LEVEL)[0][known] >= 0]
     first = np.full(len(names), -1)

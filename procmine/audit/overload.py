@@ -104,8 +104,8 @@ def _positions(calendar: Any, origin: pd.Timestamp, times: pd.DatetimeIndex) -> 
     ends = pd.DatetimeIndex([times.min(), times.max()]) if len(times) else times
     for lo in range(0, len(times), CHUNK):
         chunk = times[lo:lo + CHUNK].append(ends)
-        seconds = calendar.working_seconds(pd.Series(origin).repeat(len(chunk))
-                                           .reset_index(drop=True), pd.Series(chunk))
+        # (the origin once, broadcast by the calendar: the numbers of a column of it)
+        seconds = calendar.working_seconds(pd.DatetimeIndex([origin]), pd.Series(chunk))
         out[lo:lo + CHUNK] = np.asarray(seconds, dtype=float)[:-2]
     return out
 

@@ -77,7 +77,7 @@ class _Part:
         self.deadline: tuple[_Window, np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def has(self, column: str) -> bool:
-        return column in self.log.events.columns
+        return column in self.log.column_names
 
     def keys(self, column: str) -> np.ndarray:
         """The shared code of each of this part's names of ``column`` (``ev.codes`` order)."""

@@ -108,7 +108,7 @@ class _Window:
 
 
 def _column_window(ev: _Events) -> _Window:
-    due = _ns(ev.log.events[DEADLINE])
+    due = _ns(ev.log.column(DEADLINE))
     per_case = np.full(len(ev.first_idx), _NAT, dtype=np.int64)
     has = due != _NAT
     # the first due time given in each case

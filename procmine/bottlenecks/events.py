@@ -101,7 +101,7 @@ class _Events:
     """
 
     def __init__(self, log: EventLog, clock: _Clock):
-        events = log.events
+        # columns one by one: the text of the columns a reader left coded is not made
         self.log = log
         cases = log.case_codes()
         self.case = cases.codes
@@ -116,14 +116,15 @@ class _Events:
         self.last = np.zeros(n, dtype=bool)
         self.last[self.last_idx] = True
         grouped = len(cases.starts) == (int(self.case.max()) + 1 if n else 0)
-        ids = events[CASE].iloc[cases.starts].to_numpy() if grouped else pd.unique(events[CASE])
+        ids = (log.column(CASE, rows=cases.starts).to_numpy() if grouped
+               else pd.unique(log.column(CASE)))
         self.case_ids = np.asarray(ids, dtype=object)
-        self.ts = _ns(events[TIMESTAMP])
+        self.ts = _ns(log.column(TIMESTAMP))
         if (self.ts == _NAT).any():
             row = int(np.flatnonzero(self.ts == _NAT)[0])
             raise ColumnError(f"{TIMESTAMP}: event {row} has no completion time",
                               hint="drop or repair events without a timestamp before measuring")
-        self.start = (_ns(events[START]) if START in events.columns
+        self.start = (_ns(log.column(START)) if START in log.column_names
                       else np.full(n, _NAT, dtype=np.int64))
         self.prev_ts = np.full(n, _NAT, dtype=np.int64)
         if n > 1:

@@ -124,9 +124,9 @@ class _Groupings:
         self.kept = part if parts == 1 else None
 
     def _part(self, log: EventLog) -> _Part:
-        if self.require and self.require not in log.events.columns:
+        if self.require and self.require not in log.column_names:
             raise _missing({RESOURCE: "unit", LEVEL: "level", CATEGORY: "category"}[self.require])
-        self.present.update(c for c in log.events.columns if log.has(c))
+        self.present.update(c for c in log.column_names if log.has(c))
         self.levels = log.levels
         return _Part(log, self.clock, self.codes)
 

@@ -32,7 +32,19 @@ def weekend_flags(days: list[dt.date], weekend: tuple[int, ...]) -> np.ndarray:
 
 def cn_flags(days: list[dt.date], weekend: tuple[int, ...]) -> np.ndarray | None:
     """Working days by ``chinese_calendar`` (holidays and swapped working days); None
-    when the package does not know the year."""
+    when the package does not know the year. Looked up once per process for the same
+    days (each calendar a command makes asks for the years of the log again).
+
+    >>> import datetime as dt
+    >>> cn_flags([dt.date(2024, 2, 12), dt.date(2024, 2, 18)], (5, 6)).tolist()
+    [False, True]
+    """
+    flags = _cn_flags(tuple(days), tuple(weekend))
+    return None if flags is None else flags.copy()      # a copy: the caller may change it
+
+
+@lru_cache(maxsize=64)
+def _cn_flags(days: tuple[dt.date, ...], weekend: tuple[int, ...]) -> np.ndarray | None:
     import chinese_calendar
 
     try:

@@ -296,7 +296,7 @@ def _analyse(log: EventLog, o: _Options) -> _Part:
             found[pattern] = _rework(ctx) if ctx.dispatch_log else generic_rework
         elif pattern == "reopen":
             found[pattern] = _reopen(ctx)
-        elif pattern == "hugging" and DEADLINE in ctx.log.events.columns:
+        elif pattern == "hugging" and DEADLINE in ctx.log.column_names:
             found[pattern], measures, hugging = _hugging(
                 ctx, last_share=o.last_share, window_start=o.window_start,
                 extension_hours=o.extension_hours)

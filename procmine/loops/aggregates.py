@@ -135,17 +135,16 @@ def _per_case(ctx: _Ctx, pattern: str, found: _Found, attrs: dict[str, np.ndarra
 
 def _attrs(ctx: _Ctx) -> dict[str, np.ndarray]:
     """Per case: category, source and month of the first event (object arrays, '' if absent)."""
-    events = ctx.log.events
     first = ctx.starts
 
     def col(name: str) -> np.ndarray:
-        if name not in events.columns:
+        if name not in ctx.log.column_names:
             return np.full(len(first), "", dtype=object)
-        if isinstance(events[name].dtype, pd.StringDtype):
+        if ctx.log.is_text(name):
             # text: the log's shared codes of the column, its names once each
             codes, names = column_codes(ctx.log, name)
             return np.append(names, "")[codes[first]]
-        return events[name].iloc[first].astype("string").fillna("").to_numpy(dtype=object)
+        return ctx.log.column(name, rows=first).astype("string").fillna("").to_numpy(dtype=object)
 
     month = np.datetime_as_string(_local_minutes(ctx, first).astype("datetime64[M]"))
     return {"category": col(CATEGORY), "source": col(SOURCE), "month": month.astype(object)}

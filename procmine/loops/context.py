@@ -117,27 +117,28 @@ def _cumsum0(mask: np.ndarray) -> np.ndarray:
 
 
 def _context(log: EventLog, calendar: Any, aliases: Mapping[str, str] | None) -> _Ctx:
-    events = log.events
+    # columns one by one: the text of the columns a reader left coded is not made
+    columns = log.column_names
     for column in (CASE, ACTIVITY, TIMESTAMP):
-        if column not in events.columns:
+        if column not in columns:
             raise InputError(f"the log has no column {column!r}; loops need case, activity and time",
                              hint="name it when reading the log: case_id=, activity=, timestamp=")
-    n = len(events)
+    n = log.n_events
     codes = log.case_codes().codes
     if n and (np.diff(codes) < 0).any():
         # events must be grouped by case (EventLog's promise); re-group if not
-        order = np.lexsort((events[TIMESTAMP].to_numpy(dtype="datetime64[ns]"), codes))
-        events = events.iloc[order].reset_index(drop=True)
+        order = np.lexsort((log.column(TIMESTAMP).to_numpy(dtype="datetime64[ns]"), codes))
+        events = log.events.iloc[order].reset_index(drop=True)
         log = EventLog(events=events, report=log.report, levels=log.levels, timezone=log.timezone)
     codes, starts, lengths = log.case_codes()      # grouped: one run of rows per case
-    case_ids = events[CASE].iloc[starts].to_numpy()
+    case_ids = log.column(CASE, rows=starts).to_numpy()
     first = np.repeat(starts, lengths)
     end = np.repeat(starts + lengths, lengths)
-    ts = events[TIMESTAMP].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    ts = log.column(TIMESTAMP).to_numpy(dtype="datetime64[ns]").astype(np.int64)
     act_codes, act_names = _appearance_codes(log, ACTIVITY)
     mapping = roles_of([str(a) for a in act_names], aliases)
     act_roles = np.array([mapping[str(a)] for a in act_names], dtype=object)
-    if RESOURCE in events.columns:
+    if RESOURCE in columns:
         res, units = _appearance_codes(log, RESOURCE)
     else:
         res, units = np.full(n, -1, dtype=np.int64), np.zeros(0, dtype=object)
@@ -170,7 +171,7 @@ def _coded(log: EventLog, column: str, value: Any, n: int) -> np.ndarray:
     from procmine.abstractions import column_codes
 
     missing = -1 if column == LEVEL else 0
-    if column not in log.events.columns:
+    if column not in log.column_names:
         return np.full(n, missing, dtype=np.int64)
     codes, names = column_codes(log, column)
     table = np.array([value(u) for u in names] + [missing], dtype=np.int64)

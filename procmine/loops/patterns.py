@@ -287,7 +287,7 @@ def _reopen(ctx: _Ctx) -> _Found:
 
 def _deadline_ns(ctx: _Ctx) -> np.ndarray:
     """Per case: the deadline in ns, int64 min where absent."""
-    col = ctx.log.events[DEADLINE].iloc[ctx.starts]
+    col = ctx.log.column(DEADLINE, rows=ctx.starts)
     if not isinstance(col.dtype, pd.DatetimeTZDtype) and not pd.api.types.is_datetime64_any_dtype(col):
         col = pd.to_datetime(col, errors="coerce", utc=True)
     return col.to_numpy(dtype="datetime64[ns]").astype(np.int64)

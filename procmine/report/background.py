@@ -10,7 +10,8 @@ section and the leaders' figure as HTML; :func:`finish_model` collects them befo
 page is laid out. This process then never imports pm4py, and the two run on two
 cores. Without ``fork`` (Windows), under a memory limit (``--memory-limit`` bounds this
 one process, and a second one would hold pm4py besides), or when the child fails, the
-model is computed here as before: the page is the same either way.
+model is computed here as before: the page is the same either way. scipy's statistics, which the audit needs here and pm4py
+mostly imports too, are imported before the fork, so the child starts with them.
 """
 
 from __future__ import annotations
@@ -51,6 +52,10 @@ def start_model(ctx: _Context, run_section: Callable[[str, _Context], Section]) 
     from procmine.discover.traces import _traces
 
     traces = _traces(ctx.log)
+    # the audit's tests need scipy.stats here, and pm4py imports most of what it imports
+    # (scipy.optimize, .sparse, .special): imported before the fork, the child finds
+    # them loaded (0.4 CPU seconds less), and this process imports them no later than it would
+    import scipy.stats  # noqa: F401
     fork = multiprocessing.get_context("fork")
     answer, send = fork.Pipe(duplex=False)
     process = fork.Process(target=_child, args=(ctx, traces, run_section, send), daemon=True)

@@ -58,14 +58,14 @@ def part_handling_units(part: Any, *, aliases: Any = None) -> pd.Series | None:
     """:func:`handling_units` of one part of whole cases (an ``EventLog``), on integer
     codes: the cases with a handling step in log order, then the others by case id.
     None when the part has no unit column."""
-    if RESOURCE not in part.events.columns:
+    if RESOURCE not in part.column_names:
         return None
     from procmine.abstractions import column_codes
     from procmine.vocabulary import roles_of
 
     def ids(cases: np.ndarray) -> np.ndarray:
         """The ids of cases (codes), from their first events."""
-        return np.asarray(part.events[CASE].iloc[first_event[cases]].to_numpy(), dtype=object)
+        return np.asarray(part.column(CASE, rows=first_event[cases]).to_numpy(), dtype=object)
 
     act, act_names = column_codes(part, ACTIVITY)
     unit, unit_names = column_codes(part, RESOURCE)

@@ -102,7 +102,9 @@ def _step_times(ctx: _Context, cases: pd.Series) -> list[list[int]] | None:
 
     if ctx.n_events > MAX_TIMED_EVENTS:
         return None
-    parts = [p.events[[CASE, TIMESTAMP]] for p in log_parts(as_engine(ctx.log))]  # within the limit
+    # within the limit; the two columns alone (the text of no other column is made)
+    parts = [pd.DataFrame({CASE: p.column(CASE), TIMESTAMP: p.column(TIMESTAMP)})
+             for p in log_parts(as_engine(ctx.log))]
     events = pd.concat(parts) if parts else pd.DataFrame(columns=[CASE, TIMESTAMP])
     first = events.groupby(CASE, sort=False)[TIMESTAMP].transform("min")
     minutes = ((events[TIMESTAMP] - first).dt.total_seconds() // 60).astype(int)
