@@ -495,3 +495,36 @@ def test_duckdb_leaves_an_event_level_deadline_unmapped_too(tmp_path):
     info = json.loads(result.stdout)
     assert "case:deadline" not in info["mapping"] and "dueDate" in info["attributes"]
     assert any("not used as the case deadline" in n for n in info["load"]["notes"])
+
+
+# ------------------------------------------------------------------ XES column order
+
+
+def test_xes_columns_come_in_one_order_from_either_reader_in_every_run(tmp_path):
+    """The Rust reader's columns followed its hash maps (the report's "other attributes"
+    and the columns of filter's CSV changed between runs): both readers give the events'
+    attributes, then the traces', by name."""
+    keys = ["zeta", "alpha", "org:group", "dossier", "mu", "beta", "omega", "kappa"]
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<log xes.version="1.0">']
+    for case in ("c1", "c2"):
+        lines.append(f'<trace><string key="concept:name" value="{case}"/>'
+                     '<string key="region" value="north"/><string key="applicant" value="x"/>')
+        for i, key in enumerate(keys):
+            lines.append(f'<event><string key="concept:name" value="a{i}"/>'
+                         f'<date key="time:timestamp" value="2024-01-0{i + 1}T10:00:00+08:00"/>'
+                         f'<string key="{key}" value="v"/></event>')
+        lines.append("</trace>")
+    lines.append("</log>")
+    path = tmp_path / "attributes.xes"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    expected = sorted(keys) + ["case:applicant", "case:region"]
+    orders = {tuple(read_log(path).attributes) for _ in range(6)}
+    assert orders == {tuple(expected)}
+    # a trace name typed int sends the file to procmine's own reader: the same order
+    mixed = tmp_path / "mixed.xes"
+    mixed.write_text(path.read_text(encoding="utf-8").replace(
+        '<string key="concept:name" value="c2"/>', '<int key="concept:name" value="2"/>'),
+        encoding="utf-8")
+    log = read_log(mixed)
+    assert any("procmine's own XES reader" in n for n in log.report.notes)
+    assert log.attributes == expected

@@ -28,6 +28,7 @@ import os
 import re
 import sys
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,7 +117,7 @@ def _rust_frame(path: str, report: LoadReport) -> tuple[pd.DataFrame | None, str
     with _captured_stderr() as said:
         try:
             frame, meta = rustxes.import_xes(path)
-            frame = frame.to_pandas()
+            frame = frame.select(column_order(frame.columns)).to_pandas()
         except KeyboardInterrupt:
             raise
         except BaseException:  # rustxes raises a pyo3 PanicException on some files
@@ -196,7 +197,20 @@ def _python_frame(path: str, report: LoadReport, why: str) -> pd.DataFrame:
                          f"{expat.ErrorString(e.code)}, line {e.lineno})",
                          hint="check that the file is complete XES (gzip if .xes.gz)") from None
     report.notes.append(f"read by procmine's own XES reader: {why}")
-    return found.frame()
+    frame = found.frame()
+    return frame[column_order(frame.columns)]
+
+
+def column_order(names: Iterable[str]) -> list[str]:
+    """The columns of an XES log in the order procmine gives them: the events' attributes,
+    then the traces' (``case:``), each by name. The Rust reader's order follows its hash
+    maps and changed from run to run (the report's list of other attributes, the columns
+    of ``procmine filter``'s CSV); both readers now give this one.
+
+    >>> column_order(["time:timestamp", "case:concept:name", "concept:name", "case:a"])
+    ['concept:name', 'time:timestamp', 'case:a', 'case:concept:name']
+    """
+    return sorted(names, key=lambda name: (name.startswith("case:"), name))
 
 
 class _Found:
