@@ -309,3 +309,29 @@ def test_a_large_map_is_placed_at_once_with_the_quick_layout(monkeypatch):
     assert big["step 0"][1] < big["step 1"][1] < big[f"step {QUICK_LAYOUT_ACTIVITIES}"][1]
     small, sources = _laid_out_sources(monkeypatch, 20)
     assert len(small) == 20 and "splines" not in sources[0]
+
+
+def test_unlabelled_steps_are_ordered_by_where_they_lead_not_by_the_sets_order():
+    """A net's silent steps and places have no label: ordered by label alone they tied, and
+    pm4py's sets (ordered by memory address) decided, so the road traffic log's model was
+    drawn differently from run to run. The order must come from the graph alone."""
+    import itertools
+
+    from procmine.render.model import canonical_order
+
+    class Node:
+        def __init__(self, name, label=""):
+            self.name, self.label = name, label
+
+    start, tau1, tau2, p1, p2 = (Node(n) for n in ("start", "tau1", "tau2", "p1", "p2"))
+    a, b, end = Node("a", "受理"), Node("b", "派遣"), Node("end")
+    after = {start: [tau1, tau2], tau1: [p1], tau2: [p2], p1: [b], p2: [a], a: [end],
+             b: [end], end: []}
+    orders = set()
+    for nodes in itertools.permutations([tau1, tau2, p1, p2]):
+        everything = [start, *nodes, a, b, end]
+        successors = {n: sorted(after[n], key=everything.index) for n in after}
+        order = canonical_order([start], successors.__getitem__, lambda n: n.label, everything)
+        orders.add(tuple(n.name for n in order))
+    # the silent step towards 受理 (tau2) comes first, whatever order the sets gave
+    assert orders == {("start", "tau2", "tau1", "p2", "p1", "a", "b", "end")}

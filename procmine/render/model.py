@@ -50,29 +50,71 @@ def render_model(model: Model, *, notation: Notation = "petri") -> graphviz.Digr
 
 def canonical_order(starts: Iterable[Any], successors: Callable[[Any], Iterable[Any]],
                     key: Callable[[Any], Hashable], everything: Iterable[Any]) -> list[Any]:
-    """Nodes in breadth-first order from ``starts``, neighbours sorted by ``key``.
+    """Nodes in breadth-first order from ``starts``, neighbours sorted by ``key`` and then
+    by where they stand in the graph (:func:`structural_ranks`).
 
     pm4py names model elements with random ids and keeps them in sets; this order
     depends only on the structure and the labels, so the DOT text (and the layout)
     stays the same from run to run.
 
-    >>> after = {"a": {"c", "b"}, "b": {"d"}, "c": set(), "d": set()}
+    >>> after = {"a": {"c", "b"}, "b": {"d"}, "c": set(), "d": set(), "x": set()}
     >>> canonical_order(["a"], after.__getitem__, str, {"d", "c", "b", "a", "x"})
     ['a', 'b', 'c', 'd', 'x']
     """
+    everything = list(everything)
+    rank = structural_ranks(everything, successors, key)
     seen: dict[int, Any] = {}
-    queue = sorted(starts, key=key)
+    queue = sorted(starts, key=lambda n: rank[id(n)])
     for node in queue:
         seen[id(node)] = node
     i = 0
     while i < len(queue):
-        for nxt in sorted(successors(queue[i]), key=key):
+        for nxt in sorted(successors(queue[i]), key=lambda n: rank[id(n)]):
             if id(nxt) not in seen:
                 seen[id(nxt)] = nxt
                 queue.append(nxt)
         i += 1
-    rest = sorted((n for n in everything if id(n) not in seen), key=key)
+    rest = sorted((n for n in everything if id(n) not in seen), key=lambda n: rank[id(n)])
     return queue + rest
+
+
+def structural_ranks(nodes: list[Any], successors: Callable[[Any], Iterable[Any]],
+                     key: Callable[[Any], Hashable]) -> dict[int, int]:
+    """A rank per node (by ``id``) that orders as ``key`` does and breaks its ties by the
+    ranks of the node's successors and predecessors, refined until nothing changes (colour
+    refinement). Silent steps and places have no label of their own, so ``key`` alone
+    left many tied, and their order (from pm4py's sets) moved the drawing of the road
+    traffic log's model from run to run; nodes still tied now are alike in the graph, so
+    either order draws the same.
+
+    >>> after = {"s": ["x", "y"], "x": ["a"], "y": ["b"], "a": [], "b": []}
+    >>> label = {"a": "a", "b": "b"}                    # s, x and y have none
+    >>> r = structural_ranks(["y", "x", "s", "b", "a"], after.__getitem__,
+    ...                      lambda n: label.get(n, ""))
+    >>> r[id("x")] < r[id("y")]     # tied by key; x leads to a, which comes before b
+    True
+    """
+    def frozen(value: Any) -> Any:
+        return tuple(frozen(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+    def as_ranks(signature: dict[int, Any]) -> dict[int, int]:
+        ordered = {s: i for i, s in enumerate(sorted(set(signature.values())))}
+        return {k: ordered[s] for k, s in signature.items()}
+
+    known = {id(n) for n in nodes}
+    after = {id(n): [id(m) for m in successors(n) if id(m) in known] for n in nodes}
+    before: dict[int, list[int]] = {id(n): [] for n in nodes}
+    for source, targets in after.items():
+        for target in targets:
+            before[target].append(source)
+    rank = as_ranks({id(n): frozen(key(n)) for n in nodes})
+    for _ in range(len(nodes)):
+        refined = as_ranks({k: (rank[k], tuple(sorted(rank[m] for m in after[k])),
+                                tuple(sorted(rank[m] for m in before[k]))) for k in rank})
+        if len(set(refined.values())) == len(set(rank.values())):
+            break
+        rank = refined
+    return rank
 
 
 def _render_petri(net, im, fm) -> graphviz.Digraph:
