@@ -226,8 +226,9 @@ def test_the_deadline_verdicts_are_kept_in_two_columns_and_not_by_the_bottleneck
 
 def test_the_pattern_flags_are_the_case_tables_flags_read_alone(sample):
     """LoopsResult.flags() reads the case id and the flag of each pattern that ran from the
-    engine's collector, without the measures: the same rows and values as those columns of
-    ``cases``, in memory and part by part."""
+    engine's collector, without the measures and without the cases no pattern flagged: the
+    same rows and values as those columns of ``cases`` for the flagged cases, in memory and
+    part by part."""
     from procmine.loops import find_loops
     from procmine.read import read_log
 
@@ -239,8 +240,14 @@ def test_the_pattern_flags_are_the_case_tables_flags_read_alone(sample):
     ran = list(result.summary["pattern"])
     assert list(flags.columns) == ["case", *ran] and len(ran) >= 3
     assert len(cases.columns) > len(flags.columns)          # the measures were left out
-    pd.testing.assert_frame_equal(flags, cases[["case", *ran]])
-    pd.testing.assert_frame_equal(memory_flags, in_memory.cases[["case", *ran]])
+
+    def flagged(table):
+        table = table[["case", *ran]]
+        return table[table[ran].fillna(False).any(axis=1)].reset_index(drop=True)
+
+    assert 0 < len(flags) < len(cases)                      # the cases flagged with none left out
+    pd.testing.assert_frame_equal(flags, flagged(cases))
+    pd.testing.assert_frame_equal(memory_flags, flagged(in_memory.cases))
     assert flags["pingpong"].sum() == int(result.summary.set_index("pattern").loc["pingpong", "cases"])
 
 

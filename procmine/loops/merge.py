@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from procmine.engines.collector import log_parts
+from procmine.engines.collector import any_true, log_parts
 from procmine.errors import ProcmineError
 from procmine.loops import (
     _DISPATCH_DEFINED,
@@ -98,25 +98,33 @@ def find_loops_in_parts(engine: Engine, options: _Options, *, part_events: int |
 
 def _stored_rows(store: Any, empty: dict[str, pd.DataFrame], *, dispatch: bool
                  ) -> Callable[..., pd.DataFrame | None]:
-    """``rows(name, columns=None)``: the kept rows ``name`` of every part, end to end, as
-    one pass over the log in memory gives them (dtypes of ``empty``, which are the rows
-    when no part had any; the rows of a part whose ``dispatch`` is not the log's made as
-    :func:`_without` says); only ``columns`` of them when given, read without the others."""
+    """``rows(name, columns=None, any_of=None)``: the kept rows ``name`` of every part, end
+    to end, as one pass over the log in memory gives them (dtypes of ``empty``, which are
+    the rows when no part had any; the rows of a part whose ``dispatch`` is not the log's
+    made as :func:`_without` says); only ``columns`` of them when given, read without the
+    others; with ``any_of`` (flags), only the rows that have one of them."""
 
-    def rows(name: str, columns: list[str] | None = None) -> pd.DataFrame | None:
+    def rows(name: str, columns: list[str] | None = None,
+             any_of: list[str] | None = None) -> pd.DataFrame | None:
         if store.closed:
             raise ProcmineError("the engine was closed before the case and evidence tables of "
                                 "find_loops were read",
                                 hint="read result.cases and result.evidence while the engine is open")
-        frame = store.frame(name, None if columns is None else [*columns, "_dispatch"])
+        frame = store.frame(name, None if columns is None else [*columns, "_dispatch"],
+                            any_of=any_of)
         if frame is None:
             found = empty.get(name)
+            if found is not None and any_of is not None:
+                found = found[any_true(found, any_of)]
             return found if found is None or columns is None else found[columns]
         other = frame["_dispatch"].to_numpy(dtype=bool) != dispatch
         types = empty[name].dtypes.to_dict()
         frame = frame.drop(columns="_dispatch").astype({c: types[c] for c in frame.columns
                                                         if c != "_dispatch"})
-        return _without_rows(name, frame, other, _DISPATCH_DEFINED)
+        frame = _without_rows(name, frame, other, _DISPATCH_DEFINED)
+        if any_of is not None and other.any():      # flags cleared there: not flagged now
+            frame = frame[any_true(frame, any_of)].reset_index(drop=True)
+        return frame
 
     return rows
 
