@@ -49,9 +49,12 @@ def handling_units(engine: Any, *, aliases: Any = None) -> pd.Series:
 
 
 def joined_units(found: list[pd.Series | None]) -> pd.Series:
-    """The :func:`part_handling_units` of every part laid end to end: :func:`handling_units`."""
+    """The :func:`part_handling_units` of every part laid end to end: :func:`handling_units`,
+    the units as categories (a code per case, each name once: the report holds them from
+    the audit's pass to the page, and the names took 24 bytes a case as text)."""
     found = [units for units in found if units is not None]
-    return pd.concat(found).astype(str) if found else pd.Series(dtype="object")
+    return (pd.concat(found).astype(str).astype("category") if found
+            else pd.Series(dtype="object"))
 
 
 def part_handling_units(part: Any, *, aliases: Any = None) -> pd.Series | None:
