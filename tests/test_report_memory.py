@@ -320,3 +320,21 @@ def test_the_explorers_periods_are_weeks_from_monday_months_or_years(monkeypatch
     assert np.array_equal(codes, np.arange(61))
     kind, names, codes = labels([f"{1900 + y}-06-01" for y in range(0, 200, 1)])
     assert kind == "year" and names[0] == "1900" and names[-1] == "2099" and codes[-1] == 199
+
+
+def test_the_deadline_verdicts_are_the_two_columns_of_the_per_case_table(sample):
+    """Deadlines.verdicts() measures the id and the verdict of each case with a deadline
+    without the other columns: the same rows, in the same order, as the per-case table,
+    part by part as in memory."""
+    from procmine.bottlenecks import find_bottlenecks
+    from procmine.read import read_log
+    from procmine.workflow import read_workflow
+
+    workflow = read_workflow(sample.parent / "workflow.yaml")
+    with get_engine("duckdb", sample, memory_limit="64MiB") as engine:
+        deadlines = find_bottlenecks(engine, workflow=workflow, part_events=5_000).deadlines
+        verdicts, cases = deadlines.verdicts(), deadlines.cases
+    in_memory = find_bottlenecks(read_log(sample), workflow=workflow).deadlines
+    assert 0 < len(verdicts) == len(cases) and (cases["on_time"] == 0).any()
+    pd.testing.assert_frame_equal(verdicts, cases[["case", "on_time"]].astype({"case": "str"}))
+    pd.testing.assert_frame_equal(in_memory.verdicts(), verdicts)
