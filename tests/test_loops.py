@@ -479,10 +479,25 @@ def test_pandas_engine_in_parts_equals_the_log_in_memory(sample_in_memory):
     assert_same_result(got, find_loops(sample_in_memory, by="unit"))
 
 
-def test_a_part_without_dispatch_steps_keeps_the_definitions_of_the_log():
+def test_parts_merged_a_few_at_a_time_give_the_figures_of_the_whole(sample_duckdb,
+                                                                   sample_in_memory):
+    # 35 parts: merged 16 at a time into what the parts before them merged to
+    from procmine.loops import merge
+
+    got, parts = parts_seen(sample_duckdb, 1000, by="unit")
+    assert parts > 2 * merge.MERGE_EVERY
+    assert_same_result(got, find_loops(sample_in_memory, by="unit"))
+
+
+@pytest.mark.parametrize("merge_every", [2, 16])
+def test_a_part_without_dispatch_steps_keeps_the_definitions_of_the_log(monkeypatch, merge_every):
     # G1 has no dispatch step: alone, it would be read as an A→B→A handover of resources;
-    # in a dispatch log, ping-pong is two returns, and G1 has none
+    # in a dispatch log, ping-pong is two returns, and G1 has none (whether the parts are
+    # merged two at a time, G1's with a dispatch part or not, or all at once)
     from procmine.engines import get_engine
+    from procmine.loops import merge
+
+    monkeypatch.setattr(merge, "MERGE_EVERY", merge_every)
 
     log = fixture("pingpong")
     generic = pd.DataFrame({CASE: "G1", ACTIVITY: ["T1", "T2", "T3"],

@@ -226,8 +226,9 @@ def test_the_deadline_verdicts_are_kept_in_two_columns_and_not_by_the_bottleneck
 
 def test_the_pattern_flags_are_the_case_tables_flags_read_alone(sample):
     """LoopsResult.flags() reads the case id and the flag of each pattern that ran from the
-    engine's collector, without the measures: the same rows and values as those columns of
-    ``cases``, in memory and part by part."""
+    engine's collector, without the measures and without the cases no pattern flagged: the
+    same rows and values as those columns of ``cases`` for the flagged cases, in memory and
+    part by part."""
     from procmine.loops import find_loops
     from procmine.read import read_log
 
@@ -239,8 +240,14 @@ def test_the_pattern_flags_are_the_case_tables_flags_read_alone(sample):
     ran = list(result.summary["pattern"])
     assert list(flags.columns) == ["case", *ran] and len(ran) >= 3
     assert len(cases.columns) > len(flags.columns)          # the measures were left out
-    pd.testing.assert_frame_equal(flags, cases[["case", *ran]])
-    pd.testing.assert_frame_equal(memory_flags, in_memory.cases[["case", *ran]])
+
+    def flagged(table):
+        table = table[["case", *ran]]
+        return table[table[ran].fillna(False).any(axis=1)].reset_index(drop=True)
+
+    assert 0 < len(flags) < len(cases)                      # the cases flagged with none left out
+    pd.testing.assert_frame_equal(flags, flagged(cases))
+    pd.testing.assert_frame_equal(memory_flags, flagged(in_memory.cases))
     assert flags["pingpong"].sum() == int(result.summary.set_index("pattern").loc["pingpong", "cases"])
 
 
@@ -313,3 +320,21 @@ def test_the_explorers_periods_are_weeks_from_monday_months_or_years(monkeypatch
     assert np.array_equal(codes, np.arange(61))
     kind, names, codes = labels([f"{1900 + y}-06-01" for y in range(0, 200, 1)])
     assert kind == "year" and names[0] == "1900" and names[-1] == "2099" and codes[-1] == 199
+
+
+def test_the_deadline_verdicts_are_the_two_columns_of_the_per_case_table(sample):
+    """Deadlines.verdicts() measures the id and the verdict of each case with a deadline
+    without the other columns: the same rows, in the same order, as the per-case table,
+    part by part as in memory."""
+    from procmine.bottlenecks import find_bottlenecks
+    from procmine.read import read_log
+    from procmine.workflow import read_workflow
+
+    workflow = read_workflow(sample.parent / "workflow.yaml")
+    with get_engine("duckdb", sample, memory_limit="64MiB") as engine:
+        deadlines = find_bottlenecks(engine, workflow=workflow, part_events=5_000).deadlines
+        verdicts, cases = deadlines.verdicts(), deadlines.cases
+    in_memory = find_bottlenecks(read_log(sample), workflow=workflow).deadlines
+    assert 0 < len(verdicts) == len(cases) and (cases["on_time"] == 0).any()
+    pd.testing.assert_frame_equal(verdicts, cases[["case", "on_time"]].astype({"case": "str"}))
+    pd.testing.assert_frame_equal(in_memory.verdicts(), verdicts)

@@ -50,12 +50,20 @@ class Deadlines:
     overdue_total: float
     overdue_median: float
     _cases: pd.DataFrame | Callable[[], pd.DataFrame] = field(repr=False)
+    _verdicts: Callable[[], pd.DataFrame] | None = field(default=None, repr=False, compare=False)
 
     @property
     def cases(self) -> pd.DataFrame:
         if callable(self._cases):
             object.__setattr__(self, "_cases", self._cases())
         return self._cases
+
+    def verdicts(self) -> pd.DataFrame:
+        """``case`` (text) and ``on_time`` of :attr:`cases`, measured without its other
+        columns (from an engine, by reading the parts again, each call) and not kept."""
+        if self._verdicts is None or not callable(self._cases):
+            return self.cases[["case", "on_time"]].astype({"case": "str"})
+        return self._verdicts()
 
     @property
     def on_time_rate(self) -> float:

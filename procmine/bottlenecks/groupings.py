@@ -470,6 +470,19 @@ class _Groupings:
             "on_time": on_time, "overdue": overdue,
         })
 
+    def _measure_deadline_verdicts(self, part: _Part, values: Any) -> pd.DataFrame | None:
+        deadline = self._deadline(part)          # the rows of deadline_cases, two columns
+        if deadline is None:
+            return None
+        window, on_time = deadline[:2]
+        case = pd.Series(part.ev.case_ids[window.code], dtype=object).astype("str")
+        return pd.DataFrame({"case": case, "on_time": on_time})
+
+    def _finish_deadline_verdicts(self, measures: list[Any], values: Any) -> pd.DataFrame:
+        frames = [m for m in measures if m is not None]
+        return (pd.concat(frames, ignore_index=True) if frames
+                else pd.DataFrame({"case": pd.Series([], dtype="str"), "on_time": []}))
+
     def _finish_deadline_cases(self, measures: list[Any], values: Any) -> pd.DataFrame:
         frames = [m for m in measures if m is not None]
         if not frames:
@@ -497,4 +510,5 @@ class _Groupings:
         return Deadlines(source, by_category, by_unit, _overdue_ranked([m[2] for m in measures]),
                          n_cases=n_cases, n_overdue=n_late, overdue_total=overdue_total,
                          overdue_median=float(median.iloc[0]) if len(median) else float("nan"),
-                         _cases=lambda: self.taken("deadline_cases"))
+                         _cases=lambda: self.taken("deadline_cases"),
+                         _verdicts=lambda: self.taken("deadline_verdicts"))

@@ -137,6 +137,14 @@ def group_peaks(group: np.ndarray, time: np.ndarray, delta: np.ndarray, n_groups
     return peak
 
 
+def any_true(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
+    """The rows of ``frame`` in which one of the boolean ``columns`` is true (missing: false)."""
+    found = np.zeros(len(frame), dtype=bool)
+    for column in columns:
+        found |= frame[column].fillna(False).to_numpy(dtype=bool)
+    return found
+
+
 # --------------------------------------------------------------------------- the interface
 
 
@@ -172,10 +180,12 @@ class Collector:
         """Rows added to ``name`` so far (0 if none)."""
         raise NotImplementedError
 
-    def frame(self, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame | None:
+    def frame(self, name: str, columns: Sequence[str] | None = None, *,
+              any_of: Sequence[str] | None = None) -> pd.DataFrame | None:
         """Every row added to ``name`` (only its ``columns`` when given), in the order
-        added; None if none were. Raises ``ProcmineError`` once the collector, or the
-        engine whose database it shares, is closed: the rows went with it."""
+        added; None if none were. With ``any_of`` (boolean columns), only the rows in which
+        one of them is true, read without the others. Raises ``ProcmineError`` once the
+        collector, or the engine whose database it shares, is closed: the rows went with it."""
         raise NotImplementedError
 
     def drop(self, name: str) -> None:
@@ -224,12 +234,15 @@ class MemoryCollector(Collector):
     def rows(self, name: str) -> int:
         return sum(len(f) for f in self._frames.get(name, []))
 
-    def frame(self, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame | None:
+    def frame(self, name: str, columns: Sequence[str] | None = None, *,
+              any_of: Sequence[str] | None = None) -> pd.DataFrame | None:
         if self.closed:
             raise self._gone(name)
         frames = self._frames.get(name)
         if not frames:
             return None
+        if any_of is not None:
+            frames = [f[any_true(f, any_of)].reset_index(drop=True) for f in frames]
         if columns is not None:
             frames = [f[list(columns)] for f in frames]
         return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
@@ -387,14 +400,17 @@ class DuckDBCollector(Collector):
             return 0
         return int(self.con.execute(f"SELECT count(*) FROM {self._name(name)}").fetchall()[0][0])
 
-    def frame(self, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame | None:
+    def frame(self, name: str, columns: Sequence[str] | None = None, *,
+              any_of: Sequence[str] | None = None) -> pd.DataFrame | None:
         if self.closed:
             raise self._gone(name)
         if name not in self._tables:
             return None
         chosen = "*" if columns is None else ", ".join(_quote(c) for c in columns)
+        where = "" if any_of is None else " WHERE " + (
+            " OR ".join(f"coalesce({_quote(c)}, false)" for c in any_of) or "false")
         # DuckDB keeps the order of insertion in a scan (preserve_insertion_order)
-        return self.con.execute(f"SELECT {chosen} FROM {self._name(name)}").df()
+        return self.con.execute(f"SELECT {chosen} FROM {self._name(name)}{where}").df()
 
     def drop(self, name: str) -> None:
         if name in self._tables:

@@ -50,6 +50,7 @@ import pandas as pd
 
 from procmine.choices import LOOP_BY, LoopBy
 from procmine.engines import as_engine
+from procmine.engines.collector import any_true
 from procmine.errors import check_choice
 from procmine.log import CATEGORY, DEADLINE, KIND, LEVEL, RESOURCE, EventLog
 from procmine.loops.aggregates import Medians as Medians
@@ -149,11 +150,14 @@ class LoopsResult:
     _flags: Callable[[], pd.DataFrame] | None = field(default=None, repr=False, compare=False)
 
     def flags(self) -> pd.DataFrame:
-        """``case`` and one boolean column per pattern that ran: the columns of :attr:`cases`
-        without its measures, read from the engine's collector without them (each call;
-        the report's case table needs no more). Read while the engine is open."""
+        """The cases flagged with a pattern: ``case`` and one boolean column per pattern
+        that ran, the rows and columns of :attr:`cases` without its measures nor the cases
+        no pattern flagged, read from the engine's collector without them (each call; the
+        report's case table needs no more). Read while the engine is open."""
+        ran = list(self.summary["pattern"])      # summary: a row per pattern run
         if self._flags is None:
-            return self.cases[["case", *self.summary["pattern"]]]   # summary: a row per pattern run
+            flags = self.cases[["case", *ran]]
+            return flags[any_true(flags, ran)].reset_index(drop=True)
         return self._flags()
 
     @property
@@ -403,7 +407,7 @@ def _finish(part: _Part, o: _Options, medians: Medians,
         return pd.concat(frames, ignore_index=True) if frames else _no_evidence()
 
     return LoopsResult(
-        _cases=cases, _evidence=evidence, _flags=lambda: rows("cases", ["case", *ran]),
+        _cases=cases, _evidence=evidence, _flags=lambda: rows("cases", ["case", *ran], any_of=ran),
         summary=_summary(part.tally, ran, part.n_cases, less),
         by=_by_table(part.tally, ran, o.by, part.by, less) if o.by else None,
         flows=_flows_table(part.flows, medians, part.levels) if part.has[LEVEL] else _flows_empty(),

@@ -16,7 +16,6 @@ without that section's pass does :func:`case_facts` read the parts itself.
 
 from __future__ import annotations
 
-import copy
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -49,9 +48,12 @@ def handling_units(engine: Any, *, aliases: Any = None) -> pd.Series:
 
 
 def joined_units(found: list[pd.Series | None]) -> pd.Series:
-    """The :func:`part_handling_units` of every part laid end to end: :func:`handling_units`."""
+    """The :func:`part_handling_units` of every part laid end to end: :func:`handling_units`,
+    the units as categories (a code per case, each name once: the report holds them from
+    the audit's pass to the page, and the names took 24 bytes a case as text)."""
     found = [units for units in found if units is not None]
-    return pd.concat(found).astype(str) if found else pd.Series(dtype="object")
+    return (pd.concat(found).astype(str).astype("category") if found
+            else pd.Series(dtype="object"))
 
 
 def part_handling_units(part: Any, *, aliases: Any = None) -> pd.Series | None:
@@ -105,7 +107,8 @@ def case_facts(ctx: _Context) -> pd.DataFrame:
     It holds about 120 bytes a case (part of :data:`procmine.report.memory.HELD_PER_CASE`): the
     case ids, categories, sources and units stay in Arrow (the engine's own strings),
     and the verdicts and pattern flags are looked up by position, never by a Python
-    dict of ids. The verdicts are the bottlenecks section's (:func:`deadline_verdicts`), and
+    dict of ids (the flags of the flagged cases only: on 5M events, reading a row per
+    case and looking all of them up took about 45 MiB more). The verdicts are the bottlenecks section's (:func:`deadline_verdicts`), and
     the patterns' flags are read without their measures (``LoopsResult.flags``), not kept
     on the result afterwards.
     """
@@ -138,12 +141,12 @@ def case_facts(ctx: _Context) -> pd.DataFrame:
         frame["on_time"] = on_time_of_cases(frame["case"], verdicts)
     loops = ctx.results.get("patterns")
     if loops is not None:
-        flags = loops.flags()          # read without the patterns' measures, and not kept
+        flags = loops.flags()   # the flagged cases, without the patterns' measures; not kept
         at = lookup(frame["case"], flags["case"])
         for pattern in loops.summary["pattern"]:
-            if pattern in flags:
+            if pattern in flags:       # a case not there (at -1) was flagged with none
                 found = flags[pattern].fillna(False).to_numpy(dtype=bool)
-                frame[pattern] = np.where(at >= 0, found[at], False)
+                frame[pattern] = np.append(found, False)[at]
         del flags
     ctx.results["case_facts"] = frame
     return frame
@@ -151,14 +154,15 @@ def case_facts(ctx: _Context) -> pd.DataFrame:
 
 def deadline_verdicts(deadlines: Any) -> pd.DataFrame:
     """Per case with a deadline (``deadlines`` a ``DeadlineResult``), its id (``case``, in
-    Arrow) and the verdict (``on_time``: 1.0 on time, 0.0 overdue), read from a copy of
-    the deadlines' per-case table, which is then freed.
+    Arrow) and the verdict (``on_time``: 1.0 on time, 0.0 overdue): the two columns of the
+    deadlines' per-case table, measured without the others (``Deadlines.verdicts``).
 
     The bottlenecks measure the verdicts on a pass of their own when first asked: the
     report asks right after its bottlenecks section, so that the pass does not stack on
-    the page's tables, and keeps these two columns (about 25 bytes a case).
+    the page's tables, and keeps these two columns (about 25 bytes a case). The whole
+    per-case table (a Python string per case and five more columns) is not made for it.
     """
-    table = copy.copy(deadlines).cases
+    table = deadlines.verdicts()
     return pd.DataFrame({"case": pd.Series(table["case"].array, copy=False).astype("str"),
                          "on_time": table["on_time"].to_numpy(dtype=float, copy=True)})
 
