@@ -27,8 +27,8 @@ parts before ``_finish``: the same result on every engine and part size, to the
 last bit.
 
 The package: ``context`` reads the event table into numpy arrays, ``patterns`` holds
-one detector per pattern, ``aggregates`` assembles the evidence, summary, ``by``,
-flows and handover tables (:func:`procmine.render.render_loops` draws them), ``merge``
+one detector per pattern, ``evidence`` makes the evidence rows of each flagged case,
+``aggregates`` the summary, ``by``, flows and handover tables (:func:`procmine.render.render_loops` draws them), ``merge``
 runs the parts and merges them; this module holds the pass, the result and
 :func:`find_loops`.
 
@@ -62,15 +62,14 @@ from procmine.loops.aggregates import (
     _handover_table,
     _handovers,
     _level_moves,
-    _no_evidence,
     _no_handovers,
-    _per_case,
     _summary,
     _supervision_table,
     _Tally,
     _tally,
 )
 from procmine.loops.context import _context
+from procmine.loops.evidence import _no_evidence, _per_case
 from procmine.loops.patterns import DESCRIPTIONS as DESCRIPTIONS
 from procmine.loops.patterns import PATTERNS as PATTERNS
 from procmine.loops.patterns import Pattern as Pattern

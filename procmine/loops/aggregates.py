@@ -1,8 +1,7 @@
 """The tables of :func:`procmine.loops.find_loops`, assembled from what the detectors found.
 
-``_per_case`` makes one evidence row per flagged case (the first occurrence, the
-union of the cost intervals, the key events as text); ``_summary`` and ``_by_table``
-aggregate the evidence per pattern and per group; ``_level_moves`` and
+``_summary`` and ``_by_table`` aggregate the evidence rows (one per flagged case,
+:mod:`procmine.loops.evidence`) per pattern and per group; ``_level_moves`` and
 ``_flows_table`` count the moves between levels, ``_handovers`` and
 ``_handover_table`` the ping-pong pairs, and ``_supervision_table`` sets supervised
 cases against ordinary ones. What needs a median takes it from a ``Medians``, so
@@ -20,117 +19,14 @@ import pandas as pd
 
 from procmine.abstractions import column_codes
 from procmine.log import CATEGORY, SOURCE
-from procmine.loops.context import _NS, _Ctx, _names, _working
+from procmine.loops.context import _NS, _Ctx, _names
+from procmine.loops.evidence import _local_minutes
 from procmine.loops.patterns import PATTERNS, _Found
 
 #: ``medians(name, keys, value)``: per group of ``keys`` of the rows ``name`` (sorted by the
 #: keys), ``rows`` and the ``median`` of ``value`` without missing values, as pandas'
 #: groupby median computes it (the mean of the two middle values).
 Medians = Callable[[str, list[str], str], pd.DataFrame]
-
-
-def _local_minutes(ctx: _Ctx, idx: np.ndarray) -> np.ndarray:
-    """Local wall-clock times of events as ``datetime64[m]``."""
-    local = (pd.DatetimeIndex(ctx.ts[idx].astype("datetime64[ns]"), tz="UTC")
-             .tz_convert(ctx.log.timezone or "UTC").tz_localize(None))
-    return local.to_numpy().astype("datetime64[m]")
-
-
-def _event_text(ctx: _Ctx, idx: np.ndarray) -> np.ndarray:
-    """``#pos activity [unit] MM-DD HH:MM`` for each event index (empty for -1).
-
-    Built with numpy's fixed-width strings: the label of each distinct (activity,
-    unit) pair once, the times in one ``datetime_as_string`` call.
-    """
-    out = np.full(len(idx), "", dtype=object)
-    ok = idx >= 0
-    if not ok.any():
-        return out
-    i = idx[ok]
-    # 'YYYY-MM-DDTHH:MM' -> 'MM-DD HH:MM' by slicing the characters of the fixed-width array
-    chars = np.datetime_as_string(_local_minutes(ctx, i)).astype("<U16").view("<U1").reshape(-1, 16)
-    chars = np.ascontiguousarray(chars[:, 5:])
-    chars[:, 5] = " "
-    when = chars.view("<U11").ravel()
-    pair = ctx.act[i] * (len(ctx.units) + 1) + np.where(ctx.res[i] >= 0, ctx.res[i], len(ctx.units))
-    inverse, pairs = pd.factorize(pair, sort=True)
-    acts = np.append(ctx.act_names, "")[pairs // (len(ctx.units) + 1)]
-    units = _names(ctx.units, np.where(pairs % (len(ctx.units) + 1) < len(ctx.units),
-                                       pairs % (len(ctx.units) + 1), -1))
-    labels = np.array([f"{a} [{u}] " if u else f"{a} " for a, u in zip(acts, units, strict=True)])
-    position = (i - ctx.first[i] + 1).astype(str)
-    text = np.char.add(np.char.add(np.char.add("#", position), " "),
-                       np.char.add(labels[inverse.ravel()], when))
-    out[ok] = text.astype(object)
-    return out
-
-
-_EVIDENCE_COLUMNS = ["case", "pattern", "occurrences", "unit", "level", "category", "source",
-                     "month", "cost_s", "cost_work_s", "detail", "events"]
-
-
-def _no_evidence() -> pd.DataFrame:
-    return pd.DataFrame(columns=_EVIDENCE_COLUMNS)
-
-
-def _per_case(ctx: _Ctx, pattern: str, found: _Found, attrs: dict[str, np.ndarray]) -> pd.DataFrame:
-    """One evidence row per flagged case: the first occurrence, the union of the cost intervals."""
-    if len(found.case) == 0:
-        return pd.DataFrame(columns=[*_EVIDENCE_COLUMNS, "_code"])
-    frame = pd.DataFrame({"c": found.case, "t0": found.t0, "t1": np.maximum(found.t1, found.t0),
-                          "k": np.arange(len(found.case))})
-    frame = frame.sort_values(["c", "t0", "k"], kind="stable")
-    # union of the intervals of a case: clip each by the furthest end so far
-    run = frame.groupby("c")["t1"].cummax()
-    prev = run.groupby(frame["c"]).shift(1).fillna(np.iinfo(np.int64).min).astype(np.int64)
-    lo = np.maximum(frame["t0"].to_numpy(), prev.to_numpy())
-    hi = frame["t1"].to_numpy()
-    add = np.where(hi > lo, hi - lo, 0) / _NS
-    frame["cost"] = add
-    if found.cost is not None:
-        frame["cost"] = found.cost[frame["k"].to_numpy()]
-        frame["work"] = (found.cost_work[frame["k"].to_numpy()] if found.cost_work is not None
-                         else np.nan)
-    else:
-        work = np.zeros(len(frame))
-        pos = hi > lo
-        if ctx.calendar is None:
-            work[:] = np.nan
-        elif pos.any():
-            work[pos] = _working(ctx, lo[pos], hi[pos])
-        frame["work"] = work
-    grouped = frame.groupby("c", sort=False)
-    totals = pd.DataFrame({"occurrences": grouped.size(),
-                           "cost": grouped["cost"].sum(min_count=1),
-                           "work": grouped["work"].sum(min_count=1)})
-    firsts = frame.drop_duplicates("c")
-    k = firsts["k"].to_numpy()
-    c = firsts["c"].to_numpy()
-    levels = np.append(np.asarray(ctx.log.levels, dtype=object), "")
-    joined = np.full(len(k), "", dtype=object)
-    for e in found.events:
-        part = _event_text(ctx, e[k])
-        joined = np.where(joined == "", part, np.where(part == "", joined, joined + " → " + part))
-    lv = found.level[k]
-    out = pd.DataFrame({
-        "case": ctx.case_ids[c],
-        "pattern": pattern,
-        "occurrences": totals.loc[c, "occurrences"].to_numpy(),
-        "unit": _names(ctx.units, found.unit[k]),
-        "level": levels[np.where(lv >= 0, lv, len(levels) - 1)],
-        "category": attrs["category"][c],
-        "source": attrs["source"][c],
-        "month": attrs["month"][c],
-        "cost_s": totals.loc[c, "cost"].to_numpy(dtype=float),
-        "cost_work_s": totals.loc[c, "work"].to_numpy(dtype=float),
-        "detail": found.detail[k] if found.detail is not None else "",
-        "events": joined,
-    })
-    if pattern in ("hugging", "desk"):   # quality patterns: no time is lost by the pattern itself
-        out["cost_s"] = np.nan
-        out["cost_work_s"] = np.nan
-    out["_code"] = c
-    return out
 
 
 def _attrs(ctx: _Ctx) -> dict[str, np.ndarray]:
