@@ -277,7 +277,7 @@ def _analyse(log: EventLog, o: _Options) -> _Part:
     """Every chosen pattern on ``log``, whatever its roles (what ran is :func:`_finish`'s call)."""
     ctx = _context(log, o.calendar, o.aliases)
     attrs = _attrs(ctx)
-    cases = pd.DataFrame({"case": ctx.case_ids})
+    cases: dict[str, np.ndarray] = {"case": ctx.case_ids}   # the columns of the case rows
     found: dict[str, _Found] = {}
     hugging: dict[str, int] = {}
     values: dict[str, pd.DataFrame] = {}
@@ -287,8 +287,7 @@ def _analyse(log: EventLog, o: _Options) -> _Part:
             found[pattern] = _escalation(ctx)
         elif pattern == "pingpong":
             found[pattern] = _pingpong(ctx)
-            for key, value in _presign(ctx).items():
-                cases[key] = value
+            cases.update(_presign(ctx))
         elif pattern == "dumping":
             found[pattern] = _dumping(ctx)
         elif pattern == "rework":
@@ -299,8 +298,7 @@ def _analyse(log: EventLog, o: _Options) -> _Part:
             found[pattern], measures, hugging = _hugging(
                 ctx, last_share=o.last_share, window_start=o.window_start,
                 extension_hours=o.extension_hours)
-            for key, value in measures.items():
-                cases[key] = value
+            cases.update(measures)
         elif pattern == "desk":
             found[pattern] = _desk(ctx, desk_minutes=o.desk_minutes)
         elif pattern == "supervision":
@@ -309,13 +307,13 @@ def _analyse(log: EventLog, o: _Options) -> _Part:
     for pattern, f in found.items():
         rows = _per_case(ctx, pattern, f, attrs)
         flag = np.zeros(len(ctx.starts), dtype=bool)
-        flag[rows["_code"].to_numpy(dtype=np.int64)] = True
+        flag[rows.pop("_code").to_numpy(dtype=np.int64)] = True
         cases[pattern] = flag
-        evidence[pattern] = rows.drop(columns="_code")
+        evidence[pattern] = rows
     flows, values["waits"] = _level_moves(ctx)
     signs = {}
-    if "units_before_sign" in cases.columns:
-        units = cases["units_before_sign"].to_numpy(dtype=float)
+    if "units_before_sign" in cases:
+        units = np.asarray(cases["units_before_sign"], dtype=float)
         signs = {"1": int((units == 1).sum()), "2": int((units == 2).sum()),
                  "3+": int((units >= 3).sum())}
     return _Part(
@@ -327,7 +325,8 @@ def _analyse(log: EventLog, o: _Options) -> _Part:
         handovers=_handovers(ctx, found["pingpong"]) if "pingpong" in found else _no_handovers(),
         flows=flows, hugging=hugging, by=_by_base(ctx, o.by, attrs) if o.by else None,
         values=values,
-        kept={"cases": cases, **{f"evidence_{p}": rows for p, rows in evidence.items()}})
+        kept={"cases": pd.DataFrame(cases),
+              **{f"evidence_{p}": rows for p, rows in evidence.items()}})
 
 
 def _skip_reason(pattern: str, part: _Part) -> str | None:

@@ -100,20 +100,26 @@ def _no_tally() -> _Tally:
 
 
 def _tally(evidence: dict[str, pd.DataFrame], by: str | None) -> _Tally:
-    """The tally of the evidence rows of one pass (per pattern, before :func:`_finish`)."""
-    counts, sums, tops = [], [], []
+    """The tally of the evidence rows of one pass (per pattern, before :func:`_finish`).
+
+    The columns of each table are gathered over the patterns and made a frame once (a
+    frame per pattern and table cost more than the counting, on parts of a few thousand
+    cases); the text columns are coded by pandas' factorize of their Arrow strings."""
+    counts: list[dict[str, np.ndarray]] = []
+    sums: list[dict[str, np.ndarray]] = []
+    tops: list[dict[str, np.ndarray]] = []
     rows = {}
     for pattern, ev in evidence.items():
         n = len(ev)
         rows[pattern] = n
         if not n:
             continue
-        group, groups = pd.factorize(ev[by].to_numpy(dtype=object) if by else np.zeros(n))
+        group, groups = pd.factorize(ev[by]) if by else (np.zeros(n, dtype=np.int64), [""])
         if pattern == "supervision":
-            category, categories = pd.factorize(ev["category"].to_numpy(dtype=object))
+            category, categories = pd.factorize(ev["category"])
         else:
-            category, categories = np.zeros(n, dtype=np.int64), np.array([""], dtype=object)
-        groups = np.asarray(groups, dtype=object) if by else np.array([""], dtype=object)
+            category, categories = np.zeros(n, dtype=np.int64), [""]
+        groups = np.asarray(groups, dtype=object)
         categories = np.asarray(categories, dtype=object)
         key = group.astype(np.int64) * len(categories) + category
         names = (pattern, groups, categories)
@@ -131,29 +137,36 @@ def _tally(evidence: dict[str, pd.DataFrame], by: str | None) -> _Tally:
             bins, (n_, hi_, lo_) = _summed_by(code, np.ones(len(m), dtype=np.int64), hi,
                                               m - (hi << 26))
             sums.append(_keyed(names, bins // 4096, column=np.full(len(bins), column, dtype=object),
-                              exp=bins % 4096 - _SCALE, n=n_, hi=hi_, lo=lo_))
+                               exp=bins % 4096 - _SCALE, n=n_, hi=hi_, lo=lo_))
         for column in ("unit", "level"):
-            names = ev[column].to_numpy(dtype=object)
-            at = np.flatnonzero(names != "")
-            codes, uniques = pd.factorize(names[at])
+            at = np.flatnonzero((ev[column] != "").to_numpy(dtype=bool))
+            codes, uniques = pd.factorize(ev[column].iloc[at])
             first = np.zeros(len(uniques), dtype=np.int64)
             first[codes[::-1]] = at[::-1]                      # the earliest row wins
-            tops.append(pd.DataFrame({"pattern": np.full(len(uniques), pattern, dtype=object),
-                                      "column": column, "name": np.asarray(uniques, dtype=object),
-                                      "count": np.bincount(codes, minlength=len(uniques)),
-                                      "first": first}))
+            tops.append({"pattern": np.full(len(uniques), pattern, dtype=object),
+                         "column": np.full(len(uniques), column, dtype=object),
+                         "name": np.asarray(uniques, dtype=object),
+                         "count": np.bincount(codes, minlength=len(uniques)), "first": first})
     empty = _no_tally()
-    return _Tally(_joined(counts, empty.counts), _joined(sums, empty.sums),
-                  _joined(tops, empty.tops), rows)
+    return _Tally(_framed(counts, empty.counts), _framed(sums, empty.sums),
+                  _framed(tops, empty.tops), rows)
 
 
 def _keyed(names: tuple[str, np.ndarray, np.ndarray], key: np.ndarray, **columns: Any
-           ) -> pd.DataFrame:
+           ) -> dict[str, np.ndarray]:
     """Rows of ``columns`` with the pattern, group and category of their ``key``."""
     pattern, groups, categories = names
-    return pd.DataFrame({"pattern": np.full(len(key), pattern, dtype=object),
-                         "group": groups[key // len(categories)],
-                         "category": categories[key % len(categories)], **columns})
+    return {"pattern": np.full(len(key), pattern, dtype=object),
+            "group": groups[key // len(categories)],
+            "category": categories[key % len(categories)], **columns}
+
+
+def _framed(parts: list[dict[str, np.ndarray]], empty: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``parts`` (columns each) end to end, as one frame; ``empty`` if none."""
+    full = [p for p in parts if len(next(iter(p.values())))]
+    if not full:
+        return empty
+    return pd.DataFrame({c: np.concatenate([p[c] for p in full]) for c in full[0]})
 
 
 def _summed_by(code: np.ndarray, *columns: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -319,12 +332,32 @@ def _level_moves(ctx: _Ctx) -> tuple[pd.DataFrame, pd.DataFrame]:
                    np.where(ctx.is_("dispatch", "redispatch", "assign_down")[a],
                             _VIA.index("dispatch"), _VIA.index("other")))
     wait = ctx.ts[b] - ctx.ts[a]
-    moves = pd.DataFrame({"from": ctx.lvl[a], "to": ctx.lvl[b], "via": via, "case": ctx.case[a],
-                          "wait": wait / _NS, "s": wait // _NS, "ns": wait % _NS})
-    counts = moves.groupby(_FLOW_KEYS).agg(
-        count=("wait", "size"), cases=("case", "nunique"), s=("s", "sum"),
-        ns=("ns", "sum")).reset_index()
-    return counts, moves[[*_FLOW_KEYS, "wait"]]
+    moves = pd.DataFrame({"from": ctx.lvl[a], "to": ctx.lvl[b], "via": via, "wait": wait / _NS})
+    return _moves_counted(ctx.lvl[a], ctx.lvl[b], via, ctx.case[a], wait), moves
+
+
+def _moves_counted(frm: np.ndarray, to: np.ndarray, via: np.ndarray, case: np.ndarray,
+                   wait: np.ndarray) -> pd.DataFrame:
+    """Per (``from``, ``to``, ``via``), in the order a group-by sorts them: the ``count`` of
+    moves, the ``cases`` they are in and the sum of their waits (ns) in whole seconds ``s``
+    and nanoseconds ``ns``: numpy over the moves sorted once."""
+    size = max(int(frm.max(initial=0)), int(to.max(initial=0))) + 1
+    order = np.lexsort((case, (frm * size + to) * len(_VIA) + via))
+    key = ((frm * size + to) * len(_VIA) + via)[order]
+    new_key = np.ones(len(key), dtype=bool)
+    new_key[1:] = key[1:] != key[:-1]
+    new_case = new_key.copy()
+    new_case[1:] |= case[order][1:] != case[order][:-1]
+    head = np.flatnonzero(new_key)
+    first, wait = order[head], wait[order]
+
+    def summed(values: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(values, head) if len(head) else values[:0]
+
+    return pd.DataFrame({"from": frm[first], "to": to[first], "via": via[first],
+                         "count": np.diff(np.append(head, len(key))),
+                         "cases": summed(new_case.astype(np.int64)),
+                         "s": summed(wait // _NS), "ns": summed(wait % _NS)})
 
 
 def _flows_table(counts: pd.DataFrame, medians: Medians, levels: Sequence[str]) -> pd.DataFrame:
