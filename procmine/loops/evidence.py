@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from procmine.loops.context import _NS, _Ctx, _names, _working
 from procmine.loops.patterns import _Found
@@ -21,6 +23,11 @@ from procmine.loops.patterns import _Found
 _EVIDENCE_COLUMNS = ["case", "pattern", "occurrences", "unit", "level", "category", "source",
                      "month", "cost_s", "cost_work_s", "detail", "events"]
 _NAT = np.iinfo(np.int64).min
+_CLOCK = pa.array([f"{h:02d}:{m:02d}" for h in range(24) for m in range(60)], type=pa.large_string())
+_SEPARATORS = pa.array(["", " → "], type=pa.large_string())
+_NONE = pa.scalar("", type=pa.large_string())
+#: pandas' text dtype, which a frame gives a column of Python strings
+_TEXT = pd.Series(["text"]).dtype
 
 
 def _no_evidence() -> pd.DataFrame:
@@ -34,32 +41,46 @@ def _local_minutes(ctx: _Ctx, idx: np.ndarray) -> np.ndarray:
     return local.to_numpy().astype("datetime64[m]")
 
 
-def _event_text(ctx: _Ctx, idx: np.ndarray) -> np.ndarray:
+def _event_text(ctx: _Ctx, idx: np.ndarray) -> pa.LargeStringArray:
     """``#pos activity [unit] MM-DD HH:MM`` for each event index (empty for -1).
 
-    Built with numpy's fixed-width strings: the label of each distinct (activity,
-    unit) pair once, the times in one ``datetime_as_string`` call.
+    Made in Arrow from small tables: the label of each distinct (activity, unit) pair,
+    ``#pos`` of each position, ``MM-DD`` of each local day and ``HH:MM`` of each minute
+    of the day, taken per event and joined in one call.
     """
-    out = np.full(len(idx), "", dtype=object)
     ok = idx >= 0
-    if not ok.any():
-        return out
     i = idx[ok]
-    # 'YYYY-MM-DDTHH:MM' -> 'MM-DD HH:MM' by slicing the characters of the fixed-width array
-    chars = np.datetime_as_string(_local_minutes(ctx, i)).astype("<U16").view("<U1").reshape(-1, 16)
-    chars = np.ascontiguousarray(chars[:, 5:])
-    chars[:, 5] = " "
-    when = chars.view("<U11").ravel()
-    pair = ctx.act[i] * (len(ctx.units) + 1) + np.where(ctx.res[i] >= 0, ctx.res[i], len(ctx.units))
+    day, minute = np.divmod(_local_minutes(ctx, i).astype(np.int64), 24 * 60)
+    days, day_code = np.unique(day, return_inverse=True)
+    # 'YYYY-MM-DD' -> 'MM-DD '
+    dates = pa.array([d[5:] + " " for d in np.datetime_as_string(days.astype("datetime64[D]"))],
+                     type=pa.large_string())
+    units = len(ctx.units) + 1
+    pair = ctx.act[i] * units + np.where(ctx.res[i] >= 0, ctx.res[i], len(ctx.units))
     inverse, pairs = pd.factorize(pair, sort=True)
-    acts = np.append(ctx.act_names, "")[pairs // (len(ctx.units) + 1)]
-    units = _names(ctx.units, np.where(pairs % (len(ctx.units) + 1) < len(ctx.units),
-                                       pairs % (len(ctx.units) + 1), -1))
-    labels = np.array([f"{a} [{u}] " if u else f"{a} " for a, u in zip(acts, units, strict=True)])
-    position = (i - ctx.first[i] + 1).astype(str)
-    text = np.char.add(np.char.add(np.char.add("#", position), " "),
-                       np.char.add(labels[inverse.ravel()], when))
-    out[ok] = text.astype(object)
+    acts = np.append(ctx.act_names, "")[pairs // units]
+    named = _names(ctx.units, np.where(pairs % units < len(ctx.units), pairs % units, -1))
+    labels = pa.array([f"{a} [{u}] " if u else f"{a} " for a, u in zip(acts, named, strict=True)],
+                      type=pa.large_string())
+    position = i - ctx.first[i] + 1
+    places = pa.array([f"#{p} " for p in range(int(position.max(initial=0)) + 1)],
+                      type=pa.large_string())
+    text = pc.binary_join_element_wise(places.take(position), labels.take(inverse),
+                                       dates.take(day_code.ravel()), _CLOCK.take(minute), _NONE)
+    # (a text per index: the one made, or the empty one after them)
+    return pa.concat_arrays([text, pa.array([""], type=pa.large_string())]).take(
+        np.where(ok, np.cumsum(ok) - 1, len(text)))
+
+
+def _joined(texts: list[pa.LargeStringArray]) -> pa.LargeStringArray:
+    """The texts of the events of each row, the empty ones left out, joined by `` → ``."""
+    out = texts[0]
+    seen = (pc.not_equal(out, "")).to_numpy(zero_copy_only=False)
+    for text in texts[1:]:
+        has = pc.not_equal(text, "").to_numpy(zero_copy_only=False)
+        out = pc.binary_join_element_wise(out, _SEPARATORS.take((seen & has).astype(np.int8)),
+                                          text, _NONE)
+        seen |= has
     return out
 
 
@@ -94,10 +115,8 @@ def _per_case(ctx: _Ctx, pattern: str, found: _Found, attrs: dict[str, np.ndarra
         elif pos.any():
             work[pos] = _working(ctx, lo[pos], hi[pos])
     first, case = k[starts], c[starts]
-    joined = np.full(len(first), "", dtype=object)
-    for e in found.events:
-        part = _event_text(ctx, e[first])
-        joined = np.where(joined == "", part, np.where(part == "", joined, joined + " → " + part))
+    texts = [_event_text(ctx, e[first]) for e in found.events]
+    joined = _joined(texts) if texts else pa.array([""] * len(first), type=pa.large_string())
     levels = np.append(np.asarray(ctx.log.levels, dtype=object), "")
     lv = found.level[first]
     quality = pattern in ("hugging", "desk")   # no time is lost by the pattern itself
@@ -113,7 +132,7 @@ def _per_case(ctx: _Ctx, pattern: str, found: _Found, attrs: dict[str, np.ndarra
         "cost_s": np.nan if quality else _sums(cost, group, starts),
         "cost_work_s": np.nan if quality else _sums(work, group, starts),
         "detail": found.detail[first] if found.detail is not None else "",
-        "events": joined,
+        "events": pd.array(joined, dtype=_TEXT),
         "_code": case,
     })
 
