@@ -12,7 +12,7 @@ the rows the supervision gap is measured on. Turning occurrences into tables is
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -63,6 +63,15 @@ def _escalation(ctx: _Ctx) -> _Found:
     esc = np.flatnonzero(ctx.is_("escalate") & (ctx.lvl >= 0) & (ctx.res >= 0))
     if len(esc) == 0:
         return _Found.empty()
+    # the events of the cases escalated only (a few in a hundred): each level below asks
+    # for the next event at or below it, a pass over every event it is given
+    sub, events, cases = ctx.only(ctx.case[esc])
+    found = _escalation_in(sub)
+    return replace(found, case=cases[found.case], events=[events[e] for e in found.events])
+
+
+def _escalation_in(ctx: _Ctx) -> _Found:
+    esc = np.flatnonzero(ctx.is_("escalate") & (ctx.lvl >= 0) & (ctx.res >= 0))
     known = ctx.lvl >= 0
     handle = ctx.is_("handle")
     down_idx = np.where(ctx.is_("assign_down"), np.arange(ctx.n), -1)
