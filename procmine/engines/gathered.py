@@ -8,13 +8,13 @@ frames of a table end to end, up to a few MiB in all, so that they go in with on
 INSERT: the same rows in the same order, of the same column types, since only frames
 of the same columns and dtypes are joined.
 
->>> gathered = GatheredRows(limit_bytes=100)
->>> gathered.add("t", pd.DataFrame({"x": [1, 2]}))
+>>> gathered = GatheredRows(limit_bytes=20)
+>>> gathered.add("t", pd.DataFrame({"x": [1, 2]}))         # 16 bytes wait
 []
 >>> [(name, rows["x"].tolist()) for name, rows in gathered.add("t", pd.DataFrame({"x": [3]}))]
-[]
->>> gathered.take("t")["x"].tolist()
-[1, 2, 3]
+[('t', [1, 2, 3])]
+>>> gathered.add("t", pd.DataFrame({"x": [4]})), gathered.take("t")["x"].tolist()
+([], [4])
 """
 
 from __future__ import annotations
