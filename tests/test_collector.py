@@ -82,6 +82,31 @@ def test_memory_and_duckdb_collectors_agree_to_the_last_bit():
                                       duck.medians("wait", ["cat", "key"], "value")["median"])
 
 
+def test_duckdb_gathers_frames_into_one_insert_with_the_rows_and_types_of_each():
+    texts = pd.Series(["甲", "乙", "丙"])           # pandas' text dtype
+    frames = [pd.DataFrame({"a": np.arange(3) + 10 * i, "t": texts, "f": [0.5, np.nan, 2.0]})
+              for i in range(4)]
+    with DuckDBCollector() as duck:
+        statements = []
+        insert = duck._insert
+        duck._insert = lambda name, rows: (statements.append(len(rows)), insert(name, rows))
+        for frame in frames[:2]:
+            duck.add("x", frame)
+        assert statements == [] and duck.rows("x") == 6 and statements == [6]   # read: inserted
+        duck.add("x", frames[2])
+        duck.add("x", frames[3].astype({"a": "float64"}))    # other dtypes: the waiting go first
+        duck.add("y", pd.DataFrame({"o": pd.Series(["u", None], dtype=object)}))   # at once
+        assert statements == [6, 3, 2]
+        got = duck.frame("x")
+        assert statements == [6, 3, 2, 3] and duck.frame("y")["o"].tolist()[0] == "u"
+        want = pd.concat(frames, ignore_index=True)
+        assert got["a"].tolist() == want["a"].tolist() and got["t"].tolist() == want["t"].tolist()
+        np.testing.assert_array_equal(got["f"].to_numpy(), want["f"].to_numpy())
+        duck.add("x", frames[0])
+        duck.drop("x")                                      # what waited goes with the table
+        assert duck.rows("x") == 0
+
+
 def test_each_engine_hands_out_its_collector():
     log = read_log(ORDERS16)
     assert isinstance(as_engine(log).collector(), MemoryCollector)

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from procmine.engines import nearest
+from procmine.engines.gathered import GatheredRows
 from procmine.errors import ProcmineError
 from procmine.files import ScratchFolder
 from procmine.grouping import interpolate as interpolate
@@ -330,12 +331,14 @@ class DuckDBCollector(Collector):
     :meth:`close`; DuckDB keeps within ``memory_limit`` and spills. With ``con``
     (the DuckDB engine's own connection, so that one memory limit holds) the
     tables go there and are dropped on close. DuckDB ranks the values; the
-    quantiles come from the nearest values by :func:`interpolate`.
+    quantiles come from the nearest values by :func:`interpolate`. The frames added
+    wait in memory, a few MiB at most, and go in together (:mod:`procmine.engines.gathered`).
     """
 
     def __init__(self, *, memory_limit: str | None = None, temp_directory: str | None = None,
                  con=None):
         self._tables: set[str] = set()
+        self._waiting = GatheredRows()
         self._prefix = f"parts{next(_COUNTER)}_"
         self._own = con is None
         self._folder = None
@@ -354,6 +357,8 @@ class DuckDBCollector(Collector):
         self.con.execute("SET enable_progress_bar = false")
 
     def close(self) -> None:
+        if getattr(self, "_waiting", None) is not None:
+            self._waiting.forget()
         if getattr(self, "con", None) is not None:
             if self._own:
                 self.con.close()
@@ -376,12 +381,16 @@ class DuckDBCollector(Collector):
         if getattr(self, "con", None) is None:
             return True
         try:
-            self.con.execute("SELECT 1")
+            self.con.execute("SELECT 1").fetchall()   # (a result left open would stop a register)
         except Exception:       # duckdb.ConnectionException: the engine closed it
             return True
         return False
 
     def add(self, name: str, frame: pd.DataFrame) -> None:
+        for table, rows in self._waiting.add(name, frame):
+            self._insert(table, rows)
+
+    def _insert(self, name: str, frame: pd.DataFrame) -> None:
         table = self._name(name)
         self.con.register("incoming", frame)
         try:
@@ -395,7 +404,14 @@ class DuckDBCollector(Collector):
         finally:
             self.con.unregister("incoming")
 
+    def _inserted(self, name: str) -> None:
+        """Insert the rows waiting for table ``name``: before it is read."""
+        rows = self._waiting.take(name)
+        if rows is not None:
+            self._insert(name, rows)
+
     def rows(self, name: str) -> int:
+        self._inserted(name)
         if name not in self._tables:
             return 0
         return int(self.con.execute(f"SELECT count(*) FROM {self._name(name)}").fetchall()[0][0])
@@ -404,6 +420,7 @@ class DuckDBCollector(Collector):
               any_of: Sequence[str] | None = None) -> pd.DataFrame | None:
         if self.closed:
             raise self._gone(name)
+        self._inserted(name)
         if name not in self._tables:
             return None
         chosen = "*" if columns is None else ", ".join(_quote(c) for c in columns)
@@ -413,12 +430,14 @@ class DuckDBCollector(Collector):
         return self.con.execute(f"SELECT {chosen} FROM {self._name(name)}{where}").df()
 
     def drop(self, name: str) -> None:
+        self._waiting.forget(name)
         if name in self._tables:
             self.con.execute(f"DROP TABLE IF EXISTS {self._name(name)}")
             self._tables.discard(name)
 
     def quantiles(self, name: str, key: str, value: str, qs: Sequence[float]) -> pd.DataFrame:
         columns = [key, "n", "total", *(f"q{i}" for i in range(len(qs)))]
+        self._inserted(name)
         if name not in self._tables:
             return pd.DataFrame(columns=columns)
         table, k, v = self._name(name), _quote(key), _quote(value)
@@ -490,6 +509,7 @@ class DuckDBCollector(Collector):
         # (A window `sum() OVER (PARTITION BY key ORDER BY time ROWS UNBOUNDED
         # PRECEDING)` spilled into DuckDB's segment tree: 21.7 of 46 s of bottlenecks on
         # 10M events at 400MiB, and most of the run at 100M.)
+        self._inserted(name)
         if name not in self._tables:
             return pd.DataFrame(columns=[key, "peak"])
         table, k, t, d = self._name(name), _quote(key), _quote(time), _quote(delta)

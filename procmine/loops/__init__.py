@@ -27,8 +27,8 @@ parts before ``_finish``: the same result on every engine and part size, to the
 last bit.
 
 The package: ``context`` reads the event table into numpy arrays, ``patterns`` holds
-one detector per pattern, ``aggregates`` assembles the evidence, summary, ``by``,
-flows and handover tables (:func:`procmine.render.render_loops` draws them), ``merge``
+one detector per pattern, ``evidence`` makes the evidence rows of each flagged case,
+``aggregates`` the summary, ``by``, flows and handover tables (:func:`procmine.render.render_loops` draws them), ``merge``
 runs the parts and merges them; this module holds the pass, the result and
 :func:`find_loops`.
 
@@ -63,15 +63,14 @@ from procmine.loops.aggregates import (
     _handover_table,
     _handovers,
     _level_moves,
-    _no_evidence,
     _no_handovers,
-    _per_case,
     _summary,
     _supervision_table,
     _Tally,
     _tally,
 )
 from procmine.loops.context import _context
+from procmine.loops.evidence import _no_evidence, _per_case
 from procmine.loops.patterns import DESCRIPTIONS as DESCRIPTIONS
 from procmine.loops.patterns import PATTERNS as PATTERNS
 from procmine.loops.patterns import Pattern as Pattern
@@ -282,7 +281,7 @@ def _analyse(log: EventLog, o: _Options) -> _Part:
     """Every chosen pattern on ``log``, whatever its roles (what ran is :func:`_finish`'s call)."""
     ctx = _context(log, o.calendar, o.aliases)
     attrs = _attrs(ctx)
-    cases = pd.DataFrame({"case": ctx.case_ids})
+    cases: dict[str, np.ndarray] = {"case": ctx.case_ids}   # the columns of the case rows
     found: dict[str, _Found] = {}
     hugging: dict[str, int] = {}
     values: dict[str, pd.DataFrame] = {}
@@ -292,8 +291,7 @@ def _analyse(log: EventLog, o: _Options) -> _Part:
             found[pattern] = _escalation(ctx)
         elif pattern == "pingpong":
             found[pattern] = _pingpong(ctx)
-            for key, value in _presign(ctx).items():
-                cases[key] = value
+            cases.update(_presign(ctx))
         elif pattern == "dumping":
             found[pattern] = _dumping(ctx)
         elif pattern == "rework":
@@ -304,8 +302,7 @@ def _analyse(log: EventLog, o: _Options) -> _Part:
             found[pattern], measures, hugging = _hugging(
                 ctx, last_share=o.last_share, window_start=o.window_start,
                 extension_hours=o.extension_hours)
-            for key, value in measures.items():
-                cases[key] = value
+            cases.update(measures)
         elif pattern == "desk":
             found[pattern] = _desk(ctx, desk_minutes=o.desk_minutes)
         elif pattern == "supervision":
@@ -314,13 +311,13 @@ def _analyse(log: EventLog, o: _Options) -> _Part:
     for pattern, f in found.items():
         rows = _per_case(ctx, pattern, f, attrs)
         flag = np.zeros(len(ctx.starts), dtype=bool)
-        flag[rows["_code"].to_numpy(dtype=np.int64)] = True
+        flag[rows.pop("_code").to_numpy(dtype=np.int64)] = True
         cases[pattern] = flag
-        evidence[pattern] = rows.drop(columns="_code")
+        evidence[pattern] = rows
     flows, values["waits"] = _level_moves(ctx)
     signs = {}
-    if "units_before_sign" in cases.columns:
-        units = cases["units_before_sign"].to_numpy(dtype=float)
+    if "units_before_sign" in cases:
+        units = np.asarray(cases["units_before_sign"], dtype=float)
         signs = {"1": int((units == 1).sum()), "2": int((units == 2).sum()),
                  "3+": int((units >= 3).sum())}
     return _Part(
@@ -332,7 +329,8 @@ def _analyse(log: EventLog, o: _Options) -> _Part:
         handovers=_handovers(ctx, found["pingpong"]) if "pingpong" in found else _no_handovers(),
         flows=flows, hugging=hugging, by=_by_base(ctx, o.by, attrs) if o.by else None,
         values=values,
-        kept={"cases": cases, **{f"evidence_{p}": rows for p, rows in evidence.items()}})
+        kept={"cases": pd.DataFrame(cases),
+              **{f"evidence_{p}": rows for p, rows in evidence.items()}})
 
 
 def _skip_reason(pattern: str, part: _Part) -> str | None:

@@ -1,8 +1,7 @@
 """The tables of :func:`procmine.loops.find_loops`, assembled from what the detectors found.
 
-``_per_case`` makes one evidence row per flagged case (the first occurrence, the
-union of the cost intervals, the key events as text); ``_summary`` and ``_by_table``
-aggregate the evidence per pattern and per group; ``_level_moves`` and
+``_summary`` and ``_by_table`` aggregate the evidence rows (one per flagged case,
+:mod:`procmine.loops.evidence`) per pattern and per group; ``_level_moves`` and
 ``_flows_table`` count the moves between levels, ``_handovers`` and
 ``_handover_table`` the ping-pong pairs, and ``_supervision_table`` sets supervised
 cases against ordinary ones. What needs a median takes it from a ``Medians``, so
@@ -20,117 +19,14 @@ import pandas as pd
 
 from procmine.abstractions import column_codes
 from procmine.log import CATEGORY, SOURCE
-from procmine.loops.context import _NS, _Ctx, _names, _working
+from procmine.loops.context import _NS, _Ctx, _names
+from procmine.loops.evidence import _local_minutes
 from procmine.loops.patterns import PATTERNS, _Found
 
 #: ``medians(name, keys, value)``: per group of ``keys`` of the rows ``name`` (sorted by the
 #: keys), ``rows`` and the ``median`` of ``value`` without missing values, as pandas'
 #: groupby median computes it (the mean of the two middle values).
 Medians = Callable[[str, list[str], str], pd.DataFrame]
-
-
-def _local_minutes(ctx: _Ctx, idx: np.ndarray) -> np.ndarray:
-    """Local wall-clock times of events as ``datetime64[m]``."""
-    local = (pd.DatetimeIndex(ctx.ts[idx].astype("datetime64[ns]"), tz="UTC")
-             .tz_convert(ctx.log.timezone or "UTC").tz_localize(None))
-    return local.to_numpy().astype("datetime64[m]")
-
-
-def _event_text(ctx: _Ctx, idx: np.ndarray) -> np.ndarray:
-    """``#pos activity [unit] MM-DD HH:MM`` for each event index (empty for -1).
-
-    Built with numpy's fixed-width strings: the label of each distinct (activity,
-    unit) pair once, the times in one ``datetime_as_string`` call.
-    """
-    out = np.full(len(idx), "", dtype=object)
-    ok = idx >= 0
-    if not ok.any():
-        return out
-    i = idx[ok]
-    # 'YYYY-MM-DDTHH:MM' -> 'MM-DD HH:MM' by slicing the characters of the fixed-width array
-    chars = np.datetime_as_string(_local_minutes(ctx, i)).astype("<U16").view("<U1").reshape(-1, 16)
-    chars = np.ascontiguousarray(chars[:, 5:])
-    chars[:, 5] = " "
-    when = chars.view("<U11").ravel()
-    pair = ctx.act[i] * (len(ctx.units) + 1) + np.where(ctx.res[i] >= 0, ctx.res[i], len(ctx.units))
-    inverse, pairs = pd.factorize(pair, sort=True)
-    acts = np.append(ctx.act_names, "")[pairs // (len(ctx.units) + 1)]
-    units = _names(ctx.units, np.where(pairs % (len(ctx.units) + 1) < len(ctx.units),
-                                       pairs % (len(ctx.units) + 1), -1))
-    labels = np.array([f"{a} [{u}] " if u else f"{a} " for a, u in zip(acts, units, strict=True)])
-    position = (i - ctx.first[i] + 1).astype(str)
-    text = np.char.add(np.char.add(np.char.add("#", position), " "),
-                       np.char.add(labels[inverse.ravel()], when))
-    out[ok] = text.astype(object)
-    return out
-
-
-_EVIDENCE_COLUMNS = ["case", "pattern", "occurrences", "unit", "level", "category", "source",
-                     "month", "cost_s", "cost_work_s", "detail", "events"]
-
-
-def _no_evidence() -> pd.DataFrame:
-    return pd.DataFrame(columns=_EVIDENCE_COLUMNS)
-
-
-def _per_case(ctx: _Ctx, pattern: str, found: _Found, attrs: dict[str, np.ndarray]) -> pd.DataFrame:
-    """One evidence row per flagged case: the first occurrence, the union of the cost intervals."""
-    if len(found.case) == 0:
-        return pd.DataFrame(columns=[*_EVIDENCE_COLUMNS, "_code"])
-    frame = pd.DataFrame({"c": found.case, "t0": found.t0, "t1": np.maximum(found.t1, found.t0),
-                          "k": np.arange(len(found.case))})
-    frame = frame.sort_values(["c", "t0", "k"], kind="stable")
-    # union of the intervals of a case: clip each by the furthest end so far
-    run = frame.groupby("c")["t1"].cummax()
-    prev = run.groupby(frame["c"]).shift(1).fillna(np.iinfo(np.int64).min).astype(np.int64)
-    lo = np.maximum(frame["t0"].to_numpy(), prev.to_numpy())
-    hi = frame["t1"].to_numpy()
-    add = np.where(hi > lo, hi - lo, 0) / _NS
-    frame["cost"] = add
-    if found.cost is not None:
-        frame["cost"] = found.cost[frame["k"].to_numpy()]
-        frame["work"] = (found.cost_work[frame["k"].to_numpy()] if found.cost_work is not None
-                         else np.nan)
-    else:
-        work = np.zeros(len(frame))
-        pos = hi > lo
-        if ctx.calendar is None:
-            work[:] = np.nan
-        elif pos.any():
-            work[pos] = _working(ctx, lo[pos], hi[pos])
-        frame["work"] = work
-    grouped = frame.groupby("c", sort=False)
-    totals = pd.DataFrame({"occurrences": grouped.size(),
-                           "cost": grouped["cost"].sum(min_count=1),
-                           "work": grouped["work"].sum(min_count=1)})
-    firsts = frame.drop_duplicates("c")
-    k = firsts["k"].to_numpy()
-    c = firsts["c"].to_numpy()
-    levels = np.append(np.asarray(ctx.log.levels, dtype=object), "")
-    joined = np.full(len(k), "", dtype=object)
-    for e in found.events:
-        part = _event_text(ctx, e[k])
-        joined = np.where(joined == "", part, np.where(part == "", joined, joined + " → " + part))
-    lv = found.level[k]
-    out = pd.DataFrame({
-        "case": ctx.case_ids[c],
-        "pattern": pattern,
-        "occurrences": totals.loc[c, "occurrences"].to_numpy(),
-        "unit": _names(ctx.units, found.unit[k]),
-        "level": levels[np.where(lv >= 0, lv, len(levels) - 1)],
-        "category": attrs["category"][c],
-        "source": attrs["source"][c],
-        "month": attrs["month"][c],
-        "cost_s": totals.loc[c, "cost"].to_numpy(dtype=float),
-        "cost_work_s": totals.loc[c, "work"].to_numpy(dtype=float),
-        "detail": found.detail[k] if found.detail is not None else "",
-        "events": joined,
-    })
-    if pattern in ("hugging", "desk"):   # quality patterns: no time is lost by the pattern itself
-        out["cost_s"] = np.nan
-        out["cost_work_s"] = np.nan
-    out["_code"] = c
-    return out
 
 
 def _attrs(ctx: _Ctx) -> dict[str, np.ndarray]:
@@ -203,20 +99,26 @@ def _no_tally() -> _Tally:
 
 
 def _tally(evidence: dict[str, pd.DataFrame], by: str | None) -> _Tally:
-    """The tally of the evidence rows of one pass (per pattern, before :func:`_finish`)."""
-    counts, sums, tops = [], [], []
+    """The tally of the evidence rows of one pass (per pattern, before :func:`_finish`).
+
+    The columns of each table are gathered over the patterns and made a frame once (a
+    frame per pattern and table cost more than the counting, on parts of a few thousand
+    cases); the text columns are coded by pandas' factorize of their Arrow strings."""
+    counts: list[dict[str, np.ndarray]] = []
+    sums: list[dict[str, np.ndarray]] = []
+    tops: list[dict[str, np.ndarray]] = []
     rows = {}
     for pattern, ev in evidence.items():
         n = len(ev)
         rows[pattern] = n
         if not n:
             continue
-        group, groups = pd.factorize(ev[by].to_numpy(dtype=object) if by else np.zeros(n))
+        group, groups = pd.factorize(ev[by]) if by else (np.zeros(n, dtype=np.int64), [""])
         if pattern == "supervision":
-            category, categories = pd.factorize(ev["category"].to_numpy(dtype=object))
+            category, categories = pd.factorize(ev["category"])
         else:
-            category, categories = np.zeros(n, dtype=np.int64), np.array([""], dtype=object)
-        groups = np.asarray(groups, dtype=object) if by else np.array([""], dtype=object)
+            category, categories = np.zeros(n, dtype=np.int64), [""]
+        groups = np.asarray(groups, dtype=object)
         categories = np.asarray(categories, dtype=object)
         key = group.astype(np.int64) * len(categories) + category
         names = (pattern, groups, categories)
@@ -234,29 +136,36 @@ def _tally(evidence: dict[str, pd.DataFrame], by: str | None) -> _Tally:
             bins, (n_, hi_, lo_) = _summed_by(code, np.ones(len(m), dtype=np.int64), hi,
                                               m - (hi << 26))
             sums.append(_keyed(names, bins // 4096, column=np.full(len(bins), column, dtype=object),
-                              exp=bins % 4096 - _SCALE, n=n_, hi=hi_, lo=lo_))
+                               exp=bins % 4096 - _SCALE, n=n_, hi=hi_, lo=lo_))
         for column in ("unit", "level"):
-            names = ev[column].to_numpy(dtype=object)
-            at = np.flatnonzero(names != "")
-            codes, uniques = pd.factorize(names[at])
+            at = np.flatnonzero((ev[column] != "").to_numpy(dtype=bool))
+            codes, uniques = pd.factorize(ev[column].iloc[at])
             first = np.zeros(len(uniques), dtype=np.int64)
             first[codes[::-1]] = at[::-1]                      # the earliest row wins
-            tops.append(pd.DataFrame({"pattern": np.full(len(uniques), pattern, dtype=object),
-                                      "column": column, "name": np.asarray(uniques, dtype=object),
-                                      "count": np.bincount(codes, minlength=len(uniques)),
-                                      "first": first}))
+            tops.append({"pattern": np.full(len(uniques), pattern, dtype=object),
+                         "column": np.full(len(uniques), column, dtype=object),
+                         "name": np.asarray(uniques, dtype=object),
+                         "count": np.bincount(codes, minlength=len(uniques)), "first": first})
     empty = _no_tally()
-    return _Tally(_joined(counts, empty.counts), _joined(sums, empty.sums),
-                  _joined(tops, empty.tops), rows)
+    return _Tally(_framed(counts, empty.counts), _framed(sums, empty.sums),
+                  _framed(tops, empty.tops), rows)
 
 
 def _keyed(names: tuple[str, np.ndarray, np.ndarray], key: np.ndarray, **columns: Any
-           ) -> pd.DataFrame:
+           ) -> dict[str, np.ndarray]:
     """Rows of ``columns`` with the pattern, group and category of their ``key``."""
     pattern, groups, categories = names
-    return pd.DataFrame({"pattern": np.full(len(key), pattern, dtype=object),
-                         "group": groups[key // len(categories)],
-                         "category": categories[key % len(categories)], **columns})
+    return {"pattern": np.full(len(key), pattern, dtype=object),
+            "group": groups[key // len(categories)],
+            "category": categories[key % len(categories)], **columns}
+
+
+def _framed(parts: list[dict[str, np.ndarray]], empty: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``parts`` (columns each) end to end, as one frame; ``empty`` if none."""
+    full = [p for p in parts if len(next(iter(p.values())))]
+    if not full:
+        return empty
+    return pd.DataFrame({c: np.concatenate([p[c] for p in full]) for c in full[0]})
 
 
 def _summed_by(code: np.ndarray, *columns: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -422,12 +331,32 @@ def _level_moves(ctx: _Ctx) -> tuple[pd.DataFrame, pd.DataFrame]:
                    np.where(ctx.is_("dispatch", "redispatch", "assign_down")[a],
                             _VIA.index("dispatch"), _VIA.index("other")))
     wait = ctx.ts[b] - ctx.ts[a]
-    moves = pd.DataFrame({"from": ctx.lvl[a], "to": ctx.lvl[b], "via": via, "case": ctx.case[a],
-                          "wait": wait / _NS, "s": wait // _NS, "ns": wait % _NS})
-    counts = moves.groupby(_FLOW_KEYS).agg(
-        count=("wait", "size"), cases=("case", "nunique"), s=("s", "sum"),
-        ns=("ns", "sum")).reset_index()
-    return counts, moves[[*_FLOW_KEYS, "wait"]]
+    moves = pd.DataFrame({"from": ctx.lvl[a], "to": ctx.lvl[b], "via": via, "wait": wait / _NS})
+    return _moves_counted(ctx.lvl[a], ctx.lvl[b], via, ctx.case[a], wait), moves
+
+
+def _moves_counted(frm: np.ndarray, to: np.ndarray, via: np.ndarray, case: np.ndarray,
+                   wait: np.ndarray) -> pd.DataFrame:
+    """Per (``from``, ``to``, ``via``), in the order a group-by sorts them: the ``count`` of
+    moves, the ``cases`` they are in and the sum of their waits (ns) in whole seconds ``s``
+    and nanoseconds ``ns``: numpy over the moves sorted once."""
+    size = max(int(frm.max(initial=0)), int(to.max(initial=0))) + 1
+    order = np.lexsort((case, (frm * size + to) * len(_VIA) + via))
+    key = ((frm * size + to) * len(_VIA) + via)[order]
+    new_key = np.ones(len(key), dtype=bool)
+    new_key[1:] = key[1:] != key[:-1]
+    new_case = new_key.copy()
+    new_case[1:] |= case[order][1:] != case[order][:-1]
+    head = np.flatnonzero(new_key)
+    first, wait = order[head], wait[order]
+
+    def summed(values: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(values, head) if len(head) else values[:0]
+
+    return pd.DataFrame({"from": frm[first], "to": to[first], "via": via[first],
+                         "count": np.diff(np.append(head, len(key))),
+                         "cases": summed(new_case.astype(np.int64)),
+                         "s": summed(wait // _NS), "ns": summed(wait % _NS)})
 
 
 def _flows_table(counts: pd.DataFrame, medians: Medians, levels: Sequence[str]) -> pd.DataFrame:

@@ -12,7 +12,7 @@ seconds with the calendar, ``_names`` codes into names.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -109,6 +109,27 @@ class _Ctx:
 
     def any_in_case(self, mask: np.ndarray) -> np.ndarray:
         return np.bincount(self.case[mask], minlength=len(self.starts)) > 0
+
+    def only(self, cases: np.ndarray) -> tuple[_Ctx, np.ndarray, np.ndarray]:
+        """The events of ``cases`` (case codes) as a context of their own, with the
+        indices of those events here and the codes of those cases here (sorted): a
+        detector of a pattern that few cases can have reads their events only. ``log``
+        stays this context's (its levels; not its rows)."""
+        cases = np.unique(cases)
+        keep = np.zeros(len(self.starts), dtype=bool)
+        keep[cases] = True
+        events = np.flatnonzero(keep[self.case])
+        code = np.full(len(self.starts), -1, dtype=np.int64)
+        code[cases] = np.arange(len(cases))
+        lengths = self.lengths[cases]
+        starts = np.cumsum(lengths) - lengths
+        first = np.repeat(starts, lengths)
+        sub = replace(self, n=len(events), case=code[self.case[events]],
+                      case_ids=self.case_ids[cases], first=first,
+                      end=first + np.repeat(lengths, lengths), starts=starts, lengths=lengths,
+                      ts=self.ts[events], act=self.act[events], res=self.res[events],
+                      lvl=self.lvl[events], kind=self.kind[events], _masks={})
+        return sub, events, cases
 
 
 def _cumsum0(mask: np.ndarray) -> np.ndarray:

@@ -48,7 +48,8 @@ from procmine.loops import (
     _Options,
     _Part,
 )
-from procmine.loops.aggregates import _FLOW_KEYS, _no_evidence, _no_handovers, _tallies_added
+from procmine.loops.aggregates import _FLOW_KEYS, _no_handovers, _tallies_added
+from procmine.loops.evidence import _no_evidence
 
 if TYPE_CHECKING:
     from procmine.engines import Engine

@@ -12,7 +12,7 @@ the rows the supervision gap is measured on. Turning occurrences into tables is
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -63,6 +63,15 @@ def _escalation(ctx: _Ctx) -> _Found:
     esc = np.flatnonzero(ctx.is_("escalate") & (ctx.lvl >= 0) & (ctx.res >= 0))
     if len(esc) == 0:
         return _Found.empty()
+    # the events of the cases escalated only (a few in a hundred): each level below asks
+    # for the next event at or below it, a pass over every event it is given
+    sub, events, cases = ctx.only(ctx.case[esc])
+    found = _escalation_in(sub)
+    return replace(found, case=cases[found.case], events=[events[e] for e in found.events])
+
+
+def _escalation_in(ctx: _Ctx) -> _Found:
+    esc = np.flatnonzero(ctx.is_("escalate") & (ctx.lvl >= 0) & (ctx.res >= 0))
     known = ctx.lvl >= 0
     handle = ctx.is_("handle")
     down_idx = np.where(ctx.is_("assign_down"), np.arange(ctx.n), -1)
@@ -238,14 +247,9 @@ def _rework_by_activity(ctx: _Ctx) -> tuple[dict[str, int], _Found]:
     n_act = len(ctx.act_names)
     ev = np.flatnonzero(ctx.act >= 0)
     key = ctx.case[ev] * (n_act + 1) + ctx.act[ev]
-    order = np.argsort(key, kind="stable")      # stable: each group's events stay in order
-    key, ev = key[order], ev[order]
     if len(key) == 0:
         return {}, _Found.empty()
-    head = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
-    size = np.diff(np.append(head, len(key)))
-    rep = size > 1
-    first, last = ev[head[rep]], ev[(head + size - 1)[rep]]
+    first, last = _repeated(key, ev)
     acts = ctx.act[first]
     per_act = np.bincount(acts, minlength=n_act)
     counts = {str(ctx.act_names[a]): int(per_act[a]) for a in np.flatnonzero(per_act)}
@@ -263,6 +267,26 @@ def _rework_by_activity(ctx: _Ctx) -> tuple[dict[str, int], _Found]:
     detail = pd.Series(ctx.activity(lead), dtype=object) + " repeated"
     return counts, _Found(ctx.case[i0], ctx.res[i1], ctx.lvl[i1], ctx.ts[i0], ctx.ts[i1],
                           [i0, i1], detail=detail.to_numpy(dtype=object))
+
+
+def _repeated(key: np.ndarray, ev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per ``key`` that more than one event has (in the order of the keys): its first and
+    last event. Counted per key when there are not many more keys than events, else
+    from the events sorted by key."""
+    if int(key.max()) < 4 * len(key) + 1024:
+        size = np.bincount(key)
+        at = np.flatnonzero(size > 1)
+        firsts = np.empty(len(size), dtype=np.int64)
+        lasts = np.empty(len(size), dtype=np.int64)
+        firsts[key[::-1]] = ev[::-1]            # the earliest event of a key is written last
+        lasts[key] = ev
+        return firsts[at], lasts[at]
+    order = np.argsort(key, kind="stable")      # stable: each group's events stay in order
+    key, ev = key[order], ev[order]
+    head = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+    size = np.diff(np.append(head, len(key)))
+    rep = size > 1
+    return ev[head[rep]], ev[(head + size - 1)[rep]]
 
 
 def _reopen(ctx: _Ctx) -> _Found:
