@@ -41,8 +41,9 @@ from procmine.engines import nearest
 from procmine.engines.gathered import GatheredRows
 from procmine.errors import ProcmineError
 from procmine.files import ScratchFolder
+from procmine.grouping import group_peaks as group_peaks
+from procmine.grouping import group_quantiles as group_quantiles
 from procmine.grouping import interpolate as interpolate
-from procmine.grouping import sorted_within_groups
 from procmine.log import ACTIVITY, CASE, DEFAULT_LEVELS, TIMESTAMP, EventLog
 
 #: Events per part when no memory budget is given (about 1 GiB of pandas per million events).
@@ -85,57 +86,6 @@ def log_parts(engine: Any, part_events: int | None = None) -> Iterator[EventLog]
 
 
 # --------------------------------------------------------------------------- arithmetic
-
-
-def group_quantiles(group: np.ndarray, values: np.ndarray, n_groups: int, qs: Sequence[float], *,
-                    midpoint: bool = False) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
-    """Per group code (values with a negative code or NaN left out): count, sum and
-    the quantiles ``qs`` (:func:`interpolate`); NaN for a group without values.
-
-    >>> sizes, total, (median,) = group_quantiles(np.array([1, 0, 1, 1]),
-    ...                                           np.array([5.0, 1.0, np.nan, 2.0]), 3, (0.5,))
-    >>> sizes.tolist(), total.tolist(), median.tolist()
-    ([1, 2, 0], [1.0, 7.0, nan], [1.0, 3.5, nan])
-    """
-    ok = (group >= 0) & ~np.isnan(values)
-    g, v = sorted_within_groups(group[ok], values[ok], n_groups)
-    sizes = np.bincount(g, minlength=n_groups)
-    total = np.bincount(g, weights=v, minlength=n_groups).astype(float)
-    total[sizes == 0] = np.nan
-    has = sizes > 0
-    starts = (np.cumsum(sizes) - sizes)[has]
-    out = []
-    for q in qs:
-        result = np.full(n_groups, np.nan)
-        result[has] = interpolate(sizes[has], q, lambda j, rank: v[starts[j] + rank],
-                                  midpoint=midpoint)
-        out.append(result)
-    return sizes, total, out
-
-
-def group_peaks(group: np.ndarray, time: np.ndarray, delta: np.ndarray, n_groups: int) -> np.ndarray:
-    """Per group, the highest running sum of ``delta`` in order of ``time``: +1/-1, sort, cumsum."""
-    peak = np.zeros(n_groups, dtype=np.int64)
-    if not len(group):
-        return peak
-    # pack the sign into the lowest bit so that -1 sorts before +1 at the same instant:
-    # a hand-over is not two orders at once
-    packed = (time - time.min()) * 2 + (delta > 0)
-    order = np.argsort(packed, kind="stable")
-    keys = group[order]
-    by_group = np.argsort(keys.astype(np.uint16) if n_groups < 2**16 else keys, kind="stable")
-    order = order[by_group]
-    keys = keys[by_group]
-    level = np.cumsum(delta[order])
-    sizes = np.bincount(keys, minlength=n_groups)
-    offsets = np.cumsum(sizes) - sizes
-    has = sizes > 0
-    # the running count restarts for each group: subtract the level reached before it
-    before = np.zeros(n_groups, dtype=np.int64)
-    before[has] = np.where(offsets[has] > 0, level[np.maximum(offsets[has] - 1, 0)], 0)
-    level = level - np.repeat(before, sizes)
-    peak[has] = np.maximum.reduceat(level, offsets[has])
-    return peak
 
 
 def any_true(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
