@@ -198,3 +198,36 @@ def group_peaks(group: np.ndarray, time: np.ndarray, delta: np.ndarray, n_groups
     level = level - np.repeat(before, sizes)
     peak[has] = np.maximum.reduceat(level, offsets[has])
     return peak
+
+
+def first_appearance(codes: np.ndarray, names: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``codes`` (into ``names``; -1: missing) numbered again 0, 1, ... in order of first
+    appearance, and the names in that order: ``pd.factorize(values, sort=False)`` of the
+    values they stand for, without a pass over the values.
+
+    >>> codes, names = first_appearance(np.array([2, -1, 0, 2]), np.array(["a", "b", "c"]))
+    >>> codes.tolist(), names.tolist()
+    ([0, -1, 1, 0], ['c', 'a'])
+    """
+    import pandas as pd
+
+    order = pd.unique(codes[codes >= 0])
+    renumber = np.full(len(names) + 1, -1, dtype=np.int64)   # the last entry: missing
+    renumber[order] = np.arange(len(order))
+    return renumber[codes], names[order]
+
+
+def sorted_present(codes: np.ndarray, names: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``codes`` (into ``names``; -1: missing) numbered again in the sorted order of the
+    names they use, and those names: ``pd.factorize(values, sort=True)`` of the values
+    they stand for, without a pass over the values.
+
+    >>> codes, names = sorted_present(np.array([2, -1, 0, 2]), np.array(["b", "x", "a"]))
+    >>> codes.tolist(), names.tolist()
+    ([0, -1, 1, 0], ['a', 'b'])
+    """
+    present = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(names)))
+    order = present[np.argsort(names[present], kind="stable")]
+    renumber = np.full(len(names) + 1, -1, dtype=np.int64)   # the last entry: missing
+    renumber[order] = np.arange(len(order))
+    return renumber[codes], names[order]

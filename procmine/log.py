@@ -233,16 +233,10 @@ class EventLog:
         if not coded:
             codes, uniques = pd.factorize(self.column(name), sort=sort)
             return codes, np.asarray(uniques, dtype=object)
-        codes = values.cat.codes.to_numpy()
-        categories = np.asarray(values.cat.categories, dtype=object)
-        if sort:
-            present = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(categories)))
-            order = present[np.argsort(categories[present], kind="stable")]
-        else:                                  # in order of first appearance
-            order = pd.unique(codes[codes >= 0])
-        renumber = np.full(len(categories) + 1, -1, dtype=np.int64)   # the last: missing
-        renumber[order] = np.arange(len(order))
-        return renumber[codes], categories[order]
+        from procmine.grouping import first_appearance, sorted_present
+
+        renumbered = sorted_present if sort else first_appearance
+        return renumbered(values.cat.codes.to_numpy(), np.asarray(values.cat.categories, dtype=object))
 
     @property
     def attributes(self) -> list[str]:

@@ -178,12 +178,9 @@ def _appearance_codes(log: EventLog, column: str) -> tuple[np.ndarray, np.ndarra
     missing), from the log's shared sorted codes (``abstractions.column_codes``): the
     other analyses of a report have factorised the column already."""
     from procmine.abstractions import column_codes
+    from procmine.grouping import first_appearance
 
-    codes, names = column_codes(log, column)
-    order = pd.unique(codes[codes >= 0])
-    renumber = np.full(len(names) + 1, -1, dtype=np.int64)   # the last entry: missing
-    renumber[order] = np.arange(len(order))
-    return renumber[codes], names[order]
+    return first_appearance(*column_codes(log, column))
 
 
 def _coded(log: EventLog, column: str, value: Any, n: int) -> np.ndarray:

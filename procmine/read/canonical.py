@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from procmine.errors import InputError
+from procmine.grouping import sorted_present
 from procmine.log import (
     ACTIVITY,
     ADDRESS,
@@ -217,13 +218,8 @@ def sorted_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     >>> codes.tolist(), names.tolist()
     ([1, -1, 0, 1], ['a', 'b'])
     """
-    codes = values.cat.codes.to_numpy()
-    categories = np.asarray(values.cat.categories, dtype=object)
-    present = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(categories)))
-    order = np.argsort(categories[present], kind="stable")
-    rank = np.full(len(categories) + 1, -1, dtype=np.int64)   # the last: missing stays -1
-    rank[present[order]] = np.arange(len(order))
-    return rank[codes], categories[present[order]]
+    return sorted_present(values.cat.codes.to_numpy(),
+                          np.asarray(values.cat.categories, dtype=object))
 
 
 def as_text(events: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
