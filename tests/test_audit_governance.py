@@ -216,18 +216,19 @@ def test_each_section_alone_gives_the_same_numbers_without_per_case_tables(secti
 
 
 def test_the_daily_work_in_progress_is_the_same_in_pieces(monkeypatch):
-    """The calendar is given the orders' times a piece at a time (``overload.CHUNK``): the
+    """The calendar is given the orders' times a piece at a time (``audit.cases.CHUNK``): the
     daily work in progress of the sample is the same, to the last bit, as in one piece."""
     import importlib
 
     from procmine.calendar import WorkingCalendar
 
     overload = importlib.import_module("procmine.audit.overload")    # the module, not the function
+    cases = importlib.import_module("procmine.audit.cases")
 
     table = audit_log(read_log(SAMPLE), sections=("overload",)).orders
     cal = WorkingCalendar()
     whole = overload.wip_daily(table, cal)
-    monkeypatch.setattr(overload, "CHUNK", 7)
+    monkeypatch.setattr(cases, "CHUNK", 7)
     pieces = overload.wip_daily(table, cal)
     pd.testing.assert_frame_equal(pieces, whole, check_exact=True)
     assert len(whole) > 1000 and whole["wip"].max() > 0

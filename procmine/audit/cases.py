@@ -233,3 +233,22 @@ def _bounces(p: EventPart, accept: np.ndarray, category: np.ndarray) -> pd.DataF
         "from_unit": p.values(RESOURCE, returns), "from_kind": p.values(KIND, returns),
         "from_level": p.values(LEVEL, returns), "to_unit": target(RESOURCE),
         "to_kind": target(KIND), "to_level": target(LEVEL)})
+
+
+#: Times per call of the calendar in :func:`working_positions`.
+CHUNK = 1 << 16
+
+
+def working_positions(calendar: Any, origin: pd.Timestamp, times: pd.DatetimeIndex) -> np.ndarray:
+    """Working seconds of each of ``times`` from ``origin``, :data:`CHUNK` times at a time (the
+    calendar's temporaries are some ten arrays as long as what it is given). Each call is
+    given the earliest and the latest of all the times too, so that the calendar covers
+    the same days as in one call over all of them: the numbers are the same."""
+    out = np.empty(len(times))
+    ends = pd.DatetimeIndex([times.min(), times.max()]) if len(times) else times
+    for lo in range(0, len(times), CHUNK):
+        chunk = times[lo:lo + CHUNK].append(ends)
+        # (the origin once, broadcast by the calendar: the numbers of a column of it)
+        seconds = calendar.working_seconds(pd.DatetimeIndex([origin]), pd.Series(chunk))
+        out[lo:lo + CHUNK] = np.asarray(seconds, dtype=float)[:-2]
+    return out

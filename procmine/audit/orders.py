@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from procmine.audit.cases import NO_EVENT, EventPart, coded
+from procmine.audit.cases import NO_EVENT, EventPart, coded, working_positions
 from procmine.audit.governance import KINDS, Governance
 from procmine.grouping import distinct
 from procmine.log import ADDRESS, CATEGORY, CITIZEN, DEADLINE, KIND, LEVEL, RESOURCE, SOURCE
@@ -122,9 +122,7 @@ def _positions(p: EventPart, calendar: Any) -> np.ndarray:
     """Working seconds of each event from the part's earliest time (differences are spans)."""
     if len(p.time) == 0:
         return np.zeros(0)
-    # the origin once, broadcast by the calendar: the same numbers as from a column of it
-    origin = pd.DatetimeIndex([p.time.min()])
-    return np.asarray(calendar.working_seconds(origin, pd.Series(p.time)), dtype=float)
+    return working_positions(calendar, p.time.min(), p.time)
 
 
 def _street(p: EventPart) -> np.ndarray:

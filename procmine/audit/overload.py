@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from procmine.audit.cases import working_positions
+
 #: How much slower (median, relative to the category) the orders above the level must be.
 BREAK_RATIO = 2.0
 #: ... and the lower end of its 95% interval at least this (a few hundred orders of a
@@ -43,10 +45,6 @@ UNIT_TABLE = ("unit", "orders", "mean_load", "max_daily_wip", "on_time_rate",
               "break_level", "break_ratio", "break_low")
 #: Orders a unit needs before its slopes and its breaking point are estimated.
 MIN_ORDERS = 40
-#: Times per call of the calendar in :func:`wip_daily`.
-CHUNK = 1 << 16
-
-
 #: The columns of the orders :func:`held`, :func:`wip_daily` and :func:`overload` read.
 HELD_COLUMNS = ("unit", "accept", "handle")
 WIP_COLUMNS = HELD_COLUMNS
@@ -81,8 +79,9 @@ def wip_daily(orders: pd.DataFrame, calendar: Any) -> pd.DataFrame:
     origin = accept.min().normalize()
     days = pd.date_range(origin, handle.max().normalize() + pd.Timedelta(days=1), freq="D")
 
-    s, e = _positions(calendar, origin, accept), _positions(calendar, origin, handle)
-    bounds = _positions(calendar, origin, days)
+    s = working_positions(calendar, origin, accept)
+    e = working_positions(calendar, origin, handle)
+    bounds = working_positions(calendar, origin, days)
     length = np.diff(bounds)
     working = length > 0
     frames = []
@@ -93,21 +92,6 @@ def wip_daily(orders: pd.DataFrame, calendar: Any) -> pd.DataFrame:
         wip = np.diff(integral)[working] / length[working]
         frames.append(pd.DataFrame({"unit": unit, "day": days[:-1][working].date, "wip": wip}))
     return pd.concat(frames, ignore_index=True)
-
-
-def _positions(calendar: Any, origin: pd.Timestamp, times: pd.DatetimeIndex) -> np.ndarray:
-    """Working seconds of each of ``times`` from ``origin``, :data:`CHUNK` times at a time (the
-    calendar's temporaries are some ten arrays as long as what it is given). Each call is
-    given the earliest and the latest of all the times too, so that the calendar covers
-    the same days as in one call over all of them: the numbers are the same."""
-    out = np.empty(len(times))
-    ends = pd.DatetimeIndex([times.min(), times.max()]) if len(times) else times
-    for lo in range(0, len(times), CHUNK):
-        chunk = times[lo:lo + CHUNK].append(ends)
-        # (the origin once, broadcast by the calendar: the numbers of a column of it)
-        seconds = calendar.working_seconds(pd.DatetimeIndex([origin]), pd.Series(chunk))
-        out[lo:lo + CHUNK] = np.asarray(seconds, dtype=float)[:-2]
-    return out
 
 
 def _held_time(start: np.ndarray, end: np.ndarray, x: np.ndarray) -> np.ndarray:
