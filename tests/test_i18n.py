@@ -75,3 +75,17 @@ def test_anonymize_keeps_tiao_kuai_in_chinese(sample, tmp_path):
         result = run("--lang", lang, "anonymize", str(sample), "--key-file", str(key), "-o", str(out))
         assert result.exit_code == 0, result.output
         assert set(pd.read_csv(out, encoding="utf-8-sig")["单位类型"].dropna()) == expected
+
+
+def test_zh_tables_name_every_column_in_chinese():
+    # service times appear only where the log has start times; every header in Chinese
+    import re
+
+    from conftest import FIXTURES
+
+    out = run("--lang", "zh", "bottlenecks", str(FIXTURES / "bottlenecks_service.csv"),
+              "--by", "activity", "--clock-time").stdout
+    head = next(line for line in out.splitlines() if line.startswith("环节"))
+    assert not re.search(r"[A-Za-z_]{3,}", head), head
+    assert "办理时间合计" in head
+    assert "日历：none：自然时间" in out

@@ -79,12 +79,11 @@ def _ns(values: pd.Series) -> np.ndarray:
 
 def _resolve_calendar(calendar: Any, working_time: bool) -> tuple[Any, Literal["working", "clock"]]:
     """The calendar object (None for clock time) and the time basis."""
-    if not working_time or calendar is None:
-        return None, "clock"
-    if isinstance(calendar, str):
-        from procmine.calendar import calendar_from_option
+    from procmine.calendar import as_calendar
 
-        calendar = calendar_from_option(calendar)
+    calendar = as_calendar(calendar) if working_time else None
+    if calendar is None:
+        return None, "clock"
     if getattr(calendar, "kind", None) == "none":
         return calendar, "clock"
     return calendar, "working"

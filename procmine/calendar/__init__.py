@@ -61,6 +61,7 @@ from typing import Any
 from procmine.calendar.choice import (
     CHINESE_ZONES,
     CalendarChoice,
+    as_calendar,
     calendar_from_option,
     choose_calendar,
 )
@@ -73,27 +74,29 @@ from procmine.calendar.working import KINDS, WorkingCalendar
 
 __all__ = [
     "CHINESE_ZONES", "DAY", "DEFAULT_HOURS", "KINDS", "PLAIN_HOURS", "CalendarChoice",
-    "CalendarFallbackWarning", "Timeline", "WorkingCalendar", "add_working_time",
+    "CalendarFallbackWarning", "Timeline", "WorkingCalendar", "add_working_time", "as_calendar",
     "calendar_from_option", "choose_calendar", "describe_calendar", "fallback_years", "format_hours", "parse_hours",
     "read_calendar", "working_seconds",
 ]
 
 
 def working_seconds(start: Any, end: Any, *, calendar: WorkingCalendar | str | None = "cn") -> Any:
-    """:meth:`WorkingCalendar.working_seconds` with a calendar or a ``--calendar`` value.
+    """:meth:`WorkingCalendar.working_seconds` with a calendar or a ``--calendar`` value
+    (``None``: clock time).
 
     >>> working_seconds("2024-09-30 16:00", "2024-10-08 10:00") / 3600
     2.5
     """
-    cal = calendar if isinstance(calendar, WorkingCalendar) else calendar_from_option(calendar)
+    cal = as_calendar(calendar) or WorkingCalendar(kind="none")
     return cal.working_seconds(start, end)
 
 
 def add_working_time(start: Any, seconds: Any, *, calendar: WorkingCalendar | str | None = "cn") -> Any:
-    """:meth:`WorkingCalendar.add_working_time` with a calendar or a ``--calendar`` value.
+    """:meth:`WorkingCalendar.add_working_time` with a calendar or a ``--calendar`` value
+    (``None``: clock time).
 
     >>> str(add_working_time("2024-09-30 16:00", 2.5 * 3600))
     '2024-10-08 10:00:00'
     """
-    cal = calendar if isinstance(calendar, WorkingCalendar) else calendar_from_option(calendar)
+    cal = as_calendar(calendar) or WorkingCalendar(kind="none")
     return cal.add_working_time(start, seconds)

@@ -63,6 +63,23 @@ def calendar_from_option(option: str | None, *, hours: str | None = None) -> Wor
                          "country), weekdays, none (clock time) or a YAML/CSV file")
 
 
+def as_calendar(calendar: WorkingCalendar | str | None) -> WorkingCalendar | None:
+    """The calendar a library call counts with: ``None`` is clock time (no calendar), a
+    string is a ``--calendar`` value (:func:`calendar_from_option`), a calendar is itself.
+    The one reading of a ``calendar=`` argument, for every analysis and engine.
+
+    >>> as_calendar(None) is None
+    True
+    >>> as_calendar("nl").country
+    'NL'
+    """
+    if calendar is None or isinstance(calendar, WorkingCalendar):
+        return calendar
+    if isinstance(calendar, str):
+        return calendar_from_option(calendar)
+    return calendar
+
+
 @dataclass(frozen=True)
 class CalendarChoice:
     """The calendar a command counts with, and why (one line for stderr: :meth:`message`)."""

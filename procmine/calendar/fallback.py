@@ -60,9 +60,11 @@ def describe_calendar(calendar: Any, years: Iterable[int] = ()) -> str:
     computation counted with weekends only (a :func:`fallback_years` set).
 
     >>> describe_calendar(None)
-    'none: clock time'
+    'none: clock time, 24 hours a day, 7 days a week'
     """
     if calendar is None:
-        return "none: clock time"
+        from procmine.calendar.working import WorkingCalendar
+
+        calendar = WorkingCalendar(kind="none")
     describe = getattr(calendar, "describe", None)
     return str(describe(fallback_years=years)) if callable(describe) else str(calendar)

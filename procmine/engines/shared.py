@@ -69,12 +69,12 @@ def finish_follows(table: pd.DataFrame, starts: pd.DataFrame, ends: pd.DataFrame
 
 
 def resolve_calendar(calendar: Any, *, timezone: str | None = None) -> Any:
-    """A WorkingCalendar from a calendar or an option string (``cn``, ``none``, a file),
-    counting on the wall clock of ``timezone`` (the log's office zone) when given."""
-    if isinstance(calendar, str) or calendar is None:
-        from procmine.calendar import calendar_from_option
+    """A WorkingCalendar from a calendar or an option string (``cn``, ``none``, a file;
+    ``None`` is clock time: :func:`procmine.calendar.as_calendar`), counting on the wall
+    clock of ``timezone`` (the log's office zone) when given."""
+    from procmine.calendar import WorkingCalendar, as_calendar
 
-        calendar = calendar_from_option(calendar)
+    calendar = as_calendar(calendar) or WorkingCalendar(kind="none")
     return calendar.in_zone(timezone) if timezone else calendar
 
 

@@ -383,10 +383,9 @@ def find_loops(
     >>> parts.summary.equals(find_loops(read_log("logs/sample.csv"), patterns="reopen").summary)
     True
     """
-    if isinstance(calendar, str):
-        from procmine.calendar import calendar_from_option
+    from procmine.calendar import as_calendar
 
-        calendar = calendar_from_option(calendar)
+    calendar = as_calendar(calendar)
     if by is not None:
         check_choice("by", by, BY_CHOICES)
     options = _Options(patterns=tuple(_choose(patterns)), by=by, calendar=calendar,

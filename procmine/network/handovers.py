@@ -29,16 +29,11 @@ def resolve_calendar(calendar: Any) -> tuple[Any, Literal["working", "clock"], s
     """The calendar object (None for clock time), the time basis and which calendar it is
     (the years it lacks holiday data for are said after measuring:
     :func:`procmine.calendar.describe_calendar`)."""
-    if calendar is None:
-        return None, "clock", "none: clock time"
-    if isinstance(calendar, str):
-        from procmine.calendar import calendar_from_option
+    from procmine.calendar import as_calendar, describe_calendar
 
-        calendar = calendar_from_option(calendar)
-    from procmine.calendar import describe_calendar
-
+    calendar = as_calendar(calendar)
     text = describe_calendar(calendar)
-    if getattr(calendar, "kind", None) == "none":
+    if calendar is None or calendar.kind == "none":
         return None, "clock", text
     return calendar, "working", text
 

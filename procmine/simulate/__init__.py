@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from procmine.calendar import WorkingCalendar, calendar_from_option, fallback_years
+from procmine.calendar import WorkingCalendar, as_calendar, fallback_years
 from procmine.calendar.days import cn_fallback_note
 from procmine.choices import LANGS, Lang
 from procmine.errors import SpecError, check_choice
@@ -195,7 +195,7 @@ def simulate_log(
     first_day = first_day.normalize()
     rates = check_rates(rates)
     reform = check_reform(reform) if reform is not None else None
-    cal = calendar_from_option(calendar) if isinstance(calendar, str) else calendar
+    cal = as_calendar(calendar)
     with fallback_years() as fallback:   # years the calendar had no holiday data for
         built = _Simulation(int(cases), int(seed), first_day, rates, cases_per_day, cal,
                             reform).run()
