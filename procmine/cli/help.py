@@ -213,15 +213,21 @@ def width_of(text: str) -> int:
 
 def _pieces(text: str) -> Iterator[str]:
     """``text`` in the pieces a line may break between: each Han character, each
-    ASCII word with its spaces; punctuation bound to its neighbour."""
+    ASCII word with its spaces; punctuation bound to its neighbour, brackets kept whole."""
     pieces: list[str] = []
     for piece in _PIECE.findall(text):
-        if pieces and (piece[0] in _CLOSING or pieces[-1].rstrip()[-1:] in _OPENING
-                       and not pieces[-1][-1].isspace()):
+        if pieces and (piece[0] in _CLOSING or _open(pieces[-1])):
             pieces[-1] += piece
         else:
             pieces.append(piece)
     yield from pieces
+
+
+def _open(piece: str) -> bool:
+    """True when the piece opens what the next piece goes on with: it ends in an opening
+    sign, or holds a ``[`` not yet closed (click's ``[默认：auto]`` stays whole)."""
+    return (piece.rstrip()[-1:] in _OPENING and not piece[-1].isspace()
+            or piece.count("[") > piece.count("]"))
 
 
 def wrapped(text: str, width: int) -> list[str]:
