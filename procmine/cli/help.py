@@ -225,9 +225,11 @@ def _pieces(text: str) -> Iterator[str]:
 
 def _open(piece: str) -> bool:
     """True when the piece opens what the next piece goes on with: it ends in an opening
-    sign, or holds a ``[`` not yet closed (click's ``[默认：auto]`` stays whole)."""
-    return (piece.rstrip()[-1:] in _OPENING and not piece[-1].isspace()
-            or piece.count("[") > piece.count("]"))
+    sign, or in a ``[`` not yet closed by a space (click's ``[默认：auto]`` stays whole;
+    a longer one may break at its spaces)."""
+    if piece[-1].isspace():
+        return False
+    return piece[-1] in _OPENING or piece.count("[") > piece.count("]")
 
 
 def wrapped(text: str, width: int) -> list[str]:
