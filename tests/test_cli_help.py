@@ -213,3 +213,12 @@ def test_a_stale_chinese_text_falls_back_to_the_english(monkeypatch):
     monkeypatch.setattr(top, "help", "How many of each to list.")
     page = _help(["--lang", "zh", "info", "--help"])
     assert "How many of each to list." in page and "列出多少个环节" not in page
+
+
+def test_a_stale_command_description_is_english_in_its_page_and_its_groups_list(monkeypatch):
+    check = COMMANDS["workflow check"]
+    monkeypatch.setattr(check, "help", "Validate FILE and say what it defines.")
+    assert "Validate FILE and say what it defines." in _help(["--lang", "zh", "workflow", "check", "--help"])
+    group = _help(["--lang", "zh", "workflow", "--help"])
+    assert "check  Validate FILE and say what it defines." in group
+    assert "draw   把 FILE 中的流程画到 OUTPUT" in group

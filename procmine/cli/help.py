@@ -129,10 +129,12 @@ def chinese_option(key: str, param: click.Parameter) -> str | None:
     return None
 
 
-def chinese_short(key: str) -> str | None:
-    """A command's line in its group's list: the first paragraph of its Chinese help."""
-    entry = _words()["commands"].get(key, {}).get("help", {})
-    return entry["zh"][0] if entry.get("zh") else None
+def chinese_short(key: str, command: click.Command | None) -> str | None:
+    """A command's line in its group's list: the first paragraph of its Chinese help
+    (None when that is missing or stale)."""
+    if command is None or chinese_text(key, english_help(command)) is None:
+        return None
+    return _words()["commands"][key]["help"]["zh"][0]
 
 
 class ChineseFormatter(click.HelpFormatter):
@@ -192,7 +194,8 @@ class ChineseFormatter(click.HelpFormatter):
 
     def _row(self, row: tuple[str, str]) -> tuple[str, str]:
         if self.section_name == "Commands":
-            short = chinese_short(f"{self.key} {row[0]}".strip())
+            sub = self.ctx.command.get_command(self.ctx, row[0])  # type: ignore[attr-defined]
+            short = chinese_short(f"{self.key} {row[0]}".strip(), sub)
             return (row[0], short) if short else row
         return self.options.get(row, row)
 
