@@ -19,6 +19,7 @@ import click
 
 from procmine import __version__
 from procmine.choices import LANGS
+from procmine.cli.help import LANG_TYPED, HelpContext, in_chinese_too, typed_language
 from procmine.errors import ProcmineError
 
 _HERE = Path(__file__).parent
@@ -136,6 +137,13 @@ def options_named(message: str) -> str:
 class ProcmineGroup(click.Group):
     """Finds commands in ``cmd_*.py`` modules and turns errors into one line."""
 
+    context_class = HelpContext   # help in Chinese under zh (procmine/cli/help.py)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # `--help --lang zh`: click prints the help before it reads the --lang after it
+        ctx.meta[LANG_TYPED] = typed_language(args)
+        return super().parse_args(ctx, args)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         names = [p.stem[4:] for p in _HERE.glob("cmd_*.py")]
         return sorted(n.replace("_", "-") for n in names)
@@ -150,7 +158,7 @@ class ProcmineGroup(click.Group):
             command.params.append(click.Option(["--lang"], **_LANG_OPTION))
         elif own.callback is None:   # report, simulate, audit: their --lang, typed, sets messages too
             own.callback = _own_lang
-        return command
+        return in_chinese_too(command)
 
     def invoke(self, ctx: click.Context):
         from procmine.i18n import message
