@@ -170,7 +170,7 @@ def say(text: str, lang: str | None = None) -> str:
     for pattern, replacement in _sentences():
         found = pattern.fullmatch(text)
         if found:
-            return durations_in_chinese(_fill(found, replacement))
+            return durations_in_chinese(_fill(found, replacement, "zh"))
     return durations_in_chinese(pieces_in_chinese(text))
 
 
@@ -198,13 +198,13 @@ def durations_in_chinese(text: str) -> str:
     return _DURATION.sub(_duration, text)
 
 
-def _fill(found: re.Match[str], replacement: str) -> str:
+def _fill(found: re.Match[str], replacement: str, lang: str | None = None) -> str:
     """``replacement`` with ``\\1`` or ``\\g<name>`` of ``found``; a group named ``say...``
-    is itself said in the language (a reason inside a sentence)."""
+    is itself said in ``lang`` (a reason inside a sentence)."""
     def group(m: re.Match[str]) -> str:
         key = m.group(1) or m.group(2)
         value = found.group(int(key) if key.isdigit() else key) or ""
-        return say(value) if key.startswith("say") else value
+        return say(value, lang) if key.startswith("say") else value
 
     return re.sub(r"\\g<(\w+)>|\\(\d+)", group, replacement)
 
