@@ -170,7 +170,7 @@ def say(text: str, lang: str | None = None) -> str:
     for pattern, replacement in _sentences():
         found = pattern.fullmatch(text)
         if found:
-            return durations_in_chinese(_fill(found, replacement))
+            return durations_in_chinese(_within(_fill(found, replacement, "zh")))
     return durations_in_chinese(pieces_in_chinese(text))
 
 
@@ -182,10 +182,17 @@ def pieces_in_chinese(text: str) -> str:
     >>> pieces_in_chinese("weekends; 2040: no Chinese holiday data (chinese_calendar 1 knows 2004-2026); counted with weekends only")
     'weekends; 2040：没有中国节假日数据（chinese_calendar 1 覆盖 2004-2026）；只按周末计算'
     """
-    for pattern, replacement in words("sentences")["within"]:
-        text = re.sub(pattern, functools.partial(_fill, replacement=replacement), text)
+    text = _within(text)
     for english, chinese in words("sentences")["pieces"]:
         text = text.replace(english, chinese)
+    return text
+
+
+def _within(text: str) -> str:
+    """``text`` with the sentences listed under ``within`` in Chinese wherever they stand
+    (a year without holiday data, a file's row number)."""
+    for pattern, replacement in words("sentences")["within"]:
+        text = re.sub(pattern, functools.partial(_fill, replacement=replacement), text)
     return text
 
 
@@ -198,13 +205,13 @@ def durations_in_chinese(text: str) -> str:
     return _DURATION.sub(_duration, text)
 
 
-def _fill(found: re.Match[str], replacement: str) -> str:
+def _fill(found: re.Match[str], replacement: str, lang: str | None = None) -> str:
     """``replacement`` with ``\\1`` or ``\\g<name>`` of ``found``; a group named ``say...``
-    is itself said in the language (a reason inside a sentence)."""
+    is itself said in ``lang`` (a reason inside a sentence)."""
     def group(m: re.Match[str]) -> str:
         key = m.group(1) or m.group(2)
         value = found.group(int(key) if key.isdigit() else key) or ""
-        return say(value) if key.startswith("say") else value
+        return say(value, lang) if key.startswith("say") else value
 
     return re.sub(r"\\g<(\w+)>|\\(\d+)", group, replacement)
 

@@ -14,9 +14,20 @@ def run(*args: str, env: dict | None = None):
 
 
 def test_every_command_takes_lang():
-    for name in cli.list_commands(None):
-        command = cli.get_command(None, name)
-        assert "--lang" in {o for p in command.params for o in getattr(p, "opts", [])}, name
+    def each(command, path):
+        yield path, command
+        for name, sub in getattr(command, "commands", {}).items():
+            yield from each(sub, f"{path} {name}")
+
+    commands = [pair for name in cli.list_commands(None) for pair in each(cli.get_command(None, name), name)]
+    assert "workflow check" in dict(commands)
+    for path, command in commands:
+        assert "--lang" in {o for p in command.params for o in getattr(p, "opts", [])}, path
+
+
+def test_a_subcommand_takes_lang_after_it():
+    result = CliRunner().invoke(cli, ["workflow", "check", "nothere.yaml", "--lang", "zh"])
+    assert result.exit_code == 2 and result.output.startswith("错误: "), result.output
 
 
 def test_chinese_headers_give_chinese_tables_unless_told(sample, monkeypatch):

@@ -134,6 +134,18 @@ def options_named(message: str) -> str:
     return _PARAMETER.sub(option, message)
 
 
+def _with_lang(command: click.Command) -> click.Command:
+    """``command`` taking ``--lang``, and each command of a group (``workflow check``) too."""
+    own = next((p for p in command.params if p.name == "lang"), None)
+    if own is None:
+        command.params.append(click.Option(["--lang"], **_LANG_OPTION))
+    elif own.callback is None:   # report, simulate, audit: their --lang, typed, sets messages too
+        own.callback = _own_lang
+    for sub in getattr(command, "commands", {}).values():
+        _with_lang(sub)
+    return command
+
+
 class ProcmineGroup(click.Group):
     """Finds commands in ``cmd_*.py`` modules and turns errors into one line."""
 
@@ -152,13 +164,7 @@ class ProcmineGroup(click.Group):
         module = f"procmine.cli.cmd_{name.replace('-', '_')}"
         if not (_HERE / f"cmd_{name.replace('-', '_')}.py").exists():
             return None
-        command = importlib.import_module(module).command
-        own = next((p for p in command.params if p.name == "lang"), None)
-        if own is None:
-            command.params.append(click.Option(["--lang"], **_LANG_OPTION))
-        elif own.callback is None:   # report, simulate, audit: their --lang, typed, sets messages too
-            own.callback = _own_lang
-        return in_chinese_too(command)
+        return in_chinese_too(_with_lang(importlib.import_module(module).command))
 
     def invoke(self, ctx: click.Context):
         from procmine.i18n import message
@@ -183,10 +189,13 @@ class ProcmineGroup(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except OSError as e:  # a full disk, a read-only folder: one line naming the file
+            from procmine.i18n import say
+
             if traceback:
                 raise
             where = f"{e.filename}: " if e.filename else ""
-            raise _Failed(message("error.os", where=where, what=e.strerror or e), 1) from None
+            what = say(str(e.strerror or e))
+            raise _Failed(message("error.os", where=where, what=what), 1) from None
         except MemoryError:
             if traceback:
                 raise
