@@ -100,3 +100,11 @@ def test_zh_tables_name_every_column_in_chinese():
     assert not re.search(r"[A-Za-z_]{3,}", head), head
     assert "办理时间合计" in head
     assert "日历：none：自然时间" in out
+
+
+def test_a_group_without_its_command_shows_its_help_in_chinese():
+    # not an error line wrapping the whole help page
+    result = CliRunner().invoke(cli, ["--lang", "zh", "workflow"], prog_name="procmine")
+    assert result.exit_code == 2
+    assert result.output.startswith("用法：procmine workflow")
+    assert "错误" not in result.output and "命令：" in result.output

@@ -183,7 +183,8 @@ class ProcmineGroup(click.Group):
         except click.UsageError as e:
             from procmine.i18n import language, say
 
-            if language() != "zh" or isinstance(e, _Usage):
+            # a group without its command shows its help (NoArgsIsHelpError), in the language
+            if language() != "zh" or isinstance(e, (_Usage, click.exceptions.NoArgsIsHelpError)):
                 raise
             raise _Usage(say(e.format_message()), e.ctx) from None
         except (click.exceptions.Exit, click.ClickException, click.Abort):
