@@ -37,6 +37,7 @@ from procmine.log import (
     canonical_names,
     coded_text,
 )
+from procmine.read.hands import each
 from procmine.read.times import offset_note, parse_timestamps, text_offsets
 
 #: The canonical text columns reading trims (and, but for the ids, reads empty as missing).
@@ -85,13 +86,14 @@ def canonical_events(frame: pd.DataFrame, mapping: Mapping[str, str], report: Lo
     frame = frame.rename(columns=canonical_names([c for c in frame.columns if c != "__row"],
                                                  mapping))
     rows = frame.pop("__row").to_numpy()
+    made = _Made(frame, timezone)
     dropping = _Dropping(frame, rows, np.ones(len(frame), dtype=bool), mapping, report, strict,
                          path)
     for column, reason in ((CASE, "no case id"), (ACTIVITY, "no activity")):
-        frame[column] = text = per_value(frame[column], _strip)
+        frame[column] = text = made.text(column)
         dropping.drop(_blank(text), reason, column)
     raw_time = frame[TIMESTAMP]
-    parsed, report.timezone_assumed = parse_timestamps(raw_time, timezone=timezone)
+    parsed, report.timezone_assumed = made.times(TIMESTAMP)
     note = offset_note(text_offsets(raw_time), timezone)
     if note and note not in report.notes:
         report.notes.append(note)
@@ -100,8 +102,8 @@ def canonical_events(frame: pd.DataFrame, mapping: Mapping[str, str], report: Lo
     dropping.drop(missing_time, "no time", TIMESTAMP, shown=parsed)
     bad_time = parsed.isna().to_numpy(dtype=bool) & ~missing_time
     dropping.drop(bad_time, "unparsable time", TIMESTAMP, shown=raw_time)
-    _optional_times(frame, mapping, report, timezone)
-    _trim_text(frame, report)
+    _optional_times(frame, mapping, report, made)
+    _trim_text(frame, report, made)
     _count_lost_cases(frame[CASE], dropping.keep, report)
     # a boolean filter copies every column: only when a row is dropped
     return _sorted(frame if dropping.keep.all() else frame[dropping.keep], report)
@@ -130,12 +132,12 @@ def lost_cases_note(lost: int, example: Any) -> str:
 
 
 def _optional_times(frame: pd.DataFrame, mapping: Mapping[str, str], report: LoadReport,
-                    timezone: str) -> None:
+                    made: _Made) -> None:
     """Start and deadline parsed; a deadline column of no times stays text."""
     for column in (START, DEADLINE):
         if column not in frame.columns:
             continue
-        values, _ = parse_timestamps(frame[column], timezone=timezone)
+        values, _ = made.times(column)
         unparsed = int((values.isna() & frame[column].notna()).sum())
         if unparsed and column == DEADLINE and unparsed == int(frame[column].notna().sum()):
             report.notes.append(f"deadline column {mapping[column]!r} holds no timestamps; "
@@ -146,18 +148,87 @@ def _optional_times(frame: pd.DataFrame, mapping: Mapping[str, str], report: Loa
         frame[column] = values
 
 
-def _trim_text(frame: pd.DataFrame, report: LoadReport) -> None:
+def _trim_text(frame: pd.DataFrame, report: LoadReport, made: _Made) -> None:
     """Text columns trimmed (empty as missing); unit kinds named line or block."""
     for column in TEXT_COLUMNS[2:]:
         if column in frame.columns:
-            frame[column] = per_value(frame[column], _strip_to_missing)
+            frame[column] = made.text(column)
     if KIND in frame.columns:
-        kinds = per_value(frame[KIND], lambda distinct: _lookup(distinct.str.lower(), KIND_ALIASES))
+        kinds = made.kinds()
         unknown = frame[KIND].notna() & kinds.isna()
         if unknown.any():
             report.notes.append(f"{int(unknown.sum()):,} unit kinds not line/block (条/块) set empty: "
                                 f"{', '.join(map(str, frame.loc[unknown, KIND].unique()[:5]))}")
         frame[KIND] = kinds
+
+
+class _Made:
+    """The columns :func:`canonical_events` makes from the raw ones, each on its own (text
+    trimmed per distinct value, times parsed), made at once on two hands
+    (:func:`~procmine.read.hands.each`) and taken in the steps' order, so the report and
+    any error are as when each was made at its step. Times read from text are made at
+    their step, in this thread (their parse is Python's, and uses a warnings filter)."""
+
+    def __init__(self, frame: pd.DataFrame, timezone: str) -> None:
+        self.frame, self.timezone = frame, timezone
+        text = [c for c in TEXT_COLUMNS if c in frame.columns]
+        times = [c for c in (TIMESTAMP, START, DEADLINE)
+                 if c in frame.columns and not _text_times(frame[c])]
+        jobs = [*((_TEXT, c) for c in text), *((_TIMES, c) for c in times)]
+        # (the columns taken here: the other hand reads no frame)
+        made = each(self._made_or_error, [(job, frame[job[1]]) for job in jobs])
+        self.done = dict(zip(jobs, made, strict=True))
+
+    def _made_or_error(self, job: tuple[tuple[str, str], pd.Series]) -> Any:
+        (kind, column), values = job
+        try:
+            return self._make(kind, column, values)
+        except Exception as e:      # raised when its step takes the column
+            return _Failed(e)
+
+    def _make(self, kind: str, column: str, values: pd.Series) -> Any:
+        if kind == _TIMES:
+            return parse_timestamps(values, timezone=self.timezone)
+        if column in (CASE, ACTIVITY):
+            return per_value(values, _strip)
+        trimmed = per_value(values, _strip_to_missing)
+        if column == KIND:      # the kinds named line or block, from the trimmed ones
+            return trimmed, per_value(trimmed, lambda distinct: _lookup(distinct.str.lower(),
+                                                                        KIND_ALIASES))
+        return trimmed
+
+    def text(self, column: str) -> pd.Series:
+        made = self._taken((_TEXT, column))
+        return made[0] if column == KIND else made
+
+    def kinds(self) -> pd.Series:
+        return self._taken((_TEXT, KIND))[1]
+
+    def times(self, column: str) -> tuple[pd.Series, bool]:
+        if (_TIMES, column) in self.done:
+            return self._taken((_TIMES, column))
+        return parse_timestamps(self.frame[column], timezone=self.timezone)
+
+    def _taken(self, job: tuple[str, str]) -> Any:
+        made = self.done[job]
+        if isinstance(made, _Failed):
+            raise made.error
+        return made
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """A column :class:`_Made` could not make: its error, raised at the column's step."""
+
+    error: Exception
+
+
+_TEXT, _TIMES = "text", "times"
+
+
+def _text_times(values: pd.Series) -> bool:
+    """Whether a column of times holds text (parsed at its step, in this thread)."""
+    return values.dtype == object or pd.api.types.is_string_dtype(values.dtype)
 
 
 def per_value(values: pd.Series, change: Callable[[pd.Series], pd.Series]) -> pd.Series:
@@ -269,16 +340,17 @@ def _moved(events: pd.DataFrame, rows: np.ndarray | None, sources: np.ndarray) -
     column, not taken one by one into a new one: a copy is a plain copy of memory."""
     if rows is None:
         return events.iloc[sources]
-    columns = {}
-    for i in range(events.shape[1]):
-        values = events.iloc[:, i].array
+
+    def move(values: Any) -> Any:
         if isinstance(values, _SET_IN_PLACE):
             column = values.copy()
             column[rows] = values.take(sources)
-        else:                     # other arrays (Arrow's text): taken whole
-            column = values.take(_whole(rows, sources, len(values)))
-        columns[i] = column
-    moved = pd.DataFrame(columns, index=events.index, copy=False)
+            return column
+        return values.take(_whole(rows, sources, len(values)))  # (Arrow's text): taken whole
+
+    # each column copied on its own: on two hands
+    columns = each(move, [events.iloc[:, i].array for i in range(events.shape[1])])
+    moved = pd.DataFrame(dict(enumerate(columns)), index=events.index, copy=False)
     moved.columns = events.columns
     return moved
 

@@ -31,6 +31,7 @@ from procmine.log import DEADLINE, START, TIMESTAMP, LoadReport
 from procmine.read.canonical import TEXT_COLUMNS
 from procmine.read.columns import detect_columns
 from procmine.read.fastcsv import read_csv_fast
+from procmine.read.hands import each
 from procmine.read.projection import columns_to_read
 from procmine.read.sniff import (
     check_gzip_expansion,
@@ -315,12 +316,16 @@ def table_frame(table: Any) -> pd.DataFrame:
     import pyarrow as pa
 
     names = table.column_names
-    coded = {name: _categorical(table.column(name)) for name, kind in zip(names, table.schema.types,
-                                                                         strict=True)
-             if pa.types.is_dictionary(kind) and pa.types.is_string(kind.value_type)}
-    if not coded:
+    dictionaries = [name for name, kind in zip(names, table.schema.types, strict=True)
+                    if pa.types.is_dictionary(kind) and pa.types.is_string(kind.value_type)]
+    if not dictionaries:
         return table.to_pandas(split_blocks=True, self_destruct=True)
-    rest = table.drop_columns(list(coded)).to_pandas(split_blocks=True, self_destruct=True)
+    # the other columns by Arrow, the dictionary columns one by one, on two hands
+    rest_table = table.drop_columns(dictionaries)
+    made = each(lambda name: (rest_table.to_pandas(split_blocks=True, self_destruct=True)
+                              if name is None else _categorical(table.column(name))),
+                [None, *dictionaries])
+    rest, coded = made[0], dict(zip(dictionaries, made[1:], strict=True))
     index = rest.index if len(rest.columns) else pd.RangeIndex(table.num_rows)
     return pd.DataFrame({name: pd.Series(coded[name], index=index, copy=False) if name in coded
                          else rest[name] for name in names}, index=index, copy=False)
