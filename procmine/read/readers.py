@@ -28,7 +28,7 @@ from procmine.limits import (
     check_frame_fields,
 )
 from procmine.log import DEADLINE, START, TIMESTAMP, LoadReport
-from procmine.read.canonical import TEXT_COLUMNS
+from procmine.read.canonical import TEXT_COLUMNS, distinct_categorical
 from procmine.read.columns import detect_columns
 from procmine.read.fastcsv import read_csv_fast
 from procmine.read.hands import each
@@ -344,7 +344,7 @@ def _categorical(column: Any) -> pd.Categorical:
     # (to_pandas makes an empty dictionary (every value missing) categories of objects)
     categories = (pd.Index(pd.array(dictionary.cast(pa.string()), dtype="str")) if len(dictionary)
                   else pd.Index([], dtype=object))
-    return pd.Categorical.from_codes(codes, categories=categories, validate=False)
+    return distinct_categorical(codes, categories)   # (a dictionary's values are distinct)
 
 
 def _check_fields(path: str, table: Any) -> None:
