@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from procmine.errors import InputError
+from procmine.hands import each
 from procmine.log import ACTIVITY, CASE, DEADLINE, RESOURCE, EventLog, LoadReport
 from procmine.read.canonical import (
     TEXT_COLUMNS,
@@ -58,7 +59,6 @@ from procmine.read.dialect import (
     spark_pattern,
 )
 from procmine.read.fastcsv import ARROW_NULLS
-from procmine.read.hands import each
 from procmine.read.order import ORDER_COLUMN, order_as_times
 from procmine.read.projection import ALWAYS_READ, columns_to_read, wanted_columns
 from procmine.read.readers import FORMATS, RAGGED, read_frame, short_error

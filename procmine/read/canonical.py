@@ -17,6 +17,7 @@ import pandas as pd
 
 from procmine.errors import InputError
 from procmine.grouping import sorted_present
+from procmine.hands import each
 from procmine.log import (
     ACTIVITY,
     ADDRESS,
@@ -37,7 +38,6 @@ from procmine.log import (
     canonical_names,
     coded_text,
 )
-from procmine.read.hands import each
 from procmine.read.times import offset_note, parse_timestamps, text_offsets
 
 #: The canonical text columns reading trims (and, but for the ids, reads empty as missing).
@@ -165,7 +165,7 @@ def _trim_text(frame: pd.DataFrame, report: LoadReport, made: _Made) -> None:
 class _Made:
     """The columns :func:`canonical_events` makes from the raw ones, each on its own (text
     trimmed per distinct value, times parsed), made at once on two hands
-    (:func:`~procmine.read.hands.each`) and taken in the steps' order, so the report and
+    (:func:`~procmine.hands.each`) and taken in the steps' order, so the report and
     any error are as when each was made at its step. Times read from text are made at
     their step, in this thread (their parse is Python's, and uses a warnings filter)."""
 
