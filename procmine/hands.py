@@ -17,6 +17,7 @@ shared written; a failing step does not stop the other hand's item.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -54,7 +55,7 @@ def each(step: Callable[[T], R], items: Iterable[T]) -> list[R]:
             except BaseException as e:  # raised below in the loop's order
                 errors[i] = e
 
-    helper = _helper().submit(work)
+    helper = _helper().submit(_then_release, work)
     work()
     helper.result()
     for error in errors:
@@ -64,6 +65,18 @@ def each(step: Callable[[T], R], items: Iterable[T]) -> list[R]:
 
 
 _NAME = "procmine-hand"
+
+
+def _then_release(work: Callable[[], None]) -> None:
+    """``work()`` on the helper, then the memory Arrow's allocator (mimalloc: a heap per
+    thread) keeps for the helper given back: no other thread can reuse it, and kept it
+    raised the peak of a 5M-event read by about 100 MB."""
+    try:
+        work()
+    finally:
+        arrow = sys.modules.get("pyarrow")
+        if arrow is not None:
+            arrow.default_memory_pool().release_unused()
 
 
 def _helper() -> ThreadPoolExecutor:
