@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-__all__ = ["each"]
+__all__ = ["each", "idle_helper"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -89,6 +89,12 @@ def _helper() -> ThreadPoolExecutor:
         if _HELPER is None:
             _HELPER = ThreadPoolExecutor(max_workers=1, thread_name_prefix=_NAME)
         return _HELPER
+
+
+def idle_helper(thread: threading.Thread) -> bool:
+    """Whether ``thread`` is the helper of :func:`each` (which has no item once ``each``
+    returns): a process may end without waiting for it."""
+    return thread.name.startswith(_NAME)
 
 
 def _forget_helper() -> None:
