@@ -29,10 +29,8 @@ from procmine.hands import each
 from procmine.log import ACTIVITY, CASE, DEADLINE, RESOURCE, EventLog, LoadReport
 from procmine.read.canonical import (
     TEXT_COLUMNS,
-    appearance_codes,
     as_text,
     canonical_events,
-    count_duplicates,
     kind_table,
     level_table,
     map_values,
@@ -70,6 +68,7 @@ from procmine.read.sniff import (
     open_bytes,
     sniff_delimiter,
 )
+from procmine.read.sorting import appearance_codes, count_duplicates
 from procmine.read.times import (
     CHINESE_DATE,
     CHINESE_YEAR,

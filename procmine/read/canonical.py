@@ -38,6 +38,7 @@ from procmine.log import (
     canonical_names,
     coded_text,
 )
+from procmine.read.sorting import sorted_events
 from procmine.read.times import offset_note, parse_timestamps, text_offsets
 
 #: The canonical text columns reading trims (and, but for the ids, reads empty as missing).
@@ -90,23 +91,23 @@ def canonical_events(frame: pd.DataFrame, mapping: Mapping[str, str], report: Lo
     dropping = _Dropping(frame, rows, np.ones(len(frame), dtype=bool), mapping, report, strict,
                          path)
     for column, reason in ((CASE, "no case id"), (ACTIVITY, "no activity")):
-        frame[column] = text = made.text(column)
-        dropping.drop(_blank(text), reason, column)
+        text = made.column(_TEXT, column)
+        frame[column] = text.values
+        dropping.drop(text.blank, reason, column)
     raw_time = frame[TIMESTAMP]
-    parsed, report.timezone_assumed = made.times(TIMESTAMP)
+    times = made.column(_TIMES, TIMESTAMP)
+    parsed, report.timezone_assumed = times.values, times.assumed
     note = offset_note(text_offsets(raw_time), timezone)
     if note and note not in report.notes:
         report.notes.append(note)
     frame[TIMESTAMP] = parsed
-    missing_time = raw_time.isna().to_numpy(dtype=bool)
-    dropping.drop(missing_time, "no time", TIMESTAMP, shown=parsed)
-    bad_time = parsed.isna().to_numpy(dtype=bool) & ~missing_time
-    dropping.drop(bad_time, "unparsable time", TIMESTAMP, shown=raw_time)
+    dropping.drop(times.missing, "no time", TIMESTAMP, shown=parsed)
+    dropping.drop(times.unparsed, "unparsable time", TIMESTAMP, shown=raw_time)
     _optional_times(frame, mapping, report, made)
     _trim_text(frame, report, made)
     _count_lost_cases(frame[CASE], dropping.keep, report)
     # a boolean filter copies every column: only when a row is dropped
-    return _sorted(frame if dropping.keep.all() else frame[dropping.keep], report)
+    return sorted_events(frame if dropping.keep.all() else frame[dropping.keep], report)
 
 
 def _count_lost_cases(cases: pd.Series, keep: np.ndarray, report: LoadReport) -> None:
@@ -137,9 +138,10 @@ def _optional_times(frame: pd.DataFrame, mapping: Mapping[str, str], report: Loa
     for column in (START, DEADLINE):
         if column not in frame.columns:
             continue
-        values, _ = made.times(column)
-        unparsed = int((values.isna() & frame[column].notna()).sum())
-        if unparsed and column == DEADLINE and unparsed == int(frame[column].notna().sum()):
+        times = made.column(_TIMES, column)
+        values, unparsed = times.values, int(np.count_nonzero(times.unparsed))
+        if unparsed and column == DEADLINE and unparsed == len(values) - int(
+                np.count_nonzero(times.missing)):
             report.notes.append(f"deadline column {mapping[column]!r} holds no timestamps; "
                                 "kept as text")
             continue
@@ -152,9 +154,9 @@ def _trim_text(frame: pd.DataFrame, report: LoadReport, made: _Made) -> None:
     """Text columns trimmed (empty as missing); unit kinds named line or block."""
     for column in TEXT_COLUMNS[2:]:
         if column in frame.columns:
-            frame[column] = made.text(column)
+            frame[column] = made.column(_TEXT, column).values
     if KIND in frame.columns:
-        kinds = made.kinds()
+        kinds = made.column(_TEXT, KIND).kinds
         unknown = frame[KIND].notna() & kinds.isna()
         if unknown.any():
             report.notes.append(f"{int(unknown.sum()):,} unit kinds not line/block (条/块) set empty: "
@@ -179,41 +181,53 @@ class _Made:
         made = each(self._made_or_error, [(job, frame[job[1]]) for job in jobs])
         self.done = dict(zip(jobs, made, strict=True))
 
-    def _made_or_error(self, job: tuple[tuple[str, str], pd.Series]) -> Any:
+    def _made_or_error(self, job: tuple[tuple[str, str], pd.Series]) -> _Column | _Failed:
         (kind, column), values = job
         try:
             return self._make(kind, column, values)
         except Exception as e:      # raised when its step takes the column
             return _Failed(e)
 
-    def _make(self, kind: str, column: str, values: pd.Series) -> Any:
+    def _make(self, kind: str, column: str, values: pd.Series) -> _Column:
         if kind == _TIMES:
-            return parse_timestamps(values, timezone=self.timezone)
+            return _times(values, self.timezone)
         if column in (CASE, ACTIVITY):
-            return per_value(values, _strip)
+            text = per_value(values, _strip)
+            return _Column(text, blank=_blank(text))
         trimmed = per_value(values, _strip_to_missing)
         if column == KIND:      # the kinds named line or block, from the trimmed ones
-            return trimmed, per_value(trimmed, lambda distinct: _lookup(distinct.str.lower(),
-                                                                        KIND_ALIASES))
-        return trimmed
+            return _Column(trimmed, kinds=per_value(
+                trimmed, lambda distinct: _lookup(distinct.str.lower(), KIND_ALIASES)))
+        return _Column(trimmed)
 
-    def text(self, column: str) -> pd.Series:
-        made = self._taken((_TEXT, column))
-        return made[0] if column == KIND else made
-
-    def kinds(self) -> pd.Series:
-        return self._taken((_TEXT, KIND))[1]
-
-    def times(self, column: str) -> tuple[pd.Series, bool]:
-        if (_TIMES, column) in self.done:
-            return self._taken((_TIMES, column))
-        return parse_timestamps(self.frame[column], timezone=self.timezone)
-
-    def _taken(self, job: tuple[str, str]) -> Any:
-        made = self.done[job]
+    def column(self, kind: str, column: str) -> _Column:
+        """The column made (its error raised now); times read from text made now."""
+        made = self.done.get((kind, column))
+        if made is None:
+            return _times(self.frame[column], self.timezone)
         if isinstance(made, _Failed):
             raise made.error
         return made
+
+
+@dataclass(frozen=True)
+class _Column:
+    """A column :class:`_Made` made, and what its step looks at."""
+
+    values: pd.Series                   #: the text trimmed, or the times parsed
+    blank: np.ndarray | None = None     #: case and activity: missing or empty
+    kinds: pd.Series | None = None      #: the unit kinds named line or block
+    assumed: bool = False               #: times: some read in the zone
+    missing: np.ndarray | None = None   #: times: no value
+    unparsed: np.ndarray | None = None  #: times: a value that is no time
+
+
+def _times(raw: pd.Series, timezone: str) -> _Column:
+    """A column of times parsed, and which of its values are missing or no time."""
+    parsed, assumed = parse_timestamps(raw, timezone=timezone)
+    missing = raw.isna().to_numpy(dtype=bool)
+    return _Column(parsed, assumed=assumed, missing=missing,
+                   unparsed=parsed.isna().to_numpy(dtype=bool) & ~missing)
 
 
 @dataclass(frozen=True)
@@ -293,21 +307,6 @@ def distinct_categorical(codes: np.ndarray, categories: Any) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
 
 
-def appearance_codes(values: pd.Series) -> np.ndarray:
-    """``pd.factorize(values, sort=False)[0]`` (a code per row, 0, 1, ... in order of first
-    appearance, -1: missing), from a Categorical's codes where it has no missing value: no
-    table of its distinct values is made (430,000 case ids in a 5M-event log).
-
-    >>> appearance_codes(pd.Series(["b", "a", "b"], dtype="category")).tolist()
-    [0, 1, 0]
-    """
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        codes = values.cat.codes.to_numpy()
-        if not len(codes) or codes.min() >= 0:
-            return pd.factorize(codes, sort=False)[0]
-    return pd.factorize(values, sort=False)[0]
-
-
 def sorted_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """``pd.factorize(values, sort=True)`` of a Categorical text column, from its codes
     (no pass over the text): a code per row (-1: missing) and the distinct values present,
@@ -345,101 +344,6 @@ def _blank(values: pd.Series) -> np.ndarray:
     codes = values.cat.codes.to_numpy()
     empty = np.append((values.cat.categories == "").to_numpy(dtype=bool), True)
     return empty[codes]
-
-
-def _sorted(events: pd.DataFrame, report: LoadReport) -> pd.DataFrame:
-    """Each case sorted by time, keeping file order for ties; cases in order of appearance."""
-    case_codes = appearance_codes(events[CASE])
-    ts = events[TIMESTAMP].to_numpy(dtype="datetime64[ns]").view(np.int64)
-    order = _time_order(case_codes, ts)
-    if order is not None:
-        rows, sources = order
-        events = _moved(events, rows, sources)
-        if rows is None:          # a whole new order (within a case, the codes stay)
-            case_codes = case_codes[sources]
-    events = events.reset_index(drop=True)
-    report.duplicates = count_duplicates(events, case_codes)
-    return events
-
-
-def _moved(events: pd.DataFrame, rows: np.ndarray | None, sources: np.ndarray) -> pd.DataFrame:
-    """``events`` with the rows ``rows`` taken from the rows ``sources`` (``rows`` None:
-    every row, ``events.iloc[sources]``). A few rows out of place are set in a copy of each
-    column, not taken one by one into a new one: a copy is a plain copy of memory."""
-    if rows is None:
-        return events.iloc[sources]
-
-    def move(values: Any) -> Any:
-        if isinstance(values, _SET_IN_PLACE):
-            column = values.copy()
-            column[rows] = values.take(sources)
-            return column
-        return values.take(_whole(rows, sources, len(values)))  # (Arrow's text): taken whole
-
-    # each column copied on its own: on two hands
-    columns = each(move, [events.iloc[:, i].array for i in range(events.shape[1])])
-    moved = pd.DataFrame(dict(enumerate(columns)), index=events.index, copy=False)
-    moved.columns = events.columns
-    return moved
-
-
-#: The arrays :func:`_moved` copies and sets a few rows of (numbers, times, Categoricals).
-_SET_IN_PLACE = (pd.Categorical, pd.arrays.DatetimeArray, pd.arrays.NumpyExtensionArray)
-
-
-def _whole(rows: np.ndarray, sources: np.ndarray, n: int) -> np.ndarray:
-    """The order of all ``n`` rows in which the rows ``rows`` come from ``sources``."""
-    order = np.arange(n)
-    order[rows] = sources
-    return order
-
-
-def _time_order(case: np.ndarray, ts: np.ndarray) -> tuple[np.ndarray | None, np.ndarray] | None:
-    """The order that groups the cases (in order of first appearance; ``case`` numbers
-    them so) and sorts each by time, file order kept for ties, as the rows to move and the
-    rows they come from (None and the whole order: every row); None when the rows are in
-    it already. Only the cases out of order are sorted when each case is one run of rows."""
-    # comparisons of neighbours, not differences: no arrays of the log's length in int64
-    if not (case[1:] < case[:-1]).any():        # each case one run, in order of appearance
-        back = ts[1:] < ts[:-1]
-        back &= case[1:] == case[:-1]
-        unsorted = np.unique(case[1:][back])    # cases with a step back in time
-        if not len(unsorted):
-            return None                # already in order (most exports): no sort
-        if len(unsorted) <= _FEW_CASES:
-            # the codes do not decrease: each case's run is found by bisection
-            starts = np.searchsorted(case, unsorted, side="left")
-            ends = np.searchsorted(case, unsorted, side="right")
-            rows = np.concatenate([np.arange(lo, hi) for lo, hi in zip(starts, ends, strict=True)])
-            sources = np.concatenate([lo + np.argsort(ts[lo:hi], kind="stable")
-                                      for lo, hi in zip(starts, ends, strict=True)])
-            return rows, sources
-    elif not (ts[1:] < ts[:-1]).any():
-        return None, np.argsort(case, kind="stable")    # in time order: cases gathered
-    return None, np.lexsort((ts, case))         # lexsort is stable: file order for ties
-
-
-#: Up to this many cases out of time order are sorted one by one, more all at once.
-_FEW_CASES = 1000
-
-
-def count_duplicates(events: pd.DataFrame, case: np.ndarray) -> int:
-    """Exact duplicate events (same case, activity, time and unit).
-
-    Duplicates share case and time, so only events whose time repeats within
-    their case (adjacent after sorting) need the full comparison.
-    """
-    if len(events) < 2:
-        return 0
-    ts = events[TIMESTAMP].to_numpy(dtype="datetime64[ns]")
-    tie = (ts[1:] == ts[:-1]) & (case[1:] == case[:-1])
-    suspects = np.zeros(len(events), dtype=bool)
-    suspects[1:] |= tie
-    suspects[:-1] |= tie
-    if not suspects.any():
-        return 0
-    key = [c for c in (CASE, ACTIVITY, TIMESTAMP, RESOURCE) if c in events.columns]
-    return int(events.loc[suspects, key].duplicated().sum())
 
 
 def map_values(values: pd.Series, table: Mapping[str, str]) -> pd.Series:
