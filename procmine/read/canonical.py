@@ -203,7 +203,7 @@ class _Made:
     def column(self, kind: str, column: str) -> _Column:
         """The column made (its error raised now); times read from text made now."""
         made = self.done.get((kind, column))
-        if made is None:
+        if made is None and kind == _TIMES:
             return _times(self.frame[column], self.timezone)
         if isinstance(made, _Failed):
             raise made.error
