@@ -1,9 +1,9 @@
 import sys
 
 try:
-    from procmine.cli import main
+    from procmine.cli import run
 except KeyboardInterrupt:  # Ctrl-C while the command line was still loading
     sys.stderr.write("Error: interrupted\n")
     sys.exit(130)
 
-main()
+run()

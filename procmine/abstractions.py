@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from procmine.grouping import cases_with, integers_within_groups, interpolate, values_within_groups
+from procmine.hands import each
 from procmine.log import ACTIVITY, CASE, CATEGORY, DEADLINE, SOURCE, TIMESTAMP, EventLog
 
 if TYPE_CHECKING:
@@ -191,9 +192,13 @@ def follows(log: EventLog, *, durations: np.ndarray | None = None) -> Follows:
     pair += act_codes[1:]
     local, keys = _small_codes(pair[same], n_act * n_act)
     del pair
-    stats = _pair_stats(local, wait, len(keys), nanoseconds=nanoseconds)
-    del wait, nanoseconds
-    stats.insert(1, "cases", cases_with(codes[1:][same], local, len(keys)))
+    # the sums, the sort of the waits and the cases of each pair, on two hands
+    steps = [(_sums, wait), (_sorted_waits, nanoseconds), (_cases_of_pairs, codes[1:][same])]
+    total, ordered, cases = each(lambda step: step[0](local, step[1], len(keys)), steps)
+    del steps
+    stats = _pair_stats(local, wait, len(keys), total=total, ordered=ordered)
+    del wait, nanoseconds, ordered
+    stats.insert(1, "cases", cases)
     stats.insert(0, "target", names[keys % n_act])
     stats.insert(0, "source", names[keys // n_act])
     table = stats.reset_index(drop=True)
@@ -226,14 +231,33 @@ def _small_codes(values: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray
     return lookup[values], keys
 
 
-def _pair_stats(pair: np.ndarray, wait: np.ndarray, n_pairs: int, *,
-                nanoseconds: np.ndarray | None = None) -> pd.DataFrame:
+def _sums(pair: np.ndarray, wait: np.ndarray, n_pairs: int) -> np.ndarray:
+    """The sum of the waits of each pair code as pandas adds (compensated, in log order),
+    so that the mean is its own."""
+    groups = pd.Categorical.from_codes(pair, categories=np.arange(n_pairs))
+    return pd.Series(wait).groupby(groups, observed=False).sum().to_numpy(dtype=np.float64)
+
+
+def _sorted_waits(pair: np.ndarray, nanoseconds: np.ndarray | None,
+                  n_pairs: int) -> np.ndarray | None:
+    """The waits as integer nanoseconds sorted within each pair, or None (none given, or
+    they do not fit: :func:`~procmine.grouping.integers_within_groups`)."""
+    return None if nanoseconds is None else integers_within_groups(pair, nanoseconds, n_pairs)
+
+
+def _cases_of_pairs(pair: np.ndarray, case: np.ndarray, n_pairs: int) -> np.ndarray:
+    """The number of cases with each pair code (``case``: the case of each transition)."""
+    return cases_with(case, pair, n_pairs)
+
+
+def _pair_stats(pair: np.ndarray, wait: np.ndarray, n_pairs: int, *, total: np.ndarray,
+                ordered: np.ndarray | None = None) -> pd.DataFrame:
     """Per pair code (``0 .. n_pairs - 1``): count (every transition), then the mean,
     median, p90, total, min and max of the waits that are known, as pandas' groupby
-    takes them: one sort of the waits within each pair serves every quantile.
-    ``nanoseconds``: the waits as integers (``wait`` is them / 1e9), sorted as such."""
+    takes them: one sort of the waits within each pair serves every quantile. ``total``:
+    :func:`_sums`; ``ordered``: the waits as integer nanoseconds (``wait`` is them / 1e9),
+    sorted within each pair (:func:`~procmine.grouping.integers_within_groups`), or None."""
     counts = np.bincount(pair, minlength=n_pairs)
-    ordered = None if nanoseconds is None else integers_within_groups(pair, nanoseconds, n_pairs)
     known = ~np.isnan(wait) if ordered is None else None
     if ordered is not None:
         v, sizes = np.divide(ordered, 1e9, out=ordered.view(np.float64)), counts
@@ -253,9 +277,6 @@ def _pair_stats(pair: np.ndarray, wait: np.ndarray, n_pairs: int, *,
         out[has] = values
         return out
 
-    # the sum as pandas adds (compensated, in log order), so that the mean is its own
-    groups = pd.Categorical.from_codes(pair, categories=np.arange(n_pairs))
-    total = pd.Series(wait).groupby(groups, observed=False).sum().to_numpy(dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(has, total / sizes, np.nan)
     return pd.DataFrame({

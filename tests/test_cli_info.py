@@ -129,6 +129,29 @@ def test_broken_pipe_is_quiet(orders16):
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
 
 
+def test_the_program_ends_at_once_with_its_whole_output_and_exit_code(orders16, tmp_path):
+    """``python -m procmine`` (procmine.cli.run) ends a command that finished well without
+    the interpreter's teardown: its output is whole, written to a pipe or a file, its exit
+    functions run, and a failing command keeps its exit code."""
+    inprocess = CliRunner().invoke(cli, ["info", str(orders16), "--json"])
+    code = ("import atexit, subprocess, sys\n"
+            "atexit.register(lambda: print('exit functions ran', file=sys.stderr))\n"
+            "sys.argv = ['procmine', *sys.argv[1:]]\n"
+            "from procmine.cli import run\nrun()\n")
+    piped = subprocess.run([sys.executable, "-c", code, "info", str(orders16), "--json"],
+                           capture_output=True, text=True)
+    assert (piped.returncode, piped.stdout) == (0, inprocess.output)
+    assert "exit functions ran" in piped.stderr
+    out = tmp_path / "info.json"
+    with open(out, "w") as f:
+        assert subprocess.run([sys.executable, "-m", "procmine", "info", str(orders16),
+                               "--json"], stdout=f).returncode == 0
+    assert out.read_text(encoding="utf-8") == inprocess.output
+    failed = subprocess.run([sys.executable, "-m", "procmine", "info", str(tmp_path / "no.csv")],
+                            capture_output=True, text=True)
+    assert failed.returncode == 2 and "no such file" in failed.stderr
+
+
 def test_main_exit_code_on_error(tmp_path, capsys):
     try:
         main(["info", str(tmp_path / "nope.csv")])

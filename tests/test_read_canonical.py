@@ -142,7 +142,7 @@ def test_a_few_cases_out_of_order_give_the_events_a_full_sort_gives(tmp_path, mo
     """The rows of the few cases out of time order are set in copies of the columns; the
     events (every column: codes, times, deadlines, plain text) are those of the general
     sort, in UTF-8 and GB18030, quoted or not."""
-    import procmine.read.canonical as canonical
+    import procmine.read.sorting as sorting
 
     rows = [[f"C{c:03d}", f"a{k}", f"2024-01-{1 + c % 9:02d} {10 + (k * 7) % 5}:00:00",
              f"单位{(c + k) % 4}", "街道", "块", f"2024-02-{1 + c % 9:02d} 10:00:00",
@@ -152,7 +152,7 @@ def test_a_few_cases_out_of_order_give_the_events_a_full_sort_gives(tmp_path, mo
     for encoding in ("utf-8", "gb18030"):
         path = write_rows(tmp_path / f"log-{encoding}.csv", rows, encoding=encoding, header=header)
         few = read_log(path)
-        monkeypatch.setattr(canonical, "_FEW_CASES", 0)     # every case sorted at once
+        monkeypatch.setattr(sorting, "_FEW_CASES", 0)     # every case sorted at once
         general = read_log(path)
         monkeypatch.undo()
         pd.testing.assert_frame_equal(few.events, general.events)

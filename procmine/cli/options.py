@@ -247,7 +247,7 @@ def load(path: str, options: dict[str, Any], *, quiet: bool = False,
 
 
 #: glibc's ``mallopt`` parameters (malloc.h)
-_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4
+_M_TRIM_THRESHOLD, _M_MMAP_MAX, _M_ARENA_MAX = -1, -4, -8
 
 
 def keep_freed_memory() -> None:
@@ -272,6 +272,7 @@ def keep_freed_memory() -> None:
     if hasattr(libc, "gnu_get_libc_version") and hasattr(libc, "mallopt"):
         libc.mallopt(_M_MMAP_MAX, 0)
         libc.mallopt(_M_TRIM_THRESHOLD, 1 << 30)
+        libc.mallopt(_M_ARENA_MAX, 1)
 
 
 def engine_options(func: Callable) -> Callable:

@@ -20,17 +20,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Collection, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
 from procmine.errors import InputError
+from procmine.hands import each
 from procmine.log import ACTIVITY, CASE, DEADLINE, RESOURCE, EventLog, LoadReport
 from procmine.read.canonical import (
     TEXT_COLUMNS,
-    appearance_codes,
     as_text,
     canonical_events,
-    count_duplicates,
     kind_table,
     level_table,
     map_values,
@@ -68,6 +68,7 @@ from procmine.read.sniff import (
     open_bytes,
     sniff_delimiter,
 )
+from procmine.read.sorting import appearance_codes, count_duplicates
 from procmine.read.times import (
     CHINESE_DATE,
     CHINESE_YEAR,
@@ -150,10 +151,12 @@ def read_log(
     frame, mapping = _mapped(frame, given, report, needs, path)
     events = canonical_events(frame, mapping, report, timezone=timezone, strict=strict, path=path)
     level_names = name_levels(events, levels, report)
-    case_codes = appearance_codes(events[CASE])   # quick on the Categorical's codes
-    # the codes of the activities (every analysis takes them) and of the units (the totals
-    # count them), from the Categoricals canonical_events made: no pass over the text
-    known = {c: sorted_codes(events[c]) for c in (ACTIVITY, RESOURCE) if c in events.columns}
+    # the case codes (quick on the Categorical's codes), and the codes of the activities
+    # (every analysis takes them) and of the units (the totals count them), from the
+    # Categoricals canonical_events made: no pass over the text; on two hands
+    coded = [CASE, *(c for c in (ACTIVITY, RESOURCE) if c in events.columns)]
+    case_codes, *codes = each(_codes, [(c, events[c]) for c in coded])
+    known = dict(zip(coded[1:], codes, strict=True))
     report.rows_kept = len(events)
     if report.rows_kept == 0:
         raise InputError(f"{path}: no usable events ({report.rows_read} rows read, all dropped)",
@@ -164,6 +167,12 @@ def read_log(
     for column, (codes, names) in known.items():
         log.know_column_codes(column, codes, names)
     return log
+
+
+def _codes(column: tuple[str, pd.Series]) -> Any:
+    """The case codes in order of appearance; another column's sorted codes and names."""
+    name, values = column
+    return appearance_codes(values) if name == CASE else sorted_codes(values)
 
 
 def _mapped(frame: pd.DataFrame, given: Mapping[str, str], report: LoadReport,

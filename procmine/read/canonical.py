@@ -17,6 +17,7 @@ import pandas as pd
 
 from procmine.errors import InputError
 from procmine.grouping import sorted_present
+from procmine.hands import each
 from procmine.log import (
     ACTIVITY,
     ADDRESS,
@@ -37,6 +38,7 @@ from procmine.log import (
     canonical_names,
     coded_text,
 )
+from procmine.read.sorting import sorted_events
 from procmine.read.times import offset_note, parse_timestamps, text_offsets
 
 #: The canonical text columns reading trims (and, but for the ids, reads empty as missing).
@@ -85,26 +87,27 @@ def canonical_events(frame: pd.DataFrame, mapping: Mapping[str, str], report: Lo
     frame = frame.rename(columns=canonical_names([c for c in frame.columns if c != "__row"],
                                                  mapping))
     rows = frame.pop("__row").to_numpy()
+    made = _Made(frame, timezone)
     dropping = _Dropping(frame, rows, np.ones(len(frame), dtype=bool), mapping, report, strict,
                          path)
     for column, reason in ((CASE, "no case id"), (ACTIVITY, "no activity")):
-        frame[column] = text = per_value(frame[column], _strip)
-        dropping.drop(_blank(text), reason, column)
+        text = made.column(_TEXT, column)
+        frame[column] = text.values
+        dropping.drop(text.blank, reason, column)
     raw_time = frame[TIMESTAMP]
-    parsed, report.timezone_assumed = parse_timestamps(raw_time, timezone=timezone)
+    times = made.column(_TIMES, TIMESTAMP)
+    parsed, report.timezone_assumed = times.values, times.assumed
     note = offset_note(text_offsets(raw_time), timezone)
     if note and note not in report.notes:
         report.notes.append(note)
     frame[TIMESTAMP] = parsed
-    missing_time = raw_time.isna().to_numpy(dtype=bool)
-    dropping.drop(missing_time, "no time", TIMESTAMP, shown=parsed)
-    bad_time = parsed.isna().to_numpy(dtype=bool) & ~missing_time
-    dropping.drop(bad_time, "unparsable time", TIMESTAMP, shown=raw_time)
-    _optional_times(frame, mapping, report, timezone)
-    _trim_text(frame, report)
+    dropping.drop(times.missing, "no time", TIMESTAMP, shown=parsed)
+    dropping.drop(times.unparsed, "unparsable time", TIMESTAMP, shown=raw_time)
+    _optional_times(frame, mapping, report, made)
+    _trim_text(frame, report, made)
     _count_lost_cases(frame[CASE], dropping.keep, report)
     # a boolean filter copies every column: only when a row is dropped
-    return _sorted(frame if dropping.keep.all() else frame[dropping.keep], report)
+    return sorted_events(frame if dropping.keep.all() else frame[dropping.keep], report)
 
 
 def _count_lost_cases(cases: pd.Series, keep: np.ndarray, report: LoadReport) -> None:
@@ -130,14 +133,15 @@ def lost_cases_note(lost: int, example: Any) -> str:
 
 
 def _optional_times(frame: pd.DataFrame, mapping: Mapping[str, str], report: LoadReport,
-                    timezone: str) -> None:
+                    made: _Made) -> None:
     """Start and deadline parsed; a deadline column of no times stays text."""
     for column in (START, DEADLINE):
         if column not in frame.columns:
             continue
-        values, _ = parse_timestamps(frame[column], timezone=timezone)
-        unparsed = int((values.isna() & frame[column].notna()).sum())
-        if unparsed and column == DEADLINE and unparsed == int(frame[column].notna().sum()):
+        times = made.column(_TIMES, column)
+        values, unparsed = times.values, int(np.count_nonzero(times.unparsed))
+        if unparsed and column == DEADLINE and unparsed == len(values) - int(
+                np.count_nonzero(times.missing)):
             report.notes.append(f"deadline column {mapping[column]!r} holds no timestamps; "
                                 "kept as text")
             continue
@@ -146,18 +150,99 @@ def _optional_times(frame: pd.DataFrame, mapping: Mapping[str, str], report: Loa
         frame[column] = values
 
 
-def _trim_text(frame: pd.DataFrame, report: LoadReport) -> None:
+def _trim_text(frame: pd.DataFrame, report: LoadReport, made: _Made) -> None:
     """Text columns trimmed (empty as missing); unit kinds named line or block."""
     for column in TEXT_COLUMNS[2:]:
         if column in frame.columns:
-            frame[column] = per_value(frame[column], _strip_to_missing)
+            frame[column] = made.column(_TEXT, column).values
     if KIND in frame.columns:
-        kinds = per_value(frame[KIND], lambda distinct: _lookup(distinct.str.lower(), KIND_ALIASES))
+        kinds = made.column(_TEXT, KIND).kinds
         unknown = frame[KIND].notna() & kinds.isna()
         if unknown.any():
             report.notes.append(f"{int(unknown.sum()):,} unit kinds not line/block (条/块) set empty: "
                                 f"{', '.join(map(str, frame.loc[unknown, KIND].unique()[:5]))}")
         frame[KIND] = kinds
+
+
+class _Made:
+    """The columns :func:`canonical_events` makes from the raw ones, each on its own (text
+    trimmed per distinct value, times parsed), made at once on two hands
+    (:func:`~procmine.hands.each`) and taken in the steps' order, so the report and
+    any error are as when each was made at its step. Times read from text are made at
+    their step, in this thread (their parse is Python's, and uses a warnings filter)."""
+
+    def __init__(self, frame: pd.DataFrame, timezone: str) -> None:
+        self.frame, self.timezone = frame, timezone
+        text = [c for c in TEXT_COLUMNS if c in frame.columns]
+        times = [c for c in (TIMESTAMP, START, DEADLINE)
+                 if c in frame.columns and not _text_times(frame[c])]
+        jobs = [*((_TEXT, c) for c in text), *((_TIMES, c) for c in times)]
+        # (the columns taken here: the other hand reads no frame)
+        made = each(self._made_or_error, [(job, frame[job[1]]) for job in jobs])
+        self.done = dict(zip(jobs, made, strict=True))
+
+    def _made_or_error(self, job: tuple[tuple[str, str], pd.Series]) -> _Column | _Failed:
+        (kind, column), values = job
+        try:
+            return self._make(kind, column, values)
+        except Exception as e:      # raised when its step takes the column
+            return _Failed(e)
+
+    def _make(self, kind: str, column: str, values: pd.Series) -> _Column:
+        if kind == _TIMES:
+            return _times(values, self.timezone)
+        if column in (CASE, ACTIVITY):
+            text = per_value(values, _strip)
+            return _Column(text, blank=_blank(text))
+        trimmed = per_value(values, _strip_to_missing)
+        if column == KIND:      # the kinds named line or block, from the trimmed ones
+            return _Column(trimmed, kinds=per_value(
+                trimmed, lambda distinct: _lookup(distinct.str.lower(), KIND_ALIASES)))
+        return _Column(trimmed)
+
+    def column(self, kind: str, column: str) -> _Column:
+        """The column made (its error raised now); times read from text made now."""
+        made = self.done.get((kind, column))
+        if made is None and kind == _TIMES:
+            return _times(self.frame[column], self.timezone)
+        if isinstance(made, _Failed):
+            raise made.error
+        return made
+
+
+@dataclass(frozen=True)
+class _Column:
+    """A column :class:`_Made` made, and what its step looks at."""
+
+    values: pd.Series                   #: the text trimmed, or the times parsed
+    blank: np.ndarray | None = None     #: case and activity: missing or empty
+    kinds: pd.Series | None = None      #: the unit kinds named line or block
+    assumed: bool = False               #: times: some read in the zone
+    missing: np.ndarray | None = None   #: times: no value
+    unparsed: np.ndarray | None = None  #: times: a value that is no time
+
+
+def _times(raw: pd.Series, timezone: str) -> _Column:
+    """A column of times parsed, and which of its values are missing or no time."""
+    parsed, assumed = parse_timestamps(raw, timezone=timezone)
+    missing = raw.isna().to_numpy(dtype=bool)
+    return _Column(parsed, assumed=assumed, missing=missing,
+                   unparsed=parsed.isna().to_numpy(dtype=bool) & ~missing)
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """A column :class:`_Made` could not make: its error, raised at the column's step."""
+
+    error: Exception
+
+
+_TEXT, _TIMES = "text", "times"
+
+
+def _text_times(values: pd.Series) -> bool:
+    """Whether a column of times holds text (parsed at its step, in this thread)."""
+    return values.dtype == object or pd.api.types.is_string_dtype(values.dtype)
 
 
 def per_value(values: pd.Series, change: Callable[[pd.Series], pd.Series]) -> pd.Series:
@@ -172,9 +257,13 @@ def per_value(values: pd.Series, change: Callable[[pd.Series], pd.Series]) -> pd
     >>> trimmed.tolist(), list(trimmed.cat.categories)
     (['a', 'a', <NA>], ['a'])
     """
+    # the values stay distinct as text: those of a factorize, and a Categorical's of text
+    # (1 and "1" would not)
+    distinct_text = True
     if isinstance(values.dtype, pd.CategoricalDtype):
         codes = values.cat.codes.to_numpy()
         distinct = pd.Series(values.cat.categories).astype("string")
+        distinct_text = _is_text(values.cat.categories.dtype)
     else:
         if not pd.api.types.is_string_dtype(values.dtype) or values.dtype == object:
             values = values.astype("string")
@@ -190,23 +279,32 @@ def per_value(values: pd.Series, change: Callable[[pd.Series], pd.Series]) -> pd
     small = next(t for t in (np.int8, np.int16, np.int32, np.int64)
                  if len(changed) < np.iinfo(t).max)
     codes = (codes if remap is None else np.append(remap, -1)[codes]).astype(small, copy=False)
-    return pd.Series(pd.Categorical.from_codes(codes, categories=changed, validate=False),
-                     index=values.index, name=values.name)
+    made = (distinct_categorical(codes, changed) if remap is not None or distinct_text
+            else pd.Categorical.from_codes(codes, categories=changed, validate=False))
+    return pd.Series(made, index=values.index, name=values.name)
 
 
-def appearance_codes(values: pd.Series) -> np.ndarray:
-    """``pd.factorize(values, sort=False)[0]`` (a code per row, 0, 1, ... in order of first
-    appearance, -1: missing), from a Categorical's codes where it has no missing value: no
-    table of its distinct values is made (430,000 case ids in a 5M-event log).
+def _is_text(dtype: Any) -> bool:
+    """pandas' text dtypes (``str``, ``string``), not object."""
+    return isinstance(dtype, pd.StringDtype)
 
-    >>> appearance_codes(pd.Series(["b", "a", "b"], dtype="category")).tolist()
-    [0, 1, 0]
+
+def distinct_categorical(codes: np.ndarray, categories: Any) -> pd.Categorical:
+    """``pd.Categorical.from_codes(codes, categories, validate=False)`` for ``categories``
+    known to be distinct and never missing (an Arrow dictionary, a factorize's values):
+    pandas' check of them, a hash of each (0.03 s for the 430,000 case ids of a
+    5M-event log, each time a Categorical of them is made), is left out where this
+    pandas lets it be; the same Categorical.
+
+    >>> distinct_categorical(np.array([1, -1, 0], dtype=np.int8), ["a", "b"]).tolist()
+    ['b', nan, 'a']
     """
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        codes = values.cat.codes.to_numpy()
-        if not len(codes) or codes.min() >= 0:
-            return pd.factorize(codes, sort=False)[0]
-    return pd.factorize(values, sort=False)[0]
+    index = pd.Index(categories)
+    try:
+        dtype = pd.CategoricalDtype._from_fastpath(index, ordered=False)
+    except AttributeError:      # (a pandas without it: checked)
+        dtype = pd.CategoricalDtype(index, ordered=False)
+    return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
 
 
 def sorted_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -246,100 +344,6 @@ def _blank(values: pd.Series) -> np.ndarray:
     codes = values.cat.codes.to_numpy()
     empty = np.append((values.cat.categories == "").to_numpy(dtype=bool), True)
     return empty[codes]
-
-
-def _sorted(events: pd.DataFrame, report: LoadReport) -> pd.DataFrame:
-    """Each case sorted by time, keeping file order for ties; cases in order of appearance."""
-    case_codes = appearance_codes(events[CASE])
-    ts = events[TIMESTAMP].to_numpy(dtype="datetime64[ns]").view(np.int64)
-    order = _time_order(case_codes, ts)
-    if order is not None:
-        rows, sources = order
-        events = _moved(events, rows, sources)
-        if rows is None:          # a whole new order (within a case, the codes stay)
-            case_codes = case_codes[sources]
-    events = events.reset_index(drop=True)
-    report.duplicates = count_duplicates(events, case_codes)
-    return events
-
-
-def _moved(events: pd.DataFrame, rows: np.ndarray | None, sources: np.ndarray) -> pd.DataFrame:
-    """``events`` with the rows ``rows`` taken from the rows ``sources`` (``rows`` None:
-    every row, ``events.iloc[sources]``). A few rows out of place are set in a copy of each
-    column, not taken one by one into a new one: a copy is a plain copy of memory."""
-    if rows is None:
-        return events.iloc[sources]
-    columns = {}
-    for i in range(events.shape[1]):
-        values = events.iloc[:, i].array
-        if isinstance(values, _SET_IN_PLACE):
-            column = values.copy()
-            column[rows] = values.take(sources)
-        else:                     # other arrays (Arrow's text): taken whole
-            column = values.take(_whole(rows, sources, len(values)))
-        columns[i] = column
-    moved = pd.DataFrame(columns, index=events.index, copy=False)
-    moved.columns = events.columns
-    return moved
-
-
-#: The arrays :func:`_moved` copies and sets a few rows of (numbers, times, Categoricals).
-_SET_IN_PLACE = (pd.Categorical, pd.arrays.DatetimeArray, pd.arrays.NumpyExtensionArray)
-
-
-def _whole(rows: np.ndarray, sources: np.ndarray, n: int) -> np.ndarray:
-    """The order of all ``n`` rows in which the rows ``rows`` come from ``sources``."""
-    order = np.arange(n)
-    order[rows] = sources
-    return order
-
-
-def _time_order(case: np.ndarray, ts: np.ndarray) -> tuple[np.ndarray | None, np.ndarray] | None:
-    """The order that groups the cases (in order of first appearance; ``case`` numbers
-    them so) and sorts each by time, file order kept for ties, as the rows to move and the
-    rows they come from (None and the whole order: every row); None when the rows are in
-    it already. Only the cases out of order are sorted when each case is one run of rows."""
-    # comparisons of neighbours, not differences: no arrays of the log's length in int64
-    if not (case[1:] < case[:-1]).any():        # each case one run, in order of appearance
-        back = ts[1:] < ts[:-1]
-        back &= case[1:] == case[:-1]
-        unsorted = np.unique(case[1:][back])    # cases with a step back in time
-        if not len(unsorted):
-            return None                # already in order (most exports): no sort
-        if len(unsorted) <= _FEW_CASES:
-            # the codes do not decrease: each case's run is found by bisection
-            starts = np.searchsorted(case, unsorted, side="left")
-            ends = np.searchsorted(case, unsorted, side="right")
-            rows = np.concatenate([np.arange(lo, hi) for lo, hi in zip(starts, ends, strict=True)])
-            sources = np.concatenate([lo + np.argsort(ts[lo:hi], kind="stable")
-                                      for lo, hi in zip(starts, ends, strict=True)])
-            return rows, sources
-    elif not (ts[1:] < ts[:-1]).any():
-        return None, np.argsort(case, kind="stable")    # in time order: cases gathered
-    return None, np.lexsort((ts, case))         # lexsort is stable: file order for ties
-
-
-#: Up to this many cases out of time order are sorted one by one, more all at once.
-_FEW_CASES = 1000
-
-
-def count_duplicates(events: pd.DataFrame, case: np.ndarray) -> int:
-    """Exact duplicate events (same case, activity, time and unit).
-
-    Duplicates share case and time, so only events whose time repeats within
-    their case (adjacent after sorting) need the full comparison.
-    """
-    if len(events) < 2:
-        return 0
-    ts = events[TIMESTAMP].to_numpy(dtype="datetime64[ns]")
-    tie = (ts[1:] == ts[:-1]) & (case[1:] == case[:-1])
-    suspects = np.zeros(len(events), dtype=bool)
-    suspects[1:] |= tie
-    suspects[:-1] |= tie
-    if not suspects.any():
-        return 0
-    key = [c for c in (CASE, ACTIVITY, TIMESTAMP, RESOURCE) if c in events.columns]
-    return int(events.loc[suspects, key].duplicated().sum())
 
 
 def map_values(values: pd.Series, table: Mapping[str, str]) -> pd.Series:

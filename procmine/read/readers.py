@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from procmine.errors import ColumnError, InputError
+from procmine.hands import each
 from procmine.limits import (
     MAX_COLUMNS,
     MAX_ROWS,
@@ -28,7 +29,7 @@ from procmine.limits import (
     check_frame_fields,
 )
 from procmine.log import DEADLINE, START, TIMESTAMP, LoadReport
-from procmine.read.canonical import TEXT_COLUMNS
+from procmine.read.canonical import TEXT_COLUMNS, distinct_categorical
 from procmine.read.columns import detect_columns
 from procmine.read.fastcsv import read_csv_fast
 from procmine.read.projection import columns_to_read
@@ -288,14 +289,30 @@ def _has_quotes(path: str) -> bool:
     splits a file without quotes at every line break, which is faster. A byte 0x22 is a
     quote in UTF-8, GB18030 and Latin-1 alike; a gzip file is not looked into. Read a MB
     at a time into one buffer: less CPU than a map of the whole file (its page faults and
-    its unmapping, 0.18 s against 0.10 s for a 657 MB file)."""
+    its unmapping, 0.18 s against 0.10 s for a 657 MB file). A large file is read in two
+    halves on two hands (:func:`~procmine.hands.each`): the copies from the page cache
+    let go of Python's lock."""
     if is_gzip(path):
         return True
+    size = os.path.getsize(path)
+    parts = [(0, size // 2), (size // 2, size)] if size > 1 << 24 else [(0, size)]
+    found: list[bool] = []      # (a quote in one half: the other stops)
+    return any(each(lambda part: _quote_in(path, *part, found), parts))
+
+
+def _quote_in(path: str, start: int, stop: int, found: list[bool]) -> bool:
+    """Whether bytes ``start`` to ``stop`` of a file hold a quote (0x22)."""
     buffer = bytearray(1 << 20)
     with open(path, "rb", buffering=0) as f:
-        while n := f.readinto(buffer):
+        f.seek(start)
+        while start < stop and not found:
+            n = f.readinto(memoryview(buffer)[:min(len(buffer), stop - start)])
+            if not n:
+                break
             if buffer.find(b'"', 0, n) >= 0:
+                found.append(True)
                 return True
+            start += n
     return False
 
 
@@ -315,12 +332,16 @@ def table_frame(table: Any) -> pd.DataFrame:
     import pyarrow as pa
 
     names = table.column_names
-    coded = {name: _categorical(table.column(name)) for name, kind in zip(names, table.schema.types,
-                                                                         strict=True)
-             if pa.types.is_dictionary(kind) and pa.types.is_string(kind.value_type)}
-    if not coded:
+    dictionaries = [name for name, kind in zip(names, table.schema.types, strict=True)
+                    if pa.types.is_dictionary(kind) and pa.types.is_string(kind.value_type)]
+    if not dictionaries:
         return table.to_pandas(split_blocks=True, self_destruct=True)
-    rest = table.drop_columns(list(coded)).to_pandas(split_blocks=True, self_destruct=True)
+    # the other columns by Arrow, the dictionary columns one by one, on two hands
+    rest_table = table.drop_columns(dictionaries)
+    made = each(lambda name: (rest_table.to_pandas(split_blocks=True, self_destruct=True)
+                              if name is None else _categorical(table.column(name))),
+                [None, *dictionaries])
+    rest, coded = made[0], dict(zip(dictionaries, made[1:], strict=True))
     index = rest.index if len(rest.columns) else pd.RangeIndex(table.num_rows)
     return pd.DataFrame({name: pd.Series(coded[name], index=index, copy=False) if name in coded
                          else rest[name] for name in names}, index=index, copy=False)
@@ -339,7 +360,7 @@ def _categorical(column: Any) -> pd.Categorical:
     # (to_pandas makes an empty dictionary (every value missing) categories of objects)
     categories = (pd.Index(pd.array(dictionary.cast(pa.string()), dtype="str")) if len(dictionary)
                   else pd.Index([], dtype=object))
-    return pd.Categorical.from_codes(codes, categories=categories, validate=False)
+    return distinct_categorical(codes, categories)   # (a dictionary's values are distinct)
 
 
 def _check_fields(path: str, table: Any) -> None:

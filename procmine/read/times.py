@@ -249,8 +249,9 @@ def _offset_between(first: pd.Timestamp, last: pd.Timestamp,
         return None
     grid = pd.date_range(first - 2 * day, last + 2 * day, freq=_OFFSET_STEP, tz="UTC")
     local = grid.tz_convert(timezone).tz_localize(None)
-    offsets = (local - grid.tz_localize(None)).unique()
-    return offsets[0] if len(offsets) == 1 else None
+    offsets = local.asi8 - grid.asi8      # (wall clock minus UTC, in the grid's unit)
+    low, high = offsets.min(), offsets.max()
+    return pd.Timedelta(int(low), unit=grid.unit) if low == high else None
 
 
 #: Excel serial days procmine reads (1900 system): 1 = 1900-01-01, 200,000 = year 2447.
