@@ -228,11 +228,21 @@ class DuckDBEngine(SqlEngine):
 
     def _df(self, query: str) -> pd.DataFrame:
         self._load()
-        frame = self.con.execute(query).df()
-        for column in frame.columns:  # ENUM columns (see procmine.read.dialect) come as text
-            if isinstance(frame[column].dtype, pd.CategoricalDtype):
-                frame[column] = frame[column].astype("str")
-        return frame
+        return _enums_as_text(self.con.execute(query).df())
+
+    def _batches(self, query: str) -> Iterator[pd.DataFrame]:
+        """The rows of ``query`` in Arrow batches of :data:`sql_engine.CASE_BATCH` rows, each
+        a DataFrame as ``_df`` gives (text in Arrow, not a Python string per row)."""
+        from procmine.engines import sql_engine
+
+        self._load()
+        reader = self.con.cursor().sql(query).to_arrow_reader(sql_engine.CASE_BATCH)
+        empty = True
+        for batch in reader:
+            empty = False
+            yield _enums_as_text(batch.to_pandas())
+        if empty:
+            yield _enums_as_text(reader.schema.empty_table().to_pandas())
 
     def _put_cases(self, frame: pd.DataFrame) -> str:
         self.con.register("kept_frame", frame)
@@ -470,3 +480,12 @@ def _one_ahead(items: Iterator[Any]) -> Iterator[Any]:
         stop.set()
         taken.release()
         thread.join()
+
+
+def _enums_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its ENUM columns (see procmine.read.dialect), which come as
+    categories, as text."""
+    for column in frame.columns:
+        if isinstance(frame[column].dtype, pd.CategoricalDtype):
+            frame[column] = frame[column].astype("str")
+    return frame
