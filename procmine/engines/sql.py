@@ -135,16 +135,17 @@ TOTALS = ("SELECT count(*) AS events, sum(CASE WHEN is_last THEN 1 ELSE 0 END) A
 _COUNTED = {"events": "count(*) AS events", "start": "min(t) AS start", "stop": "max(t) AS stop"}
 
 
-def cases(columns: Collection[str]) -> str:
+def cases(columns: Collection[str], *, first_row: bool = False) -> str:
     """One row per case (order of first appearance): its id ``c`` and those of
     ``columns`` asked for: ``events``, ``start``, ``stop`` (counted over its events),
     and its first event's ``cat``, ``src`` and ``due`` (category, source, deadline). No
-    count over the events when none of them is asked for.
+    count over the events when none of them is asked for. ``first_row``: the case's
+    number ``f`` (its first file row) besides.
 
     >>> cases(["cat"])
     'SELECT e.c, e.cat FROM ev e WHERE e.pa IS NULL ORDER BY e.f'
     """
-    first = [f"e.{name}" for name in ("cat", "src", "due") if name in columns]
+    first = ["e.f"] * first_row + [f"e.{name}" for name in ("cat", "src", "due") if name in columns]
     counted = [name for name in _COUNTED if name in columns]
     if not counted:
         return f"SELECT {', '.join(['e.c', *first])} FROM ev e WHERE e.pa IS NULL ORDER BY e.f"

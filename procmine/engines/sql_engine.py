@@ -117,24 +117,24 @@ class SqlEngine(Engine):
 
     def _case_table(self, wanted: set[str]) -> pd.DataFrame:
         """The case table with the columns ``wanted`` that the log has, read in batches of
-        :data:`CASE_BATCH` cases (:meth:`_batches`) and laid end to end column by column:
-        making it holds the table, one batch of the query's result and one column's pieces
-        (the result of the whole query, its text as Python strings, held about twice the
-        table's 104 bytes a case more)."""
-        from procmine.engines import sql as q
-
+        :data:`CASE_BATCH` cases (:meth:`_case_rows`) and laid end to end column by column:
+        making it holds the table, one batch of the rows and one column's pieces (the rows
+        read whole, their text as Python strings, held about twice the table's 104 bytes a
+        case more)."""
         self._load()
         wanted = {name for name in wanted if name not in _FIRST or _FIRST[name] in self._chosen}
         short = {_SHORT[name] for name in wanted if name in _SHORT}
         short |= {"start", "stop"} if "duration" in wanted else set()
+        short |= {"variant"} & wanted
         pieces: dict[str, list[Any]] = {}
-        for batch in self._batches(q.cases(short)):
+        for batch in self._case_rows(short):
             for name, values in self._case_piece(batch, wanted).items():
                 pieces.setdefault(name, []).append(values)
         columns = {name: _laid_end_to_end(pieces.pop(name)) for name in CASE_COLUMNS
                    if name in pieces}
-        if "variant" in wanted:
-            columns["variant"] = self._variant_of_cases(columns["case"])
+        variant = columns.get("variant")
+        if "variant" in wanted and (variant is None or variant.dtype != np.int64):
+            columns["variant"] = self._variant_of_cases(columns["case"])   # or a case not seen
         out = pd.DataFrame(index=pd.RangeIndex(len(columns["case"])))
         for name in CASE_COLUMNS:
             if name in wanted:
@@ -142,9 +142,17 @@ class SqlEngine(Engine):
                     name == "deadline" and not self._due_is_time) else columns.pop(name))
         return out
 
+    def _case_rows(self, short: set[str]) -> Iterator[pd.DataFrame]:
+        """One row per case in case order, in batches (:meth:`_batches`): the case id ``c``
+        and the columns ``short`` of :func:`procmine.engines.sql.cases`; ``variant`` too
+        when asked and the engine has each case's variant at hand (DuckDB; here it has not)."""
+        from procmine.engines import sql as q
+
+        return self._batches(q.cases(short))
+
     def _case_piece(self, frame: pd.DataFrame, wanted: set[str]) -> dict[str, Any]:
-        """The columns of the case table from one batch of :func:`procmine.engines.sql.cases`
-        (text as the engine gives it: :func:`_text` is for the whole column)."""
+        """The columns of the case table from one batch of :meth:`_case_rows` (text as
+        the engine gives it: :func:`_text` is for the whole column)."""
         tz = self.source.timezone
 
         def stamps(values: pd.Series) -> Any:
@@ -154,6 +162,8 @@ class SqlEngine(Engine):
                                   utc=True).dt.tz_convert(tz).array
 
         piece: dict[str, Any] = {"case": frame["c"].astype(str)}
+        if "variant" in wanted and "variant" in frame:
+            piece["variant"] = frame["variant"].to_numpy()
         if "events" in wanted:
             piece["events"] = frame["events"].to_numpy(dtype=np.int64)
         if "start" in wanted or "duration" in wanted:
