@@ -55,8 +55,11 @@ def everything(engine) -> dict:
     }
 
 
-def assert_same(ref: dict, other: dict) -> None:
-    """Exact counts and ids; times equal to the second."""
+def assert_same(ref: dict, other: dict, *, only_cases: bool = False) -> None:
+    """Exact counts and ids; times equal to the second. ``only_cases``: the case tables
+    alone, each column where the first has it."""
+    if only_cases:
+        return _assert_same_cases(ref["cases"], other["cases"])
     a, b = ref["totals"], other["totals"]
     assert (a.events, a.cases, a.activities, a.units, a.rows_read, a.dropped) == \
         (b.events, b.cases, b.activities, b.units, b.rows_read, b.dropped)
@@ -82,15 +85,20 @@ def assert_same(ref: dict, other: dict) -> None:
         np.testing.assert_allclose(fa.table["total"], fb.table["total"], atol=1.0, rtol=1e-9)
         assert fa.starts == fb.starts and fa.ends == fb.ends
 
-    ca, cb = ref["cases"], other["cases"]
+    _assert_same_cases(ref["cases"], other["cases"])
+
+
+def _assert_same_cases(ca: pd.DataFrame, cb: pd.DataFrame) -> None:
     assert list(ca.columns) == list(cb.columns)
-    assert ca["case"].astype(str).tolist() == cb["case"].astype(str).tolist()
-    assert ca["events"].tolist() == cb["events"].tolist()
-    assert ca["variant"].tolist() == cb["variant"].tolist()
-    for column in ("start", "end") + (("deadline",) if "deadline" in ca.columns else ()):
-        gap = (pd.to_datetime(ca[column]) - pd.to_datetime(cb[column])).dt.total_seconds().abs()
-        assert gap.fillna(0).max() < 1, column
-    np.testing.assert_allclose(ca["duration"], cb["duration"], atol=1.0, rtol=0)
+    for column in ("case", "events", "variant"):
+        if column in ca.columns:
+            assert ca[column].astype(str).tolist() == cb[column].astype(str).tolist(), column
+    for column in ("start", "end", "deadline"):
+        if column in ca.columns:
+            gap = (pd.to_datetime(ca[column]) - pd.to_datetime(cb[column])).dt.total_seconds().abs()
+            assert gap.fillna(0).max() < 1, column
+    if "duration" in ca.columns:
+        np.testing.assert_allclose(ca["duration"], cb["duration"], atol=1.0, rtol=0)
     for column in ("category", "source"):
         if column in ca.columns:
             assert ca[column].fillna("").astype(str).tolist() == \
@@ -589,3 +597,59 @@ def test_duckdb_case_table_holds_no_python_object_per_case(tmp_path):
         assert cases["category"].tolist()[0] == "roads" and pd.isna(cases["category"][1])
         if "source" in cases:
             assert cases["source"].tolist() == [None, None]
+
+
+#: the columns of the case table the report reads, each set made on its own
+CASE_COLUMN_SETS = (["start"], ["variant", "duration"],
+                    ["case", "start", "duration", "variant", "category", "source"],
+                    ["case", "category", "source", "start", "end", "duration"], ["deadline"])
+
+
+def assert_case_columns_are_the_tables(name: str, path: Path = SAMPLE, **options) -> None:
+    """``cases(columns=...)`` is the whole case table's columns (in its order), on an engine
+    that has made no table and on one that has; it leaves the engine without a table, and
+    the pandas engine's columns are the same; an unknown column is refused."""
+    with get_engine("pandas", path) as ref, get_engine(name, path, **options) as engine:
+        whole = ref.cases()
+        for columns in CASE_COLUMN_SETS:
+            expected = whole[[c for c in whole.columns if c in columns]]
+            made = engine.cases(columns=columns)
+            assert list(made.columns) == list(expected.columns)
+            assert getattr(engine, "_cases", None) is None, "made for the caller, not kept"
+            assert_same({"cases": expected}, {"cases": made}, only_cases=True)
+        table = engine.cases()
+        for columns in CASE_COLUMN_SETS:
+            pd.testing.assert_frame_equal(engine.cases(columns=columns),
+                                          table[[c for c in table.columns if c in columns]])
+        with pytest.raises(ValueError, match="not a column of the case table: when"):
+            engine.cases(columns=["case", "when"])
+
+
+@pytest.mark.parametrize("name", ["pandas", "duckdb"])
+def test_the_case_tables_columns_are_made_alone_and_equal_the_whole_tables(name):
+    assert_case_columns_are_the_tables(name)
+    assert_case_columns_are_the_tables(name, ORDERS16)
+
+
+def test_duckdbs_case_table_is_read_in_batches_and_is_the_same(monkeypatch):
+    """DuckDB reads the case table in batches (the report's page asks for its columns under
+    a memory limit): batches of 7 cases give the same table, column for column."""
+    from procmine.engines import sql_engine
+
+    with get_engine("duckdb", SAMPLE) as engine:
+        whole = engine.cases()
+        engine.release_cases()
+        monkeypatch.setattr(sql_engine, "CASE_BATCH", 7)
+        batches: list[int] = []
+        original = engine._batches
+
+        def counted(query):
+            for batch in original(query):
+                batches.append(len(batch))
+                yield batch
+
+        monkeypatch.setattr(engine, "_batches", counted)
+        pd.testing.assert_frame_equal(engine.cases(), whole)
+        assert max(batches) == 7 and sum(batches) == len(whole)
+        pd.testing.assert_frame_equal(engine.cases(columns=["case", "variant", "category"]),
+                                      whole[["case", "variant", "category"]])

@@ -37,6 +37,12 @@ def test_spark_variant_of_each_case_is_read_when_asked(spark):
     assert_of_case_is_read_when_asked("spark", spark=spark)
 
 
+def test_spark_case_tables_columns_are_made_alone_and_equal_the_whole_tables(spark):
+    from test_engines import assert_case_columns_are_the_tables
+
+    assert_case_columns_are_the_tables("spark", spark=spark)
+
+
 def test_spark_reads_a_table_name(spark, tmp_path):
     frame = pd.read_csv(ORDERS16, dtype=str)
     parquet = tmp_path / "orders.parquet"

@@ -265,14 +265,24 @@ def test_duckdbs_case_table_reads_the_variants_without_a_series_of_case_ids(samp
         assert sorted(engine.cases()["variant"].tolist()) == sorted(cases["variant"].tolist())
 
 
-def test_the_page_releases_the_engines_case_table(sample, monkeypatch):
-    """Once the page's case table is made, the engine keeps no case table of its own for
-    the rest of the page; asked again, it makes the same one."""
-    with get_engine("duckdb", sample, memory_limit=LIMIT) as engine:
-        first = engine.cases()
-        build_report(engine, lang="en")
-        assert engine._cases is None
-        pd.testing.assert_frame_equal(engine.cases(), first)
+def test_the_engine_keeps_no_case_table_while_the_report_runs(sample):
+    """Under a limit the engine holds no case table from one stage to the next, with or
+    without a workflow (the summary, the conformance, the variants and the page read the
+    columns they need, made for them in batches); one a caller made before is let go at the
+    first stage and, asked again, made the same."""
+    for workflow in (None, "logs/workflow.yaml"):
+        held: dict[str, bool] = {}
+        with get_engine("duckdb", sample, memory_limit=LIMIT) as engine:
+            first = engine.cases()
+
+            def on_stage(name, engine=engine, held=held):
+                held[name] = engine._cases is not None
+
+            build_report(engine, lang="en", workflow=workflow, on_stage=on_stage)
+            assert not any(held.values()), held
+            assert engine._cases is None
+            pd.testing.assert_frame_equal(engine.cases(), first)
+        assert ("conformance" in held) == (workflow is not None)
 
 
 def test_under_a_limit_arrow_allocates_from_the_c_heap_while_the_report_runs(sample):

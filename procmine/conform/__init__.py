@@ -57,6 +57,7 @@ from procmine.conform.alignments import Move as Move
 from procmine.conform.alignments import _alignment_table
 from procmine.conform.alignments import align_variants as align_variants
 from procmine.conform.deviations import (
+    _CASE_FACTS,
     _case_table,
     _deviations,
     _find_deviations,
@@ -154,7 +155,8 @@ def check_conformance(
     devs.sort(key=lambda d: (-d.cases, d.kind, d.step, d.other or ""))
     table["deviations"] = ["; ".join(x) for x in case_devs]
     table.loc[~aligned, "deviations"] = "not aligned within the time budget"
-    cases_table = _with_case_facts(_case_table(vt.of_case, table, same_unit, total), engine.cases(),
+    cases_table = _with_case_facts(_case_table(vt.of_case, table, same_unit, total),
+                                   engine.cases(columns=("case", *_CASE_FACTS)),
                                    seen.case_units, [collapse(list(t), limit=40) for t in traces])
     not_aligned = int((~aligned).sum())
     aligner = _report_aligner(method, aligned, counts, time_budget, notes)

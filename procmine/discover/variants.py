@@ -44,7 +44,7 @@ def variant_summary(log: EventLog | Engine, *, top: int | None = None) -> Varian
     from procmine.engines import as_engine
 
     engine = as_engine(log)
-    v, per_case = engine.variants(), engine.cases()
+    v, per_case = engine.variants(), engine.cases(columns=["variant", "duration"])
     median = per_case.groupby("variant")["duration"].median()
     table = v.table
     total = int(table["cases"].sum()) if len(table) else 0

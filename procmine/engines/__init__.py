@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -49,6 +49,34 @@ if TYPE_CHECKING:
     from procmine.log import EventLog
 
 TimeBasis = Literal["clock", "working"]
+
+#: The columns of :meth:`Engine.cases`, in order (``category``, ``source`` and ``deadline``
+#: only where the log has them).
+CASE_COLUMNS = ("case", "events", "start", "end", "duration", "variant", "category", "source",
+                "deadline")
+
+
+def case_columns(table: pd.DataFrame, columns: Iterable[str] | None) -> pd.DataFrame:
+    """``table`` (a case table) with only ``columns`` (:meth:`Engine.cases`), in its order.
+
+    >>> case_columns(pd.DataFrame({"case": ["a"], "events": [2], "start": [0]}),
+    ...              ["start", "case", "source"]).columns.tolist()
+    ['case', 'start']
+    """
+    if columns is None:
+        return table
+    wanted = checked_case_columns(columns)
+    return table[[name for name in table.columns if name in wanted]]
+
+
+def checked_case_columns(columns: Iterable[str]) -> set[str]:
+    """``columns`` as a set, each a name of :data:`CASE_COLUMNS` (else ValueError)."""
+    wanted = set(columns)
+    unknown = sorted(wanted.difference(CASE_COLUMNS))
+    if unknown:
+        raise ValueError(f"not a column of the case table: {', '.join(unknown)} "
+                         f"(the columns are {', '.join(CASE_COLUMNS)})")
+    return wanted
 
 
 @dataclass(frozen=True)
@@ -236,8 +264,14 @@ class Engine:
         """
         raise NotImplementedError
 
-    def cases(self) -> pd.DataFrame:
-        """One row per case, as :func:`procmine.abstractions.cases` computes it."""
+    def cases(self, columns: Iterable[str] | None = None) -> pd.DataFrame:
+        """One row per case, as :func:`procmine.abstractions.cases` computes it.
+
+        ``columns`` (names of :data:`CASE_COLUMNS`): only these, in the table's order
+        (those the log lacks left out), made without the others; an engine that keeps
+        its case table (DuckDB, Spark) takes them from it when it has one, else makes
+        them for the caller and keeps nothing (the report reads the case starts, the
+        variants' durations and the page's columns so, never holding the whole table)."""
         raise NotImplementedError
 
     def release_cases(self) -> None:

@@ -138,6 +138,7 @@ class DuckDBEngine(SqlEngine):
         self._chosen: set[str] = set()
         self._naive: set[str] = set()  # columns with times read in the log's timezone
         self._of_case: pd.DataFrame | None = None
+        self._case_rows_made = False            # the table of one row per case (_case_rows)
         self._variants: Any = None
 
     def hold_outside(self, nbytes: int) -> None:
@@ -228,11 +229,21 @@ class DuckDBEngine(SqlEngine):
 
     def _df(self, query: str) -> pd.DataFrame:
         self._load()
-        frame = self.con.execute(query).df()
-        for column in frame.columns:  # ENUM columns (see procmine.read.dialect) come as text
-            if isinstance(frame[column].dtype, pd.CategoricalDtype):
-                frame[column] = frame[column].astype("str")
-        return frame
+        return _enums_as_text(self.con.execute(query).df())
+
+    def _batches(self, query: str) -> Iterator[pd.DataFrame]:
+        """The rows of ``query`` in Arrow batches of :data:`sql_engine.CASE_BATCH` rows, each
+        a DataFrame as ``_df`` gives (text in Arrow, not a Python string per row)."""
+        from procmine.engines import sql_engine
+
+        self._load()
+        reader = self.con.cursor().sql(query).to_arrow_reader(sql_engine.CASE_BATCH)
+        empty = True
+        for batch in reader:
+            empty = False
+            yield _enums_as_text(batch.to_pandas())
+        if empty:
+            yield _enums_as_text(reader.schema.empty_table().to_pandas())
 
     def _put_cases(self, frame: pd.DataFrame) -> str:
         self.con.register("kept_frame", frame)
@@ -241,6 +252,8 @@ class DuckDBEngine(SqlEngine):
         return "kept_cases"
 
     def _replace_ev(self, query: str) -> None:
+        self.con.execute("DROP TABLE IF EXISTS case_rows")       # the cases of the events before
+        self._case_rows_made = False
         self.con.execute(f"CREATE OR REPLACE TABLE ev_narrow AS {query}")
         # after loading, ev is a view over ev_sorted (procmine.read.dialect._sorted_ev)
         kind = self.con.execute("SELECT table_type FROM information_schema.tables "
@@ -286,18 +299,25 @@ class DuckDBEngine(SqlEngine):
         self._variants = self._make_variants(table, pairs)
         return self._variants
 
-    def _variant_of_cases(self, ids: pd.Series) -> np.ndarray:
-        """The variant of each case read from the database (``case_variant``, by case
-        number, in the order of ``sql.CASES``): ``Variants.of_case``, a Series indexed
-        by the case ids as Python strings (about 100 bytes a case), is then not made
-        unless a caller asks for it."""
-        self.variants()                         # makes case_variant
-        found = self.con.execute(
-            "SELECT v.variant FROM ev e LEFT JOIN case_variant v ON v.f = e.f "
-            "WHERE e.pa IS NULL ORDER BY e.f").df()["variant"]
-        if len(found) != len(ids) or found.isna().any():    # never seen: as of_case says
-            return super()._variant_of_cases(ids)
-        return found.to_numpy(dtype=np.int64)
+    def _case_rows(self, short: set[str]) -> Iterator[pd.DataFrame]:
+        """The rows of :meth:`SqlEngine._case_rows` from a table of one row per case kept in
+        the database (``case_rows``, every column of ``sql.cases`` and each case's variant
+        from ``case_variant``, in case order), made when first asked: counting over the
+        events of the log (a scan of the whole log, its groups and DuckDB's buffers for
+        them) happens once, and a caller asking for a few columns later reads them alone
+        from a table of one row per case. ``Variants.of_case``, a Series indexed by the case
+        ids as Python strings (about 100 bytes a case), is not made for the variants."""
+        from procmine.engines import sql as q
+
+        if not self._case_rows_made:
+            self.variants()                         # makes case_variant
+            self.con.execute(
+                f"CREATE OR REPLACE TABLE case_rows AS SELECT x.*, v.variant FROM "
+                f"({q.cases(set(_CASE_ROW_COLUMNS), first_row=True)}) x "
+                "LEFT JOIN case_variant v ON v.f = x.f ORDER BY x.f")
+            self._case_rows_made = True
+        # stored in case order (as ev is, and read so by event_logs)
+        return self._batches(f"SELECT {', '.join(['c', *sorted(short)])} FROM case_rows")
 
     def event_logs(self, *, max_events: int = 1_000_000) -> Iterator[Any]:
         """The parts of :meth:`SqlEngine.event_logs` from one scan of ``ev`` (stored in
@@ -470,3 +490,16 @@ def _one_ahead(items: Iterator[Any]) -> Iterator[Any]:
         stop.set()
         taken.release()
         thread.join()
+
+
+#: the columns of ``sql.cases`` the table ``case_rows`` keeps (besides ``c``, ``f`` and ``variant``)
+_CASE_ROW_COLUMNS = ("events", "start", "stop", "cat", "src", "due")
+
+
+def _enums_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its ENUM columns (see procmine.read.dialect), which come as
+    categories, as text."""
+    for column in frame.columns:
+        if isinstance(frame[column].dtype, pd.CategoricalDtype):
+            frame[column] = frame[column].astype("str")
+    return frame

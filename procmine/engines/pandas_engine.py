@@ -5,7 +5,7 @@ It is the reference the other engines are tested against.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -17,6 +17,7 @@ from procmine.engines import (
     Source,
     TimeBasis,
     Totals,
+    case_columns,
     resolve_calendar,
 )
 from procmine.grouping import cases_with
@@ -115,11 +116,11 @@ class PandasEngine(Engine):
         durations = np.asarray(cal.working_seconds(prev, ts), dtype=np.float64)
         return abstractions.follows(self.log, durations=durations)
 
-    def cases(self) -> pd.DataFrame:
+    def cases(self, columns: Iterable[str] | None = None) -> pd.DataFrame:
         cases = abstractions.cases(self.log, variants_of=self.variants())
         if self.time_from_order:    # no duration: the times are the order of the events
             cases["duration"] = np.nan
-        return cases
+        return case_columns(cases, columns)     # the log is in memory: made whole, then taken
 
     def activities(self) -> pd.DataFrame:
         act_codes, names = abstractions.column_codes(self.log, ACTIVITY)

@@ -28,7 +28,7 @@ Working time is measured in the calendar's timezone, as ``procmine.calendar`` do
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from procmine.engines import position_sql
@@ -131,11 +131,27 @@ TOTALS = ("SELECT count(*) AS events, sum(CASE WHEN is_last THEN 1 ELSE 0 END) A
           "count(DISTINCT a) AS activities, count(DISTINCT res) AS units, min(t) AS first, "
           "max(t) AS last FROM ev")
 
-#: One row per case (order of first appearance): events, start, end, and the first
-#: event's category, source and deadline.
-CASES = ("SELECT e.c, g.events, g.start, g.stop, e.f AS first_row, e.cat, e.src, e.due FROM "
-         "(SELECT f, count(*) AS events, min(t) AS start, max(t) AS stop "
-         "FROM ev GROUP BY f) g JOIN ev e ON e.f = g.f AND e.pa IS NULL ORDER BY e.f")
+#: the columns of :func:`cases` counted over each case's events (the others are its first event's)
+_COUNTED = {"events": "count(*) AS events", "start": "min(t) AS start", "stop": "max(t) AS stop"}
+
+
+def cases(columns: Collection[str], *, first_row: bool = False) -> str:
+    """One row per case (order of first appearance): its id ``c`` and those of
+    ``columns`` asked for: ``events``, ``start``, ``stop`` (counted over its events),
+    and its first event's ``cat``, ``src`` and ``due`` (category, source, deadline). No
+    count over the events when none of them is asked for. ``first_row``: the case's
+    number ``f`` (its first file row) besides.
+
+    >>> cases(["cat"])
+    'SELECT e.c, e.cat FROM ev e WHERE e.pa IS NULL ORDER BY e.f'
+    """
+    first = ["e.f"] * first_row + [f"e.{name}" for name in ("cat", "src", "due") if name in columns]
+    counted = [name for name in _COUNTED if name in columns]
+    if not counted:
+        return f"SELECT {', '.join(['e.c', *first])} FROM ev e WHERE e.pa IS NULL ORDER BY e.f"
+    return (f"SELECT {', '.join(['e.c', *(f'g.{n}' for n in counted), *first])} FROM "
+            f"(SELECT f, {', '.join(_COUNTED[n] for n in counted)} FROM ev GROUP BY f) g "
+            "JOIN ev e ON e.f = g.f AND e.pa IS NULL ORDER BY e.f")
 
 
 

@@ -5,14 +5,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from procmine.engines import Engine, Totals
+from procmine.engines import CASE_COLUMNS, Engine, Totals, case_columns, checked_case_columns
 from procmine.errors import ProcmineError
+from procmine.log import CATEGORY, DEADLINE, SOURCE
 from procmine.read import EV_COLUMNS, LoadedEvents, SqlDialect
 
 if TYPE_CHECKING:
@@ -68,6 +69,12 @@ class SqlEngine(Engine):
             self._present = None
         return self
 
+    def _batches(self, query: str) -> Iterator[pd.DataFrame]:
+        """The rows of ``query`` as DataFrames of about :data:`CASE_BATCH` rows, as ``_df``
+        gives them (at least one, empty when there are no rows). Here: the whole result
+        at once (Spark; DuckDB streams it)."""
+        yield self._df(query)
+
     def _put_cases(self, frame: pd.DataFrame) -> str:
         """Put the kept case ids (column ``c``) where SQL can read them; the table's name."""
         raise NotImplementedError
@@ -99,16 +106,53 @@ class SqlEngine(Engine):
             return None
         return pd.Timestamp(int(us), unit="us", tz="UTC").tz_convert(self.source.timezone)
 
-    def cases(self) -> pd.DataFrame:
-        if getattr(self, "_cases", None) is None:
-            self._cases = self._case_table()
-        return self._cases.copy(deep=False)    # copy on write: the caller's changes stay its own
+    def cases(self, columns: Iterable[str] | None = None) -> pd.DataFrame:
+        if getattr(self, "_cases", None) is not None:
+            # copy on write: the caller's changes stay its own
+            return case_columns(self._cases.copy(deep=False), columns)
+        if columns is not None:
+            return self._case_table(checked_case_columns(columns))   # the caller's, not kept
+        self._cases = self._case_table(set(CASE_COLUMNS))
+        return self._cases.copy(deep=False)
 
-    def _case_table(self) -> pd.DataFrame:
+    def _case_table(self, wanted: set[str]) -> pd.DataFrame:
+        """The case table with the columns ``wanted`` that the log has, read in batches of
+        :data:`CASE_BATCH` cases (:meth:`_case_rows`) and laid end to end column by column:
+        making it holds the table, one batch of the rows and one column's pieces (the rows
+        read whole, their text as Python strings, held about twice the table's 104 bytes a
+        case more)."""
+        self._load()
+        wanted = {name for name in wanted if name not in _FIRST or _FIRST[name] in self._chosen}
+        short = {_SHORT[name] for name in wanted if name in _SHORT}
+        short |= {"start", "stop"} if "duration" in wanted else set()
+        short |= {"variant"} & wanted
+        pieces: dict[str, list[Any]] = {}
+        for batch in self._case_rows(short):
+            for name, values in self._case_piece(batch, wanted).items():
+                pieces.setdefault(name, []).append(values)
+        columns = {name: _laid_end_to_end(pieces.pop(name)) for name in CASE_COLUMNS
+                   if name in pieces}
+        variant = columns.get("variant")
+        if "variant" in wanted and (variant is None or variant.dtype != np.int64):
+            columns["variant"] = self._variant_of_cases(columns["case"])   # or a case not seen
+        out = pd.DataFrame(index=pd.RangeIndex(len(columns["case"])))
+        for name in CASE_COLUMNS:
+            if name in wanted:
+                out[name] = (_text(columns.pop(name)) if name in _TEXT or (
+                    name == "deadline" and not self._due_is_time) else columns.pop(name))
+        return out
+
+    def _case_rows(self, short: set[str]) -> Iterator[pd.DataFrame]:
+        """One row per case in case order, in batches (:meth:`_batches`): the case id ``c``
+        and the columns ``short`` of :func:`procmine.engines.sql.cases`; ``variant`` too
+        when asked and the engine has each case's variant at hand (DuckDB; here it has not)."""
         from procmine.engines import sql as q
-        from procmine.log import CATEGORY, DEADLINE, SOURCE
 
-        frame = self._df(q.CASES)
+        return self._batches(q.cases(short))
+
+    def _case_piece(self, frame: pd.DataFrame, wanted: set[str]) -> dict[str, Any]:
+        """The columns of the case table from one batch of :meth:`_case_rows` (text as
+        the engine gives it: :func:`_text` is for the whole column)."""
         tz = self.source.timezone
 
         def stamps(values: pd.Series) -> Any:
@@ -117,25 +161,25 @@ class SqlEngine(Engine):
             return pd.to_datetime(values.astype("Float64").astype("float64"), unit="us",
                                   utc=True).dt.tz_convert(tz).array
 
-        out = pd.DataFrame({
-            "case": _text(frame["c"].astype(str)),
-            "events": frame["events"].to_numpy(dtype=np.int64),
-            "start": stamps(frame["start"]),
-            "end": stamps(frame["stop"]),
-        })
-        out["duration"] = ((out["end"] - out["start"]).dt.total_seconds() if len(out)
-                           else pd.Series(dtype="float64"))
-        out["variant"] = self._variant_of_cases(out["case"])
-        for name, canonical in (("category", CATEGORY), ("source", SOURCE),
-                                ("deadline", DEADLINE)):
-            if canonical not in self._chosen:
-                continue
-            values = frame[EV_COLUMNS[canonical]]
-            if name == "deadline" and self._due_is_time:
-                out[name] = stamps(values)
-            else:
-                out[name] = _text(values)
-        return out
+        piece: dict[str, Any] = {"case": frame["c"].astype(str)}
+        if "variant" in wanted and "variant" in frame:
+            piece["variant"] = frame["variant"].to_numpy()
+        if "events" in wanted:
+            piece["events"] = frame["events"].to_numpy(dtype=np.int64)
+        if "start" in wanted or "duration" in wanted:
+            start = stamps(frame["start"])
+            piece["start"] = start
+        if "end" in wanted or "duration" in wanted:
+            end = stamps(frame["stop"])
+            piece["end"] = end
+        if "duration" in wanted:
+            piece["duration"] = (pd.Series(end - start).dt.total_seconds().to_numpy(dtype=float)
+                                 if len(frame) else np.empty(0, dtype=float))
+        for name in ("category", "source", "deadline"):
+            if name in wanted:
+                values = frame[_SHORT[name]]
+                piece[name] = stamps(values) if name == "deadline" and self._due_is_time else values
+        return piece
 
     def _variant_of_cases(self, ids: pd.Series) -> np.ndarray:
         """The variant of each case of the case table (``ids``, in its order)."""
@@ -302,6 +346,24 @@ class SqlEngine(Engine):
                              name="variant")
 
         return Variants(table, of_case)
+
+
+#: the case table's columns read from :func:`procmine.engines.sql.cases`, by their names there
+_SHORT = {"events": "events", "start": "start", "end": "stop", "category": "cat",
+          "source": "src", "deadline": "due"}
+#: the case table's columns of the first event's values, by the canonical column they need
+_FIRST = {"category": CATEGORY, "source": SOURCE, "deadline": DEADLINE}
+#: the text columns of the case table
+_TEXT = ("case", "category", "source")
+#: cases per batch of the case table read from the engine (:meth:`SqlEngine._batches`)
+CASE_BATCH = 1 << 16
+
+
+def _laid_end_to_end(pieces: list[Any]) -> Any:
+    """The pieces of one column of the case table as one: an array of numbers, else a Series."""
+    if isinstance(pieces[0], np.ndarray):
+        return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
+    return pd.concat([pd.Series(p, copy=False) for p in pieces], ignore_index=True)
 
 
 def _text(values: pd.Series) -> Any:

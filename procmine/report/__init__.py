@@ -192,6 +192,7 @@ def _hold(ctx: _Context, stage: str) -> None:
     # to the margin then, as the other commands leave theirs, and DuckDB keeps its share
     fixed = fixed if 2 * fixed <= parse_memory_limit(engine.memory_limit) else 0
     engine.release_buffers()            # what the last stage had DuckDB cache of the log
+    engine.release_cases()              # a case table a caller made: each stage reads its columns
     give_back()
     engine.hold_outside(fixed + per_case * ctx.n_cases)
 

@@ -41,6 +41,9 @@ from functools import cache
 #: the explorer's data at a time: it is never held whole (600 were counted while the
 #: page's text was held two or three times and the bottlenecks kept their per-case table).
 #: tests/test_report_memory.py checks the case table's and the verdicts' parts on the sample log.
+#: Since then the engine keeps no case table between stages: each stage reads the columns it
+#: needs (``Engine.cases(columns=...)``), and the 104 bytes a case of the engine's table are
+#: no longer held; the count stays, as a bound.
 #: DuckDB's case table reads the variant of each case in the
 #: database (``Variants.of_case``, 25 bytes a case by ``memory_usage(deep=True)`` plus the
 #: hash table of its index, is no longer made for it), and the engine forgets its case

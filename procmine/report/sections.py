@@ -86,7 +86,7 @@ def _case_starts(log: EventLog | Engine) -> tuple[str, list[tuple[str, float]]]:
     up to 60 of them, months up to 180, else years."""
     from procmine.engines import as_engine
 
-    first = as_engine(log).cases()["start"]
+    first = as_engine(log).cases(columns=["start"])["start"]   # the engine keeps no case table
     if first.empty or as_engine(log).time_from_order:   # the order of events has no weeks
         return "week", []
     local = first.dt.tz_localize(None) if first.dt.tz is not None else first
