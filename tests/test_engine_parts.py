@@ -85,3 +85,26 @@ def test_duckdb_gives_back_what_it_cached_of_the_log_and_keeps_its_share(monkeyp
         share = parse_memory_limit("512MiB") * DUCKDB_SHARE
         assert abs(parse_memory_limit(limit.replace(" ", "")) - share) < 0.01 * share
         assert [len(p.events) for p in engine.event_logs(max_events=5000)] == first
+
+
+
+def test_duckdb_gives_back_its_cache_while_the_parts_stream(monkeypatch):
+    """Part-by-part work releases DuckDB's cache every ``RELEASE_EVERY`` parts, not only
+    after the last, so that the blocks of the log already read (and the collector's rows)
+    do not fill DuckDB's share while the parts stream; the bottlenecks stay the same."""
+    from procmine.bottlenecks import find_bottlenecks
+    from procmine.engines import collector
+    from procmine.engines.collector import log_parts
+
+    with get_engine("duckdb", "logs/sample.csv", memory_limit="512MiB") as engine:
+        whole = find_bottlenecks(engine, by="unit", part_events=1000).table
+        monkeypatch.setattr(collector, "RELEASE_EVERY", 3)
+        seen, released = [], []
+        release = engine.release_buffers
+        monkeypatch.setattr(engine, "release_buffers",
+                            lambda: (released.append(len(seen)), release()))
+        for part in log_parts(engine, part_events=1000):
+            seen.append(len(part.events))
+        assert released == [*range(3, len(seen) + 1, 3), len(seen)] and len(seen) > 30
+        pd.testing.assert_frame_equal(find_bottlenecks(engine, by="unit", part_events=1000).table,
+                                      whole)
