@@ -7,6 +7,8 @@ gives, and the analyses on the parts what they are on the log in memory.
 
 from __future__ import annotations
 
+import time
+
 import pandas as pd
 
 from procmine.engines import get_engine
@@ -108,3 +110,56 @@ def test_duckdb_gives_back_its_cache_while_the_parts_stream(monkeypatch):
         assert released == [*range(3, len(seen) + 1, 3), len(seen)] and len(seen) > 30
         pd.testing.assert_frame_equal(find_bottlenecks(engine, by="unit", part_events=1000).table,
                                       whole)
+
+
+def test_duckdb_reads_no_part_while_its_cache_is_given_back(monkeypatch):
+    """The parts are read one ahead in a thread of their own; a release of the cache
+    (the memory limit lowered for a moment) waits for a batch being read, and no batch is
+    read while it lasts: a scan under the lowered limit could fail for want of memory."""
+    with get_engine("duckdb", "logs/sample.csv", memory_limit="512MiB") as engine:
+        events = []     # ("set" or "batch", moment), in the order they happened
+        con, reading = engine.con, []
+
+        class Watched:
+            def execute(self, sql, *args):
+                if "memory_limit" in sql:
+                    events.append(("set", "low" if "16" in sql.split("=")[1] else "back"))
+                    assert not reading, "the limit changed while a batch was being read"
+                return con.execute(sql, *args)
+
+            def __getattr__(self, name):
+                return getattr(con, name)
+
+        from procmine.engines import duckdb_engine
+
+        real = duckdb_engine._taking_turns
+
+        def watched_turns(reader, lock):
+            class Reader:
+                def read_next_batch(self):
+                    reading.append(1)
+                    try:
+                        time.sleep(0.002)
+                        return reader.read_next_batch()
+                    finally:
+                        reading.pop()
+            return real(Reader(), lock)
+
+        monkeypatch.setattr(duckdb_engine, "_taking_turns", watched_turns)
+        engine.con = Watched()
+        try:
+            n = sum(1 for _ in log_parts_every(engine, 1))
+        finally:
+            engine.con = con
+        assert n > 30 and ("set", "low") in events
+
+
+def log_parts_every(engine, every):
+    from procmine.engines import collector
+
+    old = collector.RELEASE_EVERY
+    collector.RELEASE_EVERY = every
+    try:
+        yield from collector.log_parts(engine, part_events=1000)
+    finally:
+        collector.RELEASE_EVERY = old

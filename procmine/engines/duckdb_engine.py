@@ -11,6 +11,7 @@ to ``temp_directory``.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -140,6 +141,9 @@ class DuckDBEngine(SqlEngine):
         self._of_case: pd.DataFrame | None = None
         self._case_rows_made = False            # the table of one row per case (_case_rows)
         self._variants: Any = None
+        # the parts' read-ahead thread (event_logs) and a release of the cache take
+        # turns: never a scan while the limit is down at EVICT_LIMIT
+        self._scanning = threading.Lock()
 
     def hold_outside(self, nbytes: int) -> None:
         self._held_outside = max(nbytes, 0)
@@ -154,11 +158,12 @@ class DuckDBEngine(SqlEngine):
             return
         import duckdb
 
-        try:    # a limit under what DuckDB holds cached makes it drop its pages, then its share
-            self.con.execute(f"SET memory_limit = '{EVICT_LIMIT}'")
-        except duckdb.Error:        # more pinned than that: as much as could be dropped
-            pass
-        self.hold_outside(self._held_outside)
+        with self._scanning:
+            try:    # a limit under what DuckDB holds cached makes it drop its pages, then its share
+                self.con.execute(f"SET memory_limit = '{EVICT_LIMIT}'")
+            except duckdb.Error:        # more pinned than that: as much as could be dropped
+                pass
+            self.hold_outside(self._held_outside)
 
     def part_events(self, part_events: int | None = None) -> int:
         """As :meth:`Engine.part_events`, halved under a memory limit: :meth:`event_logs`
@@ -343,7 +348,7 @@ class DuckDBEngine(SqlEngine):
         held: list[Any] = []  # the rows of the part being gathered
         pool = pa.default_memory_pool()
         seen, last_f, start, part = 0, None, -1, None
-        for batch in reader:
+        for batch in _taking_turns(reader, self._scanning):
             f = batch.column(0).to_numpy()
             new = np.empty(len(f), dtype=bool)
             new[:1] = f[:1] != last_f
@@ -448,6 +453,17 @@ def dictionary_codes(column: Any) -> tuple[np.ndarray, np.ndarray]:
     out = [np.append(np.array([code.get(v, -1) for v in values], dtype=np.int64), -1)[index]
            for values, index in chunks]
     return (np.concatenate(out) if out else np.zeros(0, dtype=np.int64)), names
+
+
+def _taking_turns(reader: Any, lock: Any) -> Iterator[Any]:
+    """The batches of an Arrow reader, each read while holding ``lock``."""
+    while True:
+        with lock:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                return
+        yield batch
 
 
 def _one_ahead(items: Iterator[Any]) -> Iterator[Any]:
