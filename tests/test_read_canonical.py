@@ -98,6 +98,20 @@ def test_a_line_break_within_a_quoted_value_is_part_of_the_value(tmp_path):
     assert read_log(plain).events[ACTIVITY].tolist() == ["one", "x"]
 
 
+def test_a_quoted_line_break_past_the_first_blocks_is_part_of_the_value(tmp_path):
+    # the only quote comes after the sample and after Arrow's first blocks (4 MiB each):
+    # the scan for quotes (in a thread, while the sample is looked at) must find it
+    rows = [f"c{i // 10},step{i % 10},2024-01-01 10:{i % 60:02d}:{i % 60:02d},unit{i % 7}"
+            for i in range(160_000)]
+    path = tmp_path / "late.csv"
+    path.write_text("case,activity,time,unit\n" + "\n".join(rows)
+                    + '\nlast,"two\nlines",2024-01-02 10:00:00,unit1\n')
+    assert path.stat().st_size > 5 << 20
+    log = read_log(path)
+    assert log.n_events == 160_001 and log.report.rows_read == 160_001
+    assert log.events[ACTIVITY].iloc[-1] == "two\nlines"
+
+
 def test_the_case_codes_kept_from_reading_are_those_of_the_events(tmp_path):
     rows = layouts()["shuffled"]
     log = read_log(write_rows(tmp_path / "log.csv", rows, header="工单编号,环节,时间\n"))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import os
 import zlib
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,7 @@ from procmine.limits import (
 from procmine.log import DEADLINE, START, TIMESTAMP, LoadReport
 from procmine.read.canonical import TEXT_COLUMNS
 from procmine.read.columns import detect_columns
+from procmine.read import fastcsv
 from procmine.read.fastcsv import read_csv_fast
 from procmine.read.projection import columns_to_read
 from procmine.read.sniff import (
@@ -49,6 +50,12 @@ FORMATS = ("csv", "excel", "xes", "parquet")
 
 #: The first bytes of a CSV file read to choose its encoding, delimiter and time types.
 SAMPLE_BYTES = 1 << 20
+
+#: The bytes of a CSV file Arrow's reader parses at a time (its ``block_size``): 4 MiB
+#: blocks keep its buffers within the memory its allocator already holds; 16 MiB ones
+#: took fresh pages for each block (1M events: 0.1-0.3 s more system time, 100 MB more
+#: peak; benchmarks/RESULTS.md, session 9).
+BLOCK_BYTES = 1 << 22
 
 
 def read_frame(path: str, report: LoadReport, *, encoding: str | None = None,
@@ -102,6 +109,9 @@ def _read_csv(path: str, report: LoadReport, encoding: str | None,
         raise InputError(f"{path}: cannot decode the file as {encoding} ({e})",
                          hint="try encoding='gb18030' (or utf-8, latin-1)") from None
     report.encoding = encoding
+    # the quote scan reads the whole file: in a thread while the sample is looked at, for
+    # the files only Arrow reads (the fast reader, which needs no answer, reads no smaller)
+    quotes = _quotes_later(path) if os.path.getsize(path) < fastcsv.MIN_BYTES else None
     delimiter = sniff_delimiter(text)
     report.delimiter = delimiter
     header = _csv_header(text, delimiter, report)
@@ -118,7 +128,7 @@ def _read_csv(path: str, report: LoadReport, encoding: str | None,
     if table is None:
         times = sampled_time_types(sample, header, encoding, delimiter, typed)
         table, bad_rows = _arrow_csv(path, header, encoding, delimiter, typed, coded, report,
-                                     include, times)
+                                     include, times, quotes)
     if bad_rows:
         report.drop(
             RAGGED,
@@ -191,7 +201,8 @@ def _column_kinds(header: list[str], given: Mapping[str, str]) -> tuple[set[str]
 def _arrow_csv(path: str, header: list[str], encoding: str, delimiter: str,
                typed: set[str], coded: set[str], report: LoadReport,
                include: list[str] | None = None,
-               times: Mapping[str, Any] | None = None) -> tuple[Any, list[Any]]:
+               times: Mapping[str, Any] | None = None,
+               quotes: Callable[[], bool] | None = None) -> tuple[Any, list[Any]]:
     """The CSV as an Arrow table (text columns, ``typed`` columns typed where Arrow can,
     ``coded`` ones as dictionaries), and the rows skipped for a wrong number of fields;
     ``include``: only those columns (every row is still split into all its fields, so
@@ -212,7 +223,7 @@ def _arrow_csv(path: str, header: list[str], encoding: str, delimiter: str,
             for h in header}
     column_types = {h: t for h, t in text.items() if h not in typed} | dict(times or {})
 
-    quoted = _has_quotes(path)
+    quoted = quotes() if quotes is not None else _has_quotes(path)
 
     def read(threads: bool) -> Any:
         bad_rows.clear()
@@ -221,7 +232,7 @@ def _arrow_csv(path: str, header: list[str], encoding: str, delimiter: str,
             path,
             read_options=pacsv.ReadOptions(encoding=arrow_encoding, column_names=header,
                                            skip_rows=1, use_threads=threads,
-                                           block_size=1 << 24),
+                                           block_size=BLOCK_BYTES),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid,
                                              newlines_in_values=quoted),
             convert_options=pacsv.ConvertOptions(column_types=column_types,
@@ -297,6 +308,18 @@ def _has_quotes(path: str) -> bool:
             if buffer.find(b'"', 0, n) >= 0:
                 return True
     return False
+
+
+def _quotes_later(path: str) -> Callable[[], bool]:
+    """:func:`_has_quotes` of ``path`` looked for in a thread while the caller goes on (the
+    reads release the GIL); the function returned waits for the answer, or raises what
+    the scan raised."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="procmine-quotes") as pool:
+        answer = pool.submit(_has_quotes, path)
+        pool.shutdown(wait=False)
+    return answer.result
 
 
 def table_frame(table: Any) -> pd.DataFrame:
