@@ -28,9 +28,9 @@ from procmine.limits import (
     check_frame_fields,
 )
 from procmine.log import DEADLINE, START, TIMESTAMP, LoadReport
+from procmine.read import fastcsv
 from procmine.read.canonical import TEXT_COLUMNS
 from procmine.read.columns import detect_columns
-from procmine.read import fastcsv
 from procmine.read.fastcsv import read_csv_fast
 from procmine.read.projection import columns_to_read
 from procmine.read.sniff import (
