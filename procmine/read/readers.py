@@ -361,8 +361,8 @@ def _categorical(column: Any) -> pd.Categorical:
     # the codes made at once in the type the Categorical keeps (as pandas narrows them)
     small = next(t for t in (np.int8, np.int16, np.int32, np.int64)
                  if len(dictionary) < np.iinfo(t).max)
-    codes = np.concatenate([pc.fill_null(chunk.indices, -1).to_numpy() for chunk in column.chunks],
-                           dtype=small, casting="same_kind")
+    codes = np.concatenate([(pc.fill_null(chunk.indices, -1) if chunk.null_count else chunk.indices)
+                            .to_numpy() for chunk in column.chunks], dtype=small, casting="same_kind")
     # (to_pandas makes an empty dictionary (every value missing) categories of objects)
     categories = (pd.Index(pd.array(dictionary.cast(pa.string()), dtype="str")) if len(dictionary)
                   else pd.Index([], dtype=object))
