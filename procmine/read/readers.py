@@ -53,8 +53,8 @@ SAMPLE_BYTES = 1 << 20
 
 #: The bytes of a CSV file Arrow's reader parses at a time (its ``block_size``): 4 MiB
 #: blocks keep its buffers within the memory its allocator already holds; 16 MiB ones
-#: took fresh pages for each block (1M events: 0.1-0.3 s more system time, 100 MB more
-#: peak; benchmarks/RESULTS.md, session 9).
+#: took fresh pages for each block (Arrow's read of the 1M-event CSV alone: 0.05-0.6 s
+#: more system time, about 100 MB more peak; benchmarks/RESULTS.md, session 9).
 BLOCK_BYTES = 1 << 22
 
 
@@ -316,9 +316,9 @@ def _quotes_later(path: str) -> Callable[[], bool]:
     the scan raised."""
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="procmine-quotes") as pool:
-        answer = pool.submit(_has_quotes, path)
-        pool.shutdown(wait=False)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="procmine-quotes")
+    answer = pool.submit(_has_quotes, path)
+    pool.shutdown(wait=False)     # (not ``with``: its exit would wait for the scan here)
     return answer.result
 
 
