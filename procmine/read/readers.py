@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import os
 import zlib
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 import numpy as np
@@ -29,6 +29,7 @@ from procmine.limits import (
     check_frame_fields,
 )
 from procmine.log import DEADLINE, START, TIMESTAMP, LoadReport
+from procmine.read import fastcsv
 from procmine.read.canonical import TEXT_COLUMNS, distinct_categorical
 from procmine.read.columns import detect_columns
 from procmine.read.fastcsv import read_csv_fast
@@ -50,6 +51,12 @@ FORMATS = ("csv", "excel", "xes", "parquet")
 
 #: The first bytes of a CSV file read to choose its encoding, delimiter and time types.
 SAMPLE_BYTES = 1 << 20
+
+#: The bytes of a CSV file Arrow's reader parses at a time (its ``block_size``): 4 MiB
+#: blocks keep its buffers within the memory its allocator already holds; 16 MiB ones
+#: took fresh pages for each block (Arrow's read of the 1M-event CSV alone: 0.05-0.6 s
+#: more system time, about 100 MB more peak; benchmarks/RESULTS.md, session 9).
+BLOCK_BYTES = 1 << 22
 
 
 def read_frame(path: str, report: LoadReport, *, encoding: str | None = None,
@@ -103,6 +110,9 @@ def _read_csv(path: str, report: LoadReport, encoding: str | None,
         raise InputError(f"{path}: cannot decode the file as {encoding} ({e})",
                          hint="try encoding='gb18030' (or utf-8, latin-1)") from None
     report.encoding = encoding
+    # the quote scan reads the whole file: in a thread while the sample is looked at, for
+    # the files only Arrow reads (the fast reader, which needs no answer, reads no smaller)
+    quotes = _quotes_later(path) if os.path.getsize(path) < fastcsv.MIN_BYTES else None
     delimiter = sniff_delimiter(text)
     report.delimiter = delimiter
     header = _csv_header(text, delimiter, report)
@@ -119,7 +129,7 @@ def _read_csv(path: str, report: LoadReport, encoding: str | None,
     if table is None:
         times = sampled_time_types(sample, header, encoding, delimiter, typed)
         table, bad_rows = _arrow_csv(path, header, encoding, delimiter, typed, coded, report,
-                                     include, times)
+                                     include, times, quotes)
     if bad_rows:
         report.drop(
             RAGGED,
@@ -192,7 +202,8 @@ def _column_kinds(header: list[str], given: Mapping[str, str]) -> tuple[set[str]
 def _arrow_csv(path: str, header: list[str], encoding: str, delimiter: str,
                typed: set[str], coded: set[str], report: LoadReport,
                include: list[str] | None = None,
-               times: Mapping[str, Any] | None = None) -> tuple[Any, list[Any]]:
+               times: Mapping[str, Any] | None = None,
+               quotes: Callable[[], bool] | None = None) -> tuple[Any, list[Any]]:
     """The CSV as an Arrow table (text columns, ``typed`` columns typed where Arrow can,
     ``coded`` ones as dictionaries), and the rows skipped for a wrong number of fields;
     ``include``: only those columns (every row is still split into all its fields, so
@@ -213,7 +224,7 @@ def _arrow_csv(path: str, header: list[str], encoding: str, delimiter: str,
             for h in header}
     column_types = {h: t for h, t in text.items() if h not in typed} | dict(times or {})
 
-    quoted = _has_quotes(path)
+    quoted = quotes() if quotes is not None else _has_quotes(path)
 
     def read(threads: bool) -> Any:
         bad_rows.clear()
@@ -222,7 +233,7 @@ def _arrow_csv(path: str, header: list[str], encoding: str, delimiter: str,
             path,
             read_options=pacsv.ReadOptions(encoding=arrow_encoding, column_names=header,
                                            skip_rows=1, use_threads=threads,
-                                           block_size=1 << 24),
+                                           block_size=BLOCK_BYTES),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid,
                                              newlines_in_values=quoted),
             convert_options=pacsv.ConvertOptions(column_types=column_types,
@@ -316,6 +327,18 @@ def _quote_in(path: str, start: int, stop: int, found: list[bool]) -> bool:
     return False
 
 
+def _quotes_later(path: str) -> Callable[[], bool]:
+    """:func:`_has_quotes` of ``path`` looked for in a thread while the caller goes on (the
+    reads release the GIL); the function returned waits for the answer, or raises what
+    the scan raised."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="procmine-quotes")
+    answer = pool.submit(_has_quotes, path)
+    pool.shutdown(wait=False)     # (not ``with``: its exit would wait for the scan here)
+    return answer.result
+
+
 def table_frame(table: Any) -> pd.DataFrame:
     """An Arrow table as ``table.to_pandas()`` makes it, its dictionary columns
     Categoricals with the dictionary's values in its order: made here from the dictionaries
@@ -355,8 +378,12 @@ def _categorical(column: Any) -> pd.Categorical:
     column = column.unify_dictionaries()
     if column.num_chunks == 0:
         return column.to_pandas().array
-    codes = np.concatenate([pc.fill_null(chunk.indices, -1).to_numpy() for chunk in column.chunks])
     dictionary = column.chunks[0].dictionary
+    # the codes made at once in the type the Categorical keeps (as pandas narrows them)
+    small = next(t for t in (np.int8, np.int16, np.int32, np.int64)
+                 if len(dictionary) < np.iinfo(t).max)
+    codes = np.concatenate([(pc.fill_null(chunk.indices, -1) if chunk.null_count else chunk.indices)
+                            .to_numpy() for chunk in column.chunks], dtype=small, casting="same_kind")
     # (to_pandas makes an empty dictionary (every value missing) categories of objects)
     categories = (pd.Index(pd.array(dictionary.cast(pa.string()), dtype="str")) if len(dictionary)
                   else pd.Index([], dtype=object))
