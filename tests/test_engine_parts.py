@@ -132,7 +132,7 @@ def test_duckdb_reads_no_part_while_its_cache_is_given_back(monkeypatch):
 
         from procmine.engines import duckdb_engine
 
-        real = duckdb_engine._taking_turns
+        real = duckdb_engine.taking_turns
 
         def watched_turns(reader, lock):
             class Reader:
@@ -145,7 +145,7 @@ def test_duckdb_reads_no_part_while_its_cache_is_given_back(monkeypatch):
                         reading.pop()
             return real(Reader(), lock)
 
-        monkeypatch.setattr(duckdb_engine, "_taking_turns", watched_turns)
+        monkeypatch.setattr(duckdb_engine, "taking_turns", watched_turns)
         engine.con = Watched()
         try:
             n = sum(1 for _ in log_parts_every(engine, 1))

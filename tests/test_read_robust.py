@@ -356,7 +356,7 @@ def test_parquet_over_a_limit_is_refused_from_its_metadata(tmp_path, monkeypatch
     import pyarrow.parquet as pq
 
     path = write_parquet(tmp_path / "big.parquet", 11)
-    monkeypatch.setattr(f"procmine.read.readers.{limit}", value)
+    monkeypatch.setattr(f"procmine.read.tables.{limit}", value)
     monkeypatch.setattr(pq, "read_table", lambda *a, **k: pytest.fail("the data was read"))
     with pytest.raises(InputError, match=message) as e:
         read_log(path)

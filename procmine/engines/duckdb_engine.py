@@ -29,6 +29,7 @@ from procmine.engines import (
     working_days,
 )
 from procmine.engines import sql as q
+from procmine.engines.readahead import one_ahead, taking_turns
 from procmine.engines.sql_engine import SqlEngine
 from procmine.errors import DependencyError, InputError
 from procmine.files import ScratchFolder
@@ -333,7 +334,7 @@ class DuckDBEngine(SqlEngine):
         if max_events < 1:
             raise ValueError(f"max_events must be at least 1, not {max_events}")
         total, done = self.totals().events, 0
-        for log in _one_ahead(self._part_logs(max_events)):
+        for log in one_ahead(self._part_logs(max_events)):
             yield log
             done += len(log.events)
             self._report(done, total)
@@ -348,7 +349,7 @@ class DuckDBEngine(SqlEngine):
         held: list[Any] = []  # the rows of the part being gathered
         pool = pa.default_memory_pool()
         seen, last_f, start, part = 0, None, -1, None
-        for batch in _taking_turns(reader, self._scanning):
+        for batch in taking_turns(reader, self._scanning):
             f = batch.column(0).to_numpy()
             new = np.empty(len(f), dtype=bool)
             new[:1] = f[:1] != last_f
@@ -455,60 +456,6 @@ def dictionary_codes(column: Any) -> tuple[np.ndarray, np.ndarray]:
     return (np.concatenate(out) if out else np.zeros(0, dtype=np.int64)), names
 
 
-def _taking_turns(reader: Any, lock: Any) -> Iterator[Any]:
-    """The batches of an Arrow reader, each read while holding ``lock``."""
-    while True:
-        with lock:
-            try:
-                batch = reader.read_next_batch()
-            except StopIteration:
-                return
-        yield batch
-
-
-def _one_ahead(items: Iterator[Any]) -> Iterator[Any]:
-    """The items of ``items``, each made in a thread of its own while the caller works
-    on the one before: one item ahead, no more (an item is a part of the log). An
-    error in the thread is raised here; stopping early stops the thread."""
-    import queue
-    import threading
-
-    box: queue.Queue = queue.Queue(maxsize=1)
-    taken = threading.Semaphore(0)
-    stop = threading.Event()
-    end = object()
-
-    def make() -> None:
-        try:
-            for item in items:
-                box.put((item, None))
-                taken.acquire()  # the next is made once the caller has this one
-                if stop.is_set():
-                    return
-            box.put((end, None))
-        except BaseException as error:  # noqa: BLE001 - raised again in the caller's thread
-            box.put((end, error))
-        finally:
-            items.close()
-
-    thread = threading.Thread(target=make, name="procmine-parts", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item, error = box.get()
-            if error is not None:
-                raise error
-            if item is end:
-                return
-            taken.release()
-            yield item
-    finally:
-        stop.set()
-        taken.release()
-        thread.join()
-
-
-#: the columns of ``sql.cases`` the table ``case_rows`` keeps (besides ``c``, ``f`` and ``variant``)
 _CASE_ROW_COLUMNS = ("events", "start", "stop", "cat", "src", "due")
 
 
