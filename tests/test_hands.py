@@ -15,7 +15,7 @@ import procmine.read.readers
 from procmine import hands
 from procmine.abstractions import follows
 from procmine.read import read_log, readers
-from tests.test_read_fast import CASES, ROWS, assert_same, replaced, text
+from tests.test_read_fast import CASES, ROWS, assert_same, read_outcome, replaced, text
 
 #: the modules that take ``each`` from procmine.hands
 USERS = (procmine.read, procmine.read.canonical, procmine.read.readers, procmine.abstractions)
@@ -27,17 +27,11 @@ def one_hand(step, items):
 
 def read_both_ways(path, monkeypatch, **options):
     """read_log's log (or error) on two hands, and on one."""
-    def attempt():
-        try:
-            return read_log(path, **options)
-        except Exception as e:  # noqa: BLE001 - the same error either way is the point
-            return f"{type(e).__name__}: {e}"
-
-    two = attempt()
+    two = read_outcome(path, **options)
     with monkeypatch.context() as m:
         for module in USERS:
             m.setattr(module, "each", one_hand)
-        one = attempt()
+        one = read_outcome(path, **options)
     return two, one
 
 

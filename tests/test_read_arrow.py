@@ -6,23 +6,17 @@ from __future__ import annotations
 
 import pytest
 
-from procmine.read import read_log, readers
-from tests.test_read_fast import CASES, HEADER, ROWS, assert_same, replaced, text
+from procmine.read import readers
+from tests.test_read_fast import CASES, HEADER, ROWS, assert_same, read_outcome, replaced, text
 
 
 def read_twice(path, monkeypatch, **options):
     """read_log's result (or error) with the sampled time types, and with Arrow inferring."""
-    def attempt():
-        try:
-            return read_log(path, **options)
-        except Exception as e:  # noqa: BLE001 - the same error either way is the point
-            return f"{type(e).__name__}: {e}"
-
     monkeypatch.setattr(readers, "read_csv_fast", lambda *a, **k: None)
-    sampled = attempt()
+    sampled = read_outcome(path, **options)
     with monkeypatch.context() as m:
         m.setattr(readers, "sampled_time_types", lambda *a, **k: {})
-        inferred = attempt()
+        inferred = read_outcome(path, **options)
     return sampled, inferred
 
 
