@@ -34,8 +34,11 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 
 from procmine.choices import ENGINES, EngineName
+from procmine.engines.shared import CASE_COLUMNS as CASE_COLUMNS
 from procmine.engines.shared import FOLLOW_COLUMNS as FOLLOW_COLUMNS
 from procmine.engines.shared import SEPARATOR as SEPARATOR
+from procmine.engines.shared import case_columns as case_columns
+from procmine.engines.shared import checked_case_columns as checked_case_columns
 from procmine.engines.shared import finish_follows as finish_follows
 from procmine.engines.shared import position_sql as position_sql
 from procmine.engines.shared import rank_variants as rank_variants
@@ -49,35 +52,6 @@ if TYPE_CHECKING:
     from procmine.log import EventLog
 
 TimeBasis = Literal["clock", "working"]
-
-#: The columns of :meth:`Engine.cases`, in order (``category``, ``source`` and ``deadline``
-#: only where the log has them).
-CASE_COLUMNS = ("case", "events", "start", "end", "duration", "variant", "category", "source",
-                "deadline")
-
-
-def case_columns(table: pd.DataFrame, columns: Iterable[str] | None) -> pd.DataFrame:
-    """``table`` (a case table) with only ``columns`` (:meth:`Engine.cases`), in its order.
-
-    >>> case_columns(pd.DataFrame({"case": ["a"], "events": [2], "start": [0]}),
-    ...              ["start", "case", "source"]).columns.tolist()
-    ['case', 'start']
-    """
-    if columns is None:
-        return table
-    wanted = checked_case_columns(columns)
-    return table[[name for name in table.columns if name in wanted]]
-
-
-def checked_case_columns(columns: Iterable[str]) -> set[str]:
-    """``columns`` as a set, each a name of :data:`CASE_COLUMNS` (else ValueError)."""
-    wanted = set(columns)
-    unknown = sorted(wanted.difference(CASE_COLUMNS))
-    if unknown:
-        raise ValueError(f"not a column of the case table: {', '.join(unknown)} "
-                         f"(the columns are {', '.join(CASE_COLUMNS)})")
-    return wanted
-
 
 @dataclass(frozen=True)
 class Source:

@@ -1,10 +1,12 @@
-"""The pieces every engine shares: the variant table ranked as the pandas path ranks it,
-engine rows finished into a :class:`~procmine.abstractions.Follows`, and the working
-calendar as a day table and as SQL. They are importable from :mod:`procmine.engines`.
+"""The pieces every engine shares: the columns of the case table, the variant table ranked
+as the pandas path ranks it, engine rows finished into a
+:class:`~procmine.abstractions.Follows`, and the working calendar as a day table and as SQL.
+They are importable from :mod:`procmine.engines`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -16,6 +18,35 @@ if TYPE_CHECKING:
 #: Columns of :meth:`Engine.follows` tables.
 FOLLOW_COLUMNS = ("source", "target", "count", "cases", "mean", "median", "p90", "total", "min",
                   "max")
+
+
+#: The columns of :meth:`Engine.cases`, in order (``category``, ``source`` and ``deadline``
+#: only where the log has them).
+CASE_COLUMNS = ("case", "events", "start", "end", "duration", "variant", "category", "source",
+                "deadline")
+
+
+def case_columns(table: pd.DataFrame, columns: Iterable[str] | None) -> pd.DataFrame:
+    """``table`` (a case table) with only ``columns`` (:meth:`Engine.cases`), in its order.
+
+    >>> case_columns(pd.DataFrame({"case": ["a"], "events": [2], "start": [0]}),
+    ...              ["start", "case", "source"]).columns.tolist()
+    ['case', 'start']
+    """
+    if columns is None:
+        return table
+    wanted = checked_case_columns(columns)
+    return table[[name for name in table.columns if name in wanted]]
+
+
+def checked_case_columns(columns: Iterable[str]) -> set[str]:
+    """``columns`` as a set, each a name of :data:`CASE_COLUMNS` (else ValueError)."""
+    wanted = set(columns)
+    unknown = sorted(wanted.difference(CASE_COLUMNS))
+    if unknown:
+        raise ValueError(f"not a column of the case table: {', '.join(unknown)} "
+                         f"(the columns are {', '.join(CASE_COLUMNS)})")
+    return wanted
 
 
 def rank_variants(frame: pd.DataFrame, separator: str) -> tuple[pd.DataFrame, pd.Series]:
