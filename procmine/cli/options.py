@@ -334,6 +334,22 @@ def open_input(path: str, options: dict[str, Any], *, engine: str = "auto",
             click.echo(_engine_read(opened, path), err=True)
             opened.progress = _part_progress
         yield apply_filter_options(opened, options)
+        if memory_limit and choice.name == "duckdb" and not quiet:
+            _say_if_over(memory_limit)
+
+
+def _say_if_over(memory_limit: str) -> None:
+    """A note on stderr when the process's peak went over ``--memory-limit``: the limit
+    bounds DuckDB's buffers and the parts of the log, not the libraries nor what a command
+    keeps per case besides (docs/security.md), and going over must not pass unsaid."""
+    import resource
+
+    from procmine import i18n
+    from procmine.engines import _human, parse_memory_limit
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024     # KiB on Linux
+    if peak > parse_memory_limit(memory_limit):
+        click.echo(i18n.message("memory_over", peak=_human(peak), limit=memory_limit), err=True)
 
 
 def _engine_read(engine: Any, path: str) -> str:

@@ -1,0 +1,65 @@
+"""A command whose process went over ``--memory-limit`` says so on stderr (issue 21, item 5).
+
+The limit bounds DuckDB's buffers and the parts of the log; the interpreter, the libraries
+and what a command keeps per case come on top (docs/security.md). A command run in a
+process of its own under a limit below what Python and pandas take alone must say that
+it went over, with its peak; under a limit it kept, or with ``--quiet``, it says nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+SAMPLE = "logs/sample.csv"
+
+
+def procmine(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "procmine", *args], capture_output=True,
+                          text=True, encoding="utf-8", timeout=300)
+
+
+@pytest.fixture(scope="module")
+def kept():
+    """``bottlenecks`` on DuckDB under a limit no process goes over (16GiB)."""
+    return procmine("--lang", "en", "bottlenecks", SAMPLE, "--engine", "duckdb",
+                    "--memory-limit", "16GiB")
+
+
+def test_a_command_over_its_memory_limit_says_its_peak(kept):
+    over = procmine("--lang", "en", "bottlenecks", SAMPLE, "--engine", "duckdb",
+                    "--memory-limit", "64MiB")
+    assert over.returncode == 0, over.stderr
+    said = re.search(r"Note: the process peaked at ([0-9.]+) MiB, above --memory-limit 64MiB",
+                     over.stderr)
+    assert said, over.stderr
+    assert float(said.group(1)) > 64      # the peak it names is above the limit
+    assert "docs/security.md" in over.stderr
+    assert over.stdout == kept.stdout     # stdout is the table alone, as under any limit
+
+
+def test_a_command_within_its_memory_limit_says_nothing_of_it(kept):
+    assert kept.returncode == 0, kept.stderr
+    assert "peaked at" not in kept.stderr
+    assert "--memory-limit" not in kept.stderr
+
+
+def test_quiet_keeps_the_note_off_stderr(tmp_path):
+    quiet = procmine("report", SAMPLE, "--engine", "duckdb", "--memory-limit", "64MiB",
+                     "--quiet", "-o", str(tmp_path / "report.html"))
+    assert quiet.returncode == 0 and (tmp_path / "report.html").exists()
+    # report's --quiet: nothing on stderr but the engine's line (said whenever it is not
+    # pandas), and not the note
+    assert "peaked" not in quiet.stderr and "峰值" not in quiet.stderr
+    assert len(quiet.stderr.splitlines()) == 1, quiet.stderr
+
+
+def test_the_note_is_in_chinese_under_zh():
+    over = procmine("--lang", "zh", "info", SAMPLE, "--engine", "duckdb",
+                    "--memory-limit", "64MiB")
+    assert over.returncode == 0, over.stderr
+    assert re.search(r"注：进程的内存峰值为 [0-9.]+ MiB，超过了 --memory-limit 64MiB", over.stderr), \
+        over.stderr
