@@ -3,11 +3,13 @@
 The limit bounds DuckDB's buffers and the parts of the log; the interpreter, the libraries
 and what a command keeps per case come on top (docs/security.md). A command run in a
 process of its own under a limit below what Python and pandas take alone must say that
-it went over, with its peak; under a limit it kept, or with ``--quiet``, it says nothing.
+it went over, with its peak, as it names its engine: with ``--json`` and ``--quiet`` too;
+under a limit it kept, it says nothing.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -47,14 +49,18 @@ def test_a_command_within_its_memory_limit_says_nothing_of_it(kept):
     assert "--memory-limit" not in kept.stderr
 
 
-def test_quiet_keeps_the_note_off_stderr(tmp_path):
-    quiet = procmine("report", SAMPLE, "--engine", "duckdb", "--memory-limit", "64MiB",
-                     "--quiet", "-o", str(tmp_path / "report.html"))
+def test_the_note_is_said_with_json_and_quiet_as_the_engines_line(tmp_path):
+    """stdout stays the JSON alone; stderr says the engine and the peak, as it says the
+    engine even with --json: a limit gone over must not pass unsaid."""
+    as_json = procmine("--lang", "en", "audit", SAMPLE, "--engine", "duckdb",
+                       "--memory-limit", "64MiB", "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    assert json.loads(as_json.stdout)            # the JSON alone on stdout
+    assert "above --memory-limit 64MiB" in as_json.stderr
+    quiet = procmine("--lang", "en", "report", SAMPLE, "--engine", "duckdb", "--memory-limit",
+                     "64MiB", "--quiet", "-o", str(tmp_path / "report.html"))
     assert quiet.returncode == 0 and (tmp_path / "report.html").exists()
-    # report's --quiet: nothing on stderr but the engine's line (said whenever it is not
-    # pandas), and not the note
-    assert "peaked" not in quiet.stderr and "峰值" not in quiet.stderr
-    assert len(quiet.stderr.splitlines()) == 1, quiet.stderr
+    assert [line.split(":")[0] for line in quiet.stderr.splitlines()] == ["Engine", "Note"]
 
 
 def test_the_note_is_in_chinese_under_zh():

@@ -334,7 +334,7 @@ def open_input(path: str, options: dict[str, Any], *, engine: str = "auto",
             click.echo(_engine_read(opened, path), err=True)
             opened.progress = _part_progress
         yield apply_filter_options(opened, options)
-        if memory_limit and choice.name == "duckdb" and not quiet:
+        if memory_limit and choice.name == "duckdb":    # said even when quiet, as the engine
             _say_if_over(memory_limit)
 
 
