@@ -239,6 +239,17 @@ def cli(ctx: click.Context, traceback: bool, lang: str | None) -> None:
         ctx.default_map = {name: {"lang": lang} for name in ("report", "simulate", "audit")}
 
 
+@cli.result_callback()
+@click.pass_context
+def _finished(ctx: click.Context, *_: Any, **__: Any) -> None:
+    """After a command that finished well: the note of a ``--memory-limit`` its process went
+    over (:func:`procmine.cli.options.say_if_over`), once its output is written."""
+    from procmine.cli.options import MEMORY_LIMIT_KEY, say_if_over
+
+    if ctx.meta.get(MEMORY_LIMIT_KEY):
+        say_if_over(ctx.meta[MEMORY_LIMIT_KEY])
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``procmine`` console script.
 

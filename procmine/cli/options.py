@@ -335,13 +335,19 @@ def open_input(path: str, options: dict[str, Any], *, engine: str = "auto",
             opened.progress = _part_progress
         yield apply_filter_options(opened, options)
         if memory_limit and choice.name == "duckdb":    # said even when quiet, as the engine
-            _say_if_over(memory_limit)
+            click.get_current_context().meta[MEMORY_LIMIT_KEY] = memory_limit
 
 
-def _say_if_over(memory_limit: str) -> None:
+#: Where :func:`open_input` leaves the ``--memory-limit`` of a DuckDB run for the end of the
+#: command (``click.Context.meta``): :func:`say_if_over` runs after the command's output
+MEMORY_LIMIT_KEY = "procmine.memory_limit"
+
+
+def say_if_over(memory_limit: str) -> None:
     """A note on stderr when the process's peak went over ``--memory-limit``: the limit
     bounds DuckDB's buffers and the parts of the log, not the libraries nor what a command
-    keeps per case besides (docs/security.md), and going over must not pass unsaid."""
+    keeps per case besides (docs/security.md), and going over must not pass unsaid. Called
+    once the command has written its output (its JSON can be what peaks)."""
     import resource
 
     from procmine import i18n
