@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import sys
 from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
@@ -350,7 +349,7 @@ def say_if_over(memory_limit: str) -> None:
     keeps per case besides (docs/security.md), and going over must not pass unsaid. Called
     once the command has written its output (its JSON can be what peaks)."""
     from procmine import i18n
-    from procmine.engines import _human, parse_memory_limit
+    from procmine.engines import _human, parse_memory_limit, peak_memory
 
     peak = peak_memory()
     if peak is not None and peak > parse_memory_limit(memory_limit):
@@ -459,26 +458,3 @@ def file_output(ctx: click.Context, param: click.Parameter, value: str | None) -
 
         raise click.BadParameter(message("file_output"))
     return value
-
-
-def peak_memory() -> int | None:
-    """This process's peak resident memory in bytes, since it started its program: Linux's
-    ``VmHWM`` (the address space's high-water mark, new at each exec); elsewhere
-    ``ru_maxrss`` (bytes on macOS, KiB on the other systems). Not ``ru_maxrss`` on Linux:
-    it keeps the parent's peak across fork and exec, so a command started from a large
-    process (a notebook, a test run) would report that process's peak as its own. None
-    when neither can be read.
-    """
-    try:
-        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        import resource
-    except ImportError:         # pragma: no cover - Windows
-        return None
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak if sys.platform == "darwin" else peak * 1024

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -415,14 +416,32 @@ def choose_engine(source: Source | str | os.PathLike, *, memory_limit: str | Non
                             f"third of {_human(budget)}: out of core with DuckDB")
 
 
-def _available_memory() -> int:
+def _proc_bytes(path: str, key: str) -> int | None:
+    """The ``key:`` line of a Linux ``/proc`` file (kB), in bytes; None where there is none."""
     try:
-        with open("/proc/meminfo", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
+        with open(path, encoding="ascii", errors="replace") as f:
+            found = next((line for line in f if line.startswith(key)), None)
     except OSError:
-        pass
+        return None
+    return None if found is None else int(found.split()[1]) * 1024
+
+
+def peak_memory() -> int | None:
+    """This process's peak resident memory in bytes (None if unknown): Linux's ``VmHWM``, new at
+    each exec (``ru_maxrss`` keeps a parent's peak across exec), else ``ru_maxrss``."""
+    if (peak := _proc_bytes("/proc/self/status", "VmHWM:")) is not None:
+        return peak
+    try:
+        import resource
+    except ImportError:         # pragma: no cover - Windows
+        return None
+    unit = 1 if sys.platform == "darwin" else 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit
+
+
+def _available_memory() -> int:
+    if (available := _proc_bytes("/proc/meminfo", "MemAvailable:")) is not None:
+        return available
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
     except (ValueError, OSError):
