@@ -35,7 +35,7 @@ STAGES = (
     ("procmine.read.canonical", "parse_timestamps", 1),
     ("procmine.read.canonical", "_optional_times", 1),
     ("procmine.read.canonical", "_trim_text", 1),
-    ("procmine.read.canonical", "_sorted", 1),
+    ("procmine.read.canonical", "sorted_events", 1),
     ("procmine.read", "name_levels", 0),
     ("procmine.read", "appearance_codes", 0),
     ("procmine.read", "sorted_codes", 0),
