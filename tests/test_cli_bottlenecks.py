@@ -9,6 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from procmine.calendar.days import cc_version, cc_years
 from procmine.cli import cli
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -188,3 +189,21 @@ def test_a_year_without_holiday_data_is_said_once(tmp_path):
     assert result.stderr.count("Note: calendar 2031: no Chinese holiday data") == 1
     assert "Warning" not in result.stderr
     assert "2031: no Chinese holiday data" in json.loads(result.stdout)["calendar"]
+
+
+def test_years_without_holiday_data_are_one_note_of_ranges(tmp_path):
+    """A log of many years gets one line for them, not one a year (the calendar counts
+    every year from the log's first to its last)."""
+    years = (2029, 2031, 2034)
+    long = tmp_path / "long.csv"
+    long.write_text("工单编号,环节,时间\n" + "".join(
+        f"A{y},上报,{y}-03-06 09:00\nA{y},结案,{y}-03-06 11:00\n" for y in years),
+        encoding="utf-8")
+    result = run(long, "--json")
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.stderr.splitlines() if "holiday data" in line]
+    assert notes == ["Note: calendar 2029-2034: no Chinese holiday data (chinese_calendar "
+                     f"{cc_version()} knows {cc_years()}); counted with weekends only"]
+    assert "2029-2034: no Chinese" in json.loads(result.stdout)["calendar"]
+    chinese = run(long, "--json", "--lang", "zh")
+    assert "2029-2034：没有中国节假日数据" in chinese.stderr

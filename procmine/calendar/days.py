@@ -8,6 +8,7 @@ calendar records a note and warns :class:`CalendarFallbackWarning`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from functools import lru_cache
 
 import numpy as np
@@ -63,10 +64,31 @@ def _cn_flags(days: tuple[dt.date, ...], weekend: tuple[int, ...]) -> np.ndarray
     return flags
 
 
-def cn_fallback_note(year: int) -> str:
-    """What a report says about a year chinese_calendar does not know."""
-    return (f"{year}: no Chinese holiday data (chinese_calendar {cc_version()} knows "
-            f"{cc_years()}); counted with weekends only")
+def cn_fallback_note(years: int | Iterable[int]) -> str:
+    """What a report says about the years chinese_calendar does not know: one note for
+    all of them, runs of years written as ranges (a log of twenty years, one line).
+
+    >>> cn_fallback_note([2029, 2027, 2028, 2031]).split(":")[0]
+    '2027-2029, 2031'
+    """
+    return (f"{year_ranges(years)}: no Chinese holiday data (chinese_calendar {cc_version()} "
+            f"knows {cc_years()}); counted with weekends only")
+
+
+def year_ranges(years: int | Iterable[int]) -> str:
+    """Years in order, each run of consecutive years as ``first-last``.
+
+    >>> year_ranges({2030, 2027, 2028}), year_ranges(2027)
+    ('2027-2028, 2030', '2027')
+    """
+    ordered = sorted({years} if isinstance(years, int) else set(years))
+    runs: list[list[int]] = []
+    for year in ordered:
+        if runs and year == runs[-1][1] + 1:
+            runs[-1][1] = year
+        else:
+            runs.append([year, year])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
 
 
 def country_flags(code: str, days: list[dt.date], weekend: tuple[int, ...]) -> np.ndarray:

@@ -54,7 +54,7 @@ class WorkingCalendar:
     calendar counting in another zone; the analyses use it with the log's zone.
 
     ``notes`` collects what a report should say about the calendar's own limits
-    (years counted with weekends only, in year order); :meth:`describe` says which
+    (one note for the years counted with weekends only, runs of years as ranges); :meth:`describe` says which
     calendar it is. Which of those years one computation used:
     :func:`procmine.calendar.fallback_years`.
 
@@ -138,8 +138,8 @@ class WorkingCalendar:
             self.kind == "custom" and self.base not in ("cn", "weekends"))
         if outside and self.hours == PLAIN_HOURS:
             text += " (the default outside China)"
-        notes = (self.notes if fallback_years is None
-                 else [cn_fallback_note(year) for year in sorted(set(fallback_years))])
+        years = set(fallback_years) if fallback_years is not None else None
+        notes = self.notes if years is None else [cn_fallback_note(years)] if years else []
         if notes:
             text += "; " + "; ".join(notes)
         return text
@@ -182,11 +182,10 @@ class WorkingCalendar:
             covered = self.kind == "custom" and any(
                 d.year == year for d in self.holidays | self.workdays)
             if not covered:
-                note = cn_fallback_note(year)
                 self._fallback.add(year)
-                self.notes.append(note)
-                self.notes.sort()       # in year order, whatever counted them first
-                warnings.warn(note + " (give a calendar file with --calendar FILE to fix this)",
+                self.notes[:] = [cn_fallback_note(self._fallback)]     # one note, every year
+                warnings.warn(cn_fallback_note(year)
+                              + " (give a calendar file with --calendar FILE to fix this)",
                               CalendarFallbackWarning, stacklevel=5)
             return weekend_flags(days, self.weekend)
         return country_flags(code, days, self.weekend)

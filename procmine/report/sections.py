@@ -470,6 +470,7 @@ def _run_section(name: str, ctx: _Context) -> Section:
     note, and so do the years its calendar counted with weekends only (no holiday data):
     every such year this section's figures used, whatever other sections counted before."""
     from procmine.calendar import CalendarFallbackWarning, fallback_years
+    from procmine.calendar.days import year_ranges
 
     title = ctx.t(name)
     try:
@@ -479,7 +480,7 @@ def _run_section(name: str, ctx: _Context) -> Section:
             warnings.simplefilter("ignore", CalendarFallbackWarning)
             section = _BUILDERS[name](ctx)
         if years and name != "bottlenecks":      # bottlenecks says it in its calendar line
-            note = ctx.t("calendar_fallback", years=", ".join(map(str, sorted(years))))
+            note = ctx.t("calendar_fallback", years=year_ranges(years))
             section = Section(section.key, section.title, section.body,
                               note=f"{section.note} {note}" if section.note else note,
                               numbers=section.numbers)

@@ -202,8 +202,8 @@ def simulate_log(
     # of those, the years the log reaches
     first_year = int(str(np.datetime64(int(built.times.min()), "s"))[:4])
     last_year = int(str(np.datetime64(int(max(built.times.max(), built.deadline.max())), "s"))[:4])
-    notes = tuple(cn_fallback_note(year) for year in sorted(fallback)
-                  if first_year <= year <= last_year)
+    reached = [year for year in fallback if first_year <= year <= last_year]
+    notes = (cn_fallback_note(reached),) if reached else ()
     events, truth = _tables(built, lang, cal)
     with_demands(events, truth, built, int(seed), lang)   # its own random stream
     if reform is not None:
