@@ -88,3 +88,15 @@ def test_the_note_is_in_chinese_under_zh():
     assert over.returncode == 0, over.stderr
     assert re.search(r"注：进程的内存峰值为 [0-9.]+ MiB，超过了 --memory-limit 64MiB", over.stderr), \
         over.stderr
+
+
+def test_a_limit_too_small_for_duckdb_is_one_clear_error():
+    """At 20MB DuckDB's share (12 MB) cannot hold what it reads: its OutOfMemoryException
+    was an "internal error" with exit 70; it is one line saying what to give."""
+    small = procmine("--lang", "en", "info", SAMPLE, "--engine", "duckdb",
+                     "--memory-limit", "20MB")
+    assert small.returncode == 1, small.stderr
+    assert small.stderr.splitlines()[-1] == (
+        "Error: DuckDB ran out of memory within --memory-limit: give a larger --memory-limit "
+        "(64MiB or more, see docs/security.md)")
+    assert "internal error" not in small.stderr and small.stdout == ""

@@ -206,6 +206,8 @@ class ProcmineGroup(click.Group):
                 raise SystemExit(128 + _SIGNALLED[0]) from None
             if traceback:
                 raise
+            if type(e).__name__ == "OutOfMemoryException":  # DuckDB, within --memory-limit
+                raise _Failed(message("error.memory_limit"), 1) from None
             raise _Failed(message("error.internal", kind=type(e).__name__, what=e), 70) from None
 
 

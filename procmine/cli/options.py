@@ -365,6 +365,7 @@ def _engine_read(engine: Any, path: str) -> str:
                      kept=totals.events, dropped=sum(totals.dropped.values()))]
     lines += [message("load.dropped", count=count, reason=say(reason))
               for reason, count in totals.dropped.items()]
+    lines += [message("note", note=say(note)) for note in engine.read_notes()]
     return "\n".join(lines)
 
 

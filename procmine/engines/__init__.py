@@ -296,6 +296,10 @@ class Engine:
         kept and dropped per reason, the column mapping, duplicates)."""
         raise NotImplementedError
 
+    def read_notes(self) -> list[str]:
+        """The load report's notes on what reading changed or lost (cases, mended bytes)."""
+        return [n for n in self.load_report().notes if "reads the mapped columns only" not in n]
+
     @property
     def attributes(self) -> list[str]:
         """Columns of the source beyond the mapped ones (as ``EventLog.attributes``)."""

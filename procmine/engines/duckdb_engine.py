@@ -133,6 +133,7 @@ class DuckDBEngine(SqlEngine):
         self.memory_limit = memory_limit
         self.temp_directory = temp_directory
         self._loaded = False
+        self._read_notes: list[str] = []      # what reading the file mended (load_report)
         self._rows_read = 0
         self._dropped: dict[str, int] = {}
         self._levels: tuple[str, ...] = ()
@@ -198,8 +199,9 @@ class DuckDBEngine(SqlEngine):
 
     # ------------------------------------------------------------------ loading
 
-    def _scan(self) -> tuple[str, dict[str, str]]:
-        """The table function reading the file, and its columns with their DuckDB types."""
+    def _scan(self, mend: bool = False) -> tuple[str, dict[str, str]]:
+        """The table function reading the file, and its columns with their DuckDB types;
+        ``mend``: read a UTF-8 copy whatever the encoding (:meth:`_in_utf8`)."""
         path = DUCKDB.literal(self.source.path)
         if self.kind == "parquet":
             scan = f"read_parquet({path})"
@@ -212,9 +214,8 @@ class DuckDBEngine(SqlEngine):
             duck_encoding = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "utf8": "utf-8",
                              "latin-1": "latin-1", "latin1": "latin-1", "iso-8859-1": "latin-1",
                              "utf-16": "utf-16"}.get(encoding.lower())
-            if duck_encoding is None:
-                raise InputError(f"{self.source.path}: DuckDB cannot read {encoding} text",
-                                 hint="use engine='pandas', or convert the file to UTF-8")
+            if duck_encoding is None or mend:   # GB18030, GBK, Big5 ...: read as UTF-8
+                path, duck_encoding = DUCKDB.literal(self._in_utf8(encoding)), "utf-8"
             scan = (f"read_csv({path}, header = true, all_varchar = true, "
                     f"delim = {DUCKDB.literal(delimiter)}, quote = '\"', escape = '\"', "
                     f"encoding = {DUCKDB.literal(duck_encoding)}, store_rejects = true, "
@@ -223,15 +224,60 @@ class DuckDBEngine(SqlEngine):
         described = self.con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()
         return scan, {row[0]: str(row[1]) for row in described}
 
+    def _in_utf8(self, encoding: str) -> str:
+        """The CSV in UTF-8, in the engine's scratch folder: DuckDB reads UTF-8, Latin-1
+        and UTF-16 only (its encodings extension cannot be installed offline). Streamed
+        a few MiB at a time; bytes that are not ``encoding`` are read as U+FFFD, as the
+        pandas reader reads them, and said in the load report."""
+        from procmine.read.transcode import mended_note, to_utf8
+
+        out = os.path.join(self._folder, "utf8.csv")
+        try:
+            runs = to_utf8(self.source.path, encoding, out)
+        except LookupError as e:
+            raise InputError(f"{self.source.path}: cannot decode the file as {encoding} ({e})",
+                             hint="try encoding='gb18030' (or utf-8, latin-1)") from None
+        if runs:
+            self._read_notes.append(mended_note(runs, encoding))
+        return out
+
     def _load(self) -> None:
         if self._loaded:
             return
-        scan, types = self._scan()
-        src = self.source
-        self._take(load_events(DUCKDB, _Session(self.con, self.kind), scan, types,
-                               columns=src.columns, timezone=src.timezone, levels=src.levels,
-                               where=src.name))
+        loaded = self._load_scan(*self._scan())
+        if self._bad_encoding():    # DuckDB rejected rows for a few bytes: mend them instead
+            self._drop_tables()
+            loaded = self._load_scan(*self._scan(mend=True))
+        self._take(loaded)
         self._loaded = True
+
+    def _load_scan(self, scan: str, types: dict[str, str]) -> Any:
+        src = self.source
+        return load_events(DUCKDB, _Session(self.con, self.kind), scan, types,
+                           columns=src.columns, timezone=src.timezone, levels=src.levels,
+                           where=src.name)
+
+    def _bad_encoding(self) -> bool:
+        """Whether the last CSV scan rejected rows for bytes that are not its encoding."""
+        if self.kind == "parquet":
+            return False
+        return bool(self.con.execute(
+            "SELECT count(*) FROM rejected_rows WHERE error_type = 'INVALID ENCODING' AND "
+            "scan_id = (SELECT max(scan_id) FROM rejected_scans)").fetchall()[0][0])
+
+    def _drop_tables(self) -> None:
+        """Forget what a scan loaded (its views, tables and types), to load the file again."""
+        for (name,) in self.con.execute("SELECT view_name FROM duckdb_views() "
+                                        "WHERE NOT internal AND NOT temporary").fetchall():
+            self.con.execute(f"DROP VIEW {DUCKDB.quote(name)}")
+        for (name,) in self.con.execute("SELECT table_name FROM duckdb_tables() "
+                                        "WHERE NOT temporary").fetchall():
+            self.con.execute(f"DROP TABLE {DUCKDB.quote(name)}")
+        for name in ("rejected_rows", "rejected_scans"):     # the scan's rejects, said no more
+            self.con.execute(f"DROP TABLE IF EXISTS {name}")
+        for (name,) in self.con.execute("SELECT type_name FROM duckdb_types() "
+                                        "WHERE NOT internal AND logical_type = 'ENUM'").fetchall():
+            self.con.execute(f"DROP TYPE {DUCKDB.quote(name)}")
 
     def _df(self, query: str) -> pd.DataFrame:
         self._load()

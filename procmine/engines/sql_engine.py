@@ -250,8 +250,12 @@ class SqlEngine(Engine):
             cases_lost=getattr(getattr(self, "_loaded_events", None), "cases_lost", 0),
             notes=([f"the {self.name} engine reads the mapped columns only: "
                     f"{', '.join(self.attributes[:5])}{' ...' if len(self.attributes) > 5 else ''}"
-                    " not read"] if self.attributes else [])
-            + list(getattr(self, "_loaded_events", None) and self._loaded_events.notes or ()))
+                    " not read"] if self.attributes else []) + self.read_notes())
+
+    def read_notes(self) -> list[str]:
+        self._load()
+        loaded = getattr(self, "_loaded_events", None)
+        return list(loaded.notes if loaded else ()) + list(getattr(self, "_read_notes", ()))
 
     @property
     def attributes(self) -> list[str]:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from procmine.errors import ColumnError, InputError
+from procmine.errors import ColumnError, InputError, ProcmineError
 from procmine.hands import each
 from procmine.limits import (
     MAX_COLUMNS,
@@ -71,7 +71,10 @@ def read_frame(path: str, report: LoadReport, *, encoding: str | None = None,
     """
     fmt = report.format
     if fmt == "csv":
-        return _read_csv(path, report, encoding, dict(given or {}), timezone, needs)
+        try:
+            return _read_csv(path, report, encoding, dict(given or {}), timezone, needs)
+        except BadBytes as bad:
+            return _read_mended(path, report, bad.encoding, dict(given or {}), timezone, needs)
     if fmt == "excel":
         from procmine.read.tables import read_excel
 
@@ -108,7 +111,9 @@ def _read_csv(path: str, report: LoadReport, encoding: str | None,
         encoding = detect_encoding(sample)
     try:
         text = sample.decode(encoding, errors="replace" if len(sample) == SAMPLE_BYTES else "strict")
-    except (UnicodeDecodeError, LookupError) as e:
+    except UnicodeDecodeError:
+        raise BadBytes(encoding) from None
+    except LookupError as e:
         raise InputError(f"{path}: cannot decode the file as {encoding} ({e})",
                          hint="try encoding='gb18030' (or utf-8, latin-1)") from None
     report.encoding = encoding
@@ -147,6 +152,67 @@ def _read_csv(path: str, report: LoadReport, encoding: str | None,
     frame["__row"] = pd.Series(_file_rows(len(frame), bad_rows), index=frame.index, copy=False)
     report.rows_read = len(frame) + len(bad_rows)
     return frame
+
+
+class BadBytes(Exception):
+    """The file has bytes that are not of its ``encoding``: :func:`_read_mended` reads it."""
+
+    def __init__(self, encoding: str):
+        super().__init__(encoding)
+        self.encoding = encoding
+
+
+def _read_mended(path: str, report: LoadReport, encoding: str, given: Mapping[str, str],
+                 timezone: str, needs: Collection[str] | None) -> pd.DataFrame:
+    """A CSV with a few bytes that are not of its ``encoding``: read from a UTF-8 copy in
+    which each run of such bytes is U+FFFD (``procmine.read.transcode``), so that a damaged
+    value changes no other; the values so read are counted per column in ``report``."""
+    from procmine.files import ScratchFolder
+    from procmine.read.transcode import to_utf8
+
+    folder = ScratchFolder("procmine-read-")
+    copy = os.path.join(folder.path, "utf8.csv")
+    try:
+        try:
+            runs = to_utf8(path, encoding, copy)
+        except LookupError as e:
+            raise InputError(f"{path}: cannot decode the file as {encoding} ({e})",
+                             hint="try encoding='gb18030' (or utf-8, latin-1)") from None
+        try:
+            frame = _read_csv(copy, report, "utf-8", given, timezone, needs)
+        except ProcmineError as e:          # said of the user's file, not of the copy
+            raise type(e)(e.message.replace(copy, path),
+                          hint=e.hint and e.hint.replace(copy, path)) from None
+    finally:
+        folder.remove()
+    report.encoding = encoding
+    _say_mended(frame, report, encoding, runs)
+    return frame
+
+
+def _say_mended(frame: pd.DataFrame, report: LoadReport, encoding: str, runs: int) -> None:
+    """Count, per column, the values read with U+FFFD for bytes not of ``encoding``."""
+    from procmine.read.transcode import REPLACEMENT, mended_note
+
+    found, shown = 0, encoding.removesuffix("-sig")
+    for name in [c for c in frame.columns if c != "__row"]:
+        column = frame[name]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            bad = np.flatnonzero(column.cat.categories.astype(str).str.contains(REPLACEMENT))
+            hit = np.isin(column.cat.codes.to_numpy(), bad)
+        elif pd.api.types.is_string_dtype(column.dtype):
+            hit = column.str.contains(REPLACEMENT, regex=False).to_numpy(dtype=bool,
+                                                                          na_value=False)
+        else:
+            continue
+        count = int(np.count_nonzero(hit))
+        if count:
+            found += count
+            first = int(frame["__row"].to_numpy()[np.argmax(hit)])
+            report.repaired[f"column {name}: values with bytes that are not {shown} text, "
+                            f"read with \ufffd in their place (first at row {first:,})"] = count
+    if not found:
+        report.notes.append(mended_note(runs, encoding, unseen=True))
 
 
 def _note_offsets(text: str, header: list[str], delimiter: str, given: Mapping[str, str],
@@ -254,7 +320,11 @@ def _arrow_csv(path: str, header: list[str], encoding: str, delimiter: str,
             table = read(True)
         if bad_rows and any(r.number is None for r in bad_rows):
             table = read(False)  # single-threaded reading knows the row numbers
-    except (pa.ArrowInvalid, OSError, EOFError, zlib.error, UnicodeDecodeError) as e:
+    except UnicodeDecodeError:
+        raise BadBytes(encoding) from None
+    except (pa.ArrowInvalid, OSError, EOFError, zlib.error) as e:
+        if "invalid utf8" in str(e).lower():
+            raise BadBytes(encoding) from None
         raise InputError(f"{path}: cannot parse the CSV: {short_error(e)}",
                          hint=f"check the quoting and the delimiter {delimiter!r}"
                               + ("" if report.encoding else ", or set encoding=")) from None

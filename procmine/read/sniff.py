@@ -127,26 +127,39 @@ def detect_encoding(sample: bytes) -> str:
     """
     if sample.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
-    for cut in range(4):  # the sample may end inside a multi-byte character
-        try:
-            sample[: len(sample) - cut].decode("utf-8")
-            return "utf-8"
-        except UnicodeDecodeError as e:
-            if e.start < len(sample) - cut - 4:
-                break
+    if _mostly(sample, "utf-8"):
+        return "utf-8"
     # GB2312/GBK Chinese text is pairs of bytes >= 0xA1; Latin-1 accents are single
     # high bytes, mostly followed by ASCII letters.
     pairs = re.findall(rb"[\x81-\xfe][\x40-\xfe]", sample)
     if pairs:
         chinese = sum(1 for p in pairs if p[1] >= 0xA1)
-        try:
-            sample.decode("gb18030")
-            strict_ok = True
-        except UnicodeDecodeError as e:
-            strict_ok = e.start >= len(sample) - 4
-        if strict_ok and chinese / len(pairs) > 0.9:
+        if chinese / len(pairs) > 0.9 and _mostly(sample, "gb18030"):
             return "gb18030"
     return "latin-1"
+
+
+#: At most one run of bad bytes per this many good characters beyond ASCII: a file of
+#: an encoding with a few damaged values is read in it (the values with U+FFFD, said)
+GOOD_PER_BAD = 50
+
+
+def _mostly(sample: bytes, encoding: str) -> bool:
+    """Whether ``sample`` is text of ``encoding`` but for a few damaged values: its bad
+    bytes (the last few excepted: the sample may end inside a character) are rare
+    among its characters beyond ASCII.
+
+    >>> good = "派遣,上报".encode() * 100
+    >>> _mostly(good + bytes([0xFF]) + good, "utf-8"), _mostly("Café".encode("latin-1"), "utf-8")
+    (True, False)
+    """
+    from procmine.read.transcode import bad_runs
+
+    text, bad = bad_runs(sample[:-4] if len(sample) > 4 else sample, encoding)
+    if not bad:
+        return True
+    wide = sum(1 for c in text if c > "\x7f") - bad
+    return wide >= bad * GOOD_PER_BAD
 
 
 def sniff_delimiter(text: str) -> str:

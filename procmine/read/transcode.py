@@ -1,0 +1,69 @@
+"""A text file in UTF-8, with the bytes that are not of its encoding read as U+FFFD.
+
+An export of a dispatch platform in GB18030 (or UTF-8) may hold a few bytes that
+are not of its encoding: a value cut inside a character, a stray byte from a
+copy. Such a byte is one value's damage, not the file's: the value is read with
+the replacement character (�) in place of the bytes, its neighbours are read as
+they are, and the reader says which values were so read (``procmine.read``).
+The copy is made a few MiB at a time, and its bad bytes counted.
+"""
+
+from __future__ import annotations
+
+import codecs
+import threading
+
+#: Bytes of the file read (and decoded) at a time
+CHUNK_BYTES = 1 << 22
+#: The replacement character a value holds where its bytes were not of the encoding
+REPLACEMENT = "\ufffd"
+#: The error handler that counts what it replaces (registered once, by name)
+_HANDLER = "procmine-count-replace"
+_counted = threading.local()
+
+
+def _count_replace(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    _counted.runs = getattr(_counted, "runs", 0) + 1
+    return REPLACEMENT, error.end
+
+
+codecs.register_error(_HANDLER, _count_replace)
+
+
+def bad_runs(data: bytes, encoding: str) -> tuple[str, int]:
+    """``data`` decoded, and the number of runs of bytes that are not ``encoding`` (each
+    read as one U+FFFD).
+
+    >>> bad_runs("工单".encode("gb18030") + b"\\x80," + "上报".encode("gb18030"), "gb18030")
+    ('工单\ufffd,上报', 1)
+    """
+    _counted.runs = 0
+    text = data.decode(encoding, errors=_HANDLER)
+    return text, _counted.runs
+
+
+def to_utf8(path: str, encoding: str, out: str) -> int:
+    """Write the text of ``path`` (``encoding``; gzip read by its name) to ``out`` in UTF-8,
+    the bytes that are not ``encoding`` as U+FFFD; the number of such runs of bytes.
+    A name that is no encoding raises LookupError."""
+    import pyarrow as pa
+
+    decoder = codecs.getincrementaldecoder(encoding)(errors=_HANDLER)
+    _counted.runs = 0
+    with pa.input_stream(path, compression="detect") as raw, open(out, "wb") as sink:
+        while chunk := raw.read(CHUNK_BYTES):
+            sink.write(decoder.decode(chunk).encode("utf-8"))
+        sink.write(decoder.decode(b"", final=True).encode("utf-8"))
+    return _counted.runs
+
+
+def mended_note(runs: int, encoding: str, *, unseen: bool = False) -> str:
+    """What a reader says of the runs of bytes :func:`to_utf8` replaced (``unseen``: in
+    no value it read)."""
+    name = encoding.removesuffix("-sig")
+    if unseen:
+        return (f"{runs:,} runs of bytes that are not {name} text were read as \ufffd, "
+                "in the header or in columns not read")
+    return f"{runs:,} runs of bytes that are not {name} text were read as \ufffd"

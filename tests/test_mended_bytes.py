@@ -1,0 +1,97 @@
+"""A few bytes that are not of the file's encoding damage their own value only.
+
+An export in GB18030 or UTF-8 with one stray byte was read as Latin-1 (every Chinese
+value changed, and the columns not found) or refused whole. Now the value is read
+with U+FFFD in place of the bytes, every other value as it is, and the load report
+says which column and row; the DuckDB engine reads it alike.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from procmine.cli import cli
+from procmine.read import read_log
+from tests.conftest import SAMPLE
+
+#: the data row damaged (file row = index + 1: the header is row 1)
+ROW = 2000
+
+
+def _damaged(tmp_path, encoding: str, bad: bytes, row: int = ROW):
+    """The sample log in ``encoding``, clean and with ``bad`` inside row ``row``'s activity."""
+    lines = SAMPLE.read_text(encoding="utf-8-sig").encode(encoding).split(b"\n")
+    clean = tmp_path / f"clean-{encoding}.csv"
+    clean.write_bytes(b"\n".join(lines))
+    case, activity, rest = lines[row].split(b",", 2)
+    lines[row] = b",".join((case, activity[:2] + bad + activity[2:], rest))
+    damaged = tmp_path / f"damaged-{encoding}.csv"
+    damaged.write_bytes(b"\n".join(lines))
+    return clean, damaged
+
+
+def _cli(*args):
+    return CliRunner().invoke(cli, [*map(str, args)])
+
+
+@pytest.mark.parametrize("encoding, bad", [("gb18030", b"\x80"), ("utf-8", b"\xff")])
+def test_one_bad_byte_changes_its_own_value_only(tmp_path, encoding, bad):
+    clean, damaged = _damaged(tmp_path, encoding, bad)
+    good, mended = read_log(clean), read_log(damaged)
+    assert mended.report.encoding == encoding           # not Latin-1
+    assert mended.n_events == good.n_events
+    before = good.events["concept:name"].astype(str).to_numpy()
+    after = mended.events["concept:name"].astype(str).to_numpy()
+    changed = (before != after).nonzero()[0]
+    assert len(changed) == 1 and "\ufffd" in after[changed[0]]
+    assert after[changed[0]].replace("\ufffd", "") in before[changed[0]]
+    assert mended.report.repaired == {
+        f"column 环节: values with bytes that are not {encoding} text, read with \ufffd in "
+        f"their place (first at row {ROW + 1:,})": 1}
+
+
+def test_a_bad_byte_past_the_sample_is_mended_too(tmp_path):
+    """The encoding is chosen on the first MiB: a bad byte after it is met by Arrow."""
+    clean, damaged = _damaged(tmp_path, "gb18030", b"\x80", row=30000)
+    assert damaged.stat().st_size > 2 << 20
+    mended = read_log(damaged)
+    assert mended.n_events == read_log(clean).n_events
+    assert list(mended.report.repaired.values()) == [1]
+    assert "first at row 30,001" in next(iter(mended.report.repaired))
+
+
+@pytest.mark.parametrize("encoding, bad", [("gb18030", b"\x80"), ("utf-8", b"\xff")])
+def test_duckdb_reads_a_damaged_file_as_pandas_does(tmp_path, encoding, bad):
+    _, damaged = _damaged(tmp_path, encoding, bad)
+    pandas = _cli("variants", damaged, "--engine", "pandas", "--json")
+    duckdb = _cli("variants", damaged, "--engine", "duckdb", "--json")
+    assert pandas.exit_code == 0 and duckdb.exit_code == 0, duckdb.output
+    assert duckdb.stdout == pandas.stdout
+    said = _cli("variants", damaged, "--engine", "duckdb", "--lang", "en").stderr
+    assert "kept 34,609, dropped 0" in said                  # not a dropped "ragged row"
+    assert "text were read as \ufffd" in said
+    chinese = _cli("variants", damaged, "--engine", "duckdb", "--lang", "zh").stderr
+    assert "编码的字节读作 \ufffd" in chinese
+
+
+def test_auto_engine_under_a_small_limit_reads_gb18030(tmp_path):
+    """--memory-limit makes auto choose DuckDB, which reads UTF-8 only: the file is read
+    from a UTF-8 copy (before: 'DuckDB cannot read gb18030 text', exit 2)."""
+    clean, _ = _damaged(tmp_path, "gb18030", b"\x80")
+    small = _cli("info", clean, "--memory-limit", "40MB", "--json")
+    assert small.exit_code == 0, small.output
+    assert "Engine: duckdb" in small.stderr or "计算引擎：duckdb" in small.stderr
+    data, alone = json.loads(small.stdout), json.loads(_cli("info", clean, "--json").stdout)
+    assert (data["cases"], data["events"], data["activities"]) == (
+        alone["cases"], alone["events"], alone["activities"]) == (3000, 34609, 23)
+
+
+def test_the_load_report_says_the_mended_column_in_chinese(tmp_path):
+    _, damaged = _damaged(tmp_path, "gb18030", b"\x80")
+    result = _cli("info", damaged, "--lang", "zh")
+    assert result.exit_code == 0, result.output
+    assert (f"修复 1 处：列 环节：值中有不属于 gb18030 编码的字节，这些字节读作 \ufffd"
+            f"（第一处在第 {ROW + 1:,} 行）") in result.stderr
