@@ -276,10 +276,15 @@ def test_duckdb_refuses_what_it_cannot_read(tmp_path):
     if xes.exists():
         with pytest.raises(InputError, match="engine='pandas'"):
             get_engine("duckdb", xes)
-    gbk = tmp_path / "gbk.csv"
+    gbk = tmp_path / "gbk.csv"           # read from a UTF-8 copy (tests/test_mended_bytes.py)
     gbk.write_bytes("工单编号,环节,时间\nA1,上报,2024-03-05 09:00:00\n".encode("gb18030") * 1)
-    with pytest.raises(InputError, match="gb18030"):
-        get_engine("duckdb", gbk).totals()
+    read = get_engine("duckdb", gbk)
+    assert (read.totals().events, read.load_report().encoding) == (1, "gb18030")
+    assert read.variants().table["activities"].tolist() == [("上报",)]
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_bytes(b"case,activity,time\nA1,x,2024-03-05 09:00:00\n")
+    with pytest.raises(InputError, match="cannot decode the file as klingon"):
+        get_engine("duckdb", Source(path=str(unknown), encoding="klingon")).totals()
     epoch = tmp_path / "epoch.csv"
     epoch.write_text("case,activity,time\nA,x,1709600000\nA,y,1709603600\n", encoding="utf-8")
     with pytest.raises(InputError, match="numbers"):
