@@ -5,12 +5,14 @@ and counting, not by hashing every value: :func:`distinct` values, the cases per
 value (:func:`cases_with`), the values of each group in order
 (:func:`sorted_within_groups`) and a quantile between the two nearest of them
 (:func:`interpolate`, the one quantile rule of the in-memory tables and of
-:mod:`procmine.engines.collector`).
+:mod:`procmine.engines.collector`); the codes of an Arrow dictionary column as
+``pd.factorize(sort=True)`` gives them (:func:`dictionary_codes`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -231,3 +233,34 @@ def sorted_present(codes: np.ndarray, names: np.ndarray) -> tuple[np.ndarray, np
     renumber = np.full(len(names) + 1, -1, dtype=np.int64)   # the last entry: missing
     renumber[order] = np.arange(len(order))
     return renumber[codes], names[order]
+
+
+def dictionary_codes(column: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of an Arrow dictionary ``column`` (a ChunkedArray), the code of its value
+    among the values that occur, sorted, and those values: what ``pd.factorize(values,
+    sort=True)`` gives for the text (-1 for a null), from the small dictionaries.
+
+    >>> import pyarrow as pa
+    >>> column = pa.chunked_array([pa.array(["b", None, "c", "b"]).dictionary_encode()])
+    >>> codes, names = dictionary_codes(column)
+    >>> codes.tolist(), names.tolist()
+    ([0, -1, 1, 0], ['b', 'c'])
+    """
+    import pyarrow as pa
+
+    def indices(chunk: Any) -> np.ndarray:
+        if chunk.indices.null_count == 0:   # (Arrow's cast and fill: a millisecond a chunk)
+            return chunk.indices.to_numpy().astype(np.int64)
+        return chunk.indices.cast(pa.int64()).fill_null(-1).to_numpy()   # (unsigned indices)
+
+    chunks = [(np.asarray(chunk.dictionary.to_pylist(), dtype=object), indices(chunk))
+              for chunk in column.chunks]
+    present: set[Any] = set()
+    for values, index in chunks:
+        used = np.bincount(index[index >= 0], minlength=len(values)) > 0
+        present.update(v for v in values[used] if v is not None)
+    names = np.sort(np.array(list(present), dtype=object))
+    code = {name: i for i, name in enumerate(names)}
+    out = [np.append(np.array([code.get(v, -1) for v in values], dtype=np.int64), -1)[index]
+           for values, index in chunks]
+    return (np.concatenate(out) if out else np.zeros(0, dtype=np.int64)), names

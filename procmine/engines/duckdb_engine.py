@@ -33,6 +33,7 @@ from procmine.engines.readahead import one_ahead, taking_turns
 from procmine.engines.sql_engine import SqlEngine
 from procmine.errors import DependencyError, InputError
 from procmine.files import ScratchFolder
+from procmine.grouping import dictionary_codes
 from procmine.read import (
     ARROW_NULLS,
     DUCKDB,
@@ -209,7 +210,12 @@ class DuckDBEngine(SqlEngine):
         else:
             sample = open_bytes(self.source.path, 1 << 20)
             encoding = self.source.encoding or detect_encoding(sample)
-            delimiter = sniff_delimiter(sample.decode(encoding, errors="replace"))
+            try:
+                text = sample.decode(encoding, errors="replace")
+            except LookupError as e:
+                raise InputError(f"{self.source.path}: cannot decode the file as {encoding} ({e})",
+                                 hint="try encoding='gb18030' (or utf-8, latin-1)") from None
+            delimiter = sniff_delimiter(text)
             self._facts = {"format": "csv", "encoding": encoding, "delimiter": delimiter}
             duck_encoding = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "utf8": "utf-8",
                              "latin-1": "latin-1", "latin1": "latin-1", "iso-8859-1": "latin-1",
@@ -232,11 +238,7 @@ class DuckDBEngine(SqlEngine):
         from procmine.read.transcode import mended_note, to_utf8
 
         out = os.path.join(self._folder, "utf8.csv")
-        try:
-            runs = to_utf8(self.source.path, encoding, out)
-        except LookupError as e:
-            raise InputError(f"{self.source.path}: cannot decode the file as {encoding} ({e})",
-                             hint="try encoding='gb18030' (or utf-8, latin-1)") from None
+        runs = to_utf8(self.source.path, encoding, out)     # a known encoding: _scan decoded
         if runs:
             self._read_notes.append(mended_note(runs, encoding))
         return out
@@ -469,37 +471,6 @@ class DuckDBEngine(SqlEngine):
             except duckdb.OutOfMemoryException:
                 pass
         return self._df(q.follows(DUCKDB.quantile, calendar=cal, local=DUCKDB.local))
-
-
-def dictionary_codes(column: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Per row of an Arrow dictionary ``column`` (a ChunkedArray), the code of its value
-    among the values that occur, sorted, and those values: what ``pd.factorize(values,
-    sort=True)`` gives for the text (-1 for a null), from the small dictionaries.
-
-    >>> import pyarrow as pa
-    >>> column = pa.chunked_array([pa.array(["b", None, "c", "b"]).dictionary_encode()])
-    >>> codes, names = dictionary_codes(column)
-    >>> codes.tolist(), names.tolist()
-    ([0, -1, 1, 0], ['b', 'c'])
-    """
-    import pyarrow as pa
-
-    def indices(chunk: Any) -> np.ndarray:
-        if chunk.indices.null_count == 0:   # (Arrow's cast and fill: a millisecond a chunk)
-            return chunk.indices.to_numpy().astype(np.int64)
-        return chunk.indices.cast(pa.int64()).fill_null(-1).to_numpy()   # (unsigned indices)
-
-    chunks = [(np.asarray(chunk.dictionary.to_pylist(), dtype=object), indices(chunk))
-              for chunk in column.chunks]
-    present: set[Any] = set()
-    for values, index in chunks:
-        used = np.bincount(index[index >= 0], minlength=len(values)) > 0
-        present.update(v for v in values[used] if v is not None)
-    names = np.sort(np.array(list(present), dtype=object))
-    code = {name: i for i, name in enumerate(names)}
-    out = [np.append(np.array([code.get(v, -1) for v in values], dtype=np.int64), -1)[index]
-           for values, index in chunks]
-    return (np.concatenate(out) if out else np.zeros(0, dtype=np.int64)), names
 
 
 _CASE_ROW_COLUMNS = ("events", "start", "stop", "cat", "src", "due")
