@@ -190,7 +190,7 @@ def audit_log(log: Any, *, responsibility: ResponsibilityList | str | Path | Non
         if with_orders:
             orders = _with_shared(orders, cases)
         result, links = _analyse(cases, _concat(bounce_tables, ()), rules, cal, sections,
-                                 repeat_days, engine.levels)
+                                 repeat_days, engine.levels, per_case=per_case)
         del cases
     else:
         result, links = AuditResult(n_cases=len(orders), repeat_days=float(repeat_days),
@@ -332,8 +332,14 @@ def _governance(orders: pd.DataFrame | _Narrowed, steps: pd.DataFrame, cal: Any,
 
 def _analyse(cases: pd.DataFrame, bounces: pd.DataFrame, rules: ResponsibilityList | None,
              cal: Any, sections: tuple[str, ...], repeat_days: float,
-             levels: tuple[str, ...]) -> tuple[AuditResult, pd.DataFrame]:
-    """The per-case sections, and the links between repeated orders they used."""
+             levels: tuple[str, ...], *, per_case: bool = True
+             ) -> tuple[AuditResult, pd.DataFrame]:
+    """The per-case sections, and the links between repeated orders they used;
+    ``per_case=False`` drops each section's per-case tables (:data:`PER_CASE`) as soon
+    as no analysis to come reads them."""
+    def kept(section: dict[str, Any]) -> dict[str, Any]:
+        return section if per_case else {k: v for k, v in section.items() if k not in PER_CASE}
+
     notes = _link_notes(cases)
     links = link_repeats(cases, repeat_days=repeat_days)
     out: dict[str, Any] = {}
@@ -341,15 +347,16 @@ def _analyse(cases: pd.DataFrame, bounces: pd.DataFrame, rules: ResponsibilityLi
         notes.append("no responsibility list (--responsibility): dispatch accuracy and the "
                      "clocks' deadlines are not measured")
     if rules is not None and "dispatch" in sections:
-        out["dispatch"] = dispatch_accuracy(cases, bounces, rules, levels)
-    timed = None
+        out["dispatch"] = kept(dispatch_accuracy(cases, bounces, rules, levels))
+    del bounces
+    on_time = pd.Series(False, index=cases.index)
     if rules is not None and ("clocks" in sections or "repeats" in sections):
         timed = clocks(cases, links, rules, cal)
+        on_time = timed["cases"]["official_on_time"]
         if "clocks" in sections:
-            out["clocks"] = timed
+            out["clocks"] = kept(timed)
+        del timed
     if "repeats" in sections:
-        on_time = (timed["cases"]["official_on_time"] if timed is not None
-                   else pd.Series(False, index=cases.index))
         out["repeats"] = repeats(cases, links, on_time)
     return AuditResult(n_cases=len(cases), repeat_days=float(repeat_days), notes=tuple(notes),
                        cases=cases, **out), links

@@ -45,8 +45,8 @@ def dispatch_accuracy(cases: pd.DataFrame, bounces: pd.DataFrame, rules: Any,
     listed = cases["category"].isin([r.category for r in rules.rules]).to_numpy()
     known = listed & cases["first_unit"].notna().to_numpy()
     correct = _on_list(cases["category"], cases["first_unit"], rules)
-    table = cases.assign(**{MISDISPATCH: known & ~correct, "correct": known & correct,
-                            "dispatched": known})
+    table = cases[["case", "category", "first_unit", "bounces", "transit_s"]].assign(
+        **{MISDISPATCH: known & ~correct, "correct": known & correct, "dispatched": known})
     bounces = bounces.assign(boundary=boundary(bounces, levels))
     bounces["to_listed"] = _on_list(bounces["category"], bounces["to_unit"], rules)
     summary = {"dispatched": int(known.sum()), "correct_first": int((known & correct).sum()),
@@ -64,9 +64,17 @@ def dispatch_accuracy(cases: pd.DataFrame, bounces: pd.DataFrame, rules: Any,
 
 
 def _on_list(categories: pd.Series, units: pd.Series, rules: Any) -> np.ndarray:
-    """Whether each (category, unit) pair is on the list."""
-    pairs = pd.MultiIndex.from_tuples([(r.category, u.unit) for r in rules.rules for u in r.units])
-    return pd.MultiIndex.from_arrays([categories.astype(object), units.astype(object)]).isin(pairs)
+    """Whether each (category, unit) pair is on the list: each distinct pair looked up
+    once (no tuple per row)."""
+    listed = {(r.category, u.unit) for r in rules.rules for u in r.units}
+    cat, cat_names = pd.factorize(categories)
+    unit, unit_names = pd.factorize(units)
+    width = max(len(unit_names), 1)
+    pair = np.where((cat >= 0) & (unit >= 0), cat * width + unit, -1)
+    codes, distinct = pd.factorize(pair)
+    on = np.array([p >= 0 and (cat_names[p // width], unit_names[p % width]) in listed
+                   for p in distinct], dtype=bool)
+    return on[codes] if len(codes) else np.zeros(0, dtype=bool)
 
 
 def _dispatch_by(table: pd.DataFrame, bounces: pd.DataFrame, key: str, bounce_key: str,
@@ -96,26 +104,55 @@ def link_repeats(cases: pd.DataFrame, *, repeat_days: float) -> pd.DataFrame:
     """``case``, ``repeat_of`` and ``days_after_close`` of every order that is the same demand
     again: the order before it of the same citizen, address and category (by report time)
     closed at most ``repeat_days`` days before it was reported."""
-    keys = ["citizen", "address", "category"]
-    # the columns the linking reads, not a copy of the whole table
-    known = cases[list(LINK_COLUMNS)].dropna(subset=keys)
-    known = known.assign(_row=np.arange(len(known)))
-    known = known.sort_values([*keys, "report", "_row"], kind="stable")
-    same = np.ones(len(known), dtype=bool)
+    keys = ("citizen", "address", "category")
+    known = np.ones(len(cases), dtype=bool)
+    for k in keys:
+        known &= cases[k].notna().to_numpy()
+    rows = np.flatnonzero(known)
+    # each key as the rank of its value (codes of its values sorted): compared and sorted
+    # as the values are, without a copy of the table or a Python string per case
+    ranks = [pd.factorize(cases[k].iloc[rows], sort=True)[0] for k in keys]
+    report, close, per_second = _ticks(cases["report"], cases["last_close"])
+    report = report[rows]
+    order = np.lexsort((rows, report, *ranks[::-1]))
+    same = np.ones(len(order), dtype=bool)
     same[:1] = False
-    for k in keys:      # compared as stored (text or codes): no Python string per case
-        same &= (known[k] == known[k].shift(1)).to_numpy(dtype=bool, na_value=False)
-    prev_close = known["last_close"].shift(1)
-    gap = (known["report"] - prev_close).dt.total_seconds().to_numpy() / DAY_S
+    for rank in ranks:
+        ranked = rank[order]
+        same[1:] &= ranked[1:] == ranked[:-1]
+        del ranked
+    del ranks
+    close = close[rows][order]
+    gap = np.full(len(order), np.nan)
+    gap[1:] = (report[order][1:] - close[:-1]) / per_second / DAY_S
+    gap[1:][(close[:-1] == _NAT) | (report[order][1:] == _NAT)] = np.nan
     link = np.flatnonzero(same & (gap >= 0) & (gap <= repeat_days))
-    return pd.DataFrame({"case": known["case"].iloc[link].to_numpy(),
-                         REPEAT_OF: known["case"].iloc[link - 1].to_numpy(),
+    ids = cases["case"]
+    return pd.DataFrame({"case": ids.iloc[rows[order[link]]].to_numpy(),
+                         REPEAT_OF: ids.iloc[rows[order[link - 1]]].to_numpy(),
                          "days_after_close": np.round(gap[link], 3)})
+
+
+#: numpy's not-a-time as an int64
+_NAT = np.iinfo(np.int64).min
+_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
+
+
+def _ticks(*times: pd.Series) -> tuple[Any, ...]:
+    """Timezone-aware times as int64 ticks of their finest unit (NaT as :data:`_NAT`), and
+    the ticks in a second: their differences are those pandas takes (``a - b``), in the
+    same unit, and divided alike give its ``total_seconds``."""
+    index = [pd.DatetimeIndex(t) for t in times]
+    unit = max((i.unit for i in index), key=_PER_SECOND.__getitem__)
+    return (*(i.as_unit(unit).asi8 for i in index), _PER_SECOND[unit])
 
 
 def chain_end(cases: pd.DataFrame, links: pd.DataFrame) -> pd.Series:
     """Per case, the last closure of its demand: its own, or that of its last repeat."""
-    position = pd.Series(np.arange(len(cases)), index=cases["case"].to_numpy())
+    # the positions of the linked orders only: no Python string per case
+    linked = np.flatnonzero(cases["case"].isin(pd.unique(
+        np.concatenate([links["case"].to_numpy(), links[REPEAT_OF].to_numpy()]))).to_numpy())
+    position = pd.Series(linked, index=cases["case"].iloc[linked].to_numpy())
     nxt = np.arange(len(cases))
     nxt[position[links[REPEAT_OF]].to_numpy()] = position[links["case"]].to_numpy()
     for _ in range(64):                     # pointer jumping: chains of up to 2**64 orders
