@@ -349,11 +349,11 @@ def say_if_over(memory_limit: str) -> None:
     keeps per case besides (docs/security.md), and going over must not pass unsaid. Called
     once the command has written its output (its JSON can be what peaks)."""
     from procmine import i18n
-    from procmine.engines import _human, parse_memory_limit, peak_memory
+    from procmine.engines import human_size, parse_memory_limit, peak_memory
 
     peak = peak_memory()
     if peak is not None and peak > parse_memory_limit(memory_limit):
-        click.echo(i18n.message("memory_over", peak=_human(peak), limit=memory_limit), err=True)
+        click.echo(i18n.message("memory_over", peak=human_size(peak), limit=memory_limit), err=True)
 
 
 def _engine_read(engine: Any, path: str) -> str:

@@ -414,10 +414,10 @@ def choose_engine(source: Source | str | os.PathLike, *, memory_limit: str | Non
     size = os.path.getsize(src.path) if os.path.exists(src.path) else 0
     estimate = size * _GROWTH[kind]
     if estimate < budget / 3:
-        return Choice("pandas", f"{_human(size)} {kind} ≈ {_human(estimate)} in memory, "
-                                f"under a third of {_human(budget)}")
-    return Choice("duckdb", f"{_human(size)} {kind} ≈ {_human(estimate)} in memory, over a "
-                            f"third of {_human(budget)}: out of core with DuckDB")
+        return Choice("pandas", f"{human_size(size)} {kind} ≈ {human_size(estimate)} in memory, "
+                                f"under a third of {human_size(budget)}")
+    return Choice("duckdb", f"{human_size(size)} {kind} ≈ {human_size(estimate)} in memory, "
+                            f"over a third of {human_size(budget)}: out of core with DuckDB")
 
 
 def _proc_bytes(path: str, key: str) -> int | None:
@@ -470,7 +470,8 @@ def parse_memory_limit(text: str) -> int:
     return int(float(match.group(1)) * _UNITS[unit])
 
 
-def _human(n: float) -> str:
+def human_size(n: float) -> str:
+    """Bytes as a person reads them: ``human_size(3 << 20)`` is '3.0 MiB'."""
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if abs(n) < 1024 or unit == "TiB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
