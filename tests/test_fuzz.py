@@ -358,9 +358,45 @@ def test_parquet_of_any_shape_is_read_or_refused(tmp_path, columns, field, rows,
         assert result.exit_code == 2 and "MAX_FIELD_BYTES" in result.output
 
 
+_STEPS = ("上报", "派遣", "处置", "结案")
+
+
+@FUZZ
+@given(encoding=st.sampled_from(["utf-8", "gb18030"]),
+       damage=st.lists(st.tuples(st.integers(0, 99), st.integers(0, 5),
+                                 st.binary(min_size=1, max_size=2).map(
+                                     lambda b: bytes(x | 0x80 for x in b))),
+                       min_size=1, max_size=3, unique_by=lambda d: d[0]))
+def test_damaged_bytes_change_their_own_values_only(tmp_path, encoding, damage):
+    """Bytes that are not of the encoding, put inside some activities (never next to a
+    delimiter, a quote or a line break: they are bytes >= 0x80): the file is read in its
+    encoding, every case id and time as in the clean file, every activity of another row
+    as it was, and the load report says so (docs/reading.md, Encodings)."""
+    rows = [(f"GD{i:03d}", _STEPS[i % 4], f"2024-03-05 {9 + i // 60:02d}:{i % 60:02d}")
+            for i in range(100)]
+    lines = [",".join(r).encode(encoding) for r in rows]
+    for row, at, bad in damage:
+        case, activity, time = lines[row].split(b",")
+        cut = min(at, len(activity))
+        lines[row] = b",".join((case, activity[:cut] + bad + activity[cut:], time))
+    path = tmp_path / "damaged.csv"
+    path.write_bytes("工单编号,环节,时间\n".encode(encoding) + b"\n".join(lines) + b"\n")
+    log = read_log(path)
+    assert log.report.encoding == encoding and log.n_events == 100
+    events = log.events.sort_values("time:timestamp")
+    assert events["case:concept:name"].tolist() == [r[0] for r in rows]
+    got = events["concept:name"].astype(str).tolist()
+    damaged = {row for row, _, _ in damage}
+    assert [a for i, a in enumerate(got) if i not in damaged] == [
+        r[1] for i, r in enumerate(rows) if i not in damaged]
+    assert log.report.repaired or any("runs of bytes" in n for n in log.report.notes) or all(
+        got[i] != rows[i][1] and "\ufffd" not in got[i] for i in damaged)   # valid GB18030
+    OUTCOMES["damaged bytes: loaded"] += 1
+
+
 #: the kinds of hostile input of issue 21 (the counts of OUTCOMES they add to)
 HOSTILE = ("deep xes", "workflow spec", "pii", "anonymize", "key file", "xml bomb",
-           "mixed types xes", "untimed log", "parquet shape")
+           "mixed types xes", "untimed log", "parquet shape", "damaged bytes")
 
 
 def test_ci_runs_at_least_1000_hostile_inputs():

@@ -127,30 +127,34 @@ def detect_encoding(sample: bytes) -> str:
     """
     if sample.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
-    if _mostly(sample, "utf-8"):
+    if _mostly(sample, "utf-8", UTF8_GOOD_PER_BAD):
         return "utf-8"
     # GB2312/GBK Chinese text is pairs of bytes >= 0xA1; Latin-1 accents are single
     # high bytes, mostly followed by ASCII letters.
     pairs = re.findall(rb"[\x81-\xfe][\x40-\xfe]", sample)
     if pairs:
         chinese = sum(1 for p in pairs if p[1] >= 0xA1)
-        if chinese / len(pairs) > 0.9 and _mostly(sample, "gb18030"):
+        if chinese / len(pairs) > 0.9 and _mostly(sample, "gb18030", GB_GOOD_PER_BAD):
             return "gb18030"
     return "latin-1"
 
 
-#: At most one run of bad bytes per this many good characters beyond ASCII: a file of
-#: an encoding with a few damaged values is read in it (the values with U+FFFD, said)
-GOOD_PER_BAD = 50
+#: The least characters beyond ASCII per run of bad bytes for a sample to be read as
+#: UTF-8 with a few damaged values (the values with U+FFFD, said). Random or Latin-1 bytes
+#: seldom make a valid UTF-8 character (an accent is one high byte before ASCII, a
+#: GBK pair a valid one about once in seven), so two are enough.
+UTF8_GOOD_PER_BAD = 2
+#: The same for GB18030, which decodes almost any pair of high bytes: twenty.
+GB_GOOD_PER_BAD = 20
 
 
-def _mostly(sample: bytes, encoding: str) -> bool:
-    """Whether ``sample`` is text of ``encoding`` but for a few damaged values: its bad
-    bytes (the last few excepted: the sample may end inside a character) are rare
-    among its characters beyond ASCII.
+def _mostly(sample: bytes, encoding: str, good_per_bad: int) -> bool:
+    """Whether ``sample`` is text of ``encoding`` but for a few damaged values: its runs
+    of bad bytes (the last few bytes excepted: the sample may end inside a character)
+    are at most one per ``good_per_bad`` of its characters beyond ASCII.
 
     >>> good = "派遣,上报".encode() * 100
-    >>> _mostly(good + bytes([0xFF]) + good, "utf-8"), _mostly("Café".encode("latin-1"), "utf-8")
+    >>> _mostly(good + bytes([0xFF]) + good, "utf-8", 2), _mostly("Café".encode("latin-1"), "utf-8", 2)
     (True, False)
     """
     from procmine.read.transcode import bad_runs
@@ -159,7 +163,7 @@ def _mostly(sample: bytes, encoding: str) -> bool:
     if not bad:
         return True
     wide = sum(1 for c in text if c > "\x7f") - bad
-    return wide >= bad * GOOD_PER_BAD
+    return wide >= bad * good_per_bad
 
 
 def sniff_delimiter(text: str) -> str:

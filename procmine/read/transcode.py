@@ -45,17 +45,30 @@ def bad_runs(data: bytes, encoding: str) -> tuple[str, int]:
 
 
 def to_utf8(path: str, encoding: str, out: str) -> int:
-    """Write the text of ``path`` (``encoding``; gzip read by its name) to ``out`` in UTF-8,
-    the bytes that are not ``encoding`` as U+FFFD; the number of such runs of bytes.
-    A name that is no encoding raises LookupError."""
+    """Write the text of ``path`` (``encoding``; gzip by its first bytes, as the readers
+    tell it) to ``out`` in UTF-8, the bytes that are not ``encoding`` as U+FFFD; the
+    number of such runs of bytes. A name that is no encoding raises LookupError; a
+    broken gzip stream, an InputError."""
+    import zlib
+
     import pyarrow as pa
+
+    from procmine.errors import InputError
+    from procmine.read.sniff import is_gzip
 
     decoder = codecs.getincrementaldecoder(encoding)(errors=_HANDLER)
     _counted.runs = 0
-    with pa.input_stream(path, compression="detect") as raw, open(out, "wb") as sink:
-        while chunk := raw.read(CHUNK_BYTES):
-            sink.write(decoder.decode(chunk).encode("utf-8"))
-        sink.write(decoder.decode(b"", final=True).encode("utf-8"))
+    try:
+        with pa.input_stream(path, compression="gzip" if is_gzip(path) else None) as raw, \
+                open(out, "wb") as sink:
+            while chunk := raw.read(CHUNK_BYTES):
+                sink.write(decoder.decode(chunk).encode("utf-8"))
+            sink.write(decoder.decode(b"", final=True).encode("utf-8"))
+    except (OSError, EOFError, zlib.error) as e:
+        if getattr(e, "filename", None) == out:     # the copy cannot be written: said as such
+            raise
+        raise InputError(f"{path}: cannot read the file: {str(e).splitlines()[0][:200]}",
+                         hint="check that the file is whole (a .gz file: gzip -t)") from None
     return _counted.runs
 
 
