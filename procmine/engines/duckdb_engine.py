@@ -38,6 +38,7 @@ from procmine.read import (
     ARROW_NULLS,
     DUCKDB,
     EV_COLUMNS,
+    SAMPLED_BYTES,
     detect_encoding,
     file_kind,
     load_events,
@@ -208,7 +209,7 @@ class DuckDBEngine(SqlEngine):
             scan = f"read_parquet({path})"
             self._facts = {"format": "parquet"}
         else:
-            sample = open_bytes(self.source.path, 1 << 20)
+            sample = open_bytes(self.source.path, SAMPLED_BYTES)
             encoding = self.source.encoding or detect_encoding(sample)
             try:
                 text = sample.decode(encoding, errors="replace")

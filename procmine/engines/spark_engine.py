@@ -38,6 +38,7 @@ from procmine.engines.sql_engine import SqlEngine
 from procmine.errors import DependencyError, InputError
 from procmine.read import (
     ARROW_NULLS,
+    SAMPLED_BYTES,
     SPARK,
     detect_encoding,
     file_kind,
@@ -220,7 +221,7 @@ class SparkEngine(SqlEngine):
                 frame = self.spark.read.parquet(src.path)
                 self._facts = {"format": "parquet"}
             elif kind is not None:
-                sample = open_bytes(src.path, 1 << 20)
+                sample = open_bytes(src.path, SAMPLED_BYTES)
                 encoding = src.encoding or detect_encoding(sample)
                 delimiter = sniff_delimiter(sample.decode(encoding, errors="replace"))
                 self._facts = {"format": "csv", "encoding": encoding, "delimiter": delimiter}

@@ -62,6 +62,7 @@ from procmine.read.projection import ALWAYS_READ, columns_to_read, wanted_column
 from procmine.read.readers import FORMATS, RAGGED, read_frame, short_error
 from procmine.read.sniff import (
     EXT_FORMATS,
+    SAMPLED_BYTES,
     detect_encoding,
     detect_format,
     file_kind,
@@ -84,7 +85,7 @@ from procmine.read.writing import write_log
 
 __all__ = [
     "ALWAYS_READ", "ARROW_NULLS", "CHINESE_DATE", "CHINESE_YEAR", "DROP_REASONS", "DUCKDB", "EV_COLUMNS", "EXT_FORMATS",
-    "FIELDS", "FORMATS", "HEADERS", "OFFSET_PATTERN", "RAGGED", "REQUIRED", "SPARK",
+    "FIELDS", "FORMATS", "HEADERS", "OFFSET_PATTERN", "RAGGED", "REQUIRED", "SAMPLED_BYTES", "SPARK",
     "ORDER_COLUMN", "TEXT_COLUMNS", "TIME_FORMATS", "LoadedEvents", "SqlDialect", "SqlSession",
     "appearance_codes", "as_text", "canonical_events",
     "check_timezone", "chinese_to_iso", "choose_time_format", "columns_to_read",

@@ -33,9 +33,11 @@ from procmine.read.columns import detect_columns
 from procmine.read.fastcsv import read_csv_fast
 from procmine.read.projection import columns_to_read
 from procmine.read.sniff import (
+    SAMPLED_BYTES,
     check_gzip_expansion,
     detect_encoding,
     is_gzip,
+    mostly_text,
     open_bytes,
     sniff_delimiter,
 )
@@ -48,7 +50,7 @@ RAGGED = "ragged row (wrong number of fields)"
 FORMATS = ("csv", "excel", "xes", "parquet")
 
 #: The first bytes of a CSV file read to choose its encoding, delimiter and time types.
-SAMPLE_BYTES = 1 << 20
+SAMPLE_BYTES = SAMPLED_BYTES
 
 #: The bytes of a CSV file Arrow's reader parses at a time (its ``block_size``): 4 MiB
 #: blocks keep its buffers within the memory its allocator already holds; 16 MiB ones
@@ -111,8 +113,8 @@ def _read_csv(path: str, report: LoadReport, encoding: str | None,
         encoding = detect_encoding(sample)
     try:
         text = sample.decode(encoding, errors="replace" if len(sample) == SAMPLE_BYTES else "strict")
-    except UnicodeDecodeError:
-        raise BadBytes(encoding) from None
+    except UnicodeDecodeError as e:
+        raise _bad_bytes(path, sample, encoding, e) from None
     except LookupError as e:
         raise InputError(f"{path}: cannot decode the file as {encoding} ({e})",
                          hint="try encoding='gb18030' (or utf-8, latin-1)") from None
@@ -135,8 +137,11 @@ def _read_csv(path: str, report: LoadReport, encoding: str | None,
                                     encoding=encoding, typed=typed, coded=coded), []
     if table is None:
         times = sampled_time_types(sample, header, encoding, delimiter, typed)
-        table, bad_rows = _arrow_csv(path, header, encoding, delimiter, typed, coded, report,
-                                     include, times, quotes)
+        try:
+            table, bad_rows = _arrow_csv(path, header, encoding, delimiter, typed, coded,
+                                         report, include, times, quotes)
+        except BadBytes:
+            raise _bad_bytes(path, sample, encoding, f"bytes that are not {encoding}") from None
     if bad_rows:
         report.drop(
             RAGGED,
@@ -162,13 +167,23 @@ class BadBytes(Exception):
         self.encoding = encoding
 
 
+def _bad_bytes(path: str, sample: bytes, encoding: str, why: Any) -> Exception:
+    """:class:`BadBytes` (read again, mended) when the file's start is text of ``encoding``
+    but for a few damaged values (:func:`~procmine.read.sniff.mostly_text`); else the
+    error that the file is not ``encoding`` (an ``--encoding`` given wrong)."""
+    if mostly_text(sample, encoding):
+        return BadBytes(encoding)
+    return InputError(f"{path}: cannot decode the file as {encoding} ({why})",
+                      hint="try encoding='gb18030' (or utf-8, latin-1)")
+
+
 def _read_mended(path: str, report: LoadReport, encoding: str, given: Mapping[str, str],
                  timezone: str, needs: Collection[str] | None) -> pd.DataFrame:
     """A CSV with a few bytes that are not of its ``encoding``: read from a UTF-8 copy in
     which each run of such bytes is U+FFFD (``procmine.read.transcode``), so that a damaged
     value changes no other; the values so read are counted per column in ``report``."""
     from procmine.files import ScratchFolder
-    from procmine.read.transcode import to_utf8
+    from procmine.read.transcode import say_mended, to_utf8
 
     folder = ScratchFolder("procmine-read-")
     copy = os.path.join(folder.path, "utf8.csv")
@@ -186,33 +201,8 @@ def _read_mended(path: str, report: LoadReport, encoding: str, given: Mapping[st
     finally:
         folder.remove()
     report.encoding = encoding
-    _say_mended(frame, report, encoding, runs)
+    say_mended(frame, report, encoding, runs)
     return frame
-
-
-def _say_mended(frame: pd.DataFrame, report: LoadReport, encoding: str, runs: int) -> None:
-    """Count, per column, the values read with U+FFFD for bytes not of ``encoding``."""
-    from procmine.read.transcode import REPLACEMENT, mended_note
-
-    found, shown = 0, encoding.removesuffix("-sig")
-    for name in [c for c in frame.columns if c != "__row"]:
-        column = frame[name]
-        if isinstance(column.dtype, pd.CategoricalDtype):
-            bad = np.flatnonzero(column.cat.categories.astype(str).str.contains(REPLACEMENT))
-            hit = np.isin(column.cat.codes.to_numpy(), bad)
-        elif pd.api.types.is_string_dtype(column.dtype):
-            hit = column.str.contains(REPLACEMENT, regex=False).to_numpy(dtype=bool,
-                                                                          na_value=False)
-        else:
-            continue
-        count = int(np.count_nonzero(hit))
-        if count:
-            found += count
-            first = int(frame["__row"].to_numpy()[np.argmax(hit)])
-            report.repaired[f"column {name}: values with bytes that are not {shown} text, "
-                            f"read with \ufffd in their place (first at row {first:,})"] = count
-    if not found:
-        report.notes.append(mended_note(runs, encoding, unseen=True))
 
 
 def _note_offsets(text: str, header: list[str], delimiter: str, given: Mapping[str, str],

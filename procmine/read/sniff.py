@@ -127,14 +127,14 @@ def detect_encoding(sample: bytes) -> str:
     """
     if sample.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
-    if _mostly(sample, "utf-8", UTF8_GOOD_PER_BAD):
+    if mostly_text(sample, "utf-8"):
         return "utf-8"
     # GB2312/GBK Chinese text is pairs of bytes >= 0xA1; Latin-1 accents are single
     # high bytes, mostly followed by ASCII letters.
     pairs = re.findall(rb"[\x81-\xfe][\x40-\xfe]", sample)
     if pairs:
         chinese = sum(1 for p in pairs if p[1] >= 0xA1)
-        if chinese / len(pairs) > 0.9 and _mostly(sample, "gb18030", GB_GOOD_PER_BAD):
+        if chinese / len(pairs) > 0.9 and mostly_text(sample, "gb18030"):
             return "gb18030"
     return "latin-1"
 
@@ -144,26 +144,32 @@ def detect_encoding(sample: bytes) -> str:
 #: seldom make a valid UTF-8 character (an accent is one high byte before ASCII, a
 #: GBK pair a valid one about once in seven), so two are enough.
 UTF8_GOOD_PER_BAD = 2
-#: The same for GB18030, which decodes almost any pair of high bytes: twenty.
-GB_GOOD_PER_BAD = 20
+#: The same for any other encoding (GB18030 decodes almost any pair of high bytes): twenty.
+GOOD_PER_BAD = 20
+#: The bytes the readers take from the start of a file to choose its encoding
+SAMPLED_BYTES = 1 << 20
 
 
-def _mostly(sample: bytes, encoding: str, good_per_bad: int) -> bool:
-    """Whether ``sample`` is text of ``encoding`` but for a few damaged values: its runs
-    of bad bytes (the last few bytes excepted: the sample may end inside a character)
-    are at most one per ``good_per_bad`` of its characters beyond ASCII.
+def mostly_text(sample: bytes, encoding: str) -> bool:
+    """Whether ``sample``, the start of a file, is text of ``encoding`` but for a few
+    damaged values: its runs of bad bytes are at most one per :data:`UTF8_GOOD_PER_BAD`
+    (UTF-8) or :data:`GOOD_PER_BAD` of its characters beyond ASCII (a character cut at
+    the end of the sample is no damage). Such a file is read with U+FFFD in place of
+    those bytes (``procmine.read.readers``); another is not of that encoding.
 
     >>> good = "派遣,上报".encode() * 100
-    >>> _mostly(good + bytes([0xFF]) + good, "utf-8", 2), _mostly("Café".encode("latin-1"), "utf-8", 2)
+    >>> mostly_text(good + bytes([0xFF]) + good, "utf-8"), mostly_text("Café".encode("latin-1"), "utf-8")
     (True, False)
     """
     from procmine.read.transcode import bad_runs
 
-    text, bad = bad_runs(sample[:-4] if len(sample) > 4 else sample, encoding)
+    # a sample shorter than the samples taken is the whole file: its end is no cut
+    text, bad = bad_runs(sample, encoding, final=len(sample) < SAMPLED_BYTES)
     if not bad:
         return True
     wide = sum(1 for c in text if c > "\x7f") - bad
-    return wide >= bad * good_per_bad
+    utf8 = encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig")
+    return wide >= bad * (UTF8_GOOD_PER_BAD if utf8 else GOOD_PER_BAD)
 
 
 def sniff_delimiter(text: str) -> str:

@@ -13,6 +13,11 @@ from __future__ import annotations
 import codecs
 import threading
 
+import numpy as np
+import pandas as pd
+
+from procmine.log import LoadReport
+
 #: Bytes of the file read (and decoded) at a time
 CHUNK_BYTES = 1 << 22
 #: The replacement character a value holds where its bytes were not of the encoding
@@ -32,15 +37,18 @@ def _count_replace(error: UnicodeError) -> tuple[str, int]:
 codecs.register_error(_HANDLER, _count_replace)
 
 
-def bad_runs(data: bytes, encoding: str) -> tuple[str, int]:
+def bad_runs(data: bytes, encoding: str, *, final: bool = True) -> tuple[str, int]:
     """``data`` decoded, and the number of runs of bytes that are not ``encoding`` (each
-    read as one U+FFFD).
+    read as one U+FFFD); ``final=False``: a character cut at the end is left out, not
+    counted (``data`` is the start of a file).
 
     >>> bad_runs("工单".encode("gb18030") + b"\\x80," + "上报".encode("gb18030"), "gb18030")
     ('工单\ufffd,上报', 1)
+    >>> bad_runs("上报".encode()[:-1], "utf-8", final=False)
+    ('上', 0)
     """
     _counted.runs = 0
-    text = data.decode(encoding, errors=_HANDLER)
+    text = codecs.getincrementaldecoder(encoding)(errors=_HANDLER).decode(data, final=final)
     return text, _counted.runs
 
 
@@ -80,3 +88,26 @@ def mended_note(runs: int, encoding: str, *, unseen: bool = False) -> str:
         return (f"{runs:,} runs of bytes that are not {name} text were read as \ufffd, "
                 "in the header or in columns not read")
     return f"{runs:,} runs of bytes that are not {name} text were read as \ufffd"
+
+
+def say_mended(frame: pd.DataFrame, report: LoadReport, encoding: str, runs: int) -> None:
+    """Count, per column, the values read with U+FFFD for bytes not of ``encoding``."""
+    found, shown = 0, encoding.removesuffix("-sig")
+    for name in [c for c in frame.columns if c != "__row"]:
+        column = frame[name]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            bad = np.flatnonzero(column.cat.categories.astype(str).str.contains(REPLACEMENT))
+            hit = np.isin(column.cat.codes.to_numpy(), bad)
+        elif pd.api.types.is_string_dtype(column.dtype):
+            hit = column.str.contains(REPLACEMENT, regex=False).to_numpy(dtype=bool,
+                                                                          na_value=False)
+        else:
+            continue
+        count = int(np.count_nonzero(hit))
+        if count:
+            found += count
+            first = int(frame["__row"].to_numpy()[np.argmax(hit)])
+            report.repaired[f"column {name}: values with bytes that are not {shown} text, "
+                            f"read with \ufffd in their place (first at row {first:,})"] = count
+    if not found:
+        report.notes.append(mended_note(runs, encoding, unseen=True))
