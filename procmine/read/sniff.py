@@ -167,7 +167,7 @@ def mostly_text(sample: bytes, encoding: str) -> bool:
     text, bad = bad_runs(sample, encoding, final=len(sample) < SAMPLED_BYTES)
     if not bad:
         return True
-    wide = sum(1 for c in text if c > "\x7f") - bad
+    wide = len(text) - len(text.encode("ascii", "ignore")) - bad     # beyond ASCII, in C
     utf8 = encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig")
     return wide >= bad * (UTF8_GOOD_PER_BAD if utf8 else GOOD_PER_BAD)
 

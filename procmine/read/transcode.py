@@ -39,17 +39,17 @@ codecs.register_error(_HANDLER, _count_replace)
 
 def bad_runs(data: bytes, encoding: str, *, final: bool = True) -> tuple[str, int]:
     """``data`` decoded, and the number of runs of bytes that are not ``encoding`` (each
-    read as one U+FFFD); ``final=False``: a character cut at the end is left out, not
-    counted (``data`` is the start of a file).
+    read as one U+FFFD, as Python's ``replace`` reads them, in C: the replacement
+    characters of the text less those ``data`` holds itself); ``final=False``: a
+    character cut at the end is left out, not counted (``data`` is the start of a file).
 
     >>> bad_runs("工单".encode("gb18030") + b"\\x80," + "上报".encode("gb18030"), "gb18030")
     ('工单\ufffd,上报', 1)
     >>> bad_runs("上报".encode()[:-1], "utf-8", final=False)
     ('上', 0)
     """
-    _counted.runs = 0
-    text = codecs.getincrementaldecoder(encoding)(errors=_HANDLER).decode(data, final=final)
-    return text, _counted.runs
+    text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(data, final=final)
+    return text, text.count(REPLACEMENT) - data.count(REPLACEMENT.encode(encoding))
 
 
 def to_utf8(path: str, encoding: str, out: str) -> int:
