@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import threading
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -66,17 +67,22 @@ def to_utf8(path: str, encoding: str, out: str) -> int:
 
     decoder = codecs.getincrementaldecoder(encoding)(errors=_HANDLER)
     _counted.runs = 0
-    try:
-        with pa.input_stream(path, compression="gzip" if is_gzip(path) else None) as raw, \
-                open(out, "wb") as sink:
-            while chunk := raw.read(CHUNK_BYTES):
-                sink.write(decoder.decode(chunk).encode("utf-8"))
-            sink.write(decoder.decode(b"", final=True).encode("utf-8"))
-    except (OSError, EOFError, zlib.error) as e:
-        if getattr(e, "filename", None) == out:     # the copy cannot be written: said as such
-            raise
-        raise InputError(f"{path}: cannot read the file: {str(e).splitlines()[0][:200]}",
-                         hint="check that the file is whole (a .gz file: gzip -t)") from None
+
+    def chunks() -> Iterator[bytes]:
+        """The file's bytes a few MiB at a time; a broken stream is an InputError (a
+        failed write of the copy is not: it is the OSError it is)."""
+        try:
+            with pa.input_stream(path, compression="gzip" if is_gzip(path) else None) as raw:
+                while chunk := raw.read(CHUNK_BYTES):
+                    yield chunk
+        except (OSError, EOFError, zlib.error) as e:
+            raise InputError(f"{path}: cannot read the file: {str(e).splitlines()[0][:200]}",
+                             hint="check that the file is whole (a .gz file: gzip -t)") from None
+
+    with open(out, "wb") as sink:
+        for chunk in chunks():
+            sink.write(decoder.decode(chunk).encode("utf-8"))
+        sink.write(decoder.decode(b"", final=True).encode("utf-8"))
     return _counted.runs
 
 
