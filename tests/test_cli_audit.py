@@ -19,7 +19,7 @@ def run(*args: str):
 
 
 def test_the_tables_name_accuracy_boundaries_and_the_clock_gap_in_chinese():
-    r = run("audit", ORDERS, "--responsibility", RULES)
+    r = run("audit", ORDERS, "--responsibility", RULES, "--lang", "zh")
     assert r.exit_code == 0, r.output
     lines = r.stdout.splitlines()
     assert lines[0] == "== 派单准确率（对照权责清单） =="
@@ -96,3 +96,21 @@ def test_a_vocabulary_file_and_its_errors(tmp_path):
     words.write_text("work:\n  offline: [处置]\n", encoding="utf-8")
     r = CliRunner().invoke(cli, ["audit", GOVERNANCE, "--vocabulary", str(words)])
     assert r.exit_code != 0 and "Error:" in r.output and "work" in r.output
+
+
+def test_the_tables_follow_the_output_language_without_lang(monkeypatch, tmp_path):
+    """Without --lang the tables speak as every command does (PROCMINE_LANG, the locale,
+    the log's headers): Chinese for a Chinese-headed log, English for an English one (the
+    tables were always Chinese, beside English messages, for a 311 or BPIC log)."""
+    monkeypatch.delenv("PROCMINE_LANG")
+    env = {"LANG": "C.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}
+    chinese = CliRunner().invoke(cli, ["audit", ORDERS, "--responsibility", RULES], env=env)
+    assert chinese.stdout.startswith("== 派单准确率（对照权责清单） ==")
+    english_log = tmp_path / "orders.csv"
+    english_log.write_text("case,activity,time,unit\nA,report,2024-03-04 09:00,desk\n"
+                           "A,close,2024-03-05 09:00,desk\n", encoding="utf-8")
+    english = CliRunner().invoke(cli, ["audit", str(english_log)], env=env)
+    assert english.exit_code == 0, english.output
+    assert english.stdout.startswith("== Closed but not resolved: repeat demands ==")
+    assert "Note: no responsibility list" in english.stdout
+    assert english.stderr.startswith("Read ")

@@ -31,8 +31,9 @@ from procmine.vocabulary import AUDIT_SECTIONS as SECTIONS
                    "waiting) by name, YAML; default: procmine.vocabulary's.")
 @click.option("--citizen", help="Column of the citizen (a hashed phone or ID, 诉求人).")
 @click.option("--address", help="Column of the address or grid cell (地址).")
-@click.option("--lang", type=click.Choice(LANGS), default="zh", show_default=True,
-              help="Language of the tables.")
+@click.option("--lang", type=click.Choice(LANGS), default=None,
+              help="Language of the tables (default: as every command's output: PROCMINE_LANG, "
+                   "the locale, then the log's column names).")
 @calendar_option("Calendar of the official and the citizen's clocks")
 @engine_options
 @output_options()
@@ -76,4 +77,6 @@ def command(log, responsibility, repeat_days, sections, vocabulary, citizen, add
         first = next(getattr(result, s) for s in SECTIONS if getattr(result, s) is not None)
         click.echo(csv_text(first["by_unit"]), nl=False)
     else:
-        click.echo(format_audit(result, lang))
+        from procmine.i18n import language
+
+        click.echo(format_audit(result, lang or language()))
