@@ -95,3 +95,16 @@ def test_the_load_report_says_the_mended_column_in_chinese(tmp_path):
     assert result.exit_code == 0, result.output
     assert (f"修复 1 处：列 环节：值中有不属于 gb18030 编码的字节，这些字节读作 \ufffd"
             f"（第一处在第 {ROW + 1:,} 行）") in result.stderr
+
+
+def test_a_utf16_export_reads_as_its_utf8_original(tmp_path):
+    """Excel's "Unicode text" export is UTF-16 with a byte-order mark, tab-separated: it was
+    taken for Latin-1 (every value with NULs, the columns not found)."""
+    text = SAMPLE.read_text(encoding="utf-8-sig").replace(",", "\t")
+    export = tmp_path / "export.txt"
+    export.write_bytes(text.encode("utf-16"))
+    log = read_log(export)
+    assert (log.report.encoding, log.report.delimiter) == ("utf-16", "\t")
+    original = _cli("variants", SAMPLE, "--json").stdout
+    for engine in ("pandas", "duckdb"):
+        assert _cli("variants", export, "--engine", engine, "--json").stdout == original, engine

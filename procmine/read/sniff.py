@@ -127,6 +127,8 @@ def detect_encoding(sample: bytes) -> str:
     """
     if sample.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):     # Excel's "Unicode text"
+        return "utf-16"
     if mostly_text(sample, "utf-8"):
         return "utf-8"
     # GB2312/GBK Chinese text is pairs of bytes >= 0xA1; Latin-1 accents are single
