@@ -73,9 +73,10 @@ RATIO_FLOOR_BYTES = 64 << 20
 """Below this many expanded bytes the ratio is not checked (small files compress well)."""
 
 
-def check_expansion(name: str, expanded: int, compressed: int) -> None:
+def check_expansion(name: str, expanded: int, compressed: int, *, on_disk: bool = False) -> None:
     """Raise InputError when ``expanded`` bytes from a ``compressed``-byte file pass
-    :data:`MAX_DECOMPRESSED_BYTES` or :data:`MAX_DECOMPRESSION_RATIO`.
+    :data:`MAX_DECOMPRESSED_BYTES` or :data:`MAX_DECOMPRESSION_RATIO` (``on_disk``: the
+    ratio only, for a copy on disk that an engine reads out of core).
 
     >>> check_expansion("x.csv.gz", 300 << 20, 1 << 20)
     Traceback (most recent call last):
@@ -84,7 +85,7 @@ def check_expansion(name: str, expanded: int, compressed: int) -> None:
     """
     from procmine.errors import InputError
 
-    if expanded > MAX_DECOMPRESSED_BYTES:
+    if expanded > MAX_DECOMPRESSED_BYTES and not on_disk:
         raise InputError(f"{name}: expands to more than {MAX_DECOMPRESSED_BYTES >> 30} GiB when "
                          "decompressed", hint="a limit, procmine.limits.MAX_DECOMPRESSED_BYTES; "
                          "no option raises it: decompress the file yourself if you trust it")

@@ -108,3 +108,21 @@ def test_a_utf16_export_reads_as_its_utf8_original(tmp_path):
     original = _cli("variants", SAMPLE, "--json").stdout
     for engine in ("pandas", "duckdb"):
         assert _cli("variants", export, "--engine", engine, "--json").stdout == original, engine
+
+
+def test_a_gb18030_gzip_bomb_is_refused_before_the_copy_fills_the_disk(tmp_path, monkeypatch):
+    """DuckDB reads GB18030 from a UTF-8 copy on disk: a .csv.gz expanding past the ratio
+    limit is refused while it is copied (the floor lowered from 64 MiB to 1 MiB here)."""
+    import gzip
+
+    from procmine import limits
+    from procmine.engines import get_engine
+    from procmine.errors import InputError
+
+    monkeypatch.setattr(limits, "RATIO_FLOOR_BYTES", 1 << 20)
+    body = ("工单编号,环节,时间\n" + "A,上报,2024-03-05 09:00\n" * 400_000).encode("gb18030")
+    bomb = tmp_path / "bomb.csv.gz"
+    bomb.write_bytes(gzip.compress(body, 9))
+    assert len(body) > 200 * bomb.stat().st_size
+    with pytest.raises(InputError, match="expands more than 200 times"):
+        get_engine("duckdb", bomb).totals()

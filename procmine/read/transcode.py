@@ -11,6 +11,7 @@ The copy is made a few MiB at a time, and its bad bytes counted.
 from __future__ import annotations
 
 import codecs
+import os
 import threading
 from collections.abc import Iterator
 
@@ -63,6 +64,7 @@ def to_utf8(path: str, encoding: str, out: str) -> int:
     import pyarrow as pa
 
     from procmine.errors import InputError
+    from procmine.limits import check_expansion
     from procmine.read.sniff import is_gzip
 
     decoder = codecs.getincrementaldecoder(encoding)(errors=_HANDLER)
@@ -71,9 +73,13 @@ def to_utf8(path: str, encoding: str, out: str) -> int:
     def chunks() -> Iterator[bytes]:
         """The file's bytes a few MiB at a time; a broken stream is an InputError (a
         failed write of the copy is not: it is the OSError it is)."""
+        gzipped, expanded, size = is_gzip(path), 0, os.path.getsize(path)
         try:
-            with pa.input_stream(path, compression="gzip" if is_gzip(path) else None) as raw:
+            with pa.input_stream(path, compression="gzip" if gzipped else None) as raw:
                 while chunk := raw.read(CHUNK_BYTES):
+                    expanded += len(chunk)
+                    if gzipped:     # a bomb is refused before it fills the disk
+                        check_expansion(path, expanded, size, on_disk=True)
                     yield chunk
         except (OSError, EOFError, zlib.error) as e:
             raise InputError(f"{path}: cannot read the file: {str(e).splitlines()[0][:200]}",
