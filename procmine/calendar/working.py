@@ -53,9 +53,9 @@ class WorkingCalendar:
     they carry, i.e. the zone the log was read in). :meth:`in_zone` gives the same
     calendar counting in another zone; the analyses use it with the log's zone.
 
-    ``notes`` collects what a report should say about the calendar's own limits
-    (one note for the years counted with weekends only, runs of years as ranges); :meth:`describe` says which
-    calendar it is. Which of those years one computation used:
+    ``notes`` says what a report should say about the calendar's own limits (one note
+    for the years counted with weekends only, runs of years as ranges); :meth:`describe`
+    says which calendar it is. Which of those years one computation used:
     :func:`procmine.calendar.fallback_years`.
 
     >>> cal = WorkingCalendar(hours=parse_hours("08:30-12:00,13:00-17:00"))
@@ -74,10 +74,15 @@ class WorkingCalendar:
     name: str = ""
     timezone: str | None = "Asia/Shanghai"
     country: str = ""
-    notes: list[str] = field(default_factory=list, compare=False, hash=False, repr=False)
     _years: dict[int, np.ndarray] = field(default_factory=dict, compare=False, hash=False,
                                           repr=False)
     _fallback: set[int] = field(default_factory=set, compare=False, hash=False, repr=False)
+
+    @property
+    def notes(self) -> list[str]:
+        """What a report should say about the calendar's own limits: one note for the years
+        it counted with weekends only (none when it had holiday data for every year)."""
+        return [cn_fallback_note(self._fallback)] if self._fallback else []
 
     def __post_init__(self) -> None:
         if self.kind == "none":
@@ -138,10 +143,9 @@ class WorkingCalendar:
             self.kind == "custom" and self.base not in ("cn", "weekends"))
         if outside and self.hours == PLAIN_HOURS:
             text += " (the default outside China)"
-        years = set(fallback_years) if fallback_years is not None else None
-        notes = self.notes if years is None else [cn_fallback_note(years)] if years else []
-        if notes:
-            text += "; " + "; ".join(notes)
+        years = self._fallback if fallback_years is None else set(fallback_years)
+        if years:
+            text += "; " + cn_fallback_note(years)
         return text
 
     def _days_text(self) -> str:
@@ -183,7 +187,6 @@ class WorkingCalendar:
                 d.year == year for d in self.holidays | self.workdays)
             if not covered:
                 self._fallback.add(year)
-                self.notes[:] = [cn_fallback_note(self._fallback)]     # one note, every year
                 warnings.warn(cn_fallback_note(year)
                               + " (give a calendar file with --calendar FILE to fix this)",
                               CalendarFallbackWarning, stacklevel=5)

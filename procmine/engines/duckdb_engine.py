@@ -214,8 +214,9 @@ class DuckDBEngine(SqlEngine):
             try:
                 text = sample.decode(encoding, errors="replace")
             except LookupError as e:
-                raise InputError(f"{self.source.path}: cannot decode the file as {encoding} ({e})",
-                                 hint="try encoding='gb18030' (or utf-8, latin-1)") from None
+                from procmine.read.transcode import undecodable
+
+                raise undecodable(self.source.path, encoding, e) from None
             delimiter = sniff_delimiter(text)
             self._facts = {"format": "csv", "encoding": encoding, "delimiter": delimiter}
             duck_encoding = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "utf8": "utf-8",

@@ -42,6 +42,7 @@ from procmine.read.sniff import (
     sniff_delimiter,
 )
 from procmine.read.times import offset_note, text_offsets
+from procmine.read.transcode import undecodable
 
 #: The reason given for CSV rows with the wrong number of fields (every engine uses it)
 RAGGED = "ragged row (wrong number of fields)"
@@ -116,8 +117,7 @@ def _read_csv(path: str, report: LoadReport, encoding: str | None,
     except UnicodeDecodeError as e:
         raise _bad_bytes(path, sample, encoding, e) from None
     except LookupError as e:
-        raise InputError(f"{path}: cannot decode the file as {encoding} ({e})",
-                         hint="try encoding='gb18030' (or utf-8, latin-1)") from None
+        raise undecodable(path, encoding, e) from None
     report.encoding = encoding
     # the quote scan reads the whole file: in a thread while the sample is looked at, for
     # the files only Arrow reads (the fast reader, which needs no answer, reads no smaller)
@@ -171,10 +171,7 @@ def _bad_bytes(path: str, sample: bytes, encoding: str, why: Any) -> Exception:
     """:class:`BadBytes` (read again, mended) when the file's start is text of ``encoding``
     but for a few damaged values (:func:`~procmine.read.sniff.mostly_text`); else the
     error that the file is not ``encoding`` (an ``--encoding`` given wrong)."""
-    if mostly_text(sample, encoding):
-        return BadBytes(encoding)
-    return InputError(f"{path}: cannot decode the file as {encoding} ({why})",
-                      hint="try encoding='gb18030' (or utf-8, latin-1)")
+    return BadBytes(encoding) if mostly_text(sample, encoding) else undecodable(path, encoding, why)
 
 
 def _read_mended(path: str, report: LoadReport, encoding: str, given: Mapping[str, str],
@@ -188,11 +185,7 @@ def _read_mended(path: str, report: LoadReport, encoding: str, given: Mapping[st
     folder = ScratchFolder("procmine-read-")
     copy = os.path.join(folder.path, "utf8.csv")
     try:
-        try:
-            runs = to_utf8(path, encoding, copy)
-        except LookupError as e:
-            raise InputError(f"{path}: cannot decode the file as {encoding} ({e})",
-                             hint="try encoding='gb18030' (or utf-8, latin-1)") from None
+        runs = to_utf8(path, encoding, copy)    # a known encoding: it decoded the sample
         try:
             frame = _read_csv(copy, report, "utf-8", given, timezone, needs)
         except ProcmineError as e:          # said of the user's file, not of the copy

@@ -12,33 +12,18 @@ from __future__ import annotations
 
 import codecs
 import os
-import threading
 from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
 
+from procmine.errors import InputError
 from procmine.log import LoadReport
 
 #: Bytes of the file read (and decoded) at a time
 CHUNK_BYTES = 1 << 22
 #: The replacement character a value holds where its bytes were not of the encoding
 REPLACEMENT = "\ufffd"
-#: The error handler that counts what it replaces (registered once, by name)
-_HANDLER = "procmine-count-replace"
-_counted = threading.local()
-
-
-def _count_replace(error: UnicodeError) -> tuple[str, int]:
-    if not isinstance(error, UnicodeDecodeError):
-        raise error
-    _counted.runs = getattr(_counted, "runs", 0) + 1
-    return REPLACEMENT, error.end
-
-
-codecs.register_error(_HANDLER, _count_replace)
-
-
 def bad_runs(data: bytes, encoding: str, *, final: bool = True) -> tuple[str, int]:
     """``data`` decoded, and the number of runs of bytes that are not ``encoding`` (each
     read as one U+FFFD, as Python's ``replace`` reads them, in C: the replacement
@@ -51,7 +36,23 @@ def bad_runs(data: bytes, encoding: str, *, final: bool = True) -> tuple[str, in
     ('上', 0)
     """
     text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(data, final=final)
-    return text, text.count(REPLACEMENT) - data.count(REPLACEMENT.encode(encoding))
+    return text, text.count(REPLACEMENT) - _held(data, _mark(encoding))
+
+
+def _mark(encoding: str) -> bytes:
+    """U+FFFD in ``encoding`` (empty where it has no such character: cp1252, Latin-1)."""
+    return REPLACEMENT.encode(encoding, errors="ignore")
+
+
+def _held(data: bytes, mark: bytes) -> int:
+    """The replacement characters ``data`` holds itself (``mark``: U+FFFD's bytes)."""
+    return data.count(mark) if mark else 0
+
+
+def undecodable(path: str, encoding: str, why: object) -> InputError:
+    """The error of a file that is not text of ``encoding`` (or of a name no encoding has)."""
+    return InputError(f"{path}: cannot decode the file as {encoding} ({why})",
+                      hint="try encoding='gb18030' (or utf-8, latin-1)")
 
 
 def to_utf8(path: str, encoding: str, out: str) -> int:
@@ -63,12 +64,8 @@ def to_utf8(path: str, encoding: str, out: str) -> int:
 
     import pyarrow as pa
 
-    from procmine.errors import InputError
     from procmine.limits import check_expansion
     from procmine.read.sniff import is_gzip
-
-    decoder = codecs.getincrementaldecoder(encoding)(errors=_HANDLER)
-    _counted.runs = 0
 
     def chunks() -> Iterator[bytes]:
         """The file's bytes a few MiB at a time; a broken stream is an InputError (a
@@ -85,11 +82,21 @@ def to_utf8(path: str, encoding: str, out: str) -> int:
             raise InputError(f"{path}: cannot read the file: {str(e).splitlines()[0][:200]}",
                              hint="check that the file is whole (a .gz file: gzip -t)") from None
 
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    mark = _mark(encoding)
+    runs, tail = 0, b""
     with open(out, "wb") as sink:
         for chunk in chunks():
-            sink.write(decoder.decode(chunk).encode("utf-8"))
-        sink.write(decoder.decode(b"", final=True).encode("utf-8"))
-    return _counted.runs
+            text = decoder.decode(chunk)
+            # the file's own U+FFFD counted in the chunk of its last byte (with the bytes
+            # before it that one cut between chunks)
+            runs += text.count(REPLACEMENT) - _held(tail + chunk, mark)
+            tail = chunk[len(chunk) - len(mark) + 1:] if mark else b""
+            sink.write(text.encode("utf-8"))
+        text = decoder.decode(b"", final=True)
+        runs += text.count(REPLACEMENT)
+        sink.write(text.encode("utf-8"))
+    return runs
 
 
 def mended_note(runs: int, encoding: str, *, unseen: bool = False) -> str:
