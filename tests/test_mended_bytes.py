@@ -126,3 +126,14 @@ def test_a_gb18030_gzip_bomb_is_refused_before_the_copy_fills_the_disk(tmp_path,
     assert len(body) > 200 * bomb.stat().st_size
     with pytest.raises(InputError, match="expands more than 200 times"):
         get_engine("duckdb", bomb).totals()
+
+
+def test_an_encoding_without_the_replacement_character_is_a_clear_error(tmp_path):
+    """cp1252 has no U+FFFD: counting the file's own ones raised UnicodeEncodeError
+    (exit 70); a file mostly not cp1252 is the one clear error of a wrong --encoding."""
+    path = tmp_path / "cp.csv"
+    path.write_bytes(b"case,activity,time\nA,caf\x81,2024-03-05 09:00\nA,x\xe9,2024-03-05 10:00\n")
+    result = _cli("info", path, "--encoding", "cp1252", "--lang", "en")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines()[-1].startswith(
+        f"Error: {path}: cannot decode the file as cp1252 (")
