@@ -200,6 +200,9 @@ def test_duckdb_equals_pandas_on_receipt(receipt_results):
 
 
 def test_duckdb_reads_parquet_with_datetimes_or_text(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     from procmine.read import read_log
 
     frame = pd.read_csv(ORDERS16, dtype=str)
@@ -207,8 +210,14 @@ def test_duckdb_reads_parquet_with_datetimes_or_text(tmp_path):
     frame.to_parquet(as_text, index=False)
     typed = tmp_path / "typed.parquet"
     frame.assign(时间=pd.to_datetime(frame["时间"])).to_parquet(typed, index=False)
+    # instants in nanoseconds (pandas' own unit): DuckDB 2 calls them TIMESTAMPTZ_NS, and
+    # read them as local times, 8 hours early
+    aware = tmp_path / "aware.parquet"
+    frame.assign(时间=pd.to_datetime(frame["时间"]).dt.tz_localize("Asia/Shanghai")
+                 .astype("datetime64[ns, Asia/Shanghai]")).to_parquet(aware, index=False)
+    assert pq.read_schema(aware).field("时间").type == pa.timestamp("ns", tz="Asia/Shanghai")
     expected = read_log(ORDERS16)
-    for path in (as_text, typed):
+    for path in (as_text, typed, aware):
         with get_engine("pandas", path) as ref, get_engine("duckdb", path) as engine:
             assert_same(everything(ref), everything(engine))
             assert engine.totals().first == expected.events["time:timestamp"].min()
@@ -658,3 +667,25 @@ def test_duckdbs_case_table_is_read_in_batches_and_is_the_same(monkeypatch):
         assert max(batches) == 7 and sum(batches) == len(whole)
         pd.testing.assert_frame_equal(engine.cases(columns=["case", "variant", "category"]),
                                       whole[["case", "variant", "category"]])
+
+
+def test_the_parquet_procmine_writes_holds_microseconds_every_engine_reads(tmp_path):
+    """``procmine filter -o x.parquet`` wrote pandas' nanoseconds, which Spark refuses
+    (and DuckDB 2 read 8 hours early); now microseconds, unless a time has a finer part."""
+    import pyarrow.parquet as pq
+
+    from procmine.read import read_log
+    from procmine.read.writing import write_log
+
+    log = read_log(ORDERS16)
+    path = tmp_path / "written.parquet"
+    write_log(log.events, path)
+    assert pq.read_schema(path).field("time:timestamp").type.unit == "us"
+    with get_engine("pandas", ORDERS16) as ref, get_engine("duckdb", path) as engine:
+        assert_same(everything(ref), everything(engine))
+    fine = log.events.copy()
+    fine.loc[0, "time:timestamp"] += pd.Timedelta(1, "ns")
+    write_log(fine, tmp_path / "fine.parquet")
+    assert pq.read_schema(tmp_path / "fine.parquet").field("time:timestamp").type.unit == "ns"
+    back = pd.read_parquet(tmp_path / "fine.parquet")["time:timestamp"]
+    assert back.equals(fine["time:timestamp"])                 # nothing cut

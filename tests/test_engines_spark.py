@@ -126,3 +126,37 @@ def test_spark_reads_the_null_words_as_read_log_does(spark, tmp_path):
     from test_engines import assert_null_words_are_missing_as_read_log_reads_them
 
     assert_null_words_are_missing_as_read_log_reads_them("spark", tmp_path, spark=spark)
+
+
+def test_spark_reads_gb18030_with_a_bom_and_says_its_mended_bytes(spark, tmp_path):
+    """Spark 4 refused GB18030 (exit 70), kept a BOM in the first column's name, and
+    read bytes that are not the encoding as U+FFFD without a word."""
+    from test_mended_bytes import _damaged
+
+    clean, damaged = _damaged(tmp_path, "gb18030", b"\x80")
+    with_bom = tmp_path / "bom.csv"
+    with_bom.write_bytes("\ufeff".encode("gb18030") + clean.read_bytes())
+    for path in (clean, with_bom, damaged):
+        with get_engine("pandas", path) as ref, get_engine("spark", path, spark=spark) as engine:
+            assert_same(everything(ref), everything(engine))
+            said = engine.read_notes()
+        assert said == (["runs of bytes that are not gb18030 text, read as \ufffd: 1"]
+                        if path == damaged else [])
+
+
+def test_spark_refuses_a_wrong_encoding_and_nanosecond_parquet_clearly(spark, tmp_path):
+    from test_mended_bytes import _damaged
+
+    from procmine.errors import InputError
+
+    clean, _ = _damaged(tmp_path, "gb18030", b"\x80")
+    for encoding, why in (("utf-8", "bytes that are not utf-8"),
+                          ("nonsense", "unknown encoding: nonsense")):
+        with pytest.raises(InputError, match=f"cannot decode the file as {encoding} \\({why}\\)"):
+            get_engine("spark", Source(path=str(clean), encoding=encoding), spark=spark).totals()
+    frame = pd.read_csv(ORDERS16, dtype=str)
+    nanos = tmp_path / "nanos.parquet"
+    frame.assign(时间=pd.to_datetime(frame["时间"]).dt.tz_localize("Asia/Shanghai")
+                 .astype("datetime64[ns, Asia/Shanghai]")).to_parquet(nanos, index=False)
+    with pytest.raises(InputError, match=r"Spark cannot read times in nanoseconds"):
+        get_engine("spark", nanos, spark=spark).totals()

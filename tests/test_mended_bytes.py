@@ -72,7 +72,7 @@ def test_duckdb_reads_a_damaged_file_as_pandas_does(tmp_path, encoding, bad):
     assert duckdb.stdout == pandas.stdout
     said = _cli("variants", damaged, "--engine", "duckdb", "--lang", "en").stderr
     assert "kept 34,609, dropped 0" in said                  # not a dropped "ragged row"
-    assert "text were read as \ufffd" in said
+    assert "text, read as \ufffd: " in said
     chinese = _cli("variants", damaged, "--engine", "duckdb", "--lang", "zh").stderr
     assert "编码的字节读作 \ufffd" in chinese
 
@@ -137,3 +137,28 @@ def test_an_encoding_without_the_replacement_character_is_a_clear_error(tmp_path
     assert result.exit_code == 2, result.output
     assert result.stderr.splitlines()[-1].startswith(
         f"Error: {path}: cannot decode the file as cp1252 (")
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_an_encoding_given_wrong_is_the_same_clear_error_on_each_engine(tmp_path, engine):
+    """A GB18030 file given --encoding utf-8: DuckDB read it mended, � in every Chinese
+    header, and said 'no column found ... column00, column01'."""
+    clean, _ = _damaged(tmp_path, "gb18030", b"\x80")
+    result = _cli("variants", clean, "--engine", engine, "--encoding", "utf-8", "--lang", "en")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: {clean}: cannot decode the file as utf-8 (bytes that are not utf-8) "
+        "(try --encoding gb18030 (or utf-8, latin-1))")
+
+
+@pytest.mark.parametrize("encoding, bad", [("gb18030", b"\x80"), ("utf-8", b"\xff\xfe")])
+def test_the_bad_runs_counted_without_a_copy_are_those_of_the_copy(tmp_path, encoding, bad):
+    from procmine.read.transcode import count_bad_runs, to_utf8
+
+    clean, damaged = _damaged(tmp_path, encoding, bad)
+    for path in (clean, damaged):
+        # (the sample holds no U+FFFD of its own: each is a run of bad bytes)
+        runs = path.read_bytes().decode(encoding, errors="replace").count("\ufffd")
+        assert runs == (0 if path == clean else runs or 1)
+        assert count_bad_runs(str(path), encoding) == runs
+        assert to_utf8(str(path), encoding, str(tmp_path / "copy.csv")) == runs

@@ -45,6 +45,7 @@ from procmine.read import (
     open_bytes,
     sniff_delimiter,
 )
+from procmine.read.transcode import sample_text
 
 #: DuckDB's share of ``memory_limit``: the limit bounds the process, and the rest is
 #: for the parts of the log held in pandas (a quarter, see ``part_events``), the
@@ -211,12 +212,7 @@ class DuckDBEngine(SqlEngine):
         else:
             sample = open_bytes(self.source.path, SAMPLED_BYTES)
             encoding = self.source.encoding or detect_encoding(sample)
-            try:
-                text = sample.decode(encoding, errors="replace")
-            except LookupError as e:
-                from procmine.read.transcode import undecodable
-
-                raise undecodable(self.source.path, encoding, e) from None
+            text = sample_text(self.source.path, sample, encoding)
             delimiter = sniff_delimiter(text)
             self._facts = {"format": "csv", "encoding": encoding, "delimiter": delimiter}
             duck_encoding = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "utf8": "utf-8",

@@ -17,6 +17,7 @@ of that conversion the warning is about.
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import warnings
 from typing import Any
@@ -46,6 +47,7 @@ from procmine.read import (
     open_bytes,
     sniff_delimiter,
 )
+from procmine.read.transcode import count_bad_runs, mended_note, sample_text
 
 _COUNTER = itertools.count()
 
@@ -109,10 +111,26 @@ def _csv_schema(sample: bytes, encoding: str, delimiter: str) -> Any:
 
     from pyspark.sql.types import StringType, StructField, StructType
 
-    text = sample.decode(encoding, errors="replace")
+    text = sample.decode(encoding, errors="replace").lstrip("\ufeff")   # (a BOM in any encoding)
     header = next(csv.reader(_io.StringIO(text), delimiter=delimiter), [])
     return StructType([StructField(name, StringType()) for name in header]
                       + [StructField(_RAGGED, StringType())])
+
+
+def _read_parquet(spark: Any, path: str) -> Any:
+    """The Parquet file as a Spark frame; times in nanoseconds, which Spark does not read,
+    are the clear error they are."""
+    from pyspark.errors import AnalysisException
+
+    try:
+        return spark.read.parquet(path)
+    except AnalysisException as e:
+        if "NANOS" not in str(e):
+            raise
+        raise InputError(f"{path}: Spark cannot read times in nanoseconds (Parquet "
+                         "TIMESTAMP(NANOS))", hint="use --engine duckdb or pandas, or write the "
+                         "file with microsecond times (pandas: to_parquet(..., "
+                         "coerce_timestamps='us'))") from None
 
 
 class _Session:
@@ -165,6 +183,8 @@ class SparkEngine(SqlEngine):
         self.spark = spark if spark is not None else spark_session()
         self.spark.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
         self.spark.conf.set("spark.sql.execution.arrow.pyspark.fallback.enabled", "false")
+        # Spark 4 reads CSV only in a few charsets unless told to take any of Java's (GB18030)
+        self.spark.conf.set("spark.sql.legacy.javaCharsets", "true")
         self._id = next(_COUNTER)
         self._views: list[str] = []
         self._ev: Any = None
@@ -175,6 +195,7 @@ class SparkEngine(SqlEngine):
         self._levels: tuple[str, ...] = ()
         self._chosen: set[str] = set()
         self._naive: set[str] = set()  # columns with times read in the log's timezone
+        self._read_notes: list[str] = []    # what reading the file mended (load_report)
         self._due_is_time = False
         self._variants: Any = None
         self._cached: list[Any] = []  # data frames held in Spark's memory until close
@@ -218,12 +239,16 @@ class SparkEngine(SqlEngine):
         else:
             kind = file_kind(src.path)
             if kind == "parquet":
-                frame = self.spark.read.parquet(src.path)
+                frame = _read_parquet(self.spark, src.path)
                 self._facts = {"format": "parquet"}
             elif kind is not None:
                 sample = open_bytes(src.path, SAMPLED_BYTES)
                 encoding = src.encoding or detect_encoding(sample)
-                delimiter = sniff_delimiter(sample.decode(encoding, errors="replace"))
+                delimiter = sniff_delimiter(sample_text(src.path, sample, encoding))
+                # Spark reads bytes that are not the encoding as U+FFFD without a word
+                runs = count_bad_runs(src.path, encoding) if os.path.isfile(src.path) else 0
+                if runs:
+                    self._read_notes.append(mended_note(runs, encoding))
                 self._facts = {"format": "csv", "encoding": encoding, "delimiter": delimiter}
                 frame = (self.spark.read.schema(_csv_schema(sample, encoding, delimiter))
                          .option("header", True).option("enforceSchema", True)

@@ -153,7 +153,7 @@ class SqlDialect:
 
 DUCKDB = SqlDialect(
     name="DuckDB", text_type="VARCHAR", instant_type="TIMESTAMPTZ",
-    instant_kinds=("TIMESTAMP WITH TIME ZONE",), naive_kinds=("TIMESTAMP", "DATE"),
+    instant_kinds=("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ_NS"), naive_kinds=("TIMESTAMP", "DATE"),
     epoch_us="epoch_us({x})", local_to_instant="timezone({tz}, {x})",
     matches="regexp_matches({x}, {p})", replace_all="regexp_replace({x}, {p}, {r}, 'g')",
     strip_colons="rtrim({x}, ':')", strptime="try_strptime({x}, {f})",
@@ -326,8 +326,8 @@ class _TimeColumns:
         column = f"s.{d.quote(name)}"
         sql_type = self.types[name]
         kind = d.time_kind(sql_type)
-        if kind == "instant":
-            return column
+        if kind == "instant":     # (a cast: nanoseconds, TIMESTAMPTZ_NS, become microseconds)
+            return f"CAST({column} AS {d.instant_type})"
         if kind == "naive":
             self.naive.add(name)
             return d.local_to_instant.format(x=f"CAST({column} AS TIMESTAMP)",

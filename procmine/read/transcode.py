@@ -55,11 +55,66 @@ def undecodable(path: str, encoding: str, why: object) -> InputError:
                       hint="try encoding='gb18030' (or utf-8, latin-1)")
 
 
+def sample_text(path: str, sample: bytes, encoding: str) -> str:
+    """The start of a file decoded, when it is text of ``encoding`` but for a few damaged
+    values (:func:`~procmine.read.sniff.mostly_text`); else the error that the file is not
+    ``encoding`` (an encoding given wrong, or a name that is no encoding): for the
+    engines that hand the file to a reader of their own (DuckDB, Spark)."""
+    from procmine.read.sniff import mostly_text
+
+    try:
+        if not mostly_text(sample, encoding):
+            raise undecodable(path, encoding, f"bytes that are not {encoding}")
+    except LookupError as e:
+        raise undecodable(path, encoding, e) from None
+    return sample.decode(encoding, errors="replace")
+
+
 def to_utf8(path: str, encoding: str, out: str) -> int:
     """Write the text of ``path`` (``encoding``; gzip by its first bytes, as the readers
     tell it) to ``out`` in UTF-8, the bytes that are not ``encoding`` as U+FFFD; the
     number of such runs of bytes. A name that is no encoding raises LookupError; a
     broken gzip stream, an InputError."""
+    runs = [0]
+    with open(out, "wb") as sink:
+        for text in _decoded(path, encoding, runs):
+            sink.write(text.encode("utf-8"))
+    return runs[0]
+
+
+def count_bad_runs(path: str, encoding: str) -> int:
+    """The runs of bytes of ``path`` that are not ``encoding`` (as :func:`to_utf8` counts
+    them), for a reader that decodes the file itself and replaces them without a word
+    (Spark)."""
+    runs = [0]
+    for _ in _decoded(path, encoding, runs):
+        pass
+    return runs[0]
+
+
+def _decoded(path: str, encoding: str, runs: list[int]) -> Iterator[str]:
+    """The text of ``path`` a few MiB at a time, the bytes that are not ``encoding`` as
+    U+FFFD; ``runs[0]`` counts their runs (the file's own U+FFFD left out, exact across
+    the chunks' boundaries)."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    mark = _mark(encoding)
+    tail = b""
+    for chunk in _chunks(path):
+        text = decoder.decode(chunk)
+        # the file's own U+FFFD counted in the chunk of its last byte (with the bytes
+        # before it that one cut between chunks)
+        runs[0] += text.count(REPLACEMENT) - _held(tail + chunk, mark)
+        tail = chunk[len(chunk) - len(mark) + 1:] if mark else b""
+        yield text
+    text = decoder.decode(b"", final=True)
+    runs[0] += text.count(REPLACEMENT)
+    yield text
+
+
+def _chunks(path: str) -> Iterator[bytes]:
+    """The file's bytes a few MiB at a time (gzip by its first bytes, a bomb refused
+    before it fills the disk); a broken stream is an InputError (a failed write of a
+    copy is not: it is the OSError it is)."""
     import zlib
 
     import pyarrow as pa
@@ -67,46 +122,25 @@ def to_utf8(path: str, encoding: str, out: str) -> int:
     from procmine.limits import check_expansion
     from procmine.read.sniff import is_gzip
 
-    def chunks() -> Iterator[bytes]:
-        """The file's bytes a few MiB at a time; a broken stream is an InputError (a
-        failed write of the copy is not: it is the OSError it is)."""
-        gzipped, expanded, size = is_gzip(path), 0, os.path.getsize(path)
-        try:
-            with pa.input_stream(path, compression="gzip" if gzipped else None) as raw:
-                while chunk := raw.read(CHUNK_BYTES):
-                    expanded += len(chunk)
-                    if gzipped:     # a bomb is refused before it fills the disk
-                        check_expansion(path, expanded, size, on_disk=True)
-                    yield chunk
-        except (OSError, EOFError, zlib.error) as e:
-            raise InputError(f"{path}: cannot read the file: {str(e).splitlines()[0][:200]}",
-                             hint="check that the file is whole (a .gz file: gzip -t)") from None
-
-    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
-    mark = _mark(encoding)
-    runs, tail = 0, b""
-    with open(out, "wb") as sink:
-        for chunk in chunks():
-            text = decoder.decode(chunk)
-            # the file's own U+FFFD counted in the chunk of its last byte (with the bytes
-            # before it that one cut between chunks)
-            runs += text.count(REPLACEMENT) - _held(tail + chunk, mark)
-            tail = chunk[len(chunk) - len(mark) + 1:] if mark else b""
-            sink.write(text.encode("utf-8"))
-        text = decoder.decode(b"", final=True)
-        runs += text.count(REPLACEMENT)
-        sink.write(text.encode("utf-8"))
-    return runs
+    gzipped, expanded, size = is_gzip(path), 0, os.path.getsize(path)
+    try:
+        with pa.input_stream(path, compression="gzip" if gzipped else None) as raw:
+            while chunk := raw.read(CHUNK_BYTES):
+                expanded += len(chunk)
+                if gzipped:
+                    check_expansion(path, expanded, size, on_disk=True)
+                yield chunk
+    except (OSError, EOFError, zlib.error) as e:
+        raise InputError(f"{path}: cannot read the file: {str(e).splitlines()[0][:200]}",
+                         hint="check that the file is whole (a .gz file: gzip -t)") from None
 
 
 def mended_note(runs: int, encoding: str, *, unseen: bool = False) -> str:
     """What a reader says of the runs of bytes :func:`to_utf8` replaced (``unseen``: in
     no value it read)."""
     name = encoding.removesuffix("-sig")
-    if unseen:
-        return (f"{runs:,} runs of bytes that are not {name} text were read as \ufffd, "
-                "in the header or in columns not read")
-    return f"{runs:,} runs of bytes that are not {name} text were read as \ufffd"
+    said = f"runs of bytes that are not {name} text, read as \ufffd: {runs:,}"
+    return f"{said}, in the header or in columns not read" if unseen else said
 
 
 def say_mended(frame: pd.DataFrame, report: LoadReport, encoding: str, runs: int) -> None:

@@ -36,7 +36,11 @@ def write_log(events: pd.DataFrame, path: str | os.PathLike, *, inputs: Sequence
                          hint="use .csv or .parquet")
     with atomic_path(path, inputs=inputs) as tmp:
         if kind == "parquet":
-            events.to_parquet(tmp, index=False)
+            # times in microseconds where no value has a finer part: the unit every engine
+            # reads (Spark refuses nanoseconds), nothing cut
+            exact = all(_whole_microseconds(events[c]) for c in events.columns
+                        if pd.api.types.is_datetime64_any_dtype(events[c].dtype))
+            events.to_parquet(tmp, index=False, coerce_timestamps="us" if exact else None)
         elif kind == "xes":
             import warnings
 
@@ -55,3 +59,9 @@ def write_log(events: pd.DataFrame, path: str | os.PathLike, *, inputs: Sequence
             sep = "\t" if name.endswith(".tsv") else ","
             out.to_csv(tmp, index=False, sep=sep, encoding="utf-8-sig",
                        compression="gzip" if name.endswith(".gz") else None)
+
+
+def _whole_microseconds(times: pd.Series) -> bool:
+    """Whether every time of ``times`` is a whole number of microseconds."""
+    values = times.to_numpy(dtype="datetime64[ns]").view("int64")
+    return not (values[~pd.isna(times).to_numpy()] % 1000).any()
