@@ -689,3 +689,26 @@ def test_the_parquet_procmine_writes_holds_microseconds_every_engine_reads(tmp_p
     assert pq.read_schema(tmp_path / "fine.parquet").field("time:timestamp").type.unit == "ns"
     back = pd.read_parquet(tmp_path / "fine.parquet")["time:timestamp"]
     assert back.equals(fine["time:timestamp"])                 # nothing cut
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+@pytest.mark.parametrize("zone", [None, "Asia/Shanghai", "UTC"])
+def test_duckdb_reads_parquet_times_of_every_unit_and_zone_as_pandas_does(tmp_path, unit, zone):
+    """Each Arrow timestamp type is a DuckDB type of its own (TIMESTAMP_S ...
+    TIMESTAMPTZ_NS): each is read as the same instants as the pandas engine reads them."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = pd.read_csv(ORDERS16, dtype=str)
+    times = pd.to_datetime(frame["时间"])
+    if zone:
+        times = times.dt.tz_localize("Asia/Shanghai").dt.tz_convert(zone)
+    table = pa.Table.from_pandas(frame.assign(时间=times), preserve_index=False)
+    kind = pa.timestamp(unit, tz=zone)
+    table = table.set_column(table.schema.get_field_index("时间"), "时间",
+                             table.column("时间").cast(kind))
+    path = tmp_path / f"{unit}.parquet"
+    pq.write_table(table, path)
+    with get_engine("pandas", path) as ref, get_engine("duckdb", path) as engine:
+        assert_same(everything(ref), everything(engine))
+        assert engine.totals().first == ref.totals().first

@@ -160,3 +160,23 @@ def test_spark_refuses_a_wrong_encoding_and_nanosecond_parquet_clearly(spark, tm
                  .astype("datetime64[ns, Asia/Shanghai]")).to_parquet(nanos, index=False)
     with pytest.raises(InputError, match=r"Spark cannot read times in nanoseconds"):
         get_engine("spark", nanos, spark=spark).totals()
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us"])
+@pytest.mark.parametrize("zone", [None, "Asia/Shanghai"])
+def test_spark_reads_parquet_times_of_each_unit_and_zone_as_pandas_does(spark, tmp_path, unit,
+                                                                          zone):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = pd.read_csv(ORDERS16, dtype=str)
+    times = pd.to_datetime(frame["时间"])
+    if zone:
+        times = times.dt.tz_localize(zone)
+    table = pa.Table.from_pandas(frame.assign(时间=times), preserve_index=False)
+    table = table.set_column(table.schema.get_field_index("时间"), "时间",
+                             table.column("时间").cast(pa.timestamp(unit, tz=zone)))
+    path = tmp_path / f"{unit}.parquet"
+    pq.write_table(table, path)
+    with get_engine("pandas", path) as ref, get_engine("spark", path, spark=spark) as engine:
+        assert_same(everything(ref), everything(engine))
