@@ -180,3 +180,27 @@ def test_spark_reads_parquet_times_of_each_unit_and_zone_as_pandas_does(spark, t
     pq.write_table(table, path)
     with get_engine("pandas", path) as ref, get_engine("spark", path, spark=spark) as engine:
         assert_same(everything(ref), everything(engine))
+
+
+def test_a_spark_command_prints_procmine_lines_not_the_jvm_log(tmp_path):
+    """Spark's default logging printed a dozen lines of its own (a log4j profile, a
+    hostname on a loopback address, 'Setting default log level') among procmine's."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("Spark needs Java 17 (no java on PATH, no JAVA_HOME)")
+    pytest.importorskip("pyspark")
+    result = subprocess.run(
+        [sys.executable, "-m", "procmine", "info", str(ORDERS16), "--engine", "spark",
+         "--lang", "en"], capture_output=True, text=True, timeout=600, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert result.returncode == 0, result.stderr
+    said = [line for line in result.stderr.splitlines()
+            if not line.startswith("WARNING: Using incubator modules")]   # (the JVM's own)
+    assert said[0] == "Engine: spark (chosen with --engine)"
+    assert not [line for line in said if "log4j" in line or "WARN" in line
+                or "setLogLevel" in line], result.stderr

@@ -74,8 +74,11 @@ def spark_session(master: str = "local[2]") -> Any:
         active = SparkSession.getActiveSession()
         if active is not None:
             return active
+        # the JVM's own messages: errors only (its default prints warnings on the console)
+        logging = os.path.join(os.path.dirname(__file__), "spark-log4j2.properties")
         # few shuffle partitions: procmine's tables are small after the first group-by
         return (SparkSession.builder.master(master).appName("procmine")
+                .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={logging}")
                 .config("spark.ui.enabled", "false")
                 .config("spark.ui.showConsoleProgress", "false")
                 .config("spark.sql.shuffle.partitions", "4")
