@@ -528,3 +528,15 @@ def test_xes_columns_come_in_one_order_from_either_reader_in_every_run(tmp_path)
     log = read_log(mixed)
     assert any("procmine's own XES reader" in n for n in log.report.notes)
     assert log.attributes == expected
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_one_column_given_for_two_roles_is_one_clear_error(engine):
+    """``--case-id 环节 --activity 环节`` was exit 70 (AttributeError) in reading."""
+    from procmine.engines import Source, get_engine
+    from procmine.errors import ColumnError
+
+    source = Source(path="tests/fixtures/orders16.csv",
+                    columns={"case_id": "环节", "activity": "环节"})
+    with pytest.raises(ColumnError, match="column '环节' is given for --activity and --case-id"):
+        get_engine(engine, source).totals()
