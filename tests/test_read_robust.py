@@ -538,5 +538,15 @@ def test_one_column_given_for_two_roles_is_one_clear_error(engine):
 
     source = Source(path="tests/fixtures/orders16.csv",
                     columns={"case_id": "环节", "activity": "环节"})
-    with pytest.raises(ColumnError, match="column '环节' is given for --activity and --case-id"):
+    with pytest.raises(ColumnError, match="column '环节' is given for more than one role: --activity, --case-id"):
         get_engine(engine, source).totals()
+
+
+def test_a_header_name_past_the_csv_field_limit_is_one_clear_error(tmp_path):
+    """Python's csv module refuses a field over 131,072 characters: exit 70 before."""
+    path = tmp_path / "long.csv"
+    path.write_text("x" * 200_000 + ",环节,时间\n1,上报,2024-01-01 08:00\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["info", str(path), "--lang", "en"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines()[-1].startswith(
+        f"Error: {path}: the header cannot be read as CSV (field larger than field limit")
