@@ -245,10 +245,18 @@ class DuckDBEngine(SqlEngine):
     def _load(self) -> None:
         if self._loaded:
             return
-        loaded = self._load_scan(*self._scan())
-        if self._bad_encoding():    # DuckDB rejected rows for a few bytes: mend them instead
-            self._drop_tables()
-            loaded = self._load_scan(*self._scan(mend=True))
+        import duckdb
+
+        try:
+            loaded = self._load_scan(*self._scan())
+            if self._bad_encoding():    # DuckDB rejected rows for a few bytes: mend them
+                self._drop_tables()
+                loaded = self._load_scan(*self._scan(mend=True))
+        except duckdb.ConversionException as e:   # (a Parquet time past DuckDB's range)
+            said = str(e).splitlines()[0].removeprefix("Conversion Error: ")
+            raise InputError(f"{self.source.path}: DuckDB cannot read a value of the file: "
+                             f"{said}", hint="use --engine pandas: it reads the file and "
+                                             "reports each value it drops") from None
         self._take(loaded)
         self._loaded = True
 
