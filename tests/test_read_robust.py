@@ -559,7 +559,7 @@ def test_a_parquet_time_past_duckdbs_range_is_one_clear_error_there(tmp_path):
     import pyarrow.parquet as pq
 
     frame = pd.read_csv("tests/fixtures/orders16.csv", dtype=str)
-    stamps = pd.to_datetime(frame["时间"]).astype("datetime64[ms]").astype("int64").to_numpy()
+    stamps = pd.to_datetime(frame["时间"]).astype("datetime64[ms]").astype("int64").to_numpy().copy()
     stamps[3] = 10 ** 16
     table = pa.Table.from_pandas(frame, preserve_index=False)
     table = table.set_column(table.schema.get_field_index("时间"), "时间",
