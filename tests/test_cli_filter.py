@@ -78,10 +78,21 @@ def test_a_filter_set_file_and_options_apply_in_order(tmp_path):
     (["--from", "yesterday-ish"], "bad time"),
     (["--where", "类别=不存在"], "the filters kept no events"),
 ])
-def test_a_bad_filter_is_one_line_and_exit_2(args, message):
-    result = run("info", ORDERS16, *args)
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_a_bad_filter_is_one_line_and_exit_2(args, message, engine):
+    result = run("info", ORDERS16, *args, "--engine", engine)
     assert result.exit_code == 2, result.output
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args", [["--where", "类别=不存在"], ["--events", "100..200"],
+                                  ["--keep-activities", "不存在"]])
+def test_filters_that_keep_nothing_say_so_on_duckdb_as_on_pandas(args):
+    """On DuckDB the totals of no events held a NULL case count: exit 70, TypeError."""
+    said = [run("variants", ORDERS16, *args, "--engine", engine, "--lang", "en").stderr
+            .splitlines()[-1] for engine in ("pandas", "duckdb")]
+    assert said[0] == said[1]
+    assert said[0].startswith("Error: the filters kept no events (after: ")
 
 
 def wide_log(tmp_path, activities: int = 70):

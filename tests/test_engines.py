@@ -25,6 +25,7 @@ from procmine.engines import (
 )
 from procmine.errors import ChoiceError, InputError, ProcmineError, SpecError
 from procmine.log import CASE
+from procmine.read import read_log
 
 HERE = Path(__file__).resolve().parent
 ORDERS16 = HERE / "fixtures" / "orders16.csv"
@@ -712,3 +713,35 @@ def test_duckdb_reads_parquet_times_of_every_unit_and_zone_as_pandas_does(tmp_pa
     with get_engine("pandas", path) as ref, get_engine("duckdb", path) as engine:
         assert_same(everything(ref), everything(engine))
         assert engine.totals().first == ref.totals().first
+
+
+#: times in the hours the clocks skip and repeat in Amsterdam (2024-03-31, 2024-10-27) and
+#: New York (2024-03-10, 2024-11-03), with a case across each change
+CLOCK_CHANGES = ("case,activity,time\n"
+                 "c1,register,2024-03-30 23:00:00\nc1,check,2024-03-31 02:30:00\n"
+                 "c1,close,2024-03-31 04:00:00\nc2,register,2024-10-27 01:30:00\n"
+                 "c2,check,2024-10-27 02:30:00\nc2,close,2024-10-27 03:30:00\n"
+                 "c3,register,2024-03-10 02:30:00\nc3,check,2024-11-03 01:30:00\n"
+                 "c3,close,2024-11-03 02:30:00\n")
+
+
+def assert_reads_clock_changes_as_pandas(engine_name, tmp_path, **options):
+    """A time the clocks repeat is the later one (standard time), a time they skip is read
+    with the offset before the change: pandas dropped the first as unparsable and moved
+    the second to the hour, DuckDB (ICU) and Spark (Java) each read them their own way."""
+    path = tmp_path / "changes.csv"
+    path.write_text(CLOCK_CHANGES, encoding="utf-8")
+    for zone in ("Europe/Amsterdam", "America/New_York"):
+        with get_engine("pandas", Source(path=str(path), timezone=zone)) as ref, \
+                get_engine(engine_name, Source(path=str(path), timezone=zone), **options) as engine:
+            assert ref.totals().dropped == {} and ref.totals().events == 9
+            assert_same(everything(ref), everything(engine))
+            times = pd.concat([p.events for p in engine.event_logs()])["time:timestamp"]
+            assert times.equals(pd.concat([p.events for p in ref.event_logs()])["time:timestamp"])
+    amsterdam = read_log(path, timezone="Europe/Amsterdam").events["time:timestamp"].astype(str)
+    assert amsterdam.tolist()[1:5] == ["2024-03-31 03:30:00+02:00", "2024-03-31 04:00:00+02:00",
+                                       "2024-10-27 01:30:00+02:00", "2024-10-27 02:30:00+01:00"]
+
+
+def test_duckdb_reads_times_at_clock_changes_as_pandas_does(tmp_path):
+    assert_reads_clock_changes_as_pandas("duckdb", tmp_path)

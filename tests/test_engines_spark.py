@@ -204,3 +204,9 @@ def test_a_spark_command_prints_procmine_lines_not_the_jvm_log(tmp_path):
     assert said[0] == "Engine: spark (chosen with --engine)"
     assert not [line for line in said if "log4j" in line or "WARN" in line
                 or "setLogLevel" in line], result.stderr
+
+
+def test_spark_reads_times_at_clock_changes_as_pandas_does(spark, tmp_path):
+    from test_engines import assert_reads_clock_changes_as_pandas
+
+    assert_reads_clock_changes_as_pandas("spark", tmp_path, spark=spark)

@@ -110,6 +110,33 @@ def test_a_utf16_export_reads_as_its_utf8_original(tmp_path):
         assert _cli("variants", export, "--engine", engine, "--json").stdout == original, engine
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_its_mark_reads_as_its_utf8_original(tmp_path, encoding):
+    """Without a byte-order mark it was taken for Latin-1 (pandas: 'no column found',
+    columns not shown; DuckDB: exit 70, 'File is not latin-1 encoded')."""
+    export = tmp_path / "export.csv"
+    export.write_bytes(SAMPLE.read_text(encoding="utf-8-sig").encode(encoding))
+    assert read_log(export).report.encoding == encoding
+    original = _cli("variants", SAMPLE, "--json").stdout
+    for engine in ("pandas", "duckdb"):
+        assert _cli("variants", export, "--engine", engine, "--json").stdout == original, engine
+
+
+@pytest.mark.parametrize("encoding", ["utf-32", "latin-1"])
+def test_an_encoding_given_wrong_is_said_alike_by_both_engines(encoding):
+    """UTF-32 given to a UTF-8 file raised UnicodeError (exit 70) on both; Latin-1 given to
+    it was exit 70 on DuckDB ('File is not latin-1 encoded'): DuckDB now reads every
+    encoding but UTF-8 from a UTF-8 copy, as Python decodes it."""
+    said = [_cli("info", SAMPLE, "--encoding", encoding, "--engine", engine, "--lang", "en")
+            for engine in ("pandas", "duckdb")]
+    assert [r.exit_code for r in said] == [2, 2], said[1].output
+    last = [r.stderr.splitlines()[-1] for r in said]
+    if encoding == "latin-1":       # read as Latin-1: the headers are mojibake, on both
+        assert last[0] == last[1] and "no column found" in last[0]
+    else:
+        assert all(f"cannot decode the file as {encoding} (" in line for line in last)
+
+
 def test_a_gb18030_gzip_bomb_is_refused_before_the_copy_fills_the_disk(tmp_path, monkeypatch):
     """DuckDB reads GB18030 from a UTF-8 copy on disk: a .csv.gz expanding past the ratio
     limit is refused while it is copied (the floor lowered from 64 MiB to 1 MiB here)."""

@@ -13,9 +13,26 @@ from procmine.read.times import _one_offset
 
 
 def searched(values: pd.Series, timezone: str) -> pd.Series:
-    """The zone searched time by time, as reading did before."""
+    """The zone searched time by time with Python's own rules (PEP 495): a time the
+    clocks repeat is the later one (``fold=1``), a time they skip is read with the offset
+    before the change (``fold=0``) — as ICU, and so DuckDB, reads them."""
+    from datetime import timezone as tz_utc
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(timezone)
+
+    def one(t: pd.Timestamp) -> pd.Timestamp:
+        if pd.isna(t):
+            return pd.NaT
+        first = t.to_pydatetime().replace(tzinfo=zone, fold=0)
+        repeated = first.astimezone(tz_utc.utc).astimezone(zone).replace(tzinfo=None) == \
+            first.replace(tzinfo=None) and first.utcoffset() != first.replace(fold=1).utcoffset()
+        chosen = first.replace(fold=1) if repeated else first
+        return pd.Timestamp(chosen.astimezone(tz_utc.utc)).tz_convert(timezone)
+
     naive = pd.to_datetime(values).astype("datetime64[ns]")
-    return naive.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="shift_forward")
+    return pd.Series([one(t) for t in naive], index=naive.index, name=naive.name,
+                     dtype=f"datetime64[ns, {timezone}]")
 
 
 RANGES = {
@@ -23,6 +40,8 @@ RANGES = {
     "Asia/Shanghai, 1990": ("1990-03-01", "1990-10-01"),  # it had summer time then
     "Europe/Berlin, winter": ("2024-11-01", "2025-02-28"),
     "Europe/Berlin, across spring": ("2024-03-30", "2024-04-02"),
+    "Europe/Berlin, across autumn": ("2024-10-26", "2024-10-28"),   # a repeated hour
+    "America/New_York, across both": ("2024-03-09", "2024-11-04"),
     "Europe/Berlin, a day after a change": ("2024-03-31 03:00", "2024-03-31 23:00"),
     "America/New_York, summer": ("2024-05-01", "2024-09-01"),
     "UTC": ("2024-01-01", "2024-03-01"),

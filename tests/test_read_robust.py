@@ -528,3 +528,47 @@ def test_xes_columns_come_in_one_order_from_either_reader_in_every_run(tmp_path)
     log = read_log(mixed)
     assert any("procmine's own XES reader" in n for n in log.report.notes)
     assert log.attributes == expected
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_one_column_given_for_two_roles_is_one_clear_error(engine):
+    """``--case-id 环节 --activity 环节`` was exit 70 (AttributeError) in reading."""
+    from procmine.engines import Source, get_engine
+    from procmine.errors import ColumnError
+
+    source = Source(path="tests/fixtures/orders16.csv",
+                    columns={"case_id": "环节", "activity": "环节"})
+    with pytest.raises(ColumnError, match="column '环节' is given for more than one role: --activity, --case-id"):
+        get_engine(engine, source).totals()
+
+
+def test_a_header_name_past_the_csv_field_limit_is_one_clear_error(tmp_path):
+    """Python's csv module refuses a field over 131,072 characters: exit 70 before."""
+    path = tmp_path / "long.csv"
+    path.write_text("x" * 200_000 + ",环节,时间\n1,上报,2024-01-01 08:00\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["info", str(path), "--lang", "en"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines()[-1].startswith(
+        f"Error: {path}: the header cannot be read as CSV (field larger than field limit")
+
+
+def test_a_parquet_time_past_duckdbs_range_is_one_clear_error_there(tmp_path):
+    """A millisecond time of year 318,857: pandas drops and counts its row; DuckDB's scan
+    cannot convert it (exit 70 before): it says so and points to the pandas engine."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = pd.read_csv("tests/fixtures/orders16.csv", dtype=str)
+    stamps = pd.to_datetime(frame["时间"]).astype("datetime64[ms]").astype("int64").to_numpy().copy()
+    stamps[3] = 10 ** 16
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = table.set_column(table.schema.get_field_index("时间"), "时间",
+                             pa.array(stamps).cast(pa.timestamp("ms")))
+    path = tmp_path / "far.parquet"
+    pq.write_table(table, path)
+    pandas = CliRunner().invoke(cli, ["info", str(path), "--lang", "en", "--json"])
+    assert pandas.exit_code == 0 and json.loads(pandas.stdout)["events"] == 15
+    duckdb = CliRunner().invoke(cli, ["info", str(path), "--engine", "duckdb", "--lang", "en"])
+    assert duckdb.exit_code == 2, duckdb.output
+    assert duckdb.stderr.splitlines()[-1].startswith(
+        f"Error: {path}: DuckDB cannot read a value of the file: ")

@@ -215,10 +215,11 @@ class DuckDBEngine(SqlEngine):
             text = sample_text(self.source.path, sample, encoding)
             delimiter = sniff_delimiter(text)
             self._facts = {"format": "csv", "encoding": encoding, "delimiter": delimiter}
-            duck_encoding = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "utf8": "utf-8",
-                             "latin-1": "latin-1", "latin1": "latin-1", "iso-8859-1": "latin-1",
-                             "utf-16": "utf-16"}.get(encoding.lower())
-            if duck_encoding is None or mend:   # GB18030, GBK, Big5 ...: read as UTF-8
+            duck_encoding = {"utf-8": "utf-8", "utf-8-sig": "utf-8",
+                             "utf8": "utf-8"}.get(encoding.lower())
+            # any other (GB18030, Latin-1, UTF-16 ...): read as UTF-8, as Python decodes it
+            # (DuckDB's own Latin-1 refused some files: "File is not latin-1 encoded")
+            if duck_encoding is None or mend:
                 path, duck_encoding = DUCKDB.literal(self._in_utf8(encoding)), "utf-8"
             scan = (f"read_csv({path}, header = true, all_varchar = true, "
                     f"delim = {DUCKDB.literal(delimiter)}, quote = '\"', escape = '\"', "
@@ -244,10 +245,18 @@ class DuckDBEngine(SqlEngine):
     def _load(self) -> None:
         if self._loaded:
             return
-        loaded = self._load_scan(*self._scan())
-        if self._bad_encoding():    # DuckDB rejected rows for a few bytes: mend them instead
-            self._drop_tables()
-            loaded = self._load_scan(*self._scan(mend=True))
+        import duckdb
+
+        try:
+            loaded = self._load_scan(*self._scan())
+            if self._bad_encoding():    # DuckDB rejected rows for a few bytes: mend them
+                self._drop_tables()
+                loaded = self._load_scan(*self._scan(mend=True))
+        except duckdb.ConversionException as e:   # (a Parquet time past DuckDB's range)
+            said = str(e).splitlines()[0].removeprefix("Conversion Error: ")
+            raise InputError(f"{self.source.path}: DuckDB cannot read a value of the file: "
+                             f"{said}", hint="use --engine pandas: it reads the file and "
+                                             "reports each value it drops") from None
         self._take(loaded)
         self._loaded = True
 

@@ -127,7 +127,7 @@ def interpolation(share: float) -> tuple[str, str]:
 STARTS = "SELECT a AS activity, count(*) AS n FROM ev WHERE pa IS NULL GROUP BY a"
 ENDS = "SELECT a AS activity, count(*) AS n FROM ev WHERE is_last GROUP BY a"
 #: (a case has one last event)
-TOTALS = ("SELECT count(*) AS events, sum(CASE WHEN is_last THEN 1 ELSE 0 END) AS cases, "
+TOTALS = ("SELECT count(*) AS events, coalesce(sum(CASE WHEN is_last THEN 1 ELSE 0 END), 0) AS cases, "
           "count(DISTINCT a) AS activities, count(DISTINCT res) AS units, min(t) AS first, "
           "max(t) AS last FROM ev")
 

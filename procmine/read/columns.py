@@ -97,6 +97,11 @@ def detect_columns(columns: Sequence[str], given: Mapping[str, str] | None = Non
             listed = describe_columns(columns)
             raise ColumnError(f"no column {column!r} (given with --{option.replace('_', '-')})",
                               hint=f"the file has: {listed}")
+        twice = [o for o, c in given.items() if c == column and o != option]
+        if twice:       # one column cannot be two things (the case id and the activity ...)
+            names = ", ".join(f"--{o.replace('_', '-')}" for o in sorted([option, *twice]))
+            raise ColumnError(f"column {column!r} is given for more than one role: {names}",
+                              hint="give each of them a column of its own")
         mapping[FIELDS[option]] = column
     used = set(mapping.values())
     normalised = {_norm(c): c for c in reversed(list(columns))}

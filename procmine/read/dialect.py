@@ -165,7 +165,16 @@ DUCKDB = SqlDialect(
 SPARK = SqlDialect(
     name="Spark", text_type="STRING", instant_type="TIMESTAMP",
     instant_kinds=("timestamp",), naive_kinds=("timestamp_ntz", "date"),
-    epoch_us="unix_micros({x})", local_to_instant="to_utc_timestamp({x}, {tz})",
+    epoch_us="unix_micros({x})",
+    # Java reads a time the clocks repeat as the earlier one; the later (standard time), as
+    # ICU and pandas read it, is the time less the offset of a day after, where that is
+    # a reading of it
+    local_to_instant=("CASE WHEN from_utc_timestamp({x} - make_interval(0, 0, 0, 0, 0, 0, "
+                      "unix_seconds({x} + INTERVAL 1 DAY) - unix_seconds(to_utc_timestamp("
+                      "{x} + INTERVAL 1 DAY, {tz}))), {tz}) = {x} THEN {x} - make_interval("
+                      "0, 0, 0, 0, 0, 0, unix_seconds({x} + INTERVAL 1 DAY) - unix_seconds("
+                      "to_utc_timestamp({x} + INTERVAL 1 DAY, {tz}))) "
+                      "ELSE to_utc_timestamp({x}, {tz}) END"),
     matches="{x} RLIKE {p}", replace_all="regexp_replace({x}, {p}, {r})",
     strip_colons="regexp_replace({x}, ':+$', '')", strptime="try_to_timestamp({x}, {f})",
     quantile="percentile({x}, {q})",

@@ -112,12 +112,15 @@ def _read_csv(path: str, report: LoadReport, encoding: str | None,
         raise InputError(f"{path}: the file is empty", hint="export the log again")
     if encoding is None:
         encoding = detect_encoding(sample)
+    whole = len(sample) < SAMPLE_BYTES         # (else a character may be cut at its end)
     try:
-        text = sample.decode(encoding, errors="replace" if len(sample) == SAMPLE_BYTES else "strict")
+        text = sample.decode(encoding, errors="strict" if whole else "replace")
     except UnicodeDecodeError as e:
         raise _bad_bytes(path, sample, encoding, e) from None
-    except LookupError as e:
+    except (LookupError, UnicodeError) as e:  # (UTF-32 without its mark: UnicodeError)
         raise undecodable(path, encoding, e) from None
+    if not whole and not mostly_text(sample, encoding):     # an encoding given wrong
+        raise undecodable(path, encoding, f"bytes that are not {encoding}")
     report.encoding = encoding
     # the quote scan reads the whole file: in a thread while the sample is looked at, for
     # the files only Arrow reads (the fast reader, which needs no answer, reads no smaller)
@@ -223,7 +226,12 @@ def _csv_header(text: str, delimiter: str, report: LoadReport) -> list[str]:
         raise InputError(f"{report.path}: the header has more than {MAX_COLUMNS:,} columns",
                          hint="a limit (procmine.limits.MAX_COLUMNS), checked before reading; "
                               "no option raises it")
-    header = next(csv.reader([header_line], delimiter=delimiter))
+    try:
+        header = next(csv.reader([header_line], delimiter=delimiter))
+    except csv.Error as e:      # (a name longer than the csv module's field limit)
+        raise InputError(f"{report.path}: the header cannot be read as CSV ({e})",
+                         hint="check the encoding and that the first line names the "
+                              "columns") from None
     if any(not h.strip() for h in header):
         header = [h if h.strip() else f"column_{i + 1}" for i, h in enumerate(header)]
     if len(set(header)) != len(header):

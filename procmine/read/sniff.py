@@ -124,11 +124,17 @@ def detect_encoding(sample: bytes) -> str:
     'latin-1'
     >>> detect_encoding("Sécurité sociale".encode("latin-1"))
     'latin-1'
+    >>> detect_encoding("工单编号,环节,时间,A1,上报,2024-03-05 09:00".encode("utf-16-le"))
+    'utf-16-le'
     """
     if sample.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
     if sample.startswith((b"\xff\xfe", b"\xfe\xff")):     # Excel's "Unicode text"
         return "utf-16"
+    # UTF-16 without its mark: ASCII characters are a byte and a NUL (text has no NULs)
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    if max(even, odd) > len(sample) // 8 and min(even, odd) < max(even, odd) // 10:
+        return "utf-16-le" if odd > even else "utf-16-be"
     if mostly_text(sample, "utf-8"):
         return "utf-8"
     # GB2312/GBK Chinese text is pairs of bytes >= 0xA1; Latin-1 accents are single
@@ -166,7 +172,10 @@ def mostly_text(sample: bytes, encoding: str) -> bool:
     from procmine.read.transcode import bad_runs
 
     # a sample shorter than the samples taken is the whole file: its end is no cut
-    text, bad = bad_runs(sample, encoding, final=len(sample) < SAMPLED_BYTES)
+    try:
+        text, bad = bad_runs(sample, encoding, final=len(sample) < SAMPLED_BYTES)
+    except UnicodeError:      # not even a start of it (UTF-32 without its byte-order mark)
+        return False
     if not bad:
         return True
     wide = len(text) - len(text.encode("ascii", "ignore")) - bad     # beyond ASCII, in C

@@ -203,8 +203,8 @@ def _in_range(values: pd.Series) -> pd.Series:
 
 
 def _localize(values: pd.Series, timezone: str) -> pd.Series:
-    """Naive times read in ``timezone`` (a time a clock change skips is moved forward, one
-    it repeats is NaT). Where the zone's offset does not change over the times' range
+    """Naive times read in ``timezone`` (across a clock change, as :func:`_across_changes`
+    reads them). Where the zone's offset does not change over the times' range
     (most logs: Asia/Shanghai has had no clock change since 1991), the offset is taken
     off every time at once, which gives the same times as pandas' search of each time
     among the zone's changes: one new array of nanoseconds, made zoned as it is."""
@@ -215,14 +215,31 @@ def _localize(values: pd.Series, timezone: str) -> pd.Series:
         first, last = values.min(), values.max()
     offset = _offset_between(first, last, timezone)
     if offset is None:
-        return _in_range(values).dt.tz_localize(timezone, ambiguous="NaT",
-                                                nonexistent="shift_forward")
+        return _across_changes(_in_range(values), timezone)
     utc = values.to_numpy().astype("datetime64[ns]", copy=True)
     utc -= np.timedelta64(offset.value, "ns")     # (NaT stays NaT)
     # integers become zoned times as instants (UTC): no localizing, no copy (the Series
     # takes the array as it is)
     return pd.Series(utc.view(np.int64), index=values.index, name=values.name,
                      copy=False).astype(pd.DatetimeTZDtype("ns", timezone))
+
+
+def _across_changes(values: pd.Series, timezone: str) -> pd.Series:
+    """Naive times in a zone whose offset changes, read as ICU (and so the DuckDB engine)
+    reads them: a time the clocks repeat is the later of the two (standard time), a time
+    they skip is read with the offset before the change (02:30 where the clocks went from
+    02:00 to 03:00 is 03:30). Before, pandas' rules made the first NaT (an "unparsable
+    time", dropped) and moved the second to 03:00, where DuckDB kept both."""
+    later = np.zeros(len(values), dtype=bool)
+    out = values.dt.tz_localize(timezone, ambiguous=later, nonexistent="NaT")
+    skipped = (out.isna() & values.notna()).to_numpy()
+    if skipped.any():
+        naive = values[skipped]
+        day_before = (naive - pd.Timedelta(days=1)).dt.tz_localize(
+            timezone, ambiguous=later[:len(naive)], nonexistent="shift_forward")
+        offset = day_before.dt.tz_localize(None) - day_before.dt.tz_convert("UTC").dt.tz_localize(None)
+        out[skipped] = (naive - offset).dt.tz_localize("UTC").dt.tz_convert(timezone)
+    return out
 
 
 #: The step at which :func:`_one_offset` looks at a zone's offset: a clock change and its
