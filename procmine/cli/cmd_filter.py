@@ -6,17 +6,17 @@ import click
 
 from procmine.cli.options import (
     engine_options,
-    file_output,
     log_options,
     open_input,
+    output_option,
     pop_log_options,
 )
 
 
 @click.command("filter")
 @log_options
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              callback=file_output, help="The filtered log to write: .csv, .parquet or .xes.")
+@output_option("-o", "--output", required=True, kind="log",
+              help="The filtered log to write: .csv, .parquet or .xes.")
 @engine_options
 def command(log: str, output: str, engine: str, memory_limit: str | None, **kwargs) -> None:
     """Write the part of LOG that the filter options keep to OUTPUT (CSV, Parquet or XES).

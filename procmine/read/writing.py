@@ -19,18 +19,12 @@ def write_log(events: pd.DataFrame, path: str | os.PathLike, *, inputs: Sequence
     >>> from procmine.read import read_log
     >>> write_log(read_log("tests/fixtures/orders16.csv").events, "/tmp/procmine-copy.parquet")
     """
-    from procmine.files import atomic_path
+    from procmine.files import atomic_path, output_format
     from procmine.output import neutralise
 
     name = str(path).lower()
-    if name.endswith((".parquet", ".pq")):
-        kind = "parquet"
-    elif name.endswith((".xes", ".xes.gz")):
-        kind = "xes"
-    elif name.endswith((".csv", ".txt", ".tsv", ".csv.gz")):
-        kind = "csv"
-    else:
-        raise InputError(f"{path}: unknown output format", hint="use .csv, .parquet or .xes")
+    suffix = output_format(path, "log")
+    kind = {".parquet": "parquet", ".pq": "parquet", ".xes": "xes", ".xes.gz": "xes"}.get(suffix, "csv")
     if kind == "xes" and "time:timestamp" not in events.columns:
         raise InputError(f"{path}: the log has no times, and XES is written with times only",
                          hint="use .csv or .parquet")
