@@ -96,7 +96,7 @@ def output_format(path: str | os.PathLike, kind: str) -> str:
     >>> output_format("v.txt", "table")
     Traceback (most recent call last):
     ...
-    procmine.errors.OutputPathError: v.txt: unknown output format (use .csv or .xlsx)
+    procmine.errors.OutputPathError: v.txt: unknown output format (end the file name in one of .csv, .xlsx)
     """
     suffixes = OUTPUT_SUFFIXES[kind]
     name = str(path).lower()
@@ -113,8 +113,8 @@ def output_format(path: str | os.PathLike, kind: str) -> str:
     if kind == "simulated log":
         raise OutputPathError(f"{path}: unknown log format {suffix or '(none)'}",
                               hint="end the file name in .csv, .parquet, .xes or .xes.gz")
-    listed = ", ".join(suffixes[:-1]) + " or " + suffixes[-1] if len(suffixes) > 1 else suffixes[0]
-    raise OutputPathError(f"{path}: unknown output format", hint=f"use {listed}")
+    raise OutputPathError(f"{path}: unknown output format",
+                          hint=f"end the file name in one of {', '.join(suffixes)}")
 
 
 def check_outputs(outputs: Iterable[tuple[str, str | os.PathLike, str]], *,
