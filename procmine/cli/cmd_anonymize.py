@@ -60,7 +60,7 @@ def command(log: str, output: str, key_file: str | None, columns: tuple[str, ...
         if KIND in events.columns and i18n.language() == "zh":    # 条/块 stay 条/块
             events = events.assign(**{KIND: events[KIND].map(i18n.KINDS).fillna(events[KIND])})
         events = events.rename(columns=event_log.report.mapping)
-    write_log(events, output, inputs=[log])
+    notes = write_log(events, output, inputs=[log])
     if mapping_out:
         write_table({"mapping": result.mapping}, mapping_out, inputs=[log, output], private=True)
     from procmine.i18n import message, say
@@ -75,6 +75,8 @@ def command(log: str, output: str, key_file: str | None, columns: tuple[str, ...
         counted = message("anonymize.values", count=count) if count is not None else ""
         click.echo(message("anonymize.dropped", column=repr(column), reason=say(reason), counted=counted),
                    err=True)
+    for note in notes:
+        click.echo(message("note", note=say(note)), err=True)
     if result.shifted:
         click.echo(message("anonymize.shifted", days=shift_days), err=True)
     click.echo(message("wrote_events", events=len(events), path=output), err=True)

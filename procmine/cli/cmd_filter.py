@@ -48,7 +48,10 @@ def command(log: str, output: str, engine: str, memory_limit: str | None, **kwar
     if not output.lower().endswith((".xes", ".xes.gz")):
         # the analyst's own headers, so the file reads back with the same mapping
         events = events.rename(columns=mapping)
-    write_log(events, output, inputs=[log])
-    from procmine.i18n import message
+    notes = write_log(events, output, inputs=[log])
+    from procmine.i18n import message, say
+
+    for note in notes:
+        click.echo(message("note", note=say(note)), err=True)
 
     click.echo(message("wrote_events_cases", events=len(events), cases=cases, path=output), err=True)
