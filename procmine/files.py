@@ -19,6 +19,19 @@ from typing import IO
 
 from procmine.errors import OutputError, OutputPathError
 
+#: The file names each kind of output can have, by how they end (the first listed
+#: ending names the format; ``procmine.cli.options.output_option`` declares an
+#: option's kind, and every output of a command is checked before any work starts)
+OUTPUT_SUFFIXES: dict[str, tuple[str, ...]] = {
+    "drawing": (".svg", ".png", ".pdf", ".dot", ".gv"),
+    "model": (".pnml", ".bpmn", ".ptml"),
+    "table": (".csv", ".xlsx"),
+    "log": (".csv", ".tsv", ".txt", ".csv.gz", ".parquet", ".pq", ".xes", ".xes.gz"),
+    "simulated log": (".csv", ".parquet", ".pq", ".xes", ".xes.gz"),
+    "page": (".html", ".htm"),
+    "yaml": (".yaml", ".yml"),
+}
+
 
 def _umask() -> int:
     mask = os.umask(0)
@@ -50,8 +63,6 @@ def atomic_path(path: str | os.PathLike, *, inputs: Iterable[str] = (),
     target = Path(path)
     check_output_path(path, inputs=inputs)
     folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise OutputError(f"{target}: folder {folder} does not exist")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix or ".part",
                                    dir=folder)
@@ -76,9 +87,65 @@ def _write_error(target: Path, e: OSError) -> OutputError:
                        hint="check the free disk space and that the folder is writable")
 
 
+def output_format(path: str | os.PathLike, kind: str) -> str:
+    """The ending of ``path`` that names its format among the :data:`OUTPUT_SUFFIXES` of
+    ``kind`` (lower case); an ending the kind cannot write is a usage error (exit 2).
+
+    >>> output_format("map.SVG", "drawing"), output_format("a.xes.gz", "log")
+    ('.svg', '.xes.gz')
+    >>> output_format("v.txt", "table")
+    Traceback (most recent call last):
+    ...
+    procmine.errors.OutputPathError: v.txt: unknown output format (end the file name in one of .csv, .xlsx)
+    """
+    suffixes = OUTPUT_SUFFIXES[kind]
+    name = str(path).lower()
+    found = max((s for s in suffixes if name.endswith(s)), key=len, default=None)
+    if found is not None:
+        return found
+    suffix = Path(path).suffix.lower()
+    if kind == "drawing":
+        raise OutputPathError(f"{path}: unknown drawing format {suffix.lstrip('.')!r}",
+                              hint="use .svg, .png, .pdf or .dot")
+    if kind == "model":
+        raise OutputPathError(f"{path}: cannot tell the model format from the suffix {suffix!r}",
+                              hint="use .pnml, .bpmn or .ptml")
+    if kind == "simulated log":
+        raise OutputPathError(f"{path}: unknown log format {suffix or '(none)'}",
+                              hint="end the file name in .csv, .parquet, .xes or .xes.gz")
+    raise OutputPathError(f"{path}: unknown output format",
+                          hint=f"end the file name in one of {', '.join(suffixes)}")
+
+
+def check_outputs(outputs: Iterable[tuple[str, str | os.PathLike, str]], *,
+                  inputs: Iterable[str] = ()) -> None:
+    """Check every output of one run before any work starts: each ``(option, path, kind)``
+    is a file procmine may write (:func:`check_output_path`: not ``-``, not one of
+    ``inputs``, in a folder that exists and is writable), of a format its ``kind`` can
+    write (:func:`output_format`), and no two outputs share a path (the last would
+    silently replace the others). Each refusal is a usage error (exit 2).
+
+    >>> check_outputs([("--cases", "d.csv", "table"), ("--variants", "./d.csv", "table")])
+    Traceback (most recent call last):
+    ...
+    procmine.errors.OutputPathError: ./d.csv: --cases and --variants would both write this file (give each output its own file name)
+    """
+    inputs = list(inputs)
+    seen: dict[str, str] = {}
+    for option, path, kind in outputs:
+        check_output_path(path, inputs=inputs)
+        output_format(path, kind)
+        where = os.path.realpath(path)
+        if where in seen:
+            raise OutputPathError(f"{path}: {seen[where]} and {option} would both write this file",
+                                  hint="give each output its own file name")
+        seen[where] = option
+
+
 def check_output_path(path: str | os.PathLike, *, inputs: Iterable[str] = ()) -> None:
-    """Refuse ``-`` (procmine writes files, not standard output) and an output that is
-    one of ``inputs``; both are usage errors (exit 2).
+    """Refuse ``-`` (procmine writes files, not standard output), an output that is
+    one of ``inputs``, and one in a folder that does not exist or cannot be written
+    to; all are usage errors (exit 2).
 
     >>> check_output_path("-")
     Traceback (most recent call last):
@@ -94,6 +161,12 @@ def check_output_path(path: str | os.PathLike, *, inputs: Iterable[str] = ()) ->
         if source and target.exists() and Path(source).exists() and os.path.samefile(source, target):
             raise OutputPathError(f"{target}: output would overwrite the input log",
                                   hint="choose another -o path")
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputPathError(f"{target}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputPathError(f"{target}: folder {folder} is not writable",
+                              hint="choose another folder, or ask for the right to write in it")
 
 
 @contextlib.contextmanager

@@ -147,8 +147,28 @@ def write_csv(table: Any, path: str | os.PathLike, *, inputs: Iterable[str] = ()
         f.write(csv_text(table))
 
 
+def write_table(sheets: Mapping[str, Any], path: str | os.PathLike, *, inputs: Iterable[str] = (),
+                formats: Mapping[str, str] | None = None, private: bool = False) -> None:
+    """Write a table to ``path`` by its ending: ``.xlsx``, a workbook of ``sheets`` (one
+    sheet per table, the first one first); ``.csv``, the first table as CSV (:func:`write_csv`).
+    Any other ending is refused (:func:`procmine.files.output_format`), never CSV text under
+    another format's name. ``private``: readable by the owner only.
+
+    >>> import pandas as pd
+    >>> write_table({"v": pd.DataFrame({"n": [1]})}, "/tmp/procmine-doctest.csv")
+    >>> open("/tmp/procmine-doctest.csv", encoding="utf-8-sig").read()
+    'n\\n1\\n'
+    """
+    from procmine.files import output_format
+
+    if output_format(path, "table") == ".xlsx":
+        write_xlsx(sheets, path, inputs=inputs, formats=formats, private=private)
+    else:
+        write_csv(next(iter(sheets.values())), path, inputs=inputs, private=private)
+
+
 def write_xlsx(sheets: Mapping[str, Any], path: str | os.PathLike, *, inputs: Iterable[str] = (),
-               formats: Mapping[str, str] | None = None) -> None:
+               formats: Mapping[str, str] | None = None, private: bool = False) -> None:
     """Write tables as the sheets of one Excel workbook, atomically: numbers stay numbers
     (``formats``: an Excel number format per column name, e.g. ``{"share": "0.0%"}``),
     times become Excel date-times in their own zone, text is neutralised like CSV cells.
@@ -169,7 +189,7 @@ def write_xlsx(sheets: Mapping[str, Any], path: str | os.PathLike, *, inputs: It
         column_formats = [(formats or {}).get(h) for h in header]
         for row in rows:
             sheet.append([_xlsx_cell(v, fmt, sheet) for v, fmt in zip(row, column_formats, strict=True)])
-    with atomic_write(path, "wb", inputs=inputs) as f:
+    with atomic_write(path, "wb", inputs=inputs, private=private) as f:
         book.save(f)
 
 

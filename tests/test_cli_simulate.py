@@ -76,7 +76,7 @@ def test_same_seed_same_file(tmp_path):
 
 def test_errors_are_one_line_with_an_exit_code(tmp_path):
     result = run("simulate", "--cases", "10", "-o", str(tmp_path / "log.txt"))
-    assert result.exit_code == 1
+    assert result.exit_code == 2    # a usage error, found before simulating
     assert "Error:" in result.output and "unknown log format .txt" in result.output
     bad = tmp_path / "bad.yaml"
     bad.write_text("round_trips: 0.1\n", encoding="utf-8")
@@ -84,7 +84,7 @@ def test_errors_are_one_line_with_an_exit_code(tmp_path):
     assert result.exit_code == 2
     assert "unknown rate 'round_trips'" in result.output
     result = run("simulate", "--cases", "10", "-o", str(tmp_path / "missing" / "x.csv"))
-    assert result.exit_code == 1 and "does not exist" in result.output
+    assert result.exit_code == 2 and "does not exist" in result.output
 
 
 def test_a_year_without_holiday_data_is_a_note(tmp_path):

@@ -65,7 +65,7 @@ def test_draw(tmp_path):
 
 def test_draw_refuses_an_unknown_format(tmp_path):
     result = run("draw", WORKFLOW, "-o", str(tmp_path / "wf.jpeg2000"))
-    assert result.exit_code == 1 and "unknown drawing format" in result.output
+    assert result.exit_code == 2 and "unknown drawing format" in result.output  # a usage error
 
 
 def _pnml_line(n: int) -> str:

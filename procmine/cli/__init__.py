@@ -164,7 +164,10 @@ class ProcmineGroup(click.Group):
         module = f"procmine.cli.cmd_{name.replace('-', '_')}"
         if not (_HERE / f"cmd_{name.replace('-', '_')}.py").exists():
             return None
-        return in_chinese_too(_with_lang(importlib.import_module(module).command))
+        from procmine.cli.options import check_outputs_first
+
+        command = importlib.import_module(module).command
+        return in_chinese_too(_with_lang(check_outputs_first(command)))
 
     def invoke(self, ctx: click.Context):
         from procmine.i18n import message

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
-from procmine.cli.options import file_output, load, log_options, pop_log_options
+from procmine.cli.options import load, log_options, output_option, pop_log_options
 
 
 @click.command("anonymize")
 @log_options
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=file_output,
+@output_option("-o", "--output", required=True, kind="log",
               help="Anonymised log to write (.csv, .parquet or .xes).")
 @click.option("--key-file", type=click.Path(dir_okay=False),
               help="File holding the secret key (else the PROCMINE_ANON_KEY variable).")
@@ -20,8 +20,8 @@ from procmine.cli.options import file_output, load, log_options, pop_log_options
 @click.option("--keep-units", is_flag=True, help="Keep unit names (org:resource) in clear.")
 @click.option("--shift-days", default=0, type=click.IntRange(0, 3650), show_default=True,
               help="Shift each case by whole weeks within ± this many days.")
-@click.option("--mapping-out", type=click.Path(dir_okay=False), callback=file_output,
-              help="Write the original → pseudonym table here (secret!).")
+@output_option("--mapping-out", kind="table",
+              help="Write the original → pseudonym table here, .csv or .xlsx (secret!).")
 def command(log: str, output: str, key_file: str | None, columns: tuple[str, ...],
             keep: tuple[str, ...], drop: tuple[str, ...], keep_units: bool, shift_days: int,
             mapping_out: str | None, **kwargs) -> None:
@@ -41,7 +41,7 @@ def command(log: str, output: str, key_file: str | None, columns: tuple[str, ...
       PROCMINE_ANON_KEY=... procmine anonymize log.csv -o anon.parquet --keep 备注
     """
     from procmine.anonymize import anonymize_log, load_key
-    from procmine.output import write_csv
+    from procmine.output import write_table
     from procmine.read import write_log
 
     key = load_key(key_file)
@@ -60,9 +60,9 @@ def command(log: str, output: str, key_file: str | None, columns: tuple[str, ...
         if KIND in events.columns and i18n.language() == "zh":    # 条/块 stay 条/块
             events = events.assign(**{KIND: events[KIND].map(i18n.KINDS).fillna(events[KIND])})
         events = events.rename(columns=event_log.report.mapping)
-    write_log(events, output, inputs=[log])
+    notes = write_log(events, output, inputs=[log])
     if mapping_out:
-        write_csv(result.mapping, mapping_out, inputs=[log, output], private=True)
+        write_table({"mapping": result.mapping}, mapping_out, inputs=[log, output], private=True)
     from procmine.i18n import message, say
 
     click.echo(message("anonymize.pseudonymised", columns=", ".join(result.pseudonymised)), err=True)
@@ -75,6 +75,8 @@ def command(log: str, output: str, key_file: str | None, columns: tuple[str, ...
         counted = message("anonymize.values", count=count) if count is not None else ""
         click.echo(message("anonymize.dropped", column=repr(column), reason=say(reason), counted=counted),
                    err=True)
+    for note in notes:
+        click.echo(message("note", note=say(note)), err=True)
     if result.shifted:
         click.echo(message("anonymize.shifted", days=shift_days), err=True)
     click.echo(message("wrote_events", events=len(events), path=output), err=True)

@@ -6,9 +6,9 @@ import click
 
 from procmine.cli.options import (
     calendar_option,
-    file_output,
     load,
     log_options,
+    output_option,
     output_options,
     pop_log_options,
     working_calendar,
@@ -26,8 +26,7 @@ from procmine.cli.options import (
               help="Workflow spec: adds fitness and conforming cases, and deadlines per category.")
 @click.option("--alpha", default=0.05, show_default=True, type=click.FloatRange(0, 1, min_open=True,
               max_open=True), help="Significance level after Holm's correction.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), callback=file_output,
-              help="Draw the difference map (.svg .png .pdf .dot).")
+@output_option("-o", "--output", kind="drawing", help="Draw the difference map (.svg .png .pdf .dot).")
 @click.option("--top", default=50, show_default=True, type=click.IntRange(1),
               help="Edges to draw on the difference map.")
 @calendar_option("Calendar of cycle and waiting times")

@@ -7,9 +7,9 @@ import click
 from procmine.choices import CONFORM_METHODS
 from procmine.cli.options import (
     engine_options,
-    file_output,
     log_options,
     open_input,
+    output_option,
     output_options,
     pop_log_options,
     progress_line,
@@ -24,16 +24,16 @@ from procmine.cli.options import (
               show_default=True, help="Optimal alignments, or token-based replay (coarser, faster).")
 @click.option("--top", default=10, show_default=True, type=click.IntRange(1),
               help="How many deviations to list.")
-@click.option("--cases", "cases_path", type=click.Path(dir_okay=False), callback=file_output,
+@output_option("--cases", "cases_path", kind="table",
               help="Write one row per case (fitness, deviations, trail, units, category, source, "
                    "start, end, duration) to this .csv (with a BOM, for Excel) or .xlsx "
                    "(with a second sheet of the deviations).")
-@click.option("--deviations", "deviations_path", type=click.Path(dir_okay=False), callback=file_output,
+@output_option("--deviations", "deviations_path", kind="table",
               help="Write one row per kind of deviation (cases, share, units, an example case) "
                    "to this .csv or .xlsx.")
-@click.option("--variants", "variants_path", type=click.Path(dir_okay=False), callback=file_output,
-              help="Write one row per variant to this CSV.")
-@click.option("--diagram", type=click.Path(dir_okay=False), callback=file_output,
+@output_option("--variants", "variants_path", kind="table",
+              help="Write one row per variant to this .csv or .xlsx.")
+@output_option("--diagram", kind="drawing",
               help="Draw the workflow with the deviations over it (.svg .png .pdf .dot).")
 @click.option("--no-precision", is_flag=True, help="Skip precision (it replays every prefix).")
 @click.option("--jobs", type=click.IntRange(1), help="Processes to use (default: every core).")
@@ -61,7 +61,7 @@ def command(log, workflow, method, top, cases_path, deviations_path, variants_pa
     from procmine.conform import check_conformance
     from procmine.conform.audit_files import write_audit_file
     from procmine.i18n import message, say
-    from procmine.output import csv_text, dumps, write_csv
+    from procmine.output import csv_text, dumps, write_table
     from procmine.render import render_conformance, write_graph
     from procmine.workflow import read_workflow
 
@@ -81,7 +81,7 @@ def command(log, workflow, method, top, cases_path, deviations_path, variants_pa
         click.echo(message("conform.wrote_deviations", n=len(result.deviations), path=deviations_path),
                    err=True)
     if variants_path:
-        write_csv(result.variants, variants_path, inputs=[log])
+        write_table({"variants": result.variants}, variants_path, inputs=[log])
         click.echo(message("conform.wrote_variants", n=len(result.variants), path=variants_path), err=True)
     if diagram:
         write_graph(render_conformance(result, spec), diagram, inputs=[log])

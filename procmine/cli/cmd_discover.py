@@ -7,9 +7,9 @@ import click
 from procmine.choices import ALGORITHMS, NOTATIONS
 from procmine.cli.options import (
     engine_options,
-    file_output,
     log_options,
     open_input,
+    output_option,
     output_options,
     pop_log_options,
     progress_line,
@@ -24,10 +24,9 @@ from procmine.cli.options import (
               help="Noise threshold of the inductive miner (IMf when above 0), e.g. 0.2.")
 @click.option("--dependency", type=click.FloatRange(0, 1), default=0.5, show_default=True,
               help="Dependency threshold of the heuristics miner.")
-@click.option("--model", "model_path", type=click.Path(dir_okay=False), callback=file_output,
+@output_option("--model", "model_path", kind="model",
               help="Save the model: .pnml, .bpmn or .ptml (process tree, inductive only).")
-@click.option("--diagram", type=click.Path(dir_okay=False), callback=file_output,
-              help="Draw the model: .svg, .png, .pdf or .dot.")
+@output_option("--diagram", kind="drawing", help="Draw the model: .svg, .png, .pdf or .dot.")
 @click.option("--notation", type=click.Choice(NOTATIONS), default="petri",
               show_default=True, help="Notation of --diagram.")
 @click.option("--alignments", is_flag=True,

@@ -6,17 +6,17 @@ import click
 
 from procmine.cli.options import (
     engine_options,
-    file_output,
     log_options,
     open_input,
+    output_option,
     pop_log_options,
 )
 
 
 @click.command("filter")
 @log_options
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              callback=file_output, help="The filtered log to write: .csv, .parquet or .xes.")
+@output_option("-o", "--output", required=True, kind="log",
+              help="The filtered log to write: .csv, .parquet or .xes.")
 @engine_options
 def command(log: str, output: str, engine: str, memory_limit: str | None, **kwargs) -> None:
     """Write the part of LOG that the filter options keep to OUTPUT (CSV, Parquet or XES).
@@ -48,7 +48,10 @@ def command(log: str, output: str, engine: str, memory_limit: str | None, **kwar
     if not output.lower().endswith((".xes", ".xes.gz")):
         # the analyst's own headers, so the file reads back with the same mapping
         events = events.rename(columns=mapping)
-    write_log(events, output, inputs=[log])
-    from procmine.i18n import message
+    notes = write_log(events, output, inputs=[log])
+    from procmine.i18n import message, say
+
+    for note in notes:
+        click.echo(message("note", note=say(note)), err=True)
 
     click.echo(message("wrote_events_cases", events=len(events), cases=cases, path=output), err=True)

@@ -9,9 +9,9 @@ from procmine.choices import LOOP_BY
 from procmine.cli.options import (
     calendar_option,
     engine_options,
-    file_output,
     log_options,
     open_input,
+    output_option,
     output_options,
     pop_log_options,
     working_calendar,
@@ -27,9 +27,9 @@ _PATTERNS = ("all", *LOOP_PATTERNS)
               default=("all",), show_default=True, help="Pattern to find; repeat for several.")
 @click.option("--by", type=click.Choice(LOOP_BY), help="Also count each pattern by unit, level, "
               "category, month or source.")
-@click.option("--cases", "cases_path", type=click.Path(dir_okay=False), callback=file_output,
-              help="Write every flagged case with its evidence (the events) to this CSV.")
-@click.option("--diagram", type=click.Path(dir_okay=False), callback=file_output,
+@output_option("--cases", "cases_path", kind="table",
+              help="Write every flagged case with its evidence (the events) to this .csv or .xlsx.")
+@output_option("--diagram", kind="drawing",
               help="Draw the level x level flows and the ping-pong units (.svg .png .pdf .dot).")
 @calendar_option("Calendar of time costs and the deadline window")
 @click.option("--alias", "aliases", multiple=True, metavar="NAME=ROLE",
@@ -60,7 +60,7 @@ def command(log, patterns, by, cases_path, diagram, calendar, aliases, workflow,
     """
     from procmine.i18n import message
     from procmine.loops import find_loops
-    from procmine.output import csv_text, dumps, write_csv
+    from procmine.output import csv_text, dumps, write_table
     from procmine.render import render_loops, write_graph
 
     roles = _aliases(aliases, workflow)   # a bad alias or spec fails before a long read
@@ -70,7 +70,7 @@ def command(log, patterns, by, cases_path, diagram, calendar, aliases, workflow,
         result = find_loops(source, patterns=patterns, by=by, calendar=cal, aliases=roles,
                             desk_minutes=desk_minutes, extension_hours=extension_hours)
         if cases_path:   # from an engine, the evidence is read from it: while it is open
-            write_csv(result.evidence, cases_path, inputs=[log])
+            write_table({"cases": result.evidence}, cases_path, inputs=[log])
             click.echo(message("loops.wrote", n=len(result.evidence), path=cases_path), err=True)
     if diagram:
         write_graph(render_loops(result), diagram, inputs=[log])

@@ -8,9 +8,9 @@ from procmine.choices import MAP_BY, METRICS
 from procmine.cli.options import (
     calendar_option,
     engine_options,
-    file_output,
     log_options,
     open_input,
+    output_option,
     output_options,
     pop_log_options,
     progress_line,
@@ -20,7 +20,7 @@ from procmine.cli.options import (
 
 @click.command("map")
 @log_options
-@click.option("-o", "--output", type=click.Path(dir_okay=False), callback=file_output,
+@output_option("-o", "--output", kind="drawing",
               help="Draw the map: .svg, .png, .pdf or .dot (default: list the paths).")
 @click.option("--metric", type=click.Choice(METRICS), default="frequency", show_default=True,
               help="Number on the arrows (waits run from one step's completion to the next's).")

@@ -8,9 +8,9 @@ import click
 from procmine.choices import NETWORK_KINDS
 from procmine.cli.options import (
     calendar_option,
-    file_output,
     load,
     log_options,
+    output_option,
     output_options,
     pop_log_options,
     working_calendar,
@@ -23,7 +23,7 @@ from procmine.cli.options import (
               default="handover", show_default=True,
               help="handover: A's step directly followed by B's; together: units in the same "
                    "case; escalation: flows between levels.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), callback=file_output,
+@output_option("-o", "--output", kind="drawing",
               help="Draw the network (.svg .png .pdf .dot): units ranked by level, coloured 条/块.")
 @click.option("--top", default=60, show_default=True, type=click.IntRange(1),
               help="Edges to draw (by count) and to print.")

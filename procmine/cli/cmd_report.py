@@ -11,18 +11,17 @@ from procmine.cli.options import (
     calendar_option,
     choose_for_log,
     engine_options,
-    file_output,
     filter_steps,
     log_options,
     open_input,
+    output_option,
     pop_log_options,
 )
 
 
 @click.command("report")
 @log_options
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=file_output,
-              help="The HTML file to write.")
+@output_option("-o", "--output", required=True, kind="page", help="The HTML file to write.")
 @click.option("--workflow", type=click.Path(exists=True, dir_okay=False),
               help="Intended workflow (YAML, BPMN, PNML): adds conformance; its deadlines and "
                    "aliases are used as by conform, bottlenecks and loops.")

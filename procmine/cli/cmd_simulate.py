@@ -5,14 +5,21 @@ from __future__ import annotations
 import click
 
 from procmine.choices import LANGS
-from procmine.cli.options import calendar_option, file_output, output_options
+from procmine.cli.options import calendar_option, output_option, output_options
+
+
+def _truth(path: str) -> list[str]:
+    """The truth file written beside the log (``<name>.truth.csv``)."""
+    from procmine.simulate import truth_path
+
+    return [str(truth_path(path))]
 
 
 @click.command("simulate")
 @click.option("--cases", required=True, type=click.IntRange(1), help="Number of work orders.")
 @click.option("--seed", default=0, show_default=True, type=int,
               help="Random seed: the same seed gives the same file, byte for byte.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=file_output,
+@output_option("-o", "--output", required=True, kind="simulated log", also=_truth,
               help="Log file to write: .csv, .parquet or .xes (the truth goes beside it "
                    "as <name>.truth.csv).")
 @click.option("--start", default="2024-01-01", show_default=True,
@@ -29,7 +36,7 @@ from procmine.cli.options import calendar_option, file_output, output_options
 @click.option("--reform-rates", "reform_file", type=click.Path(dir_okay=False, exists=True),
               help="YAML/JSON file of the reform: 'rates:' that change and per-unit "
                    "'service:' time factors, e.g. 'service: {housing: 0.5}'.")
-@click.option("--responsibility", type=click.Path(dir_okay=False),
+@output_option("--responsibility", kind="yaml",
               help="Also write the simulated street's responsibility list (权责清单) as YAML, "
                    "for procmine audit.")
 @output_options(table=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from procmine.choices import WORKFLOW_NOTATIONS
-from procmine.cli.options import file_output, output_options
+from procmine.cli.options import output_option, output_options
 
 
 @click.group("workflow")
@@ -80,7 +80,7 @@ def _text(result) -> str:
 
 @command.command("draw")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=file_output,
+@output_option("-o", "--output", required=True, kind="drawing",
               help="Drawing to write; the format follows the suffix (.svg .png .pdf .dot).")
 @click.option("--notation", type=click.Choice(WORKFLOW_NOTATIONS),
               help="Draw as BPMN (tasks and gateways) or as the Petri net "

@@ -67,14 +67,15 @@ def write_audit_file(result: ConformanceResult, path: str | os.PathLike, *,
                      table: Literal["cases", "deviations"], inputs: tuple[str, ...] = ()) -> None:
     """Write the ``table`` of ``result`` to ``path``: a ``.xlsx`` workbook (both tables,
     ``table`` first) or a CSV with a BOM for Excel."""
-    from procmine.output import write_csv, write_xlsx
+    from procmine.files import output_format
+    from procmine.output import write_table
 
-    if str(path).lower().endswith(".xlsx"):
+    if output_format(path, "table") == ".xlsx":
         sheets = {"cases": case_sheet(result, style="xlsx"),
                   "deviations": deviation_sheet(result, style="xlsx")}
         if table == "deviations":
             sheets = {"deviations": sheets["deviations"], "cases": sheets["cases"]}
-        write_xlsx(sheets, path, inputs=inputs, formats=XLSX_FORMATS)
+        write_table(sheets, path, inputs=inputs, formats=XLSX_FORMATS)
         return
     frame = case_sheet(result) if table == "cases" else deviation_sheet(result)
-    write_csv(frame, path, inputs=inputs)
+    write_table({table: frame}, path, inputs=inputs)

@@ -11,6 +11,7 @@ from procmine.choices import ALGORITHMS, Algorithm
 from procmine.discover.quality import Quality, _quality
 from procmine.discover.traces import _traces
 from procmine.errors import OutputError, ProcmineError, SpecError, check_choice
+from procmine.files import OUTPUT_SUFFIXES
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from procmine.engines import Engine
     from procmine.log import EventLog
 
-MODEL_SUFFIXES = (".pnml", ".bpmn", ".ptml")
+MODEL_SUFFIXES = OUTPUT_SUFFIXES["model"]
 
 
 @dataclass(frozen=True)
@@ -241,12 +242,9 @@ def save_model(model: Model, path: str | Path, *, inputs: Iterable[str] = ()) ->
     """
     import pm4py
 
-    from procmine.files import atomic_path
+    from procmine.files import atomic_path, output_format
 
-    suffix = Path(path).suffix.lower()
-    if suffix not in MODEL_SUFFIXES:
-        raise OutputError(f"{path}: cannot tell the model format from the suffix {suffix!r}",
-                          hint="use .pnml, .bpmn or .ptml")
+    suffix = output_format(path, "model")
     if suffix == ".ptml" and model.tree is None:
         raise OutputError(f"{path}: only the inductive miner gives a process tree",
                           hint="use .pnml or .bpmn, or algorithm='inductive'")

@@ -179,12 +179,10 @@ def graph_format(path: str | Path) -> str:
     >>> graph_format("map.SVG"), graph_format("model.gv")
     ('svg', 'dot')
     """
-    suffix = Path(path).suffix.lower().lstrip(".")
-    suffix = {"gv": "dot"}.get(suffix, suffix)
-    if suffix not in FORMATS:
-        raise OutputError(f"{path}: unknown drawing format {suffix!r}",
-                          hint="use .svg, .png, .pdf or .dot")
-    return suffix
+    from procmine.files import output_format
+
+    suffix = output_format(path, "drawing").lstrip(".")
+    return {"gv": "dot"}.get(suffix, suffix)
 
 
 #: Seconds Graphviz may take to lay out a graph before a simpler layout is tried

@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 
 from procmine.calendar import DAY
-from procmine.errors import OutputError
 from procmine.log import (
     ACTIVITY,
     CASE,
@@ -67,14 +66,10 @@ def write_simulation(result: SimulationResult, path: str | os.PathLike) -> tuple
     >>> [p.name for p in write_simulation(simulate_log(cases=10, seed=1), out)]
     ['s.csv', 's.truth.csv']
     """
-    from procmine.files import atomic_path, atomic_write
+    from procmine.files import atomic_path, atomic_write, output_format
 
     target = Path(path)
-    suffix = ".xes.gz" if target.name.lower().endswith(".xes.gz") else target.suffix.lower()
-    fmt = _FORMATS.get(suffix)
-    if fmt is None:
-        raise OutputError(f"{target}: unknown log format {suffix or '(none)'}",
-                          hint="end the file name in .csv, .parquet, .xes or .xes.gz")
+    fmt = _FORMATS[output_format(target, "simulated log")]
     truth = truth_path(target)
     if fmt == "csv":
         with atomic_path(target) as tmp:
