@@ -592,3 +592,14 @@ def test_an_xes_file_cut_short_is_refused_not_read_to_the_cut(tmp_path, cut):
     spaced = tmp_path / "spaced.xes"      # space and a comment after the end are whole XML
     spaced.write_text(text + "\n<!-- exported -->\n", encoding="utf-8")
     assert read_log(spaced).n_events == 4
+
+
+def test_strict_reading_refuses_a_ragged_row(tmp_path):
+    """The CSV reader skips rows of the wrong number of fields before the strict checks
+    ran: ``--strict`` read such a file with exit 0 (docs/reading.md says it refuses)."""
+    path = tmp_path / "ragged.csv"
+    path.write_text("工单编号,环节,时间\nA1,上报,2024-01-01 08:00\nA1,立案,2024-01-01 09:00,x,y\n"
+                    "A1,派遣,2024-01-01 10:00\n", encoding="utf-8")
+    assert read_log(path).report.dropped == {"ragged row (wrong number of fields)": 1}
+    with pytest.raises(InputError, match=r"ragged.csv: row 3, column '\*': ragged row"):
+        read_log(path, strict=True)
