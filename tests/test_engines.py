@@ -745,3 +745,20 @@ def assert_reads_clock_changes_as_pandas(engine_name, tmp_path, **options):
 
 def test_duckdb_reads_times_at_clock_changes_as_pandas_does(tmp_path):
     assert_reads_clock_changes_as_pandas("duckdb", tmp_path)
+
+
+def test_a_start_after_its_step_is_unknown_on_every_engine(tmp_path):
+    """A start column that is not one (here the deadline) gave negative handling times
+    ('受理 -3.1 天'), without a word; now such starts are missing and counted."""
+    path = tmp_path / "late.csv"
+    path.write_text("工单编号,环节,时间,开始\nA1,上报,2024-01-01 08:00,2024-01-01 07:00\n"
+                    "A1,受理,2024-01-01 09:00,2024-01-05 00:00\nA1,结案,2024-01-01 10:00,\n",
+                    encoding="utf-8")
+    notes = []
+    for name in ("pandas", "duckdb"):
+        with get_engine(name, Source(path=str(path), columns={"start_timestamp": "开始"})) as e:
+            notes.append([n for n in e.load_report().notes if "after it ends" in n])
+            starts = pd.concat([p.events for p in e.event_logs()])["start_timestamp"]
+            assert starts.notna().tolist() == [True, False, False]
+    assert notes[0] == notes[1] == ["1 step starts after it ends (column '开始'): its start "
+                                    "is taken as unknown"]

@@ -78,7 +78,8 @@ def test_every_message_is_said_in_chinese(template):
 #: that words notes (``*_note``, ``message``), a hint handed to the workflow spec's fail()
 PASSED_ON = {"e.message", "e.hint", "hint", "note", "check.message()", "overlay.notes[step]",
              "lost_cases_note(len(lost), lost[0])", "lost_cases_note(*lost)",
-             "mended_note(runs, encoding, unseen=True)"}
+             "mended_note(runs, encoding, unseen=True)",
+             "late_starts_note(counted, mapping[START])", "late_starts_note(int(late), chosen[START])"}
 
 
 def test_every_message_is_worded_where_the_check_sees_it():

@@ -572,3 +572,34 @@ def test_a_parquet_time_past_duckdbs_range_is_one_clear_error_there(tmp_path):
     assert duckdb.exit_code == 2, duckdb.output
     assert duckdb.stderr.splitlines()[-1].startswith(
         f"Error: {path}: DuckDB cannot read a value of the file: ")
+
+
+@pytest.mark.parametrize("cut", ["after an event", "inside a tag"])
+def test_an_xes_file_cut_short_is_refused_not_read_to_the_cut(tmp_path, cut):
+    """Cut after an ``</event>``, the Rust reader read the file to the cut and dropped the
+    last trace without a word (exit 0); cut inside a tag, the error blamed the reader."""
+    whole = write_xes(tmp_path / "whole.xes", [
+        ("c1", [("a", "2024-01-01T10:00:00+08:00"), ("b", "2024-01-01T11:00:00+08:00")]),
+        ("c2", [("a", "2024-01-02T10:00:00+08:00"), ("b", "2024-01-02T11:00:00+08:00")])])
+    text = whole.read_text(encoding="utf-8")
+    assert read_log(whole).n_events == 4
+    second = text.index("</trace>")
+    end = text.index("</event>", second) + len("</event>")
+    part = tmp_path / "part.xes"
+    part.write_text(text[:end] if cut == "after an event" else text[:end - 3], encoding="utf-8")
+    with pytest.raises(InputError, match=r"the XML ends before its <log> element is closed"):
+        read_log(part)
+    spaced = tmp_path / "spaced.xes"      # space and a comment after the end are whole XML
+    spaced.write_text(text + "\n<!-- exported -->\n", encoding="utf-8")
+    assert read_log(spaced).n_events == 4
+
+
+def test_strict_reading_refuses_a_ragged_row(tmp_path):
+    """The CSV reader skips rows of the wrong number of fields before the strict checks
+    ran: ``--strict`` read such a file with exit 0 (docs/reading.md says it refuses)."""
+    path = tmp_path / "ragged.csv"
+    path.write_text("工单编号,环节,时间\nA1,上报,2024-01-01 08:00\nA1,立案,2024-01-01 09:00,x,y\n"
+                    "A1,派遣,2024-01-01 10:00\n", encoding="utf-8")
+    assert read_log(path).report.dropped == {"ragged row (wrong number of fields)": 1}
+    with pytest.raises(InputError, match=r"ragged.csv: row 3, column '\*': ragged row"):
+        read_log(path, strict=True)

@@ -147,6 +147,10 @@ def read_log(
     given = {k: v for k, v in (columns or {}).items() if v}
     frame = read_frame(path, report, encoding=encoding, sheet=sheet, given=given,
                        timezone=timezone, order_as_time=order_as_time, needs=needs)
+    if strict and report.dropped.get(RAGGED):   # (the CSV reader skips them, counted)
+        row, column, said = report.examples[RAGGED][0]
+        raise InputError(f"{path}: row {row}, column {column!r}: {RAGGED} (value {said!r})",
+                         hint="fix the row, or read with strict=False to skip bad rows")
     if order_as_time:
         given = order_as_times(frame, given, report)
     frame, mapping = _mapped(frame, given, report, needs, path)

@@ -104,10 +104,36 @@ def canonical_events(frame: pd.DataFrame, mapping: Mapping[str, str], report: Lo
     dropping.drop(times.missing, "no time", TIMESTAMP, shown=parsed)
     dropping.drop(times.unparsed, "unparsable time", TIMESTAMP, shown=raw_time)
     _optional_times(frame, mapping, report, made)
+    if START in frame.columns:
+        _unknown_late_starts(frame, dropping.keep, mapping, report)
     _trim_text(frame, report, made)
     _count_lost_cases(frame[CASE], dropping.keep, report)
     # a boolean filter copies every column: only when a row is dropped
     return sorted_events(frame if dropping.keep.all() else frame[dropping.keep], report)
+
+
+def late_starts_note(count: int, column: str) -> str:
+    """The load report's line on steps that start after they end (every engine).
+
+    >>> late_starts_note(3, "受理时间")
+    "3 steps start after they end (column '受理时间'): their start is taken as unknown"
+    """
+    many = count > 1
+    return (f"{count:,} step{'s' if many else ''} start{'' if many else 's'} after "
+            f"{'they end' if many else 'it ends'} (column {column!r}): "
+            f"{'their' if many else 'its'} start is taken as unknown")
+
+
+def _unknown_late_starts(frame: pd.DataFrame, keep: np.ndarray, mapping: Mapping[str, str],
+                         report: LoadReport) -> None:
+    """A start after its step's time is no start (its handling time would be negative):
+    set missing, and the kept steps so read counted in the notes."""
+    late = (frame[START] > frame[TIMESTAMP]).to_numpy(dtype=bool, na_value=False)
+    if late.any():
+        frame[START] = frame[START].mask(late)
+        counted = int(np.count_nonzero(late & keep))
+        if counted:
+            report.notes.append(late_starts_note(counted, mapping[START]))
 
 
 def _count_lost_cases(cases: pd.Series, keep: np.ndarray, report: LoadReport) -> None:

@@ -39,7 +39,7 @@ from procmine.log import (
     START,
     TIMESTAMP,
 )
-from procmine.read.canonical import kind_table, level_table, lost_cases_note
+from procmine.read.canonical import kind_table, late_starts_note, level_table, lost_cases_note
 from procmine.read.columns import map_columns
 from procmine.read.readers import RAGGED
 from procmine.read.times import (
@@ -255,6 +255,11 @@ def load_events(dialect: SqlDialect, session: SqlSession, relation: str,
             times.due_is_time = False
             notes.append(note)
     counts = session.rows(_COUNTS.format(parsed=parsed, ok=_in_range(dialect, "ts")))[0]
+    if START in chosen:
+        late = session.rows(f"SELECT count(*) FROM {parsed} s WHERE {_kept(dialect)} AND "
+                            f"s.st > {dialect.epoch_us.format(x='s.ts')}")[0][0]
+        if late:
+            notes.append(late_starts_note(int(late), chosen[START]))
     rejected = session.rejected()
     level_rows, level_names = level_table(levels)
     build = _sorted_ev if dialect.one_sort else _ev_sql
@@ -400,7 +405,10 @@ def _names(d: SqlDialect, chosen: Mapping[str, str], *, exact: bool, levels: str
     """How levels and unit kinds are named: for ``lvl``, ``lvn`` and ``knd``, the join
     it needs (or "") and its SQL over the parsed row ``s``."""
     null = f"CAST(NULL AS {d.text_type})"
-    names = {"lvl": ("", "CAST(-1 AS INT)"), "lvn": ("", null), "knd": ("", null)}
+    t = d.epoch_us.format(x="s.ts")
+    # a start after its step's time is no start (as read_log reads it: late_starts_note)
+    names = {"lvl": ("", "CAST(-1 AS INT)"), "lvn": ("", null), "knd": ("", null),
+             "st": ("", f"CASE WHEN s.st > {t} THEN NULL ELSE s.st END")}
     if LEVEL in chosen:
         key = "s.lvn" if exact else "lower(s.lvn)"
         join = f"LEFT JOIN {levels} lv ON lv.raw = {key}"
@@ -426,7 +434,8 @@ def _ev_sql(d: SqlDialect, session: SqlSession, parsed: str, chosen: Mapping[str
     joins = f"{names['lvn'][0]} {names['knd'][0]}"
     r, t = d.row_in_parsed, d.epoch_us.format(x="s.ts")
     return session.create("ev", (
-        f"SELECT s.c, {r} AS r, min({r}) OVER (PARTITION BY s.c) AS f, s.a, {t} AS t, s.st, "
+        f"SELECT s.c, {r} AS r, min({r}) OVER (PARTITION BY s.c) AS f, s.a, {t} AS t, "
+        f"{names['st'][1]} AS st, "
         f"s.res, {names['lvl'][1]} AS lvl, {names['lvn'][1]} AS lvn, {names['knd'][1]} AS knd, "
         f"s.cat, s.src, s.due, s.ctz, s.adr, lag(s.a) OVER w AS pa, lag({t}) OVER w AS pt, "
         f"lead({r}) OVER w IS NULL AS is_last FROM {parsed} s {joins} WHERE {_kept(d)} "
