@@ -10,7 +10,7 @@ from procmine.cli.options import calendar_option, file_output, output_options
 
 @click.command("simulate")
 @click.option("--cases", required=True, type=click.IntRange(1), help="Number of work orders.")
-@click.option("--seed", default=0, show_default=True, type=int,
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(0),
               help="Random seed: the same seed gives the same file, byte for byte.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=file_output,
               help="Log file to write: .csv, .parquet or .xes (the truth goes beside it "
