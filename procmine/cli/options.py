@@ -67,12 +67,12 @@ _FILTER_OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("--working-duration", {"metavar": "LOW..HIGH",
                             "help": "Case duration in working time (cn calendar), e.g. ..40h."}),
     ("--events", {"metavar": "LOW..HIGH", "help": "Events per case, e.g. 3..50."}),
-    ("--top-variants", {"type": click.IntRange(1), "metavar": "K",
+    ("--top-variants", {"metavar": "K",
                         "help": "Cases of the K most frequent variants."}),
-    ("--variant-coverage", {"type": click.FloatRange(0, 100), "metavar": "PCT",
+    ("--variant-coverage", {"metavar": "PCT",
                             "help": "Cases of the most frequent variants covering PCT% of "
                                     "cases."}),
-    ("--variant-min-share", {"type": click.FloatRange(0, 100), "metavar": "PCT",
+    ("--variant-min-share", {"metavar": "PCT",
                              "help": "Cases of the variants that each hold PCT% of cases "
                                      "(pm4py's coverage filter)."}),
     ("--variant-ids", {"metavar": "ID[,ID]", "help": "Cases of these variants (ids of "
@@ -80,7 +80,7 @@ _FILTER_OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("--keep-activities", {"metavar": "ACT[,ACT]", "help": "Keep only these activities' "
                                                            "events."}),
     ("--drop-activities", {"metavar": "ACT[,ACT]", "help": "Remove these activities' events."}),
-    ("--activity-coverage", {"type": click.FloatRange(0, 100), "metavar": "PCT",
+    ("--activity-coverage", {"metavar": "PCT",
                              "help": "Keep the events of the most frequent activities "
                                      "covering PCT% of events."}),
 ]
