@@ -135,7 +135,7 @@ def filter_chain(options: dict[str, Any]) -> Any:
     from procmine.filters import FilterChain
     from procmine.filters.text import entries
 
-    timezone = options.get("timezone") or "Asia/Shanghai"
+    timezone = "Asia/Shanghai" if options.get("timezone") is None else options["timezone"]
     chain = FilterChain()
     if options.get("filters"):
         chain = FilterChain.from_yaml(options["filters"], timezone=timezone)
@@ -226,7 +226,7 @@ def load(path: str, options: dict[str, Any], *, quiet: bool = False,
         columns={k: v for k, v in columns.items() if v},
         encoding=options.get("encoding"),
         sheet=options.get("sheet"),
-        timezone=options.get("timezone") or "Asia/Shanghai",
+        timezone="Asia/Shanghai" if options.get("timezone") is None else options["timezone"],
         levels=tuple(x.strip() for x in levels.split(",")) if levels else None,
         strict=bool(options.get("strict")),
         order_as_time=bool(options.get("order_as_time")),
