@@ -120,7 +120,23 @@ _ALIASES: dict[str, str] = {
 }
 
 
+def check_roles(aliases: Mapping[str, str]) -> None:
+    """Raise SpecError when an alias names a role that is not one of :data:`STEPS`'s (an
+    unknown role would silently take the activity out of every pattern).
+
+    >>> check_roles({"派单": "dispatch"})
+    """
+    from procmine.errors import SpecError
+
+    for name, role in aliases.items():
+        if role not in STEPS:
+            raise SpecError(f"alias {name}={role}: unknown role {role!r}",
+                            hint="known roles: " + ", ".join(STEPS))
+
+
 def _build(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    if extra:
+        check_roles(extra)
     table: dict[str, str] = {}
     for role, (zh, en) in STEPS.items():
         table[zh] = role

@@ -14,6 +14,8 @@ procmine.errors.SpecError: loop.yaml, line 1: the alias *a refers to a list or m
 
 from __future__ import annotations
 
+from typing import Any
+
 from procmine.errors import SpecError
 from procmine.limits import MAX_YAML_ALIASES, MAX_YAML_DEPTH
 
@@ -70,3 +72,20 @@ def describe_yaml_error(error: Exception) -> str:
         return f"position {error.position}: {' '.join(str(problem).split())}"  # type: ignore[attr-defined]
     where = f"line {mark.line + 1}: " if mark is not None else ""
     return where + " ".join(str(problem).split())
+
+
+def as_list(value: Any) -> list[Any]:
+    """A YAML value that stands for a list: a list as it is, nothing (``null``) as no
+    items, and one value (a string, a number, a date, a mapping) as a list of that one
+    item, so ``weekend: sat`` means ``[sat]``, never the letters s, a, t. The one reading
+    of such values for every file procmine reads (calendars, filter sets, the
+    responsibility list, the vocabulary).
+
+    >>> as_list("sat"), as_list(["sat", "sun"]), as_list(None)
+    (['sat'], ['sat', 'sun'], [])
+    """
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    return [value]

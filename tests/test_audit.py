@@ -139,6 +139,16 @@ def test_a_bad_list_or_section_is_refused(tmp_path):
         audit_log(read_log(ORDERS), sections=["speed"])
 
 
+def test_one_unit_written_without_a_list_is_a_list_of_one(tmp_path):
+    one = tmp_path / "one.yaml"
+    one.write_text("rules:\n  - category: 道路积水\n    units: 水务所\n", encoding="utf-8")
+    listed = tmp_path / "listed.yaml"
+    listed.write_text("rules:\n  - category: 道路积水\n    units: [水务所]\n", encoding="utf-8")
+    # the unit 水务所, not the three units 水, 务 and 所
+    assert [u.unit for u in read_responsibility(one).rules[0].units] == ["水务所"]
+    assert read_responsibility(one).rules == read_responsibility(listed).rules
+
+
 def test_a_csv_list_reads_as_the_yaml_one(tmp_path):
     path = tmp_path / "list.csv"
     path.write_text("category,unit,kind,level,deadline_hours\n暴露垃圾,绿化市容所,条,街镇,4\n"

@@ -106,6 +106,9 @@ def test_a_vocabulary_file_moves_names_between_groups_and_kinds(tmp_path):
     assert result.citizens["summary"]["citizen_orders"] == 4
     unit = result.burden["by_unit"].set_index("unit")
     assert unit.loc["和平居委", "no_field_share"] == 0.0                    # 填报 is field work now
+    one = tmp_path / "one.yaml"   # one name without a list is a list of one name
+    one.write_text("sources:\n  internal: 12345热线\n", encoding="utf-8")
+    assert read_governance(one).sources["12345热线"] == "internal"
     bad = tmp_path / "bad.yaml"
     bad.write_text("sources:\n  public: [x]\n", encoding="utf-8")
     with pytest.raises(SpecError, match="sources"):

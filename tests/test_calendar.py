@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import warnings
 
 import chinese_calendar
@@ -206,6 +207,35 @@ def test_option_names_and_errors(tmp_path):
     unknown.write_text("holiday: [2024-10-01]\n", encoding="utf-8")
     with pytest.raises(SpecError, match="unknown key"):
         read_calendar(unknown)
+
+
+@pytest.mark.parametrize(("text", "error"), [
+    ("hours: [9]\n", "office hours 9: expected HH:MM-HH:MM"),
+    ("hours: [null]\n", "office hours None: expected HH:MM-HH:MM"),
+    ("hours: []\n", "office hours are empty"),
+    ("holidays: [2024-01-06]\nworkdays: [2024-01-06]\n",
+     "2024-01-06 is listed both as a holiday and as a workday"),
+    ("base: weekends\nweekend: [mon, tue, wed, thu, fri, sat, sun]\n",
+     "the weekend is all seven days and no workdays are listed"),
+    ("timezone: Mars/Base\n", "unknown timezone 'Mars/Base'"),
+    ("timezone: ''\n", "unknown timezone ''"),
+])
+def test_a_calendar_file_that_cannot_count_is_refused(tmp_path, text, error):
+    path = tmp_path / "cal.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SpecError, match=re.escape(f"{path}: {error}")):
+        read_calendar(path)
+
+
+def test_one_value_in_a_calendar_file_is_a_list_of_one(tmp_path):
+    path = tmp_path / "cal.yaml"
+    path.write_text("base: weekends\nweekend: sun\nholidays: 2024-03-04\n"
+                    "hours: '09:00-17:00'\n", encoding="utf-8")
+    cal = read_calendar(path)
+    assert cal.weekend == (6,)  # Sunday, not the letters s, u, n
+    # Sat 2 Mar is worked, Mon 4 Mar is the holiday, Sun 3 Mar is the weekend
+    assert cal.is_working_day(["2024-03-02", "2024-03-03", "2024-03-04"]).tolist() == [True, False, False]
+    assert cal.day_seconds == 8 * H
 
 
 def test_office_hours_are_validated():

@@ -97,6 +97,19 @@ def test_unknown_calendar_is_an_error():
     assert "Error: --calendar mars: not cn, a country code, weekdays, none or an existing file" in result.output
 
 
+def test_a_calendar_file_with_hours_as_numbers_is_a_one_line_error(tmp_path):
+    path = tmp_path / "h.yaml"
+    path.write_text("hours: [9]\n", encoding="utf-8")
+    result = run(HOLIDAY, "--calendar", path, "--lang", "en")
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines()[-1] == (
+        f"Error: {path}: office hours 9: expected HH:MM-HH:MM (e.g. 09:00-12:00,13:30-17:30)")
+    zh = run(HOLIDAY, "--calendar", path, "--lang", "zh")
+    assert zh.exit_code == 2
+    assert zh.output.strip().splitlines()[-1].endswith(
+        "：办公时间 9：应为 HH:MM-HH:MM（例如 09:00-12:00,13:30-17:30）")
+
+
 def test_workflow_deadlines_replace_the_column():
     result = run(HOLIDAY, "--deadline", "办结时限", "--workflow",
                  FIXTURES / "bottlenecks_workflow.yaml", "--json")

@@ -77,6 +77,12 @@ def test_a_filter_set_file_and_options_apply_in_order(tmp_path):
     (["--where", "nope=1"], "no column 'nope'"),
     (["--from", "yesterday-ish"], "bad time"),
     (["--where", "类别=不存在"], "the filters kept no events"),
+    (["--top-variants", "-3"], "top-variants '-3': expected a whole number, 1 or more"),
+    (["--variant-coverage", "nan"], "variant-coverage 'nan': expected a percentage from 0 to 100"),
+    (["--from", "2024-03-05", "--to", "2024-03-04"],
+     "the period is reversed: --from 2024-03-05 00:00:00 is after --to 2024-03-04 23:59:59"),
+    (["--from", "2024-03-05", "--to", "2024-03-04", "--time-mode", "contained"],
+     "the period is reversed"),
 ])
 @pytest.mark.parametrize("engine", ["pandas", "duckdb"])
 def test_a_bad_filter_is_one_line_and_exit_2(args, message, engine):

@@ -28,6 +28,18 @@ def test_info_table(orders16):
     assert "Read 16 rows" in result.stderr and "Read 16 rows" not in out
 
 
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+@pytest.mark.parametrize(("option", "value", "error"), [
+    ("--levels", "网格,网格", "Error: levels 网格,网格: 网格 named twice"),
+    ("--levels", "网格,,街镇", "Error: levels 网格,,街镇: a level without a name"),
+    ("--timezone", "", "Error: unknown timezone ''"),
+])
+def test_a_level_named_twice_or_an_empty_zone_is_refused(orders16, engine, option, value, error):
+    result = run("info", orders16, option, value, "--engine", engine, "--lang", "en")
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines()[-1].startswith(error)
+
+
 def test_info_json_is_pure_data(orders16):
     result = run("info", orders16, "--json")
     assert result.exit_code == 0

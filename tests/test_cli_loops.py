@@ -85,6 +85,22 @@ def test_alias_option_names_a_role():
     assert r.exit_code == 2 and "NAME=ROLE" in r.output
 
 
+def test_an_unknown_role_or_window_is_a_one_line_error():
+    path = str(FIXTURES / "loops_reopen.csv")
+    r = run("loops", path, *MAP, "--pattern", "reopen", "--alias", "结案=nonsense")
+    assert r.exit_code == 2, r.output
+    last = r.output.strip().splitlines()[-1]
+    assert last.startswith("Error: alias 结案=nonsense: unknown role 'nonsense' (known roles: report,")
+    assert "callback" in last
+    for option, value, error in (("--desk-minutes", "-5", "desk_minutes -5.0"),
+                                 ("--desk-minutes", "nan", "desk_minutes nan"),
+                                 ("--desk-minutes", "inf", "desk_minutes inf"),
+                                 ("--extension-hours", "-1", "extension_hours -1.0")):
+        r = run("loops", str(FIXTURES / "loops_desk.csv"), option, value)
+        assert r.exit_code == 2, (option, value, r.output)
+        assert f"Error: {error}: expected" in r.output
+
+
 def test_unknown_pattern_is_a_usage_error():
     r = run("loops", str(FIXTURES / "loops_desk.csv"), "--pattern", "gaming")
     assert r.exit_code == 2

@@ -87,6 +87,21 @@ def test_errors_are_one_line_with_an_exit_code(tmp_path):
     assert result.exit_code == 2 and "does not exist" in result.output
 
 
+def test_a_start_or_seed_out_of_range_is_a_one_line_error(tmp_path):
+    out = str(tmp_path / "c.csv")
+    early = run("simulate", "--cases", "5", "-o", out, "--start", "1600-01-01", "--lang", "en")
+    assert early.exit_code == 2, early.output
+    assert early.output.strip().splitlines()[-1].startswith(
+        "Error: start '1600-01-01': before 1678-01-01, the first day a log's times can hold")
+    late = run("simulate", "--cases", "5", "-o", out, "--start", "2300-01-01", "--lang", "zh")
+    assert late.exit_code == 2, late.output
+    assert "日志时间最晚只能到这一天" in late.output.strip().splitlines()[-1]
+    seed = run("simulate", "--cases", "3", "-o", out, "--seed", "-1")
+    assert seed.exit_code == 2, seed.output
+    assert "'--seed'" in seed.output and "-1" in seed.output
+    assert not (tmp_path / "c.csv").exists()
+
+
 def test_a_year_without_holiday_data_is_a_note(tmp_path):
     result = run("simulate", "--cases", "50", "--seed", "1", "--start", "2027-06-01",
                  "-o", str(tmp_path / "y.csv"))

@@ -131,6 +131,33 @@ def test_a_bad_filter_set_is_one_clear_error(tmp_path, text):
         FilterChain.from_yaml(str(path))
 
 
+@pytest.mark.parametrize(("text", "error"), [
+    ("- top-variants: -3", "top-variants -3: expected a whole number, 1 or more"),
+    ("- top-variants: 1.5", "top-variants 1.5: expected a whole number, 1 or more"),
+    ("- top-variants: true", "top-variants True: expected a whole number, 1 or more"),
+    ("- variant-coverage: 150", "variant-coverage 150: expected a percentage from 0 to 100"),
+    ("- activity-coverage: .nan", "activity-coverage nan: expected a percentage from 0 to 100"),
+    ("- variant-min-share: 1e309", "variant-min-share '1e309': expected a percentage from 0 to 100"),
+    ("- drop-activities: .nan", "bad value for the filter drop-activities: nan"),
+    ("- time: {from: 2024-03-05, to: 2024-03-04}", "the period is reversed: --from 2024-03-05 "
+                                                   "00:00:00 is after --to 2024-03-04 23:59:59"),
+])
+def test_a_filter_set_checks_values_as_the_options_do(tmp_path, text, error):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SpecError) as raised:
+        FilterChain.from_yaml(str(path))
+    assert raised.value.message == f"{path}: {error}"
+
+
+def test_a_number_as_an_activity_name_is_that_name(tmp_path):
+    path = tmp_path / "set.yaml"
+    path.write_text("- drop-activities: 5\n- keep-activities: [派遣, 7]\n", encoding="utf-8")
+    first, second = FilterChain.from_yaml(str(path)).filters
+    assert first.describe() == "drop activities 5"
+    assert second.describe() == "keep activities 派遣, 7"
+
+
 def test_an_unknown_column_is_refused():
     with pytest.raises(SpecError, match="no column"):
         kept(CaseAttribute("nope", ("x",)))

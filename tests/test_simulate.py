@@ -329,6 +329,10 @@ def test_argument_errors(tmp_path):
         simulate_log(cases=10, seed=1, start="soon")
     with pytest.raises(SpecError, match="cases"):
         simulate_log(cases=0, seed=1)
+    with pytest.raises(SpecError, match="seed -1: expected a whole number, 0 or more"):
+        simulate_log(cases=3, seed=-1)
+    with pytest.raises(SpecError, match="1,000 cases at 0.01 a day and their handling run past 2262"):
+        simulate_log(cases=1000, seed=1, cases_per_day=0.01)
     with pytest.raises(OutputError, match="unknown log format"):
         write_simulation(simulate_log(cases=10, seed=1), tmp_path / "log.txt")
 

@@ -30,6 +30,7 @@ from typing import Any
 
 from procmine.errors import SpecError
 from procmine.vocabulary import SOURCE_GROUPS, WORK_KINDS, role_of
+from procmine.yamlsafe import as_list
 
 GROUPS = ("citizen", "internal")
 KINDS = tuple(WORK_KINDS)
@@ -98,9 +99,7 @@ def _names(path: Path, key: str, entry: Any, allowed: tuple[str, ...]) -> dict[s
         raise SpecError(f"{path}: '{key}:' maps {', '.join(allowed)} to lists of names")
     out: dict[str, str] = {}
     for group, names in entry.items():
-        if isinstance(names, str):
-            names = [names]
-        if not isinstance(names, list):
+        if isinstance(names, dict):
             raise SpecError(f"{path}: {key}.{group}: expected a list of names")
-        out.update({str(n).strip().lower(): str(group) for n in names})
+        out.update({str(n).strip().lower(): str(group) for n in as_list(names)})
     return out

@@ -18,6 +18,7 @@ from typing import Any
 
 from procmine.errors import SpecError
 from procmine.log import KIND_ALIASES, LEVEL_ALIASES
+from procmine.yamlsafe import as_list
 
 
 @dataclass(frozen=True)
@@ -83,10 +84,11 @@ def read_responsibility(path: str | Path) -> ResponsibilityList:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
         raise SpecError(f"{path}: not valid YAML or JSON: {e}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
+    if not isinstance(data, dict) or not data.get("rules"):
         raise SpecError(f"{path}: expected 'rules:', a list of categories and their units",
                         hint="see docs/audit.md for the format")
-    return ResponsibilityList(tuple(_rule(path, i, r) for i, r in enumerate(data["rules"], 1)),
+    rules = as_list(data["rules"])
+    return ResponsibilityList(tuple(_rule(path, i, r) for i, r in enumerate(rules, 1)),
                               str(path))
 
 
@@ -95,7 +97,7 @@ def _rule(path: Path, number: int, entry: Any) -> Rule:
     if not isinstance(entry, dict) or not entry.get("category") or not entry.get("units"):
         raise SpecError(f"{where}: expected 'category' and 'units'")
     units = []
-    for unit in entry["units"]:
+    for unit in as_list(entry["units"]):
         if isinstance(unit, str):
             units.append(ResponsibleUnit(unit.strip()))
         elif isinstance(unit, dict) and unit.get("unit"):

@@ -11,6 +11,7 @@ from procmine.calendar.days import check_country
 from procmine.calendar.hours import DEFAULT_HOURS, PLAIN_HOURS, parse_hours
 from procmine.calendar.working import WorkingCalendar
 from procmine.errors import SpecError
+from procmine.yamlsafe import as_list
 
 _WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6,
              "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4,
@@ -74,30 +75,53 @@ def _calendar_from_yaml(path: Path, text: str) -> WorkingCalendar:
         except SpecError:
             raise SpecError(f"{path}: base {base!r}: expected cn, weekends or a country code "
                             "(nl, it, us, ...)") from None
-    weekend = data.get("weekend", ["sat", "sun"]) or []
+    weekend = as_list(data.get("weekend", ["sat", "sun"]))
     try:
-        weekend_days = tuple(sorted(_WEEKDAYS[str(d).strip().lower()] for d in weekend))
+        weekend_days = tuple(sorted({_WEEKDAYS[str(d).strip().lower()] for d in weekend}))
     except KeyError as e:
         raise SpecError(f"{path}: weekend day {e.args[0]!r}: expected mon..sun") from None
     try:
         default = DEFAULT_HOURS if base in ("cn", "weekends") else PLAIN_HOURS
-        hours = parse_hours(data["hours"]) if data.get("hours") else default
+        given = data.get("hours")
+        hours = default if given is None else parse_hours(
+            given if isinstance(given, str) else as_list(given))
     except SpecError as e:
-        raise SpecError(f"{path}: {e}") from None
+        raise SpecError(f"{path}: {e.message}", hint=e.hint) from None
+    holidays = frozenset(_dates(path, "holidays", data.get("holidays")))
+    workdays = frozenset(_dates(path, "workdays", data.get("workdays")))
+    both = sorted(holidays & workdays)
+    if both:
+        raise SpecError(f"{path}: {both[0]} is listed both as a holiday and as a workday",
+                        hint="keep it in one of the two lists")
+    if len(weekend_days) == 7 and not workdays:
+        raise SpecError(f"{path}: the weekend is all seven days and no workdays are listed, "
+                        "so the calendar has no working day",
+                        hint="list the weekend days only (e.g. weekend: [sat, sun])")
     return WorkingCalendar(
-        kind="custom", hours=hours, weekend=weekend_days,
-        holidays=frozenset(_dates(path, "holidays", data.get("holidays") or [])),
-        workdays=frozenset(_dates(path, "workdays", data.get("workdays") or [])),
-        base=base,
+        kind="custom", hours=hours, weekend=weekend_days, holidays=holidays,
+        workdays=workdays, base=base,
         name=str(data.get("name") or path.stem),
-        timezone=str(data.get("timezone") or "Asia/Shanghai"))
+        timezone=_timezone(path, data.get("timezone")))
+
+
+def _timezone(path: Path, value: Any) -> str:
+    """The calendar's zone: Asia/Shanghai unless the file names an IANA zone."""
+    from zoneinfo import ZoneInfo
+
+    if value is None:
+        return "Asia/Shanghai"
+    name = str(value).strip()
+    try:
+        ZoneInfo(name)
+    except Exception:  # ZoneInfoNotFoundError, ValueError (an empty or malformed name)
+        raise SpecError(f"{path}: unknown timezone {name!r}",
+                        hint="use an IANA name such as Asia/Shanghai or Europe/Amsterdam") from None
+    return name
 
 
 def _dates(path: Path, key: str, items: Any) -> list[dt.date]:
-    if not isinstance(items, list):
-        raise SpecError(f"{path}: {key} must be a list of dates")
     out: list[dt.date] = []
-    for item in items:
+    for item in as_list(items):
         if isinstance(item, dict):
             if set(item) != {"from", "to"}:
                 raise SpecError(f"{path}: {key}: a range needs exactly 'from' and 'to'")
@@ -148,6 +172,6 @@ def _calendar_from_csv(path: Path, text: str) -> WorkingCalendar:
     try:
         parsed = parse_hours(hours) if hours else DEFAULT_HOURS
     except SpecError as e:
-        raise SpecError(f"{path}: {e}") from None
+        raise SpecError(f"{path}: {e.message}", hint=e.hint) from None
     return WorkingCalendar(kind="custom", hours=parsed, holidays=frozenset(holidays),
                            workdays=frozenset(workdays), base="cn", name=path.stem)

@@ -36,8 +36,11 @@ def parse_hours(spec: str | Iterable[str] | Iterable[tuple[Any, Any]]) -> tuple[
                 raise SpecError(f"office hours {part!r}: expected HH:MM-HH:MM",
                                 hint="e.g. 09:00-12:00,13:30-17:30")
             start, end = (p.strip() for p in part.split("-", 1))
-        else:
+        elif isinstance(part, (list, tuple)) and len(part) == 2:
             start, end = part
+        else:
+            raise SpecError(f"office hours {part!r}: expected HH:MM-HH:MM",
+                            hint="e.g. 09:00-12:00,13:30-17:30")
         intervals.append((clock_seconds(start), clock_seconds(end)))
     intervals.sort()
     if not intervals:

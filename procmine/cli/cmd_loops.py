@@ -101,6 +101,9 @@ def _aliases(pairs: tuple[str, ...], workflow: str | None) -> dict[str, str] | N
 
             raise click.BadParameter(message("loops.alias", pair=repr(pair)), param_hint="--alias")
         table[name.strip()] = role.strip()
+    from procmine.vocabulary import check_roles
+
+    check_roles(table)
     return table or None
 
 

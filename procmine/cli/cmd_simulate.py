@@ -17,7 +17,7 @@ def _truth(path: str) -> list[str]:
 
 @click.command("simulate")
 @click.option("--cases", required=True, type=click.IntRange(1), help="Number of work orders.")
-@click.option("--seed", default=0, show_default=True, type=int,
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(0),
               help="Random seed: the same seed gives the same file, byte for byte.")
 @output_option("-o", "--output", required=True, kind="simulated log", also=_truth,
               help="Log file to write: .csv, .parquet or .xes (the truth goes beside it "

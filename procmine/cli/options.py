@@ -67,12 +67,12 @@ _FILTER_OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("--working-duration", {"metavar": "LOW..HIGH",
                             "help": "Case duration in working time (cn calendar), e.g. ..40h."}),
     ("--events", {"metavar": "LOW..HIGH", "help": "Events per case, e.g. 3..50."}),
-    ("--top-variants", {"type": click.IntRange(1), "metavar": "K",
+    ("--top-variants", {"metavar": "K",
                         "help": "Cases of the K most frequent variants."}),
-    ("--variant-coverage", {"type": click.FloatRange(0, 100), "metavar": "PCT",
+    ("--variant-coverage", {"metavar": "PCT",
                             "help": "Cases of the most frequent variants covering PCT% of "
                                     "cases."}),
-    ("--variant-min-share", {"type": click.FloatRange(0, 100), "metavar": "PCT",
+    ("--variant-min-share", {"metavar": "PCT",
                              "help": "Cases of the variants that each hold PCT% of cases "
                                      "(pm4py's coverage filter)."}),
     ("--variant-ids", {"metavar": "ID[,ID]", "help": "Cases of these variants (ids of "
@@ -80,7 +80,7 @@ _FILTER_OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("--keep-activities", {"metavar": "ACT[,ACT]", "help": "Keep only these activities' "
                                                            "events."}),
     ("--drop-activities", {"metavar": "ACT[,ACT]", "help": "Remove these activities' events."}),
-    ("--activity-coverage", {"type": click.FloatRange(0, 100), "metavar": "PCT",
+    ("--activity-coverage", {"metavar": "PCT",
                              "help": "Keep the events of the most frequent activities "
                                      "covering PCT% of events."}),
 ]
@@ -135,7 +135,7 @@ def filter_chain(options: dict[str, Any]) -> Any:
     from procmine.filters import FilterChain
     from procmine.filters.text import entries
 
-    timezone = options.get("timezone") or "Asia/Shanghai"
+    timezone = "Asia/Shanghai" if options.get("timezone") is None else options["timezone"]
     chain = FilterChain()
     if options.get("filters"):
         chain = FilterChain.from_yaml(options["filters"], timezone=timezone)
@@ -226,7 +226,7 @@ def load(path: str, options: dict[str, Any], *, quiet: bool = False,
         columns={k: v for k, v in columns.items() if v},
         encoding=options.get("encoding"),
         sheet=options.get("sheet"),
-        timezone=options.get("timezone") or "Asia/Shanghai",
+        timezone="Asia/Shanghai" if options.get("timezone") is None else options["timezone"],
         levels=tuple(x.strip() for x in levels.split(",")) if levels else None,
         strict=bool(options.get("strict")),
         order_as_time=bool(options.get("order_as_time")),

@@ -74,6 +74,14 @@ class Source:
     timezone: str = "Asia/Shanghai"
     levels: tuple[str, ...] | None = None
 
+    def __post_init__(self) -> None:
+        from procmine.read import check_timezone
+        from procmine.read.canonical import check_levels
+
+        check_timezone(self.timezone)   # before an engine reads a time in an unknown zone
+        if self.levels:
+            object.__setattr__(self, "levels", check_levels(self.levels))
+
     @property
     def name(self) -> str:
         return self.path or self.table or "(log in memory)"
@@ -377,7 +385,7 @@ def _as_source(source: Any, options: Mapping[str, Any]) -> Source:
     common = {
         "columns": {k: v for k, v in (options.get("columns") or {}).items() if v},
         "encoding": options.get("encoding"),
-        "timezone": options.get("timezone") or "Asia/Shanghai",
+        "timezone": "Asia/Shanghai" if options.get("timezone") is None else options["timezone"],
         "levels": tuple(levels) if levels else None,
     }
     unknown = set(options) - {"columns", "encoding", "timezone", "levels"}
@@ -440,7 +448,7 @@ def engine_from_options(path: str, options: Mapping[str, Any], *, engine: str = 
     levels = options.get("levels")
     source = Source(path=path, columns={k: v for k, v in columns.items() if v},
                     encoding=options.get("encoding"),
-                    timezone=options.get("timezone") or "Asia/Shanghai",
+                    timezone="Asia/Shanghai" if options.get("timezone") is None else options["timezone"],
                     levels=tuple(x.strip() for x in levels.split(",")) if levels else None)
     if engine == "auto":
         choice = choose_engine(source, memory_limit=memory_limit)

@@ -74,7 +74,10 @@ def _entry(item: Any, path: str, timezone: str) -> Any:
     (name, value), = item.items()
     if name in ("from", "to"):
         raise SpecError(f"{path}: write a period as 'time: {{from: ..., to: ..., mode: ...}}'")
-    return build_filter(str(name), value, timezone=timezone)
+    try:
+        return build_filter(str(name), value, timezone=timezone)
+    except SpecError as e:
+        raise SpecError(f"{path}: {e.message}", hint=e.hint) from None
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ the report show. Where pm4py has the same filter the semantics are pm4py's
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -17,6 +19,7 @@ import pandas as pd
 
 from procmine.choices import TIME_MODES as TIME_MODES  # noqa: E402
 from procmine.choices import TimeMode as TimeMode  # noqa: E402
+from procmine.errors import SpecError
 from procmine.filters.selection import (
     Selection,
     TimeWithin,
@@ -28,6 +31,41 @@ from procmine.filters.selection import (
     resolve_column,
 )
 from procmine.log import ACTIVITY
+
+
+def whole_number(name: str, value: Any, *, least: int = 1) -> int:
+    """``value`` (a number or its text) as a whole number of ``least`` or more; SpecError
+    for anything else (1.5, true, -3, nan). The one check of such filter values, for the
+    command line, filter sets and the API.
+
+    >>> whole_number("top-variants", "10")
+    10
+    """
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        number = int(value)
+    elif isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
+        number = int(value)
+    else:
+        number = None
+    if number is None or number < least:
+        raise SpecError(f"{name} {value!r}: expected a whole number, {least} or more")
+    return number
+
+
+def percentage(name: str, value: Any) -> float:
+    """``value`` (a number or its text) as a percentage from 0 to 100; SpecError for
+    anything else (150, nan, inf, true).
+
+    >>> percentage("variant-coverage", "80")
+    80.0
+    """
+    try:
+        number = None if isinstance(value, bool) else float(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is None or not math.isfinite(number) or not 0 <= number <= 100:
+        raise SpecError(f"{name} {value!r}: expected a percentage from 0 to 100")
+    return number
 
 
 def _listed(values: Sequence[str]) -> str:
@@ -52,6 +90,12 @@ class TimeFrame:
     first: pd.Timestamp | None = None
     last: pd.Timestamp | None = None
     mode: TimeMode = "intersecting"
+
+    def __post_init__(self) -> None:
+        if self.first is not None and self.last is not None and self.first > self.last:
+            raise SpecError(f"the period is reversed: --from {self.first:%Y-%m-%d %H:%M:%S} "
+                            f"is after --to {self.last:%Y-%m-%d %H:%M:%S}",
+                            hint="give --from before --to; in a filter set, from before to")
 
     def select(self, engine: Any) -> Selection:
         engine.require_times("the time filter")
@@ -158,6 +202,9 @@ class ActivityCoverage:
 
     percent: float
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "percent", percentage("activity-coverage", self.percent))
+
     def select(self, engine: Any) -> Selection:
         table = engine.activities().sort_values(["count", "activity"], ascending=[False, True],
                                                 kind="stable")
@@ -179,6 +226,9 @@ class TopVariants:
 
     k: int
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "k", whole_number("top-variants", self.k))
+
     def select(self, engine: Any) -> Selection:
         variants = engine.variants()
         table = variants.table
@@ -197,6 +247,9 @@ class VariantCoverage:
 
     percent: float
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "percent", percentage("variant-coverage", self.percent))
+
     def select(self, engine: Any) -> Selection:
         variants = engine.variants()
         counts = variants.table["cases"].to_numpy(dtype=np.float64)
@@ -214,6 +267,9 @@ class VariantMinShare:
     ``filter_variants_by_coverage_percentage``, whose argument is ``percent / 100``)."""
 
     percent: float
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "percent", percentage("variant-min-share", self.percent))
 
     def select(self, engine: Any) -> Selection:
         variants = engine.variants()

@@ -113,9 +113,19 @@ def parse_condition(text: str) -> tuple[str, tuple[str, ...], bool]:
 
 
 def split_list(value: Any) -> tuple[str, ...]:
-    """A list from YAML, or comma-separated text, as a tuple of trimmed texts."""
-    items = value if isinstance(value, list | tuple) else str(value).split(",")
-    return tuple(str(v).strip() for v in items if str(v).strip())
+    """A list from YAML, or comma-separated text, as a tuple of trimmed texts. Names are
+    text or whole numbers (``5`` is the name 5, as on the command line); true, null, 1.5,
+    .nan or a mapping are not names (ValueError).
+
+    >>> split_list("派遣, 签收"), split_list([5, "结案"])
+    (('派遣', '签收'), ('5', '结案'))
+    """
+    listed = isinstance(value, list | tuple)
+    items = value if listed else [value]
+    if any(isinstance(v, bool) or not isinstance(v, str | int) for v in items):
+        raise ValueError(value)
+    texts = [str(v) for v in items] if listed else str(value).split(",")
+    return tuple(t.strip() for t in texts if t.strip())
 
 
 def read_case_ids(path: str) -> list[str]:
@@ -174,13 +184,13 @@ FILTER_NAMES: dict[str, Callable[[Any, str], Any]] = {
     "duration": _duration,
     "working-duration": lambda v, tz: _duration(v, tz, working=True),
     "events": lambda v, tz: EventCount(*parse_range(v, int)),
-    "top-variants": lambda v, tz: TopVariants(int(v)),
-    "variant-coverage": lambda v, tz: VariantCoverage(float(v)),
-    "variant-min-share": lambda v, tz: VariantMinShare(float(v)),
+    "top-variants": lambda v, tz: TopVariants(v),
+    "variant-coverage": lambda v, tz: VariantCoverage(v),
+    "variant-min-share": lambda v, tz: VariantMinShare(v),
     "variant-ids": lambda v, tz: VariantIds(tuple(int(x) for x in split_list(v))),
     "keep-activities": lambda v, tz: Activities(split_list(v)),
     "drop-activities": lambda v, tz: Activities(split_list(v), keep=False),
-    "activity-coverage": lambda v, tz: ActivityCoverage(float(v)),
+    "activity-coverage": lambda v, tz: ActivityCoverage(v),
 }
 
 

@@ -41,6 +41,7 @@ the pass and :func:`find_loops`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -50,7 +51,7 @@ import pandas as pd
 
 from procmine.choices import LOOP_BY, LoopBy
 from procmine.engines import as_engine
-from procmine.errors import check_choice
+from procmine.errors import SpecError, check_choice
 from procmine.log import CATEGORY, DEADLINE, KIND, LEVEL, RESOURCE, EventLog
 from procmine.loops.aggregates import Medians as Medians
 from procmine.loops.aggregates import (
@@ -338,6 +339,12 @@ def _less_ordinary(rows: pd.DataFrame, table: pd.DataFrame, *, by_category: bool
     return rows
 
 
+def _amount(value: Any) -> bool:
+    """True for a finite number, 0 or more (-5, nan and inf make no desk or extension window)."""
+    return (isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
+            and math.isfinite(value) and value >= 0)
+
+
 def find_loops(
     log: EventLog | Engine,
     *,
@@ -388,6 +395,10 @@ def find_loops(
     calendar = as_calendar(calendar)
     if by is not None:
         check_choice("by", by, BY_CHOICES)
+    if not _amount(desk_minutes):
+        raise SpecError(f"desk_minutes {desk_minutes!r}: expected minutes, 0 or more")
+    if not _amount(extension_hours):
+        raise SpecError(f"extension_hours {extension_hours!r}: expected working hours, 0 or more")
     options = _Options(patterns=tuple(_choose(patterns)), by=by, calendar=calendar,
                        aliases=aliases, last_share=last_share, window_start=window_start,
                        extension_hours=extension_hours, desk_minutes=desk_minutes)

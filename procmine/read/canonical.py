@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from procmine.errors import InputError
+from procmine.errors import InputError, SpecError
 from procmine.grouping import sorted_present
 from procmine.hands import each
 from procmine.log import (
@@ -396,11 +396,28 @@ def _show(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def check_levels(levels: Sequence[str]) -> tuple[str, ...]:
+    """The levels as given, bottom up; SpecError when one is empty or named twice (its
+    rank would be ambiguous).
+
+    >>> check_levels(["网格", "街镇"])
+    ('网格', '街镇')
+    """
+    names = tuple(str(name).strip() for name in levels)
+    hint = "name each level once, bottom up, e.g. --levels 网格,居村,街镇,区,市"
+    if "" in names:
+        raise SpecError(f"levels {','.join(names)}: a level without a name", hint=hint)
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise SpecError(f"levels {','.join(names)}: {', '.join(twice)} named twice", hint=hint)
+    return names
+
+
 def name_levels(events: pd.DataFrame, levels: Sequence[str] | None,
                 report: LoadReport) -> tuple[str, ...]:
     """Normalise level names; returns the ordered level list of the log."""
     if levels:
-        names = tuple(levels)
+        names = check_levels(levels)
         if LEVEL in events.columns:
             present = set(events[LEVEL].dropna().unique())
             unknown = present - set(names)
@@ -432,7 +449,7 @@ def level_table(levels: Sequence[str] | None) -> tuple[pd.DataFrame, tuple[str, 
     the default levels; with ``levels`` each value is its own name (``exact``).
     """
     if levels:
-        names = tuple(levels)
+        names = check_levels(levels)
         return pd.DataFrame({"raw": list(names), "rank": np.arange(len(names)),
                              "name": list(names), "exact": True}), names
     rank = {name: i for i, name in enumerate(DEFAULT_LEVELS)}

@@ -153,6 +153,25 @@ class SimulationResult:
 # --------------------------------------------------------------------------- the simulator
 
 
+#: the days a log's times can hold (pandas counts nanoseconds in 64 bits)
+FIRST_DAY, LAST_DAY = pd.Timestamp("1678-01-01"), pd.Timestamp.max.normalize()
+#: days after the last report that the simulation may still run (handling, rework, reopening)
+_TAIL_DAYS = 366
+
+
+def _check_span(start: object, first_day: pd.Timestamp, cases: int, cases_per_day: float) -> None:
+    """Raise SpecError unless the log from ``first_day`` fits in the times pandas holds."""
+    hint = (f"give a start between {FIRST_DAY:%Y-%m-%d} and {LAST_DAY:%Y-%m-%d}, "
+            "fewer cases or more cases per day")
+    if first_day < FIRST_DAY:
+        raise SpecError(f"start {start!r}: before {FIRST_DAY:%Y-%m-%d}, the first day a "
+                        "log's times can hold", hint=hint)
+    if cases / cases_per_day + _TAIL_DAYS > (LAST_DAY.date() - first_day.date()).days:
+        raise SpecError(f"start {start!r}: {cases:,} cases at {cases_per_day:g} a day and their "
+                        f"handling run past {LAST_DAY:%Y-%m-%d}, the last day a log's times "
+                        "can hold", hint=hint)
+
+
 def simulate_log(
     *,
     cases: int,
@@ -193,6 +212,9 @@ def simulate_log(
     if first_day.tzinfo is not None:
         first_day = first_day.tz_localize(None)
     first_day = first_day.normalize()
+    _check_span(start, first_day, cases, cases_per_day)
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise SpecError(f"seed {seed!r}: expected a whole number, 0 or more")
     rates = check_rates(rates)
     reform = check_reform(reform) if reform is not None else None
     cal = as_calendar(calendar)
