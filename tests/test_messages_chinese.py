@@ -96,3 +96,49 @@ def test_the_check_can_fail():
     assert english_left("请检查 the free disk space", []) == ["the free disk space"]
     assert not english_left("没有这个选项 '--case'：logs/a.csv 用 DuckDB 读取 case:concept:name", [])
     assert not english_left("筛选 x y z 无效", ["x y z"])
+
+
+def _every_filter():
+    """One filter of each kind the options and filter sets build, and their other forms
+    (without, do not, never, working time, events of a column, case ids with and without
+    a file)."""
+    from procmine.filters import definitions as d
+    from procmine.filters.text import FILTER_NAMES, build_filter
+
+    values = {"case-ids": __file__, "time": {"from": "2024-01-01", "mode": "contained"},
+              "where": "类别=群租", "with-event": "承办单位!=城管执法中队",
+              "starts-with": "上报", "ends-with": "结案,退单", "follows": "上报>受理",
+              "eventually": "上报>结案", "never": "受理>退单", "duration": "1d..30d",
+              "working-duration": "1.5h..", "events": "3..50", "top-variants": 3,
+              "variant-coverage": 80, "variant-min-share": 1, "variant-ids": "1,2",
+              "keep-activities": "上报,受理", "drop-activities": "退单",
+              "activity-coverage": 90}
+    built = [build_filter(name, values[name]) for name in FILTER_NAMES]
+    return built + [d.WithEvent("类别", ("群租",)), d.Endpoint(("上报",), keep=False),
+                    d.Endpoint(("结案",), end=True, keep=False),
+                    d.Follows("上报", "受理", keep=False), d.EventValues("承办单位", ("网格",)),
+                    d.EventValues("承办单位", ("网格",), keep=False), d.Duration(None, 45 * 60),
+                    d.CaseIds(frozenset({"GD1"})), d.CaseIds(frozenset({"GD1"}), keep=False)]
+
+
+@pytest.mark.parametrize("item", _every_filter(), ids=lambda f: f.describe())
+def test_every_filter_is_described_in_chinese(item):
+    """The line each filter prints on stderr (筛选 …: kept …) and names in the error when
+    nothing is left is Chinese in Chinese output, the values typed kept as typed."""
+    said = say(f"Filter {item.describe()}: kept 1 of 2 cases, 3 of 4 events", "zh")
+    assert said.startswith("筛选 ") and not english_left(said, ["…"]), said
+    assert "筛选后没有剩下事件" in say(f"the filters kept no events (after: {item.describe()})",
+                                        "zh")
+
+
+def test_filter_descriptions_read_as_the_filter():
+    """The Chinese says what the filter keeps (the durations in Chinese units)."""
+    from procmine.filters import Duration, EventCount, Follows
+
+    assert say(Duration(86400, 30 * 86400, time="working").describe(), "zh") \
+        == "工单时长 1天 .. 30天（工作时间）"
+    assert say(Follows("上报", "退单", directly=False, keep=False).describe(), "zh") \
+        == "上报 之后从未出现 退单 的工单"
+    assert say(EventCount(3, 50).describe(), "zh") == "每件工单 3 .. 50 个事件"
+    assert say("the duration filter measures time, and this log has none: the order of "
+               "its events stands for time (--order-as-time)", "zh").startswith("时长筛选 需要")
