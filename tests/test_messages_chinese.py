@@ -142,3 +142,53 @@ def test_filter_descriptions_read_as_the_filter():
     assert say(EventCount(3, 50).describe(), "zh") == "每件工单 3 .. 50 个事件"
     assert say("the duration filter measures time, and this log has none: the order of "
                "its events stands for time (--order-as-time)", "zh").startswith("时长筛选 需要")
+
+
+@pytest.mark.parametrize("english, chinese", [
+    # a calendar file's error, with the file before it
+    ("cal.yaml: office hours: '25:00' is not a time of day (HH:MM)",
+     "cal.yaml：办公时间：'25:00' 不是一天中的时刻（HH:MM）"),
+    ("cal.csv: office hours 17:00-09:00: intervals must be increasing, inside one day and must "
+     "not overlap", "cal.csv：办公时间 17:00-09:00：各时段须递增、在一天之内且不能重叠"),
+    # a calendar file on top of weekends
+    ("Calendar: a.yaml (--calendar); a: 1 holidays and 0 working days from the file, on top of "
+     "weekends; office hours 09:00-12:00", "日历：a.yaml（--calendar）；a: 1 个节假日、 0 个工作日"
+     "（来自文件），基于 仅周末休息，不含法定节假日; 办公时间 09:00-12:00"),
+    ("时限: 1 unparsable values set empty", "时限：1 个无法解析的值已置空"),
+    ("asked with --drop", "按 --drop 的要求"),
+    ("columns: case:concept:name, concept:name", "日志中的列：case:concept:name, concept:name"),
+    ("a.xes: not a readable XES file (the Rust XES reader failed on it; not well-formed XML: "
+     "syntax error, line 1)", "a.xes：不是可读取的 XES 文件（Rust XES 读取器无法读取；XML 格式"
+     "不正确：syntax error，第 1 行）"),
+    ("the file has no columns at all: check that it is the log",
+     "文件中一列也没有：请检查它是否是日志文件"),
+    ("give key_file= or set PROCMINE_ANON_KEY; make one with `python -c \"import secrets; "
+     "print(secrets.token_hex(32))\" > key.txt`", "请给出 key_file= 或设置 PROCMINE_ANON_KEY；"
+     "可以这样生成：`python -c \"import secrets; print(secrets.token_hex(32))\" > key.txt`"),
+])
+def test_sentences_inside_others_are_said_in_chinese(english, chinese):
+    """Sentences said in Chinese where they stand inside another (a file's name before them,
+    a load report's line, an error's hint), as they reach a reader."""
+    assert say(english, "zh") == chinese
+
+
+def test_the_load_report_says_empty_values_and_repairs_in_chinese(tmp_path):
+    """The examples of dropped rows name an empty value in words (not '(empty)'), and a
+    repaired column is said in Chinese."""
+    from click.testing import CliRunner
+
+    from procmine import i18n
+    from procmine.cli import cli
+
+    log = tmp_path / "log.csv"
+    log.write_text("工单编号,环节,时间,时限\nA,上报,2024-01-01 08:00,2024-01-05\n"
+                   ",上报,2024-01-01 09:00,2024-01-05\nB,上报,2024-01-01 10:00,不详\n",
+                   encoding="utf-8")
+    try:
+        zh = CliRunner().invoke(cli, ["--lang", "zh", "info", str(log)]).stderr
+        en = CliRunner().invoke(cli, ["--lang", "en", "info", str(log)]).stderr
+    finally:
+        i18n.set_language(None)
+    assert "舍弃 1 行：缺少工单编号（例如 第 3 行 工单编号=（空））" in zh
+    assert "修复 1 处：时限：1 个无法解析的值已置空" in zh
+    assert "(e.g. row 3 工单编号=(empty))" in en

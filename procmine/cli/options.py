@@ -452,10 +452,11 @@ def choose_for_log(option: str | None, source: Any, *, quiet: bool = False) -> A
 
 
 def file_output(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """Click callback for ``-o``: refuse ``-`` at once (a usage error, exit 2), before any
-    work; procmine writes files, and ``--json``/``--csv`` print data to stdout."""
-    if value == "-":
+    """Click callback for ``-o``: refuse ``-`` and an empty path at once (a usage error,
+    exit 2), before any work; procmine writes files, and ``--json``/``--csv`` print data to
+    stdout."""
+    if value in ("-", ""):
         from procmine.i18n import message
 
-        raise click.BadParameter(message("file_output"))
+        raise click.BadParameter(message("file_output" if value else "file_output_empty"))
     return value

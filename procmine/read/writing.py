@@ -23,6 +23,9 @@ def write_log(events: pd.DataFrame, path: str | os.PathLike, *, inputs: Sequence
     from procmine.output import neutralise
 
     name = str(path).lower()
+    if not name:
+        raise InputError("the output path is empty",
+                         hint="give a file name ending in .csv, .parquet or .xes")
     if name.endswith((".parquet", ".pq")):
         kind = "parquet"
     elif name.endswith((".xes", ".xes.gz")):
