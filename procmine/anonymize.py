@@ -79,7 +79,7 @@ def load_key(key_file: str | None = None) -> bytes:
         key = os.environ.get(KEY_ENV, "").encode()
     if not key:
         raise SpecError("no key for pseudonymisation",
-                        hint=f"give key_file= or set {KEY_ENV}; e.g. " + _MAKE_KEY[5:])
+                        hint=f"give key_file= or set {KEY_ENV}; " + _MAKE_KEY)
     check_key(key)
     return key
 

@@ -33,19 +33,20 @@ from procmine.choices import LANGS as LANGS  # noqa: E402  (one list of language
 
 _chosen: str | None = None        # --lang
 _from_headers: str | None = None  # the log's column names, when nothing else decided
+_guessed: str | None = None       # the file's header line, before the log is read
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 def set_language(lang: str | None) -> None:
     """Choose the language (``None``: back to the default of the module docstring)."""
-    global _chosen, _from_headers
+    global _chosen, _from_headers, _guessed
     if lang is not None and lang not in LANGS:
         from procmine.errors import SpecError
 
         raise SpecError(f"unknown language {lang!r}", hint="choose zh or en")
     _chosen = lang
     if lang is None:
-        _from_headers = None
+        _from_headers = _guessed = None
 
 
 def environment_language(environ: Mapping[str, str] | None = None) -> str | None:
@@ -76,9 +77,23 @@ def follow_headers(names: Iterable[object]) -> None:
         _from_headers = "zh" if any(_CJK.search(str(n)) for n in names) else "en"
 
 
+def guess_from_headers(names: Iterable[object]) -> None:
+    """The language of a file's column names, read before the log (its header line): what
+    is said before the log is read (an error in an option, in the workflow, in the file)
+    follows it; once the log is read, :func:`follow_headers` decides."""
+    global _guessed
+    _guessed = "zh" if any(_CJK.search(str(n)) for n in names) else "en"
+
+
+def decided() -> bool:
+    """True when ``--lang``, ``PROCMINE_LANG`` or the locale chose the language (the
+    log's column names need not be looked at)."""
+    return bool(_chosen or environment_language())
+
+
 def language() -> Lang:
     """The language output is written in now."""
-    lang = _chosen or environment_language() or _from_headers or "en"
+    lang = _chosen or environment_language() or _from_headers or _guessed or "en"
     return "zh" if lang == "zh" else "en"
 
 

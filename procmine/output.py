@@ -367,6 +367,16 @@ def source_column(name: str) -> str:
     return message("load.order_column") if name == ORDER_COLUMN else name
 
 
+def _example(value: Any) -> str:
+    """A dropped row's value as quoted in the load report: an empty one said as empty
+    (``(empty)`` is the reader's mark for it), an XES event's trace after it."""
+    from procmine.i18n import message
+
+    text, _, trace = str(value).partition(" in trace ")
+    shown = message("load.empty") if text == "(empty)" else repr(text)
+    return shown + (message("load.in_trace", case=trace) if trace else "")
+
+
 def describe_load(report: Any) -> str:
     """One or a few lines for stderr: what was read, mapped, repaired and dropped
     (in the output language: :func:`procmine.i18n.message`)."""
@@ -381,7 +391,7 @@ def describe_load(report: Any) -> str:
         lines.append(message("load.timezone", zone=report.timezone))
     unit = message("load.unit." + {"xes": "event", "parquet": "record"}.get(report.format or "", "row"))
     for reason, count in report.dropped.items():
-        examples = "; ".join(message("load.example", unit=unit, row=r, column=c, value=repr(v))
+        examples = "; ".join(message("load.example", unit=unit, row=r, column=c, value=_example(v))
                              for r, c, v in report.examples.get(reason, [])[:3])
         lines.append(message("load.dropped", count=count, reason=say(reason))
                      + (message("load.examples", examples=examples) if examples else ""))

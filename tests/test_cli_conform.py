@@ -156,3 +156,30 @@ def test_the_text_names_the_engine_and_its_parts():
     assert "Engine: duckdb" in result.stderr
     # 40 MiB: parts of 10,240 events, each reported on stderr
     assert "34,609 of 34,609 events analysed" in result.stderr
+
+
+def test_the_audit_files_follow_the_output_language(tmp_path):
+    """With --lang zh the --cases and --deviations files are Chinese as the console is:
+    column and sheet names, the deviations, yes/no, durations."""
+    import openpyxl
+
+    cases, devs, book = tmp_path / "c.csv", tmp_path / "d.csv", tmp_path / "d.xlsx"
+    result = run(ORDERS, "--workflow", WORKFLOW, "--lang", "zh", "--cases", str(cases),
+                 "--deviations", str(devs))
+    assert result.exit_code == 0, result.output
+    rows = {r["工单编号"]: r for r in csv.DictReader(cases.open(encoding="utf-8-sig"))}
+    assert rows["GD004"]["偏离"] == "跳过「核查」" and rows["GD004"]["符合规定流程"] == "否"
+    assert rows["GD006"]["偏离"].endswith("退单后「签收」又回到原退单单位（推诿）")
+    assert rows["GD001"]["时长"].endswith(("天", "小时", "分钟"))
+    found = list(csv.DictReader(devs.open(encoding="utf-8-sig")))
+    assert list(found[0]) == ["偏离", "偏离类型", "环节", "工单数", "占比", "最多发生的单位", "示例工单"]
+    assert found[0]["偏离"] == "跳过「核查」：2 件工单（33.3%）" and found[0]["偏离类型"] == "跳过环节"
+    assert run(ORDERS, "--workflow", WORKFLOW, "--lang", "zh", "--deviations", str(book)).exit_code == 0
+    workbook = openpyxl.load_workbook(book)
+    assert workbook.sheetnames == ["偏离", "工单"]
+    header = [c.value for c in workbook["工单"][1]]
+    assert "时长（天）" in header and "环节序列" in header
+    fitness = workbook["工单"].cell(row=2, column=header.index("拟合度") + 1)
+    assert fitness.number_format == "0.0%"                  # Excel's formats kept under Chinese names
+    assert json.loads(run(ORDERS, "--workflow", WORKFLOW, "--lang", "zh", "--json").stdout
+                      )["deviations"][0]["kind"] == "skipped"   # JSON stays English

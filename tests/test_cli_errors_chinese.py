@@ -57,6 +57,18 @@ CASES = {
     "model-suffix": (["discover", "{log}", "--model", "{out}/m.xyz"], ["{out}/m.xyz", "'.xyz'"],
                      "{out}/m.xyz: cannot tell the model format from the suffix '.xyz' "
                      "(use .pnml, .bpmn or .ptml)"),
+    "calendar-hours": (["bottlenecks", "{log}", "--calendar", "{out}/h25.yaml"], ["{out}/h25.yaml", "'25:00'"],
+                       "{out}/h25.yaml: office hours: '25:00' is not a time of day (HH:MM)"),
+    "calendar-overlap": (["bottlenecks", "{log}", "--calendar", "{out}/overlap.yaml"],
+                         ["{out}/overlap.yaml", "09:00-12:00, 11:00-13:00"],
+                         "{out}/overlap.yaml: office hours 09:00-12:00, 11:00-13:00: intervals must "
+                         "be increasing, inside one day and must not overlap"),
+    "pnml-marking": (["conform", "{log}", "--workflow", "{out}/mark.pnml"], ["{out}/mark.pnml", "'p1'", "'abc'"],
+                     "{out}/mark.pnml: place 'p1': the initial marking 'abc' is not a number of tokens "
+                     "(write a whole number of tokens, 0 or more: "
+                     "<initialMarking><text>1</text></initialMarking>)"),
+    "empty-output": (["filter", "{log}", "-o", ""], ["'-o' / '--output'"],
+                     "Invalid value for '-o' / '--output': the path is empty: give a file name"),
     "sub-lang-after": (["workflow", "check", "{out}/bad.yaml", "--lang", "{lang}"], ["{out}/bad.yaml"],
                        "{out}/bad.yaml, line 3: path '上报 -> 核查': '核查' is not a step (a path must "
                        "return to a step listed directly under steps:, or start/end)"),
@@ -68,6 +80,13 @@ def out(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("bad")
     (out / "bad.yaml").write_text("steps: [上报, 派遣]\npaths:\n  - path: 上报 -> 核查\n", encoding="utf-8")
     (out / "short.key").write_text("short")
+    (out / "h25.yaml").write_text('hours: ["25:00-26:00"]\n', encoding="utf-8")
+    (out / "overlap.yaml").write_text('hours: ["09:00-12:00", "11:00-13:00"]\n', encoding="utf-8")
+    (out / "mark.pnml").write_text(
+        '<?xml version="1.0"?><pnml><net id="n"><page id="p"><place id="p1"><initialMarking>'
+        '<text>abc</text></initialMarking></place><place id="p2"/><transition id="t1"><name>'
+        '<text>上报</text></name></transition><arc id="a1" source="p1" target="t1"/>'
+        '<arc id="a3" source="t1" target="p2"/></page></net></pnml>', encoding="utf-8")
     return out
 
 

@@ -32,6 +32,18 @@ def test_variants_table():
     assert "Read 18 rows" in result.stderr
 
 
+def test_variants_table_in_chinese_names_the_sequence():
+    """The last column holds each variant's steps: 环节序列 (环节数 is a count elsewhere)."""
+    from procmine import i18n
+
+    try:
+        result = run("--lang", "zh", "variants", SMALL)
+    finally:
+        i18n.set_language(None)
+    assert result.stdout.splitlines()[1].split() == ["路径", "工单数", "占比", "累计占比", "时长中位数",
+                                                     "环节个数", "环节序列"]
+
+
 def test_variants_top():
     result = run("variants", SMALL, "--top", "1")
     assert result.exit_code == 0

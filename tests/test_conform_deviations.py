@@ -4,6 +4,7 @@ each kind with its share, units and an example case."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -86,3 +87,26 @@ def test_receipt_with_an_analysts_workflow_reads_in_few_kinds():
     assert all(d.example and d.units for d in r.deviations)
     assert r.cases_table["deviations"].str.contains(r"T06 Determine necessity of stop advice → "
                                                     r"T07-1 Draft intern advice aspect 1 repeated ×\d").any()
+
+
+@pytest.mark.parametrize("method", ["alignments", "tokens"])
+def test_the_audit_files_say_every_kind_in_chinese(method):
+    """conform --cases/--deviations in Chinese: each deviation with its count and detail
+    (loops, skipped, out of order, not in the workflow with the steps after it, ended
+    early with the steps it lacks) and each case's findings, no English left."""
+    from procmine.conform.audit_files import case_sheet, deviation_sheet
+
+    log = log_of({"1": "a b c b c b c d e", "2": "a b c b c d e", "3": "a c b d e",
+                  "4": "a b c d x y z w v u e", "5": "a b", "6": "a b d e", "7": "a b d e c",
+                  "8": "a b x d e", "9": "a b c b c b c b c b c d e", "10": "a b c d b c d e"})
+    r = check_conformance(log, parse_workflow(SPEC), precision=False, method=method)
+    said = list(deviation_sheet(r, lang="zh")["deviation"]) + list(deviation_sheet(r, lang="zh")["kind"])
+    said += [d for d in case_sheet(r, lang="zh")["deviations"] if d]
+    assert len(said) > 10
+    english = [s for s in said if re.search(r"[A-Za-z]{2,}", s)]
+    assert not english, english
+    if method == "alignments":
+        assert "「x」（规定流程中没有此环节）：2 件工单（20.0%），随后 y → z → w → v → u" in said
+        assert "在「b」之后结束，未走完规定流程：1 件工单（10.0%），未做 c → d → e" in said
+        assert "「b → c」重复 ×3" in said
+    assert list(deviation_sheet(r)["deviation"]) == [d.text for d in r.deviations]   # English as it was

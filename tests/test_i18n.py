@@ -43,6 +43,37 @@ def test_chinese_headers_give_chinese_tables_unless_told(sample, monkeypatch):
                                           "PROCMINE_LANG": "zh"}).stdout.startswith("工单数")
 
 
+def test_errors_before_the_log_is_read_follow_its_headers(sample, tmp_path, monkeypatch):
+    """With nothing else choosing, a Chinese-headed log's header line (read before the log)
+    gives the errors that come before reading in Chinese: an option, the workflow, a file
+    without rows, DuckDB's refusals; an English-headed one keeps them English."""
+    monkeypatch.delenv("PROCMINE_LANG")
+    env = {"LANG": "C.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}
+    headers_only = tmp_path / "头.csv"
+    headers_only.write_text("工单编号,环节,时间\n", encoding="utf-8")
+    spec = tmp_path / "bad.yaml"
+    spec.write_text("steps: [上报\n", encoding="utf-8")
+    english = tmp_path / "en.csv"
+    english.write_text("case,activity,timestamp\nA,a,2024-01-01 08:00\n", encoding="utf-8")
+    parquet = tmp_path / "log.parquet"
+    import pandas as pd
+
+    pd.read_csv(sample, nrows=20).to_parquet(parquet)
+    said = {
+        "timezone": run("info", str(sample), "--timezone", "Foo", env=env),
+        "parquet": run("info", str(parquet), "--timezone", "Foo", env=env),
+        "no rows": run("info", str(headers_only), env=env),
+        "workflow": run("conform", str(sample), "--workflow", str(spec), env=env),
+        "citizen": run("audit", str(sample), "--citizen", "不存在", env=env),
+    }
+    for what, result in said.items():
+        assert result.exit_code == 2 and result.stderr.startswith("错误: "), (what, result.stderr)
+    assert "未知的时区 'Foo'" in said["timezone"].stderr
+    assert run("info", str(english), "--timezone", "Foo", env=env).stderr.startswith("Error: ")
+    assert run("--lang", "en", "info", str(sample), "--timezone", "Foo", env=env
+               ).stderr.startswith("Error: ")
+
+
 def test_zh_tables_keep_tiao_kuai_and_chinese_units(sample):
     out = run("--lang", "zh", "bottlenecks", str(sample), "--by", "unit").stdout
     head = out.splitlines()[2]

@@ -97,3 +97,99 @@ def test_the_check_can_fail():
     assert english_left("请检查 the free disk space", []) == ["the free disk space"]
     assert not english_left("没有这个选项 '--case'：logs/a.csv 用 DuckDB 读取 case:concept:name", [])
     assert not english_left("筛选 x y z 无效", ["x y z"])
+
+
+def _every_filter():
+    """One filter of each kind the options and filter sets build, and their other forms
+    (without, do not, never, working time, events of a column, case ids with and without
+    a file)."""
+    from procmine.filters import definitions as d
+    from procmine.filters.text import FILTER_NAMES, build_filter
+
+    values = {"case-ids": __file__, "time": {"from": "2024-01-01", "mode": "contained"},
+              "where": "类别=群租", "with-event": "承办单位!=城管执法中队",
+              "starts-with": "上报", "ends-with": "结案,退单", "follows": "上报>受理",
+              "eventually": "上报>结案", "never": "受理>退单", "duration": "1d..30d",
+              "working-duration": "1.5h..", "events": "3..50", "top-variants": 3,
+              "variant-coverage": 80, "variant-min-share": 1, "variant-ids": "1,2",
+              "keep-activities": "上报,受理", "drop-activities": "退单",
+              "activity-coverage": 90}
+    built = [build_filter(name, values[name]) for name in FILTER_NAMES]
+    return built + [d.WithEvent("类别", ("群租",)), d.Endpoint(("上报",), keep=False),
+                    d.Endpoint(("结案",), end=True, keep=False),
+                    d.Follows("上报", "受理", keep=False), d.EventValues("承办单位", ("网格",)),
+                    d.EventValues("承办单位", ("网格",), keep=False), d.Duration(None, 45 * 60),
+                    d.CaseIds(frozenset({"GD1"})), d.CaseIds(frozenset({"GD1"}), keep=False)]
+
+
+@pytest.mark.parametrize("item", _every_filter(), ids=lambda f: f.describe())
+def test_every_filter_is_described_in_chinese(item):
+    """The line each filter prints on stderr (筛选 …: kept …) and names in the error when
+    nothing is left is Chinese in Chinese output, the values typed kept as typed."""
+    said = say(f"Filter {item.describe()}: kept 1 of 2 cases, 3 of 4 events", "zh")
+    assert said.startswith("筛选 ") and not english_left(said, ["…"]), said
+    assert "筛选后没有剩下事件" in say(f"the filters kept no events (after: {item.describe()})",
+                                        "zh")
+
+
+def test_filter_descriptions_read_as_the_filter():
+    """The Chinese says what the filter keeps (the durations in Chinese units)."""
+    from procmine.filters import Duration, EventCount, Follows
+
+    assert say(Duration(86400, 30 * 86400, time="working").describe(), "zh") \
+        == "工单时长 1天 .. 30天（工作时间）"
+    assert say(Follows("上报", "退单", directly=False, keep=False).describe(), "zh") \
+        == "上报 之后从未出现 退单 的工单"
+    assert say(EventCount(3, 50).describe(), "zh") == "每件工单 3 .. 50 个事件"
+    assert say("the duration filter measures time, and this log has none: the order of "
+               "its events stands for time (--order-as-time)", "zh").startswith("时长筛选 需要")
+
+
+@pytest.mark.parametrize("english, chinese", [
+    # a calendar file's error, with the file before it
+    ("cal.yaml: office hours: '25:00' is not a time of day (HH:MM)",
+     "cal.yaml：办公时间：'25:00' 不是一天中的时刻（HH:MM）"),
+    ("cal.csv: office hours 17:00-09:00: intervals must be increasing, inside one day and must "
+     "not overlap", "cal.csv：办公时间 17:00-09:00：各时段须递增、在一天之内且不能重叠"),
+    # a calendar file on top of weekends
+    ("Calendar: a.yaml (--calendar); a: 1 holidays and 0 working days from the file, on top of "
+     "weekends; office hours 09:00-12:00", "日历：a.yaml（--calendar）；a: 1 个节假日、 0 个工作日"
+     "（来自文件），基于 仅周末休息，不含法定节假日; 办公时间 09:00-12:00"),
+    ("时限: 1 unparsable values set empty", "时限：1 个无法解析的值已置空"),
+    ("asked with --drop", "按 --drop 的要求"),
+    ("columns: case:concept:name, concept:name", "日志中的列：case:concept:name, concept:name"),
+    ("a.xes: not a readable XES file (the Rust XES reader failed on it; not well-formed XML: "
+     "syntax error, line 1)", "a.xes：不是可读取的 XES 文件（Rust XES 读取器无法读取；XML 格式"
+     "不正确：syntax error，第 1 行）"),
+    ("the file has no columns at all: check that it is the log",
+     "文件中一列也没有：请检查它是否是日志文件"),
+    ("give key_file= or set PROCMINE_ANON_KEY; make one with `python -c \"import secrets; "
+     "print(secrets.token_hex(32))\" > key.txt`", "请给出 key_file= 或设置 PROCMINE_ANON_KEY；"
+     "可以这样生成：`python -c \"import secrets; print(secrets.token_hex(32))\" > key.txt`"),
+])
+def test_sentences_inside_others_are_said_in_chinese(english, chinese):
+    """Sentences said in Chinese where they stand inside another (a file's name before them,
+    a load report's line, an error's hint), as they reach a reader."""
+    assert say(english, "zh") == chinese
+
+
+def test_the_load_report_says_empty_values_and_repairs_in_chinese(tmp_path):
+    """The examples of dropped rows name an empty value in words (not '(empty)'), and a
+    repaired column is said in Chinese."""
+    from click.testing import CliRunner
+
+    from procmine import i18n
+    from procmine.cli import cli
+
+    log = tmp_path / "log.csv"
+    log.write_text("工单编号,环节,时间,时限\nA,上报,2024-01-01 08:00,2024-01-05\n"
+                   ",上报,2024-01-01 09:00,2024-01-05\nB,上报,2024-01-01 10:00,不详\n",
+                   encoding="utf-8")
+    try:
+        zh = CliRunner().invoke(cli, ["--lang", "zh", "info", str(log)]).stderr
+        en = CliRunner().invoke(cli, ["--lang", "en", "info", str(log)]).stderr
+    finally:
+        i18n.set_language(None)
+    assert "舍弃 1 行：缺少工单编号（例如 第 3 行 工单编号=（空））" in zh
+    assert "修复 1 处：时限：1 个无法解析的值已置空" in zh
+    assert "(e.g. row 3 工单编号=(empty))" in en

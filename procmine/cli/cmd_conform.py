@@ -60,7 +60,7 @@ def command(log, workflow, method, top, cases_path, deviations_path, variants_pa
     """
     from procmine.conform import check_conformance
     from procmine.conform.audit_files import write_audit_file
-    from procmine.i18n import message, say
+    from procmine.i18n import language, message, say
     from procmine.output import csv_text, dumps, write_table
     from procmine.render import render_conformance, write_graph
     from procmine.workflow import read_workflow
@@ -74,10 +74,11 @@ def command(log, workflow, method, top, cases_path, deviations_path, variants_pa
     for note in result.notes:
         click.echo(message("note", note=say(note)), err=True)
     if cases_path:
-        write_audit_file(result, cases_path, table="cases", inputs=(log,))
+        write_audit_file(result, cases_path, table="cases", inputs=(log,), lang=language())
         click.echo(message("conform.wrote_cases", n=len(result.cases_table), path=cases_path), err=True)
     if deviations_path:
-        write_audit_file(result, deviations_path, table="deviations", inputs=(log,))
+        write_audit_file(result, deviations_path, table="deviations", inputs=(log,),
+                         lang=language())
         click.echo(message("conform.wrote_deviations", n=len(result.deviations), path=deviations_path),
                    err=True)
     if variants_path:

@@ -56,7 +56,9 @@ def _text(summary, n: int) -> str:
     shown["share"] = [f"{v:.1%}" for v in shown["share"]]
     shown["cumulative"] = [f"{v:.1%}" for v in shown["cumulative"]]
     shown["median_duration"] = [human_duration(v) for v in shown["median_duration"]]
-    shown = shown.rename(columns={"median_duration": "median duration"})
+    # "activities" is a count elsewhere (环节数); here the sequence itself (环节序列)
+    shown = shown.rename(columns={"median_duration": "median duration",
+                                  "activities": message("variants.sequence")})
     title = message("variants.title", variants=summary.variants, cases=summary.cases)
     if len(shown) < summary.variants:
         title += message("variants.shown", n=len(shown))

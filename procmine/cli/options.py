@@ -97,7 +97,28 @@ def log_options(func: Callable) -> Callable:
     for name, kwargs in reversed(_LOG_OPTIONS + _FILTER_OPTIONS):
         dest = name[2:].replace("-", "_")
         func = click.option(name, dest, **kwargs)(func)
-    return click.argument("log", type=click.Path(dir_okay=False))(func)
+    return click.argument("log", type=click.Path(dir_okay=False), callback=_headers_language)(func)
+
+
+def _headers_language(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Click callback for LOG: when nothing else chose the language, guess it from the
+    file's header line (a CSV's first line, a Parquet schema), so that an error said before
+    the log is read (an option, the workflow, a file without rows) follows a Chinese-headed
+    log as the output after reading does (docs/language.md)."""
+    from procmine import i18n
+
+    if value and not i18n.decided():
+        from procmine.read.columns import detect_columns
+        from procmine.read.sniff import header_names
+
+        names = header_names(value)
+        try:   # the columns the reader would map, as follow_headers() looks at
+            names = list(detect_columns(names).values()) or names
+        except Exception:   # noqa: BLE001 - a guess only
+            pass
+        if names:
+            i18n.guess_from_headers(names)
+    return value
 
 
 def filter_columns(chain: Any) -> list[str]:
@@ -521,10 +542,11 @@ def _values(value: Any) -> tuple:
 
 
 def file_output(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """Click callback for ``-o``: refuse ``-`` at once (a usage error, exit 2), before any
-    work; procmine writes files, and ``--json``/``--csv`` print data to stdout."""
-    if value == "-":
+    """Click callback for ``-o``: refuse ``-`` and an empty path at once (a usage error,
+    exit 2), before any work; procmine writes files, and ``--json``/``--csv`` print data to
+    stdout."""
+    if value in ("-", ""):
         from procmine.i18n import message
 
-        raise click.BadParameter(message("file_output"))
+        raise click.BadParameter(message("file_output" if value else "file_output_empty"))
     return value

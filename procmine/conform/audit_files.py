@@ -3,8 +3,10 @@
 ``case_sheet`` and ``deviation_sheet`` are the two tables; ``write_audit_file``
 writes one as CSV (UTF-8 with a BOM, so Excel shows Chinese; percentages and
 durations in words) or, for a ``.xlsx`` path, as an Excel workbook with both
-sheets (numbers stay numbers, shown as percentages, days and dates). JSON keeps
-the raw values (``ConformanceResult.to_dict``).
+sheets (numbers stay numbers, shown as percentages, days and dates). In Chinese
+(``lang="zh"``) the column and sheet names, the deviations, yes/no and the
+durations are Chinese, as ``procmine conform`` prints them. JSON keeps the raw
+values and English keys (``ConformanceResult.to_dict``).
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ XLSX_FORMATS = {"fitness": "0.0%", "share": "0.0%", "duration (days)": "0.00",
                 "start": "yyyy-mm-dd hh:mm", "end": "yyyy-mm-dd hh:mm"}
 
 
-def case_sheet(result: ConformanceResult, *, style: Literal["text", "xlsx"] = "text") -> pd.DataFrame:
+def case_sheet(result: ConformanceResult, *, style: Literal["text", "xlsx"] = "text",
+               lang: str = "en") -> pd.DataFrame:
     """One row per case: verdict, deviations, trail, units, category, source, start, end,
     duration. ``style="text"``: fitness as "74.1%", duration as "3.2 d", times to the
-    minute; ``"xlsx"``: raw numbers (duration in days) for Excel's own formats.
+    minute; ``"xlsx"``: raw numbers (duration in days) for Excel's own formats. The
+    column names stay English (``write_audit_file`` names them in ``lang``).
 
     >>> from procmine.read import read_log
     >>> from procmine.conform import check_conformance
@@ -32,9 +36,13 @@ def case_sheet(result: ConformanceResult, *, style: Literal["text", "xlsx"] = "t
     >>> case_sheet(r).loc[0, "fitness"]                                                          # doctest: +SKIP
     '100.0%'
     """
+    from procmine.conform.wording import case_deviations_text
     from procmine.output import human_duration
 
     out = result.cases_table.copy()
+    if lang == "zh":
+        out["deviations"] = [case_deviations_text(d, lang) for d in out["deviations"]]
+        out["conforming"] = ["是" if c else "否" for c in out["conforming"]]
     if style == "xlsx":
         if "duration" in out:
             out["duration"] = out["duration"] / 86400.0
@@ -42,19 +50,22 @@ def case_sheet(result: ConformanceResult, *, style: Literal["text", "xlsx"] = "t
         return out
     out["fitness"] = [("–" if pd.isna(f) else f"{f:.1%}") for f in out["fitness"]]
     if "duration" in out:
-        out["duration"] = [human_duration(s) for s in out["duration"]]
+        out["duration"] = [human_duration(s, lang=lang) for s in out["duration"]]
     for column in ("start", "end"):
         if column in out:
             out[column] = out[column].dt.strftime("%Y-%m-%d %H:%M")
     return out
 
 
-def deviation_sheet(result: ConformanceResult, *, style: Literal["text", "xlsx"] = "text") -> pd.DataFrame:
+def deviation_sheet(result: ConformanceResult, *, style: Literal["text", "xlsx"] = "text",
+                    lang: str = "en") -> pd.DataFrame:
     """One row per kind of deviation: what, how many cases, share, the units where it
-    happened most, an example case."""
+    happened most, an example case (in ``lang``: the deviation and its kind)."""
+    from procmine.conform.wording import deviation_sentence, kind_name
+
     return pd.DataFrame({
-        "deviation": [d.text for d in result.deviations],
-        "kind": [d.kind for d in result.deviations],
+        "deviation": [deviation_sentence(d, lang) for d in result.deviations],
+        "kind": [d.kind if lang != "zh" else kind_name(d.kind, lang) for d in result.deviations],
         "step": [d.step for d in result.deviations],
         "cases": [d.cases for d in result.deviations],
         "share": [d.share if style == "xlsx" else f"{d.share:.1%}" for d in result.deviations],
@@ -64,18 +75,23 @@ def deviation_sheet(result: ConformanceResult, *, style: Literal["text", "xlsx"]
 
 
 def write_audit_file(result: ConformanceResult, path: str | os.PathLike, *,
-                     table: Literal["cases", "deviations"], inputs: tuple[str, ...] = ()) -> None:
+                     table: Literal["cases", "deviations"], inputs: tuple[str, ...] = (),
+                     lang: str = "en") -> None:
     """Write the ``table`` of ``result`` to ``path``: a ``.xlsx`` workbook (both tables,
-    ``table`` first) or a CSV with a BOM for Excel."""
+    ``table`` first) or a CSV with a BOM for Excel; column and sheet names in ``lang``."""
     from procmine.files import output_format
+    from procmine.i18n import words
     from procmine.output import write_table
 
+    names = words("deviations")["columns"] if lang == "zh" else {}
     if output_format(path, "table") == ".xlsx":
-        sheets = {"cases": case_sheet(result, style="xlsx"),
-                  "deviations": deviation_sheet(result, style="xlsx")}
+        sheets = {"cases": case_sheet(result, style="xlsx", lang=lang),
+                  "deviations": deviation_sheet(result, style="xlsx", lang=lang)}
         if table == "deviations":
             sheets = {"deviations": sheets["deviations"], "cases": sheets["cases"]}
-        write_table(sheets, path, inputs=inputs, formats=XLSX_FORMATS)
+        titles = words("deviations")["sheets"] if lang == "zh" else {}
+        write_table({titles.get(k, k): v.rename(columns=names) for k, v in sheets.items()}, path,
+                    inputs=inputs, formats={names.get(k, k): f for k, f in XLSX_FORMATS.items()})
         return
-    frame = case_sheet(result) if table == "cases" else deviation_sheet(result)
-    write_table({table: frame}, path, inputs=inputs)
+    frame = case_sheet(result, lang=lang) if table == "cases" else deviation_sheet(result, lang=lang)
+    write_table({table: frame.rename(columns=names)}, path, inputs=inputs)

@@ -132,6 +132,9 @@ def require_columns(mapping: Mapping[str, str], columns: Sequence[str], path: st
         listed = describe_columns(columns)
         untimed = ("; a log without times can be read with order_as_time=True (its order "
                    "stands for time)") if missing == [TIMESTAMP] else ""
+        if not listed:
+            raise ColumnError(f"{path}: no column found for {names}",
+                              hint="the file has no columns at all: check that it is the log")
         raise ColumnError(f"{path}: no column found for {names}",
                           hint=f"the file has: {listed}; name the column when reading the "
                                f"log{untimed}")

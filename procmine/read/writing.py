@@ -35,6 +35,9 @@ def write_log(events: pd.DataFrame, path: str | os.PathLike, *,
     from procmine.output import neutralise
 
     name = str(path).lower()
+    if not name:
+        raise InputError("the output path is empty",
+                         hint="give a file name ending in .csv, .parquet or .xes")
     suffix = output_format(path, "log")
     kind = {".parquet": "parquet", ".pq": "parquet", ".xes": "xes", ".xes.gz": "xes"}.get(suffix, "csv")
     if kind == "xes" and "time:timestamp" not in events.columns:

@@ -15,8 +15,9 @@ from procmine.workflow.model import PetriNetModel, Workflow
 from procmine.workflow.states import check_net_size, reachability
 
 
-def _safe_xml(data: bytes, path: Path) -> None:
-    """Refuse DTDs and entities (billion laughs, XXE) and malformed XML, before pm4py's lxml."""
+def _safe_xml(data: bytes, path: Path) -> Any:
+    """Refuse DTDs and entities (billion laughs, XXE) and malformed XML, before pm4py's lxml;
+    the parsed root."""
     import defusedxml.ElementTree as SafeET
     from defusedxml import DefusedXmlException
 
@@ -24,7 +25,7 @@ def _safe_xml(data: bytes, path: Path) -> None:
 
     try:
         check_xml_bytes(data, str(path))
-        SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        return SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except InputError as e:
         raise SpecError(e.message, hint=e.hint) from None
     except DefusedXmlException as e:
@@ -32,6 +33,24 @@ def _safe_xml(data: bytes, path: Path) -> None:
                         hint="remove the <!DOCTYPE ...> block") from None
     except SafeET.ParseError as e:
         raise SpecError(f"{path}: not well-formed XML ({e})") from None
+
+
+def _check_markings(root: Any, path: Path) -> None:
+    """Refuse a place's marking that is not a whole number of tokens (pm4py fails on it with
+    Python's own words, or reads a negative one as none)."""
+    def name(element: Any) -> str:
+        return str(element.tag).rsplit("}", 1)[-1]
+
+    for place in root.iter():
+        if name(place) != "place":
+            continue
+        for marking in (m for m in place if name(m) == "initialMarking"):
+            text = next((str(t.text or "").strip() for t in marking if name(t) == "text"), "")
+            if not (text.isascii() and text.isdigit()):
+                raise SpecError(f"{path}: place {place.get('id', '?')!r}: the initial marking "
+                                f"{text!r} is not a number of tokens",
+                                hint="write a whole number of tokens, 0 or more: "
+                                     "<initialMarking><text>1</text></initialMarking>")
 
 
 def _read_bpmn(data: bytes, path: Path) -> Workflow:
@@ -61,7 +80,7 @@ def _read_bpmn(data: bytes, path: Path) -> Workflow:
 def _read_pnml(data: bytes, path: Path) -> Workflow:
     from pm4py.objects.petri_net.importer.variants import pnml as pnml_importer
 
-    _safe_xml(data, path)
+    _check_markings(_safe_xml(data, path), path)
     try:
         net, im, fm = pnml_importer.import_net_from_string(data)
     except Exception as e:
