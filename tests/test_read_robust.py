@@ -603,3 +603,25 @@ def test_strict_reading_refuses_a_ragged_row(tmp_path):
     assert read_log(path).report.dropped == {"ragged row (wrong number of fields)": 1}
     with pytest.raises(InputError, match=r"ragged.csv: row 3, column '\*': ragged row"):
         read_log(path, strict=True)
+
+
+def test_a_parquet_column_name_twice_is_numbered_as_in_a_csv(tmp_path):
+    """Arrow cannot choose a column by a name written twice: the pandas engine failed with
+    Arrow's 'Multiple matches for FieldRef.Name' and DuckDB used the first without a word."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table([pa.array(["A1", "A1"]), pa.array(["上报", "立案"]),
+                      pa.array(["2024-01-01 08:00", "2024-01-01 09:00"]), pa.array(["x", "y"])],
+                     names=["工单编号", "环节", "时间", "环节"])
+    path = tmp_path / "twice.parquet"
+    pq.write_table(table, path)
+    log = read_log(path)
+    assert log.report.columns == ["工单编号", "环节", "时间", "环节.1"]
+    assert log.events["concept:name"].tolist() == ["上报", "立案"]
+    assert "duplicate column names were numbered" in log.report.notes
+    from procmine.engines import get_engine
+
+    with get_engine("duckdb", path) as engine:
+        assert "duplicate column names were numbered" in engine.load_report().notes
+        assert engine.variants().counts() == {("上报", "立案"): 1}

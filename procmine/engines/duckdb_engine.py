@@ -207,8 +207,13 @@ class DuckDBEngine(SqlEngine):
         ``mend``: read a UTF-8 copy whatever the encoding (:meth:`_in_utf8`)."""
         path = DUCKDB.literal(self.source.path)
         if self.kind == "parquet":
+            import pyarrow.parquet as pq
+
             scan = f"read_parquet({path})"
             self._facts = {"format": "parquet"}
+            names = pq.read_schema(self.source.path).names
+            if len(set(names)) != len(names) and not mend:  # (DuckDB numbers them its way)
+                self._read_notes.append("duplicate column names were numbered")
         else:
             sample = open_bytes(self.source.path, SAMPLED_BYTES)
             encoding = self.source.encoding or detect_encoding(sample)

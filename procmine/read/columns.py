@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from procmine.errors import ColumnError, describe_columns
 from procmine.log import (
@@ -70,6 +71,25 @@ HEADERS: dict[str, tuple[str, ...]] = {
     ADDRESS: (ADDRESS, "地址", "事发地址", "网格", "所属网格", "address", "gridcell",
               "casegrid", "caseaddress"),
 }
+
+
+def numbered(header: list[str], report: Any) -> list[str]:
+    """The column names with a repeated one numbered (``环节``, ``环节.1``), as pandas numbers
+    them, said in the load report's notes; the names as they are when none repeats.
+
+    >>> from procmine.log import LoadReport
+    >>> numbered(["a", "b", "a"], LoadReport())
+    ['a', 'b', 'a.1']
+    """
+    if len(set(header)) == len(header):
+        return header
+    seen: dict[str, int] = {}
+    fixed = []
+    for h in header:
+        seen[h] = seen.get(h, 0) + 1
+        fixed.append(h if seen[h] == 1 else f"{h}.{seen[h] - 1}")
+    report.notes.append("duplicate column names were numbered")
+    return fixed
 
 
 def _norm(name: str) -> str:

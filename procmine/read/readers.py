@@ -29,7 +29,7 @@ from procmine.limits import (
 from procmine.log import DEADLINE, START, TIMESTAMP, LoadReport
 from procmine.read import fastcsv
 from procmine.read.canonical import TEXT_COLUMNS, distinct_categorical
-from procmine.read.columns import detect_columns
+from procmine.read.columns import detect_columns, numbered
 from procmine.read.fastcsv import read_csv_fast
 from procmine.read.projection import columns_to_read
 from procmine.read.sniff import (
@@ -234,15 +234,7 @@ def _csv_header(text: str, delimiter: str, report: LoadReport) -> list[str]:
                               "columns") from None
     if any(not h.strip() for h in header):
         header = [h if h.strip() else f"column_{i + 1}" for i, h in enumerate(header)]
-    if len(set(header)) != len(header):
-        seen: dict[str, int] = {}
-        fixed = []
-        for h in header:
-            seen[h] = seen.get(h, 0) + 1
-            fixed.append(h if seen[h] == 1 else f"{h}.{seen[h] - 1}")
-        report.notes.append("duplicate column names were numbered")
-        header = fixed
-    return header
+    return numbered(header, report)
 
 
 def _column_kinds(header: list[str], given: Mapping[str, str]) -> tuple[set[str], set[str]]:

@@ -14,6 +14,7 @@ import pandas as pd
 from procmine.errors import InputError
 from procmine.limits import MAX_COLUMNS, MAX_ROWS, check_expansion, check_frame_fields
 from procmine.log import LoadReport
+from procmine.read.columns import numbered
 from procmine.read.projection import columns_to_read
 from procmine.read.readers import _check_fields, short_error
 
@@ -78,9 +79,13 @@ def read_parquet(path: str, report: LoadReport, given: Mapping[str, str],
     try:
         meta = pq.read_metadata(path)
         check_parquet_size(path, meta)
-        report.columns = _parquet_columns(meta.schema.to_arrow_schema())
-        include = columns_to_read(report.columns, given=given, needs=needs)
-        table = pq.read_table(path, columns=include)
+        names = _parquet_columns(meta.schema.to_arrow_schema())
+        report.columns = numbered(names, report)
+        if report.columns == names:
+            table = pq.read_table(path, columns=columns_to_read(names, given=given, needs=needs))
+        else:       # (a name twice: Arrow cannot choose by name; all read, then numbered)
+            table = pq.ParquetFile(path).read()
+            table = table.rename_columns([*report.columns, *table.column_names[len(names):]])
     except (pa.ArrowInvalid, OSError) as e:
         raise InputError(f"{path}: not a readable Parquet file ({short_error(e)})") from None
     _check_fields(path, table)
