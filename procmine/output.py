@@ -389,6 +389,16 @@ def describe_load(report: Any) -> str:
              message("load.columns", mapped=mapped)]
     if report.timezone_assumed:
         lines.append(message("load.timezone", zone=report.timezone))
+    return "\n".join(lines + load_changes(report, duplicates=True))
+
+
+def load_changes(report: Any, *, duplicates: bool = False) -> list[str]:
+    """The lines of :func:`describe_load` on what reading dropped, repaired or noted (and
+    with ``duplicates``, the duplicate events it kept): said even with --json or --csv,
+    where the rest of the load report is not (nothing is dropped without a word)."""
+    from procmine.i18n import message, say
+
+    lines = []
     unit = message("load.unit." + {"xes": "event", "parquet": "record"}.get(report.format or "", "row"))
     for reason, count in report.dropped.items():
         examples = "; ".join(message("load.example", unit=unit, row=r, column=c, value=_example(v))
@@ -397,7 +407,7 @@ def describe_load(report: Any) -> str:
                      + (message("load.examples", examples=examples) if examples else ""))
     for what, count in report.repaired.items():
         lines.append(message("load.repaired", count=count, what=say(what)))
-    if report.duplicates:
+    if report.duplicates and duplicates:
         lines.append(message("load.duplicates", count=report.duplicates))
     lines.extend(message("note", note=say(n)) for n in report.notes)
-    return "\n".join(lines)
+    return lines

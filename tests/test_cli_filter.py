@@ -209,3 +209,21 @@ def test_quiet_is_read_from_the_arguments(monkeypatch):
     monkeypatch.setattr("sys.stderr.isatty", lambda: True, raising=False)
     assert not progress.begin(["info", "x.csv", "--quiet"]).enabled
     progress.begin(["info", "x.csv", "-q"]).stop()
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+@pytest.mark.parametrize("form", ["--json", "--csv"])
+def test_dropped_rows_are_said_with_json_or_csv_too(tmp_path, engine, form):
+    """--json and --csv kept the whole load report off stderr: rows dropped without a word.
+    Now what was dropped is said (on stderr: stdout stays the data), and a clean log says
+    nothing."""
+    path = tmp_path / "bad.csv"
+    path.write_text("工单编号,环节,时间\nA1,上报,2024-01-01 08:00\n,立案,2024-01-01 09:00\n"
+                    "A1,派遣,not a time\nA1,结案,2024-01-01 11:00\n", encoding="utf-8")
+    result = run("variants", path, form, "--engine", engine, "--lang", "en")
+    assert result.exit_code == 0, result.output
+    said = [line for line in result.stderr.splitlines() if line.startswith("Dropped")]
+    assert [line.split(" (e.g.")[0] for line in said] == [
+        "Dropped 1 rows: no case id", "Dropped 1 rows: unparsable time"]
+    clean = run("variants", ORDERS16, form, "--engine", engine, "--lang", "en")
+    assert not [line for line in clean.stderr.splitlines() if not line.startswith("Engine:")]

@@ -256,14 +256,14 @@ def load(path: str, options: dict[str, Any], *, quiet: bool = False,
     from procmine import i18n
 
     i18n.follow_headers(log.report.mapping.values())    # Chinese headers: Chinese output
+    from procmine.output import describe_load, load_changes
+
     if not quiet:
-        from procmine.output import describe_load
-
         click.echo(describe_load(log.report), err=True)
-    elif log.report.time_from_order:    # said even with --json: the figures have no times
-        from procmine.read.order import NOTE
-
-        click.echo(f"Note: {NOTE}", err=True)
+    elif changes := load_changes(log.report):
+        # said even with --json or --csv (on stderr): what was dropped, mended or noted
+        # (with --order-as-time, that the figures have no times)
+        click.echo("\n".join(changes), err=True)
     return apply_filter_options(log, options)
 
 
@@ -351,9 +351,12 @@ def open_input(path: str, options: dict[str, Any], *, engine: str = "auto",
             i18n.follow_headers(opened.mapping.values())
         finally:   # said even with --json (on stderr): the figures come from another engine than usual
             click.echo(i18n.message("engine", name=choice.name, reason=i18n.say(choice.reason)), err=True)
+        said = _engine_read(opened, path)
         if not quiet:
-            click.echo(_engine_read(opened, path), err=True)
+            click.echo("\n".join(said), err=True)
             opened.progress = _part_progress
+        elif said[1:]:      # what was dropped or noted: said even with --json or --csv
+            click.echo("\n".join(said[1:]), err=True)
         yield apply_filter_options(opened, options)
         if memory_limit and choice.name == "duckdb":    # said even when quiet, as the engine
             click.get_current_context().meta[MEMORY_LIMIT_KEY] = memory_limit
@@ -377,8 +380,9 @@ def say_if_over(memory_limit: str) -> None:
         click.echo(i18n.message("memory_over", peak=human_size(peak), limit=memory_limit), err=True)
 
 
-def _engine_read(engine: Any, path: str) -> str:
-    """What an engine read and dropped, for stderr (as the load report of pandas)."""
+def _engine_read(engine: Any, path: str) -> list[str]:
+    """What an engine read, then what it dropped and noted: lines for stderr (as the load
+    report of pandas)."""
     from procmine.i18n import message, say
 
     totals = engine.totals()
@@ -387,7 +391,7 @@ def _engine_read(engine: Any, path: str) -> str:
     lines += [message("load.dropped", count=count, reason=say(reason))
               for reason, count in totals.dropped.items()]
     lines += [message("note", note=say(note)) for note in engine.read_notes()]
-    return "\n".join(lines)
+    return lines
 
 
 def _part_progress(done: int, total: int) -> None:
