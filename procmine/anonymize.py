@@ -27,7 +27,7 @@ import pandas as pd
 
 from procmine.errors import ProcmineError, SpecError, describe_columns
 from procmine.limits import MAX_KEY_FILE_BYTES, MIN_KEY_BYTES, MIN_KEY_DISTINCT
-from procmine.log import CASE, RESOURCE, EventLog
+from procmine.log import CASE, REQUIRED, RESOURCE, TIMESTAMP, EventLog
 from procmine.pii import find_pii, mask_pii
 
 KEY_ENV = "PROCMINE_ANON_KEY"
@@ -182,6 +182,21 @@ def _mask_column(values: pd.Series) -> tuple[pd.Series, int]:
     return out, int(changed[codes].sum())
 
 
+def _refuse_needed(log: EventLog, *, drop: Sequence[str], columns: Sequence[str]) -> None:
+    """Refuse to drop a column every log needs, or to turn its times into pseudonyms: the
+    anonymised log could not be read back."""
+    for column in [c for c in drop if c in REQUIRED]:
+        raise SpecError(f"cannot drop column {log.report.mapping.get(column, column)!r} "
+                        f"({column}): a log needs its case id, activity and time, and the "
+                        "anonymised log could not be read back",
+                        hint="leave it out of --drop; case ids are pseudonymised anyway")
+    if TIMESTAMP in columns:
+        raise SpecError(f"cannot pseudonymise column {log.report.mapping.get(TIMESTAMP, TIMESTAMP)!r} "
+                        f"({TIMESTAMP}): a pseudonym is no time, and the anonymised log could "
+                        "not be read back", hint="leave it out of --pseudonymize; --shift-days "
+                        "moves the times instead")
+
+
 def anonymize_log(
     log: EventLog,
     key: bytes,
@@ -207,10 +222,16 @@ def anonymize_log(
     (['case:concept:name', 'org:resource'], ['case:address', 'case:citizen'])
     """
     events = log.events.copy()
+
+    def named(names: Sequence[str]) -> list[str]:    # the file's own headers name columns too
+        return [c if c in events.columns else log.report.column_named(c) for c in names]
+
+    columns, keep, drop = named(columns), named(keep), named(drop)
     unknown = [c for c in [*columns, *keep, *drop] if c not in events.columns]
     if unknown:
         raise SpecError(f"no column {unknown[0]!r} in the log",
                         hint=f"columns: {describe_columns(events.columns)}")
+    _refuse_needed(log, drop=drop, columns=columns)
     mappings = []
     done = []
     targets = [CASE, *([RESOURCE] if pseudonymise_resources and RESOURCE in events else []),

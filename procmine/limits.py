@@ -26,6 +26,11 @@ MAX_NET_TRANSITIONS = 1000
 """Most transitions in a Petri net from a workflow (YAML, BPMN or PNML); more would
 make ``workflow check`` explore states for minutes."""
 
+MAX_MARKING_TOKENS = 1000
+"""Most tokens in one place of a PNML marking, or on one arc: a workflow net starts a case
+with one token; billions of them make ``workflow check`` give up on its states and
+``conform`` find no end, read the same way by both."""
+
 MAX_STATE_CHECKS = 2_000_000
 """Most (marking, transition) checks when exploring a workflow's states; beyond
 it the states are not listed and soundness is reported as not proven."""

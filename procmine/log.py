@@ -86,6 +86,15 @@ class LoadReport:
     def rows_dropped(self) -> int:
         return sum(self.dropped.values())
 
+    def column_named(self, name: str) -> str:
+        """The events' column the file's header ``name`` was read into: a mapped header
+        its canonical name, any other name as it is.
+
+        >>> LoadReport(mapping={CASE: "工单编号"}).column_named("工单编号")
+        'case:concept:name'
+        """
+        return next((canonical for canonical, header in self.mapping.items() if header == name), name)
+
     def drop(self, reason: str, count: int, examples: list[tuple[int, str, str]]) -> None:
         if count:
             self.dropped[reason] = self.dropped.get(reason, 0) + int(count)

@@ -127,3 +127,42 @@ def test_mapping_is_private_and_weak_or_endless_keys_are_refused(tmp_path, order
         assert message in result.stderr
         assert "secrets.token_hex(32)" in result.stderr  # says how to make a good key
         assert not (tmp_path / "x.csv").exists()
+
+
+def test_columns_every_log_needs_cannot_be_dropped_or_turned_into_pseudonyms(tmp_path, orders16):
+    """Dropping the case id, activity or time (or pseudonymising the time) wrote a log that
+    no command could read back, with exit 0."""
+    out = tmp_path / "anon.csv"
+    key = {"PROCMINE_ANON_KEY": "k1-test-key-of-32-bytes-abcdefgh"}
+    for option, column, says in (("--drop", "case:concept:name", "'工单编号' (case:concept:name)"),
+                                 ("--drop", "环节", "'环节' (concept:name)"),
+                                 ("--drop", "time:timestamp", "'时间' (time:timestamp)"),
+                                 ("--pseudonymize", "时间", "'时间' (time:timestamp)")):
+        result = CliRunner().invoke(cli, ["anonymize", str(orders16), "-o", str(out), option, column],
+                                    env=key)
+        assert result.exit_code == 2, (option, column, result.output)
+        verb = "drop" if option == "--drop" else "pseudonymise"
+        assert f"Error: cannot {verb} column {says}" in result.stderr
+        assert "could not be read back" in result.stderr
+        assert not out.exists()
+
+
+def test_drop_keep_and_pseudonymize_take_the_files_own_headers(tmp_path, orders16):
+    """--where took the file's headers but --drop/--keep/--pseudonymize only internal names."""
+    frame = pd.read_csv(orders16, dtype=str)
+    frame["诉求人"] = "张三"
+    src, out = tmp_path / "in.csv", tmp_path / "anon.csv"
+    frame.to_csv(src, index=False)
+    key = {"PROCMINE_ANON_KEY": "k1-test-key-of-32-bytes-abcdefgh"}
+    result = CliRunner().invoke(cli, ["anonymize", str(src), "-o", str(out), "--drop", "来源",
+                                      "--keep", "诉求人", "--pseudonymize", "类别"], env=key)
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(out, dtype=str, encoding="utf-8-sig")
+    assert "来源" not in written.columns
+    assert "Dropped column '来源': asked with --drop" in result.stderr
+    assert set(written["诉求人"]) == {"张三"}             # kept on purpose, in clear
+    assert written["类别"].str.startswith("P-").all()
+    result = CliRunner().invoke(cli, ["anonymize", str(src), "-o", str(out),
+                                      "--drop", "case:source"], env=key)    # internal names too
+    assert result.exit_code == 0, result.output
+    assert "来源" not in pd.read_csv(out, dtype=str, encoding="utf-8-sig").columns

@@ -111,3 +111,48 @@ def test_compare_finds_no_change_where_there_was_none(logs):
     assert flagged == []
     assert [u["unit"] for u in data["units"] if u["significant"]] == []
     assert not any(e["significant_share"] or e["significant_wait"] for e in data["edges"])
+
+
+def _head(sample, tmp_path, rows: int = 454):
+    small = tmp_path / "small.csv"
+    pd.read_csv(sample, dtype=str, encoding="utf-8-sig").head(rows).to_csv(small, index=False)
+    return small
+
+
+def test_a_workflow_without_deadlines_leaves_them_to_the_logs_deadline_column(tmp_path, sample):
+    """A BPMN/PNML model or a spec without deadlines failed with 'the workflow sets no
+    deadlines' although the log has a deadline column (时限)."""
+    small = _head(sample, tmp_path)
+    spec = tmp_path / "steps.yaml"
+    spec.write_text("steps: [上报, 受理, 立案, 派遣, 签收, 处置, 反馈, 核查, 结案]\n", encoding="utf-8")
+    r = CliRunner().invoke(cli, ["compare", str(small), "--split", "2024-01-01T12:00",
+                                 "--workflow", str(spec), "--json"])
+    assert r.exit_code == 0, r.output
+    rows = {row["indicator"]: row for row in json.loads(r.stdout)["indicators"]}
+    assert rows["on_time_rate"]["n_a"] + rows["on_time_rate"]["n_b"] == 40   # every case has 时限
+    assert "fitness" in rows
+    r = CliRunner().invoke(cli, ["bottlenecks", str(small), "--workflow", str(spec)])
+    assert r.exit_code == 0, r.output
+    assert "the workflow sets no deadlines: the log's deadline column is used" in r.stdout
+
+
+def test_labels_must_name_two_different_sides(tmp_path, sample):
+    small = _head(sample, tmp_path)
+    for labels in (",", "A,A", "甲,"):
+        r = CliRunner().invoke(cli, ["compare", str(small), "--split", "2024-01-01T12:00",
+                                     "--labels", labels])
+        assert r.exit_code == 2, (labels, r.output)
+        assert f"Error: --labels {labels}: the two sides need two different names" in r.stderr
+
+
+def test_a_log_without_times_is_refused_by_name_with_a_split_or_two_logs(tmp_path, sample):
+    """It said 'loops measures time' (another command), or that the log ran from 2000-01-01
+    to 2000-01-01 (the file's order read as times)."""
+    untimed = tmp_path / "untimed.csv"
+    pd.read_csv(sample, dtype=str, encoding="utf-8-sig").head(200).drop(columns=["时间"]).to_csv(
+        untimed, index=False)
+    for args in (["--split", "2024-01-25"], [str(untimed)]):
+        r = CliRunner().invoke(cli, ["compare", str(untimed), *args, "--order-as-time"])
+        assert r.exit_code == 2, (args, r.output)
+        assert "Error: compare measures time, and this log has none" in r.stderr
+        assert "loops" not in r.stderr and "2000-01-01" not in r.stderr

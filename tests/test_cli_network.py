@@ -69,3 +69,25 @@ def test_help_lists_every_option():
     r = run("network", "--help")
     for option in ("--type", "--output", "--top", "--table", "--calendar", "--json", "--csv"):
         assert option in r.output
+
+
+def test_a_log_without_times_shows_no_hand_over_times_and_no_calendar(tmp_path, sample):
+    """With --order-as-time the hand-over times were 0.0 (the file's order, a second apart)
+    and a calendar note spoke of 1999-2000; now they are empty and no calendar is said."""
+    frame = pd.read_csv(sample, dtype=str).head(300)
+    untimed = tmp_path / "untimed.csv"
+    frame.drop(columns=["时间"]).to_csv(untimed, index=False)
+    r = CliRunner().invoke(cli, ["network", str(untimed), "--order-as-time", "--csv"])
+    assert r.exit_code == 0, r.output
+    units = pd.read_csv(StringIO(r.stdout))
+    assert units["median_in_s"].isna().all()
+    assert units["cases"].max() > 0                 # the counts are there
+    assert "1999" not in r.stderr and "Calendar" not in r.stderr
+    r = CliRunner().invoke(cli, ["network", str(untimed), "--order-as-time", "--json"])
+    data = json.loads(r.stdout)
+    assert data["measures"]["median_s"] is None and data["measures"]["handovers"] > 0
+    assert {e["median_s"] for e in data["edges"]} == {None}
+    r = CliRunner().invoke(cli, ["network", str(untimed), "--order-as-time", "--type",
+                                 "escalation", "--json"])
+    assert json.loads(r.stdout)["measures"]["median_up_s"] is None
+    assert "1999" not in r.stderr

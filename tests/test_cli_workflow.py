@@ -133,3 +133,50 @@ def test_nested_yaml_in_a_calendar_is_an_input_error(tmp_path):
     path.write_text("holidays: &h [2024-01-01, *h]\n")
     with pytest.raises(SpecError, match="refers to a list or mapping that contains it"):
         read_calendar(path)
+
+
+def _pnml(body: str, after: str = "") -> str:
+    return f'<?xml version="1.0"?><pnml><net id="n"><page id="g">{body}</page></net>{after}</pnml>'
+
+
+_START = '<place id="p1"><initialMarking><text>1</text></initialMarking></place><place id="p2"/>'
+_STEP = '<transition id="t1"><name><text>上报</text></name></transition>'
+_LINE = '<arc id="a1" source="p1" target="t1"/><arc id="a2" source="t1" target="p2"/>'
+
+
+def test_pnml_arcs_pm4py_would_drop_and_endless_markings_are_refused_by_check_and_conform(
+        tmp_path, orders16):
+    """A place-to-place arc was ignored ('OK'), an arc to an unknown id said 'no initial
+    marking', and 99999999999 tokens passed `workflow check` while `conform` refused them:
+    both commands now read the net through one check."""
+    cases = {
+        "placeplace.pnml": (_pnml(_START + _STEP + _LINE + '<arc id="a4" source="p1" target="p2"/>'),
+                            "arc 'a4' joins two places, 'p1' and 'p2'"),
+        "transtrans.pnml": (_pnml(_START + _STEP + '<transition id="t2"><name><text>受理</text>'
+                                  '</name></transition>' + _LINE
+                                  + '<arc id="a5" source="t1" target="t2"/>'),
+                            "arc 'a5' joins two transitions, 't1' and 't2'"),
+        "dangling.pnml": (_pnml(_START + _STEP + _LINE + '<arc id="a3" source="t1" target="nowhere"/>'),
+                          "arc 'a3' from 't1' to 'nowhere': 'nowhere' is the id of no place or "
+                          "transition of the net"),
+        "outside.pnml": (_pnml(_START + _STEP + _LINE, '<finalmarkings><marking><place idref="p2">'
+                               '<text>1</text></place></marking></finalmarkings>'),
+                         "<pnml> holds <net>, <finalmarkings>, but procmine reads one <net>"),
+        "bigmark.pnml": (_pnml(_START.replace(">1<", ">99999999999<") + _STEP + _LINE),
+                         "place 'p1': the initial marking 99,999,999,999 is more than the 1,000 "
+                         "tokens procmine takes"),
+        "weight0.pnml": (_pnml(_START + _STEP + _LINE.replace(
+                             '"t1"/>', '"t1"><inscription><text>0</text></inscription></arc>', 1)),
+                         "arc 'a1': the weight '0' is not a whole number of tokens from 1 to 1,000"),
+    }
+    for name, (text, message) in cases.items():
+        net = tmp_path / name
+        net.write_text(text)
+        for args in (["workflow", "check", str(net)], ["conform", str(orders16), "--workflow", str(net)]):
+            result = CliRunner().invoke(cli, args)
+            assert result.exit_code == 2, (name, args[0], result.output)
+            assert f"Error: {net}: {message}" in result.stderr, (name, args[0])
+    good = tmp_path / "good.pnml"
+    good.write_text(_pnml(_START + _STEP + _LINE))
+    result = run("check", str(good))
+    assert result.exit_code == 0 and "OK: every step can happen" in result.stdout

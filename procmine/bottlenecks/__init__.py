@@ -38,12 +38,13 @@ import pandas as pd
 from procmine.abstractions import Follows
 from procmine.bottlenecks.codes import _missing
 from procmine.bottlenecks.deadlines import Deadlines
+from procmine.bottlenecks.deadlines import _name as _workflow_name
 from procmine.bottlenecks.events import _Clock, _Events, _resolve_calendar
 from procmine.bottlenecks.groupings import _Groupings
 from procmine.choices import BOTTLENECK_BY, BottleneckBy
 from procmine.engines import as_engine
 from procmine.errors import SpecError, check_choice
-from procmine.log import CATEGORY, LEVEL, RESOURCE, EventLog
+from procmine.log import CATEGORY, DEADLINE, LEVEL, RESOURCE, EventLog
 
 if TYPE_CHECKING:
     from procmine.calendar import WorkingCalendar
@@ -222,8 +223,12 @@ def find_bottlenecks(
     due_clock = clock
     if workflow is not None and basis == "clock" and calendar is not None:
         due_clock = _Clock(_resolve_calendar(calendar, True)[0], engine.source.timezone)
+    # a workflow without deadlines (a BPMN or PNML model, a spec without them) leaves them
+    # to the log's deadline column
+    timed_by = workflow if getattr(workflow, "deadlines", None) else None
     tables = _Groupings(engine, clock=clock, due_clock=due_clock, workflow=workflow,
-                        part_events=part_events, include_followup=include_followup,
+                        deadlines_of=timed_by, part_events=part_events,
+                        include_followup=include_followup,
                         require={"unit": RESOURCE, "level": LEVEL, "category": CATEGORY}.get(by))
     from procmine.calendar import describe_calendar, fallback_years
 
@@ -238,8 +243,19 @@ def find_bottlenecks(
         total_wait=totals["total_wait"],
         table=chosen.head(top).reset_index(drop=True) if top else chosen,
         transitions=tables.get("transition"), deadlines=tables.get("deadlines"),
-        notes=_notes(totals), _tables=tables,
+        notes=_notes(totals) + _deadline_notes(workflow, timed_by, engine), _tables=tables,
     )
+
+
+def _deadline_notes(workflow: Any, timed_by: Any, engine: Engine) -> tuple[str, ...]:
+    """Where the deadlines came from when a workflow was given without any."""
+    if workflow is None or timed_by is not None:
+        return ()
+    name = _workflow_name(workflow)
+    if engine.has(DEADLINE):
+        return (f"{name}: the workflow sets no deadlines: the log's deadline column is used",)
+    return (f"{name}: the workflow sets no deadlines, and the log has no deadline column: "
+            "no deadlines are measured",)
 
 
 def _notes(totals: dict[str, Any]) -> tuple[str, ...]:

@@ -29,14 +29,14 @@ from procmine.log import CATEGORY, DEADLINE, RESOURCE
 
 class _DeadlineMeasures:
     """The ``_measure_deadline*`` and ``_finish_deadline*`` methods of ``_Groupings``, which
-    gives ``workflow``, ``clock``, ``due_clock``, ``codes``, ``present`` and ``taken``."""
+    gives ``deadlines_of``, ``clock``, ``due_clock``, ``codes``, ``present`` and ``taken``."""
 
     def _deadline(self, part: _Part) -> tuple[_Window, np.ndarray, np.ndarray, np.ndarray] | None:
         """The part's cases with a deadline: window, on time, overdue, and late per case."""
-        if part.deadline is None and (self.workflow is not None or part.has(DEADLINE)):
+        if part.deadline is None and (self.deadlines_of is not None or part.has(DEADLINE)):
             ev = part.ev
-            window = (_workflow_window(ev, self.due_clock, self.workflow)
-                      if self.workflow is not None else _column_window(ev))
+            window = (_workflow_window(ev, self.due_clock, self.deadlines_of)
+                      if self.deadlines_of is not None else _column_window(ev))
             on_time = window.end <= window.due
             overdue = np.where(on_time, 0.0, self.clock.span(window.due, window.end))
             late = np.zeros(len(ev.first_idx), dtype=bool)
@@ -112,10 +112,10 @@ class _DeadlineMeasures:
                                                        "end", "on_time", "overdue"]))
 
     def _finish_deadlines(self, measures: list[Any], values: Any) -> Deadlines | None:
-        if self.workflow is None and DEADLINE not in self.present:
+        if self.deadlines_of is None and DEADLINE not in self.present:
             return None
         measures = [m for m in measures if m is not None]
-        source = (f"workflow {_name(self.workflow)}" if self.workflow is not None
+        source = (f"workflow {_name(self.deadlines_of)}" if self.deadlines_of is not None
                   else f"column {DEADLINE}")
         n_cases, n_late, overdue_total = (sum(m[0][i] for m in measures) for i in range(3))
         median = values.quantiles("deadline_overdue", "key", "value", (0.5,))["q0"]

@@ -21,7 +21,6 @@ import pandas as pd
 from procmine.bottlenecks.codes import _add, _spread, _summed
 from procmine.bottlenecks.events import _NAT, _Clock, _Events, _ns
 from procmine.bottlenecks.stats import _distinct_cases, _quantile_rows
-from procmine.errors import SpecError
 from procmine.log import ACTIVITY, CATEGORY, DEADLINE
 
 
@@ -134,10 +133,7 @@ def _workflow_window(ev: _Events, due_clock: _Clock, workflow: Any) -> _Window:
     The clock starts at the case's first A and stops at its first B after that
     (a case without a B stops at its last event: still open when the log ends).
     """
-    deadlines = tuple(getattr(workflow, "deadlines", ()) or ())
-    if not deadlines:
-        raise SpecError(f"{_name(workflow)}: the workflow sets no deadlines",
-                        hint="add a deadlines: section (docs/workflow.md) or use a deadline column")
+    deadlines = tuple(workflow.deadlines)    # a workflow without any leaves them to the column
     act, act_names = ev.codes(ACTIVITY)
     steps = np.asarray([workflow.step_of(str(a)) for a in act_names], dtype=object)
     if ev.log.has(CATEGORY):

@@ -56,9 +56,10 @@ class _Groupings(_DeadlineMeasures):
     """
 
     def __init__(self, engine: Engine, *, clock: _Clock, due_clock: _Clock | None = None,
-                 workflow: Any = None, part_events: int | None = None, require: str | None = None,
-                 include_followup: bool = False):
+                 workflow: Any = None, deadlines_of: Any = None, part_events: int | None = None,
+                 require: str | None = None, include_followup: bool = False):
         self.engine, self.clock, self.workflow = engine, clock, workflow
+        self.deadlines_of = deadlines_of    # the workflow whose deadlines count, else the column
         self.due_clock, self.include_followup = due_clock or clock, include_followup
         self.require, self.part_events = require, part_events
         self.codes: dict[str, _Codes] = defaultdict(_Codes)

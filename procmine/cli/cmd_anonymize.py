@@ -73,7 +73,8 @@ def command(log: str, output: str, key_file: str | None, columns: tuple[str, ...
     for column, reason in result.dropped.items():
         count = result.dropped_values.get(column)
         counted = message("anonymize.values", count=count) if count is not None else ""
-        click.echo(message("anonymize.dropped", column=repr(column), reason=say(reason), counted=counted),
+        header = event_log.report.mapping.get(column, column)
+        click.echo(message("anonymize.dropped", column=repr(header), reason=say(reason), counted=counted),
                    err=True)
     for note in notes:
         click.echo(message("note", note=say(note)), err=True)

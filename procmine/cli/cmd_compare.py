@@ -62,7 +62,7 @@ def command(log, other, split, labels, workflow, alpha, output, top, calendar, a
     options = pop_log_options(kwargs)
     first = load(log, options, quiet=as_json or as_csv)
     second = load(other, options, quiet=as_json or as_csv) if other else None
-    if names is None and other:
+    if names is None and other and log != other:    # one log twice: A and B
         names = (Path(log).stem, Path(other).stem) if Path(log).stem != Path(other).stem else (log, other)
     with working_calendar(calendar, first) as cal:
         result = compare_logs(first, second, split=split, labels=names, calendar=cal,

@@ -57,7 +57,8 @@ def command(log, network_kind, output, top, which, include_followup, calendar, a
     from procmine.render import render_network, write_graph
 
     event_log = load(log, pop_log_options(kwargs), quiet=as_json or as_csv)
-    with working_calendar(calendar, event_log) as cal:
+    # a log without times has no hand-over times: no calendar to say
+    with working_calendar(calendar, event_log, quiet=event_log.report.time_from_order) as cal:
         net = discover_network(event_log, kind=network_kind, calendar=cal,
                                include_followup=include_followup)
     if output:

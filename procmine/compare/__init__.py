@@ -47,6 +47,7 @@ from procmine.compare.statistics import holm as holm
 from procmine.compare.statistics import mann_whitney as mann_whitney
 from procmine.compare.statistics import proportion_test as proportion_test
 from procmine.compare.statistics import weekly_test as weekly_test
+from procmine.engines import as_engine
 from procmine.errors import InputError, SpecError
 from procmine.log import ACTIVITY, CASE, KIND, LEVEL, RESOURCE, TIMESTAMP, EventLog
 from procmine.network import nanoseconds, resolve_calendar, spans
@@ -433,6 +434,13 @@ def compare_logs(
     if (other is None) == (split is None):
         raise InputError("compare needs two logs, or one log and a split date",
                          hint="give other=, or split='2024-07-01'")
+    if labels is not None and (len(labels) != 2 or not all(str(x).strip() for x in labels)
+                               or str(labels[0]) == str(labels[1])):
+        raise SpecError(f"labels={','.join(map(str, labels))!r}: the two sides need two different "
+                        "names", hint="give two names that are not empty, e.g. 甲街道,乙街道")
+    for side in (log, other):
+        if side is not None:    # cycle times, waits and splits by date: a log needs its times
+            as_engine(side).require_times("compare")
     if other is None:
         a, b = split_log(log, at=split)
         labels = labels or (f"before {split}", f"from {split}")

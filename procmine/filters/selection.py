@@ -132,10 +132,7 @@ def resolve_column(engine: Any, name: str) -> str:
         return name
     if name.lower() in ALIASES:
         return ALIASES[name.lower()]
-    for canonical, header in engine.load_report().mapping.items():
-        if header == name:
-            return canonical
-    return name
+    return engine.load_report().column_named(name)
 
 
 def activity_column(events: pd.DataFrame) -> np.ndarray:

@@ -47,7 +47,7 @@ import pandas as pd
 from procmine.abstractions import column_codes
 from procmine.calendar import describe_calendar, fallback_years
 from procmine.choices import NETWORK_KINDS, NetworkKind
-from procmine.engines import Engine
+from procmine.engines import Engine, as_engine
 from procmine.errors import ColumnError, check_choice
 from procmine.grouping import distinct
 from procmine.log import ACTIVITY, CASE, KIND, LEVEL, RESOURCE, TIMESTAMP, EventLog
@@ -171,14 +171,18 @@ def discover_network(
     """
     check_choice("kind", kind, KINDS)
     cal, basis, described = resolve_calendar(calendar)
+    timed = not as_engine(log).time_from_order    # else the order of events: no times to show
     with fallback_years() as fallback:      # the years of this log the calendar lacks
-        net = _discover(events_of(log), kind, cal, basis, described, include_followup, aliases)
+        net = _discover(events_of(log), kind, cal if timed else None, basis, described,
+                        include_followup, aliases, timed=timed)
     return replace(net, calendar=net.calendar if cal is None else describe_calendar(cal, fallback))
 
 
 def _discover(log: EventLog, kind: NetworkKind, cal: Any, basis: Any, described: str,
-              include_followup: bool, aliases: Mapping[str, str] | None) -> Network:
-    """The network of ``log`` (:func:`discover_network`), its calendar said without years."""
+              include_followup: bool, aliases: Mapping[str, str] | None, *,
+              timed: bool) -> Network:
+    """The network of ``log`` (:func:`discover_network`), its calendar said without years;
+    without times (``timed`` False) every time in it is empty."""
     if kind != "together" and not include_followup:
         log = _without_followup(log, aliases)
     if kind == "escalation" and not log.has(LEVEL):
@@ -186,8 +190,8 @@ def _discover(log: EventLog, kind: NetworkKind, cal: Any, basis: Any, described:
                           "log has none", hint="name the column that holds it when reading the "
                                                "log: level=")
     if kind == "escalation":
-        return _escalation(log, cal, basis, described)
-    h = handover_pairs(log, cal)
+        return _escalation(log, cal, basis, described, timed=timed)
+    h = handover_pairs(log, cal, timed=timed)
     notes = []
     if not log.has(KIND):
         notes.append("no org:kind column: 条/块 crossings are not known (map it with --kind)")
@@ -437,7 +441,7 @@ def _escalation_edges(frame: pd.DataFrame, levels: np.ndarray) -> pd.DataFrame:
                              kind="stable").reset_index(drop=True)
 
 
-def _escalation(log: EventLog, cal: Any, basis: Any, described: str) -> Network:
+def _escalation(log: EventLog, cal: Any, basis: Any, described: str, *, timed: bool) -> Network:
     events = log.events
     rank = log.level_rank().to_numpy()
     case_codes, case_ids = pd.factorize(events[CASE], sort=False)
@@ -452,7 +456,7 @@ def _escalation(log: EventLog, cal: Any, basis: Any, described: str) -> Network:
         b = a + 1
     else:
         a = b = np.zeros(0, dtype=np.int64)
-    seconds = spans(ts[a], ts[b], cal, log.timezone)
+    seconds = spans(ts[a], ts[b], cal, log.timezone) if timed else np.full(len(a), np.nan)
     frame = pd.DataFrame({"from": lvl[a], "to": lvl[b], "case": case[a], "seconds": seconds})
     edges = _escalation_edges(frame, levels)
     present = np.unique(lvl)

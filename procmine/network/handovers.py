@@ -135,7 +135,9 @@ def handovers(log: EventLog | Engine, *, calendar: Any = "cn") -> Handovers:
     return handover_pairs(events_of(log), cal)
 
 
-def handover_pairs(log: EventLog, cal: Any) -> Handovers:
+def handover_pairs(log: EventLog, cal: Any, *, timed: bool = True) -> Handovers:
+    """The pairs of :func:`handovers` (``cal`` resolved); ``timed`` False: the log has no
+    times (its order stands for them), and ``seconds`` is empty."""
     events = log.events
     if not log.has(RESOURCE):
         raise ColumnError("the network needs the acting unit (org:resource), and this log has none",
@@ -173,7 +175,7 @@ def handover_pairs(log: EventLog, cal: Any) -> Handovers:
         start = nanoseconds(events[START])[keep][b]
         known = start != NAT
         end = np.where(known, np.maximum(start, begin), end)
-    seconds = spans(begin, end, cal, log.timezone)
+    seconds = spans(begin, end, cal, log.timezone) if timed else np.full(len(a), np.nan)
     rank = {name: i for i, name in enumerate(log.levels)}
     level_rank = np.array([rank.get(x, -1) for x in level] + [-1], dtype=np.int64)
     kind_code = np.array([KIND_CODES.get(k, 0) for k in kind] + [0], dtype=np.int64)

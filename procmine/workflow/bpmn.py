@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from procmine.errors import InputError, SpecError
+from procmine.limits import MAX_MARKING_TOKENS
 from procmine.vocabulary import role_of
 from procmine.workflow.model import PetriNetModel, Workflow
 from procmine.workflow.states import check_net_size, reachability
@@ -35,22 +36,96 @@ def _safe_xml(data: bytes, path: Path) -> Any:
         raise SpecError(f"{path}: not well-formed XML ({e})") from None
 
 
-def _check_markings(root: Any, path: Path) -> None:
-    """Refuse a place's marking that is not a whole number of tokens (pm4py fails on it with
-    Python's own words, or reads a negative one as none)."""
-    def name(element: Any) -> str:
-        return str(element.tag).rsplit("}", 1)[-1]
+def _name(element: Any) -> str:
+    return str(element.tag).rsplit("}", 1)[-1]
 
-    for place in root.iter():
-        if name(place) != "place":
-            continue
-        for marking in (m for m in place if name(m) == "initialMarking"):
-            text = next((str(t.text or "").strip() for t in marking if name(t) == "text"), "")
-            if not (text.isascii() and text.isdigit()):
-                raise SpecError(f"{path}: place {place.get('id', '?')!r}: the initial marking "
-                                f"{text!r} is not a number of tokens",
+
+def _text(element: Any) -> str:
+    return next((str(t.text or "").strip() for t in element if _name(t) == "text"), "")
+
+
+def _tokens(element: Any) -> int | None:
+    """The whole number of tokens in ``element``'s <text> (a marking, an arc's weight), or None."""
+    text = _text(element)
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
+def _check_pnml(root: Any, path: Path) -> None:
+    """Refuse what pm4py's PNML reader would read wrong without a word: a second net or page
+    (it reads the last), ids used twice, arcs that join two places or two transitions or name
+    an unknown id (it drops them), and markings or arc weights that are not a whole number
+    of tokens up to :data:`~procmine.limits.MAX_MARKING_TOKENS` (it fails in Python's
+    words, or ``workflow check`` gives up on billions of states where ``conform`` finds no
+    end: both read the net here)."""
+    parts = [_name(c) for c in root]
+    if parts != ["net"]:
+        raise SpecError(f"{path}: <pnml> holds {', '.join(f'<{p}>' for p in parts) or 'nothing'}, "
+                        "but procmine reads one <net>",
+                        hint="keep one net; put <finalmarkings> inside <net>")
+    net = root[0]
+    pages = [c for c in net if _name(c) == "page"]
+    if len(pages) > 1:
+        raise SpecError(f"{path}: the net has {len(pages)} pages, but procmine reads one",
+                        hint="put all places, transitions and arcs on one <page>")
+    page = pages[0] if pages else net
+    kinds = _check_nodes(page, path)
+    _check_arcs(page, kinds, path)
+    for place in (p for m in net if _name(m) == "finalmarkings" for k in m for p in k):
+        if kinds.get(place.get("idref")) != "place":
+            raise SpecError(f"{path}: the final marking names {place.get('idref')!r}, no place "
+                            "of the net", hint="name a place's id in <place idref=...>")
+        tokens = _tokens(place)
+        if tokens is None or tokens > MAX_MARKING_TOKENS:
+            raise SpecError(f"{path}: place {place.get('idref')!r}: the final marking "
+                            f"{_text(place)!r} is not a whole number of tokens from 0 to "
+                            f"{MAX_MARKING_TOKENS:,}", hint="a workflow net ends a case with one "
+                            "token in its end place")
+
+
+def _check_nodes(page: Any, path: Path) -> dict[str, str]:
+    """Each place's and transition's id, and which it is; their ids unique, the places'
+    initial markings whole numbers of tokens within the limit."""
+    kinds: dict[str, str] = {}
+    for node in (c for c in page if _name(c) in ("place", "transition")):
+        node_id = node.get("id")
+        if node_id in kinds:
+            raise SpecError(f"{path}: the id {node_id!r} is used twice",
+                            hint="give every place and transition its own id")
+        kinds[node_id] = _name(node)
+        for marking in (m for m in node if _name(m) == "initialMarking"):
+            tokens = _tokens(marking)
+            if tokens is None:
+                raise SpecError(f"{path}: place {node_id!r}: the initial marking "
+                                f"{_text(marking)!r} is not a number of tokens",
                                 hint="write a whole number of tokens, 0 or more: "
                                      "<initialMarking><text>1</text></initialMarking>")
+            if tokens > MAX_MARKING_TOKENS:
+                raise SpecError(f"{path}: place {node_id!r}: the initial marking {tokens:,} is "
+                                f"more than the {MAX_MARKING_TOKENS:,} tokens procmine takes",
+                                hint="a workflow net starts a case with one token in its "
+                                     "start place")
+    return kinds
+
+
+def _check_arcs(page: Any, kinds: dict[str, str], path: Path) -> None:
+    """Every arc joins a place and a transition of the net, with a weight within the limit."""
+    for arc in (c for c in page if _name(c) == "arc"):
+        arc_id, source, target = arc.get("id", "?"), arc.get("source"), arc.get("target")
+        for end in (source, target):
+            if end not in kinds:
+                raise SpecError(f"{path}: arc {arc_id!r} from {source!r} to {target!r}: "
+                                f"{end!r} is the id of no place or transition of the net",
+                                hint="point every arc at the id of a place or a transition")
+        if kinds[source] == kinds[target]:
+            raise SpecError(f"{path}: arc {arc_id!r} joins two "
+                            f"{'places' if kinds[source] == 'place' else 'transitions'}, "
+                            f"{source!r} and {target!r}",
+                            hint="an arc joins a place and a transition")
+        for weight in (w for w in arc if _name(w) == "inscription"):
+            if not 1 <= (_tokens(weight) or 0) <= MAX_MARKING_TOKENS:
+                raise SpecError(f"{path}: arc {arc_id!r}: the weight {_text(weight)!r} is not a "
+                                f"whole number of tokens from 1 to {MAX_MARKING_TOKENS:,}",
+                                hint="most arcs carry one token: leave out <inscription>")
 
 
 def _read_bpmn(data: bytes, path: Path) -> Workflow:
@@ -80,7 +155,7 @@ def _read_bpmn(data: bytes, path: Path) -> Workflow:
 def _read_pnml(data: bytes, path: Path) -> Workflow:
     from pm4py.objects.petri_net.importer.variants import pnml as pnml_importer
 
-    _check_markings(_safe_xml(data, path), path)
+    _check_pnml(_safe_xml(data, path), path)
     try:
         net, im, fm = pnml_importer.import_net_from_string(data)
     except Exception as e:
