@@ -380,12 +380,12 @@ def say_if_over(memory_limit: str) -> None:
 def _engine_read(engine: Any, path: str) -> str:
     """What an engine read and dropped, for stderr (as the load report of pandas)."""
     from procmine.i18n import message, say
+    from procmine.output import describe_drops
 
     totals = engine.totals()
     lines = [message("load.read_engine", rows=totals.rows_read, path=path, name=engine.name,
                      kept=totals.events, dropped=sum(totals.dropped.values()))]
-    lines += [message("load.dropped", count=count, reason=say(reason))
-              for reason, count in totals.dropped.items()]
+    lines += describe_drops(totals.dropped, totals.examples, totals.format)
     lines += [message("note", note=say(note)) for note in engine.read_notes()]
     return "\n".join(lines)
 

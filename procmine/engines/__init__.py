@@ -122,7 +122,9 @@ def as_engine(log: Any) -> Engine:
 class Totals:
     """Headline counts of a log as an engine read it.
 
-    ``dropped`` counts the rows left out per reason (the reasons of ``read_log``).
+    ``dropped`` counts the rows left out per reason (the reasons of ``read_log``);
+    ``examples`` are the first of them per reason, as ``LoadReport.examples`` holds
+    them, and ``format`` the source's (``csv``, ``parquet``, ...), which names its rows.
     """
 
     events: int
@@ -133,6 +135,8 @@ class Totals:
     last: pd.Timestamp | None
     rows_read: int
     dropped: dict[str, int]
+    examples: dict[str, list[tuple[int, str, str]]] = field(default_factory=dict)
+    format: str | None = None
 
 
 @dataclass(frozen=True)
