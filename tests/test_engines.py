@@ -301,6 +301,30 @@ def test_duckdb_refuses_what_it_cannot_read(tmp_path):
         get_engine("duckdb", epoch).totals()
 
 
+@pytest.mark.parametrize("name", ["pandas", "duckdb"])
+def test_a_file_of_columns_and_no_rows_is_said_to_have_none(name, tmp_path):
+    """A CSV of its header alone (or a Parquet of columns and no rows) was "0 rows read,
+    all dropped ... check the column mapping"; a Parquet of no columns was DuckDB's
+    internal error (exit 70). Each is now the one error every engine gives."""
+    header = tmp_path / "header.csv"
+    header.write_text("工单编号,环节,时间\n", encoding="utf-8")
+    rowless = tmp_path / "rowless.parquet"
+    pd.DataFrame({"case": pd.Series([], dtype=str), "activity": pd.Series([], dtype=str),
+                  "time": pd.Series([], dtype=str)}).to_parquet(rowless)
+    for path in (header, rowless):
+        with pytest.raises(InputError, match=r"the file has no rows, only its columns "
+                                             r"\(export the log again with its rows\)"):
+            get_engine(name, path).totals()
+    columnless = tmp_path / "columnless.parquet"
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({}), columnless)
+    with pytest.raises(InputError, match="the file has no columns at all: check that it is "
+                                         "the log"):
+        get_engine(name, columnless).totals()
+
+
 # --------------------------------------------------------------------------- choosing
 
 
@@ -331,6 +355,12 @@ def test_memory_limits_and_unknown_engines():
     assert parse_memory_limit("500MB") == 500 * 10**6
     with pytest.raises(SpecError, match="4GiB"):
         parse_memory_limit("lots")
+    # a limit DuckDB cannot read a log within is refused at once, not when it runs out
+    for limit in ("0", "1MiB"):
+        with pytest.raises(SpecError, match=f"memory limit '{limit}': too small to read a "
+                                            r"log within \(give 64MiB or more"):
+            get_engine("duckdb", ORDERS16, memory_limit=limit)
+    assert get_engine("duckdb", ORDERS16, memory_limit="64MiB").totals().events == 16
     with pytest.raises(ChoiceError, match="engine=.polars.: not a choice .choose one of auto, pandas, duckdb, spark"):
         get_engine("polars", ORDERS16)
 

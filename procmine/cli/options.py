@@ -324,8 +324,11 @@ def open_input(path: str, options: dict[str, Any], *, engine: str = "auto",
     (``--sheet``, ``--strict``) keep auto on pandas and are refused by the others.
     """
     from procmine import i18n
+    from procmine.engines import memory_limit_bytes
     from procmine.errors import SpecError
 
+    if memory_limit:    # (checked whichever engine reads the log)
+        memory_limit_bytes(memory_limit)
     pandas_only = [f"--{k.replace('_', '-')}" for k in ("sheet", "strict", "order_as_time")
                    if options.get(k)]
     if pandas_only and engine not in ("auto", "pandas"):

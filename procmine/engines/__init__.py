@@ -45,6 +45,7 @@ from procmine.engines.shared import resolve_calendar as resolve_calendar
 from procmine.engines.shared import working_days as working_days
 from procmine.engines.sizes import _available_memory
 from procmine.engines.sizes import human_size as human_size
+from procmine.engines.sizes import memory_limit_bytes as memory_limit_bytes
 from procmine.engines.sizes import parse_memory_limit as parse_memory_limit
 from procmine.engines.sizes import peak_memory as peak_memory
 from procmine.errors import ProcmineError, SpecError, check_choice

@@ -23,6 +23,7 @@ from procmine.engines import (
     Source,
     TimeBasis,
     finish_follows,
+    memory_limit_bytes,
     parse_memory_limit,
     rank_variants,
     resolve_calendar,
@@ -149,7 +150,7 @@ class DuckDBEngine(SqlEngine):
         self._folder = self._scratch.path
         config = {"temp_directory": os.path.join(self._folder, "spill")}
         if memory_limit:
-            config["memory_limit"] = f"{int(parse_memory_limit(memory_limit) * DUCKDB_SHARE)}B"
+            config["memory_limit"] = f"{int(memory_limit_bytes(memory_limit) * DUCKDB_SHARE)}B"
         # a database file, not ":memory:": in memory the tables escaped --memory-limit
         # (bottlenecks on 2M events at 512MiB peaked at 696 MiB, against 553 MiB with a file)
         self.con = duckdb.connect(os.path.join(self._folder, "events.duckdb"), config=config)
@@ -236,6 +237,8 @@ class DuckDBEngine(SqlEngine):
             names = pq.read_schema(self.source.path).names
             if len(set(names)) != len(names) and not mend:  # (DuckDB numbers them its way)
                 self._read_notes.append("duplicate column names were numbered")
+            if not names:   # (DuckDB cannot describe it): read_log's error on no columns
+                return scan, {}
         else:
             sample = open_bytes(self.source.path, SAMPLED_BYTES)
             encoding = self.source.encoding or detect_encoding(sample)

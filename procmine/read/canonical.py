@@ -112,6 +112,20 @@ def canonical_events(frame: pd.DataFrame, mapping: Mapping[str, str], report: Lo
     return sorted_events(frame if dropping.keep.all() else frame[dropping.keep], report)
 
 
+def no_events_error(where: str, rows_read: int) -> InputError:
+    """The error of a source none of whose rows is an event (every engine): it has no
+    rows at all (a header alone), or all were dropped.
+
+    >>> str(no_events_error("x.csv", 0))
+    'x.csv: the file has no rows, only its columns (export the log again with its rows)'
+    """
+    if rows_read == 0:
+        return InputError(f"{where}: the file has no rows, only its columns",
+                          hint="export the log again with its rows")
+    return InputError(f"{where}: no usable events ({rows_read} rows read, all dropped)",
+                      hint="check the column mapping and the timestamp format")
+
+
 def late_starts_note(count: int, column: str) -> str:
     """The load report's line on steps that start after they end (every engine).
 

@@ -44,6 +44,7 @@ from procmine.read.canonical import (
     late_starts_note,
     level_table,
     lost_cases_note,
+    no_events_error,
     shown_value,
 )
 from procmine.read.columns import map_columns
@@ -293,8 +294,7 @@ def load_events(dialect: SqlDialect, session: SqlSession, relation: str,
                levels=session.put("levels", level_rows), kinds=session.put("kinds", kind_table()))
     rows_read = int(counts[5]) + rejected
     if session.rows(f"SELECT count(*) FROM {ev}")[0][0] == 0:
-        raise InputError(f"{where}: no usable events ({rows_read} rows read, all dropped)",
-                         hint="check the column mapping and the timestamp format")
+        raise no_events_error(where, rows_read)
     lost = _lost_cases(dialect, session, parsed) if any(counts[1:5]) else None
     if lost:
         notes.append(lost_cases_note(*lost))
