@@ -125,7 +125,8 @@ class Totals:
 
     ``dropped`` counts the rows left out per reason (the reasons of ``read_log``);
     ``examples`` are the first of them per reason, as ``LoadReport.examples`` holds
-    them, and ``format`` the source's (``csv``, ``parquet``, ...), which names its rows.
+    them, and ``format`` the source's (``csv``, ``parquet``, ...), which names its rows
+    (not compared: the same log read from another format has the same totals).
     """
 
     events: int
@@ -137,7 +138,7 @@ class Totals:
     rows_read: int
     dropped: dict[str, int]
     examples: dict[str, list[tuple[int, str, str]]] = field(default_factory=dict)
-    format: str | None = None
+    format: str | None = field(default=None, compare=False)   # (the same log, any source)
 
 
 @dataclass(frozen=True)
