@@ -438,7 +438,7 @@ def _parsed_sql(d: SqlDialect, relation: str, chosen: Mapping[str, str], times: 
     columns = (f"{'r, ' if row else ''}c, a, no_time, ts, st, res, lvn, knd, cat, src, due, ctz, adr, bad"
                + (", dv" if deadline_text and d.one_sort else ""))
     shown = (f"CASE WHEN bad THEN g_read WHEN c IS NULL THEN c_given WHEN a IS NULL THEN a_given "
-             f"WHEN no_time THEN NULL WHEN NOT {_in_range(d, 'ts')} THEN t_read END AS shown")
+             f"WHEN no_time THEN NULL WHEN NOT {_in_range(d, 'ts')} THEN CAST(t_read AS {d.text_type}) END AS shown")
     return (f"SELECT {columns}, {shown} FROM ("
             f"SELECT {row}{text(CASE)} AS c, {text(ACTIVITY)} AS a, "
             f"{text(TIMESTAMP)} IS NULL AS no_time, {times.time} AS ts, {times.start} AS st, "
@@ -446,7 +446,7 @@ def _parsed_sql(d: SqlDialect, relation: str, chosen: Mapping[str, str], times: 
             f"{text(CATEGORY)} AS cat, {text(SOURCE)} AS src, {times.due} AS due, "
             f"{text(CITIZEN)} AS ctz, {text(ADDRESS)} AS adr, {bad}, "
             f"{given(CASE)} AS c_given, {given(ACTIVITY)} AS a_given, "
-            f"CAST(s.{d.quote(chosen[TIMESTAMP])} AS {d.text_type}) AS t_read, "
+            f"s.{d.quote(chosen[TIMESTAMP])} AS t_read, "   # (made text where it is shown)
             f"{d.text(None) if ragged is None else f's.{d.quote(ragged)}'} AS g_read "
             f"FROM {relation} s) s")
 
