@@ -377,10 +377,26 @@ def _example(value: Any) -> str:
     return shown + (message("load.in_trace", case=trace) if trace else "")
 
 
+def describe_drops(dropped: Mapping[str, int], examples: Mapping[str, list[Any]],
+                   fmt: str | None) -> list[str]:
+    """A line per reason rows were dropped, with the first three examples (file row,
+    column, value; a record of Parquet, an event of XES) in the output language."""
+    from procmine.i18n import message, say
+
+    unit = message("load.unit." + {"xes": "event", "parquet": "record"}.get(fmt or "", "row"))
+    lines = []
+    for reason, count in dropped.items():
+        shown = "; ".join(message("load.example", unit=unit, row=r, column=c, value=_example(v))
+                          for r, c, v in examples.get(reason, [])[:3])
+        lines.append(message("load.dropped", count=count, reason=say(reason))
+                     + (message("load.examples", examples=shown) if shown else ""))
+    return lines
+
+
 def describe_load(report: Any) -> str:
     """One or a few lines for stderr: what was read, mapped, repaired and dropped
     (in the output language: :func:`procmine.i18n.message`)."""
-    from procmine.i18n import message, say
+    from procmine.i18n import message
 
     mapped = ", ".join(f"{canon}←{source_column(col)}" for canon, col in report.mapping.items())
     how = f"{report.format}" + (f", {report.encoding}" if report.encoding else "")
@@ -398,13 +414,7 @@ def load_changes(report: Any, *, duplicates: bool = False) -> list[str]:
     where the rest of the load report is not (nothing is dropped without a word)."""
     from procmine.i18n import message, say
 
-    lines = []
-    unit = message("load.unit." + {"xes": "event", "parquet": "record"}.get(report.format or "", "row"))
-    for reason, count in report.dropped.items():
-        examples = "; ".join(message("load.example", unit=unit, row=r, column=c, value=_example(v))
-                             for r, c, v in report.examples.get(reason, [])[:3])
-        lines.append(message("load.dropped", count=count, reason=say(reason))
-                     + (message("load.examples", examples=examples) if examples else ""))
+    lines = describe_drops(report.dropped, report.examples, report.format)
     for what, count in report.repaired.items():
         lines.append(message("load.repaired", count=count, what=say(what)))
     if report.duplicates and duplicates:

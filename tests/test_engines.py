@@ -301,6 +301,30 @@ def test_duckdb_refuses_what_it_cannot_read(tmp_path):
         get_engine("duckdb", epoch).totals()
 
 
+@pytest.mark.parametrize("name", ["pandas", "duckdb"])
+def test_a_file_of_columns_and_no_rows_is_said_to_have_none(name, tmp_path):
+    """A CSV of its header alone (or a Parquet of columns and no rows) was "0 rows read,
+    all dropped ... check the column mapping"; a Parquet of no columns was DuckDB's
+    internal error (exit 70). Each is now the one error every engine gives."""
+    header = tmp_path / "header.csv"
+    header.write_text("工单编号,环节,时间\n", encoding="utf-8")
+    rowless = tmp_path / "rowless.parquet"
+    pd.DataFrame({"case": pd.Series([], dtype=str), "activity": pd.Series([], dtype=str),
+                  "time": pd.Series([], dtype=str)}).to_parquet(rowless)
+    for path in (header, rowless):
+        with pytest.raises(InputError, match=r"the file has no rows, only its columns "
+                                             r"\(export the log again with its rows\)"):
+            get_engine(name, path).totals()
+    columnless = tmp_path / "columnless.parquet"
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({}), columnless)
+    with pytest.raises(InputError, match="the file has no columns at all: check that it is "
+                                         "the log"):
+        get_engine(name, columnless).totals()
+
+
 # --------------------------------------------------------------------------- choosing
 
 
@@ -331,6 +355,12 @@ def test_memory_limits_and_unknown_engines():
     assert parse_memory_limit("500MB") == 500 * 10**6
     with pytest.raises(SpecError, match="4GiB"):
         parse_memory_limit("lots")
+    # a limit DuckDB cannot read a log within is refused at once, not when it runs out
+    for limit in ("0", "1MiB"):
+        with pytest.raises(SpecError, match=f"memory limit '{limit}': too small to read a "
+                                            r"log within \(give 64MiB or more"):
+            get_engine("duckdb", ORDERS16, memory_limit=limit)
+    assert get_engine("duckdb", ORDERS16, memory_limit="64MiB").totals().events == 16
     with pytest.raises(ChoiceError, match="engine=.polars.: not a choice .choose one of auto, pandas, duckdb, spark"):
         get_engine("polars", ORDERS16)
 
@@ -441,6 +471,60 @@ def test_duckdb_counts_ragged_rows_as_read_log_does(tmp_path):
     assert ref.report.dropped == {"ragged row (wrong number of fields)": 2}
     assert totals.dropped == ref.report.dropped
     assert (totals.rows_read, totals.events) == (ref.report.rows_read, ref.n_events) == (16, 14)
+
+
+DIRTY = ("case,activity,time\n"
+         "C1,a,2024-01-01 08:00:00\n"
+         "C1,b,2024-01-01 09:00:00,one field too many\n"      # row 3: ragged
+         ",c,2024-01-01 10:00:00\n"                           # row 4: no case id
+         "  ,,2024-01-01 10:00:00\n"                          # row 5: blank case (and activity)
+         'C1,"",2024-01-01 11:00:00\n'                        # row 6: quoted empty activity
+         "C1,   ,2024-01-01 11:00:00\n"                       # row 7: blank activity
+         "C1,d,\n"                                            # row 8: no time
+         "C1,e,not a time\n"
+         "C1,f,2300-01-01 00:00:00\n"                         # out of range
+         "C2,a,2024-02-30 10:00:00\n"
+         "C2,b, junk \n"
+         "C2,c,a time far too long to be quoted whole in a load report\n"
+         "C2,d,never\n"                                       # the sixth: not an example
+         "C2,e,2024-01-02 10:00:00+02:00\n"
+         "C2,f,2024-01-02 11:00:00\n")
+
+
+def assert_drops_are_shown_as_read_log_shows_them(name: str, tmp_path: Path,
+                                                  **options) -> None:
+    """Each reason rows were dropped comes with its first five rows (file row, column,
+    value), the same as read_log's, on a CSV (a ragged row moves the rows after it)
+    and on Parquet (records from 1); and the note on times of other offsets."""
+    csv = tmp_path / "dirty.csv"
+    csv.write_text(DIRTY, encoding="utf-8")
+    ref = read_log(csv)
+    assert ref.report.examples == {
+        "ragged row (wrong number of fields)": [
+            (3, "*", "4 fields, expected 3: C1,b,2024-01-01 09:00:00,one field too many")],
+        "no case id": [(4, "case", "(empty)"), (5, "case", "")],
+        "no activity": [(6, "activity", "(empty)"), (7, "activity", "")],
+        "no time": [(8, "time", "(empty)")],
+        "unparsable time": [(9, "time", "not a time"), (10, "time", "2300-01-01 00:00:00"),
+                            (11, "time", "2024-02-30 10:00:00"), (12, "time", " junk "),
+                            (13, "time", "a time far too long to be quoted whol...")]}
+    parquet = tmp_path / "dirty.parquet"
+    read = pd.read_csv(csv, dtype=str, keep_default_na=False, on_bad_lines="skip")
+    read.replace({"": None}).to_parquet(parquet)
+    for path in (csv, parquet):
+        ref = read_log(path)
+        with get_engine(name, path, **options) as engine:
+            report = engine.load_report()
+            totals = engine.totals()
+        assert report.dropped == ref.report.dropped
+        assert report.examples == totals.examples == ref.report.examples
+        offsets = [n for n in ref.report.notes if "UTC offsets" in n]
+        assert offsets and [n for n in report.notes if "UTC offsets" in n] == offsets
+    assert ref.report.examples["no case id"][0] == (2, "case", "(empty)")    # record 2
+
+
+def test_duckdb_shows_dropped_rows_as_read_log_does(tmp_path):
+    assert_drops_are_shown_as_read_log_shows_them("duckdb", tmp_path)
 
 
 def assert_null_words_are_missing_as_read_log_reads_them(name: str, tmp_path: Path,

@@ -101,6 +101,12 @@ def test_spark_counts_ragged_rows_as_read_log_does(spark, tmp_path):
     assert (totals.rows_read, totals.events) == (16, 14)
 
 
+def test_spark_shows_dropped_rows_as_read_log_does(spark, tmp_path):
+    from test_engines import assert_drops_are_shown_as_read_log_shows_them
+
+    assert_drops_are_shown_as_read_log_shows_them("spark", tmp_path, spark=spark)
+
+
 def test_spark_gives_the_same_audit_of_the_sample(spark):
     from procmine.audit import audit_log
     from procmine.output import dumps

@@ -91,12 +91,21 @@ def test_the_note_is_in_chinese_under_zh():
 
 
 def test_a_limit_too_small_for_duckdb_is_one_clear_error():
-    """At 20MB DuckDB's share (12 MB) cannot hold what it reads: its OutOfMemoryException
-    was an "internal error" with exit 70; it is one line saying what to give."""
+    """At 32MiB DuckDB's share (19 MiB) cannot hold what it reads of the sample: its
+    OutOfMemoryException was an "internal error" with exit 70; it is one line saying
+    what to give. A limit no log can be read within (0, 20MB) is refused before reading
+    (it failed so after reading, "0" too)."""
     small = procmine("--lang", "en", "info", SAMPLE, "--engine", "duckdb",
-                     "--memory-limit", "20MB")
+                     "--memory-limit", "32MiB")
     assert small.returncode == 1, small.stderr
     assert small.stderr.splitlines()[-1] == (
         "Error: DuckDB ran out of memory within --memory-limit: give a larger --memory-limit "
         "(64MiB or more, see docs/security.md)")
     assert "internal error" not in small.stderr and small.stdout == ""
+    for limit in ("0", "20MB"):
+        refused = procmine("--lang", "en", "info", SAMPLE, "--engine", "duckdb",
+                           "--memory-limit", limit)
+        assert refused.returncode == 2, refused.stderr
+        assert refused.stderr.splitlines() == [
+            f"Error: memory limit '{limit}': too small to read a log within (give 64MiB or "
+            "more (docs/security.md))"]

@@ -302,6 +302,20 @@ def test_a_gzip_bomb_stops_early(tmp_path):
     assert "MAX_DECOMPRESSION_RATIO" in e.value.hint
 
 
+def test_an_xlsx_whose_first_sheet_is_empty_says_so_and_names_the_sheets(tmp_path):
+    """It said "the file has: ;" and nothing of --sheet."""
+    path = tmp_path / "two.xlsx"
+    with pd.ExcelWriter(path) as book:
+        pd.DataFrame().to_excel(book, sheet_name="封面", index=False)
+        pd.DataFrame({"case": ["A"], "activity": ["x"], "time": ["2024-01-01 08:00"]}).to_excel(
+            book, sheet_name="data", index=False)
+    result = run("info", path, "--lang", "en")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (f"Error: {path}: sheet '封面' is empty (sheets: 封面, data; "
+                                     "choose one with --sheet)")
+    assert read_log(path, sheet="data").n_events == 1
+
+
 def test_an_xlsx_bomb_is_refused_from_its_zip_directory(tmp_path):
     path = tmp_path / "bomb.xlsx"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:

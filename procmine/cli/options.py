@@ -324,8 +324,11 @@ def open_input(path: str, options: dict[str, Any], *, engine: str = "auto",
     (``--sheet``, ``--strict``) keep auto on pandas and are refused by the others.
     """
     from procmine import i18n
+    from procmine.engines import memory_limit_bytes
     from procmine.errors import SpecError
 
+    if memory_limit:    # (checked whichever engine reads the log)
+        memory_limit_bytes(memory_limit)
     pandas_only = [f"--{k.replace('_', '-')}" for k in ("sheet", "strict", "order_as_time")
                    if options.get(k)]
     if pandas_only and engine not in ("auto", "pandas"):
@@ -384,12 +387,12 @@ def _engine_read(engine: Any, path: str) -> list[str]:
     """What an engine read, then what it dropped and noted: lines for stderr (as the load
     report of pandas)."""
     from procmine.i18n import message, say
+    from procmine.output import describe_drops
 
     totals = engine.totals()
     lines = [message("load.read_engine", rows=totals.rows_read, path=path, name=engine.name,
                      kept=totals.events, dropped=sum(totals.dropped.values()))]
-    lines += [message("load.dropped", count=count, reason=say(reason))
-              for reason, count in totals.dropped.items()]
+    lines += describe_drops(totals.dropped, totals.examples, totals.format)
     lines += [message("note", note=say(note)) for note in engine.read_notes()]
     return lines
 

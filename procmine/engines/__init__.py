@@ -45,6 +45,7 @@ from procmine.engines.shared import resolve_calendar as resolve_calendar
 from procmine.engines.shared import working_days as working_days
 from procmine.engines.sizes import _available_memory
 from procmine.engines.sizes import human_size as human_size
+from procmine.engines.sizes import memory_limit_bytes as memory_limit_bytes
 from procmine.engines.sizes import parse_memory_limit as parse_memory_limit
 from procmine.engines.sizes import peak_memory as peak_memory
 from procmine.errors import ProcmineError, SpecError, check_choice
@@ -122,7 +123,10 @@ def as_engine(log: Any) -> Engine:
 class Totals:
     """Headline counts of a log as an engine read it.
 
-    ``dropped`` counts the rows left out per reason (the reasons of ``read_log``).
+    ``dropped`` counts the rows left out per reason (the reasons of ``read_log``);
+    ``examples`` are the first of them per reason, as ``LoadReport.examples`` holds
+    them, and ``format`` the source's (``csv``, ``parquet``, ...), which names its rows
+    (not compared: the same log read from another format has the same totals).
     """
 
     events: int
@@ -133,6 +137,8 @@ class Totals:
     last: pd.Timestamp | None
     rows_read: int
     dropped: dict[str, int]
+    examples: dict[str, list[tuple[int, str, str]]] = field(default_factory=dict)
+    format: str | None = field(default=None, compare=False)   # (the same log, any source)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from procmine.engines import (
     Source,
     TimeBasis,
     finish_follows,
+    memory_limit_bytes,
     parse_memory_limit,
     rank_variants,
     resolve_calendar,
@@ -45,6 +46,7 @@ from procmine.read import (
     open_bytes,
     sniff_delimiter,
 )
+from procmine.read.readers import count_fields, past_skipped, ragged_said
 from procmine.read.transcode import sample_text
 
 #: DuckDB's share of ``memory_limit``: the limit bounds the process, and the rest is
@@ -62,8 +64,8 @@ EVICT_LIMIT = "16MiB"
 class _Session:
     """The DuckDB database as :func:`procmine.read.load_events` uses it (tables by name)."""
 
-    def __init__(self, con: Any, kind: str | None):
-        self.con, self.kind = con, kind
+    def __init__(self, con: Any, kind: str | None, delimiter: str = ","):
+        self.con, self.kind, self.delimiter = con, kind, delimiter
 
     def rows(self, query: str) -> list[Any]:
         return self.con.execute(query).fetchall()
@@ -90,6 +92,27 @@ class _Session:
             "SELECT count(DISTINCT line) FROM rejected_rows WHERE scan_id = "
             "(SELECT max(scan_id) FROM rejected_scans)").fetchall()
         return int(found[0][0]) if found else 0
+
+    def ragged_examples(self, parsed: str, fields: int) -> list[tuple[int, str, str]]:
+        """The first five rejected rows as read_log quotes them (their fields counted as
+        Arrow's reader counts them)."""
+        found = self.con.execute(
+            "SELECT line, any_value(csv_line) FROM rejected_rows WHERE scan_id = "
+            "(SELECT max(scan_id) FROM rejected_scans) GROUP BY line ORDER BY line LIMIT 5"
+        ).fetchall()
+        return [(int(line), "*", ragged_said(count_fields(text, self.delimiter), fields, text))
+                for line, text in found]
+
+    def file_rows(self, parsed: str, rows: list[int]) -> list[int]:
+        """A CSV's data starts at row 2 (the header is row 1) and its rejected rows
+        keep their numbers; a Parquet file's records count from 1. (``rowid`` is the
+        position in the parsed table, which holds the rows in file order.)"""
+        if self.kind == "parquet":
+            return [row + 1 for row in rows]
+        skipped = [line for (line,) in self.con.execute(
+            "SELECT DISTINCT line FROM rejected_rows WHERE scan_id = "
+            "(SELECT max(scan_id) FROM rejected_scans) ORDER BY line").fetchall()]
+        return [past_skipped(row + 2, skipped) for row in rows]
 
 
 class DuckDBEngine(SqlEngine):
@@ -127,7 +150,7 @@ class DuckDBEngine(SqlEngine):
         self._folder = self._scratch.path
         config = {"temp_directory": os.path.join(self._folder, "spill")}
         if memory_limit:
-            config["memory_limit"] = f"{int(parse_memory_limit(memory_limit) * DUCKDB_SHARE)}B"
+            config["memory_limit"] = f"{int(memory_limit_bytes(memory_limit) * DUCKDB_SHARE)}B"
         # a database file, not ":memory:": in memory the tables escaped --memory-limit
         # (bottlenecks on 2M events at 512MiB peaked at 696 MiB, against 553 MiB with a file)
         self.con = duckdb.connect(os.path.join(self._folder, "events.duckdb"), config=config)
@@ -214,6 +237,8 @@ class DuckDBEngine(SqlEngine):
             names = pq.read_schema(self.source.path).names
             if len(set(names)) != len(names) and not mend:  # (DuckDB numbers them its way)
                 self._read_notes.append("duplicate column names were numbered")
+            if not names:   # (DuckDB cannot describe it): read_log's error on no columns
+                return scan, {}
         else:
             sample = open_bytes(self.source.path, SAMPLED_BYTES)
             encoding = self.source.encoding or detect_encoding(sample)
@@ -267,7 +292,8 @@ class DuckDBEngine(SqlEngine):
 
     def _load_scan(self, scan: str, types: dict[str, str]) -> Any:
         src = self.source
-        return load_events(DUCKDB, _Session(self.con, self.kind), scan, types,
+        session = _Session(self.con, self.kind, self._facts.get("delimiter") or ",")
+        return load_events(DUCKDB, session, scan, types,
                            columns=src.columns, timezone=src.timezone, levels=src.levels,
                            where=src.name)
 

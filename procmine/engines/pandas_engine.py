@@ -97,7 +97,8 @@ class PandasEngine(Engine):
             # a log whose order stands for time has no first or last time
             first=times.min() if n and not self.time_from_order else None,
             last=times.max() if n and not self.time_from_order else None,
-            rows_read=log.report.rows_read or n, dropped=dict(log.report.dropped))
+            rows_read=log.report.rows_read or n, dropped=dict(log.report.dropped),
+            examples=dict(log.report.examples), format=log.report.format)
 
     def variants(self) -> abstractions.Variants:
         cases = self.log.case_codes()

@@ -49,6 +49,12 @@ _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 2**10, "m": 1000**2, "mb"
           "tib": 2**40}
 
 
+#: The smallest memory limit :func:`memory_limit_bytes` takes: below it DuckDB runs out
+#: of memory reading even a log of 16 events (24MiB did; 64MiB, the hint, reads the
+#: 3,000-case sample within it: docs/security.md)
+SMALLEST_LIMIT = 32 * 2**20
+
+
 def parse_memory_limit(text: str) -> int:
     """Bytes in a memory limit such as ``4GiB``, ``4GB``, ``512MiB`` or ``2g``.
 
@@ -60,6 +66,24 @@ def parse_memory_limit(text: str) -> int:
     if not match or unit not in _UNITS:
         raise SpecError(f"memory limit {text!r}: expected a size such as 4GiB, 4GB or 512MiB")
     return int(float(match.group(1)) * _UNITS[unit])
+
+
+def memory_limit_bytes(text: str) -> int:
+    """The bytes of a ``memory_limit`` given to procmine: :func:`parse_memory_limit`,
+    refused under :data:`SMALLEST_LIMIT` (DuckDB would only run out of memory later).
+
+    >>> memory_limit_bytes("64MiB")
+    67108864
+    >>> memory_limit_bytes("0")
+    Traceback (most recent call last):
+    ...
+    procmine.errors.SpecError: memory limit '0': too small to read a log within (give 64MiB or more (docs/security.md))
+    """
+    size = parse_memory_limit(text)
+    if size < SMALLEST_LIMIT:
+        raise SpecError(f"memory limit {text!r}: too small to read a log within",
+                        hint="give 64MiB or more (docs/security.md)")
+    return size
 
 
 def human_size(n: float) -> str:

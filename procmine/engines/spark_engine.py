@@ -47,6 +47,7 @@ from procmine.read import (
     open_bytes,
     sniff_delimiter,
 )
+from procmine.read.readers import count_fields, ragged_said
 from procmine.read.transcode import count_bad_runs, mended_note, sample_text
 
 _COUNTER = itertools.count()
@@ -160,6 +161,28 @@ class _Session:
 
     def rejected(self) -> int:
         return 0  # Spark keeps malformed rows, marked in the ragged column
+
+    def ragged_examples(self, parsed: str, fields: int) -> list[tuple[int, str, str]]:
+        """The first five rows marked in the ragged column (kept in the parsed table,
+        their text in ``shown``), as read_log quotes them."""
+        found = self.rows(f"SELECT r, shown FROM {parsed} WHERE bad ORDER BY r LIMIT 5")
+        delimiter = self.engine._facts.get("delimiter") or ","
+        rows = self.file_rows(parsed, [int(row[0]) for row in found])
+        return [(row, "*", ragged_said(count_fields(text.rstrip("\r\n"), delimiter), fields,
+                                       text.rstrip("\r\n")))
+                for row, (_, text) in zip(rows, found, strict=True)]
+
+    def file_rows(self, parsed: str, rows: list[int]) -> list[int]:
+        """Rows counted in the parsed table, which holds every row of the source (its
+        ``r`` increases in file order, with gaps between Spark's partitions): a CSV's
+        data starts at row 2, other sources' at record 1."""
+        if not rows:
+            return []
+        counted = self.rows("SELECT " + ", ".join(
+            f"sum(CASE WHEN r <= {int(r)} THEN 1 ELSE 0 END)" for r in rows)
+            + f" FROM {parsed}")[0]
+        first = 1 if self.engine._facts.get("format") == "csv" else 0
+        return [int(n) + first for n in counted]
 
 
 class SparkEngine(SqlEngine):

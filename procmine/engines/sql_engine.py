@@ -98,7 +98,9 @@ class SqlEngine(Engine):
                       activities=int(row["activities"]),
                       units=int(row["units"]) if RESOURCE in self._chosen else None,
                       first=self._stamp(row["first"]), last=self._stamp(row["last"]),
-                      rows_read=int(self._rows_read), dropped=dict(self._dropped))
+                      rows_read=int(self._rows_read), dropped=dict(self._dropped),
+                      examples=dict(self._loaded_events.examples),
+                      format=getattr(self, "_facts", {}).get("format"))
 
     def _stamp(self, us: Any) -> pd.Timestamp | None:
         """A microsecond epoch from SQL as a timestamp in the log's zone."""
@@ -246,8 +248,9 @@ class SqlEngine(Engine):
             timezone_assumed=self._mapping.get(TIMESTAMP) in self._naive,
             mapping=dict(self._mapping), rows_read=totals.rows_read, rows_kept=totals.events,
             dropped=dict(totals.dropped),
+            examples=dict(totals.examples),
             duplicates=int(self._df(q.DUPLICATES)["duplicates"].iloc[0]),
-            cases_lost=getattr(getattr(self, "_loaded_events", None), "cases_lost", 0),
+            cases_lost=self._loaded_events.cases_lost,
             notes=([f"the {self.name} engine reads the mapped columns only: "
                     f"{', '.join(self.attributes[:5])}{' ...' if len(self.attributes) > 5 else ''}"
                     " not read"] if self.attributes else []) + self.read_notes())

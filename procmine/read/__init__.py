@@ -35,6 +35,7 @@ from procmine.read.canonical import (
     level_table,
     map_values,
     name_levels,
+    no_events_error,
     sorted_codes,
 )
 from procmine.read.columns import (
@@ -164,8 +165,7 @@ def read_log(
     known = dict(zip(coded[1:], codes, strict=True))
     report.rows_kept = len(events)
     if report.rows_kept == 0:
-        raise InputError(f"{path}: no usable events ({report.rows_read} rows read, all dropped)",
-                         hint="check the column mapping and the timestamp format")
+        raise no_events_error(path, report.rows_read)
     log = EventLog(events=events, report=report, levels=level_names, timezone=timezone)
     log.keep_coded(TEXT_COLUMNS)    # made text on first use: many commands never need it
     log.know_case_codes(case_codes)

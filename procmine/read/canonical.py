@@ -70,10 +70,10 @@ class _Dropping:
         if self.strict:
             i = index[0]
             raise InputError(f"{self.path}: {_where(self.report.format)} {self.rows[i]}, column "
-                             f"{source!r}: {reason} (value {_show(values.iloc[i])})",
+                             f"{source!r}: {reason} (value {shown_value(values.iloc[i])})",
                              hint="fix the row, or read with strict=False to skip bad rows")
         xes = self.report.format == "xes"
-        examples = [(int(self.rows[i]), str(source), _show(values.iloc[i])
+        examples = [(int(self.rows[i]), str(source), shown_value(values.iloc[i])
                      + (f" in trace {self.frame[CASE].iloc[i]}" if xes else ""))
                     for i in index[:5]]
         self.report.drop(reason, count, examples)
@@ -110,6 +110,20 @@ def canonical_events(frame: pd.DataFrame, mapping: Mapping[str, str], report: Lo
     _count_lost_cases(frame[CASE], dropping.keep, report)
     # a boolean filter copies every column: only when a row is dropped
     return sorted_events(frame if dropping.keep.all() else frame[dropping.keep], report)
+
+
+def no_events_error(where: str, rows_read: int) -> InputError:
+    """The error of a source none of whose rows is an event (every engine): it has no
+    rows at all (a header alone), or all were dropped.
+
+    >>> str(no_events_error("x.csv", 0))
+    'x.csv: the file has no rows, only its columns (export the log again with its rows)'
+    """
+    if rows_read == 0:
+        return InputError(f"{where}: the file has no rows, only its columns",
+                          hint="export the log again with its rows")
+    return InputError(f"{where}: no usable events ({rows_read} rows read, all dropped)",
+                      hint="check the column mapping and the timestamp format")
 
 
 def late_starts_note(count: int, column: str) -> str:
@@ -155,7 +169,7 @@ def lost_cases_note(lost: int, example: Any) -> str:
     '2 cases lost: all their events were dropped (e.g. case GD7)'
     """
     return (f"{lost:,} case{'s' if lost > 1 else ''} lost: all "
-            f"{'their' if lost > 1 else 'its'} events were dropped (e.g. case {_show(example)})")
+            f"{'their' if lost > 1 else 'its'} events were dropped (e.g. case {shown_value(example)})")
 
 
 def _optional_times(frame: pd.DataFrame, mapping: Mapping[str, str], report: LoadReport,
@@ -389,7 +403,12 @@ def _where(fmt: str | None) -> str:
     return {"xes": "event", "parquet": "record"}.get(fmt or "", "row")
 
 
-def _show(value: Any) -> str:
+def shown_value(value: Any) -> str:
+    """A value as the load report quotes it: ``(empty)`` when missing, cut at 40 characters.
+
+    >>> shown_value(None), shown_value("x" * 41)[-5:]
+    ('(empty)', 'xx...')
+    """
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return "(empty)"
     text = str(value)

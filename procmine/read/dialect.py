@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import pandas as pd
@@ -39,7 +39,14 @@ from procmine.log import (
     START,
     TIMESTAMP,
 )
-from procmine.read.canonical import kind_table, late_starts_note, level_table, lost_cases_note
+from procmine.read.canonical import (
+    kind_table,
+    late_starts_note,
+    level_table,
+    lost_cases_note,
+    no_events_error,
+    shown_value,
+)
 from procmine.read.columns import map_columns
 from procmine.read.readers import RAGGED
 from procmine.read.times import (
@@ -49,6 +56,8 @@ from procmine.read.times import (
     OFFSET_PATTERN,
     choose_time_format,
     has_chinese_dates,
+    offset_note,
+    text_offsets,
 )
 
 #: canonical column -> its column in the SQL engines' ``ev`` view
@@ -204,6 +213,16 @@ class SqlSession(Protocol):
     def rejected(self) -> int:
         """Rows the reader left out of the source relation (wrong number of fields)."""
 
+    def ragged_examples(self, parsed: str, fields: int) -> list[tuple[int, str, str]]:
+        """The first five rows of a wrong number of fields (those of :meth:`rejected`, or
+        the parsed table's ``bad`` ones, their text in ``shown``) as read_log quotes
+        them (file row, ``*``, :func:`~procmine.read.readers.ragged_said`); ``fields``:
+        the header's."""
+
+    def file_rows(self, parsed: str, rows: list[int]) -> list[int]:
+        """The file rows, as read_log numbers them, of rows of the parsed table given
+        by their ``row_in_parsed``."""
+
 
 @dataclass(frozen=True)
 class LoadedEvents:
@@ -217,6 +236,8 @@ class LoadedEvents:
     levels: tuple[str, ...]       #: the level names, bottom up
     rows_read: int
     dropped: dict[str, int]       #: rows dropped per reason (of :data:`DROP_REASONS`)
+    #: the first five rows dropped per reason, as :attr:`LoadReport.examples` holds them
+    examples: Mapping[str, list[tuple[int, str, str]]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()   #: lines for the load report
     cases_lost: int = 0           #: cases all of whose events were dropped
 
@@ -247,28 +268,33 @@ def load_events(dialect: SqlDialect, session: SqlSession, relation: str,
                          where=where)
     bad = f"s.{dialect.quote(ragged_column)} IS NOT NULL" if ragged_column else "false"
     parsed = session.create("parsed", _parsed_sql(dialect, relation, chosen, times, bad,
-                                                  deadline_text=check))
+                                                  deadline_text=check, ragged=ragged_column))
     if check and dialect.one_sort:
         note = _event_deadline(dialect, session, parsed, mapping, parsed=True)
         if note:
             del mapping[DEADLINE], chosen[DEADLINE]
             times.due_is_time = False
             notes.append(note)
+    note = offset_note(times.offsets, timezone)
+    if note:
+        notes.append(note)
     counts = session.rows(_COUNTS.format(parsed=parsed, ok=_in_range(dialect, "ts")))[0]
+    rejected = session.rejected()
+    examples = _drop_examples(dialect, session, parsed, chosen) if any(counts[1:5]) else {}
+    if rejected or counts[0]:
+        examples = {RAGGED: session.ragged_examples(parsed, len(header)), **examples}
     if START in chosen:
         late = session.rows(f"SELECT count(*) FROM {parsed} s WHERE {_kept(dialect)} AND "
                             f"s.st > {dialect.epoch_us.format(x='s.ts')}")[0][0]
         if late:
             notes.append(late_starts_note(int(late), chosen[START]))
-    rejected = session.rejected()
     level_rows, level_names = level_table(levels)
     build = _sorted_ev if dialect.one_sort else _ev_sql
     ev = build(dialect, session, parsed, chosen, exact=bool(levels),
                levels=session.put("levels", level_rows), kinds=session.put("kinds", kind_table()))
     rows_read = int(counts[5]) + rejected
     if session.rows(f"SELECT count(*) FROM {ev}")[0][0] == 0:
-        raise InputError(f"{where}: no usable events ({rows_read} rows read, all dropped)",
-                         hint="check the column mapping and the timestamp format")
+        raise no_events_error(where, rows_read)
     lost = _lost_cases(dialect, session, parsed) if any(counts[1:5]) else None
     if lost:
         notes.append(lost_cases_note(*lost))
@@ -277,7 +303,27 @@ def load_events(dialect: SqlDialect, session: SqlSession, relation: str,
     return LoadedEvents(ev=ev, header=header, mapping=dict(mapping), naive=frozenset(times.naive),
                         due_is_time=times.due_is_time, levels=level_names, rows_read=rows_read,
                         dropped={k: int(v) for k, v in zip(DROP_REASONS, found, strict=True) if v},
-                        notes=tuple(notes), cases_lost=lost[0] if lost else 0)
+                        examples=examples, notes=tuple(notes), cases_lost=lost[0] if lost else 0)
+
+
+def _drop_examples(d: SqlDialect, session: SqlSession, parsed: str,
+                   chosen: Mapping[str, str]) -> dict[str, list[tuple[int, str, str]]]:
+    """read_log's examples of the rows dropped for each reason of the parsed table: the
+    first five in file order, with the file row, the column and the value it quotes (a
+    case or activity missing as ``(empty)``, blank as ``''``; a time that is no time as
+    it was read), from one scan of the parsed table and a sort of its dropped rows."""
+    reason = ("CASE WHEN s.c IS NULL THEN 1 WHEN s.a IS NULL THEN 2 WHEN s.no_time THEN 3 "
+              f"WHEN NOT {_in_range(d, 's.ts')} THEN 4 END")
+    found = session.rows(
+        f"SELECT k, r, shown FROM (SELECT k, r, shown, row_number() OVER (PARTITION BY k "
+        f"ORDER BY r) AS n FROM (SELECT {reason} AS k, {d.row_in_parsed} AS r, s.shown "
+        f"FROM {parsed} s WHERE NOT s.bad) x WHERE k IS NOT NULL) y WHERE n <= 5 ORDER BY k, r")
+    rows = session.file_rows(parsed, [int(row[1]) for row in found])
+    columns = {1: chosen[CASE], 2: chosen[ACTIVITY], 3: chosen[TIMESTAMP], 4: chosen[TIMESTAMP]}
+    examples: dict[str, list[tuple[int, str, str]]] = {}
+    for (k, _, shown), row in zip(found, rows, strict=True):
+        examples.setdefault(DROP_REASONS[k], []).append((row, columns[k], shown_value(shown)))
+    return examples
 
 
 def _lost_cases(d: SqlDialect, session: SqlSession, parsed: str) -> tuple[int, Any] | None:
@@ -321,7 +367,9 @@ class _TimeColumns:
         self.dialect, self.session, self.relation = dialect, session, relation
         self.types, self.timezone, self.where = types, timezone, where
         self.naive: set[str] = set()
-        self.time = self.instant(chosen[TIMESTAMP])
+        #: the UTC offsets of a sample of the time column's text (read_log's note on them)
+        self.offsets: set[str] = set()
+        self.time = self.instant(chosen[TIMESTAMP], offsets=True)
         self.start = "CAST(NULL AS BIGINT)"
         if START in chosen:
             self.start = dialect.epoch_us.format(x=self.instant(chosen[START]))
@@ -334,8 +382,9 @@ class _TimeColumns:
             except InputError:  # read_log keeps a deadline column of no times as text
                 self.due = dialect.text(f"s.{dialect.quote(chosen[DEADLINE])}")
 
-    def instant(self, name: str) -> str:
-        """SQL turning source column ``name`` into an instant (NULL if unparsable)."""
+    def instant(self, name: str, *, offsets: bool = False) -> str:
+        """SQL turning source column ``name`` into an instant (NULL if unparsable); with
+        ``offsets``, the offsets of its text's sample kept in :attr:`offsets`."""
         d = self.dialect
         column = f"s.{d.quote(name)}"
         sql_type = self.types[name]
@@ -352,6 +401,8 @@ class _TimeColumns:
         rows = self.session.rows(f"SELECT trim({column}) AS v FROM {self.relation} s WHERE "
                                  f"{column} IS NOT NULL AND trim({column}) <> '' LIMIT 2000")
         sample = pd.Series([row[0] for row in rows], dtype=object)
+        if offsets:
+            self.offsets = text_offsets(sample)
         naive = sample[~sample.str.contains(OFFSET_PATTERN, regex=True)] if len(sample) else sample
         fmt = choose_time_format(naive, timezone=self.timezone,
                                  what=f"{self.where}: column {name!r}")
@@ -362,12 +413,21 @@ class _TimeColumns:
 
 
 def _parsed_sql(d: SqlDialect, relation: str, chosen: Mapping[str, str], times: _TimeColumns,
-                bad: str, *, deadline_text: bool = False) -> str:
+                bad: str, *, deadline_text: bool = False, ragged: str | None = None) -> str:
     """One pass over the source: text trimmed, times parsed (once: time zones are costly);
-    with ``deadline_text``, the deadline's text too (``dv``, for :func:`_event_deadline`)."""
+    with ``deadline_text``, the deadline's text too (``dv``, for :func:`_event_deadline`).
+
+    ``shown`` is the value a dropped row's example quotes (:func:`_drop_examples`), NULL
+    on the other rows: a blank case id or activity as ``''`` (missing ones stay NULL),
+    a time that is no time as it was read (the raw text of the other rows is not kept),
+    a row of the ``ragged`` column its text.
+    """
 
     def text(canonical: str) -> str:
         return d.text(f"s.{d.quote(chosen[canonical])}" if canonical in chosen else None)
+
+    def given(canonical: str) -> str:   # '' when the column holds a value, NULL when not
+        return f"CASE WHEN s.{d.quote(chosen[canonical])} IS NOT NULL THEN '' END"
 
     if deadline_text and d.one_sort:
         bad = f"{bad} AS bad, {text(DEADLINE)} AS dv"
@@ -375,12 +435,20 @@ def _parsed_sql(d: SqlDialect, relation: str, chosen: Mapping[str, str], times: 
         bad = f"{bad} AS bad"
 
     row = f"{d.row_in_scan} AS r, " if d.row_in_scan else ""
-    return (f"SELECT {row}{text(CASE)} AS c, {text(ACTIVITY)} AS a, "
+    columns = (f"{'r, ' if row else ''}c, a, no_time, ts, st, res, lvn, knd, cat, src, due, ctz, adr, bad"
+               + (", dv" if deadline_text and d.one_sort else ""))
+    shown = (f"CASE WHEN bad THEN g_read WHEN c IS NULL THEN c_given WHEN a IS NULL THEN a_given "
+             f"WHEN no_time THEN NULL WHEN NOT {_in_range(d, 'ts')} THEN CAST(t_read AS {d.text_type}) END AS shown")
+    return (f"SELECT {columns}, {shown} FROM ("
+            f"SELECT {row}{text(CASE)} AS c, {text(ACTIVITY)} AS a, "
             f"{text(TIMESTAMP)} IS NULL AS no_time, {times.time} AS ts, {times.start} AS st, "
             f"{text(RESOURCE)} AS res, {text(LEVEL)} AS lvn, {text(KIND)} AS knd, "
             f"{text(CATEGORY)} AS cat, {text(SOURCE)} AS src, {times.due} AS due, "
-            f"{text(CITIZEN)} AS ctz, {text(ADDRESS)} AS adr, {bad} "
-            f"FROM {relation} s")
+            f"{text(CITIZEN)} AS ctz, {text(ADDRESS)} AS adr, {bad}, "
+            f"{given(CASE)} AS c_given, {given(ACTIVITY)} AS a_given, "
+            f"s.{d.quote(chosen[TIMESTAMP])} AS t_read, "   # (made text where it is shown)
+            f"{d.text(None) if ragged is None else f's.{d.quote(ragged)}'} AS g_read "
+            f"FROM {relation} s) s")
 
 
 #: Rows of the parsed table: ragged, then dropped per reason in order, then all.

@@ -12,9 +12,10 @@ the file row of every record in ``__row``, and the facts of reading in the LoadR
 from __future__ import annotations
 
 import csv
+import io
 import os
 import zlib
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -150,7 +151,7 @@ def _read_csv(path: str, report: LoadReport, encoding: str | None,
             RAGGED,
             len(bad_rows),
             [(int(r.number) if r.number is not None else 0, "*",
-              f"{r.actual_columns} fields, expected {r.expected_columns}: {r.text[:60]}")
+              ragged_said(r.actual_columns, r.expected_columns, r.text))
              for r in bad_rows[:5]],
         )
     _check_fields(path, table)
@@ -462,6 +463,37 @@ def _check_fields(path: str, table: Any) -> None:
         longest[name] = max((pc.max(pc.binary_length(c)).as_py() or 0 for c in chunks if len(c)),
                             default=0)
     check_field_sizes(path, longest)
+
+
+def ragged_said(fields: int, expected: int, text: str) -> str:
+    """How the load report quotes a row of the wrong number of fields (every engine).
+
+    >>> ragged_said(3, 2, "a,b,c")
+    '3 fields, expected 2: a,b,c'
+    """
+    return f"{fields} fields, expected {expected}: {text[:60]}"
+
+
+def count_fields(text: str, delimiter: str) -> int:
+    """The fields of a CSV row's text, as Arrow's reader counts them (``"`` quotes).
+
+    >>> count_fields('a,"b,c",d', ",")
+    3
+    """
+    return len(next(csv.reader(io.StringIO(text), delimiter=delimiter, quotechar='"'), []))
+
+
+def past_skipped(row: int, skipped: Sequence[int]) -> int:
+    """The file row of the record that would be ``row`` were the rows ``skipped`` (sorted)
+    not in the file: moved past each skipped row at or before it.
+
+    >>> past_skipped(3, [2, 4]), past_skipped(3, [5])
+    (5, 3)
+    """
+    for s in skipped:
+        if row >= s:
+            row += 1
+    return row
 
 
 def _file_rows(n: int, bad_rows: list[Any]) -> np.ndarray:

@@ -37,8 +37,12 @@ def read_excel(path: str, report: LoadReport, sheet: str | int | None) -> pd.Dat
         raise InputError(f"{path}: no sheet number {target}",
                          hint=f"the file has {len(names)} sheet(s), numbered from 0")
     frame = pd.read_excel(book, sheet_name=target, dtype=object)
+    name = names[target] if isinstance(target, int) else target
+    if frame.columns.empty:     # (not even a header: the log is on another sheet, or none)
+        raise InputError(f"{path}: sheet {name!r} is empty",
+                         hint=f"sheets: {', '.join(map(str, names))}; choose one with sheet=")
     check_frame_fields(path, frame)
-    report.notes.append(f"sheet {names[target] if isinstance(target, int) else target!r}")
+    report.notes.append(f"sheet {name!r}")
     frame.columns = [str(c) for c in frame.columns]
     for column in frame.columns:
         values = frame[column]
