@@ -16,7 +16,7 @@ def searched(values: pd.Series, timezone: str) -> pd.Series:
     """The zone searched time by time with Python's own rules (PEP 495): a time the
     clocks repeat is the later one (``fold=1``), a time they skip is read with the offset
     before the change (``fold=0``) — as ICU, and so DuckDB, reads them."""
-    from datetime import timezone as tz_utc
+    from datetime import UTC
     from zoneinfo import ZoneInfo
 
     zone = ZoneInfo(timezone)
@@ -25,10 +25,10 @@ def searched(values: pd.Series, timezone: str) -> pd.Series:
         if pd.isna(t):
             return pd.NaT
         first = t.to_pydatetime().replace(tzinfo=zone, fold=0)
-        repeated = first.astimezone(tz_utc.utc).astimezone(zone).replace(tzinfo=None) == \
+        repeated = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == \
             first.replace(tzinfo=None) and first.utcoffset() != first.replace(fold=1).utcoffset()
         chosen = first.replace(fold=1) if repeated else first
-        return pd.Timestamp(chosen.astimezone(tz_utc.utc)).tz_convert(timezone)
+        return pd.Timestamp(chosen.astimezone(UTC)).tz_convert(timezone)
 
     naive = pd.to_datetime(values).astype("datetime64[ns]")
     return pd.Series([one(t) for t in naive], index=naive.index, name=naive.name,
