@@ -227,3 +227,15 @@ def test_dropped_rows_are_said_with_json_or_csv_too(tmp_path, engine, form):
         "Dropped 1 rows: no case id", "Dropped 1 rows: unparsable time"]
     clean = run("variants", ORDERS16, form, "--engine", engine, "--lang", "en")
     assert not [line for line in clean.stderr.splitlines() if not line.startswith("Engine:")]
+
+
+def test_a_working_duration_is_measured_on_the_commands_calendar():
+    """--working-duration took the cn calendar whatever --calendar said: with --calendar
+    none (clock time) it kept other cases than --duration with the same range."""
+    def kept(*args):
+        result = run("bottlenecks", SAMPLE, "--json", "--lang", "en", *args)
+        return [x for x in result.stderr.splitlines() if x.startswith("Filter")][0].split(": ")[1]
+
+    clock = kept("--duration", "3d..30d", "--calendar", "none")
+    assert kept("--working-duration", "3d..30d", "--calendar", "none") == clock
+    assert kept("--working-duration", "3d..30d", "--calendar", "cn") != clock

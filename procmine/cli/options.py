@@ -166,11 +166,16 @@ def filter_chain(options: dict[str, Any]) -> Any:
     if options.get("from") or options.get("to"):
         items.append(("time", {"from": options.get("from"), "to": options.get("to"),
                                "mode": options.get("time_mode") or "intersecting"}))
+    # a working duration is measured on the command's --calendar when one is given
+    ctx = click.get_current_context(silent=True)
+    calendar = ctx.params.get("calendar") if ctx is not None else None
     for name, _ in _FILTER_OPTIONS[5:]:
         key = name[2:].replace("-", "_")
         value = options.get(key)
         for one in (value if isinstance(value, tuple) else (value,)):
             if one is not None and one != ():
+                if key == "working_duration" and calendar not in (None, "auto"):
+                    one = {"range": one, "calendar": calendar}
                 items.append((name[2:], one))
     return chain + FilterChain(tuple(entries(items, timezone=timezone)))
 
