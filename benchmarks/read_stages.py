@@ -20,7 +20,7 @@ from typing import Any
 #: (module, function, depth) of the stages timed, in the order they run
 STAGES = (
     ("procmine.read", "read_frame", 0),
-    ("procmine.read.readers", "_has_quotes", 1),   # in a thread (files below 256 MiB)
+    ("procmine.read.readers", "has_quotes", 1),   # in a thread (files below 256 MiB)
     ("procmine.read.readers", "sniff_delimiter", 1),
     ("procmine.read.readers", "_csv_header", 1),
     ("procmine.read.readers", "_note_offsets", 1),

@@ -20,7 +20,7 @@ from typing import IO
 from procmine.errors import OutputError, OutputPathError
 
 #: The file names each kind of output can have, by how they end (the first listed
-#: ending names the format; ``procmine.cli.options.output_option`` declares an
+#: ending names the format; ``procmine.cli.outputs.output_option`` declares an
 #: option's kind, and every output of a command is checked before any work starts)
 OUTPUT_SUFFIXES: dict[str, tuple[str, ...]] = {
     "drawing": (".svg", ".png", ".pdf", ".dot", ".gv"),

@@ -14,7 +14,7 @@ import procmine.read.canonical
 import procmine.read.readers
 from procmine import hands
 from procmine.abstractions import follows
-from procmine.read import read_log, readers
+from procmine.read import read_log, sniff
 from tests.test_read_fast import CASES, ROWS, assert_same, read_outcome, replaced, text
 
 #: the modules that take ``each`` from procmine.hands
@@ -131,4 +131,4 @@ def test_the_quote_scan_of_a_large_file_finds_a_quote_anywhere(tmp_path, where):
         content[at] = ord('"')
     path = tmp_path / "big.csv"
     path.write_bytes(bytes(content))
-    assert readers._has_quotes(str(path)) is (at is not None)
+    assert sniff.has_quotes(str(path)) is (at is not None)

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from conftest import FIXTURES, WORKFLOW
 
 from procmine.cli import cli
-from procmine.cli.options import OutputOption
+from procmine.cli.outputs import OutputOption
 
 LOG = str(FIXTURES / "orders16.csv")
 

@@ -165,7 +165,7 @@ class ProcmineGroup(click.Group):
         module = f"procmine.cli.cmd_{name.replace('-', '_')}"
         if not (_HERE / f"cmd_{name.replace('-', '_')}.py").exists():
             return None
-        from procmine.cli.options import check_outputs_first
+        from procmine.cli.outputs import check_outputs_first
 
         command = importlib.import_module(module).command
         return in_chinese_too(_with_lang(check_outputs_first(command)))

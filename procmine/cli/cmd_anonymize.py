@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from procmine.cli.options import load, log_options, output_option, pop_log_options
+from procmine.cli.options import load, log_options, pop_log_options
+from procmine.cli.outputs import output_option
 
 
 @click.command("anonymize")

@@ -8,11 +8,11 @@ from procmine.cli.options import (
     calendar_option,
     load,
     log_options,
-    output_option,
     output_options,
     pop_log_options,
     working_calendar,
 )
+from procmine.cli.outputs import output_option
 
 
 @click.command("compare")

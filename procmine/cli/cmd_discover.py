@@ -9,11 +9,11 @@ from procmine.cli.options import (
     engine_options,
     log_options,
     open_input,
-    output_option,
     output_options,
     pop_log_options,
     progress_line,
 )
+from procmine.cli.outputs import output_option
 
 
 @click.command("discover")

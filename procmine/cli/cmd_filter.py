@@ -8,9 +8,9 @@ from procmine.cli.options import (
     engine_options,
     log_options,
     open_input,
-    output_option,
     pop_log_options,
 )
+from procmine.cli.outputs import output_option
 
 
 @click.command("filter")

@@ -11,11 +11,11 @@ from procmine.cli.options import (
     engine_options,
     log_options,
     open_input,
-    output_option,
     output_options,
     pop_log_options,
     working_calendar,
 )
+from procmine.cli.outputs import output_option
 from procmine.vocabulary import LOOP_PATTERNS
 
 _PATTERNS = ("all", *LOOP_PATTERNS)

@@ -10,12 +10,12 @@ from procmine.cli.options import (
     engine_options,
     log_options,
     open_input,
-    output_option,
     output_options,
     pop_log_options,
     progress_line,
     working_calendar,
 )
+from procmine.cli.outputs import output_option
 
 
 @click.command("map")

@@ -14,9 +14,9 @@ from procmine.cli.options import (
     filter_steps,
     log_options,
     open_input,
-    output_option,
     pop_log_options,
 )
+from procmine.cli.outputs import output_option
 
 
 @click.command("report")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from procmine.choices import LANGS
-from procmine.cli.options import calendar_option, output_option, output_options
+from procmine.cli.options import calendar_option, output_options
+from procmine.cli.outputs import output_option
 
 
 def _truth(path: str) -> list[str]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from procmine.choices import WORKFLOW_NOTATIONS
-from procmine.cli.options import output_option, output_options
+from procmine.cli.options import output_options
+from procmine.cli.outputs import output_option
 
 
 @click.group("workflow")

@@ -30,6 +30,7 @@ from procmine.engines import (
     working_days,
 )
 from procmine.engines import sql as q
+from procmine.engines.duckdb_session import LAST_SCAN, DuckDBSession
 from procmine.engines.readahead import one_ahead, taking_turns
 from procmine.engines.sql_engine import SqlEngine
 from procmine.errors import DependencyError, InputError
@@ -46,7 +47,6 @@ from procmine.read import (
     open_bytes,
     sniff_delimiter,
 )
-from procmine.read.readers import count_fields, past_skipped, ragged_said
 from procmine.read.transcode import sample_text
 
 #: DuckDB's share of ``memory_limit``: the limit bounds the process, and the rest is
@@ -59,60 +59,6 @@ MIN_SHARE = 0.2
 #: The memory limit DuckDB is set to for a moment to drop its cached pages (release_buffers):
 #: on 5M events at 512MiB, 78 MiB of the process's memory after the audit's pass.
 EVICT_LIMIT = "16MiB"
-
-
-class _Session:
-    """The DuckDB database as :func:`procmine.read.load_events` uses it (tables by name)."""
-
-    def __init__(self, con: Any, kind: str | None, delimiter: str = ","):
-        self.con, self.kind, self.delimiter = con, kind, delimiter
-
-    def rows(self, query: str) -> list[Any]:
-        return self.con.execute(query).fetchall()
-
-    def create(self, name: str, query: str) -> str:
-        # insertion order is file order, so rowid is the row in the file
-        self.con.execute(f"CREATE TABLE {name} AS {query}")
-        return name
-
-    def put(self, name: str, frame: pd.DataFrame) -> str:
-        self.con.register(f"{name}_frame", frame)
-        self.con.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_frame")
-        self.con.unregister(f"{name}_frame")
-        return name
-
-    def drop(self, name: str) -> None:
-        self.con.execute(f"DROP TABLE {name}")
-
-    def rejected(self) -> int:
-        """Rows of the last CSV scan DuckDB rejected (wrong number of fields, bad quoting)."""
-        if self.kind == "parquet":
-            return 0
-        found = self.con.execute(
-            "SELECT count(DISTINCT line) FROM rejected_rows WHERE scan_id = "
-            "(SELECT max(scan_id) FROM rejected_scans)").fetchall()
-        return int(found[0][0]) if found else 0
-
-    def ragged_examples(self, parsed: str, fields: int) -> list[tuple[int, str, str]]:
-        """The first five rejected rows as read_log quotes them (their fields counted as
-        Arrow's reader counts them)."""
-        found = self.con.execute(
-            "SELECT line, any_value(csv_line) FROM rejected_rows WHERE scan_id = "
-            "(SELECT max(scan_id) FROM rejected_scans) GROUP BY line ORDER BY line LIMIT 5"
-        ).fetchall()
-        return [(int(line), "*", ragged_said(count_fields(text, self.delimiter), fields, text))
-                for line, text in found]
-
-    def file_rows(self, parsed: str, rows: list[int]) -> list[int]:
-        """A CSV's data starts at row 2 (the header is row 1) and its rejected rows
-        keep their numbers; a Parquet file's records count from 1. (``rowid`` is the
-        position in the parsed table, which holds the rows in file order.)"""
-        if self.kind == "parquet":
-            return [row + 1 for row in rows]
-        skipped = [line for (line,) in self.con.execute(
-            "SELECT DISTINCT line FROM rejected_rows WHERE scan_id = "
-            "(SELECT max(scan_id) FROM rejected_scans) ORDER BY line").fetchall()]
-        return [past_skipped(row + 2, skipped) for row in rows]
 
 
 class DuckDBEngine(SqlEngine):
@@ -292,7 +238,7 @@ class DuckDBEngine(SqlEngine):
 
     def _load_scan(self, scan: str, types: dict[str, str]) -> Any:
         src = self.source
-        session = _Session(self.con, self.kind, self._facts.get("delimiter") or ",")
+        session = DuckDBSession(self.con, self.kind, self._facts.get("delimiter") or ",")
         return load_events(DUCKDB, session, scan, types,
                            columns=src.columns, timezone=src.timezone, levels=src.levels,
                            where=src.name)
@@ -302,8 +248,8 @@ class DuckDBEngine(SqlEngine):
         if self.kind == "parquet":
             return False
         return bool(self.con.execute(
-            "SELECT count(*) FROM rejected_rows WHERE error_type = 'INVALID ENCODING' AND "
-            "scan_id = (SELECT max(scan_id) FROM rejected_scans)").fetchall()[0][0])
+            f"SELECT count(*) FROM rejected_rows WHERE error_type = 'INVALID ENCODING' AND "
+            f"{LAST_SCAN}").fetchall()[0][0])
 
     def _drop_tables(self) -> None:
         """Forget what a scan loaded (its views, tables and types), to load the file again."""
@@ -347,7 +293,7 @@ class DuckDBEngine(SqlEngine):
         self.con.execute("DROP TABLE IF EXISTS case_rows")       # the cases of the events before
         self._case_rows_made = False
         self.con.execute(f"CREATE OR REPLACE TABLE ev_narrow AS {query}")
-        # after loading, ev is a view over ev_sorted (procmine.read.dialect._sorted_ev)
+        # after loading, ev is a view over ev_sorted (procmine.read.ev_table.sorted_ev)
         kind = self.con.execute("SELECT table_type FROM information_schema.tables "
                                 "WHERE table_name = 'ev'").fetchall()[0][0]
         if kind == "VIEW":

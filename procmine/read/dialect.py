@@ -48,11 +48,10 @@ from procmine.read.canonical import (
     shown_value,
 )
 from procmine.read.columns import map_columns
+from procmine.read.ev_table import ev_sql, in_range, kept, sorted_ev
 from procmine.read.readers import RAGGED
 from procmine.read.times import (
     CHINESE_DATE,
-    HIGHEST_US,
-    LOWEST_US,
     OFFSET_PATTERN,
     choose_time_format,
     has_chinese_dates,
@@ -278,18 +277,18 @@ def load_events(dialect: SqlDialect, session: SqlSession, relation: str,
     note = offset_note(times.offsets, timezone)
     if note:
         notes.append(note)
-    counts = session.rows(_COUNTS.format(parsed=parsed, ok=_in_range(dialect, "ts")))[0]
+    counts = session.rows(_COUNTS.format(parsed=parsed, ok=in_range(dialect, "ts")))[0]
     rejected = session.rejected()
     examples = _drop_examples(dialect, session, parsed, chosen) if any(counts[1:5]) else {}
     if rejected or counts[0]:
         examples = {RAGGED: session.ragged_examples(parsed, len(header)), **examples}
     if START in chosen:
-        late = session.rows(f"SELECT count(*) FROM {parsed} s WHERE {_kept(dialect)} AND "
+        late = session.rows(f"SELECT count(*) FROM {parsed} s WHERE {kept(dialect)} AND "
                             f"s.st > {dialect.epoch_us.format(x='s.ts')}")[0][0]
         if late:
             notes.append(late_starts_note(int(late), chosen[START]))
     level_rows, level_names = level_table(levels)
-    build = _sorted_ev if dialect.one_sort else _ev_sql
+    build = sorted_ev if dialect.one_sort else ev_sql
     ev = build(dialect, session, parsed, chosen, exact=bool(levels),
                levels=session.put("levels", level_rows), kinds=session.put("kinds", kind_table()))
     rows_read = int(counts[5]) + rejected
@@ -313,7 +312,7 @@ def _drop_examples(d: SqlDialect, session: SqlSession, parsed: str,
     case or activity missing as ``(empty)``, blank as ``''``; a time that is no time as
     it was read), from one scan of the parsed table and a sort of its dropped rows."""
     reason = ("CASE WHEN s.c IS NULL THEN 1 WHEN s.a IS NULL THEN 2 WHEN s.no_time THEN 3 "
-              f"WHEN NOT {_in_range(d, 's.ts')} THEN 4 END")
+              f"WHEN NOT {in_range(d, 's.ts')} THEN 4 END")
     found = session.rows(
         f"SELECT k, r, shown FROM (SELECT k, r, shown, row_number() OVER (PARTITION BY k "
         f"ORDER BY r) AS n FROM (SELECT {reason} AS k, {d.row_in_parsed} AS r, s.shown "
@@ -329,7 +328,7 @@ def _drop_examples(d: SqlDialect, session: SqlSession, parsed: str,
 def _lost_cases(d: SqlDialect, session: SqlSession, parsed: str) -> tuple[int, Any] | None:
     """read_log's count of cases none of whose events is kept, and the first of them in
     file order (None when no case is lost). Ragged rows belong to no case, as in read_log."""
-    kept = f"s.a IS NOT NULL AND {_in_range(d, 's.ts')}"
+    kept = f"s.a IS NOT NULL AND {in_range(d, 's.ts')}"
     row = session.rows(
         f"SELECT count(*), min_by(c, fr) FROM (SELECT s.c AS c, min({d.row_in_parsed}) AS fr, "
         f"max(CASE WHEN {kept} THEN 1 ELSE 0 END) AS k FROM {parsed} s "
@@ -438,7 +437,7 @@ def _parsed_sql(d: SqlDialect, relation: str, chosen: Mapping[str, str], times: 
     columns = (f"{'r, ' if row else ''}c, a, no_time, ts, st, res, lvn, knd, cat, src, due, ctz, adr, bad"
                + (", dv" if deadline_text and d.one_sort else ""))
     shown = (f"CASE WHEN bad THEN g_read WHEN c IS NULL THEN c_given WHEN a IS NULL THEN a_given "
-             f"WHEN no_time THEN NULL WHEN NOT {_in_range(d, 'ts')} THEN CAST(t_read AS {d.text_type}) END AS shown")
+             f"WHEN no_time THEN NULL WHEN NOT {in_range(d, 'ts')} THEN CAST(t_read AS {d.text_type}) END AS shown")
     return (f"SELECT {columns}, {shown} FROM ("
             f"SELECT {row}{text(CASE)} AS c, {text(ACTIVITY)} AS a, "
             f"{text(TIMESTAMP)} IS NULL AS no_time, {times.time} AS ts, {times.start} AS st, "
@@ -459,128 +458,3 @@ _COUNTS = (
     "sum(CASE WHEN NOT bad AND c IS NOT NULL AND a IS NOT NULL AND no_time THEN 1 ELSE 0 END) AS d, "
     "sum(CASE WHEN NOT bad AND c IS NOT NULL AND a IS NOT NULL AND NOT no_time AND NOT {ok} "
     "THEN 1 ELSE 0 END) AS e, count(*) AS n FROM {parsed}")
-
-
-def _in_range(d: SqlDialect, instant: str) -> str:
-    """SQL: the instant is a time pandas holds (1678-2262, as read_log); false
-    when NULL. Out-of-range times are unparsable in every engine."""
-    us = d.epoch_us.format(x=instant)
-    return f"coalesce({us} BETWEEN {LOWEST_US} AND {HIGHEST_US}, false)"
-
-
-def _names(d: SqlDialect, chosen: Mapping[str, str], *, exact: bool, levels: str,
-           kinds: str) -> dict[str, tuple[str, str]]:
-    """How levels and unit kinds are named: for ``lvl``, ``lvn`` and ``knd``, the join
-    it needs (or "") and its SQL over the parsed row ``s``."""
-    null = f"CAST(NULL AS {d.text_type})"
-    t = d.epoch_us.format(x="s.ts")
-    # a start after its step's time is no start (as read_log reads it: late_starts_note)
-    names = {"lvl": ("", "CAST(-1 AS INT)"), "lvn": ("", null), "knd": ("", null),
-             "st": ("", f"CASE WHEN s.st > {t} THEN NULL ELSE s.st END")}
-    if LEVEL in chosen:
-        key = "s.lvn" if exact else "lower(s.lvn)"
-        join = f"LEFT JOIN {levels} lv ON lv.raw = {key}"
-        names["lvl"] = (join, "CAST(coalesce(lv.rank, -1) AS INT)")
-        names["lvn"] = (join, "CASE WHEN lv.exact OR lv.raw IS NULL THEN s.lvn ELSE lv.name END")
-    if KIND in chosen:
-        names["knd"] = (f"LEFT JOIN {kinds} kd ON kd.raw = lower(s.knd)", "kd.name")
-    return names
-
-
-def _kept(d: SqlDialect) -> str:
-    """The rows of the parsed table ``s`` that are events."""
-    return f"NOT s.bad AND s.c IS NOT NULL AND s.a IS NOT NULL AND {_in_range(d, 's.ts')}"
-
-
-def _ev_sql(d: SqlDialect, session: SqlSession, parsed: str, chosen: Mapping[str, str], *,
-            exact: bool, levels: str, kinds: str) -> str:
-    """The kept events with levels and kinds named, and each case's order (time, file row).
-
-    ``f``, the first row of the case, orders cases as read_log does (first appearance).
-    """
-    names = _names(d, chosen, exact=exact, levels=levels, kinds=kinds)
-    joins = f"{names['lvn'][0]} {names['knd'][0]}"
-    r, t = d.row_in_parsed, d.epoch_us.format(x="s.ts")
-    return session.create("ev", (
-        f"SELECT s.c, {r} AS r, min({r}) OVER (PARTITION BY s.c) AS f, s.a, {t} AS t, "
-        f"{names['st'][1]} AS st, "
-        f"s.res, {names['lvl'][1]} AS lvl, {names['lvn'][1]} AS lvn, {names['knd'][1]} AS knd, "
-        f"s.cat, s.src, s.due, s.ctz, s.adr, lag(s.a) OVER w AS pa, lag({t}) OVER w AS pt, "
-        f"lead({r}) OVER w IS NULL AS is_last FROM {parsed} s {joins} WHERE {_kept(d)} "
-        f"WINDOW w AS (PARTITION BY s.c ORDER BY s.ts, {r}){d.ev_order}"))
-
-
-#: ``ev``'s columns that are text of few values (kept as ENUM types by :func:`_sorted_ev`)
-_FEW_VALUES = ("a", "res", "lvn", "knd", "cat", "src")
-
-
-def _sorted_ev(d: SqlDialect, session: SqlSession, parsed: str, chosen: Mapping[str, str], *,
-               exact: bool, levels: str, kinds: str) -> str:
-    """``ev`` for large logs (DuckDB): the same rows and columns as :func:`_ev_sql`.
-
-    The first row of each case comes from a grouping (not a window over the text
-    ids); the joined rows are sorted once by that number, time and row, stored in
-    that order (the parts of the log stream from one scan), and the event before
-    and after each come from its neighbours in that order (a streaming window,
-    ``OVER ()``, which keeps the order it is given). Text of few values (activity,
-    unit, level, kind, category, source) becomes an ENUM type, one or two bytes a
-    row in the sort. The columns that are not mapped are not stored: ``ev`` is a view
-    adding them as NULL over the table ``ev_sorted``.
-    """
-    names = _names(d, chosen, exact=exact, levels=levels, kinds=kinds)
-    joins = f"{names['lvn'][0]} {names['knd'][0]}"
-    firsts = session.create("case_first", f"SELECT s.c, min(s.rowid) AS f FROM {parsed} s "
-                                          f"WHERE {_kept(d)} GROUP BY s.c")
-    names.update({k: ("", f"s.{k}") for k in ("a", "res", "cat", "src")})
-    text, number = f"CAST(NULL AS {d.text_type})", "CAST(NULL AS BIGINT)"
-    columns = {"a": ACTIVITY, "lvl": LEVEL, "res": RESOURCE, "lvn": LEVEL, "knd": KIND,
-               "cat": CATEGORY, "src": SOURCE, "st": START, "due": DEADLINE, "ctz": CITIZEN,
-               "adr": ADDRESS}
-    # the distinct values of the ENUM columns, in one scan of the parsed rows
-    few = [short for short in _FEW_VALUES if columns[short] in chosen]
-    values = session.create("few_values", "SELECT " + ", ".join(
-        f"list(DISTINCT {short}) AS {short}" for short in few) + f" FROM {parsed}")
-    stored, nulls = {}, []
-    for short, canonical in columns.items():
-        if canonical not in chosen:
-            nulls.append(f"{number if short in ('st', 'due') else text} AS {short}")
-        elif short in _FEW_VALUES:
-            join, expr = names[short]
-            stored[short] = _as_enum(d, session, short, expr,
-                                     f"(SELECT unnest({short}) AS {short} FROM {values}) s {join}")
-        else:
-            stored[short] = names[short][1] if short in names else f"s.{short}"
-    session.drop(values)
-    if "lvl" not in stored:
-        nulls[nulls.index(f"{text} AS lvl")] = "CAST(-1 AS INT) AS lvl"
-    t = d.epoch_us.format(x="s.ts")
-    # one sort of the joined rows into case, time and row order; the previous and next
-    # events then come from the rows before and after (a streaming window: no second sort)
-    firsts_join = f"FROM {parsed} s JOIN {firsts} k ON k.c = s.c {joins} WHERE {_kept(d)}"
-    named = (f"SELECT k.f, s.c, s.rowid AS r, {t} AS t, "
-             + ", ".join(f"{expr} AS {short}" for short, expr in stored.items())
-             + f" {firsts_join} ORDER BY k.f, t, r")
-    same = "lag(f) OVER () = f"
-    session.create("ev_sorted", (
-        f"SELECT *, CASE WHEN {same} THEN lag(a) OVER () END AS pa, "
-        f"CASE WHEN {same} THEN lag(t) OVER () END AS pt, "
-        f"coalesce(lead(f) OVER () <> f, true) AS is_last FROM ({named}) s"))
-    session.drop(firsts)
-    session.rows(f"CREATE VIEW ev AS SELECT *{''.join(', ' + n for n in nulls)} FROM ev_sorted")
-    return "ev"
-
-
-#: More distinct values than this stay text
-_MOST_ENUM_VALUES = 100_000
-
-
-def _as_enum(d: SqlDialect, session: SqlSession, short: str, expr: str, source: str) -> str:
-    """``expr`` as an ENUM type of its values in ``source`` (sorted, so that comparing and
-    ordering are those of the text), or as it is when it has none or very many."""
-    values = [row[0] for row in session.rows(
-        f"SELECT DISTINCT {expr} AS v FROM {source} WHERE {expr} IS NOT NULL "
-        f"ORDER BY v LIMIT {_MOST_ENUM_VALUES + 1}")]
-    if not values or len(values) > _MOST_ENUM_VALUES:
-        return expr
-    session.rows(f"CREATE TYPE enum_{short} AS ENUM ({', '.join(map(d.literal, values))})")
-    return f"CAST({expr} AS enum_{short})"

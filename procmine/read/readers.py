@@ -37,9 +37,11 @@ from procmine.read.sniff import (
     SAMPLED_BYTES,
     check_gzip_expansion,
     detect_encoding,
+    has_quotes,
     is_gzip,
     mostly_text,
     open_bytes,
+    quotes_later,
     sniff_delimiter,
 )
 from procmine.read.times import offset_note, text_offsets
@@ -125,7 +127,7 @@ def _read_csv(path: str, report: LoadReport, encoding: str | None,
     report.encoding = encoding
     # the quote scan reads the whole file: in a thread while the sample is looked at, for
     # the files only Arrow reads (the fast reader, which needs no answer, reads no smaller)
-    quotes = _quotes_later(path) if os.path.getsize(path) < fastcsv.MIN_BYTES else None
+    quotes = quotes_later(path) if os.path.getsize(path) < fastcsv.MIN_BYTES else None
     delimiter = sniff_delimiter(text)
     report.delimiter = delimiter
     header = _csv_header(text, delimiter, report)
@@ -276,7 +278,7 @@ def _arrow_csv(path: str, header: list[str], encoding: str, delimiter: str,
             for h in header}
     column_types = {h: t for h, t in text.items() if h not in typed} | dict(times or {})
 
-    quoted = quotes() if quotes is not None else _has_quotes(path)
+    quoted = quotes() if quotes is not None else has_quotes(path)
 
     def read(threads: bool) -> Any:
         bad_rows.clear()
@@ -349,50 +351,6 @@ def sampled_time_types(sample: bytes, header: list[str], encoding: str, delimite
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError, LookupError):
         return {}
     return {f.name: f.type for f in table.schema if pa.types.is_timestamp(f.type)}
-
-
-def _has_quotes(path: str) -> bool:
-    """Whether a CSV file may hold a quote (and so a line break within a value): Arrow
-    splits a file without quotes at every line break, which is faster. A byte 0x22 is a
-    quote in UTF-8, GB18030 and Latin-1 alike; a gzip file is not looked into. Read a MB
-    at a time into one buffer: less CPU than a map of the whole file (its page faults and
-    its unmapping, 0.18 s against 0.10 s for a 657 MB file). A large file is read in two
-    halves on two hands (:func:`~procmine.hands.each`): the copies from the page cache
-    let go of Python's lock."""
-    if is_gzip(path):
-        return True
-    size = os.path.getsize(path)
-    parts = [(0, size // 2), (size // 2, size)] if size > 1 << 24 else [(0, size)]
-    found: list[bool] = []      # (a quote in one half: the other stops)
-    return any(each(lambda part: _quote_in(path, *part, found), parts))
-
-
-def _quote_in(path: str, start: int, stop: int, found: list[bool]) -> bool:
-    """Whether bytes ``start`` to ``stop`` of a file hold a quote (0x22)."""
-    buffer = bytearray(1 << 20)
-    with open(path, "rb", buffering=0) as f:
-        f.seek(start)
-        while start < stop and not found:
-            n = f.readinto(memoryview(buffer)[:min(len(buffer), stop - start)])
-            if not n:
-                break
-            if buffer.find(b'"', 0, n) >= 0:
-                found.append(True)
-                return True
-            start += n
-    return False
-
-
-def _quotes_later(path: str) -> Callable[[], bool]:
-    """:func:`_has_quotes` of ``path`` looked for in a thread while the caller goes on (the
-    reads release the GIL); the function returned waits for the answer, or raises what
-    the scan raised."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="procmine-quotes")
-    answer = pool.submit(_has_quotes, path)
-    pool.shutdown(wait=False)     # (not ``with``: its exit would wait for the scan here)
-    return answer.result
 
 
 def table_frame(table: Any) -> pd.DataFrame:
